@@ -1,0 +1,168 @@
+//! Building the freestanding components (docs/build.md).
+//!
+//! The kernel and user programs are members of the workspace but are only
+//! built here, each kind with its own RUSTFLAGS and target directory and
+//! always with an explicit `--target x86_64-unknown-linux-gnu`, so the flags
+//! never reach build scripts or proc-macros (they are host code).
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::workspace_root;
+
+/// The only target installed on the build machines.
+pub const TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// User programs: (cargo package, binary name). Every one is packed into the
+/// boot-module archive under its binary name.
+pub const USER_PROGRAMS: &[(&str, &str)] = &[("init", "init")];
+
+/// What a build produced.
+#[derive(Clone, Debug)]
+pub struct Artifacts {
+    /// The kernel ELF (multiboot2 + PVH).
+    pub kernel: PathBuf,
+    /// The boot-module archive.
+    pub bootfs: PathBuf,
+    /// User program ELFs by binary name.
+    pub programs: Vec<(String, PathBuf)>,
+}
+
+/// Build choices.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Build the kernel without its debug console (a silent production
+    /// kernel: no output, no debug syscalls).
+    pub silent_kernel: bool,
+    /// Show cargo's progress output.
+    pub verbose: bool,
+}
+
+/// RUSTFLAGS for the kernel (DESIGN.md §7).
+pub fn kernel_rustflags(root: &Path) -> Vec<String> {
+    let mut f: Vec<String> = [
+        "-Crelocation-model=static",
+        "-Ccode-model=kernel",
+        "-Ctarget-feature=-sse,-sse2,-sse3,-ssse3,-sse4.1,-sse4.2,-avx,-avx2",
+        "-Cno-redzone=yes",
+        "-Cforce-frame-pointers=yes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for a in link_args(&root.join("kernel/link.ld")) {
+        f.push(format!("-Clink-arg={a}"));
+    }
+    f
+}
+
+/// RUSTFLAGS for user programs: static, linked at 4 MiB; SSE allowed.
+pub fn user_rustflags(root: &Path) -> Vec<String> {
+    let mut f = vec!["-Crelocation-model=static".to_string()];
+    for a in link_args(&root.join("libos/rt/user.ld")) {
+        f.push(format!("-Clink-arg={a}"));
+    }
+    f
+}
+
+fn link_args(script: &Path) -> Vec<String> {
+    vec![
+        "-nostartfiles".into(),
+        "-nostdlib".into(),
+        "-static".into(),
+        "-Wl,--build-id=none".into(),
+        "-Wl,-z,max-page-size=0x1000".into(),
+        format!("-Wl,-T,{}", script.display()),
+    ]
+}
+
+fn cargo_build(
+    packages: &[&str],
+    features: &[&str],
+    no_default: bool,
+    flags: &[String],
+    target_dir: &Path,
+    verbose: bool,
+) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace_root()).args(["build", "--release", "--target", TARGET, "--target-dir"]).arg(target_dir);
+    if !verbose {
+        cmd.arg("--quiet");
+    }
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    if no_default {
+        cmd.arg("--no-default-features");
+    }
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    // Our flags replace anything inherited from the environment.
+    for v in ["RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET"] {
+        cmd.env_remove(v);
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
+    let status = cmd.status().context("running cargo")?;
+    if !status.success() {
+        bail!("cargo build of {} failed", packages.join(", "));
+    }
+    Ok(())
+}
+
+/// Directory holding freestanding build outputs of one kind.
+pub fn target_dir(kind: &str) -> PathBuf {
+    workspace_root().join("target").join(kind)
+}
+
+/// Builds the kernel; returns the ELF path.
+///
+/// # Errors
+/// If cargo fails.
+pub fn build_kernel(opts: &BuildOptions) -> Result<PathBuf> {
+    let root = workspace_root();
+    let dir = target_dir(if opts.silent_kernel { "kernel-silent" } else { "kernel" });
+    cargo_build(&["kernel"], &[], opts.silent_kernel, &kernel_rustflags(&root), &dir, opts.verbose)?;
+    Ok(dir.join(TARGET).join("release").join("kernel"))
+}
+
+/// Builds every user program; returns (binary name, path) pairs.
+///
+/// # Errors
+/// If cargo fails.
+pub fn build_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>> {
+    let root = workspace_root();
+    let dir = target_dir("user");
+    let pkgs: Vec<&str> = USER_PROGRAMS.iter().map(|(p, _)| *p).collect();
+    cargo_build(&pkgs, &[], false, &user_rustflags(&root), &dir, opts.verbose)?;
+    Ok(USER_PROGRAMS.iter().map(|(_, bin)| (bin.to_string(), dir.join(TARGET).join("release").join(bin))).collect())
+}
+
+/// Builds everything and packs the boot-module archive.
+///
+/// # Errors
+/// If any build or packing step fails.
+pub fn build_all(opts: &BuildOptions) -> Result<Artifacts> {
+    let kernel = build_kernel(opts)?;
+    let programs = build_programs(opts)?;
+    let mut files = Vec::new();
+    for (name, path) in &programs {
+        files.push((name.clone(), std::fs::read(path).with_context(|| format!("reading {}", path.display()))?));
+    }
+    let archive = crate::bootfs::pack(&files)?;
+    let out = crate::images_dir();
+    std::fs::create_dir_all(&out)?;
+    let bootfs = out.join("bootfs.img");
+    write_if_changed(&bootfs, &archive)?;
+    Ok(Artifacts { kernel, bootfs, programs })
+}
+
+/// Writes `data` to `path` unless it already holds exactly that.
+pub fn write_if_changed(path: &Path, data: &[u8]) -> Result<()> {
+    if std::fs::read(path).map(|d| d == data).unwrap_or(false) {
+        return Ok(());
+    }
+    std::fs::write(path, data).with_context(|| format!("writing {}", path.display()))
+}

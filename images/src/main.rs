@@ -1,0 +1,107 @@
+//! `images`: build Rampart and run it (the README's run command).
+//!
+//! ```text
+//! cargo run -p images -- run            # build everything, boot in QEMU
+//! cargo run -p images -- run --iso uefi # boot the GRUB ISO under OVMF
+//! cargo run -p images -- iso            # build target/images/rampart.iso
+//! ```
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+use images::build::{BuildOptions, build_all};
+use images::qemu::{Accel, Boot, Machine, QemuConfig, guest_exit_code, resolve_accel};
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "images", about = "Build Rampart images and run them in QEMU")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum IsoFirmware {
+    Bios,
+    Uefi,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build the kernel, every program and the boot-module archive.
+    Build {
+        /// Build a silent kernel (no console, no debug syscalls).
+        #[arg(long)]
+        silent: bool,
+        /// Show cargo's progress.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Build the hybrid BIOS+UEFI GRUB ISO.
+    Iso {
+        /// Kernel command line.
+        #[arg(long, default_value = "")]
+        append: String,
+    },
+    /// Build everything and boot it in QEMU with the console on this terminal.
+    Run {
+        /// QEMU machine type.
+        #[arg(long, value_enum, default_value_t = Machine::Pc)]
+        machine: Machine,
+        /// Accelerator (auto: KVM only where a probe boot proves ring 3 works).
+        #[arg(long, value_enum, default_value_t = Accel::Auto)]
+        accel: Accel,
+        /// Boot the GRUB ISO under this firmware instead of PVH.
+        #[arg(long, value_enum)]
+        iso: Option<IsoFirmware>,
+        /// Count instructions exactly (`-icount shift=0,align=off,sleep=off`; TCG).
+        #[arg(long)]
+        icount: bool,
+        /// Guest memory in MiB.
+        #[arg(short, long, default_value_t = 512)]
+        memory: u32,
+        /// Kernel command line.
+        #[arg(long, default_value = "")]
+        append: String,
+        /// Show cargo's progress.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Extra arguments passed to QEMU.
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    images::packages::ensure()?;
+    match cli.cmd {
+        Cmd::Build { silent, verbose } => {
+            let art = build_all(&BuildOptions { silent_kernel: silent, verbose })?;
+            println!("kernel: {}\nbootfs: {}", art.kernel.display(), art.bootfs.display());
+        }
+        Cmd::Iso { append } => {
+            let art = build_all(&BuildOptions::default())?;
+            let iso = images::iso::build_iso(&art, &append)?;
+            println!("{}", iso.display());
+        }
+        Cmd::Run { machine, accel, iso, icount, memory, append, verbose, qemu_args } => {
+            let art = build_all(&BuildOptions { verbose, ..Default::default() })?;
+            let boot = match iso {
+                None => Boot::Pvh,
+                Some(IsoFirmware::Bios) => Boot::IsoBios(images::iso::build_iso(&art, &append)?),
+                Some(IsoFirmware::Uefi) => Boot::IsoUefi(images::iso::build_iso(&art, &append)?),
+            };
+            let accel = if icount { Accel::Tcg } else { resolve_accel(accel, &art) };
+            let cfg =
+                QemuConfig { machine, boot, accel, memory_mib: memory, cmdline: append, icount, extra: qemu_args };
+            let mut cmd = cfg.command(&art)?;
+            eprintln!("images: booting ({machine:?}, {accel:?}); the guest powers off when done, Ctrl-C stops QEMU");
+            let t = Instant::now();
+            let status = cmd.status()?;
+            let code = status.code().unwrap_or(-1);
+            eprintln!("images: QEMU exited after {:.2} s", t.elapsed().as_secs_f64());
+            std::process::exit(guest_exit_code(code).map_or(code, |c| c as i32));
+        }
+    }
+    Ok(())
+}

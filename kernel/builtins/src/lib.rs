@@ -1,0 +1,124 @@
+//! Freestanding runtime symbols for Rampart's kernel and user programs.
+//!
+//! On `x86_64-unknown-linux-gnu`, `compiler_builtins` does not export
+//! `memcpy`, `memmove`, `memset`, `memcmp` and `bcmp` (they come from libc),
+//! and the precompiled `core` references `rust_eh_personality` even with
+//! `panic = "abort"`. A freestanding binary links no libc, so this crate
+//! provides them (DESIGN.md §7).
+//!
+//! Design: the crate is `#![no_builtins]` so the compiler cannot turn the
+//! byte loops below back into calls to the very functions they implement.
+//! Copies and fills use `rep movsb` / `rep stosb`, which use no SSE/x87
+//! registers (the kernel text must stay free of them) and are fast on every
+//! CPU with ERMSB.
+//!
+//! Trust: every function has the C library's contract; callers (compiler-
+//! generated code) guarantee valid, non-null pointers for `n` bytes.
+#![no_std]
+#![no_builtins]
+
+use core::arch::asm;
+
+/// Copies `n` bytes from `src` to `dest`; the regions must not overlap.
+/// Returns `dest`.
+///
+/// # Safety
+/// `src` must be readable and `dest` writable for `n` bytes (C `memcpy`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees both ranges are valid for `n` bytes;
+    // `rep movsb` copies exactly `n` bytes forward and touches no other memory.
+    unsafe {
+        asm!(
+            "rep movsb",
+            inout("rcx") n => _,
+            inout("rdi") dest => _,
+            inout("rsi") src => _,
+            options(nostack, preserves_flags)
+        );
+    }
+    dest
+}
+
+/// Copies `n` bytes from `src` to `dest`; the regions may overlap.
+/// Returns `dest`.
+///
+/// # Safety
+/// `src` must be readable and `dest` writable for `n` bytes (C `memmove`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    if (dest as usize).wrapping_sub(src as usize) >= n {
+        // Forward copy is safe: dest is below src or the regions are disjoint.
+        // SAFETY: same contract as `memcpy`, forward order preserves overlap.
+        unsafe { memcpy(dest, src, n) }
+    } else {
+        // Backward copy with the direction flag set, restored afterwards.
+        // SAFETY: the caller guarantees validity for `n` bytes; we start at the
+        // last byte of each range and `std`/`cld` bracket the copy.
+        unsafe {
+            asm!(
+                "std",
+                "rep movsb",
+                "cld",
+                inout("rcx") n => _,
+                inout("rdi") dest.add(n - 1) => _,
+                inout("rsi") src.add(n - 1) => _,
+                options(nostack)
+            );
+        }
+        dest
+    }
+}
+
+/// Fills `n` bytes at `dest` with the low byte of `c`. Returns `dest`.
+///
+/// # Safety
+/// `dest` must be writable for `n` bytes (C `memset`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memset(dest: *mut u8, c: i32, n: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees `dest` is writable for `n` bytes.
+    unsafe {
+        asm!(
+            "rep stosb",
+            inout("rcx") n => _,
+            inout("rdi") dest => _,
+            in("al") c as u8,
+            options(nostack, preserves_flags)
+        );
+    }
+    dest
+}
+
+/// Compares `n` bytes; returns <0, 0 or >0 as the first differing byte of
+/// `a` is less than, equal to or greater than that of `b` (C `memcmp`).
+///
+/// # Safety
+/// Both pointers must be readable for `n` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    let mut i = 0;
+    while i < n {
+        // SAFETY: `i < n` and the caller guarantees `n` readable bytes.
+        let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
+        if x != y {
+            return i32::from(x) - i32::from(y);
+        }
+        i += 1;
+    }
+    0
+}
+
+/// Returns 0 if the `n` bytes are equal, non-zero otherwise (C `bcmp`).
+///
+/// # Safety
+/// Both pointers must be readable for `n` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // SAFETY: same contract as `memcmp`.
+    unsafe { memcmp(a, b, n) }
+}
+
+/// Personality routine referenced by the precompiled `core`; never called
+/// because every Rampart binary is built with `panic = "abort"`.
+#[unsafe(no_mangle)]
+pub extern "C" fn rust_eh_personality() {}

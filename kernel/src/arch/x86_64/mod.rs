@@ -1,0 +1,66 @@
+//! x86_64: boot stub, descriptor tables, trap and syscall entry, paging,
+//! local APIC, serial port, CPU feature set-up.
+
+pub mod apic;
+pub mod boot;
+pub mod context;
+pub mod cpu;
+pub mod entry;
+pub mod gdt;
+pub mod idt;
+pub mod paging;
+pub mod serial;
+
+/// CPU features the kernel detected at boot.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuFeatures {
+    /// No-execute pages (EFER.NXE was set by the boot stub).
+    pub nx: bool,
+    /// Process-context identifiers (CR4.PCIDE).
+    pub pcid: bool,
+    /// XSAVE (CR4.OSXSAVE).
+    pub xsave: bool,
+    /// AVX state enabled in XCR0.
+    pub avx: bool,
+}
+
+/// Detects features and configures the CPU for user programs: SSE enabled
+/// (CR4.OSFXSR/OSXMMEXCPT; the kernel itself never uses SSE), XSAVE with
+/// x87|SSE|AVX when present, write protection in ring 0, and the
+/// `syscall`/`sysret` MSRs.
+pub fn init_cpu() -> CpuFeatures {
+    let ext = cpu::cpuid(0x8000_0001, 0);
+    let std1 = cpu::cpuid(1, 0);
+    let mut f = CpuFeatures {
+        nx: ext.edx & (1 << 20) != 0,
+        pcid: std1.ecx & (1 << 17) != 0,
+        xsave: std1.ecx & (1 << 26) != 0,
+        avx: false,
+    };
+    // CR0: MP=1, EM=0, TS=0, NE=1, WP=1.
+    let cr0 = (cpu::read_cr0() | (1 << 1) | (1 << 5) | (1 << 16)) & !((1 << 2) | (1 << 3));
+    cpu::write_cr0(cr0);
+    let mut cr4 = cpu::read_cr4() | (1 << 9) | (1 << 10); // OSFXSR, OSXMMEXCPT
+    if f.xsave {
+        cr4 |= 1 << 18; // OSXSAVE
+    }
+    cpu::write_cr4(cr4);
+    if f.xsave {
+        f.avx = std1.ecx & (1 << 28) != 0;
+        cpu::xsetbv(0, if f.avx { 0b111 } else { 0b11 });
+    }
+    // syscall/sysret.
+    cpu::wrmsr(cpu::msr::EFER, cpu::rdmsr(cpu::msr::EFER) | 1); // SCE
+    cpu::wrmsr(cpu::msr::STAR, (0x10u64 << 48) | (u64::from(gdt::KERNEL_CS) << 32));
+    cpu::wrmsr(cpu::msr::LSTAR, entry::syscall_entry_addr());
+    // Clear TF, IF, DF, IOPL, NT, AC on entry.
+    cpu::wrmsr(cpu::msr::SFMASK, 0x4_7700);
+    f
+}
+
+/// Powers the machine off through QEMU's `isa-debug-exit` device (the exit
+/// status becomes `(code << 1) | 1`), then halts if that device is absent.
+pub fn debug_exit(code: u32) -> ! {
+    cpu::outl(rampart_abi::DEBUG_EXIT_PORT, code);
+    cpu::halt_forever()
+}

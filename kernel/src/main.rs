@@ -1,0 +1,101 @@
+//! The Rampart microkernel.
+//!
+//! A capability microkernel in the seL4 tradition (DESIGN.md §3): the kernel
+//! does only what must be privileged. It has no heap: at boot it carves the
+//! memory it needs for itself and the root task out of the boot memory map,
+//! and hands everything else to the root task.
+//!
+//! Structure: `arch/` holds all hardware access (and nearly all `unsafe`,
+//! each block justified by a `// SAFETY:` comment); `boot/` normalises the
+//! boot loader's information; `rootserver` builds the first user program.
+//! Pure logic lives in the host-tested `rampart-kcore` crate.
+//!
+//! Trust: the kernel trusts the boot loader's memory map and the boot
+//! modules' integrity (they are part of the boot image); it trusts nothing a
+//! user program passes it.
+#![no_std]
+#![no_main]
+
+extern crate rampart_builtins;
+
+mod arch;
+mod boot;
+#[macro_use]
+mod console;
+mod rootserver;
+mod trap;
+
+use rampart_kcore::memmap::{Region, RegionList};
+
+unsafe extern "C" {
+    static __kernel_phys_start: u8;
+    static __kernel_phys_end: u8;
+}
+
+/// Physical range of the kernel image (text, data, bss, boot stub).
+fn kernel_image() -> Region {
+    let (s, e) = (&raw const __kernel_phys_start as u64, &raw const __kernel_phys_end as u64);
+    Region::new(s, e)
+}
+
+/// Kernel entry from the boot stub: `info` is the physical address of the
+/// boot loader's information, `protocol` which loader it was.
+#[unsafe(no_mangle)]
+extern "C" fn kmain(info: u64, protocol: u64) -> ! {
+    arch::serial::init();
+    kprintln!("Rampart microkernel {} (x86_64)", env!("CARGO_PKG_VERSION"));
+    let params = match boot::parse(protocol, info) {
+        Ok(p) => p,
+        Err(e) => panic!("unusable boot information: {e:?}"),
+    };
+    arch::gdt::init();
+    arch::idt::init();
+    let features = arch::init_cpu();
+
+    // Free memory: usable RAM minus the first MiB (firmware, real-mode
+    // structures), the kernel image and the boot modules.
+    let mut free: RegionList<64> = params.ram;
+    let _ = free.remove(Region::new(0, 1 << 20));
+    let _ = free.remove(kernel_image());
+    for m in params.modules() {
+        let _ = free.remove(Region::new(m.start & !0xfff, m.end.next_multiple_of(0x1000)));
+    }
+    let ram_end = params.ram.as_slice().last().map_or(0, |r| r.end);
+    kprintln!(
+        "boot: protocol {}, {} MiB usable RAM, {} module(s), cmdline \"{}\"",
+        if params.protocol == boot::PROTOCOL_PVH { "PVH" } else { "multiboot2" },
+        params.ram.total() >> 20,
+        params.module_count,
+        params.cmdline()
+    );
+
+    let mut alloc = || -> u64 {
+        let Some(f) = free.take(4096, 4096, 0) else { panic!("out of boot memory") };
+        arch::paging::zero_frame(f);
+        f
+    };
+    let memory = params.memory;
+    arch::paging::init_kernel_tables(
+        ram_end,
+        &|a| memory.overlaps(&Region::new(a, a + (2 << 20))),
+        &mut alloc,
+        arch::paging::PagingFeatures { nx: features.nx },
+    );
+    let timer_hz = arch::apic::init();
+    kprintln!(
+        "cpu: nx={} pcid={} xsave={} avx={}, apic timer {} kHz",
+        features.nx,
+        features.pcid,
+        features.xsave,
+        features.avx,
+        timer_hz / 1000
+    );
+
+    rootserver::start(&params, &mut free, features)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    kprintln!("KERNEL PANIC: {}", info);
+    arch::debug_exit(0x7f)
+}

@@ -1,0 +1,67 @@
+//! The Rampart user runtime that every program links.
+//!
+//! Provides the program entry point (`_start`, which aligns the stack and
+//! calls the program's `main` declared with [`entry!`]), raw system calls
+//! over the ABI crate ([`syscall`]), debug console output ([`debug`], the
+//! kernel debug channel until the console server exists), and a panic
+//! handler that reports the panic and stops the program.
+//!
+//! Trust: the runtime trusts the kernel and nothing else.
+#![no_std]
+
+extern crate rampart_builtins;
+
+pub mod debug;
+pub mod syscall;
+
+core::arch::global_asm!(
+    r#"
+    .section .text._start, "ax"
+    .global _start
+_start:
+    xor ebp, ebp
+    and rsp, -16
+    call rampart_rt_start
+    ud2
+"#
+);
+
+unsafe extern "Rust" {
+    fn __rampart_main(arg: u64) -> i32;
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn rampart_rt_start(arg: u64) -> ! {
+    // SAFETY: `__rampart_main` is defined by the program through `entry!`.
+    let status = unsafe { __rampart_main(arg) };
+    exit(status)
+}
+
+/// Ends the program with `status`. Until the process server exists this
+/// powers the machine off through the debug channel with the status.
+pub fn exit(status: i32) -> ! {
+    syscall::debug_shutdown(status as u32);
+    loop {
+        syscall::yield_now();
+    }
+}
+
+/// Declares the program's entry function: `fn main(arg: u64) -> i32`, where
+/// `arg` is the startup argument the program's creator passed in `rdi`
+/// (for init: the address of the boot information).
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[unsafe(no_mangle)]
+        fn __rampart_main(arg: u64) -> i32 {
+            let f: fn(u64) -> i32 = $main;
+            f(arg)
+        }
+    };
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    dprintln!("panic: {}", info);
+    exit(101)
+}

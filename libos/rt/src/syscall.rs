@@ -1,0 +1,61 @@
+//! Raw system calls (register convention in `rampart_abi::syscall`).
+
+use core::arch::asm;
+use rampart_abi::{MessageInfo, Syscall};
+
+/// Registers returned by an IPC system call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpcResult {
+    /// Badge of the sender (`rdi`).
+    pub badge: u64,
+    /// Message info of the received message (`rsi`).
+    pub info: MessageInfo,
+    /// MR0..MR3.
+    pub mrs: [u64; 4],
+}
+
+/// Performs system call `n` with capability `cptr`, message info `info`,
+/// message registers `mrs` and reply object `reply`.
+#[inline(always)]
+pub fn raw(n: Syscall, cptr: u64, info: MessageInfo, mrs: [u64; 4], reply: u64) -> IpcResult {
+    let (badge, info_out, m0, m1, m2, m3);
+    // SAFETY: the syscall instruction only clobbers rcx and r11 (declared);
+    // the kernel preserves every other register except the outputs.
+    unsafe {
+        asm!(
+            "syscall",
+            inout("rax") n as u64 => _,
+            inout("rdi") cptr => badge,
+            inout("rsi") info.0 => info_out,
+            inout("rdx") mrs[0] => m0,
+            inout("r8") mrs[1] => m1,
+            inout("r9") mrs[2] => m2,
+            inout("r10") mrs[3] => m3,
+            in("r12") reply,
+            out("rcx") _,
+            out("r11") _,
+            options(nostack)
+        );
+    }
+    IpcResult { badge, info: MessageInfo(info_out), mrs: [m0, m1, m2, m3] }
+}
+
+/// Gives up the rest of the time slice.
+pub fn yield_now() {
+    raw(Syscall::Yield, 0, MessageInfo(0), [0; 4], 0);
+}
+
+/// Writes up to 32 bytes to the kernel debug console (debug kernels only).
+pub fn debug_write_chunk(bytes: &[u8]) {
+    let n = bytes.len().min(32);
+    let mut w = [0u64; 4];
+    for (i, b) in bytes[..n].iter().enumerate() {
+        w[i / 8] |= u64::from(*b) << ((i % 8) * 8);
+    }
+    raw(Syscall::DebugWrite, 0, MessageInfo::new(0, 0, 0, n as u64), w, 0);
+}
+
+/// Powers the machine off with `code` (debug kernels only).
+pub fn debug_shutdown(code: u32) {
+    raw(Syscall::DebugShutdown, 0, MessageInfo(0), [u64::from(code), 0, 0, 0], 0);
+}
