@@ -1,0 +1,154 @@
+//! Pluggable decision models.
+//!
+//! A model turns a pair of security contexts and a class into an access
+//! decision, decides the context of new objects and processes, and says
+//! which contexts are valid. The binary policy records the model's name; a
+//! [`ModelRegistry`] maps names to implementations, so a new model is one
+//! `impl PolicyModel` plus one `register` call in the loader — no other
+//! component (security server, AVC, object servers) changes.
+//!
+//! Built-in models:
+//! - [`AllowAll`] (`allow-all`): grants everything, audits nothing.
+//! - [`Te`] (`te`): type enforcement + RBAC + `constrain`.
+//! - [`Mls`] (`mls`): `te` + Bell-LaPadula confidentiality + `mlsconstrain`.
+//! - [`Biba`] (`biba`): `te` + Biba strict integrity + `mlsconstrain`.
+
+mod allow_all;
+mod biba;
+mod lattice;
+mod mls;
+pub mod te;
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub use allow_all::AllowAll;
+pub use biba::Biba;
+pub use mls::Mls;
+pub use te::Te;
+
+use crate::db::Context;
+use crate::error::PolicyError;
+use crate::ids::AccessVector;
+use crate::index::PolicyIndex;
+
+/// The outcome of `compute_av` for one (source, target, class) triple.
+///
+/// `allowed` is the set of granted permissions; a granted permission in
+/// `auditallow` is audited; a denied permission in `auditdeny` is audited
+/// (`auditdeny` starts as all ones and `dontaudit` rules clear bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct AccessDecision {
+    /// Granted permissions.
+    pub allowed: AccessVector,
+    /// Granted permissions to audit.
+    pub auditallow: AccessVector,
+    /// Denied permissions to audit.
+    pub auditdeny: AccessVector,
+    /// Policy sequence number the decision was computed under.
+    pub seqno: u32,
+}
+
+/// A decision model. Implementations must be pure functions of their
+/// arguments (no hidden state), so that decisions can be cached by the AVC
+/// until the policy sequence number changes.
+///
+/// Every method must tolerate any context the [`crate::SidTable`] holds
+/// (ids validated against the policy) and any class number (unknown classes
+/// get an empty decision); none may panic.
+pub trait PolicyModel: Send + Sync {
+    /// The name recorded in binary policies (`model NAME;` in the source).
+    fn name(&self) -> &str;
+
+    /// Rejects a policy the model cannot work with (e.g. a lattice model
+    /// without sensitivities). Called once at load.
+    ///
+    /// # Errors
+    /// [`PolicyError::Invalid`] explaining what is missing.
+    fn check_policy(&self, p: &PolicyIndex) -> Result<(), PolicyError> {
+        let _ = p;
+        Ok(())
+    }
+
+    /// Decides whether a syntactically correct context is valid.
+    ///
+    /// # Errors
+    /// [`PolicyError::InvalidContext`] saying which authorisation fails.
+    fn validate_context(&self, p: &PolicyIndex, c: &Context) -> Result<(), PolicyError>;
+
+    /// Computes the access decision (with `seqno` 0; the engine fills it).
+    fn compute_av(&self, p: &PolicyIndex, s: &Context, t: &Context, class: u16) -> AccessDecision;
+
+    /// Computes the context of a new object of `class` created by `s`
+    /// under (or, for `process`, by executing) `t`, with optional final
+    /// path component `name`.
+    ///
+    /// # Errors
+    /// [`PolicyError::InvalidContext`] if the resulting context is not valid
+    /// (e.g. the role may not enter the new type);
+    /// [`PolicyError::UnknownClass`] for an unknown class.
+    fn compute_create(
+        &self,
+        p: &PolicyIndex,
+        s: &Context,
+        t: &Context,
+        class: u16,
+        name: Option<&str>,
+    ) -> Result<Context, PolicyError>;
+}
+
+/// A constructor for a model.
+pub type ModelCtor = fn() -> Box<dyn PolicyModel>;
+
+/// Maps model names (as recorded in binary policies) to constructors.
+#[derive(Clone)]
+pub struct ModelRegistry {
+    entries: Vec<(String, ModelCtor)>,
+}
+
+impl Default for ModelRegistry {
+    fn default() -> Self {
+        ModelRegistry::builtin()
+    }
+}
+
+impl ModelRegistry {
+    /// A registry with no models.
+    pub fn empty() -> ModelRegistry {
+        ModelRegistry { entries: Vec::new() }
+    }
+
+    /// A registry with `allow-all`, `te`, `mls` and `biba`.
+    pub fn builtin() -> ModelRegistry {
+        let mut r = ModelRegistry::empty();
+        r.register("allow-all", || Box::new(AllowAll));
+        r.register("te", || Box::new(Te));
+        r.register("mls", || Box::new(Mls));
+        r.register("biba", || Box::new(Biba));
+        r
+    }
+
+    /// Adds (or replaces) the model called `name`.
+    pub fn register(&mut self, name: &str, ctor: ModelCtor) {
+        self.entries.retain(|(n, _)| n != name);
+        self.entries.push((name.into(), ctor));
+    }
+
+    /// Instantiates the model called `name`.
+    ///
+    /// # Errors
+    /// [`PolicyError::UnknownModel`] if it is not registered.
+    pub fn create(&self, name: &str) -> Result<Box<dyn PolicyModel>, PolicyError> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c())
+            .ok_or_else(|| PolicyError::UnknownModel(name.into()))
+    }
+
+    /// The registered names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+}
