@@ -64,7 +64,10 @@ pub fn start(params: &BootParams, free: &mut RegionList<64>, features: CpuFeatur
         Ok(fs) => fs,
         Err(e) => panic!("boot module is not a valid bootfs archive: {e:?}"),
     };
-    let Some(init) = fs.find("init") else { panic!("bootfs has no \"init\"") };
+    // `root=NAME` on the command line selects another root task (the
+    // in-guest kernel test suite and benchmarks are root tasks, like sel4test).
+    let root = params.cmdline().split_whitespace().find_map(|w| w.strip_prefix("root=")).unwrap_or("init");
+    let Some(init) = fs.find(root) else { panic!("bootfs has no root task \"{root}\"") };
     let elf = match Elf::parse(init.data) {
         Ok(e) => e,
         Err(e) => panic!("init is not a loadable ELF executable: {e:?}"),
@@ -117,6 +120,19 @@ pub fn start(params: &BootParams, free: &mut RegionList<64>, features: CpuFeatur
         rsdp_paddr: params.rsdp_paddr,
         boot_protocol: params.protocol,
         usable_ram: params.ram.total(),
+        tick_hz: crate::arch::apic::TICK_HZ,
+        tsc_hz: 0,
+        ipc_buffer: 0,
+        cnode_radix: 0,
+        empty: Default::default(),
+        user_image_frames: Default::default(),
+        user_image_paging: Default::default(),
+        bootfs_frames: Default::default(),
+        untyped: Default::default(),
+        untyped_list: [Default::default(); rampart_abi::bootinfo::MAX_UNTYPED],
+        rsdp_len: params.rsdp_len as u64,
+        rsdp: params.rsdp,
+        _pad: [0; 4],
         cmdline_len: params.cmdline_len as u64,
         cmdline: [0; CMDLINE_MAX],
     };

@@ -4,7 +4,9 @@
 //! here: system call numbers and their register conventions ([`syscall`]),
 //! the message-info word ([`MessageInfo`]), error codes ([`Error`]), and the
 //! layout of the boot information the kernel hands to the root task
-//! ([`bootinfo`]).
+//! ([`bootinfo`]), object types and rights ([`object`]), invocation labels
+//! and their arguments ([`invocation`]), the IPC buffer ([`ipc_buffer`]) and
+//! fault messages ([`fault`]).
 //!
 //! Design principles:
 //! - seL4's names and semantics (seL4 Reference Manual, version 12/13, MCS
@@ -19,11 +21,19 @@
 pub mod bootfs;
 pub mod bootinfo;
 pub mod error;
+pub mod fault;
+pub mod invocation;
+pub mod ipc_buffer;
 pub mod msg;
+pub mod object;
 pub mod syscall;
+pub mod tcb;
 
 pub use error::Error;
+pub use invocation::Label;
+pub use ipc_buffer::IpcBuffer;
 pub use msg::MessageInfo;
+pub use object::{CapType, ObjectType, Rights};
 pub use syscall::Syscall;
 
 /// Size of a small page (a 4 KiB frame), in bytes.

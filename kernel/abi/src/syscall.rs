@@ -16,6 +16,12 @@
 //! notification), `rsi` the reply's message info, and `rdx`, `r8`, `r9`,
 //! `r10` MR0..MR3. `rcx` and `r11` are clobbered (the CPU uses them for the
 //! return address and flags); every other register is preserved.
+//!
+//! Errors: a syscall on an empty or wrong-kind capability returns at once with
+//! message-info label [`Error::InvalidCapability`](crate::Error) (seL4 raises
+//! a capability fault instead; Rampart returns the error so that programs
+//! need no fault handler to survive a bad capability pointer). For `Send` and
+//! `NBSend` the returned label is 0 on success.
 
 /// A system call number. Unknown numbers raise an *unknown syscall* fault to
 /// the thread's fault endpoint (so a user-level server can emulate them).
@@ -47,6 +53,14 @@ pub enum Syscall {
     /// Power the machine off through `isa-debug-exit` with exit code MR0.
     /// Debug builds only.
     DebugShutdown = 65,
+    /// Return in `rdi` the [`CapType`](crate::CapType) of the capability at
+    /// `rdi` (0 if empty or invalid). Debug builds only.
+    DebugCapIdentify = 66,
+    /// Write the kernel's invariant check result: `rdi` = 0 if every checked
+    /// kernel invariant holds (capability derivation tree well-formed,
+    /// scheduler queues consistent), otherwise a non-zero code naming the
+    /// first violation. Debug builds only.
+    DebugCheckInvariants = 67,
 }
 
 impl Syscall {
@@ -63,6 +77,8 @@ impl Syscall {
             8 => Syscall::Wait,
             64 => Syscall::DebugWrite,
             65 => Syscall::DebugShutdown,
+            66 => Syscall::DebugCapIdentify,
+            67 => Syscall::DebugCheckInvariants,
             _ => return None,
         })
     }
