@@ -126,6 +126,7 @@ pub fn start(params: &BootParams, free: &mut RegionList<64>, features: CpuFeatur
         cnode_radix: 0,
         empty: Default::default(),
         user_image_frames: Default::default(),
+        user_image_vaddr: 0,
         user_image_paging: Default::default(),
         bootfs_frames: Default::default(),
         untyped: Default::default(),

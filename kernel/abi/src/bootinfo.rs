@@ -119,8 +119,12 @@ pub struct BootInfo {
     pub cnode_radix: u64,
     /// Empty slots of init's root CNode.
     pub empty: SlotRegion,
-    /// Frame caps of init's own ELF image, in address order.
+    /// Frame caps of init's own ELF image: slot `user_image_frames.start + i`
+    /// maps the page at `user_image_vaddr + i * 4096` (the range is
+    /// contiguous; gaps between segments are backed by zeroed frames).
     pub user_image_frames: SlotRegion,
+    /// Virtual address of the first page of init's image.
+    pub user_image_vaddr: u64,
     /// Paging-structure caps (PDPT, PD, PT) of init's address space.
     pub user_image_paging: SlotRegion,
     /// Frame caps of the boot-module archive (mapped read-only at

@@ -47,6 +47,8 @@ pub enum Syscall {
     /// Wait on an endpoint or notification without a reply object
     /// (MCS `seL4_Wait`).
     Wait = 8,
+    /// Do nothing and return (measures the bare kernel entry/exit cost).
+    Null = 9,
     /// Write MR0..MR3 (up to 32 bytes, length in the message info) to the
     /// kernel console. Debug builds only; otherwise an unknown syscall.
     DebugWrite = 64,
@@ -75,6 +77,7 @@ impl Syscall {
             6 => Syscall::NBRecv,
             7 => Syscall::Yield,
             8 => Syscall::Wait,
+            9 => Syscall::Null,
             64 => Syscall::DebugWrite,
             65 => Syscall::DebugShutdown,
             66 => Syscall::DebugCapIdentify,
