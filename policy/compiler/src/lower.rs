@@ -167,9 +167,9 @@ impl Lower<'_> {
             }
             StmtKind::PermFlow { class, perms, dir, weight } => self.permflow(class, perms, dir, *weight),
             StmtKind::AssertNoFlow { from, to, except } => {
-                let except = match except {
-                    Some(set) => sets::type_set(self.sym, set, false, self.d).concrete,
-                    None => vec![],
+                let (except, except_names) = match except {
+                    Some(set) => (sets::type_set(self.sym, set, false, self.d).concrete, vec![type_set_text(set)]),
+                    None => (vec![], vec![]),
                 };
                 let f = self.sym.type_or_attr(from, self.d).map(|t| self.sym.expand(t));
                 let t = self.sym.type_or_attr(to, self.d).map(|t| self.sym.expand(t));
@@ -180,6 +180,7 @@ impl Lower<'_> {
                         from: f,
                         to: t,
                         except,
+                        except_names,
                         origin: origin(s.span),
                     });
                 }

@@ -378,6 +378,8 @@ pub struct FlowAssertion {
     pub from: Vec<u32>,
     /// Concrete sink types (sorted).
     pub to: Vec<u32>,
+    /// Names written in the `except` clause (for reports).
+    pub except_names: Vec<String>,
     /// Concrete types a path may not pass through (trusted mediators such
     /// as object managers), sorted. Sources and sinks are never excluded.
     pub except: Vec<u32>,

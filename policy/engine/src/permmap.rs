@@ -7,7 +7,9 @@
 //! permission name, with a few class-specific entries; a policy overrides
 //! it with `permflow` statements, and the analysis tools accept a further
 //! override file. A permission the map does not know is treated as
-//! [`FlowDir::Both`] with weight 1: unknown permissions are assumed to leak
+//! `open` is [`FlowDir::None`]: opening moves no data, the `read` or
+//! `write` that follows does. A permission the map does not know is
+//! treated as [`FlowDir::Both`] with weight 1: unknown permissions are assumed to leak
 //! a little in both directions, so analyses over-approximate rather than
 //! miss flows.
 
@@ -37,7 +39,8 @@ pub fn default_flow(class: &str, perm: &str) -> (FlowDir, u8) {
         (_, "write" | "append" | "send") => (Write, 10),
         (_, "getattr") => (Read, 7),
         (_, "setattr") => (Write, 7),
-        (_, "search" | "open") => (Read, 3),
+        (_, "search") => (Read, 3),
+        (_, "open") => (None, 1),
         (_, "lock") => (Read, 1),
         (_, "ioctl") => (Both, 5),
         (_, "create" | "unlink" | "rename" | "link" | "add_name" | "remove_name" | "rmdir" | "reparent") => (Write, 5),

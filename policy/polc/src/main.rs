@@ -1,1 +1,27 @@
-fn main() {}
+//! `polc` — build, check, query, analyse and prove Rampart policies.
+//!
+//! Inputs are policy source files, directories (their `*.pol` files) or
+//! one binary policy. Exit codes: 0 success, 1 policy errors, neverallow
+//! violations or failed proofs, 2 usage or I/O errors.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod load;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(load::Failure::Policy) => ExitCode::from(1),
+        Err(load::Failure::Usage(msg)) => {
+            eprintln!("polc: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
