@@ -213,9 +213,10 @@ impl Lower<'_> {
             AvKind::AuditAllow => RuleKind::AuditAllow,
             _ => RuleKind::DontAudit,
         };
+        let errors_before = self.d.error_count();
         let s = sets::type_set(self.sym, src, false, self.d);
         let t = sets::type_set(self.sym, tgt, true, self.d);
-        if s.concrete.is_empty() || (t.concrete.is_empty() && !t.has_self) {
+        if self.d.error_count() == errors_before && (s.concrete.is_empty() || (t.concrete.is_empty() && !t.has_self)) {
             self.d.warn(span, "rule has no effect: its source or target set is empty");
         }
         let mut pairs: Vec<(u32, u32)> = Vec::new();
@@ -370,7 +371,11 @@ impl Lower<'_> {
 
     fn filecon(&mut self, span: Span, pattern: &Name, kind: Option<&Name>, ctx: Option<&ContextAst>) {
         if let Err(e) = rampart_policy::filecon::compile_pattern(&pattern.text) {
-            self.d.error(pattern.span, format!("bad path pattern: {e}"));
+            let msg = match e {
+                rampart_policy::PolicyError::Invalid(m) => m,
+                other => other.to_string(),
+            };
+            self.d.error(pattern.span, format!("bad path pattern: {msg}"));
             return;
         }
         let kind = match kind {
