@@ -112,6 +112,10 @@ impl<'a> Parser<'a> {
         if self.eat(&Tok::LBrace) {
             let mut v = Vec::new();
             while *self.peek() != Tok::RBrace {
+                if *self.peek() == Tok::Comma {
+                    let msg = format!("expected {what}, found `,` (separate set items with spaces)");
+                    return Err(self.error_here(msg));
+                }
                 v.push(self.name(what)?);
             }
             self.bump();
@@ -124,13 +128,30 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Expects `;`. A missing `;` before a statement keyword on a later
+    /// line is reported but treated as present, so the next statement is
+    /// not swallowed by error recovery.
     fn semi(&mut self) -> PResult<()> {
-        self.expect(Tok::Semi, "`;`").map(|_| ())
+        if self.eat(&Tok::Semi) {
+            return Ok(());
+        }
+        let prev_line = self.pos.checked_sub(1).map_or(0, |p| self.toks[p].span.line);
+        let next_stmt = matches!(self.peek(), Tok::Ident(k) if KEYWORDS.contains(&k.as_str()));
+        let err = self.expected("`;`");
+        if next_stmt && self.span().line > prev_line {
+            return Ok(());
+        }
+        Err(err)
     }
 
-    /// Skips to the end of the current statement.
-    fn recover(&mut self) {
-        let mut depth = 0usize;
+    /// Skips to the end of the statement that started at token `start`
+    /// (the next `;` outside the braces it opened).
+    fn recover(&mut self, start: usize) {
+        let mut depth = self.toks[start.min(self.pos)..self.pos].iter().fold(0usize, |d, t| match t.tok {
+            Tok::LBrace => d + 1,
+            Tok::RBrace => d.saturating_sub(1),
+            _ => d,
+        });
         loop {
             match self.peek() {
                 Tok::Eof => return,
@@ -164,7 +185,7 @@ impl<'a> Parser<'a> {
             match self.stmt() {
                 Ok(s) => out.push(s),
                 Err(Reported) => {
-                    self.recover();
+                    self.recover(before);
                     if self.pos == before && *self.peek() != Tok::RBrace {
                         self.bump();
                     }

@@ -1,0 +1,158 @@
+//! The polc command line: outputs and exit codes (0 ok, 1 policy
+//! problems, 2 usage).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn polc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_polc")).args(args).current_dir(root()).output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("polc-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn shipped_policies_build_check_and_prove() {
+    for (variant, dirs) in [
+        ("te", vec!["modules/base", "modules/assertions", "modules/te"]),
+        ("mls", vec!["modules/base", "modules/assertions", "modules/mls"]),
+        ("biba", vec!["modules/base", "modules/assertions", "modules/biba"]),
+        ("allow-all", vec!["modules/base", "modules/allow-all"]),
+    ] {
+        let out = tmp(&format!("{variant}.bin"));
+        let mut args = vec!["build"];
+        args.extend(&dirs);
+        args.extend(["-o", s(&out)]);
+        let o = polc(&args);
+        let (so, se) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{variant}: {so}{se}");
+        assert!(so.contains(&format!("model {variant}")), "{so}");
+        assert!(se.is_empty(), "no warnings: {se}");
+        let o = polc(&["check", s(&out)]);
+        assert_eq!(o.status.code(), Some(0), "{variant}: {:?}", text(&o));
+        let o = polc(&["prove", s(&out)]);
+        let (so, _) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{variant}: {so}");
+        assert!(so.trim_end().ends_with(" 0 failed"), "{so}");
+    }
+}
+
+#[test]
+fn neverallow_violations_exit_1() {
+    let o = polc(&["check", "tests/bad-neverallow.pol"]);
+    let (so, se) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(so.contains("5 neverallow rules checked, 5 violations"), "{so}");
+    assert!(
+        se.contains("tests/bad-neverallow.pol:16:1: neverallow violated: neverallow a_t x_t : file write;"),
+        "{se}"
+    );
+    // build refuses to write a policy that violates its neverallows
+    let out = tmp("bad.bin");
+    let o = polc(&["build", "tests/bad-neverallow.pol", "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!out.exists());
+    let o = polc(&["build", "--no-check", "tests/bad-neverallow.pol", "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn compile_errors_exit_1_with_positions() {
+    let o = polc(&["build", "tests/bad-syntax.pol", "-o", s(&tmp("x.bin"))]);
+    let (_, se) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<&str> = se.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "tests/bad-syntax.pol:4:1: error: expected `;`, found `type`",
+            "tests/bad-syntax.pol:5:28: error: expected permission, found `,` (separate set items with spaces)",
+            "tests/bad-syntax.pol:6:11: error: unknown type or attribute `c_t` (did you mean `a_t`?)",
+            "tests/bad-syntax.pol:7:22: error: unknown class `fiel` (did you mean `file`?)",
+            "polc: 4 errors",
+        ]
+    );
+    let o = polc(&["check", "tests/bad-mls.pol"]);
+    let (_, se) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(se.contains("bad-mls.pol:8:22: error: range high level does not dominate its low level"), "{se}");
+    assert!(se.contains("bad-mls.pol:9:22: error: level comparisons are only allowed in `mlsconstrain`"), "{se}");
+    assert!(se.contains("bad-mls.pol:10:20: error: unknown sensitivity `s2` (did you mean `s0`?)"), "{se}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(polc(&[]).status.code(), Some(2));
+    assert_eq!(polc(&["build", "modules/te"]).status.code(), Some(2), "missing -o");
+    assert_eq!(polc(&["check", "no/such/file.pol"]).status.code(), Some(2));
+    assert_eq!(polc(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(polc(&["prove", "tests/flow.pol", "--noflow", "a_t"]).status.code(), Some(2));
+}
+
+#[test]
+fn query_flow_info_and_decide() {
+    let o = polc(&["query", "tests/flow.pol", "-s", "b_t", "-c", "file"]);
+    let (so, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(so.lines().count(), 2, "{so}");
+    assert!(so.starts_with("allow b_t f_t : file read;  # tests/flow.pol:13:1"), "{so}");
+
+    let o = polc(&["flow", "tests/flow.pol", "a_t", "c_t", "--min-weight", "5"]);
+    let (so, _) = text(&o);
+    assert!(so.starts_with("shortest flow (4 steps):\na_t -> f_t -> b_t -> g_t -> c_t\n"), "{so}");
+    let o = polc(&["flow", "tests/flow.pol", "a_t", "c_t", "--all"]);
+    assert!(text(&o).0.contains("path 2 (4 steps):"));
+
+    let o = polc(&["prove", "tests/flow.pol", "--only-cli", "--noflow", "c_t:a_t", "--noflow", "a_t:g_t"]);
+    let (so, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(so.contains("proved   noflow c_t -> a_t  (command line)"), "{so}");
+    assert!(so.contains("FAILED   noflow a_t -> g_t  (command line)"), "{so}");
+    assert!(so.trim_end().ends_with("1 proved, 1 failed"), "{so}");
+
+    let o = polc(&["info", "modules/base", "modules/assertions", "modules/te"]);
+    let (so, _) = text(&o);
+    assert!(so.contains("model              te"), "{so}");
+    assert!(so.contains("classes            14"), "{so}");
+
+    let o = polc(&[
+        "decide",
+        "modules/base",
+        "modules/assertions",
+        "modules/te",
+        "--scon",
+        "user_u:user_r:user_t",
+        "--tcon",
+        "system_u:object_r:secret_t",
+        "--class",
+        "file",
+    ]);
+    let (so, _) = text(&o);
+    assert!(so.starts_with("allowed:    {  }\n"), "{so}");
+    let o = polc(&[
+        "decide",
+        "modules/base",
+        "modules/te",
+        "modules/assertions",
+        "--path",
+        "/etc/shadow",
+        "--port",
+        "tcp/80",
+    ]);
+    assert_eq!(text(&o).0, "/etc/shadow: system_u:object_r:secret_t\ntcp/80: system_u:object_r:http_port_t\n");
+}
