@@ -37,10 +37,10 @@ fn first_common(a: &[u32], b: &[u32]) -> Option<u32> {
 fn witness(m: &Members, n: &NeverAllow, r: RuleRef<'_>) -> Option<(u32, u32)> {
     let srcs = m.of(r.rule.src);
     let tgts = m.of(r.rule.tgt);
-    if let Some(s) = first_common(srcs, &n.src) {
-        if let Some(t) = first_common(tgts, &n.tgt) {
-            return Some((s, t));
-        }
+    if let Some(s) = first_common(srcs, &n.src)
+        && let Some(t) = first_common(tgts, &n.tgt)
+    {
+        return Some((s, t));
     }
     if n.tgt_self {
         let s = srcs.iter().copied().find(|s| n.src.binary_search(s).is_ok() && tgts.binary_search(s).is_ok())?;

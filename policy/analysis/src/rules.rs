@@ -95,10 +95,10 @@ pub fn rule_text(db: &PolicyDb, r: RuleRef<'_>) -> String {
         perms_text(db, rule.class, rule.perms)
     );
     let mut notes = Vec::new();
-    if let Some((i, branch)) = r.cond {
-        if let Some(c) = db.conds.get(i) {
-            notes.push(format!("if ({}) [{}]", cond_text(db, &c.expr), branch));
-        }
+    if let Some((i, branch)) = r.cond
+        && let Some(c) = db.conds.get(i)
+    {
+        notes.push(format!("if ({}) [{}]", cond_text(db, &c.expr), branch));
     }
     if rule.origin.is_some() {
         notes.push(db.origin_string(rule.origin));

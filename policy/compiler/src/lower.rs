@@ -23,12 +23,15 @@ fn origin(s: Span) -> Option<Origin> {
     Some(Origin { file: s.file, line: s.line, col: s.col })
 }
 
+/// `(src, tgt, class, object name)` -> (new type, where written).
+type TransitionKeys = HashMap<(u32, u32, u16, Option<String>), (u32, Span)>;
+
 struct Lower<'a> {
     sym: &'a Symbols,
     d: &'a mut Diagnostics,
     db: PolicyDb,
     default_level: Level,
-    trans: HashMap<(u32, u32, u16, Option<String>), (u32, Span)>,
+    trans: TransitionKeys,
     sids: HashMap<String, Span>,
     uses: ContextUses,
 }
@@ -106,10 +109,10 @@ fn complete_roles_users(flat: &[&Stmt], sym: &mut Symbols, d: &mut Diagnostics) 
                     }
                     u.range = Some(r);
                 }
-                if let (Some(l), Some(r)) = (&u.default_level, &u.range) {
-                    if !(l.dominates(&r.low) && r.high.dominates(l)) {
-                        d.error(name.span, format!("user `{}`'s level is outside its range", name.text));
-                    }
+                if let (Some(l), Some(r)) = (&u.default_level, &u.range)
+                    && !(l.dominates(&r.low) && r.high.dominates(l))
+                {
+                    d.error(name.span, format!("user `{}`'s level is outside its range", name.text));
                 }
             }
             _ => {}
@@ -133,10 +136,10 @@ impl Lower<'_> {
             StmtKind::RoleAllow { from, to } => {
                 for a in from {
                     for b in to {
-                        if let (Some(x), Some(y)) = (self.sym.role(a, self.d), self.sym.role(b, self.d)) {
-                            if !self.db.role_allows.contains(&(x, y)) {
-                                self.db.role_allows.push((x, y));
-                            }
+                        if let (Some(x), Some(y)) = (self.sym.role(a, self.d), self.sym.role(b, self.d))
+                            && !self.db.role_allows.contains(&(x, y))
+                        {
+                            self.db.role_allows.push((x, y));
                         }
                     }
                 }

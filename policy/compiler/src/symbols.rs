@@ -92,19 +92,20 @@ impl Symbols {
                     s.bool_ix.insert(name.text.clone(), s.bools.len() as u32);
                     s.bools.push(BoolDef { name: name.text.clone(), default: *default });
                 }
-                StmtKind::Sensitivity { name, aliases } => {
-                    if s.define(d, 3, "sensitivity", name) && aliases.iter().all(|a| s.define(d, 3, "sensitivity", a)) {
-                        sens_decl.push(named(name, aliases));
-                    }
+                StmtKind::Sensitivity { name, aliases }
+                    if s.define(d, 3, "sensitivity", name)
+                        && aliases.iter().all(|a| s.define(d, 3, "sensitivity", a)) =>
+                {
+                    sens_decl.push(named(name, aliases));
                 }
-                StmtKind::Category { name, aliases } => {
-                    if s.define(d, 4, "category", name) && aliases.iter().all(|a| s.define(d, 4, "category", a)) {
-                        let i = s.cats.len() as u16;
-                        for n in std::iter::once(name).chain(aliases) {
-                            s.cat_ix.insert(n.text.clone(), i);
-                        }
-                        s.cats.push(named(name, aliases));
+                StmtKind::Category { name, aliases }
+                    if s.define(d, 4, "category", name) && aliases.iter().all(|a| s.define(d, 4, "category", a)) =>
+                {
+                    let i = s.cats.len() as u16;
+                    for n in std::iter::once(name).chain(aliases) {
+                        s.cat_ix.insert(n.text.clone(), i);
                     }
+                    s.cats.push(named(name, aliases));
                 }
                 StmtKind::Role { name, .. } if !s.role_ix.contains_key(&name.text) => {
                     s.role_ix.insert(name.text.clone(), s.roles.len() as u32);
@@ -124,12 +125,10 @@ impl Symbols {
                 StmtKind::Class { name, inherits, perms } if s.define(d, 5, "class", name) => {
                     s.add_class(name, inherits.as_ref(), perms, d)
                 }
-                StmtKind::Type { name, aliases, attrs } => {
-                    if s.define(d, 1, "type or attribute", name) {
-                        let attrs = s.resolve_attrs(attrs, d);
-                        let t = s.add_type(name, false, &attrs);
-                        s.add_aliases(t, aliases, d);
-                    }
+                StmtKind::Type { name, aliases, attrs } if s.define(d, 1, "type or attribute", name) => {
+                    let attrs = s.resolve_attrs(attrs, d);
+                    let t = s.add_type(name, false, &attrs);
+                    s.add_aliases(t, aliases, d);
                 }
                 StmtKind::Dominance(v) => match dominance {
                     Some(_) => d.error(st.span, "duplicate `dominance` statement"),

@@ -15,15 +15,15 @@ pub enum Failure {
 
 /// Loads a policy from inputs; prints compiler diagnostics to stderr.
 pub fn load(inputs: &[PathBuf]) -> Result<PolicyDb, Failure> {
-    if let [one] = inputs {
-        if one.is_file() {
-            let bytes = std::fs::read(one).map_err(|e| Failure::Usage(format!("{}: {e}", one.display())))?;
-            if rampart_policy::codec::is_binary_policy(&bytes) {
-                return rampart_policy::decode(&bytes).map_err(|e| {
-                    eprintln!("{}: {e}", one.display());
-                    Failure::Policy
-                });
-            }
+    if let [one] = inputs
+        && one.is_file()
+    {
+        let bytes = std::fs::read(one).map_err(|e| Failure::Usage(format!("{}: {e}", one.display())))?;
+        if rampart_policy::codec::is_binary_policy(&bytes) {
+            return rampart_policy::decode(&bytes).map_err(|e| {
+                eprintln!("{}: {e}", one.display());
+                Failure::Policy
+            });
         }
     }
     compile(inputs)
