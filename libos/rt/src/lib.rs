@@ -6,13 +6,40 @@
 //! kernel debug channel until the console server exists), and a panic
 //! handler that reports the panic and stops the program.
 //!
+//! The typed kernel API:
+//! - [`cap`]: typed capability pointers; [`tls`]: the per-thread block
+//!   behind the FS base; [`buffer`]: the current thread's IPC buffer;
+//! - [`ipc`]: `call`, `send`, `recv`, `reply_recv`, `signal`, `wait`, ...;
+//! - [`invoke`]: object invocations and their errors, and one module per
+//!   object family: [`untyped`], [`cnode`], [`tcb`], [`sched`], [`vspace`],
+//!   [`irq`], [`ioport`], [`audit`];
+//! - for root tasks: [`alloc`] (slots and objects) and [`spawn`] (threads
+//!   in the same or a new address space).
+//!
+//! Nothing allocates; the root task calls [`tls::init_root`] first.
+//!
 //! Trust: the runtime trusts the kernel and nothing else.
 #![no_std]
 
 extern crate rampart_builtins;
 
+pub mod alloc;
+pub mod audit;
+pub mod buffer;
+pub mod cap;
+pub mod cnode;
 pub mod debug;
+pub mod invoke;
+pub mod ioport;
+pub mod ipc;
+pub mod irq;
+pub mod sched;
+pub mod spawn;
 pub mod syscall;
+pub mod tcb;
+pub mod tls;
+pub mod untyped;
+pub mod vspace;
 
 core::arch::global_asm!(
     r#"

@@ -45,6 +45,43 @@ pub fn yield_now() {
     raw(Syscall::Yield, 0, MessageInfo(0), [0; 4], 0);
 }
 
+/// The `Null` system call: enters the kernel and returns (measures the bare
+/// entry/exit cost). Only `rax` is loaded; the IPC registers are treated as
+/// clobbered.
+#[inline(always)]
+pub fn null() {
+    // SAFETY: `syscall` clobbers rcx and r11; the kernel may write the IPC
+    // output registers (declared as clobbered) and preserves the rest.
+    unsafe {
+        asm!(
+            "syscall",
+            inout("rax") Syscall::Null as u64 => _,
+            lateout("rdi") _,
+            lateout("rsi") _,
+            lateout("rdx") _,
+            lateout("r8") _,
+            lateout("r9") _,
+            lateout("r10") _,
+            out("rcx") _,
+            out("r11") _,
+            options(nostack)
+        );
+    }
+}
+
+/// `DebugCapIdentify`: the [`rampart_abi::CapType`] number of the
+/// capability at `cptr` (0 if the slot is empty or the lookup fails).
+/// Debug kernels only.
+pub fn debug_cap_identify(cptr: u64) -> u64 {
+    raw(Syscall::DebugCapIdentify, cptr, MessageInfo(0), [0; 4], 0).badge
+}
+
+/// `DebugCheckInvariants`: 0 if every invariant the kernel checks holds,
+/// otherwise a non-zero code naming the first violation. Debug kernels only.
+pub fn debug_check_invariants() -> u64 {
+    raw(Syscall::DebugCheckInvariants, 0, MessageInfo(0), [0; 4], 0).badge
+}
+
 /// Writes up to 32 bytes to the kernel debug console (debug kernels only).
 pub fn debug_write_chunk(bytes: &[u8]) {
     let n = bytes.len().min(32);
