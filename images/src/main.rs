@@ -32,6 +32,9 @@ enum Cmd {
         /// Build a silent kernel (no console, no debug syscalls).
         #[arg(long)]
         silent: bool,
+        /// Build only the kernel.
+        #[arg(long)]
+        kernel_only: bool,
         /// Show cargo's progress.
         #[arg(short, long)]
         verbose: bool,
@@ -75,9 +78,14 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     images::packages::ensure()?;
     match cli.cmd {
-        Cmd::Build { silent, verbose } => {
-            let art = build_all(&BuildOptions { silent_kernel: silent, verbose })?;
-            println!("kernel: {}\nbootfs: {}", art.kernel.display(), art.bootfs.display());
+        Cmd::Build { silent, kernel_only, verbose } => {
+            let opts = BuildOptions { silent_kernel: silent, verbose };
+            if kernel_only {
+                println!("kernel: {}", images::build::build_kernel(&opts)?.display());
+            } else {
+                let art = build_all(&opts)?;
+                println!("kernel: {}\nbootfs: {}", art.kernel.display(), art.bootfs.display());
+            }
         }
         Cmd::Iso { append } => {
             let art = build_all(&BuildOptions::default())?;

@@ -81,17 +81,20 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
         &mut alloc,
         arch::paging::PagingFeatures { nx: features.nx },
     );
+    rampart_kcore::kmem::set_phys_offset(arch::paging::DIRECT_MAP_BASE);
     let timer_hz = arch::apic::init();
+    arch::ioapic::init();
     kprintln!(
-        "cpu: nx={} pcid={} xsave={} avx={}, apic timer {} kHz",
+        "cpu: nx={} pcid={} xsave={} avx={}, apic timer {} kHz, ioapic inputs {}",
         features.nx,
         features.pcid,
         features.xsave,
         features.avx,
-        timer_hz / 1000
+        timer_hz / 1000,
+        arch::ioapic::inputs()
     );
-
-    rootserver::start(&params, &mut free, features)
+    let kernel = rootserver::build(&params, &mut free, features);
+    trap::start(kernel)
 }
 
 #[panic_handler]

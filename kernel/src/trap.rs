@@ -1,44 +1,72 @@
-//! Kernel entry points called from the assembly stubs: traps, interrupts and
-//! system calls.
+//! Kernel entry points called from the assembly stubs, and the return path
+//! that activates the thread the scheduler chose.
 //!
-//! (Issue-2 stage: one user thread, no kernel objects yet.)
+//! Every entry ends in [`activate`]: it switches address space, FPU state and
+//! FS base to the current thread (or idles if there is none) and returns to
+//! user mode. The kernel keeps nothing on its stack between entries.
 
 use crate::arch::context::UserContext;
-use crate::arch::{apic, cpu, entry, idt};
-use crate::rootserver::Thread;
-use rampart_abi::{MessageInfo, Syscall};
+use crate::arch::machine::X86Machine;
+use crate::arch::{apic, cpu, entry, idt, paging};
+use rampart_kcore::Kernel;
+use rampart_kcore::object::TcbRef;
+use rampart_kcore::regs::REGS_WORDS;
 
-static mut CURRENT: Option<Thread> = None;
+static mut KERNEL: Option<Kernel<X86Machine>> = None;
 
-fn current() -> &'static mut Thread {
-    // SAFETY: single-core kernel with interrupts disabled in kernel mode; the
-    // current thread is only touched from kernel entry points, one at a time.
+/// The kernel state.
+fn kernel() -> &'static mut Kernel<X86Machine> {
+    // SAFETY: single-core kernel; entry points run one at a time with
+    // interrupts disabled and never hold this reference across a return to
+    // user mode.
     #[allow(static_mut_refs)]
     unsafe {
-        CURRENT.as_mut().unwrap_or_else(|| panic!("no current thread"))
+        KERNEL.as_mut().unwrap_or_else(|| panic!("kernel state used before boot"))
     }
 }
 
-/// Installs `t` as the current thread and enters it.
-pub fn run_first_thread(t: Thread) -> ! {
-    // SAFETY: called once at the end of boot.
+/// Installs the booted kernel state and enters the first thread.
+pub fn start(k: Kernel<X86Machine>) -> ! {
+    // SAFETY: called once at the end of boot, before any entry can happen.
     #[allow(static_mut_refs)]
     unsafe {
-        CURRENT = Some(t);
+        KERNEL = Some(k);
     }
-    resume()
+    activate()
 }
 
-fn resume() -> ! {
-    let t = current();
-    // SAFETY: `t.vspace` is a PML4 built by the kernel sharing the kernel
-    // half; `t.ctx` is a sanitised ring-3 context that lives in a static.
-    unsafe {
-        if cpu::read_cr3() != t.vspace {
-            cpu::write_cr3(t.vspace);
+/// Runs the current thread, or idles until an interrupt makes one runnable.
+fn activate() -> ! {
+    let k = kernel();
+    loop {
+        let t = k.cur;
+        if t.is_none() {
+            idle();
         }
-        entry::set_current_context(&raw mut t.ctx);
-        entry::return_to_user(&raw const t.ctx)
+        let Some((pml4, asid)) = k.thread_vspace(t) else {
+            kprintln!("kernel: thread {} has no valid VSpace; stopped", t.get().id.get());
+            k.stop_unrunnable();
+            continue;
+        };
+        k.m.switch_vspace(pml4, asid);
+        k.m.switch_fpu(t.0);
+        k.m.switch_fs(k.tls_base(t));
+        let ctx = paging::phys_to_virt(t.0) as *mut UserContext;
+        // SAFETY: the TCB's register area (offset 0) has the `UserContext`
+        // layout and stays valid while the thread is current; the registers
+        // were sanitised by the kernel core (user CS/SS, IF set, user rip).
+        unsafe {
+            entry::set_current_context(ctx);
+            entry::return_to_user(ctx)
+        }
+    }
+}
+
+/// Waits for an interrupt with nothing to run. The interrupt enters
+/// `trap_entry` on a fresh stack, which ends in `activate`.
+fn idle() -> ! {
+    loop {
+        cpu::wait_for_interrupt();
     }
 }
 
@@ -79,55 +107,43 @@ extern "C" fn trap_entry(frame: *const UserContext) -> ! {
     // SAFETY: the stub passes a pointer to the complete frame it just pushed.
     let f = unsafe { *frame };
     let vector = f.vector;
-    if !f.from_user() {
-        if vector >= u64::from(idt::VECTOR_TIMER) {
-            // An interrupt while idle in the kernel.
-            apic::eoi();
-            resume();
+    let k = kernel();
+    if f.from_user() {
+        let t = k.cur;
+        if !t.is_none() {
+            // SAFETY: the register area of the current TCB has the frame's
+            // layout (`REGS_WORDS` words); nothing else references it now.
+            unsafe {
+                core::ptr::copy_nonoverlapping(frame as *const u64, paging::phys_to_virt(t.0) as *mut u64, REGS_WORDS)
+            };
         }
+        if vector < 32 {
+            k.handle_exception(vector, f.error, cpu::read_cr2());
+            activate();
+        }
+    } else if vector < 32 {
         kprintln!("KERNEL FAULT: {} (vector {})", idt::exception_name(vector), vector);
         report(&f);
         panic!("fault in kernel mode");
     }
-    current().ctx = f;
-    match vector {
-        v if v == u64::from(idt::VECTOR_TIMER) => {
-            apic::eoi();
-            resume()
-        }
-        v if v == u64::from(idt::VECTOR_SPURIOUS) => resume(),
-        v if v < 32 => {
-            kprintln!("user fault: {} (vector {}) in the root task", idt::exception_name(v), v);
-            report(&f);
-            crate::arch::debug_exit(0x7e)
-        }
-        _ => {
-            apic::eoi();
-            resume()
-        }
+    if vector == u64::from(idt::VECTOR_SPURIOUS) {
+        activate();
     }
+    apic::eoi();
+    k.handle_interrupt((vector - 32) as u8);
+    k.after_interrupt();
+    activate()
 }
 
-/// Entry from the `syscall` stub; the registers are in the current context.
+/// Entry from the `syscall` stub; the registers are in the current TCB.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_handler() -> ! {
-    let ctx = &mut current().ctx;
-    match Syscall::from_u64(ctx.rax) {
-        Some(Syscall::DebugWrite) if cfg!(feature = "debug-console") => {
-            let len = MessageInfo(ctx.rsi).length().min(32);
-            let mut buf = [0u8; 32];
-            for (i, r) in [ctx.rdx, ctx.r8, ctx.r9, ctx.r10].iter().enumerate() {
-                buf[i * 8..i * 8 + 8].copy_from_slice(&r.to_le_bytes());
-            }
-            crate::console::write_bytes(&buf[..len]);
-        }
-        Some(Syscall::DebugShutdown) if cfg!(feature = "debug-console") => crate::arch::debug_exit(ctx.rdx as u32),
-        Some(Syscall::Yield) => {}
-        _ => {
-            kprintln!("unknown syscall {} from the root task", ctx.rax);
-            report(ctx);
-            crate::arch::debug_exit(0x7e)
-        }
-    }
-    resume()
+    kernel().handle_syscall();
+    activate()
+}
+
+/// The thread that owns the register area the syscall stub saves into.
+#[allow(dead_code)]
+pub fn current() -> TcbRef {
+    kernel().cur
 }

@@ -149,15 +149,15 @@ pub enum Label {
     /// ASIDPool: assign an ASID to VSpace cap0.
     AsidPoolAssign = 61,
 
-    /// PDPT: map into VSpace cap0 at MR0 (512 GiB aligned).
+    /// PDPT: map into VSpace cap0 to cover the 512 GiB region holding MR0.
     PdptMap = 70,
     /// PDPT: unmap.
     PdptUnmap = 71,
-    /// Page directory: map into VSpace cap0 at MR0 (1 GiB aligned).
+    /// Page directory: map into VSpace cap0 to cover the 1 GiB region holding MR0.
     PageDirectoryMap = 72,
     /// Page directory: unmap.
     PageDirectoryUnmap = 73,
-    /// Page table: map into VSpace cap0 at MR0 (2 MiB aligned).
+    /// Page table: map into VSpace cap0 to cover the 2 MiB region holding MR0.
     PageTableMap = 74,
     /// Page table: unmap.
     PageTableUnmap = 75,

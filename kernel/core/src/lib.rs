@@ -1,14 +1,51 @@
 //! The host-testable core of the Rampart kernel.
 //!
 //! DESIGN.md §3: pure logic lives here so `cargo test` exercises on the build
-//! machine exactly the code the kernel runs. This crate has no architecture
-//! code and no `asm!`; the kernel crate links it and supplies the
-//! hardware-facing parts.
+//! machine exactly the code the kernel runs. This crate is the kernel minus
+//! its hardware layer: capabilities and the derivation tree, CSpace lookup,
+//! Untyped retype, TCBs, endpoints with Call/ReplyRecv and reply objects,
+//! notifications, scheduling contexts and the scheduler, address spaces,
+//! interrupts and I/O ports, faults, and system-call dispatch. The kernel
+//! binary supplies a [`machine::Machine`] (page-table walks and object
+//! accesses go through the direct map); host tests supply a mock and host
+//! memory standing in for RAM.
 //!
-//! Trust: inputs here come from the boot loader (memory maps) or from user
-//! space (everything else); every function validates its input and reports
-//! errors instead of panicking.
+//! Design principles: seL4's object model and names; no allocation (every
+//! object lives in memory user space retyped); iterative algorithms only
+//! (no recursion whose depth user space controls); every input from user
+//! space is validated and reported with an error code, never a panic.
+//!
+//! Trust: boot memory maps and boot modules (`memmap`, `elf`) are trusted to
+//! be well-formed only as far as the parsers check; everything reaching
+//! [`kernel::Kernel::handle_syscall`] is untrusted.
 #![cfg_attr(not(test), no_std)]
 
+pub mod boot;
+pub mod cap;
+pub mod cnode_ops;
+pub mod cspace;
+pub mod delete;
+pub mod devices;
 pub mod elf;
+pub mod fault;
+pub mod invoke;
+pub mod ipc;
+pub mod kernel;
+pub mod kmem;
+pub mod machine;
 pub mod memmap;
+pub mod object;
+pub mod regs;
+pub mod sched;
+pub mod sched_ops;
+pub mod slot;
+pub mod syscall;
+pub mod tcb_ops;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
+pub mod untyped;
+pub mod vspace;
+
+pub use kernel::Kernel;

@@ -1,13 +1,12 @@
-//! The saved user register context of a thread.
+//! The saved user register context of a thread, as the entry assembly sees
+//! it (the same layout as `rampart_kcore::regs::Regs`, at offset 0 of a TCB).
 //!
 //! The layout is shared with the assembly in `entry.rs`: trap stubs push the
 //! general registers below the hardware interrupt frame, and the syscall
 //! entry builds the same frame by hand, so one `restore_user_context` serves
 //! both. Offsets are in 8-byte words.
 
-/// `vector` value marking a context saved by the `syscall` instruction: it
-/// may be resumed with `sysretq` (rcx/r11 need not be restored).
-pub const VECTOR_SYSCALL: u64 = 0x100;
+pub use rampart_kcore::regs::VECTOR_SYSCALL;
 
 /// General registers and the interrupt frame, lowest address first.
 #[derive(Clone, Copy, Debug, Default)]
@@ -42,25 +41,9 @@ pub struct UserContext {
 /// Size of [`UserContext`] in words.
 pub const CONTEXT_WORDS: usize = 22;
 const _: () = assert!(core::mem::size_of::<UserContext>() == CONTEXT_WORDS * 8);
-
-/// RFLAGS bits a user thread may control: CF, PF, AF, ZF, SF, DF, OF, AC.
-pub const RFLAGS_USER_MASK: u64 = 0x0004_0cd5;
-/// RFLAGS bits always set for a user thread: IF and the reserved bit 1.
-pub const RFLAGS_USER_SET: u64 = 0x202;
+const _: () = assert!(CONTEXT_WORDS == rampart_kcore::regs::REGS_WORDS);
 
 impl UserContext {
-    /// A fresh context that starts at `rip` with stack `rsp` in ring 3.
-    pub fn new_user(rip: u64, rsp: u64) -> Self {
-        UserContext {
-            rip,
-            rsp,
-            cs: u64::from(super::gdt::USER_CS),
-            ss: u64::from(super::gdt::USER_DS),
-            rflags: RFLAGS_USER_SET,
-            ..Default::default()
-        }
-    }
-
     /// True if the trap was taken in ring 3.
     pub fn from_user(&self) -> bool {
         self.cs & 3 == 3

@@ -22,6 +22,29 @@ pub fn outb(port: u16, v: u8) {
     unsafe { asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags)) };
 }
 
+/// Reads a 16-bit value from an I/O port.
+pub fn inw(port: u16) -> u16 {
+    let v: u16;
+    // SAFETY: as `inb`.
+    unsafe { asm!("in ax, dx", out("ax") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    v
+}
+
+/// Reads a 32-bit value from an I/O port.
+pub fn inl(port: u16) -> u32 {
+    let v: u32;
+    // SAFETY: as `inb`.
+    unsafe { asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    v
+}
+
+/// Writes a 16-bit value to an I/O port.
+pub fn outw(port: u16, v: u16) {
+    // SAFETY: user-requested port writes are authorised by an IOPort
+    // capability covering the port; no memory is touched.
+    unsafe { asm!("out dx, ax", in("dx") port, in("ax") v, options(nomem, nostack, preserves_flags)) };
+}
+
 /// Writes a 32-bit value to an I/O port.
 pub fn outl(port: u16, v: u32) {
     // SAFETY: as `outb`.
@@ -56,14 +79,14 @@ pub mod msr {
     pub const SFMASK: u32 = 0xC000_0084;
     /// FS base.
     pub const FS_BASE: u32 = 0xC000_0100;
-    /// GS base.
-    pub const GS_BASE: u32 = 0xC000_0101;
     /// Local APIC base.
     pub const APIC_BASE: u32 = 0x1B;
 }
 
-/// Result of `cpuid`.
+/// Result of `cpuid` (complete, though not every leaf the kernel reads uses
+/// every register).
 #[derive(Clone, Copy, Debug)]
+#[allow(dead_code)]
 pub struct CpuidResult {
     /// EAX.
     pub eax: u32,
@@ -147,12 +170,6 @@ pub fn xsetbv(xcr: u32, v: u64) {
 pub fn invlpg(vaddr: u64) {
     // SAFETY: invalidating a TLB entry is always safe.
     unsafe { asm!("invlpg [{}]", in(reg) vaddr, options(nostack, preserves_flags)) };
-}
-
-/// Reads the time-stamp counter.
-pub fn rdtsc() -> u64 {
-    // SAFETY: rdtsc has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 /// Halts until the next interrupt with interrupts enabled, then disables

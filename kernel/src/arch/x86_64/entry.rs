@@ -131,7 +131,7 @@ pub fn trap_stub(v: u8) -> u64 {
 
 /// Address of the `syscall` entry point (for LSTAR).
 pub fn syscall_entry_addr() -> u64 {
-    syscall_entry as usize as u64
+    syscall_entry as *const () as u64
 }
 
 /// Makes `ctx` the context that the next `syscall` saves into.

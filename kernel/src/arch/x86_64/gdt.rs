@@ -20,6 +20,7 @@ pub const USER_DS: u16 = 0x18 | 3;
 /// User code selector (RPL 3).
 pub const USER_CS: u16 = 0x20 | 3;
 const TSS_SEL: u16 = 0x28;
+const _: () = assert!(USER_CS as u64 == rampart_kcore::regs::USER_CS && USER_DS as u64 == rampart_kcore::regs::USER_DS);
 
 /// IST index for traps and interrupts from user mode and idle.
 pub const IST_TRAP: u8 = 1;

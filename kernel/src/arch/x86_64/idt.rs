@@ -11,8 +11,6 @@ use core::cell::UnsafeCell;
 
 /// Vector of the local APIC timer.
 pub const VECTOR_TIMER: u8 = 32;
-/// First vector available for device interrupts.
-pub const VECTOR_IRQ_BASE: u8 = 33;
 /// APIC spurious-interrupt vector.
 pub const VECTOR_SPURIOUS: u8 = 255;
 

@@ -6,8 +6,11 @@ pub mod boot;
 pub mod context;
 pub mod cpu;
 pub mod entry;
+pub mod fpu;
 pub mod gdt;
 pub mod idt;
+pub mod ioapic;
+pub mod machine;
 pub mod paging;
 pub mod serial;
 
@@ -45,9 +48,17 @@ pub fn init_cpu() -> CpuFeatures {
         cr4 |= 1 << 18; // OSXSAVE
     }
     cpu::write_cr4(cr4);
+    let mut xcr0 = 0b11;
     if f.xsave {
         f.avx = std1.ecx & (1 << 28) != 0;
-        cpu::xsetbv(0, if f.avx { 0b111 } else { 0b11 });
+        if f.avx {
+            xcr0 = 0b111;
+        }
+        cpu::xsetbv(0, xcr0);
+    }
+    fpu::init(f.xsave, xcr0);
+    if f.pcid {
+        cpu::write_cr4(cpu::read_cr4() | (1 << 17)); // PCIDE (CR3 has PCID 0 here)
     }
     // syscall/sysret.
     cpu::wrmsr(cpu::msr::EFER, cpu::rdmsr(cpu::msr::EFER) | 1); // SCE

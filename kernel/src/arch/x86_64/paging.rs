@@ -27,8 +27,6 @@ pub mod pte {
     pub const P: u64 = 1 << 0;
     /// Writable.
     pub const W: u64 = 1 << 1;
-    /// User accessible.
-    pub const U: u64 = 1 << 2;
     /// Write-through.
     pub const PWT: u64 = 1 << 3;
     /// Cache disable.

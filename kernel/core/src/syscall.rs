@@ -1,0 +1,178 @@
+//! System-call dispatch (seL4 `handleSyscall`, MCS variant).
+//!
+//! Register conventions are in `rampart_abi::syscall`. The kernel reads the
+//! current thread's saved registers, performs the call, writes results back
+//! into them, and then makes the scheduling decision.
+
+use crate::cap::Cap;
+use crate::cspace;
+use crate::fault::Fault;
+use crate::ipc::set_recv_result;
+use crate::kernel::Kernel;
+use crate::machine::Machine;
+use crate::object::{EpRef, NtfnRef, ReplyRef, TcbRef, ThreadState};
+use crate::regs::r;
+use crate::slot::SlotRef;
+use rampart_abi::{CapType, Error, MessageInfo, Rights, Syscall};
+
+fn error_result(t: TcbRef, e: Error) {
+    set_recv_result(t, 0, MessageInfo::new(e as u64, 0, 0, 0));
+}
+
+impl<M: Machine> Kernel<M> {
+    fn lookup(&self, t: TcbRef, cptr: u64) -> Option<(SlotRef, Cap)> {
+        let (s, c) = cspace::lookup_cap(self.cspace_root(t), cptr).ok()?;
+        (!c.is_null()).then_some((s, c))
+    }
+
+    /// Handles the system call the current thread just made.
+    pub fn handle_syscall(&mut self) {
+        let t = self.cur;
+        if t.is_none() {
+            return;
+        }
+        self.syscalls += 1;
+        let regs = &t.get().regs;
+        let n = regs.get(r::RAX);
+        let cptr = regs.get(r::RDI);
+        match Syscall::from_u64(n) {
+            Some(Syscall::Call) => self.sys_send(t, cptr, true, true),
+            Some(Syscall::Send) => self.sys_send(t, cptr, true, false),
+            Some(Syscall::NBSend) => self.sys_send(t, cptr, false, false),
+            Some(Syscall::Recv) => self.sys_recv(t, cptr, true, true),
+            Some(Syscall::NBRecv) => self.sys_recv(t, cptr, false, true),
+            Some(Syscall::Wait) => self.sys_recv(t, cptr, true, false),
+            Some(Syscall::ReplyRecv) => {
+                let reply_cptr = regs.get(r::R12);
+                match self.lookup(t, reply_cptr) {
+                    Some((_, c)) if c.cap_type() == CapType::Reply => {
+                        self.do_reply(t, ReplyRef(c.paddr()));
+                        self.sys_recv(t, cptr, true, true);
+                    }
+                    _ => error_result(t, Error::InvalidCapability),
+                }
+            }
+            Some(Syscall::Yield) => self.yield_current(),
+            Some(Syscall::Null) => {}
+            Some(Syscall::DebugWrite) if cfg!(feature = "debug-syscalls") => {
+                let len = MessageInfo(regs.get(r::RSI)).length().min(32);
+                let mut buf = [0u8; 32];
+                for (i, reg) in [r::RDX, r::R8, r::R9, r::R10].iter().enumerate() {
+                    buf[i * 8..i * 8 + 8].copy_from_slice(&regs.get(*reg).to_le_bytes());
+                }
+                self.m.debug_write(&buf[..len]);
+            }
+            Some(Syscall::DebugShutdown) if cfg!(feature = "debug-syscalls") => {
+                self.m.debug_shutdown(regs.get(r::RDX) as u32);
+            }
+            Some(Syscall::DebugCapIdentify) if cfg!(feature = "debug-syscalls") => {
+                let ty = self.lookup(t, cptr).map_or(0, |(_, c)| c.cap_type() as u64);
+                regs.set(r::RDI, ty);
+            }
+            Some(Syscall::DebugCheckInvariants) if cfg!(feature = "debug-syscalls") => {
+                let v = self.check_invariants();
+                regs.set(r::RDI, v);
+            }
+            _ => self.handle_fault(t, Fault::UnknownSyscall(n)),
+        }
+        self.schedule();
+    }
+
+    /// Call, Send and NBSend.
+    fn sys_send(&mut self, t: TcbRef, cptr: u64, blocking: bool, call: bool) {
+        let Some((slot, cap)) = self.lookup(t, cptr) else {
+            return error_result(t, Error::InvalidCapability);
+        };
+        match cap.cap_type() {
+            CapType::Endpoint => {
+                if !cap.rights().contains(Rights::WRITE) {
+                    return error_result(t, Error::InvalidCapability);
+                }
+                self.send_ipc(t, EpRef(cap.paddr()), cap.badge(), cap.rights(), blocking, call);
+                if !call && t.state() == ThreadState::Running {
+                    t.get().regs.set(r::RSI, 0);
+                }
+            }
+            CapType::Notification => {
+                if !cap.rights().contains(Rights::WRITE) {
+                    return error_result(t, Error::InvalidCapability);
+                }
+                self.signal(NtfnRef(cap.paddr()), cap.badge());
+                t.get().regs.set(r::RSI, 0);
+            }
+            CapType::Reply => {
+                if call {
+                    return error_result(t, Error::InvalidCapability);
+                }
+                self.do_reply(t, ReplyRef(cap.paddr()));
+                t.get().regs.set(r::RSI, 0);
+            }
+            CapType::Zombie | CapType::Null => error_result(t, Error::InvalidCapability),
+            _ => self.invoke(t, slot, cap),
+        }
+    }
+
+    /// Recv, NBRecv and Wait (`with_reply`: the reply object is in `r12`).
+    fn sys_recv(&mut self, t: TcbRef, cptr: u64, blocking: bool, with_reply: bool) {
+        let Some((_, cap)) = self.lookup(t, cptr) else {
+            return error_result(t, Error::InvalidCapability);
+        };
+        if !cap.rights().contains(Rights::READ) {
+            return error_result(t, Error::InvalidCapability);
+        }
+        match cap.cap_type() {
+            CapType::Endpoint => {
+                let reply = if with_reply {
+                    match self.lookup(t, t.get().regs.get(r::R12)) {
+                        Some((_, c)) if c.cap_type() == CapType::Reply => ReplyRef(c.paddr()),
+                        _ => return error_result(t, Error::InvalidCapability),
+                    }
+                } else {
+                    ReplyRef::NONE
+                };
+                self.recv_ipc(t, EpRef(cap.paddr()), reply, blocking);
+            }
+            CapType::Notification => self.wait_signal(t, NtfnRef(cap.paddr()), blocking),
+            _ => error_result(t, Error::InvalidCapability),
+        }
+    }
+
+    /// A CPU exception in user mode (`vector`, `error`; `cr2` for page
+    /// faults): becomes a fault message to the thread's fault handler.
+    pub fn handle_exception(&mut self, vector: u64, error: u64, cr2: u64) {
+        let t = self.cur;
+        if t.is_none() {
+            return;
+        }
+        let f = if vector == 14 { Fault::VmFault { addr: cr2, error } } else { Fault::UserException { vector, error } };
+        self.handle_fault(t, f);
+        self.schedule();
+    }
+
+    /// After an interrupt: make the scheduling decision.
+    pub fn after_interrupt(&mut self) {
+        self.schedule();
+    }
+
+    /// The VSpace root (PML4 physical address) and ASID `t` runs in, or
+    /// `None` if its VSpace capability is missing or has no valid ASID (the
+    /// thread is then stopped by [`Kernel::stop_unrunnable`]).
+    pub fn thread_vspace(&self, t: TcbRef) -> Option<(u64, u64)> {
+        let c = t.slot(crate::object::tcb_slot::VSPACE).cap();
+        if c.cap_type() != CapType::VSpace {
+            return None;
+        }
+        let asid = c.mapped_asid();
+        (self.find_vspace(asid) == Some(c.paddr())).then_some((c.paddr(), asid))
+    }
+
+    /// Stops the current thread because it has no usable address space, and
+    /// schedules another.
+    pub fn stop_unrunnable(&mut self) {
+        let t = self.cur;
+        if !t.is_none() {
+            self.set_thread_state(t, ThreadState::Inactive);
+        }
+        self.schedule();
+    }
+}

@@ -1,0 +1,9 @@
+//! Host tests of the kernel core, driven through system calls as user
+//! threads would make them (see `crate::testing`).
+
+mod cnode;
+mod delete;
+mod ipc;
+mod sched;
+mod support;
+mod vspace;
