@@ -96,6 +96,15 @@ pub enum Space {
         /// Install the thread's TCB and CNode capabilities.
         self_caps: bool,
     },
+    /// CNode `cnode` with guard data `data`, nothing installed: the caller
+    /// lays out the CSpace (and may store the thread's own TCB cptr in its
+    /// block before resuming it).
+    Custom {
+        /// The CNode.
+        cnode: CNode,
+        /// Guard data for `TcbConfigure`.
+        data: u64,
+    },
 }
 
 /// How to create a thread.
@@ -262,6 +271,7 @@ pub fn spawn(
             }
             (cnode, guard_data(0, 64 - radix), own_tcb)
         }
+        Space::Custom { cnode, data } => (cnode, data, 0),
     };
     let (buf_frame, buf_addr) = if opts.ipc_buffer { (ipc_frame, ipc_vaddr) } else { (Frame(0), 0) };
     tcb.configure(cspace, cspace_data, vspace, buf_frame, buf_addr)?;
