@@ -106,8 +106,8 @@ impl<M: Machine> Kernel<M> {
         if sbuf.is_none() || rbuf.is_none() {
             len = len.min(REGISTER_MRS);
         }
-        for i in 0..len.min(REGISTER_MRS) {
-            receiver.get().regs.set(MR_REGS[i], sender.get().regs.get(MR_REGS[i]));
+        for &reg in MR_REGS.iter().take(len) {
+            receiver.get().regs.set(reg, sender.get().regs.get(reg));
         }
         if len > REGISTER_MRS
             && let (Some(s), Some(d)) = (sbuf, rbuf)

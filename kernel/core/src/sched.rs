@@ -243,7 +243,7 @@ impl<M: Machine> Kernel<M> {
                 if self.schedulable(cand) {
                     let best = self.ready.highest().unwrap_or(0) as u64;
                     let fastfail = (cur_ok && cand.priority() < cur.priority()) || cand.priority() < best;
-                    if !fastfail && !(cur_ok && cand.priority() == cur.priority()) {
+                    if !(fastfail || cur_ok && cand.priority() == cur.priority()) {
                         self.ready.dequeue(cand);
                         self.cur = cand;
                         return;

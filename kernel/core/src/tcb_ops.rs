@@ -126,13 +126,14 @@ impl<M: Machine> Kernel<M> {
                     self.suspend(t);
                 }
                 let g = t.get();
-                for i in 0..count as usize {
-                    let v = match i {
-                        18 => g.fs_base.get(),
-                        19 => 0,
-                        _ => g.regs.get(ABI_ORDER[i]),
-                    };
-                    inv.set_result(i, v);
+                for (i, &reg) in ABI_ORDER.iter().enumerate().take(count as usize) {
+                    inv.set_result(i, g.regs.get(reg));
+                }
+                if count as usize > ABI_ORDER.len() {
+                    inv.set_result(ABI_ORDER.len(), g.fs_base.get());
+                }
+                if count as usize > ABI_ORDER.len() + 1 {
+                    inv.set_result(ABI_ORDER.len() + 1, 0); // gs_base: not supported
                 }
                 Ok(count as usize)
             }
