@@ -70,6 +70,14 @@ const LABELS: [Label; 57] = {
 struct Rng(u64);
 
 impl Rng {
+    /// A generator whose state is the seed scrambled by splitmix64.
+    fn new(seed: u64) -> Rng {
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng((z ^ (z >> 31)) | 1)
+    }
+
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -99,8 +107,142 @@ impl Rng {
         match self.below(20) {
             0 | 1 => self.next(),
             2 => self.below(1 << RADIX) | 1 << (RADIX + self.below(64 - RADIX)),
+            3..=11 => 1 + self.below(SANDBOX_FILLED),
             _ => self.below(1 << RADIX),
         }
+    }
+
+    fn pick(&mut self, from: &[u64]) -> u64 {
+        from[self.below(from.len() as u64) as usize]
+    }
+
+    /// A user address that mapping operations are likely to collide on.
+    fn vaddr(&mut self) -> u64 {
+        let base = self.pick(&[0, 0x40_0000, 0x20_0000_0000, 0x7f_ffe0_0000, 0xffff_8000_0000_0000]);
+        if self.below(4) == 0 { base + (self.below(4) << 21) } else { base + (self.below(16) << 12) }
+    }
+}
+
+/// Slots 1..=SANDBOX_FILLED of the sandbox start out holding capabilities.
+const SANDBOX_FILLED: u64 = 16;
+/// Sandbox slot of the sandbox CNode itself.
+const OWN_CNODE: u64 = 14;
+
+/// An invocation: label, arguments and extra capabilities.
+struct Inv {
+    label: u64,
+    args: [u64; 24],
+    len: usize,
+    caps: [u64; 3],
+    ncaps: usize,
+}
+
+impl Inv {
+    fn new(label: u64) -> Inv {
+        Inv { label, args: [0; 24], len: 0, caps: [0; 3], ncaps: 0 }
+    }
+    fn arg(mut self, v: u64) -> Inv {
+        self.args[self.len] = v;
+        self.len += 1;
+        self
+    }
+    fn cap(mut self, c: u64) -> Inv {
+        self.caps[self.ncaps] = c;
+        self.ncaps += 1;
+        self
+    }
+}
+
+/// Anything at all.
+fn random_inv(rng: &mut Rng) -> Inv {
+    let label = if rng.below(8) == 0 { rng.below(128) } else { LABELS[rng.below(57) as usize] as u64 };
+    let mut inv = Inv::new(label);
+    for _ in 0..rng.below(12) {
+        inv = inv.arg(rng.word());
+    }
+    for _ in 0..rng.below(4) {
+        inv = inv.cap(rng.cptr());
+    }
+    inv
+}
+
+/// An invocation that fits the object type, with arguments near the valid
+/// range, so that deeper kernel paths run.
+fn plausible_inv(rng: &mut Rng, ty: CapType) -> Inv {
+    let slot = |rng: &mut Rng| rng.below(1 << RADIX);
+    let depth = |rng: &mut Rng| if rng.below(8) == 0 { rng.word() } else { RADIX };
+    let l = |x: Label| x as u64;
+    match ty {
+        CapType::Untyped => {
+            let t = rng.below(14);
+            let size = if t == ObjectType::CNode as u64 { 1 + rng.below(5) } else { 4 + rng.below(14) };
+            let node_depth = if rng.below(2) == 0 { 0 } else { RADIX };
+            Inv::new(l(Label::UntypedRetype))
+                .arg(t)
+                .arg(size)
+                .arg(OWN_CNODE)
+                .arg(node_depth)
+                .arg(SANDBOX_FILLED + 1 + rng.below(48))
+                .arg(1 + rng.below(3))
+                .cap(OWN_CNODE)
+        }
+        CapType::CNode => {
+            let label = rng.pick(&[2, 3, 4, 5, 6, 7, 8, 9]);
+            Inv::new(label)
+                .arg(slot(rng))
+                .arg(depth(rng))
+                .arg(slot(rng))
+                .arg(depth(rng))
+                .arg(if label == l(Label::CNodeRotate) { slot(rng) } else { rng.below(16) })
+                .arg(if label == l(Label::CNodeRotate) { depth(rng) } else { rng.below(4) })
+                .arg(rng.below(3))
+                .arg(rng.below(3))
+                .cap(OWN_CNODE)
+                .cap(OWN_CNODE)
+        }
+        CapType::Tcb => {
+            let label = 10 + rng.below(15);
+            let mut inv = Inv::new(label).arg(rng.below(2)).arg(rng.vaddr()).arg(rng.below(22));
+            for _ in 0..20 {
+                inv = inv.arg(if rng.below(2) == 0 { rng.vaddr() } else { rng.word() });
+            }
+            let frame = rng.pick(&[6, 7, 16]);
+            match label {
+                13 => inv.cap(OWN_CNODE).cap(9).cap(frame),
+                18 => inv.cap(2).cap(OWN_CNODE).cap(9),
+                16 => inv.cap(15).cap(rng.cptr()).cap(2),
+                _ => inv.cap(rng.pick(&[15, 4, 5, 6, 2])),
+            }
+        }
+        CapType::Frame => {
+            let label = rng.pick(&[76, 77, 78, 79]);
+            let v = rng.vaddr();
+            if label == 78 {
+                Inv::new(label).arg(rng.below(16)).arg(rng.below(8))
+            } else {
+                Inv::new(label).arg(v).arg(rng.below(16)).arg(rng.below(8)).cap(9)
+            }
+        }
+        CapType::PageTable | CapType::PageDirectory | CapType::Pdpt => {
+            let map = match ty {
+                CapType::PageTable => 74,
+                CapType::PageDirectory => 72,
+                _ => 70,
+            };
+            Inv::new(map + rng.below(2)).arg(rng.vaddr()).cap(9)
+        }
+        CapType::VSpace => {
+            let mut inv = if rng.below(2) == 0 {
+                Inv::new(80).arg(rng.vaddr()).arg(rng.below(4)).arg(rng.below(8)).arg(4)
+            } else {
+                Inv::new(81).arg(4)
+            };
+            for _ in 0..4 {
+                inv = inv.arg(rng.pick(&[6, 7, 16, 10, 0]));
+            }
+            inv
+        }
+        _ => Inv::new(30 + rng.below(6)).arg(rng.word()).arg(rng.word()).cap(rng.pick(&[15, 4, 2])),
     }
 }
 
@@ -115,24 +257,16 @@ fn count(label: u64) {
 /// One random operation on a random capability; never blocks.
 fn one(rng: &mut Rng) {
     let cptr = rng.cptr();
-    let len = rng.below(12) as usize;
-    let ncaps = if rng.below(3) == 0 { rng.below(4) as usize } else { 0 };
-    let mut args = [0u64; 12];
-    for a in args.iter_mut().take(len) {
-        *a = rng.word();
-    }
-    let mut caps = [0u64; 3];
-    for c in caps.iter_mut().take(ncaps) {
-        *c = rng.cptr();
-    }
-    let label = if rng.below(8) == 0 { rng.below(128) } else { LABELS[rng.below(57) as usize] as u64 };
-    let info = MessageInfo::new(label, 0, ncaps as u64, len as u64);
-    let mrs = [args[0], args[1], args[2], args[3]];
-    match CapType::from_u64(debug_cap_identify(cptr)) {
-        Some(CapType::Endpoint) | Some(CapType::Reply) => {
+    let ty = CapType::from_u64(debug_cap_identify(cptr)).unwrap_or(CapType::Null);
+    let inv = if rng.below(2) == 0 { plausible_inv(rng, ty) } else { random_inv(rng) };
+    let len = inv.len.min(12);
+    let info = MessageInfo::new(inv.label, 0, inv.ncaps as u64, len as u64);
+    let mrs = [inv.args[0], inv.args[1], inv.args[2], inv.args[3]];
+    match ty {
+        CapType::Endpoint | CapType::Reply => {
             let b = buffer::expect_current();
-            b.set_mrs_from4(&args[4..len.max(4)]);
-            for (i, c) in caps.iter().take(ncaps).enumerate() {
+            b.set_mrs_from4(&inv.args[4..len.max(4)]);
+            for (i, c) in inv.caps.iter().take(inv.ncaps).enumerate() {
                 b.set_cap(i, *c);
             }
             count(if rng.below(2) == 0 {
@@ -141,16 +275,16 @@ fn one(rng: &mut Rng) {
                 raw(Syscall::NBRecv, cptr, MessageInfo(0), [0; 4], rng.cptr()).info.label()
             });
         }
-        Some(CapType::Notification) => {
+        CapType::Notification => {
             count(if rng.below(2) == 0 { ipc::signal(cptr).label() } else { ipc::nb_recv(cptr, 0).info.label() })
         }
-        _ => count(call_raw(cptr, label, &args[..len], &caps[..ncaps]).info.label()),
+        _ => count(call_raw(cptr, inv.label, &inv.args[..inv.len], &inv.caps[..inv.ncaps]).info.label()),
     }
 }
 
 fn stress_child(_: u64) -> u64 {
     let n = N.load(SeqCst);
-    let mut rng = Rng(SEED.load(SeqCst) | 1);
+    let mut rng = Rng::new(SEED.load(SeqCst));
     for i in 0..n {
         one(&mut rng);
         DONE.store(i + 1, SeqCst);
@@ -172,27 +306,27 @@ fn sandbox(env: &mut Env) -> Result<CNode, crate::harness::Reason> {
     ok!(AsidPool(slot::ASID_POOL).assign(vs));
     let ep = ok!(a.endpoint()).0;
     let ntfn = ok!(a.notification()).0;
-    let other_cnode = ok!(a.cnode_object(4)).0;
-    let contents = [
-        (1, ok!(a.untyped_object(16)).0, 0),
-        (2, ep, 0),
-        (3, ep, 0x11),
-        (4, ntfn, 0),
-        (5, ntfn, 0x22),
-        (6, ok!(a.frame()).0, 0),
-        (7, ok!(a.frame()).0, 0),
-        (8, other_cnode, 0),
-        (9, vs.0, 0),
-        (10, ok!(a.retype(ObjectType::PageTable, 0)), 0),
-        (11, ok!(a.retype(ObjectType::PageDirectory, 0)), 0),
-        (12, ok!(a.retype(ObjectType::Pdpt, 0)), 0),
-        (13, ok!(a.reply()).0, 0),
-        (14, cn.0, 0),
-        (15, ok!(a.tcb()).0, 0),
-        (16, ok!(a.frame()).0, 0),
-    ];
-    for (index, src, badge) in contents {
+    // Copies (badge 0: plain copy), keeping the originals in the test.
+    let copies = [(2, ep, 0), (3, ep, 0x11), (4, ntfn, 0), (5, ntfn, 0x22), (9, vs.0, 0), (14, cn.0, 0)];
+    for (index, src, badge) in copies {
         ok!(give(a, cn, RADIX, index, src, Rights::ALL, badge));
+    }
+    // Moved in: untyped memory and unmapped paging structures cannot be
+    // copied, and the rest need not stay with the test.
+    let moved = [
+        (1, ok!(a.untyped_object(16)).0),
+        (6, ok!(a.frame()).0),
+        (7, ok!(a.frame()).0),
+        (8, ok!(a.cnode_object(4)).0),
+        (10, ok!(a.retype(ObjectType::PageTable, 0))),
+        (11, ok!(a.retype(ObjectType::PageDirectory, 0))),
+        (12, ok!(a.retype(ObjectType::Pdpt, 0))),
+        (13, ok!(a.reply()).0),
+        (15, ok!(a.tcb()).0),
+        (16, ok!(a.frame()).0),
+    ];
+    for (index, src) in moved {
+        ok!(cn.move_(index, RADIX, a.path(src)));
     }
     Ok(cn)
 }

@@ -25,7 +25,7 @@ pub const TESTS: &[Test] = &[
     test!(copy_makes_independent_sibling),
     test!(copy_into_occupied_slot_is_delete_first),
     test!(copy_from_empty_slot_fails_lookup),
-    test!(slot_depth_out_of_range),
+    test!(slot_depth_out_of_range_fails_lookup),
     test!(delete_empties_slot),
     test!(move_transfers_cap),
     test!(mutate_sets_guard),
@@ -120,9 +120,9 @@ fn label_for_wrong_object_type_is_illegal(env: &mut Env) -> TestResult {
         &[slot::CNODE],
     );
     check_eq!(r.error(), Some(Error::IllegalOperation), "UntypedRetype on a frame");
-    // A capability argument of the wrong type.
+    // A source "CNode" that is not one: the lookup fails at its root.
     let s = ok!(env.a.slot());
-    expect_err!(ROOT.copy(s, ROOT_DEPTH, CapPath::new(CNode(f.0), 1, 64), Rights::ALL), Error::InvalidCapability);
+    expect_err!(ROOT.copy(s, ROOT_DEPTH, CapPath::new(CNode(f.0), 1, 64), Rights::ALL), Error::FailedLookup);
     Ok(())
 }
 
@@ -163,12 +163,13 @@ fn copy_from_empty_slot_fails_lookup(env: &mut Env) -> TestResult {
     expect_type(dst, CapType::Null)
 }
 
-fn slot_depth_out_of_range(env: &mut Env) -> TestResult {
+fn slot_depth_out_of_range_fails_lookup(env: &mut Env) -> TestResult {
     let ep = ok!(env.a.endpoint());
     let dst = ok!(env.a.slot());
     for depth in [0u64, 65, u64::MAX] {
-        expect_err!(ROOT.copy(dst, depth, env.a.path(ep.0), Rights::ALL), Error::RangeError);
-        expect_err!(ROOT.delete(ep.0, depth), Error::RangeError);
+        expect_err!(ROOT.copy(dst, depth, env.a.path(ep.0), Rights::ALL), Error::FailedLookup);
+        expect_err!(ROOT.copy(dst, ROOT_DEPTH, CapPath::new(ROOT, ep.0, depth), Rights::ALL), Error::FailedLookup);
+        expect_err!(ROOT.delete(ep.0, depth), Error::FailedLookup);
     }
     // A depth that resolves too few bits of the root CNode's guard + radix.
     expect_err!(ROOT.delete(ep.0, 32), Error::FailedLookup);
@@ -193,8 +194,10 @@ fn move_transfers_cap(env: &mut Env) -> TestResult {
     let n = ok!(env.a.notification());
     expect_err!(ROOT.move_(dst, ROOT_DEPTH, env.a.path(n.0)), Error::DeleteFirst);
     expect_type(n.0, CapType::Notification)?;
-    expect_err!(ROOT.move_(dst, ROOT_DEPTH, env.a.path(ep.0)), Error::FailedLookup);
-    Ok(())
+    // Moving from the now empty source.
+    let dst2 = ok!(env.a.slot());
+    expect_err!(ROOT.move_(dst2, ROOT_DEPTH, env.a.path(ep.0)), Error::FailedLookup);
+    expect_type(dst2, CapType::Null)
 }
 
 /// A CNode of radix 4 holding an endpoint at index 3; returns its slot.
@@ -234,13 +237,18 @@ fn rotate_moves_two_caps(env: &mut Env) -> TestResult {
     let src = ok!(env.a.endpoint()).0;
     let pivot = ok!(env.a.notification()).0;
     let dst = ok!(env.a.slot());
-    ok!(ROOT.rotate(dst, ROOT_DEPTH, 0, env.a.path(src), env.a.path(pivot), 0));
+    // seL4 semantics: pivot -> destination, source -> pivot.
+    ok!(ROOT.rotate(dst, ROOT_DEPTH, env.a.path(src), env.a.path(pivot), 0, 0));
+    expect_type(dst, CapType::Notification)?;
+    expect_type(pivot, CapType::Endpoint)?;
+    expect_type(src, CapType::Null)?;
+    // Source = destination swaps the two.
+    ok!(ROOT.rotate(pivot, ROOT_DEPTH, env.a.path(pivot), env.a.path(dst), 0, 0));
+    expect_type(pivot, CapType::Notification)?;
     expect_type(dst, CapType::Endpoint)?;
-    expect_type(src, CapType::Notification)?;
-    expect_type(pivot, CapType::Null)?;
-    // The destination must be empty (unless it is the pivot).
+    // The destination must be empty otherwise.
     let other = ok!(env.a.frame()).0;
-    expect_err!(ROOT.rotate(other, ROOT_DEPTH, 0, env.a.path(dst), env.a.path(src), 0), Error::DeleteFirst);
+    expect_err!(ROOT.rotate(other, ROOT_DEPTH, env.a.path(dst), env.a.path(pivot), 0, 0), Error::DeleteFirst);
     expect_type(other, CapType::Frame)?;
     expect_type(dst, CapType::Endpoint)
 }

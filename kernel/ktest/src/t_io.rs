@@ -60,12 +60,12 @@ fn ioport_post_port_0x80(env: &mut Env) -> TestResult {
 
 fn ioport_outside_range_rejected(env: &mut Env) -> TestResult {
     let p = issue(env, 0x70, 0x71)?;
-    expect_err!(p.in8(0x72), Error::IllegalOperation);
-    expect_err!(p.in8(0x6f), Error::IllegalOperation);
-    expect_err!(p.out8(0xf4, 1), Error::IllegalOperation);
+    expect_err!(p.in8(0x72), Error::RangeError);
+    expect_err!(p.in8(0x6f), Error::RangeError);
+    expect_err!(p.out8(0xf4, 1), Error::RangeError);
     // A 16-bit access at the last port reaches past the range.
-    expect_err!(p.in16(0x71), Error::IllegalOperation);
-    expect_err!(p.out32(0x70, 0), Error::IllegalOperation);
+    expect_err!(p.in16(0x71), Error::RangeError);
+    expect_err!(p.out32(0x70, 0), Error::RangeError);
     ok!(p.in16(0x70));
     Ok(())
 }
@@ -84,7 +84,8 @@ fn ioport_overlapping_issue_refused(env: &mut Env) -> TestResult {
 
 fn ioport_invalid_range_refused(env: &mut Env) -> TestResult {
     let s = ok!(env.a.slot());
-    expect_err!(PORTS.issue(0x71, 0x70, ROOT, s, ROOT_DEPTH), Error::InvalidArgument);
+    expect_err!(PORTS.issue(0x71, 0x70, ROOT, s, ROOT_DEPTH), Error::RangeError);
+    check_eq!(identify(s), Some(CapType::Null), "slot after a refused issue");
     let used = ok!(env.a.endpoint());
     expect_err!(PORTS.issue(0x70, 0x71, ROOT, used.0, ROOT_DEPTH), Error::DeleteFirst);
     Ok(())

@@ -21,6 +21,7 @@ pub const TESTS: &[Test] = &[
     test!(ipc_sender_without_buffer_sends_registers_only),
     test!(ipc_receiver_without_buffer_gets_registers_only),
     test!(ipc_senders_queue_in_order),
+    test!(ipc_blocked_send_returns_zero_status),
     test!(ipc_call_reply_same_space),
     test!(ipc_call_reply_across_address_spaces),
     test!(ipc_long_call_reply_across_address_spaces),
@@ -120,13 +121,14 @@ fn ipc_length_clamped_to_120(env: &mut Env) -> TestResult {
 
 fn ipc_sender_without_buffer_sends_registers_only(env: &mut Env) -> TestResult {
     let (ep, reply) = ep_and_reply(env)?;
+    let mut o = Options::new(ROOT_PRIO);
+    o.ipc_buffer = false;
+    env.spawn(|ep| ipc::send(Endpoint(ep), MessageInfo::new(2, 0, 0, 10), [11, 12, 13, 14]).label(), ep.0, &o)?;
+    // After spawning (its invocations use the buffer).
     let b = buffer::expect_current();
     for i in 4..12 {
         b.set_mr(i, 0xdead);
     }
-    let mut o = Options::new(ROOT_PRIO);
-    o.ipc_buffer = false;
-    env.spawn(|ep| ipc::send(Endpoint(ep), MessageInfo::new(2, 0, 0, 10), [11, 12, 13, 14]).label(), ep.0, &o)?;
     let r = ipc::recv(ep, reply.0);
     check_eq!((r.info.label(), r.info.length()), (2, 4), "(label, length)");
     check_eq!(r.mrs, [11, 12, 13, 14], "MR0..MR3");
@@ -145,11 +147,23 @@ fn ipc_receiver_without_buffer_gets_registers_only(env: &mut Env) -> TestResult 
     let mut o = Options::new(ROOT_PRIO);
     o.ipc_buffer = false;
     let t = env.spawn(waiter, ep.0, &o)?;
+    ipc::yield_now(); // it waits
     buffer::expect_current().set_mrs_from4(&[5, 6, 7, 8, 9, 10]);
     check_eq!(ipc::send(ep, MessageInfo::new(3, 0, 0, 10), [1, 2, 3, 4]).label(), 0, "Send status");
     check!(wait_done(&t), "receiver did not finish");
     check_eq!((seen(0), seen(1)), (3, 4), "(label, length) received");
     check_eq!([seen(5), seen(6), seen(7), seen(8)], [1, 2, 3, 4], "MR0..MR3 received");
+    Ok(())
+}
+
+fn ipc_blocked_send_returns_zero_status(env: &mut Env) -> TestResult {
+    let ep = ok!(env.a.endpoint());
+    let t = env.spawn(waiter, ep.0, &Options::new(ROOT_PRIO))?;
+    // The receiver is not waiting yet: Send blocks until it takes the message.
+    let st = ipc::send(ep, MessageInfo::new(0x66, 0, 0, 1), [1, 0, 0, 0]);
+    check!(wait_done(&t), "receiver did not finish");
+    check_eq!(seen(0), 0x66, "label received");
+    check_eq!(st.label(), 0, "status of a Send that blocked");
     Ok(())
 }
 
@@ -371,14 +385,19 @@ fn ipc_syscalls_on_invalid_caps(env: &mut Env) -> TestResult {
     let f = ok!(env.a.frame());
     let bad = Error::InvalidCapability as u64;
     let m = MessageInfo::new(1, 0, 0, 0);
+    // Empty and unresolvable capabilities.
+    for c in [0u64, ok!(env.a.slot()), 1 << 50] {
+        check_eq!(ipc::send(c, m, [0; 4]).label(), bad, "Send on no capability");
+        check_eq!(ipc::nb_send(c, m, [0; 4]).label(), bad, "NBSend on no capability");
+        check_eq!(ipc::call(c, m, [0; 4]).info.label(), bad, "Call on no capability");
+        check_eq!(ipc::signal(c).label(), bad, "Signal on no capability");
+    }
+    // Receiving needs an endpoint or notification (sending to a kernel
+    // object is an invocation, answered with that object's error).
     for c in [0u64, f.0, 1 << 50] {
-        check_eq!(ipc::send(c, m, [0; 4]).label(), bad, "Send on a non-endpoint");
-        check_eq!(ipc::nb_send(c, m, [0; 4]).label(), bad, "NBSend on a non-endpoint");
-        check_eq!(ipc::call(c, m, [0; 4]).info.label(), bad, "Call on a non-object");
         check_eq!(ipc::recv(c, reply.0).info.label(), bad, "Recv on a non-endpoint");
         check_eq!(ipc::nb_recv(c, reply.0).info.label(), bad, "NBRecv on a non-endpoint");
         check_eq!(ipc::wait(c).info.label(), bad, "Wait on a non-endpoint");
-        check_eq!(ipc::signal(c).label(), bad, "Signal on a non-notification");
     }
     // The reply argument must be a reply object.
     check_eq!(ipc::nb_recv(ep, f.0).info.label(), bad, "NBRecv with a frame as reply object");

@@ -118,17 +118,35 @@ fn spin_a(_: u64) -> u64 {
     }
 }
 
+/// B's scheduling context, for B to read its own consumed time.
+static B_SC: AtomicU64 = AtomicU64::new(0);
+/// CPU time B saw itself consume.
+static B_TOTAL: AtomicU64 = AtomicU64::new(0);
+/// How long B runs (CPU time on its own context).
+const B_RUN_US: u64 = 100_000;
+
 fn spin_b(arg: u64) -> u64 {
-    for _ in 0..4_000_000u64 {
-        COUNT_B.store(COUNT_B.load(Relaxed) + 1, Relaxed);
+    let sc = SchedContext(B_SC.load(SeqCst));
+    let _ = sc.consumed();
+    let mut total = 0;
+    while total < B_RUN_US {
+        for _ in 0..20_000u64 {
+            COUNT_B.store(COUNT_B.load(Relaxed) + 1, Relaxed);
+        }
+        match sc.consumed() {
+            Ok(us) => total += us,
+            Err(_) => break,
+        }
     }
+    B_TOTAL.store(total, SeqCst);
     ipc::signal(Notification(arg));
-    0
+    total
 }
 
 fn sched_budget_limits_progress(env: &mut Env) -> TestResult {
     COUNT_A.store(0, SeqCst);
     COUNT_B.store(0, SeqCst);
+    B_TOTAL.store(0, SeqCst);
     let n = ok!(env.a.notification());
     let nb = ok!(env.a.mint(n.0, Rights::ALL, 1));
     // A: 1 ms every 20 ms; B: round robin with 20 ms slices.
@@ -137,10 +155,15 @@ fn sched_budget_limits_progress(env: &mut Env) -> TestResult {
     env.spawn(spin_a, 0, &oa)?;
     let mut ob = Options::new(ROOT_PRIO - 1);
     ob.budget_period_us = Some((20_000, 20_000));
-    env.spawn(spin_b, nb, &ob)?;
+    ob.resume = false;
+    let tb = env.spawn(spin_b, nb, &ob)?;
+    B_SC.store(tb.sc.0, SeqCst);
+    ok!(tb.tcb.resume());
     n.wait();
     let (a, b) = (COUNT_A.load(SeqCst), COUNT_B.load(SeqCst));
-    crate::harness::note(format_args!("budget: A (1/20 ms) counted {a}, B (20/20 ms) counted {b}"));
+    let run = B_TOTAL.load(SeqCst);
+    check!(run >= B_RUN_US, "B stopped early: consumed {} us", run);
+    crate::harness::note(format_args!("budget: A (1/20 ms) counted {a}, B (20/20 ms) counted {b} in 100 ms"));
     check!(a > 0, "the thread with a small budget never ran (B counted {})", b);
     check!(a * 4 < b, "A with a 1 ms budget counted {} vs B with 20 ms: {}", a, b);
     Ok(())

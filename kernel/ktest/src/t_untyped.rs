@@ -74,8 +74,8 @@ fn retype_past_size_is_not_enough_memory(env: &mut Env) -> TestResult {
     ok!(u.retype(ObjectType::Frame4K, 0, ROOT, slot::CNODE, ROOT_DEPTH, s, 1));
     expect_err!(u.retype(ObjectType::Endpoint, 0, ROOT, slot::CNODE, ROOT_DEPTH, s + 1, 1), Error::NotEnoughMemory);
     check_eq!(error_detail()[0], 0, "bytes left in a full untyped");
-    // An object larger than the whole untyped.
-    expect_err!(u.retype(ObjectType::Untyped, 13, ROOT, slot::CNODE, ROOT_DEPTH, s + 1, 1), Error::NotEnoughMemory);
+    // An object larger than the whole untyped is a size error.
+    expect_err!(u.retype(ObjectType::Untyped, 13, ROOT, slot::CNODE, ROOT_DEPTH, s + 1, 1), Error::InvalidArgument);
     Ok(())
 }
 

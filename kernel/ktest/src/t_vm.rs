@@ -295,11 +295,12 @@ fn asid_control_make_pool(env: &mut Env) -> TestResult {
     let u8k = ok!(env.a.untyped_object(13));
     let dst = ok!(env.a.slot());
     expect_err!(ctl.make_pool(u8k, ROOT, dst, ROOT_DEPTH), Error::InvalidCapability);
-    let u = ok!(env.a.untyped_object(12));
+    let used = ok!(env.a.untyped_object(12));
     let child = ok!(env.a.slot());
-    ok!(u.retype(ObjectType::Endpoint, 0, ROOT, slot::CNODE, ROOT_DEPTH, child, 1));
-    expect_err!(ctl.make_pool(u, ROOT, dst, ROOT_DEPTH), Error::RevokeFirst);
-    ok!(ROOT.revoke(u.0, ROOT_DEPTH));
+    ok!(used.retype(ObjectType::Endpoint, 0, ROOT, slot::CNODE, ROOT_DEPTH, child, 1));
+    check!(ctl.make_pool(used, ROOT, dst, ROOT_DEPTH).is_err(), "MakePool from an untyped with children succeeded");
+    check_eq!(identify(dst), Some(CapType::Null), "slot after a refused MakePool");
+    let u = ok!(env.a.untyped_object(12));
     ok!(ctl.make_pool(u, ROOT, dst, ROOT_DEPTH));
     check_eq!(identify(dst), Some(CapType::AsidPool), "new pool");
     let vs = VSpace(ok!(env.a.retype(ObjectType::VSpace, 0)));

@@ -56,25 +56,34 @@ impl CNode {
         invoke0(self, Label::CNodeMutate, &[index, depth, src.index, src.depth, guard], &[src.root.cptr()])
     }
 
-    /// Atomically moves the capability at `src` to (`index`, `depth`) here
-    /// (with badge `dest_badge`, 0 = unchanged) and the one at `pivot` to
-    /// `src` (with badge `pivot_badge`).
+    /// Atomically moves the capability at `pivot` to (`index`, `depth`)
+    /// here and the capability at `src` into the `pivot` slot, as seL4's
+    /// `seL4_CNode_Rotate` (and the kernel) do; when `src` is the
+    /// destination the two capabilities swap. `pivot_badge` (MR6) is set on
+    /// the capability leaving the pivot, `src_badge` (MR7) on the one
+    /// leaving `src`; 0 leaves a badge unchanged, and an existing badge
+    /// cannot be changed.
+    ///
+    /// (The ABI text for `Label::CNodeRotate` describes the opposite
+    /// direction; see the runtime's report.)
     ///
     /// # Errors
-    /// As [`CNode::copy`].
+    /// `DeleteFirst` (destination in use and not `src`), `IllegalOperation`
+    /// (pivot equal to source or destination; a badge change refused),
+    /// `FailedLookup`.
     pub fn rotate(
         self,
         index: u64,
         depth: u64,
-        dest_badge: u64,
         src: CapPath,
         pivot: CapPath,
         pivot_badge: u64,
+        src_badge: u64,
     ) -> Result<(), Error> {
         invoke0(
             self,
             Label::CNodeRotate,
-            &[index, depth, src.index, src.depth, pivot.index, pivot.depth, pivot_badge, dest_badge],
+            &[index, depth, src.index, src.depth, pivot.index, pivot.depth, pivot_badge, src_badge],
             &[src.root.cptr(), pivot.root.cptr()],
         )
     }

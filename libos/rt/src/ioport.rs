@@ -10,8 +10,8 @@ impl IoPortControl {
     /// `depth`) of `root`.
     ///
     /// # Errors
-    /// `RevokeFirst`/`IllegalOperation` (overlaps an issued range),
-    /// `InvalidArgument` (first > last), `DeleteFirst`/`FailedLookup` (slot).
+    /// `RevokeFirst` (overlaps an issued range), `RangeError` (first >
+    /// last), `DeleteFirst`/`FailedLookup` (slot).
     pub fn issue(self, first: u16, last: u16, root: CNode, index: u64, depth: u64) -> Result<(), Error> {
         invoke0(self, Label::IoPortControlIssue, &[first.into(), last.into(), index, depth], &[root.cptr()])
     }
@@ -29,7 +29,7 @@ impl IoPort {
     /// Reads a byte from `port`.
     ///
     /// # Errors
-    /// `IllegalOperation` (port outside the capability's range).
+    /// `RangeError` (an accessed port outside the capability's range).
     pub fn in8(self, port: u16) -> Result<u8, Error> {
         self.input(Label::IoPortIn8, port).map(|v| v as u8)
     }

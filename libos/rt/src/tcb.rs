@@ -107,8 +107,9 @@ impl UserContext {
 }
 
 impl Tcb {
-    /// Reads the first `count` (1..=20) registers; `suspend` stops the thread
-    /// first. Registers beyond `count` are 0 in the result.
+    /// Reads the first `count` (0..=20) registers; `suspend` stops the thread
+    /// first. Registers beyond `count` are 0 in the result. The kernel does
+    /// not keep `gs_base` (it reads as 0).
     ///
     /// # Errors
     /// `RangeError` (count), `IllegalOperation` (reading the caller itself).
@@ -125,12 +126,13 @@ impl Tcb {
         Ok(UserContext::from_words(&w))
     }
 
-    /// Writes the first `count` (1..=20) registers of `ctx`; `resume` makes
-    /// the thread runnable afterwards. `rip` must be a user address; the
-    /// kernel sanitises `rflags`.
+    /// Writes the first `count` (0..=20) registers of `ctx`; `resume` makes
+    /// the thread runnable afterwards. The kernel sanitises: `rflags` keeps
+    /// IF set and IOPL 0, a `rip`/`rsp`/`fs_base` outside user space becomes
+    /// 0 (the thread then faults), `gs_base` is ignored.
     ///
     /// # Errors
-    /// `RangeError` (count), `InvalidArgument` (rip), `IllegalOperation`.
+    /// `RangeError` (count), `IllegalOperation` (the caller itself).
     pub fn write_registers(self, resume: bool, count: u64, ctx: &UserContext) -> Result<(), Error> {
         let n = (count as usize).min(REGISTER_COUNT);
         let mut args = [0u64; 3 + REGISTER_COUNT];
