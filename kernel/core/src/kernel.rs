@@ -64,6 +64,10 @@ pub struct Kernel<M> {
     pub syscalls: u64,
     /// The CPU supports no-execute page-table bits.
     pub nx: bool,
+    /// Use the IPC fast path (tests turn it off to compare with the general path).
+    pub fastpath_enabled: bool,
+    /// System calls completed by the fast path (statistics).
+    pub fastpath_hits: u64,
 }
 
 impl<M: Machine> Kernel<M> {
@@ -82,6 +86,8 @@ impl<M: Machine> Kernel<M> {
             next_tcb_id: 1,
             syscalls: 0,
             nx: true,
+            fastpath_enabled: true,
+            fastpath_hits: 0,
         }
     }
 

@@ -27,6 +27,7 @@ pub mod cspace;
 pub mod delete;
 pub mod devices;
 pub mod elf;
+pub mod fastpath;
 pub mod fault;
 pub mod invoke;
 pub mod ipc;

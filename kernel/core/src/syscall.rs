@@ -34,6 +34,13 @@ impl<M: Machine> Kernel<M> {
         self.syscalls += 1;
         let regs = &t.get().regs;
         let n = regs.get(r::RAX);
+        if self.fastpath_enabled
+            && ((n == Syscall::Call as u64 && self.fastpath_call())
+                || (n == Syscall::ReplyRecv as u64 && self.fastpath_reply_recv()))
+        {
+            self.fastpath_hits += 1;
+            return;
+        }
         let cptr = regs.get(r::RDI);
         match Syscall::from_u64(n) {
             Some(Syscall::Call) => self.sys_send(t, cptr, true, true),

@@ -151,6 +151,12 @@ impl World {
         World { k, root, untyped, _arena: arena }
     }
 
+    /// Physical address of the start of the world's memory (to compare
+    /// addresses between worlds).
+    pub fn base(&self) -> u64 {
+        self._arena.base as u64
+    }
+
     /// The root thread.
     pub fn root_tcb(&self) -> TcbRef {
         self.root.tcb

@@ -3,6 +3,7 @@
 
 mod cnode;
 mod delete;
+mod fastpath;
 mod ipc;
 mod sched;
 mod support;
