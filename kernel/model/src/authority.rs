@@ -1,0 +1,138 @@
+//! Authority confinement (seL4's "authority only through capabilities").
+//!
+//! A subject (boot thread) has the authority of every capability in its
+//! CSpace: the CNodes reachable from its CSpace root through CNode
+//! capabilities, and the root capability itself. A capability `c` *covers*
+//! `b` if `b` is no more than `c`: the same object with no more rights and
+//! the same badge (an unbadged capability covers every badge, since its
+//! holder may mint them), or, for untyped `c`, an untyped region inside
+//! `c`'s or an object inside it that did not exist before the step (Retype).
+//!
+//! The predicate, checked on every transition `pre -> post`:
+//!
+//! > for every subject `t` alive after the step, every capability in `t`'s
+//! > CSpace after the step is covered by a capability that, before the step,
+//! > was in the CSpace of `t` itself or of a subject `a` with a *channel* to
+//! > `t`.
+//!
+//! A channel from `a` to `t` exists (before the step) if `a` holds a CNode
+//! capability to a CNode in `t`'s CSpace; or `a` can send with Grant on an
+//! endpoint (holds a capability with Write and Grant, or is blocked sending
+//! with Grant) from which `t` can receive (holds a capability with Read, or
+//! is blocked receiving on it); or `a` holds a capability to a reply object
+//! that `t` waits on and that may grant. This is a statement about states
+//! only; it does not trust the operation's implementation.
+
+use crate::invariants::Violation;
+use crate::state::{Addr, Cap, CapKind, SlotId, State, ThreadState};
+use rampart_abi::Rights;
+use std::collections::BTreeSet;
+
+/// The slots in `t`'s CSpace: every slot of every CNode reachable from its
+/// root capability.
+pub fn cspace_cnodes(s: &State, t: Addr) -> BTreeSet<Addr> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<Addr> = s.tcb(t).and_then(|x| x.cspace).and_then(cnode_of).into_iter().collect();
+    while let Some(cn) = todo.pop() {
+        if !seen.insert(cn) {
+            continue;
+        }
+        for index in 0..s.slot_count(cn) {
+            if let Some(c) = s.cap(SlotId { obj: cn, index }).and_then(cnode_of) {
+                todo.push(c);
+            }
+        }
+    }
+    seen
+}
+
+fn cnode_of(c: Cap) -> Option<Addr> {
+    match c.kind {
+        CapKind::CNode { obj, .. } => Some(obj),
+        _ => None,
+    }
+}
+
+/// Every capability in `t`'s CSpace, and its root capability.
+pub fn authority(s: &State, t: Addr) -> Vec<Cap> {
+    let mut v: Vec<Cap> = s.tcb(t).and_then(|x| x.cspace).into_iter().collect();
+    for cn in cspace_cnodes(s, t) {
+        v.extend((0..s.slot_count(cn)).filter_map(|index| s.cap(SlotId { obj: cn, index })));
+    }
+    v
+}
+
+/// Does `c` (held before the step) cover `b` (held after it)?
+fn covers(pre: &State, post: &State, c: &Cap, b: &Cap) -> bool {
+    match (c.kind, b.kind) {
+        (CapKind::Untyped { .. }, CapKind::Untyped { .. }) => pre.covers_region(c, b),
+        (CapKind::Untyped { .. }, _) => {
+            let a = b.obj().expect("object capability");
+            !pre.objects.contains_key(&a) && {
+                let (cb, cn) = pre.cap_region(c);
+                let (ob, on) = post.cap_region(b);
+                ob >= cb && ob + on <= cb + cn
+            }
+        }
+        _ => {
+            std::mem::discriminant(&c.kind) == std::mem::discriminant(&b.kind)
+                && c.obj() == b.obj()
+                && c.rights.contains(b.rights)
+                && (c.badge == 0 || c.badge == b.badge)
+        }
+    }
+}
+
+/// Can `a` transfer authority to `t` in state `s` (see the module docs)?
+pub fn channel(s: &State, a: Addr, t: Addr) -> bool {
+    let auth_a = authority(s, a);
+    let auth_t = authority(s, t);
+    let t_cnodes = cspace_cnodes(s, t);
+    if auth_a.iter().filter_map(|c| cnode_of(*c)).any(|cn| t_cnodes.contains(&cn)) {
+        return true;
+    }
+    let can_send = |e: Addr| {
+        auth_a
+            .iter()
+            .any(|c| c.kind == CapKind::Endpoint(e) && c.rights.contains(Rights(Rights::WRITE.0 | Rights::GRANT.0)))
+            || matches!(s.thread_state(a), ThreadState::BlockedOnSend { ep, grant: true, .. } if ep == e)
+    };
+    let can_recv = |e: Addr| {
+        auth_t.iter().any(|c| c.kind == CapKind::Endpoint(e) && c.rights.contains(Rights::READ))
+            || matches!(s.thread_state(t), ThreadState::BlockedOnRecv { ep, .. } if ep == e)
+    };
+    let eps: BTreeSet<Addr> =
+        s.objects.keys().copied().filter(|x| matches!(s.objects[x], crate::state::Object::Endpoint(_))).collect();
+    if eps.iter().any(|&e| can_send(e) && can_recv(e)) {
+        return true;
+    }
+    match s.thread_state(t) {
+        ThreadState::BlockedOnReply { reply } => {
+            s.reply(reply).is_some_and(|r| r.can_grant) && auth_a.iter().any(|c| c.kind == CapKind::Reply(reply))
+        }
+        _ => false,
+    }
+}
+
+/// Checks authority confinement for the transition `pre -> post`.
+///
+/// # Errors
+/// A [`Violation`] naming the subject and the capability it gained.
+pub fn check_confinement(pre: &State, post: &State) -> Result<(), Violation> {
+    for &t in &post.threads {
+        if post.tcb(t).is_none() || pre.tcb(t).is_none() {
+            continue;
+        }
+        let sources: Vec<Addr> = pre.threads.iter().copied().filter(|&a| a == t || channel(pre, a, t)).collect();
+        let held: Vec<Cap> = sources.iter().flat_map(|&a| authority(pre, a)).collect();
+        for b in authority(post, t) {
+            if !held.iter().any(|c| covers(pre, post, c, &b)) {
+                return Err(Violation {
+                    invariant: "confinement",
+                    detail: format!("thread {t:#x} gained {b:?} without a channel from a holder"),
+                });
+            }
+        }
+    }
+    Ok(())
+}

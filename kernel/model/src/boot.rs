@@ -1,0 +1,212 @@
+//! Initial states: a small system described by a [`Config`].
+//!
+//! Every boot thread (a *subject*) gets a root CNode of `2^radix` slots
+//! whose slot 0 holds the original capability to the CNode itself (with
+//! the guard that makes an index a 64-bit capability pointer); the TCB's
+//! CSpace slot holds a copy. Further boot objects (one untyped region,
+//! endpoints, notifications, reply objects, the threads' TCBs and CNodes)
+//! are handed out by [`BootCap`]s: the first capability listed for an object
+//! is its original, later ones are minted from it. Boot objects are laid
+//! out at addresses below the untyped region, each aligned to its ABI size,
+//! so the refinement harness can place the real objects at the same
+//! offsets.
+
+use crate::state::ThreadState;
+use crate::state::{Addr, Cap, CapKind, Endpoint, NewObj, Notification, Object, Reply, Sizes, SlotId, State, Tcb};
+use rampart_abi::Rights;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A boot object a capability can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BootObj {
+    /// The untyped region.
+    Untyped,
+    /// Endpoint number `i`.
+    Endpoint(usize),
+    /// Notification number `i`.
+    Notification(usize),
+    /// Reply object number `i`.
+    Reply(usize),
+    /// The TCB of thread `i`.
+    Tcb(usize),
+    /// The root CNode of thread `i`.
+    CNode(usize),
+}
+
+/// A boot capability: `obj` with `rights` and `badge` in slot `slot` of
+/// thread `thread`'s root CNode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BootCap {
+    /// Holder.
+    pub thread: usize,
+    /// Slot in the holder's root CNode.
+    pub slot: u32,
+    /// Object.
+    pub obj: BootObj,
+    /// Rights mask.
+    pub rights: Rights,
+    /// Badge (endpoints and notifications).
+    pub badge: u64,
+}
+
+impl BootCap {
+    /// An unbadged capability with all rights.
+    pub fn new(thread: usize, slot: u32, obj: BootObj) -> BootCap {
+        BootCap { thread, slot, obj, rights: Rights::ALL, badge: 0 }
+    }
+}
+
+/// A small system.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Number of boot threads.
+    pub threads: usize,
+    /// log2 of the slots in each root CNode.
+    pub radix: u32,
+    /// Object sizes (units for exploration, bytes for refinement).
+    pub sizes: Sizes,
+    /// log2 of the untyped region.
+    pub untyped_bits: u32,
+    /// Boot endpoints.
+    pub endpoints: usize,
+    /// Boot notifications.
+    pub notifications: usize,
+    /// Boot reply objects.
+    pub replies: usize,
+    /// Capabilities handed out at boot.
+    pub caps: Vec<BootCap>,
+}
+
+/// Where the boot objects of a [`Config`] live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// TCB of each thread.
+    pub tcbs: Vec<Addr>,
+    /// Root CNode of each thread.
+    pub cnodes: Vec<Addr>,
+    /// Endpoints.
+    pub endpoints: Vec<Addr>,
+    /// Notifications.
+    pub notifications: Vec<Addr>,
+    /// Reply objects.
+    pub replies: Vec<Addr>,
+    /// Base of the untyped region.
+    pub untyped: Addr,
+    /// One past the last byte used.
+    pub end: Addr,
+}
+
+impl Config {
+    /// Addresses of the boot objects: bump allocation from 0x1000, each
+    /// object aligned to its ABI size, then the untyped region aligned to
+    /// its size.
+    pub fn layout(&self) -> Layout {
+        let mut next: Addr = 0x1000;
+        let mut alloc = |t: NewObj| {
+            let size = 1u64 << Sizes::Bytes.bits(t);
+            let a = next.next_multiple_of(size);
+            next = a + size;
+            a
+        };
+        let mut l = Layout {
+            tcbs: vec![],
+            cnodes: vec![],
+            endpoints: vec![],
+            notifications: vec![],
+            replies: vec![],
+            untyped: 0,
+            end: 0,
+        };
+        for _ in 0..self.threads {
+            l.cnodes.push(alloc(NewObj::CNode(self.radix)));
+            l.tcbs.push(alloc(NewObj::Tcb));
+        }
+        l.endpoints = (0..self.endpoints).map(|_| alloc(NewObj::Endpoint)).collect();
+        l.notifications = (0..self.notifications).map(|_| alloc(NewObj::Notification)).collect();
+        l.replies = (0..self.replies).map(|_| alloc(NewObj::Reply)).collect();
+        l.untyped = next.next_multiple_of(1 << self.untyped_bits);
+        l.end = l.untyped + (1 << self.untyped_bits);
+        l
+    }
+
+    /// The capability kind naming a boot object.
+    pub fn boot_kind(&self, l: &Layout, o: BootObj) -> CapKind {
+        match o {
+            BootObj::Untyped => CapKind::Untyped { base: l.untyped, size_bits: self.untyped_bits, free: 0 },
+            BootObj::Endpoint(i) => CapKind::Endpoint(l.endpoints[i]),
+            BootObj::Notification(i) => CapKind::Notification(l.notifications[i]),
+            BootObj::Reply(i) => CapKind::Reply(l.replies[i]),
+            BootObj::Tcb(i) => CapKind::Tcb(l.tcbs[i]),
+            BootObj::CNode(i) => CapKind::CNode { obj: l.cnodes[i], radix: self.radix, guard_bits: 64 - self.radix },
+        }
+    }
+
+    /// The initial state.
+    ///
+    /// # Panics
+    /// If a boot capability names a slot twice or outside the CNode.
+    pub fn boot(&self) -> State {
+        let l = self.layout();
+        let mut s = State {
+            sizes: self.sizes,
+            memory: (l.untyped, self.untyped_bits),
+            objects: BTreeMap::new(),
+            cdt: BTreeMap::new(),
+            original: BTreeSet::new(),
+            threads: l.tcbs.clone(),
+        };
+        for &a in &l.endpoints {
+            s.objects.insert(a, Object::Endpoint(Endpoint::Idle));
+        }
+        for &a in &l.notifications {
+            s.objects.insert(a, Object::Notification(Notification::Idle));
+        }
+        for &a in &l.replies {
+            s.objects.insert(a, Object::Reply(Reply::default()));
+        }
+        for i in 0..self.threads {
+            s.objects.insert(l.cnodes[i], Object::CNode(vec![None; 1 << self.radix]));
+            let t = Tcb { cspace: None, state: ThreadState::Running, recv_slot: None };
+            s.objects.insert(l.tcbs[i], Object::Tcb(t));
+            let own = SlotId { obj: l.cnodes[i], index: 0 };
+            s.insert_root(Cap::new(self.boot_kind(&l, BootObj::CNode(i))), own);
+            let cap = s.cap(own).expect("root cap");
+            s.cap_insert(cap, own, SlotId { obj: l.tcbs[i], index: 0 });
+        }
+        let mut first: BTreeMap<BootObj, SlotId> = BTreeMap::new();
+        first.extend((0..self.threads).map(|i| (BootObj::CNode(i), SlotId { obj: l.cnodes[i], index: 0 })));
+        for bc in &self.caps {
+            let dest = SlotId { obj: l.cnodes[bc.thread], index: bc.slot };
+            assert!(bc.slot < 1 << self.radix && s.cap(dest).is_none(), "boot slot {dest:?} invalid or used twice");
+            match first.get(&bc.obj) {
+                None => {
+                    let cap = Cap { kind: self.boot_kind(&l, bc.obj), rights: Rights::ALL, badge: 0 };
+                    s.insert_root(cap.masked(bc.rights), dest);
+                    let cap = s.cap(dest).expect("boot cap");
+                    s.set_cap(dest, Some(Cap { badge: if cap.is_badged_kind() { bc.badge } else { 0 }, ..cap }));
+                    first.insert(bc.obj, dest);
+                }
+                Some(&src) => {
+                    let mut new = s.cap(src).expect("original").masked(bc.rights);
+                    if new.is_badged_kind() && new.badge == 0 {
+                        new.badge = bc.badge;
+                    }
+                    s.cap_insert(new, src, dest);
+                }
+            }
+        }
+        s
+    }
+}
+
+impl Config {
+    /// The standard small system: `threads` threads with `2^radix`-slot
+    /// root CNodes; thread 0 holds the untyped region (slot 1) and the
+    /// original of a shared endpoint (slot 2, all rights); every other
+    /// thread holds a copy of the endpoint in slot 1.
+    pub fn standard(threads: usize, radix: u32, untyped_bits: u32, sizes: Sizes) -> Config {
+        let mut caps = vec![BootCap::new(0, 1, BootObj::Untyped), BootCap::new(0, 2, BootObj::Endpoint(0))];
+        caps.extend((1..threads).map(|t| BootCap::new(t, 1, BootObj::Endpoint(0))));
+        Config { threads, radix, sizes, untyped_bits, endpoints: 1, notifications: 0, replies: 0, caps }
+    }
+}

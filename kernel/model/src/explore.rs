@@ -1,0 +1,147 @@
+//! Exhaustive exploration: every sequence of operations up to a depth, from
+//! a boot configuration, breadth first, with states hashed after
+//! canonicalisation so each distinct state is expanded once.
+//!
+//! Every new state is checked against [`crate::invariants::check`]; every
+//! transition that changes the state is checked for authority confinement
+//! ([`crate::authority::check_confinement`]). States are remembered by a
+//! 128-bit fingerprint (two independent SipHash values of the canonical
+//! state); a fingerprint collision could hide a state, with probability
+//! about `n^2 / 2^129` for `n` states.
+
+use crate::authority::check_confinement;
+use crate::boot::Config;
+use crate::invariants::{Violation, check};
+use crate::op::{Op, step};
+use crate::ops_gen::{Domain, candidates};
+use crate::state::{Addr, Cap, CapKind, State, ThreadState};
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::{Duration, Instant};
+
+/// What an exploration covered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// Distinct (canonical) states reached, the initial one included.
+    pub states: usize,
+    /// Transitions taken (applicable operations tried).
+    pub transitions: u64,
+    /// New states found at each depth (index 0: the initial state).
+    pub per_depth: Vec<usize>,
+    /// True if no new state was found at the last depth (the reachable
+    /// state space is exhausted, not just cut off).
+    pub saturated: bool,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// A reachable state that violates an invariant, with the operations that
+/// reach it from the initial state.
+#[derive(Clone, Debug)]
+pub struct Counterexample {
+    /// (thread, operation) from boot.
+    pub trace: Vec<(Addr, Op)>,
+    /// The violation.
+    pub violation: Violation,
+}
+
+/// Puts `s` in canonical form: forgets information that can never
+/// influence the future: the watermark of an untyped capability without
+/// children (the next Retype resets it), and the receive slot of a thread
+/// that cannot receive a capability before its next receiving operation
+/// sets it again (only a thread blocked in a receive, a call or waiting
+/// for a reply can be sent one).
+pub fn canonicalise(s: &mut State) {
+    for &t in &s.threads.clone() {
+        let Some(tcb) = s.tcb(t) else { continue };
+        let live = matches!(
+            tcb.state,
+            ThreadState::BlockedOnRecv { .. }
+                | ThreadState::BlockedOnReply { .. }
+                | ThreadState::BlockedOnSend { call: true, .. }
+        );
+        if !live && tcb.recv_slot.is_some() {
+            s.tcb_mut(t).recv_slot = None;
+        }
+    }
+    for (slot, c) in s.all_caps() {
+        if let CapKind::Untyped { base, size_bits, free } = c.kind
+            && free != 0
+            && !s.has_children(slot)
+        {
+            let kind = CapKind::Untyped { base, size_bits, free: 0 };
+            s.set_cap(slot, Some(Cap { kind, ..c }));
+        }
+    }
+}
+
+/// 128-bit fingerprint of a state.
+pub fn fingerprint(s: &State) -> u128 {
+    let mut a = DefaultHasher::new();
+    0u8.hash(&mut a);
+    s.hash(&mut a);
+    let mut b = DefaultHasher::new();
+    1u8.hash(&mut b);
+    s.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+/// Explores every operation sequence of length up to `depth` from
+/// `cfg.boot()`, with arguments from `dom`. Thread `i` sends label `i + 1`.
+///
+/// # Errors
+/// The first [`Counterexample`] found.
+pub fn explore(cfg: &Config, dom: &Domain, depth: usize) -> Result<Report, Box<Counterexample>> {
+    let start = Instant::now();
+    let mut s0 = cfg.boot();
+    canonicalise(&mut s0);
+    check(&s0).map_err(|violation| Box::new(Counterexample { trace: vec![], violation }))?;
+    let mut seen: HashSet<u128> = HashSet::new();
+    seen.insert(fingerprint(&s0));
+    let mut frontier: Vec<(State, Vec<(Addr, Op)>)> = vec![(s0, vec![])];
+    let mut report =
+        Report { states: 1, transitions: 0, per_depth: vec![1], saturated: false, elapsed: Duration::ZERO };
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for (s, trace) in &frontier {
+            for (i, &t) in s.threads.iter().enumerate() {
+                if s.thread_state(t) != ThreadState::Running {
+                    continue;
+                }
+                for op in candidates(s, t, dom, i as u64 + 1) {
+                    let mut s2 = s.clone();
+                    if step(&mut s2, t, &op).is_none() {
+                        continue;
+                    }
+                    report.transitions += 1;
+                    canonicalise(&mut s2);
+                    if s2 == *s {
+                        continue;
+                    }
+                    let cex = |violation| {
+                        let mut trace = trace.clone();
+                        trace.push((t, op));
+                        Box::new(Counterexample { trace, violation })
+                    };
+                    check_confinement(s, &s2).map_err(cex)?;
+                    if !seen.insert(fingerprint(&s2)) {
+                        continue;
+                    }
+                    check(&s2).map_err(cex)?;
+                    let mut trace = trace.clone();
+                    trace.push((t, op));
+                    next.push((s2, trace));
+                }
+            }
+        }
+        report.per_depth.push(next.len());
+        report.states += next.len();
+        if next.is_empty() {
+            report.saturated = true;
+            break;
+        }
+        frontier = next;
+    }
+    report.elapsed = start.elapsed();
+    Ok(report)
+}

@@ -1,0 +1,320 @@
+//! Message passing: endpoint send/receive with reply objects (MCS), the
+//! message transfer with capability grant and badge unwrapping,
+//! notifications, and cancelling blocked operations.
+//!
+//! Rampart-specific choices (documented in `kernel/core/src/ipc.rs`): a
+//! call that can never be answered (no reply object, reply object destroyed
+//! or reused) ends with [`Outcome::Aborted`]; a cancelled send or receive
+//! restarts ([`Outcome::Restart`]).
+
+use crate::Events;
+use crate::state::{Addr, CapKind, Endpoint, Msg, Notification, Outcome, SlotId, State, ThreadState};
+use rampart_abi::Rights;
+
+impl State {
+    /// Makes `t` runnable.
+    pub fn wake(&mut self, t: Addr) {
+        self.set_state(t, ThreadState::Running);
+    }
+
+    /// The empty slot where `t` receives a capability, if it named one.
+    fn receive_slot(&self, t: Addr) -> Option<SlotId> {
+        let tcb = self.tcb(t)?;
+        let index = tcb.recv_slot?;
+        let s = crate::cnode::node_slot(tcb.cspace, index).ok()?;
+        self.cap(s).is_none().then_some(s)
+    }
+
+    /// The slot and capability at index `cptr` of `t`'s root CNode.
+    pub fn lookup(&self, t: Addr, cptr: u32) -> Option<SlotId> {
+        crate::cnode::node_slot(self.tcb(t)?.cspace, cptr).ok()
+    }
+
+    /// Delivers `msg` from `sender` to `receiver` (seL4 `doIPCTransfer`).
+    /// With `grant`, the message's capability is looked up in the sender's
+    /// CSpace now; a capability to `ep` (the endpoint carrying the message)
+    /// is unwrapped into its badge, any other is copied into the receiver's
+    /// receive slot (if it named an empty one).
+    fn transfer(
+        &mut self,
+        sender: Addr,
+        msg: Msg,
+        receiver: Addr,
+        badge: u64,
+        grant: bool,
+        ep: Option<Addr>,
+    ) -> Outcome {
+        let (mut caps, mut unwrapped, mut unwrapped_badge) = (0, 0, 0);
+        if let (true, Some(cptr)) = (grant, msg.cap) {
+            let dest = self.receive_slot(receiver);
+            if let Some(src) = self.lookup(sender, cptr)
+                && let Some(cap) = self.cap(src)
+            {
+                if matches!(cap.kind, CapKind::Endpoint(e) if Some(e) == ep) {
+                    (caps, unwrapped, unwrapped_badge) = (1, 1, cap.badge);
+                } else if let (Some(d), Ok(new)) = (dest, self.derive(cap, src)) {
+                    self.cap_insert(new, src, d);
+                    caps = 1;
+                }
+            }
+        }
+        Outcome::Msg { badge, label: msg.label, mr0: msg.mr0, caps, unwrapped, unwrapped_badge }
+    }
+
+    /// `t` sends `msg` on endpoint `ep` with a capability of `badge` and
+    /// `rights` (seL4 `sendIPC`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_ipc(
+        &mut self,
+        t: Addr,
+        ep: Addr,
+        badge: u64,
+        rights: Rights,
+        blocking: bool,
+        call: bool,
+        msg: Msg,
+        ev: &mut Events,
+    ) {
+        let grant = rights.contains(Rights::GRANT);
+        let grant_reply = rights.contains(Rights::GRANT_REPLY);
+        match self.ep_mut(ep).clone() {
+            Endpoint::Recv(mut q) => {
+                let dest = q.remove(0);
+                *self.ep_mut(ep) = if q.is_empty() { Endpoint::Idle } else { Endpoint::Recv(q) };
+                let ThreadState::BlockedOnRecv { reply, .. } = self.thread_state(dest) else {
+                    panic!("model: receiver not blocked on receive")
+                };
+                if let Some(r) = reply {
+                    self.reply_mut(r).receiver = None;
+                }
+                let out = self.transfer(t, msg, dest, badge, grant, Some(ep));
+                ev.push((dest, out));
+                self.wake(dest);
+                match (call, reply) {
+                    (true, Some(r)) => self.reply_push(t, r, grant_reply),
+                    (true, None) => self.abort_call(t, ev),
+                    (false, _) => ev.push((t, Outcome::Ok)),
+                }
+            }
+            q if blocking => {
+                let st = ThreadState::BlockedOnSend { ep, badge, call, grant, grant_reply, msg };
+                self.set_state(t, st);
+                *self.ep_mut(ep) = match q {
+                    Endpoint::Send(mut v) => {
+                        v.push(t);
+                        Endpoint::Send(v)
+                    }
+                    _ => Endpoint::Send(vec![t]),
+                };
+            }
+            _ => ev.push((t, Outcome::Ok)),
+        }
+    }
+
+    /// `t` receives on endpoint `ep`, binding a caller to `reply` (seL4
+    /// `receiveIPC`).
+    pub fn recv_ipc(&mut self, t: Addr, ep: Addr, reply: Option<Addr>, blocking: bool, ev: &mut Events) {
+        if let Some(r) = reply
+            && let Some(old) = self.reply_mut(r).caller
+        {
+            // A reply object serves one caller at a time.
+            self.abort_call(old, ev);
+        }
+        match self.ep_mut(ep).clone() {
+            Endpoint::Send(mut q) => {
+                let sender = q.remove(0);
+                *self.ep_mut(ep) = if q.is_empty() { Endpoint::Idle } else { Endpoint::Send(q) };
+                let ThreadState::BlockedOnSend { badge, call, grant, grant_reply, msg, .. } = self.thread_state(sender)
+                else {
+                    panic!("model: sender not blocked on send")
+                };
+                let out = self.transfer(sender, msg, t, badge, grant, Some(ep));
+                ev.push((t, out));
+                match (call, reply) {
+                    (true, Some(r)) => self.reply_push(sender, r, grant_reply),
+                    (true, None) => self.abort_call(sender, ev),
+                    (false, _) => {
+                        self.wake(sender);
+                        ev.push((sender, Outcome::Ok));
+                    }
+                }
+            }
+            q if blocking => {
+                if let Some(r) = reply {
+                    if let Some(other) = self.reply_mut(r).receiver
+                        && other != t
+                        && matches!(self.thread_state(other), ThreadState::BlockedOnRecv { .. })
+                    {
+                        self.cancel_ipc(other, ev);
+                        self.wake(other);
+                    }
+                    self.reply_mut(r).receiver = Some(t);
+                }
+                self.set_state(t, ThreadState::BlockedOnRecv { ep, reply });
+                // Cancelling `other` may have changed the queue.
+                let q = if matches!(q, Endpoint::Recv(_)) { self.ep_mut(ep).clone() } else { q };
+                *self.ep_mut(ep) = match q {
+                    Endpoint::Recv(mut v) => {
+                        v.push(t);
+                        Endpoint::Recv(v)
+                    }
+                    _ => Endpoint::Recv(vec![t]),
+                };
+            }
+            _ => ev.push((t, Outcome::Empty)),
+        }
+    }
+
+    /// Binds `caller` to reply object `r` and blocks it for the reply.
+    fn reply_push(&mut self, caller: Addr, r: Addr, can_grant: bool) {
+        let ro = self.reply_mut(r);
+        ro.caller = Some(caller);
+        ro.can_grant = can_grant;
+        self.set_state(caller, ThreadState::BlockedOnReply { reply: r });
+    }
+
+    /// Unbinds the caller of `r`, returning it.
+    fn reply_pop(&mut self, r: Addr) -> Option<Addr> {
+        let ro = self.reply_mut(r);
+        ro.can_grant = false;
+        ro.caller.take()
+    }
+
+    /// `t` replies with `msg` through reply object `r` (seL4
+    /// `doReplyTransfer`). No caller: nothing happens.
+    pub fn do_reply(&mut self, t: Addr, r: Addr, msg: Msg, ev: &mut Events) {
+        let grant = self.reply_mut(r).can_grant;
+        let Some(caller) = self.reply_pop(r) else { return };
+        if !matches!(self.thread_state(caller), ThreadState::BlockedOnReply { .. }) {
+            return;
+        }
+        let out = self.transfer(t, msg, caller, 0, grant, None);
+        ev.push((caller, out));
+        self.wake(caller);
+    }
+
+    /// Ends a call that can never be answered.
+    pub fn abort_call(&mut self, caller: Addr, ev: &mut Events) {
+        if let ThreadState::BlockedOnReply { reply } = self.thread_state(caller)
+            && self.reply_mut(reply).caller == Some(caller)
+        {
+            self.reply_pop(reply);
+        }
+        self.wake(caller);
+        ev.push((caller, Outcome::Aborted));
+    }
+
+    /// Signals notification `n` with `badge` (seL4 `sendSignal`).
+    pub fn signal(&mut self, n: Addr, badge: u64, ev: &mut Events) {
+        match self.ntfn_mut(n).clone() {
+            Notification::Idle => *self.ntfn_mut(n) = Notification::Active(badge),
+            Notification::Active(w) => *self.ntfn_mut(n) = Notification::Active(w | badge),
+            Notification::Waiting(mut q) => {
+                let t = q.remove(0);
+                *self.ntfn_mut(n) = if q.is_empty() { Notification::Idle } else { Notification::Waiting(q) };
+                self.wake(t);
+                ev.push((t, Outcome::Signal(badge)));
+            }
+        }
+    }
+
+    /// `t` waits on notification `n` (`blocking` false: Poll).
+    pub fn wait_signal(&mut self, t: Addr, n: Addr, blocking: bool, ev: &mut Events) {
+        match self.ntfn_mut(n).clone() {
+            Notification::Active(w) => {
+                *self.ntfn_mut(n) = Notification::Idle;
+                ev.push((t, Outcome::Signal(w)));
+            }
+            q if blocking => {
+                self.set_state(t, ThreadState::BlockedOnNtfn { ntfn: n });
+                *self.ntfn_mut(n) = match q {
+                    Notification::Waiting(mut v) => {
+                        v.push(t);
+                        Notification::Waiting(v)
+                    }
+                    _ => Notification::Waiting(vec![t]),
+                };
+            }
+            _ => ev.push((t, Outcome::Empty)),
+        }
+    }
+
+    /// Takes `t` out of whatever it is blocked in and leaves it Inactive: a
+    /// blocked send/receive/wait restarts, a call waiting for its reply is
+    /// aborted (seL4 `cancelIPC`).
+    pub fn cancel_ipc(&mut self, t: Addr, ev: &mut Events) {
+        match self.thread_state(t) {
+            ThreadState::BlockedOnSend { ep, .. } | ThreadState::BlockedOnRecv { ep, .. } => {
+                if let ThreadState::BlockedOnRecv { reply: Some(r), .. } = self.thread_state(t)
+                    && self.reply_mut(r).receiver == Some(t)
+                {
+                    self.reply_mut(r).receiver = None;
+                }
+                let e = self.ep_mut(ep);
+                *e = match e.clone() {
+                    Endpoint::Send(q) => queue_without(q, t, Endpoint::Send, Endpoint::Idle),
+                    Endpoint::Recv(q) => queue_without(q, t, Endpoint::Recv, Endpoint::Idle),
+                    Endpoint::Idle => Endpoint::Idle,
+                };
+                ev.push((t, Outcome::Restart));
+            }
+            ThreadState::BlockedOnNtfn { ntfn } => {
+                let n = self.ntfn_mut(ntfn);
+                if let Notification::Waiting(q) = n.clone() {
+                    *n = queue_without(q, t, Notification::Waiting, Notification::Idle);
+                }
+                ev.push((t, Outcome::Restart));
+            }
+            ThreadState::BlockedOnReply { reply } => {
+                if self.reply_mut(reply).caller == Some(t) {
+                    self.reply_pop(reply);
+                }
+                ev.push((t, Outcome::Aborted));
+            }
+            ThreadState::Running | ThreadState::Inactive => return,
+        }
+        self.set_state(t, ThreadState::Inactive);
+    }
+
+    /// Endpoint `ep` is being destroyed: every queued thread restarts.
+    pub fn cancel_all_ipc(&mut self, ep: Addr, ev: &mut Events) {
+        loop {
+            let t = match self.ep_mut(ep) {
+                Endpoint::Send(q) | Endpoint::Recv(q) => q[0],
+                Endpoint::Idle => return,
+            };
+            self.cancel_ipc(t, ev);
+            self.wake(t);
+        }
+    }
+
+    /// Notification `n` is being destroyed: every waiter restarts.
+    pub fn cancel_all_signals(&mut self, n: Addr, ev: &mut Events) {
+        while let Notification::Waiting(q) = self.ntfn_mut(n) {
+            let t = q[0];
+            self.cancel_ipc(t, ev);
+            self.wake(t);
+        }
+    }
+
+    /// Reply object `r` is being destroyed: its caller's call is aborted and
+    /// a receiver that would bind a caller to it restarts.
+    pub fn reply_destroyed(&mut self, r: Addr, ev: &mut Events) {
+        if let Some(c) = self.reply_mut(r).caller {
+            self.abort_call(c, ev);
+        }
+        if let Some(o) = self.reply_mut(r).receiver
+            && matches!(self.thread_state(o), ThreadState::BlockedOnRecv { .. })
+        {
+            self.cancel_ipc(o, ev);
+            self.wake(o);
+        }
+        self.reply_mut(r).receiver = None;
+    }
+}
+
+/// The queue `q` without `t`, rebuilt with `some`, or `none` if empty.
+fn queue_without<T>(mut q: Vec<Addr>, t: Addr, some: fn(Vec<Addr>) -> T, none: T) -> T {
+    q.retain(|x| *x != t);
+    if q.is_empty() { none } else { some(q) }
+}
