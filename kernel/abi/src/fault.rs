@@ -43,7 +43,9 @@ impl FaultLabel {
 }
 
 /// Register order in an unknown-syscall fault message (MR0..MR17); MR18 is
-/// the syscall number.
+/// the syscall number. `rip` is the address after the `syscall`
+/// instruction, so replying with the registers unchanged resumes the thread
+/// after it (ktest `fault_unknown_syscall_registers_and_resume`).
 pub const UNKNOWN_SYSCALL_REGS: [&str; 18] = [
     "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip",
     "rsp", "rflags",

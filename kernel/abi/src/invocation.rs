@@ -94,6 +94,9 @@ pub enum Label {
     TcbSetTlsBase = 23,
     /// TCB: set the timeout-fault endpoint to cap0 (null: none).
     TcbSetTimeoutEndpoint = 24,
+    /// TCB: MR0 = the kernel's id for the thread (as in capability-graph
+    /// dumps).
+    TcbGetId = 25,
 
     /// SchedControl: configure scheduling context cap0 with budget MR0 and
     /// period MR1 in microseconds (budget ≤ period; enforced at the kernel
@@ -182,10 +185,10 @@ pub enum Label {
     /// VSpace: unmap MR0 frames named by capability pointers MR1...
     VSpaceUnmapFrames = 81,
 
-    /// Audit: dump the capability graph. MR0 = start cursor (0 first);
-    /// reply MR0 = next cursor (0 when done), MR1 = entries returned, then
-    /// 4 words per entry (holder TCB id, object id | type << 58, rights |
-    /// badge-present << 4, badge).
+    /// Audit: write the capability graph into writable frame cap0, starting
+    /// at cursor MR0 (0 first). Reply: MR0 = next cursor (0 when done), MR1 =
+    /// number of [`crate::audit::AuditEntry`] records written at the start
+    /// of the frame.
     AuditDumpCapGraph = 90,
 }
 
@@ -218,6 +221,7 @@ impl Label {
             22 => TcbUnbindNotification,
             23 => TcbSetTlsBase,
             24 => TcbSetTimeoutEndpoint,
+            25 => TcbGetId,
             30 => SchedControlConfigure,
             31 => SchedContextBind,
             32 => SchedContextUnbind,
@@ -269,6 +273,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert_eq!(n, 57);
+        assert_eq!(n, 58);
     }
 }

@@ -18,6 +18,7 @@
 //!   return `Option`/`Result` instead of panicking.
 #![no_std]
 
+pub mod audit;
 pub mod bootfs;
 pub mod bootinfo;
 pub mod error;

@@ -64,6 +64,7 @@ impl<M: Machine> Kernel<M> {
                 let parent = SlotRef(cur.raw_links().0);
                 if z.zombie_kind() == ZOMBIE_TCB {
                     self.m.tcb_destroyed(z.paddr());
+                    self.thread_list_remove(TcbRef(z.paddr()));
                 }
                 cur.set_raw_links(0, 0);
                 cur.set_cap(Cap::NULL);

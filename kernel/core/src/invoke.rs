@@ -170,10 +170,3 @@ impl<M: Machine> Kernel<M> {
         regs.set(r::RDI, 0);
     }
 }
-
-impl<M: Machine> Kernel<M> {
-    /// Audit invocations (capability graph dump), see `audit.rs`.
-    pub(crate) fn inv_audit(&mut self, _inv: &Inv) -> InvResult {
-        Err(InvError::new(Error::IllegalOperation))
-    }
-}

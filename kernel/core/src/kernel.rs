@@ -64,6 +64,8 @@ pub struct Kernel<M> {
     pub syscalls: u64,
     /// The CPU supports no-execute page-table bits.
     pub nx: bool,
+    /// Every thread (for the capability-graph dump).
+    pub threads: TcbRef,
     /// Use the IPC fast path (tests turn it off to compare with the general path).
     pub fastpath_enabled: bool,
     /// System calls completed by the fast path (statistics).
@@ -86,6 +88,7 @@ impl<M: Machine> Kernel<M> {
             next_tcb_id: 1,
             syscalls: 0,
             nx: true,
+            threads: TcbRef::NONE,
             fastpath_enabled: true,
             fastpath_hits: 0,
         }

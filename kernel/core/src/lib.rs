@@ -20,6 +20,7 @@
 //! [`kernel::Kernel::handle_syscall`] is untrusted.
 #![cfg_attr(not(test), no_std)]
 
+pub mod audit;
 pub mod boot;
 pub mod cap;
 pub mod cnode_ops;

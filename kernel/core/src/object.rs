@@ -110,7 +110,11 @@ pub struct Tcb {
     pub fault_w: [Cell<u64>; 3],
     /// Kernel-assigned thread id for diagnostics and the capability graph.
     pub id: Cell<u64>,
-    _pad: [Cell<u64>; 53],
+    /// Link in the kernel's list of all threads.
+    pub all_next: Cell<u64>,
+    /// Link in the kernel's list of all threads.
+    pub all_prev: Cell<u64>,
+    _pad: [Cell<u64>; 51],
     /// Capability slots, see [`tcb_slot`] (at [`TCB_SLOTS_OFFSET`]).
     pub slots: [crate::slot::Slot; 5],
     _pad2: [Cell<u64>; 12],

@@ -301,6 +301,10 @@ impl<M: Machine> Kernel<M> {
                 t.get().bound_ntfn.set(0);
                 Ok(0)
             }
+            Label::TcbGetId => {
+                inv.set_result(0, t.get().id.get());
+                Ok(1)
+            }
             Label::TcbSetTlsBase => {
                 let base = inv.mr(0)?;
                 if base >= USER_TOP {

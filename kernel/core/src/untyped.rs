@@ -86,6 +86,7 @@ impl<M: Machine> Kernel<M> {
                 t.get().regs.init_user();
                 t.get().id.set(self.next_tcb_id);
                 self.next_tcb_id += 1;
+                self.thread_list_add(t);
                 self.m.init_fpu_area(t.fpu_area());
                 Cap::tcb(paddr)
             }

@@ -104,3 +104,43 @@ fn deleting_a_mapped_frame_copy_removes_its_mapping() {
     // The address is free again for the original capability.
     w.invoke(S, Label::FrameMap, &[va, Rights::RW.0, 0], &[ws::VSPACE]).unwrap();
 }
+
+#[test]
+fn capability_graph_dump_lists_threads_and_their_capabilities() {
+    use rampart_abi::audit::{KIND_CAP, KIND_THREAD};
+    let mut w = World::new();
+    w.retype(ObjectType::Endpoint, 0, S, 1).unwrap();
+    w.invoke(ws::CNODE, Label::CNodeMint, &[S + 1, 64, S, 64, Rights::WRITE.0, 9], &[ws::CNODE]).unwrap();
+    let t = spawn(&mut w, 1, 100, S + 1);
+    w.retype(ObjectType::Frame4K, 0, S + 2, 1).unwrap();
+    let frame = w.root.slot(S + 2).cap().paddr();
+    let read = |i: u64, k: u64| crate::kmem::read_u64(frame + 32 * i + 8 * k);
+    let mut cursor = 0;
+    let mut records = Vec::new();
+    loop {
+        let r = w.invoke(ws::AUDIT, Label::AuditDumpCapGraph, &[cursor], &[S + 2]).unwrap();
+        for i in 0..r[1] {
+            records.push([read(i, 0), read(i, 1), read(i, 2), read(i, 3)]);
+        }
+        cursor = r[0];
+        if cursor == 0 {
+            break;
+        }
+    }
+    let threads: Vec<_> = records.iter().filter(|r| r[0] & 0xff == KIND_THREAD).collect();
+    assert_eq!(threads.len(), 2, "root and the spawned thread");
+    // The spawned thread's fault endpoint is listed with its badge.
+    assert!(
+        records
+            .iter()
+            .any(|r| r[0] & 0xff == KIND_CAP && r[1] == w.root.slot(S).cap().paddr() && r[2] == 9 && r[3] == 1)
+    );
+    // The shared root CNode is listed once: one Endpoint record with badge 0.
+    let ep = |r: &&[u64; 4]| r[0] & 0xff == KIND_CAP && (r[0] >> 8) & 0xff == CapType::Endpoint as u64;
+    let unbadged = records.iter().filter(ep).filter(|r| r[1] == w.root.slot(S).cap().paddr() && r[2] == 0).count();
+    assert_eq!(unbadged, 1);
+    let id = w.invoke(t.slot, Label::TcbGetId, &[], &[]).unwrap()[0];
+    assert!(threads.iter().any(|r| r[1] == id));
+    // Without a writable frame the dump is refused.
+    assert_eq!(w.invoke(ws::AUDIT, Label::AuditDumpCapGraph, &[0], &[S]), Err(rampart_abi::Error::InvalidCapability));
+}
