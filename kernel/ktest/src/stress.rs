@@ -52,11 +52,23 @@ static INV_FIRST: AtomicU64 = AtomicU64::new(0);
 /// Set when the run completed and the completion fault arrived.
 static COMPLETE: AtomicU64 = AtomicU64::new(0);
 
-const LABELS: [Label; 57] = {
-    let mut l = [Label::UntypedRetype; 57];
-    let mut i = 0;
-    let mut v = 0;
-    while v < 100 {
+/// Number of labels the ABI defines.
+const N_LABELS: usize = {
+    let (mut n, mut v) = (0, 0);
+    while v < 256 {
+        if Label::from_u64(v).is_some() {
+            n += 1;
+        }
+        v += 1;
+    }
+    n
+};
+
+/// Every label the ABI defines.
+const LABELS: [Label; N_LABELS] = {
+    let mut l = [Label::UntypedRetype; N_LABELS];
+    let (mut i, mut v) = (0, 0);
+    while v < 256 {
         if let Some(x) = Label::from_u64(v) {
             l[i] = x;
             i += 1;
@@ -155,7 +167,7 @@ impl Inv {
 
 /// Anything at all.
 fn random_inv(rng: &mut Rng) -> Inv {
-    let label = if rng.below(8) == 0 { rng.below(128) } else { LABELS[rng.below(57) as usize] as u64 };
+    let label = if rng.below(8) == 0 { rng.below(128) } else { LABELS[rng.below(N_LABELS as u64) as usize] as u64 };
     let mut inv = Inv::new(label);
     for _ in 0..rng.below(12) {
         inv = inv.arg(rng.word());
