@@ -144,7 +144,7 @@ pub fn build(params: &BootParams, free: &mut RegionList<64>, features: CpuFeatur
         boot_protocol: params.protocol,
         usable_ram: params.ram.total(),
         tick_hz: apic::TICK_HZ,
-        tsc_hz: 0,
+        tsc_hz: apic::tsc_hz(),
         ipc_buffer: INIT_IPC_BUFFER_VADDR,
         cnode_radix: u64::from(INIT_CNODE_RADIX),
         empty: SlotRegion::default(),

@@ -53,8 +53,22 @@ fn disable_pic() {
     outb(0xa1, 0xff);
 }
 
-/// Counts APIC timer ticks (divider 16) during 10 ms of PIT channel 2.
-/// Returns `None` if the PIT does not count (no PIT on this machine).
+static mut TSC_HZ: u64 = 0;
+
+/// Time-stamp-counter frequency measured at boot (Hz; 0 if unknown).
+pub fn tsc_hz() -> u64 {
+    // SAFETY: written once during single-threaded boot.
+    unsafe { TSC_HZ }
+}
+
+fn rdtsc() -> u64 {
+    // SAFETY: rdtsc has no side effects.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// Counts APIC timer ticks (divider 16) and TSC cycles during 10 ms of PIT
+/// channel 2. Returns the APIC timer frequency, or `None` if the PIT does
+/// not count (no PIT on this machine).
 fn calibrate() -> Option<u64> {
     let ticks = PIT_HZ / 100;
     let gate = inb(0x61) & 0xfc;
@@ -71,6 +85,7 @@ fn calibrate() -> Option<u64> {
     }
     write(REG_TIMER_DIV, 0x3);
     write(REG_TIMER_INIT, u32::MAX);
+    let tsc0 = rdtsc();
     let mut spins = 0u64;
     while inb(0x61) & 0x20 == 0 {
         spins += 1;
@@ -79,7 +94,10 @@ fn calibrate() -> Option<u64> {
         }
     }
     let elapsed = u64::from(u32::MAX - read(REG_TIMER_CUR));
+    let tsc = rdtsc() - tsc0;
     write(REG_TIMER_INIT, 0);
+    // SAFETY: single-threaded boot.
+    unsafe { TSC_HZ = tsc * 100 };
     Some(elapsed * 100)
 }
 
