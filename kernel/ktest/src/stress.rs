@@ -3,21 +3,28 @@
 //! A thread in its own address space with its own sandbox CSpace (copies of
 //! a small untyped, endpoints, notifications, frames, a CNode, a VSpace,
 //! paging structures, a reply object, a TCB; nothing that could reach the
-//! test task) issues `stress=N` invocations (default 100000) with random
-//! labels, message registers and extra capabilities on random cptrs,
-//! including unresolvable ones. It never blocks: endpoint and notification
-//! capabilities get non-blocking operations. Every 1000 invocations it asks
-//! the kernel to check its invariants. When done it returns, and the
-//! runtime's thread exit (`ud2`, it holds no TCB capability) reports a user
-//! exception to the test's fault endpoint, so a dead kernel or a stuck
-//! thread shows up as a missing fault.
+//! test task) issues random invocations: random labels, message registers
+//! and extra capabilities on random cptrs (including unresolvable ones),
+//! half of them shaped to fit the object's type so that they get past the
+//! argument checks. It never blocks: endpoint and notification capabilities
+//! get non-blocking operations. Every 1000 invocations it asks the kernel to
+//! check its invariants. When done it returns, and the runtime's thread exit
+//! (`ud2`, it holds no TCB capability) reports a user exception to the
+//! test's fault endpoint, so a dead kernel or a stuck thread shows up as a
+//! missing fault.
+//!
+//! `stress=N` on the kernel command line sets the total (default 100000),
+//! `seed=S` the seed; the run is split in rounds of [`ROUND`] invocations,
+//! each with a fresh sandbox, after which everything is revoked and the
+//! invariants are checked again.
 
-use crate::harness::{Env, ROOT_PRIO, Test, TestResult, ep_and_reply, note};
+use crate::harness::{Env, ROOT, ROOT_PRIO, Test, TestResult, ep_and_reply, note};
 use crate::{check, check_eq, fail, ok, test};
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use rampart_abi::bootinfo::slot;
 use rampart_abi::fault::FaultLabel;
 use rampart_abi::{CapType, Label, MessageInfo, ObjectType, Rights, Syscall};
+use rampart_rt::alloc::ROOT_DEPTH;
 use rampart_rt::buffer;
 use rampart_rt::cap::{AsidPool, CNode, Endpoint, VSpace};
 use rampart_rt::cnode::guard_data;
@@ -38,7 +45,6 @@ const RADIX: u64 = 6;
 /// Invocations between invariant checks.
 const CHECK_EVERY: u64 = 1000;
 
-static N: AtomicU64 = AtomicU64::new(0);
 static SEED: AtomicU64 = AtomicU64::new(0);
 /// Invocations issued.
 static DONE: AtomicU64 = AtomicU64::new(0);
@@ -294,12 +300,12 @@ fn one(rng: &mut Rng) {
     }
 }
 
-fn stress_child(_: u64) -> u64 {
-    let n = N.load(SeqCst);
+/// Runs `n` random operations with the round's seed.
+fn stress_child(n: u64) -> u64 {
     let mut rng = Rng::new(SEED.load(SeqCst));
     for i in 0..n {
         one(&mut rng);
-        DONE.store(i + 1, SeqCst);
+        DONE.fetch_add(1, SeqCst);
         if (i + 1) % CHECK_EVERY == 0 {
             let c = debug_check_invariants();
             if c != 0 && INV_FAILS.fetch_add(1, SeqCst) == 0 {
@@ -351,21 +357,14 @@ fn stress_random_invocations_kernel_survives(env: &mut Env) -> TestResult {
     for e in &ERRS {
         e.store(0, SeqCst);
     }
-    N.store(env.stress_n, SeqCst);
-    SEED.store(env.seed, SeqCst);
-    let cn = sandbox(env)?;
-    let (ep, reply) = ep_and_reply(env)?;
-    let mut o = Options::new(ROOT_PRIO - 1);
-    o.new_vspace = true;
-    o.cspace = Space::Custom { cnode: cn, data: guard_data(0, 64 - RADIX) };
-    o.fault_ep = Endpoint(ok!(env.a.mint(ep.0, Rights::ALL, 0x5e)));
-    env.spawn(stress_child, 0, &o)?;
-    let r = ipc::recv(ep, reply.0);
-    let done = DONE.load(SeqCst);
-    if r.info.label() != FaultLabel::UserException as u64 || r.mrs[3] != 6 {
-        fail!("stress thread stopped after {} invocations with fault {} (vector {})", done, r.info.label(), r.mrs[3]);
+    let mut round = 0;
+    while DONE.load(SeqCst) < env.stress_n {
+        let n = ROUND.min(env.stress_n - DONE.load(SeqCst));
+        SEED.store(env.seed.wrapping_add(round), SeqCst);
+        stress_round(env, n)?;
+        round += 1;
     }
-    check_eq!((r.badge, done), (0x5e, env.stress_n), "(fault badge, invocations done)");
+    let done = DONE.load(SeqCst);
     note(format_args!(
         "stress: {} invocations (seed {:#x}), {} ok, errors by code 1..10: {:?}, unknown {}",
         done,
@@ -375,6 +374,49 @@ fn stress_random_invocations_kernel_survives(env: &mut Env) -> TestResult {
         ERRS[0].load(SeqCst)
     ));
     COMPLETE.store(1, SeqCst);
+    Ok(())
+}
+
+/// Invocations per sandbox: a fresh sandbox every round keeps long runs
+/// from wearing it down to empty slots.
+const ROUND: u64 = 50_000;
+
+/// One round: a fresh sandbox and thread from a 1 MiB untyped, `n`
+/// operations, then everything revoked and the invariants checked.
+fn stress_round(env: &mut Env, n: u64) -> TestResult {
+    let mark = env.a.mark();
+    let test_ut = env.a.untyped();
+    let round_ut = ok!(env.a.untyped_object(20));
+    env.a.set_untyped(round_ut);
+    let r = run_sandbox(env, n);
+    env.a.set_untyped(test_ut);
+    ok!(ROOT.revoke(round_ut.0, ROOT_DEPTH));
+    for s in (mark..env.a.mark()).rev() {
+        ok!(ROOT.delete(s, ROOT_DEPTH));
+    }
+    env.a.reset_to(mark);
+    let c = debug_check_invariants();
+    if c != 0 && INV_FAILS.fetch_add(1, SeqCst) == 0 {
+        INV_FIRST.store(c, SeqCst);
+    }
+    r
+}
+
+fn run_sandbox(env: &mut Env, n: u64) -> TestResult {
+    let before = DONE.load(SeqCst);
+    let cn = sandbox(env)?;
+    let (ep, reply) = ep_and_reply(env)?;
+    let mut o = Options::new(ROOT_PRIO - 1);
+    o.new_vspace = true;
+    o.cspace = Space::Custom { cnode: cn, data: guard_data(0, 64 - RADIX) };
+    o.fault_ep = Endpoint(ok!(env.a.mint(ep.0, Rights::ALL, 0x5e)));
+    env.spawn(stress_child, n, &o)?;
+    let r = ipc::recv(ep, reply.0);
+    let done = DONE.load(SeqCst) - before;
+    if r.info.label() != FaultLabel::UserException as u64 || r.mrs[3] != 6 {
+        fail!("stress thread stopped after {} invocations with fault {} (vector {})", done, r.info.label(), r.mrs[3]);
+    }
+    check_eq!((r.badge, done), (0x5e, n), "(fault badge, invocations done in the round)");
     Ok(())
 }
 
