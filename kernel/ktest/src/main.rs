@@ -17,6 +17,7 @@
 
 mod harness;
 mod stress;
+mod t_audit;
 mod t_cap;
 mod t_fault;
 mod t_io;
@@ -47,6 +48,7 @@ const GROUPS: &[&[Test]] = &[
     t_sched::TESTS,
     t_fault::TESTS,
     t_io::TESTS,
+    t_audit::TESTS,
     stress::TESTS,
 ];
 

@@ -1,39 +1,38 @@
-//! The capability-graph audit (`Label::AuditDumpCapGraph`).
+//! The capability-graph audit (`Label::AuditDumpCapGraph`): the kernel
+//! writes records describing every thread and the capabilities it holds
+//! (`rampart_abi::audit`) into a frame supplied by the auditor.
 
-use crate::cap::Audit;
+use crate::cap::{Audit, Cap, Frame};
 use crate::invoke::invoke;
-use rampart_abi::{Error, Label};
+use rampart_abi::audit::AuditEntry;
+use rampart_abi::{Error, Label, PAGE_SIZE};
 
-/// One capability in the graph dump.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CapEdge {
-    /// Identifier of the TCB whose CSpace holds the capability.
-    pub holder: u64,
-    /// Object identifier (low 58 bits) and `CapType` (bits 58..64).
-    pub object: u64,
-    /// Rights (bits 0..4) and badge-present (bit 4).
-    pub rights: u64,
-    /// The badge, if present.
-    pub badge: u64,
-}
+/// Most records one dump call can write into a 4 KiB frame.
+pub const ENTRIES_PER_FRAME: usize = PAGE_SIZE / core::mem::size_of::<AuditEntry>();
 
 impl Audit {
-    /// Reads one batch of the capability graph from `cursor` (0 first) into
-    /// `out`. Returns (next cursor, 0 when done; entries written).
+    /// Writes the capability graph from `cursor` (0 first) into the start
+    /// of `frame` (a writable frame capability). Returns the next cursor (0
+    /// when the dump is complete) and the number of records written.
     ///
     /// # Errors
+    /// `InvalidCapability` (`frame` is not a writable frame),
     /// `InvalidArgument` (cursor).
-    ///
-    /// # Panics
-    /// If the reply carries entries and the caller has no IPC buffer.
-    pub fn dump_cap_graph(self, cursor: u64, out: &mut [CapEdge]) -> Result<(u64, usize), Error> {
-        let r = invoke(self, Label::AuditDumpCapGraph, &[cursor], &[])?;
-        let avail = (r.info.length().saturating_sub(2)) / 4;
-        let n = (r.mrs[1] as usize).min(avail).min(out.len());
-        for (i, e) in out.iter_mut().enumerate().take(n) {
-            let b = 2 + 4 * i;
-            *e = CapEdge { holder: r.mr(b), object: r.mr(b + 1), rights: r.mr(b + 2), badge: r.mr(b + 3) };
-        }
-        Ok((r.mrs[0], n))
+    pub fn dump_cap_graph(self, frame: Frame, cursor: u64) -> Result<(u64, u64), Error> {
+        invoke(self, Label::AuditDumpCapGraph, &[cursor], &[frame.cptr()]).map(|r| (r.mrs[0], r.mrs[1]))
     }
+}
+
+/// Reads record `i` of a dump from the frame mapped at `addr` in this
+/// address space.
+///
+/// # Panics
+/// If `i` is beyond one frame's records.
+pub fn read_entry(addr: u64, i: usize) -> AuditEntry {
+    assert!(i < ENTRIES_PER_FRAME, "audit record {i} is beyond the frame");
+    let p = (addr as *const AuditEntry).wrapping_add(i);
+    // SAFETY: the caller mapped the dump frame readable at `addr` (records
+    // are plain words and every bit pattern is valid); `i` stays within the
+    // 4 KiB frame; a volatile read because the kernel wrote the frame.
+    unsafe { p.read_volatile() }
 }

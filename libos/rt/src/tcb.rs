@@ -263,6 +263,14 @@ impl Tcb {
         invoke0(self, Label::TcbSetTlsBase, &[base], &[])
     }
 
+    /// The kernel's identifier of the thread (as in capability-graph dumps).
+    ///
+    /// # Errors
+    /// `InvalidCapability`.
+    pub fn get_id(self) -> Result<u64, Error> {
+        invoke(self, Label::TcbGetId, &[], &[]).map(|r| r.mrs[0])
+    }
+
     /// Sets the timeout-fault endpoint (`Endpoint(0)`: none).
     ///
     /// # Errors
