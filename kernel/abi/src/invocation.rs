@@ -51,9 +51,13 @@ pub enum Label {
     CNodeMove = 7,
     /// CNode: move and change the guard (CNodes) to MR4.
     CNodeMutate = 8,
-    /// CNode: move (MR2,MR3 of cap0) to (MR0,MR1) and the pivot (MR4,MR5 of
-    /// cap1) to the source slot, atomically (`MR6`: pivot badge, `MR7`: dest
-    /// badge, 0 for unchanged).
+    /// CNode: rotate atomically, as seL4's `seL4_CNode_Rotate`: the
+    /// capability in the pivot slot (MR4,MR5 of cap1) moves to (MR0,MR1),
+    /// and the one in the source slot (MR2,MR3 of cap0) moves to the pivot
+    /// slot. `MR6` is the badge for the capability leaving the pivot, `MR7`
+    /// the badge for the one leaving the source (0 for unchanged). The
+    /// destination must be empty unless it is the source (then the two
+    /// capabilities swap); the pivot must differ from both.
     CNodeRotate = 9,
 
     /// TCB: read registers into MR0.. (MR0 = suspend source first, MR2 =
@@ -76,8 +80,8 @@ pub enum Label {
     /// TCB: set MCP MR0, priority MR1 (authority TCB cap0), scheduling
     /// context cap1 (null cap: unbind) and fault endpoint cap2.
     TcbSetSchedParams = 16,
-    /// TCB: set the IPC buffer to frame cap0 at user address MR0 (512-byte
-    /// aligned; MR0 = 0 removes it).
+    /// TCB: set the IPC buffer to frame cap0 at user address MR0 (aligned
+    /// to [`crate::ipc_buffer::IPC_BUFFER_ALIGN`]; MR0 = 0 removes it).
     TcbSetIpcBuffer = 17,
     /// TCB: set fault endpoint cap0, CSpace root cap1 (guard MR0), VSpace
     /// root cap2.

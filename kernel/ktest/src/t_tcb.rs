@@ -282,6 +282,8 @@ fn tcb_set_ipc_buffer_alignment(env: &mut Env) -> TestResult {
     let t = ok!(env.a.tcb());
     let f = ok!(env.a.frame());
     expect_err!(t.set_ipc_buffer(f, 0x1000_0000 + 8), Error::AlignmentError);
+    expect_err!(t.set_ipc_buffer(f, 0x1000_0000 + 512), Error::AlignmentError);
+    ok!(t.set_ipc_buffer(f, 0x1000_0000 + 1024));
     ok!(t.set_ipc_buffer(f, 0x1000_0000));
     ok!(t.set_ipc_buffer(Frame(0), 0));
     Ok(())

@@ -64,9 +64,6 @@ impl CNode {
     /// leaving `src`; 0 leaves a badge unchanged, and an existing badge
     /// cannot be changed.
     ///
-    /// (The ABI text for `Label::CNodeRotate` describes the opposite
-    /// direction; see the runtime's report.)
-    ///
     /// # Errors
     /// `DeleteFirst` (destination in use and not `src`), `IllegalOperation`
     /// (pivot equal to source or destination; a badge change refused),

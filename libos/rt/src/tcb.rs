@@ -205,7 +205,8 @@ impl Tcb {
         invoke0(self, Label::TcbSetSchedParams, &[mcp, prio], &[authority.cptr(), sc.cptr(), fault_ep.cptr()])
     }
 
-    /// Sets the IPC buffer to `frame` mapped at `addr` (0 removes it).
+    /// Sets the IPC buffer to `frame` mapped at `addr` (aligned to
+    /// `IPC_BUFFER_ALIGN`, 1 KiB; 0 removes it).
     ///
     /// # Errors
     /// `AlignmentError`, `InvalidCapability`.
