@@ -1,0 +1,22 @@
+//! Rampart's user-level ABI: the conventions every user-level component
+//! shares (docs/userland.md), as plain data and pure functions so they are
+//! tested on the build machine.
+//!
+//! - [`codec`]: a serde value as a postcard message in message registers
+//!   (docs/userland.md §3), with errors for malformed input;
+//! - [`errno`]: POSIX error numbers returned by every server;
+//! - [`startup`]: a task's well-known capability slots, its address-space
+//!   layout and the startup information page (docs/userland.md §2).
+//!
+//! `rampart-rt` re-exports these modules (`rampart_rt::errno`,
+//! `rampart_rt::startup`, `rampart_rt::ipc`); server protocol crates
+//! (`*-api`) use them directly so their encodings are host-tested too.
+#![no_std]
+
+extern crate alloc;
+
+pub mod codec;
+pub mod errno;
+pub mod startup;
+
+pub use errno::Errno;
