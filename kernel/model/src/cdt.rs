@@ -92,21 +92,12 @@ impl State {
     }
 
     /// seL4 `cap_insert`: puts `new`, derived from the capability in `src`,
-    /// in the empty slot `dest`. Copying an untyped capability marks the
-    /// source full, so the two can never carve the same memory (seL4
-    /// `setUntypedCapAsFull`).
+    /// in the empty slot `dest`. (Untyped capabilities are never copied,
+    /// see [`State::derive`].)
     pub fn cap_insert(&mut self, new: Cap, src: SlotId, dest: SlotId) {
         let sc = self.cap(src).expect("source capability");
         let new_original = is_revocable(&new, &sc);
         let parent = if self.should_be_parent(src, &new, new_original) { Some(src) } else { self.parent(src) };
-        if let (CapKind::Untyped { base, size_bits, .. }, CapKind::Untyped { base: nb, size_bits: ns, .. }) =
-            (sc.kind, new.kind)
-            && base == nb
-            && size_bits == ns
-        {
-            let full = CapKind::Untyped { base, size_bits, free: 1 << size_bits };
-            self.set_cap(src, Some(Cap { kind: full, ..sc }));
-        }
         self.set_cap(dest, Some(new));
         match parent {
             Some(p) => self.cdt.insert(dest, p),

@@ -15,14 +15,24 @@ use rampart_abi::{Error, Rights};
 /// Largest number of objects one Retype may create.
 pub const RETYPE_FAN_OUT: u32 = 256;
 
-/// Slot `index` of the CNode that capability `node` names.
+/// The slot that `index` names relative to the CNode capability `node`,
+/// resolving `depth` = guard size + radix bits as the kernel's CNode
+/// operations do: bits of `index` above the depth are ignored, the guard
+/// bits must be zero, the low `radix` bits select the slot.
 ///
 /// # Errors
-/// `FailedLookup` if `node` is not a CNode capability or the index is out
-/// of range.
+/// `FailedLookup` if `node` is not a CNode capability or the guard does
+/// not match.
 pub fn node_slot(node: Option<Cap>, index: u32) -> Result<SlotId, Error> {
     match node.map(|c| c.kind) {
-        Some(CapKind::CNode { obj, radix, .. }) if u64::from(index) < 1u64 << radix => Ok(SlotId { obj, index }),
+        Some(CapKind::CNode { obj, radix, guard_bits }) => {
+            let depth = radix + guard_bits;
+            let idx = if depth >= 64 { u64::from(index) } else { u64::from(index) & ((1u64 << depth) - 1) };
+            if idx >> radix != 0 {
+                return Err(Error::FailedLookup);
+            }
+            Ok(SlotId { obj, index: idx as u32 })
+        }
         _ => Err(Error::FailedLookup),
     }
 }
@@ -51,14 +61,15 @@ pub fn update_cap_data(cap: Cap, preserve: bool, data: u64) -> Option<Cap> {
 
 impl State {
     /// seL4 `deriveCap`: the copy of the capability in `src` that may be
-    /// made. An untyped with children may not be copied (its copy could
-    /// hand out memory that is in use).
+    /// made. Untyped capabilities are never copied in Rampart (seL4 copies
+    /// one without children): two copies would each keep a watermark over
+    /// the same memory. Retype a smaller untyped and move it instead.
     ///
     /// # Errors
-    /// `RevokeFirst` for an untyped with children.
-    pub fn derive(&self, cap: Cap, src: SlotId) -> Result<Cap, Error> {
+    /// `IllegalOperation` for an untyped capability.
+    pub fn derive(&self, cap: Cap, _src: SlotId) -> Result<Cap, Error> {
         match cap.kind {
-            CapKind::Untyped { .. } if self.has_children(src) => Err(Error::RevokeFirst),
+            CapKind::Untyped { .. } => Err(Error::IllegalOperation),
             _ => Ok(cap),
         }
     }
@@ -149,7 +160,7 @@ impl State {
     ///
     /// # Errors
     /// `DeleteFirst` (dest in use), `FailedLookup` (src empty),
-    /// `IllegalOperation` (badge or guard not allowed), `RevokeFirst`.
+    /// `IllegalOperation` (badge or guard not allowed, untyped).
     pub fn copy(&mut self, dest: SlotId, src: SlotId, rights: Rights, data: Option<u64>) -> Result<(), Error> {
         if self.cap(dest).is_some() {
             return Err(Error::DeleteFirst);

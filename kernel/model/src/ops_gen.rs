@@ -7,7 +7,6 @@
 //! missing rights, wrong capability type) are included too.
 
 use crate::op::{Loc, Op};
-use crate::rng::Rng;
 use crate::state::{Addr, CapKind, Msg, NewObj, SlotId, State, ThreadState};
 use rampart_abi::Rights;
 
@@ -198,26 +197,4 @@ pub fn candidates(s: &State, t: Addr, d: &Domain, label: u64) -> Vec<Op> {
         }
     }
     out
-}
-
-/// A random operation for a random running boot thread, with a random
-/// message; `None` if no thread can act.
-pub fn random_op(s: &State, d: &Domain, rng: &mut Rng) -> Option<(Addr, Op)> {
-    let running: Vec<Addr> = s.threads.iter().copied().filter(|&t| s.thread_state(t) == ThreadState::Running).collect();
-    if running.is_empty() {
-        return None;
-    }
-    let t = *rng.pick(&running);
-    let label = 1 + rng.below(7);
-    let ops = candidates(s, t, d, label);
-    if ops.is_empty() {
-        return None;
-    }
-    let mut op = *rng.pick(&ops);
-    let mr0 = rng.next_u64() >> 40;
-    match &mut op {
-        Op::Send { msg, .. } | Op::Call { msg, .. } | Op::ReplyRecv { msg, .. } => msg.mr0 = mr0,
-        _ => {}
-    }
-    Some((t, op))
 }

@@ -1,0 +1,258 @@
+//! A host harness for the real kernel core: a [`Config`] booted on host
+//! memory, and model operations performed as system calls.
+//!
+//! Physical memory is one aligned host allocation; the physical-memory
+//! offset is 0 on the host, so a model address `a` is the host address
+//! `base + a` (the bijection between model and kernel objects). Boot
+//! objects are created with the kernel's own `create_object` and the CDT
+//! built with `slot::insert_root`/`slot::insert` in the order
+//! [`Config::boot`] builds the model's. Each thread also gets an IPC buffer
+//! frame after the model's memory (invisible to the model). Threads have no
+//! scheduling context: the harness makes the acting thread current before
+//! each system call, as the scheduler would.
+
+use crate::boot::{BootObj, Config, Layout};
+use crate::op::{Loc, Op};
+use crate::state::{Cap as MCap, CapKind, Msg, NewObj, State};
+use rampart_abi::ipc_buffer::IpcBuffer;
+use rampart_abi::{Label, MessageInfo, ObjectType, Syscall};
+use rampart_kcore::cap::Cap;
+use rampart_kcore::kernel::{Kernel, SchedAction};
+use rampart_kcore::kmem;
+use rampart_kcore::object::{TcbRef, ThreadState, tcb_slot};
+use rampart_kcore::regs::{MR_REGS, VECTOR_SYSCALL, r};
+use rampart_kcore::slot::{self, SlotRef};
+use rampart_kcore::testing::MockMachine;
+use std::alloc::{Layout as MemLayout, alloc_zeroed, dealloc};
+
+/// `rip` the harness gives a thread before each system call; a restarted
+/// system call leaves it 2 bytes lower.
+pub const RIP: u64 = 0x40_1000;
+/// User address of every thread's IPC buffer.
+pub const IPC_BUFFER_VADDR: u64 = 0x10_0000;
+
+/// The real kernel core booted from a [`Config`].
+pub struct KWorld {
+    /// The kernel.
+    pub k: Kernel<MockMachine>,
+    /// Host address of model address 0.
+    pub base: u64,
+    /// Where the boot objects are.
+    pub layout: Layout,
+    mem: *mut u8,
+    mem_layout: MemLayout,
+}
+
+impl Drop for KWorld {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `KWorld::boot` with this layout.
+        unsafe { dealloc(self.mem, self.mem_layout) }
+    }
+}
+
+/// The kernel encoding of a model capability.
+pub fn kcap(base: u64, c: &MCap) -> Cap {
+    match c.kind {
+        CapKind::Untyped { base: b, size_bits, free } => Cap::untyped(base + b, size_bits, false, free),
+        CapKind::CNode { obj, radix, guard_bits } => Cap::cnode(base + obj, radix, guard_bits, 0),
+        CapKind::Tcb(a) => Cap::tcb(base + a),
+        CapKind::Endpoint(a) => Cap::endpoint(base + a, c.badge, c.rights),
+        CapKind::Notification(a) => Cap::notification(base + a, c.badge, c.rights),
+        CapKind::Reply(a) => Cap::reply(base + a, c.rights.contains(rampart_abi::Rights::GRANT)),
+    }
+}
+
+impl KWorld {
+    /// Boots `cfg` (which must use byte sizes) on fresh host memory.
+    ///
+    /// # Panics
+    /// If host memory cannot be allocated.
+    pub fn boot(cfg: &Config) -> KWorld {
+        let layout = cfg.layout();
+        let buffers = layout.end.next_multiple_of(4096);
+        let size = buffers + 4096 * cfg.threads as u64;
+        let align = 1u64 << cfg.untyped_bits.max(12);
+        let mem_layout = MemLayout::from_size_align(size as usize, align as usize).expect("layout");
+        // SAFETY: non-zero size.
+        let mem = unsafe { alloc_zeroed(mem_layout) };
+        assert!(!mem.is_null(), "host memory");
+        let base = mem as u64;
+        let mut k = Kernel::new(MockMachine::default());
+        let b = base;
+        for &a in &layout.endpoints {
+            k.create_object(ObjectType::Endpoint, b + a, Self::bits(NewObj::Endpoint), false);
+        }
+        for &a in &layout.notifications {
+            k.create_object(ObjectType::Notification, b + a, Self::bits(NewObj::Notification), false);
+        }
+        for &a in &layout.replies {
+            k.create_object(ObjectType::Reply, b + a, Self::bits(NewObj::Reply), false);
+        }
+        for i in 0..cfg.threads {
+            k.create_object(ObjectType::CNode, b + layout.cnodes[i], Self::bits(NewObj::CNode(cfg.radix)), false);
+            k.create_object(ObjectType::Tcb, b + layout.tcbs[i], Self::bits(NewObj::Tcb), false);
+            let t = TcbRef(b + layout.tcbs[i]);
+            let own = SlotRef::index(b + layout.cnodes[i], 0);
+            let cn = MCap::new(cfg.boot_kind(&layout, BootObj::CNode(i)));
+            slot::insert_root(kcap(b, &cn), own);
+            slot::insert(own.cap(), own, t.slot(tcb_slot::CSPACE));
+            let frame = Cap::frame(b + buffers + 4096 * i as u64, false, rampart_abi::Rights::RW, false);
+            slot::insert_root(frame, t.slot(tcb_slot::IPC_BUFFER));
+            t.get().ipc_buffer.set(IPC_BUFFER_VADDR);
+            t.set_state(ThreadState::Running);
+        }
+        let mut first: std::collections::BTreeMap<BootObj, SlotRef> = std::collections::BTreeMap::new();
+        for i in 0..cfg.threads {
+            first.insert(BootObj::CNode(i), SlotRef::index(b + layout.cnodes[i], 0));
+        }
+        for bc in &cfg.caps {
+            let dest = SlotRef::index(b + layout.cnodes[bc.thread], u64::from(bc.slot));
+            match first.get(&bc.obj) {
+                None => {
+                    let m = MCap::new(cfg.boot_kind(&layout, bc.obj)).masked(bc.rights);
+                    let m = MCap { badge: if m.is_badged_kind() { bc.badge } else { 0 }, ..m };
+                    slot::insert_root(kcap(b, &m), dest);
+                    first.insert(bc.obj, dest);
+                }
+                Some(&src) => {
+                    let mut c = src.cap().masked(bc.rights);
+                    if matches!(c.cap_type(), rampart_abi::CapType::Endpoint | rampart_abi::CapType::Notification)
+                        && c.badge() == 0
+                    {
+                        c = c.with_badge(bc.badge);
+                    }
+                    slot::insert(c, src, dest);
+                }
+            }
+        }
+        KWorld { k, base, layout, mem, mem_layout }
+    }
+
+    fn bits(t: NewObj) -> u32 {
+        crate::state::Sizes::Bytes.bits(t)
+    }
+
+    /// The kernel TCB of model thread `t`.
+    pub fn tcb(&self, t: u64) -> TcbRef {
+        TcbRef(self.base + t)
+    }
+
+    fn buffer(&self, t: TcbRef) -> u64 {
+        rampart_kcore::ipc::ipc_buffer_paddr(t).expect("IPC buffer")
+    }
+
+    /// Writes `t`'s receive slot (an index of its root CNode, or none).
+    fn set_receive(&self, t: TcbRef, recv: Option<u32>) {
+        let b = self.buffer(t) + IpcBuffer::RECEIVE_OFFSET as u64;
+        kmem::write_u64(b, 0);
+        kmem::write_u64(b + 8, recv.map_or(0, u64::from));
+        kmem::write_u64(b + 16, if recv.is_some() { 64 } else { 0 });
+    }
+
+    /// Performs `op` as thread `t` through the kernel's system-call entry.
+    /// `m` is the model state before the step (for CNode depths). Returns
+    /// every thread's result registers as they were just before the kernel
+    /// was entered (inputs written).
+    pub fn perform(&mut self, m: &State, t: u64, op: &Op) -> std::collections::BTreeMap<u64, super::compare::Regs> {
+        let tcb = self.tcb(t);
+        let depth = |cptr: u32| -> u64 {
+            match m.lookup(t, cptr).and_then(|s| m.cap(s)).map(|c| c.kind) {
+                Some(CapKind::CNode { radix, guard_bits, .. }) => u64::from(radix + guard_bits),
+                _ => 64,
+            }
+        };
+        let loc = |l: Loc| [u64::from(l.index), depth(l.node)];
+        let (sys, cptr, label, mrs, caps, reply): (Syscall, u32, u64, Vec<u64>, Vec<u64>, u32) = match *op {
+            Op::Retype { ut, ty, root, node, offset, count } => {
+                let (ot, arg) = match ty {
+                    NewObj::Untyped(n) => (ObjectType::Untyped, u64::from(n)),
+                    NewObj::CNode(r) => (ObjectType::CNode, u64::from(r)),
+                    NewObj::Tcb => (ObjectType::Tcb, 0),
+                    NewObj::Endpoint => (ObjectType::Endpoint, 0),
+                    NewObj::Notification => (ObjectType::Notification, 0),
+                    NewObj::Reply => (ObjectType::Reply, 0),
+                };
+                let (ni, nd) = node.map_or((0, 0), |i| (u64::from(i), depth(root)));
+                let mrs = vec![ot as u64, arg, ni, nd, u64::from(offset), u64::from(count)];
+                (Syscall::Call, ut, Label::UntypedRetype as u64, mrs, vec![u64::from(root)], 0)
+            }
+            Op::Copy { dest, src, rights, data } => {
+                let mut mrs = [loc(dest), loc(src)].concat();
+                mrs.push(rights.0);
+                let label = match data {
+                    Some(d) => {
+                        mrs.push(d);
+                        Label::CNodeMint
+                    }
+                    None => Label::CNodeCopy,
+                };
+                (Syscall::Call, dest.node, label as u64, mrs, vec![u64::from(src.node)], 0)
+            }
+            Op::Move { dest, src, data } => {
+                let mut mrs = [loc(dest), loc(src)].concat();
+                let label = match data {
+                    Some(d) => {
+                        mrs.push(d);
+                        Label::CNodeMutate
+                    }
+                    None => Label::CNodeMove,
+                };
+                (Syscall::Call, dest.node, label as u64, mrs, vec![u64::from(src.node)], 0)
+            }
+            Op::Delete(l) => (Syscall::Call, l.node, Label::CNodeDelete as u64, loc(l).to_vec(), vec![], 0),
+            Op::Revoke(l) => (Syscall::Call, l.node, Label::CNodeRevoke as u64, loc(l).to_vec(), vec![], 0),
+            Op::CancelBadgedSends(l) => {
+                (Syscall::Call, l.node, Label::CNodeCancelBadgedSends as u64, loc(l).to_vec(), vec![], 0)
+            }
+            Op::Send { cap, msg, blocking } => {
+                let sys = if blocking { Syscall::Send } else { Syscall::NBSend };
+                Self::message(sys, cap, msg, 0)
+            }
+            Op::Call { cap, msg, recv_slot } => {
+                self.set_receive(tcb, recv_slot);
+                Self::message(Syscall::Call, cap, msg, 0)
+            }
+            Op::Recv { cap, reply, recv_slot, blocking } => {
+                self.set_receive(tcb, recv_slot);
+                let sys = match (reply, blocking) {
+                    (None, _) => Syscall::Wait,
+                    (Some(_), true) => Syscall::Recv,
+                    (Some(_), false) => Syscall::NBRecv,
+                };
+                (sys, cap, 0, vec![], vec![], reply.unwrap_or(0))
+            }
+            Op::ReplyRecv { reply, cap, msg, recv_slot } => {
+                self.set_receive(tcb, recv_slot);
+                Self::message(Syscall::ReplyRecv, cap, msg, reply)
+            }
+        };
+        let regs = &tcb.get().regs;
+        for (i, &v) in mrs.iter().enumerate() {
+            if i < 4 {
+                regs.set(MR_REGS[i], v);
+            } else {
+                kmem::write_u64(self.buffer(tcb) + (IpcBuffer::MSG_OFFSET + 8 * i) as u64, v);
+            }
+        }
+        for (i, &c) in caps.iter().enumerate() {
+            kmem::write_u64(self.buffer(tcb) + (IpcBuffer::CAPS_OFFSET + 8 * i) as u64, c);
+        }
+        regs.set(r::RAX, sys as u64);
+        regs.set(r::RDI, u64::from(cptr));
+        regs.set(r::RSI, MessageInfo::new(label, 0, caps.len() as u64, mrs.len() as u64).0);
+        regs.set(r::R12, u64::from(reply));
+        regs.set(r::VECTOR, VECTOR_SYSCALL);
+        regs.set(r::RIP, RIP);
+        self.k.cur = tcb;
+        self.k.action = SchedAction::Resume;
+        let before = super::compare::snapshot(self, m);
+        self.k.handle_syscall();
+        before
+    }
+
+    /// Registers and extra capability of an IPC system call carrying `msg`.
+    fn message(sys: Syscall, cap: u32, msg: Msg, reply: u32) -> (Syscall, u32, u64, Vec<u64>, Vec<u64>, u32) {
+        let caps = msg.cap.map(|c| vec![u64::from(c)]).unwrap_or_default();
+        (sys, cap, msg.label, vec![msg.mr0], caps, reply)
+    }
+}

@@ -1,0 +1,197 @@
+//! Refinement tests: the real kernel core (`rampart-kcore`, on host memory)
+//! and the model run the same random operation sequences, and every
+//! observable result is compared after every step ([`compare`]).
+//!
+//! A run is a sequence of episodes; each boots a fresh system from the
+//! configuration and performs random operations until `episode` steps are
+//! done or no thread can act (all blocked). Operations the model deems not
+//! applicable are skipped. After each step the model's invariants and
+//! authority confinement are checked as well. Everything is reproducible
+//! from the seed.
+
+pub mod compare;
+pub mod harness;
+pub mod sample;
+
+use crate::authority::check_confinement;
+use crate::boot::{BootCap, BootObj, Config};
+use crate::invariants::check;
+use crate::op::{Op, step};
+use crate::ops_gen::Domain;
+use crate::rng::Rng;
+use crate::state::{Addr, NewObj, Outcome, Sizes};
+use harness::KWorld;
+use rampart_abi::Rights;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// What a refinement run did.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Steps performed on both (and compared).
+    pub steps: u64,
+    /// Episodes (fresh boots).
+    pub episodes: u64,
+    /// How often each kind of outcome was compared.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// A difference between the kernel and the model (or a model invariant
+/// violation), with everything needed to reproduce it.
+#[derive(Clone, Debug)]
+pub struct Divergence {
+    /// Seed of the run.
+    pub seed: u64,
+    /// Episode number (0-based) and the operations of that episode so far,
+    /// the failing one last.
+    pub episode: u64,
+    /// (thread, operation) of the episode.
+    pub trace: Vec<(Addr, Op)>,
+    /// What differed.
+    pub what: String,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "divergence (seed {}, episode {}): {}", self.seed, self.episode, self.what)?;
+        for (i, (t, op)) in self.trace.iter().enumerate() {
+            writeln!(f, "  {i:4}: thread {t:#x}: {op:?}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The refinement configuration: three threads with 8-slot root CNodes, a
+/// 16 KiB untyped, two endpoints, a notification and two reply objects,
+/// with badged and rights-reduced copies and one shared CNode (thread 0
+/// holds a capability to thread 1's root CNode).
+pub fn config() -> Config {
+    let w = Rights::WRITE;
+    let wg = Rights(Rights::WRITE.0 | Rights::GRANT.0);
+    let mk = |thread, slot, obj, rights, badge| BootCap { thread, slot, obj, rights, badge };
+    Config {
+        threads: 3,
+        radix: 3,
+        sizes: Sizes::Bytes,
+        untyped_bits: 14,
+        endpoints: 2,
+        notifications: 1,
+        replies: 2,
+        caps: vec![
+            BootCap::new(0, 1, BootObj::Untyped),
+            BootCap::new(0, 2, BootObj::Endpoint(0)),
+            BootCap::new(0, 3, BootObj::Notification(0)),
+            BootCap::new(0, 4, BootObj::Reply(0)),
+            BootCap::new(0, 5, BootObj::CNode(1)),
+            mk(1, 1, BootObj::Endpoint(0), Rights::ALL, 5),
+            mk(1, 2, BootObj::Notification(0), w, 2),
+            BootCap::new(1, 3, BootObj::Reply(1)),
+            BootCap::new(1, 4, BootObj::Endpoint(1)),
+            mk(2, 1, BootObj::Endpoint(0), wg, 7),
+            mk(2, 2, BootObj::Endpoint(1), Rights::READ, 0),
+            mk(2, 3, BootObj::Notification(0), Rights::RW, 1),
+        ],
+    }
+}
+
+/// The refinement argument domain: every modelled object type, erroneous
+/// operations included.
+pub fn domain() -> Domain {
+    let r = |x: u64| Rights(x);
+    Domain {
+        types: vec![
+            NewObj::Endpoint,
+            NewObj::Notification,
+            NewObj::Reply,
+            NewObj::CNode(1),
+            NewObj::CNode(2),
+            NewObj::Tcb,
+            NewObj::Untyped(8),
+            NewObj::Untyped(11),
+        ],
+        counts: vec![1, 1, 1, 2, 3],
+        rights: vec![Rights::ALL, r(1), r(2), r(3), r(5), r(9), r(0), r(4), r(11)],
+        badges: vec![0, 1, 2, 4],
+        guards: vec![0, 2 << 58],
+        mutate: true,
+        cancel_badged: true,
+        reply_recv: true,
+        errors: true,
+        first_empty: false,
+    }
+}
+
+/// Runs `steps` compared steps in episodes of at most `episode` steps.
+///
+/// # Errors
+/// The first [`Divergence`].
+pub fn run(cfg: &Config, dom: &Domain, seed: u64, steps: u64, episode: u64) -> Result<Report, Box<Divergence>> {
+    let start = Instant::now();
+    let mut rng = Rng::new(seed);
+    let mut report = Report::default();
+    while report.steps < steps {
+        let mut m = cfg.boot();
+        let mut w = KWorld::boot(cfg);
+        let mut trace = Vec::new();
+        let diverged = |trace: &Vec<(Addr, Op)>, what: String| {
+            Box::new(Divergence { seed, episode: report.episodes, trace: trace.clone(), what })
+        };
+        compare::compare_state(&w, &m).map_err(|e| diverged(&trace, format!("after boot: {e}")))?;
+        let mut n = 0;
+        let mut idle = 0;
+        while n < episode && report.steps < steps && idle < 100 {
+            let Some((t, op)) = sample::random_op(&m, dom, &mut rng) else { break };
+            let pre = m.clone();
+            let Some(ev) = step(&mut m, t, &op) else {
+                idle += 1;
+                continue;
+            };
+            idle = 0;
+            trace.push((t, op));
+            let before = w.perform(&pre, t, &op);
+            compare::compare_outcomes(&w, &m, &ev, &before).map_err(|e| diverged(&trace, e))?;
+            compare::compare_state(&w, &m).map_err(|e| diverged(&trace, e))?;
+            compare::reset_rips(&w, &m);
+            check(&m).map_err(|v| diverged(&trace, format!("model invariant {}: {}", v.invariant, v.detail)))?;
+            check_confinement(&pre, &m)
+                .map_err(|v| diverged(&trace, format!("model {}: {}", v.invariant, v.detail)))?;
+            for (_, o) in &ev {
+                let k = match o {
+                    Outcome::Err(e) => format!("Err({e:?})"),
+                    Outcome::Msg { caps: 0, .. } => "Msg".into(),
+                    Outcome::Msg { unwrapped: 0, .. } => "Msg+cap".into(),
+                    Outcome::Msg { .. } => "Msg+unwrapped".into(),
+                    other => format!("{other:?}").split('(').next().unwrap_or("").to_string(),
+                };
+                *report.outcomes.entry(k).or_default() += 1;
+            }
+            n += 1;
+            report.steps += 1;
+        }
+        report.episodes += 1;
+    }
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// Replays `trace` (from boot) on the kernel and the model, comparing after
+/// every step as [`run`] does. Returns the final model state and kernel
+/// world.
+///
+/// # Errors
+/// `(index of the failing operation, what differed)`.
+pub fn replay(cfg: &Config, trace: &[(Addr, Op)]) -> Result<(crate::state::State, KWorld), (usize, String)> {
+    let mut m = cfg.boot();
+    let mut w = KWorld::boot(cfg);
+    for (i, &(t, op)) in trace.iter().enumerate() {
+        let pre = m.clone();
+        let Some(ev) = step(&mut m, t, &op) else { return Err((i, "not applicable in the model".into())) };
+        let before = w.perform(&pre, t, &op);
+        compare::compare_outcomes(&w, &m, &ev, &before).map_err(|e| (i, e))?;
+        compare::compare_state(&w, &m).map_err(|e| (i, e))?;
+        compare::reset_rips(&w, &m);
+    }
+    Ok((m, w))
+}
