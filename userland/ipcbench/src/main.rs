@@ -12,7 +12,9 @@
 //! - `signal_wait`: Signal to a higher-priority thread in another address
 //!   space blocked in Wait, one way (timestamp before the signal, timestamp
 //!   after the wake-up, passed through shared memory);
-//! - `call_replyrecv_4`: the round trip with four message words each way.
+//! - `call_replyrecv_4`: the round trip with four message words each way;
+//! - `call_replyrecv_5`: five words, one of them in the IPC buffer (the
+//!   general path, for comparison with the fast path).
 //!
 //! The numbers include the `rdtsc` pair (reported as `rdtsc_overhead`).
 //! The machine is powered off with status 0 when all benchmarks ran.
@@ -183,6 +185,15 @@ fn run(bi: &BootInfo) -> Result<(), rampart_abi::Error> {
         return Err(rampart_abi::Error::IllegalOperation);
     }
     report("call_replyrecv_4");
+
+    // For comparison: five words (MR4 travels in the IPC buffers), which
+    // the fast path leaves to the general path.
+    let five = MessageInfo::new(0, 0, 0, 5);
+    rampart_rt::buffer::expect_current().set_mr(4, 5);
+    time(|| {
+        ipc::call(ep, five, [1, 2, 3, 4]);
+    });
+    report("call_replyrecv_5");
     Ok(())
 }
 
