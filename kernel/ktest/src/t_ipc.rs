@@ -36,6 +36,7 @@ pub const TESTS: &[Test] = &[
     test!(ipc_syscalls_on_invalid_caps),
     test!(ipc_cancel_badged_sends),
     test!(ipc_passive_server_runs_on_callers_sc),
+    test!(ipc_caller_resumes_when_reply_object_deleted),
 ];
 
 /// Words a child reports back: label, length, extra caps, unwrapped, badge,
@@ -432,4 +433,28 @@ fn ipc_passive_server_runs_on_callers_sc(env: &mut Env) -> TestResult {
     ok!(t.sc.unbind_object(t.tcb.0));
     check!(t.sc.unbind_object(t.tcb.0).is_err(), "second unbind from the server succeeded");
     calls(ep, 5, 0)
+}
+
+/// Label a caller gets when the reply object holding it is destroyed
+/// (docs/kernel.md; not yet a constant of the ABI crate).
+const LABEL_IPC_ABORTED: u64 = (1 << 52) - 1;
+
+/// Takes one call and never replies: waits on a notification nobody signals.
+fn silent_server(arg: u64) -> u64 {
+    let (ep, reply, ntfn) = unpack(arg);
+    ipc::recv(Endpoint(ep), reply);
+    ipc::wait(ntfn);
+    0
+}
+
+fn ipc_caller_resumes_when_reply_object_deleted(env: &mut Env) -> TestResult {
+    let (ep, reply) = ep_and_reply(env)?;
+    let n = ok!(env.a.notification());
+    env.spawn(silent_server, pack(ep.0, reply.0, n.0), &Options::new(ROOT_PRIO + 1))?;
+    // Runs once the test is blocked waiting for the reply.
+    env.spawn(|r| crate::harness::ROOT.delete(r, 64).is_ok() as u64, reply.0, &Options::new(ROOT_PRIO - 1))?;
+    let r = ipc::call(ep, MessageInfo::new(1, 0, 0, 0), [0; 4]);
+    check_eq!(r.info.label(), LABEL_IPC_ABORTED, "label after the reply object was deleted");
+    check_eq!(identify(reply.0), Some(CapType::Null), "reply object slot");
+    Ok(())
 }
