@@ -14,8 +14,8 @@ use crate::boot::Config;
 use crate::invariants::{Violation, check};
 use crate::op::{Op, step};
 use crate::ops_gen::{Domain, candidates};
-use crate::state::{Addr, Cap, CapKind, State, ThreadState};
-use std::collections::HashSet;
+use crate::state::{Addr, Cap, CapKind, Object, SlotId, State, ThreadState};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
 
@@ -75,6 +75,85 @@ pub fn canonicalise(s: &mut State) {
     }
 }
 
+/// Slot symmetry: renumbers the slots of every CNode in an order that does
+/// not depend on their indices (content, originality, parent's capability,
+/// number of children, which threads' pending receive or message names the
+/// slot), consistently renaming every reference to a slot (CDT, receive
+/// slots, capability pointers of pending messages).
+///
+/// The transition system is symmetric under such renumberings as long as
+/// Retype creates one object at a time (consecutive destination slots are
+/// the only place where indices matter), so exploring one state per
+/// equivalence class loses nothing; the test `symmetry_is_sound` checks
+/// this on a small configuration by comparing against plain exploration.
+pub fn symmetry(s: &mut State) {
+    let cnodes: Vec<(Addr, u32)> = s
+        .objects
+        .iter()
+        .filter_map(|(a, o)| if let Object::CNode(v) = o { Some((*a, v.len() as u32)) } else { None })
+        .collect();
+    let mut refs: BTreeMap<SlotId, Vec<(usize, u8)>> = BTreeMap::new();
+    for (i, &t) in s.threads.iter().enumerate() {
+        let Some(tcb) = s.tcb(t) else { continue };
+        let mut note = |idx: Option<u32>, role: u8| {
+            if let Some(sl) = idx.and_then(|x| crate::cnode::node_slot(tcb.cspace, x).ok()) {
+                refs.entry(sl).or_default().push((i, role));
+            }
+        };
+        note(tcb.recv_slot, 0);
+        if let ThreadState::BlockedOnSend { msg, .. } = tcb.state {
+            note(msg.cap, 1);
+        }
+    }
+    let mut perm: BTreeMap<SlotId, SlotId> = BTreeMap::new();
+    for &(obj, n) in &cnodes {
+        let key = |index: u32| {
+            let sl = SlotId { obj, index };
+            let mut h = DefaultHasher::new();
+            s.cap(sl).hash(&mut h);
+            s.original.contains(&sl).hash(&mut h);
+            s.parent(sl).and_then(|p| s.cap(p)).hash(&mut h);
+            s.children(sl).len().hash(&mut h);
+            refs.get(&sl).hash(&mut h);
+            h.finish()
+        };
+        let mut order: Vec<(u64, u32)> = (0..n).map(|i| (key(i), i)).collect();
+        order.sort_unstable();
+        for (new, &(_, old)) in order.iter().enumerate() {
+            perm.insert(SlotId { obj, index: old }, SlotId { obj, index: new as u32 });
+        }
+    }
+    if perm.iter().all(|(a, b)| a == b) {
+        return;
+    }
+    let map = |sl: SlotId| perm.get(&sl).copied().unwrap_or(sl);
+    for &(obj, n) in &cnodes {
+        let old: Vec<_> = (0..n).map(|index| s.cap(SlotId { obj, index })).collect();
+        for (index, c) in old.into_iter().enumerate() {
+            s.set_cap(map(SlotId { obj, index: index as u32 }), c);
+        }
+    }
+    s.cdt = s.cdt.iter().map(|(c, p)| (map(*c), map(*p))).collect();
+    s.original = s.original.iter().map(|x| map(*x)).collect::<BTreeSet<_>>();
+    for t in s.threads.clone() {
+        let Some(tcb) = s.tcb(t) else { continue };
+        let root = tcb.cspace;
+        let remap = |idx: Option<u32>| {
+            idx.map(|x| match crate::cnode::node_slot(root, x) {
+                Ok(sl) => map(sl).index,
+                Err(_) => x,
+            })
+        };
+        let (rs, st) = (remap(tcb.recv_slot), tcb.state);
+        let tm = s.tcb_mut(t);
+        tm.recv_slot = rs;
+        if let ThreadState::BlockedOnSend { mut msg, ep, badge, call, grant, grant_reply } = st {
+            msg.cap = remap(msg.cap);
+            tm.state = ThreadState::BlockedOnSend { ep, badge, call, grant, grant_reply, msg };
+        }
+    }
+}
+
 /// 128-bit fingerprint of a state.
 pub fn fingerprint(s: &State) -> u128 {
     let mut a = DefaultHasher::new();
@@ -92,9 +171,29 @@ pub fn fingerprint(s: &State) -> u128 {
 /// # Errors
 /// The first [`Counterexample`] found.
 pub fn explore(cfg: &Config, dom: &Domain, depth: usize) -> Result<Report, Box<Counterexample>> {
+    explore_with(cfg, dom, depth, dom.counts.iter().all(|&c| c == 1), &mut |_| {})
+}
+
+/// [`explore`] with slot symmetry reduction on or off, calling `visit` on
+/// every new state. With symmetry, counterexample traces are operations on
+/// the renumbered states: replay them with [`symmetry`] after each step.
+///
+/// # Errors
+/// The first [`Counterexample`] found.
+pub fn explore_with(
+    cfg: &Config,
+    dom: &Domain,
+    depth: usize,
+    sym: bool,
+    visit: &mut dyn FnMut(&State),
+) -> Result<Report, Box<Counterexample>> {
     let start = Instant::now();
     let mut s0 = cfg.boot();
     canonicalise(&mut s0);
+    if sym {
+        symmetry(&mut s0);
+    }
+    visit(&s0);
     check(&s0).map_err(|violation| Box::new(Counterexample { trace: vec![], violation }))?;
     let mut seen: HashSet<u128> = HashSet::new();
     seen.insert(fingerprint(&s0));
@@ -115,6 +214,9 @@ pub fn explore(cfg: &Config, dom: &Domain, depth: usize) -> Result<Report, Box<C
                     }
                     report.transitions += 1;
                     canonicalise(&mut s2);
+                    if sym {
+                        symmetry(&mut s2);
+                    }
                     if s2 == *s {
                         continue;
                     }
@@ -128,6 +230,7 @@ pub fn explore(cfg: &Config, dom: &Domain, depth: usize) -> Result<Report, Box<C
                         continue;
                     }
                     check(&s2).map_err(cex)?;
+                    visit(&s2);
                     let mut trace = trace.clone();
                     trace.push((t, op));
                     next.push((s2, trace));

@@ -22,14 +22,17 @@ enum Want {
 }
 
 fn matches(w: Want, k: Option<CapKind>) -> bool {
-    match (w, k) {
-        (Want::Any, Some(_)) | (Want::Empty, None) => true,
-        (Want::Untyped, Some(CapKind::Untyped { .. })) | (Want::CNode, Some(CapKind::CNode { .. })) => true,
-        (Want::Endpoint, Some(CapKind::Endpoint(_))) | (Want::Ntfn, Some(CapKind::Notification(_))) => true,
-        (Want::Reply, Some(CapKind::Reply(_))) => true,
-        (Want::Ipc, Some(CapKind::Endpoint(_) | CapKind::Notification(_) | CapKind::Reply(_))) => true,
-        _ => false,
-    }
+    matches!(
+        (w, k),
+        (Want::Any, Some(_))
+            | (Want::Empty, None)
+            | (Want::Untyped, Some(CapKind::Untyped { .. }))
+            | (Want::CNode, Some(CapKind::CNode { .. }))
+            | (Want::Endpoint, Some(CapKind::Endpoint(_)))
+            | (Want::Ntfn, Some(CapKind::Notification(_)))
+            | (Want::Reply, Some(CapKind::Reply(_)))
+            | (Want::Ipc, Some(CapKind::Endpoint(_) | CapKind::Notification(_) | CapKind::Reply(_)))
+    )
 }
 
 /// An index of the CNode `obj` (of `n` slots): usually one whose content
