@@ -1,0 +1,307 @@
+//! # rampart-fs-api — the file server protocol
+//!
+//! Requests and responses between clients (the library OS) and the file
+//! server, following the user-level contract (docs/userland.md §3-§5):
+//!
+//! - Messages are [`Request`] / [`Response`] values encoded with postcard
+//!   ([`encode_request`], [`decode_request`], ...) and packed into message
+//!   registers by `rampart_uabi::codec`; one message carries at most
+//!   [`MAX_MESSAGE`] (960) bytes.
+//! - **Bulk data never travels in messages.** Each connection has a shared
+//!   memory region with the server; `Read`, `Write`, `ReadDir`, `ReadLink`
+//!   and long paths ([`PathArg::Shared`]) name a byte offset and length in
+//!   it. Offsets and lengths are in bytes and are checked against the
+//!   region (`EFAULT` when out of range).
+//! - [`Handle`]s name server objects within one connection; a handle is
+//!   passed to another task as a single-use token (`ShareHandle`,
+//!   `AdoptToken`, docs/userland.md §4).
+//! - Errors are `Response::Err(Errno)`, POSIX numbers ([`errno`]).
+//! - Every operation is checked by the server against the mandatory policy
+//!   with the connection's security context; a denial is `EACCES`.
+//!
+//! ## Units and shapes
+//! Sizes, offsets and lengths: bytes. File offsets: `u64`. Region offsets
+//! and transfer lengths: `u32` (a transfer is at most the region size).
+//! Times: [`Timespec`] (Unix seconds + nanoseconds). Modes: POSIX bits
+//! (`0o100644`). `Stat::blocks`: 512-byte units. Paths: absolute, at most
+//! [`PATH_MAX`] bytes, components at most [`NAME_MAX`] bytes, at most
+//! [`SYMLOOP_MAX`] symbolic links followed per resolution (`ELOOP`).
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod dirent;
+pub mod errno;
+mod types;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+pub use errno::Errno;
+pub use types::{FileType, Handle, OpenFlags, PathArg, SetAttr, Stat, StatFs, Target, Timespec, Whence};
+
+/// Longest path in bytes, including every component and separator.
+pub const PATH_MAX: usize = 4096;
+/// Longest file name (one path component) in bytes.
+pub const NAME_MAX: usize = 255;
+/// Most symbolic links followed while resolving one path.
+pub const SYMLOOP_MAX: u32 = 40;
+/// Most components (after symlink expansion) walked for one path.
+pub const MAX_COMPONENTS: usize = 1024;
+/// Largest encoded message in bytes (`rampart_uabi::codec::MAX_MESSAGE_BYTES`).
+pub const MAX_MESSAGE: usize = rampart_uabi::codec::MAX_MESSAGE_BYTES;
+
+/// A request from a client connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Binds the connection's shared region (`len` bytes). In IPC the
+    /// region token (docs/userland.md §5) travels as an extra capability
+    /// and the server maps it through the resource manager. → `Ok`.
+    AttachRegion {
+        /// Region size in bytes.
+        len: u32,
+    },
+    /// Opens (and with `CREAT` creates) a file or directory. `mode`: the
+    /// permission bits of a new file. Checked: `search` on every directory
+    /// walked, `open` plus `read`/`write`/`append` by access mode,
+    /// `add_name` + `create` for a new file. → `Handle`.
+    Open {
+        /// Path.
+        path: PathArg,
+        /// Flags.
+        flags: OpenFlags,
+        /// Permission bits for a created file (`0o644`).
+        mode: u32,
+    },
+    /// Closes a handle (voids its unadopted tokens). → `Ok`.
+    Close {
+        /// Handle.
+        handle: Handle,
+    },
+    /// Reads up to `len` bytes into the region at `region_offset`, from file
+    /// offset `offset`, or from the handle's position (then advanced) if
+    /// `None`. Pipes: blocks are not modelled — an empty pipe with writers
+    /// gives `EAGAIN`, with none `Len(0)` (EOF). → `Len(bytes read)`.
+    Read {
+        /// Handle opened for reading.
+        handle: Handle,
+        /// File offset, or `None` for the current position.
+        offset: Option<u64>,
+        /// Destination in the shared region.
+        region_offset: u32,
+        /// Maximum bytes.
+        len: u32,
+    },
+    /// Writes `len` bytes from the region at `region_offset`; as `Read` for
+    /// `offset` (ignored with `APPEND`). Pipes without readers: `EPIPE`.
+    /// → `Len(bytes written)`.
+    Write {
+        /// Handle opened for writing.
+        handle: Handle,
+        /// File offset, or `None` for the current position.
+        offset: Option<u64>,
+        /// Source in the shared region.
+        region_offset: u32,
+        /// Bytes to write.
+        len: u32,
+    },
+    /// Moves the handle's position. Pipes: `ESPIPE`. On a directory, only
+    /// `Seek { offset: 0, whence: Set }` (rewind) is allowed. → `Offset`.
+    Seek {
+        /// Handle.
+        handle: Handle,
+        /// Signed offset in bytes.
+        offset: i64,
+        /// Reference point.
+        whence: Whence,
+    },
+    /// File attributes (`stat`, `lstat`, `fstat`); checked as `getattr`.
+    /// → `Stat`.
+    Stat {
+        /// What to describe.
+        target: Target,
+    },
+    /// Writes the next directory entries of a directory handle into the
+    /// region ([`dirent`] layout), continuing where the previous call
+    /// stopped; `Len(0)` at the end. Checked as `read` on the directory
+    /// when opened. → `Len(bytes written)`.
+    ReadDir {
+        /// Directory handle.
+        handle: Handle,
+        /// Destination in the shared region.
+        region_offset: u32,
+        /// Bytes available there.
+        len: u32,
+    },
+    /// Reads a symbolic link's target into the region (truncated to `len`,
+    /// as POSIX `readlink`); checked as `lnk_file read`. → `Len`.
+    ReadLink {
+        /// Path of the link (not followed).
+        path: PathArg,
+        /// Destination in the shared region.
+        region_offset: u32,
+        /// Bytes available there.
+        len: u32,
+    },
+    /// Creates symbolic link `link` pointing at `target` (stored verbatim,
+    /// at most [`PATH_MAX`] - 1 bytes). → `Ok`.
+    Symlink {
+        /// The link's contents.
+        target: PathArg,
+        /// Where to create the link.
+        link: PathArg,
+    },
+    /// Creates a directory with permission bits `mode`. → `Ok`.
+    Mkdir {
+        /// Path of the new directory.
+        path: PathArg,
+        /// Permission bits (`0o755`).
+        mode: u32,
+    },
+    /// Removes an empty directory (`ENOTEMPTY` otherwise). → `Ok`.
+    Rmdir {
+        /// Path.
+        path: PathArg,
+    },
+    /// Removes a non-directory name (`EISDIR` for a directory). → `Ok`.
+    Unlink {
+        /// Path.
+        path: PathArg,
+    },
+    /// Renames `from` to `to`, replacing a compatible `to` (POSIX rules).
+    /// → `Ok`.
+    Rename {
+        /// Old path.
+        from: PathArg,
+        /// New path.
+        to: PathArg,
+    },
+    /// Sets a regular file's size in bytes (zero-filled growth); checked
+    /// as `write`. → `Ok`.
+    Truncate {
+        /// The file.
+        target: Target,
+        /// New size in bytes.
+        size: u64,
+    },
+    /// Changes mode, owner or times (`chmod`, `chown`, `utimens`); checked
+    /// as `setattr`. → `Ok`.
+    SetAttr {
+        /// The object.
+        target: Target,
+        /// The changes.
+        attr: SetAttr,
+    },
+    /// Makes the handle's file (and every completed operation before it)
+    /// durable on the disk. → `Ok`.
+    Fsync {
+        /// Handle.
+        handle: Handle,
+    },
+    /// Makes every completed operation durable. → `Ok`.
+    Sync,
+    /// File-system statistics; checked as `filesystem getattr`. → `StatFs`.
+    StatFs,
+    /// Creates an anonymous pipe. → `Pipe { read, write }`.
+    Pipe,
+    /// Asks for a single-use token for `handle`. In IPC the reply carries a
+    /// badged endpoint capability; `Token` carries the badge for bookkeeping
+    /// only (holding the capability is the authority). → `Token`.
+    ShareHandle {
+        /// Handle to share.
+        handle: Handle,
+    },
+    /// Adopts a token: the token capability travels as an extra cap and the
+    /// kernel unwraps it into its badge — the server never takes a token
+    /// number from the payload. → `Handle` (same object and access mode).
+    AdoptToken,
+    /// The security context of a file (`getfilecon`); checked as `getattr`.
+    /// → `Context`.
+    GetCon {
+        /// The object.
+        target: Target,
+    },
+}
+
+/// The server's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// Success without a value.
+    Ok,
+    /// A new handle.
+    Handle(Handle),
+    /// A byte count (read, written, or stored in the region).
+    Len(u32),
+    /// A new file position in bytes.
+    Offset(u64),
+    /// File attributes.
+    Stat(Stat),
+    /// File-system statistics.
+    StatFs(StatFs),
+    /// The two ends of a new pipe.
+    Pipe {
+        /// Read end.
+        read: Handle,
+        /// Write end.
+        write: Handle,
+    },
+    /// A token's badge (see [`Request::ShareHandle`]).
+    Token(u64),
+    /// A security context (`user:role:type[:level]`).
+    Context(String),
+    /// Failure.
+    Err(Errno),
+}
+
+fn to_vec<T: Serialize>(v: &T) -> Result<Vec<u8>, Errno> {
+    let mut words = [0u64; rampart_uabi::codec::MAX_WORDS];
+    let (label, n) = rampart_uabi::codec::encode(v, &mut words).map_err(|e| e.errno())?;
+    let len = (label & rampart_uabi::codec::LENGTH_MASK) as usize;
+    let mut out = Vec::with_capacity(len);
+    for w in &words[..n] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out.truncate(len);
+    Ok(out)
+}
+
+/// Encodes a request as message bytes.
+///
+/// # Errors
+/// `E2BIG` if it exceeds [`MAX_MESSAGE`] (put long paths in the region).
+pub fn encode_request(r: &Request) -> Result<Vec<u8>, Errno> {
+    to_vec(r)
+}
+
+/// Decodes request bytes; hostile input gives `EBADMSG`, never a panic.
+///
+/// # Errors
+/// `EBADMSG` (malformed, trailing bytes) or `E2BIG` (too long).
+pub fn decode_request(bytes: &[u8]) -> Result<Request, Errno> {
+    if bytes.len() > MAX_MESSAGE {
+        return Err(Errno::E2BIG);
+    }
+    rampart_uabi::codec::decode_bytes(bytes).map_err(|e| e.errno())
+}
+
+/// Encodes a response as message bytes.
+///
+/// # Errors
+/// `E2BIG` if it exceeds [`MAX_MESSAGE`] (no response the server builds does).
+pub fn encode_response(r: &Response) -> Result<Vec<u8>, Errno> {
+    to_vec(r)
+}
+
+/// Decodes response bytes.
+///
+/// # Errors
+/// As [`decode_request`].
+pub fn decode_response(bytes: &[u8]) -> Result<Response, Errno> {
+    if bytes.len() > MAX_MESSAGE {
+        return Err(Errno::E2BIG);
+    }
+    rampart_uabi::codec::decode_bytes(bytes).map_err(|e| e.errno())
+}
