@@ -145,3 +145,5 @@ impl Notification {
         poll(self)
     }
 }
+
+pub mod codec;

@@ -21,6 +21,7 @@
 //! Trust: the runtime trusts the kernel and nothing else.
 #![no_std]
 
+extern crate alloc as std_alloc;
 extern crate rampart_builtins;
 
 pub mod alloc;
@@ -29,12 +30,17 @@ pub mod buffer;
 pub mod cap;
 pub mod cnode;
 pub mod debug;
+pub mod heap;
 pub mod invoke;
 pub mod ioport;
 pub mod ipc;
 pub mod irq;
+pub mod process;
+pub mod rm;
 pub mod sched;
+pub mod server;
 pub mod spawn;
+pub mod startup;
 pub mod syscall;
 pub mod tcb;
 pub mod tls;
@@ -64,13 +70,13 @@ extern "C" fn rampart_rt_start(arg: u64) -> ! {
     exit(status)
 }
 
-/// Ends the program with `status`. Until the process server exists this
-/// powers the machine off through the debug channel with the status.
+pub use rampart_uabi::errno;
+
+/// Ends the program with `status`: a request to rm for tasks rm started,
+/// a power-off through the debug channel for root tasks
+/// ([`process::exit`]).
 pub fn exit(status: i32) -> ! {
-    syscall::debug_shutdown(status as u32);
-    loop {
-        syscall::yield_now();
-    }
+    process::exit(status)
 }
 
 /// Declares the program's entry function: `fn main(arg: u64) -> i32`, where

@@ -1,0 +1,73 @@
+//! The program heap: a `linked_list_allocator` heap that grows by asking rm
+//! (`HeapGrow`), which maps pages right after the heap's end.
+//!
+//! Programs started by rm get their initial heap from the startup
+//! information ([`crate::process`] sets it up); root tasks call [`init`]
+//! with memory of their own. Allocation failure when the heap cannot grow
+//! (quota exhausted) returns null, which ends in the panic handler for
+//! infallible collections; fallible APIs (`try_reserve`) see the error.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use linked_list_allocator::Heap;
+use spin::Mutex;
+
+/// Smallest growth step in bytes.
+pub const GROW_MIN: usize = 64 * 1024;
+
+static HEAP: Mutex<Heap> = Mutex::new(Heap::empty());
+static GROWS: AtomicBool = AtomicBool::new(false);
+
+/// Gives the heap `[start, start + size)`; with `grows`, it asks rm for more
+/// when full.
+///
+/// # Safety
+/// The range must be mapped, writable, used by nothing else for the rest
+/// of the program, and this must be called at most once.
+pub unsafe fn init(start: u64, size: u64, grows: bool) {
+    // SAFETY: the caller's contract.
+    unsafe { HEAP.lock().init(start as *mut u8, size as usize) };
+    GROWS.store(grows, Relaxed);
+}
+
+/// Bytes in use and bytes managed.
+pub fn usage() -> (usize, usize) {
+    let h = HEAP.lock();
+    (h.used(), h.size())
+}
+
+struct RtAlloc;
+
+unsafe impl GlobalAlloc for RtAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut h = HEAP.lock();
+        if let Ok(p) = h.allocate_first_fit(layout) {
+            return p.as_ptr();
+        }
+        if !GROWS.load(Relaxed) || h.size() == 0 {
+            return core::ptr::null_mut();
+        }
+        let want = (layout.size() + layout.align()).max(GROW_MIN).next_multiple_of(rampart_abi::PAGE_SIZE);
+        let top = h.top() as u64;
+        match crate::rm::heap_grow(want as u64) {
+            Ok((_, end)) if end >= top + want as u64 => {
+                // SAFETY: rm mapped `[top, end)` read-write right after the
+                // heap; nothing else uses it.
+                unsafe { h.extend((end - top) as usize) };
+                h.allocate_first_fit(layout).map_or(core::ptr::null_mut(), |p| p.as_ptr())
+            }
+            _ => core::ptr::null_mut(),
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let Some(p) = NonNull::new(ptr) {
+            // SAFETY: `ptr` came from `alloc` with this layout (GlobalAlloc contract).
+            unsafe { HEAP.lock().deallocate(p, layout) };
+        }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: RtAlloc = RtAlloc;

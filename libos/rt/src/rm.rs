@@ -1,0 +1,237 @@
+//! Client of the resource manager ("proc" service, `rampart_rm_api`), over
+//! the task's rm channel (`startup::slot::RM`).
+//!
+//! Every function returns rm's [`Errno`] on failure; transport failures
+//! become `EIO` (rm went away), `EBADF` (no rm channel) or `EBADMSG`.
+
+use crate::cap::{CPtr, Endpoint};
+use crate::ipc::codec::{call, call_with_caps};
+use rampart_rm_api::{ContainerId, ContainerStat, ExitStatus, Pid, RegionId, Request, Response, Spawn, Stats};
+use rampart_uabi::Errno;
+use rampart_uabi::startup::slot;
+
+/// The rm channel of this task.
+pub const RM: Endpoint = Endpoint(slot::RM);
+
+/// Sends `req` to rm and returns its response (an `Err` response becomes
+/// `Err`).
+///
+/// # Errors
+/// rm's error or the transport's.
+pub fn request(req: &Request) -> Result<Response, Errno> {
+    match call::<_, Response>(RM, req) {
+        Ok(Response::Err(e)) => Err(e),
+        Ok(r) => Ok(r),
+        Err(e) => Err(e.errno()),
+    }
+}
+
+fn unexpected<T>(_: Response) -> Result<T, Errno> {
+    Err(Errno::EPROTO)
+}
+
+/// Ends this task (rm destroys it and reports `status` to the parent).
+pub fn exit(status: i32) -> ! {
+    let _ = request(&Request::Exit { status });
+    loop {
+        crate::syscall::yield_now();
+    }
+}
+
+/// Creates a task; returns its pid.
+///
+/// # Errors
+/// `ENOENT` (no such image), `ENOEXEC` (malformed image), `EDQUOT`,
+/// `ENOMEM`, `EPERM`, `EINVAL`.
+pub fn spawn(s: Spawn) -> Result<Pid, Errno> {
+    match request(&Request::Spawn(s))? {
+        Response::Spawned { pid } => Ok(pid),
+        r => unexpected(r),
+    }
+}
+
+/// As [`spawn`], with the faults of the new task sent to `fault_ep` (a
+/// capability in this task's CSpace) instead of rm.
+///
+/// # Errors
+/// As [`spawn`].
+pub fn spawn_supervised(mut s: Spawn, fault_ep: CPtr) -> Result<Pid, Errno> {
+    s.supervised = true;
+    match call_with_caps::<_, Response>(RM, &Request::Spawn(s), &[fault_ep]) {
+        Ok((Response::Spawned { pid }, _)) => Ok(pid),
+        Ok((Response::Err(e), _)) => Err(e),
+        Ok((r, _)) => unexpected(r),
+        Err(e) => Err(e.errno()),
+    }
+}
+
+/// Waits for child `pid` (or any child) to end; `None` if `block` is false
+/// and none has.
+///
+/// # Errors
+/// `ECHILD`.
+pub fn wait(pid: Option<Pid>, block: bool) -> Result<Option<(Pid, ExitStatus)>, Errno> {
+    match request(&Request::Wait { pid, block })? {
+        Response::Exited { pid, status } => Ok(Some((pid, status))),
+        Response::NoneExited => Ok(None),
+        r => unexpected(r),
+    }
+}
+
+/// Destroys descendant `pid`.
+///
+/// # Errors
+/// `ESRCH`, `EPERM`.
+pub fn kill(pid: Pid) -> Result<(), Errno> {
+    request(&Request::Kill { pid }).map(|_| ())
+}
+
+/// This task's pid and its parent's.
+///
+/// # Errors
+/// Transport errors.
+pub fn getpid() -> Result<(Pid, Pid), Errno> {
+    match request(&Request::GetPid)? {
+        Response::Pid { pid, parent } => Ok((pid, parent)),
+        r => unexpected(r),
+    }
+}
+
+/// Grows the heap by `bytes`; returns the heap's `(start, end)`.
+///
+/// # Errors
+/// `EDQUOT`, `ENOMEM`.
+pub fn heap_grow(bytes: u64) -> Result<(u64, u64), Errno> {
+    match request(&Request::HeapGrow { bytes })? {
+        Response::Heap { start, end } => Ok((start, end)),
+        r => unexpected(r),
+    }
+}
+
+/// A mapped region: id, address, size in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// Id.
+    pub id: RegionId,
+    /// Address in this task.
+    pub vaddr: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+impl Region {
+    /// The region's memory.
+    ///
+    /// # Safety
+    /// The region must still be mapped (not freed) while the slice is used,
+    /// and writable, and no other slice of it may be alive.
+    pub unsafe fn as_mut_slice(&self) -> &'static mut [u8] {
+        // SAFETY: the caller's contract; rm mapped `bytes` bytes at `vaddr`.
+        unsafe { core::slice::from_raw_parts_mut(self.vaddr as *mut u8, self.bytes as usize) }
+    }
+}
+
+fn region(r: Response) -> Result<Region, Errno> {
+    match r {
+        Response::Region { region, vaddr, bytes } => Ok(Region { id: region, vaddr, bytes }),
+        r => unexpected(r),
+    }
+}
+
+/// A new anonymous zeroed region of `bytes` (rounded up to pages).
+///
+/// # Errors
+/// `EDQUOT`, `ENOMEM`, `EINVAL`.
+pub fn region_alloc(bytes: u64) -> Result<Region, Errno> {
+    region(request(&Request::RegionAlloc { bytes })?)
+}
+
+/// Frees (unmaps) region `id`.
+///
+/// # Errors
+/// `ENOENT`.
+pub fn region_free(id: RegionId) -> Result<(), Errno> {
+    request(&Request::RegionFree { region: id }).map(|_| ())
+}
+
+/// Asks for a token for region `id`, received into `slot` of this task's
+/// CNode (which must be empty).
+///
+/// # Errors
+/// `ENOENT`, `EIO` (no capability came back).
+pub fn region_share(id: RegionId, writable: bool, slot: CPtr) -> Result<(), Errno> {
+    let b = crate::buffer::expect_current();
+    b.set_receive_slot(crate::cap::CNode(rampart_uabi::startup::slot::CNODE), slot, 64);
+    let r = call_with_caps::<_, Response>(RM, &Request::RegionShare { region: id, writable }, &[]);
+    b.clear_receive_slot();
+    match r {
+        Ok((Response::Ok, m)) if m.received_cap() => Ok(()),
+        Ok((Response::Err(e), _)) => Err(e),
+        Ok(_) => Err(Errno::EIO),
+        Err(e) => Err(e.errno()),
+    }
+}
+
+/// Maps the region named by token capability `token` into this task.
+///
+/// # Errors
+/// `EBADF` (not a live token), `EDQUOT`, `ENOMEM`.
+pub fn region_map(token: CPtr) -> Result<Region, Errno> {
+    match call_with_caps::<_, Response>(RM, &Request::RegionMap, &[token]) {
+        Ok((Response::Err(e), _)) => Err(e),
+        Ok((r, _)) => region(r),
+        Err(e) => Err(e.errno()),
+    }
+}
+
+/// Physical addresses of region `id`'s pages from page `first`.
+///
+/// # Errors
+/// `EPERM` (not authorised), `ENOENT`.
+pub fn region_phys(id: RegionId, first: u64) -> Result<std_alloc::vec::Vec<u64>, Errno> {
+    match request(&Request::RegionPhys { region: id, first })? {
+        Response::Phys(v) => Ok(v),
+        r => unexpected(r),
+    }
+}
+
+/// A new container nested in this task's, with `quota` bytes.
+///
+/// # Errors
+/// `EDQUOT`.
+pub fn container_create(quota: u64) -> Result<ContainerId, Errno> {
+    match request(&Request::ContainerCreate { quota })? {
+        Response::Container(id) => Ok(id),
+        r => unexpected(r),
+    }
+}
+
+/// Destroys container `id`.
+///
+/// # Errors
+/// `EBUSY`, `EPERM`, `ENOENT`.
+pub fn container_destroy(id: ContainerId) -> Result<(), Errno> {
+    request(&Request::ContainerDestroy { id }).map(|_| ())
+}
+
+/// Usage of container `id` (this task's: `None`).
+///
+/// # Errors
+/// `EPERM`, `ENOENT`.
+pub fn container_info(id: Option<ContainerId>) -> Result<ContainerStat, Errno> {
+    match request(&Request::ContainerInfo { id })? {
+        Response::ContainerInfo(s) => Ok(s),
+        r => unexpected(r),
+    }
+}
+
+/// rm's statistics.
+///
+/// # Errors
+/// Transport errors.
+pub fn stats() -> Result<Stats, Errno> {
+    match request(&Request::Stats)? {
+        Response::Stats(s) => Ok(s),
+        r => unexpected(r),
+    }
+}

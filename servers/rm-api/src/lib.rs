@@ -1,0 +1,406 @@
+//! The resource manager's protocol ("proc" service, docs/resource-manager.md).
+//!
+//! Every task reaches rm through slot `rampart_uabi::startup::slot::RM`, an
+//! rm endpoint capability badged with the task's pid ([`badge`]). Requests
+//! and responses are postcard messages (`rampart_uabi::codec`). rm never
+//! blocks: a blocking [`Request::Wait`] is answered when a child exits.
+//!
+//! The client stubs live in the runtime (`rampart_rt::rm`), because the
+//! runtime itself needs them (exit, heap growth); this crate holds only the
+//! types, so it is host-tested.
+#![no_std]
+
+extern crate alloc;
+
+pub mod boot;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_uabi::Errno;
+use serde::{Deserialize, Serialize};
+
+/// A process id. 0 is never used; init is [`INIT_PID`].
+pub type Pid = u32;
+/// init's pid (registered by rm at start).
+pub const INIT_PID: Pid = 1;
+/// A resource container id. [`ROOT_CONTAINER`] holds all memory.
+pub type ContainerId = u32;
+/// The root container.
+pub const ROOT_CONTAINER: ContainerId = 0;
+/// A memory region id, unique within rm.
+pub type RegionId = u32;
+
+/// Badges of rm's endpoint capabilities.
+pub mod badge {
+    /// A client channel: the badge is the pid (bits 0..32).
+    pub const PID_MASK: u64 = 0xffff_ffff;
+    /// Fault endpoint of a task's threads: `FAULT | pid`.
+    pub const FAULT: u64 = 1 << 62;
+    /// A region token: `TOKEN | token number`.
+    pub const TOKEN: u64 = 1 << 61;
+}
+
+/// Where the image of a new task comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Image {
+    /// A boot module by name.
+    Bootfs(String),
+    /// The first `len` bytes of one of the caller's regions (e.g. read from
+    /// a file into a shared region).
+    Region {
+        /// The region.
+        region: RegionId,
+        /// Bytes of the image.
+        len: u64,
+    },
+}
+
+/// A request to create a task.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spawn {
+    /// The image.
+    pub image: Option<Image>,
+    /// Arguments (`argv[0]` is the program name).
+    pub argv: Vec<String>,
+    /// Environment (`KEY=value`).
+    pub envp: Vec<String>,
+    /// Working directory ("" inherits "/").
+    pub cwd: String,
+    /// Container to charge (the caller's own, or one it created); `None`:
+    /// the caller's container.
+    pub container: Option<ContainerId>,
+    /// Priority (at most the caller's; `None`: the caller's).
+    pub priority: Option<u8>,
+    /// log2 slots of the task's CNode (6..=16; `None`: 12).
+    pub cnode_radix: Option<u8>,
+    /// Stack pages (`None`: 16).
+    pub stack_pages: Option<u32>,
+    /// Initial heap pages (`None`: 16).
+    pub heap_pages: Option<u32>,
+    /// The message carries a fault endpoint capability: the task's faults
+    /// go to the caller (init supervising servers) instead of rm.
+    pub supervised: bool,
+}
+
+/// Why a task ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExitStatus {
+    /// It called exit with this status.
+    Exited(i32),
+    /// It was killed.
+    Killed,
+    /// It faulted and was destroyed.
+    Faulted(FaultReport),
+}
+
+impl ExitStatus {
+    /// A shell-style exit code: the status, 128 + 9 for killed, 128 + 11
+    /// for a fault.
+    pub const fn code(&self) -> i32 {
+        match self {
+            ExitStatus::Exited(s) => *s,
+            ExitStatus::Killed => 137,
+            ExitStatus::Faulted(_) => 139,
+        }
+    }
+}
+
+/// The reason a task faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultReport {
+    /// The kind.
+    pub kind: FaultKind,
+    /// Instruction pointer of the faulting instruction.
+    pub ip: u64,
+    /// Faulting address (page faults), else 0.
+    pub addr: u64,
+    /// Error code (x86 page-fault or exception error code).
+    pub code: u64,
+}
+
+/// Kinds of faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultKind {
+    /// A page fault; `fetch`: instruction fetch, `write`: a write access.
+    PageFault {
+        /// Instruction fetch.
+        fetch: bool,
+        /// Write access.
+        write: bool,
+    },
+    /// A CPU exception (6: invalid opcode, 13: general protection, ...).
+    Exception {
+        /// The vector.
+        vector: u64,
+    },
+    /// An unknown system call number.
+    UnknownSyscall {
+        /// The number.
+        number: u64,
+    },
+    /// A capability fault.
+    CapFault,
+    /// Budget exhausted.
+    Timeout,
+    /// A fault label rm does not know.
+    Other(u64),
+}
+
+impl FaultKind {
+    /// A short description.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            FaultKind::PageFault { fetch: true, .. } => "page fault (instruction fetch)",
+            FaultKind::PageFault { write: true, .. } => "page fault (write)",
+            FaultKind::PageFault { .. } => "page fault (read)",
+            FaultKind::Exception { vector: 6 } => "invalid opcode",
+            FaultKind::Exception { vector: 13 } => "general protection",
+            FaultKind::Exception { vector: 0 } => "divide error",
+            FaultKind::Exception { .. } => "CPU exception",
+            FaultKind::UnknownSyscall { .. } => "unknown system call",
+            FaultKind::CapFault => "capability fault",
+            FaultKind::Timeout => "timeout",
+            FaultKind::Other(_) => "unknown fault",
+        }
+    }
+}
+
+/// Requests to rm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// End the calling task with `status` (no reply: the caller is destroyed).
+    Exit {
+        /// Exit status.
+        status: i32,
+    },
+    /// Create a task. Reply: [`Response::Spawned`].
+    Spawn(Spawn),
+    /// Collect an ended child (`pid`, or any child). With `block`, the reply
+    /// waits for one to end; without, [`Response::NoneExited`] if none has.
+    /// Reply: [`Response::Exited`]; `ECHILD` if there is no such child.
+    Wait {
+        /// A specific child, or any.
+        pid: Option<Pid>,
+        /// Wait for one to end.
+        block: bool,
+    },
+    /// Destroy a descendant. Reply: `Ok`; `ESRCH`, `EPERM`.
+    Kill {
+        /// The victim.
+        pid: Pid,
+    },
+    /// Reply: [`Response::Pid`].
+    GetPid,
+    /// Map `bytes` (rounded up to pages) more at the end of the heap.
+    /// Reply: [`Response::Heap`]; `EDQUOT`, `ENOMEM`.
+    HeapGrow {
+        /// Bytes to add.
+        bytes: u64,
+    },
+    /// A new anonymous region mapped into the caller. Reply:
+    /// [`Response::Region`]; `EDQUOT`, `ENOMEM`, `EINVAL`.
+    RegionAlloc {
+        /// Size in bytes (rounded up to pages).
+        bytes: u64,
+    },
+    /// Unmap and free one of the caller's regions (its own, or a mapping of
+    /// someone else's). Reply: `Ok`; `ENOENT`.
+    RegionFree {
+        /// The region.
+        region: RegionId,
+    },
+    /// A token for the caller's region (the reply carries a capability,
+    /// docs/userland.md §5). Reply: `Ok` + one capability.
+    RegionShare {
+        /// The region.
+        region: RegionId,
+        /// May the presenter write?
+        writable: bool,
+    },
+    /// Map the region named by the token capability carried by this message
+    /// into the caller. Reply: [`Response::Region`]; `EBADF` (no token).
+    RegionMap,
+    /// Physical addresses of the pages of one of the caller's regions from
+    /// page `first` (at most [`PHYS_PER_REPLY`]); authorised callers only.
+    /// Reply: [`Response::Phys`]; `EPERM`, `ENOENT`.
+    RegionPhys {
+        /// The region.
+        region: RegionId,
+        /// First page index.
+        first: u64,
+    },
+    /// A new container nested in the caller's, with `quota` bytes split from
+    /// the caller's container. Reply: [`Response::Container`]; `EDQUOT`.
+    ContainerCreate {
+        /// Quota in bytes.
+        quota: u64,
+    },
+    /// Destroy a container the caller created (its quota returns to the
+    /// parent). Reply: `Ok`; `EBUSY` (tasks or sub-containers remain),
+    /// `EPERM`, `ENOENT`.
+    ContainerDestroy {
+        /// The container.
+        id: ContainerId,
+    },
+    /// Usage of a container (the caller's own: `None`). Reply:
+    /// [`Response::ContainerInfo`].
+    ContainerInfo {
+        /// The container.
+        id: Option<ContainerId>,
+    },
+    /// rm's memory statistics. Reply: [`Response::Stats`].
+    Stats,
+}
+
+/// Most physical addresses in one [`Response::Phys`].
+pub const PHYS_PER_REPLY: usize = 64;
+
+/// Usage of a container (bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerStat {
+    /// The container.
+    pub id: ContainerId,
+    /// Its parent (itself for the root).
+    pub parent: ContainerId,
+    /// Quota.
+    pub quota: u64,
+    /// Charged to its tasks.
+    pub used: u64,
+    /// Split off to nested containers.
+    pub reserved: u64,
+    /// Live tasks charged to it.
+    pub tasks: u32,
+}
+
+/// rm's statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Bytes of RAM rm manages.
+    pub total_bytes: u64,
+    /// Bytes free in the buddy allocator.
+    pub free_bytes: u64,
+    /// Largest free block in bytes.
+    pub largest_free: u64,
+    /// Free capability slots in rm's CNode.
+    pub free_slots: u64,
+    /// Live tasks.
+    pub tasks: u32,
+    /// Ended tasks not yet waited for.
+    pub zombies: u32,
+    /// Containers.
+    pub containers: u32,
+    /// Regions.
+    pub regions: u32,
+}
+
+/// Responses from rm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// Done.
+    Ok,
+    /// The caller's pid and its parent's.
+    Pid {
+        /// The caller.
+        pid: Pid,
+        /// Its parent.
+        parent: Pid,
+    },
+    /// A task was created.
+    Spawned {
+        /// Its pid.
+        pid: Pid,
+    },
+    /// A child ended.
+    Exited {
+        /// The child.
+        pid: Pid,
+        /// How.
+        status: ExitStatus,
+    },
+    /// `Wait` without `block`: no child has ended yet.
+    NoneExited,
+    /// The heap after growing: `[start, end)`.
+    Heap {
+        /// Start.
+        start: u64,
+        /// End.
+        end: u64,
+    },
+    /// A region mapped into the caller.
+    Region {
+        /// Its id (for the caller).
+        region: RegionId,
+        /// Where it is mapped.
+        vaddr: u64,
+        /// Its size.
+        bytes: u64,
+    },
+    /// Physical addresses of region pages.
+    Phys(Vec<u64>),
+    /// A container was created.
+    Container(ContainerId),
+    /// Container usage.
+    ContainerInfo(ContainerStat),
+    /// Statistics.
+    Stats(Stats),
+    /// The request failed.
+    Err(Errno),
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+    use rampart_uabi::codec::{MAX_WORDS, decode, encode};
+
+    fn rt<T: Serialize + serde::de::DeserializeOwned + PartialEq + core::fmt::Debug>(v: T) {
+        let mut w = [0u64; MAX_WORDS];
+        let (l, n) = encode(&v, &mut w).unwrap();
+        assert_eq!(decode::<T>(l, &w[..n]).unwrap(), v);
+    }
+
+    #[test]
+    fn requests_and_responses_round_trip() {
+        rt(Request::Exit { status: -3 });
+        rt(Request::Spawn(Spawn {
+            image: Some(Image::Bootfs("rmchild".into())),
+            argv: vec!["rmchild".to_string(), "exit".into(), "3".into()],
+            container: Some(4),
+            supervised: true,
+            ..Default::default()
+        }));
+        rt(Request::Wait { pid: None, block: true });
+        rt(Request::RegionPhys { region: 9, first: 128 });
+        rt(Response::Exited {
+            pid: 5,
+            status: ExitStatus::Faulted(FaultReport {
+                kind: FaultKind::PageFault { fetch: true, write: false },
+                ip: 0xdead_0000,
+                addr: 0xdead_0000,
+                code: 0x14,
+            }),
+        });
+        rt(Response::Phys(vec![0x1000; PHYS_PER_REPLY]));
+        rt(Response::Err(Errno::EDQUOT));
+        rt(Response::Stats(Stats { free_bytes: u64::MAX, ..Default::default() }));
+    }
+
+    #[test]
+    fn hostile_bytes_decode_to_errors() {
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut w = [0u64; MAX_WORDS];
+        for _ in 0..50_000 {
+            for x in w.iter_mut().take(6) {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                *x = s;
+            }
+            w[0] &= !0xff;
+            w[0] |= s % 17; // a valid-looking variant index
+            let _ = decode::<Request>(rampart_uabi::codec::PROTOCOL_POSTCARD | (s >> 56), &w);
+        }
+    }
+}
