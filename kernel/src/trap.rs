@@ -8,20 +8,24 @@
 use crate::arch::context::UserContext;
 use crate::arch::machine::X86Machine;
 use crate::arch::{apic, cpu, entry, idt, paging};
+use core::mem::MaybeUninit;
 use rampart_kcore::Kernel;
 use rampart_kcore::object::TcbRef;
 use rampart_kcore::regs::REGS_WORDS;
 
-static mut KERNEL: Option<Kernel<X86Machine>> = None;
+static mut KERNEL: MaybeUninit<Kernel<X86Machine>> = MaybeUninit::uninit();
 
 /// The kernel state.
+#[inline(always)]
 fn kernel() -> &'static mut Kernel<X86Machine> {
-    // SAFETY: single-core kernel; entry points run one at a time with
-    // interrupts disabled and never hold this reference across a return to
-    // user mode.
+    // SAFETY: `start` initialises it before the first return to user mode,
+    // and nothing calls this before (entries come only from user mode or the
+    // idle loop, both after `start`). The kernel is single-core; entry points
+    // run one at a time with interrupts disabled and never hold the
+    // reference across a return to user mode.
     #[allow(static_mut_refs)]
     unsafe {
-        KERNEL.as_mut().unwrap_or_else(|| panic!("kernel state used before boot"))
+        KERNEL.assume_init_mut()
     }
 }
 
@@ -30,7 +34,7 @@ pub fn start(k: Kernel<X86Machine>) -> ! {
     // SAFETY: called once at the end of boot, before any entry can happen.
     #[allow(static_mut_refs)]
     unsafe {
-        KERNEL = Some(k);
+        KERNEL.write(k);
     }
     activate()
 }
@@ -138,8 +142,19 @@ extern "C" fn trap_entry(frame: *const UserContext) -> ! {
 /// Entry from the `syscall` stub; the registers are in the current TCB.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_handler() -> ! {
-    kernel().handle_syscall();
-    activate()
+    let k = kernel();
+    let Some(sw) = k.syscall() else { activate() };
+    // The fast path validated the new thread's address space: switch and go.
+    k.m.switch_vspace(sw.pml4, sw.asid);
+    k.m.switch_fpu(sw.tcb);
+    k.m.switch_fs(sw.fs_base);
+    let ctx = paging::phys_to_virt(sw.tcb) as *mut UserContext;
+    // SAFETY: as in `activate`: the TCB's register area has the
+    // `UserContext` layout and the core sanitised its contents.
+    unsafe {
+        entry::set_current_context(ctx);
+        entry::return_to_user(ctx)
+    }
 }
 
 /// The thread that owns the register area the syscall stub saves into.

@@ -10,6 +10,11 @@ pub const MSG_MAX_LENGTH: usize = 120;
 /// Maximum number of extra capabilities in one message.
 pub const MSG_MAX_EXTRA_CAPS: usize = 3;
 
+/// Label delivered to a caller whose call can never be answered: the reply
+/// object was destroyed, or the receiver took the call without a reply
+/// object (`Wait`). A Rampart extension (seL4 leaves such callers blocked).
+pub const LABEL_IPC_ABORTED: u64 = (1 << 52) - 1;
+
 /// `label:52 | caps_unwrapped:3 | extra_caps:2 | length:7`, as seL4 on 64-bit.
 ///
 /// The label is free for the sender (for invocations it is the invocation

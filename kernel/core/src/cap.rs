@@ -42,7 +42,44 @@ impl Cap {
     /// True for the null capability.
     #[inline(always)]
     pub fn is_null(self) -> bool {
-        self.cap_type() == CapType::Null
+        self.w0 & 0x1f == 0
+    }
+
+    /// True if the capability has type `t` (one compare; for hot paths).
+    #[inline(always)]
+    pub fn is(self, t: CapType) -> bool {
+        self.w0 & 0x1f == t as u64
+    }
+
+    /// Object address of an endpoint, notification, reply, TCB, scheduling
+    /// context, untyped or ASID pool capability (no type dispatch; the
+    /// caller has checked the type with [`Cap::is`]).
+    #[inline(always)]
+    pub fn obj_paddr(self) -> u64 {
+        (self.w0 >> 12) << 4
+    }
+
+    /// Rights of an endpoint or notification capability (type checked by
+    /// the caller).
+    #[inline(always)]
+    pub fn ep_rights(self) -> Rights {
+        Rights((self.w0 >> 5) & 15)
+    }
+
+    /// Badge of an endpoint or notification capability (type checked by the
+    /// caller).
+    #[inline(always)]
+    pub fn ep_badge(self) -> u64 {
+        self.w1
+    }
+
+    /// CNode fields `(slots paddr, radix, guard size, guard)` (type checked
+    /// by the caller).
+    #[inline(always)]
+    pub fn cnode_fields(self) -> (u64, u32, u32, u64) {
+        let gsize = ((self.w0 >> 11) & 0x7f) as u32;
+        let guard = if gsize == 0 { 0 } else { self.w1 & (u64::MAX >> (64 - gsize.min(64))) };
+        ((self.w0 >> 18) << 5, ((self.w0 >> 5) & 0x3f) as u32, gsize, guard)
     }
 
     // ---- constructors ----
@@ -65,11 +102,15 @@ impl Cap {
     }
     /// CNode of `2^radix` slots with a guard of `guard_size` bits.
     pub const fn cnode(paddr: u64, radix: u32, guard_size: u32, guard: u64) -> Cap {
-        Cap::new(
-            CapType::CNode,
-            ((radix as u64) << 5) | ((guard_size as u64 & 0x7f) << 11) | ((paddr >> 5) << 18),
-            guard,
-        )
+        // The guard is stored masked, so lookups compare it directly.
+        let g = if guard_size == 0 {
+            0
+        } else if guard_size >= 64 {
+            guard
+        } else {
+            guard & ((1u64 << guard_size) - 1)
+        };
+        Cap::new(CapType::CNode, ((radix as u64) << 5) | ((guard_size as u64 & 0x7f) << 11) | ((paddr >> 5) << 18), g)
     }
     /// TCB.
     pub const fn tcb(paddr: u64) -> Cap {

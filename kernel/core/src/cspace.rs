@@ -34,44 +34,38 @@ pub enum LookupFault {
 ///
 /// # Errors
 /// A [`LookupFault`].
+#[inline]
 pub fn resolve(root: Cap, cptr: u64, depth: u32) -> Result<(SlotRef, u32), LookupFault> {
-    if root.cap_type() != CapType::CNode || depth == 0 || depth > 64 {
+    if !root.is(CapType::CNode) || depth == 0 || depth > 64 {
         return Err(LookupFault::InvalidRoot);
     }
     let mut node = root;
     let mut bits = depth;
-    // At most 64 levels: each consumes at least one bit.
+    // Each level consumes at least one bit, so at most 64 iterations.
     loop {
-        let radix = node.size_bits();
-        let gsize = node.guard_size();
+        let (slots, radix, gsize, guard) = node.cnode_fields();
         let level = radix + gsize;
         if level == 0 || gsize > bits {
             return Err(LookupFault::GuardMismatch { bits_left: bits });
         }
-        let guard = if gsize == 0 { 0 } else { (cptr >> (bits - gsize)) & guard_mask(gsize) };
-        if guard != node.guard() {
+        if gsize != 0 && (cptr >> (bits - gsize)) & (u64::MAX >> (64 - gsize)) != guard {
             return Err(LookupFault::GuardMismatch { bits_left: bits });
         }
         if level > bits {
             return Err(LookupFault::DepthMismatch { bits_left: bits });
         }
-        let shift = bits - level;
-        let index = if radix == 0 { 0 } else { (cptr >> shift) & ((1u64 << radix) - 1) };
-        let slot = SlotRef::index(node.paddr(), index);
         bits -= level;
+        let index = if radix == 0 { 0 } else { (cptr >> bits) & ((1u64 << radix) - 1) };
+        let slot = SlotRef::index(slots, index);
         if bits == 0 {
             return Ok((slot, 0));
         }
         let next = slot.cap();
-        if next.cap_type() != CapType::CNode {
+        if !next.is(CapType::CNode) {
             return Ok((slot, bits));
         }
         node = next;
     }
-}
-
-fn guard_mask(gsize: u32) -> u64 {
-    if gsize >= 64 { u64::MAX } else { (1u64 << gsize) - 1 }
 }
 
 /// Looks up the capability named by `cptr` in a thread's CSpace (64-bit
@@ -79,7 +73,20 @@ fn guard_mask(gsize: u32) -> u64 {
 ///
 /// # Errors
 /// A [`LookupFault`].
+#[inline(always)]
 pub fn lookup_cap(root: Cap, cptr: u64) -> Result<(SlotRef, Cap), LookupFault> {
+    // The common case, one step: a single-level CSpace whose guard and radix
+    // together take all 64 bits (every task Rampart builds has one). The
+    // guard is stored masked, so it compares directly with the top bits.
+    if root.is(CapType::CNode) {
+        let radix = ((root.w0 >> 5) & 0x3f) as u32;
+        let gsize = ((root.w0 >> 11) & 0x7f) as u32;
+        if radix != 0 && radix + gsize == 64 && cptr >> radix == root.w1 {
+            // The guard matched, so the index is what remains of `cptr`.
+            let slot = SlotRef::index((root.w0 >> 18) << 5, cptr ^ (root.w1 << radix));
+            return Ok((slot, slot.cap()));
+        }
+    }
     let (slot, _) = resolve(root, cptr, 64)?;
     Ok((slot, slot.cap()))
 }

@@ -29,6 +29,9 @@ impl<M: Machine> Kernel<M> {
         if cap.is_null() {
             return;
         }
+        if cap.is(CapType::VSpace) || cap.is(CapType::Tcb) {
+            self.vspace_epoch += 1;
+        }
         if cap.cap_type() == CapType::Zombie {
             return;
         }
@@ -82,6 +85,9 @@ impl<M: Machine> Kernel<M> {
             let c = s.cap();
             if c.is_null() || c.cap_type() == CapType::Zombie {
                 continue;
+            }
+            if c.is(CapType::VSpace) || c.is(CapType::Tcb) {
+                self.vspace_epoch += 1;
             }
             if !slot::is_final(s) {
                 self.delete_copy(c);

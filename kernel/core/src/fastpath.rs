@@ -12,81 +12,101 @@
 //! (host tests compare the two).
 
 use crate::cspace;
+
+/// The thread the fast path switched to, with what the hardware layer needs
+/// to run it (already validated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastSwitch {
+    /// The TCB (physical address).
+    pub tcb: u64,
+    /// Its VSpace root (physical address).
+    pub pml4: u64,
+    /// Its ASID.
+    pub asid: u64,
+    /// Its FS base.
+    pub fs_base: u64,
+}
 use crate::kernel::{Kernel, SchedAction};
 use crate::machine::Machine;
-use crate::object::{EpRef, EpState, FaultLabel, NtfnRef, NtfnState, ReplyRef, TcbRef, ThreadState, tcb_slot};
+use crate::object::{EpRef, EpState, FaultLabel, NtfnRef, NtfnState, ReplyRef, ScRef, TcbRef, ThreadState};
 use crate::regs::{MR_REGS, r};
 use rampart_abi::msg::REGISTER_MRS;
-use rampart_abi::{CapType, MessageInfo, Rights};
+use rampart_abi::{CapType, Rights};
 
 impl<M: Machine> Kernel<M> {
     /// True if scheduling context `sc` has budget to run now.
     #[inline(always)]
-    fn fast_sc_ready(&self, sc: crate::object::ScRef) -> bool {
+    fn fast_sc_ready(&self, sc: ScRef) -> bool {
         let g = sc.get();
         g.budget.get() != 0 && (g.remaining.get() != 0 || self.now >= g.refill_at.get())
     }
 
-    /// True if `t` may run on the CPU right away: its VSpace is valid and no
-    /// ready thread has a higher priority.
+    /// The switch to `t` if it may run on the CPU right away: its VSpace is
+    /// valid and no ready thread has a higher priority.
     #[inline(always)]
-    fn fast_can_switch_to(&self, t: TcbRef) -> bool {
-        let vs = t.slot(tcb_slot::VSPACE).cap();
-        if vs.cap_type() != CapType::VSpace || self.find_vspace(vs.mapped_asid()) != Some(vs.paddr()) {
-            return false;
+    fn fast_can_switch_to(&self, t: TcbRef) -> Option<FastSwitch> {
+        let (pml4, asid) = self.thread_vspace(t)?;
+        if let Some(p) = self.ready.highest() {
+            if t.priority() < p as u64 {
+                return None;
+            }
         }
-        match self.ready.highest() {
-            Some(p) => t.priority() >= p as u64,
-            None => true,
-        }
+        Some(FastSwitch { tcb: t.0, pml4, asid, fs_base: t.get().fs_base.get() })
     }
 
     /// Copies MR0..MR`len` and delivers the message info and badge.
     #[inline(always)]
-    fn fast_transfer(from: TcbRef, to: TcbRef, info: MessageInfo, badge: u64) {
+    fn fast_transfer(from: TcbRef, to: TcbRef, info: u64, badge: u64) {
         let (f, t) = (&from.get().regs, &to.get().regs);
-        for &reg in MR_REGS.iter().take(info.length()) {
+        let len = (info & 0x7f) as usize;
+        for &reg in MR_REGS.iter().take(len) {
             t.set(reg, f.get(reg));
         }
-        t.set(r::RSI, MessageInfo::new(info.label(), 0, 0, info.length() as u64).0);
+        // Same label and length; no capabilities, none unwrapped.
+        t.set(r::RSI, info & !0xf80);
         t.set(r::RDI, badge);
     }
 
-    /// `Call` on an endpoint with a waiting receiver. Returns false (having
+    /// `Call` on an endpoint with a waiting receiver. Returns `None` (having
     /// changed nothing) if the general path must handle it.
-    pub fn fastpath_call(&mut self) -> bool {
+    #[inline(always)]
+    pub fn fastpath_call(&mut self) -> Option<FastSwitch> {
         let cur = self.cur;
         let g = cur.get();
-        let info = MessageInfo(g.regs.get(r::RSI));
-        if info.extra_caps() != 0 || info.length() > REGISTER_MRS || self.action != SchedAction::Resume {
-            return false;
+        let info = g.regs.get(r::RSI);
+        // No extra capabilities and at most the register MRs: one compare.
+        if info & 0x1ff > REGISTER_MRS as u64 || self.action != SchedAction::Resume {
+            return None;
         }
-        let Ok((_, cap)) = cspace::lookup_cap(self.cspace_root(cur), g.regs.get(r::RDI)) else { return false };
-        if cap.cap_type() != CapType::Endpoint || !cap.rights().contains(Rights::WRITE) {
-            return false;
+        let Ok((_, cap)) = cspace::lookup_cap(self.cspace_root(cur), g.regs.get(r::RDI)) else { return None };
+        if !cap.is(CapType::Endpoint) || !cap.ep_rights().contains(Rights::WRITE) {
+            return None;
         }
-        let ep = EpRef(cap.paddr());
-        if ep.state() != EpState::Recv {
-            return false;
+        let ep = EpRef(cap.obj_paddr());
+        let eg = ep.get();
+        let head = eg.head.get();
+        if head & 3 != EpState::Recv as u64 {
+            return None;
         }
-        let dest = ep.head();
-        let reply = ReplyRef(dest.get().reply.get());
-        if reply.is_none() || !self.fast_can_switch_to(dest) {
-            return false;
-        }
-        let dsc = dest.sc();
-        if !dsc.is_none() && !self.fast_sc_ready(dsc) {
-            return false;
-        }
-        // Commit: dequeue the receiver.
+        let dest = TcbRef(head & !3);
         let d = dest.get();
-        let next = TcbRef(d.ep_next.get());
-        if next.is_none() {
-            ep.set_head(TcbRef::NONE, EpState::Idle);
-            ep.get().tail.set(0);
+        let reply = ReplyRef(d.reply.get());
+        if reply.is_none() {
+            return None;
+        }
+        let dsc = ScRef(d.sc.get());
+        if !dsc.is_none() && !self.fast_sc_ready(dsc) {
+            return None;
+        }
+        let switch = self.fast_can_switch_to(dest)?;
+        // Commit: dequeue the receiver.
+        let next = d.ep_next.get();
+        if next == 0 {
+            eg.head.set(0);
+            eg.tail.set(0);
         } else {
-            next.get().ep_prev.set(0);
-            ep.set_head(next, EpState::Recv);
+            TcbRef(next).get().ep_prev.set(0);
+            eg.head.set(next | EpState::Recv as u64);
         }
         d.ep_next.set(0);
         d.blocked_on.set(0);
@@ -95,95 +115,97 @@ impl<M: Machine> Kernel<M> {
         let rg = reply.get();
         rg.receiver.set(0);
         rg.caller.set(cur.0);
-        rg.can_grant.set(cap.rights().contains(Rights::GRANT_REPLY) as u64);
+        rg.can_grant.set(cap.ep_rights().contains(Rights::GRANT_REPLY) as u64);
         g.reply.set(reply.0);
-        cur.set_state(ThreadState::BlockedOnReply);
+        g.state.set(ThreadState::BlockedOnReply as u64);
         // A passive server runs on the caller's scheduling context.
-        if d.sc.get() == 0 {
-            let sc = cur.sc();
-            if !sc.is_none() {
+        if dsc.is_none() {
+            let sc = g.sc.get();
+            if sc != 0 {
                 g.sc.set(0);
-                d.sc.set(sc.0);
-                sc.get().tcb.set(dest.0);
-                sc.get().reply.set(reply.0);
-                rg.donated_sc.set(sc.0);
+                d.sc.set(sc);
+                let sg = ScRef(sc).get();
+                sg.tcb.set(dest.0);
+                sg.reply.set(reply.0);
+                rg.donated_sc.set(sc);
             }
         }
-        Self::fast_transfer(cur, dest, info, cap.badge());
-        dest.set_state(ThreadState::Running);
+        Self::fast_transfer(cur, dest, info, cap.ep_badge());
+        d.state.set(ThreadState::Running as u64);
         self.cur = dest;
-        true
+        Some(switch)
     }
 
     /// `ReplyRecv` where the caller waits for the reply and no sender is
-    /// queued on the endpoint. Returns false (having changed nothing) if the
+    /// queued on the endpoint. Returns `None` (having changed nothing) if the
     /// general path must handle it.
-    pub fn fastpath_reply_recv(&mut self) -> bool {
+    #[inline(always)]
+    pub fn fastpath_reply_recv(&mut self) -> Option<FastSwitch> {
         let cur = self.cur;
         let g = cur.get();
-        let info = MessageInfo(g.regs.get(r::RSI));
-        if info.extra_caps() != 0 || info.length() > REGISTER_MRS || self.action != SchedAction::Resume {
-            return false;
+        let info = g.regs.get(r::RSI);
+        if info & 0x1ff > REGISTER_MRS as u64 || self.action != SchedAction::Resume {
+            return None;
         }
         let root = self.cspace_root(cur);
-        let Ok((_, rcap)) = cspace::lookup_cap(root, g.regs.get(r::R12)) else { return false };
-        let Ok((_, cap)) = cspace::lookup_cap(root, g.regs.get(r::RDI)) else { return false };
-        if rcap.cap_type() != CapType::Reply
-            || cap.cap_type() != CapType::Endpoint
-            || !cap.rights().contains(Rights::READ)
-        {
-            return false;
+        let Ok((_, rcap)) = cspace::lookup_cap(root, g.regs.get(r::R12)) else { return None };
+        let Ok((_, cap)) = cspace::lookup_cap(root, g.regs.get(r::RDI)) else { return None };
+        if !rcap.is(CapType::Reply) || !cap.is(CapType::Endpoint) || !cap.ep_rights().contains(Rights::READ) {
+            return None;
         }
-        let reply = ReplyRef(rcap.paddr());
-        let ep = EpRef(cap.paddr());
-        let caller = TcbRef(reply.get().caller.get());
-        if caller.is_none()
-            || caller.state() != ThreadState::BlockedOnReply
-            || caller.get().fault.get() != FaultLabel::None as u64
-            || ep.state() == EpState::Send
-        {
-            return false;
-        }
-        let bound = NtfnRef(g.bound_ntfn.get());
-        if !bound.is_none() && bound.state() == NtfnState::Active {
-            return false;
-        }
+        let reply = ReplyRef(rcap.obj_paddr());
         let rg = reply.get();
-        let sc = crate::object::ScRef(rg.donated_sc.get());
-        // After the reply the caller runs on its own (returned) context.
-        let csc = if sc.is_none() { caller.sc() } else { sc };
-        if csc.is_none() || !self.fast_sc_ready(csc) || !self.fast_can_switch_to(caller) {
-            return false;
+        let ep = EpRef(cap.obj_paddr());
+        let eg = ep.get();
+        let caller = TcbRef(rg.caller.get());
+        if caller.is_none() || eg.head.get() & 3 == EpState::Send as u64 {
+            return None;
         }
+        let cg = caller.get();
+        if cg.state.get() != ThreadState::BlockedOnReply as u64 || cg.fault.get() != FaultLabel::None as u64 {
+            return None;
+        }
+        let bound = g.bound_ntfn.get();
+        if bound != 0 && NtfnRef(bound).state() == NtfnState::Active {
+            return None;
+        }
+        let sc = ScRef(rg.donated_sc.get());
+        // After the reply the caller runs on its own (returned) context.
+        let csc = if sc.is_none() { ScRef(cg.sc.get()) } else { sc };
+        if csc.is_none() || !self.fast_sc_ready(csc) {
+            return None;
+        }
+        let switch = self.fast_can_switch_to(caller)?;
         // Commit: the server waits on the endpoint (at the tail).
         g.blocked_on.set(ep.0);
         g.reply.set(reply.0);
-        cur.set_state(ThreadState::BlockedOnReceive);
-        let tail = TcbRef(ep.get().tail.get());
+        g.state.set(ThreadState::BlockedOnReceive as u64);
+        let tail = eg.tail.get();
         g.ep_next.set(0);
-        g.ep_prev.set(tail.0);
-        if tail.is_none() {
-            ep.set_head(cur, EpState::Recv);
+        g.ep_prev.set(tail);
+        if tail == 0 {
+            eg.head.set(cur.0 | EpState::Recv as u64);
         } else {
-            tail.get().ep_next.set(cur.0);
+            TcbRef(tail).get().ep_next.set(cur.0);
         }
-        ep.get().tail.set(cur.0);
+        eg.tail.set(cur.0);
         // Unbind the caller and give back its scheduling context.
         rg.caller.set(0);
         rg.receiver.set(cur.0);
-        caller.get().reply.set(0);
+        cg.reply.set(0);
         if !sc.is_none() {
             rg.donated_sc.set(0);
-            if cur.sc() == sc {
+            if g.sc.get() == sc.0 {
                 g.sc.set(0);
             }
-            sc.get().reply.set(0);
-            sc.get().tcb.set(caller.0);
-            caller.get().sc.set(sc.0);
+            let sg = sc.get();
+            sg.reply.set(0);
+            sg.tcb.set(caller.0);
+            cg.sc.set(sc.0);
         }
         Self::fast_transfer(cur, caller, info, 0);
-        caller.set_state(ThreadState::Running);
+        cg.state.set(ThreadState::Running as u64);
         self.cur = caller;
-        true
+        Some(switch)
     }
 }

@@ -20,10 +20,7 @@ use rampart_abi::ipc_buffer::IpcBuffer;
 use rampart_abi::msg::{MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, REGISTER_MRS};
 use rampart_abi::{CapType, MessageInfo, Rights};
 
-/// Label delivered to a caller whose call can never be answered: the reply
-/// object was destroyed, or the receiver took the call without a reply
-/// object (`Wait`). A Rampart extension (seL4 leaves such callers blocked).
-pub const LABEL_IPC_ABORTED: u64 = (1 << 52) - 1;
+pub use rampart_abi::msg::LABEL_IPC_ABORTED;
 
 /// Physical address of the IPC buffer of `t`, if it has a valid one.
 pub fn ipc_buffer_paddr(t: TcbRef) -> Option<u64> {
@@ -260,6 +257,8 @@ impl<M: Machine> Kernel<M> {
                     self.reply_push(sender, t, reply, flags & ipc_flag::GRANT_REPLY != 0);
                 }
             } else {
+                // The blocked Send completed: it returns success.
+                sender.get().regs.set(r::RSI, 0);
                 self.wake(sender);
             }
         } else if blocking {

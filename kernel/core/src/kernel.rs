@@ -66,6 +66,10 @@ pub struct Kernel<M> {
     pub nx: bool,
     /// Every thread (for the capability-graph dump).
     pub threads: TcbRef,
+    /// Incremented whenever a VSpace capability, ASID pool or TCB is
+    /// deleted or a TCB gets a new VSpace: invalidates the per-thread cache
+    /// of validated address spaces.
+    pub vspace_epoch: u64,
     /// Use the IPC fast path (tests turn it off to compare with the general path).
     pub fastpath_enabled: bool,
     /// System calls completed by the fast path (statistics).
@@ -89,6 +93,7 @@ impl<M: Machine> Kernel<M> {
             syscalls: 0,
             nx: true,
             threads: TcbRef::NONE,
+            vspace_epoch: 1,
             fastpath_enabled: true,
             fastpath_hits: 0,
         }

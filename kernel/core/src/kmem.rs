@@ -23,15 +23,30 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 static PHYS_OFFSET: AtomicU64 = AtomicU64::new(0);
 
-/// Sets the offset added to physical addresses (once, at boot).
+/// The kernel's direct-map base, a compile-time constant in the kernel build
+/// (feature `direct-map`) so object accesses need no load of the offset.
+#[cfg(feature = "direct-map")]
+pub const DIRECT_MAP: u64 = 0xffff_8000_0000_0000;
+
+/// Sets the offset added to physical addresses (once, at boot; with feature
+/// `direct-map` the offset is fixed and this only checks it).
 pub fn set_phys_offset(off: u64) {
+    #[cfg(feature = "direct-map")]
+    assert_eq!(off, DIRECT_MAP, "physical offset differs from the compiled-in direct map");
     PHYS_OFFSET.store(off, Ordering::Relaxed);
 }
 
 /// The current physical-to-virtual offset.
 #[inline(always)]
 pub fn phys_offset() -> u64 {
-    PHYS_OFFSET.load(Ordering::Relaxed)
+    #[cfg(feature = "direct-map")]
+    {
+        DIRECT_MAP
+    }
+    #[cfg(not(feature = "direct-map"))]
+    {
+        PHYS_OFFSET.load(Ordering::Relaxed)
+    }
 }
 
 /// Marker for types that may be viewed at a physical address: `repr(C)`,

@@ -114,7 +114,13 @@ pub struct Tcb {
     pub all_next: Cell<u64>,
     /// Link in the kernel's list of all threads.
     pub all_prev: Cell<u64>,
-    _pad: [Cell<u64>; 51],
+    /// Cached result of validating the thread's VSpace: PML4 address.
+    pub vs_pml4: Cell<u64>,
+    /// Cached ASID (see `vs_pml4`).
+    pub vs_asid: Cell<u64>,
+    /// Kernel VSpace epoch the cache was made in (0: never).
+    pub vs_epoch: Cell<u64>,
+    _pad: [Cell<u64>; 48],
     /// Capability slots, see [`tcb_slot`] (at [`TCB_SLOTS_OFFSET`]).
     pub slots: [crate::slot::Slot; 5],
     _pad2: [Cell<u64>; 12],

@@ -20,6 +20,8 @@ pub struct ReadyQueues {
     head: [u64; PRIORITIES],
     tail: [u64; PRIORITIES],
     bitmap: [u64; 4],
+    /// Bit `w` set if `bitmap[w]` is non-zero.
+    top: u64,
 }
 
 impl Default for ReadyQueues {
@@ -31,18 +33,29 @@ impl Default for ReadyQueues {
 impl ReadyQueues {
     /// Empty queues.
     pub const fn new() -> Self {
-        ReadyQueues { head: [0; PRIORITIES], tail: [0; PRIORITIES], bitmap: [0; 4] }
+        ReadyQueues { head: [0; PRIORITIES], tail: [0; PRIORITIES], bitmap: [0; 4], top: 0 }
     }
 
     /// Highest priority with a queued thread.
-    #[inline]
+    #[inline(always)]
     pub fn highest(&self) -> Option<usize> {
-        for w in (0..4).rev() {
-            if self.bitmap[w] != 0 {
-                return Some(w * 64 + 63 - self.bitmap[w].leading_zeros() as usize);
-            }
+        if self.top == 0 {
+            return None;
         }
-        None
+        let w = 63 - self.top.leading_zeros() as usize;
+        Some(w * 64 + 63 - self.bitmap[w & 3].leading_zeros() as usize)
+    }
+
+    fn set_bit(&mut self, p: usize) {
+        self.bitmap[p / 64] |= 1 << (p % 64);
+        self.top |= 1 << (p / 64);
+    }
+
+    fn clear_bit(&mut self, p: usize) {
+        self.bitmap[p / 64] &= !(1 << (p % 64));
+        if self.bitmap[p / 64] == 0 {
+            self.top &= !(1 << (p / 64));
+        }
     }
 
     fn prio(t: TcbRef) -> usize {
@@ -64,7 +77,7 @@ impl ReadyQueues {
             TcbRef(self.head[p]).get().sched_prev.set(t.0);
         }
         self.head[p] = t.0;
-        self.bitmap[p / 64] |= 1 << (p % 64);
+        self.set_bit(p);
         g.in_ready_queue.set(1);
     }
 
@@ -83,7 +96,7 @@ impl ReadyQueues {
             TcbRef(self.tail[p]).get().sched_next.set(t.0);
         }
         self.tail[p] = t.0;
-        self.bitmap[p / 64] |= 1 << (p % 64);
+        self.set_bit(p);
         g.in_ready_queue.set(1);
     }
 
@@ -106,7 +119,7 @@ impl ReadyQueues {
             TcbRef(next).get().sched_prev.set(prev);
         }
         if self.head[p] == 0 {
-            self.bitmap[p / 64] &= !(1 << (p % 64));
+            self.clear_bit(p);
         }
         g.in_ready_queue.set(0);
         g.sched_next.set(0);
@@ -128,6 +141,11 @@ impl ReadyQueues {
     /// Checks queue consistency (links, bitmap, flags). Returns 0 or a
     /// violation code.
     pub fn check(&self) -> u64 {
+        for w in 0..4 {
+            if (self.top >> w) & 1 != u64::from(self.bitmap[w] != 0) {
+                return 104;
+            }
+        }
         for p in 0..PRIORITIES {
             let bit = self.bitmap[p / 64] & (1 << (p % 64)) != 0;
             if bit != (self.head[p] != 0) {

@@ -6,6 +6,7 @@
 
 use crate::cap::Cap;
 use crate::cspace;
+use crate::fastpath::FastSwitch;
 use crate::fault::Fault;
 use crate::ipc::set_recv_result;
 use crate::kernel::Kernel;
@@ -25,7 +26,38 @@ impl<M: Machine> Kernel<M> {
         (!c.is_null()).then_some((s, c))
     }
 
-    /// Handles the system call the current thread just made.
+    /// Entry point for the system call the current thread just made: the IPC
+    /// fast path when it applies (returning the address space to switch to),
+    /// else the general path (then the caller activates [`Kernel::cur`]).
+    #[inline(always)]
+    pub fn syscall(&mut self) -> Option<FastSwitch> {
+        let t = self.cur;
+        #[cfg(any(test, feature = "testing"))]
+        let enabled = self.fastpath_enabled;
+        #[cfg(not(any(test, feature = "testing")))]
+        let enabled = true;
+        if enabled && !t.is_none() {
+            let n = t.get().regs.get(r::RAX);
+            let fast = if n == Syscall::Call as u64 {
+                self.fastpath_call()
+            } else if n == Syscall::ReplyRecv as u64 {
+                self.fastpath_reply_recv()
+            } else {
+                None
+            };
+            if fast.is_some() {
+                #[cfg(any(test, feature = "testing"))]
+                {
+                    self.fastpath_hits += 1;
+                }
+                return fast;
+            }
+        }
+        self.handle_syscall();
+        None
+    }
+
+    /// Handles the system call the current thread just made (general path).
     pub fn handle_syscall(&mut self) {
         let t = self.cur;
         if t.is_none() {
@@ -34,13 +66,6 @@ impl<M: Machine> Kernel<M> {
         self.syscalls += 1;
         let regs = &t.get().regs;
         let n = regs.get(r::RAX);
-        if self.fastpath_enabled
-            && ((n == Syscall::Call as u64 && self.fastpath_call())
-                || (n == Syscall::ReplyRecv as u64 && self.fastpath_reply_recv()))
-        {
-            self.fastpath_hits += 1;
-            return;
-        }
         let cptr = regs.get(r::RDI);
         match Syscall::from_u64(n) {
             Some(Syscall::Call) => self.sys_send(t, cptr, true, true),
@@ -164,13 +189,24 @@ impl<M: Machine> Kernel<M> {
     /// The VSpace root (PML4 physical address) and ASID `t` runs in, or
     /// `None` if its VSpace capability is missing or has no valid ASID (the
     /// thread is then stopped by [`Kernel::stop_unrunnable`]).
+    #[inline(always)]
     pub fn thread_vspace(&self, t: TcbRef) -> Option<(u64, u64)> {
+        let g = t.get();
+        if g.vs_epoch.get() == self.vspace_epoch {
+            return Some((g.vs_pml4.get(), g.vs_asid.get()));
+        }
         let c = t.slot(crate::object::tcb_slot::VSPACE).cap();
-        if c.cap_type() != CapType::VSpace {
+        if !c.is(CapType::VSpace) {
             return None;
         }
         let asid = c.mapped_asid();
-        (self.find_vspace(asid) == Some(c.paddr())).then_some((c.paddr(), asid))
+        if self.find_vspace(asid) != Some(c.paddr()) {
+            return None;
+        }
+        g.vs_pml4.set(c.paddr());
+        g.vs_asid.set(asid);
+        g.vs_epoch.set(self.vspace_epoch);
+        Some((c.paddr(), asid))
     }
 
     /// Stops the current thread because it has no usable address space, and

@@ -19,6 +19,7 @@ impl<M: Machine> Kernel<M> {
     fn install(&mut self, inv: &Inv, t: TcbRef, which: u64, src: Option<(SlotRef, Cap)>) -> Result<(), InvError> {
         let dest = t.slot(which);
         self.delete_slot(dest);
+        self.vspace_epoch += 1;
         if inv.slot.cap() != inv.cap {
             return Err(InvError::new(Error::IllegalOperation)); // the TCB itself went away
         }

@@ -226,7 +226,7 @@ impl World {
         regs.set(r::R12, reply);
         regs.set(r::VECTOR, crate::regs::VECTOR_SYSCALL);
         self.set_message(t, mrs, &[]);
-        self.k.handle_syscall();
+        let _ = self.k.syscall();
         self.result(t)
     }
 

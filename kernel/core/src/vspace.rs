@@ -201,6 +201,7 @@ impl<M: Machine> Kernel<M> {
 
     /// An ASID pool is being destroyed: every VSpace in it loses its ASID.
     pub(crate) fn asid_pool_destroyed(&mut self, c: Cap) {
+        self.vspace_epoch += 1;
         let hi = (c.asid_base() / POOL_ASIDS) as usize;
         if hi < self.asid_table.len() && self.asid_table[hi] == c.paddr() {
             self.asid_table[hi] = 0;
@@ -251,8 +252,11 @@ impl<M: Machine> Kernel<M> {
                 let (uslot, ut) = inv.extra(root, 0)?;
                 let (_, dest_root) = inv.extra(root, 1)?;
                 expect(ut, CapType::Untyped, 0)?;
-                if ut.size_bits() != 12 || ut.is_device() || slot::has_children(uslot) || ut.free_index() != 0 {
+                if ut.size_bits() != 12 || ut.is_device() {
                     return Err(InvError::with(Error::InvalidCapability, 0));
+                }
+                if slot::has_children(uslot) {
+                    return Err(InvError::new(Error::RevokeFirst));
                 }
                 let dest = self.empty_slot_at(dest_root, inv.mr(0)?, inv.mr(1)?)?;
                 let pool = self.make_asid_pool(ut.paddr()).ok_or(InvError::new(Error::DeleteFirst))?;

@@ -80,15 +80,15 @@ fn fast_path_is_taken_for_register_messages() {
     let regs = &client.tcb.get().regs;
     regs.set(r::RDI, S);
     regs.set(r::RSI, MessageInfo::new(1, 0, 0, 2).0);
-    assert!(w.k.fastpath_call(), "call not taken by the fast path");
+    assert!(w.k.fastpath_call().is_some(), "call not taken by the fast path");
     assert_eq!(w.k.cur, server.tcb);
     let sregs = &server.tcb.get().regs;
     sregs.set(r::RDI, S);
     sregs.set(r::R12, S + 1);
     sregs.set(r::RSI, MessageInfo::new(0, 0, 0, 1).0);
-    assert!(w.k.fastpath_reply_recv(), "reply_recv not taken by the fast path");
+    assert!(w.k.fastpath_reply_recv().is_some(), "reply_recv not taken by the fast path");
     assert_eq!(w.k.cur, client.tcb);
     // Capabilities force the general path.
     regs.set(r::RSI, MessageInfo::new(1, 0, 1, 0).0);
-    assert!(!w.k.fastpath_call());
+    assert!(w.k.fastpath_call().is_none());
 }

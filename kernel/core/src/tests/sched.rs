@@ -20,7 +20,7 @@ fn unknown_syscall_becomes_a_fault_message_and_reply_sets_registers() {
     regs.set(r::RAX, 1234);
     regs.set(r::RBX, 5);
     w.switch_to(t.tcb);
-    w.k.handle_syscall();
+    let _ = w.k.syscall();
     assert_eq!(t.tcb.state(), ThreadState::BlockedOnReply);
     let m = w.result(root);
     assert_eq!(m.badge, 0xf0);

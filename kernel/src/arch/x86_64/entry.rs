@@ -73,9 +73,14 @@ syscall_entry:
     push 0
     push {vsys}
     SAVE_GPRS
+    /* `Null`: the bare entry/exit cost (full save above, full restore). */
+    cmp rax, {null}
+    je 3f
     lea rsp, [rip + kernel_stack_top]
     call syscall_handler
     ud2
+3:  mov rdi, rsp
+    jmp restore_user_context
 
     /* restore_user_context(ctx: *const UserContext) -> ! */
     .global restore_user_context
@@ -114,6 +119,7 @@ user_rsp_scratch: .skip 8
     user_ds = const super::gdt::USER_DS as u64,
     user_cs = const super::gdt::USER_CS as u64,
     vsys = const VECTOR_SYSCALL,
+    null = const rampart_abi::Syscall::Null as u64,
 );
 
 unsafe extern "C" {
@@ -139,6 +145,7 @@ pub fn syscall_entry_addr() -> u64 {
 /// # Safety
 /// `ctx` must stay valid until another context is installed: it is the
 /// current thread's register save area.
+#[inline(always)]
 pub unsafe fn set_current_context(ctx: *mut UserContext) {
     let end = ctx as u64 + core::mem::size_of::<UserContext>() as u64;
     // SAFETY: single-core kernel with interrupts disabled; the syscall stub
@@ -151,6 +158,7 @@ pub unsafe fn set_current_context(ctx: *mut UserContext) {
 /// # Safety
 /// `ctx` must describe a ring-3 context whose `rip` is a canonical user
 /// address and whose `cs`/`ss`/`rflags` were sanitised by the kernel.
+#[inline(always)]
 pub unsafe fn return_to_user(ctx: *const UserContext) -> ! {
     // SAFETY: guaranteed by the caller.
     unsafe { restore_user_context(ctx) }
