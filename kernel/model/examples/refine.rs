@@ -19,16 +19,30 @@ fn main() {
     let steps = val("--steps", 1_000_000);
     let episode = val("--episode", 300);
     println!("seed {seed}, {steps} steps, episodes of {episode}");
-    let cfg = rampart_model::refine::config();
-    match rampart_model::refine::run(&cfg, &rampart_model::refine::domain(), seed, steps, episode) {
+    match rampart_model::refine::run(
+        &rampart_model::refine::configs(),
+        &rampart_model::refine::domain(),
+        seed,
+        steps,
+        episode,
+    ) {
         Ok(r) => {
             println!("steps compared: {}", r.steps);
             println!("episodes: {}", r.episodes);
+            println!("operations skipped (known kernel bugs): {}", r.excluded);
             println!("outcomes: {:?}", r.outcomes);
             println!("time: {:.2?}", r.elapsed);
         }
         Err(d) => {
             print!("{d}");
+            let cfgs = rampart_model::refine::configs();
+            let cfg = &cfgs[(d.episode % cfgs.len() as u64) as usize];
+            let min = rampart_model::refine::minimise(cfg, &d.trace);
+            println!("minimal reproducer (config {}):", d.episode % cfgs.len() as u64);
+            for (t, op) in &min {
+                println!("    ({t:#x}, {op:?}),");
+            }
+            println!("replay: {:?}", rampart_model::refine::replay(cfg, &min).err());
             std::process::exit(1);
         }
     }

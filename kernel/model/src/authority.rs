@@ -15,16 +15,17 @@
 //! > was in the CSpace of `t` itself or of a subject `a` with a *channel* to
 //! > `t`.
 //!
-//! A channel from `a` to `t` exists (before the step) if `a` holds a CNode
-//! capability to a CNode in `t`'s CSpace; or `a` can send with Grant on an
-//! endpoint (holds a capability with Write and Grant, or is blocked sending
-//! with Grant) from which `t` can receive (holds a capability with Read, or
-//! is blocked receiving on it); or `a` holds a capability to a reply object
-//! that `t` waits on and that may grant. This is a statement about states
-//! only; it does not trust the operation's implementation.
+//! A channel from `a` to `t` exists (before the step) if `a` can put a
+//! capability into a CNode of `t`'s CSpace ([`writable`]): one it holds a
+//! CNode capability to; the root CNode (where received capabilities land)
+//! of any thread that can receive from an endpoint `a` can send to with
+//! Grant; or the root CNode of the caller waiting on a reply object `a`
+//! holds, if the reply may grant. CSpaces can share CNodes, so a grant to
+//! one thread can reach another. This is a statement about states only;
+//! it does not trust the operation's implementation.
 
 use crate::invariants::Violation;
-use crate::state::{Addr, Cap, CapKind, SlotId, State, ThreadState};
+use crate::state::{Addr, Cap, CapKind, Object, SlotId, State, ThreadState};
 use rampart_abi::Rights;
 use std::collections::BTreeSet;
 
@@ -83,35 +84,53 @@ fn covers(pre: &State, post: &State, c: &Cap, b: &Cap) -> bool {
     }
 }
 
-/// Can `a` transfer authority to `t` in state `s` (see the module docs)?
-pub fn channel(s: &State, a: Addr, t: Addr) -> bool {
+/// The CNodes `a` can put capabilities into in state `s`: those it holds a
+/// CNode capability to; the root CNode (where the receive slot is) of every
+/// thread that can receive from an endpoint `a` can send to with Grant
+/// (`a` holds Write and Grant, or is blocked sending with Grant; the
+/// receiver holds Read, or is blocked receiving there); and the root CNode
+/// of the caller waiting on a reply object `a` holds, if the reply may
+/// grant.
+pub fn writable(s: &State, a: Addr) -> BTreeSet<Addr> {
     let auth_a = authority(s, a);
-    let auth_t = authority(s, t);
-    let t_cnodes = cspace_cnodes(s, t);
-    if auth_a.iter().filter_map(|c| cnode_of(*c)).any(|cn| t_cnodes.contains(&cn)) {
-        return true;
-    }
-    let can_send = |e: Addr| {
-        auth_a
-            .iter()
-            .any(|c| c.kind == CapKind::Endpoint(e) && c.rights.contains(Rights(Rights::WRITE.0 | Rights::GRANT.0)))
-            || matches!(s.thread_state(a), ThreadState::BlockedOnSend { ep, grant: true, .. } if ep == e)
-    };
-    let can_recv = |e: Addr| {
-        auth_t.iter().any(|c| c.kind == CapKind::Endpoint(e) && c.rights.contains(Rights::READ))
-            || matches!(s.thread_state(t), ThreadState::BlockedOnRecv { ep, .. } if ep == e)
-    };
-    let eps: BTreeSet<Addr> =
-        s.objects.keys().copied().filter(|x| matches!(s.objects[x], crate::state::Object::Endpoint(_))).collect();
-    if eps.iter().any(|&e| can_send(e) && can_recv(e)) {
-        return true;
-    }
-    match s.thread_state(t) {
-        ThreadState::BlockedOnReply { reply } => {
-            s.reply(reply).is_some_and(|r| r.can_grant) && auth_a.iter().any(|c| c.kind == CapKind::Reply(reply))
+    let mut out: BTreeSet<Addr> = auth_a.iter().filter_map(|c| cnode_of(*c)).collect();
+    let root = |t: Addr| s.tcb(t).and_then(|x| x.cspace).and_then(cnode_of);
+    let wg = Rights(Rights::WRITE.0 | Rights::GRANT.0);
+    for (&e, o) in &s.objects {
+        if !matches!(o, Object::Endpoint(_)) {
+            continue;
         }
-        _ => false,
+        let can_send = auth_a.iter().any(|c| c.kind == CapKind::Endpoint(e) && c.rights.contains(wg))
+            || matches!(s.thread_state(a), ThreadState::BlockedOnSend { ep, grant: true, .. } if ep == e);
+        if !can_send {
+            continue;
+        }
+        for &r in &s.threads {
+            let can_recv =
+                authority(s, r).iter().any(|c| c.kind == CapKind::Endpoint(e) && c.rights.contains(Rights::READ))
+                    || matches!(s.thread_state(r), ThreadState::BlockedOnRecv { ep, .. } if ep == e);
+            if can_recv {
+                out.extend(root(r));
+            }
+        }
     }
+    for c in &auth_a {
+        if let CapKind::Reply(r) = c.kind
+            && let Some(rp) = s.reply(r)
+            && rp.can_grant
+            && let Some(caller) = rp.caller
+        {
+            out.extend(root(caller));
+        }
+    }
+    out
+}
+
+/// Can `a` transfer authority to `t` in state `s`: can it write into a
+/// CNode of `t`'s CSpace?
+pub fn channel(s: &State, a: Addr, t: Addr) -> bool {
+    let t_cnodes = cspace_cnodes(s, t);
+    writable(s, a).iter().any(|x| t_cnodes.contains(x))
 }
 
 /// Checks authority confinement for the transition `pre -> post`.

@@ -206,12 +206,14 @@ impl State {
         }
     }
 
-    /// Deletes every CDT descendant of `s`.
+    /// Deletes every CDT descendant of `s` (those it has when Revoke
+    /// starts), even if one of the deletions destroys the CNode holding `s`
+    /// itself. The order does not matter: deleting a set of capabilities
+    /// ends in the same state whatever the order.
     pub fn revoke(&mut self, s: SlotId, ev: &mut Events) {
-        while self.cap(s).is_some() {
-            match self.children(s).first() {
-                Some(&c) => self.delete(c, ev),
-                None => return,
+        for d in self.descendants(s) {
+            if self.objects.contains_key(&d.obj) {
+                self.delete(d, ev);
             }
         }
     }

@@ -114,11 +114,20 @@ impl State {
     /// `t` receives on endpoint `ep`, binding a caller to `reply` (seL4
     /// `receiveIPC`).
     pub fn recv_ipc(&mut self, t: Addr, ep: Addr, reply: Option<Addr>, blocking: bool, ev: &mut Events) {
-        if let Some(r) = reply
-            && let Some(old) = self.reply_mut(r).caller
-        {
-            // A reply object serves one caller at a time.
-            self.abort_call(old, ev);
+        if let Some(r) = reply {
+            // A reply object serves one thread at a time: a caller still
+            // waiting on it is aborted, another thread blocked receiving
+            // with it restarts (seL4 cancels its `replyTCB` either way).
+            if let Some(old) = self.reply_mut(r).caller {
+                self.abort_call(old, ev);
+            }
+            if let Some(other) = self.reply_mut(r).receiver
+                && other != t
+                && matches!(self.thread_state(other), ThreadState::BlockedOnRecv { .. })
+            {
+                self.cancel_ipc(other, ev);
+                self.wake(other);
+            }
         }
         match self.ep_mut(ep).clone() {
             Endpoint::Send(mut q) => {
@@ -141,18 +150,9 @@ impl State {
             }
             q if blocking => {
                 if let Some(r) = reply {
-                    if let Some(other) = self.reply_mut(r).receiver
-                        && other != t
-                        && matches!(self.thread_state(other), ThreadState::BlockedOnRecv { .. })
-                    {
-                        self.cancel_ipc(other, ev);
-                        self.wake(other);
-                    }
                     self.reply_mut(r).receiver = Some(t);
                 }
                 self.set_state(t, ThreadState::BlockedOnRecv { ep, reply });
-                // Cancelling `other` may have changed the queue.
-                let q = if matches!(q, Endpoint::Recv(_)) { self.ep_mut(ep).clone() } else { q };
                 *self.ep_mut(ep) = match q {
                     Endpoint::Recv(mut v) => {
                         v.push(t);

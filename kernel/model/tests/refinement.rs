@@ -2,15 +2,16 @@
 //! sequences (see `rampart_model::refine`). The seed is printed; rerun a
 //! failure with `RAMPART_SEED=<seed>`.
 
-use rampart_model::refine::{config, domain, run};
+use rampart_model::refine::{configs, domain, run};
 use rampart_model::rng::seed_from_env;
 
 fn refine(steps: u64) {
     let seed = seed_from_env("RAMPART_SEED");
     println!("refinement seed {seed} (rerun with RAMPART_SEED={seed})");
-    match run(&config(), &domain(), seed, steps, 300) {
+    match run(&configs(), &domain(), seed, steps, 300) {
         Ok(r) => {
             println!("{} steps compared in {} episodes, {:.2?}", r.steps, r.episodes, r.elapsed);
+            println!("operations skipped (known kernel bugs, tests/kernel_bugs.rs): {}", r.excluded);
             println!("outcomes compared: {:?}", r.outcomes);
             assert_eq!(r.steps, steps);
             // The run exercised the interesting paths, not only errors.

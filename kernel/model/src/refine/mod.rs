@@ -34,6 +34,9 @@ pub struct Report {
     pub episodes: u64,
     /// How often each kind of outcome was compared.
     pub outcomes: BTreeMap<String, u64>,
+    /// Operations not performed because they hit a known kernel bug
+    /// ([`known_kernel_bug`]).
+    pub excluded: u64,
     /// Wall-clock time.
     pub elapsed: Duration,
 }
@@ -44,8 +47,7 @@ pub struct Report {
 pub struct Divergence {
     /// Seed of the run.
     pub seed: u64,
-    /// Episode number (0-based) and the operations of that episode so far,
-    /// the failing one last.
+    /// Episode number (0-based; it booted `configs()[episode % n]`).
     pub episode: u64,
     /// (thread, operation) of the episode.
     pub trace: Vec<(Addr, Op)>,
@@ -61,6 +63,14 @@ impl std::fmt::Display for Divergence {
         }
         Ok(())
     }
+}
+
+/// The refinement configurations, used in turn by successive episodes:
+/// [`config`] and a variant with a 4 KiB untyped (two TCBs fit), so
+/// running out of memory and reusing it after Revoke are frequent.
+pub fn configs() -> Vec<Config> {
+    let small = Config { untyped_bits: 12, ..config() };
+    vec![config(), small]
 }
 
 /// The refinement configuration: three threads with 8-slot root CNodes, a
@@ -123,15 +133,17 @@ pub fn domain() -> Domain {
     }
 }
 
-/// Runs `steps` compared steps in episodes of at most `episode` steps.
+/// Runs `steps` compared steps in episodes of at most `episode` steps,
+/// booting `cfgs` in turn.
 ///
 /// # Errors
 /// The first [`Divergence`].
-pub fn run(cfg: &Config, dom: &Domain, seed: u64, steps: u64, episode: u64) -> Result<Report, Box<Divergence>> {
+pub fn run(cfgs: &[Config], dom: &Domain, seed: u64, steps: u64, episode: u64) -> Result<Report, Box<Divergence>> {
     let start = Instant::now();
     let mut rng = Rng::new(seed);
     let mut report = Report::default();
     while report.steps < steps {
+        let cfg = &cfgs[(report.episodes % cfgs.len() as u64) as usize];
         let mut m = cfg.boot();
         let mut w = KWorld::boot(cfg);
         let mut trace = Vec::new();
@@ -143,6 +155,10 @@ pub fn run(cfg: &Config, dom: &Domain, seed: u64, steps: u64, episode: u64) -> R
         let mut idle = 0;
         while n < episode && report.steps < steps && idle < 100 {
             let Some((t, op)) = sample::random_op(&m, dom, &mut rng) else { break };
+            if known_kernel_bug(&m, t, &op).is_some() {
+                report.excluded += 1;
+                continue;
+            }
             let pre = m.clone();
             let Some(ev) = step(&mut m, t, &op) else {
                 idle += 1;
@@ -176,8 +192,8 @@ pub fn run(cfg: &Config, dom: &Domain, seed: u64, steps: u64, episode: u64) -> R
     Ok(report)
 }
 
-/// Replays `trace` (from boot) on the kernel and the model, comparing after
-/// every step as [`run`] does. Returns the final model state and kernel
+/// Replays `trace` (from boot) on the kernel and the model, comparing and
+/// checking the model after every step as [`run`] does. Returns the final model state and kernel
 /// world.
 ///
 /// # Errors
@@ -192,6 +208,90 @@ pub fn replay(cfg: &Config, trace: &[(Addr, Op)]) -> Result<(crate::state::State
         compare::compare_outcomes(&w, &m, &ev, &before).map_err(|e| (i, e))?;
         compare::compare_state(&w, &m).map_err(|e| (i, e))?;
         compare::reset_rips(&w, &m);
+        check(&m).map_err(|v| (i, format!("model invariant {}: {}", v.invariant, v.detail)))?;
+        check_confinement(&pre, &m).map_err(|v| (i, format!("model {}: {}", v.invariant, v.detail)))?;
     }
     Ok((m, w))
+}
+
+/// Shrinks a diverging trace: drops operations one at a time (last first,
+/// repeated until nothing can go) as long as the replay still diverges at
+/// its last operation (with any difference), giving a short reproducer.
+pub fn minimise(cfg: &Config, trace: &[(Addr, Op)]) -> Vec<(Addr, Op)> {
+    let diverges = |t: &[(Addr, Op)]| matches!(replay(cfg, t), Err((i, ref e)) if i + 1 == t.len() && !e.starts_with("not applicable"));
+    let mut cur = trace.to_vec();
+    if !diverges(&cur) {
+        return cur;
+    }
+    loop {
+        let before = cur.len();
+        let mut i = cur.len().saturating_sub(1);
+        while i > 0 {
+            i -= 1;
+            let mut shorter = cur.clone();
+            shorter.remove(i);
+            if diverges(&shorter) {
+                cur = shorter;
+            }
+        }
+        if cur.len() == before {
+            return cur;
+        }
+    }
+}
+
+/// Operations on which the kernel is known to differ from the model (see
+/// `tests/kernel_bugs.rs`); random runs skip them so they keep finding new
+/// differences. Returns the bug's description.
+pub fn known_kernel_bug(m: &crate::state::State, t: Addr, op: &Op) -> Option<&'static str> {
+    use crate::state::{CapKind, Endpoint, Object, ThreadState};
+    // A receive with a reply object another thread is blocked receiving
+    // with: the kernel cancels that thread only when this receive blocks.
+    let recv = match *op {
+        Op::Recv { cap, reply: Some(r), blocking, .. } => Some((cap, r, blocking)),
+        Op::ReplyRecv { reply, cap, .. } => Some((cap, reply, true)),
+        _ => None,
+    };
+    if let Some((cap, r, blocking)) = recv {
+        let c = m.lookup(t, cap).and_then(|x| m.cap(x));
+        let rc = m.lookup(t, r).and_then(|x| m.cap(x));
+        if let (Some(c), Some(CapKind::Reply(ro))) = (c, rc.map(|x| x.kind))
+            && let CapKind::Endpoint(e) = c.kind
+            && c.rights.contains(rampart_abi::Rights::READ)
+            && let Some(other) = m.reply(ro).and_then(|x| x.receiver)
+            && other != t
+            && matches!(m.thread_state(other), ThreadState::BlockedOnRecv { .. })
+        {
+            let immediate = matches!(m.objects.get(&e), Some(Object::Endpoint(Endpoint::Send(_))));
+            if immediate || !blocking {
+                return Some("a receive that does not block leaves another receiver bound to its reply object");
+            }
+        }
+    }
+    let Op::Revoke(l) = *op else { return None };
+    let node = m.lookup(t, l.node).and_then(|x| m.cap(x));
+    let s = crate::cnode::node_slot(node, l.index).ok()?;
+    // Which containers the revoke destroys: those all of whose capabilities
+    // are descendants of `s` or inside containers it destroys.
+    let mut gone: std::collections::BTreeSet<crate::state::SlotId> = m.descendants(s).into_iter().collect();
+    let mut doomed = std::collections::BTreeSet::new();
+    let caps = m.all_caps();
+    loop {
+        let before = doomed.len();
+        for &a in m.objects.keys() {
+            let holders: Vec<_> = caps.iter().filter(|(_, c)| c.obj() == Some(a)).map(|(sl, _)| *sl).collect();
+            if m.slot_count(a) > 0
+                && !doomed.contains(&a)
+                && !holders.is_empty()
+                && holders.iter().all(|h| gone.contains(h) || doomed.contains(&h.obj))
+            {
+                doomed.insert(a);
+                gone.extend((0..m.slot_count(a)).map(|index| crate::state::SlotId { obj: a, index }));
+            }
+        }
+        if doomed.len() == before {
+            break;
+        }
+    }
+    doomed.contains(&s.obj).then_some("Revoke stops early when it destroys the container holding the revoked slot")
 }

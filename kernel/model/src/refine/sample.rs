@@ -1,6 +1,6 @@
 //! Random operations for refinement runs: an operation kind is chosen
 //! first, then its arguments, biased towards capabilities of the kind the
-//! operation needs (three times in four) but sometimes any slot, so error
+//! operation needs (seven times in eight) but sometimes any slot, so error
 //! paths are exercised too. Slot indices stay inside the CNode named.
 
 use crate::op::{Loc, Op};
@@ -39,7 +39,7 @@ fn matches(w: Want, k: Option<CapKind>) -> bool {
 /// matches `w`.
 fn index(s: &State, obj: Addr, n: u32, w: Want, rng: &mut Rng) -> u32 {
     let good: Vec<u32> = (0..n).filter(|&i| matches(w, s.cap(SlotId { obj, index: i }).map(|c| c.kind))).collect();
-    if !good.is_empty() && rng.chance(3, 4) { *rng.pick(&good) } else { rng.below(u64::from(n)) as u32 }
+    if !good.is_empty() && rng.chance(7, 8) { *rng.pick(&good) } else { rng.below(u64::from(n)) as u32 }
 }
 
 /// The CNode (address, slots) the capability at `cptr` of `t` names, if any.
@@ -106,7 +106,7 @@ pub fn random_op(s: &State, d: &Domain, rng: &mut Rng) -> Option<(Addr, Op)> {
         14 | 15 => {
             let w = if rng.chance(2, 3) { Want::Endpoint } else { Want::Ntfn };
             let reply = if rng.chance(3, 4) { Some(cptr(Want::Reply, rng)) } else { None };
-            Op::Recv { cap: cptr(w, rng), reply, recv_slot: recv(rng), blocking: reply.is_none() || rng.chance(3, 4) }
+            Op::Recv { cap: cptr(w, rng), reply, recv_slot: recv(rng), blocking: reply.is_none() || rng.chance(1, 2) }
         }
         16 => Op::Send { cap: cptr(Want::Ntfn, rng), msg: msg(rng), blocking: true },
         _ => Op::ReplyRecv {
