@@ -6,6 +6,9 @@
 
 pub use rampart_uabi::Errno;
 
+/// No such device or address (6): opening a device, FIFO or socket node
+/// the file server does not serve.
+pub const ENXIO: Errno = Errno(6);
 /// Not a directory (20).
 pub const ENOTDIR: Errno = Errno(20);
 /// Is a directory (21).

@@ -1,0 +1,296 @@
+//! Namespace operations: open/create, mkdir, symlink, unlink, rmdir,
+//! rename, and attribute requests. Every check follows SELinux's choice of
+//! permissions for the same system call (docs/storage.md §Mediation).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_fs_api::{Errno, FileType, OpenFlags, SetAttr, Stat, Target, errno};
+
+use crate::path::{Node, Parent, join};
+use crate::security::{Perm, SecurityServer};
+use crate::server::{ConnId, FileServer, Object, Open, path_arg};
+use crate::volume::{DirCursor, NewNode, Removed, Volume};
+
+impl<V: Volume, S: SecurityServer> FileServer<V, S> {
+    /// Creates `p.name` in `p.dir()` after the policy checks; returns it.
+    fn create_node(
+        &mut self,
+        ssid: u32,
+        p: &Parent,
+        kind: FileType,
+        node: NewNode<'_>,
+        perm: u32,
+    ) -> Result<Node, Errno> {
+        let dir = p.dir().clone();
+        self.mac.check(ssid, dir.sid, FileType::Dir, &[Perm::Search, Perm::AddName])?;
+        let class = self.mac.class_of(kind).ok_or(Errno::EACCES)?;
+        let name = String::from_utf8_lossy(&p.name);
+        let sid = self.mac.sec.compute_create(ssid, dir.sid, class, &name).map_err(|_| Errno::EACCES)?;
+        self.mac.check(ssid, sid, kind, &[Perm::Create])?;
+        if self.vol.read_only() {
+            return Err(errno::EROFS);
+        }
+        let ctx = self.mac.sec.sid_to_context(sid)?;
+        let ino = self.vol.create(dir.ino, &p.name, node, perm, self.cfg.owner)?;
+        self.dirty = true;
+        self.forget(ino);
+        self.vol.set_label(ino, ctx.as_bytes())?;
+        self.labels.insert(ino, sid);
+        Ok(Node { ino, kind, sid, path: join(&dir.path, &p.name) })
+    }
+
+    /// `open`: resolves (or creates) and checks; returns the open object.
+    pub(crate) fn open(&mut self, ssid: u32, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Open, Errno> {
+        if flags.0 & !OpenFlags::KNOWN != 0 || flags.0 & OpenFlags::ACCMODE == 3 {
+            return Err(Errno::EINVAL);
+        }
+        let nofollow = flags.contains(OpenFlags::NOFOLLOW);
+        let mut created = false;
+        let node = if flags.contains(OpenFlags::CREAT) {
+            let p = self.lookup_parent(ssid, path)?;
+            match self.child(ssid, &p)? {
+                Some(_) if flags.contains(OpenFlags::EXCL) => return Err(Errno::EEXIST),
+                Some(n) if n.kind == FileType::Symlink && !nofollow => self.lookup_path(ssid, path, true)?,
+                Some(n) => n,
+                None => {
+                    created = true;
+                    self.create_node(ssid, &p, FileType::File, NewNode::File, mode & 0o7777)?
+                }
+            }
+        } else {
+            self.lookup_path(ssid, path, !nofollow)?
+        };
+        match node.kind {
+            FileType::Symlink => return Err(errno::ELOOP),
+            FileType::Dir if flags.writable() || flags.contains(OpenFlags::TRUNC) => return Err(errno::EISDIR),
+            FileType::File | FileType::Dir => {}
+            _ => return Err(errno::ENXIO),
+        }
+        if flags.contains(OpenFlags::DIRECTORY) && node.kind != FileType::Dir {
+            return Err(errno::ENOTDIR);
+        }
+        let mut perms = alloc::vec![Perm::Open];
+        if flags.readable() {
+            perms.push(Perm::Read);
+        }
+        if flags.writable() {
+            perms.push(if flags.contains(OpenFlags::APPEND) { Perm::Append } else { Perm::Write });
+        }
+        if flags.contains(OpenFlags::TRUNC) && !perms.contains(&Perm::Write) {
+            perms.push(Perm::Write);
+        }
+        self.mac.check(ssid, node.sid, node.kind, &perms)?;
+        if flags.contains(OpenFlags::TRUNC) && !created {
+            self.vol.truncate(node.ino, 0)?;
+            self.dirty = true;
+        }
+        Ok(Open {
+            obj: Object::File { ino: node.ino, kind: node.kind, sid: node.sid },
+            flags,
+            pos: 0,
+            dir: DirCursor::Start,
+            pending: Vec::new(),
+        })
+    }
+
+    pub(crate) fn mkdir(&mut self, ssid: u32, path: &[u8], mode: u32) -> Result<(), Errno> {
+        let p = self.lookup_parent(ssid, path)?;
+        if self.child(ssid, &p)?.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        self.create_node(ssid, &p, FileType::Dir, NewNode::Dir, mode & 0o7777).map(|_| ())
+    }
+
+    pub(crate) fn symlink(&mut self, ssid: u32, target: &[u8], link: &[u8]) -> Result<(), Errno> {
+        if target.len() >= rampart_fs_api::PATH_MAX {
+            return Err(errno::ENAMETOOLONG);
+        }
+        let p = self.lookup_parent(ssid, link)?;
+        if self.child(ssid, &p)?.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        self.create_node(ssid, &p, FileType::Symlink, NewNode::Symlink(target), 0o777).map(|_| ())
+    }
+
+    /// Records a removal: frees the inode now, or with its last handle.
+    fn removed(&mut self, r: Removed) -> Result<(), Errno> {
+        self.dirty = true;
+        if r.orphan {
+            if self.open_count.contains_key(&r.ino) {
+                self.orphans.insert(r.ino);
+            } else {
+                self.forget(r.ino);
+                self.vol.reclaim(r.ino)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn unlink(&mut self, ssid: u32, path: &[u8]) -> Result<(), Errno> {
+        let p = self.lookup_parent(ssid, path)?;
+        let n = self.child(ssid, &p)?.ok_or(Errno::ENOENT)?;
+        if n.kind == FileType::Dir {
+            return Err(errno::EISDIR);
+        }
+        self.mac.check(ssid, p.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
+        self.mac.check(ssid, n.sid, n.kind, &[Perm::Unlink])?;
+        let r = self.vol.unlink(p.dir().ino, &p.name)?;
+        self.removed(r)
+    }
+
+    pub(crate) fn rmdir(&mut self, ssid: u32, path: &[u8]) -> Result<(), Errno> {
+        let p = self.lookup_parent(ssid, path)?;
+        let n = self.child(ssid, &p)?.ok_or(Errno::ENOENT)?;
+        if n.kind != FileType::Dir {
+            return Err(errno::ENOTDIR);
+        }
+        self.mac.check(ssid, p.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
+        self.mac.check(ssid, n.sid, FileType::Dir, &[Perm::Rmdir])?;
+        let r = self.vol.rmdir(p.dir().ino, &p.name)?;
+        self.removed(r)
+    }
+
+    pub(crate) fn rename(&mut self, ssid: u32, from: &[u8], to: &[u8]) -> Result<(), Errno> {
+        let fp = self.lookup_parent(ssid, from)?;
+        let tp = self.lookup_parent(ssid, to)?;
+        let src = self.child(ssid, &fp)?.ok_or(Errno::ENOENT)?;
+        let dst = self.child(ssid, &tp)?;
+        if dst.as_ref().is_some_and(|d| d.ino == src.ino) {
+            return Ok(());
+        }
+        if src.kind == FileType::Dir && tp.chain.iter().any(|d| d.ino == src.ino) {
+            return Err(Errno::EINVAL);
+        }
+        self.mac.check(ssid, fp.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
+        self.mac.check(ssid, src.sid, src.kind, &[Perm::Rename])?;
+        if src.kind == FileType::Dir && fp.dir().ino != tp.dir().ino {
+            self.mac.check(ssid, src.sid, FileType::Dir, &[Perm::Reparent])?;
+        }
+        self.mac.check(ssid, tp.dir().sid, FileType::Dir, &[Perm::AddName])?;
+        if let Some(d) = &dst {
+            match (src.kind == FileType::Dir, d.kind == FileType::Dir) {
+                (true, false) => return Err(errno::ENOTDIR),
+                (false, true) => return Err(errno::EISDIR),
+                _ => {}
+            }
+            self.mac.check(ssid, tp.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
+            let perm = if d.kind == FileType::Dir { Perm::Rmdir } else { Perm::Unlink };
+            self.mac.check(ssid, d.sid, d.kind, &[perm])?;
+        }
+        if self.vol.read_only() {
+            return Err(errno::EROFS);
+        }
+        self.persist_label(&src)?;
+        let replaced = self.vol.rename(fp.dir().ino, &fp.name, tp.dir().ino, &tp.name)?;
+        self.dirty = true;
+        match replaced {
+            Some(r) => self.removed(r),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn readlink(&mut self, ssid: u32, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let n = self.lookup_path(ssid, path, false)?;
+        if n.kind != FileType::Symlink {
+            return Err(Errno::EINVAL);
+        }
+        self.mac.check(ssid, n.sid, FileType::Symlink, &[Perm::Read])?;
+        self.vol.readlink(n.ino)
+    }
+
+    /// The object a [`Target`] names, with the connection's SID; for a
+    /// handle, also the handle's open flags.
+    fn target(&mut self, conn: ConnId, t: &Target, region: &[u8]) -> Result<(u32, Object, Option<OpenFlags>), Errno> {
+        let ssid = self.conn(conn)?.sid;
+        match t {
+            Target::Path { path, follow } => {
+                let p = path_arg(path, region)?;
+                let n = self.lookup_path(ssid, &p, *follow)?;
+                Ok((ssid, Object::File { ino: n.ino, kind: n.kind, sid: n.sid }, None))
+            }
+            Target::Handle(h) => {
+                let o = self.get_open(conn, *h)?;
+                Ok((ssid, o.obj, Some(o.flags)))
+            }
+        }
+    }
+
+    pub(crate) fn stat(&mut self, conn: ConnId, t: &Target, region: &[u8]) -> Result<Stat, Errno> {
+        let (ssid, obj, _) = self.target(conn, t, region)?;
+        match obj {
+            Object::File { ino, kind, sid } => {
+                self.mac.check(ssid, sid, kind, &[Perm::Getattr])?;
+                let a = self.vol.getattr(ino)?;
+                let blksize = self.vol.statfs().map_or(4096, |s| s.bsize);
+                Ok(Stat {
+                    ino: a.ino,
+                    kind: a.kind,
+                    mode: a.mode,
+                    nlink: a.nlink,
+                    uid: a.uid,
+                    gid: a.gid,
+                    size: a.size,
+                    blocks: a.blocks,
+                    blksize,
+                    atime: a.atime,
+                    mtime: a.mtime,
+                    ctime: a.ctime,
+                    btime: a.btime,
+                })
+            }
+            Object::Pipe { id, .. } => Ok(Stat {
+                ino: (1u64 << 32) | u64::from(id),
+                kind: FileType::Fifo,
+                mode: FileType::Fifo.mode_bits() | 0o600,
+                nlink: 1,
+                uid: 0,
+                gid: 0,
+                size: self.pipes.len(id) as u64,
+                blocks: 0,
+                blksize: crate::pipe::PIPE_CAPACITY as u32,
+                atime: Default::default(),
+                mtime: Default::default(),
+                ctime: Default::default(),
+                btime: None,
+            }),
+        }
+    }
+
+    pub(crate) fn truncate(&mut self, conn: ConnId, t: &Target, size: u64, region: &[u8]) -> Result<(), Errno> {
+        let (ssid, obj, flags) = self.target(conn, t, region)?;
+        let Object::File { ino, kind, sid } = obj else { return Err(Errno::EINVAL) };
+        if flags.is_some_and(|f| !f.writable()) {
+            return Err(Errno::EBADF);
+        }
+        match kind {
+            FileType::File => {}
+            FileType::Dir => return Err(errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        }
+        self.mac.check(ssid, sid, kind, &[Perm::Write])?;
+        self.vol.truncate(ino, size)?;
+        self.dirty = true;
+        Ok(())
+    }
+
+    pub(crate) fn setattr(&mut self, conn: ConnId, t: &Target, a: &SetAttr, region: &[u8]) -> Result<(), Errno> {
+        let (ssid, obj, _) = self.target(conn, t, region)?;
+        let Object::File { ino, kind, sid } = obj else { return Err(Errno::EINVAL) };
+        self.mac.check(ssid, sid, kind, &[Perm::Setattr])?;
+        self.vol.setattr(ino, a)?;
+        self.dirty = true;
+        Ok(())
+    }
+
+    pub(crate) fn getcon(&mut self, conn: ConnId, t: &Target, region: &[u8]) -> Result<String, Errno> {
+        let (ssid, obj, _) = self.target(conn, t, region)?;
+        let (sid, kind) = match obj {
+            Object::File { kind, sid, .. } => (sid, kind),
+            Object::Pipe { id, .. } => (self.pipes.sid(id).ok_or(Errno::EBADF)?, FileType::Fifo),
+        };
+        if kind != FileType::Fifo {
+            self.mac.check(ssid, sid, kind, &[Perm::Getattr])?;
+        }
+        self.mac.sec.sid_to_context(sid)
+    }
+}

@@ -1,0 +1,362 @@
+//! [`FileServer`]: connections, handles, tokens and request dispatch.
+//!
+//! One value serves every client connection (the guest server is a
+//! single-threaded loop: receive, [`FileServer::handle`], reply). A
+//! connection is created when the connection server announces a client
+//! (its badge and SID) and carries that SID into every check.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::String;
+use rampart_fs_api::{Errno, Handle, OpenFlags, PathArg, Request, Response, errno};
+
+use crate::pipe::Pipes;
+use crate::security::{Mac, SecurityServer};
+use crate::volume::{DirCursor, DirEntry, Ino, Owner, Volume};
+use alloc::vec::Vec;
+
+/// A client connection (the badge of its endpoint capability).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u32);
+
+/// When completed operations reach the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    /// After every request that changed the file system, before the reply:
+    /// a reply means the change survives a crash (docs/storage.md).
+    EveryRequest,
+    /// Only on `Fsync`, `Sync` and unmount (faster; a crash loses the
+    /// uncommitted tail but never corrupts the file system).
+    OnFsync,
+}
+
+/// Server configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Durability of replies.
+    pub commit: Commit,
+    /// Context of the file system object (`filesystem getattr` for
+    /// `StatFs`).
+    pub fs_context: String,
+    /// Most handles per connection (`EMFILE` beyond).
+    pub max_handles: usize,
+    /// Owner recorded in new files (Rampart mediates by context, not ids).
+    pub owner: Owner,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            commit: Commit::EveryRequest,
+            fs_context: String::from("system_u:object_r:rootfs_t"),
+            max_handles: 1024,
+            owner: Owner::default(),
+        }
+    }
+}
+
+/// The object behind a handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Object {
+    /// A file-system object with its kind and label.
+    File { ino: Ino, kind: rampart_fs_api::FileType, sid: u32 },
+    /// One end of a pipe.
+    Pipe { id: u32, write: bool },
+}
+
+/// An open handle.
+#[derive(Clone, Debug)]
+pub(crate) struct Open {
+    pub obj: Object,
+    pub flags: OpenFlags,
+    /// File position in bytes.
+    pub pos: u64,
+    /// Directory position and entries fetched but not yet delivered.
+    pub dir: DirCursor,
+    pub pending: Vec<DirEntry>,
+}
+
+/// A client connection's state.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub sid: u32,
+    pub handles: BTreeMap<u32, Open>,
+    next: u32,
+    pub region_len: Option<u32>,
+}
+
+/// An issued, not yet adopted token.
+#[derive(Clone, Debug)]
+pub(crate) struct Token {
+    pub issuer: (ConnId, Handle),
+    pub open: Open,
+}
+
+/// The file server core.
+pub struct FileServer<V: Volume, S: SecurityServer> {
+    pub(crate) vol: V,
+    /// Mediation (security server, AVC, audit log).
+    pub mac: Mac<S>,
+    pub(crate) labels: BTreeMap<Ino, u32>,
+    /// Labels derived from file contexts, not yet stored on the disk.
+    pub(crate) unstored: BTreeSet<Ino>,
+    pub(crate) conns: BTreeMap<ConnId, Conn>,
+    next_conn: u32,
+    pub(crate) tokens: BTreeMap<u64, Token>,
+    next_token: u64,
+    pub(crate) pipes: Pipes,
+    pub(crate) open_count: BTreeMap<Ino, u32>,
+    pub(crate) orphans: BTreeSet<Ino>,
+    pub(crate) fs_sid: u32,
+    pub(crate) cfg: Config,
+    pub(crate) dirty: bool,
+}
+
+impl<V: Volume, S: SecurityServer> FileServer<V, S> {
+    /// A server for volume `vol`, deciding through `sec`.
+    ///
+    /// # Errors
+    /// `EINVAL` if the policy lacks the vocabulary (see [`Mac::new`]) or
+    /// the file-system context is invalid.
+    pub fn new(vol: V, sec: S, cfg: Config) -> Result<FileServer<V, S>, Errno> {
+        let mut mac = Mac::new(sec)?;
+        let fs_sid = mac.sec.context_to_sid(&cfg.fs_context)?;
+        Ok(FileServer {
+            vol,
+            mac,
+            labels: BTreeMap::new(),
+            unstored: BTreeSet::new(),
+            conns: BTreeMap::new(),
+            next_conn: 1,
+            tokens: BTreeMap::new(),
+            next_token: 1,
+            pipes: Pipes::default(),
+            open_count: BTreeMap::new(),
+            orphans: BTreeSet::new(),
+            fs_sid,
+            cfg,
+            dirty: false,
+        })
+    }
+
+    /// The volume.
+    pub fn volume(&mut self) -> &mut V {
+        &mut self.vol
+    }
+
+    /// Registers a client connection whose security context is `sid`.
+    pub fn connect(&mut self, sid: u32) -> ConnId {
+        let id = ConnId(self.next_conn);
+        self.next_conn = self.next_conn.wrapping_add(1).max(1);
+        self.conns.insert(id, Conn { sid, handles: BTreeMap::new(), next: 1, region_len: None });
+        id
+    }
+
+    /// Ends a connection, closing its handles.
+    pub fn disconnect(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.remove(&conn) {
+            for (h, open) in c.handles {
+                self.release(conn, Handle(h), &open);
+            }
+        }
+    }
+
+    /// Commits and unmounts the volume (orderly shutdown).
+    ///
+    /// # Errors
+    /// `EIO`.
+    pub fn shutdown(&mut self) -> Result<(), Errno> {
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for c in conns {
+            self.disconnect(c);
+        }
+        self.vol.unmount()
+    }
+
+    /// Handles one request of `conn`. `region` is the connection's shared
+    /// memory; `badge` is the badge the kernel unwrapped from a capability
+    /// transferred with the request (a token for `AdoptToken`).
+    pub fn handle(&mut self, conn: ConnId, req: Request, region: &mut [u8], badge: Option<u64>) -> Response {
+        let r = self.dispatch(conn, req, region, badge);
+        let r = match (r, self.dirty && self.cfg.commit == Commit::EveryRequest) {
+            (Ok(resp), true) => self.vol.sync().map(|()| resp),
+            (r, _) => r,
+        };
+        if self.cfg.commit == Commit::EveryRequest {
+            self.dirty = false;
+        }
+        r.unwrap_or_else(Response::Err)
+    }
+
+    fn dispatch(
+        &mut self,
+        conn: ConnId,
+        req: Request,
+        region: &mut [u8],
+        badge: Option<u64>,
+    ) -> Result<Response, Errno> {
+        let ssid = self.conns.get(&conn).ok_or(Errno::EBADF)?.sid;
+        match req {
+            Request::AttachRegion { len } => {
+                self.conn(conn)?.region_len = Some(len);
+                Ok(Response::Ok)
+            }
+            Request::Open { path, flags, mode } => {
+                let p = path_arg(&path, region)?;
+                let open = self.open(ssid, &p, flags, mode)?;
+                self.insert_handle(conn, open).map(Response::Handle)
+            }
+            Request::Close { handle } => self.close(conn, handle).map(|()| Response::Ok),
+            Request::Read { handle, offset, region_offset, len } => {
+                let dst = region_mut(region, region_offset, len)?;
+                self.read(conn, handle, offset, dst).map(Response::Len)
+            }
+            Request::Write { handle, offset, region_offset, len } => {
+                let src = region_ref(region, region_offset, len)?;
+                self.write(conn, handle, offset, src).map(Response::Len)
+            }
+            Request::Seek { handle, offset, whence } => self.seek(conn, handle, offset, whence).map(Response::Offset),
+            Request::Stat { target } => self.stat(conn, &target, region).map(Response::Stat),
+            Request::ReadDir { handle, region_offset, len } => {
+                let dst = region_mut(region, region_offset, len)?;
+                self.readdir(conn, handle, dst).map(Response::Len)
+            }
+            Request::ReadLink { path, region_offset, len } => {
+                let p = path_arg(&path, region)?;
+                let target = self.readlink(ssid, &p)?;
+                let dst = region_mut(region, region_offset, len)?;
+                let n = target.len().min(dst.len());
+                dst[..n].copy_from_slice(&target[..n]);
+                Ok(Response::Len(n as u32))
+            }
+            Request::Symlink { target, link } => {
+                let (t, l) = (path_arg(&target, region)?, path_arg(&link, region)?);
+                self.symlink(ssid, &t, &l).map(|()| Response::Ok)
+            }
+            Request::Mkdir { path, mode } => self.mkdir(ssid, &path_arg(&path, region)?, mode).map(|()| Response::Ok),
+            Request::Rmdir { path } => self.rmdir(ssid, &path_arg(&path, region)?).map(|()| Response::Ok),
+            Request::Unlink { path } => self.unlink(ssid, &path_arg(&path, region)?).map(|()| Response::Ok),
+            Request::Rename { from, to } => {
+                let (f, t) = (path_arg(&from, region)?, path_arg(&to, region)?);
+                self.rename(ssid, &f, &t).map(|()| Response::Ok)
+            }
+            Request::Truncate { target, size } => self.truncate(conn, &target, size, region).map(|()| Response::Ok),
+            Request::SetAttr { target, attr } => self.setattr(conn, &target, &attr, region).map(|()| Response::Ok),
+            Request::Fsync { handle } => {
+                self.get_open(conn, handle)?;
+                self.vol.sync().map(|()| Response::Ok)
+            }
+            Request::Sync => self.vol.sync().map(|()| Response::Ok),
+            Request::StatFs => {
+                self.mac.check_fs_getattr(ssid, self.fs_sid)?;
+                self.vol.statfs().map(Response::StatFs)
+            }
+            Request::Pipe => self.pipe(conn).map(|(read, write)| Response::Pipe { read, write }),
+            Request::ShareHandle { handle } => self.share(conn, handle).map(Response::Token),
+            Request::AdoptToken => self.adopt(conn, badge.ok_or(Errno::EINVAL)?).map(Response::Handle),
+            Request::GetCon { target } => self.getcon(conn, &target, region).map(Response::Context),
+        }
+    }
+
+    pub(crate) fn conn(&mut self, conn: ConnId) -> Result<&mut Conn, Errno> {
+        self.conns.get_mut(&conn).ok_or(Errno::EBADF)
+    }
+
+    pub(crate) fn get_open(&mut self, conn: ConnId, h: Handle) -> Result<&mut Open, Errno> {
+        self.conn(conn)?.handles.get_mut(&h.0).ok_or(Errno::EBADF)
+    }
+
+    /// Adds `open` to `conn`'s table, counting the reference.
+    pub(crate) fn insert_handle(&mut self, conn: ConnId, open: Open) -> Result<Handle, Errno> {
+        let max = self.cfg.max_handles;
+        let c = self.conns.get_mut(&conn).ok_or(Errno::EBADF)?;
+        if c.handles.len() >= max {
+            return Err(errno::EMFILE);
+        }
+        let h = c.next;
+        c.next = c.next.checked_add(1).ok_or(errno::EMFILE)?;
+        match open.obj {
+            Object::File { ino, .. } => *self.open_count.entry(ino).or_insert(0) += 1,
+            Object::Pipe { id, write } => self.pipes.add_end(id, write),
+        }
+        c.handles.insert(h, open);
+        Ok(Handle(h))
+    }
+
+    /// Drops the reference `open` held; reclaims an unlinked file with its
+    /// last handle; voids tokens issued for it.
+    pub(crate) fn release(&mut self, conn: ConnId, h: Handle, open: &Open) {
+        self.tokens.retain(|_, t| t.issuer != (conn, h));
+        match open.obj {
+            Object::File { ino, .. } => {
+                let n = self.open_count.entry(ino).or_insert(1);
+                *n -= 1;
+                if *n == 0 {
+                    self.open_count.remove(&ino);
+                    if self.orphans.remove(&ino) {
+                        self.forget(ino);
+                        if self.vol.reclaim(ino).is_ok() {
+                            self.dirty = true;
+                        }
+                    }
+                }
+            }
+            Object::Pipe { id, write } => self.pipes.close_end(id, write),
+        }
+    }
+
+    /// Forgets the cached label of a freed inode (the number may be reused).
+    pub(crate) fn forget(&mut self, ino: Ino) {
+        self.labels.remove(&ino);
+        self.unstored.remove(&ino);
+    }
+
+    pub(crate) fn new_token(&mut self, t: Token) -> u64 {
+        let badge = (1u64 << 40) | self.next_token;
+        self.next_token += 1;
+        self.tokens.insert(badge, t);
+        badge
+    }
+}
+
+/// The bytes of a path argument, checked for length and NUL bytes.
+pub(crate) fn path_arg(p: &PathArg, region: &[u8]) -> Result<Vec<u8>, Errno> {
+    let bytes: Vec<u8> = match p {
+        PathArg::Inline(s) => s.as_bytes().to_vec(),
+        PathArg::Shared { offset, len } => {
+            if *len as usize > rampart_fs_api::PATH_MAX {
+                return Err(errno::ENAMETOOLONG);
+            }
+            region_ref(region, *offset, *len)?.to_vec()
+        }
+    };
+    if bytes.len() > rampart_fs_api::PATH_MAX {
+        return Err(errno::ENAMETOOLONG);
+    }
+    if bytes.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if bytes.contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(bytes)
+}
+
+fn span(region_len: usize, off: u32, len: u32) -> Result<core::ops::Range<usize>, Errno> {
+    let start = off as usize;
+    let end = start.checked_add(len as usize).ok_or(Errno::EFAULT)?;
+    if end > region_len {
+        return Err(Errno::EFAULT);
+    }
+    Ok(start..end)
+}
+
+/// `len` bytes at `off` in the region.
+pub(crate) fn region_ref(region: &[u8], off: u32, len: u32) -> Result<&[u8], Errno> {
+    Ok(&region[span(region.len(), off, len)?])
+}
+
+/// `len` writable bytes at `off` in the region.
+pub(crate) fn region_mut(region: &mut [u8], off: u32, len: u32) -> Result<&mut [u8], Errno> {
+    let r = span(region.len(), off, len)?;
+    Ok(&mut region[r])
+}
