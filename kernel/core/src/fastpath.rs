@@ -46,10 +46,10 @@ impl<M: Machine> Kernel<M> {
     #[inline(always)]
     fn fast_can_switch_to(&self, t: TcbRef) -> Option<FastSwitch> {
         let (pml4, asid) = self.thread_vspace(t)?;
-        if let Some(p) = self.ready.highest() {
-            if t.priority() < p as u64 {
-                return None;
-            }
+        if let Some(p) = self.ready.highest()
+            && t.priority() < p as u64
+        {
+            return None;
         }
         Some(FastSwitch { tcb: t.0, pml4, asid, fs_base: t.get().fs_base.get() })
     }
