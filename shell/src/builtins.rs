@@ -1,0 +1,479 @@
+//! Builtin commands.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::command::Resolved;
+use crate::lexer::is_name;
+use crate::os::{OpenMode, Os, OsError};
+use crate::parser::Parser;
+use crate::redirect::Target;
+use crate::shell::{ExecResult, Flow, MAX_CALL_DEPTH, Shell};
+
+/// The builtin command names.
+pub const BUILTINS: [&str; 26] = [
+    ":", ".", "[", "break", "cd", "continue", "echo", "eval", "exec", "exit", "export", "false", "history", "jobs",
+    "pwd", "read", "return", "set", "shift", "source", "test", "true", "type", "unset", "wait", "printf",
+];
+
+/// Whether `name` is a builtin.
+pub fn is_builtin(name: &str) -> bool {
+    BUILTINS.contains(&name)
+}
+
+/// `s` quoted for reuse as shell input (unchanged if it needs no quotes).
+pub fn quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | ',' | '+' | '=' | '@' | '%')
+        });
+    if safe {
+        return s.into();
+    }
+    let mut out = String::from("'");
+    for c in s.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+impl<O: Os> Shell<O> {
+    /// Run builtin `argv[0]`.
+    pub(crate) fn run_builtin(&mut self, argv: &[String]) -> ExecResult {
+        let args = &argv[1..];
+        let name = argv[0].as_str();
+        let status = match name {
+            ":" | "true" => 0,
+            "false" => 1,
+            "cd" => self.builtin_cd(args),
+            "pwd" => {
+                let line = format!("{}\n", self.cwd);
+                self.out(&line);
+                0
+            }
+            "echo" => self.builtin_echo(args),
+            "printf" => crate::printf::run(self, args),
+            "exit" => return Err(Flow::Exit(self.numeric_arg(name, args.first(), self.status)?)),
+            "return" => {
+                if self.func_depth == 0 && self.call_depth == 0 {
+                    self.error("return: can only return from a function or sourced script");
+                    1
+                } else {
+                    return Err(Flow::Return(self.numeric_arg(name, args.first(), self.status)?));
+                }
+            }
+            "break" | "continue" => {
+                if self.loop_depth == 0 {
+                    self.error(&format!("{name}: only meaningful in a loop"));
+                    0
+                } else {
+                    let n = self.numeric_arg(name, args.first(), 1)?;
+                    if n < 1 {
+                        self.error(&format!("{name}: {n}: loop count out of range"));
+                        1
+                    } else {
+                        let n = (n as usize).min(self.loop_depth);
+                        return Err(if name == "break" { Flow::Break(n) } else { Flow::Continue(n) });
+                    }
+                }
+            }
+            "export" => self.builtin_export(args),
+            "unset" => self.builtin_unset(args),
+            "type" => self.builtin_type(args),
+            "source" | "." => return self.builtin_source(name, args),
+            "eval" => return self.builtin_eval(args),
+            "wait" => self.builtin_wait(args),
+            "jobs" => {
+                self.list_jobs();
+                0
+            }
+            "set" => self.builtin_set(args),
+            "shift" => {
+                let n = self.numeric_arg(name, args.first(), 1)?;
+                if n < 0 || n as usize > self.positional.len() {
+                    self.error(&format!("shift: {n}: shift count out of range"));
+                    1
+                } else {
+                    self.positional.drain(..n as usize);
+                    0
+                }
+            }
+            "read" => self.builtin_read(args),
+            "test" | "[" => crate::test::run(self, name, args),
+            "history" => {
+                let lines: Vec<String> = self.history.numbered().map(|(n, l)| format!("{n:5}  {l}\n")).collect();
+                for l in lines {
+                    self.out(&l);
+                }
+                0
+            }
+            _ => 127,
+        };
+        Ok(status)
+    }
+
+    /// A numeric argument (`exit 3`), or `default` if absent. A bad number
+    /// is an error that exits with status 2, as in other shells.
+    fn numeric_arg(&mut self, name: &str, arg: Option<&String>, default: i32) -> Result<i32, Flow> {
+        match arg {
+            None => Ok(default),
+            Some(a) => match a.trim().parse::<i64>() {
+                Ok(n) if name == "exit" || name == "return" => Ok((n & 0xff) as i32),
+                Ok(n) => Ok(n.clamp(i32::MIN as i64, i32::MAX as i64) as i32),
+                Err(_) => {
+                    self.error(&format!("{name}: {a}: numeric argument required"));
+                    Err(Flow::Exit(2))
+                }
+            },
+        }
+    }
+
+    fn builtin_cd(&mut self, args: &[String]) -> i32 {
+        let (target, print) = match args.first().map(String::as_str) {
+            None => match self.vars.get("HOME") {
+                Some(h) => (String::from(h), false),
+                None => {
+                    self.error("cd: HOME not set");
+                    return 1;
+                }
+            },
+            Some("-") => match self.vars.get("OLDPWD") {
+                Some(o) => (String::from(o), true),
+                None => {
+                    self.error("cd: OLDPWD not set");
+                    return 1;
+                }
+            },
+            Some(t) => (String::from(t), false),
+        };
+        if args.len() > 1 {
+            self.error("cd: too many arguments");
+            return 1;
+        }
+        let path = self.abs_path(&target);
+        if let Err(e) = self.os.chdir(&path) {
+            self.error(&format!("cd: {target}: {e}"));
+            return 1;
+        }
+        let old = core::mem::replace(&mut self.cwd, path.clone());
+        self.vars.set("OLDPWD", &old);
+        self.vars.export("PWD", Some(&path));
+        if print {
+            self.out(&format!("{path}\n"));
+        }
+        0
+    }
+
+    fn builtin_echo(&mut self, args: &[String]) -> i32 {
+        let mut newline = true;
+        let mut escapes = false;
+        let mut i = 0;
+        while let Some(a) = args.get(i) {
+            let Some(flags) = a.strip_prefix('-') else { break };
+            if flags.is_empty() || !flags.chars().all(|c| matches!(c, 'n' | 'e' | 'E')) {
+                break;
+            }
+            for c in flags.chars() {
+                match c {
+                    'n' => newline = false,
+                    'e' => escapes = true,
+                    _ => escapes = false,
+                }
+            }
+            i += 1;
+        }
+        let mut text = args[i..].join(" ");
+        if escapes {
+            let (t, stop) = crate::printf::unescape(&text);
+            text = t;
+            if stop {
+                newline = false;
+            }
+        }
+        if newline {
+            text.push('\n');
+        }
+        self.out(&text);
+        0
+    }
+
+    fn builtin_export(&mut self, args: &[String]) -> i32 {
+        let args: Vec<&String> = args.iter().filter(|a| *a != "-p").collect();
+        if args.is_empty() {
+            let lines: Vec<String> = self
+                .vars
+                .iter()
+                .filter(|(_, v)| v.exported)
+                .map(|(n, v)| format!("export {n}={}\n", quote(&v.value)))
+                .collect();
+            for l in lines {
+                self.out(&l);
+            }
+            return 0;
+        }
+        let mut status = 0;
+        for a in args {
+            let (name, value) = match a.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (a.as_str(), None),
+            };
+            if !is_name(name) {
+                self.error(&format!("export: '{a}': not a valid identifier"));
+                status = 1;
+                continue;
+            }
+            self.vars.export(name, value);
+        }
+        status
+    }
+
+    fn builtin_unset(&mut self, args: &[String]) -> i32 {
+        let mut functions = false;
+        let mut status = 0;
+        for a in args {
+            match a.as_str() {
+                "-f" => functions = true,
+                "-v" => functions = false,
+                name if functions => {
+                    self.functions.remove(name);
+                }
+                name if is_name(name) => self.vars.unset(name),
+                name => {
+                    self.error(&format!("unset: '{name}': not a valid identifier"));
+                    status = 1;
+                }
+            }
+        }
+        status
+    }
+
+    fn builtin_type(&mut self, args: &[String]) -> i32 {
+        let mut status = 0;
+        for name in args {
+            let line = match self.resolve(name) {
+                Resolved::Keyword => format!("{name} is a shell keyword\n"),
+                Resolved::Function => format!("{name} is a function\n"),
+                Resolved::Builtin => format!("{name} is a shell builtin\n"),
+                Resolved::Program(p) => format!("{name} is {p}\n"),
+                Resolved::Denied(_) | Resolved::NotFound => {
+                    self.error(&format!("type: {name}: not found"));
+                    status = 1;
+                    continue;
+                }
+            };
+            self.out(&line);
+        }
+        status
+    }
+
+    /// Read a whole file through the OS.
+    pub(crate) fn read_file(&mut self, path: &str) -> Result<String, OsError> {
+        let abs = self.abs_path(path);
+        let fd = self.os.open(&abs, OpenMode::Read)?;
+        let mut data = Vec::new();
+        let mut buf = [0u8; 1024];
+        let r = loop {
+            match self.os.read(fd, &mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => data.extend_from_slice(&buf[..n.min(buf.len())]),
+                Err(OsError::Interrupted) => {}
+                Err(e) => break Err(e),
+            }
+        };
+        let _ = self.os.close(fd);
+        r.map(|()| String::from_utf8_lossy(&data).into_owned())
+    }
+
+    fn builtin_source(&mut self, name: &str, args: &[String]) -> ExecResult {
+        let Some(file) = args.first() else {
+            self.error(&format!("{name}: filename argument required"));
+            return Ok(2);
+        };
+        let mut path = file.clone();
+        if !file.contains('/') {
+            let search = String::from(self.vars.get("PATH").unwrap_or_default());
+            for dir in search.split(':').filter(|d| !d.is_empty()) {
+                let candidate = format!("{dir}/{file}");
+                let abs = self.abs_path(&candidate);
+                if self.os.stat(&abs).is_ok_and(|m| m.kind == crate::os::FileKind::File) {
+                    path = candidate;
+                    break;
+                }
+            }
+        }
+        let text = match self.read_file(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error(&format!("{name}: {file}: {e}"));
+                return Ok(1);
+            }
+        };
+        if self.call_depth >= MAX_CALL_DEPTH {
+            self.error(&format!("{name}: maximum nesting level exceeded ({MAX_CALL_DEPTH})"));
+            return Ok(1);
+        }
+        let saved = (args.len() > 1).then(|| core::mem::replace(&mut self.positional, args[1..].to_vec()));
+        self.call_depth += 1;
+        let r = self.run_source(&text, Some(file));
+        self.call_depth -= 1;
+        if let Some(p) = saved {
+            self.positional = p;
+        }
+        match r {
+            Err(Flow::Return(n)) => Ok(n),
+            r => r,
+        }
+    }
+
+    fn builtin_eval(&mut self, args: &[String]) -> ExecResult {
+        let text = args.join(" ");
+        if self.call_depth >= MAX_CALL_DEPTH {
+            self.error(&format!("eval: maximum nesting level exceeded ({MAX_CALL_DEPTH})"));
+            return Ok(1);
+        }
+        self.call_depth += 1;
+        let r = match Parser::parse(&text) {
+            Ok(list) if list.items.is_empty() => Ok(0),
+            Ok(list) => self.run_list(&list),
+            Err(e) => {
+                self.syntax_error(&e, &text, None);
+                Ok(2)
+            }
+        };
+        self.call_depth -= 1;
+        r
+    }
+
+    fn builtin_wait(&mut self, args: &[String]) -> i32 {
+        self.reap_jobs(false);
+        if args.is_empty() {
+            let ids: Vec<usize> = self.jobs.list().iter().map(|j| j.id).collect();
+            for id in ids {
+                self.wait_job(id);
+            }
+            return 0;
+        }
+        let mut status = 0;
+        for a in args {
+            let id = match a.strip_prefix('%') {
+                Some(n) => n.parse().ok().filter(|id| self.jobs.get(*id).is_some()),
+                None => a.parse().ok().and_then(|pid| self.jobs.by_pid(pid)).map(|j| j.id),
+            };
+            status = match id {
+                Some(id) => self.wait_job(id),
+                None => {
+                    self.error(&format!("wait: {a}: no such job"));
+                    127
+                }
+            };
+        }
+        status
+    }
+
+    fn builtin_set(&mut self, args: &[String]) -> i32 {
+        if args.is_empty() {
+            let lines: Vec<String> = self.vars.iter().map(|(n, v)| format!("{n}={}\n", quote(&v.value))).collect();
+            for l in lines {
+                self.out(&l);
+            }
+            return 0;
+        }
+        let mut i = 0;
+        while let Some(a) = args.get(i) {
+            if a == "--" {
+                i += 1;
+                self.positional = args[i..].to_vec();
+                return 0;
+            }
+            let (on, flags) = match (a.strip_prefix('-'), a.strip_prefix('+')) {
+                (Some(f), _) if !f.is_empty() => (true, f),
+                (_, Some(f)) if !f.is_empty() => (false, f),
+                _ => break,
+            };
+            for c in flags.chars() {
+                match c {
+                    'e' => self.opts.errexit = on,
+                    'x' => self.opts.xtrace = on,
+                    _ => {
+                        self.error(&format!("set: -{c}: invalid option"));
+                        return 2;
+                    }
+                }
+            }
+            i += 1;
+        }
+        if i < args.len() {
+            self.positional = args[i..].to_vec();
+        }
+        0
+    }
+
+    /// Read one byte from logical descriptor `fd`.
+    fn read_byte(&mut self, fd: u32) -> Option<u8> {
+        let Some(Target::Raw(raw)) = self.fds.get(fd) else { return None };
+        let mut b = [0u8; 1];
+        loop {
+            match self.os.read(raw, &mut b) {
+                Ok(1) => return Some(b[0]),
+                Err(OsError::Interrupted) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    fn builtin_read(&mut self, args: &[String]) -> i32 {
+        let raw = args.first().is_some_and(|a| a == "-r");
+        let names: Vec<&String> = args.iter().skip(usize::from(raw)).collect();
+        for n in &names {
+            if !is_name(n) {
+                self.error(&format!("read: '{n}': not a valid identifier"));
+                return 2;
+            }
+        }
+        let mut line = Vec::new();
+        let mut got_newline = false;
+        while let Some(b) = self.read_byte(0) {
+            match b {
+                b'\n' => {
+                    got_newline = true;
+                    break;
+                }
+                b'\\' if !raw => match self.read_byte(0) {
+                    Some(b'\n') | None => {}
+                    Some(n) => line.push(n),
+                },
+                b => line.push(b),
+            }
+        }
+        let text = String::from_utf8_lossy(&line).into_owned();
+        let ifs = String::from(self.vars.get("IFS").unwrap_or(" \t\n"));
+        let is_ifs = |c: char| ifs.contains(c);
+        let mut rest = text.trim_matches(|c: char| is_ifs(c) && c.is_whitespace());
+        let reply;
+        let names: Vec<&str> = if names.is_empty() {
+            reply = ["REPLY".to_string()];
+            reply.iter().map(String::as_str).collect()
+        } else {
+            names.iter().map(|s| s.as_str()).collect()
+        };
+        for (i, name) in names.iter().enumerate() {
+            if i + 1 == names.len() {
+                self.vars.set(name, rest);
+                break;
+            }
+            let end = rest.find(is_ifs).unwrap_or(rest.len());
+            self.vars.set(name, &rest[..end]);
+            rest = rest[end..].trim_start_matches(|c: char| is_ifs(c) && c.is_whitespace());
+            if let Some(r) = rest.strip_prefix(|c: char| is_ifs(c)) {
+                rest = r.trim_start_matches(|c: char| is_ifs(c) && c.is_whitespace());
+            }
+        }
+        if got_newline || !line.is_empty() { 0 } else { 1 }
+    }
+}

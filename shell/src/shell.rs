@@ -1,0 +1,372 @@
+//! The shell's state and the services the rest of the executor builds on:
+//! output to logical descriptors, path resolution, subshell contexts, and
+//! the [`ExpandContext`] the expander uses.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::ast::{Command, List, ParamName};
+use crate::expand::{ExpandContext, ExpandError};
+use crate::glob::GlobFs;
+use crate::history::History;
+use crate::jobs::Jobs;
+use crate::os::{Fd, FileKind, Os, Pid};
+use crate::redirect::{FdTable, Target};
+use crate::vars::Vars;
+
+/// Deepest nesting of function calls, `source` and `eval`.
+pub const MAX_CALL_DEPTH: usize = 40;
+
+/// Fixed settings of a shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellConfig {
+    /// The name used in messages (`sh: foo: command not found`).
+    pub name: String,
+    /// The shell's own program file: used to run background compound
+    /// commands (`sh -c`) and files that are not executable images.
+    pub shell_path: String,
+    /// `PATH` when the environment has none.
+    pub default_path: String,
+    /// How many lines the history keeps.
+    pub history_size: usize,
+    /// Terminal width assumed by the line editor.
+    pub terminal_width: usize,
+}
+
+impl Default for ShellConfig {
+    fn default() -> Self {
+        ShellConfig {
+            name: "sh".into(),
+            shell_path: "/bin/sh".into(),
+            default_path: "/bin:/usr/bin".into(),
+            history_size: 500,
+            terminal_width: 80,
+        }
+    }
+}
+
+/// Shell options set with `set -e` / `set -x` or on the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `-e`: exit when a command fails (outside conditions).
+    pub errexit: bool,
+    /// `-x`: print each command to standard error before running it.
+    pub xtrace: bool,
+    /// `-i`: interactive (prompts, job notices, no exit on errors).
+    pub interactive: bool,
+}
+
+/// A non-local exit from running commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// `exit n` (or a fatal error): leave the shell or the subshell.
+    Exit(i32),
+    /// `break n`.
+    Break(usize),
+    /// `continue n`.
+    Continue(usize),
+    /// `return n` from a function or sourced file.
+    Return(i32),
+}
+
+/// The status of a command, or a non-local exit.
+pub type ExecResult = Result<i32, Flow>;
+
+/// A shell: its variables, functions, descriptors, jobs and history, over an [`Os`].
+pub struct Shell<O: Os> {
+    pub(crate) os: O,
+    pub(crate) config: ShellConfig,
+    pub(crate) vars: Vars,
+    pub(crate) functions: BTreeMap<String, Rc<Command>>,
+    pub(crate) positional: Vec<String>,
+    pub(crate) arg0: String,
+    pub(crate) status: i32,
+    pub(crate) last_bg: Option<Pid>,
+    pub(crate) jobs: Jobs,
+    pub(crate) fds: FdTable,
+    /// Raw descriptors opened by `exec` redirections (owned by `fds`).
+    pub(crate) exec_owned: Vec<Fd>,
+    pub(crate) cwd: String,
+    pub(crate) opts: Options,
+    pub(crate) captures: Vec<Vec<u8>>,
+    pub(crate) history: History,
+    pub(crate) loop_depth: usize,
+    pub(crate) call_depth: usize,
+    pub(crate) func_depth: usize,
+    /// Inside a condition (`if`, `while`, `&&`/`||` left side, `!`): `set -e` does not apply.
+    pub(crate) cond_depth: usize,
+    pub(crate) context: Option<String>,
+}
+
+impl<O: Os> Shell<O> {
+    /// A shell over `os` with environment `env` (`NAME=value` strings, all
+    /// exported). The working directory comes from [`Os::getcwd`].
+    pub fn new(os: O, env: &[String], config: ShellConfig) -> Self {
+        let mut sh = Shell {
+            os,
+            vars: Vars::from_env(env),
+            functions: BTreeMap::new(),
+            positional: Vec::new(),
+            arg0: config.name.clone(),
+            status: 0,
+            last_bg: None,
+            jobs: Jobs::default(),
+            fds: FdTable::standard(),
+            exec_owned: Vec::new(),
+            cwd: String::from("/"),
+            opts: Options::default(),
+            captures: Vec::new(),
+            history: History::new(config.history_size),
+            loop_depth: 0,
+            call_depth: 0,
+            func_depth: 0,
+            cond_depth: 0,
+            context: None,
+            config,
+        };
+        sh.cwd = sh.os.getcwd().unwrap_or_else(|_| "/".into());
+        let cwd = sh.cwd.clone();
+        sh.vars.export("PWD", Some(&cwd));
+        if sh.vars.get("PATH").is_none() {
+            let path = sh.config.default_path.clone();
+            sh.vars.set("PATH", &path);
+        }
+        if sh.vars.get("IFS").is_none() {
+            sh.vars.set("IFS", " \t\n");
+        }
+        sh
+    }
+
+    /// The OS the shell runs over.
+    pub fn os(&self) -> &O {
+        &self.os
+    }
+
+    /// The OS the shell runs over, mutably.
+    pub fn os_mut(&mut self) -> &mut O {
+        &mut self.os
+    }
+
+    /// The status of the last command (`$?`).
+    pub fn status(&self) -> i32 {
+        self.status
+    }
+
+    /// The value of a shell variable.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars.get(name)
+    }
+
+    /// Set a shell variable (not exported unless it already was).
+    pub fn set_var(&mut self, name: &str, value: &str) {
+        self.vars.set(name, value);
+    }
+
+    /// The shell's logical working directory.
+    pub fn cwd(&self) -> &str {
+        &self.cwd
+    }
+
+    /// The options in effect.
+    pub fn options(&self) -> Options {
+        self.opts
+    }
+
+    /// Change the options.
+    pub fn set_options(&mut self, opts: Options) {
+        self.opts = opts;
+    }
+
+    /// Set `$0` and the positional parameters `$1`...
+    pub fn set_args(&mut self, arg0: &str, args: &[String]) {
+        self.arg0 = arg0.into();
+        self.positional = args.to_vec();
+    }
+
+    /// The command history.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Write bytes to logical descriptor `fd` (through redirections and
+    /// command-substitution captures). Errors are ignored, as a shell's
+    /// builtins ignore a closed output.
+    pub fn write_fd(&mut self, fd: u32, bytes: &[u8]) {
+        match self.fds.get(fd) {
+            Some(Target::Raw(raw)) => {
+                let mut rest = bytes;
+                while !rest.is_empty() {
+                    match self.os.write(raw, rest) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => rest = &rest[n.min(rest.len())..],
+                    }
+                }
+            }
+            Some(Target::Capture(i)) => {
+                if let Some(buf) = self.captures.get_mut(i) {
+                    buf.extend_from_slice(bytes);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Write a string to standard output.
+    pub(crate) fn out(&mut self, s: &str) {
+        self.write_fd(1, s.as_bytes());
+    }
+
+    /// Write `sh: message\n` to standard error.
+    pub(crate) fn error(&mut self, msg: &str) {
+        let line = format!("{}: {msg}\n", self.config.name);
+        self.write_fd(2, line.as_bytes());
+    }
+
+    /// `path` made absolute against the working directory, with `.`, `..`
+    /// and repeated slashes resolved lexically.
+    pub fn abs_path(&self, path: &str) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        let joined;
+        let full = if path.starts_with('/') {
+            path
+        } else {
+            joined = format!("{}/{path}", self.cwd);
+            &joined
+        };
+        for comp in full.split('/') {
+            match comp {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                c => parts.push(c),
+            }
+        }
+        let mut out = String::new();
+        for p in &parts {
+            out.push('/');
+            out.push_str(p);
+        }
+        if out.is_empty() {
+            out.push('/');
+        }
+        out
+    }
+
+    /// Run `f` in a copy of the shell's state (a subshell): variables,
+    /// functions, parameters, options, descriptors and the working
+    /// directory are restored afterwards, and `exit` only leaves the copy.
+    pub(crate) fn subshell(&mut self, f: impl FnOnce(&mut Self) -> ExecResult) -> i32 {
+        let vars = self.vars.clone();
+        let functions = self.functions.clone();
+        let positional = self.positional.clone();
+        let arg0 = self.arg0.clone();
+        let cwd = self.cwd.clone();
+        let fds = self.fds.clone();
+        let owned = self.exec_owned.clone();
+        let opts = self.opts;
+        let depths = (self.loop_depth, self.func_depth);
+        self.loop_depth = 0;
+        self.func_depth = 0;
+        let status = match f(self) {
+            Ok(s) => s,
+            Err(Flow::Exit(s) | Flow::Return(s)) => s,
+            Err(Flow::Break(_) | Flow::Continue(_)) => self.status,
+        };
+        self.vars = vars;
+        self.functions = functions;
+        self.positional = positional;
+        self.arg0 = arg0;
+        self.fds = fds;
+        self.opts = opts;
+        (self.loop_depth, self.func_depth) = depths;
+        for fd in core::mem::replace(&mut self.exec_owned, owned) {
+            if !self.exec_owned.contains(&fd) {
+                let _ = self.os.close(fd);
+            }
+        }
+        if self.cwd != cwd {
+            let _ = self.os.chdir(&cwd);
+            self.cwd = cwd;
+        }
+        self.status = status;
+        status
+    }
+
+    /// The shell's security context (cached), or `None` if the OS cannot tell.
+    pub fn security_context(&mut self) -> Option<String> {
+        if self.context.is_none() {
+            self.context = self.os.security_context().ok();
+        }
+        self.context.clone()
+    }
+
+    /// Run a command substitution: the list's standard output, in a subshell.
+    fn capture(&mut self, list: &List) -> String {
+        self.captures.push(Vec::new());
+        let idx = self.captures.len() - 1;
+        self.subshell(|sh| {
+            sh.fds.set(1, Target::Capture(idx));
+            sh.run_list(list)
+        });
+        let bytes = self.captures.pop().unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl<O: Os> GlobFs for Shell<O> {
+    fn read_dir(&mut self, dir: &str) -> Option<Vec<String>> {
+        let path = self.abs_path(dir);
+        self.os.read_dir(&path).ok()
+    }
+
+    fn exists(&mut self, path: &str) -> bool {
+        let path = self.abs_path(path);
+        self.os.stat(&path).is_ok()
+    }
+
+    fn is_dir(&mut self, path: &str) -> bool {
+        let path = self.abs_path(path);
+        self.os.stat(&path).is_ok_and(|m| m.kind == FileKind::Dir)
+    }
+}
+
+impl<O: Os> ExpandContext for Shell<O> {
+    fn lookup(&mut self, name: &ParamName) -> Option<String> {
+        match name {
+            ParamName::Var(v) => self.vars.get(v).map(String::from),
+            ParamName::Positional(0) => Some(self.arg0.clone()),
+            ParamName::Positional(n) => self.positional.get(n - 1).cloned(),
+            ParamName::Special('?') => Some(self.status.to_string()),
+            ParamName::Special('$') => Some(self.os.pid().to_string()),
+            ParamName::Special('!') => self.last_bg.map(|p| p.to_string()),
+            ParamName::Special('#') => Some(self.positional.len().to_string()),
+            ParamName::Special('-') => {
+                let mut flags = String::new();
+                for (on, c) in [(self.opts.errexit, 'e'), (self.opts.interactive, 'i'), (self.opts.xtrace, 'x')] {
+                    if on {
+                        flags.push(c);
+                    }
+                }
+                Some(flags)
+            }
+            ParamName::Special(_) => None,
+        }
+    }
+
+    fn positional_params(&mut self) -> Vec<String> {
+        self.positional.clone()
+    }
+
+    fn assign(&mut self, name: &str, value: &str) -> Result<(), ExpandError> {
+        self.vars.set(name, value);
+        Ok(())
+    }
+
+    fn command_substitution(&mut self, list: &List) -> Result<String, ExpandError> {
+        Ok(self.capture(list))
+    }
+}

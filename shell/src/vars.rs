@@ -1,0 +1,94 @@
+//! Shell variables and the environment passed to programs.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// One variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Var {
+    /// Its value.
+    pub value: String,
+    /// Whether it is passed to programs (`export`).
+    pub exported: bool,
+}
+
+/// The shell's variables, sorted by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vars {
+    map: BTreeMap<String, Var>,
+}
+
+impl Vars {
+    /// Variables from an environment (`NAME=value` strings), all exported.
+    /// Strings without `=` or with an invalid name are ignored.
+    pub fn from_env(env: &[String]) -> Vars {
+        let mut vars = Vars::default();
+        for entry in env {
+            if let Some((name, value)) = entry.split_once('=')
+                && crate::lexer::is_name(name)
+            {
+                vars.map.insert(name.into(), Var { value: value.into(), exported: true });
+            }
+        }
+        vars
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(|v| v.value.as_str())
+    }
+
+    /// The variable `name` with its flags.
+    pub fn var(&self, name: &str) -> Option<&Var> {
+        self.map.get(name)
+    }
+
+    /// Set `name` (keeping its export flag, not exported if new).
+    pub fn set(&mut self, name: &str, value: &str) {
+        match self.map.get_mut(name) {
+            Some(v) => v.value = value.into(),
+            None => {
+                self.map.insert(name.into(), Var { value: value.into(), exported: false });
+            }
+        }
+    }
+
+    /// Mark `name` exported, setting it to `value` if given (an unknown
+    /// name is created, empty if no value is given).
+    pub fn export(&mut self, name: &str, value: Option<&str>) {
+        match (self.map.get_mut(name), value) {
+            (Some(v), Some(value)) => {
+                v.value = value.into();
+                v.exported = true;
+            }
+            (Some(v), None) => v.exported = true,
+            (None, value) => {
+                self.map.insert(name.into(), Var { value: value.unwrap_or_default().into(), exported: true });
+            }
+        }
+    }
+
+    /// Remove `name`.
+    pub fn unset(&mut self, name: &str) {
+        self.map.remove(name);
+    }
+
+    /// All variables, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Var)> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The environment for a program: exported variables as `NAME=value`,
+    /// with `extra` assignments (a command's `NAME=value` prefixes) added
+    /// or overriding.
+    pub fn environment(&self, extra: &[(String, String)]) -> Vec<String> {
+        let mut env: BTreeMap<&str, &str> =
+            self.map.iter().filter(|(_, v)| v.exported).map(|(k, v)| (k.as_str(), v.value.as_str())).collect();
+        for (k, v) in extra {
+            env.insert(k, v);
+        }
+        env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+}

@@ -1,0 +1,834 @@
+//! A mock operating system for the shell tests.
+//!
+//! The world holds a small file system, pipes, processes and a terminal.
+//! Spawned children do not run at once: a child runs when it is waited
+//! for, or when someone reads a pipe it writes to. Pipes are unbounded.
+//! This catches descriptor bugs deterministically: a process that reads a
+//! pipe whose write end is still held by a *running* process (the shell)
+//! would block forever on a real system, and panics here.
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
+
+use shell::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, Shell, ShellConfig, SpawnRequest, WaitStatus};
+
+/// A program: gets a context, returns an exit code (negative: killed by that signal).
+pub type Program = Rc<dyn Fn(&mut Ctx) -> i32>;
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    File { data: Vec<u8>, mode: u32 },
+    Dir,
+}
+
+#[derive(Debug)]
+pub struct FileHandle {
+    pub path: String,
+    pub pos: usize,
+    pub append: bool,
+    pub readable: bool,
+    pub writable: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum Obj {
+    File(Rc<RefCell<FileHandle>>),
+    PipeR(usize),
+    PipeW(usize),
+    TtyIn,
+    TtyOut,
+    TtyErr,
+}
+
+impl Obj {
+    pub fn describe(&self) -> String {
+        match self {
+            Obj::File(h) => {
+                let h = h.borrow();
+                format!("file:{}:{}", h.path, if h.writable { if h.append { "a" } else { "w" } } else { "r" })
+            }
+            Obj::PipeR(i) => format!("pipe{i}:r"),
+            Obj::PipeW(i) => format!("pipe{i}:w"),
+            Obj::TtyIn => "tty:in".into(),
+            Obj::TtyOut => "tty:out".into(),
+            Obj::TtyErr => "tty:err".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum State {
+    Pending,
+    Running,
+    Done(WaitStatus),
+    Reaped,
+}
+
+pub struct Proc {
+    pub parent: Pid,
+    pub path: String,
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub fds: BTreeMap<u32, Obj>,
+    pub state: State,
+}
+
+/// What a spawn looked like, for assertions.
+#[derive(Clone, Debug)]
+pub struct SpawnRecord {
+    pub pid: Pid,
+    pub path: String,
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    /// Child descriptor -> description of the object (`pipe0:w`, `file:/x:w`, `tty:out`).
+    pub fds: BTreeMap<u32, String>,
+}
+
+pub struct World {
+    pub fs: BTreeMap<String, Node>,
+    /// Paths the "policy" denies (open, spawn, read_dir, chdir).
+    pub denied: BTreeSet<String>,
+    pub pipes: Vec<VecDeque<u8>>,
+    pub procs: BTreeMap<Pid, Proc>,
+    pub programs: BTreeMap<String, Program>,
+    pub spawns: Vec<SpawnRecord>,
+    pub pipe_count: usize,
+    pub stdin: VecDeque<u8>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub tty: bool,
+    pub raw_mode: Vec<bool>,
+    pub foreground: Vec<Vec<Pid>>,
+    pub context: String,
+    pub next_pid: Pid,
+    /// Children that `try_wait` must not report yet (still "running").
+    pub busy: BTreeSet<Pid>,
+}
+
+pub const SHELL_PID: Pid = 100;
+
+#[derive(Clone)]
+pub struct MockOs {
+    pub world: Rc<RefCell<World>>,
+    pub pid: Pid,
+}
+
+pub struct Ctx {
+    pub os: MockOs,
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+}
+
+impl Ctx {
+    pub fn read_fd_all(&mut self, fd: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 7];
+        loop {
+            match self.os.read(fd, &mut buf) {
+                Ok(0) | Err(_) => return out,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+    pub fn stdin(&mut self) -> String {
+        String::from_utf8(self.read_fd_all(0)).unwrap()
+    }
+    pub fn write(&mut self, fd: u32, s: &str) {
+        let _ = self.os.write(fd, s.as_bytes());
+    }
+    pub fn out(&mut self, s: &str) {
+        self.write(1, s);
+    }
+    pub fn err(&mut self, s: &str) {
+        self.write(2, s);
+    }
+    pub fn abs(&self, p: &str) -> String {
+        if p.starts_with('/') { p.to_string() } else { format!("{}/{}", self.cwd.trim_end_matches('/'), p) }
+    }
+    /// Input: the named files, or standard input.
+    pub fn input(&mut self) -> Result<String, String> {
+        let files: Vec<String> = self.argv[1..].iter().filter(|a| !a.starts_with('-')).cloned().collect();
+        if files.is_empty() {
+            return Ok(self.stdin());
+        }
+        let mut s = String::new();
+        for f in files {
+            let path = self.abs(&f);
+            match self.os.open(&path, OpenMode::Read) {
+                Ok(fd) => {
+                    s.push_str(&String::from_utf8(self.read_fd_all(fd)).unwrap());
+                    let _ = self.os.close(fd);
+                }
+                Err(e) => return Err(format!("{}: {f}: {e}\n", self.argv[0])),
+            }
+        }
+        Ok(s)
+    }
+}
+
+impl World {
+    fn live_writer(&self, pipe: usize) -> Option<(Pid, State)> {
+        self.procs
+            .iter()
+            .filter(|(_, p)| matches!(p.state, State::Pending | State::Running))
+            .filter(|(_, p)| p.fds.values().any(|o| matches!(o, Obj::PipeW(i) if *i == pipe)))
+            .map(|(pid, p)| (*pid, p.state.clone()))
+            .min_by_key(|(_, s)| if *s == State::Pending { 0 } else { 1 })
+    }
+}
+
+impl MockOs {
+    fn obj(&self, fd: u32) -> Result<Obj, OsError> {
+        let w = self.world.borrow();
+        w.procs[&self.pid].fds.get(&fd).cloned().ok_or(OsError::BadFd)
+    }
+
+    fn new_fd(&self, obj: Obj) -> u32 {
+        let mut w = self.world.borrow_mut();
+        let fds = &mut w.procs.get_mut(&self.pid).unwrap().fds;
+        let fd = (3..).find(|n| !fds.contains_key(n)).unwrap();
+        fds.insert(fd, obj);
+        fd
+    }
+
+    /// Run a pending process to completion.
+    pub fn run_proc(world: &Rc<RefCell<World>>, pid: Pid) {
+        let (program, argv, env, cwd) = {
+            let mut w = world.borrow_mut();
+            let p = w.procs.get_mut(&pid).unwrap();
+            if p.state != State::Pending {
+                return;
+            }
+            p.state = State::Running;
+            let (path, argv, env, cwd) = (p.path.clone(), p.argv.clone(), p.env.clone(), p.cwd.clone());
+            (w.programs.get(&path).cloned(), argv, env, cwd)
+        };
+        let mut ctx = Ctx { os: MockOs { world: world.clone(), pid }, argv, env, cwd };
+        let code = match program {
+            Some(prog) => prog(&mut ctx),
+            None => 127,
+        };
+        let mut w = world.borrow_mut();
+        let p = w.procs.get_mut(&pid).unwrap();
+        p.state = State::Done(if code < 0 { WaitStatus::Signaled(-code) } else { WaitStatus::Exited(code) });
+        p.fds.clear();
+    }
+
+    fn node(&self, path: &str) -> Option<Node> {
+        self.world.borrow().fs.get(path).cloned()
+    }
+
+    fn denied(&self, path: &str) -> bool {
+        self.world.borrow().denied.contains(path)
+    }
+}
+
+fn parent_of(path: &str) -> String {
+    match path.rfind('/') {
+        Some(0) => "/".into(),
+        Some(i) => path[..i].into(),
+        None => "/".into(),
+    }
+}
+
+impl Os for MockOs {
+    fn spawn(&mut self, req: &SpawnRequest<'_>) -> Result<Pid, OsError> {
+        assert!(req.path.starts_with('/'), "spawn path must be absolute: {}", req.path);
+        assert!(req.cwd.starts_with('/'));
+        assert!(req.fds.windows(2).all(|w| w[0].child < w[1].child), "fd mappings sorted and unique");
+        match self.node(req.path) {
+            None => return Err(OsError::NotFound),
+            Some(Node::Dir) => return Err(OsError::IsADirectory),
+            Some(Node::File { mode, data }) => {
+                if self.denied(req.path) || mode & 0o111 == 0 {
+                    return Err(OsError::PermissionDenied);
+                }
+                if !self.world.borrow().programs.contains_key(req.path) {
+                    let _ = data;
+                    return Err(OsError::NotExecutable);
+                }
+            }
+        }
+        let mut fds = BTreeMap::new();
+        for FdMapping { child, parent } in req.fds {
+            fds.insert(*child, self.obj(*parent)?);
+        }
+        let mut w = self.world.borrow_mut();
+        let pid = w.next_pid;
+        w.next_pid += 1;
+        let record = SpawnRecord {
+            pid,
+            path: req.path.into(),
+            argv: req.argv.to_vec(),
+            env: req.env.to_vec(),
+            cwd: req.cwd.into(),
+            fds: fds.iter().map(|(k, o): (&u32, &Obj)| (*k, o.describe())).collect(),
+        };
+        w.spawns.push(record);
+        w.procs.insert(
+            pid,
+            Proc {
+                parent: self.pid,
+                path: req.path.into(),
+                argv: req.argv.to_vec(),
+                env: req.env.to_vec(),
+                cwd: req.cwd.into(),
+                fds,
+                state: State::Pending,
+            },
+        );
+        Ok(pid)
+    }
+
+    fn wait(&mut self, pid: Option<Pid>) -> Result<(Pid, WaitStatus), OsError> {
+        let target = {
+            let w = self.world.borrow();
+            let mut children =
+                w.procs.iter().filter(|(_, p)| p.parent == self.pid && p.state != State::Reaped).map(|(k, _)| *k);
+            match pid {
+                Some(p) => children.find(|c| *c == p),
+                None => children.next(),
+            }
+        };
+        let Some(target) = target else { return Err(OsError::NoChild) };
+        MockOs::run_proc(&self.world, target);
+        let mut w = self.world.borrow_mut();
+        let p = w.procs.get_mut(&target).unwrap();
+        let State::Done(st) = p.state.clone() else { panic!("process {target} did not finish") };
+        p.state = State::Reaped;
+        Ok((target, st))
+    }
+
+    fn try_wait(&mut self, pid: Option<Pid>) -> Result<Option<(Pid, WaitStatus)>, OsError> {
+        let target = {
+            let w = self.world.borrow();
+            let mut children = w
+                .procs
+                .iter()
+                .filter(|(k, p)| p.parent == self.pid && p.state != State::Reaped && !w.busy.contains(k))
+                .map(|(k, _)| *k);
+            match pid {
+                Some(p) => children.find(|c| *c == p),
+                None => children.next(),
+            }
+        };
+        match target {
+            None => Ok(None),
+            Some(t) => self.wait(Some(t)).map(Some),
+        }
+    }
+
+    fn pipe(&mut self) -> Result<(u32, u32), OsError> {
+        let id = {
+            let mut w = self.world.borrow_mut();
+            w.pipes.push(VecDeque::new());
+            w.pipe_count += 1;
+            w.pipes.len() - 1
+        };
+        let r = self.new_fd(Obj::PipeR(id));
+        let wr = self.new_fd(Obj::PipeW(id));
+        Ok((r, wr))
+    }
+
+    fn open(&mut self, path: &str, mode: OpenMode) -> Result<u32, OsError> {
+        assert!(path.starts_with('/'), "open path must be absolute: {path}");
+        if self.denied(path) {
+            return Err(OsError::PermissionDenied);
+        }
+        match (self.node(path), mode) {
+            (Some(Node::Dir), OpenMode::Read) => return Err(OsError::IsADirectory),
+            (Some(Node::Dir), _) => return Err(OsError::IsADirectory),
+            (None, OpenMode::Read) => return Err(OsError::NotFound),
+            (None, _) => {
+                if !matches!(self.node(&parent_of(path)), Some(Node::Dir)) {
+                    return Err(OsError::NotFound);
+                }
+                self.world.borrow_mut().fs.insert(path.into(), Node::File { data: Vec::new(), mode: 0o644 });
+            }
+            (Some(Node::File { .. }), OpenMode::WriteTruncate) => {
+                if let Some(Node::File { data, .. }) = self.world.borrow_mut().fs.get_mut(path) {
+                    data.clear();
+                }
+            }
+            _ => {}
+        }
+        let h = FileHandle {
+            path: path.into(),
+            pos: 0,
+            append: mode == OpenMode::Append,
+            readable: matches!(mode, OpenMode::Read | OpenMode::ReadWrite),
+            writable: mode != OpenMode::Read,
+        };
+        Ok(self.new_fd(Obj::File(Rc::new(RefCell::new(h)))))
+    }
+
+    fn close(&mut self, fd: u32) -> Result<(), OsError> {
+        let mut w = self.world.borrow_mut();
+        w.procs.get_mut(&self.pid).unwrap().fds.remove(&fd).map(|_| ()).ok_or(OsError::BadFd)
+    }
+
+    fn read(&mut self, fd: u32, buf: &mut [u8]) -> Result<usize, OsError> {
+        match self.obj(fd)? {
+            Obj::File(h) => {
+                let mut h = h.borrow_mut();
+                if !h.readable {
+                    return Err(OsError::BadFd);
+                }
+                let w = self.world.borrow();
+                let Some(Node::File { data, .. }) = w.fs.get(&h.path) else { return Ok(0) };
+                let n = buf.len().min(data.len().saturating_sub(h.pos));
+                buf[..n].copy_from_slice(&data[h.pos..h.pos + n]);
+                h.pos += n;
+                Ok(n)
+            }
+            Obj::PipeR(id) => loop {
+                {
+                    let mut w = self.world.borrow_mut();
+                    let q = &mut w.pipes[id];
+                    if !q.is_empty() {
+                        let n = buf.len().min(q.len());
+                        for b in buf.iter_mut().take(n) {
+                            *b = q.pop_front().unwrap();
+                        }
+                        return Ok(n);
+                    }
+                }
+                let writer = self.world.borrow().live_writer(id);
+                match writer {
+                    None => return Ok(0),
+                    Some((pid, State::Pending)) => MockOs::run_proc(&self.world, pid),
+                    Some((pid, _)) => {
+                        panic!("deadlock: pid {} reads pipe {id} whose write end is held by running pid {pid}", self.pid)
+                    }
+                }
+            },
+            Obj::TtyIn => {
+                let mut w = self.world.borrow_mut();
+                let n = buf.len().min(w.stdin.len());
+                for b in buf.iter_mut().take(n) {
+                    *b = w.stdin.pop_front().unwrap();
+                }
+                Ok(n)
+            }
+            Obj::PipeW(_) | Obj::TtyOut | Obj::TtyErr => Err(OsError::BadFd),
+        }
+    }
+
+    fn write(&mut self, fd: u32, buf: &[u8]) -> Result<usize, OsError> {
+        match self.obj(fd)? {
+            Obj::File(h) => {
+                let mut h = h.borrow_mut();
+                if !h.writable {
+                    return Err(OsError::BadFd);
+                }
+                let mut w = self.world.borrow_mut();
+                let Some(Node::File { data, .. }) = w.fs.get_mut(&h.path) else { return Err(OsError::NotFound) };
+                if h.append {
+                    h.pos = data.len();
+                }
+                let end = h.pos + buf.len();
+                if data.len() < end {
+                    data.resize(end, 0);
+                }
+                data[h.pos..end].copy_from_slice(buf);
+                h.pos = end;
+                Ok(buf.len())
+            }
+            Obj::PipeW(id) => {
+                self.world.borrow_mut().pipes[id].extend(buf);
+                Ok(buf.len())
+            }
+            Obj::TtyOut => {
+                self.world.borrow_mut().stdout.extend(buf);
+                Ok(buf.len())
+            }
+            Obj::TtyErr => {
+                self.world.borrow_mut().stderr.extend(buf);
+                Ok(buf.len())
+            }
+            Obj::PipeR(_) | Obj::TtyIn => Err(OsError::BadFd),
+        }
+    }
+
+    fn chdir(&mut self, path: &str) -> Result<(), OsError> {
+        assert!(path.starts_with('/'));
+        match self.node(path) {
+            None => Err(OsError::NotFound),
+            Some(Node::File { .. }) => Err(OsError::NotADirectory),
+            Some(Node::Dir) if self.denied(path) => Err(OsError::PermissionDenied),
+            Some(Node::Dir) => {
+                self.world.borrow_mut().procs.get_mut(&self.pid).unwrap().cwd = path.into();
+                Ok(())
+            }
+        }
+    }
+
+    fn getcwd(&mut self) -> Result<String, OsError> {
+        Ok(self.world.borrow().procs[&self.pid].cwd.clone())
+    }
+
+    fn stat(&mut self, path: &str) -> Result<Metadata, OsError> {
+        assert!(path.starts_with('/'), "stat path must be absolute: {path}");
+        match self.node(path) {
+            None => Err(OsError::NotFound),
+            Some(Node::Dir) => Ok(Metadata { kind: FileKind::Dir, mode: 0o755, size: 0 }),
+            Some(Node::File { data, mode }) => Ok(Metadata { kind: FileKind::File, mode, size: data.len() as u64 }),
+        }
+    }
+
+    fn read_dir(&mut self, path: &str) -> Result<Vec<String>, OsError> {
+        assert!(path.starts_with('/'));
+        if self.denied(path) {
+            return Err(OsError::PermissionDenied);
+        }
+        match self.node(path) {
+            Some(Node::Dir) => {}
+            Some(_) => return Err(OsError::NotADirectory),
+            None => return Err(OsError::NotFound),
+        }
+        let prefix = if path == "/" { "/".to_string() } else { format!("{path}/") };
+        let w = self.world.borrow();
+        // Reverse order: the shell must sort.
+        let mut names: Vec<String> = w
+            .fs
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+            .map(String::from)
+            .collect();
+        names.reverse();
+        Ok(names)
+    }
+
+    fn security_context(&mut self) -> Result<String, OsError> {
+        Ok(self.world.borrow().context.clone())
+    }
+
+    fn pid(&mut self) -> Pid {
+        self.pid
+    }
+
+    fn is_terminal(&mut self, fd: u32) -> bool {
+        self.world.borrow().tty && matches!(self.obj(fd), Ok(Obj::TtyIn | Obj::TtyOut | Obj::TtyErr))
+    }
+
+    fn set_raw_mode(&mut self, _fd: u32, raw: bool) -> Result<(), OsError> {
+        self.world.borrow_mut().raw_mode.push(raw);
+        Ok(())
+    }
+
+    fn set_foreground(&mut self, pids: &[Pid]) {
+        self.world.borrow_mut().foreground.push(pids.to_vec());
+    }
+}
+
+fn prog(f: impl Fn(&mut Ctx) -> i32 + 'static) -> Program {
+    Rc::new(f)
+}
+
+/// The standard programs in /bin.
+fn programs() -> Vec<(&'static str, Program)> {
+    vec![
+        (
+            "cat",
+            prog(|c| match c.input() {
+                Ok(s) => {
+                    c.out(&s);
+                    0
+                }
+                Err(e) => {
+                    c.err(&e);
+                    1
+                }
+            }),
+        ),
+        (
+            "grep",
+            prog(|c| {
+                let invert = c.argv.iter().any(|a| a == "-v");
+                let count = c.argv.iter().any(|a| a == "-c");
+                let args: Vec<String> = c.argv[1..].iter().filter(|a| !a.starts_with('-')).cloned().collect();
+                let pat = args[0].clone();
+                let input = if args.len() > 1 {
+                    let p = c.abs(&args[1]);
+                    let fd = c.os.open(&p, OpenMode::Read).unwrap();
+                    String::from_utf8(c.read_fd_all(fd)).unwrap()
+                } else {
+                    c.stdin()
+                };
+                let lines: Vec<&str> = input.lines().filter(|l| l.contains(pat.as_str()) != invert).collect();
+                if count {
+                    c.out(&format!("{}\n", lines.len()));
+                } else {
+                    for l in &lines {
+                        c.out(&format!("{l}\n"));
+                    }
+                }
+                if lines.is_empty() { 1 } else { 0 }
+            }),
+        ),
+        (
+            "sort",
+            prog(|c| {
+                let s = c.input().unwrap();
+                let mut lines: Vec<&str> = s.lines().collect();
+                lines.sort();
+                if c.argv.iter().any(|a| a == "-r") {
+                    lines.reverse();
+                }
+                for l in lines {
+                    c.out(&format!("{l}\n"));
+                }
+                0
+            }),
+        ),
+        (
+            "wc",
+            prog(|c| {
+                let s = c.input().unwrap();
+                c.out(&format!("{}\n", s.lines().count()));
+                0
+            }),
+        ),
+        (
+            "args",
+            prog(|c| {
+                let s: String = c.argv[1..].iter().map(|a| format!("[{a}]")).collect();
+                c.out(&format!("{s}\n"));
+                0
+            }),
+        ),
+        (
+            "printenv",
+            prog(|c| {
+                let mut env = c.env.clone();
+                env.sort();
+                if c.argv.len() > 1 {
+                    let prefix = format!("{}=", c.argv[1]);
+                    match env.iter().find(|e| e.starts_with(&prefix)) {
+                        Some(e) => {
+                            let v = e[prefix.len()..].to_string();
+                            c.out(&format!("{v}\n"));
+                            0
+                        }
+                        None => 1,
+                    }
+                } else {
+                    for e in env {
+                        c.out(&format!("{e}\n"));
+                    }
+                    0
+                }
+            }),
+        ),
+        (
+            "status",
+            prog(|c| {
+                let code: i32 = c.argv.get(1).map(|a| a.parse().unwrap()).unwrap_or(0);
+                code
+            }),
+        ),
+        ("sleep", prog(|_| 0)),
+        ("crash", prog(|_| -11)),
+        (
+            "pwd-ext",
+            prog(|c| {
+                let cwd = c.cwd.clone();
+                c.out(&format!("{cwd}\n"));
+                0
+            }),
+        ),
+        (
+            "errmsg",
+            prog(|c| {
+                let msg = c.argv[1..].join(" ");
+                c.out(&format!("out:{msg}\n"));
+                c.err(&format!("err:{msg}\n"));
+                0
+            }),
+        ),
+        (
+            "ls",
+            prog(|c| {
+                let dir = c.argv.get(1).map(|d| c.abs(d)).unwrap_or(c.cwd.clone());
+                match c.os.read_dir(&dir) {
+                    Ok(mut names) => {
+                        names.sort();
+                        for n in names {
+                            c.out(&format!("{n}\n"));
+                        }
+                        0
+                    }
+                    Err(e) => {
+                        c.err(&format!("ls: {dir}: {e}\n"));
+                        2
+                    }
+                }
+            }),
+        ),
+        (
+            "fds",
+            prog(|c| {
+                // Describe this process's descriptors.
+                let w = c.os.world.borrow();
+                let s: Vec<String> =
+                    w.procs[&c.os.pid].fds.iter().map(|(k, o): (&u32, &Obj)| format!("{k}={}", o.describe())).collect();
+                drop(w);
+                let line = format!("{}\n", s.join(" "));
+                c.out(&line);
+                0
+            }),
+        ),
+        (
+            "sh",
+            prog(|c| {
+                let os = c.os.clone();
+                let mut sh = Shell::new(os, &c.env, ShellConfig::default());
+                let argv = c.argv.clone();
+                sh.main(&argv)
+            }),
+        ),
+    ]
+}
+
+impl World {
+    /// A world with /bin programs, /home/user, /tmp, /etc/motd and a
+    /// shell process with the terminal on 0, 1 and 2.
+    pub fn new() -> Rc<RefCell<World>> {
+        let mut fs = BTreeMap::new();
+        for d in ["/", "/bin", "/home", "/home/user", "/tmp", "/etc"] {
+            fs.insert(d.to_string(), Node::Dir);
+        }
+        fs.insert("/etc/motd".into(), Node::File { data: b"welcome\n".to_vec(), mode: 0o644 });
+        fs.insert("/etc/secret".into(), Node::File { data: b"top secret\n".to_vec(), mode: 0o600 });
+        let mut progs = BTreeMap::new();
+        for (name, p) in programs() {
+            let path = format!("/bin/{name}");
+            fs.insert(path.clone(), Node::File { data: b"\x7fELF".to_vec(), mode: 0o755 });
+            progs.insert(path, p);
+        }
+        let mut procs = BTreeMap::new();
+        let mut fds = BTreeMap::new();
+        fds.insert(0, Obj::TtyIn);
+        fds.insert(1, Obj::TtyOut);
+        fds.insert(2, Obj::TtyErr);
+        procs.insert(
+            SHELL_PID,
+            Proc {
+                parent: 0,
+                path: "/bin/sh".into(),
+                argv: vec!["sh".into()],
+                env: vec![],
+                cwd: "/home/user".into(),
+                fds,
+                state: State::Running,
+            },
+        );
+        let mut denied = BTreeSet::new();
+        denied.insert("/etc/secret".to_string());
+        Rc::new(RefCell::new(World {
+            fs,
+            denied,
+            pipes: Vec::new(),
+            procs,
+            programs: progs,
+            spawns: Vec::new(),
+            pipe_count: 0,
+            stdin: VecDeque::new(),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            tty: false,
+            raw_mode: Vec::new(),
+            foreground: Vec::new(),
+            context: "root:sysadm_r:sysadm_t:s0".into(),
+            next_pid: 200,
+            busy: BTreeSet::new(),
+        }))
+    }
+}
+
+/// A test harness: a world and a shell in it.
+pub struct Harness {
+    pub world: Rc<RefCell<World>>,
+    pub sh: Shell<MockOs>,
+}
+
+pub fn env() -> Vec<String> {
+    vec!["HOME=/home/user".into(), "PATH=/bin".into(), "USER=root".into()]
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        let world = World::new();
+        let os = MockOs { world: world.clone(), pid: SHELL_PID };
+        let sh = Shell::new(os, &env(), ShellConfig::default());
+        Harness { world, sh }
+    }
+
+    /// Run source text; returns the status.
+    pub fn run(&mut self, src: &str) -> i32 {
+        match self.sh.run_source(src, None) {
+            Ok(s) => s,
+            Err(shell::Flow::Exit(s) | shell::Flow::Return(s)) => s,
+            Err(_) => self.sh.status(),
+        }
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8(self.world.borrow().stdout.clone()).unwrap()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8(self.world.borrow().stderr.clone()).unwrap()
+    }
+
+    pub fn clear(&self) {
+        let mut w = self.world.borrow_mut();
+        w.stdout.clear();
+        w.stderr.clear();
+        w.spawns.clear();
+    }
+
+    pub fn file(&self, path: &str) -> Option<String> {
+        match self.world.borrow().fs.get(path) {
+            Some(Node::File { data, .. }) => Some(String::from_utf8(data.clone()).unwrap()),
+            _ => None,
+        }
+    }
+
+    pub fn add_file(&self, path: &str, data: &str, mode: u32) {
+        self.world.borrow_mut().fs.insert(path.into(), Node::File { data: data.as_bytes().to_vec(), mode });
+    }
+
+    pub fn add_dir(&self, path: &str) {
+        self.world.borrow_mut().fs.insert(path.into(), Node::Dir);
+    }
+
+    pub fn spawns(&self) -> Vec<SpawnRecord> {
+        self.world.borrow().spawns.clone()
+    }
+
+    /// The shell's open descriptors, described.
+    pub fn shell_fds(&self) -> Vec<String> {
+        let w = self.world.borrow();
+        w.procs[&SHELL_PID].fds.iter().map(|(k, o)| format!("{k}={}", o.describe())).collect()
+    }
+
+    /// Assert that the shell holds only its terminal descriptors.
+    pub fn assert_no_leaks(&self) {
+        assert_eq!(self.shell_fds(), vec!["0=tty:in", "1=tty:out", "2=tty:err"], "leaked descriptors");
+    }
+}
+
+/// Run `src` in a fresh harness: (status, stdout, stderr); checks for leaked descriptors.
+pub fn run(src: &str) -> (i32, String, String) {
+    let mut h = Harness::new();
+    let st = h.run(src);
+    h.assert_no_leaks();
+    (st, h.stdout(), h.stderr())
+}
