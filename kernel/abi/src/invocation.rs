@@ -34,6 +34,11 @@ pub enum Label {
     UntypedRetype = 1,
 
     /// CNode: delete every capability derived from slot (MR0 index, MR1 depth).
+    /// As in seL4, the descendants are re-examined after each deletion: if
+    /// the revoked capability itself is destroyed along the way (it was
+    /// stored in a CNode derived from it), the revoke ends and any remaining
+    /// derived capabilities stay in the tree under the revoked capability's
+    /// parent (revoking that parent removes them).
     CNodeRevoke = 2,
     /// CNode: delete the capability in slot (MR0, MR1).
     CNodeDelete = 3,

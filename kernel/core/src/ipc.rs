@@ -233,11 +233,19 @@ impl<M: Machine> Kernel<M> {
             return;
         }
         if !reply.is_none() {
-            // A reply object serves one caller at a time.
+            // A reply object serves one caller and one receiver at a time
+            // (seL4 `receiveIPC`): an earlier caller's call is aborted, and
+            // another thread still receiving with it restarts its receive.
             let old = TcbRef(reply.get().caller.get());
             if !old.is_none() {
                 self.abort_call(old);
             }
+            let other = TcbRef(reply.get().receiver.get());
+            if !other.is_none() && other != t && other.state() == ThreadState::BlockedOnReceive {
+                self.cancel_ipc(other);
+                self.wake(other);
+            }
+            reply.get().receiver.set(0);
         }
         if ep.state() == EpState::Send {
             let sender = ep.head();
@@ -266,11 +274,6 @@ impl<M: Machine> Kernel<M> {
             g.blocked_on.set(ep.0);
             g.reply.set(reply.0);
             if !reply.is_none() {
-                let other = TcbRef(reply.get().receiver.get());
-                if !other.is_none() && other != t && other.state() == ThreadState::BlockedOnReceive {
-                    self.cancel_ipc(other);
-                    self.wake(other);
-                }
                 reply.get().receiver.set(t.0);
             }
             self.set_thread_state(t, ThreadState::BlockedOnReceive);

@@ -163,3 +163,35 @@ fn deleting_an_endpoint_restarts_blocked_threads() {
     assert_eq!(t.tcb.get().regs.get(crate::regs::r::RIP), rip.wrapping_sub(2), "syscall is re-executed");
     check_cnode(&w);
 }
+
+/// Found by the model's refinement tests: a receive that completes at once
+/// must not bind its caller to a reply object another thread is still
+/// receiving with (that thread's next caller would overwrite the binding).
+#[test]
+fn a_reply_object_serves_one_receiver_at_a_time() {
+    let mut w = World::new();
+    setup(&mut w);
+    w.retype(ObjectType::Endpoint, 0, S + 5, 1).unwrap();
+    let t1 = spawn(&mut w, 1, 100, 0);
+    let c1 = spawn(&mut w, 2, 100, 0);
+    let c2 = spawn(&mut w, 3, 100, 0);
+    // t1 blocks receiving on S+5 with reply object S+1.
+    w.syscall(t1.tcb, Syscall::Recv, S + 5, MessageInfo(0), &[], S + 1);
+    let rip = t1.tcb.get().regs.get(crate::regs::r::RIP);
+    // c1 calls S and waits; the root takes the call with the same reply object.
+    w.syscall(c1.tcb, Syscall::Call, S, MessageInfo(0), &[], 0);
+    let root = w.root_tcb();
+    w.syscall(root, Syscall::NBRecv, S, MessageInfo(0), &[], S + 1);
+    // t1's receive was cancelled and will be re-executed.
+    assert_eq!(t1.tcb.state(), ThreadState::Running);
+    assert_eq!(t1.tcb.get().regs.get(crate::regs::r::RIP), rip.wrapping_sub(2));
+    // c2's call to S+5 finds no receiver and queues; c1 still owns the reply.
+    w.syscall(c2.tcb, Syscall::Call, S + 5, MessageInfo(0), &[], 0);
+    let reply = crate::object::ReplyRef(w.root.slot(S + 1).cap().paddr());
+    assert_eq!(reply.get().caller.get(), c1.tcb.0);
+    // Replying reaches c1.
+    w.syscall(root, Syscall::Send, S + 1, MessageInfo::new(5, 0, 0, 0), &[], 0);
+    assert_eq!(c1.tcb.state(), ThreadState::Running);
+    assert_eq!(w.result(c1.tcb).info.label(), 5);
+    check_cnode(&w);
+}
