@@ -30,6 +30,7 @@ fn main() {
             println!("steps compared: {}", r.steps);
             println!("episodes: {}", r.episodes);
             println!("operations skipped (known kernel bugs): {}", r.excluded);
+            println!("system calls on the kernel's IPC fast path: {}", r.fastpath);
             println!("outcomes: {:?}", r.outcomes);
             println!("time: {:.2?}", r.elapsed);
         }

@@ -12,6 +12,8 @@ fn refine(steps: u64) {
         Ok(r) => {
             println!("{} steps compared in {} episodes, {:.2?}", r.steps, r.episodes, r.elapsed);
             println!("operations skipped (known kernel bugs, tests/kernel_bugs.rs): {}", r.excluded);
+            println!("system calls on the kernel's IPC fast path: {}", r.fastpath);
+            assert!(r.fastpath > 0, "the fast path never ran");
             println!("outcomes compared: {:?}", r.outcomes);
             assert_eq!(r.steps, steps);
             // The run exercised the interesting paths, not only errors.

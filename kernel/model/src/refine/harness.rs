@@ -7,9 +7,10 @@
 //! objects are created with the kernel's own `create_object` and the CDT
 //! built with `slot::insert_root`/`slot::insert` in the order
 //! [`Config::boot`] builds the model's. Each thread also gets an IPC buffer
-//! frame after the model's memory (invisible to the model). Threads have no
-//! scheduling context: the harness makes the acting thread current before
-//! each system call, as the scheduler would.
+//! frame and a VSpace with an ASID after the model's memory (invisible to
+//! the model), so the IPC fast path can run. Threads have no scheduling
+//! context: the harness makes the acting thread current before each system
+//! call, as the scheduler would.
 
 use crate::boot::{BootObj, Config, Layout};
 use crate::op::{Loc, Op};
@@ -70,7 +71,10 @@ impl KWorld {
     pub fn boot(cfg: &Config) -> KWorld {
         let layout = cfg.layout();
         let buffers = layout.end.next_multiple_of(4096);
-        let size = buffers + 4096 * cfg.threads as u64;
+        // After the IPC buffers: an ASID pool and one VSpace per thread.
+        let pool_mem = buffers + 4096 * cfg.threads as u64;
+        let vspaces = pool_mem + 4096;
+        let size = vspaces + 4096 * cfg.threads as u64;
         let align = 1u64 << cfg.untyped_bits.max(12);
         let mem_layout = MemLayout::from_size_align(size as usize, align as usize).expect("layout");
         // SAFETY: non-zero size.
@@ -79,6 +83,7 @@ impl KWorld {
         let base = mem as u64;
         let mut k = Kernel::new(MockMachine::default());
         let b = base;
+        let pool = k.make_asid_pool(b + pool_mem).expect("ASID pool");
         for &a in &layout.endpoints {
             k.create_object(ObjectType::Endpoint, b + a, Self::bits(NewObj::Endpoint), false);
         }
@@ -99,6 +104,9 @@ impl KWorld {
             let frame = Cap::frame(b + buffers + 4096 * i as u64, false, rampart_abi::Rights::RW, false);
             slot::insert_root(frame, t.slot(tcb_slot::IPC_BUFFER));
             t.get().ipc_buffer.set(IPC_BUFFER_VADDR);
+            let vs = k.create_object(ObjectType::VSpace, b + vspaces + 4096 * i as u64, 12, false);
+            slot::insert_root(vs, t.slot(tcb_slot::VSPACE));
+            k.asid_assign(pool, t.slot(tcb_slot::VSPACE)).expect("ASID");
             t.set_state(ThreadState::Running);
         }
         let mut first: std::collections::BTreeMap<BootObj, SlotRef> = std::collections::BTreeMap::new();
@@ -149,7 +157,7 @@ impl KWorld {
         kmem::write_u64(b + 16, if recv.is_some() { 64 } else { 0 });
     }
 
-    /// Performs `op` as thread `t` through the kernel's system-call entry.
+    /// Performs `op` as thread `t` through the kernel's system-call entry (`Kernel::syscall`).
     /// `m` is the model state before the step (for CNode depths). Returns
     /// every thread's result registers as they were just before the kernel
     /// was entered (inputs written).
@@ -246,7 +254,7 @@ impl KWorld {
         self.k.cur = tcb;
         self.k.action = SchedAction::Resume;
         let before = super::compare::snapshot(self, m);
-        self.k.handle_syscall();
+        let _ = self.k.syscall();
         before
     }
 

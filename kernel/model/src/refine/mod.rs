@@ -37,6 +37,8 @@ pub struct Report {
     /// Operations not performed because they hit a known kernel bug
     /// ([`known_kernel_bug`]).
     pub excluded: u64,
+    /// System calls the kernel completed on its IPC fast path.
+    pub fastpath: u64,
     /// Wall-clock time.
     pub elapsed: Duration,
 }
@@ -186,6 +188,7 @@ pub fn run(cfgs: &[Config], dom: &Domain, seed: u64, steps: u64, episode: u64) -
             n += 1;
             report.steps += 1;
         }
+        report.fastpath += w.k.fastpath_hits;
         report.episodes += 1;
     }
     report.elapsed = start.elapsed();
