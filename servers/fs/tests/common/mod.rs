@@ -278,3 +278,27 @@ pub fn debugfs_write(bytes: &mut Vec<u8>, script: &str) {
     *bytes = std::fs::read(&img).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Replays the journal (`e2fsck -E journal_only -y`, what a mount does
+/// after a crash), then `e2fsck -fn`; returns (exit code, output).
+pub fn e2fsck_replayed(bytes: &[u8]) -> (i32, String) {
+    let dir = scratch("replay");
+    let img = dir.join("r.img");
+    std::fs::write(&img, bytes).unwrap();
+    let _ = Command::new("e2fsck").args(["-E", "journal_only", "-y"]).arg(&img).output().unwrap();
+    let out = Command::new("e2fsck").arg("-fn").arg(&img).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The bytes after journal replay (`e2fsck -E journal_only -y`), for
+/// tools that read home locations only (debugfs).
+pub fn replayed(bytes: &[u8]) -> Vec<u8> {
+    let dir = scratch("replayed");
+    let img = dir.join("r.img");
+    std::fs::write(&img, bytes).unwrap();
+    let _ = Command::new("e2fsck").args(["-E", "journal_only", "-y"]).arg(&img).output().unwrap();
+    let out = std::fs::read(&img).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
