@@ -542,6 +542,8 @@ impl<'a> Lexer<'a> {
             Some('%') if !colon => self.eat('%'),
             _ => false,
         };
+        // A trimming pattern is quoted on its own, even inside double quotes.
+        let in_double = in_double && !matches!(op_char, Some('#' | '%'));
         let word = Word { parts: self.lex_parts(Mode::Brace { in_double })? };
         let op = match op_char {
             Some('-') => ParamOp::Default(colon, word),

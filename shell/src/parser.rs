@@ -416,6 +416,10 @@ impl<'a> Parser<'a> {
                 self.next()?;
                 break;
             }
+            if self.peek()?.tok == Tok::Eof {
+                let tok = self.next()?;
+                return Err(self.missing(&tok, "'esac'"));
+            }
             if self.peek()?.tok == Tok::Op(Op::LParen) {
                 self.next()?;
             }

@@ -1,6 +1,6 @@
 //! Shell variables and the environment passed to programs.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -18,6 +18,8 @@ pub struct Var {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Vars {
     map: BTreeMap<String, Var>,
+    /// Names exported while unset: exported when first assigned.
+    export_pending: BTreeSet<String>,
 }
 
 impl Vars {
@@ -50,13 +52,14 @@ impl Vars {
         match self.map.get_mut(name) {
             Some(v) => v.value = value.into(),
             None => {
-                self.map.insert(name.into(), Var { value: value.into(), exported: false });
+                let exported = self.export_pending.remove(name);
+                self.map.insert(name.into(), Var { value: value.into(), exported });
             }
         }
     }
 
-    /// Mark `name` exported, setting it to `value` if given (an unknown
-    /// name is created, empty if no value is given).
+    /// Mark `name` exported, setting it to `value` if given (an unset
+    /// name without a value stays unset and is exported once assigned).
     pub fn export(&mut self, name: &str, value: Option<&str>) {
         match (self.map.get_mut(name), value) {
             (Some(v), Some(value)) => {
@@ -64,8 +67,11 @@ impl Vars {
                 v.exported = true;
             }
             (Some(v), None) => v.exported = true,
-            (None, value) => {
-                self.map.insert(name.into(), Var { value: value.unwrap_or_default().into(), exported: true });
+            (None, Some(value)) => {
+                self.map.insert(name.into(), Var { value: value.into(), exported: true });
+            }
+            (None, None) => {
+                self.export_pending.insert(name.into());
             }
         }
     }
@@ -73,6 +79,7 @@ impl Vars {
     /// Remove `name`.
     pub fn unset(&mut self, name: &str) {
         self.map.remove(name);
+        self.export_pending.remove(name);
     }
 
     /// All variables, sorted by name.

@@ -403,7 +403,10 @@ impl Os for MockOs {
                     None => return Ok(0),
                     Some((pid, State::Pending)) => MockOs::run_proc(&self.world, pid),
                     Some((pid, _)) => {
-                        panic!("deadlock: pid {} reads pipe {id} whose write end is held by running pid {pid}", self.pid)
+                        panic!(
+                            "deadlock: pid {} reads pipe {id} whose write end is held by running pid {pid}",
+                            self.pid
+                        )
                     }
                 }
             },
@@ -494,13 +497,12 @@ impl Os for MockOs {
         let prefix = if path == "/" { "/".to_string() } else { format!("{path}/") };
         let w = self.world.borrow();
         // Reverse order: the shell must sort.
-        let mut names: Vec<String> = w
-            .fs
-            .keys()
-            .filter_map(|k| k.strip_prefix(&prefix))
-            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-            .map(String::from)
-            .collect();
+        let mut names: Vec<String> =
+            w.fs.keys()
+                .filter_map(|k| k.strip_prefix(&prefix))
+                .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+                .map(String::from)
+                .collect();
         names.reverse();
         Ok(names)
     }
@@ -701,9 +703,10 @@ impl World {
     /// shell process with the terminal on 0, 1 and 2.
     pub fn new() -> Rc<RefCell<World>> {
         let mut fs = BTreeMap::new();
-        for d in ["/", "/bin", "/home", "/home/user", "/tmp", "/etc"] {
+        for d in ["/", "/bin", "/dev", "/home", "/home/user", "/tmp", "/etc"] {
             fs.insert(d.to_string(), Node::Dir);
         }
+        fs.insert("/dev/null".into(), Node::File { data: Vec::new(), mode: 0o666 });
         fs.insert("/etc/motd".into(), Node::File { data: b"welcome\n".to_vec(), mode: 0o644 });
         fs.insert("/etc/secret".into(), Node::File { data: b"top secret\n".to_vec(), mode: 0o600 });
         let mut progs = BTreeMap::new();
