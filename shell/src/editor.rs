@@ -400,7 +400,9 @@ impl LineEditor {
         let text: String = self.buf.iter().collect();
         out.extend_from_slice(text.as_bytes());
         // At the very end of a full row the terminal has not wrapped yet.
-        if self.cursor == self.buf.len() && (self.cursor + plen).is_multiple_of(cols) && self.cursor + plen > 0 {
+        let wrapped =
+            self.cursor == self.buf.len() && (self.cursor + plen).is_multiple_of(cols) && self.cursor + plen > 0;
+        if wrapped {
             out.extend_from_slice(b"\n\r");
             rows += 1;
         }
@@ -412,7 +414,7 @@ impl LineEditor {
         let col = (plen + self.cursor) % cols;
         if col > 0 {
             out.extend_from_slice(format!("\r\x1b[{col}C").as_bytes());
-        } else {
+        } else if !wrapped {
             out.push(b'\r');
         }
         self.old_cursor = self.cursor;

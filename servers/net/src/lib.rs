@@ -1,0 +1,2 @@
+//! # rampart-net — the network server core (work in progress)
+#![no_std]
