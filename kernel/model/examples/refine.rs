@@ -29,7 +29,7 @@ fn main() {
         Ok(r) => {
             println!("steps compared: {}", r.steps);
             println!("episodes: {}", r.episodes);
-            println!("operations skipped (known kernel bugs): {}", r.excluded);
+            println!("operations skipped (known kernel differences): {}", r.excluded);
             println!("system calls on the kernel's IPC fast path: {}", r.fastpath);
             println!("outcomes: {:?}", r.outcomes);
             println!("time: {:.2?}", r.elapsed);

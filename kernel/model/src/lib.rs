@@ -16,6 +16,8 @@
 //! [`explore`], and the real kernel against the model by [`refine`]. See
 //! `docs/assurance.md`.
 
+#![warn(missing_docs)]
+
 pub mod authority;
 pub mod boot;
 pub mod cdt;

@@ -11,7 +11,7 @@ fn refine(steps: u64) {
     match run(&configs(), &domain(), seed, steps, 300) {
         Ok(r) => {
             println!("{} steps compared in {} episodes, {:.2?}", r.steps, r.episodes, r.elapsed);
-            println!("operations skipped (known kernel bugs, tests/kernel_bugs.rs): {}", r.excluded);
+            println!("operations skipped (known kernel differences, tests/kernel_bugs.rs): {}", r.excluded);
             println!("system calls on the kernel's IPC fast path: {}", r.fastpath);
             assert!(r.fastpath > 0, "the fast path never ran");
             println!("outcomes compared: {:?}", r.outcomes);
