@@ -16,7 +16,14 @@ pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// User programs: (cargo package, binary name). Every one is packed into the
 /// boot-module archive under its binary name.
-pub const USER_PROGRAMS: &[(&str, &str)] = &[("init", "init"), ("ktest", "ktest"), ("ipcbench", "ipcbench")];
+pub const USER_PROGRAMS: &[(&str, &str)] = &[
+    ("init", "init"),
+    ("ktest", "ktest"),
+    ("ipcbench", "ipcbench"),
+    ("rm", "rm"),
+    ("rmtest", "rmtest"),
+    ("rmchild", "rmchild"),
+];
 
 /// What a build produced.
 #[derive(Clone, Debug)]

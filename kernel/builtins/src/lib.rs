@@ -122,3 +122,13 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 /// because every Rampart binary is built with `panic = "abort"`.
 #[unsafe(no_mangle)]
 pub extern "C" fn rust_eh_personality() {}
+
+/// Unwinder entry referenced by the landing pads of the precompiled
+/// `alloc` (e.g. `alloc::fmt::format`); never called because every Rampart
+/// binary is built with `panic = "abort"`. Should it ever be reached, it
+/// stops the thread with an invalid-opcode fault.
+#[unsafe(no_mangle)]
+pub extern "C" fn _Unwind_Resume() -> ! {
+    // SAFETY: `ud2` raises #UD and touches no memory.
+    unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
+}

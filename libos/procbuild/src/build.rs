@@ -74,6 +74,10 @@ pub trait Resources {
     /// # Errors
     /// [`BuildError::NoSlots`].
     fn slots(&mut self, n: u64) -> Result<CPtr, BuildError>;
+    /// Slots `first..first + n` are about to receive copies of capabilities
+    /// that are *not* derived from the chunks (shared image frames): the
+    /// caller must delete them explicitly when the task goes away.
+    fn copies(&mut self, _first: CPtr, _n: u64) {}
 }
 
 fn k<T>(r: Result<T, Error>, what: &'static str) -> Result<T, BuildError> {
@@ -307,6 +311,9 @@ pub fn build_task(b: &Builder, res: &mut dyn Resources, spec: &TaskSpec) -> Resu
         Group::new(ObjectType::Reply, 0, 1),
     ];
     let objs = create(b, res, &groups, shared.len() as u64)?;
+    if !shared.is_empty() {
+        res.copies(objs.extra, shared.len() as u64);
+    }
     let cnode = CNode(objs.first[0]);
     let vspace = VSpace(objs.first[1]);
     let frames0 = objs.first[5];

@@ -6,12 +6,24 @@
 
 use crate::cap::{CPtr, Endpoint};
 use crate::ipc::codec::{call, call_with_caps};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use rampart_rm_api::{ContainerId, ContainerStat, ExitStatus, Pid, RegionId, Request, Response, Spawn, Stats};
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
-/// The rm channel of this task.
-pub const RM: Endpoint = Endpoint(slot::RM);
+static CHANNEL: AtomicU64 = AtomicU64::new(slot::RM);
+
+/// The rm channel of this task (`startup::slot::RM` unless
+/// [`set_channel`] changed it).
+pub fn channel() -> Endpoint {
+    Endpoint(CHANNEL.load(Relaxed))
+}
+
+/// Uses `ep` as the rm channel (init, whose CSpace is laid out by the
+/// kernel, keeps its channel elsewhere).
+pub fn set_channel(ep: Endpoint) {
+    CHANNEL.store(ep.0, Relaxed);
+}
 
 /// Sends `req` to rm and returns its response (an `Err` response becomes
 /// `Err`).
@@ -19,7 +31,7 @@ pub const RM: Endpoint = Endpoint(slot::RM);
 /// # Errors
 /// rm's error or the transport's.
 pub fn request(req: &Request) -> Result<Response, Errno> {
-    match call::<_, Response>(RM, req) {
+    match call::<_, Response>(channel(), req) {
         Ok(Response::Err(e)) => Err(e),
         Ok(r) => Ok(r),
         Err(e) => Err(e.errno()),
@@ -57,7 +69,7 @@ pub fn spawn(s: Spawn) -> Result<Pid, Errno> {
 /// As [`spawn`].
 pub fn spawn_supervised(mut s: Spawn, fault_ep: CPtr) -> Result<Pid, Errno> {
     s.supervised = true;
-    match call_with_caps::<_, Response>(RM, &Request::Spawn(s), &[fault_ep]) {
+    match call_with_caps::<_, Response>(channel(), &Request::Spawn(s), &[fault_ep]) {
         Ok((Response::Spawned { pid }, _)) => Ok(pid),
         Ok((Response::Err(e), _)) => Err(e),
         Ok((r, _)) => unexpected(r),
@@ -162,7 +174,7 @@ pub fn region_free(id: RegionId) -> Result<(), Errno> {
 pub fn region_share(id: RegionId, writable: bool, slot: CPtr) -> Result<(), Errno> {
     let b = crate::buffer::expect_current();
     b.set_receive_slot(crate::cap::CNode(rampart_uabi::startup::slot::CNODE), slot, 64);
-    let r = call_with_caps::<_, Response>(RM, &Request::RegionShare { region: id, writable }, &[]);
+    let r = call_with_caps::<_, Response>(channel(), &Request::RegionShare { region: id, writable }, &[]);
     b.clear_receive_slot();
     match r {
         Ok((Response::Ok, m)) if m.received_cap() => Ok(()),
@@ -177,7 +189,7 @@ pub fn region_share(id: RegionId, writable: bool, slot: CPtr) -> Result<(), Errn
 /// # Errors
 /// `EBADF` (not a live token), `EDQUOT`, `ENOMEM`.
 pub fn region_map(token: CPtr) -> Result<Region, Errno> {
-    match call_with_caps::<_, Response>(RM, &Request::RegionMap, &[token]) {
+    match call_with_caps::<_, Response>(channel(), &Request::RegionMap, &[token]) {
         Ok((Response::Err(e), _)) => Err(e),
         Ok((r, _)) => region(r),
         Err(e) => Err(e.errno()),

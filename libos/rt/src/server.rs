@@ -66,6 +66,11 @@ impl Server {
         self.cap_taken = true;
     }
 
+    /// The reply object that holds the current caller.
+    pub fn current_reply(&self) -> Reply {
+        self.reply
+    }
+
     /// The reply object holding the current caller is handed to the handler
     /// (to answer later with `reply_with`); `fresh` becomes the loop's.
     pub fn defer(&mut self, fresh: Reply) -> Reply {

@@ -1,16 +1,42 @@
-//! init, the root task.
+//! init, the root task (docs/userland.md §1).
 //!
 //! The kernel starts init with the boot information page address in `rdi`.
-//! At this stage init checks the boot information, greets from ring 3, lists
-//! the boot modules and powers the machine off with a status.
+//! init checks it, builds and starts the resource manager (rm) with every
+//! RAM untyped, starts the servers in the order of
+//! [`supervise::SERVERS`], then the first program, and supervises: it is
+//! the fault handler of the servers (restarting them a bounded number of
+//! times) and powers the machine off with the first program's exit status.
+//!
+//! Kernel command-line options:
+//! - `init.first=PROG`: the first program (default: `sh` if present);
+//! - `init.test=NAME`: run the test program `NAMEtest` first (e.g.
+//!   `init.test=rm` runs `rmtest`, the resource-manager test suite);
+//! - `init.servers=NAME[:ARG],...`: extra boot modules to start as
+//!   supervised servers (with `ARG` as their argument).
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
+mod buildrm;
+mod supervise;
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use rampart_abi::Rights;
 use rampart_abi::bootfs::Bootfs;
-use rampart_abi::bootinfo::{BOOTINFO_MAGIC, BootInfo};
+use rampart_abi::bootinfo::{BOOTINFO_MAGIC, BootInfo, slot};
+use rampart_rm_api::{Image, Spawn};
+use rampart_rt::alloc::Allocator;
+use rampart_rt::cap::{CNode, Endpoint, Tcb, Untyped};
 use rampart_rt::dprintln;
 
 rampart_rt::entry!(main);
+
+/// init's heap (init is a root task: no rm to grow it).
+#[repr(C, align(4096))]
+struct Heap([u8; 1 << 20]);
+static mut HEAP: Heap = Heap([0; 1 << 20]);
 
 fn main(bootinfo: u64) -> i32 {
     // SAFETY: the kernel maps one page holding a `BootInfo` at this address
@@ -22,18 +48,18 @@ fn main(bootinfo: u64) -> i32 {
     }
     dprintln!("init: hello from ring 3");
     // SAFETY: the kernel maps the boot-module archive read-only at
-    // `bootfs_vaddr` for `bootfs_size` bytes.
-    let archive = unsafe { core::slice::from_raw_parts(bi.bootfs_vaddr as *const u8, bi.bootfs_size as usize) };
-    match Bootfs::parse(archive) {
-        Ok(fs) => {
-            for e in fs.iter() {
-                dprintln!("init: boot module {} ({} bytes)", e.name, e.data.len());
-            }
-        }
+    // `bootfs_vaddr` for `bootfs_size` bytes, for init's whole life.
+    let archive: &'static [u8] =
+        unsafe { core::slice::from_raw_parts(bi.bootfs_vaddr as *const u8, bi.bootfs_size as usize) };
+    let fs = match Bootfs::parse(archive) {
+        Ok(fs) => fs,
         Err(e) => {
             dprintln!("init: bad boot-module archive: {:?}", e);
             return 1;
         }
+    };
+    for e in fs.iter() {
+        dprintln!("init: boot module {} ({} bytes)", e.name, e.data.len());
     }
     // A deterministic measurement: under `-icount shift=0` the TSC counts
     // retired instructions, so this number repeats exactly across boots.
@@ -43,7 +69,86 @@ fn main(bootinfo: u64) -> i32 {
     }
     let t1 = rdtsc();
     dprintln!("init: measure: 1000 yield syscalls took {} cycles", t1 - t0);
-    0
+
+    if rampart_rt::tls::init_root(bi).is_err() {
+        dprintln!("init: cannot set up the thread block");
+        return 1;
+    }
+    // SAFETY: the heap array is used by nothing else, and this runs once.
+    unsafe { rampart_rt::heap::init(&raw mut HEAP as u64, core::mem::size_of::<Heap>() as u64, false) };
+    if fs.find("rm").is_none() {
+        dprintln!("init: no resource manager in the boot modules; powering off");
+        return 0;
+    }
+    match run(bi, fs) {
+        Ok(code) => code,
+        Err(e) => {
+            dprintln!("init: {e}");
+            0x71
+        }
+    }
+}
+
+struct Options {
+    first: Option<String>,
+    servers: Vec<(String, Vec<String>)>,
+}
+
+fn options(cmdline: &str, fs: &Bootfs) -> Options {
+    let mut o = Options { first: fs.find("sh").map(|_| "sh".to_string()), servers: Vec::new() };
+    for w in cmdline.split_whitespace() {
+        if let Some(p) = w.strip_prefix("init.first=") {
+            o.first = Some(p.to_string());
+        } else if let Some(t) = w.strip_prefix("init.test=") {
+            o.first = Some(alloc::format!("{t}test"));
+        } else if let Some(list) = w.strip_prefix("init.servers=") {
+            for s in list.split(',').filter(|s| !s.is_empty()) {
+                let (name, arg) = s.split_once(':').map_or((s, None), |(n, a)| (n, Some(a)));
+                let mut argv = alloc::vec![name.to_string()];
+                argv.extend(arg.map(|a| a.to_string()));
+                o.servers.push((name.to_string(), argv));
+            }
+        }
+    }
+    o
+}
+
+fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
+    let opts = options(bi.cmdline(), &fs);
+    // init's own objects come from the smallest RAM untyped of 64 KiB or more.
+    let own = bi
+        .untypeds()
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.is_device == 0 && u.size_bits >= 16)
+        .min_by_key(|(_, u)| u.size_bits)
+        .map(|(i, _)| Untyped(bi.untyped.start + i as u64))
+        .ok_or("no RAM untyped")?;
+    let mut alloc = Allocator::new(CNode(slot::CNODE), bi.empty, own);
+    let err = |w: &str, e: rampart_abi::Error| alloc::format!("{w}: {e}");
+    let ep = alloc.endpoint().map_err(|e| err("endpoint", e))?;
+    let ntfn = alloc.notification().map_err(|e| err("notification", e))?;
+    let reply = alloc.reply().map_err(|e| err("reply", e))?;
+    Tcb(slot::TCB).bind_notification(ntfn).map_err(|e| err("bind notification", e))?;
+    let rm_fault = alloc
+        .mint(ep.0, Rights::ALL, supervise::FAULT | supervise::RM_INDEX)
+        .map_err(|e| err("rm fault endpoint", e))?;
+    let rm = buildrm::start_rm(bi, &fs, &mut alloc, Endpoint(rm_fault), ntfn)
+        .map_err(|e| alloc::format!("cannot start rm: {e:?}"))?;
+    rampart_rt::rm::set_channel(rm.channel);
+    let _ = rm.tcb;
+    alloc.set_untyped(own);
+    let mut servers = supervise::start_servers(&fs, &mut alloc, ep, &opts.servers);
+
+    let Some(first) = opts.first else {
+        dprintln!("init: no first program; powering off");
+        return Ok(0);
+    };
+    let req =
+        Spawn { image: Some(Image::Bootfs(first.clone())), argv: alloc::vec![first.clone()], ..Default::default() };
+    let pid = rampart_rt::rm::spawn(req).map_err(|e| alloc::format!("cannot start {first}: {e}"))?;
+    dprintln!("init: started {first} (pid {pid})");
+    Ok(supervise::run(ep, reply, &mut servers, pid))
 }
 
 fn rdtsc() -> u64 {

@@ -80,6 +80,10 @@ pub struct Spawn {
     /// The message carries a fault endpoint capability: the task's faults
     /// go to the caller (init supervising servers) instead of rm.
     pub supervised: bool,
+    /// The message carries a capability to hand to the child (e.g. a region
+    /// token): rm moves it to the child's slot `INHERIT_FIRST` and lists it
+    /// in the child's startup information under this name.
+    pub cap_name: Option<String>,
 }
 
 /// Why a task ended.
@@ -144,6 +148,32 @@ pub enum FaultKind {
     Timeout,
     /// A fault label rm does not know.
     Other(u64),
+}
+
+impl FaultReport {
+    /// Decodes a kernel fault message (label and message registers, as in
+    /// `rampart_abi::fault`); unknown labels give [`FaultKind::Other`].
+    pub fn from_message(label: u64, words: &[u64]) -> FaultReport {
+        let g = |i: usize| words.get(i).copied().unwrap_or(0);
+        let (kind, ip, addr, code) = match label {
+            // VmFault: rip, address, instruction fetch, error code.
+            4 => (FaultKind::PageFault { fetch: g(2) != 0, write: g(3) & 2 != 0 }, g(0), g(1), g(3)),
+            // UserException: rip, rsp, rflags, vector, error code.
+            3 => (FaultKind::Exception { vector: g(3) }, g(0), 0, g(4)),
+            // UnknownSyscall: registers (rip is MR15), then the number.
+            2 => (FaultKind::UnknownSyscall { number: g(18) }, g(15), 0, 0),
+            1 => (FaultKind::CapFault, g(0), 0, 0),
+            5 => (FaultKind::Timeout, 0, 0, g(1)),
+            l => (FaultKind::Other(l), 0, 0, 0),
+        };
+        FaultReport { kind, ip, addr, code }
+    }
+}
+
+impl core::fmt::Display for FaultReport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} at ip {:#x} (address {:#x}, code {:#x})", self.kind.describe(), self.ip, self.addr, self.code)
+    }
 }
 
 impl FaultKind {
@@ -385,6 +415,21 @@ mod tests {
         rt(Response::Phys(vec![0x1000; PHYS_PER_REPLY]));
         rt(Response::Err(Errno::EDQUOT));
         rt(Response::Stats(Stats { free_bytes: u64::MAX, ..Default::default() }));
+    }
+
+    #[test]
+    fn fault_messages_decode() {
+        let r = FaultReport::from_message(4, &[0x40_1000, 0, 0, 4]);
+        assert_eq!(r.kind, FaultKind::PageFault { fetch: false, write: false });
+        assert_eq!(r.ip, 0x40_1000);
+        let r = FaultReport::from_message(3, &[0x40_2000, 0, 0, 6, 0]);
+        assert_eq!(r.kind, FaultKind::Exception { vector: 6 });
+        assert_eq!(r.kind.describe(), "invalid opcode");
+        assert_eq!(FaultReport::from_message(99, &[]).kind, FaultKind::Other(99));
+        assert_eq!(
+            FaultReport::from_message(4, &[1, 2, 1, 0x14]).kind,
+            FaultKind::PageFault { fetch: true, write: false }
+        );
     }
 
     #[test]

@@ -1,0 +1,17 @@
+//! The resource manager's decisions, as pure data structures with host
+//! tests (docs/resource-manager.md). The rm binary performs the kernel
+//! invocations these structures ask for.
+//!
+//! - [`buddy`]: a buddy allocator whose blocks are untyped capabilities
+//!   (split = retype into two halves, merge = delete the halves);
+//! - [`container`]: nested resource containers with byte quotas;
+//! - [`proctable`]: pids, parents, exit statuses, waiting and killing rules;
+//! - [`slots`]: ranges of rm's capability slots.
+#![no_std]
+
+extern crate alloc;
+
+pub mod buddy;
+pub mod container;
+pub mod proctable;
+pub mod slots;

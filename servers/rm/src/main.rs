@@ -1,0 +1,225 @@
+//! rm, the resource manager (docs/resource-manager.md).
+//!
+//! init builds rm and gives it all RAM as untyped memory, ASID control,
+//! scheduling control and the boot-module archive (read-only). rm creates
+//! and destroys every other task, charges all memory to resource
+//! containers, and is the fault handler of programs. It is a
+//! single-threaded server that never blocks: `Wait` answers are deferred
+//! with saved reply objects.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod kops;
+mod lifecycle;
+mod memory;
+mod spawn;
+mod state;
+
+use crate::kops::{CNODE, Holdings};
+use crate::state::Rm;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use rampart_abi::bootfs::Bootfs;
+use rampart_procbuild::build::Builder;
+use rampart_rm_api::boot::{RmBoot, slot as bslot};
+use rampart_rm_api::{INIT_PID, Request, Response, Stats, badge};
+use rampart_rm_core::buddy::Buddy;
+use rampart_rm_core::container::Containers;
+use rampart_rm_core::proctable::{Proc, ProcTable};
+use rampart_rm_core::slots::Slots;
+use rampart_rt::cap::{AsidControl, Endpoint, Notification, Reply, SchedControl, Tcb, VSpace};
+use rampart_rt::dprintln;
+use rampart_rt::ipc::codec::{Message, Outgoing};
+use rampart_rt::server::{Action, Server};
+use rampart_uabi::Errno;
+use rampart_uabi::codec::decode_bytes;
+use rampart_uabi::startup::slot;
+
+rampart_rt::program!(main);
+
+fn main() -> i32 {
+    let Some(body) = rampart_rt::startup::body() else { return 1 };
+    let boot: RmBoot = match decode_bytes(&body.data) {
+        Ok(b) => b,
+        Err(e) => {
+            dprintln!("rm: bad boot description: {e:?}");
+            return 2;
+        }
+    };
+    let mut rm = setup(&boot);
+    dprintln!(
+        "rm: managing {} MiB in {} untyped, {} free slots",
+        rm.buddy.total_bytes() >> 20,
+        boot.untyped.len(),
+        rm.slots.free_count()
+    );
+    let mut server = Server::new(rm.ep, Reply(slot::REPLY));
+    let Some(recv) = rm.slots.alloc(1) else { return 3 };
+    server.set_receive_slot(CNODE, recv);
+    server.run(&mut |s, m| handle(&mut rm, s, m, recv))
+}
+
+fn setup(boot: &RmBoot) -> Rm {
+    let mut slots = Slots::new(boot.first_free, 1u64 << boot.cnode_radix);
+    let mut buddy = Buddy::new();
+    for u in &boot.untyped {
+        buddy.add_root(u.slot, u.paddr, u.bits);
+    }
+    // SAFETY: init maps the archive read-only at this address in rm for
+    // `bootfs_size` bytes before starting rm, and never unmaps it.
+    let archive = unsafe { core::slice::from_raw_parts(boot.bootfs_vaddr as *const u8, boot.bootfs_size as usize) };
+    let bootfs = match Bootfs::parse(archive) {
+        Ok(fs) => Some(fs),
+        Err(e) => {
+            dprintln!("rm: bad boot-module archive: {e:?}");
+            None
+        }
+    };
+    let _ = &mut slots;
+    let mut rm = Rm {
+        b: Builder {
+            cnode: CNODE,
+            vspace: VSpace(bslot::VSPACE),
+            authority: Tcb(slot::TCB),
+            sched_control: SchedControl(bslot::SCHED_CONTROL),
+            window: boot.window,
+        },
+        ep: Endpoint(bslot::ENDPOINT),
+        buddy,
+        slots,
+        containers: Containers::new(0, INIT_PID),
+        procs: ProcTable::new(),
+        tasks: BTreeMap::new(),
+        init_events: Notification(bslot::INIT_NOTIFICATION),
+        regions: BTreeMap::new(),
+        next_region: 1,
+        tokens: BTreeMap::new(),
+        next_token: 1,
+        asid_control: AsidControl(bslot::ASID_CONTROL),
+        pools: Vec::new(),
+        replies: Vec::new(),
+        bootfs,
+        bootfs_vaddr: boot.bootfs_vaddr,
+        bootfs_first: bslot::BOOTFS_FIRST,
+        bootfs_pages: boot.bootfs_pages,
+        image_window: boot.window + (rampart_procbuild::build::WINDOW_PAGES as u64) * 4096,
+        own: Holdings::default(),
+        priority: boot.priority,
+        tsc_hz: rampart_rt::startup::header().map_or(0, |h| h.tsc_hz),
+    };
+    // rm's own objects first, so the root container's quota is what is
+    // left for everybody else.
+    rm.pool();
+    rm.more_replies();
+    rm.containers = Containers::new(rm.buddy.free_bytes(), INIT_PID);
+    rm.procs.insert(Proc {
+        pid: INIT_PID,
+        parent: 0,
+        container: rampart_rm_api::ROOT_CONTAINER,
+        context: "system_u:system_r:init_t".into(),
+        privileged: true,
+        status: None,
+    });
+    rm
+}
+
+fn stats(rm: &Rm) -> Stats {
+    Stats {
+        total_bytes: rm.buddy.total_bytes(),
+        free_bytes: rm.buddy.free_bytes(),
+        largest_free: rm.buddy.largest_free(),
+        free_slots: rm.slots.free_count(),
+        tasks: rm.procs.live() as u32,
+        zombies: rm.procs.zombies() as u32,
+        containers: rm.containers.len() as u32,
+        regions: rm.regions.len() as u32,
+    }
+}
+
+/// Marks a "capability for the child" that is rm's own token original (to
+/// be copied, not moved).
+pub const TOKEN_COPY: u64 = 1 << 63;
+
+fn reply(r: Result<Response, Errno>) -> Action {
+    Action::reply(&r.unwrap_or_else(Response::Err))
+}
+
+fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action {
+    let b = msg.badge;
+    if b & badge::FAULT != 0 {
+        lifecycle::fault(rm, (b & badge::PID_MASK) as u32, msg);
+        return Action::NoReply;
+    }
+    if b & badge::TOKEN != 0 || b == 0 {
+        return reply(Err(Errno::EBADF));
+    }
+    let pid = (b & badge::PID_MASK) as u32;
+    if !rm.procs.get(pid).is_some_and(|p| p.status.is_none()) {
+        return reply(Err(Errno::ESRCH));
+    }
+    let req: Request = match msg.decode() {
+        Ok(r) => r,
+        Err(e) => return reply(Err(e.errno())),
+    };
+    match req {
+        Request::Exit { status } => {
+            lifecycle::destroy(rm, pid, rampart_rm_api::ExitStatus::Exited(status));
+            Action::NoReply
+        }
+        Request::Spawn(s) => {
+            // A capability for the child arrives in the receive slot; a
+            // region token (a capability to rm's own endpoint) arrives
+            // unwrapped, and rm hands the child a copy of its original.
+            let cap = if msg.received_cap() {
+                Some(recv)
+            } else {
+                msg.unwrapped_badge(0).and_then(|b| memory::token_slot(rm, b)).map(|t| t | TOKEN_COPY)
+            };
+            let r = spawn::spawn(rm, pid, s, cap);
+            if r.is_ok() && cap.is_some_and(|c| c & TOKEN_COPY == 0) {
+                // Moved into the child (inherited) or copied into its TCB
+                // (fault endpoint): the slot is free either way.
+                server.take_cap();
+                let _ = CNODE.delete(recv, 64);
+            }
+            reply(r.map(|pid| Response::Spawned { pid }))
+        }
+        Request::Wait { pid: p, block } => match lifecycle::wait(rm, server, pid, p, block) {
+            Some(r) => Action::reply(&r),
+            None => Action::NoReply,
+        },
+        Request::Kill { pid: victim } => reply(lifecycle::kill(rm, pid, victim).map(|_| Response::Ok)),
+        Request::GetPid => {
+            let parent = rm.procs.get(pid).map_or(0, |p| p.parent);
+            reply(Ok(Response::Pid { pid, parent }))
+        }
+        Request::HeapGrow { bytes } => reply(memory::heap_grow(rm, pid, bytes)),
+        Request::RegionAlloc { bytes } => reply(memory::region_alloc(rm, pid, bytes)),
+        Request::RegionFree { region } => reply(memory::region_free(rm, pid, region)),
+        Request::RegionShare { region, writable } => match memory::region_share(rm, pid, region, writable) {
+            Ok(s) => match Outgoing::encode(&Response::Ok) {
+                Ok(m) => Action::Reply(m.with_cap(s)),
+                Err(_) => reply(Err(Errno::EIO)),
+            },
+            Err(e) => reply(Err(e)),
+        },
+        Request::RegionMap => reply(memory::region_map(rm, pid, msg.unwrapped_badge(0))),
+        Request::RegionPhys { region, first } => reply(memory::region_phys(rm, pid, region, first)),
+        Request::ContainerCreate { quota } => {
+            let own = rm.procs.get(pid).map_or(0, |p| p.container);
+            reply(rm.containers.create(own, pid, quota).map(Response::Container))
+        }
+        Request::ContainerDestroy { id } => reply(rm.containers.destroy(id, pid).map(|_| Response::Ok)),
+        Request::ContainerInfo { id } => {
+            let own = rm.procs.get(pid).map_or(0, |p| p.container);
+            let id = id.unwrap_or(own);
+            if !rm.containers.may_use(id, pid, own) {
+                return reply(Err(Errno::EPERM));
+            }
+            reply(rm.containers.stat(id).map(Response::ContainerInfo).ok_or(Errno::ENOENT))
+        }
+        Request::Stats => reply(Ok(Response::Stats(stats(rm)))),
+    }
+}

@@ -1,0 +1,296 @@
+//! Creating a task (`Spawn`): image from a boot module or from one of the
+//! caller's regions, objects charged to a container, the rm channel and
+//! the event notification installed, then started.
+
+use crate::kops::{CNODE, Holdings, build_errno, release};
+use crate::state::{Rm, Task};
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_abi::Rights;
+use rampart_procbuild::build::{TaskSpec, build_task};
+use rampart_procbuild::image::{ImagePlan, Limits};
+use rampart_rm_api::{INIT_PID, Image, Pid, Spawn, badge};
+use rampart_rm_core::proctable::Proc;
+use rampart_rt::cap::{CPtr, Endpoint, Notification};
+use rampart_rt::dprintln;
+use rampart_uabi::Errno;
+use rampart_uabi::startup::{self, EVENT_CHILD, StartupBody, StartupHeader, layout, slot};
+
+/// Pages of the window rm reads images from regions through.
+pub const IMAGE_WINDOW_PAGES: u64 = 256;
+
+/// Rights of a task's rm channel: send, and grant capabilities both ways.
+const CHANNEL_RIGHTS: Rights = Rights(Rights::WRITE.0 | Rights::GRANT.0 | Rights::GRANT_REPLY.0);
+
+/// Frames of a caller's region mapped into rm's image window (undone by
+/// [`unmap_window`]).
+struct Window {
+    slots: (CPtr, u64),
+}
+
+fn map_window(rm: &mut Rm, caller: Pid, region: u32, len: u64) -> Result<(&'static [u8], Window), Errno> {
+    let r = rm.regions.get(&region).filter(|r| r.owner == caller).ok_or(Errno::ENOENT)?;
+    let pages = len.div_ceil(4096);
+    if len == 0 || pages > r.pages {
+        return Err(Errno::EINVAL);
+    }
+    if pages > IMAGE_WINDOW_PAGES {
+        return Err(Errno::E2BIG);
+    }
+    let frames = r.frames;
+    let s = rm.slots.alloc(pages).ok_or(Errno::ENOMEM)?;
+    let w = Window { slots: (s, pages) };
+    for i in 0..pages {
+        if CNODE.copy(s + i, 64, CNODE.path(frames + i, 64), Rights::READ).is_err() {
+            unmap_window(rm, w);
+            return Err(Errno::EIO);
+        }
+    }
+    let caps: Vec<CPtr> = (0..pages).map(|i| s + i).collect();
+    if rampart_procbuild::build::map_run(rm.b.vspace, rm.image_window, &caps, Rights::READ, 0).is_err() {
+        unmap_window(rm, w);
+        return Err(Errno::EIO);
+    }
+    // SAFETY: `pages` frames were just mapped read-only at the image window
+    // (rm's own address space, used only here); the slice is dropped before
+    // `unmap_window` deletes the mappings (the caller's contract below).
+    let bytes = unsafe { core::slice::from_raw_parts(rm.image_window as *const u8, len as usize) };
+    Ok((bytes, w))
+}
+
+fn unmap_window(rm: &mut Rm, w: Window) {
+    for i in 0..w.slots.1 {
+        let _ = CNODE.delete(w.slots.0 + i, 64);
+    }
+    rm.slots.free(w.slots.0, w.slots.1);
+}
+
+/// Handles `Spawn` from `caller`; `fault_cap` is the fault endpoint the
+/// message carried (supervised spawns).
+///
+/// # Errors
+/// `ESRCH` (caller), `EPERM` (container), `EINVAL` (parameters), `ENOENT`
+/// (image), `ENOEXEC` (malformed image), `E2BIG` (arguments), `EDQUOT`,
+/// `ENOMEM`, `EIO` (kernel refusal, logged).
+pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> Result<Pid, Errno> {
+    let parent = rm.procs.get(caller).filter(|p| p.status.is_none()).ok_or(Errno::ESRCH)?;
+    let (own_container, parent_context) = (parent.container, parent.context.clone());
+    let container = req.container.unwrap_or(own_container);
+    if !rm.containers.may_use(container, caller, own_container) {
+        return Err(Errno::EPERM);
+    }
+    if (req.supervised || req.cap_name.is_some()) && fault_cap.is_none() {
+        return Err(Errno::EINVAL);
+    }
+    let (fault_cap, inherit) = if req.supervised { (fault_cap, None) } else { (None, fault_cap) };
+    let parent_prio =
+        if caller == INIT_PID { rm.priority - 1 } else { rm.tasks.get(&caller).map_or(1, |t| t.priority) };
+    let priority = req.priority.unwrap_or(parent_prio).min(parent_prio);
+    let radix = u32::from(req.cnode_radix.unwrap_or(startup::CNODE_RADIX as u8));
+    let stack_pages = u64::from(req.stack_pages.unwrap_or(layout::STACK_PAGES as u32));
+    let heap_pages = u64::from(req.heap_pages.unwrap_or(16));
+    if !(startup::MIN_CNODE_RADIX..=16).contains(&radix) || !(1..=1024).contains(&stack_pages) || heap_pages > 4096 {
+        return Err(Errno::EINVAL);
+    }
+
+    // The image.
+    let (name, bytes, window, shareable) = match req.image.clone().ok_or(Errno::EINVAL)? {
+        Image::Bootfs(name) => {
+            let e = rm.bootfs.as_ref().and_then(|fs| fs.find(&name)).ok_or(Errno::ENOENT)?;
+            let aligned = rm.bootfs_vaddr % 4096 == 0;
+            (name, e.data, None, aligned.then_some(e.offset as u64 / 4096))
+        }
+        Image::Region { region, len } => {
+            let (b, w) = map_window(rm, caller, region, len)?;
+            (req.argv.first().cloned().unwrap_or_else(|| String::from("?")), b, Some(w), None)
+        }
+    };
+    let result = build(
+        rm,
+        caller,
+        &req,
+        &name,
+        bytes,
+        shareable,
+        container,
+        priority,
+        (radix, stack_pages, heap_pages),
+        parent_context,
+        (fault_cap, inherit),
+    );
+    if let Some(w) = window {
+        unmap_window(rm, w);
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    rm: &mut Rm,
+    caller: Pid,
+    req: &Spawn,
+    name: &str,
+    bytes: &[u8],
+    share_from: Option<u64>,
+    container: u32,
+    priority: u8,
+    (radix, stack_pages, heap_pages): (u32, u64, u64),
+    parent_context: String,
+    (fault_cap, inherit): (Option<CPtr>, Option<CPtr>),
+) -> Result<Pid, Errno> {
+    let plan = ImagePlan::new(bytes, &Limits::default()).map_err(|_| Errno::ENOEXEC)?;
+    let pool = rm.pool().ok_or(Errno::ENOMEM)?;
+    let pid = rm.procs.alloc_pid();
+    // Hook (security server): the child's context will be the policy's type
+    // transition for (parent context, image); until then it inherits.
+    let context = security_transition(&parent_context, name);
+    // Hook (connection server): the child's initial channels (slot 3 and
+    // inherited handles) will be asked from connsrv here.
+    let body = StartupBody {
+        name: name.into(),
+        security_context: context.clone(),
+        argv: req.argv.clone(),
+        envp: req.envp.clone(),
+        cwd: if req.cwd.is_empty() { "/".into() } else { req.cwd.clone() },
+        handles: Vec::new(),
+        caps: match (&req.cap_name, inherit) {
+            (Some(n), Some(_)) => alloc::vec![startup::NamedCap { name: n.clone(), slot: slot::INHERIT_FIRST }],
+            _ => Vec::new(),
+        },
+        data: Vec::new(),
+    };
+    let header = StartupHeader {
+        pid,
+        parent: caller,
+        tsc_hz: rm.tsc_hz,
+        flags: startup::flags::HEAP_GROWS,
+        ..Default::default()
+    };
+    // The fault endpoint: the supervisor's, or rm's badged with the pid.
+    let temp = match fault_cap {
+        Some(c) => (c, false),
+        None => {
+            let s = rm.slots.alloc(1).ok_or(Errno::ENOMEM)?;
+            let r = Rights(Rights::WRITE.0 | Rights::GRANT_REPLY.0);
+            if CNODE.mint(s, 64, CNODE.path(rm.ep.0, 64), r, badge::FAULT | u64::from(pid)).is_err() {
+                rm.slots.free(s, 1);
+                return Err(Errno::EIO);
+            }
+            (s, true)
+        }
+    };
+    let mut hold = Holdings::default();
+    let first = rm.bootfs_first;
+    let pages = rm.bootfs_pages;
+    let frames = move |i: u64| share_from.map(|f| f + i).filter(|&p| p < pages).map(|p| first + p);
+    let built = {
+        let mut res = Rm::res(&mut rm.buddy, &mut rm.slots, &mut rm.containers, container, &mut hold);
+        let spec = TaskSpec {
+            image: bytes,
+            plan: &plan,
+            image_frames: if share_from.is_some() { Some(&frames) } else { None },
+            cnode_radix: radix,
+            stack_pages,
+            heap_pages,
+            priority: u64::from(priority),
+            mcp: u64::from(priority),
+            budget_period_us: (10_000, 10_000),
+            fault_ep: Endpoint(temp.0),
+            asid_pool: rm.pools[pool].cap,
+            header,
+            body: &body,
+        };
+        build_task(&rm.b, &mut res, &spec).map_err(|e| {
+            if let rampart_procbuild::build::BuildError::Kernel(k, what) = e {
+                dprintln!("rm: building {name}: {what}: {k}");
+            }
+            build_errno(e, res.errno)
+        })
+    };
+    if temp.1 {
+        let _ = CNODE.delete(temp.0, 64);
+        rm.slots.free(temp.0, 1);
+    }
+    let built = match built {
+        Ok(b) => b,
+        Err(e) => {
+            release(&mut hold, &mut rm.buddy, &mut rm.slots, &mut rm.containers, container);
+            return Err(e);
+        }
+    };
+    rm.pools[pool].used += 1;
+    match install(rm, &built, pid, &mut hold, inherit) {
+        Ok(events) => {
+            let _ = rm.containers.add_task(container);
+            rm.procs.insert(Proc {
+                pid,
+                parent: caller,
+                container,
+                context,
+                privileged: caller == INIT_PID,
+                status: None,
+            });
+            let heap_end = built.heap_end;
+            rm.tasks.insert(
+                pid,
+                Task {
+                    built,
+                    name: name.into(),
+                    container,
+                    priority,
+                    hold,
+                    events,
+                    pool,
+                    heap_end,
+                    next_region: layout::REGION_BASE,
+                    regions: Vec::new(),
+                    mapped: Vec::new(),
+                },
+            );
+            if let Some(t) = rm.tasks.get(&pid)
+                && t.built.tcb.resume().is_err()
+            {
+                crate::lifecycle::destroy(rm, pid, rampart_rm_api::ExitStatus::Killed);
+                return Err(Errno::EIO);
+            }
+            Ok(pid)
+        }
+        Err(e) => {
+            rm.pools[pool].used -= 1;
+            release(&mut hold, &mut rm.buddy, &mut rm.slots, &mut rm.containers, container);
+            Err(e)
+        }
+    }
+}
+
+/// Installs the rm channel (slot 4) and makes rm's badged copy of the
+/// task's notification; returns the latter.
+fn install(
+    rm: &mut Rm,
+    t: &rampart_procbuild::build::Task,
+    pid: Pid,
+    hold: &mut Holdings,
+    inherit: Option<CPtr>,
+) -> Result<Notification, Errno> {
+    let r = u64::from(t.cnode_radix);
+    match inherit {
+        Some(c) if c & crate::TOKEN_COPY != 0 => {
+            let src = CNODE.path(c & !crate::TOKEN_COPY, 64);
+            t.cnode.copy(slot::INHERIT_FIRST, r, src, Rights::WRITE).map_err(|_| Errno::EIO)?;
+        }
+        Some(c) => t.cnode.move_(slot::INHERIT_FIRST, r, CNODE.path(c, 64)).map_err(|_| Errno::EIO)?,
+        None => {}
+    }
+    t.cnode.mint(slot::RM, r, CNODE.path(rm.ep.0, 64), CHANNEL_RIGHTS, u64::from(pid)).map_err(|_| Errno::EIO)?;
+    let s = rm.slots.alloc(1).ok_or(Errno::ENOMEM)?;
+    hold.slots.push((s, 1));
+    CNODE.mint(s, 64, CNODE.path(t.ntfn.0, 64), Rights::WRITE, EVENT_CHILD).map_err(|_| Errno::EIO)?;
+    Ok(Notification(s))
+}
+
+/// The security context of a new task. Hook for the security server: it
+/// will answer the policy's type transition for (parent context, image);
+/// until it exists the child inherits its parent's context.
+fn security_transition(parent: &str, _image: &str) -> String {
+    parent.into()
+}

@@ -1,0 +1,139 @@
+//! The child of the resource-manager tests (`userland/rmtest`). What it does
+//! is chosen by `argv[1]`:
+//!
+//! | mode | behaviour | exit status |
+//! |---|---|---|
+//! | `exit N` | exits | N |
+//! | `null` | reads address 0 | (page fault) |
+//! | `ud2` | executes an invalid opcode | (exception 6) |
+//! | `wild` | jumps to `0xdead0000` | (page fault on fetch) |
+//! | `spin` | yields forever | (killed) |
+//! | `hog` | allocates 64 KiB regions, then heap, until refused | 0 if refused with EDQUOT/ENOMEM |
+//! | `alloc N` | allocates and touches an N-page region and N KiB of heap | 0 on success |
+//! | `mapshared` | maps the region token it inherited, checks and rewrites it | 0 if the contents matched |
+//! | `phys` | asks for physical addresses (not authorised) | 0 if refused with EPERM |
+//! | `killparent` | tries to kill its parent | 0 if refused with EPERM |
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use rampart_rt::process::args;
+use rampart_rt::{dprintln, rm};
+use rampart_uabi::Errno;
+
+rampart_rt::program!(main);
+
+fn main() -> i32 {
+    let a = args();
+    let mode = a.get(1).map_or("", |s| s.as_str());
+    let n: u64 = a.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
+    match mode {
+        "exit" => n as i32,
+        "null" => {
+            // SAFETY: deliberately faults: page 0 is never mapped.
+            let v = unsafe { core::ptr::read_volatile(core::ptr::null::<u64>()) };
+            v as i32
+        }
+        "ud2" => {
+            // SAFETY: deliberately raises #UD; touches no memory.
+            unsafe { core::arch::asm!("ud2", options(nomem, nostack)) };
+            1
+        }
+        "wild" => {
+            // SAFETY: deliberately jumps to an unmapped address (a fault).
+            unsafe { core::arch::asm!("jmp {}", in(reg) 0xdead_0000u64, options(noreturn)) }
+        }
+        "spin" => loop {
+            rampart_rt::syscall::yield_now();
+        },
+        "hog" => hog(),
+        "alloc" => alloc_touch(n),
+        "mapshared" => mapshared(),
+        "phys" => match rm::region_alloc(4096).and_then(|r| rm::region_phys(r.id, 0)) {
+            Err(Errno::EPERM) => 0,
+            r => {
+                dprintln!("rmchild: phys gave {:?}", r.map(|v| v.len()));
+                1
+            }
+        },
+        "killparent" => match rm::kill(rampart_rt::process::parent()) {
+            Err(Errno::EPERM) => 0,
+            r => {
+                dprintln!("rmchild: killing the parent gave {r:?}");
+                1
+            }
+        },
+        _ => {
+            dprintln!("rmchild: unknown mode {mode:?}");
+            2
+        }
+    }
+}
+
+fn hog() -> i32 {
+    let mut regions = 0u32;
+    let err = loop {
+        match rm::region_alloc(64 * 1024) {
+            Ok(r) => {
+                // SAFETY: the region was just mapped for this task, writable.
+                unsafe { r.as_mut_slice()[0] = 1 };
+                regions += 1;
+            }
+            Err(e) => break e,
+        }
+    };
+    // The heap refuses too (try_reserve sees the failure; nothing panics).
+    let mut v: Vec<u8> = Vec::new();
+    let heap_refused = v.try_reserve(64 << 20).is_err();
+    dprintln!("rmchild: hog got {regions} regions, then {err}; heap refused: {heap_refused}");
+    if (err == Errno::EDQUOT || err == Errno::ENOMEM) && heap_refused { 0 } else { 1 }
+}
+
+fn alloc_touch(pages: u64) -> i32 {
+    let r = match rm::region_alloc(pages * 4096) {
+        Ok(r) => r,
+        Err(e) => {
+            dprintln!("rmchild: alloc {pages} pages: {e}");
+            return 1;
+        }
+    };
+    // SAFETY: the region was just mapped for this task, writable.
+    let s = unsafe { r.as_mut_slice() };
+    for (i, b) in s.iter_mut().enumerate().step_by(4096) {
+        *b = i as u8;
+    }
+    let mut v: Vec<u8> = Vec::new();
+    if v.try_reserve(pages as usize * 1024).is_err() {
+        dprintln!("rmchild: heap of {pages} KiB refused");
+        return 1;
+    }
+    v.resize(pages as usize * 1024, 7);
+    if rm::region_free(r.id).is_err() {
+        return 1;
+    }
+    0
+}
+
+fn mapshared() -> i32 {
+    let Some(tok) = rampart_rt::startup::named_cap("region") else {
+        dprintln!("rmchild: no inherited region token");
+        return 1;
+    };
+    let r = match rm::region_map(tok) {
+        Ok(r) => r,
+        Err(e) => {
+            dprintln!("rmchild: mapping the shared region: {e}");
+            return 1;
+        }
+    };
+    // SAFETY: rm mapped the shared region writable into this task; the
+    // parent does not touch it until this task has ended.
+    let s = unsafe { r.as_mut_slice() };
+    let ok = s.iter().take(4096).enumerate().all(|(i, &b)| b == (i % 251) as u8);
+    for b in s.iter_mut() {
+        *b = 0x5a;
+    }
+    if ok { 0 } else { 3 }
+}

@@ -1,0 +1,122 @@
+//! Regions (anonymous, shared through tokens, physical addresses) and
+//! containers with quotas.
+
+use crate::{T, child, run};
+use rampart_rm_api::{ExitStatus, Spawn};
+use rampart_rt::{dprintln, rm};
+use rampart_uabi::Errno;
+
+/// Slot where the tests receive a region token.
+const TOKEN_SLOT: u64 = 40;
+
+/// Regions and sharing.
+pub fn regions(t: &mut T) {
+    let before = rm::stats().ok();
+    let Ok(r) = rm::region_alloc(3 * 4096 + 1) else {
+        t.check(false, "allocate a region");
+        return;
+    };
+    t.check(r.bytes == 4 * 4096 && r.vaddr % 4096 == 0, "a region is rounded up to pages");
+    // SAFETY: the region is mapped writable for this task.
+    let mem = unsafe { r.as_mut_slice() };
+    t.check(mem.iter().all(|&b| b == 0), "a new region is zeroed");
+    for (i, b) in mem.iter_mut().enumerate() {
+        *b = (i % 251) as u8;
+    }
+    match rm::region_phys(r.id, 0) {
+        Ok(v) => t.check(
+            v.len() == 4 && v.iter().all(|p| p % 4096 == 0 && *p != 0) && v[0] != v[1],
+            "an authorised task learns the physical addresses",
+        ),
+        Err(e) => t.check(false, alloc::format!("physical addresses ({e})").as_str()),
+    }
+    t.check(run(child(&["phys"])) == Ok(ExitStatus::Exited(0)), "an unauthorised task cannot learn them");
+    t.check(rm::region_share(r.id, true, TOKEN_SLOT).is_ok(), "a token for the region");
+    t.check(rm::region_map(TOKEN_SLOT) == Err(Errno::EEXIST), "the owner cannot map its own region twice");
+    let s = Spawn { cap_name: Some("region".into()), ..child(&["mapshared"]) };
+    let shared = match rampart_rt::ipc::codec::call_with_caps::<_, rampart_rm_api::Response>(
+        rm::channel(),
+        &rampart_rm_api::Request::Spawn(s),
+        &[TOKEN_SLOT],
+    ) {
+        Ok((rampart_rm_api::Response::Spawned { pid }, _)) => rm::wait(Some(pid), true),
+        _ => Err(Errno::EIO),
+    };
+    t.check(matches!(shared, Ok(Some((_, ExitStatus::Exited(0))))), "another task maps the region through the token");
+    // SAFETY: as above; the child has ended.
+    let mem = unsafe { r.as_mut_slice() };
+    t.check(mem.iter().all(|&b| b == 0x5a), "its writes are visible to the owner");
+    t.check(rm::region_map(12345) == Err(Errno::EBADF), "a non-token is EBADF");
+    t.check(rm::region_free(r.id).is_ok(), "free the region");
+    t.check(rm::region_free(r.id) == Err(Errno::ENOENT), "freeing it twice is ENOENT");
+    let after = rm::stats().ok();
+    let same = matches!((before, after), (Some(a), Some(b)) if a.free_bytes == b.free_bytes && a.regions == b.regions);
+    t.check(same, "regions and their mappings return every byte");
+}
+
+/// Quotas: a task beyond its container's quota gets an error; tasks in
+/// other containers keep running.
+pub fn quotas(t: &mut T) {
+    let before = rm::stats().ok();
+    // What an empty process is charged (its kernel objects and pages).
+    let Ok(c0) = rm::container_create(8 << 20) else {
+        t.check(false, "create a container");
+        return;
+    };
+    let minimal = Spawn {
+        container: Some(c0),
+        cnode_radix: Some(6),
+        stack_pages: Some(1),
+        heap_pages: Some(0),
+        ..child(&["spin"])
+    };
+    if let Ok(pid) = rm::spawn(minimal) {
+        let used = rm::container_info(Some(c0)).map(|s| s.used).unwrap_or(0);
+        dprintln!("rmtest: measure: empty process (CNode 2^6, 1 stack page, no heap) charged {used} bytes");
+        let _ = rm::kill(pid);
+        let _ = rm::wait(Some(pid), true);
+    }
+    if let Ok(pid) = rm::spawn(Spawn { container: Some(c0), ..child(&["spin"]) }) {
+        let used = rm::container_info(Some(c0)).map(|s| s.used).unwrap_or(0);
+        dprintln!("rmtest: measure: default process (CNode 2^12, 16 stack pages, 16 heap pages) charged {used} bytes");
+        let _ = rm::kill(pid);
+        let _ = rm::wait(Some(pid), true);
+    }
+    t.check(rm::container_info(Some(c0)).map(|s| s.used) == Ok(0), "a container is empty again after its tasks end");
+    t.check(rm::container_destroy(c0).is_ok(), "destroy an empty container");
+
+    let tiny = rm::container_create(16 * 1024);
+    if let Ok(c) = tiny {
+        t.check(
+            rm::spawn(Spawn { container: Some(c), ..child(&["exit", "0"]) }) == Err(Errno::EDQUOT),
+            "a task that does not fit its container is EDQUOT",
+        );
+        let _ = rm::container_destroy(c);
+    }
+    t.check(rm::container_create(u64::MAX) == Err(Errno::EDQUOT), "a quota beyond the parent's is EDQUOT");
+
+    let (Ok(c1), Ok(c2)) = (rm::container_create(2 << 20), rm::container_create(2 << 20)) else {
+        t.check(false, "create two containers");
+        return;
+    };
+    let worker = rm::spawn(Spawn { container: Some(c2), ..child(&["spin"]) });
+    let hog = run(Spawn { container: Some(c1), ..child(&["hog"]) });
+    t.check(hog == Ok(ExitStatus::Exited(0)), "allocation beyond the quota is refused (EDQUOT), not fatal");
+    let c1s = rm::container_info(Some(c1));
+    t.check(c1s.map(|s| (s.used, s.tasks)) == Ok((0, 0)), "the hog's memory returned to its container");
+    match worker {
+        Ok(pid) => {
+            t.check(rm::wait(Some(pid), false) == Ok(None), "a task in another container keeps running");
+            let _ = rm::kill(pid);
+            let _ = rm::wait(Some(pid), true);
+        }
+        Err(e) => t.check(false, alloc::format!("spawn the worker ({e})").as_str()),
+    }
+    let w2 = run(Spawn { container: Some(c2), ..child(&["alloc", "64"]) });
+    t.check(w2 == Ok(ExitStatus::Exited(0)), "the other container can still allocate");
+    t.check(rm::container_destroy(c1).is_ok() && rm::container_destroy(c2).is_ok(), "destroy the containers");
+    let after = rm::stats().ok();
+    let same =
+        matches!((before, after), (Some(a), Some(b)) if a.free_bytes == b.free_bytes && a.containers == b.containers);
+    t.check(same, "containers return every byte");
+}
