@@ -1,9 +1,10 @@
 //! Exhaustive exploration of the kernel model from the command line.
 //!
-//! `cargo run -p rampart-model --release --example explore -- --threads 2 --radix 2 --untyped 2 --depth 7`
+//! `cargo run -p rampart-model --release --example explore -- --threads 2 --slots 3 --untyped 2 --depth 6`
 //!
 //! Options: `--threads N` boot threads, `--radix R` (2^R root slots, slot 0
-//! is the CNode's own capability), `--untyped U` (2^U object units),
+//! is the CNode's own capability) or `--slots N` (N free slots: the
+//! smallest power of two above N), `--untyped U` (2^U object units),
 //! `--depth D`, `--types ep,reply,cnode,ntfn,tcb,untyped` (retype types),
 //! `--errors` (also try operations that must fail), `--full` (Mutate,
 //! CancelBadgedSends, ReplyRecv, more rights and badges).
@@ -24,7 +25,11 @@ fn main() {
             .unwrap_or(default)
     };
     let threads = val("--threads", 2) as usize;
-    let radix = val("--radix", 2) as u32;
+    // `--slots N`: N free slots besides the CNode's own capability.
+    let radix = match args.iter().position(|a| a == "--slots") {
+        Some(_) => (val("--slots", 3) + 1).next_power_of_two().trailing_zeros(),
+        None => val("--radix", 2) as u32,
+    };
     let untyped = val("--untyped", 2) as u32;
     let depth = val("--depth", 6) as usize;
     let cfg = Config::standard(threads, radix, untyped, Sizes::Units);
