@@ -7,6 +7,7 @@
 //!   own flags and target directories (docs/build.md);
 //! - [`bootfs`]: packs boot modules into the archive the kernel loads init from;
 //! - [`iso`]: makes a hybrid BIOS+UEFI GRUB ISO with `grub-mkrescue`;
+//! - [`rootfs`]: the ext4 root file system image (`mke2fs -d`, labelled);
 //! - [`qemu`]: runs QEMU with the serial console on a pipe, for people
 //!   (`images run`) and for tests (captured output, timeouts, exit status).
 //!
@@ -18,6 +19,7 @@ pub mod build;
 pub mod iso;
 pub mod packages;
 pub mod qemu;
+pub mod rootfs;
 
 use std::path::PathBuf;
 

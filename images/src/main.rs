@@ -45,6 +45,15 @@ enum Cmd {
         #[arg(long, default_value = "")]
         append: String,
     },
+    /// Build the ext4 root file system image (target/images/rootfs.ext4).
+    Rootfs {
+        /// Image size in MiB.
+        #[arg(long, default_value_t = 128)]
+        size: u32,
+        /// Add the 64 MiB benchmark file /data/bench-64m.
+        #[arg(long)]
+        bench: bool,
+    },
     /// Build everything and boot it in QEMU with the console on this terminal.
     Run {
         /// QEMU machine type.
@@ -91,6 +100,10 @@ fn main() -> Result<()> {
             let art = build_all(&BuildOptions::default())?;
             let iso = images::iso::build_iso(&art, &append)?;
             println!("{}", iso.display());
+        }
+        Cmd::Rootfs { size, bench } => {
+            let opts = images::rootfs::RootfsOptions { size_mib: size, bench_file: bench, ..Default::default() };
+            println!("{}", images::rootfs::build(&opts)?.display());
         }
         Cmd::Run { machine, accel, iso, icount, memory, append, verbose, qemu_args } => {
             let art = build_all(&BuildOptions { verbose, ..Default::default() })?;

@@ -1,0 +1,172 @@
+//! The root file system image: a standard ext4 image made with
+//! `mke2fs -t ext4 -d STAGING`, then labelled like `setfiles` would.
+//!
+//! [`stage`] fills a staging directory (programs, `/etc`, the compiled
+//! policy, sample files, optionally the 64 MiB benchmark file); [`build`]
+//! turns it into `target/images/rootfs.ext4` and stores every file's
+//! security context (from the policy's file contexts) in its
+//! `security.selinux` extended attribute with `debugfs ea_set`, so the
+//! file server finds the labels on the disk (docs/storage.md,
+//! "Labelling"). The result is checked with `e2fsck -fn`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use rampart_policy::{FileKind, ModelRegistry, Policy};
+
+/// What goes on the root file system.
+#[derive(Clone, Debug)]
+pub struct RootfsOptions {
+    /// Image size in MiB.
+    pub size_mib: u32,
+    /// Add `/data/bench-64m` (64 MiB, deterministic bytes) for the
+    /// sequential-read benchmark.
+    pub bench_file: bool,
+    /// Programs to install in `/bin` (host paths; copied under their file name).
+    pub programs: Vec<PathBuf>,
+    /// Policy source directories compiled into `/etc/policy/policy.bin`
+    /// and used for labelling (default: base + assertions + te).
+    pub policy_dirs: Vec<PathBuf>,
+}
+
+impl Default for RootfsOptions {
+    fn default() -> RootfsOptions {
+        let m = crate::workspace_root().join("policy").join("modules");
+        RootfsOptions {
+            size_mib: 128,
+            bench_file: false,
+            programs: Vec::new(),
+            policy_dirs: vec![m.join("base"), m.join("assertions"), m.join("te")],
+        }
+    }
+}
+
+/// The bytes of the benchmark file: 64 MiB of a fixed pattern, so a guest
+/// can check what it read (byte `i` = `(i * 2654435761) >> 24`, as u8).
+pub fn bench_bytes() -> Vec<u8> {
+    (0..64u64 << 20).map(|i| ((i.wrapping_mul(2_654_435_761)) >> 24) as u8).collect()
+}
+
+/// Compiles the policy of `opts`; returns the binary and the loaded policy.
+fn compile_policy(opts: &RootfsOptions) -> Result<(Vec<u8>, Policy)> {
+    let files = policy_compiler::expand_inputs(&opts.policy_dirs).context("reading policy sources")?;
+    let out = policy_compiler::compile_files(&files).map_err(|e| anyhow::anyhow!("policy does not compile: {e:?}"))?;
+    let bin = rampart_policy::encode(&out.db).map_err(|e| anyhow::anyhow!("encoding policy: {e}"))?;
+    let policy = Policy::from_db(out.db, &ModelRegistry::builtin()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((bin, policy))
+}
+
+/// Fills `dir` (emptied first) with the root file system's contents.
+///
+/// # Errors
+/// I/O errors, or a policy that does not compile.
+pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    let (policy_bin, _) = compile_policy(opts)?;
+    let files: &[(&str, &[u8])] = &[
+        ("etc/motd", b"Welcome to Rampart.\n"),
+        ("etc/hostname", b"rampart\n"),
+        ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n"),
+        ("etc/group", b"root:x:0:\nuser:x:1000:\n"),
+        ("home/user/hello.txt", b"Hello from the ext4 root file system.\n"),
+        ("var/www/index.html", b"<!doctype html><title>Rampart</title><h1>It works</h1>\n"),
+        ("usr/share/doc/README", b"Sample data for the file server tests.\n"),
+        ("secret/plans", b"This file is labelled secret_t: nobody reads it.\n"),
+    ];
+    for (path, data) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().expect("staged paths have parents"))?;
+        std::fs::write(&p, data)?;
+    }
+    for d in ["tmp", "root", "var/log", "bin", "dev"] {
+        std::fs::create_dir_all(dir.join(d))?;
+    }
+    std::fs::create_dir_all(dir.join("etc/policy"))?;
+    std::fs::write(dir.join("etc/policy/policy.bin"), policy_bin)?;
+    std::os::unix::fs::symlink("hello.txt", dir.join("home/user/hello.link"))?;
+    for prog in &opts.programs {
+        let name = prog.file_name().with_context(|| format!("{} has no file name", prog.display()))?;
+        std::fs::copy(prog, dir.join("bin").join(name)).with_context(|| format!("copying {}", prog.display()))?;
+    }
+    if opts.bench_file {
+        std::fs::create_dir_all(dir.join("data"))?;
+        std::fs::write(dir.join("data/bench-64m"), bench_bytes())?;
+    }
+    Ok(())
+}
+
+/// The `debugfs` script that stores every staged object's context.
+fn label_script(staging: &Path, policy: &mut Policy) -> Result<String> {
+    let mut script = String::new();
+    let mut stack = vec![staging.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p)?;
+        let rel = p.strip_prefix(staging)?.to_string_lossy().into_owned();
+        let path = format!("/{rel}");
+        let kind = if meta.is_dir() {
+            FileKind::Dir
+        } else if meta.file_type().is_symlink() {
+            FileKind::Symlink
+        } else {
+            FileKind::File
+        };
+        if let Ok(Some(sid)) = policy.file_context(&path, kind) {
+            let ctx = policy.sid_to_context(sid).map_err(|e| anyhow::anyhow!("{e}"))?;
+            writeln!(script, "ea_set \"{path}\" security.selinux \"{ctx}\"")?;
+        }
+        if meta.is_dir() {
+            for e in std::fs::read_dir(&p)? {
+                stack.push(e?.path());
+            }
+        }
+    }
+    Ok(script)
+}
+
+/// Builds `target/images/rootfs.ext4` from a fresh staging directory.
+///
+/// # Errors
+/// Staging, `mke2fs`, `debugfs` or `e2fsck` failures.
+pub fn build(opts: &RootfsOptions) -> Result<PathBuf> {
+    let out = crate::images_dir();
+    std::fs::create_dir_all(&out)?;
+    let staging = out.join("rootfs-staging");
+    stage(&staging, opts)?;
+    let img = out.join("rootfs.ext4");
+    build_image(&staging, &img, opts)?;
+    Ok(img)
+}
+
+/// `mke2fs -t ext4 -d staging` into `img`, then labels and checks it.
+///
+/// # Errors
+/// As [`build`].
+pub fn build_image(staging: &Path, img: &Path, opts: &RootfsOptions) -> Result<()> {
+    let _ = std::fs::remove_file(img);
+    let st = Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-b", "4096", "-L", "rampart-root", "-d"])
+        .arg(staging)
+        .arg(img)
+        .arg(format!("{}M", opts.size_mib))
+        .status()
+        .context("running mke2fs (Debian package e2fsprogs)")?;
+    if !st.success() {
+        bail!("mke2fs failed for {}", img.display());
+    }
+    let (_, mut policy) = compile_policy(opts)?;
+    let script_path = img.with_extension("labels");
+    std::fs::write(&script_path, label_script(staging, &mut policy)?)?;
+    let o = Command::new("debugfs").arg("-w").arg("-f").arg(&script_path).arg(img).output()?;
+    if !o.status.success() {
+        bail!("debugfs labelling failed: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = Command::new("e2fsck").arg("-fn").arg(img).output()?;
+    if !o.status.success() {
+        bail!("e2fsck reports problems in {}:\n{}", img.display(), String::from_utf8_lossy(&o.stdout));
+    }
+    Ok(())
+}
