@@ -130,7 +130,7 @@ pub struct Token {
 
 /// Where a run of word characters ends and how quoting behaves inside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     /// A plain word: ends at a metacharacter.
     Unquoted,
     /// Inside `"..."`: ends at `"`.
@@ -185,11 +185,11 @@ pub fn is_name(s: &str) -> bool {
 
 /// The lexer over one source text.
 pub struct Lexer<'a> {
-    src: &'a str,
-    pos: usize,
-    depth: usize,
+    pub(crate) src: &'a str,
+    pub(crate) pos: usize,
+    pub(crate) depth: usize,
     /// A newline followed by here-document bodies: `(newline offset, offset after the bodies)`.
-    heredoc_skip: Option<(usize, usize)>,
+    pub(crate) heredoc_skip: Option<(usize, usize)>,
 }
 
 impl<'a> Lexer<'a> {
@@ -233,7 +233,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn err(&self, offset: usize, kind: ParseErrorKind) -> ParseError {
+    pub(crate) fn err(&self, offset: usize, kind: ParseErrorKind) -> ParseError {
         ParseError { offset, kind }
     }
 
@@ -316,7 +316,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Lex word parts until the end of `mode`.
-    fn lex_parts(&mut self, mode: Mode) -> Result<Vec<WordPart>, ParseError> {
+    pub(crate) fn lex_parts(&mut self, mode: Mode) -> Result<Vec<WordPart>, ParseError> {
         let open = self.pos;
         let mut parts = Parts::default();
         loop {
@@ -587,48 +587,5 @@ impl<'a> Lexer<'a> {
             e
         })?;
         Ok(WordPart::CommandSub(list))
-    }
-
-    /// Read the body of a here-document whose operator and delimiter were
-    /// just lexed: it starts after the current line (or after the bodies of
-    /// earlier here-documents on the same line) and ends at a line equal to
-    /// `delim`. The newline ending the current line will skip it.
-    pub fn read_heredoc(&mut self, delim: &str, quoted: bool, strip_tabs: bool) -> Result<Word, ParseError> {
-        let (nl, body_start) = match self.heredoc_skip {
-            Some((nl, resume)) if nl >= self.pos => (nl, resume),
-            _ => match self.src[self.pos..].find('\n') {
-                Some(i) => (self.pos + i, self.pos + i + 1),
-                None => return Err(self.err(self.pos, ParseErrorKind::Unterminated("here-document"))),
-            },
-        };
-        let mut body = String::new();
-        let mut at = body_start;
-        let end = loop {
-            if at >= self.src.len() {
-                return Err(self.err(self.pos, ParseErrorKind::Unterminated("here-document")));
-            }
-            let line_end = self.src[at..].find('\n').map_or(self.src.len(), |i| at + i);
-            let mut line = &self.src[at..line_end];
-            if strip_tabs {
-                line = line.trim_start_matches('\t');
-            }
-            let next = (line_end + 1).min(self.src.len());
-            if line == delim {
-                break next;
-            }
-            body.push_str(line);
-            body.push('\n');
-            at = next;
-        };
-        self.heredoc_skip = Some((nl, end));
-        if quoted {
-            return Ok(Word { parts: alloc::vec![WordPart::Quoted(body)] });
-        }
-        let mut inner = Lexer::new(&body, 0, self.depth);
-        let parts = inner.lex_parts(Mode::HereDoc).map_err(|mut e| {
-            e.offset = body_start;
-            e
-        })?;
-        Ok(Word { parts: alloc::vec![WordPart::DoubleQuoted(parts)] })
     }
 }

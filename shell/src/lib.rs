@@ -44,6 +44,7 @@ pub mod error;
 mod exec;
 pub mod expand;
 pub mod glob;
+mod heredoc;
 pub mod history;
 pub mod jobs;
 pub mod lexer;

@@ -473,7 +473,7 @@ impl<'a> Parser<'a> {
         let target_tok = self.next()?;
         let Tok::Word(target) = target_tok.tok else { return Err(self.missing(&target_tok, "a file name")) };
         let target = if kind == RedirKind::HereDoc {
-            let (delim, quoted) = heredoc_delimiter(&target);
+            let (delim, quoted) = crate::heredoc::delimiter(&target);
             self.lex.read_heredoc(&delim, quoted, op == Op::DLessDash)?
         } else {
             target
@@ -565,30 +565,4 @@ fn split_assignment(word: &Word) -> Option<Assignment> {
     }
     value.parts.extend(word.parts[1..].iter().cloned());
     Some(Assignment { name: name.into(), value })
-}
-
-/// The delimiter of a here-document and whether any of it was quoted (then
-/// the body is taken literally).
-fn heredoc_delimiter(word: &Word) -> (String, bool) {
-    let mut text = String::new();
-    let mut quoted = false;
-    fn walk(parts: &[WordPart], text: &mut String, quoted: &mut bool) {
-        for p in parts {
-            match p {
-                WordPart::Literal(s) => text.push_str(s),
-                WordPart::Quoted(s) => {
-                    *quoted = true;
-                    text.push_str(s);
-                }
-                WordPart::DoubleQuoted(inner) => {
-                    *quoted = true;
-                    walk(inner, text, quoted);
-                }
-                WordPart::Param(_) => text.push('$'),
-                WordPart::CommandSub(_) | WordPart::Arith(_) => text.push_str("$(...)"),
-            }
-        }
-    }
-    walk(&word.parts, &mut text, &mut quoted);
-    (text, quoted)
 }

@@ -18,6 +18,11 @@ fn shellish() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(atoms), 0..40).prop_map(|v| v.concat())
 }
 
+/// Cases per property: `default`, or `SHELL_FUZZ_CASES` for a longer run.
+fn cases(default: u32) -> u32 {
+    std::env::var("SHELL_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 fn parse_all(src: &str) {
     let _ = Parser::parse(src);
     let mut p = Parser::new(src);
@@ -33,7 +38,7 @@ fn parse_all(src: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
     #[test]
     fn parser_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
@@ -92,7 +97,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(128)))]
 
     /// Running random shell text over the mock never panics, leaks no
     /// descriptor, and ends with a status. (The alphabet has no `while`
