@@ -105,8 +105,18 @@ impl<O: Os> Shell<O> {
     /// and, if `notify`, print `[n]+ Done  text` for finished jobs and
     /// forget them.
     pub fn reap_jobs(&mut self, notify: bool) {
-        while let Ok(Some((pid, status))) = self.os.try_wait(None) {
-            self.jobs.record(pid, status);
+        // Only job processes: a foreground stage that is still running
+        // (`sleep 1 | jobs`) must be left for its own wait.
+        let running: Vec<Pid> = self
+            .jobs
+            .list()
+            .iter()
+            .flat_map(|j| j.pids.iter().zip(&j.statuses).filter(|(_, s)| s.is_none()).map(|(p, _)| *p))
+            .collect();
+        for pid in running {
+            if let Ok(Some((pid, status))) = self.os.try_wait(Some(pid)) {
+                self.jobs.record(pid, status);
+            }
         }
         if !notify {
             return;

@@ -25,7 +25,7 @@
 //!   program's entry (`sh`, `sh FILE`, `sh -c CMD`).
 //!
 //! ## Example
-//! ```ignore
+//! ```text
 //! let mut sh = Shell::new(my_os, &env, ShellConfig::default());
 //! let status = sh.main(&args);
 //! ```

@@ -108,3 +108,10 @@ fn foreground_jobs_are_announced_to_the_terminal() {
     assert_eq!(h.world.borrow().foreground, vec![vec![200, 201], vec![]]);
     assert_eq!(h.stdout(), "1\n");
 }
+
+#[test]
+fn job_reaping_leaves_foreground_stages_alone() {
+    let mut h = Harness::new();
+    h.run("status 2 & jobs | status 3; echo $?; jobs");
+    assert_eq!(h.stdout(), "3\n");
+}
