@@ -6,7 +6,6 @@
 //! (needs e2fsprogs; the real in-guest benchmark comes with virtio-blk).
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::time::Instant;
