@@ -1,0 +1,88 @@
+//! Transport-independent client calls. A [`Transport`] carries one request
+//! and returns the response: IPC in programs ([`crate::rt`]), a direct call
+//! into the server's logic in host tests.
+
+use crate::{Peer, Request, Response, Stats};
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_uabi::Errno;
+
+/// Carries requests to connsrv.
+pub trait Transport {
+    /// Sends `req` and returns the response.
+    ///
+    /// # Errors
+    /// Transport failures as an errno (`EIO`: connsrv went away, `EBADF`:
+    /// no channel, `EBADMSG`: undecodable reply).
+    fn call(&mut self, req: &Request) -> Result<Response, Errno>;
+}
+
+/// Turns `Response::Err` into `Err`.
+///
+/// # Errors
+/// The error the server returned.
+pub fn check(r: Response) -> Result<Response, Errno> {
+    match r {
+        Response::Err(e) => Err(e),
+        r => Ok(r),
+    }
+}
+
+fn unexpected<T>(_r: Response) -> Result<T, Errno> {
+    Err(Errno::EPROTO)
+}
+
+/// Connections to the caller's services closed since the last call.
+///
+/// # Errors
+/// Transport errors; `EPROTO` for a wrong response.
+pub fn take_closed(t: &mut impl Transport) -> Result<Vec<u32>, Errno> {
+    match check(t.call(&Request::TakeClosed)?)? {
+        Response::Closed(v) => Ok(v),
+        r => unexpected(r),
+    }
+}
+
+/// Who holds `badge` (a connection to one of the caller's services).
+///
+/// # Errors
+/// `ENOENT`, `EPERM`, transport errors.
+pub fn who_is(t: &mut impl Transport, badge: u64) -> Result<Peer, Errno> {
+    match check(t.call(&Request::WhoIs { badge })?)? {
+        Response::Peer(p) => Ok(p),
+        r => unexpected(r),
+    }
+}
+
+/// The context service `name` is registered under.
+///
+/// # Errors
+/// `ENOENT`, transport errors.
+pub fn lookup(t: &mut impl Transport, name: &str) -> Result<String, Errno> {
+    match check(t.call(&Request::Lookup { name: name.into() })?)? {
+        Response::Context(c) => Ok(c),
+        r => unexpected(r),
+    }
+}
+
+/// Closes connection `conn`.
+///
+/// # Errors
+/// `ENOENT`, transport errors.
+pub fn disconnect(t: &mut impl Transport, conn: u32) -> Result<(), Errno> {
+    match check(t.call(&Request::Disconnect { conn })?)? {
+        Response::Ok => Ok(()),
+        r => unexpected(r),
+    }
+}
+
+/// connsrv's counters.
+///
+/// # Errors
+/// Transport errors.
+pub fn stats(t: &mut impl Transport) -> Result<Stats, Errno> {
+    match check(t.call(&Request::Stats)?)? {
+        Response::Stats(s) => Ok(s),
+        r => unexpected(r),
+    }
+}

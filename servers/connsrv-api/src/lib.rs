@@ -1,0 +1,306 @@
+//! The connection server's protocol (docs/security-architecture.md §4).
+//!
+//! connsrv is the only holder of service endpoints. A service registers a
+//! name under its own security context and receives a fresh endpoint to
+//! serve on; a client asks to connect to a name, connsrv checks
+//! `service connect` (client context → service context) with the security
+//! server and, if allowed, mints a badged capability to the service's
+//! endpoint for the client.
+//!
+//! **Connection badges** ([`ConnBadge`]) carry the client's SID, so a
+//! service knows who is calling from the badge alone, with no extra IPC and
+//! no call back into connsrv (servers never wait on each other in a cycle).
+//! A service reserves badges with bit 63 set for connsrv; its own badges
+//! (handle tokens, region tokens) keep bit 63 clear.
+//!
+//! Requests and responses are postcard messages (`rampart_uabi::codec`).
+//! Trusted requests ([`Request::NewTask`] and the boot requests) are only
+//! accepted over init's and rm's channels ([`TRUSTED`] badges).
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod client;
+#[cfg(feature = "rt")]
+pub mod rt;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_uabi::Errno;
+use serde::{Deserialize, Serialize};
+
+/// Badge bit of every connection minted by connsrv (on a service's endpoint
+/// or on connsrv's own: a task's channel to connsrv is a connection too).
+pub const CONN: u64 = 1 << 63;
+/// Badge bit of the trusted channels to connsrv (init and rm), with the
+/// holder's id in the low bits ([`TRUSTED_INIT`], [`TRUSTED_RM`]).
+pub const TRUSTED: u64 = 1 << 62;
+/// init's channel to connsrv.
+pub const TRUSTED_INIT: u64 = TRUSTED | 1;
+/// rm's channel to connsrv.
+pub const TRUSTED_RM: u64 = TRUSTED | 2;
+/// Largest connection number (31 bits).
+pub const MAX_CONN: u32 = (1 << 31) - 1;
+/// Connection number of the channels init mints itself at boot (before
+/// connsrv exists): they carry a SID but belong to no connection.
+pub const BOOT_CONN: u32 = 0;
+/// Longest service name in bytes.
+pub const NAME_MAX: usize = 64;
+/// Longest security context accepted in a request, in bytes.
+pub const CONTEXT_MAX: usize = 256;
+/// Most closed connections returned by one [`Request::TakeClosed`].
+pub const CLOSED_PER_REPLY: usize = 64;
+
+/// The security server's service name.
+pub const SECURITY_SERVICE: &str = "security";
+
+/// A decoded connection badge: `CONN | conn << 32 | sid`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ConnBadge {
+    /// The connection number (unique among live connections, 31 bits).
+    pub conn: u32,
+    /// The client's security identifier.
+    pub sid: u32,
+}
+
+impl ConnBadge {
+    /// The badge word; `None` if `conn` exceeds [`MAX_CONN`].
+    pub const fn encode(self) -> Option<u64> {
+        if self.conn > MAX_CONN {
+            return None;
+        }
+        Some(CONN | (self.conn as u64) << 32 | self.sid as u64)
+    }
+
+    /// Decodes a badge; `None` if it is not a connection badge.
+    #[inline(always)]
+    pub const fn decode(badge: u64) -> Option<ConnBadge> {
+        if badge & CONN == 0 {
+            return None;
+        }
+        Some(ConnBadge { conn: ((badge >> 32) as u32) & MAX_CONN, sid: badge as u32 })
+    }
+}
+
+/// Requests to connsrv.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Registers service `name` under the caller's context (permission
+    /// `service register` on itself). Reply [`Response::Registered`] with
+    /// one capability: a fresh endpoint (all rights) to serve on.
+    /// `EEXIST` (name taken), `EINVAL` (empty or longer than
+    /// [`NAME_MAX`]), `EACCES`, `ENOSPC`.
+    Register {
+        /// Service name.
+        name: String,
+    },
+    /// Removes one of the caller's services; every connection to it is
+    /// revoked. `ENOENT`, `EPERM` (not the caller's).
+    Unregister {
+        /// Service name.
+        name: String,
+    },
+    /// Connects to service `name` (permission `service connect` from the
+    /// caller's context to the service's). Reply [`Response::Connected`]
+    /// with one capability: the badged endpoint (Write, Grant,
+    /// GrantReply). `ENOENT`, `EACCES` (denied, audited), `ENOSPC`.
+    Connect {
+        /// Service name.
+        name: String,
+    },
+    /// Closes one of the caller's connections (its capability is revoked).
+    /// `ENOENT`.
+    Disconnect {
+        /// Connection number from [`Response::Connected`].
+        conn: u32,
+    },
+    /// For services: the connections to the caller's services closed since
+    /// the last call (at most [`CLOSED_PER_REPLY`]). Reply
+    /// [`Response::Closed`].
+    TakeClosed,
+    /// For services: who holds a connection badge of one of the caller's
+    /// services. Reply [`Response::Peer`]; `ENOENT`, `EPERM`.
+    WhoIs {
+        /// The badge the service received.
+        badge: u64,
+    },
+    /// The context a service is registered under. Reply
+    /// [`Response::Context`]; `ENOENT`.
+    Lookup {
+        /// Service name.
+        name: String,
+    },
+    /// Counters. Reply [`Response::Stats`].
+    Stats,
+    /// Trusted (init, rm): a channel to connsrv for a new task running in
+    /// `context`. Reply [`Response::Channel`] with one capability (slot 3 of
+    /// the task). `EINVAL` (bad context), `EPERM` (untrusted caller).
+    NewTask {
+        /// The task's pid (0: not known yet; see [`Request::BindPid`]).
+        pid: u32,
+        /// Its security context.
+        context: String,
+    },
+    /// Trusted: records the pid of a channel made before the task existed.
+    BindPid {
+        /// Channel (connection number) from [`Response::Channel`].
+        conn: u32,
+        /// The task's pid.
+        pid: u32,
+    },
+    /// Trusted: task `pid` ended; its channel and every connection it made
+    /// are revoked and its services unregistered. Reply [`Response::Ok`]
+    /// (also for an unknown pid).
+    TaskExited {
+        /// The pid.
+        pid: u32,
+    },
+    /// Trusted, boot: registers a core service started before connsrv; the
+    /// message carries its endpoint. `EEXIST`, `EINVAL`.
+    RegisterCore {
+        /// Service name.
+        name: String,
+        /// The service's context.
+        context: String,
+    },
+    /// Trusted, boot: the message carries connsrv's own channel to the
+    /// security server (badged with connsrv's SID by init).
+    SetSecurity {
+        /// connsrv's SID.
+        sid: u32,
+    },
+    /// Trusted, boot: the message carries untyped memory of `2^bits` bytes
+    /// from which connsrv creates service endpoints.
+    GiveUntyped {
+        /// log2 size in bytes.
+        bits: u8,
+    },
+}
+
+/// Who holds a connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    /// Connection number.
+    pub conn: u32,
+    /// Client pid (0 if unknown).
+    pub pid: u32,
+    /// Client SID.
+    pub sid: u32,
+    /// Client context.
+    pub context: String,
+}
+
+/// connsrv's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Registered services.
+    pub services: u32,
+    /// Live connections (task channels included).
+    pub connections: u32,
+    /// Connects granted since boot.
+    pub granted: u64,
+    /// Connects denied since boot.
+    pub denied: u64,
+    /// Connections revoked since boot.
+    pub revoked: u64,
+    /// AVC hits / misses in connsrv.
+    pub avc_hits: u64,
+    /// AVC misses.
+    pub avc_misses: u64,
+}
+
+/// Responses from connsrv.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// Done.
+    Ok,
+    /// A service was registered (the endpoint travels with the message).
+    Registered,
+    /// A connection was made (the badged capability travels with it).
+    Connected {
+        /// Connection number (for [`Request::Disconnect`]).
+        conn: u32,
+        /// The service's SID (the target of its own checks).
+        service_sid: u32,
+    },
+    /// Closed connections.
+    Closed(Vec<u32>),
+    /// A connection's holder.
+    Peer(Peer),
+    /// A service's context.
+    Context(String),
+    /// Counters.
+    Stats(Stats),
+    /// A new task channel (the capability travels with the message).
+    Channel {
+        /// Its connection number.
+        conn: u32,
+        /// The task's SID.
+        sid: u32,
+    },
+    /// The request failed.
+    Err(Errno),
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use rampart_uabi::codec::{MAX_WORDS, PROTOCOL_POSTCARD, decode, encode};
+
+    fn rt<T: Serialize + serde::de::DeserializeOwned + PartialEq + core::fmt::Debug>(v: T) {
+        let mut w = [0u64; MAX_WORDS];
+        let (l, n) = encode(&v, &mut w).unwrap();
+        assert_eq!(decode::<T>(l, &w[..n]).unwrap(), v);
+    }
+
+    #[test]
+    fn round_trips() {
+        rt(Request::Register { name: "fs".into() });
+        rt(Request::Connect { name: "security".into() });
+        rt(Request::NewTask { pid: 7, context: "user_u:user_r:user_t".into() });
+        rt(Request::WhoIs { badge: u64::MAX });
+        rt(Response::Connected { conn: MAX_CONN, service_sid: u32::MAX });
+        rt(Response::Closed(alloc::vec![1; CLOSED_PER_REPLY]));
+        rt(Response::Peer(Peer { conn: 1, pid: 2, sid: 3, context: "a:b:c".into() }));
+        rt(Response::Err(Errno::EACCES));
+    }
+
+    #[test]
+    fn badges() {
+        let b = ConnBadge { conn: 5, sid: 9 };
+        let w = b.encode().unwrap();
+        assert_eq!(w & CONN, CONN);
+        assert_eq!(ConnBadge::decode(w), Some(b));
+        assert_eq!(ConnBadge::decode(TRUSTED_INIT), None);
+        assert_eq!(ConnBadge::decode(0), None);
+        assert_eq!(ConnBadge { conn: MAX_CONN + 1, sid: 0 }.encode(), None);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn hostile_requests_never_panic(words in proptest::collection::vec(any::<u64>(), 0..16), len in 0u64..200) {
+            let _ = decode::<Request>(PROTOCOL_POSTCARD | len, &words);
+            let _ = decode::<Response>(PROTOCOL_POSTCARD | len, &words);
+        }
+
+        #[test]
+        fn mutated_requests_never_panic(name in "[a-z]{0,20}", flip in 0usize..64, bit in 0u8..8) {
+            let mut w = [0u64; MAX_WORDS];
+            let (l, n) = encode(&Request::NewTask { pid: 3, context: name }, &mut w).unwrap();
+            let mut bytes: std::vec::Vec<u8> = w[..n].iter().flat_map(|x| x.to_le_bytes()).collect();
+            let i = flip % bytes.len().max(1);
+            if let Some(b) = bytes.get_mut(i) { *b ^= 1 << bit; }
+            let _ = rampart_uabi::codec::decode_bytes::<Request>(&bytes[..(l & 0xffff) as usize]);
+        }
+
+        #[test]
+        fn badge_round_trip(conn in 0u32..=MAX_CONN, sid: u32) {
+            let b = ConnBadge { conn, sid };
+            prop_assert_eq!(ConnBadge::decode(b.encode().unwrap()), Some(b));
+        }
+    }
+}

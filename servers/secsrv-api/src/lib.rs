@@ -1,0 +1,299 @@
+//! The security server's protocol (docs/security-architecture.md §3).
+//!
+//! The security server (`secsrv`, domain `secsrv_t`) holds the loaded
+//! binary policy and is the only component that knows its semantics. Its
+//! clients reach it through connections minted by connsrv, whose badges
+//! carry the client's SID (`rampart_connsrv_api::ConnBadge`); init has one
+//! extra channel ([`INIT_BADGE`]) for loading the boot policy.
+//!
+//! Every request is checked against the policy with the caller's SID as
+//! source and the `security` initial SID as target, class `security`:
+//! decisions and translations need `compute_av` / `check_context`, loading
+//! a policy `load_policy`, switching modes `setenforce`, booleans
+//! `setbool`, reading the audit trail `read_audit`.
+//!
+//! [`client`] turns the protocol into an [`rampart_avc::AvcBackend`] and an
+//! [`rampart_avc::AuditSink`], so an object server gets a policy-backed AVC
+//! in a few lines ([`client::SecAvc`]).
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod client;
+#[cfg(feature = "rt")]
+pub mod rt;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use rampart_uabi::Errno;
+use serde::{Deserialize, Serialize};
+
+/// Badge of init's own channel to secsrv (minted by init at boot). It
+/// carries the `init` initial SID; it may load the first policy.
+pub const INIT_BADGE: u64 = (1 << 62) | 1;
+/// Notification badge bit subscribers should use for "the policy changed"
+/// ([`Request::Subscribe`]).
+pub const EVENT_POLICY: u64 = 1 << 1;
+/// Longest chunk of policy bytes in one [`Request::PolicyPut`].
+pub const CHUNK: usize = 768;
+/// Largest binary policy secsrv accepts, in bytes.
+pub const POLICY_MAX: u32 = 1 << 20;
+/// Longest object description kept in an audit record, in bytes.
+pub const OBJECT_MAX: usize = 64;
+/// Most policies held in secsrv's store.
+pub const STORE_MAX: usize = 8;
+
+/// An access decision (`rampart_avc::Decision` on the wire).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Granted permissions.
+    pub allowed: u32,
+    /// Granted permissions to audit.
+    pub auditallow: u32,
+    /// Denied permissions to audit.
+    pub auditdeny: u32,
+    /// Policy sequence number.
+    pub seqno: u32,
+}
+
+/// An audit event an object server reports (from its AVC).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditSubmit {
+    /// Source SID.
+    pub ssid: u32,
+    /// Target SID.
+    pub tsid: u32,
+    /// Class number.
+    pub class: u16,
+    /// The permissions reported.
+    pub perms: u32,
+    /// A denial (else an audited grant).
+    pub denied: bool,
+    /// False if the denial was not enforced (permissive mode).
+    pub enforced: bool,
+    /// Policy sequence number of the decision.
+    pub seqno: u32,
+    /// The object (a path, a service name, ...; at most [`OBJECT_MAX`]
+    /// bytes are kept).
+    pub object: String,
+}
+
+/// One record of the audit trail, with names resolved.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the trail (counts from 1 since boot).
+    pub seq: u64,
+    /// A denial (else an audited grant).
+    pub denied: bool,
+    /// False for a denial in permissive mode.
+    pub enforced: bool,
+    /// Source context.
+    pub source: String,
+    /// Target context.
+    pub target: String,
+    /// Class name.
+    pub class: String,
+    /// Permission names, space separated.
+    pub perms: String,
+    /// The object's description.
+    pub object: String,
+    /// Context of the component that reported it.
+    pub reporter: String,
+    /// Policy sequence number.
+    pub seqno: u32,
+}
+
+impl fmt::Display for AuditEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "avc: {} {{ {} }} for scontext={} tcontext={} tclass={} object=\"{}\" by={} seqno={}{}",
+            if self.denied { "denied" } else { "granted" },
+            self.perms,
+            self.source,
+            self.target,
+            self.class,
+            self.object,
+            self.reporter,
+            self.seqno,
+            if self.denied && !self.enforced { " permissive" } else { "" }
+        )
+    }
+}
+
+/// A batch of audit records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditBatch {
+    /// Records in order.
+    pub records: Vec<AuditEntry>,
+    /// Where to continue reading.
+    pub next: u64,
+    /// Records overwritten before they were read (from the requested
+    /// position).
+    pub lost: u64,
+}
+
+/// The security server's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// A policy is loaded.
+    pub loaded: bool,
+    /// Policy sequence number (bumped by loads and boolean changes).
+    pub seqno: u32,
+    /// Enforcing (else permissive).
+    pub enforcing: bool,
+    /// The loaded policy's store name.
+    pub policy: String,
+    /// Its model (`te`, `mls`, ...).
+    pub model: String,
+    /// Audit records written since boot.
+    pub audit_total: u64,
+}
+
+/// Requests to secsrv.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// The decision for `(ssid, tsid, class)`. Reply [`Response::Decision`];
+    /// `ENOENT` (unknown SID or class), `EACCES`.
+    ComputeAv {
+        /// Source SID.
+        ssid: u32,
+        /// Target SID.
+        tsid: u32,
+        /// Class number.
+        class: u16,
+    },
+    /// The SID of a new object of `class` created by `ssid` under `tsid`
+    /// (type transitions). Reply [`Response::Sid`]; `ENOENT`, `EINVAL`.
+    ComputeCreate {
+        /// Creator.
+        ssid: u32,
+        /// Parent directory, or executable for `process`.
+        tsid: u32,
+        /// Class number.
+        class: u16,
+        /// Object name (named transitions).
+        name: Option<String>,
+    },
+    /// Context → SID. Reply [`Response::Sid`]; `EINVAL`.
+    ContextToSid {
+        /// `user:role:type[:level]`.
+        context: String,
+    },
+    /// SID → context. Reply [`Response::Context`]; `ENOENT`.
+    SidToContext {
+        /// The SID.
+        sid: u32,
+    },
+    /// A class number by name. Reply [`Response::Class`]; `ENOENT`.
+    ClassId {
+        /// Class name.
+        name: String,
+    },
+    /// The access vector of named permissions. Reply [`Response::Perms`];
+    /// `ENOENT`.
+    Perms {
+        /// Class number.
+        class: u16,
+        /// Permission names.
+        names: Vec<String>,
+    },
+    /// A labelled file's SID (`kind`: `file`, `dir`, `lnk_file`,
+    /// `chr_file`, `blk_file`, `fifo_file`, `sock_file` or `any`). Reply
+    /// [`Response::Sid`], or [`Response::Ok`] for `<<none>>`; `ENOENT`.
+    FileContext {
+        /// Absolute path.
+        path: String,
+        /// File kind.
+        kind: String,
+    },
+    /// A port's SID. Reply [`Response::Sid`]; `ENOENT`.
+    PortContext {
+        /// TCP (else UDP).
+        tcp: bool,
+        /// Port number.
+        port: u16,
+    },
+    /// Reply [`Response::Status`].
+    Status,
+    /// The caller's own SID (from its badge). Reply [`Response::Sid`].
+    WhoAmI,
+    /// Enforcing or permissive (`setenforce`). Reply [`Response::Status`].
+    SetEnforce {
+        /// Enforce.
+        enforcing: bool,
+    },
+    /// Sets a boolean (`setbool`). Reply [`Response::Status`]; `ENOENT`.
+    SetBool {
+        /// Name.
+        name: String,
+        /// Value.
+        value: bool,
+    },
+    /// Reply [`Response::Bools`].
+    GetBools,
+    /// Stores `bytes` at `offset` of stored policy `name` of `total` bytes
+    /// (`load_policy`; init before the first load). A put at offset 0
+    /// starts the policy afresh. Reply [`Response::Ok`]; `EINVAL`,
+    /// `ENOSPC`, `EFBIG`-style `E2BIG` beyond [`POLICY_MAX`].
+    PolicyPut {
+        /// Store name.
+        name: String,
+        /// Byte offset.
+        offset: u32,
+        /// Total size.
+        total: u32,
+        /// At most [`CHUNK`] bytes.
+        bytes: Vec<u8>,
+    },
+    /// Loads stored policy `name` (`load_policy`; init for the first load).
+    /// Reply [`Response::Status`]; `ENOENT`, `EINVAL` (incomplete or bad
+    /// policy: the old one stays).
+    PolicyLoad {
+        /// Store name.
+        name: String,
+    },
+    /// Adds a record to the audit trail (`compute_av`: object servers).
+    /// Reply [`Response::Ok`].
+    Audit(AuditSubmit),
+    /// Reads the audit trail from position `from` (`read_audit`). Reply
+    /// [`Response::Audit`].
+    ReadAudit {
+        /// First position wanted (0: the oldest kept).
+        from: u64,
+    },
+    /// The message carries a notification capability that secsrv signals
+    /// whenever the policy changes (load, boolean, mode). Reply
+    /// [`Response::Ok`]; `EINVAL` (no capability), `ENOSPC`.
+    Subscribe,
+}
+
+/// Responses from secsrv.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// Done.
+    Ok,
+    /// An access decision.
+    Decision(Decision),
+    /// A SID.
+    Sid(u32),
+    /// A context.
+    Context(String),
+    /// A class number.
+    Class(u16),
+    /// An access vector.
+    Perms(u32),
+    /// State.
+    Status(Status),
+    /// Booleans and their values.
+    Bools(Vec<(String, bool)>),
+    /// Audit records.
+    Audit(AuditBatch),
+    /// The request failed.
+    Err(Errno),
+}
+
+#[cfg(test)]
+mod tests;

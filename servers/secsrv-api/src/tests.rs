@@ -1,0 +1,71 @@
+extern crate std;
+use super::*;
+use proptest::prelude::*;
+use rampart_uabi::codec::{MAX_WORDS, PROTOCOL_POSTCARD, decode, decode_bytes, encode};
+
+fn rt<T: Serialize + serde::de::DeserializeOwned + PartialEq + core::fmt::Debug>(v: T) {
+    let mut w = [0u64; MAX_WORDS];
+    let (l, n) = encode(&v, &mut w).unwrap();
+    assert_eq!(decode::<T>(l, &w[..n]).unwrap(), v);
+}
+
+#[test]
+fn round_trips() {
+    rt(Request::ComputeAv { ssid: 1, tsid: u32::MAX, class: 7 });
+    rt(Request::ComputeCreate { ssid: 1, tsid: 2, class: 3, name: Some("shadow".into()) });
+    rt(Request::PolicyPut { name: "te".into(), offset: 0, total: 9000, bytes: alloc::vec![0xa5; CHUNK] });
+    rt(Request::Audit(AuditSubmit { object: "x".repeat(OBJECT_MAX), ..Default::default() }));
+    rt(Request::Perms { class: 2, names: alloc::vec!["read".into(), "write".into()] });
+    rt(Response::Decision(Decision { allowed: 1, auditallow: 2, auditdeny: 3, seqno: 4 }));
+    rt(Response::Bools(alloc::vec![("a".into(), true)]));
+    rt(Response::Audit(AuditBatch {
+        records: alloc::vec![AuditEntry { seq: 3, source: "a:b:c".into(), ..Default::default() }],
+        next: 4,
+        lost: 0,
+    }));
+    rt(Response::Err(Errno::EACCES));
+}
+
+#[test]
+fn audit_lines_read_like_selinux() {
+    let e = AuditEntry {
+        seq: 1,
+        denied: true,
+        enforced: true,
+        source: "root:sysadm_r:sysadm_t".into(),
+        target: "system_u:system_r:httpd_t".into(),
+        class: "service".into(),
+        perms: "connect".into(),
+        object: "sectest.echo".into(),
+        reporter: "system_u:system_r:connsrv_t".into(),
+        seqno: 1,
+    };
+    let s = alloc::format!("{e}");
+    assert!(s.starts_with("avc: denied { connect } for scontext=root:sysadm_r:sysadm_t"), "{s}");
+    assert!(s.contains("tclass=service object=\"sectest.echo\""));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #[test]
+    fn hostile_messages_never_panic(words in proptest::collection::vec(any::<u64>(), 0..24), len in 0u64..300) {
+        let _ = decode::<Request>(PROTOCOL_POSTCARD | len, &words);
+        let _ = decode::<Response>(PROTOCOL_POSTCARD | len, &words);
+    }
+
+    #[test]
+    fn mutated_messages_never_panic(ctx in "[a-z_:]{0,40}", flips in proptest::collection::vec((any::<usize>(), 0u8..8), 1..4)) {
+        let mut w = [0u64; MAX_WORDS];
+        for v in [Request::ContextToSid { context: ctx.clone() }, Request::FileContext { path: ctx.clone(), kind: "file".into() }] {
+            let (l, n) = encode(&v, &mut w).unwrap();
+            let mut bytes: std::vec::Vec<u8> = w[..n].iter().flat_map(|x| x.to_le_bytes()).collect();
+            bytes.truncate((l & 0xffff) as usize);
+            for (i, bit) in &flips {
+                let k = i % bytes.len().max(1);
+                if let Some(b) = bytes.get_mut(k) { *b ^= 1 << bit; }
+            }
+            let _ = decode_bytes::<Request>(&bytes);
+            let _ = decode_bytes::<Response>(&bytes);
+        }
+    }
+}

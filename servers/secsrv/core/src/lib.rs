@@ -1,0 +1,31 @@
+//! # rampart-secsrv-core — the security server's logic
+//!
+//! The security server (`secsrv`, domain `secsrv_t`) holds the loaded
+//! binary policy and answers decision, transition and translation requests
+//! (protocol: `rampart-secsrv-api`). This crate is everything but the IPC
+//! loop, so it is tested on the host:
+//! - [`server::SecServer`]: identifies callers from their badges, checks
+//!   each request against the policy (class `security` on the `security`
+//!   initial SID), answers it, and says when subscribers must be told the
+//!   policy changed;
+//! - [`store::Store`]: binary policies uploaded in chunks (boot policies
+//!   from init, new ones from administrators);
+//! - [`audit::AuditRing`]: the audit trail (denials and `auditallow`
+//!   grants from every object server and from secsrv's own checks).
+//!
+//! ## Trust
+//! secsrv trusts the kernel (badges are unforgeable), connsrv (it mints
+//! connection badges carrying the holder's SID) and init (its boot channel
+//! loads the first policy and translates contexts without a check). It
+//! trusts nothing in a request: sizes are bounded, names and SIDs are
+//! validated by the engine, and bad input is an error, never a panic.
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod audit;
+pub mod server;
+pub mod store;
+
+pub use server::{Caller, Outcome, SecServer};
