@@ -184,7 +184,7 @@ impl<O: Os> Shell<O> {
         };
         let mut caps = CapturePipes::default();
         let mut started = Started { pids: Vec::new(), last_status: None };
-        let mut deferred: Vec<(usize, Option<Vec<String>>)> = Vec::new();
+        let mut deferred: Vec<(usize, Option<crate::command::Expanded>)> = Vec::new();
         for (i, cmd) in cmds.iter().enumerate() {
             self.fds = stage_table(i, &base);
             let outcome = match cmd {
@@ -199,7 +199,7 @@ impl<O: Os> Shell<O> {
                         }
                     },
                     Ok(exp) => {
-                        deferred.push((i, Some(exp.argv)));
+                        deferred.push((i, Some(exp)));
                         Ok(None)
                     }
                 },
@@ -227,13 +227,10 @@ impl<O: Os> Shell<O> {
                 }
             }
         }
-        for (i, argv) in &deferred {
+        for (i, exp) in deferred.iter_mut() {
             self.fds = stage_table(*i, &base);
-            let status = self.subshell(|sh| match (&cmds[*i], argv) {
-                (Command::Simple(sc), Some(argv)) => {
-                    let exp = crate::command::Expanded { argv: argv.clone(), assigns: Vec::new() };
-                    sh.exec_simple(sc, exp)
-                }
+            let status = self.subshell(|sh| match (&cmds[*i], exp.take()) {
+                (Command::Simple(sc), Some(exp)) => sh.exec_simple(sc, exp),
                 (cmd, _) => sh.run_command(cmd),
             });
             self.fds = base.clone();

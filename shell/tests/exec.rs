@@ -69,6 +69,7 @@ fn builtins_and_compound_commands_in_pipelines() {
     assert_eq!(out("echo a | { read x; echo got $x; }"), "got a\n");
     assert_eq!(out("cat /etc/motd | while read l; do echo [$l]; done"), "[welcome]\n");
     assert_eq!(out("echo x | echo y"), "y\n");
+    assert_eq!(out("f() { echo $V; }; V=temp f | cat; echo ${V-unset}"), "temp\nunset\n");
     // Stages run in subshells: no effect on the shell.
     assert_eq!(out("cd /tmp | true; x=1 | true; pwd; echo ${x-unset}"), "/home/user\nunset\n");
     assert_eq!(out("exit 3 | true; echo still here"), "still here\n");
