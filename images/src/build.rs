@@ -53,7 +53,6 @@ pub fn kernel_rustflags(root: &Path) -> Vec<String> {
         "-Ccode-model=kernel",
         "-Ctarget-feature=-sse,-sse2,-sse3,-ssse3,-sse4.1,-sse4.2,-avx,-avx2",
         "-Cno-redzone=yes",
-        "-Cforce-frame-pointers=yes",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -85,11 +85,10 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
     let timer_hz = arch::apic::init();
     arch::ioapic::init();
     kprintln!(
-        "cpu: nx={} pcid={} xsave={} avx={}, apic timer {} kHz, ioapic inputs {}",
+        "cpu: nx={} pcid={} xsave={}, apic timer {} kHz, ioapic inputs {}",
         features.nx,
         features.pcid,
         features.xsave,
-        features.avx,
         timer_hz / 1000,
         arch::ioapic::inputs()
     );

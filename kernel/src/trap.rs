@@ -5,13 +5,12 @@
 //! FS base to the current thread (or idles if there is none) and returns to
 //! user mode. The kernel keeps nothing on its stack between entries.
 
-use crate::arch::context::UserContext;
+use crate::arch::context::{TrapFrame, UserContext};
 use crate::arch::machine::X86Machine;
 use crate::arch::{apic, cpu, entry, idt, paging};
 use core::mem::MaybeUninit;
 use rampart_kcore::Kernel;
 use rampart_kcore::object::TcbRef;
-use rampart_kcore::regs::REGS_WORDS;
 
 static mut KERNEL: MaybeUninit<Kernel<X86Machine>> = MaybeUninit::uninit();
 
@@ -74,7 +73,7 @@ fn idle() -> ! {
     }
 }
 
-fn report(ctx: &UserContext) {
+fn report(ctx: &TrapFrame) {
     kprintln!(
         "  rip={:#018x} rsp={:#018x} rflags={:#x} cs={:#x} err={:#x} cr2={:#x}",
         ctx.rip,
@@ -107,7 +106,7 @@ fn report(ctx: &UserContext) {
 
 /// Entry from every trap stub. `frame` is on the trap IST stack.
 #[unsafe(no_mangle)]
-extern "C" fn trap_entry(frame: *const UserContext) -> ! {
+extern "C" fn trap_entry(frame: *const TrapFrame) -> ! {
     // SAFETY: the stub passes a pointer to the complete frame it just pushed.
     let f = unsafe { *frame };
     let vector = f.vector;
@@ -115,11 +114,9 @@ extern "C" fn trap_entry(frame: *const UserContext) -> ! {
     if f.from_user() {
         let t = k.cur;
         if !t.is_none() {
-            // SAFETY: the register area of the current TCB has the frame's
-            // layout (`REGS_WORDS` words); nothing else references it now.
-            unsafe {
-                core::ptr::copy_nonoverlapping(frame as *const u64, paging::phys_to_virt(t.0) as *mut u64, REGS_WORDS)
-            };
+            // SAFETY: the register area of the current TCB (offset 0) has
+            // the `UserContext` layout; nothing else references it now.
+            unsafe { core::ptr::write(paging::phys_to_virt(t.0) as *mut UserContext, f.to_context()) };
         }
         if vector < 32 {
             k.handle_exception(vector, f.error, cpu::read_cr2());

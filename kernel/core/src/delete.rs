@@ -29,7 +29,7 @@ impl<M: Machine> Kernel<M> {
         if cap.is_null() {
             return;
         }
-        if cap.is(CapType::VSpace) || cap.is(CapType::Tcb) {
+        if cap.is(CapType::VSpace) || cap.is(CapType::Tcb) || cap.is(CapType::CNode) {
             self.vspace_epoch += 1;
         }
         if cap.cap_type() == CapType::Zombie {
@@ -86,7 +86,7 @@ impl<M: Machine> Kernel<M> {
             if c.is_null() || c.cap_type() == CapType::Zombie {
                 continue;
             }
-            if c.is(CapType::VSpace) || c.is(CapType::Tcb) {
+            if c.is(CapType::VSpace) || c.is(CapType::Tcb) || c.is(CapType::CNode) {
                 self.vspace_epoch += 1;
             }
             if !slot::is_final(s) {

@@ -11,8 +11,6 @@
 //! nothing, and the general path handles the call with identical results
 //! (host tests compare the two).
 
-use crate::cspace;
-
 /// The thread the fast path switched to, with what the hardware layer needs
 /// to run it (already validated).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +24,7 @@ pub struct FastSwitch {
     /// Its FS base.
     pub fs_base: u64,
 }
-use crate::kernel::{Kernel, SchedAction};
+use crate::kernel::Kernel;
 use crate::machine::Machine;
 use crate::object::{EpRef, EpState, FaultLabel, NtfnRef, NtfnState, ReplyRef, ScRef, TcbRef, ThreadState};
 use crate::regs::{MR_REGS, r};
@@ -34,11 +32,35 @@ use rampart_abi::msg::REGISTER_MRS;
 use rampart_abi::{CapType, Rights};
 
 impl<M: Machine> Kernel<M> {
-    /// True if scheduling context `sc` has budget to run now.
+    /// The slot `cptr` names in `t`'s CSpace when that is a single-level
+    /// CNode (cached per thread under the kernel epoch), or `None` to use the
+    /// general lookup.
+    #[inline(always)]
+    fn fast_lookup(&self, t: TcbRef, cptr: u64) -> Option<crate::slot::SlotRef> {
+        let g = t.get();
+        if g.cs_epoch.get() != self.vspace_epoch {
+            let root = self.cspace_root(t);
+            let (slots, radix, gsize, guard) = if root.is(CapType::CNode) { root.cnode_fields() } else { (0, 0, 0, 0) };
+            let single = radix != 0 && radix + gsize == 64;
+            g.cs_slots.set(if single { slots } else { 0 });
+            g.cs_radix.set(u64::from(radix));
+            g.cs_guard.set(guard);
+            g.cs_epoch.set(self.vspace_epoch);
+        }
+        let slots = g.cs_slots.get();
+        let radix = g.cs_radix.get();
+        if slots == 0 || cptr >> radix != g.cs_guard.get() {
+            return None;
+        }
+        Some(crate::slot::SlotRef::index(slots, cptr ^ (g.cs_guard.get() << radix)))
+    }
+
+    /// True if scheduling context `sc` has budget left in this period (a
+    /// configured context has `remaining > 0` until it is depleted; one that
+    /// is depleted or due for a refill takes the general path).
     #[inline(always)]
     fn fast_sc_ready(&self, sc: ScRef) -> bool {
-        let g = sc.get();
-        g.budget.get() != 0 && (g.remaining.get() != 0 || self.now >= g.refill_at.get())
+        sc.get().remaining.get() != 0
     }
 
     /// The switch to `t` if it may run on the CPU right away: its VSpace is
@@ -75,10 +97,10 @@ impl<M: Machine> Kernel<M> {
         let g = cur.get();
         let info = g.regs.get(r::RSI);
         // No extra capabilities and at most the register MRs: one compare.
-        if info & 0x1ff > REGISTER_MRS as u64 || self.action != SchedAction::Resume {
+        if info & 0x1ff > REGISTER_MRS as u64 {
             return None;
         }
-        let Ok((_, cap)) = cspace::lookup_cap(self.cspace_root(cur), g.regs.get(r::RDI)) else { return None };
+        let cap = self.fast_lookup(cur, g.regs.get(r::RDI))?.cap();
         if !cap.is(CapType::Endpoint) || !cap.ep_rights().contains(Rights::WRITE) {
             return None;
         }
@@ -144,12 +166,11 @@ impl<M: Machine> Kernel<M> {
         let cur = self.cur;
         let g = cur.get();
         let info = g.regs.get(r::RSI);
-        if info & 0x1ff > REGISTER_MRS as u64 || self.action != SchedAction::Resume {
+        if info & 0x1ff > REGISTER_MRS as u64 {
             return None;
         }
-        let root = self.cspace_root(cur);
-        let Ok((_, rcap)) = cspace::lookup_cap(root, g.regs.get(r::R12)) else { return None };
-        let Ok((_, cap)) = cspace::lookup_cap(root, g.regs.get(r::RDI)) else { return None };
+        let rcap = self.fast_lookup(cur, g.regs.get(r::R12))?.cap();
+        let cap = self.fast_lookup(cur, g.regs.get(r::RDI))?.cap();
         if !rcap.is(CapType::Reply) || !cap.is(CapType::Endpoint) || !cap.ep_rights().contains(Rights::READ) {
             return None;
         }

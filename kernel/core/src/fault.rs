@@ -96,7 +96,7 @@ impl<M: Machine> Kernel<M> {
         let len = match FaultLabel::from_u64(label) {
             Some(FaultLabel::UnknownSyscall) => {
                 for (i, &reg) in FAULT_ORDER.iter().enumerate() {
-                    words[i] = regs.get(reg);
+                    words[i] = regs.get_user(reg);
                 }
                 words[18] = g.fault_w[0].get();
                 UNKNOWN_SYSCALL_LENGTH

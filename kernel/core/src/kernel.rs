@@ -66,9 +66,9 @@ pub struct Kernel<M> {
     pub nx: bool,
     /// Every thread (for the capability-graph dump).
     pub threads: TcbRef,
-    /// Incremented whenever a VSpace capability, ASID pool or TCB is
-    /// deleted or a TCB gets a new VSpace: invalidates the per-thread cache
-    /// of validated address spaces.
+    /// Incremented whenever a VSpace, CNode or TCB capability or an ASID
+    /// pool is deleted or a TCB gets new capability registers: invalidates
+    /// the per-thread caches of validated address and capability spaces.
     pub vspace_epoch: u64,
     /// Use the IPC fast path (tests turn it off to compare with the general path).
     pub fastpath_enabled: bool,

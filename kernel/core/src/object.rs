@@ -120,7 +120,15 @@ pub struct Tcb {
     pub vs_asid: Cell<u64>,
     /// Kernel VSpace epoch the cache was made in (0: never).
     pub vs_epoch: Cell<u64>,
-    _pad: [Cell<u64>; 48],
+    /// Cached single-level CSpace root: slots address (0: not single-level).
+    pub cs_slots: Cell<u64>,
+    /// Cached CSpace radix (see `cs_slots`).
+    pub cs_radix: Cell<u64>,
+    /// Cached CSpace guard (see `cs_slots`).
+    pub cs_guard: Cell<u64>,
+    /// Kernel epoch the CSpace cache was made in (0: never).
+    pub cs_epoch: Cell<u64>,
+    _pad: [Cell<u64>; 44],
     /// Capability slots, see [`tcb_slot`] (at [`TCB_SLOTS_OFFSET`]).
     pub slots: [crate::slot::Slot; 5],
     _pad2: [Cell<u64>; 12],

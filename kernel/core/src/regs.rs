@@ -1,9 +1,16 @@
 //! The saved user register context of a thread (x86_64).
 //!
-//! The layout is shared with the kernel's entry assembly: trap stubs push the
-//! general registers below the hardware interrupt frame, and the `syscall`
-//! entry builds the same frame by hand into the current TCB, so one exit path
-//! serves both. Offsets are in 8-byte words.
+//! The layout is shared with the kernel's entry assembly. The `syscall` stub
+//! pushes, into the current TCB, `rsp`, `rflags` (from `r11`), `rip` (from
+//! `rcx`), the vector marker and the 13 other general registers, so those
+//! come in reverse push order; below them are the `rcx` and `r11` slots,
+//! which the stub never writes: after `syscall` the CPU holds the return
+//! `rip` in `rcx` and `rflags` in `r11` (the syscall ABI clobbers both), so
+//! for a syscall-saved context ([`VECTOR_SYSCALL`]) their values *are* the
+//! `rip` and `rflags` slots ([`Regs::get_user`]). `cs`, `ss` (constant for
+//! user threads, set when the TCB is created) and the trap error code come
+//! last. Traps land on an interrupt stack in the hardware order and are
+//! copied here field by field (all 22 words). Offsets are in 8-byte words.
 
 use core::cell::Cell;
 
@@ -24,28 +31,28 @@ pub const RFLAGS_USER_SET: u64 = 0x202;
 /// Register indices (word offsets) within [`Regs`].
 #[allow(missing_docs)]
 pub mod r {
-    pub const R15: usize = 0;
-    pub const R14: usize = 1;
-    pub const R13: usize = 2;
-    pub const R12: usize = 3;
-    pub const R11: usize = 4;
-    pub const R10: usize = 5;
-    pub const R9: usize = 6;
-    pub const R8: usize = 7;
-    pub const RBP: usize = 8;
-    pub const RDI: usize = 9;
-    pub const RSI: usize = 10;
-    pub const RDX: usize = 11;
-    pub const RCX: usize = 12;
+    pub const RCX: usize = 0;
+    pub const R11: usize = 1;
+    pub const R15: usize = 2;
+    pub const R14: usize = 3;
+    pub const R13: usize = 4;
+    pub const R12: usize = 5;
+    pub const R10: usize = 6;
+    pub const R9: usize = 7;
+    pub const R8: usize = 8;
+    pub const RBP: usize = 9;
+    pub const RDI: usize = 10;
+    pub const RSI: usize = 11;
+    pub const RDX: usize = 12;
     pub const RBX: usize = 13;
     pub const RAX: usize = 14;
     pub const VECTOR: usize = 15;
-    pub const ERROR: usize = 16;
-    pub const RIP: usize = 17;
-    pub const CS: usize = 18;
-    pub const RFLAGS: usize = 19;
-    pub const RSP: usize = 20;
-    pub const SS: usize = 21;
+    pub const RIP: usize = 16;
+    pub const RFLAGS: usize = 17;
+    pub const RSP: usize = 18;
+    pub const CS: usize = 19;
+    pub const SS: usize = 20;
+    pub const ERROR: usize = 21;
 }
 
 /// Number of words in [`Regs`].
@@ -116,6 +123,16 @@ impl Regs {
     #[inline(always)]
     pub fn set(&self, i: usize, v: u64) {
         self.w[i].set(v)
+    }
+    /// Reads register `i` as the user thread sees it: for a context saved by
+    /// `syscall`, `rcx` and `r11` hold the return `rip` and `rflags`.
+    pub fn get_user(&self, i: usize) -> u64 {
+        let syscall = self.get(r::VECTOR) == VECTOR_SYSCALL;
+        match i {
+            r::RCX if syscall => self.get(r::RIP),
+            r::R11 if syscall => self.get(r::RFLAGS),
+            _ => self.get(i),
+        }
     }
     /// Initial state of a new thread: ring 3, interrupts enabled.
     pub fn init_user(&self) {

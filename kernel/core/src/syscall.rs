@@ -32,11 +32,15 @@ impl<M: Machine> Kernel<M> {
     #[inline(always)]
     pub fn syscall(&mut self) -> Option<FastSwitch> {
         let t = self.cur;
+        // Invariants at every entry from user mode: the caller is the current
+        // thread and no scheduling decision is pending (`schedule` ends every
+        // entry).
+        debug_assert!(!t.is_none() && self.action == crate::kernel::SchedAction::Resume);
         #[cfg(any(test, feature = "testing"))]
         let enabled = self.fastpath_enabled;
         #[cfg(not(any(test, feature = "testing")))]
         let enabled = true;
-        if enabled && !t.is_none() {
+        if enabled {
             let n = t.get().regs.get(r::RAX);
             let fast = if n == Syscall::Call as u64 {
                 self.fastpath_call()

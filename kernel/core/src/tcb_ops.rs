@@ -128,7 +128,7 @@ impl<M: Machine> Kernel<M> {
                 }
                 let g = t.get();
                 for (i, &reg) in ABI_ORDER.iter().enumerate().take(count as usize) {
-                    inv.set_result(i, g.regs.get(reg));
+                    inv.set_result(i, g.regs.get_user(reg));
                 }
                 if count as usize > ABI_ORDER.len() {
                     inv.set_result(ABI_ORDER.len(), g.fs_base.get());
@@ -175,7 +175,7 @@ impl<M: Machine> Kernel<M> {
                     self.suspend(s);
                 }
                 for &reg in ABI_ORDER.iter() {
-                    t.get().regs.set_user(reg, s.get().regs.get(reg));
+                    t.get().regs.set_user(reg, s.get().regs.get_user(reg));
                 }
                 t.get().fs_base.set(s.get().fs_base.get());
                 if flags & 2 != 0 {

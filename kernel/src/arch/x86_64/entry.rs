@@ -4,8 +4,8 @@
 //! The kernel has one stack (`kernel_stack_top`); it keeps no state on it
 //! between entries (an event-driven kernel, as seL4). On entry the user
 //! registers are saved into the current thread's [`UserContext`]:
-//! - `syscall`: the stub switches `rsp` to the end of the current context
-//!   (`current_context_end`) and pushes the frame there directly;
+//! - `syscall`: the stub switches `rsp` to just past the current context's
+//!   `rsp` field (`current_context_end`) and pushes the frame there directly;
 //! - traps and interrupts: the CPU pushes the frame on an IST stack, the stub
 //!   pushes the general registers below it and `trap_entry` copies the frame
 //!   into the context (or handles it as a kernel event when the CPU was idle).
@@ -63,34 +63,50 @@ trap_common:
     .balign 16
     .global syscall_entry
 syscall_entry:
+    /* Save straight into the current TCB: rsp, rflags, rip, the vector
+       marker, then the general registers (cs/ss are constant and already
+       there). */
     mov [rip + user_rsp_scratch], rsp
     mov rsp, [rip + current_context_end]
-    push {user_ds}
     push qword ptr [rip + user_rsp_scratch]
     push r11
-    push {user_cs}
     push rcx
-    push 0
     push {vsys}
-    SAVE_GPRS
+    push rax
+    push rbx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r12
+    push r13
+    push r14
+    push r15
     /* `Null`: the bare entry/exit cost (full save above, full restore). */
     cmp rax, {null}
     je 3f
     lea rsp, [rip + kernel_stack_top]
     call syscall_handler
     ud2
-3:  mov rdi, rsp
+3:  lea rdi, [rsp - 16]
     jmp restore_user_context
 
-    /* restore_user_context(ctx: *const UserContext) -> ! */
+    /* restore_user_context(ctx: *const UserContext) -> !
+       Threads that entered through `syscall` leave with `sysretq` (rcx and
+       r11 are clobbered by the syscall ABI); others with `iretq`, whose frame
+       is built on the kernel stack from the context. */
     .global restore_user_context
 restore_user_context:
-    mov rsp, rdi
+    cmp qword ptr [rdi + 15 * 8], {vsys}
+    jne 4f
+    lea rsp, [rdi + 16]
     pop r15
     pop r14
     pop r13
     pop r12
-    pop r11
     pop r10
     pop r9
     pop r8
@@ -98,16 +114,33 @@ restore_user_context:
     pop rdi
     pop rsi
     pop rdx
-    pop rcx
     pop rbx
     pop rax
-    cmp qword ptr [rsp], {vsys}
-    jne 1f
-    mov rcx, [rsp + 16]
-    mov r11, [rsp + 32]
-    mov rsp, [rsp + 40]
+    mov rcx, [rsp + 8]
+    mov r11, [rsp + 16]
+    mov rsp, [rsp + 24]
     sysretq
-1:  add rsp, 16
+4:  lea rsp, [rip + kernel_stack_top]
+    push qword ptr [rdi + 20 * 8]
+    push qword ptr [rdi + 18 * 8]
+    push qword ptr [rdi + 17 * 8]
+    push qword ptr [rdi + 19 * 8]
+    push qword ptr [rdi + 16 * 8]
+    mov rcx, [rdi + 0 * 8]
+    mov r11, [rdi + 1 * 8]
+    mov r15, [rdi + 2 * 8]
+    mov r14, [rdi + 3 * 8]
+    mov r13, [rdi + 4 * 8]
+    mov r12, [rdi + 5 * 8]
+    mov r10, [rdi + 6 * 8]
+    mov r9, [rdi + 7 * 8]
+    mov r8, [rdi + 8 * 8]
+    mov rbp, [rdi + 9 * 8]
+    mov rsi, [rdi + 11 * 8]
+    mov rdx, [rdi + 12 * 8]
+    mov rbx, [rdi + 13 * 8]
+    mov rax, [rdi + 14 * 8]
+    mov rdi, [rdi + 10 * 8]
     iretq
 
     .section .bss.entry, "aw", @nobits
@@ -116,8 +149,6 @@ restore_user_context:
 current_context_end: .skip 8
 user_rsp_scratch: .skip 8
 "#,
-    user_ds = const super::gdt::USER_DS as u64,
-    user_cs = const super::gdt::USER_CS as u64,
     vsys = const VECTOR_SYSCALL,
     null = const rampart_abi::Syscall::Null as u64,
 );
@@ -147,7 +178,7 @@ pub fn syscall_entry_addr() -> u64 {
 /// current thread's register save area.
 #[inline(always)]
 pub unsafe fn set_current_context(ctx: *mut UserContext) {
-    let end = ctx as u64 + core::mem::size_of::<UserContext>() as u64;
+    let end = ctx as u64 + (super::context::SYSCALL_SAVED_WORDS * 8) as u64;
     // SAFETY: single-core kernel with interrupts disabled; the syscall stub
     // reads this word only on entry from user mode.
     unsafe { current_context_end = end };

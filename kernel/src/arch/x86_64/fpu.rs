@@ -9,52 +9,33 @@
 
 use core::arch::asm;
 
-static mut XSAVE: bool = false;
-static mut XCR0: u64 = 0b11;
+/// Boot-time check that the FPU can be used as this module assumes
+/// (always true on x86_64: FXSAVE is architectural).
+pub fn init() {}
 
-/// Records the CPU's save mechanism (once, at boot).
-pub fn init(xsave: bool, xcr0: u64) {
-    // SAFETY: single-threaded boot.
-    unsafe {
-        XSAVE = xsave;
-        XCR0 = xcr0;
-    }
-}
-
-/// Saves the current FPU state into the area at virtual address `area`.
+/// Saves the current x87/SSE state into the area at virtual address `area`.
 ///
 /// # Safety
-/// `area` must be a 64-byte-aligned, writable 1 KiB XSAVE area.
+/// `area` must be a 16-byte-aligned, writable area of at least 512 bytes.
+#[inline(always)]
 pub unsafe fn save(area: u64) {
-    // SAFETY: guaranteed by the caller; XSAVE/XCR0 set at boot.
-    unsafe {
-        if XSAVE {
-            asm!("xsave64 [{}]", in(reg) area, in("eax") XCR0 as u32, in("edx") (XCR0 >> 32) as u32, options(nostack));
-        } else {
-            asm!("fxsave64 [{}]", in(reg) area, options(nostack));
-        }
-    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { asm!("fxsave64 [{}]", in(reg) area, options(nostack)) }
 }
 
-/// Loads the FPU state from the area at virtual address `area`.
+/// Loads the x87/SSE state from the area at virtual address `area`.
 ///
 /// # Safety
 /// `area` must hold a state saved by [`save`] or initialised by
 /// [`init_area`].
+#[inline(always)]
 pub unsafe fn restore(area: u64) {
     // SAFETY: guaranteed by the caller.
-    unsafe {
-        if XSAVE {
-            asm!("xrstor64 [{}]", in(reg) area, in("eax") XCR0 as u32, in("edx") (XCR0 >> 32) as u32, options(nostack));
-        } else {
-            asm!("fxrstor64 [{}]", in(reg) area, options(nostack));
-        }
-    }
+    unsafe { asm!("fxrstor64 [{}]", in(reg) area, options(nostack)) }
 }
 
-/// Writes the initial state into a zeroed area at virtual address `area`:
-/// x87 control word 0x37f, MXCSR 0x1f80, XSAVE header "all components in
-/// their initial state".
+/// Writes the initial state into an area at virtual address `area`: x87
+/// control word 0x37f, MXCSR 0x1f80, everything else zero.
 ///
 /// # Safety
 /// `area` must be a writable 1 KiB area.

@@ -33,6 +33,7 @@ impl X86Machine {
     }
 
     /// Switches to address space `pml4` with `asid` (PCID when enabled).
+    #[inline(always)]
     pub fn switch_vspace(&mut self, pml4: u64, asid: u64) {
         if self.cur_pml4 == pml4 && self.cur_asid == asid {
             return;
@@ -54,23 +55,26 @@ impl X86Machine {
     }
 
     /// Makes the FPU hold the state of TCB `tcb` (physical address).
+    #[inline(always)]
     pub fn switch_fpu(&mut self, tcb: u64) {
-        if self.fpu_owner == tcb {
+        let owner = self.fpu_owner;
+        if owner == tcb {
             return;
         }
-        let off = rampart_kcore::object::TCB_FPU_OFFSET;
+        let off = paging::DIRECT_MAP_BASE + rampart_kcore::object::TCB_FPU_OFFSET;
         // SAFETY: both areas are the 64-byte aligned XSAVE areas inside live
         // TCBs (a destroyed TCB clears `fpu_owner` via `tcb_destroyed`).
         unsafe {
-            if self.fpu_owner != 0 {
-                fpu::save(paging::phys_to_virt(self.fpu_owner + off));
+            if owner != 0 {
+                fpu::save(owner + off);
             }
-            fpu::restore(paging::phys_to_virt(tcb + off));
+            fpu::restore(tcb + off);
         }
         self.fpu_owner = tcb;
     }
 
     /// Loads the thread's FS base if it differs.
+    #[inline(always)]
     pub fn switch_fs(&mut self, base: u64) {
         if self.fs_base != base {
             cpu::wrmsr(cpu::msr::FS_BASE, base);

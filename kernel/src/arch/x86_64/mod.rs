@@ -23,23 +23,17 @@ pub struct CpuFeatures {
     pub pcid: bool,
     /// XSAVE (CR4.OSXSAVE).
     pub xsave: bool,
-    /// AVX state enabled in XCR0.
-    pub avx: bool,
 }
 
 /// Detects features and configures the CPU for user programs: SSE enabled
 /// (CR4.OSFXSR/OSXMMEXCPT; the kernel itself never uses SSE), XSAVE with
-/// x87|SSE|AVX when present, write protection in ring 0, and the
+/// XCR0 = x87|SSE when XSAVE is present, write protection in ring 0, and the
 /// `syscall`/`sysret` MSRs.
 pub fn init_cpu() -> CpuFeatures {
     let ext = cpu::cpuid(0x8000_0001, 0);
     let std1 = cpu::cpuid(1, 0);
-    let mut f = CpuFeatures {
-        nx: ext.edx & (1 << 20) != 0,
-        pcid: std1.ecx & (1 << 17) != 0,
-        xsave: std1.ecx & (1 << 26) != 0,
-        avx: false,
-    };
+    let f =
+        CpuFeatures { nx: ext.edx & (1 << 20) != 0, pcid: std1.ecx & (1 << 17) != 0, xsave: std1.ecx & (1 << 26) != 0 };
     // CR0: MP=1, EM=0, TS=0, NE=1, WP=1.
     let cr0 = (cpu::read_cr0() | (1 << 1) | (1 << 5) | (1 << 16)) & !((1 << 2) | (1 << 3));
     cpu::write_cr0(cr0);
@@ -48,15 +42,14 @@ pub fn init_cpu() -> CpuFeatures {
         cr4 |= 1 << 18; // OSXSAVE
     }
     cpu::write_cr4(cr4);
-    let mut xcr0 = 0b11;
+    // User state is x87 + SSE only (XCR0 = 0b11): Rampart programs target the
+    // x86-64 baseline, AVX instructions fault with it disabled, so FXSAVE
+    // saves everything a thread can have changed. XCR0 is still set when the
+    // CPU has XSAVE so that OSXSAVE-aware code sees a consistent state.
     if f.xsave {
-        f.avx = std1.ecx & (1 << 28) != 0;
-        if f.avx {
-            xcr0 = 0b111;
-        }
-        cpu::xsetbv(0, xcr0);
+        cpu::xsetbv(0, 0b11);
     }
-    fpu::init(f.xsave, xcr0);
+    fpu::init();
     if f.pcid {
         cpu::write_cr4(cpu::read_cr4() | (1 << 17)); // PCIDE (CR3 has PCID 0 here)
     }
