@@ -126,6 +126,21 @@ fn redirections_of_every_kind() {
 }
 
 #[test]
+fn builtin_output_and_errors_follow_redirections() {
+    let mut h = Harness::new();
+    h.run("cd /nope 2>/tmp/e; echo $?; type nothing 2>>/tmp/e >/tmp/o; pwd >/tmp/o");
+    assert_eq!(h.stdout(), "1\n");
+    assert_eq!(h.stderr(), "");
+    assert_eq!(h.file("/tmp/e").unwrap(), "sh: cd: /nope: No such file or directory\nsh: type: nothing: not found\n");
+    assert_eq!(h.file("/tmp/o").unwrap(), "/home/user\n");
+    h.clear();
+    h.run("nosuch 2>/dev/null; echo $?; ./nosuch 2>&1 | grep -c such");
+    assert_eq!(h.stdout(), "127\n1\n");
+    assert_eq!(h.stderr(), "");
+    h.assert_no_leaks();
+}
+
+#[test]
 fn redirection_errors() {
     let (st, o, e) = run("cat </nonexistent; echo $?");
     assert_eq!((st, o.as_str(), e.as_str()), (0, "1\n", "sh: /nonexistent: No such file or directory\n"));
