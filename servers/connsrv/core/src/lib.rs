@@ -1,0 +1,26 @@
+//! # rampart-connsrv-core — the connection server's logic
+//!
+//! The connection server (`connsrv`, domain `connsrv_t`) is the only holder
+//! of service endpoints (DESIGN.md §4). This crate is its logic without the
+//! IPC loop, tested on the host:
+//! - [`registry::Registry`]: services and connections, `service register`
+//!   and `service connect` checks, badges carrying the client's SID,
+//!   revocation on disconnect, unregistration and task exit;
+//! - [`link::Link`]: the AVC and translations backed by the security
+//!   server.
+//!
+//! ## Trust
+//! connsrv trusts the kernel, the security server's answers, and its two
+//! trusted callers (init and rm, by badge) to name the right context for a
+//! new task. Tasks are trusted with nothing: a task names only services
+//! and its own connections, and every badge it presents is checked against
+//! the registry.
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod link;
+pub mod registry;
+
+pub use registry::{Caps, Effect, Registry, Reply, Security, ServicePerm, Slot};
