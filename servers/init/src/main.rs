@@ -8,7 +8,8 @@
 //! times) and powers the machine off with the first program's exit status.
 //!
 //! Kernel command-line options:
-//! - `init.first=PROG`: the first program (default: `sh` if present);
+//! - `init.first=PROG[:ARG]`: the first program (default: `sh` if present),
+//!   with `ARG` as its argument;
 //! - `init.test=NAME`: run the test program `NAMEtest` first (e.g.
 //!   `init.test=rm` runs `rmtest`, the resource-manager test suite);
 //! - `init.servers=NAME[:ARG],...`: extra boot modules to start as
@@ -19,6 +20,7 @@
 extern crate alloc;
 
 mod buildrm;
+mod security;
 mod supervise;
 
 use alloc::string::{String, ToString};
@@ -90,27 +92,30 @@ fn main(bootinfo: u64) -> i32 {
 }
 
 struct Options {
-    first: Option<String>,
+    first: Option<(String, Vec<String>)>,
     servers: Vec<(String, Vec<String>)>,
 }
 
 fn options(cmdline: &str, fs: &Bootfs) -> Options {
-    let mut o = Options { first: fs.find("sh").map(|_| "sh".to_string()), servers: Vec::new() };
+    let mut o = Options { first: fs.find("sh").map(|_| prog("sh")), servers: Vec::new() };
     for w in cmdline.split_whitespace() {
         if let Some(p) = w.strip_prefix("init.first=") {
-            o.first = Some(p.to_string());
+            o.first = Some(prog(p));
         } else if let Some(t) = w.strip_prefix("init.test=") {
-            o.first = Some(alloc::format!("{t}test"));
+            o.first = Some(prog(&alloc::format!("{t}test")));
         } else if let Some(list) = w.strip_prefix("init.servers=") {
-            for s in list.split(',').filter(|s| !s.is_empty()) {
-                let (name, arg) = s.split_once(':').map_or((s, None), |(n, a)| (n, Some(a)));
-                let mut argv = alloc::vec![name.to_string()];
-                argv.extend(arg.map(|a| a.to_string()));
-                o.servers.push((name.to_string(), argv));
-            }
+            o.servers.extend(list.split(',').filter(|s| !s.is_empty()).map(prog));
         }
     }
     o
+}
+
+/// `NAME[:ARG]` as (name, argv).
+fn prog(s: &str) -> (String, Vec<String>) {
+    let (name, arg) = s.split_once(':').map_or((s, None), |(n, a)| (n, Some(a)));
+    let mut argv = alloc::vec![name.to_string()];
+    argv.extend(arg.map(|a| a.to_string()));
+    (name.to_string(), argv)
 }
 
 fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
@@ -138,15 +143,24 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
     rampart_rt::rm::set_channel(rm.channel);
     let _ = rm.tcb;
     alloc.set_untyped(own);
+    let core = security::start(&fs, &mut alloc, bi.cmdline()).unwrap_or_else(|e| {
+        dprintln!("init: security core not started: {e}");
+        None
+    });
     let mut servers = supervise::start_servers(&fs, &mut alloc, ep, &opts.servers);
+    if let Some(c) = &core {
+        c.start_secure(&mut alloc, bi.cmdline());
+    }
 
-    let Some(first) = opts.first else {
+    let Some((first, argv)) = opts.first else {
         dprintln!("init: no first program; powering off");
         return Ok(0);
     };
-    let req =
-        Spawn { image: Some(Image::Bootfs(first.clone())), argv: alloc::vec![first.clone()], ..Default::default() };
-    let pid = rampart_rt::rm::spawn(req).map_err(|e| alloc::format!("cannot start {first}: {e}"))?;
+    let req = Spawn { image: Some(Image::Bootfs(first.clone())), argv, ..Default::default() };
+    let pid = match &core {
+        Some(c) => c.spawn(&mut alloc, req, security::Core::first_context(bi.cmdline()))?,
+        None => rampart_rt::rm::spawn(req).map_err(|e| alloc::format!("cannot start {first}: {e}"))?,
+    };
     dprintln!("init: started {first} (pid {pid})");
     Ok(supervise::run(ep, reply, &mut servers, pid))
 }

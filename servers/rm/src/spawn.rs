@@ -16,6 +16,9 @@ use rampart_rt::dprintln;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::{self, EVENT_CHILD, StartupBody, StartupHeader, layout, slot};
 
+/// Default priority of programs started by init (servers ask for more).
+pub const PROGRAM_PRIORITY: u8 = 100;
+
 /// Pages of the window rm reads images from regions through.
 pub const IMAGE_WINDOW_PAGES: u64 = 256;
 
@@ -83,9 +86,13 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
         return Err(Errno::EINVAL);
     }
     let (fault_cap, inherit) = if req.supervised { (fault_cap, None) } else { (None, fault_cap) };
-    let parent_prio =
-        if caller == INIT_PID { rm.priority - 1 } else { rm.tasks.get(&caller).map_or(1, |t| t.priority) };
-    let priority = req.priority.unwrap_or(parent_prio).min(parent_prio);
+    // init's children may run up to just below rm (servers); programs
+    // default to PROGRAM_PRIORITY. Others get at most their parent's.
+    let (max, default) = match caller {
+        INIT_PID => (rm.priority - 1, PROGRAM_PRIORITY),
+        _ => rm.tasks.get(&caller).map_or((1, 1), |t| (t.priority, t.priority)),
+    };
+    let priority = req.priority.unwrap_or(default).min(max);
     let radix = u32::from(req.cnode_radix.unwrap_or(startup::CNODE_RADIX as u8));
     let stack_pages = u64::from(req.stack_pages.unwrap_or(layout::STACK_PAGES as u32));
     let heap_pages = u64::from(req.heap_pages.unwrap_or(16));
