@@ -23,6 +23,9 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("rm", "rm"),
     ("rmtest", "rmtest"),
     ("rmchild", "rmchild"),
+    ("secsrv", "secsrv"),
+    ("connsrv", "connsrv"),
+    ("sectest", "sectest"),
 ];
 
 /// What a build produced.
@@ -157,6 +160,7 @@ pub fn build_all(opts: &BuildOptions) -> Result<Artifacts> {
     for (name, path) in &programs {
         files.push((name.clone(), std::fs::read(path).with_context(|| format!("reading {}", path.display()))?));
     }
+    files.extend(crate::policies::compile_all()?);
     let archive = crate::bootfs::pack(&files)?;
     let out = crate::images_dir();
     std::fs::create_dir_all(&out)?;

@@ -6,6 +6,7 @@
 //! - [`build`]: builds the freestanding kernel and user programs with their
 //!   own flags and target directories (docs/build.md);
 //! - [`bootfs`]: packs boot modules into the archive the kernel loads init from;
+//! - [`policies`]: compiles the shipped policies into boot modules;
 //! - [`iso`]: makes a hybrid BIOS+UEFI GRUB ISO with `grub-mkrescue`;
 //! - [`rootfs`]: the ext4 root file system image (`mke2fs -d`, labelled);
 //! - [`qemu`]: runs QEMU with the serial console on a pipe, for people
@@ -18,6 +19,7 @@ pub mod bootfs;
 pub mod build;
 pub mod iso;
 pub mod packages;
+pub mod policies;
 pub mod qemu;
 pub mod rootfs;
 

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p images -- run            # build everything, boot in QEMU
 //! cargo run -p images -- run --iso uefi # boot the GRUB ISO under OVMF
+//! cargo run -p images -- run --policy mls  # boot with the MLS policy
 //! cargo run -p images -- iso            # build target/images/rampart.iso
 //! ```
 
@@ -74,6 +75,10 @@ enum Cmd {
         /// Kernel command line.
         #[arg(long, default_value = "")]
         append: String,
+        /// The security policy to boot with (a shipped variant: te, mls,
+        /// biba, allow-all); adds `policy=NAME` to the command line.
+        #[arg(long)]
+        policy: Option<String>,
         /// Show cargo's progress.
         #[arg(short, long)]
         verbose: bool,
@@ -105,7 +110,11 @@ fn main() -> Result<()> {
             let opts = images::rootfs::RootfsOptions { size_mib: size, bench_file: bench, ..Default::default() };
             println!("{}", images::rootfs::build(&opts)?.display());
         }
-        Cmd::Run { machine, accel, iso, icount, memory, append, verbose, qemu_args } => {
+        Cmd::Run { machine, accel, iso, icount, memory, mut append, policy, verbose, qemu_args } => {
+            if let Some(p) = policy {
+                images::policies::check_name(&p)?;
+                append = format!("{append} policy={p}").trim().to_string();
+            }
             let art = build_all(&BuildOptions { verbose, ..Default::default() })?;
             let boot = match iso {
                 None => Boot::Pvh,

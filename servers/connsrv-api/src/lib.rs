@@ -170,12 +170,10 @@ pub enum Request {
         /// connsrv's SID.
         sid: u32,
     },
-    /// Trusted, boot: the message carries untyped memory of `2^bits` bytes
-    /// from which connsrv creates service endpoints.
-    GiveUntyped {
-        /// log2 size in bytes.
-        bits: u8,
-    },
+    /// Trusted: the message carries a fresh endpoint for connsrv's pool;
+    /// each [`Request::Register`] takes one. (Untyped memory cannot travel
+    /// in messages, so init creates the endpoints.)
+    GiveEndpoint,
 }
 
 /// Who holds a connection.

@@ -16,7 +16,7 @@ use rampart_rt::ipc::codec::Message;
 /// each if its boot module exists and it is enabled. Servers not written
 /// yet are listed disabled so the order is fixed in one place.
 pub const SERVERS: &[(&str, bool)] =
-    &[("secsrv", false), ("connsrv", false), ("devmgr", false), ("console", false), ("fs", false), ("net", false)];
+    &[("secsrv", true), ("connsrv", true), ("devmgr", false), ("console", false), ("fs", false), ("net", false)];
 
 /// How often a faulting server is restarted before init gives up.
 pub const MAX_RESTARTS: u32 = 3;
@@ -65,6 +65,9 @@ fn start(s: &mut Server) -> bool {
 pub fn start_servers(fs: &Bootfs, alloc: &mut Allocator, ep: Endpoint, extra: &[(String, Vec<String>)]) -> Vec<Server> {
     let mut list: Vec<(String, Vec<String>)> = Vec::new();
     for &(name, enabled) in SERVERS {
+        if crate::security::CORE.contains(&name) {
+            continue; // started by `security::start` with their endpoints
+        }
         match (fs.find(name).is_some(), enabled) {
             (true, true) => list.push((name.to_string(), alloc::vec![name.to_string()])),
             (true, false) => dprintln!("init: server {name} is not enabled yet"),

@@ -16,10 +16,10 @@ pub type Slot = u64;
 
 /// The kernel operations connsrv needs.
 pub trait Caps {
-    /// Creates an endpoint; returns its slot.
+    /// A fresh endpoint (from the pool init fills); returns its slot.
     ///
     /// # Errors
-    /// `ENOSPC` (no memory or slots).
+    /// `ENOSPC` (pool empty).
     fn new_endpoint(&mut self) -> Result<Slot, Errno>;
     /// Mints a copy of the endpoint in `src` with `badge` and the rights
     /// Write, Grant and GrantReply into a new slot; returns it.
@@ -104,12 +104,11 @@ pub enum Effect {
         /// connsrv's SID.
         sid: u32,
     },
-    /// Create endpoints from the untyped in `slot`.
-    Untyped {
+    /// Add the endpoint in `slot` to the pool [`Caps::new_endpoint`] takes
+    /// from.
+    Endpoint {
         /// The slot.
         slot: Slot,
-        /// log2 size.
-        bits: u8,
     },
 }
 
@@ -225,9 +224,9 @@ impl Registry {
                 }
                 None => Reply::of(Err(Errno::EINVAL)),
             },
-            (Caller::Trusted, Request::GiveUntyped { bits }) => match cap {
+            (Caller::Trusted, Request::GiveEndpoint) => match cap {
                 Some(slot) => {
-                    Reply { kept_cap: true, effect: Effect::Untyped { slot, bits }, ..Reply::of(Ok(Response::Ok)) }
+                    Reply { kept_cap: true, effect: Effect::Endpoint { slot }, ..Reply::of(Ok(Response::Ok)) }
                 }
                 None => Reply::of(Err(Errno::EINVAL)),
             },

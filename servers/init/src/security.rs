@@ -1,0 +1,185 @@
+//! init's part in the security architecture (docs/security-architecture.md
+//! §6): starting the security server and the connection server right after
+//! rm, and giving the programs init starts their connsrv channel.
+//!
+//! Boot sequence:
+//! 1. init creates secsrv's endpoint, starts secsrv with it, uploads every
+//!    boot module `policy.NAME` through its boot channel
+//!    ([`rampart_secsrv_api::INIT_BADGE`]) and loads the one the kernel
+//!    command line names (`policy=NAME`, default `te`; `enforcing=0`
+//!    boots permissive).
+//! 2. init creates connsrv's endpoint, starts connsrv with it, and over its
+//!    trusted channel ([`rampart_connsrv_api::TRUSTED_INIT`]) hands it its
+//!    channel to secsrv (badged with connsrv's SID), a pool of fresh
+//!    endpoints for services, and secsrv's endpoint as the core service
+//!    `security`. From then on only connsrv hands out service endpoints.
+//! 3. Programs init starts get a channel to connsrv for the context init
+//!    chooses (`init.context=CTX` for the first program, default
+//!    `root:sysadm_r:sysadm_t`; `init.secure=PROG[:ARG]@CTX,...` starts
+//!    more programs, e.g. test services) as their named capability
+//!    `connsrv`.
+//!
+//! secsrv and connsrv are started unsupervised (their faults end them and
+//! are reported by rm): a supervised spawn would need a second capability
+//! in the spawn request.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use rampart_abi::Rights;
+use rampart_abi::bootfs::Bootfs;
+use rampart_connsrv_api::client::Transport;
+use rampart_connsrv_api::rt::Channel;
+use rampart_connsrv_api::{BOOT_CONN, ConnBadge, Request as CReq, Response as CResp, TRUSTED_INIT};
+use rampart_rm_api::{Image, Pid, Request as RmRequest, Response as RmResponse, Spawn};
+use rampart_rt::alloc::Allocator;
+use rampart_rt::cap::{CPtr, Endpoint};
+use rampart_rt::dprintln;
+use rampart_rt::ipc::codec::call_with_caps;
+use rampart_secsrv_api::INIT_BADGE;
+use rampart_secsrv_api::client::Client;
+use rampart_secsrv_api::rt::Ipc;
+
+/// The servers this module starts (skipped by the generic start table).
+pub const CORE: &[&str] = &["secsrv", "connsrv"];
+/// secsrv's context.
+pub const SECSRV_CONTEXT: &str = "system_u:system_r:secsrv_t";
+/// connsrv's context.
+pub const CONNSRV_CONTEXT: &str = "system_u:system_r:connsrv_t";
+/// Default context of the first program.
+pub const FIRST_CONTEXT: &str = "root:sysadm_r:sysadm_t";
+/// Fresh endpoints given to connsrv at boot (one per service registration).
+pub const ENDPOINT_POOL: usize = 32;
+/// log2 slots of connsrv's CNode.
+const CONNSRV_RADIX: u8 = 14;
+
+/// The running core.
+pub struct Core {
+    /// init's trusted channel to connsrv.
+    pub connsrv: Channel,
+}
+
+fn option<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
+    cmdline.split_whitespace().rev().find_map(|w| w.strip_prefix(key))
+}
+
+fn spawn_with(req: Spawn, cap: CPtr) -> Result<Pid, String> {
+    let name = match &req.image {
+        Some(Image::Bootfs(n)) => n.clone(),
+        _ => String::new(),
+    };
+    match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), &RmRequest::Spawn(req), &[cap]) {
+        Ok((RmResponse::Spawned { pid }, _)) => Ok(pid),
+        Ok((RmResponse::Err(e), _)) => Err(alloc::format!("cannot start {name}: {e}")),
+        Ok(_) => Err(alloc::format!("cannot start {name}: unexpected reply")),
+        Err(e) => Err(alloc::format!("cannot start {name}: {}", e.errno())),
+    }
+}
+
+fn server(name: &str, argv: Vec<String>, radix: Option<u8>) -> Spawn {
+    Spawn {
+        image: Some(Image::Bootfs(name.into())),
+        argv,
+        cap_name: Some("endpoint".into()),
+        priority: Some(200),
+        cnode_radix: radix,
+        ..Default::default()
+    }
+}
+
+/// Starts secsrv and connsrv (see the module documentation). `Ok(None)`
+/// if their boot modules are absent.
+///
+/// # Errors
+/// A message if a step fails (the system then runs without them).
+pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option<Core>, String> {
+    if CORE.iter().any(|n| fs.find(n).is_none()) {
+        return Ok(None);
+    }
+    fn e(w: &'static str) -> impl Fn(rampart_abi::Error) -> String {
+        move |x| alloc::format!("{w}: {x}")
+    }
+    let policy = option(cmdline, "policy=").unwrap_or("te");
+    // 1. secsrv.
+    let s = alloc.endpoint().map_err(e("secsrv endpoint"))?;
+    let s_init = alloc.mint(s.0, Rights::ALL, INIT_BADGE).map_err(e("secsrv boot channel"))?;
+    let s_give = alloc.copy(s.0, Rights::ALL).map_err(e("secsrv endpoint copy"))?;
+    let mut argv = alloc::vec!["secsrv".to_string(), SECSRV_CONTEXT.to_string()];
+    if option(cmdline, "enforcing=") == Some("0") {
+        argv.push("permissive".into());
+    }
+    let spid = spawn_with(server("secsrv", argv, None), s_give)?;
+    let mut sec = Client(Ipc(Endpoint(s_init)));
+    for m in fs.iter() {
+        if let Some(n) = m.name.strip_prefix("policy.") {
+            sec.put_policy(n, m.data).map_err(|x| alloc::format!("uploading policy {n}: {x}"))?;
+        }
+    }
+    let st = sec.load_policy(policy).map_err(|x| alloc::format!("loading policy {policy}: {x}"))?;
+    dprintln!("init: security server up (pid {spid}), policy {} (model {}, seqno {})", st.policy, st.model, st.seqno);
+
+    // 2. connsrv.
+    let c = alloc.endpoint().map_err(e("connsrv endpoint"))?;
+    let c_init = alloc.mint(c.0, Rights::ALL, TRUSTED_INIT).map_err(e("connsrv trusted channel"))?;
+    let c_give = alloc.copy(c.0, Rights::ALL).map_err(e("connsrv endpoint copy"))?;
+    let argv = alloc::vec!["connsrv".to_string(), CONNSRV_RADIX.to_string()];
+    let cpid = spawn_with(server("connsrv", argv, Some(CONNSRV_RADIX)), c_give)?;
+    let ch = Channel(Endpoint(c_init));
+    let give = |req: &CReq, cap: CPtr| ch.call_giving(req, cap).map_err(|x| alloc::format!("connsrv {req:?}: {x}"));
+    let csid = sec.context_to_sid(CONNSRV_CONTEXT).map_err(|x| alloc::format!("connsrv context: {x}"))?;
+    let badge = ConnBadge { conn: BOOT_CONN, sid: csid }.encode().ok_or("connsrv badge")?;
+    let rights = Rights(Rights::WRITE.0 | Rights::GRANT.0 | Rights::GRANT_REPLY.0);
+    let link = alloc.mint(s.0, rights, badge).map_err(e("connsrv's secsrv channel"))?;
+    give(&CReq::SetSecurity { sid: csid }, link)?;
+    for _ in 0..ENDPOINT_POOL {
+        let ep = alloc.endpoint().map_err(e("service endpoint"))?;
+        give(&CReq::GiveEndpoint, ep.0)?;
+    }
+    let s_reg = alloc.copy(s.0, Rights::ALL).map_err(e("secsrv endpoint copy"))?;
+    let req = CReq::RegisterCore { name: rampart_connsrv_api::SECURITY_SERVICE.into(), context: SECSRV_CONTEXT.into() };
+    give(&req, s_reg)?;
+    dprintln!("init: connection server up (pid {cpid}); service endpoints go through it from now on");
+    Ok(Some(Core { connsrv: ch }))
+}
+
+impl Core {
+    /// Starts `req` with a connsrv channel for `context` (its named
+    /// capability `connsrv`); returns the pid.
+    ///
+    /// # Errors
+    /// A message if connsrv refuses the context or rm the spawn.
+    pub fn spawn(&self, alloc: &mut Allocator, mut req: Spawn, context: &str) -> Result<Pid, String> {
+        let slot = alloc.slot().map_err(|x| alloc::format!("slot: {x}"))?;
+        let task = CReq::NewTask { pid: 0, context: context.into() };
+        let conn = match self.connsrv.call_cap(&task, slot) {
+            Ok((CResp::Channel { conn, .. }, true)) => conn,
+            Ok(_) => return Err("connsrv: no channel".into()),
+            Err(x) => return Err(alloc::format!("connsrv channel for {context}: {x}")),
+        };
+        req.cap_name = Some("connsrv".into());
+        let pid = spawn_with(req, slot)?;
+        let mut ch = self.connsrv;
+        let _ = ch.call(&CReq::BindPid { conn, pid });
+        Ok(pid)
+    }
+
+    /// Starts the `init.secure=PROG[:ARG]@CTX,...` programs.
+    pub fn start_secure(&self, alloc: &mut Allocator, cmdline: &str) {
+        let Some(list) = option(cmdline, "init.secure=") else { return };
+        for item in list.split(',').filter(|s| !s.is_empty()) {
+            let Some((prog, ctx)) = item.split_once('@') else { continue };
+            let (name, arg) = prog.split_once(':').map_or((prog, None), |(n, a)| (n, Some(a)));
+            let mut argv = alloc::vec![name.to_string()];
+            argv.extend(arg.map(String::from));
+            let req = Spawn { image: Some(Image::Bootfs(name.into())), argv, ..Default::default() };
+            match self.spawn(alloc, req, ctx) {
+                Ok(pid) => dprintln!("init: started {name} (pid {pid}) as {ctx}"),
+                Err(x) => dprintln!("init: {x}"),
+            }
+        }
+    }
+
+    /// The first program's context (`init.context=`).
+    pub fn first_context(cmdline: &str) -> &str {
+        option(cmdline, "init.context=").unwrap_or(FIRST_CONTEXT)
+    }
+}

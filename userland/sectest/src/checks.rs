@@ -1,0 +1,212 @@
+//! The functional checks (see the crate documentation).
+
+use crate::{ECHO, T};
+use rampart_abi::Rights;
+use rampart_connsrv_api::client::lookup;
+use rampart_connsrv_api::rt::{Channel, Connection};
+use rampart_rt::cap::{CNode, Notification};
+use rampart_rt::dprintln;
+use rampart_rt::ipc::codec::call;
+use rampart_secsrv_api::client::SecAvc;
+use rampart_secsrv_api::rt::Ipc;
+use rampart_secsrv_api::{AuditEntry, EVENT_POLICY};
+use rampart_uabi::Errno;
+use rampart_uabi::startup::slot;
+
+/// Slots this program uses.
+pub mod slots {
+    /// The connection to secsrv.
+    pub const SECURITY: u64 = 41;
+    /// The policy-change notification given to secsrv.
+    pub const EVENTS: u64 = 42;
+    /// Connections to the echo service.
+    pub const ECHO: u64 = 43;
+    /// Scratch connections (benchmarks).
+    pub const SCRATCH: u64 = 44;
+}
+
+/// What the checks share with the benchmarks.
+pub struct Ctx {
+    /// The channel to connsrv.
+    pub ch: Channel,
+    /// The AVC backed by secsrv.
+    pub avc: SecAvc<Ipc, 16, 2>,
+    /// Our SID.
+    pub me: u32,
+}
+
+/// Runs every check, then the benchmarks.
+pub fn run(t: &mut T) {
+    let ch = Channel::own();
+    let sec = match ch.connect("security", slots::SECURITY) {
+        Ok(c) => c,
+        Err(e) => {
+            t.check(false, &alloc::format!("connect to the security server: {e}"));
+            return;
+        }
+    };
+    t.check(true, "connect to the security server (sysadm_t -> secsrv_t)");
+    let mut avc: SecAvc<Ipc, 16, 2> = SecAvc::new(Ipc(sec.ep));
+    let st = match avc.refresh() {
+        Ok(s) => s,
+        Err(e) => {
+            t.check(false, &alloc::format!("secsrv status: {e}"));
+            return;
+        }
+    };
+    dprintln!("sectest: policy {} (model {}, seqno {}, enforcing {})", st.policy, st.model, st.seqno, st.enforcing);
+    let me = avc.client().who_am_i().unwrap_or(0);
+    let my_ctx = avc.client().sid_to_context(me).unwrap_or_default();
+    t.check(my_ctx == "root:sysadm_r:sysadm_t", &alloc::format!("secsrv knows us from the badge: {my_ctx}"));
+    let cn = CNode(slot::CNODE);
+    let sub = cn
+        .mint(slots::EVENTS, 64, cn.path(slot::NOTIFICATION, 64), Rights::WRITE, EVENT_POLICY)
+        .map_err(|_| Errno::EIO)
+        .and_then(|_| Ipc(sec.ep).subscribe(slots::EVENTS));
+    t.check(sub.is_ok(), "subscribe to policy changes");
+    let mut cx = Ctx { ch, avc, me };
+    let mut found = false;
+    for _ in 0..5000 {
+        if lookup(&mut cx.ch.clone_transport(), ECHO).is_ok() {
+            found = true;
+            break;
+        }
+        rampart_rt::ipc::yield_now();
+    }
+    t.check(found, "the echo service registered (as httpd_t)");
+    let allow_all = st.model == "allow-all";
+    match cx.ch.connect(ECHO, slots::ECHO) {
+        Ok(c) => {
+            dprintln!("sectest: connect {ECHO}: allowed");
+            t.check(allow_all, "connect to sectest.echo allowed (expected only under allow-all)");
+            echo_and_disconnect(t, &mut cx, c);
+        }
+        Err(e) => {
+            dprintln!("sectest: connect {ECHO}: denied ({})", e.name());
+            t.check(!allow_all && e == Errno::EACCES, "connect to sectest.echo denied with EACCES");
+            let rec = find_audit(&mut cx, |e| e.object == ECHO && e.denied && e.perms == "connect");
+            if let Some(r) = &rec {
+                dprintln!("sectest: audit: {r}");
+            }
+            t.check(
+                rec.is_some_and(|r| r.source == my_ctx && r.class == "service" && r.target.ends_with(":httpd_t")),
+                "the denial left an audit record (source, target, class, permission, object)",
+            );
+            reload(t, &mut cx);
+            permissive(t, &mut cx);
+        }
+    }
+    booleans(t, &mut cx);
+    crate::bench::run(t, &mut cx);
+}
+
+impl Ctx {
+    /// Handles pending policy-change notifications: refreshes the AVC.
+    /// Returns whether one was pending.
+    pub fn events(&mut self) -> bool {
+        let w = Notification(slot::NOTIFICATION).poll();
+        if w & EVENT_POLICY != 0 {
+            let _ = self.avc.refresh();
+            return true;
+        }
+        false
+    }
+}
+
+trait CloneTransport {
+    fn clone_transport(&self) -> Channel;
+}
+
+impl CloneTransport for Channel {
+    fn clone_transport(&self) -> Channel {
+        *self
+    }
+}
+
+fn echo_and_disconnect(t: &mut T, cx: &mut Ctx, c: Connection) {
+    let r = call::<u64, (u32, u64)>(c.ep, &77);
+    t.check(r == Ok((cx.me, 77)), "the service sees our SID in the connection badge");
+    let d = rampart_connsrv_api::client::disconnect(&mut cx.ch.clone_transport(), c.conn);
+    t.check(d.is_ok(), "disconnect");
+    let r = call::<u64, (u32, u64)>(c.ep, &78);
+    t.check(r.is_err(), "a disconnected channel is revoked");
+}
+
+fn find_audit(cx: &mut Ctx, f: impl Fn(&AuditEntry) -> bool) -> Option<AuditEntry> {
+    let mut from = 0;
+    let mut last = None;
+    for _ in 0..64 {
+        let b = cx.avc.client().read_audit(from).ok()?;
+        if b.records.is_empty() {
+            break;
+        }
+        from = b.next;
+        if let Some(e) = b.records.into_iter().rev().find(|e| f(e)) {
+            last = Some(e);
+        }
+    }
+    last
+}
+
+fn reload(t: &mut T, cx: &mut Ctx) {
+    let mut c = cx.avc.client();
+    let (Ok(class), Ok(echo_ctx)) = (c.class_id("service"), lookup(&mut cx.ch.clone_transport(), ECHO)) else {
+        t.check(false, "service class and echo context");
+        return;
+    };
+    let connect = c.perms(class, &["connect"]).unwrap_or(0);
+    let echo = c.context_to_sid(&echo_ctx).unwrap_or(0);
+    let me = cx.me;
+    let denied = cx.avc.check(me, echo, class, connect, ECHO) == Err(Errno::EACCES);
+    let hits = cx.avc.avc.stats().hits;
+    let again = cx.avc.check(me, echo, class, connect, ECHO) == Err(Errno::EACCES);
+    t.check(denied && again && cx.avc.avc.stats().hits == hits + 1, "our AVC caches the denial");
+    let seq = cx.avc.avc.seqno();
+    let st = cx.avc.client().load_policy("allow-all");
+    t.check(st.as_ref().is_ok_and(|s| s.model == "allow-all"), "reload allow-all at run time (load_policy)");
+    t.check(cx.events(), "secsrv signalled the policy change");
+    t.check(cx.avc.avc.seqno() > seq, &alloc::format!("the AVC saw the new seqno ({} > {seq})", cx.avc.avc.seqno()));
+    let misses = cx.avc.avc.stats().misses;
+    let ok = cx.avc.check(me, echo, class, connect, ECHO) == Ok(());
+    t.check(ok && cx.avc.avc.stats().misses == misses + 1, "the stale denial is gone (answered by secsrv)");
+    match cx.ch.connect(ECHO, slots::ECHO) {
+        Ok(c) => {
+            dprintln!("sectest: connect {ECHO} after reload: allowed");
+            t.check(true, "connsrv applies the reloaded policy");
+            echo_and_disconnect(t, cx, c);
+        }
+        Err(e) => t.check(false, &alloc::format!("connect after reload: {e}")),
+    }
+    let back = cx.avc.client().load_policy("te");
+    cx.events();
+    t.check(back.is_ok(), "reload te");
+    let r = cx.ch.connect(ECHO, slots::ECHO).map(|_| ());
+    t.check(r == Err(Errno::EACCES), "denied again after reloading te");
+}
+
+fn permissive(t: &mut T, cx: &mut Ctx) {
+    let r = cx.avc.client().set_enforce(false);
+    cx.events();
+    t.check(r.is_ok_and(|s| !s.enforcing), "setenforce 0");
+    let c = cx.ch.connect(ECHO, slots::ECHO);
+    t.check(c.is_ok(), "permissive: the denied connect goes through");
+    if let Ok(c) = c {
+        let _ = rampart_connsrv_api::client::disconnect(&mut cx.ch.clone_transport(), c.conn);
+    }
+    let rec = find_audit(cx, |e| e.object == ECHO && e.denied && !e.enforced);
+    t.check(rec.is_some(), "... and is audited as a permissive denial");
+    let r = cx.avc.client().set_enforce(true);
+    cx.events();
+    t.check(r.is_ok_and(|s| s.enforcing), "setenforce 1");
+    t.check(cx.ch.connect(ECHO, slots::ECHO).map(|_| ()) == Err(Errno::EACCES), "enforcing again");
+}
+
+fn booleans(t: &mut T, cx: &mut Ctx) {
+    let before = cx.avc.avc.seqno();
+    let r = cx.avc.client().set_bool("allow_user_network", false);
+    cx.events();
+    t.check(r.is_ok_and(|s| s.seqno > before) && cx.avc.avc.seqno() > before, "setbool bumps the seqno");
+    let _ = cx.avc.client().set_bool("allow_user_network", true);
+    cx.events();
+    t.check(cx.avc.client().set_bool("no_such_bool", true) == Err(Errno::ENOENT), "unknown boolean");
+}
