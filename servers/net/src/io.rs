@@ -210,18 +210,13 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
         if src.len() > MAX_DATAGRAM {
             return Err(errno::EMSGSIZE);
         }
-        if dst.port == 0 || dst.is_unspecified_ip() {
-            return Err(Errno::EINVAL);
-        }
+        self.check_dst(dst)?;
         if first && to.is_some() {
             let tsid = self.mac.port_sid(Proto::Udp, dst.port)?;
             self.mac.check(sid, tsid, Proto::Udp, &[Perm::NameConnect])?;
         }
-        if self.stack.ipv4().is_none() {
-            return Err(errno::ENETDOWN);
-        }
         if matches!(self.sock(id)?.st, St::Idle) {
-            self.bind_sock(id, SockAddr::UNSPECIFIED)?;
+            self.bind_sock(id, SockAddr::UNSPECIFIED, false)?;
         }
         let St::Dgram(uh) = self.sock(id)?.st else { return Err(Errno::EINVAL) };
         match self.stack.sockets.get_mut::<udp::Socket>(uh).send(src.len(), to_ep(dst)) {

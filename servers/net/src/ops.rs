@@ -47,8 +47,11 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
         self.new_sock(Sock::new(ssid, proto, nb))
     }
 
-    /// Binds `id` to `addr` (port 0: ephemeral, no `name_bind`).
-    pub(crate) fn bind_sock(&mut self, id: SockId, addr: SockAddr) -> Result<SockAddr, Errno> {
+    /// Binds `id` to `addr` (port 0: an ephemeral port). `name_bind` is
+    /// checked on the port when `server` (an explicit `Bind`, or `Listen`
+    /// on an unbound socket); a client's implicit bind (`Connect`, `Send`)
+    /// is not, its destination is checked with `name_connect` instead.
+    pub(crate) fn bind_sock(&mut self, id: SockId, addr: SockAddr, server: bool) -> Result<SockAddr, Errno> {
         let s = self.socks.get(&id).ok_or(Errno::EBADF)?;
         if s.local.is_some() || !matches!(s.st, St::Idle) {
             return Err(Errno::EINVAL);
@@ -57,16 +60,17 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
         if !addr.is_unspecified_ip() && self.stack.ipv4() != Some(Ipv4Address::from(addr.ip)) {
             return Err(errno::EADDRNOTAVAIL);
         }
-        let port = if addr.port == 0 {
-            self.ports.ephemeral(proto).ok_or(errno::EADDRNOTAVAIL)?
-        } else {
-            let tsid = self.mac.port_sid(proto, addr.port)?;
-            self.mac.check(sid, tsid, proto, &[Perm::NameBind])?;
-            if !self.ports.can_bind(proto, addr.port, reuse) {
-                return Err(errno::EADDRINUSE);
-            }
-            addr.port
+        let port = match addr.port {
+            0 => self.ports.ephemeral(proto).ok_or(errno::EADDRNOTAVAIL)?,
+            p => p,
         };
+        if server {
+            let tsid = self.mac.port_sid(proto, port)?;
+            self.mac.check(sid, tsid, proto, &[Perm::NameBind])?;
+        }
+        if addr.port != 0 && !self.ports.can_bind(proto, port, reuse) {
+            return Err(errno::EADDRINUSE);
+        }
         let local = SockAddr { ip: addr.ip, port };
         let st = match proto {
             Proto::Tcp => St::Idle,
@@ -87,10 +91,10 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
         Ok(local)
     }
 
-    /// `Bind`: checked as `bind`, plus `name_bind` on an explicit port.
+    /// `Bind`: checked as `bind`, plus `name_bind` on the port.
     pub(crate) fn bind(&mut self, conn: ConnId, h: Handle, addr: SockAddr) -> Result<SockAddr, Errno> {
         let id = self.checked(conn, h, &[Perm::Bind])?;
-        self.bind_sock(id, addr)
+        self.bind_sock(id, addr, true)
     }
 
     /// `Listen`: checked as `listen`.
@@ -106,7 +110,7 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
             _ => return Err(Errno::EINVAL),
         }
         if s.local.is_none() {
-            self.bind_sock(id, SockAddr::UNSPECIFIED)?;
+            self.bind_sock(id, SockAddr::UNSPECIFIED, true)?;
         }
         let s = self.socks.get(&id).ok_or(Errno::EBADF)?;
         let (ep, opts) = (listen_ep(s.local.unwrap_or_default()), s.opts);
@@ -119,6 +123,33 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
             pool.push(h);
         }
         self.sock(id)?.st = St::Listening { pool };
+        Ok(())
+    }
+
+    /// Checks a destination: `EINVAL` for port 0 or `0.0.0.0`, `EACCES` for
+    /// broadcast and multicast (no `SO_BROADCAST`; Linux's answer),
+    /// `ENETUNREACH` for loopback (not served) and for destinations
+    /// without a route, `ENETDOWN` without an address.
+    pub(crate) fn check_dst(&self, a: SockAddr) -> Result<(), Errno> {
+        if a.port == 0 || a.is_unspecified_ip() {
+            return Err(Errno::EINVAL);
+        }
+        let dst = Ipv4Address::from(a.ip);
+        let subnet_bcast = self.stack.iface.ip_addrs().iter().any(|c| match c {
+            smoltcp::wire::IpCidr::Ipv4(c) => c.broadcast() == Some(dst),
+        });
+        if dst.is_broadcast() || dst.is_multicast() || subnet_bcast {
+            return Err(Errno::EACCES);
+        }
+        if dst.is_loopback() || a.ip[0] == 0 {
+            return Err(errno::ENETUNREACH);
+        }
+        if self.stack.ipv4().is_none() {
+            return Err(errno::ENETDOWN);
+        }
+        if !self.routable(dst) {
+            return Err(errno::ENETUNREACH);
+        }
         Ok(())
     }
 
@@ -143,24 +174,15 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
             St::Listening { .. } => return Err(Errno::EINVAL),
             St::Idle | St::Dgram(_) => {}
         }
-        if addr.port == 0 || addr.is_unspecified_ip() {
-            return Err(Errno::EINVAL);
-        }
+        self.check_dst(addr)?;
         let tsid = self.mac.port_sid(proto, addr.port)?;
         self.mac.check(sid, tsid, proto, &[Perm::NameConnect])?;
         if proto == Proto::Udp {
             if self.socks.get(&id).is_some_and(|s| s.local.is_none()) {
-                self.bind_sock(id, SockAddr::UNSPECIFIED)?;
+                self.bind_sock(id, SockAddr::UNSPECIFIED, false)?;
             }
             self.sock(id)?.peer = Some(addr);
             return Ok(true);
-        }
-        if self.stack.ipv4().is_none() {
-            return Err(errno::ENETDOWN);
-        }
-        let dst = Ipv4Address::from(addr.ip);
-        if !self.routable(dst) {
-            return Err(errno::ENETUNREACH);
         }
         let local = self.socks.get(&id).and_then(|s| s.local);
         let port = match local {

@@ -308,6 +308,11 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
         self.lingering.len()
     }
 
+    /// The security context (SID) of the socket `h` names in `conn`.
+    pub fn socket_sid(&self, conn: ConnId, h: Handle) -> Option<u32> {
+        self.socks.get(&self.handle_sock(conn, h).ok()?).map(|s| s.sid)
+    }
+
     /// Local ports in use (bound, listening, connected or closing).
     pub fn ports_in_use(&self) -> usize {
         self.ports.len()

@@ -199,6 +199,12 @@ impl<D: NetDevice> Stack<D> {
         self.phy.device()
     }
 
+    /// smoltcp's socket set, for tools and tests that add sockets of their
+    /// own (an ICMP pinger); the server ignores sockets it did not create.
+    pub fn sockets_mut(&mut self) -> &mut SocketSet<'static> {
+        &mut self.sockets
+    }
+
     /// Sockets in smoltcp's set (client sockets, listen pools, lingering
     /// closes and the DHCP client).
     pub fn socket_count(&self) -> usize {

@@ -49,7 +49,9 @@ pub fn serve(from_client: &FrameQueue, to_client: &FrameQueue, lease: &Lease) ->
     seen
 }
 
-fn answer(frame: &[u8], lease: &Lease) -> Option<(DhcpMessageType, Option<Vec<u8>>)> {
+/// The reply to one frame if it is a DHCP client message: (its type,
+/// the reply frame if one is due).
+pub fn answer(frame: &[u8], lease: &Lease) -> Option<(DhcpMessageType, Option<Vec<u8>>)> {
     let caps = ChecksumCapabilities::default();
     let eth = EthernetFrame::new_checked(frame).ok()?;
     if eth.ethertype() != EthernetProtocol::Ipv4 {

@@ -14,6 +14,7 @@ use rampart_net_api::*;
 use rampart_policy::{ModelRegistry, Policy, PolicyDb};
 
 pub mod dhcp;
+pub mod ping;
 
 pub const USER: &str = "user_u:user_r:user_t";
 pub const HTTPD: &str = "system_u:system_r:httpd_t";
@@ -61,8 +62,12 @@ pub struct Node {
 
 impl Node {
     pub fn new(dev: MemDevice, cfg: Config) -> Node {
+        Node::with_policy(dev, cfg, policy())
+    }
+
+    pub fn with_policy(dev: MemDevice, cfg: Config, p: Policy) -> Node {
         Node {
-            srv: NetServer::new(dev, LocalPolicy(policy()), cfg, 0).unwrap(),
+            srv: NetServer::new(dev, LocalPolicy(p), cfg, 0).unwrap(),
             regions: MemRegions::default(),
             replies: BTreeMap::new(),
             signals: Vec::new(),
@@ -125,6 +130,22 @@ impl World {
     pub fn restart_b(&mut self) {
         let dev_b = MemDevice::new(MAC_B, self.b_rx.clone(), self.ba.clone());
         self.b = Node::new(dev_b, static_cfg(IP_B));
+    }
+
+    /// The queue node A receives from (push here to inject frames).
+    pub fn a_rx(&self) -> rampart_net::FrameQueue {
+        self.a_rx.clone()
+    }
+
+    /// The queue node B receives from.
+    pub fn b_rx(&self) -> rampart_net::FrameQueue {
+        self.b_rx.clone()
+    }
+
+    /// Replaces node A by a fresh server deciding with `p`.
+    pub fn restart_a_with(&mut self, p: Policy) {
+        let dev_a = MemDevice::new(MAC_A, self.a_rx.clone(), self.ab.clone());
+        self.a = Node::with_policy(dev_a, static_cfg(IP_A), p);
     }
 
     pub fn node(&mut self, s: Side) -> &mut Node {
@@ -334,6 +355,17 @@ impl World {
         self.recv_from(c, h, max, MsgFlags(0)).map(|r| r.0)
     }
 
+    /// Receives exactly `n` bytes (several reads).
+    pub fn recv_exact(&mut self, c: Client, h: Handle, n: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let b = self.recv(c, h, n - out.len()).unwrap();
+            assert!(!b.is_empty(), "end of stream after {} of {n} bytes", out.len());
+            out.extend_from_slice(&b);
+        }
+        out
+    }
+
     /// Receives until end of stream.
     pub fn recv_to_end(&mut self, c: Client, h: Handle) -> Vec<u8> {
         let mut out = Vec::new();
@@ -361,6 +393,13 @@ impl World {
     pub fn sid(&mut self, side: Side, context: &str) -> u32 {
         self.node(side).srv.mac.sec.0.context_to_sid(context).unwrap().0
     }
+}
+
+/// A policy compiled from source text.
+pub fn policy_from(text: &str) -> Policy {
+    let out = policy_compiler::compile(&[policy_compiler::Source::new("test.pol", text)])
+        .unwrap_or_else(|d| panic!("test policy: {d:?}"));
+    Policy::from_db(out.db, &ModelRegistry::builtin()).unwrap()
 }
 
 /// Deterministic bytes.
