@@ -96,8 +96,8 @@ pub enum Request {
         nonblocking: bool,
     },
     /// Binds a local address; port 0 picks an ephemeral port. Checked:
-    /// `bind`, and `name_bind` on the port's context for an explicit port.
-    /// → `Addr` (the bound address).
+    /// `bind`, and `name_bind` (by the socket) on the port's context — the
+    /// picked port's too. → `Addr` (the bound address).
     Bind {
         /// Socket.
         handle: Handle,
@@ -106,7 +106,8 @@ pub enum Request {
     },
     /// Listens for connections with room for `backlog` (at least 1, at
     /// most the server's limit) not yet accepted. An unbound socket gets
-    /// an ephemeral port. Checked: `listen`. → `Ok`.
+    /// an ephemeral port (checked with `name_bind`). Checked: `listen`.
+    /// → `Ok`.
     Listen {
         /// Stream socket.
         handle: Handle,
@@ -226,8 +227,9 @@ pub enum Request {
     },
     /// Adopts a token: the token capability travels as an extra cap and the
     /// kernel unwraps it into its badge — the server never takes a token
-    /// number from the payload. Checked: `getattr send recv` of the socket
-    /// for the adopter. → `Handle`.
+    /// number from the payload. Checked for the adopter on the socket:
+    /// `getattr accept` for a listening socket, else `getattr send recv`.
+    /// → `Handle`.
     AdoptToken,
     /// The interface's configuration (address, gateway, DNS servers). Not
     /// checked (a client that may connect to the server may know it).
