@@ -8,12 +8,18 @@
 //!
 //! Design: the crate is `#![no_builtins]` so the compiler cannot turn the
 //! byte loops below back into calls to the very functions they implement.
-//! Copies and fills use `rep movsb` / `rep stosb`, which use no SSE/x87
+//! Copies and fills use `rep movsq`/`rep stosq` (and `rep movsb`/`rep stosb`
+//! for tails and backward moves), which use no SSE/x87
 //! registers (the kernel text must stay free of them) and are fast on every
 //! CPU with ERMSB.
 //!
 //! Trust: every function has the C library's contract; callers (compiler-
 //! generated code) guarantee valid, non-null pointers for `n` bytes.
+//!
+//! Bulk work uses the 8-byte forms (`rep movsq`/`rep stosq`) and the byte
+//! forms only for the tail: the same speed on CPUs with fast string
+//! operations, and 8 times fewer repetitions where each one is counted (the
+//! instruction-exact measurements under QEMU `-icount`).
 #![no_std]
 #![no_builtins]
 
@@ -27,11 +33,15 @@ use core::arch::asm;
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller guarantees both ranges are valid for `n` bytes;
-    // `rep movsb` copies exactly `n` bytes forward and touches no other memory.
+    // `rep movsq` copies the `n / 8` whole words forward, then `rep movsb`
+    // the `n % 8` remaining bytes; no other memory is touched.
     unsafe {
         asm!(
+            "rep movsq",
+            "mov rcx, {tail}",
             "rep movsb",
-            inout("rcx") n => _,
+            tail = in(reg) n % 8,
+            inout("rcx") n / 8 => _,
             inout("rdi") dest => _,
             inout("rsi") src => _,
             options(nostack, preserves_flags)
@@ -76,13 +86,19 @@ pub unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mu
 /// `dest` must be writable for `n` bytes (C `memset`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memset(dest: *mut u8, c: i32, n: usize) -> *mut u8 {
-    // SAFETY: the caller guarantees `dest` is writable for `n` bytes.
+    let byte = u64::from(c as u8);
+    // SAFETY: the caller guarantees `dest` is writable for `n` bytes; `rep
+    // stosq` fills the `n / 8` whole words with the byte replicated, then
+    // `rep stosb` the `n % 8` remaining bytes.
     unsafe {
         asm!(
+            "rep stosq",
+            "mov rcx, {tail}",
             "rep stosb",
-            inout("rcx") n => _,
+            tail = in(reg) n % 8,
+            inout("rcx") n / 8 => _,
             inout("rdi") dest => _,
-            in("al") c as u8,
+            in("rax") byte * 0x0101_0101_0101_0101,
             options(nostack, preserves_flags)
         );
     }
