@@ -4,6 +4,7 @@
 mod cnode;
 mod delete;
 mod fastpath;
+mod fuzz;
 mod ipc;
 mod sched;
 mod support;
