@@ -22,6 +22,7 @@ pub mod packages;
 pub mod policies;
 pub mod qemu;
 pub mod rootfs;
+pub mod stats;
 
 use std::path::PathBuf;
 

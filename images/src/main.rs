@@ -28,6 +28,8 @@ enum IsoFirmware {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Print the kernel's lines of code and `unsafe` uses per file.
+    KernelStats,
     /// Build the kernel, every program and the boot-module archive.
     Build {
         /// Build a silent kernel (no console, no debug syscalls).
@@ -90,8 +92,20 @@ enum Cmd {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Cmd::KernelStats = cli.cmd {
+        let stats = images::stats::kernel_stats()?;
+        println!("{:<50} {:>6} {:>7} {:>6}", "file", "code", "unsafe{}", "items");
+        for f in &stats {
+            println!("{:<50} {:>6} {:>7} {:>6}", f.path, f.code_lines, f.unsafe_blocks, f.unsafe_items);
+        }
+        let (c, b, i) =
+            stats.iter().fold((0, 0, 0), |a, f| (a.0 + f.code_lines, a.1 + f.unsafe_blocks, a.2 + f.unsafe_items));
+        println!("{:<50} {:>6} {:>7} {:>6}", "total", c, b, i);
+        return Ok(());
+    }
     images::packages::ensure()?;
     match cli.cmd {
+        Cmd::KernelStats => unreachable!("handled above"),
         Cmd::Build { silent, kernel_only, verbose } => {
             let opts = BuildOptions { silent_kernel: silent, verbose };
             if kernel_only {
