@@ -11,7 +11,6 @@
 
 extern crate alloc;
 
-mod device;
 mod kops;
 mod lifecycle;
 mod memory;
@@ -109,8 +108,6 @@ fn setup(boot: &RmBoot) -> Rm {
         own: Holdings::default(),
         priority: boot.priority,
         tsc_hz: rampart_rt::startup::header().map_or(0, |h| h.tsc_hz),
-        device_tasks: alloc::collections::BTreeSet::new(),
-        device_vaddr: BTreeMap::new(),
     };
     // rm's own objects first, so the root container's quota is what is
     // left for everybody else.
@@ -224,14 +221,5 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
             reply(rm.containers.stat(id).map(Response::ContainerInfo).ok_or(Errno::ENOENT))
         }
         Request::Stats => reply(Ok(Response::Stats(stats(rm)))),
-        Request::DeviceMap { region, pages, index } => {
-            let cap = msg.received_cap().then_some(recv);
-            let r = device::map(rm, pid, region, pages, index, cap);
-            if r.is_ok() {
-                server.take_cap();
-            }
-            reply(r)
-        }
-        Request::DeviceGrant { pid: child } => reply(device::grant(rm, pid, child)),
     }
 }

@@ -22,8 +22,6 @@ pub enum RegionKind {
     Heap,
     /// An anonymous region the task asked for.
     Anon,
-    /// Device frames the task holds, mapped uncached (`DeviceMap`).
-    Device,
 }
 
 /// A mapping of a region into a task other than its owner.
@@ -154,10 +152,6 @@ pub struct Rm {
     pub priority: u8,
     /// TSC frequency for children's startup information.
     pub tsc_hz: u64,
-    /// Tasks given device authority by `DeviceGrant` (docs/devices.md).
-    pub device_tasks: alloc::collections::BTreeSet<Pid>,
-    /// Addresses of device regions in their owners.
-    pub device_vaddr: BTreeMap<RegionId, u64>,
 }
 
 impl Rm {

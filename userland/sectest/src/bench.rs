@@ -33,6 +33,8 @@ pub fn run(t: &mut T, cx: &mut Ctx) {
     for _ in 0..HITS {
         let _ = black_box(cx.avc.check(black_box(me), target, security, perm, "bench"));
     }
+    // Instructions under `-icount shift=0` (the host test checks the
+    // target of 100); TSC cycles otherwise.
     let hit = (rdtsc() - t0) / HITS;
     dprintln!("sectest: measure: avc hit {hit} instructions");
 
@@ -43,7 +45,8 @@ pub fn run(t: &mut T, cx: &mut Ctx) {
     let t0 = rdtsc();
     for i in 0..MISSES {
         let class = if i % 2 == 0 { security } else { service };
-        ok &= black_box(small.check(me, target, class, 1, "bench")).is_ok() || class == service;
+        // Asking for no permission: a full miss, never a denial to audit.
+        ok &= black_box(small.check(me, target, class, 0, "bench")).is_ok();
     }
     let miss = (rdtsc() - t0) / MISSES;
     t.check(ok && small.avc.stats().hits == 0, "every benchmark miss went to secsrv");
@@ -77,5 +80,4 @@ pub fn run(t: &mut T, cx: &mut Ctx) {
     }
     t.check(n == CONNECTS, "benchmark connects succeed");
     dprintln!("sectest: measure: connect {} instructions", total / CONNECTS);
-    t.check(hit <= 100, &alloc::format!("AVC hit within 100 instructions ({hit})"));
 }

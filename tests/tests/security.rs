@@ -1,0 +1,76 @@
+//! The security architecture in the guest (docs/security-architecture.md):
+//! init starts secsrv and connsrv after rm, a test service `sectest.echo`
+//! in domain `httpd_t` and the in-guest suite `userland/sectest` as
+//! `sysadm_t` (`init.test=sec`). The same build boots with different
+//! policies chosen on the kernel command line (`policy=NAME`, what
+//! `images run --policy NAME` adds): no server is rebuilt.
+
+use images::qemu::{Machine, QemuConfig, guest_exit_code};
+use rampart_tests::{boot, parse_summary};
+use std::time::Duration;
+
+const SERVICE: &str = "init.secure=sectest:serve@system_u:system_r:httpd_t";
+
+fn run(policy: &str, icount: bool) -> String {
+    let cmdline = format!("init.test=sec {SERVICE} policy={policy}");
+    let cfg = QemuConfig { machine: Machine::Microvm, cmdline: cmdline.clone(), icount, ..Default::default() };
+    let mut s = boot(&cfg);
+    let status = s.wait_exit(Duration::from_secs(300)).unwrap_or_else(|e| panic!("{e:#}\n{}", s.output()));
+    let out = s.output();
+    println!("{cmdline}: {:.2} s", s.elapsed().as_secs_f64());
+    for l in out.lines().filter(|l| l.contains("FAIL") || l.contains("measure") || l.contains("audit:")) {
+        println!("{l}");
+    }
+    let (passed, failed) = parse_summary(&out).unwrap_or_else(|| panic!("no summary line:\n{out}"));
+    assert_eq!(failed, 0, "failing sectest checks:\n{out}");
+    assert!(passed >= 10, "only {passed} sectest checks ran:\n{out}");
+    assert!(out.contains(&format!("init: security server up (pid 2), policy {policy}")), "{out}");
+    assert_eq!(guest_exit_code(status), Some(0), "guest exit status {status}; output:\n{out}");
+    out
+}
+
+fn number_after(out: &str, key: &str) -> u64 {
+    let l = out.lines().find(|l| l.contains(key)).unwrap_or_else(|| panic!("no {key:?} line:\n{out}"));
+    l.split(key).nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).expect("number")
+}
+
+/// Under `te`, `sysadm_t` may not connect to `httpd_t`: `EACCES`, an audit
+/// record naming both contexts, the class, the permission and the object;
+/// reloading `allow-all` at run time lets it through (connsrv's and the
+/// client's AVC drop the stale denial on the new sequence number), and
+/// reloading `te` denies it again. Runs under `-icount` for the figures of
+/// docs/performance.md.
+#[test]
+fn te_denies_audits_and_reload_takes_effect() {
+    let out = run("te", true);
+    assert!(out.contains("sectest: connect sectest.echo: denied (EACCES)"), "{out}");
+    assert!(
+        out.contains("audit: avc: denied { connect } for scontext=root:sysadm_r:sysadm_t tcontext=system_u:system_r:httpd_t tclass=service object=\"sectest.echo\""),
+        "{out}"
+    );
+    assert!(out.contains("sectest: connect sectest.echo after reload: allowed"), "{out}");
+    assert!(out.contains("ok   the stale denial is gone"), "{out}");
+    let hit = number_after(&out, "avc hit ");
+    let miss = number_after(&out, "avc miss ");
+    let connect = number_after(&out, "measure: connect ");
+    assert!(hit <= 100, "AVC hit {hit} instructions (target 100)");
+    assert!(miss > hit && connect > hit, "implausible: hit {hit}, miss {miss}, connect {connect}");
+}
+
+/// The same build booted with `allow-all` allows the connect, and the
+/// service sees the client's SID in the badge; disconnect revokes.
+#[test]
+fn allow_all_allows_the_same_connect() {
+    let out = run("allow-all", false);
+    assert!(out.contains("sectest: connect sectest.echo: allowed"), "{out}");
+    assert!(out.contains("ok   the service sees our SID in the connection badge"), "{out}");
+    assert!(out.contains("ok   a disconnected channel is revoked"), "{out}");
+}
+
+/// The MLS variant boots and enforces the same type-enforcement rule.
+#[test]
+fn mls_boots_and_denies() {
+    let out = run("mls", false);
+    assert!(out.contains("(model mls"), "{out}");
+    assert!(out.contains("sectest: connect sectest.echo: denied (EACCES)"), "{out}");
+}
