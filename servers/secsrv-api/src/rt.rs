@@ -1,19 +1,38 @@
 //! The IPC transport for programs (feature `rt`).
 
 use crate::client::Transport;
+use crate::small::{decode4, encode4};
 use crate::{Request, Response};
+use rampart_abi::MessageInfo;
 use rampart_rt::cap::{CPtr, Endpoint};
-use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_rt::ipc::codec::{LABEL_IPC_ABORTED, Message, call, call_with_caps};
 use rampart_uabi::Errno;
+use rampart_uabi::codec::is_postcard;
 
 /// A channel to secsrv (a connection from connsrv, or init's channel).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ipc(pub Endpoint);
 
 impl Transport for Ipc {
+    /// Requests and replies of at most 32 bytes travel in registers only
+    /// ([`crate::small`]); others through the general codec.
     #[inline]
     fn call(&mut self, req: &Request) -> Result<Response, Errno> {
-        call::<_, Response>(self.0, req).map_err(|e| e.errno())
+        let Some((label, w, n)) = encode4(req) else {
+            return call::<_, Response>(self.0, req).map_err(|e| e.errno());
+        };
+        let r = rampart_rt::ipc::call(self.0, MessageInfo::new(label, 0, 0, n as u64), w);
+        let l = r.info.label();
+        if l == LABEL_IPC_ABORTED {
+            return Err(Errno::EIO);
+        }
+        if !is_postcard(l) {
+            return Err(if l != 0 && l < 64 { Errno::EBADF } else { Errno::EBADMSG });
+        }
+        if r.info.length() <= 4 {
+            return decode4(l, &r.mrs).map_err(|e| e.errno());
+        }
+        Message::from_result(&r).decode().map_err(|e| e.errno())
     }
 }
 

@@ -13,13 +13,16 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use rampart_abi::MessageInfo;
 use rampart_rt::cap::{CNode, Endpoint, Notification, Reply};
 use rampart_rt::dprintln;
-use rampart_rt::ipc::codec::Message;
-use rampart_rt::server::{Action, Server};
+use rampart_rt::ipc::codec::{Message, Outgoing};
+use rampart_rt::ipc::{self, IpcResult};
+use rampart_secsrv_api::small::{decode4, encode4};
 use rampart_secsrv_api::{Request, Response};
 use rampart_secsrv_core::{Caller, SecServer};
 use rampart_uabi::Errno;
+use rampart_uabi::codec::CodecError;
 use rampart_uabi::startup::slot;
 
 rampart_rt::program!(main);
@@ -39,25 +42,73 @@ fn main() -> i32 {
     let permissive = args.iter().any(|a| a == "permissive");
     let mut srv = SecServer::new(context, permissive);
     let mut subs: Vec<Notification> = Vec::new();
-    let mut server = Server::new(Endpoint(ep), Reply(slot::REPLY));
-    server.set_receive_slot(CNode(slot::CNODE), RECV);
     dprintln!("secsrv: ready ({context})");
-    server.run(&mut |s, m| handle(&mut srv, &mut subs, s, m))
+    serve(Endpoint(ep), &mut srv, &mut subs)
 }
 
-fn handle(srv: &mut SecServer, subs: &mut Vec<Notification>, server: &mut Server, m: &Message) -> Action {
-    let Some(caller) = Caller::from_badge(m.badge) else {
-        return Action::reply(&Response::Err(Errno::EBADF));
+/// The receive loop. Requests and replies of at most four words stay in
+/// registers (`rampart_secsrv_api::small`): the decision path never
+/// touches the IPC buffer. Longer ones use the general codec.
+fn serve(ep: Endpoint, srv: &mut SecServer, subs: &mut Vec<Notification>) -> ! {
+    let cn = CNode(slot::CNODE);
+    let reply = Reply(slot::REPLY);
+    let arm = || {
+        if let Some(b) = rampart_rt::buffer::current() {
+            b.set_receive_slot(cn, RECV, 64);
+        }
     };
-    let req: Request = match m.decode() {
-        Ok(r) => r,
-        Err(e) => return Action::reply(&Response::Err(e.errno())),
-    };
+    arm();
+    let mut r = ipc::recv(ep, reply.0);
+    loop {
+        let resp = if r.info.length() <= 4 && r.info.extra_caps() == 0 {
+            match (Caller::from_badge(r.badge), decode4::<Request>(r.info.label(), &r.mrs)) {
+                (None, _) => Response::Err(Errno::EBADF),
+                (Some(c), Ok(req)) => handle(srv, subs, c, req, None),
+                (Some(_), Err(CodecError::TooLong)) => general(srv, subs, &r),
+                (Some(_), Err(e)) => Response::Err(e.errno()),
+            }
+        } else {
+            general(srv, subs, &r)
+        };
+        let info_caps = r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize;
+        if info_caps {
+            // Not moved away by `Subscribe`: free the slot (a no-op if empty).
+            let _ = cn.delete(RECV, 64);
+            arm();
+        }
+        r = match encode4(&resp) {
+            Some((label, w, n)) => ipc::reply_recv(ep, MessageInfo::new(label, 0, 0, n as u64), w, reply),
+            None => {
+                let out = Outgoing::encode(&resp).unwrap_or_else(|_| Outgoing::raw(0));
+                let (info, regs) = out.stage();
+                ipc::reply_recv(ep, info, regs, reply)
+            }
+        };
+    }
+}
+
+/// A message that needs the IPC buffer (long, or carrying a capability).
+fn general(srv: &mut SecServer, subs: &mut Vec<Notification>, r: &IpcResult) -> Response {
+    let m = Message::from_result(r);
+    let Some(caller) = Caller::from_badge(m.badge) else { return Response::Err(Errno::EBADF) };
+    match m.decode::<Request>() {
+        Ok(req) => handle(srv, subs, caller, req, Some(&m)),
+        Err(e) => Response::Err(e.errno()),
+    }
+}
+
+fn handle(
+    srv: &mut SecServer,
+    subs: &mut Vec<Notification>,
+    caller: Caller,
+    req: Request,
+    m: Option<&Message>,
+) -> Response {
     if req == Request::Subscribe {
-        return Action::reply(&match subscribe(srv, subs, server, caller, m) {
+        return match subscribe(srv, subs, caller, m.is_some_and(Message::received_cap)) {
             Ok(()) => Response::Ok,
             Err(e) => Response::Err(e),
-        });
+        };
     }
     let load = matches!(req, Request::PolicyLoad { .. });
     let out = srv.handle(caller, req);
@@ -70,18 +121,12 @@ fn handle(srv: &mut SecServer, subs: &mut Vec<Notification>, server: &mut Server
             dprintln!("secsrv: loaded policy {} (model {}, seqno {})", st.policy, st.model, st.seqno);
         }
     }
-    Action::reply(&out.response)
+    out.response
 }
 
-fn subscribe(
-    srv: &mut SecServer,
-    subs: &mut Vec<Notification>,
-    server: &mut Server,
-    caller: Caller,
-    m: &Message,
-) -> Result<(), Errno> {
+fn subscribe(srv: &mut SecServer, subs: &mut Vec<Notification>, caller: Caller, has_cap: bool) -> Result<(), Errno> {
     srv.may_subscribe(caller)?;
-    if !m.received_cap() {
+    if !has_cap {
         return Err(Errno::EINVAL);
     }
     if subs.len() >= 192 {
@@ -90,7 +135,6 @@ fn subscribe(
     let dst = SUBSCRIBERS + subs.len() as u64;
     let cn = CNode(slot::CNODE);
     cn.move_(dst, 64, cn.path(RECV, 64)).map_err(|_| Errno::EIO)?;
-    server.take_cap();
     subs.push(Notification(dst));
     Ok(())
 }
