@@ -54,6 +54,12 @@ trap_stubs:
     .endr
 
 trap_common:
+    /* The kernel's code (rep movsb/stosb in memcpy/memset) needs the
+       direction flag clear, as the SysV ABI promises; an interrupted or
+       faulting user thread may have set it (its own RFLAGS is in the
+       interrupt frame and comes back with iretq). `syscall` clears it
+       through SFMASK. */
+    cld
     SAVE_GPRS
     mov rdi, rsp
     lea rsp, [rip + kernel_stack_top]
