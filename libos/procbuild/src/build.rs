@@ -240,6 +240,12 @@ pub struct Task {
     pub heap_end: u64,
     /// First slot and slot count used in the builder's CNode.
     pub slots: (CPtr, u64),
+    /// Bytes of kernel objects other than frames (CNode, TCB, scheduling
+    /// context, notification, reply, VSpace, paging structures).
+    pub object_bytes: u64,
+    /// Bytes of frames created for it (image copies, stack, IPC buffer,
+    /// startup information, heap).
+    pub frame_bytes: u64,
 }
 
 /// Consecutive-address runs of `(vaddr, rights, attrs)` entries.
@@ -310,6 +316,9 @@ pub fn build_task(b: &Builder, res: &mut dyn Resources, spec: &TaskSpec) -> Resu
         Group::new(ObjectType::Notification, 0, 1),
         Group::new(ObjectType::Reply, 0, 1),
     ];
+    let sizes = |gs: &[Group]| gs.iter().map(|g| g.bits().map_or(0, |b| g.count << b)).sum::<u64>();
+    let frame_bytes = nframes * PAGE;
+    let object_bytes = sizes(&groups) - frame_bytes;
     let objs = create(b, res, &groups, shared.len() as u64)?;
     if !shared.is_empty() {
         res.copies(objs.extra, shared.len() as u64);
@@ -402,6 +411,8 @@ pub fn build_task(b: &Builder, res: &mut dyn Resources, spec: &TaskSpec) -> Resu
         heap_start,
         heap_end,
         slots: (objs.first[0], slots_used),
+        object_bytes,
+        frame_bytes,
     })
 }
 
@@ -413,6 +424,7 @@ pub fn build_task(b: &Builder, res: &mut dyn Resources, spec: &TaskSpec) -> Resu
 ///
 /// # Errors
 /// [`BuildError`]; what was allocated is recorded by the resources.
+#[allow(clippy::too_many_arguments)]
 pub fn map_new_frames(
     b: &Builder,
     tables_res: &mut dyn Resources,

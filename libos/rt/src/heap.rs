@@ -9,7 +9,7 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use linked_list_allocator::Heap;
 use spin::Mutex;
 
@@ -18,6 +18,8 @@ pub const GROW_MIN: usize = 64 * 1024;
 
 static HEAP: Mutex<Heap> = Mutex::new(Heap::empty());
 static GROWS: AtomicBool = AtomicBool::new(false);
+/// Where an initially empty heap starts (its first growth is mapped there).
+static START: AtomicU64 = AtomicU64::new(0);
 
 /// Gives the heap `[start, start + size)`; with `grows`, it asks rm for more
 /// when full.
@@ -26,10 +28,17 @@ static GROWS: AtomicBool = AtomicBool::new(false);
 /// The range must be mapped, writable, used by nothing else for the rest
 /// of the program, and this must be called at most once.
 pub unsafe fn init(start: u64, size: u64, grows: bool) {
-    // SAFETY: the caller's contract.
-    unsafe { HEAP.lock().init(start as *mut u8, size as usize) };
+    START.store(start, Relaxed);
     GROWS.store(grows, Relaxed);
+    // A heap smaller than one hole stays empty until it grows.
+    if size >= MIN_SIZE as u64 {
+        // SAFETY: the caller's contract.
+        unsafe { HEAP.lock().init(start as *mut u8, size as usize) };
+    }
 }
+
+/// Smallest heap `linked_list_allocator` accepts (one hole), bytes.
+const MIN_SIZE: usize = 2 * core::mem::size_of::<usize>();
 
 /// Bytes in use and bytes managed.
 pub fn usage() -> (usize, usize) {
@@ -45,16 +54,24 @@ unsafe impl GlobalAlloc for RtAlloc {
         if let Ok(p) = h.allocate_first_fit(layout) {
             return p.as_ptr();
         }
-        if !GROWS.load(Relaxed) || h.size() == 0 {
+        if !GROWS.load(Relaxed) {
             return core::ptr::null_mut();
         }
         let want = (layout.size() + layout.align()).max(GROW_MIN).next_multiple_of(rampart_abi::PAGE_SIZE);
-        let top = h.top() as u64;
+        let empty = h.size() == 0;
+        let top = if empty { START.load(Relaxed) } else { h.top() as u64 };
         match crate::rm::heap_grow(want as u64) {
             Ok((_, end)) if end >= top + want as u64 => {
                 // SAFETY: rm mapped `[top, end)` read-write right after the
-                // heap; nothing else uses it.
-                unsafe { h.extend((end - top) as usize) };
+                // heap (or at its start, for an empty heap); nothing else
+                // uses it.
+                unsafe {
+                    if empty {
+                        h.init(top as *mut u8, (end - top) as usize);
+                    } else {
+                        h.extend((end - top) as usize);
+                    }
+                }
                 h.allocate_first_fit(layout).map_or(core::ptr::null_mut(), |p| p.as_ptr())
             }
             _ => core::ptr::null_mut(),

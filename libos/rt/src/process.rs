@@ -34,6 +34,8 @@ macro_rules! program {
 /// Sets up the runtime from the startup information at `info` and runs
 /// `main`; returns its status (see the module documentation).
 pub fn start(info: u64, main: fn() -> i32) -> i32 {
+    // From here on a panic ends this task through rm, never the machine.
+    UNDER_RM.store(true, Relaxed);
     // SAFETY: rm maps the startup information read-only at `info` (at least
     // the header) before the task starts; nothing writes it.
     let head = unsafe { core::slice::from_raw_parts(info as *const u8, HEADER_SIZE) };
@@ -61,7 +63,6 @@ pub fn start(info: u64, main: fn() -> i32) -> i32 {
         return STATUS_BAD_STARTUP;
     };
     startup::set(header, body);
-    UNDER_RM.store(true, Relaxed);
     main()
 }
 

@@ -237,6 +237,17 @@ pub fn container_info(id: Option<ContainerId>) -> Result<ContainerStat, Errno> {
     }
 }
 
+/// What task `pid` holds.
+///
+/// # Errors
+/// `ESRCH`, `EPERM`.
+pub fn task_info(pid: Pid) -> Result<rampart_rm_api::TaskInfo, Errno> {
+    match request(&Request::TaskInfo { pid })? {
+        Response::TaskInfo(t) => Ok(t),
+        r => unexpected(r),
+    }
+}
+
 /// rm's statistics.
 ///
 /// # Errors

@@ -122,7 +122,7 @@ pub fn decode<T: DeserializeOwned>(label: u64, words: &[u64]) -> Result<T, Codec
 /// [`CodecError::Malformed`] or [`CodecError::TrailingBytes`].
 pub fn decode_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     match postcard::take_from_bytes::<T>(bytes) {
-        Ok((v, rest)) if rest.is_empty() => Ok(v),
+        Ok((v, [])) => Ok(v),
         Ok(_) => Err(CodecError::TrailingBytes),
         Err(_) => Err(CodecError::Malformed),
     }

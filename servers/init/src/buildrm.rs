@@ -34,6 +34,7 @@ pub struct RmHandle {
 
 /// Why rm could not be started.
 #[derive(Debug)]
+#[allow(dead_code)] // the fields are read through `Debug` in init's log
 pub enum StartError {
     /// No "rm" boot module.
     NoImage,
@@ -146,7 +147,7 @@ pub fn start_rm(
         ..Default::default()
     };
     let header = StartupHeader { pid: 0, parent: rampart_rm_api::INIT_PID, tsc_hz: bi.tsc_hz, ..Default::default() };
-    let shareable = bi.bootfs_vaddr % 4096 == 0;
+    let shareable = bi.bootfs_vaddr.is_multiple_of(4096);
     let first_frame = bi.bootfs_frames.start + image.offset as u64 / 4096;
     let frames = move |i: u64| Some(first_frame + i);
     let spec = TaskSpec {

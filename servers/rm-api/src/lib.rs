@@ -280,6 +280,35 @@ pub enum Request {
     },
     /// rm's memory statistics. Reply: [`Response::Stats`].
     Stats,
+    /// What task `pid` (the caller or a descendant) holds. Reply:
+    /// [`Response::TaskInfo`]; `ESRCH`, `EPERM`.
+    TaskInfo {
+        /// The task.
+        pid: Pid,
+    },
+}
+
+/// What a task holds (bytes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskInfo {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its parent.
+    pub parent: Pid,
+    /// Its program name.
+    pub name: String,
+    /// Its container.
+    pub container: ContainerId,
+    /// Kernel objects made for it at creation, frames excluded.
+    pub object_bytes: u64,
+    /// Frames made for it at creation (image copies, stack, IPC buffer,
+    /// startup information, initial heap).
+    pub frame_bytes: u64,
+    /// Everything charged to its container for it now (its chunks and
+    /// regions).
+    pub charged: u64,
+    /// Its security context.
+    pub context: String,
 }
 
 /// Most physical addresses in one [`Response::Phys`].
@@ -373,6 +402,8 @@ pub enum Response {
     ContainerInfo(ContainerStat),
     /// Statistics.
     Stats(Stats),
+    /// A task's holdings.
+    TaskInfo(TaskInfo),
     /// The request failed.
     Err(Errno),
 }

@@ -6,7 +6,7 @@
 use rampart_abi::ObjectType;
 use rampart_procbuild::build::{BuildError, Resources};
 use rampart_rm_api::ContainerId;
-use rampart_rm_core::buddy::{BlockId, Buddy, BuddyError, BuddyOps};
+use rampart_rm_core::buddy::{BlockId, Buddy, BuddyError, BuddyOps, SplitFailed};
 use rampart_rm_core::container::Containers;
 use rampart_rm_core::slots::Slots;
 use rampart_rt::cap::{CNode, CPtr, Untyped};
@@ -22,14 +22,14 @@ pub struct KOps<'a> {
 }
 
 impl BuddyOps for KOps<'_> {
-    fn split(&mut self, slot: u64, child_bits: u8) -> Result<(u64, u64), ()> {
-        let s = self.slots.alloc(2).ok_or(())?;
+    fn split(&mut self, slot: u64, child_bits: u8) -> Result<(u64, u64), SplitFailed> {
+        let s = self.slots.alloc(2).ok_or(SplitFailed)?;
         match Untyped(slot).retype(ObjectType::Untyped, u64::from(child_bits), CNODE, 0, 0, s, 2) {
             Ok(()) => Ok((s, s + 1)),
             Err(e) => {
                 rampart_rt::dprintln!("rm: splitting untyped {slot}: {e}");
                 self.slots.free(s, 2);
-                Err(())
+                Err(SplitFailed)
             }
         }
     }

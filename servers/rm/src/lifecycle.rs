@@ -73,7 +73,7 @@ pub fn fault(rm: &mut Rm, pid: Pid, msg: &Message) {
 /// # Errors
 /// `ESRCH` (no live task), `EPERM` (not a descendant).
 pub fn kill(rm: &mut Rm, caller: Pid, victim: Pid) -> Result<(), Errno> {
-    if !rm.procs.get(victim).is_some_and(|p| p.status.is_none()) {
+    if rm.procs.get(victim).is_none_or(|p| p.status.is_some()) {
         return Err(Errno::ESRCH);
     }
     // Hook (security server): the `process signal` permission will be

@@ -142,6 +142,25 @@ fn stats(rm: &Rm) -> Stats {
 /// be copied, not moved).
 pub const TOKEN_COPY: u64 = 1 << 63;
 
+fn task_info(rm: &Rm, caller: u32, pid: u32) -> Result<Response, Errno> {
+    let t = rm.tasks.get(&pid).ok_or(Errno::ESRCH)?;
+    let p = rm.procs.get(pid).ok_or(Errno::ESRCH)?;
+    if pid != caller && !rm.procs.is_descendant(pid, caller) {
+        return Err(Errno::EPERM);
+    }
+    let regions: u64 = t.regions.iter().filter_map(|r| rm.regions.get(r)).map(|r| r.hold.charged).sum();
+    Ok(Response::TaskInfo(rampart_rm_api::TaskInfo {
+        pid,
+        parent: p.parent,
+        name: t.name.clone(),
+        container: t.container,
+        object_bytes: t.built.object_bytes,
+        frame_bytes: t.built.frame_bytes,
+        charged: t.hold.charged + regions,
+        context: p.context.clone(),
+    }))
+}
+
 fn reply(r: Result<Response, Errno>) -> Action {
     Action::reply(&r.unwrap_or_else(Response::Err))
 }
@@ -156,7 +175,7 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         return reply(Err(Errno::EBADF));
     }
     let pid = (b & badge::PID_MASK) as u32;
-    if !rm.procs.get(pid).is_some_and(|p| p.status.is_none()) {
+    if rm.procs.get(pid).is_none_or(|p| p.status.is_some()) {
         return reply(Err(Errno::ESRCH));
     }
     let req: Request = match msg.decode() {
@@ -221,5 +240,6 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
             reply(rm.containers.stat(id).map(Response::ContainerInfo).ok_or(Errno::ENOENT))
         }
         Request::Stats => reply(Ok(Response::Stats(stats(rm)))),
+        Request::TaskInfo { pid: target } => reply(task_info(rm, pid, target)),
     }
 }

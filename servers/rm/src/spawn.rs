@@ -104,7 +104,7 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
     let (name, bytes, window, shareable) = match req.image.clone().ok_or(Errno::EINVAL)? {
         Image::Bootfs(name) => {
             let e = rm.bootfs.as_ref().and_then(|fs| fs.find(&name)).ok_or(Errno::ENOENT)?;
-            let aligned = rm.bootfs_vaddr % 4096 == 0;
+            let aligned = rm.bootfs_vaddr.is_multiple_of(4096);
             (name, e.data, None, aligned.then_some(e.offset as u64 / 4096))
         }
         Image::Region { region, len } => {

@@ -7,6 +7,7 @@
 //! | `null` | reads address 0 | (page fault) |
 //! | `ud2` | executes an invalid opcode | (exception 6) |
 //! | `wild` | jumps to `0xdead0000` | (page fault on fetch) |
+//! | `std` | sets the direction flag, then executes an invalid opcode | (exception 6) |
 //! | `spin` | yields forever | (killed) |
 //! | `hog` | allocates 64 KiB regions, then heap, until refused | 0 if refused with EDQUOT/ENOMEM |
 //! | `alloc N` | allocates and touches an N-page region and N KiB of heap | 0 on success |
@@ -39,6 +40,12 @@ fn main() -> i32 {
         "ud2" => {
             // SAFETY: deliberately raises #UD; touches no memory.
             unsafe { core::arch::asm!("ud2", options(nomem, nostack)) };
+            1
+        }
+        "std" => {
+            // SAFETY: deliberately enters the kernel through an exception
+            // with the direction flag set; touches no memory.
+            unsafe { core::arch::asm!("std", "ud2", options(nomem, nostack)) };
             1
         }
         "wild" => {

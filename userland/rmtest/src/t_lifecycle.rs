@@ -26,6 +26,9 @@ pub fn basics(t: &mut T) {
         t.check(false, "spawn a spinning child");
     }
     t.check(rm::kill(1) == Err(Errno::EPERM), "killing init is EPERM");
+    t.check(rm::task_info(1) == Err(Errno::ESRCH), "init is not a task of rm");
+    let me = rm::task_info(rampart_rt::process::pid());
+    t.check(me.as_ref().is_ok_and(|i| i.name == "rmtest" && i.parent == 1), "task information about oneself");
     t.check(run(child(&["killparent"])) == Ok(ExitStatus::Exited(0)), "a child cannot kill its parent");
     // Blocking wait answered later: the child exits after the parent waits.
     let a = rm::spawn(child(&["exit", "3"]));
@@ -63,6 +66,11 @@ pub fn faults(t: &mut T) {
     let r = run(child(&["wild"]));
     let ok = matches!(r, Ok(ExitStatus::Faulted(f)) if f.kind == FaultKind::PageFault { fetch: true, write: false } && f.addr == 0xdead_0000 && f.ip == 0xdead_0000);
     t.check(ok, "a wild jump is reported as an instruction-fetch fault at the target");
+    let r = run(child(&["std"]));
+    t.check(
+        matches!(r, Ok(ExitStatus::Faulted(f)) if f.kind == FaultKind::Exception { vector: 6 }),
+        "a fault with the direction flag set is reported (and the kernel survives it)",
+    );
     let after = rm::stats().ok();
     let same = matches!((before, after), (Some(a), Some(b)) if a.free_bytes == b.free_bytes && a.free_slots == b.free_slots && a.tasks == b.tasks);
     t.check(same, "faulted tasks are cleaned up completely");

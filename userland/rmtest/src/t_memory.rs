@@ -72,13 +72,27 @@ pub fn quotas(t: &mut T) {
     };
     if let Ok(pid) = rm::spawn(minimal) {
         let used = rm::container_info(Some(c0)).map(|s| s.used).unwrap_or(0);
-        dprintln!("rmtest: measure: empty process (CNode 2^6, 1 stack page, no heap) charged {used} bytes");
+        let info = rm::task_info(pid).unwrap_or_default();
+        dprintln!(
+            "rmtest: measure: empty process (CNode 2^6, 1 stack page, no heap): kernel objects {} bytes, frames {} bytes, charged {used} bytes",
+            info.object_bytes,
+            info.frame_bytes
+        );
+        t.check(
+            info.charged == used && used >= info.object_bytes + info.frame_bytes,
+            "a task is charged what it holds",
+        );
         let _ = rm::kill(pid);
         let _ = rm::wait(Some(pid), true);
     }
     if let Ok(pid) = rm::spawn(Spawn { container: Some(c0), ..child(&["spin"]) }) {
         let used = rm::container_info(Some(c0)).map(|s| s.used).unwrap_or(0);
-        dprintln!("rmtest: measure: default process (CNode 2^12, 16 stack pages, 16 heap pages) charged {used} bytes");
+        let info = rm::task_info(pid).unwrap_or_default();
+        dprintln!(
+            "rmtest: measure: default process (CNode 2^12, 16 stack pages, 16 heap pages): kernel objects {} bytes, frames {} bytes, charged {used} bytes",
+            info.object_bytes,
+            info.frame_bytes
+        );
         let _ = rm::kill(pid);
         let _ = rm::wait(Some(pid), true);
     }

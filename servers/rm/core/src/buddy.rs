@@ -23,6 +23,10 @@ pub const MIN_BITS: u8 = 12;
 /// Largest block, log2 bytes.
 pub const MAX_BITS: u8 = 47;
 
+/// A split the kernel (or the slot allocator) refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SplitFailed;
+
 /// A block handle.
 pub type BlockId = u32;
 
@@ -34,7 +38,7 @@ pub trait BuddyOps {
     ///
     /// # Errors
     /// Any failure (e.g. no slots); the block stays whole.
-    fn split(&mut self, slot: u64, child_bits: u8) -> Result<(u64, u64), ()>;
+    fn split(&mut self, slot: u64, child_bits: u8) -> Result<(u64, u64), SplitFailed>;
     /// Deletes the two children capabilities and frees their slots.
     fn merge(&mut self, low: u64, high: u64);
 }
@@ -247,10 +251,10 @@ mod tests {
     }
 
     impl BuddyOps for Fake {
-        fn split(&mut self, slot: u64, _bits: u8) -> Result<(u64, u64), ()> {
+        fn split(&mut self, slot: u64, _bits: u8) -> Result<(u64, u64), SplitFailed> {
             assert!(self.live.contains(&slot));
             if self.fail_after.is_some_and(|n| self.splits >= n) {
-                return Err(());
+                return Err(SplitFailed);
             }
             self.splits += 1;
             self.next += 2;
@@ -316,7 +320,7 @@ mod tests {
             s ^= s << 13;
             s ^= s >> 7;
             s ^= s << 17;
-            if s % 3 != 0 || held.is_empty() {
+            if !s.is_multiple_of(3) || held.is_empty() {
                 let bits = 12 + (s >> 8) as u8 % 8;
                 if let Ok((id, _)) = b.alloc(bits, &mut f) {
                     let (lo, hi) = (b.paddr(id), b.paddr(id) + (1 << bits));

@@ -106,7 +106,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 2 == 0 {
+            if x.is_multiple_of(2) {
                 let n = 1 + (x >> 10) % 64;
                 if let Some(a) = s.alloc(n) {
                     assert!(held.iter().all(|&(b, m)| a + n <= b || b + m <= a));
