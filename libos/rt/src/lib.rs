@@ -1,10 +1,21 @@
 //! The Rampart user runtime that every program links.
 //!
 //! Provides the program entry point (`_start`, which aligns the stack and
-//! calls the program's `main` declared with [`entry!`]), raw system calls
-//! over the ABI crate ([`syscall`]), debug console output ([`debug`], the
-//! kernel debug channel until the console server exists), and a panic
-//! handler that reports the panic and stops the program.
+//! calls the program's `main` declared with [`entry!`] for root tasks, or
+//! with [`program!`] for tasks rm creates: [`process`] then sets up the
+//! thread block, the heap and the startup information first), raw system
+//! calls over the ABI crate ([`syscall`]), debug console output
+//! ([`debug`], the kernel debug channel until the console server exists),
+//! and a panic handler that reports the panic and exits with status 101
+//! (through rm; a root task powers the machine off).
+//!
+//! The user-level conventions (docs/userland.md):
+//! - [`startup`]: well-known slots, layout, the startup information;
+//! - [`heap`]: the global allocator, grown by asking rm;
+//! - [`ipc::codec`]: postcard messages in message registers; [`server`]:
+//!   the ReplyRecv loop with deferred replies; [`errno`];
+//! - [`rm`]: the resource manager's client (exit, spawn, wait, kill,
+//!   regions, containers).
 //!
 //! The typed kernel API:
 //! - [`cap`]: typed capability pointers; [`tls`]: the per-thread block
@@ -16,7 +27,8 @@
 //! - for root tasks: [`alloc`] (slots and objects) and [`spawn`] (threads
 //!   in the same or a new address space).
 //!
-//! Nothing allocates; the root task calls [`tls::init_root`] first.
+//! The kernel API does not allocate; a root task calls [`tls::init_root`]
+//! first (and [`heap::init`] if it wants a heap).
 //!
 //! Trust: the runtime trusts the kernel and nothing else.
 #![no_std]
