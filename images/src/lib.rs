@@ -17,7 +17,6 @@
 
 pub mod bootfs;
 pub mod build;
-pub mod devices;
 pub mod iso;
 pub mod packages;
 pub mod policies;

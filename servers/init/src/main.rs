@@ -20,7 +20,6 @@
 extern crate alloc;
 
 mod buildrm;
-mod devices;
 mod security;
 mod supervise;
 
@@ -148,9 +147,6 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
         dprintln!("init: security core not started: {e}");
         None
     });
-    if let Err(e) = devices::start(bi, &fs, &mut alloc, core.as_ref()) {
-        dprintln!("init: {e}");
-    }
     let mut servers = supervise::start_servers(&fs, &mut alloc, ep, &opts.servers);
     if let Some(c) = &core {
         c.start_secure(&mut alloc, bi.cmdline());

@@ -13,11 +13,14 @@
 //!    channel to secsrv (badged with connsrv's SID), a pool of fresh
 //!    endpoints for services, and secsrv's endpoint as the core service
 //!    `security`. From then on only connsrv hands out service endpoints.
-//! 3. Programs init starts get a channel to connsrv for the context init
-//!    chooses (`init.context=CTX` for the first program, default
+//! 3. init gives rm its trusted channel to connsrv
+//!    ([`rampart_connsrv_api::TRUSTED_RM`], rm-api `SetConnsrv`): from then
+//!    on rm asks connsrv for a channel (slot 3) for every task it creates,
+//!    with the task's context, and tells connsrv when a task ends.
+//! 4. Programs init starts run in the context init chooses
+//!    (`init.context=CTX` for the first program, default
 //!    `root:sysadm_r:sysadm_t`; `init.secure=PROG[:ARG]@CTX,...` starts
-//!    more programs, e.g. test services) as their named capability
-//!    `connsrv`.
+//!    more programs, e.g. test services): rm-api `Spawn::context`.
 //!
 //! secsrv and connsrv are started unsupervised (their faults end them and
 //! are reported by rm): a supervised spawn would need a second capability
@@ -27,9 +30,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use rampart_abi::Rights;
 use rampart_abi::bootfs::Bootfs;
-use rampart_connsrv_api::client::Transport;
 use rampart_connsrv_api::rt::Channel;
-use rampart_connsrv_api::{BOOT_CONN, ConnBadge, Request as CReq, Response as CResp, TRUSTED_INIT};
+use rampart_connsrv_api::{BOOT_CONN, ConnBadge, Request as CReq, TRUSTED_INIT, TRUSTED_RM};
 use rampart_rm_api::{Image, Pid, Request as RmRequest, Response as RmResponse, Spawn};
 use rampart_rt::alloc::Allocator;
 use rampart_rt::cap::{CPtr, Endpoint};
@@ -51,10 +53,17 @@ pub const FIRST_CONTEXT: &str = "root:sysadm_r:sysadm_t";
 pub const ENDPOINT_POOL: usize = 32;
 /// log2 slots of connsrv's CNode.
 const CONNSRV_RADIX: u8 = 14;
+/// secsrv's initial heap (4 KiB pages): the engine, every boot policy and
+/// the SID table.
+const SECSRV_HEAP_PAGES: u32 = 1024;
+/// connsrv's initial heap (4 KiB pages).
+const CONNSRV_HEAP_PAGES: u32 = 256;
 
 /// The running core.
 pub struct Core {
-    /// init's trusted channel to connsrv.
+    /// init's trusted channel to connsrv (for boot steps that register
+    /// core services, e.g. the device manager's).
+    #[allow(dead_code)]
     pub connsrv: Channel,
 }
 
@@ -75,13 +84,19 @@ fn spawn_with(req: Spawn, cap: CPtr) -> Result<Pid, String> {
     }
 }
 
-fn server(name: &str, argv: Vec<String>, radix: Option<u8>) -> Spawn {
+/// A core server's spawn request. Its heap (`heap_pages`) is large enough
+/// that it never has to grow while answering rm, which calls connsrv
+/// (and connsrv secsrv) while creating and destroying tasks: growing means
+/// calling rm, which would close a wait cycle.
+fn server(name: &str, argv: Vec<String>, radix: Option<u8>, heap_pages: u32, context: &str) -> Spawn {
     Spawn {
         image: Some(Image::Bootfs(name.into())),
         argv,
         cap_name: Some("endpoint".into()),
         priority: Some(200),
         cnode_radix: radix,
+        heap_pages: Some(heap_pages),
+        context: Some(context.into()),
         ..Default::default()
     }
 }
@@ -107,7 +122,7 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
     if option(cmdline, "enforcing=") == Some("0") {
         argv.push("permissive".into());
     }
-    let spid = spawn_with(server("secsrv", argv, None), s_give)?;
+    let spid = spawn_with(server("secsrv", argv, None, SECSRV_HEAP_PAGES, SECSRV_CONTEXT), s_give)?;
     let mut sec = Client(Ipc(Endpoint(s_init)));
     for m in fs.iter() {
         if let Some(n) = m.name.strip_prefix("policy.") {
@@ -122,7 +137,8 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
     let c_init = alloc.mint(c.0, Rights::ALL, TRUSTED_INIT).map_err(e("connsrv trusted channel"))?;
     let c_give = alloc.copy(c.0, Rights::ALL).map_err(e("connsrv endpoint copy"))?;
     let argv = alloc::vec!["connsrv".to_string(), CONNSRV_RADIX.to_string()];
-    let cpid = spawn_with(server("connsrv", argv, Some(CONNSRV_RADIX)), c_give)?;
+    let req = server("connsrv", argv, Some(CONNSRV_RADIX), CONNSRV_HEAP_PAGES, CONNSRV_CONTEXT);
+    let cpid = spawn_with(req, c_give)?;
     let ch = Channel(Endpoint(c_init));
     let give = |req: &CReq, cap: CPtr| ch.call_giving(req, cap).map_err(|x| alloc::format!("connsrv {req:?}: {x}"));
     let csid = sec.context_to_sid(CONNSRV_CONTEXT).map_err(|x| alloc::format!("connsrv context: {x}"))?;
@@ -137,29 +153,27 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
     let s_reg = alloc.copy(s.0, Rights::ALL).map_err(e("secsrv endpoint copy"))?;
     let req = CReq::RegisterCore { name: rampart_connsrv_api::SECURITY_SERVICE.into(), context: SECSRV_CONTEXT.into() };
     give(&req, s_reg)?;
+    // 3. rm gives every task it creates from now on a connsrv channel in
+    // slot 3 and tells connsrv when a task ends.
+    let c_rm = alloc.mint(c.0, rights, TRUSTED_RM).map_err(e("rm's connsrv channel"))?;
+    let set = RmRequest::SetConnsrv { pid: cpid };
+    match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), &set, &[c_rm]) {
+        Ok((RmResponse::Ok, _)) => {}
+        r => return Err(alloc::format!("rm refused its connsrv channel: {:?}", r.map(|x| x.0))),
+    }
     dprintln!("init: connection server up (pid {cpid}); service endpoints go through it from now on");
     Ok(Some(Core { connsrv: ch }))
 }
 
 impl Core {
-    /// Starts `req` with a connsrv channel for `context` (its named
-    /// capability `connsrv`); returns the pid.
+    /// Starts `req` in `context`: rm records the context and asks connsrv
+    /// for the task's channel (slot 3); returns the pid.
     ///
     /// # Errors
-    /// A message if connsrv refuses the context or rm the spawn.
-    pub fn spawn(&self, alloc: &mut Allocator, mut req: Spawn, context: &str) -> Result<Pid, String> {
-        let slot = alloc.slot().map_err(|x| alloc::format!("slot: {x}"))?;
-        let task = CReq::NewTask { pid: 0, context: context.into() };
-        let conn = match self.connsrv.call_cap(&task, slot) {
-            Ok((CResp::Channel { conn, .. }, true)) => conn,
-            Ok(_) => return Err("connsrv: no channel".into()),
-            Err(x) => return Err(alloc::format!("connsrv channel for {context}: {x}")),
-        };
-        req.cap_name = Some("connsrv".into());
-        let pid = spawn_with(req, slot)?;
-        let mut ch = self.connsrv;
-        let _ = ch.call(&CReq::BindPid { conn, pid });
-        Ok(pid)
+    /// A message if rm refuses the spawn.
+    pub fn spawn(&self, _alloc: &mut Allocator, mut req: Spawn, context: &str) -> Result<Pid, String> {
+        req.context = Some(context.into());
+        rampart_rt::rm::spawn(req).map_err(|x| alloc::format!("cannot start a program as {context}: {x}"))
     }
 
     /// Starts the `init.secure=PROG[:ARG]@CTX,...` programs.

@@ -84,6 +84,9 @@ pub struct Spawn {
     /// token): rm moves it to the child's slot `INHERIT_FIRST` and lists it
     /// in the child's startup information under this name.
     pub cap_name: Option<String>,
+    /// The child's security context (only init may choose one; other
+    /// children inherit their parent's). `EPERM` from anyone else.
+    pub context: Option<String>,
 }
 
 /// Why a task ended.
@@ -280,6 +283,15 @@ pub enum Request {
     },
     /// rm's memory statistics. Reply: [`Response::Stats`].
     Stats,
+    /// init only: the message carries rm's trusted channel to connsrv
+    /// (docs/security-architecture.md). From then on rm gives every task it
+    /// creates a connsrv channel for its context in slot 3 and tells
+    /// connsrv when a task ends. Reply: `Ok`; `EPERM` (not init), `EINVAL`
+    /// (no capability).
+    SetConnsrv {
+        /// connsrv's pid (rm never calls connsrv about connsrv itself).
+        pid: Pid,
+    },
     /// What task `pid` (the caller or a descendant) holds. Reply:
     /// [`Response::TaskInfo`]; `ESRCH`, `EPERM`.
     TaskInfo {

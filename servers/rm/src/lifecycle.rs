@@ -19,6 +19,7 @@ use rampart_uabi::Errno;
 /// Destroys live task `pid` and records `status` for its parent.
 pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
     let Some(mut t) = rm.tasks.remove(&pid) else { return };
+    crate::connsrv::exited(rm, pid);
     for rid in core::mem::take(&mut t.mapped) {
         crate::memory::unmap_mapping(rm, rid, pid);
     }

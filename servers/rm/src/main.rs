@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+mod connsrv;
 mod kops;
 mod lifecycle;
 mod memory;
@@ -108,6 +109,7 @@ fn setup(boot: &RmBoot) -> Rm {
         own: Holdings::default(),
         priority: boot.priority,
         tsc_hz: rampart_rt::startup::header().map_or(0, |h| h.tsc_hz),
+        connsrv: None,
     };
     // rm's own objects first, so the root container's quota is what is
     // left for everybody else.
@@ -241,5 +243,12 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         }
         Request::Stats => reply(Ok(Response::Stats(stats(rm)))),
         Request::TaskInfo { pid: target } => reply(task_info(rm, pid, target)),
+        Request::SetConnsrv { pid: c } => {
+            let r = connsrv::set(rm, pid, msg.received_cap().then_some(recv), c);
+            if r.is_ok() {
+                server.take_cap();
+            }
+            reply(r.map(|_| Response::Ok))
+        }
     }
 }

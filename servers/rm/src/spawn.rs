@@ -150,7 +150,11 @@ fn build(
     let pid = rm.procs.alloc_pid();
     // Hook (security server): the child's context will be the policy's type
     // transition for (parent context, image); until then it inherits.
-    let context = security_transition(&parent_context, name);
+    let context = match &req.context {
+        Some(c) if caller == INIT_PID => c.clone(),
+        Some(_) => return Err(Errno::EPERM),
+        None => security_transition(&parent_context, name),
+    };
     // Hook (connection server): the child's initial channels (slot 3 and
     // inherited handles) will be asked from connsrv here.
     let body = StartupBody {
@@ -228,6 +232,7 @@ fn build(
     rm.pools[pool].used += 1;
     match install(rm, &built, pid, &mut hold, inherit) {
         Ok(events) => {
+            crate::connsrv::give_channel(rm, &built, pid, &context);
             let _ = rm.containers.add_task(container);
             rm.procs.insert(Proc {
                 pid,

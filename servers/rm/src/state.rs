@@ -152,6 +152,8 @@ pub struct Rm {
     pub priority: u8,
     /// TSC frequency for children's startup information.
     pub tsc_hz: u64,
+    /// rm's trusted channel to connsrv and connsrv's pid (`SetConnsrv`).
+    pub connsrv: Option<(Endpoint, Pid)>,
 }
 
 impl Rm {

@@ -10,6 +10,7 @@ use rampart_rt::ipc::codec::call;
 use rampart_secsrv_api::client::SecAvc;
 use rampart_secsrv_api::rt::Ipc;
 use rampart_secsrv_api::{AuditEntry, EVENT_POLICY};
+use rampart_rm_api::{ExitStatus, Image, Spawn};
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -97,6 +98,7 @@ pub fn run(t: &mut T) {
         }
     }
     booleans(t, &mut cx);
+    exit_revokes(t, &mut cx);
     crate::bench::run(t, &mut cx);
 }
 
@@ -200,6 +202,24 @@ fn permissive(t: &mut T, cx: &mut Ctx) {
     cx.events();
     t.check(r.is_ok_and(|s| s.enforcing), "setenforce 1");
     t.check(cx.ch.connect(ECHO, slots::ECHO).map(|_| ()) == Err(Errno::EACCES), "enforcing again");
+}
+
+/// A child that exits holding a channel and a connection loses both: rm
+/// tells connsrv, connsrv revokes (its live-connection count is back).
+fn exit_revokes(t: &mut T, cx: &mut Ctx) {
+    let before = rampart_connsrv_api::client::stats(&mut cx.ch.clone_transport()).map(|s| s.connections);
+    let req = Spawn {
+        image: Some(Image::Bootfs("sectest".into())),
+        argv: alloc::vec!["sectest".into(), "child".into()],
+        ..Default::default()
+    };
+    let st = rampart_rt::rm::spawn(req).and_then(|pid| rampart_rt::rm::wait(Some(pid), true));
+    t.check(
+        matches!(st, Ok(Some((_, ExitStatus::Exited(0))))),
+        "a child (spawned through rm) got a connsrv channel in slot 3 and connected",
+    );
+    let after = rampart_connsrv_api::client::stats(&mut cx.ch.clone_transport()).map(|s| s.connections);
+    t.check(before.is_ok() && before == after, &alloc::format!("its exit revoked them ({before:?} -> {after:?})"));
 }
 
 fn booleans(t: &mut T, cx: &mut Ctx) {

@@ -1,5 +1,8 @@
 //! sectest: in-guest tests and benchmarks of the security architecture.
 //!
+//! `sectest child` connects to the security server and exits (the parent
+//! checks that connsrv revoked the connection when rm reported the exit).
+//!
 //! `sectest serve` is a tiny echo service registered as `sectest.echo`
 //! (init starts it in domain `httpd_t` with `init.secure=`): it answers
 //! each call with the caller's SID taken from the connection badge.
@@ -57,14 +60,29 @@ pub fn rdtsc() -> u64 {
 }
 
 fn main() -> i32 {
-    if rampart_rt::process::args().get(1).is_some_and(|a| a == "serve") {
-        return serve();
+    match rampart_rt::process::args().get(1).map(|s| s.as_str()) {
+        Some("serve") => return serve(),
+        Some("child") => return child(),
+        _ => {}
     }
     let mut t = T { passed: 0, failed: 0 };
     dprintln!("sectest: pid {} started", rampart_rt::process::pid());
     checks::run(&mut t);
     dprintln!("sectest: {} passed, {} failed", t.passed, t.failed);
     if t.failed == 0 { 0 } else { 1 }
+}
+
+/// `sectest child`: connects to the security server and exits without
+/// disconnecting (connsrv must revoke the connection when rm reports the
+/// exit). Status 0 if the connect worked.
+fn child() -> i32 {
+    match Channel::own().connect("security", 40) {
+        Ok(_) => 0,
+        Err(e) => {
+            dprintln!("sectest: child cannot connect: {e}");
+            1
+        }
+    }
 }
 
 fn serve() -> i32 {
