@@ -17,6 +17,7 @@
 
 pub mod bootfs;
 pub mod build;
+pub mod devices;
 pub mod iso;
 pub mod packages;
 pub mod policies;

@@ -84,10 +84,39 @@ enum Cmd {
         /// Show cargo's progress.
         #[arg(short, long)]
         verbose: bool,
+        /// Raw disk images attached as virtio-blk (repeatable; default: the
+        /// root image target/images/rootfs.ext4 if it was built; `none`: no disk).
+        #[arg(long)]
+        disk: Vec<String>,
+        /// Network: `user` (virtio-net on QEMU user networking, the
+        /// default) or `none`.
+        #[arg(long, default_value = "user")]
+        net: String,
+        /// Host port forwards for user networking (`tcp::8080-:80`, repeatable).
+        #[arg(long)]
+        hostfwd: Vec<String>,
         /// Extra arguments passed to QEMU.
         #[arg(last = true)]
         qemu_args: Vec<String>,
     },
+}
+
+/// QEMU arguments for `--disk`, `--net` and `--hostfwd` (docs/devices.md).
+fn device_args(disk: &[String], net: &str, hostfwd: &[String]) -> Vec<String> {
+    let mut a = Vec::new();
+    let root = images::images_dir().join("rootfs.ext4");
+    let disks: Vec<std::path::PathBuf> = if disk.is_empty() {
+        root.exists().then_some(root).into_iter().collect()
+    } else {
+        disk.iter().filter(|d| d.as_str() != "none").map(std::path::PathBuf::from).collect()
+    };
+    for (i, d) in disks.iter().enumerate() {
+        a.extend(images::devices::disk_args(d, i));
+    }
+    if net == "user" {
+        a.extend(images::devices::net_args(hostfwd));
+    }
+    a
 }
 
 fn main() -> Result<()> {
@@ -124,7 +153,21 @@ fn main() -> Result<()> {
             let opts = images::rootfs::RootfsOptions { size_mib: size, bench_file: bench, ..Default::default() };
             println!("{}", images::rootfs::build(&opts)?.display());
         }
-        Cmd::Run { machine, accel, iso, icount, memory, mut append, policy, verbose, qemu_args } => {
+        Cmd::Run {
+            machine,
+            accel,
+            iso,
+            icount,
+            memory,
+            mut append,
+            policy,
+            verbose,
+            disk,
+            net,
+            hostfwd,
+            mut qemu_args,
+        } => {
+            qemu_args.splice(0..0, device_args(&disk, &net, &hostfwd));
             if let Some(p) = policy {
                 images::policies::check_name(&p)?;
                 append = format!("{append} policy={p}").trim().to_string();

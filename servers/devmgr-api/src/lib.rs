@@ -293,3 +293,27 @@ mod tests {
         }
     }
 }
+
+/// What init hands devmgr (docs/userland.md §1 step 4): one CNode
+/// (the named capability [`boot::CAPS`], `2^`[`boot::RADIX`] slots, no
+/// guard) holding the control capabilities, devmgr's endpoint, a read-only
+/// copy of the boot-information frame (which describes the untyped
+/// memory), and every device untyped at [`boot::UNTYPED_FIRST`] plus its
+/// index in `BootInfo::untyped_list`.
+pub mod boot {
+    /// Name of the CNode capability in devmgr's startup information.
+    pub const CAPS: &str = "devcaps";
+    /// log2 slots of that CNode.
+    pub const RADIX: u8 = 8;
+    /// IRQControl.
+    pub const IRQ_CONTROL: u64 = 0;
+    /// IOPortControl.
+    pub const IO_PORT_CONTROL: u64 = 1;
+    /// devmgr's endpoint (unbadged; connsrv hands clients badged copies).
+    pub const ENDPOINT: u64 = 2;
+    /// The boot-information frame (read-only).
+    pub const BOOTINFO: u64 = 3;
+    /// First device untyped: slot `UNTYPED_FIRST + i` holds untyped `i` of
+    /// the boot information (only those with `is_device`).
+    pub const UNTYPED_FIRST: u64 = 16;
+}

@@ -20,6 +20,7 @@
 extern crate alloc;
 
 mod buildrm;
+mod devices;
 mod security;
 mod supervise;
 
@@ -147,6 +148,9 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
         dprintln!("init: security core not started: {e}");
         None
     });
+    if let Err(e) = devices::start(bi, &fs, &mut alloc, core.as_ref()) {
+        dprintln!("init: {e}");
+    }
     let mut servers = supervise::start_servers(&fs, &mut alloc, ep, &opts.servers);
     if let Some(c) = &core {
         c.start_secure(&mut alloc, bi.cmdline());

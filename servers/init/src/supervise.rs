@@ -65,7 +65,7 @@ fn start(s: &mut Server) -> bool {
 pub fn start_servers(fs: &Bootfs, alloc: &mut Allocator, ep: Endpoint, extra: &[(String, Vec<String>)]) -> Vec<Server> {
     let mut list: Vec<(String, Vec<String>)> = Vec::new();
     for &(name, enabled) in SERVERS {
-        if crate::security::CORE.contains(&name) {
+        if crate::security::CORE.contains(&name) || name == "devmgr" {
             continue; // started by `security::start` with their endpoints
         }
         match (fs.find(name).is_some(), enabled) {

@@ -1,0 +1,384 @@
+//! Driver tasks and the request loop: starting a driver with exactly its
+//! grants, programming its interrupt, serving its requests (assignment,
+//! capabilities, filtered configuration access) and brokering its client.
+
+use crate::kernel::{CNODE, Kernel};
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use rampart_abi::Rights;
+use rampart_devmgr_api::{
+    BarKind, Bdf, CONN, DRIVER, DRIVER_CHANNEL, DeviceEntry, DriverInfo, Grant, IrqKind, Request, Response, Shared,
+};
+use rampart_devmgr_core::assign::{DriverSpec, Plan, serial_grants};
+use rampart_devmgr_core::filter::{DriverView, FilterError};
+use rampart_devmgr_core::msi::{msi_writes, msix_control, msix_entry_writes};
+use rampart_devmgr_core::pci::{ConfigSpace, Function, command, reg};
+use rampart_rm_api::{Image, Request as RmRequest, Response as RmResponse, Spawn};
+use rampart_rt::cap::{CPtr, Notification, Reply};
+use rampart_rt::dprintln;
+use rampart_rt::ipc::codec::{Message, Outgoing, call_with_caps};
+use rampart_rt::server::{Action, Server};
+use rampart_uabi::Errno;
+use rampart_uabi::startup::slot;
+
+/// A driver task and what devmgr keeps for it.
+pub struct Driver {
+    /// What it is told.
+    pub info: DriverInfo,
+    /// Program.
+    pub program: &'static str,
+    /// devmgr's slot of each grant.
+    pub caps: Vec<CPtr>,
+    /// Grants already handed out.
+    pub taken: Vec<bool>,
+    /// Its configuration view (PCI drivers).
+    pub view: Option<DriverView>,
+    /// Pid.
+    pub pid: u32,
+    /// Published region token and notification.
+    pub region: Option<CPtr>,
+    /// Published notification.
+    pub notify: Option<CPtr>,
+    /// The bound client's notification and connection badge.
+    pub client: Option<(CPtr, u64)>,
+}
+
+impl Driver {
+    /// The serial driver's record (grants made at start).
+    pub fn serial(spec: DriverSpec) -> Driver {
+        Driver {
+            info: DriverInfo {
+                name: String::new(),
+                bdf: Bdf::default(),
+                vendor: 0,
+                device: 0,
+                class: [7, 0, 2],
+                bars: Vec::new(),
+                grants: serial_grants(),
+            },
+            program: spec.program,
+            caps: Vec::new(),
+            taken: Vec::new(),
+            view: None,
+            pid: 0,
+            region: None,
+            notify: None,
+            client: None,
+        }
+    }
+}
+
+/// devmgr's state.
+pub struct Devmgr {
+    /// Kernel resources.
+    pub k: Kernel,
+    /// The drivers (index = badge low bits).
+    pub drivers: Vec<Driver>,
+    recv: CPtr,
+}
+
+fn err<T>(what: &'static str) -> impl Fn(T) -> &'static str {
+    move |_| what
+}
+
+impl Devmgr {
+    /// devmgr over `k`.
+    pub fn new(mut k: Kernel) -> Devmgr {
+        let recv = k.slots.alloc(1).unwrap_or(0);
+        Devmgr { k, drivers: Vec::new(), recv }
+    }
+
+    /// Starts the driver of `spec` for function `f` with `plan`.
+    ///
+    /// # Errors
+    /// A description of the step that failed.
+    pub fn start_pci(&mut self, f: &Function, spec: &DriverSpec, plan: &Plan, name: &str) -> Result<u32, &'static str> {
+        let mut cmd = command::MEMORY | command::BUS_MASTER;
+        if spec.needs_io {
+            cmd |= command::IO;
+        }
+        let cur = self.k.cfg.read(f.bdf, reg::COMMAND);
+        self.k.cfg.write(f.bdf, reg::COMMAND, (cur & 0xffff) | u32::from(cmd));
+        // Frames of every memory BAR, page by page.
+        let mut pages: Vec<(u64, CPtr)> = Vec::new();
+        for b in f.bars.iter().filter(|b| b.kind != BarKind::Io) {
+            let base = b.addr & !0xfff;
+            let bits = (b.size.max(4096).trailing_zeros()) as u8;
+            let first = self.k.frames(base, bits)?;
+            for i in 0..(1u64 << (bits - 12)) {
+                pages.push((base + i * 4096, first + i));
+            }
+        }
+        let mut d = Driver {
+            info: DriverInfo {
+                name: name.to_string(),
+                bdf: f.bdf,
+                vendor: f.vendor,
+                device: f.device,
+                class: f.class,
+                bars: f.bars.clone(),
+                grants: plan.grants.clone(),
+            },
+            program: spec.program,
+            caps: Vec::new(),
+            taken: Vec::new(),
+            view: Some(DriverView::new(f.bdf, &f.bars)),
+            pid: 0,
+            region: None,
+            notify: None,
+            client: None,
+        };
+        for g in &plan.grants {
+            let s = match *g {
+                Grant::Frame { paddr, .. } => pages.iter().find(|p| p.0 == paddr).map(|p| p.1).ok_or("frame")?,
+                Grant::IoPort { first, last } => self.ioport(first, last)?,
+                Grant::Irq(kind) => self.irq(f, kind, &pages)?,
+            };
+            d.caps.push(s);
+        }
+        self.start(d, name)
+    }
+
+    fn ioport(&mut self, first: u16, last: u16) -> Result<CPtr, &'static str> {
+        let s = self.k.slots.alloc(1).ok_or("out of slots")?;
+        self.k.ports.issue(first, last, CNODE, s, 64).map_err(err("issuing ports"))?;
+        Ok(s)
+    }
+
+    /// Creates the interrupt handler of `kind` for `f` and programs the
+    /// device (MSI-X table entry or MSI capability).
+    fn irq(&mut self, f: &Function, kind: IrqKind, pages: &[(u64, CPtr)]) -> Result<CPtr, &'static str> {
+        let s = self.k.slots.alloc(1).ok_or("out of slots")?;
+        match kind {
+            IrqKind::Ioapic { gsi, level, active_low } => {
+                self.k
+                    .irq
+                    .get_ioapic(CNODE, s, 64, u64::from(gsi), level, active_low)
+                    .map_err(err("IOAPIC handler"))?;
+            }
+            IrqKind::Msi => {
+                let cap = f.caps.msi.ok_or("no MSI")?;
+                let (addr, data) = self.k.irq.get_msi(CNODE, s, 64).map_err(err("MSI vector"))?;
+                let header = self.k.cfg.read(f.bdf, cap.offset);
+                for (o, v) in msi_writes(&cap, header, addr, data as u16) {
+                    self.k.cfg.write(f.bdf, o, v);
+                }
+            }
+            IrqKind::MsiX { entry } => {
+                let cap = f.caps.msix.ok_or("no MSI-X")?;
+                let (addr, data) = self.k.irq.get_msi(CNODE, s, 64).map_err(err("MSI vector"))?;
+                let bar = f.bars.iter().find(|b| b.index == cap.table_bar).ok_or("MSI-X table BAR")?;
+                let table = bar.addr + u64::from(cap.table_offset);
+                let frame = pages.iter().find(|p| p.0 == table & !0xfff).map(|p| p.1).ok_or("MSI-X table page")?;
+                let region = rampart_rt::rm::device_map(None, 1, 0, frame).map_err(err("mapping the MSI-X table"))?;
+                let base = region.vaddr + (table & 0xfff);
+                let header = self.k.cfg.read(f.bdf, cap.offset);
+                let (masked, enabled) = msix_control(header);
+                self.k.cfg.write(f.bdf, cap.offset, masked);
+                for (off, v) in msix_entry_writes(&cap, entry, addr, data as u32).map_err(err("MSI-X entry"))? {
+                    if (table & 0xfff) + off + 4 > 4096 {
+                        return Err("MSI-X entry beyond the table page");
+                    }
+                    // SAFETY: `base + off` lies in the table page rm mapped
+                    // uncached for devmgr (checked above); MMIO needs a
+                    // volatile 32-bit store.
+                    unsafe { core::ptr::write_volatile((base + off) as *mut u32, v) };
+                }
+                self.k.cfg.write(f.bdf, cap.offset, enabled);
+            }
+        }
+        Ok(s)
+    }
+
+    /// Spawns driver `d` as `name` with a badged channel to devmgr and
+    /// names it to rm as device-authorised.
+    ///
+    /// # Errors
+    /// A description of the failure.
+    pub fn start(&mut self, mut d: Driver, name: &str) -> Result<u32, &'static str> {
+        if d.view.is_none() && d.caps.is_empty() {
+            for g in d.info.grants.clone() {
+                let s = match g {
+                    Grant::IoPort { first, last } => self.ioport(first, last)?,
+                    Grant::Irq(IrqKind::Ioapic { gsi, level, active_low }) => {
+                        let s = self.k.slots.alloc(1).ok_or("out of slots")?;
+                        self.k
+                            .irq
+                            .get_ioapic(CNODE, s, 64, u64::from(gsi), level, active_low)
+                            .map_err(err("IOAPIC"))?;
+                        s
+                    }
+                    _ => return Err("unsupported grant"),
+                };
+                d.caps.push(s);
+            }
+        }
+        d.info.name = name.to_string();
+        d.taken = alloc::vec![false; d.caps.len()];
+        let index = self.drivers.len() as u64;
+        let chan = self.k.slots.alloc(1).ok_or("out of slots")?;
+        let rights = Rights(Rights::WRITE.0 | Rights::GRANT.0 | Rights::GRANT_REPLY.0);
+        CNODE.mint(chan, 64, CNODE.path(self.k.ep.0, 64), rights, DRIVER | index).map_err(err("minting a channel"))?;
+        let req = Spawn {
+            image: Some(Image::Bootfs(d.program.into())),
+            argv: alloc::vec![d.program.into(), name.into()],
+            cap_name: Some(DRIVER_CHANNEL.into()),
+            priority: Some(150),
+            ..Default::default()
+        };
+        let pid = match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), &RmRequest::Spawn(req), &[chan]) {
+            Ok((RmResponse::Spawned { pid }, _)) => pid,
+            Ok((RmResponse::Err(Errno::ENOENT), _)) => return Err("no such boot module"),
+            _ => return Err("spawning the driver"),
+        };
+        rampart_rt::rm::device_grant(pid).map_err(err("DeviceGrant"))?;
+        d.pid = pid;
+        self.drivers.push(d);
+        Ok(pid)
+    }
+
+    /// Serves drivers and clients forever.
+    pub fn run(mut self) -> ! {
+        let mut server = Server::new(self.k.ep, Reply(slot::REPLY));
+        server.set_receive_slot(CNODE, self.recv);
+        server.run(&mut |s, m| self.handle(s, m))
+    }
+
+    fn keep_received(&mut self, server: &mut Server, m: &Message) -> Result<CPtr, Errno> {
+        if !m.received_cap() {
+            return Err(Errno::EINVAL);
+        }
+        let s = self.k.slots.alloc(1).ok_or(Errno::ENOMEM)?;
+        CNODE.move_(s, 64, CNODE.path(self.recv, 64)).map_err(|_| Errno::EIO)?;
+        server.take_cap();
+        Ok(s)
+    }
+
+    fn handle(&mut self, server: &mut Server, m: &Message) -> Action {
+        let req: Request = match m.decode() {
+            Ok(r) => r,
+            Err(e) => return Action::reply(&Response::Err(e.errno())),
+        };
+        let r = if m.badge & CONN == 0 && m.badge & DRIVER != 0 {
+            self.driver_request(server, m, (m.badge & 0xffff) as usize, req)
+        } else if m.badge & CONN != 0 {
+            self.client_request(server, m, req)
+        } else {
+            Err(Errno::EPERM)
+        };
+        match r {
+            Ok((resp, None)) => Action::reply(&resp),
+            Ok((resp, Some(cap))) => match Outgoing::encode(&resp) {
+                Ok(o) => Action::Reply(o.with_cap(cap)),
+                Err(_) => Action::reply(&Response::Err(Errno::EIO)),
+            },
+            Err(e) => Action::reply(&Response::Err(e)),
+        }
+    }
+
+    fn driver_request(
+        &mut self,
+        server: &mut Server,
+        m: &Message,
+        i: usize,
+        req: Request,
+    ) -> Result<(Response, Option<CPtr>), Errno> {
+        if i >= self.drivers.len() {
+            return Err(Errno::EPERM);
+        }
+        match req {
+            Request::Info => Ok((Response::Info(self.drivers[i].info.clone()), None)),
+            Request::GetCap { index } => {
+                let d = &mut self.drivers[i];
+                let k = index as usize;
+                if k >= d.caps.len() {
+                    return Err(Errno::EINVAL);
+                }
+                if d.taken[k] {
+                    return Err(Errno::EBUSY);
+                }
+                d.taken[k] = true;
+                Ok((Response::Ok, Some(d.caps[k])))
+            }
+            Request::ConfigRead { offset } => {
+                let v = self.drivers[i].view.as_mut().ok_or(Errno::EINVAL)?;
+                v.read(&mut self.k.cfg, offset).map(|x| (Response::Config(x), None)).map_err(filter_errno)
+            }
+            Request::ConfigWrite { offset, value } => {
+                let v = self.drivers[i].view.as_mut().ok_or(Errno::EINVAL)?;
+                v.write(&mut self.k.cfg, offset, value).map(|_| (Response::Ok, None)).map_err(filter_errno)
+            }
+            Request::Publish { what } => {
+                let s = self.keep_received(server, m)?;
+                let d = &mut self.drivers[i];
+                match what {
+                    Shared::Region => d.region = Some(s),
+                    Shared::Notify => d.notify = Some(s),
+                }
+                Ok((Response::Ok, None))
+            }
+            Request::TakeClient => match self.drivers[i].client {
+                Some((c, _)) => Ok((Response::Ok, Some(c))),
+                None => Err(Errno::EAGAIN),
+            },
+            _ => self.client_request(server, m, req),
+        }
+    }
+
+    fn client_request(
+        &mut self,
+        server: &mut Server,
+        m: &Message,
+        req: Request,
+    ) -> Result<(Response, Option<CPtr>), Errno> {
+        match req {
+            Request::List => Ok((
+                Response::Devices(
+                    self.drivers
+                        .iter()
+                        .map(|d| DeviceEntry {
+                            name: d.info.name.clone(),
+                            driver: d.program.into(),
+                            bdf: d.info.bdf,
+                            pid: d.pid,
+                            ready: d.region.is_some() && d.notify.is_some(),
+                            bound: d.client.is_some(),
+                        })
+                        .collect(),
+                ),
+                None,
+            )),
+            Request::Open { name, what } => {
+                let d = self.drivers.iter().find(|d| d.info.name == name).ok_or(Errno::ENOENT)?;
+                if d.client.is_some_and(|c| c.1 != m.badge) {
+                    return Err(Errno::EBUSY);
+                }
+                let cap = match what {
+                    Shared::Region => d.region,
+                    Shared::Notify => d.notify,
+                };
+                cap.map(|c| (Response::Ok, Some(c))).ok_or(Errno::EAGAIN)
+            }
+            Request::Bind { name } => {
+                let i = self.drivers.iter().position(|d| d.info.name == name).ok_or(Errno::ENOENT)?;
+                if self.drivers[i].client.is_some() {
+                    return Err(Errno::EBUSY);
+                }
+                let notify = self.drivers[i].notify.ok_or(Errno::EAGAIN)?;
+                let s = self.keep_received(server, m)?;
+                self.drivers[i].client = Some((s, m.badge));
+                Notification(notify).signal();
+                dprintln!("devmgr: {name}: client bound");
+                Ok((Response::Ok, None))
+            }
+            _ => Err(Errno::EPERM),
+        }
+    }
+}
+
+fn filter_errno(e: FilterError) -> Errno {
+    match e {
+        FilterError::BadOffset => Errno::EINVAL,
+        FilterError::Denied => Errno::EPERM,
+    }
+}
