@@ -26,7 +26,6 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("secsrv", "secsrv"),
     ("connsrv", "connsrv"),
     ("sectest", "sectest"),
-    ("devmgr", "devmgr"),
 ];
 
 /// What a build produced.
