@@ -258,3 +258,26 @@ pub fn stats() -> Result<Stats, Errno> {
         r => unexpected(r),
     }
 }
+
+/// Maps device frame `frame` (a capability this task holds) at page
+/// `index` of device region `region` (`None`: a new region of `pages`
+/// pages), uncached and writable (docs/devices.md).
+///
+/// # Errors
+/// `EPERM` (no device authority), `EINVAL`, `ENOENT`, `EEXIST`.
+pub fn device_map(id: Option<RegionId>, pages: u64, index: u64, frame: CPtr) -> Result<Region, Errno> {
+    let req = Request::DeviceMap { region: id, pages, index };
+    match call_with_caps::<_, Response>(channel(), &req, &[frame]) {
+        Ok((Response::Err(e), _)) => Err(e),
+        Ok((r, _)) => region(r),
+        Err(e) => Err(e.errno()),
+    }
+}
+
+/// Gives child `pid` device authority (devmgr, for the drivers it starts).
+///
+/// # Errors
+/// `EPERM`, `ESRCH`.
+pub fn device_grant(pid: Pid) -> Result<(), Errno> {
+    request(&Request::DeviceGrant { pid }).map(|_| ())
+}

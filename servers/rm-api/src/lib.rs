@@ -298,6 +298,30 @@ pub enum Request {
         /// The task.
         pid: Pid,
     },
+    /// Maps the device frame capability carried by this message at page
+    /// `index` of one of the caller's device regions, uncached and
+    /// writable (docs/devices.md). `region: None` first reserves a new
+    /// device region of `pages` pages (1..=[`DEVICE_MAX_PAGES`]) in the
+    /// caller. Device authority only (policy `resource map_device`: the
+    /// tasks init started and those a device-authorised parent named with
+    /// [`Request::DeviceGrant`]). Reply: [`Response::Region`]; `EPERM`,
+    /// `EINVAL` (no frame capability, bad index or size), `ENOENT` (not the
+    /// caller's device region), `EEXIST` (page already mapped).
+    DeviceMap {
+        /// The region, or `None` for a new one.
+        region: Option<RegionId>,
+        /// Pages of a new region (ignored for an existing one).
+        pages: u64,
+        /// Page index for the carried frame.
+        index: u64,
+    },
+    /// Gives the caller's child `pid` device authority ([`Request::DeviceMap`]
+    /// and [`Request::RegionPhys`]): devmgr names the drivers it started.
+    /// Device authority only. Reply: `Ok`; `EPERM`, `ESRCH` (not a child).
+    DeviceGrant {
+        /// The child.
+        pid: Pid,
+    },
 }
 
 /// What a task holds (bytes).
@@ -322,6 +346,9 @@ pub struct TaskInfo {
     /// Its security context.
     pub context: String,
 }
+
+/// Largest device region in pages (16 MiB).
+pub const DEVICE_MAX_PAGES: u64 = 4096;
 
 /// Most physical addresses in one [`Response::Phys`].
 pub const PHYS_PER_REPLY: usize = 64;

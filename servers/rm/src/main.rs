@@ -12,6 +12,7 @@
 extern crate alloc;
 
 mod connsrv;
+mod device;
 mod kops;
 mod lifecycle;
 mod memory;
@@ -110,6 +111,8 @@ fn setup(boot: &RmBoot) -> Rm {
         priority: boot.priority,
         tsc_hz: rampart_rt::startup::header().map_or(0, |h| h.tsc_hz),
         connsrv: None,
+        device_tasks: alloc::collections::BTreeSet::new(),
+        device_vaddr: BTreeMap::new(),
     };
     // rm's own objects first, so the root container's quota is what is
     // left for everybody else.
@@ -250,5 +253,14 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
             }
             reply(r.map(|_| Response::Ok))
         }
+        Request::DeviceMap { region, pages, index } => {
+            let cap = msg.received_cap().then_some(recv);
+            let r = device::map(rm, pid, region, pages, index, cap);
+            if r.is_ok() {
+                server.take_cap();
+            }
+            reply(r)
+        }
+        Request::DeviceGrant { pid: child } => reply(device::grant(rm, pid, child)),
     }
 }

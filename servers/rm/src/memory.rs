@@ -25,7 +25,7 @@ pub const MAX_PAGES: u64 = 1 << 18;
 
 /// Creates the paging structures `pid` lacks for `[vaddr, vaddr + pages)`
 /// (charged to the task).
-fn ensure_tables(rm: &mut Rm, pid: Pid, vaddr: u64, pages: u64) -> Result<(), Errno> {
+pub fn ensure_tables(rm: &mut Rm, pid: Pid, vaddr: u64, pages: u64) -> Result<(), Errno> {
     let t = rm.tasks.get_mut(&pid).ok_or(Errno::ESRCH)?;
     let need = tables_needed((0..pages).map(|i| vaddr + i * 4096), &t.built.tables);
     if need.is_empty() {
@@ -98,7 +98,7 @@ pub fn heap_grow(rm: &mut Rm, pid: Pid, bytes: u64) -> Result<Response, Errno> {
     Ok(Response::Heap { start, end: t.heap_end })
 }
 
-fn next_vaddr(rm: &mut Rm, pid: Pid, pages: u64) -> Result<u64, Errno> {
+pub fn next_vaddr(rm: &mut Rm, pid: Pid, pages: u64) -> Result<u64, Errno> {
     let t = rm.tasks.get_mut(&pid).ok_or(Errno::ESRCH)?;
     let va = t.next_region;
     let end = va.checked_add((pages + 1) * 4096).ok_or(Errno::ENOMEM)?;
@@ -144,6 +144,7 @@ pub fn destroy_region(rm: &mut Rm, rid: RegionId) {
     if let Some(t) = rm.tasks.get_mut(&r.owner) {
         t.regions.retain(|&x| x != rid);
     }
+    rm.device_vaddr.remove(&rid);
     release(&mut r.hold, &mut rm.buddy, &mut rm.slots, &mut rm.containers, r.container);
 }
 
@@ -258,7 +259,7 @@ pub fn region_map(rm: &mut Rm, pid: Pid, token_badge: Option<u64>) -> Result<Res
 /// # Errors
 /// `EPERM` (not authorised), `ENOENT`.
 pub fn region_phys(rm: &Rm, pid: Pid, rid: RegionId, first: u64) -> Result<Response, Errno> {
-    if !rm.procs.get(pid).is_some_and(|p| p.privileged) {
+    if !crate::device::authorised(rm, pid) {
         return Err(Errno::EPERM);
     }
     let r = rm.regions.get(&rid).filter(|r| r.owner == pid).ok_or(Errno::ENOENT)?;

@@ -22,6 +22,8 @@ pub enum RegionKind {
     Heap,
     /// An anonymous region the task asked for.
     Anon,
+    /// Device frames the task holds, mapped uncached (`DeviceMap`).
+    Device,
 }
 
 /// A mapping of a region into a task other than its owner.
@@ -154,6 +156,10 @@ pub struct Rm {
     pub tsc_hz: u64,
     /// rm's trusted channel to connsrv and connsrv's pid (`SetConnsrv`).
     pub connsrv: Option<(Endpoint, Pid)>,
+    /// Tasks given device authority by `DeviceGrant` (docs/devices.md).
+    pub device_tasks: alloc::collections::BTreeSet<Pid>,
+    /// Addresses of device regions in their owners.
+    pub device_vaddr: BTreeMap<RegionId, u64>,
 }
 
 impl Rm {
