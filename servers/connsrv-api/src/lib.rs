@@ -24,6 +24,7 @@ extern crate alloc;
 pub mod client;
 #[cfg(feature = "rt")]
 pub mod rt;
+pub mod small;
 
 use alloc::string::String;
 use alloc::vec::Vec;

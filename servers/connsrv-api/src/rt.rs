@@ -3,9 +3,11 @@
 
 use crate::client::{Transport, check};
 use crate::{Request, Response};
+use rampart_abi::MessageInfo;
 use rampart_rt::cap::{CNode, CPtr, Endpoint};
-use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_rt::ipc::codec::{LABEL_IPC_ABORTED, Message, call, call_with_caps};
 use rampart_uabi::Errno;
+use rampart_uabi::codec::is_postcard;
 use rampart_uabi::startup::slot;
 
 /// A channel to connsrv (the task's own: [`Channel::own`]).
@@ -28,10 +30,29 @@ impl Channel {
     pub fn call_cap(&self, req: &Request, recv: CPtr) -> Result<(Response, bool), Errno> {
         let b = rampart_rt::buffer::current().ok_or(Errno::EFAULT)?;
         b.set_receive_slot(CNode(slot::CNODE), recv, 64);
-        let r = call_with_caps::<_, Response>(self.0, req, &[]);
+        let r = match crate::small::encode4(req) {
+            // Short requests (connect, register) go in registers only.
+            Some((label, w, n)) => {
+                let r = rampart_rt::ipc::call(self.0, MessageInfo::new(label, 0, 0, n as u64), w);
+                let got = r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize;
+                let l = r.info.label();
+                if l == LABEL_IPC_ABORTED {
+                    Err(Errno::EIO)
+                } else if !is_postcard(l) {
+                    Err(if l != 0 && l < 64 { Errno::EBADF } else { Errno::EBADMSG })
+                } else if r.info.length() <= 4 {
+                    crate::small::decode4(l, &r.mrs).map(|v| (v, got)).map_err(|e| e.errno())
+                } else {
+                    Message::from_result(&r).decode().map(|v| (v, got)).map_err(|e| e.errno())
+                }
+            }
+            None => call_with_caps::<_, Response>(self.0, req, &[])
+                .map(|(v, m)| (v, m.received_cap()))
+                .map_err(|e| e.errno()),
+        };
         b.clear_receive_slot();
-        let (resp, m) = r.map_err(|e| e.errno())?;
-        Ok((check(resp)?, m.received_cap()))
+        let (resp, got) = r?;
+        Ok((check(resp)?, got))
     }
 
     /// Sends `req` carrying capability `cap`.

@@ -16,13 +16,15 @@ extern crate alloc;
 mod caps;
 
 use caps::RtCaps;
+use rampart_abi::MessageInfo;
+use rampart_connsrv_api::small::{decode4, encode4};
 use rampart_connsrv_api::{Request, Response};
 use rampart_connsrv_core::link::{Link, NoSecurity};
 use rampart_connsrv_core::{Effect, Registry, Security};
 use rampart_rt::cap::{CNode, Endpoint, Reply};
 use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::{Message, Outgoing};
-use rampart_rt::server::{Action, Server};
+use rampart_rt::ipc::{self, IpcResult};
 use rampart_secsrv_api::EVENT_POLICY;
 use rampart_secsrv_api::rt::Ipc;
 use rampart_uabi::Errno;
@@ -46,44 +48,90 @@ fn main() -> i32 {
     };
     let radix = rampart_rt::process::args().get(1).and_then(|a| a.parse::<u32>().ok()).unwrap_or(12);
     let mut st = State { reg: Registry::new(ep), caps: RtCaps::new(RECV + 1, 1 << radix), link: None };
-    let mut server = Server::new(Endpoint(ep), Reply(slot::REPLY));
-    server.set_receive_slot(CNode(slot::CNODE), RECV);
     dprintln!("connsrv: ready");
-    server.run(&mut |s, m| handle(&mut st, s, m))
+    serve(&mut st, Endpoint(ep))
 }
 
-fn handle(st: &mut State, server: &mut Server, m: &Message) -> Action {
-    if m.label() == 0 && m.words().is_empty() {
+/// The receive loop. Requests of at most four words are decoded from the
+/// registers and replies that fit are sent from them (with a capability in
+/// the IPC buffer when there is one): the general codec's 960-byte staging
+/// buffers are only used for long messages.
+fn serve(st: &mut State, ep: Endpoint) -> ! {
+    let cn = CNode(slot::CNODE);
+    let reply = Reply(slot::REPLY);
+    let arm = || {
+        if let Some(b) = rampart_rt::buffer::current() {
+            b.set_receive_slot(cn, RECV, 64);
+        }
+    };
+    arm();
+    let mut r = ipc::recv(ep, reply.0);
+    loop {
+        let out = step(st, &r);
+        if r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize {
+            arm();
+        }
+        r = match out {
+            None => ipc::recv(ep, reply.0),
+            Some((resp, cap)) => match (encode4(&resp), rampart_rt::buffer::current()) {
+                (Some((label, w, n)), Some(b)) => {
+                    if let Some(c) = cap {
+                        b.set_cap(0, c);
+                    }
+                    let info = MessageInfo::new(label, 0, u64::from(cap.is_some()), n as u64);
+                    ipc::reply_recv(ep, info, w, reply)
+                }
+                _ => {
+                    let mut out = Outgoing::encode(&resp).unwrap_or_else(|_| Outgoing::raw(0));
+                    if let Some(c) = cap {
+                        out = out.with_cap(c);
+                    }
+                    let (info, regs) = out.stage();
+                    ipc::reply_recv(ep, info, regs, reply)
+                }
+            },
+        };
+    }
+}
+
+/// Handles one received message; `None`: no reply (a notification).
+fn step(st: &mut State, r: &IpcResult) -> Option<(Response, Option<u64>)> {
+    let received = r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize;
+    if r.info.label() == 0 && r.info.length() == 0 && !received {
         // The bound notification: secsrv says the policy changed.
-        if m.badge & EVENT_POLICY != 0
+        if r.badge & EVENT_POLICY != 0
             && let Some(l) = st.link.as_mut()
             && let Err(e) = l.refresh()
         {
             dprintln!("connsrv: cannot refresh the AVC: {e}");
         }
-        return Action::NoReply;
+        return None;
     }
-    let req: Request = match m.decode() {
-        Ok(r) => r,
-        Err(e) => return Action::reply(&Response::Err(e.errno())),
-    };
+    let req: Result<Request, _> =
+        if r.info.length() <= 4 { decode4(r.info.label(), &r.mrs) } else { Message::from_result(r).decode() };
     // A capability that came along moves to a slot of its own first.
-    let cap = if m.received_cap() {
+    let cap = if received {
         match st.caps.adopt(RECV) {
-            Ok(s) => {
-                server.take_cap();
-                Some(s)
-            }
-            Err(e) => return Action::reply(&Response::Err(e)),
+            Ok(s) => Some(s),
+            Err(e) => return Some((Response::Err(e), None)),
         }
     } else {
         None
+    };
+    let req = match req {
+        Ok(q) => q,
+        Err(e) => {
+            if let Some(s) = cap {
+                st.caps.release(s);
+            }
+            return Some((Response::Err(e.errno()), None));
+        }
     };
     let sec: &mut dyn Security = match st.link.as_mut() {
         Some(l) => l,
         None => &mut NoSecurity,
     };
-    let mut reply = st.reg.handle(m.badge, req, cap, &mut st.caps, sec);
+    let mut reply = st.reg.handle(r.badge, req, cap, &mut st.caps, sec);
     if let Response::Stats(s) = &mut reply.response
         && let Some(l) = st.link.as_ref()
     {
@@ -103,16 +151,8 @@ fn handle(st: &mut State, server: &mut Server, m: &Message) -> Action {
     if let (Some(s), false) = (cap, reply.kept_cap) {
         st.caps.release(s);
     }
-    let out = match Outgoing::encode(&reply.response) {
-        Ok(o) => o,
-        Err(_) => return Action::reply(&Response::Err(Errno::EIO)),
-    };
-    Action::Reply(match reply.cap {
-        Some(c) => out.with_cap(c),
-        None => out,
-    })
+    Some((reply.response, reply.cap))
 }
-
 /// Uses the channel in `slot` to reach secsrv and subscribes to policy
 /// changes with a badged copy of the task's notification.
 fn connect_security(st: &mut State, slot: u64, sid: u32) -> Result<(), Errno> {
