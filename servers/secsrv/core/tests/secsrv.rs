@@ -278,3 +278,75 @@ fn chunked_uploads_are_checked() {
     }
     assert_eq!(put(&mut s, "full", 0, 1, 1), Response::Err(Errno::ENOSPC));
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn boot_te() -> SecServer {
+        static TE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let bytes = TE.get_or_init(|| policy("te"));
+        let mut s = SecServer::new(SECSRV, false);
+        Client(Direct { s: &mut s, caller: Caller::Init }).put_policy("te", bytes).unwrap();
+        s.handle(Caller::Init, Request::PolicyLoad { name: "te".into() });
+        s
+    }
+
+    fn request() -> impl Strategy<Value = Request> {
+        let s = "[a-z_:0-9]{0,24}";
+        prop_oneof![
+            (any::<u32>(), any::<u32>(), any::<u16>()).prop_map(|(ssid, tsid, class)| Request::ComputeAv {
+                ssid: ssid % 40,
+                tsid: tsid % 40,
+                class: class % 20
+            }),
+            (any::<u32>(), any::<u32>(), any::<u16>(), proptest::option::of(s))
+                .prop_map(|(a, b, c, name)| Request::ComputeCreate { ssid: a % 40, tsid: b % 40, class: c % 20, name }),
+            s.prop_map(|context| Request::ContextToSid { context }),
+            any::<u32>().prop_map(|sid| Request::SidToContext { sid: sid % 50 }),
+            s.prop_map(|name| Request::ClassId { name }),
+            (any::<u16>(), proptest::collection::vec(s, 0..3))
+                .prop_map(|(class, names)| Request::Perms { class: class % 20, names }),
+            (s, s).prop_map(|(path, kind)| Request::FileContext { path, kind }),
+            (any::<bool>(), any::<u16>()).prop_map(|(tcp, port)| Request::PortContext { tcp, port }),
+            any::<bool>().prop_map(|enforcing| Request::SetEnforce { enforcing }),
+            (s, any::<bool>()).prop_map(|(name, value)| Request::SetBool { name, value }),
+            (s, any::<u32>(), any::<u32>(), proptest::collection::vec(any::<u8>(), 0..40)).prop_map(
+                |(name, offset, total, bytes)| Request::PolicyPut {
+                    name,
+                    offset: offset % 64,
+                    total: total % 128,
+                    bytes
+                }
+            ),
+            s.prop_map(|name| Request::PolicyLoad { name }),
+            any::<u64>().prop_map(|from| Request::ReadAudit { from: from % 300 }),
+            (any::<u32>(), any::<u32>(), any::<u16>(), any::<u32>(), s).prop_map(
+                |(ssid, tsid, class, perms, object)| Request::Audit(AuditSubmit {
+                    ssid,
+                    tsid,
+                    class,
+                    perms,
+                    denied: true,
+                    object,
+                    ..Default::default()
+                })
+            ),
+            Just(Request::Status),
+            Just(Request::GetBools),
+            Just(Request::WhoAmI),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn random_requests_never_panic(reqs in proptest::collection::vec((0u32..40, request()), 1..60)) {
+            let mut s = boot_te();
+            for (who, req) in reqs {
+                let caller = if who == 0 { Caller::Init } else { Caller::Sid(who) };
+                let _ = s.handle(caller, req);
+            }
+        }
+    }
+}
