@@ -26,6 +26,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("secsrv", "secsrv"),
     ("connsrv", "connsrv"),
     ("sectest", "sectest"),
+    ("devmgr", "devmgr"),
 ];
 
 /// What a build produced.

@@ -10,7 +10,6 @@ use rampart_tests::boot;
 use std::time::Duration;
 
 #[test]
-#[ignore = "devmgr needs rm's DeviceMap/DeviceGrant, lost in 058ebfd; re-apply 3b8f945 and add devmgr to USER_PROGRAMS"]
 fn devmgr_enumerates_virtio_devices() {
     let disk = std::env::temp_dir().join(format!("rampart-scratch-{}.img", std::process::id()));
     std::fs::write(&disk, vec![0u8; 8 << 20]).expect("scratch disk");
