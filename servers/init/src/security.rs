@@ -45,6 +45,8 @@ use rampart_secsrv_api::rt::Ipc;
 pub const CORE: &[&str] = &["secsrv", "connsrv"];
 /// secsrv's context.
 pub const SECSRV_CONTEXT: &str = "system_u:system_r:secsrv_t";
+/// rm's context (its secsrv channel is badged with its SID).
+pub const RM_CONTEXT: &str = "system_u:system_r:rm_t";
 /// connsrv's context.
 pub const CONNSRV_CONTEXT: &str = "system_u:system_r:connsrv_t";
 /// Default context of the first program.
@@ -160,6 +162,15 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
     match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), &set, &[c_rm]) {
         Ok((RmResponse::Ok, _)) => {}
         r => return Err(alloc::format!("rm refused its connsrv channel: {:?}", r.map(|x| x.0))),
+    }
+    // 4. rm's channel to secsrv, badged with rm's SID (exec type
+    // transitions, `process signal` for kills by servers).
+    let rsid = sec.context_to_sid(RM_CONTEXT).map_err(|x| alloc::format!("rm context: {x}"))?;
+    let rbadge = ConnBadge { conn: BOOT_CONN, sid: rsid }.encode().ok_or("rm badge")?;
+    let rm_sec = alloc.mint(s.0, rights, rbadge).map_err(e("rm's secsrv channel"))?;
+    match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), &RmRequest::SetSecsrv, &[rm_sec]) {
+        Ok((RmResponse::Ok, _)) => {}
+        r => return Err(alloc::format!("rm refused its secsrv channel: {:?}", r.map(|x| x.0))),
     }
     dprintln!("init: connection server up (pid {cpid}); service endpoints go through it from now on");
     Ok(Some(Core { connsrv: ch }))

@@ -87,7 +87,29 @@ pub struct Spawn {
     /// The child's security context (only init may choose one; other
     /// children inherit their parent's). `EPERM` from anyone else.
     pub context: Option<String>,
+    /// The security context of the executable file the image was read from
+    /// (exec). With it, rm asks the security server for the policy's type
+    /// transition (parent context, file context, `process`) and checks
+    /// `process transition` and `file entrypoint` when the domain changes;
+    /// without it the child keeps its parent's context.
+    pub exec_context: Option<String>,
 }
+
+/// A capability staged for the caller's next [`Request::Spawn`]
+/// ([`Request::StageCap`]): an inherited handle token (`fd`) or a named
+/// capability.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staged {
+    /// File-descriptor number in the child (`None`: a named capability).
+    pub fd: Option<u32>,
+    /// For a handle: the service that issued the token; else the
+    /// capability's name.
+    pub name: String,
+}
+
+/// Most capabilities staged for one spawn (the child's slots 8..32, one
+/// of which may hold the `cap_name` capability).
+pub const MAX_STAGED: usize = 23;
 
 /// Why a task ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,13 +239,28 @@ pub enum Request {
         /// Wait for one to end.
         block: bool,
     },
-    /// Destroy a descendant. Reply: `Ok`; `ESRCH`, `EPERM`.
+    /// Destroy a descendant, or (for tasks init started, e.g. the console
+    /// on Ctrl-C) a task on which the policy grants the caller `process
+    /// signal`. Reply: `Ok`; `ESRCH`, `EPERM`.
     Kill {
         /// The victim.
         pid: Pid,
     },
     /// Reply: [`Response::Pid`].
     GetPid,
+    /// Stage the capability this message carries for the caller's next
+    /// `Spawn` (docs/userland.md §4: inherited handle tokens; the kernel
+    /// moves one capability per message). The next spawn moves every
+    /// staged capability into the child (slots 8.., after a `cap_name`
+    /// one, in staging order) and lists them in its startup information;
+    /// a failed spawn drops them. Reply: `Ok`; `EINVAL` (no capability),
+    /// `E2BIG` (more than [`MAX_STAGED`]).
+    StageCap(Staged),
+    /// init only: the message carries rm's channel to the security server
+    /// (badged with rm's SID), used for exec type transitions
+    /// ([`Spawn::exec_context`]) and the `process signal` check of
+    /// [`Request::Kill`] from servers. Reply: `Ok`; `EPERM`, `EINVAL`.
+    SetSecsrv,
     /// Map `bytes` (rounded up to pages) more at the end of the heap.
     /// Reply: [`Response::Heap`]; `EDQUOT`, `ENOMEM`.
     HeapGrow {

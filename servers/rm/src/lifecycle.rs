@@ -20,6 +20,7 @@ use rampart_uabi::Errno;
 pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
     let Some(mut t) = rm.tasks.remove(&pid) else { return };
     crate::connsrv::exited(rm, pid);
+    crate::security::drop_staged(rm, pid);
     for rid in core::mem::take(&mut t.mapped) {
         crate::memory::unmap_mapping(rm, rid, pid);
     }
@@ -77,10 +78,20 @@ pub fn kill(rm: &mut Rm, caller: Pid, victim: Pid) -> Result<(), Errno> {
     if rm.procs.get(victim).is_none_or(|p| p.status.is_some()) {
         return Err(Errno::ESRCH);
     }
-    // Hook (security server): the `process signal` permission will be
-    // checked here; until then only ancestors may kill.
-    if !rm.procs.is_descendant(victim, caller) || !rm.tasks.contains_key(&victim) {
+    // Ancestors may kill their descendants; a task init started (a server:
+    // the console's Ctrl-C) may also kill others on which the policy grants
+    // it `process signal`.
+    if !rm.tasks.contains_key(&victim) {
         return Err(Errno::EPERM);
+    }
+    if !rm.procs.is_descendant(victim, caller) {
+        if !rm.procs.get(caller).is_some_and(|p| p.privileged) {
+            return Err(Errno::EPERM);
+        }
+        let ctx = |p: Pid| rm.procs.get(p).map(|p| p.context.clone()).unwrap_or_default();
+        if !crate::security::may_signal(rm, &ctx(caller), &ctx(victim)) {
+            return Err(Errno::EPERM);
+        }
     }
     destroy(rm, victim, ExitStatus::Killed);
     Ok(())

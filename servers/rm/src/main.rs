@@ -16,6 +16,7 @@ mod device;
 mod kops;
 mod lifecycle;
 mod memory;
+mod security;
 mod spawn;
 mod state;
 
@@ -111,6 +112,8 @@ fn setup(boot: &RmBoot) -> Rm {
         priority: boot.priority,
         tsc_hz: rampart_rt::startup::header().map_or(0, |h| h.tsc_hz),
         connsrv: None,
+        secsrv: Default::default(),
+        staged: BTreeMap::new(),
         device_tasks: alloc::collections::BTreeSet::new(),
         device_vaddr: BTreeMap::new(),
     };
@@ -202,6 +205,9 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
                 msg.unwrapped_badge(0).and_then(|b| memory::token_slot(rm, b)).map(|t| t | TOKEN_COPY)
             };
             let r = spawn::spawn(rm, pid, s, cap);
+            if r.is_err() {
+                security::drop_staged(rm, pid);
+            }
             if r.is_ok() && cap.is_some_and(|c| c & TOKEN_COPY == 0) {
                 // Moved into the child (inherited) or copied into its TCB
                 // (fault endpoint): the slot is free either way.
@@ -246,6 +252,20 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         }
         Request::Stats => reply(Ok(Response::Stats(stats(rm)))),
         Request::TaskInfo { pid: target } => reply(task_info(rm, pid, target)),
+        Request::StageCap(what) => {
+            let r = security::stage(rm, pid, what, msg.received_cap().then_some(recv));
+            if r.is_ok() {
+                server.take_cap();
+            }
+            reply(r.map(|()| Response::Ok))
+        }
+        Request::SetSecsrv => {
+            let r = security::set(rm, pid, msg.received_cap().then_some(recv));
+            if r.is_ok() {
+                server.take_cap();
+            }
+            reply(r.map(|()| Response::Ok))
+        }
         Request::SetConnsrv { pid: c } => {
             let r = connsrv::set(rm, pid, msg.received_cap().then_some(recv), c);
             if r.is_ok() {

@@ -148,26 +148,40 @@ fn build(
     let plan = ImagePlan::new(bytes, &Limits::default()).map_err(|_| Errno::ENOEXEC)?;
     let pool = rm.pool().ok_or(Errno::ENOMEM)?;
     let pid = rm.procs.alloc_pid();
-    // Hook (security server): the child's context will be the policy's type
-    // transition for (parent context, image); until then it inherits.
+    // The child's context: init names it; otherwise the policy's type
+    // transition for (parent context, executable's context).
     let context = match &req.context {
         Some(c) if caller == INIT_PID => c.clone(),
         Some(_) => return Err(Errno::EPERM),
-        None => security_transition(&parent_context, name),
+        None => crate::security::transition(rm, &parent_context, req.exec_context.as_deref())?,
     };
-    // Hook (connection server): the child's initial channels (slot 3 and
-    // inherited handles) will be asked from connsrv here.
+    // Capabilities staged with `StageCap` follow the `cap_name` one.
+    let staged_first = slot::INHERIT_FIRST + u64::from(req.cap_name.is_some() && inherit.is_some());
+    let staged: Vec<(rampart_rm_api::Staged, CPtr)> = rm.staged.remove(&caller).unwrap_or_default();
+    if staged_first + staged.len() as u64 > slot::INHERIT_END {
+        put_back(rm, caller, staged);
+        return Err(Errno::E2BIG);
+    }
+    let mut handles = Vec::new();
+    let mut caps = match (&req.cap_name, inherit) {
+        (Some(n), Some(_)) => alloc::vec![startup::NamedCap { name: n.clone(), slot: slot::INHERIT_FIRST }],
+        _ => Vec::new(),
+    };
+    for (i, (st, _)) in staged.iter().enumerate() {
+        let s = staged_first + i as u64;
+        match st.fd {
+            Some(fd) => handles.push(startup::InheritedHandle { fd, service: st.name.clone(), slot: s }),
+            None => caps.push(startup::NamedCap { name: st.name.clone(), slot: s }),
+        }
+    }
     let body = StartupBody {
         name: name.into(),
         security_context: context.clone(),
         argv: req.argv.clone(),
         envp: req.envp.clone(),
         cwd: if req.cwd.is_empty() { "/".into() } else { req.cwd.clone() },
-        handles: Vec::new(),
-        caps: match (&req.cap_name, inherit) {
-            (Some(n), Some(_)) => alloc::vec![startup::NamedCap { name: n.clone(), slot: slot::INHERIT_FIRST }],
-            _ => Vec::new(),
-        },
+        handles,
+        caps,
         data: Vec::new(),
     };
     let header = StartupHeader {
@@ -226,11 +240,14 @@ fn build(
         Ok(b) => b,
         Err(e) => {
             release(&mut hold, &mut rm.buddy, &mut rm.slots, &mut rm.containers, container);
+            put_back(rm, caller, staged);
             return Err(e);
         }
     };
     rm.pools[pool].used += 1;
-    match install(rm, &built, pid, &mut hold, inherit) {
+    let installed = install(rm, &built, pid, &mut hold, inherit);
+    let moved = move_staged(rm, &built, staged_first, staged);
+    match installed.and_then(|ev| moved.map(|()| ev)) {
         Ok(events) => {
             crate::connsrv::give_channel(rm, &built, pid, &context);
             let _ = rm.containers.add_task(container);
@@ -300,9 +317,28 @@ fn install(
     Ok(Notification(s))
 }
 
-/// The security context of a new task. Hook for the security server: it
-/// will answer the policy's type transition for (parent context, image);
-/// until it exists the child inherits its parent's context.
-fn security_transition(parent: &str, _image: &str) -> String {
-    parent.into()
+/// Drops staged capabilities after a failed spawn.
+fn put_back(rm: &mut Rm, caller: Pid, staged: Vec<(rampart_rm_api::Staged, CPtr)>) {
+    if !staged.is_empty() {
+        rm.staged.insert(caller, staged);
+        crate::security::drop_staged(rm, caller);
+    }
+}
+
+/// Moves the staged capabilities into the child's slots `first..`.
+fn move_staged(
+    rm: &mut Rm,
+    t: &rampart_procbuild::build::Task,
+    first: u64,
+    staged: Vec<(rampart_rm_api::Staged, CPtr)>,
+) -> Result<(), Errno> {
+    let r = u64::from(t.cnode_radix);
+    let mut res = Ok(());
+    for (i, (_, s)) in staged.into_iter().enumerate() {
+        if t.cnode.move_(first + i as u64, r, CNODE.path(s, 64)).is_err() {
+            res = Err(Errno::EIO);
+        }
+        crate::lifecycle::drop_slot(rm, s);
+    }
+    res
 }

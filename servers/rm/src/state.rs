@@ -154,6 +154,10 @@ pub struct Rm {
     pub priority: u8,
     /// TSC frequency for children's startup information.
     pub tsc_hz: u64,
+    /// rm's link to secsrv (`SetSecsrv`, `crate::security`).
+    pub secsrv: crate::security::Secsrv,
+    /// Capabilities staged for each task's next spawn (`StageCap`).
+    pub staged: BTreeMap<Pid, Vec<(rampart_rm_api::Staged, CPtr)>>,
     /// rm's trusted channel to connsrv and connsrv's pid (`SetConnsrv`).
     pub connsrv: Option<(Endpoint, Pid)>,
     /// Tasks given device authority by `DeviceGrant` (docs/devices.md).

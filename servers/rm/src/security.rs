@@ -1,0 +1,132 @@
+//! rm and the security server (docs/resource-manager.md, "Security
+//! hooks"): the exec type transition, the `process signal` check for kills
+//! by servers, and capabilities staged for a spawn (inherited handle
+//! tokens, docs/userland.md §4).
+//!
+//! rm calls secsrv, never the other way round, and secsrv's heap is sized
+//! so that it never grows while answering (see `crate::connsrv`).
+//!
+//! Trust: the executable's file context comes from the spawning process,
+//! which read the image from the file server. A process can therefore only
+//! claim a file context whose `entrypoint` the policy grants the target
+//! domain and whose `transition` it grants the process itself (both checked
+//! here), never an arbitrary domain; closing the gap (images handed to rm
+//! by the file server) is future work (docs/compatibility.md).
+
+use crate::kops::CNODE;
+use crate::state::Rm;
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_rm_api::{INIT_PID, MAX_STAGED, Pid, Staged};
+use rampart_rt::cap::{CPtr, Endpoint};
+use rampart_rt::dprintln;
+use rampart_secsrv_api::client::Client;
+use rampart_secsrv_api::rt::Ipc;
+use rampart_uabi::Errno;
+
+/// rm's link to secsrv (empty until init sends it).
+#[derive(Default)]
+pub struct Secsrv {
+    /// The channel.
+    pub ep: Option<Endpoint>,
+    /// `process` class number and the bits of `signal` and `transition`.
+    process: Option<(u16, u32, u32)>,
+    /// `file` class number and the bit of `entrypoint`.
+    file: Option<(u16, u32)>,
+}
+
+/// `SetSecsrv` from `caller` with the capability in `cap`.
+///
+/// # Errors
+/// `EPERM` (not init), `EINVAL` (no capability), `ENOMEM`, `EIO`.
+pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
+    if caller != INIT_PID {
+        return Err(Errno::EPERM);
+    }
+    let cap = cap.ok_or(Errno::EINVAL)?;
+    let s = rm.slots.alloc(1).ok_or(Errno::ENOMEM)?;
+    if CNODE.move_(s, 64, CNODE.path(cap, 64)).is_err() {
+        rm.slots.free(s, 1);
+        return Err(Errno::EIO);
+    }
+    let mut c = Client(Ipc(Endpoint(s)));
+    let process = c
+        .class_id("process")
+        .ok()
+        .and_then(|p| Some((p, c.perms(p, &["signal"]).ok()?, c.perms(p, &["transition"]).ok()?)));
+    let file = c.class_id("file").ok().and_then(|f| Some((f, c.perms(f, &["entrypoint"]).ok()?)));
+    if let Some(old) = rm.secsrv.ep.replace(Endpoint(s)) {
+        crate::lifecycle::drop_slot(rm, old.0);
+    }
+    rm.secsrv.process = process;
+    rm.secsrv.file = file;
+    Ok(())
+}
+
+fn allowed(c: &mut Client<Ipc>, s: u32, t: u32, class: u16, bit: u32) -> Result<bool, Errno> {
+    let d = c.compute_av(s, t, class)?;
+    Ok(d.allowed & bit == bit)
+}
+
+/// The context of a child of a process in `parent` started from an
+/// executable labelled `exec` (the policy's type transition); the parent's
+/// without `exec` or without a link to secsrv.
+///
+/// # Errors
+/// `EACCES` when the domain changes but `process transition` or
+/// `file entrypoint` is denied; `EINVAL` for a context the policy rejects.
+pub fn transition(rm: &Rm, parent: &str, exec: Option<&str>) -> Result<String, Errno> {
+    let (Some(exec), Some(ep)) = (exec, rm.secsrv.ep) else { return Ok(parent.into()) };
+    let (Some((pclass, _, trans)), Some((fclass, entry))) = (rm.secsrv.process, rm.secsrv.file) else {
+        return Ok(parent.into());
+    };
+    let mut c = Client(Ipc(ep));
+    let ssid = c.context_to_sid(parent)?;
+    let fsid = c.context_to_sid(exec).map_err(|_| Errno::EINVAL)?;
+    let nsid = c.compute_create(ssid, fsid, pclass, None)?;
+    if nsid == ssid {
+        return Ok(parent.into());
+    }
+    if !allowed(&mut c, ssid, nsid, pclass, trans)? || !allowed(&mut c, nsid, fsid, fclass, entry)? {
+        dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} exec={exec}");
+        return Err(Errno::EACCES);
+    }
+    c.sid_to_context(nsid)
+}
+
+/// May a task in `source` signal (kill) one in `target`?
+pub fn may_signal(rm: &Rm, source: &str, target: &str) -> bool {
+    let (Some(ep), Some((pclass, signal, _))) = (rm.secsrv.ep, rm.secsrv.process) else { return false };
+    let mut c = Client(Ipc(ep));
+    let (Ok(s), Ok(t)) = (c.context_to_sid(source), c.context_to_sid(target)) else { return false };
+    let ok = allowed(&mut c, s, t, pclass, signal).unwrap_or(false);
+    if !ok {
+        dprintln!("rm: avc: denied {{ signal }} for scontext={source} tcontext={target} tclass=process");
+    }
+    ok
+}
+
+/// `StageCap`: keeps the capability in `cap` for `pid`'s next spawn.
+///
+/// # Errors
+/// `EINVAL` (no capability), `E2BIG`, `ENOMEM`, `EIO`.
+pub fn stage(rm: &mut Rm, pid: Pid, what: Staged, cap: Option<CPtr>) -> Result<(), Errno> {
+    let cap = cap.ok_or(Errno::EINVAL)?;
+    if rm.staged.get(&pid).map_or(0, Vec::len) >= MAX_STAGED || what.name.len() > 64 {
+        return Err(Errno::E2BIG);
+    }
+    let s = rm.slots.alloc(1).ok_or(Errno::ENOMEM)?;
+    if CNODE.move_(s, 64, CNODE.path(cap, 64)).is_err() {
+        rm.slots.free(s, 1);
+        return Err(Errno::EIO);
+    }
+    rm.staged.entry(pid).or_default().push((what, s));
+    Ok(())
+}
+
+/// Drops every capability `pid` staged.
+pub fn drop_staged(rm: &mut Rm, pid: Pid) {
+    for (_, s) in rm.staged.remove(&pid).unwrap_or_default() {
+        crate::lifecycle::drop_slot(rm, s);
+    }
+}
