@@ -1,0 +1,156 @@
+//! The console server's protocol (docs/console.md).
+//!
+//! The console server owns the serial line and gives programs *terminal
+//! handles* (ttys) with a line discipline. Clients reach it through the
+//! connection server (service [`SERVICE`]); the connection badge carries
+//! the client's SID and every request is checked as the policy's
+//! `console { read write setfg }`.
+//!
+//! Terminal text is small, so it travels inline in messages (at most
+//! [`MAX_IO`] bytes per request), unlike file data, which uses shared
+//! regions. A blocking `Read` is deferred by the server until a line (cooked
+//! mode) or a byte (raw mode) is there.
+//!
+//! Handles travel to other tasks as single-use tokens (docs/userland.md §4):
+//! `ShareHandle` replies with a capability to the console's endpoint badged
+//! with the token; the receiver sends it back with `AdoptToken`.
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use rampart_uabi::Errno;
+use serde::{Deserialize, Serialize};
+
+/// The service name.
+pub const SERVICE: &str = "console";
+/// Most bytes read or written by one request.
+pub const MAX_IO: usize = 768;
+/// Badge bit of handle tokens minted by the console (bit 63 clear: not a
+/// connection badge).
+pub const TOKEN: u64 = 1 << 40;
+
+/// Line-discipline settings of a terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mode {
+    /// Raw: bytes are delivered as typed, without editing or signals
+    /// (the shell's line editor). Cooked (false): lines with editing.
+    pub raw: bool,
+    /// Echo typed characters (cooked mode only).
+    pub echo: bool,
+}
+
+impl Mode {
+    /// What programs get by default: cooked with echo.
+    pub const COOKED: Mode = Mode { raw: false, echo: true };
+    /// Raw, no echo.
+    pub const RAW: Mode = Mode { raw: true, echo: false };
+}
+
+/// Requests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Opens the terminal (`console read write`). → `Handle`.
+    Open,
+    /// Reads at most `max` bytes (clamped to [`MAX_IO`]); blocks until a
+    /// line (cooked) or input (raw) is there. `Data(empty)` is end of input
+    /// (Ctrl-D at the start of a line). `EINTR` when Ctrl-C interrupted the
+    /// reader's foreground job. → `Data`.
+    Read {
+        /// Handle.
+        handle: u32,
+        /// Most bytes wanted.
+        max: u32,
+    },
+    /// Writes bytes (newline becomes CR LF on the line). → `Len`.
+    Write {
+        /// Handle.
+        handle: u32,
+        /// Bytes (at most [`MAX_IO`]).
+        data: Vec<u8>,
+    },
+    /// Closes a handle. → `Ok`.
+    Close {
+        /// Handle.
+        handle: u32,
+    },
+    /// Sets the line discipline. → `Ok`.
+    SetMode {
+        /// Handle.
+        handle: u32,
+        /// New mode.
+        mode: Mode,
+    },
+    /// The line discipline. → `Mode`.
+    GetMode {
+        /// Handle.
+        handle: u32,
+    },
+    /// The processes Ctrl-C interrupts (`console setfg`); empty: none.
+    /// → `Ok`.
+    SetForeground {
+        /// Handle.
+        handle: u32,
+        /// Their pids.
+        pids: Vec<u32>,
+    },
+    /// A single-use token for a handle (the reply carries it). → `Token`.
+    ShareHandle {
+        /// Handle.
+        handle: u32,
+    },
+    /// Adopts the token capability this message carries. → `Handle`.
+    AdoptToken,
+}
+
+/// Responses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// Done.
+    Ok,
+    /// A new handle.
+    Handle(u32),
+    /// Bytes read.
+    Data(Vec<u8>),
+    /// Bytes written.
+    Len(u32),
+    /// The mode.
+    Mode(Mode),
+    /// A token's badge (the capability travels with the reply).
+    Token(u64),
+    /// Failure.
+    Err(Errno),
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use rampart_uabi::codec::{MAX_WORDS, PROTOCOL_POSTCARD, decode, encode};
+
+    #[test]
+    fn round_trips_and_fits() {
+        let mut w = [0u64; MAX_WORDS];
+        for r in [
+            Request::Open,
+            Request::Write { handle: 1, data: alloc::vec![b'x'; MAX_IO] },
+            Request::SetForeground { handle: 1, pids: alloc::vec![7; 16] },
+            Request::SetMode { handle: 2, mode: Mode::RAW },
+        ] {
+            let (l, n) = encode(&r, &mut w).unwrap();
+            assert_eq!(decode::<Request>(l, &w[..n]).unwrap(), r);
+        }
+        let (l, n) = encode(&Response::Data(alloc::vec![0; MAX_IO]), &mut w).unwrap();
+        assert!(decode::<Response>(l, &w[..n]).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn hostile_messages_never_panic(words in proptest::collection::vec(any::<u64>(), 0..16), len in 0u64..200) {
+            let _ = decode::<Request>(PROTOCOL_POSTCARD | len, &words);
+            let _ = decode::<Response>(PROTOCOL_POSTCARD | len, &words);
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The console's line discipline (docs/console.md), without any IPC: bytes
+//! typed on the line go in, echo bytes and completed input come out.
+//!
+//! - **Cooked** mode (what programs get): characters are collected into a
+//!   line and echoed; Backspace/DEL erases a character, Ctrl-U the line,
+//!   Ctrl-W a word; Enter completes the line (delivered with `\n`);
+//!   Ctrl-D on an empty line is end of input, on a non-empty one delivers
+//!   the line without newline; Ctrl-C discards the line and reports an
+//!   interrupt (the server then interrupts the foreground job).
+//! - **Raw** mode (the shell's own editor): every byte is delivered as
+//!   typed, nothing is echoed or interpreted.
+//!
+//! Output processing turns `\n` into `\r\n`.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+pub use rampart_console_api::Mode;
+
+/// Longest line kept in cooked mode (further characters are refused with a bell).
+pub const LINE_MAX: usize = 4096;
+/// Most bytes of completed input buffered (older input is kept, newer dropped).
+pub const INPUT_MAX: usize = 16384;
+
+/// Ctrl-C.
+pub const INTR: u8 = 0x03;
+/// Ctrl-D.
+pub const EOF: u8 = 0x04;
+/// Ctrl-U.
+pub const KILL: u8 = 0x15;
+/// Ctrl-W.
+pub const WERASE: u8 = 0x17;
+
+/// What one input byte caused besides echo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Nothing special.
+    None,
+    /// New input is ready for a reader.
+    Ready,
+    /// Ctrl-C in cooked mode: interrupt the foreground job.
+    Interrupt,
+}
+
+/// A terminal's line discipline.
+#[derive(Clone, Debug)]
+pub struct Ldisc {
+    /// The current mode.
+    pub mode: Mode,
+    line: Vec<u8>,
+    ready: VecDeque<u8>,
+    /// End-of-input markers not yet delivered.
+    eofs: usize,
+}
+
+impl Default for Ldisc {
+    fn default() -> Ldisc {
+        Ldisc::new()
+    }
+}
+
+impl Ldisc {
+    /// A cooked terminal with echo.
+    pub const fn new() -> Ldisc {
+        Ldisc { mode: Mode::COOKED, line: Vec::new(), ready: VecDeque::new(), eofs: 0 }
+    }
+
+    fn push_ready(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.ready.len() < INPUT_MAX {
+                self.ready.push_back(b);
+            }
+        }
+    }
+
+    fn erase(&mut self, echo: &mut Vec<u8>) -> bool {
+        if self.line.pop().is_some() {
+            if self.mode.echo {
+                echo.extend_from_slice(b"\x08 \x08");
+            }
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Feeds one byte typed on the line; echo bytes are appended to `echo`.
+    pub fn input(&mut self, b: u8, echo: &mut Vec<u8>) -> Effect {
+        if self.mode.raw {
+            self.push_ready(&[b]);
+            return Effect::Ready;
+        }
+        match b {
+            INTR => {
+                self.line.clear();
+                if self.mode.echo {
+                    echo.extend_from_slice(b"^C\r\n");
+                }
+                Effect::Interrupt
+            }
+            EOF => {
+                if self.line.is_empty() {
+                    self.eofs += 1;
+                } else {
+                    let l = core::mem::take(&mut self.line);
+                    self.push_ready(&l);
+                }
+                Effect::Ready
+            }
+            b'\r' | b'\n' => {
+                let mut l = core::mem::take(&mut self.line);
+                l.push(b'\n');
+                self.push_ready(&l);
+                if self.mode.echo {
+                    echo.extend_from_slice(b"\r\n");
+                }
+                Effect::Ready
+            }
+            0x7f | 0x08 => {
+                self.erase(echo);
+                Effect::None
+            }
+            KILL => {
+                while self.erase(echo) {}
+                Effect::None
+            }
+            WERASE => {
+                while self.line.last() == Some(&b' ') && self.erase(echo) {}
+                while self.line.last().is_some_and(|c| *c != b' ') && self.erase(echo) {}
+                Effect::None
+            }
+            b if b < 0x20 && b != b'\t' => Effect::None,
+            b => {
+                if self.line.len() >= LINE_MAX {
+                    echo.push(0x07);
+                } else {
+                    self.line.push(b);
+                    if self.mode.echo {
+                        echo.push(b);
+                    }
+                }
+                Effect::None
+            }
+        }
+    }
+
+    /// Input for a reader wanting at most `max` bytes: `None` if nothing is
+    /// ready yet, `Some(empty)` at end of input. Cooked reads return at most
+    /// one line.
+    pub fn take(&mut self, max: usize) -> Option<Vec<u8>> {
+        if self.ready.is_empty() {
+            if self.eofs > 0 {
+                self.eofs -= 1;
+                return Some(Vec::new());
+            }
+            return None;
+        }
+        let mut out = Vec::new();
+        while out.len() < max.max(1) {
+            let Some(b) = self.ready.pop_front() else { break };
+            out.push(b);
+            if b == b'\n' && !self.mode.raw {
+                break;
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether a reader would get something now.
+    pub fn readable(&self) -> bool {
+        !self.ready.is_empty() || self.eofs > 0
+    }
+
+    /// Switches mode; a partial cooked line is delivered when going raw.
+    pub fn set_mode(&mut self, mode: Mode) {
+        if mode.raw && !self.mode.raw && !self.line.is_empty() {
+            let l = core::mem::take(&mut self.line);
+            self.push_ready(&l);
+        }
+        self.mode = mode;
+    }
+
+    /// Drops pending input (after an interrupt).
+    pub fn flush(&mut self) {
+        self.ready.clear();
+        self.line.clear();
+    }
+}
+
+/// Output processing: `\n` becomes `\r\n` (appended to `out`).
+pub fn output(data: &[u8], out: &mut Vec<u8>) {
+    for &b in data {
+        if b == b'\n' {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn feed(l: &mut Ldisc, s: &[u8]) -> (Vec<u8>, Vec<Effect>) {
+        let mut echo = Vec::new();
+        let fx = s.iter().map(|&b| l.input(b, &mut echo)).collect();
+        (echo, fx)
+    }
+
+    #[test]
+    fn cooked_line_with_editing() {
+        let mut l = Ldisc::new();
+        let (echo, _) = feed(&mut l, b"lx\x7fs -l\r");
+        assert_eq!(echo, b"lx\x08 \x08s -l\r\n");
+        assert_eq!(l.take(100), Some(b"ls -l\n".to_vec()));
+        assert_eq!(l.take(100), None);
+        feed(&mut l, b"one two\x17three\x15four\n");
+        assert_eq!(l.take(100), Some(b"four\n".to_vec()));
+    }
+
+    #[test]
+    fn one_line_per_read_and_short_reads() {
+        let mut l = Ldisc::new();
+        feed(&mut l, b"ab\ncd\n");
+        assert_eq!(l.take(1), Some(b"a".to_vec()));
+        assert_eq!(l.take(10), Some(b"b\n".to_vec()));
+        assert_eq!(l.take(10), Some(b"cd\n".to_vec()));
+    }
+
+    #[test]
+    fn ctrl_d_and_ctrl_c() {
+        let mut l = Ldisc::new();
+        let (_, fx) = feed(&mut l, b"abc\x04");
+        assert_eq!(fx[3], Effect::Ready);
+        assert_eq!(l.take(10), Some(b"abc".to_vec()));
+        feed(&mut l, b"\x04");
+        assert_eq!(l.take(10), Some(vec![]));
+        assert_eq!(l.take(10), None);
+        let (echo, fx) = feed(&mut l, b"sleep\x03");
+        assert_eq!(fx[5], Effect::Interrupt);
+        assert!(echo.ends_with(b"^C\r\n"));
+        assert_eq!(l.take(10), None);
+    }
+
+    #[test]
+    fn raw_mode_passes_everything() {
+        let mut l = Ldisc::new();
+        feed(&mut l, b"par");
+        l.set_mode(Mode::RAW);
+        let (echo, fx) = feed(&mut l, b"\x03\x1b[A");
+        assert!(echo.is_empty());
+        assert!(fx.iter().all(|f| *f == Effect::Ready));
+        assert_eq!(l.take(100), Some(b"par\x03\x1b[A".to_vec()));
+    }
+
+    #[test]
+    fn onlcr() {
+        let mut out = Vec::new();
+        output(b"a\nb", &mut out);
+        assert_eq!(out, b"a\r\nb");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..5000), raw: bool) {
+            let mut l = Ldisc::new();
+            if raw { l.set_mode(Mode::RAW); }
+            let mut echo = Vec::new();
+            for b in bytes { l.input(b, &mut echo); let _ = l.take(7); }
+            proptest::prop_assert!(l.line.len() <= LINE_MAX && l.ready.len() <= INPUT_MAX);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The console server (docs/console.md): owns the serial line (COM1, its
+//! ports and IRQ issued by init until the serial driver exists), runs the
+//! line discipline of `rampart-console-core`, serves terminal handles over
+//! the connection server's badged channels, defers blocking reads, and
+//! turns Ctrl-C into `Kill` requests to rm for the foreground job.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod uart;
+
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+use rampart_connsrv_api::ConnBadge;
+use rampart_connsrv_api::rt::Channel;
+use rampart_console_api::{MAX_IO, Request, Response, SERVICE, TOKEN};
+use rampart_console_core::{Effect, Ldisc};
+use rampart_rt::cap::{CNode, CPtr, Endpoint, IrqHandler, Notification, Reply};
+use rampart_rt::dprintln;
+use rampart_rt::ipc::codec::{Message, Outgoing, reply_with};
+use rampart_rt::server::{Action, Server};
+use rampart_secsrv_api::client::SecAvc;
+use rampart_secsrv_api::rt::Ipc;
+use rampart_uabi::Errno;
+use rampart_uabi::startup::slot;
+
+rampart_rt::program!(main);
+
+/// Badge of the interrupt signal on the bound notification.
+const IRQ_BADGE: u64 = 2;
+const CNODE: CNode = CNode(slot::CNODE);
+
+struct Console {
+    uart: uart::Uart,
+    irq: IrqHandler,
+    ldisc: Ldisc,
+    handles: BTreeSet<(u32, u32)>,
+    next_handle: u32,
+    tokens: BTreeSet<u64>,
+    next_token: u64,
+    ep: Endpoint,
+    token_slot: CPtr,
+    readers: Vec<(u32, Reply)>,
+    spare: Vec<Reply>,
+    foreground: Vec<u32>,
+    avc: Option<(SecAvc<Ipc, 16, 4>, u32, u16, u32, u32)>,
+}
+
+fn main() -> i32 {
+    let cap = |n: &str| rampart_rt::startup::named_cap(n);
+    let (Some(port), Some(irq)) = (cap("serial-port"), cap("serial-irq")) else {
+        dprintln!("console: no serial port");
+        return 1;
+    };
+    let mut next = slot::FIRST_FREE;
+    let mut slot = || {
+        next += 1;
+        next - 1
+    };
+    let ch = Channel::own();
+    let ep = match ch.register(SERVICE, slot()) {
+        Ok(ep) => ep,
+        Err(e) => {
+            dprintln!("console: cannot register: {e}");
+            return 2;
+        }
+    };
+    let avc = security(&ch, slot());
+    let spare: Vec<Reply> = (0..12).filter_map(|i| cap(&alloc::format!("reply{i}")).map(Reply)).collect();
+    let irq = IrqHandler(irq);
+    let ntfn_slot = slot();
+    let bound = CNODE.mint(ntfn_slot, 64, CNODE.path(slot::NOTIFICATION, 64), rampart_abi::Rights::WRITE, IRQ_BADGE);
+    if bound.is_err() || irq.set_notification(Notification(ntfn_slot)).is_err() {
+        dprintln!("console: cannot route the serial interrupt");
+    }
+    let uart = uart::Uart::new(port);
+    uart.init();
+    let _ = irq.ack();
+    let mut c = Console {
+        uart,
+        irq,
+        ldisc: Ldisc::new(),
+        handles: BTreeSet::new(),
+        next_handle: 1,
+        tokens: BTreeSet::new(),
+        next_token: 1,
+        ep,
+        token_slot: slot(),
+        readers: Vec::new(),
+        spare,
+        foreground: Vec::new(),
+        avc,
+    };
+    dprintln!("console: ready ({} reply objects for blocked readers)", c.spare.len());
+    let mut server = Server::new(ep, Reply(slot::REPLY));
+    server.run(&mut |s, m| c.handle(s, m))
+}
+
+/// The AVC, the console's own SID and the `console` class with its
+/// `read|write` and `setfg` bits; `None` (no mediation) if the security
+/// server cannot be reached.
+fn security(ch: &Channel, s: CPtr) -> Option<(SecAvc<Ipc, 16, 4>, u32, u16, u32, u32)> {
+    let conn = ch.connect(rampart_connsrv_api::SECURITY_SERVICE, s).ok()?;
+    let mut avc = SecAvc::new(Ipc(conn.ep));
+    avc.refresh().ok()?;
+    let mut c = avc.client();
+    let me = c.who_am_i().ok()?;
+    let class = c.class_id("console").ok()?;
+    let rw = c.perms(class, &["read", "write"]).ok()?;
+    let fg = c.perms(class, &["setfg"]).ok()?;
+    Some((avc, me, class, rw, fg))
+}
+
+fn reply(r: Result<Response, Errno>) -> Action {
+    Action::reply(&r.unwrap_or_else(Response::Err))
+}
+
+impl Console {
+    fn check(&mut self, sid: u32, setfg: bool) -> Result<(), Errno> {
+        match &mut self.avc {
+            Some((avc, me, class, rw, fg)) => {
+                let p = if setfg { *fg } else { *rw };
+                avc.check(sid, *me, *class, p, "console")
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn handle(&mut self, s: &mut Server, m: &Message) -> Action {
+        if m.badge & IRQ_BADGE != 0 && ConnBadge::decode(m.badge).is_none() && m.label() == 0 {
+            self.interrupt();
+            return Action::NoReply;
+        }
+        let Some(b) = ConnBadge::decode(m.badge) else { return reply(Err(Errno::EBADF)) };
+        let req: Request = match m.decode() {
+            Ok(r) => r,
+            Err(e) => return reply(Err(e.errno())),
+        };
+        let own = |h: u32| (b.conn, h);
+        match req {
+            Request::Open => reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(b.conn)))),
+            Request::AdoptToken => {
+                let Some(t) = m.unwrapped_badge(0).filter(|t| self.tokens.remove(t)) else {
+                    return reply(Err(Errno::EBADF));
+                };
+                let _ = t;
+                reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(b.conn))))
+            }
+            _ if !self.handles.contains(&own(handle_of(&req))) => reply(Err(Errno::EBADF)),
+            Request::Read { max, .. } => match self.ldisc.take((max as usize).min(MAX_IO)) {
+                Some(d) => reply(Ok(Response::Data(d))),
+                None => match self.spare.pop() {
+                    Some(fresh) => {
+                        let r = s.defer(fresh);
+                        self.readers.push((max.min(MAX_IO as u32), r));
+                        Action::NoReply
+                    }
+                    None => reply(Err(Errno::EAGAIN)),
+                },
+            },
+            Request::Write { data, .. } => {
+                let mut out = Vec::with_capacity(data.len() + 8);
+                rampart_console_core::output(&data[..data.len().min(MAX_IO)], &mut out);
+                self.uart.write(&out);
+                reply(Ok(Response::Len(data.len().min(MAX_IO) as u32)))
+            }
+            Request::Close { handle } => {
+                self.handles.remove(&own(handle));
+                reply(Ok(Response::Ok))
+            }
+            Request::SetMode { mode, .. } => {
+                self.ldisc.set_mode(mode);
+                self.wake();
+                reply(Ok(Response::Ok))
+            }
+            Request::GetMode { .. } => reply(Ok(Response::Mode(self.ldisc.mode))),
+            Request::SetForeground { pids, .. } => {
+                let r = self.check(b.sid, true).map(|()| {
+                    self.foreground = pids;
+                    Response::Ok
+                });
+                reply(r)
+            }
+            Request::ShareHandle { .. } => self.share(),
+        }
+    }
+
+    fn new_handle(&mut self, conn: u32) -> u32 {
+        let h = self.next_handle;
+        self.next_handle = self.next_handle.wrapping_add(1).max(1);
+        self.handles.insert((conn, h));
+        h
+    }
+
+    fn share(&mut self) -> Action {
+        let _ = CNODE.delete(self.token_slot, 64);
+        let t = TOKEN | self.next_token;
+        self.next_token += 1;
+        let rights = rampart_abi::Rights(rampart_abi::Rights::WRITE.0 | rampart_abi::Rights::GRANT.0);
+        if CNODE.mint(self.token_slot, 64, CNODE.path(self.ep.0, 64), rights, t).is_err() {
+            return reply(Err(Errno::ENOMEM));
+        }
+        self.tokens.insert(t);
+        match Outgoing::encode(&Response::Token(t)) {
+            Ok(o) => Action::Reply(o.with_cap(self.token_slot)),
+            Err(_) => reply(Err(Errno::EIO)),
+        }
+    }
+
+    /// The serial interrupt: reads every received byte through the line
+    /// discipline, echoes, wakes readers, handles Ctrl-C.
+    fn interrupt(&mut self) {
+        let mut echo = Vec::new();
+        let mut intr = false;
+        while let Some(b) = self.uart.read() {
+            if self.ldisc.input(b, &mut echo) == Effect::Interrupt {
+                intr = true;
+            }
+        }
+        let _ = self.irq.ack();
+        self.uart.write(&echo);
+        if intr {
+            self.ldisc.flush();
+            for (_, r) in core::mem::take(&mut self.readers) {
+                answer(r, &Response::Err(Errno::EINTR));
+                self.spare.push(r);
+            }
+            for pid in core::mem::take(&mut self.foreground) {
+                if let Err(e) = rampart_rt::rm::kill(pid) {
+                    dprintln!("console: cannot interrupt pid {pid}: {e}");
+                }
+            }
+        }
+        self.wake();
+    }
+
+    fn wake(&mut self) {
+        while !self.readers.is_empty() {
+            let (max, r) = self.readers[0];
+            let Some(d) = self.ldisc.take(max as usize) else { break };
+            self.readers.remove(0);
+            answer(r, &Response::Data(d));
+            self.spare.push(r);
+        }
+    }
+}
+
+fn answer(r: Reply, resp: &Response) {
+    if let Ok(m) = Outgoing::encode(resp) {
+        reply_with(r, &m);
+    }
+}
+
+fn handle_of(r: &Request) -> u32 {
+    match r {
+        Request::Read { handle, .. }
+        | Request::Write { handle, .. }
+        | Request::Close { handle }
+        | Request::SetMode { handle, .. }
+        | Request::GetMode { handle }
+        | Request::SetForeground { handle, .. }
+        | Request::ShareHandle { handle } => *handle,
+        Request::Open | Request::AdoptToken => 0,
+    }
+}

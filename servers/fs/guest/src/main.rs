@@ -1,0 +1,198 @@
+//! The file server (docs/storage.md): the `rampart-fs` core over the root
+//! disk, registered as service "fs" with the connection server.
+//!
+//! - Connections: every client reaches the server through a badge minted by
+//!   connsrv, which carries the client's SID ([`ConnBadge`]); the first
+//!   request of a new badge creates the connection in the core. Connections
+//!   closed by connsrv (client exited) are collected every
+//!   [`CLOSED_POLL`] requests.
+//! - Shared regions: `AttachRegion` carries an rm region token; the server
+//!   maps the region through rm and uses it for the connection's bulk data.
+//! - Handle tokens: `ShareHandle` replies with a capability to the server's
+//!   endpoint badged with the token; `AdoptToken` receives it unwrapped.
+//! - Mediation: the core's AVC asks the security server ([`sec::SecIpc`]);
+//!   denials are printed on the debug console and submitted to secsrv's
+//!   audit trail.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod ata;
+mod sec;
+
+use alloc::collections::BTreeMap;
+use rampart_connsrv_api::ConnBadge;
+use rampart_connsrv_api::rt::Channel;
+use rampart_fs::{Config, ConnId, FileServer, Volume, WallClock};
+use rampart_fs_api::{Request, Response};
+use rampart_rt::cap::{CNode, CPtr, Endpoint, Reply};
+use rampart_rt::dprintln;
+use rampart_rt::ipc::codec::{Message, Outgoing};
+use rampart_rt::rm::Region;
+use rampart_rt::server::{Action, Server};
+use rampart_secsrv_api::client::Client;
+use rampart_secsrv_api::rt::Ipc;
+use rampart_uabi::startup::slot;
+
+rampart_rt::program!(main);
+
+/// Requests between two polls for closed connections.
+pub const CLOSED_POLL: u32 = 32;
+/// Unix time the clock starts from (no RTC yet): 2026-01-01.
+const EPOCH: i64 = 1_767_225_600;
+const CNODE: CNode = CNode(slot::CNODE);
+
+fn now() -> i64 {
+    let hz = rampart_rt::startup::header().map_or(0, |h| h.tsc_hz);
+    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
+    let t = unsafe { core::arch::x86_64::_rdtsc() };
+    EPOCH + t.checked_div(hz).unwrap_or(0) as i64
+}
+
+struct Fs {
+    core: FileServer<alloc::boxed::Box<dyn Volume>, sec::SecIpc>,
+    conns: BTreeMap<u32, (ConnId, Option<Region>)>,
+    ch: Channel,
+    ep: Endpoint,
+    token_slot: CPtr,
+    recv: CPtr,
+    requests: u32,
+    audit: Ipc,
+}
+
+fn main() -> i32 {
+    let mut next = slot::FIRST_FREE;
+    let mut slot = || {
+        next += 1;
+        next - 1
+    };
+    let ch = Channel::own();
+    let secure = match ch.connect(rampart_connsrv_api::SECURITY_SERVICE, slot()) {
+        Ok(c) => Ipc(c.ep),
+        Err(e) => {
+            dprintln!("fs: no security server: {e}");
+            return 1;
+        }
+    };
+    let Some(dev) = rampart_rt::startup::named_cap("ata-port").and_then(ata::Ata::probe) else {
+        dprintln!("fs: no root disk (ATA primary master)");
+        return 2;
+    };
+    let mib = rampart_fs::BlockDevice::sector_count(&dev) >> 11;
+    let vol = match rampart_fs::mount(dev, WallClock(now), false) {
+        Ok(v) => v,
+        Err(e) => {
+            dprintln!("fs: cannot mount the root file system: {e:?}");
+            return 3;
+        }
+    };
+    let ro = vol.read_only();
+    let core = match FileServer::new(vol, sec::SecIpc(secure), Config::default()) {
+        Ok(c) => c,
+        Err(e) => {
+            dprintln!("fs: policy lacks the file vocabulary: {e:?}");
+            return 4;
+        }
+    };
+    let ep = match ch.register("fs", slot()) {
+        Ok(ep) => ep,
+        Err(e) => {
+            dprintln!("fs: cannot register: {e}");
+            return 5;
+        }
+    };
+    dprintln!("fs: root file system mounted ({mib} MiB, {}), serving \"fs\"", if ro { "read-only" } else { "ext4 rw" });
+    let mut fs =
+        Fs { core, conns: BTreeMap::new(), ch, ep, token_slot: slot(), recv: slot(), requests: 0, audit: secure };
+    let mut server = Server::new(ep, Reply(slot::REPLY));
+    server.set_receive_slot(CNODE, fs.recv);
+    server.run(&mut |s, m| fs.handle(s, m))
+}
+
+impl Fs {
+    fn handle(&mut self, _s: &mut Server, m: &Message) -> Action {
+        let Some(b) = ConnBadge::decode(m.badge) else {
+            return Action::reply(&Response::Err(rampart_fs_api::Errno::EBADF));
+        };
+        self.requests = self.requests.wrapping_add(1);
+        if self.requests % CLOSED_POLL == 0 {
+            self.collect_closed();
+        }
+        let req: Request = match m.decode() {
+            Ok(r) => r,
+            Err(e) => return Action::reply(&Response::Err(rampart_fs_api::Errno(e.errno().0))),
+        };
+        let core = &mut self.core;
+        let entry = self.conns.entry(b.conn).or_insert_with(|| (core.connect(b.sid), None));
+        let conn = entry.0;
+        if let Request::AttachRegion { .. } = req {
+            if !m.received_cap() {
+                return Action::reply(&Response::Err(rampart_fs_api::Errno::EINVAL));
+            }
+            match rampart_rt::rm::region_map(self.recv) {
+                Ok(r) => {
+                    if let Some(old) = entry.1.replace(r) {
+                        let _ = rampart_rt::rm::region_free(old.id);
+                    }
+                }
+                Err(e) => return Action::reply(&Response::Err(rampart_fs_api::Errno(e.0))),
+            }
+        }
+        let region: &mut [u8] = match entry.1 {
+            // SAFETY: the region was mapped for this connection by rm and is
+            // only unmapped here (replaced or on disconnect); the client is
+            // blocked in its call while the request is handled.
+            Some(r) => unsafe { r.as_mut_slice() },
+            None => &mut [],
+        };
+        let resp = self.core.handle(conn, req, region, m.unwrapped_badge(0));
+        self.report_audit();
+        match resp {
+            Response::Token(t) => self.token(t),
+            r => Action::reply(&r),
+        }
+    }
+
+    fn token(&mut self, t: u64) -> Action {
+        let _ = CNODE.delete(self.token_slot, 64);
+        let rights = rampart_abi::Rights(rampart_abi::Rights::WRITE.0 | rampart_abi::Rights::GRANT.0);
+        if CNODE.mint(self.token_slot, 64, CNODE.path(self.ep.0, 64), rights, t).is_err() {
+            return Action::reply(&Response::Err(rampart_fs_api::Errno::EIO));
+        }
+        match Outgoing::encode(&Response::Token(t)) {
+            Ok(o) => Action::Reply(o.with_cap(self.token_slot)),
+            Err(_) => Action::reply(&Response::Err(rampart_fs_api::Errno::EIO)),
+        }
+    }
+
+    fn report_audit(&mut self) {
+        for rec in self.core.mac.audit.drain() {
+            let line = sec::describe(&mut self.core.mac.sec, &rec);
+            dprintln!("fs: {line}");
+            let sub = rampart_secsrv_api::AuditSubmit {
+                ssid: rec.ssid,
+                tsid: rec.tsid,
+                class: rec.class,
+                perms: rec.perms,
+                denied: rec.denied,
+                enforced: rec.enforced,
+                seqno: rec.seqno,
+                object: alloc::string::String::new(),
+            };
+            let _ = Client(self.audit).audit(sub);
+        }
+    }
+
+    fn collect_closed(&mut self) {
+        let Ok(closed) = rampart_connsrv_api::client::take_closed(&mut self.ch) else { return };
+        for c in closed {
+            if let Some((id, region)) = self.conns.remove(&c) {
+                self.core.disconnect(id);
+                if let Some(r) = region {
+                    let _ = rampart_rt::rm::region_free(r.id);
+                }
+            }
+        }
+    }
+}

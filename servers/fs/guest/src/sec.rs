@@ -1,0 +1,127 @@
+//! The file server's [`SecurityServer`]: the security server over IPC (a
+//! connection obtained from the connection server).
+
+use alloc::format;
+use alloc::string::String;
+use rampart_avc::Decision;
+use rampart_fs::SecurityServer;
+use rampart_fs_api::{Errno, FileType};
+use rampart_secsrv_api::client::{Client, Transport};
+use rampart_secsrv_api::rt::Ipc;
+use rampart_secsrv_api::{Request, Response};
+
+/// secsrv over IPC.
+pub struct SecIpc(pub Ipc);
+
+/// Contexts of the initial SIDs the file server asks for by name.
+const INITIAL: &[(&str, &str)] =
+    &[("file", "system_u:object_r:unlabeled_t"), ("unlabeled", "system_u:object_r:unlabeled_t")];
+
+fn e(x: rampart_uabi::Errno) -> Errno {
+    Errno(x.0)
+}
+
+impl SecIpc {
+    fn c(&mut self) -> Client<&mut Ipc> {
+        Client(&mut self.0)
+    }
+}
+
+fn kind(k: FileType) -> &'static str {
+    match k {
+        FileType::File => "file",
+        FileType::Dir => "dir",
+        FileType::Symlink => "lnk_file",
+        FileType::CharDev => "chr_file",
+        FileType::BlockDev => "blk_file",
+        FileType::Fifo => "fifo_file",
+        FileType::Socket => "sock_file",
+    }
+}
+
+impl SecurityServer for SecIpc {
+    fn compute_av(&mut self, ssid: u32, tsid: u32, class: u16) -> Result<Decision, Errno> {
+        let d = self.c().compute_av(ssid, tsid, class).map_err(e)?;
+        Ok(Decision { allowed: d.allowed, auditallow: d.auditallow, auditdeny: d.auditdeny, seqno: d.seqno })
+    }
+
+    fn compute_create(&mut self, ssid: u32, tsid: u32, class: u16, name: &str) -> Result<u32, Errno> {
+        self.c().compute_create(ssid, tsid, class, Some(name)).map_err(e)
+    }
+
+    fn file_context(&mut self, path: &str, k: FileType) -> Result<Option<u32>, Errno> {
+        let req = Request::FileContext { path: path.into(), kind: kind(k).into() };
+        match self.0.call(&req).map_err(e)? {
+            Response::Sid(s) => Ok(Some(s)),
+            Response::Ok | Response::Err(rampart_uabi::Errno::ENOENT) => Ok(None),
+            Response::Err(x) => Err(e(x)),
+            _ => Err(Errno(71)),
+        }
+    }
+
+    fn context_to_sid(&mut self, context: &str) -> Result<u32, Errno> {
+        self.c().context_to_sid(context).map_err(e)
+    }
+
+    fn sid_to_context(&mut self, sid: u32) -> Result<String, Errno> {
+        self.c().sid_to_context(sid).map_err(e)
+    }
+
+    fn initial_sid(&mut self, name: &str) -> Option<u32> {
+        let ctx = INITIAL.iter().find(|(n, _)| *n == name)?.1;
+        self.c().context_to_sid(ctx).ok()
+    }
+
+    fn class_id(&mut self, name: &str) -> Option<u16> {
+        self.c().class_id(name).ok()
+    }
+
+    fn perm_bit(&mut self, class: u16, perm: &str) -> Option<u32> {
+        self.c().perms(class, &[perm]).ok().filter(|b| *b != 0)
+    }
+}
+
+const CLASSES: &[&str] = &["file", "dir", "lnk_file", "chr_file", "blk_file", "filesystem"];
+const PERMS: &[&str] = &[
+    "read",
+    "write",
+    "append",
+    "create",
+    "unlink",
+    "getattr",
+    "setattr",
+    "open",
+    "rename",
+    "link",
+    "execute",
+    "search",
+    "add_name",
+    "remove_name",
+    "rmdir",
+    "lock",
+    "ioctl",
+    "entrypoint",
+    "execute_no_trans",
+    "mount",
+];
+
+/// A denial or audited grant as a line in the style of the security
+/// server's audit trail (names resolved through secsrv).
+pub fn describe(s: &mut SecIpc, r: &rampart_avc::AuditRecord) -> String {
+    let ctx = |s: &mut SecIpc, sid| s.sid_to_context(sid).unwrap_or_else(|_| format!("sid{sid}"));
+    let (scon, tcon) = (ctx(s, r.ssid), ctx(s, r.tsid));
+    let class = CLASSES.iter().find(|c| s.class_id(c) == Some(r.class)).copied().unwrap_or("?");
+    let mut perms = String::new();
+    for p in PERMS {
+        if s.perm_bit(r.class, p).is_some_and(|b| r.perms & b != 0) {
+            perms.push_str(p);
+            perms.push(' ');
+        }
+    }
+    format!(
+        "avc: {} {{ {}}} for scontext={scon} tcontext={tcon} tclass={class}{}",
+        if r.denied { "denied" } else { "granted" },
+        perms,
+        if r.denied && !r.enforced { " permissive" } else { "" }
+    )
+}
