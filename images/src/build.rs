@@ -27,7 +27,14 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("connsrv", "connsrv"),
     ("sectest", "sectest"),
     ("devmgr", "devmgr"),
+    ("console", "console"),
+    ("fs", "fs"),
+    ("login", "login"),
 ];
+
+/// Programs installed in `/bin` of the ext4 root (not in the boot archive):
+/// (cargo package, binary name, cargo feature that enables the binary).
+pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] = &[("shell", "sh", "shell/guest"), ("ttool", "tt", "")];
 
 /// What a build produced.
 #[derive(Clone, Debug)]
@@ -38,6 +45,8 @@ pub struct Artifacts {
     pub bootfs: PathBuf,
     /// User program ELFs by binary name.
     pub programs: Vec<(String, PathBuf)>,
+    /// The ext4 root file system image (`/bin` holds [`ROOTFS_PROGRAMS`]).
+    pub rootfs: PathBuf,
 }
 
 /// Build choices.
@@ -145,9 +154,12 @@ pub fn build_kernel(opts: &BuildOptions) -> Result<PathBuf> {
 pub fn build_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>> {
     let root = workspace_root();
     let dir = target_dir("user");
-    let pkgs: Vec<&str> = USER_PROGRAMS.iter().map(|(p, _)| *p).collect();
-    cargo_build(&pkgs, &[], false, &user_rustflags(&root), &dir, opts.verbose)?;
-    Ok(USER_PROGRAMS.iter().map(|(_, bin)| (bin.to_string(), dir.join(TARGET).join("release").join(bin))).collect())
+    let mut pkgs: Vec<&str> = USER_PROGRAMS.iter().map(|(p, _)| *p).collect();
+    pkgs.extend(ROOTFS_PROGRAMS.iter().map(|(p, _, _)| *p));
+    let features: Vec<&str> = ROOTFS_PROGRAMS.iter().map(|(_, _, f)| *f).filter(|f| !f.is_empty()).collect();
+    cargo_build(&pkgs, &features, false, &user_rustflags(&root), &dir, opts.verbose)?;
+    let bins = USER_PROGRAMS.iter().map(|(_, b)| *b).chain(ROOTFS_PROGRAMS.iter().map(|(_, b, _)| *b));
+    Ok(bins.map(|bin| (bin.to_string(), dir.join(TARGET).join("release").join(bin))).collect())
 }
 
 /// Builds everything and packs the boot-module archive.
@@ -158,7 +170,7 @@ pub fn build_all(opts: &BuildOptions) -> Result<Artifacts> {
     let kernel = build_kernel(opts)?;
     let programs = build_programs(opts)?;
     let mut files = Vec::new();
-    for (name, path) in &programs {
+    for (name, path) in programs.iter().filter(|(n, _)| USER_PROGRAMS.iter().any(|(_, b)| b == n)) {
         files.push((name.clone(), std::fs::read(path).with_context(|| format!("reading {}", path.display()))?));
     }
     files.extend(crate::policies::compile_all()?);
@@ -167,7 +179,13 @@ pub fn build_all(opts: &BuildOptions) -> Result<Artifacts> {
     std::fs::create_dir_all(&out)?;
     let bootfs = out.join("bootfs.img");
     write_if_changed(&bootfs, &archive)?;
-    Ok(Artifacts { kernel, bootfs, programs })
+    let rootfs_programs: Vec<PathBuf> = programs
+        .iter()
+        .filter(|(n, _)| ROOTFS_PROGRAMS.iter().any(|(_, b, _)| b == n))
+        .map(|(_, p)| p.clone())
+        .collect();
+    let rootfs = crate::rootfs::build_cached(&rootfs_programs)?;
+    Ok(Artifacts { kernel, bootfs, programs, rootfs })
 }
 
 /// Writes `data` to `path` unless it already holds exactly that.

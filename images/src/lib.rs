@@ -15,6 +15,7 @@
 //! Design: every step is a plain function returning paths, so the CLI and
 //! the integration tests share exactly the same pipeline.
 
+pub mod batch;
 pub mod bootfs;
 pub mod build;
 pub mod devices;

@@ -5,6 +5,7 @@
 //! cargo run -p images -- run --iso uefi # boot the GRUB ISO under OVMF
 //! cargo run -p images -- run --policy mls  # boot with the MLS policy
 //! cargo run -p images -- iso            # build target/images/rampart.iso
+//! cargo run -p images -- run -c 'echo hi; exit 3'   # run commands, exit with their status
 //! ```
 
 use anyhow::Result;
@@ -95,6 +96,16 @@ enum Cmd {
         /// Host port forwards for user networking (`tcp::8080-:80`, repeatable).
         #[arg(long)]
         hostfwd: Vec<String>,
+        /// Run these shell commands (as typed at the prompt) instead of an
+        /// interactive session; the runner prints their output and exits
+        /// with the shell's status.
+        #[arg(short = 'c', long = "command")]
+        command: Option<String>,
+        /// The root file system disk (ATA primary master) to boot on and
+        /// keep changes in; default: a fresh copy of target/images/root.ext4
+        /// for every run.
+        #[arg(long)]
+        root_disk: Option<std::path::PathBuf>,
         /// Extra arguments passed to QEMU.
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -165,6 +176,8 @@ fn main() -> Result<()> {
             disk,
             net,
             hostfwd,
+            command,
+            root_disk,
             mut qemu_args,
         } => {
             qemu_args.splice(0..0, device_args(&disk, &net, &hostfwd));
@@ -172,16 +185,35 @@ fn main() -> Result<()> {
                 images::policies::check_name(&p)?;
                 append = format!("{append} policy={p}").trim().to_string();
             }
+            if !append.contains("init.first=") && !append.contains("init.test=") {
+                let first = if command.is_some() { "login:batch" } else { "login" };
+                append = format!("{append} init.first={first}").trim().to_string();
+            }
             let art = build_all(&BuildOptions { verbose, ..Default::default() })?;
+            let root_disk = match root_disk {
+                Some(d) => d,
+                None => images::rootfs::disk_copy(&art.rootfs, "run")?,
+            };
             let boot = match iso {
                 None => Boot::Pvh,
                 Some(IsoFirmware::Bios) => Boot::IsoBios(images::iso::build_iso(&art, &append)?),
                 Some(IsoFirmware::Uefi) => Boot::IsoUefi(images::iso::build_iso(&art, &append)?),
             };
             let accel = if icount { Accel::Tcg } else { resolve_accel(accel, &art) };
-            let cfg =
-                QemuConfig { machine, boot, accel, memory_mib: memory, cmdline: append, icount, extra: qemu_args };
+            let cfg = QemuConfig {
+                machine,
+                boot,
+                accel,
+                memory_mib: memory,
+                cmdline: append,
+                icount,
+                disk: Some(root_disk),
+                extra: qemu_args,
+            };
             let mut cmd = cfg.command(&art)?;
+            if let Some(script) = command {
+                std::process::exit(images::batch::run(cmd, &script)?);
+            }
             eprintln!("images: booting ({machine:?}, {accel:?}); the guest powers off when done, Ctrl-C stops QEMU");
             let t = Instant::now();
             let status = cmd.status()?;

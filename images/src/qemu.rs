@@ -63,6 +63,9 @@ pub struct QemuConfig {
     /// `-icount shift=0,align=off,sleep=off`: the guest TSC counts retired
     /// instructions exactly (TCG only).
     pub icount: bool,
+    /// A raw disk image attached as the primary ATA master (the root file
+    /// system the file server mounts).
+    pub disk: Option<PathBuf>,
     /// Extra QEMU arguments.
     pub extra: Vec<String>,
 }
@@ -76,6 +79,7 @@ impl Default for QemuConfig {
             memory_mib: 512,
             cmdline: String::new(),
             icount: false,
+            disk: None,
             extra: Vec::new(),
         }
     }
@@ -124,6 +128,9 @@ impl QemuConfig {
                 c.arg("-drive").arg(format!("if=pflash,format=raw,unit=1,file={}", vars.display()));
                 c.arg("-cdrom").arg(iso);
             }
+        }
+        if let Some(d) = &self.disk {
+            c.arg("-drive").arg(format!("file={},format=raw,if=ide,index=0,media=disk", d.display()));
         }
         c.args(&self.extra);
         Ok(c)

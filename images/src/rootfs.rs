@@ -170,3 +170,52 @@ pub fn build_image(staging: &Path, img: &Path, opts: &RootfsOptions) -> Result<(
     }
     Ok(())
 }
+
+/// Size of the boot disk's file system (MiB).
+pub const BOOT_DISK_MIB: u32 = 64;
+
+/// Builds `target/images/root.ext4`, the boot disk with `programs` in
+/// `/bin`, unless an image made from the same inputs exists (a stamp of the
+/// programs' and policy sources' sizes and times is kept beside it).
+///
+/// # Errors
+/// As [`build`].
+pub fn build_cached(programs: &[PathBuf]) -> Result<PathBuf> {
+    let out = crate::images_dir();
+    std::fs::create_dir_all(&out)?;
+    let img = out.join("root.ext4");
+    let opts = RootfsOptions { size_mib: BOOT_DISK_MIB, programs: programs.to_vec(), ..Default::default() };
+    let mut stamp = format!("v1 {}\n", opts.size_mib);
+    let mut inputs: Vec<PathBuf> = programs.to_vec();
+    for d in &opts.policy_dirs {
+        for e in std::fs::read_dir(d)? {
+            inputs.push(e?.path());
+        }
+    }
+    inputs.push(crate::workspace_root().join("images/src/rootfs.rs"));
+    for p in &inputs {
+        let m = std::fs::metadata(p).with_context(|| format!("{}", p.display()))?;
+        let t = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
+        writeln!(stamp, "{} {} {}", p.display(), m.len(), t.as_nanos())?;
+    }
+    let stamp_path = img.with_extension("stamp");
+    if img.exists() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        return Ok(img);
+    }
+    let staging = out.join("root-staging");
+    stage(&staging, &opts)?;
+    build_image(&staging, &img, &opts)?;
+    std::fs::write(&stamp_path, stamp)?;
+    Ok(img)
+}
+
+/// A private, writable copy of the boot disk for one run (the image itself
+/// stays pristine): `target/images/disk-NAME.img`.
+///
+/// # Errors
+/// I/O errors.
+pub fn disk_copy(rootfs: &Path, name: &str) -> Result<PathBuf> {
+    let p = crate::images_dir().join(format!("disk-{name}.img"));
+    std::fs::copy(rootfs, &p).with_context(|| format!("copying {}", rootfs.display()))?;
+    Ok(p)
+}

@@ -22,6 +22,7 @@ extern crate alloc;
 mod buildrm;
 mod devices;
 mod security;
+mod session;
 mod supervise;
 
 use alloc::string::{String, ToString};
@@ -148,6 +149,14 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
         dprintln!("init: security core not started: {e}");
         None
     });
+    // A login session (`init.first=login`, the runner's default) gets the
+    // console and file servers; they take their device capabilities before
+    // devmgr receives IRQControl and IOPortControl.
+    if let Some(c) = &core
+        && opts.first.as_ref().is_some_and(|(f, _)| f == "login")
+    {
+        session::start(c, &mut alloc, &fs);
+    }
     if let Err(e) = devices::start(bi, &fs, &mut alloc, core.as_ref()) {
         dprintln!("init: {e}");
     }
@@ -162,7 +171,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
     };
     let req = Spawn { image: Some(Image::Bootfs(first.clone())), argv, ..Default::default() };
     let pid = match &core {
-        Some(c) => c.spawn(&mut alloc, req, security::Core::first_context(bi.cmdline()))?,
+        Some(c) => c.spawn(&mut alloc, req, session::first_context(bi.cmdline(), &first))?,
         None => rampart_rt::rm::spawn(req).map_err(|e| alloc::format!("cannot start {first}: {e}"))?,
     };
     dprintln!("init: started {first} (pid {pid})");

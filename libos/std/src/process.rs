@@ -1,0 +1,291 @@
+//! Processes: starting programs (`Command`), waiting, exit, kill.
+
+use crate::error::{Error, Result};
+use crate::sys::with;
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_rm_api::ExitStatus as RmStatus;
+
+/// Ends this process with `status`.
+pub fn exit(status: i32) -> ! {
+    crate::io::flush_all();
+    rampart_rt::exit(status)
+}
+
+/// This process's id.
+pub fn id() -> u32 {
+    rampart_rt::process::pid()
+}
+
+/// Ends descendant `pid` (or, with the policy's `process signal`, another
+/// process).
+///
+/// # Errors
+/// `ESRCH`, `EPERM`.
+pub fn kill(pid: u32) -> Result<()> {
+    rampart_rt::rm::kill(pid).map_err(Error::from)
+}
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitStatus(pub RmStatus);
+
+impl ExitStatus {
+    /// Exited with status 0.
+    pub fn success(&self) -> bool {
+        self.0 == RmStatus::Exited(0)
+    }
+    /// The exit code, if it exited.
+    pub fn code(&self) -> Option<i32> {
+        match self.0 {
+            RmStatus::Exited(c) => Some(c),
+            _ => None,
+        }
+    }
+    /// The POSIX signal that ended it (9: killed, 11: a fault).
+    pub fn signal(&self) -> Option<i32> {
+        match self.0 {
+            RmStatus::Exited(_) => None,
+            RmStatus::Killed => Some(9),
+            RmStatus::Faulted(_) => Some(11),
+        }
+    }
+    /// The shell's `$?` for it.
+    pub fn shell_code(&self) -> i32 {
+        self.0.code()
+    }
+}
+
+/// What a child's standard stream is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdio {
+    /// The parent's same descriptor.
+    Inherit,
+    /// Nothing (the descriptor is not passed).
+    Null,
+    /// A new pipe to the parent ([`Child::stdout`], ...).
+    Piped,
+    /// The parent's descriptor `n`.
+    Fd(u32),
+}
+
+/// A program to start.
+#[derive(Clone, Debug)]
+pub struct Command {
+    program: String,
+    args: Vec<String>,
+    env: Vec<(String, Option<String>)>,
+    clear_env: bool,
+    cwd: Option<String>,
+    stdio: [Stdio; 3],
+}
+
+/// A started child.
+#[derive(Debug)]
+pub struct Child {
+    pid: u32,
+    /// The parent's end of a piped stdin.
+    pub stdin: Option<crate::io::PipeWriter>,
+    /// The parent's end of a piped stdout.
+    pub stdout: Option<crate::io::PipeReader>,
+    /// The parent's end of a piped stderr.
+    pub stderr: Option<crate::io::PipeReader>,
+}
+
+/// A finished child's status and captured output.
+#[derive(Debug)]
+pub struct Output {
+    /// How it ended.
+    pub status: ExitStatus,
+    /// Its standard output.
+    pub stdout: Vec<u8>,
+    /// Its standard error.
+    pub stderr: Vec<u8>,
+}
+
+/// Finds `name` in `PATH` (names with a `/` are taken as paths).
+pub fn find_program(name: &str) -> Option<String> {
+    if name.contains('/') {
+        return Some(with(|st| crate::path::absolute(&st.cwd, name)));
+    }
+    let path = crate::env::var("PATH").unwrap_or_else(|| String::from("/bin"));
+    path.split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| crate::path::absolute(d, name))
+        .find(|p| crate::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false))
+}
+
+impl Command {
+    /// Runs `program` (a path, or a name looked up in `PATH`).
+    pub fn new(program: &str) -> Command {
+        Command {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            clear_env: false,
+            cwd: None,
+            stdio: [Stdio::Inherit; 3],
+        }
+    }
+    /// Adds an argument.
+    pub fn arg(&mut self, a: &str) -> &mut Self {
+        self.args.push(a.into());
+        self
+    }
+    /// Adds arguments.
+    pub fn args<'a>(&mut self, a: impl IntoIterator<Item = &'a str>) -> &mut Self {
+        self.args.extend(a.into_iter().map(String::from));
+        self
+    }
+    /// Sets an environment variable for the child.
+    pub fn env(&mut self, k: &str, v: &str) -> &mut Self {
+        self.env.push((k.into(), Some(v.into())));
+        self
+    }
+    /// Removes an environment variable for the child.
+    pub fn env_remove(&mut self, k: &str) -> &mut Self {
+        self.env.push((k.into(), None));
+        self
+    }
+    /// Starts from an empty environment.
+    pub fn env_clear(&mut self) -> &mut Self {
+        self.clear_env = true;
+        self
+    }
+    /// The child's working directory.
+    pub fn current_dir(&mut self, d: &str) -> &mut Self {
+        self.cwd = Some(d.into());
+        self
+    }
+    /// Standard input.
+    pub fn stdin(&mut self, s: Stdio) -> &mut Self {
+        self.stdio[0] = s;
+        self
+    }
+    /// Standard output.
+    pub fn stdout(&mut self, s: Stdio) -> &mut Self {
+        self.stdio[1] = s;
+        self
+    }
+    /// Standard error.
+    pub fn stderr(&mut self, s: Stdio) -> &mut Self {
+        self.stdio[2] = s;
+        self
+    }
+
+    /// Starts the program.
+    ///
+    /// # Errors
+    /// `NotFound`, `PermissionDenied`, `ENOEXEC`, rm's errors.
+    pub fn spawn(&mut self) -> Result<Child> {
+        let path = find_program(&self.program).ok_or_else(|| Error::from_raw_os_error(2))?;
+        let mut env = if self.clear_env { Vec::new() } else { crate::env::vars() };
+        for (k, v) in &self.env {
+            env.retain(|(n, _)| n != k);
+            if let Some(v) = v {
+                env.push((k.clone(), v.clone()));
+            }
+        }
+        let envp: Vec<String> = env.iter().map(|(k, v)| alloc::format!("{k}={v}")).collect();
+        let mut argv = alloc::vec![self.program.clone()];
+        argv.extend(self.args.iter().cloned());
+        let cwd = match &self.cwd {
+            Some(d) => with(|st| crate::path::absolute(&st.cwd, d)),
+            None => crate::env::current_dir(),
+        };
+        let mut child = Child { pid: 0, stdin: None, stdout: None, stderr: None };
+        let mut fds = Vec::new();
+        let (mut keep_r, mut keep_w) = (Vec::new(), Vec::new());
+        for (n, s) in self.stdio.iter().enumerate() {
+            let n = n as u32;
+            match *s {
+                Stdio::Inherit => {
+                    if crate::sys::spawn::fd_open(n) {
+                        fds.push((n, n));
+                    }
+                }
+                Stdio::Null => {}
+                Stdio::Fd(p) => fds.push((n, p)),
+                Stdio::Piped => {
+                    let (r, w) = crate::io::pipe()?;
+                    if n == 0 {
+                        fds.push((0, r.0));
+                        child.stdin = Some(w);
+                        keep_r.push(r);
+                    } else {
+                        fds.push((n, w.0));
+                        if n == 1 {
+                            child.stdout = Some(r);
+                        } else {
+                            child.stderr = Some(r);
+                        }
+                        keep_w.push(w);
+                    }
+                }
+            }
+        }
+        // The child's pipe ends stay open until the spawn passed them on.
+        let r = crate::sys::spawn::spawn(&path, &argv, envp, &cwd, &fds).map_err(Error::from);
+        drop((keep_r, keep_w));
+        child.pid = r?;
+        Ok(child)
+    }
+
+    /// Starts the program and waits for it.
+    ///
+    /// # Errors
+    /// As [`Command::spawn`].
+    pub fn status(&mut self) -> Result<ExitStatus> {
+        self.spawn()?.wait()
+    }
+
+    /// Starts the program with stdout and stderr captured, and waits.
+    ///
+    /// # Errors
+    /// As [`Command::spawn`].
+    pub fn output(&mut self) -> Result<Output> {
+        self.stdout(Stdio::Piped).stderr(Stdio::Piped);
+        let mut c = self.spawn()?;
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        if let Some(mut r) = c.stdout.take() {
+            crate::io::Read::read_to_end(&mut r, &mut stdout)?;
+        }
+        if let Some(mut r) = c.stderr.take() {
+            crate::io::Read::read_to_end(&mut r, &mut stderr)?;
+        }
+        Ok(Output { status: c.wait()?, stdout, stderr })
+    }
+}
+
+impl Child {
+    /// The child's pid.
+    pub fn id(&self) -> u32 {
+        self.pid
+    }
+    /// Waits for it to end.
+    ///
+    /// # Errors
+    /// `ECHILD`.
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        self.stdin = None;
+        match crate::sys::spawn::wait(Some(self.pid), true).map_err(Error::from)? {
+            Some((_, s)) => Ok(ExitStatus(s)),
+            None => Err(Error::from_raw_os_error(10)),
+        }
+    }
+    /// Its status if it ended.
+    ///
+    /// # Errors
+    /// `ECHILD`.
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        crate::sys::spawn::wait(Some(self.pid), false).map(|r| r.map(|(_, s)| ExitStatus(s))).map_err(Error::from)
+    }
+    /// Ends it.
+    ///
+    /// # Errors
+    /// `ESRCH`.
+    pub fn kill(&mut self) -> Result<()> {
+        kill(self.pid)
+    }
+}

@@ -1,0 +1,299 @@
+//! Calls to the file server over the process's connection and its shared
+//! region (data and long paths travel in the region).
+
+use super::{PATH_AREA, State};
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_fs_api::{Handle, OpenFlags, PathArg, Request, Response, Stat, Target, Whence};
+use rampart_rt::cap::{CPtr, Endpoint};
+use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_uabi::Errno;
+
+/// Largest transfer per request.
+pub const CHUNK: usize = PATH_AREA;
+
+/// Sends `req`; an `Err` response becomes `Err`.
+///
+/// # Errors
+/// The server's or the transport's error.
+pub fn call_fs(st: &mut State, req: &Request) -> Result<Response, Errno> {
+    let ep = st.fs()?.ep;
+    match call::<_, Response>(ep, req).map_err(|e| e.errno())? {
+        Response::Err(e) => Err(e),
+        r => Ok(r),
+    }
+}
+
+/// Adopts the token in `token` from the file server at `ep`.
+///
+/// # Errors
+/// The server's error.
+pub fn adopt(ep: Endpoint, token: CPtr) -> Result<u32, Errno> {
+    match call_with_caps::<_, Response>(ep, &Request::AdoptToken, &[token]).map_err(|e| e.errno())?.0 {
+        Response::Handle(h) => Ok(h.0),
+        Response::Err(e) => Err(e),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+fn region(st: &mut State) -> Result<&'static mut [u8], Errno> {
+    let r = st.fs()?.region;
+    // SAFETY: the region is this process's own, mapped read-write for the
+    // life of the process, and used by one request at a time (the state
+    // lock is held by the caller).
+    Ok(unsafe { r.as_mut_slice() })
+}
+
+/// A path argument: inline when short, else in the region (`slot` 0 or 1).
+fn path_arg(st: &mut State, p: &str, slot: usize) -> Result<PathArg, Errno> {
+    if p.len() < 512 {
+        return Ok(PathArg::Inline(p.into()));
+    }
+    if p.len() > rampart_fs_api::PATH_MAX {
+        return Err(Errno(36));
+    }
+    let off = PATH_AREA + slot * 4096;
+    region(st)?[off..off + p.len()].copy_from_slice(p.as_bytes());
+    Ok(PathArg::Shared { offset: off as u32, len: p.len() as u32 })
+}
+
+fn ok(r: Response) -> Result<(), Errno> {
+    match r {
+        Response::Ok => Ok(()),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Opens `path` (absolute).
+///
+/// # Errors
+/// The server's error (`ENOENT`, `EACCES`, ...).
+pub fn open(st: &mut State, path: &str, flags: OpenFlags, mode: u32) -> Result<u32, Errno> {
+    let path = path_arg(st, path, 0)?;
+    match call_fs(st, &Request::Open { path, flags, mode })? {
+        Response::Handle(h) => Ok(h.0),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Closes handle `h`.
+///
+/// # Errors
+/// `EBADF`.
+pub fn close(st: &mut State, h: u32) -> Result<(), Errno> {
+    call_fs(st, &Request::Close { handle: Handle(h) }).and_then(ok)
+}
+
+/// Reads into `buf` (one request, at most [`CHUNK`] bytes); `EAGAIN` for an
+/// empty pipe with writers.
+///
+/// # Errors
+/// The server's error.
+pub fn read(st: &mut State, h: u32, buf: &mut [u8]) -> Result<usize, Errno> {
+    let len = buf.len().min(CHUNK);
+    let req = Request::Read { handle: Handle(h), offset: None, region_offset: 0, len: len as u32 };
+    match call_fs(st, &req)? {
+        Response::Len(n) => {
+            let n = (n as usize).min(len);
+            buf[..n].copy_from_slice(&region(st)?[..n]);
+            Ok(n)
+        }
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Writes from `buf` (one request, at most [`CHUNK`] bytes).
+///
+/// # Errors
+/// The server's error (`EPIPE`, `ENOSPC`, ...).
+pub fn write(st: &mut State, h: u32, buf: &[u8]) -> Result<usize, Errno> {
+    let len = buf.len().min(CHUNK);
+    region(st)?[..len].copy_from_slice(&buf[..len]);
+    let req = Request::Write { handle: Handle(h), offset: None, region_offset: 0, len: len as u32 };
+    match call_fs(st, &req)? {
+        Response::Len(n) => Ok(n as usize),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Moves the position of `h`.
+///
+/// # Errors
+/// `ESPIPE` (pipes), `EINVAL`.
+pub fn seek(st: &mut State, h: u32, offset: i64, whence: Whence) -> Result<u64, Errno> {
+    match call_fs(st, &Request::Seek { handle: Handle(h), offset, whence })? {
+        Response::Offset(o) => Ok(o),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Attributes of a path (`follow`: follow a final symlink) or a handle.
+///
+/// # Errors
+/// The server's error.
+pub fn stat(st: &mut State, path: Option<&str>, handle: Option<u32>, follow: bool) -> Result<Stat, Errno> {
+    let target = match (path, handle) {
+        (Some(p), _) => Target::Path { path: path_arg(st, p, 0)?, follow },
+        (None, Some(h)) => Target::Handle(Handle(h)),
+        _ => return Err(Errno::EINVAL),
+    };
+    match call_fs(st, &Request::Stat { target })? {
+        Response::Stat(s) => Ok(s),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// The security context of `path`.
+///
+/// # Errors
+/// The server's error.
+pub fn getcon(st: &mut State, path: &str, follow: bool) -> Result<String, Errno> {
+    let target = Target::Path { path: path_arg(st, path, 0)?, follow };
+    match call_fs(st, &Request::GetCon { target })? {
+        Response::Context(c) => Ok(c),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// The entries of directory `path` (name, kind), without `.` and `..`.
+///
+/// # Errors
+/// The server's error.
+pub fn read_dir(st: &mut State, path: &str) -> Result<Vec<(String, Option<rampart_fs_api::FileType>)>, Errno> {
+    let h = open(st, path, OpenFlags(OpenFlags::RDONLY.0 | OpenFlags::DIRECTORY.0), 0)?;
+    let mut out = Vec::new();
+    let r = loop {
+        let req = Request::ReadDir { handle: Handle(h), region_offset: 0, len: CHUNK as u32 };
+        match call_fs(st, &req) {
+            Ok(Response::Len(0)) => break Ok(()),
+            Ok(Response::Len(n)) => {
+                let buf = &region(st)?[..(n as usize).min(CHUNK)];
+                for d in rampart_fs_api::dirent::Dirents::new(buf) {
+                    if d.name != b"." && d.name != b".." {
+                        out.push((String::from_utf8_lossy(d.name).into_owned(), d.kind));
+                    }
+                }
+            }
+            Ok(_) => break Err(Errno::EPROTO),
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = close(st, h);
+    r.map(|()| out)
+}
+
+/// Path operations without results.
+#[derive(Clone, Copy, Debug)]
+pub enum PathOp {
+    /// `mkdir` with permission bits.
+    Mkdir(u32),
+    /// `rmdir`.
+    Rmdir,
+    /// `unlink`.
+    Unlink,
+}
+
+/// Runs `op` on `path`.
+///
+/// # Errors
+/// The server's error.
+pub fn path_op(st: &mut State, path: &str, op: PathOp) -> Result<(), Errno> {
+    let p = path_arg(st, path, 0)?;
+    let req = match op {
+        PathOp::Mkdir(mode) => Request::Mkdir { path: p, mode },
+        PathOp::Rmdir => Request::Rmdir { path: p },
+        PathOp::Unlink => Request::Unlink { path: p },
+    };
+    call_fs(st, &req).and_then(ok)
+}
+
+/// `rename(from, to)`, or with `symlink`, creates `to` pointing at `from`.
+///
+/// # Errors
+/// The server's error.
+pub fn two_paths(st: &mut State, from: &str, to: &str, symlink: bool) -> Result<(), Errno> {
+    let (a, b) = (path_arg(st, from, 0)?, path_arg(st, to, 1)?);
+    let req = if symlink { Request::Symlink { target: a, link: b } } else { Request::Rename { from: a, to: b } };
+    call_fs(st, &req).and_then(ok)
+}
+
+/// The target of symbolic link `path`.
+///
+/// # Errors
+/// The server's error.
+pub fn readlink(st: &mut State, path: &str) -> Result<String, Errno> {
+    let p = path_arg(st, path, 0)?;
+    match call_fs(st, &Request::ReadLink { path: p, region_offset: 0, len: 4096 })? {
+        Response::Len(n) => Ok(String::from_utf8_lossy(&region(st)?[..(n as usize).min(4096)]).into_owned()),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Sets the size of an open file.
+///
+/// # Errors
+/// The server's error.
+pub fn truncate(st: &mut State, h: u32, size: u64) -> Result<(), Errno> {
+    call_fs(st, &Request::Truncate { target: Target::Handle(Handle(h)), size }).and_then(ok)
+}
+
+/// A new pipe: (read handle, write handle).
+///
+/// # Errors
+/// The server's error.
+pub fn pipe(st: &mut State) -> Result<(u32, u32), Errno> {
+    match call_fs(st, &Request::Pipe)? {
+        Response::Pipe { read, write } => Ok((read.0, write.0)),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Reads the whole file `path` into a new region of rm (for exec); returns
+/// the region and the length.
+///
+/// # Errors
+/// The server's error; `EACCES` if no execute bit is set; `ENOEXEC` for an
+/// empty file; rm's errors.
+pub fn load_image(st: &mut State, path: &str) -> Result<(rampart_rt::rm::Region, usize), Errno> {
+    let s = stat(st, Some(path), None, true)?;
+    if s.kind == rampart_fs_api::FileType::Dir {
+        return Err(Errno(13));
+    }
+    if s.mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    if s.size == 0 {
+        return Err(Errno::ENOEXEC);
+    }
+    let size = usize::try_from(s.size).map_err(|_| Errno::E2BIG)?;
+    let h = open(st, path, OpenFlags::RDONLY, 0)?;
+    let img = match rampart_rt::rm::region_alloc(size as u64) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = close(st, h);
+            return Err(e);
+        }
+    };
+    // SAFETY: a fresh region of this process, mapped read-write; no other
+    // reference to it exists.
+    let dst = unsafe { img.as_mut_slice() };
+    let mut done = 0;
+    let r = loop {
+        if done >= size {
+            break Ok(());
+        }
+        match read(st, h, &mut dst[done..size]) {
+            Ok(0) => break Ok(()),
+            Ok(n) => done += n,
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = close(st, h);
+    match r {
+        Ok(()) => Ok((img, done)),
+        Err(e) => {
+            let _ = rampart_rt::rm::region_free(img.id);
+            Err(e)
+        }
+    }
+}

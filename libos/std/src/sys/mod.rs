@@ -1,0 +1,280 @@
+//! The system interface (feature `rt`): the process's state (descriptor
+//! table, working directory, environment, server connections) and the
+//! calls to the servers.
+//!
+//! The state is created on first use from the startup information: the
+//! environment and working directory, and the inherited handles, each
+//! adopted from its server under its descriptor number.
+
+pub mod fsys;
+pub mod spawn;
+pub mod stdio;
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use rampart_connsrv_api::rt::Channel;
+use rampart_console_api as con;
+use rampart_rt::cap::{CNode, CPtr, Endpoint};
+use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_rt::rm::Region;
+use rampart_uabi::Errno;
+use rampart_uabi::startup::slot;
+use spin::Mutex;
+
+/// Size of the region shared with the file server.
+pub const FS_REGION: usize = 64 * 1024;
+/// Where path arguments too long for a message go in the region.
+pub const PATH_AREA: usize = FS_REGION - 8192;
+
+/// What a descriptor refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Obj {
+    /// A file-server handle (file, directory or pipe end).
+    Fs(u32),
+    /// A console handle (terminal).
+    Tty(u32),
+}
+
+/// The file-server connection.
+pub struct FsConn {
+    /// The badged endpoint.
+    pub ep: Endpoint,
+    /// The shared region.
+    pub region: Region,
+}
+
+/// The process's state.
+pub struct State {
+    /// Descriptors.
+    pub fds: BTreeMap<u32, Obj>,
+    /// Working directory (absolute).
+    pub cwd: String,
+    /// Environment.
+    pub env: Vec<(String, String)>,
+    fs: Option<FsConn>,
+    con: Option<Endpoint>,
+    next_slot: u64,
+    free_slots: Vec<u64>,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+/// Runs `f` on the state (created on first use).
+pub fn with<T>(f: impl FnOnce(&mut State) -> T) -> T {
+    let mut g = STATE.lock();
+    if g.is_none() {
+        *g = Some(State::new());
+        if let Some(st) = g.as_mut() {
+            st.adopt_inherited();
+        }
+    }
+    f(g.as_mut().expect("initialised above"))
+}
+
+fn connect(name: &str, s: CPtr) -> Result<Endpoint, Errno> {
+    let ch = Channel::own();
+    let mut tries = 0;
+    loop {
+        match ch.connect(name, s) {
+            Ok(c) => return Ok(c.ep),
+            Err(Errno::ENOENT) if tries < 20_000 => {
+                tries += 1;
+                rampart_rt::syscall::yield_now();
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl State {
+    fn new() -> State {
+        let body = rampart_rt::startup::body();
+        let env = body
+            .map(|b| b.envp.iter().filter_map(|e| e.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect())
+            .unwrap_or_default();
+        let cwd = body.map(|b| b.cwd.clone()).filter(|c| c.starts_with('/')).unwrap_or_else(|| "/".to_string());
+        State {
+            fds: BTreeMap::new(),
+            cwd,
+            env,
+            fs: None,
+            con: None,
+            next_slot: slot::FIRST_FREE + 64,
+            free_slots: Vec::new(),
+        }
+    }
+
+    fn adopt_inherited(&mut self) {
+        let Some(body) = rampart_rt::startup::body() else { return };
+        for h in &body.handles {
+            let obj = match h.service.as_str() {
+                "fs" => self.fs().and_then(|c| fsys::adopt(c.ep, h.slot)).map(Obj::Fs),
+                con::SERVICE => self.console().and_then(|ep| adopt_tty(ep, h.slot)).map(Obj::Tty),
+                _ => Err(Errno::EINVAL),
+            };
+            let _ = CNode(slot::CNODE).delete(h.slot, 64);
+            if let Ok(o) = obj {
+                self.fds.insert(h.fd, o);
+            }
+        }
+    }
+
+    /// A free capability slot.
+    pub fn slot(&mut self) -> CPtr {
+        self.free_slots.pop().unwrap_or_else(|| {
+            self.next_slot += 1;
+            self.next_slot - 1
+        })
+    }
+
+    /// Empties and frees slot `s`.
+    pub fn free_slot(&mut self, s: CPtr) {
+        let _ = CNode(slot::CNODE).delete(s, 64);
+        self.free_slots.push(s);
+    }
+
+    /// The file-server connection (made on first use).
+    ///
+    /// # Errors
+    /// `EACCES` (policy), `ENOENT` (no file server), `ENOMEM`.
+    pub fn fs(&mut self) -> Result<&FsConn, Errno> {
+        if self.fs.is_none() {
+            let s = self.slot();
+            let ep = connect("fs", s)?;
+            let region = rampart_rt::rm::region_alloc(FS_REGION as u64)?;
+            let t = self.slot();
+            rampart_rt::rm::region_share(region.id, true, t)?;
+            let req = rampart_fs_api::Request::AttachRegion { len: FS_REGION as u32 };
+            let r = call_with_caps::<_, rampart_fs_api::Response>(ep, &req, &[t]);
+            self.free_slot(t);
+            match r.map_err(|e| e.errno())?.0 {
+                rampart_fs_api::Response::Err(e) => return Err(e),
+                _ => self.fs = Some(FsConn { ep, region }),
+            }
+        }
+        self.fs.as_ref().ok_or(Errno::EIO)
+    }
+
+    /// The console connection (made on first use).
+    ///
+    /// # Errors
+    /// `EACCES`, `ENOENT`.
+    pub fn console(&mut self) -> Result<Endpoint, Errno> {
+        if self.con.is_none() {
+            let s = self.slot();
+            self.con = Some(connect(con::SERVICE, s)?);
+        }
+        self.con.ok_or(Errno::EIO)
+    }
+
+    /// The lowest free descriptor number.
+    pub fn lowest_free(&self) -> u32 {
+        (0..).find(|n| !self.fds.contains_key(n)).unwrap_or(0)
+    }
+
+    /// Installs `o` at the lowest free descriptor.
+    pub fn install(&mut self, o: Obj) -> u32 {
+        let fd = self.lowest_free();
+        self.fds.insert(fd, o);
+        fd
+    }
+
+    /// The object behind `fd`.
+    ///
+    /// # Errors
+    /// `EBADF`.
+    pub fn obj(&self, fd: u32) -> Result<Obj, Errno> {
+        self.fds.get(&fd).copied().ok_or(Errno::EBADF)
+    }
+
+    /// The value of environment variable `k`.
+    pub fn var(&self, k: &str) -> Option<&str> {
+        self.env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+
+    /// The environment as `KEY=value` strings.
+    pub fn envp(&self) -> Vec<String> {
+        self.env.iter().map(|(k, v)| alloc::format!("{k}={v}")).collect()
+    }
+
+    /// Closes descriptor `fd` (the server handle is closed when no other
+    /// descriptor refers to it).
+    ///
+    /// # Errors
+    /// `EBADF`.
+    pub fn close(&mut self, fd: u32) -> Result<(), Errno> {
+        let o = self.fds.remove(&fd).ok_or(Errno::EBADF)?;
+        if self.fds.values().any(|x| *x == o) {
+            return Ok(());
+        }
+        match o {
+            Obj::Fs(h) => fsys::close(self, h),
+            Obj::Tty(h) => con_call(self, &con::Request::Close { handle: h }).map(|_| ()),
+        }
+    }
+}
+
+/// One request to the console.
+///
+/// # Errors
+/// The console's error.
+pub fn con_call(st: &mut State, req: &con::Request) -> Result<con::Response, Errno> {
+    let ep = st.console()?;
+    match call::<_, con::Response>(ep, req).map_err(|e| e.errno())? {
+        con::Response::Err(e) => Err(e),
+        r => Ok(r),
+    }
+}
+
+fn adopt_tty(ep: Endpoint, token: CPtr) -> Result<u32, Errno> {
+    match call_with_caps::<_, con::Response>(ep, &con::Request::AdoptToken, &[token]).map_err(|e| e.errno())?.0 {
+        con::Response::Handle(h) => Ok(h),
+        con::Response::Err(e) => Err(e),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Asks the owner of `o` for a token; the capability lands in a fresh slot
+/// (returned with the service name).
+///
+/// # Errors
+/// The server's error.
+pub fn share(st: &mut State, o: Obj) -> Result<(CPtr, &'static str), Errno> {
+    let s = st.slot();
+    let b = rampart_rt::buffer::current().ok_or(Errno::EFAULT)?;
+    b.set_receive_slot(CNode(slot::CNODE), s, 64);
+    let r = match o {
+        Obj::Fs(h) => {
+            let ep = st.fs()?.ep;
+            let req = rampart_fs_api::Request::ShareHandle { handle: rampart_fs_api::Handle(h) };
+            call_with_caps::<_, rampart_fs_api::Response>(ep, &req, &[])
+                .map(|(r, m)| (matches!(r, rampart_fs_api::Response::Token(_)) && m.received_cap(), "fs", r))
+        }
+        Obj::Tty(h) => {
+            let ep = st.console()?;
+            call_with_caps::<_, con::Response>(ep, &con::Request::ShareHandle { handle: h }, &[])
+                .map(|(r, m)| (matches!(r, con::Response::Token(_)) && m.received_cap(), con::SERVICE, fs_resp_ok()))
+        }
+    };
+    b.clear_receive_slot();
+    match r {
+        Ok((true, svc, _)) => Ok((s, svc)),
+        Ok((false, _, rampart_fs_api::Response::Err(e))) => {
+            st.free_slot(s);
+            Err(e)
+        }
+        Ok(_) => {
+            st.free_slot(s);
+            Err(Errno::EIO)
+        }
+        Err(e) => {
+            st.free_slot(s);
+            Err(e.errno())
+        }
+    }
+}
+
+fn fs_resp_ok() -> rampart_fs_api::Response {
+    rampart_fs_api::Response::Ok
+}

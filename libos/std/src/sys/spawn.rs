@@ -1,0 +1,80 @@
+//! Starting programs: the image is read from the file server into a
+//! region, the descriptors the child gets are passed as handle tokens
+//! staged with rm, and rm creates the task (docs/libos.md, "exec").
+
+use super::{Obj, share, with};
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_rm_api::{ExitStatus, Image, Request, Response, Spawn, Staged};
+use rampart_rt::ipc::codec::call_with_caps;
+use rampart_uabi::Errno;
+
+/// Starts the program in file `path` (absolute) with `argv`, `envp` and
+/// working directory `cwd`; descriptor `child` of the new process is this
+/// process's `parent` for each `(child, parent)` in `fds`. Returns the pid.
+///
+/// # Errors
+/// `ENOENT`, `EACCES` (no execute bit, or the policy refuses the read or
+/// the transition), `ENOEXEC` (not an ELF image), `EBADF`, rm's errors.
+pub fn spawn(path: &str, argv: &[String], envp: Vec<String>, cwd: &str, fds: &[(u32, u32)]) -> Result<u32, Errno> {
+    with(|st| {
+        let ctx = super::fsys::getcon(st, path, true).ok();
+        let (img, len) = super::fsys::load_image(st, path)?;
+        let mut r = Ok(());
+        for &(child, parent) in fds {
+            r = st.obj(parent).and_then(|o| {
+                let (s, svc) = share(st, o)?;
+                let req = Request::StageCap(Staged { fd: Some(child), name: svc.into() });
+                let res = call_with_caps::<_, Response>(rampart_rt::rm::channel(), &req, &[s]);
+                st.free_slot(s);
+                match res.map_err(|e| e.errno())?.0 {
+                    Response::Ok => Ok(()),
+                    Response::Err(e) => Err(e),
+                    _ => Err(Errno::EPROTO),
+                }
+            });
+            if r.is_err() {
+                break;
+            }
+        }
+        let spawned = r.and_then(|()| {
+            rampart_rt::rm::spawn(Spawn {
+                image: Some(Image::Region { region: img.id, len: len as u64 }),
+                argv: argv.to_vec(),
+                envp,
+                cwd: cwd.into(),
+                exec_context: ctx,
+                ..Default::default()
+            })
+        });
+        let _ = rampart_rt::rm::region_free(img.id);
+        spawned
+    })
+}
+
+/// How a child ended, as a shell status: the exit code, 128 + 9 if killed
+/// (Ctrl-C too), 128 + 11 for a fault.
+pub fn status_code(s: ExitStatus) -> i32 {
+    s.code()
+}
+
+/// Waits for child `pid` (or any); `None` if `block` is false and none ended.
+///
+/// # Errors
+/// `ECHILD`.
+pub fn wait(pid: Option<u32>, block: bool) -> Result<Option<(u32, ExitStatus)>, Errno> {
+    rampart_rt::rm::wait(pid, block)
+}
+
+/// Whether descriptor `fd` is open.
+pub fn fd_open(fd: u32) -> bool {
+    with(|st| st.obj(fd).is_ok())
+}
+
+/// The object behind `fd` (for programs that pass descriptors around).
+///
+/// # Errors
+/// `EBADF`.
+pub fn obj(fd: u32) -> Result<Obj, Errno> {
+    with(|st| st.obj(fd))
+}

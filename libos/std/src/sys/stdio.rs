@@ -1,0 +1,251 @@
+//! Reading and writing descriptors, the standard streams and pipes.
+//!
+//! A read from an empty pipe (the file server answers `EAGAIN` while a
+//! writer exists) and a write to a full one are retried after yielding the
+//! processor; a terminal read blocks in the console server.
+
+use super::{Obj, State, con_call, fsys, with};
+use crate::error::{Error, Result};
+use crate::io::{Read, Write};
+use rampart_console_api as con;
+use rampart_uabi::Errno;
+
+fn yield_now() {
+    rampart_rt::syscall::yield_now();
+}
+
+/// Reads from descriptor `fd`.
+///
+/// # Errors
+/// `EBADF`, the server's error, `EINTR` (Ctrl-C while reading a terminal).
+pub fn fd_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
+    loop {
+        let r = with(|st: &mut State| match st.obj(fd)? {
+            Obj::Fs(h) => fsys::read(st, h, buf),
+            Obj::Tty(h) => {
+                let max = buf.len().min(con::MAX_IO) as u32;
+                match con_call(st, &con::Request::Read { handle: h, max })? {
+                    con::Response::Data(d) => {
+                        let n = d.len().min(buf.len());
+                        buf[..n].copy_from_slice(&d[..n]);
+                        Ok(n)
+                    }
+                    _ => Err(Errno::EPROTO),
+                }
+            }
+        });
+        match r {
+            Err(Errno::EAGAIN) => yield_now(),
+            r => return r,
+        }
+    }
+}
+
+/// Writes to descriptor `fd` (some bytes; see [`Write::write_all`]).
+///
+/// # Errors
+/// `EBADF`, `EPIPE`, the server's error.
+pub fn fd_write(fd: u32, buf: &[u8]) -> core::result::Result<usize, Errno> {
+    loop {
+        let r = with(|st: &mut State| match st.obj(fd)? {
+            Obj::Fs(h) => fsys::write(st, h, buf),
+            Obj::Tty(h) => {
+                let data = buf[..buf.len().min(con::MAX_IO)].to_vec();
+                match con_call(st, &con::Request::Write { handle: h, data })? {
+                    con::Response::Len(n) => Ok(n as usize),
+                    _ => Err(Errno::EPROTO),
+                }
+            }
+        });
+        match r {
+            Err(Errno::EAGAIN) => yield_now(),
+            r => return r,
+        }
+    }
+}
+
+/// Whether `fd` is a terminal.
+pub fn is_terminal(fd: u32) -> bool {
+    with(|st| matches!(st.obj(fd), Ok(Obj::Tty(_))))
+}
+
+/// Switches the terminal on `fd` to raw (no echo, no editing) or cooked.
+///
+/// # Errors
+/// `ENOTTY` (25) if `fd` is not a terminal.
+pub fn set_raw_mode(fd: u32, raw: bool) -> Result<()> {
+    with(|st| match st.obj(fd)? {
+        Obj::Tty(h) => {
+            let mode = if raw { con::Mode::RAW } else { con::Mode::COOKED };
+            con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ())
+        }
+        Obj::Fs(_) => Err(Errno(25)),
+    })
+    .map_err(Error::from)
+}
+
+/// Tells the terminal on `fd` which processes Ctrl-C interrupts.
+///
+/// # Errors
+/// `ENOTTY`, `EACCES`.
+pub fn set_foreground(fd: u32, pids: &[u32]) -> Result<()> {
+    with(|st| match st.obj(fd)? {
+        Obj::Tty(h) => con_call(st, &con::Request::SetForeground { handle: h, pids: pids.to_vec() }).map(|_| ()),
+        Obj::Fs(_) => Err(Errno(25)),
+    })
+    .map_err(Error::from)
+}
+
+/// Nothing is buffered in the library: present for programs that flush
+/// before exiting.
+pub fn flush_all() {}
+
+macro_rules! stream {
+    ($name:ident, $ctor:ident, $fd:expr, $doc:expr) => {
+        #[doc = $doc]
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name;
+
+        #[doc = $doc]
+        pub fn $ctor() -> $name {
+            $name
+        }
+
+        impl Read for $name {
+            fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+                fd_read($fd, buf).map_err(Error::from)
+            }
+        }
+
+        impl Write for $name {
+            fn write(&mut self, buf: &[u8]) -> Result<usize> {
+                fd_write($fd, buf).map_err(Error::from)
+            }
+        }
+    };
+}
+
+stream!(Stdin, stdin, 0, "Standard input (descriptor 0).");
+stream!(Stdout, stdout, 1, "Standard output (descriptor 1).");
+stream!(Stderr, stderr, 2, "Standard error (descriptor 2).");
+
+impl Stdin {
+    /// Reads one line (with its `\n`) into `line`; returns the bytes read.
+    ///
+    /// # Errors
+    /// As [`fd_read`]; `InvalidInput` for bytes that are not UTF-8.
+    pub fn read_line(&mut self, line: &mut alloc::string::String) -> Result<usize> {
+        let mut bytes = alloc::vec::Vec::new();
+        let mut b = [0u8; 1];
+        loop {
+            match self.read(&mut b)? {
+                0 => break,
+                _ => {
+                    bytes.push(b[0]);
+                    if b[0] == b'\n' {
+                        break;
+                    }
+                }
+            }
+        }
+        line.push_str(core::str::from_utf8(&bytes).map_err(|_| Error::from(crate::ErrorKind::InvalidInput))?);
+        Ok(bytes.len())
+    }
+}
+
+/// The read end of a pipe (closed on drop).
+#[derive(Debug)]
+pub struct PipeReader(pub u32);
+/// The write end of a pipe (closed on drop).
+#[derive(Debug)]
+pub struct PipeWriter(pub u32);
+
+/// A new pipe (a file-server object).
+///
+/// # Errors
+/// The file server's error.
+pub fn pipe() -> Result<(PipeReader, PipeWriter)> {
+    with(|st| {
+        let (r, w) = fsys::pipe(st)?;
+        Ok::<_, Errno>((PipeReader(st.install(Obj::Fs(r))), PipeWriter(st.install(Obj::Fs(w)))))
+    })
+    .map_err(Error::from)
+}
+
+impl Read for PipeReader {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        fd_read(self.0, buf).map_err(Error::from)
+    }
+}
+
+impl Write for PipeWriter {
+    fn write(&mut self, buf: &[u8]) -> Result<usize> {
+        fd_write(self.0, buf).map_err(Error::from)
+    }
+}
+
+impl Drop for PipeReader {
+    fn drop(&mut self) {
+        let _ = with(|st| st.close(self.0));
+    }
+}
+
+impl Drop for PipeWriter {
+    fn drop(&mut self) {
+        let _ = with(|st| st.close(self.0));
+    }
+}
+
+/// Opens the console terminal; returns its descriptor.
+///
+/// # Errors
+/// `EACCES` (policy), `ENOENT` (no console server).
+pub fn open_terminal() -> Result<u32> {
+    with(|st| match con_call(st, &con::Request::Open)? {
+        con::Response::Handle(h) => Ok(st.install(Obj::Tty(h))),
+        _ => Err(Errno::EPROTO),
+    })
+    .map_err(Error::from)
+}
+
+/// Makes descriptor `new` refer to what `old` refers to (closing `new`
+/// first if it was open).
+///
+/// # Errors
+/// `EBADF`.
+pub fn dup2(old: u32, new: u32) -> Result<u32> {
+    with(|st| {
+        let o = st.obj(old)?;
+        if old != new {
+            if st.fds.contains_key(&new) {
+                st.close(new)?;
+            }
+            st.fds.insert(new, o);
+        }
+        Ok::<_, Errno>(new)
+    })
+    .map_err(Error::from)
+}
+
+/// Closes descriptor `fd`.
+///
+/// # Errors
+/// `EBADF`.
+pub fn close(fd: u32) -> Result<()> {
+    with(|st| st.close(fd)).map_err(Error::from)
+}
+
+/// Sets the terminal on `fd` to cooked mode with or without echo.
+///
+/// # Errors
+/// `ENOTTY`.
+pub fn set_echo(fd: u32, echo: bool) -> Result<()> {
+    with(|st| match st.obj(fd)? {
+        Obj::Tty(h) => {
+            let mode = con::Mode { raw: false, echo };
+            con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ())
+        }
+        Obj::Fs(_) => Err(Errno(25)),
+    })
+    .map_err(Error::from)
+}

@@ -1,0 +1,105 @@
+//! The user-facing part of the boot (docs/userland.md §1): the console and
+//! file servers with the device capabilities they drive, and the login
+//! session's context.
+//!
+//! Until the device manager hands out devices, init issues them directly:
+//! the console server gets COM1's ports (0x3f8-0x3ff) and IRQ 4, the file
+//! server the primary ATA channel's ports (0x1f0-0x1f7) for the root disk.
+//! They travel as capabilities staged with rm (`StageCap`), so the server
+//! finds them by name in its startup information.
+
+use alloc::string::{String, ToString};
+use rampart_abi::bootfs::Bootfs;
+use rampart_rm_api::{Image, Request as RmRequest, Response as RmResponse, Spawn, Staged};
+use rampart_rt::alloc::Allocator;
+use rampart_rt::cap::{CNode, CPtr, IoPortControl, IrqControl};
+use rampart_rt::dprintln;
+use rampart_rt::ipc::codec::call_with_caps;
+
+/// The console server's context.
+pub const CONSOLE_CONTEXT: &str = "system_u:system_r:console_t";
+/// The file server's context.
+pub const FS_CONTEXT: &str = "system_u:system_r:fs_t";
+/// The login session's default context (`init.context=` overrides it,
+/// e.g. `root:sysadm_r:sysadm_t` for an administrator).
+pub const USER_CONTEXT: &str = "user_u:user_r:user_t";
+
+/// Sends rm `req` carrying the capability in `cap`.
+///
+/// # Errors
+/// rm's refusal, as a message.
+pub fn rm_call(req: &RmRequest, cap: CPtr) -> Result<(), String> {
+    match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), req, &[cap]) {
+        Ok((RmResponse::Ok, _)) => Ok(()),
+        Ok((RmResponse::Err(e), _)) => Err(alloc::format!("rm refused {req:?}: {e}")),
+        Ok(_) => Err(alloc::format!("rm: unexpected reply to {req:?}")),
+        Err(e) => Err(alloc::format!("rm: {req:?}: {}", e.errno())),
+    }
+}
+
+fn stage(name: &str, cap: CPtr) -> Result<(), String> {
+    rm_call(&RmRequest::StageCap(Staged { fd: None, name: name.into() }), cap)
+}
+
+fn ports(alloc: &mut Allocator, name: &str, first: u16, last: u16) -> Result<(), String> {
+    let s = alloc.slot().map_err(|e| alloc::format!("slot: {e}"))?;
+    IoPortControl(rampart_abi::bootinfo::slot::IO_PORT_CONTROL)
+        .issue(first, last, CNode(rampart_abi::bootinfo::slot::CNODE), s, 64)
+        .map_err(|e| alloc::format!("{name}: {e}"))?;
+    stage(name, s)
+}
+
+fn server(core: &crate::security::Core, alloc: &mut Allocator, name: &str, context: &str) -> Result<(), String> {
+    let req = Spawn {
+        image: Some(Image::Bootfs(name.into())),
+        argv: alloc::vec![name.to_string()],
+        priority: Some(200),
+        context: Some(context.into()),
+        ..Default::default()
+    };
+    let pid = core.spawn(alloc, req, context)?;
+    dprintln!("init: started server {name} (pid {pid}) as {context}");
+    Ok(())
+}
+
+fn console(core: &crate::security::Core, alloc: &mut Allocator) -> Result<(), String> {
+    ports(alloc, "serial-port", 0x3f8, 0x3ff)?;
+    let s = alloc.slot().map_err(|e| alloc::format!("slot: {e}"))?;
+    IrqControl(rampart_abi::bootinfo::slot::IRQ_CONTROL)
+        .get_ioapic(CNode(rampart_abi::bootinfo::slot::CNODE), s, 64, 4, false, false)
+        .map_err(|e| alloc::format!("serial irq: {e}"))?;
+    stage("serial-irq", s)?;
+    // Reply objects for deferring blocked reads (only rm and init can make
+    // kernel objects).
+    for i in 0..12 {
+        let r = alloc.reply().map_err(|e| alloc::format!("reply object: {e}"))?;
+        stage(&alloc::format!("reply{i}"), r.0)?;
+    }
+    server(core, alloc, "console", CONSOLE_CONTEXT)
+}
+
+/// Starts the console server and the file server if their boot modules
+/// exist (failures are logged; the system goes on without them).
+pub fn start(core: &crate::security::Core, alloc: &mut Allocator, fs: &Bootfs) {
+    if fs.find("console").is_some()
+        && let Err(e) = console(core, alloc)
+    {
+        dprintln!("init: console server: {e}");
+    }
+    if fs.find("fs").is_some() {
+        let r = ports(alloc, "ata-port", 0x1f0, 0x1f7).and_then(|()| server(core, alloc, "fs", FS_CONTEXT));
+        if let Err(e) = r {
+            dprintln!("init: file server: {e}");
+        }
+    }
+}
+
+/// The first program's context: `init.context=` if given, the user's for
+/// `login`, else the security core's default.
+pub fn first_context<'a>(cmdline: &'a str, first: &str) -> &'a str {
+    match cmdline.split_whitespace().rev().find_map(|w| w.strip_prefix("init.context=")) {
+        Some(c) => c,
+        None if first == "login" => USER_CONTEXT,
+        None => crate::security::Core::first_context(cmdline),
+    }
+}
