@@ -55,13 +55,15 @@ pub use error::{Error, ErrorKind, Result};
 pub use rampart_rt;
 
 /// Declares a program's `fn main() -> i32` (the status), as
-/// `rampart_rt::program!` does; the library OS is set up lazily.
+/// `rampart_rt::program!` does; the inherited descriptors are adopted
+/// before `main` runs.
 #[cfg(feature = "rt")]
 #[macro_export]
 macro_rules! main {
     ($main:path) => {
         $crate::rampart_rt::program!(__libos_main);
         fn __libos_main() -> i32 {
+            $crate::sys::init();
             let f: fn() -> i32 = $main;
             let status = f();
             $crate::io::flush_all();

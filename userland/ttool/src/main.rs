@@ -30,7 +30,8 @@ fn cat(files: &[String]) -> i32 {
     let mut out = io::stdout();
     if files.is_empty() {
         let mut buf = Vec::new();
-        if io::stdin().read_to_end(&mut buf).is_err() || out.write_all(&buf).is_err() {
+        if let Err(e) = io::stdin().read_to_end(&mut buf).and_then(|_| out.write_all(&buf)) {
+            eprintln!("tt: {e}");
             return 1;
         }
     }

@@ -72,6 +72,13 @@ pub fn with<T>(f: impl FnOnce(&mut State) -> T) -> T {
     f(g.as_mut().expect("initialised above"))
 }
 
+/// Sets the state up now: adopts the inherited descriptors at once, before
+/// the parent can close the handles their tokens were made from (the
+/// parent yields once after a spawn so the child runs this first).
+pub fn init() {
+    with(|_| ());
+}
+
 fn connect(name: &str, s: CPtr) -> Result<Endpoint, Errno> {
     let ch = Channel::own();
     let mut tries = 0;
@@ -114,8 +121,11 @@ impl State {
                 _ => Err(Errno::EINVAL),
             };
             let _ = CNode(slot::CNODE).delete(h.slot, 64);
-            if let Ok(o) = obj {
-                self.fds.insert(h.fd, o);
+            match obj {
+                Ok(o) => {
+                    self.fds.insert(h.fd, o);
+                }
+                Err(e) => rampart_rt::dprintln!("libos: descriptor {} from {} not adopted: {e}", h.fd, h.service),
             }
         }
     }

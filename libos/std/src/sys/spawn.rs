@@ -50,6 +50,13 @@ pub fn spawn(path: &str, argv: &[String], envp: Vec<String>, cwd: &str, fds: &[(
         let _ = rampart_rt::rm::region_free(img.id);
         spawned
     })
+    .inspect(|_| {
+        // Let the child (same priority, next in the run queue) adopt its
+        // descriptors before this process may close the handles.
+        if !fds.is_empty() {
+            rampart_rt::syscall::yield_now();
+        }
+    })
 }
 
 /// How a child ended, as a shell status: the exit code, 128 + 9 if killed
