@@ -20,6 +20,7 @@ pub mod bootfs;
 pub mod build;
 pub mod devices;
 pub mod iso;
+pub mod linux;
 pub mod packages;
 pub mod policies;
 pub mod qemu;

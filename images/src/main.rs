@@ -27,10 +27,31 @@ enum IsoFirmware {
     Uefi,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LinuxBench {
+    /// Read /data/bench-64m from the disk with dd.
+    Read,
+    /// Serve /www from the disk with busybox httpd on port 80.
+    Httpd,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Print the kernel's lines of code and `unsafe` uses per file.
     KernelStats,
+    /// Boot the Linux reference guest (Debian cloud kernel + busybox) on a
+    /// disk image, for comparisons in the same QEMU.
+    Linux {
+        /// What the guest runs.
+        #[arg(long, value_enum, default_value_t = LinuxBench::Read)]
+        bench: LinuxBench,
+        /// The ext4 image attached as virtio-blk (default: target/images/rootfs.ext4).
+        #[arg(long)]
+        disk: Option<std::path::PathBuf>,
+        /// Host-forward rules for the NIC, e.g. tcp::8081-:80.
+        #[arg(long)]
+        hostfwd: Vec<String>,
+    },
     /// Build the kernel, every program and the boot-module archive.
     Build {
         /// Build a silent kernel (no console, no debug syscalls).
@@ -130,6 +151,12 @@ fn device_args(disk: &[String], net: &str, hostfwd: &[String]) -> Vec<String> {
     a
 }
 
+/// Artifacts are not needed to boot the Linux guest; `QemuConfig::command`
+/// only reads them for Rampart boots.
+fn build_stub() -> images::build::Artifacts {
+    images::build::Artifacts { kernel: Default::default(), bootfs: Default::default(), programs: Vec::new() }
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     if let Cmd::KernelStats = cli.cmd {
@@ -146,6 +173,24 @@ fn main() -> Result<()> {
     images::packages::ensure()?;
     match cli.cmd {
         Cmd::KernelStats => unreachable!("handled above"),
+        Cmd::Linux { bench, disk, hostfwd } => {
+            let g = images::linux::linux_guest()?;
+            let disk = disk.unwrap_or_else(|| images::images_dir().join("rootfs.ext4"));
+            let name = if bench == LinuxBench::Read { "read" } else { "httpd" };
+            let mut extra = images::devices::disk_args(&disk, 0);
+            extra.extend(images::devices::net_args(&hostfwd));
+            let cfg = QemuConfig {
+                machine: Machine::Q35,
+                boot: Boot::Linux { kernel: g.kernel, initrd: g.initrd },
+                accel: Accel::Tcg,
+                memory_mib: 512,
+                cmdline: format!("console=ttyS0 quiet panic=-1 rampart.bench={name}"),
+                icount: false,
+                extra,
+            };
+            let status = cfg.command(&build_stub())?.status()?;
+            std::process::exit(status.code().unwrap_or(1));
+        }
         Cmd::Build { silent, kernel_only, verbose } => {
             let opts = BuildOptions { silent_kernel: silent, verbose };
             if kernel_only {

@@ -34,6 +34,14 @@ pub enum Boot {
     IsoBios(PathBuf),
     /// The GRUB ISO under OVMF (UEFI).
     IsoUefi(PathBuf),
+    /// The Linux reference guest (`crate::linux`): its kernel and
+    /// initramfs, with the configured command line.
+    Linux {
+        /// `vmlinuz`.
+        kernel: PathBuf,
+        /// The initramfs.
+        initrd: PathBuf,
+    },
 }
 
 /// CPU accelerator.
@@ -120,6 +128,10 @@ impl QemuConfig {
             }
             Boot::IsoBios(iso) => {
                 c.arg("-cdrom").arg(iso);
+            }
+            Boot::Linux { kernel, initrd } => {
+                c.arg("-kernel").arg(kernel).arg("-initrd").arg(initrd);
+                c.args(["-append", &self.cmdline]);
             }
             Boot::IsoUefi(iso) => {
                 let vars = crate::images_dir().join(format!("ovmf-vars-{}.fd", std::process::id()));
