@@ -44,6 +44,41 @@ pub fn boot(cfg: &QemuConfig) -> Session {
     Session::spawn(cmd).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
+/// The login session's prompt (`user:TYPE:CWD$ `) for the default user.
+pub const PROMPT: &str = "user:user_t:/home/user$ ";
+
+/// A private copy of the root disk image for one test (`NAME` keeps tests
+/// that run in parallel apart).
+///
+/// # Panics
+/// If the copy fails.
+pub fn disk(name: &str) -> std::path::PathBuf {
+    images::rootfs::disk_copy(&artifacts().rootfs, name).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// A machine booting into the login session on root disk `disk`
+/// (`batch`: commands are read from the console, see [`run_batch`]).
+pub fn session_config(disk: &std::path::Path, batch: bool) -> QemuConfig {
+    let first = if batch { "login:batch" } else { "login" };
+    QemuConfig { cmdline: format!("init.first={first}"), disk: Some(disk.into()), ..Default::default() }
+}
+
+/// Runs `script` in the booted shell (as `images run -c` does); returns
+/// what the guest printed after login's marker and the shell's status.
+///
+/// # Panics
+/// If the guest never asks for commands or does not power off in time.
+pub fn run_batch(disk: &std::path::Path, script: &str) -> (String, i32) {
+    let mut s = boot(&session_config(disk, true));
+    s.expect(images::batch::READY, std::time::Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
+    s.send(&images::batch::typed(script)).expect("typing the script");
+    let status = s.wait_exit(std::time::Duration::from_secs(300)).unwrap_or_else(|e| panic!("{e:#}"));
+    let out = s.output();
+    let after = out.split_once(images::batch::READY).map_or(out.clone(), |(_, a)| a.to_string());
+    let code = images::qemu::guest_exit_code(status).map_or(-1, |c| c as i32);
+    (after, code)
+}
+
 /// Finds the last `N passed, M failed` line in `output`.
 pub fn parse_summary(output: &str) -> Option<(u32, u32)> {
     output.lines().rev().find_map(|l| {

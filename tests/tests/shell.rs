@@ -1,0 +1,110 @@
+//! The shell on the ext4 root, driven through the serial console as a user
+//! types (docs/libos.md, docs/console.md): one interactive boot covers
+//! files and editing, a pipeline, redirections, a background job, exit
+//! statuses, a program that does not exist, a read the default policy
+//! denies (with its audit record) and Ctrl-C; batch runs (`images run -c`)
+//! cover persistence across a reboot on the same disk and the README
+//! walkthrough.
+
+use images::qemu::{Session, guest_exit_code};
+use rampart_tests::{PROMPT, boot, disk, run_batch, session_config};
+use std::time::{Duration, Instant};
+
+const T: Duration = Duration::from_secs(60);
+
+/// Types `line` and waits for `want` (after the echo of the line itself).
+fn run(s: &mut Session, line: &str, want: &str) -> String {
+    s.send(line).unwrap();
+    s.send("\r").unwrap();
+    s.expect(line.rsplit('\n').next().unwrap_or(line), T).unwrap_or_else(|e| panic!("echo of {line:?}: {e:#}"));
+    let out = s.expect(want, T).unwrap_or_else(|e| panic!("{line:?} should print {want:?}: {e:#}"));
+    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt after {line:?}: {e:#}"));
+    out
+}
+
+#[test]
+fn interactive_session() {
+    let d = disk("shell-interactive");
+    let t0 = Instant::now();
+    let mut s = boot(&session_config(&d, false));
+    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
+    println!("boot to prompt: {:.2} s (wall, TCG)", t0.elapsed().as_secs_f64());
+
+    // Create and edit a file: write, append, read back.
+    run(&mut s, "echo hello > notes.txt", "");
+    run(&mut s, "echo world >> notes.txt", "");
+    run(&mut s, "tt cat notes.txt", "hello\r\nworld");
+    // A pipeline with sort, grep and wc (the tt test program for now).
+    run(&mut s, "printf 'pear\\napple\\nfig\\n' | tt sort | tt grep p | tt wc", "2 2 11");
+    // Redirections: stderr to a file, stdin from a file, 2>&1.
+    run(&mut s, "tt cat missing 2> err.txt; echo st=$?", "st=1");
+    run(&mut s, "tt cat < err.txt", "missing: No such file or directory");
+    run(&mut s, "tt cat missing 2>&1 | tt wc", "1 7 39");
+    // A background job and wait.
+    run(&mut s, "tt exit 7 &", "[1]");
+    run(&mut s, "echo next", "next");
+    assert!(s.output().contains("Exit 7"), "the job's end is reported:\n{}", s.output());
+    // Exit statuses.
+    run(&mut s, "tt exit 3; echo st=$?", "st=3");
+    run(&mut s, "tt exit 1 || echo alternative", "alternative");
+    // A program that does not exist.
+    run(&mut s, "nosuch", "nosuch: command not found");
+    run(&mut s, "echo st=$?", "st=127");
+    // The default policy denies users the compiled policy: an error for
+    // the user and an audit record from the file server.
+    run(&mut s, "tt cat /etc/policy/policy.bin", "Permission denied");
+    assert!(s.output().contains("avc: denied { search } for scontext=user_u:user_r:user_t"), "{}", s.output());
+    // Ctrl-C stops a running program.
+    s.send("tt spin\r").unwrap();
+    s.expect("tt spin", T).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    s.send("\x03").unwrap();
+    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("Ctrl-C did not stop tt spin: {e:#}"));
+    run(&mut s, "echo st=$?", "st=137");
+    // exit ends the session and the machine with the shell's status.
+    s.send("exit 5\r").unwrap();
+    let st = s.wait_exit(T).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(guest_exit_code(st), Some(5), "{}", s.output());
+}
+
+#[test]
+fn files_persist_across_a_reboot() {
+    let d = disk("shell-persist");
+    let (out, code) = run_batch(&d, "echo persisted > /home/user/keep.txt; echo done");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("done"), "{out}");
+    let (out, code) = run_batch(&d, "tt cat /home/user/keep.txt");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("persisted"), "{out}");
+}
+
+/// The README's walkthrough: every `$ ` line is typed, and every other line
+/// of the block must appear in the output, in order.
+#[test]
+fn readme_walkthrough() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let block = readme
+        .split("<!-- walkthrough -->")
+        .nth(1)
+        .and_then(|b| b.split("```").nth(1))
+        .expect("README has a walkthrough block");
+    let mut script = String::new();
+    let mut want = Vec::new();
+    for l in block.lines().skip(1) {
+        match l.strip_prefix(PROMPT) {
+            Some(cmd) => {
+                script.push_str(cmd);
+                script.push('\n');
+            }
+            None if !l.trim().is_empty() => want.push(l.trim().to_string()),
+            None => {}
+        }
+    }
+    let (out, code) = run_batch(&disk("shell-readme"), &script);
+    assert_eq!(code, 0, "{out}");
+    let mut rest = out.as_str();
+    for w in &want {
+        let i = rest.find(w.as_str()).unwrap_or_else(|| panic!("README output {w:?} missing; output:\n{out}"));
+        rest = &rest[i + w.len()..];
+    }
+}
