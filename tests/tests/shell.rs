@@ -108,3 +108,25 @@ fn readme_walkthrough() {
         rest = &rest[i + w.len()..];
     }
 }
+
+/// Boot to prompt under `-icount` (the guest TSC counts instructions): the
+/// console logs the TSC of a session's first output, the prompt
+/// (docs/performance.md).
+#[test]
+fn boot_to_prompt_under_icount() {
+    let d = disk("shell-icount");
+    let cfg = images::qemu::QemuConfig { icount: true, ..session_config(&d, false) };
+    let t0 = Instant::now();
+    let mut s = boot(&cfg);
+    let out = s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
+    let wall = t0.elapsed().as_secs_f64();
+    let n: u64 = out
+        .lines()
+        .find_map(|l| l.split("console: first output at TSC ").nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no TSC mark:\n{out}"));
+    println!("boot to prompt under icount: {n} instructions, {wall:.2} s wall");
+    assert!(n > 1_000_000, "implausible: {n}");
+    s.send("exit\r").unwrap();
+    let _ = s.wait_exit(T);
+}

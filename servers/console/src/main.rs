@@ -45,6 +45,8 @@ struct Console {
     spare: Vec<Reply>,
     foreground: Vec<u32>,
     avc: Option<(SecAvc<Ipc, 16, 4>, u32, u16, u32, u32)>,
+    /// Whether anything was written yet (the boot-to-prompt mark).
+    wrote: bool,
 }
 
 fn main() -> i32 {
@@ -91,6 +93,7 @@ fn main() -> i32 {
         spare,
         foreground: Vec::new(),
         avc,
+        wrote: false,
     };
     dprintln!("console: ready ({} reply objects for blocked readers)", c.spare.len());
     let mut server = Server::new(ep, Reply(slot::REPLY));
@@ -160,6 +163,15 @@ impl Console {
                 },
             },
             Request::Write { data, .. } => {
+                if !self.wrote {
+                    self.wrote = true;
+                    // SAFETY: rdtsc is allowed in ring 3 and has no side
+                    // effects. Under `-icount` it counts instructions: the
+                    // first output of a session is its prompt
+                    // (docs/performance.md, boot to prompt).
+                    let t = unsafe { core::arch::x86_64::_rdtsc() };
+                    dprintln!("console: first output at TSC {t}");
+                }
                 let mut out = Vec::with_capacity(data.len() + 8);
                 rampart_console_core::output(&data[..data.len().min(MAX_IO)], &mut out);
                 self.uart.write(&out);
