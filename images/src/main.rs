@@ -154,7 +154,7 @@ fn device_args(disk: &[String], net: &str, hostfwd: &[String]) -> Vec<String> {
 /// Artifacts are not needed to boot the Linux guest; `QemuConfig::command`
 /// only reads them for Rampart boots.
 fn build_stub() -> images::build::Artifacts {
-    images::build::Artifacts { kernel: Default::default(), bootfs: Default::default(), programs: Vec::new() }
+    images::build::Artifacts { kernel: Default::default(), bootfs: Default::default(), programs: Vec::new(), rootfs: Default::default() }
 }
 
 fn main() -> Result<()> {
@@ -186,6 +186,7 @@ fn main() -> Result<()> {
                 memory_mib: 512,
                 cmdline: format!("console=ttyS0 quiet panic=-1 rampart.bench={name}"),
                 icount: false,
+                disk: None,
                 extra,
             };
             let status = cfg.command(&build_stub())?.status()?;

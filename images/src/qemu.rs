@@ -168,10 +168,10 @@ pub fn resolve_accel(accel: Accel, art: &Artifacts) -> Accel {
     }
     let cache = crate::images_dir().join("kvm-probe");
     let host = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    if let Ok(c) = std::fs::read_to_string(&cache) {
-        if let Some(verdict) = c.strip_prefix(host.trim()) {
-            return if verdict.trim() == "ok" { Accel::Kvm } else { Accel::Tcg };
-        }
+    if let Ok(c) = std::fs::read_to_string(&cache)
+        && let Some(verdict) = c.strip_prefix(host.trim())
+    {
+        return if verdict.trim() == "ok" { Accel::Kvm } else { Accel::Tcg };
     }
     let cfg = QemuConfig { machine: Machine::Microvm, accel: Accel::Kvm, ..Default::default() };
     let ok = cfg
