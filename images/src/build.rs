@@ -30,6 +30,8 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("console", "console"),
     ("fs", "fs"),
     ("login", "login"),
+    ("blkdrv", "blkdrv"),
+    ("drvtest", "drvtest"),
 ];
 
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):

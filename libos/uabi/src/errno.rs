@@ -51,13 +51,16 @@ errnos! {
     EFAULT = 14, "bad address";
     EBUSY = 16, "resource busy";
     EEXIST = 17, "already exists";
+    ENODEV = 19, "no such device";
     EINVAL = 22, "invalid argument";
     ENOSPC = 28, "no space left";
+    EROFS = 30, "read-only device";
     ERANGE = 34, "out of range";
     ENOSYS = 38, "function not implemented";
     EPROTO = 71, "protocol error";
     EBADMSG = 74, "bad message";
     EOVERFLOW = 75, "value too large";
+    ENOTSUP = 95, "operation not supported";
     EDQUOT = 122, "quota exceeded";
 }
 

@@ -138,3 +138,34 @@ impl Devmgr {
         self.call_giving(&Request::Bind { name: name.into() }, ntfn).map(|_| ())
     }
 }
+
+/// What a client holds after [`Devmgr::attach`].
+#[derive(Clone, Copy, Debug)]
+pub struct Attached {
+    /// The shared region, mapped in the client.
+    pub region: rampart_rt::rm::Region,
+    /// The driver's notification (signal: "rings have entries for you").
+    pub driver: rampart_rt::cap::Notification,
+}
+
+impl Devmgr {
+    /// Client: attaches to device `name` (docs/devices.md §5): opens the
+    /// driver's shared region (token into `slots[0]`, then mapped by rm)
+    /// and notification (`slots[1]`), mints a copy of this task's
+    /// notification with `badge` into `slots[2]` and binds it, so the
+    /// driver's signals arrive with `badge` set.
+    ///
+    /// # Errors
+    /// As [`Request::Open`] and [`Request::Bind`]; rm's errors mapping the
+    /// region; `EIO` (minting).
+    pub fn attach(&self, name: &str, slots: [CPtr; 3], badge: u64) -> Result<Attached, Errno> {
+        self.open(name, Shared::Region, slots[0])?;
+        let region = rampart_rt::rm::region_map(slots[0])?;
+        self.open(name, Shared::Notify, slots[1])?;
+        let cn = CNode(slot::CNODE);
+        cn.mint(slots[2], 64, cn.path(slot::NOTIFICATION, 64), rampart_abi::Rights::WRITE, badge)
+            .map_err(|_| Errno::EIO)?;
+        self.bind(name, slots[2])?;
+        Ok(Attached { region, driver: rampart_rt::cap::Notification(slots[1]) })
+    }
+}

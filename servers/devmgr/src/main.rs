@@ -12,6 +12,7 @@
 extern crate alloc;
 
 mod kernel;
+mod security;
 mod serve;
 
 use crate::kernel::Kernel;

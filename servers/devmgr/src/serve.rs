@@ -3,9 +3,11 @@
 //! capabilities, filtered configuration access) and brokering its client.
 
 use crate::kernel::{CNODE, Kernel};
+use crate::security::Security;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use rampart_abi::Rights;
+use rampart_connsrv_api::ConnBadge;
 use rampart_devmgr_api::{
     BarKind, Bdf, CONN, DRIVER, DRIVER_CHANNEL, DeviceEntry, DriverInfo, Grant, IrqKind, Request, Response, Shared,
 };
@@ -27,6 +29,8 @@ pub struct Driver {
     pub info: DriverInfo,
     /// Program.
     pub program: &'static str,
+    /// The driver's domain (`DriverSpec::context`).
+    pub context: &'static str,
     /// devmgr's slot of each grant.
     pub caps: Vec<CPtr>,
     /// Grants already handed out.
@@ -41,6 +45,9 @@ pub struct Driver {
     pub notify: Option<CPtr>,
     /// The bound client's notification and connection badge.
     pub client: Option<(CPtr, u64)>,
+    /// The SID of the driver's domain (`DriverSpec::context`; 0: unknown,
+    /// every attachment refused).
+    pub sid: u32,
 }
 
 impl Driver {
@@ -57,6 +64,7 @@ impl Driver {
                 grants: serial_grants(),
             },
             program: spec.program,
+            context: spec.context,
             caps: Vec::new(),
             taken: Vec::new(),
             view: None,
@@ -64,6 +72,7 @@ impl Driver {
             region: None,
             notify: None,
             client: None,
+            sid: 0,
         }
     }
 }
@@ -74,6 +83,8 @@ pub struct Devmgr {
     pub k: Kernel,
     /// The drivers (index = badge low bits).
     pub drivers: Vec<Driver>,
+    /// Policy checks (`None`: no security server, attachments refused).
+    pub security: Option<Security>,
     recv: CPtr,
 }
 
@@ -85,7 +96,14 @@ impl Devmgr {
     /// devmgr over `k`.
     pub fn new(mut k: Kernel) -> Devmgr {
         let recv = k.slots.alloc(1).unwrap_or(0);
-        Devmgr { k, drivers: Vec::new(), recv }
+        let security = match k.slots.alloc(1).ok_or(Errno::ENOSPC).and_then(Security::connect) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                dprintln!("devmgr: no security server ({e}): clients cannot attach");
+                None
+            }
+        };
+        Devmgr { k, drivers: Vec::new(), security, recv }
     }
 
     /// Starts the driver of `spec` for function `f` with `plan`.
@@ -120,6 +138,7 @@ impl Devmgr {
                 grants: plan.grants.clone(),
             },
             program: spec.program,
+            context: spec.context,
             caps: Vec::new(),
             taken: Vec::new(),
             view: Some(DriverView::new(f.bdf, &f.bars)),
@@ -127,6 +146,7 @@ impl Devmgr {
             region: None,
             notify: None,
             client: None,
+            sid: 0,
         };
         for g in &plan.grants {
             let s = match *g {
@@ -214,6 +234,9 @@ impl Devmgr {
             }
         }
         d.info.name = name.to_string();
+        if let Some(sec) = self.security.as_mut() {
+            d.sid = sec.sid(d.context).unwrap_or(0);
+        }
         d.taken = alloc::vec![false; d.caps.len()];
         let index = self.drivers.len() as u64;
         let chan = self.k.slots.alloc(1).ok_or("out of slots")?;
@@ -349,7 +372,9 @@ impl Devmgr {
                 None,
             )),
             Request::Open { name, what } => {
-                let d = self.drivers.iter().find(|d| d.info.name == name).ok_or(Errno::ENOENT)?;
+                let i = self.drivers.iter().position(|d| d.info.name == name).ok_or(Errno::ENOENT)?;
+                self.may_attach(m.badge, i)?;
+                let d = &self.drivers[i];
                 if d.client.is_some_and(|c| c.1 != m.badge) {
                     return Err(Errno::EBUSY);
                 }
@@ -361,6 +386,7 @@ impl Devmgr {
             }
             Request::Bind { name } => {
                 let i = self.drivers.iter().position(|d| d.info.name == name).ok_or(Errno::ENOENT)?;
+                self.may_attach(m.badge, i)?;
                 if self.drivers[i].client.is_some() {
                     return Err(Errno::EBUSY);
                 }
@@ -373,6 +399,20 @@ impl Devmgr {
             }
             _ => Err(Errno::EPERM),
         }
+    }
+}
+
+impl Devmgr {
+    /// The policy check of `Open` and `Bind`: `service connect` from the
+    /// connection's SID to driver `i`'s domain.
+    fn may_attach(&mut self, badge: u64, i: usize) -> Result<(), Errno> {
+        let client = ConnBadge::decode(badge).ok_or(Errno::EPERM)?.sid;
+        let d = &self.drivers[i];
+        let sec = self.security.as_mut().ok_or(Errno::EACCES)?;
+        if d.sid == 0 {
+            return Err(Errno::EACCES);
+        }
+        sec.may_attach(client, d.sid, &d.info.name)
     }
 }
 

@@ -55,6 +55,9 @@ pub fn start(
         argv: alloc::vec!["devmgr".into()],
         cap_name: Some(dslot::CAPS.into()),
         priority: Some(200),
+        // In its own domain (an object manager: it checks attachments
+        // through an AVC), not init's.
+        context: core.is_some().then(|| DEVMGR_CONTEXT.into()),
         ..Default::default()
     };
     let pid = match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), &RmRequest::Spawn(req), &[caps.0]) {

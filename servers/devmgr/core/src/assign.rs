@@ -49,7 +49,7 @@ pub const VIRTIO_NET: DriverSpec = DriverSpec {
 };
 /// The 16550 UART driver.
 pub const SERIAL: DriverSpec = DriverSpec {
-    program: "serial",
+    program: "serialdrv",
     prefix: "serial",
     context: "system_u:system_r:serial_t",
     device_context: "system_u:object_r:serial_device_t",
