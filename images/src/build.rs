@@ -32,6 +32,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("login", "login"),
     ("blkdrv", "blkdrv"),
     ("drvtest", "drvtest"),
+    ("serialdrv", "serialdrv"),
 ];
 
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):

@@ -76,7 +76,7 @@ fn census(out: &str, who: &str) -> Vec<(String, u32)> {
 
 #[test]
 fn blk_driver_serves_ext4_and_scratch_disks() {
-    let out = run(false);
+    let out = run(true);
     assert!(out.contains("drvtest: ok   blk0: ext4 superblock magic 0xEF53 at byte 1080"), "{out}");
     assert!(out.contains("drvtest: ok   blk1: read back the same bytes"), "{out}");
     // Least privilege, from inside the driver: no untyped, no control
@@ -93,4 +93,33 @@ fn blk_driver_serves_ext4_and_scratch_disks() {
         assert_eq!(get("irqhandler"), 1, "{who}: {c:?}");
         assert_eq!(get("tcb"), 1, "{who}: {c:?}");
     }
+}
+
+/// The 16550 driver: devmgr starts `serialdrv` (`devmgr.serial`) with
+/// COM1's ports and IRQ 4; `drvtest` in the console's domain attaches to
+/// its byte rings and echoes what the host types on the serial line.
+#[test]
+fn serial_driver_echoes_typed_input() {
+    let cmdline = "init.first=drvtest:serial init.context=system_u:system_r:console_t devmgr.serial".to_string();
+    let cfg = QemuConfig { machine: Machine::Q35, cmdline, ..Default::default() };
+    let mut s = boot(&cfg);
+    let ready = s.expect("drvtest: serial echo ready", Duration::from_secs(120));
+    if let Err(e) = ready {
+        let out = s.output();
+        s.kill();
+        panic!("{e:#}\n{out}");
+    }
+    s.send("ping-4711\r").expect("typing");
+    let echoed = s.expect("ping-4711", Duration::from_secs(30));
+    s.send("q\r").expect("typing");
+    let status = s.wait_exit(Duration::from_secs(60));
+    let out = s.output();
+    echoed.unwrap_or_else(|e| panic!("no echo: {e:#}\n{out}"));
+    let status = status.unwrap_or_else(|e| panic!("{e:#}\n{out}"));
+    let (passed, failed) = parse_summary(&out).unwrap_or_else(|| panic!("no summary line:\n{out}"));
+    assert_eq!((passed, failed), (2, 0), "{out}");
+    assert_eq!(guest_exit_code(status), Some(0), "{out}");
+    let c = census(&out, "serialdrv: serial0");
+    let get = |k: &str| c.iter().find(|x| x.0 == k).map_or(0, |x| x.1);
+    assert_eq!((get("ioport"), get("irqhandler"), get("untyped"), get("frame")), (1, 1, 0, 0), "{c:?}");
 }

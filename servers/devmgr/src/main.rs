@@ -62,7 +62,7 @@ fn main() -> i32 {
             Err(e) => dprintln!("devmgr: {}: not started: {}", name, e),
         }
     }
-    if !no_serial() {
+    if serial() {
         let spec: DriverSpec = assign::SERIAL;
         match dm.start(Driver::serial(spec), "serial0") {
             Ok(pid) => dprintln!("devmgr: serial0 -> {} (pid {pid})", spec.program),
@@ -87,8 +87,10 @@ fn next_index(counts: &mut Vec<(&'static str, u32)>, prefix: &'static str) -> u3
     }
 }
 
-/// `devmgr.serial=0` on the command line (via argv) leaves COM1 to the
-/// kernel console.
-fn no_serial() -> bool {
-    rampart_rt::process::args().iter().any(|a| a == "noserial")
+/// Whether to start the serial driver: only when init passes `serial`
+/// (kernel command line `devmgr.serial`). Until the console server moves
+/// to the driver's byte rings it owns COM1 itself (ports and IRQ 4 from
+/// init), and both cannot hold the line.
+fn serial() -> bool {
+    rampart_rt::process::args().iter().any(|a| a == "serial")
 }

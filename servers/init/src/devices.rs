@@ -52,7 +52,11 @@ pub fn start(
     }
     let req = Spawn {
         image: Some(Image::Bootfs("devmgr".into())),
-        argv: alloc::vec!["devmgr".into()],
+        argv: if bi.cmdline().split(' ').any(|w| w == "devmgr.serial") {
+            alloc::vec!["devmgr".into(), "serial".into()]
+        } else {
+            alloc::vec!["devmgr".into()]
+        },
         cap_name: Some(dslot::CAPS.into()),
         priority: Some(200),
         // In its own domain (an object manager: it checks attachments

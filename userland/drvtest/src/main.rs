@@ -58,7 +58,9 @@ const EVENT_BLK1: u64 = 1 << 17;
 fn main() -> i32 {
     let mut t = T { passed: 0, failed: 0 };
     let measure = rampart_rt::process::args().iter().any(|a| a == "measure");
+    let serial = rampart_rt::process::args().iter().any(|a| a == "serial");
     match Channel::own().connect("devmgr", SLOT_DEVMGR) {
+        Ok(c) if serial => echo(&mut t, Devmgr(c.ep)),
         Ok(c) => run(&mut t, Devmgr(c.ep), measure),
         Err(e) => t.check(false, &alloc::format!("connect devmgr: {e}")),
     }
@@ -152,4 +154,39 @@ fn sequential_read(t: &mut T, c: &mut BlkClient<NtfnSignal>) {
         (kib as u128 * u128::from(tsc_hz()) / u128::from(cycles.max(1))) as u64
     );
     t.check(ok && total > 0, "blk0: sequential read");
+}
+
+/// `drvtest serial` (as the console, `console_t`): attaches to `serial0`
+/// and echoes every received byte through the driver until a line `q`.
+fn echo(t: &mut T, d: Devmgr) {
+    if !wait_ready(&d, "serial0") {
+        t.check(false, "serial0 ready");
+        return;
+    }
+    let mut s = match rampart_serialdrv_api::rt::open(&d, "serial0", [60, 61, 62], 1 << 18) {
+        Ok(s) => s,
+        Err(e) => return t.check(false, &alloc::format!("attach serial0: {e}")),
+    };
+    t.check(s.write_all(b"drvtest: serial echo ready\r\n").is_ok(), "serial0: write through the driver");
+    let mut line = alloc::vec::Vec::new();
+    let mut buf = [0u8; 64];
+    let mut echoed = 0usize;
+    loop {
+        let Ok(n) = s.read(&mut buf) else {
+            return t.check(false, "serial0: read");
+        };
+        let _ = s.write_all(&buf[..n]);
+        echoed += n;
+        for &b in &buf[..n] {
+            if b == b'\n' || b == b'\r' {
+                if line == b"q" {
+                    t.check(echoed > 2, "serial0: echoed typed input");
+                    return;
+                }
+                line.clear();
+            } else {
+                line.push(b);
+            }
+        }
+    }
 }
