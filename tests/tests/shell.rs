@@ -44,6 +44,8 @@ fn interactive_session() {
     run(&mut s, "tt exit 7 &", "[1]");
     run(&mut s, "echo next", "next");
     assert!(s.output().contains("Exit 7"), "the job's end is reported:\n{}", s.output());
+    // Programs run in the user's context (no type transition for bin_t).
+    run(&mut s, "tt id", "user_u:user_r:user_t");
     // Exit statuses.
     run(&mut s, "tt exit 3; echo st=$?", "st=3");
     run(&mut s, "tt exit 1 || echo alternative", "alternative");

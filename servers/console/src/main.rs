@@ -144,10 +144,11 @@ impl Console {
         match req {
             Request::Open => reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(b.conn)))),
             Request::AdoptToken => {
-                let Some(t) = m.unwrapped_badge(0).filter(|t| self.tokens.remove(t)) else {
+                // The token arrives unwrapped (a capability to this very
+                // endpoint); it is void once adopted.
+                if !m.unwrapped_badge(0).is_some_and(|t| self.tokens.remove(&t)) {
                     return reply(Err(Errno::EBADF));
-                };
-                let _ = t;
+                }
                 reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(b.conn))))
             }
             _ if !self.handles.contains(&own(handle_of(&req))) => reply(Err(Errno::EBADF)),

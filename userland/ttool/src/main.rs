@@ -8,6 +8,7 @@
 //! tt wc              lines, words and bytes of standard input
 //! tt spin            run until killed (Ctrl-C)
 //! tt exit N          exit with status N
+//! tt id              print this process's security context
 //! ```
 #![no_std]
 #![no_main]
@@ -89,8 +90,12 @@ fn main() -> i32 {
             rampart_libos::rampart_rt::syscall::yield_now();
         },
         "exit" => arg(2).parse().unwrap_or(2),
+        "id" => {
+            println!("{}", rampart_libos::env::security_context());
+            0
+        }
         _ => {
-            print!("usage: tt cat|grep|sort|wc|spin|exit ...\n");
+            print!("usage: tt cat|grep|sort|wc|spin|exit|id ...\n");
             2
         }
     }
