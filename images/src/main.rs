@@ -106,8 +106,8 @@ enum Cmd {
         /// Show cargo's progress.
         #[arg(short, long)]
         verbose: bool,
-        /// Raw disk images attached as virtio-blk (repeatable; default: the
-        /// root image target/images/rootfs.ext4 if it was built; `none`: no disk).
+        /// More raw disk images attached as virtio-blk after the root disk
+        /// (repeatable; devmgr names them blk1, blk2, ...).
         #[arg(long)]
         disk: Vec<String>,
         /// Network: `user` (virtio-net on QEMU user networking, the
@@ -122,9 +122,9 @@ enum Cmd {
         /// with the shell's status.
         #[arg(short = 'c', long = "command")]
         command: Option<String>,
-        /// The root file system disk (ATA primary master) to boot on and
-        /// keep changes in; default: a fresh copy of target/images/root.ext4
-        /// for every run.
+        /// The root file system disk (virtio-blk `blk0`) to boot on and keep
+        /// changes in; default: a fresh copy of target/images/root.ext4 for
+        /// every run.
         #[arg(long)]
         root_disk: Option<std::path::PathBuf>,
         /// Extra arguments passed to QEMU.
@@ -136,14 +136,11 @@ enum Cmd {
 /// QEMU arguments for `--disk`, `--net` and `--hostfwd` (docs/devices.md).
 fn device_args(disk: &[String], net: &str, hostfwd: &[String]) -> Vec<String> {
     let mut a = Vec::new();
-    let root = images::images_dir().join("rootfs.ext4");
-    let disks: Vec<std::path::PathBuf> = if disk.is_empty() {
-        root.exists().then_some(root).into_iter().collect()
-    } else {
-        disk.iter().filter(|d| d.as_str() != "none").map(std::path::PathBuf::from).collect()
-    };
+    // The root disk is virtio-blk 0 (`--root-disk`); these come after it.
+    let disks: Vec<std::path::PathBuf> =
+        disk.iter().filter(|d| d.as_str() != "none").map(std::path::PathBuf::from).collect();
     for (i, d) in disks.iter().enumerate() {
-        a.extend(images::devices::disk_args(d, i));
+        a.extend(images::devices::disk_args(d, i + 1));
     }
     if net == "user" {
         a.extend(images::devices::net_args(hostfwd));
@@ -154,7 +151,12 @@ fn device_args(disk: &[String], net: &str, hostfwd: &[String]) -> Vec<String> {
 /// Artifacts are not needed to boot the Linux guest; `QemuConfig::command`
 /// only reads them for Rampart boots.
 fn build_stub() -> images::build::Artifacts {
-    images::build::Artifacts { kernel: Default::default(), bootfs: Default::default(), programs: Vec::new(), rootfs: Default::default() }
+    images::build::Artifacts {
+        kernel: Default::default(),
+        bootfs: Default::default(),
+        programs: Vec::new(),
+        rootfs: Default::default(),
+    }
 }
 
 fn main() -> Result<()> {

@@ -71,8 +71,8 @@ pub struct QemuConfig {
     /// `-icount shift=0,align=off,sleep=off`: the guest TSC counts retired
     /// instructions exactly (TCG only).
     pub icount: bool,
-    /// A raw disk image attached as the primary ATA master (the root file
-    /// system the file server mounts).
+    /// The root disk: a raw ext4 image attached as the first virtio-blk
+    /// device (`blk0`, the file system the file server mounts).
     pub disk: Option<PathBuf>,
     /// Extra QEMU arguments.
     pub extra: Vec<String>,
@@ -142,7 +142,8 @@ impl QemuConfig {
             }
         }
         if let Some(d) = &self.disk {
-            c.arg("-drive").arg(format!("file={},format=raw,if=ide,index=0,media=disk", d.display()));
+            // The first virtio-blk device: devmgr names it blk0.
+            c.args(crate::devices::disk_args(d, 0));
         }
         c.args(&self.extra);
         Ok(c)

@@ -2,11 +2,11 @@
 //! file servers with the device capabilities they drive, and the login
 //! session's context.
 //!
-//! Until the device manager hands out devices, init issues them directly:
-//! the console server gets COM1's ports (0x3f8-0x3ff) and IRQ 4, the file
-//! server the primary ATA channel's ports (0x1f0-0x1f7) for the root disk.
-//! They travel as capabilities staged with rm (`StageCap`), so the server
-//! finds them by name in its startup information.
+//! The file server reaches its disk through the device manager (virtio-blk).
+//! Until the serial driver exists, init issues the console COM1's ports
+//! (0x3f8-0x3ff) and IRQ 4 itself, before devmgr takes IRQControl and
+//! IOPortControl; they travel as capabilities staged with rm (`StageCap`),
+//! so the server finds them by name in its startup information.
 
 use alloc::string::{String, ToString};
 use rampart_abi::bootfs::Bootfs;
@@ -86,11 +86,10 @@ pub fn start(core: &crate::security::Core, alloc: &mut Allocator, fs: &Bootfs) {
     {
         dprintln!("init: console server: {e}");
     }
-    if fs.find("fs").is_some() {
-        let r = ports(alloc, "ata-port", 0x1f0, 0x1f7).and_then(|()| server(core, alloc, "fs", FS_CONTEXT));
-        if let Err(e) = r {
-            dprintln!("init: file server: {e}");
-        }
+    if fs.find("fs").is_some()
+        && let Err(e) = server(core, alloc, "fs", FS_CONTEXT)
+    {
+        dprintln!("init: file server: {e}");
     }
 }
 

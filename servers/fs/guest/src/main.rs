@@ -13,12 +13,14 @@
 //! - Mediation: the core's AVC asks the security server ([`sec::SecIpc`]);
 //!   denials are printed on the debug console and submitted to secsrv's
 //!   audit trail.
+//! - The root disk is the virtio-blk device `blk0`, reached through the
+//!   device manager and its driver's shared queues ([`disk`]).
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
-mod ata;
+mod disk;
 mod sec;
 
 use alloc::collections::BTreeMap;
@@ -75,9 +77,12 @@ fn main() -> i32 {
             return 1;
         }
     };
-    let Some(dev) = rampart_rt::startup::named_cap("ata-port").and_then(ata::Ata::probe) else {
-        dprintln!("fs: no root disk (ATA primary master)");
-        return 2;
+    let dev = match disk::open(&ch, [slot(), slot(), slot(), slot()]) {
+        Ok(d) => d,
+        Err(e) => {
+            dprintln!("fs: no root disk (virtio-blk {}): {e} (errno {})", disk::ROOT, e.0);
+            return 2;
+        }
     };
     let mib = rampart_fs::BlockDevice::sector_count(&dev) >> 11;
     let vol = match rampart_fs::mount(dev, WallClock(now), false) {
@@ -113,6 +118,11 @@ fn main() -> i32 {
 impl Fs {
     fn handle(&mut self, _s: &mut Server, m: &Message) -> Action {
         let Some(b) = ConnBadge::decode(m.badge) else {
+            // A notification (the disk driver's signal while the server
+            // waits for requests) or a stray message: nothing to answer.
+            if m.label() == 0 {
+                return Action::NoReply;
+            }
             return Action::reply(&Response::Err(rampart_fs_api::Errno::EBADF));
         };
         self.requests = self.requests.wrapping_add(1);
