@@ -1,5 +1,5 @@
-//! The console server (docs/console.md): owns the serial line (COM1, its
-//! ports and IRQ issued by init until the serial driver exists), runs the
+//! The console server (docs/console.md): the client of the 16550 driver's
+//! byte rings (`serial0` through devmgr, `rampart-serialdrv-api`), runs the
 //! line discipline of `rampart-console-core`, serves terminal handles over
 //! the connection server's badged channels, defers blocking reads, and
 //! turns Ctrl-C into `Kill` requests to rm for the foreground job.
@@ -8,7 +8,7 @@
 
 extern crate alloc;
 
-mod uart;
+mod line;
 
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
@@ -16,7 +16,7 @@ use rampart_connsrv_api::ConnBadge;
 use rampart_connsrv_api::rt::Channel;
 use rampart_console_api::{MAX_IO, Request, Response, SERVICE, TOKEN};
 use rampart_console_core::{Effect, Ldisc};
-use rampart_rt::cap::{CNode, CPtr, Endpoint, IrqHandler, Notification, Reply};
+use rampart_rt::cap::{CNode, CPtr, Endpoint, Reply};
 use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::{Message, Outgoing, reply_with};
 use rampart_rt::server::{Action, Server};
@@ -27,13 +27,12 @@ use rampart_uabi::startup::slot;
 
 rampart_rt::program!(main);
 
-/// Badge of the interrupt signal on the bound notification.
-const IRQ_BADGE: u64 = 2;
+/// Badge of the serial driver's signals on the bound notification.
+const SERIAL_BADGE: u64 = 2;
 const CNODE: CNode = CNode(slot::CNODE);
 
 struct Console {
-    uart: uart::Uart,
-    irq: IrqHandler,
+    line: line::Line,
     ldisc: Ldisc,
     handles: BTreeSet<(u32, u32)>,
     next_handle: u32,
@@ -51,16 +50,19 @@ struct Console {
 
 fn main() -> i32 {
     let cap = |n: &str| rampart_rt::startup::named_cap(n);
-    let (Some(port), Some(irq)) = (cap("serial-port"), cap("serial-irq")) else {
-        dprintln!("console: no serial port");
-        return 1;
-    };
     let mut next = slot::FIRST_FREE;
     let mut slot = || {
         next += 1;
         next - 1
     };
     let ch = Channel::own();
+    let line = match line::Line::open(&ch, [slot(), slot(), slot(), slot()], SERIAL_BADGE) {
+        Ok(l) => l,
+        Err(e) => {
+            dprintln!("console: no serial line ({}): {e}", line::DEVICE);
+            return 1;
+        }
+    };
     let ep = match ch.register(SERVICE, slot()) {
         Ok(ep) => ep,
         Err(e) => {
@@ -70,18 +72,8 @@ fn main() -> i32 {
     };
     let avc = security(&ch, slot());
     let spare: Vec<Reply> = (0..12).filter_map(|i| cap(&alloc::format!("reply{i}")).map(Reply)).collect();
-    let irq = IrqHandler(irq);
-    let ntfn_slot = slot();
-    let bound = CNODE.mint(ntfn_slot, 64, CNODE.path(slot::NOTIFICATION, 64), rampart_abi::Rights::WRITE, IRQ_BADGE);
-    if bound.is_err() || irq.set_notification(Notification(ntfn_slot)).is_err() {
-        dprintln!("console: cannot route the serial interrupt");
-    }
-    let uart = uart::Uart::new(port);
-    uart.init();
-    let _ = irq.ack();
     let mut c = Console {
-        uart,
-        irq,
+        line,
         ldisc: Ldisc::new(),
         handles: BTreeSet::new(),
         next_handle: 1,
@@ -95,7 +87,8 @@ fn main() -> i32 {
         avc,
         wrote: false,
     };
-    dprintln!("console: ready ({} reply objects for blocked readers)", c.spare.len());
+    dprintln!("console: ready on {} ({} reply objects for blocked readers)", line::DEVICE, c.spare.len());
+    c.input();
     let mut server = Server::new(ep, Reply(slot::REPLY));
     server.run(&mut |s, m| c.handle(s, m))
 }
@@ -131,8 +124,9 @@ impl Console {
     }
 
     fn handle(&mut self, s: &mut Server, m: &Message) -> Action {
-        if m.badge & IRQ_BADGE != 0 && ConnBadge::decode(m.badge).is_none() && m.label() == 0 {
-            self.interrupt();
+        if ConnBadge::decode(m.badge).is_none() && m.label() == 0 {
+            // The serial driver's signal (or a stray one): new input.
+            self.input();
             return Action::NoReply;
         }
         let Some(b) = ConnBadge::decode(m.badge) else { return reply(Err(Errno::EBADF)) };
@@ -175,7 +169,9 @@ impl Console {
                 }
                 let mut out = Vec::with_capacity(data.len() + 8);
                 rampart_console_core::output(&data[..data.len().min(MAX_IO)], &mut out);
-                self.uart.write(&out);
+                self.line.write(&out);
+                // Waiting for transmit space may have taken an input signal.
+                self.input();
                 reply(Ok(Response::Len(data.len().min(MAX_IO) as u32)))
             }
             Request::Close { handle } => {
@@ -221,18 +217,26 @@ impl Console {
         }
     }
 
-    /// The serial interrupt: reads every received byte through the line
-    /// discipline, echoes, wakes readers, handles Ctrl-C.
-    fn interrupt(&mut self) {
+    /// New input on the line: every received byte through the line
+    /// discipline, echo, readers woken, Ctrl-C handled.
+    fn input(&mut self) {
         let mut echo = Vec::new();
         let mut intr = false;
-        while let Some(b) = self.uart.read() {
-            if self.ldisc.input(b, &mut echo) == Effect::Interrupt {
-                intr = true;
+        let mut buf = [0u8; 256];
+        loop {
+            let n = self.line.read(&mut buf);
+            if n == 0 {
+                break;
+            }
+            for &b in &buf[..n] {
+                if self.ldisc.input(b, &mut echo) == Effect::Interrupt {
+                    intr = true;
+                }
             }
         }
-        let _ = self.irq.ack();
-        self.uart.write(&echo);
+        if !echo.is_empty() {
+            self.line.write(&echo);
+        }
         if intr {
             self.ldisc.flush();
             for (_, r) in core::mem::take(&mut self.readers) {

@@ -52,7 +52,9 @@ pub fn start(
     }
     let req = Spawn {
         image: Some(Image::Bootfs("devmgr".into())),
-        argv: if bi.cmdline().split(' ').any(|w| w == "devmgr.serial") {
+        // The serial driver: asked for, or the console's line in a login
+        // session (servers/init/src/session.rs).
+        argv: if bi.cmdline().split(' ').any(|w| w == "devmgr.serial" || w.starts_with("init.first=login")) {
             alloc::vec!["devmgr".into(), "serial".into()]
         } else {
             alloc::vec!["devmgr".into()]

@@ -2,17 +2,18 @@
 //! file servers with the device capabilities they drive, and the login
 //! session's context.
 //!
-//! The file server reaches its disk through the device manager (virtio-blk).
-//! Until the serial driver exists, init issues the console COM1's ports
-//! (0x3f8-0x3ff) and IRQ 4 itself, before devmgr takes IRQControl and
-//! IOPortControl; they travel as capabilities staged with rm (`StageCap`),
-//! so the server finds them by name in its startup information.
+//! Both reach their devices through the device manager, which init starts
+//! after them: the console the 16550 driver's rings (`serial0`, so devmgr
+//! starts the serial driver for a login session), the file server the
+//! virtio-blk disk `blk0`. The console gets reply objects for deferring
+//! blocked reads, staged with rm (`StageCap`) so it finds them by name in
+//! its startup information.
 
 use alloc::string::{String, ToString};
 use rampart_abi::bootfs::Bootfs;
 use rampart_rm_api::{Image, Request as RmRequest, Response as RmResponse, Spawn, Staged};
 use rampart_rt::alloc::Allocator;
-use rampart_rt::cap::{CNode, CPtr, IoPortControl, IrqControl};
+use rampart_rt::cap::CPtr;
 use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::call_with_caps;
 
@@ -41,14 +42,6 @@ fn stage(name: &str, cap: CPtr) -> Result<(), String> {
     rm_call(&RmRequest::StageCap(Staged { fd: None, name: name.into() }), cap)
 }
 
-fn ports(alloc: &mut Allocator, name: &str, first: u16, last: u16) -> Result<(), String> {
-    let s = alloc.slot().map_err(|e| alloc::format!("slot: {e}"))?;
-    IoPortControl(rampart_abi::bootinfo::slot::IO_PORT_CONTROL)
-        .issue(first, last, CNode(rampart_abi::bootinfo::slot::CNODE), s, 64)
-        .map_err(|e| alloc::format!("{name}: {e}"))?;
-    stage(name, s)
-}
-
 fn server(core: &crate::security::Core, alloc: &mut Allocator, name: &str, context: &str) -> Result<(), String> {
     let req = Spawn {
         image: Some(Image::Bootfs(name.into())),
@@ -63,12 +56,6 @@ fn server(core: &crate::security::Core, alloc: &mut Allocator, name: &str, conte
 }
 
 fn console(core: &crate::security::Core, alloc: &mut Allocator) -> Result<(), String> {
-    ports(alloc, "serial-port", 0x3f8, 0x3ff)?;
-    let s = alloc.slot().map_err(|e| alloc::format!("slot: {e}"))?;
-    IrqControl(rampart_abi::bootinfo::slot::IRQ_CONTROL)
-        .get_ioapic(CNode(rampart_abi::bootinfo::slot::CNODE), s, 64, 4, false, false)
-        .map_err(|e| alloc::format!("serial irq: {e}"))?;
-    stage("serial-irq", s)?;
     // Reply objects for deferring blocked reads (only rm and init can make
     // kernel objects).
     for i in 0..12 {
