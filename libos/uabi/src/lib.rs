@@ -17,6 +17,7 @@ extern crate alloc;
 
 pub mod codec;
 pub mod errno;
+pub mod small;
 pub mod startup;
 
 pub use errno::Errno;

@@ -1,61 +1,15 @@
-//! Register-only messages: a request or response whose postcard encoding
-//! fits in the four register message words (32 bytes) travels without the
-//! IPC buffer and without the general codec's 960-byte staging buffers, so
-//! the common calls (`ComputeAv` and its `Decision`) stay on the kernel's
-//! IPC fast path. The encoding is exactly `rampart_uabi::codec`'s (label
-//! `PROTOCOL_POSTCARD | length`, bytes little-endian in MR0..MR3), so either
-//! side may use either codec.
+//! Register-only messages for `ComputeAv` and its `Decision`: the shared
+//! [`rampart_uabi::small`] codec (postcard in the four message registers),
+//! re-exported so clients and the server name one module.
 
-use rampart_uabi::codec::{CodecError, LENGTH_MASK, PROTOCOL_POSTCARD, decode_bytes, is_postcard};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
-/// Bytes that fit in the register words.
-pub const SMALL_BYTES: usize = 32;
-
-/// Encodes `v` into at most four words: `(label, words, words used)`;
-/// `None` if the encoding is longer (use the general codec).
-#[inline]
-pub fn encode4<T: Serialize + ?Sized>(v: &T) -> Option<(u64, [u64; 4], usize)> {
-    let mut b = [0u8; SMALL_BYTES];
-    let n = postcard::to_slice(v, &mut b).ok()?.len();
-    let mut w = [0u64; 4];
-    for (i, x) in w.iter_mut().enumerate().take(n.div_ceil(8)) {
-        let mut c = [0u8; 8];
-        c.copy_from_slice(&b[i * 8..i * 8 + 8]);
-        *x = u64::from_le_bytes(c);
-    }
-    Some((PROTOCOL_POSTCARD | n as u64, w, n.div_ceil(8)))
-}
-
-/// Decodes a message of at most [`SMALL_BYTES`] bytes from the register
-/// words.
-///
-/// # Errors
-/// [`CodecError::NotPostcard`], [`CodecError::TooLong`] (longer than the
-/// registers: use the general codec), or the decoding errors of
-/// `rampart_uabi::codec::decode_bytes`.
-#[inline]
-pub fn decode4<T: DeserializeOwned>(label: u64, w: &[u64; 4]) -> Result<T, CodecError> {
-    if !is_postcard(label) {
-        return Err(CodecError::NotPostcard);
-    }
-    let n = (label & LENGTH_MASK) as usize;
-    if n > SMALL_BYTES {
-        return Err(CodecError::TooLong);
-    }
-    let mut b = [0u8; SMALL_BYTES];
-    for (i, x) in w.iter().enumerate() {
-        b[i * 8..i * 8 + 8].copy_from_slice(&x.to_le_bytes());
-    }
-    decode_bytes(&b[..n])
-}
+pub use rampart_uabi::small::{SMALL_BYTES, decode4, encode4};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rampart_uabi::codec::CodecError;
     use crate::{Decision, Request, Response};
-    use rampart_uabi::codec::{MAX_WORDS, encode};
+    use rampart_uabi::codec::{MAX_WORDS, PROTOCOL_POSTCARD, encode};
 
     #[test]
     fn same_bytes_as_the_general_codec() {
