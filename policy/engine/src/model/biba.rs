@@ -21,7 +21,6 @@ use crate::db::Context;
 use crate::error::PolicyError;
 use crate::index::PolicyIndex;
 use crate::model::lattice::{Property, check_lattice, lattice_av};
-use crate::model::te::{te_create, te_validate};
 use crate::model::{AccessDecision, PolicyModel};
 
 /// See the module documentation.
@@ -37,24 +36,7 @@ impl PolicyModel for Biba {
         check_lattice(p, "biba")
     }
 
-    fn validate_context(&self, p: &PolicyIndex, c: &Context) -> Result<(), PolicyError> {
-        te_validate(p, c)
-    }
-
     fn compute_av(&self, p: &PolicyIndex, s: &Context, t: &Context, class: u16) -> AccessDecision {
         lattice_av(p, s, t, class, Property::Integrity)
-    }
-
-    fn compute_create(
-        &self,
-        p: &PolicyIndex,
-        s: &Context,
-        t: &Context,
-        class: u16,
-        name: Option<&str>,
-    ) -> Result<Context, PolicyError> {
-        let c = te_create(p, s, t, class, name)?;
-        te_validate(p, &c)?;
-        Ok(c)
     }
 }

@@ -73,9 +73,15 @@ pub trait PolicyModel: Send + Sync {
 
     /// Decides whether a syntactically correct context is valid.
     ///
+    /// The default is type enforcement's rule ([`te::te_validate`]: the
+    /// user may take the role, the role may enter the type), which the
+    /// lattice models keep; a model with other authorisations overrides it.
+    ///
     /// # Errors
     /// [`PolicyError::InvalidContext`] saying which authorisation fails.
-    fn validate_context(&self, p: &PolicyIndex, c: &Context) -> Result<(), PolicyError>;
+    fn validate_context(&self, p: &PolicyIndex, c: &Context) -> Result<(), PolicyError> {
+        te::te_validate(p, c)
+    }
 
     /// Computes the access decision (with `seqno` 0; the engine fills it).
     fn compute_av(&self, p: &PolicyIndex, s: &Context, t: &Context, class: u16) -> AccessDecision;
@@ -83,6 +89,11 @@ pub trait PolicyModel: Send + Sync {
     /// Computes the context of a new object of `class` created by `s`
     /// under (or, for `process`, by executing) `t`, with optional final
     /// path component `name`.
+    ///
+    /// The default labels as type enforcement does ([`te::te_create`]:
+    /// type transitions, named transitions, the creator's user and role,
+    /// the level of the creator) and then validates the result with
+    /// [`PolicyModel::validate_context`].
     ///
     /// # Errors
     /// [`PolicyError::InvalidContext`] if the resulting context is not valid
@@ -95,7 +106,11 @@ pub trait PolicyModel: Send + Sync {
         t: &Context,
         class: u16,
         name: Option<&str>,
-    ) -> Result<Context, PolicyError>;
+    ) -> Result<Context, PolicyError> {
+        let c = te::te_create(p, s, t, class, name)?;
+        self.validate_context(p, &c)?;
+        Ok(c)
+    }
 }
 
 /// A constructor for a model.

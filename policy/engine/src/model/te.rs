@@ -128,24 +128,7 @@ impl PolicyModel for Te {
         "te"
     }
 
-    fn validate_context(&self, p: &PolicyIndex, c: &Context) -> Result<(), PolicyError> {
-        te_validate(p, c)
-    }
-
     fn compute_av(&self, p: &PolicyIndex, s: &Context, t: &Context, class: u16) -> AccessDecision {
         te_av(p, s, t, class)
-    }
-
-    fn compute_create(
-        &self,
-        p: &PolicyIndex,
-        s: &Context,
-        t: &Context,
-        class: u16,
-        name: Option<&str>,
-    ) -> Result<Context, PolicyError> {
-        let c = te_create(p, s, t, class, name)?;
-        te_validate(p, &c)?;
-        Ok(c)
     }
 }
