@@ -7,7 +7,7 @@ use crate::sys::fsys::{self, PathOp};
 use crate::sys::{Obj, with};
 use alloc::string::String;
 use alloc::vec::Vec;
-pub use rampart_fs_api::FileType;
+pub use rampart_fs_api::{FileType, SetAttr, StatFs, Timespec};
 use rampart_fs_api::{OpenFlags, Stat, Whence};
 
 fn abs(p: &str) -> String {
@@ -468,4 +468,31 @@ pub fn read_to_string(path: &str) -> Result<String> {
 /// As [`File::create`] and writing.
 pub fn write(path: &str, data: &[u8]) -> Result<()> {
     File::create(path)?.write_all(data)
+}
+
+/// Statistics of the file system (`statvfs`; `df`).
+///
+/// # Errors
+/// The server's error.
+pub fn statfs() -> Result<StatFs> {
+    with(fsys::statfs).map_err(e)
+}
+
+/// Sets the permission bits of `path` (`chmod`).
+///
+/// # Errors
+/// The server's error.
+pub fn set_permissions(path: &str, mode: u32) -> Result<()> {
+    let p = abs(path);
+    with(|st| fsys::setattr(st, &p, SetAttr { mode: Some(mode & 0o7777), ..Default::default() })).map_err(e)
+}
+
+/// Sets the access and modification times of `path` (`touch`; `None`
+/// leaves a time unchanged).
+///
+/// # Errors
+/// The server's error.
+pub fn set_times(path: &str, atime: Option<Timespec>, mtime: Option<Timespec>) -> Result<()> {
+    let p = abs(path);
+    with(|st| fsys::setattr(st, &p, SetAttr { atime, mtime, ..Default::default() })).map_err(e)
 }

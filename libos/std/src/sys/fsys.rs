@@ -297,3 +297,23 @@ pub fn load_image(st: &mut State, path: &str) -> Result<(rampart_rt::rm::Region,
         }
     }
 }
+
+/// File-system statistics.
+///
+/// # Errors
+/// The server's error (`EACCES` without `filesystem getattr`).
+pub fn statfs(st: &mut State) -> Result<rampart_fs_api::StatFs, Errno> {
+    match call_fs(st, &Request::StatFs)? {
+        Response::StatFs(s) => Ok(s),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Changes mode or times of `path` (`chmod`, `utimensat`).
+///
+/// # Errors
+/// The server's error.
+pub fn setattr(st: &mut State, path: &str, attr: rampart_fs_api::SetAttr) -> Result<(), Errno> {
+    let target = Target::Path { path: path_arg(st, path, 0)?, follow: true };
+    call_fs(st, &Request::SetAttr { target, attr }).and_then(ok)
+}

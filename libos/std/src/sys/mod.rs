@@ -79,6 +79,17 @@ pub fn init() {
     with(|_| ());
 }
 
+/// A connection to service `name` from the connection server (e.g.
+/// `"security"` for the policy tools, with `rampart-secsrv-api`'s IPC
+/// client), in a fresh slot; retried while the service is not registered.
+///
+/// # Errors
+/// `EACCES` (the policy forbids the connection), `ENOENT`.
+pub fn connect_service(name: &str) -> Result<Endpoint, Errno> {
+    let s = with(|st| st.slot());
+    connect(name, s)
+}
+
 fn connect(name: &str, s: CPtr) -> Result<Endpoint, Errno> {
     let ch = Channel::own();
     let mut tries = 0;
