@@ -3,8 +3,8 @@
 //! files and editing, a pipeline, redirections, a background job, exit
 //! statuses, a program that does not exist, a read the default policy
 //! denies (with its audit record) and Ctrl-C; batch runs (`images run -c`)
-//! cover persistence across a reboot on the same disk and the README
-//! walkthrough.
+//! cover persistence across a reboot on the same disk, the README
+//! walkthrough and the policy's type transition on exec.
 
 use images::qemu::{Session, guest_exit_code};
 use rampart_tests::{PROMPT, boot, disk, run_batch, session_config};
@@ -131,4 +131,34 @@ fn boot_to_prompt_under_icount() {
     assert!(n > 1_000_000, "implausible: {n}");
     s.send("exit\r").unwrap();
     let _ = s.wait_exit(T);
+}
+
+/// The policy's type transition on exec: an administrator running a file
+/// labelled `policytool_exec_t` (`/bin/polc` by the file contexts) gets a
+/// process in `policytool_t` (`type_transition sysadm_t policytool_exec_t :
+/// process policytool_t`); rm asks the security server and checks
+/// `transition` and `entrypoint`. The image is a test-only root with the
+/// test program installed as `/bin/polc`.
+#[test]
+fn exec_type_transition() {
+    let art = rampart_tests::artifacts();
+    let prog = |n: &str| art.programs.iter().find(|(b, _)| b == n).map(|(_, p)| p.clone()).expect("built");
+    let dir = images::images_dir().join("transition-test");
+    std::fs::create_dir_all(&dir).unwrap();
+    let polc = dir.join("polc");
+    std::fs::copy(prog("tt"), &polc).unwrap();
+    let opts = images::rootfs::RootfsOptions { size_mib: 32, programs: vec![prog("sh"), polc], ..Default::default() };
+    let staging = dir.join("staging");
+    images::rootfs::stage(&staging, &opts).unwrap();
+    let img = dir.join("root.ext4");
+    images::rootfs::build_image(&staging, &img, &opts).unwrap();
+    let mut cfg = session_config(&img, true);
+    cfg.cmdline.push_str(" init.context=root:sysadm_r:sysadm_t");
+    let mut s = boot(&cfg);
+    s.expect(images::batch::READY, T).unwrap_or_else(|e| panic!("{e:#}"));
+    s.send(&images::batch::typed("polc id")).unwrap();
+    let st = s.wait_exit(T).unwrap_or_else(|e| panic!("{e:#}"));
+    let out = s.output();
+    assert_eq!(guest_exit_code(st), Some(0), "{out}");
+    assert!(out.contains("root:sysadm_r:policytool_t"), "no transition:\n{out}");
 }
