@@ -33,6 +33,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("blkdrv", "blkdrv"),
     ("drvtest", "drvtest"),
     ("serialdrv", "serialdrv"),
+    ("netdrv", "netdrv"),
 ];
 
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):

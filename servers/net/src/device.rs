@@ -31,7 +31,7 @@ pub trait NetDevice {
     fn receive(&mut self, buf: &mut [u8]) -> Option<usize>;
 
     /// True if a frame can be queued for transmission now.
-    fn can_transmit(&self) -> bool;
+    fn can_transmit(&mut self) -> bool;
 
     /// Queues a frame of `len` bytes that `fill` writes. Returns false
     /// (and drops the frame) if the transmit queue is full.

@@ -94,7 +94,7 @@ impl NetDevice for MemDevice {
         Some(f.len())
     }
 
-    fn can_transmit(&self) -> bool {
+    fn can_transmit(&mut self) -> bool {
         self.tx.len() < QUEUE_FRAMES
     }
 
