@@ -34,6 +34,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("drvtest", "drvtest"),
     ("serialdrv", "serialdrv"),
     ("netdrv", "netdrv"),
+    ("net", "net"),
 ];
 
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):

@@ -1,12 +1,13 @@
-//! The user-facing part of the boot (docs/userland.md §1): the console and
-//! file servers with the device capabilities they drive, and the login
-//! session's context.
+//! The user-facing part of the boot (docs/userland.md §1): the console,
+//! file and network servers with the device capabilities they drive, and
+//! the login session's context.
 //!
-//! Both reach their devices through the device manager, which init starts
+//! They reach their devices through the device manager, which init starts
 //! after them: the console the 16550 driver's rings (`serial0`, so devmgr
 //! starts the serial driver for a login session), the file server the
-//! virtio-blk disk `blk0`. The console gets reply objects for deferring
-//! blocked reads, staged with rm (`StageCap`) so it finds them by name in
+//! virtio-blk disk `blk0`, the network server the virtio-net NIC `net0`
+//! (docs/network.md). The console and the network server get reply
+//! objects for deferring blocked reads and socket calls, staged with rm (`StageCap`) so it finds them by name in
 //! its startup information.
 
 use alloc::string::{String, ToString};
@@ -21,6 +22,11 @@ use rampart_rt::ipc::codec::call_with_caps;
 pub const CONSOLE_CONTEXT: &str = "system_u:system_r:console_t";
 /// The file server's context.
 pub const FS_CONTEXT: &str = "system_u:system_r:fs_t";
+/// The network server's context.
+pub const NET_CONTEXT: &str = "system_u:system_r:net_t";
+/// Reply objects the network server keeps callers of held (blocking)
+/// socket requests in.
+pub const NET_REPLIES: usize = 20;
 /// The login session's default context (`init.context=` overrides it,
 /// e.g. `root:sysadm_r:sysadm_t` for an administrator).
 pub const USER_CONTEXT: &str = "user_u:user_r:user_t";
@@ -65,7 +71,15 @@ fn console(core: &crate::security::Core, alloc: &mut Allocator) -> Result<(), St
     server(core, alloc, "console", CONSOLE_CONTEXT)
 }
 
-/// Starts the console server and the file server if their boot modules
+fn net(core: &crate::security::Core, alloc: &mut Allocator) -> Result<(), String> {
+    for i in 0..NET_REPLIES {
+        let r = alloc.reply().map_err(|e| alloc::format!("reply object: {e}"))?;
+        stage(&alloc::format!("reply{i}"), r.0)?;
+    }
+    server(core, alloc, "net", NET_CONTEXT)
+}
+
+/// Starts the console, file and network servers if their boot modules
 /// exist (failures are logged; the system goes on without them).
 pub fn start(core: &crate::security::Core, alloc: &mut Allocator, fs: &Bootfs) {
     if fs.find("console").is_some()
@@ -77,6 +91,11 @@ pub fn start(core: &crate::security::Core, alloc: &mut Allocator, fs: &Bootfs) {
         && let Err(e) = server(core, alloc, "fs", FS_CONTEXT)
     {
         dprintln!("init: file server: {e}");
+    }
+    if fs.find("net").is_some()
+        && let Err(e) = net(core, alloc)
+    {
+        dprintln!("init: network server: {e}");
     }
 }
 

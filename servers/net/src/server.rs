@@ -251,6 +251,19 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
         }
     }
 
+    /// Withdraws held operation `t` without answering it (the guest
+    /// server could not keep its caller waiting, e.g. it ran out of saved
+    /// reply objects, and answers it itself). Returns whether `t` was held.
+    pub fn cancel(&mut self, t: Ticket) -> bool {
+        let Some(i) = self.held.iter().position(|h| h.ticket == t) else { return false };
+        if let Some(h) = self.held.remove(i)
+            && let Some(c) = self.conns.get_mut(&h.conn)
+        {
+            c.held = c.held.saturating_sub(1);
+        }
+        true
+    }
+
     /// Runs the stack (frames in and out, timers), then completes held
     /// operations that can complete or whose time is up, reaps closed
     /// connections and raises armed notifications. Returns true if a

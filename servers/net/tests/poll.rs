@@ -127,3 +127,19 @@ fn held_operations_are_bounded_per_connection() {
     assert_eq!(w.b.srv.disconnect(cb.conn).len(), limit);
     assert_eq!(w.b.srv.held_count(), 0);
 }
+
+#[test]
+fn a_cancelled_operation_is_never_answered_and_frees_its_place() {
+    let mut w = World::new();
+    let (ca, cb) = (w.client(Side::A, USER), w.client(Side::B, ROOT));
+    let (s, acc) = w.tcp_pair(ca, cb, 8080);
+    let recv = Request::Recv { handle: acc, region_offset: 0, len: 8, flags: MsgFlags(0) };
+    let Outcome::Held(t) = w.start(cb, recv.clone()) else { panic!("recv should wait") };
+    assert!(w.b.srv.cancel(t));
+    assert!(!w.b.srv.cancel(t), "a ticket is cancelled once");
+    assert_eq!(w.b.srv.held_count(), 0);
+    // Data arriving later goes to the next receive, not the cancelled one.
+    w.send_all(ca, s, b"later");
+    assert_eq!(w.wait(Side::B, t, 20), None);
+    assert_eq!(w.recv(cb, acc, 8).unwrap(), b"later");
+}
