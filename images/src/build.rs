@@ -35,6 +35,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("serialdrv", "serialdrv"),
     ("netdrv", "netdrv"),
     ("net", "net"),
+    ("capaudit", "capaudit"),
 ];
 
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):

@@ -13,7 +13,7 @@ use crate::kmem;
 use crate::machine::Machine;
 use crate::object::{TcbRef, tcb_slot};
 use crate::slot::SlotRef;
-use rampart_abi::audit::{AuditEntry, KIND_CAP, KIND_THREAD};
+use rampart_abi::audit::{AuditEntry, HELD_CSPACE, HELD_FAULT, HELD_NESTED, HELD_TIMEOUT, KIND_CAP, KIND_THREAD};
 use rampart_abi::{CapType, Error, Label, Rights};
 
 impl<M: Machine> Kernel<M> {
@@ -55,10 +55,10 @@ impl<M: Machine> Kernel<M> {
             let root = t.slot(tcb_slot::CSPACE).cap();
             let vs = t.slot(tcb_slot::VSPACE).cap();
             let cspace = if root.cap_type() == CapType::CNode { root.paddr() } else { 0 };
-            if !f(AuditEntry { kind: KIND_THREAD, a: g.id.get(), b: cspace, c: vs.paddr() }) {
+            if !f(AuditEntry { kind: KIND_THREAD | (t.0 << 8), a: g.id.get(), b: cspace, c: vs.paddr() }) {
                 return;
             }
-            for (which, s) in [(1, tcb_slot::FAULT_EP), (2, tcb_slot::TIMEOUT_EP)] {
+            for (which, s) in [(HELD_FAULT, tcb_slot::FAULT_EP), (HELD_TIMEOUT, tcb_slot::TIMEOUT_EP)] {
                 let c = t.slot(s).cap();
                 if !c.is_null() && !f(cap_entry(c, which)) {
                     return;
@@ -91,13 +91,13 @@ impl<M: Machine> Kernel<M> {
             if c.is_null() || c.cap_type() == CapType::Zombie {
                 continue;
             }
-            if !f(cap_entry(c, 0)) {
+            if !f(cap_entry(c, HELD_CSPACE)) {
                 return false;
             }
             if c.cap_type() == CapType::CNode && c.paddr() != root.paddr() {
                 for j in 0..1u64 << c.size_bits() {
                     let d = SlotRef::index(c.paddr(), j).cap();
-                    if !d.is_null() && d.cap_type() != CapType::Zombie && !f(cap_entry(d, 0)) {
+                    if !d.is_null() && d.cap_type() != CapType::Zombie && !f(cap_entry(d, HELD_NESTED)) {
                         return false;
                     }
                 }

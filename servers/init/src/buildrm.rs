@@ -211,7 +211,10 @@ pub fn start_rm(
     for (i, &(s, _, _)) in give.iter().enumerate() {
         k(t.cnode.move_(ut_first + i as u64, r, me(s)), "move untyped")?;
     }
-    let channel = Endpoint(k(alloc.mint(ep.0, Rights::ALL, u64::from(rampart_rm_api::INIT_PID)), "init channel")?);
+    let send = Rights(Rights::WRITE.0 | Rights::GRANT.0 | Rights::GRANT_REPLY.0);
+    let channel = Endpoint(k(alloc.mint(ep.0, send, u64::from(rampart_rm_api::INIT_PID)), "init channel")?);
+    // init only sends to rm: it keeps no receive right on rm's endpoint.
+    crate::security::forget(ep.0);
     k(t.tcb.resume(), "start rm")?;
     Ok(RmHandle { tcb: t.tcb, channel })
 }

@@ -80,6 +80,8 @@ pub fn start(
             context: DEVMGR_CONTEXT.into(),
         };
         c.connsrv.call_giving(&reg, give).map_err(|x| alloc::format!("registering devmgr: {x}"))?;
+        crate::security::forget(give);
     }
+    crate::security::forget(ep.0);
     Ok(Some(pid))
 }

@@ -13,12 +13,17 @@
 //! - `init.test=NAME`: run the test program `NAMEtest` first (e.g.
 //!   `init.test=rm` runs `rmtest`, the resource-manager test suite);
 //! - `init.servers=NAME[:ARG],...`: extra boot modules to start as
-//!   supervised servers (with `ARG` as their argument).
+//!   supervised servers (with `ARG` as their argument);
+//! - `init.audit=NAME`: start the capability-graph auditor, which audits
+//!   once a task named `NAME` runs (`audit`); `init.audit.plant=1` gives
+//!   the first program a channel the policy forbids (the auditor's
+//!   negative test).
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
+mod audit;
 mod buildrm;
 mod devices;
 mod security;
@@ -170,11 +175,17 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
         return Ok(0);
     };
     let req = Spawn { image: Some(Image::Bootfs(first.clone())), argv, ..Default::default() };
+    if let Some(c) = &core {
+        audit::stage_planted(c);
+    }
     let pid = match &core {
         Some(c) => c.spawn(&mut alloc, req, session::first_context(bi.cmdline(), &first))?,
         None => rampart_rt::rm::spawn(req).map_err(|e| alloc::format!("cannot start {first}: {e}"))?,
     };
     dprintln!("init: started {first} (pid {pid})");
+    if let Some(c) = &core {
+        audit::start(c, &mut alloc, &fs, bi.cmdline());
+    }
     Ok(supervise::run(ep, reply, &mut servers, pid))
 }
 

@@ -67,6 +67,9 @@ pub struct Core {
     /// core services, e.g. the device manager's).
     #[allow(dead_code)]
     pub connsrv: Channel,
+    /// `init.audit.plant=1`: a channel to the security server for the first
+    /// program, which the policy does not allow (`crate::audit`).
+    pub planted: Option<CPtr>,
 }
 
 fn option<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
@@ -116,15 +119,22 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
         move |x| alloc::format!("{w}: {x}")
     }
     let policy = option(cmdline, "policy=").unwrap_or("te");
+    // init's channels may send and pass capabilities, never receive.
+    let rights = Rights(Rights::WRITE.0 | Rights::GRANT.0 | Rights::GRANT_REPLY.0);
     // 1. secsrv.
     let s = alloc.endpoint().map_err(e("secsrv endpoint"))?;
-    let s_init = alloc.mint(s.0, Rights::ALL, INIT_BADGE).map_err(e("secsrv boot channel"))?;
+    let s_init = alloc.mint(s.0, rights, INIT_BADGE).map_err(e("secsrv boot channel"))?;
     let s_give = alloc.copy(s.0, Rights::ALL).map_err(e("secsrv endpoint copy"))?;
+    let planted = match crate::audit::plant_requested(cmdline) {
+        true => Some(alloc.mint(s.0, Rights::WRITE, crate::audit::PLANT_BADGE).map_err(e("planted channel"))?),
+        false => None,
+    };
     let mut argv = alloc::vec!["secsrv".to_string(), SECSRV_CONTEXT.to_string()];
     if option(cmdline, "enforcing=") == Some("0") {
         argv.push("permissive".into());
     }
     let spid = spawn_with(server("secsrv", argv, None, SECSRV_HEAP_PAGES, SECSRV_CONTEXT), s_give)?;
+    forget(s_give);
     let mut sec = Client(Ipc(Endpoint(s_init)));
     for m in fs.iter() {
         if let Some(n) = m.name.strip_prefix("policy.") {
@@ -136,25 +146,28 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
 
     // 2. connsrv.
     let c = alloc.endpoint().map_err(e("connsrv endpoint"))?;
-    let c_init = alloc.mint(c.0, Rights::ALL, TRUSTED_INIT).map_err(e("connsrv trusted channel"))?;
+    let c_init = alloc.mint(c.0, rights, TRUSTED_INIT).map_err(e("connsrv trusted channel"))?;
     let c_give = alloc.copy(c.0, Rights::ALL).map_err(e("connsrv endpoint copy"))?;
     let argv = alloc::vec!["connsrv".to_string(), CONNSRV_RADIX.to_string()];
     let req = server("connsrv", argv, Some(CONNSRV_RADIX), CONNSRV_HEAP_PAGES, CONNSRV_CONTEXT);
     let cpid = spawn_with(req, c_give)?;
+    forget(c_give);
     let ch = Channel(Endpoint(c_init));
     let give = |req: &CReq, cap: CPtr| ch.call_giving(req, cap).map_err(|x| alloc::format!("connsrv {req:?}: {x}"));
     let csid = sec.context_to_sid(CONNSRV_CONTEXT).map_err(|x| alloc::format!("connsrv context: {x}"))?;
     let badge = ConnBadge { conn: BOOT_CONN, sid: csid }.encode().ok_or("connsrv badge")?;
-    let rights = Rights(Rights::WRITE.0 | Rights::GRANT.0 | Rights::GRANT_REPLY.0);
     let link = alloc.mint(s.0, rights, badge).map_err(e("connsrv's secsrv channel"))?;
     give(&CReq::SetSecurity { sid: csid }, link)?;
+    forget(link);
     for _ in 0..ENDPOINT_POOL {
         let ep = alloc.endpoint().map_err(e("service endpoint"))?;
         give(&CReq::GiveEndpoint, ep.0)?;
+        forget(ep.0);
     }
     let s_reg = alloc.copy(s.0, Rights::ALL).map_err(e("secsrv endpoint copy"))?;
     let req = CReq::RegisterCore { name: rampart_connsrv_api::SECURITY_SERVICE.into(), context: SECSRV_CONTEXT.into() };
     give(&req, s_reg)?;
+    forget(s_reg);
     // 3. rm gives every task it creates from now on a connsrv channel in
     // slot 3 and tells connsrv when a task ends.
     let c_rm = alloc.mint(c.0, rights, TRUSTED_RM).map_err(e("rm's connsrv channel"))?;
@@ -163,6 +176,7 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
         Ok((RmResponse::Ok, _)) => {}
         r => return Err(alloc::format!("rm refused its connsrv channel: {:?}", r.map(|x| x.0))),
     }
+    forget(c_rm);
     // 4. rm's channel to secsrv, badged with rm's SID (exec type
     // transitions, `process signal` for kills by servers).
     let rsid = sec.context_to_sid(RM_CONTEXT).map_err(|x| alloc::format!("rm context: {x}"))?;
@@ -172,8 +186,20 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
         Ok((RmResponse::Ok, _)) => {}
         r => return Err(alloc::format!("rm refused its secsrv channel: {:?}", r.map(|x| x.0))),
     }
+    forget(rm_sec);
+    // The endpoints themselves: init never receives on them.
+    forget(s.0);
+    forget(c.0);
     dprintln!("init: connection server up (pid {cpid}); service endpoints go through it from now on");
-    Ok(Some(Core { connsrv: ch }))
+    Ok(Some(Core { connsrv: ch, planted }))
+}
+
+/// Deletes init's copy of a capability it handed over or no longer needs
+/// (a capability sent in a message is copied): after boot init holds no
+/// receive right to another task's endpoint and no channel badged for
+/// someone else (docs/assurance.md §8).
+pub fn forget(cap: CPtr) {
+    let _ = rampart_rt::cap::CNode(rampart_abi::bootinfo::slot::CNODE).delete(cap, 64);
 }
 
 impl Core {

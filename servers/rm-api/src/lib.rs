@@ -335,6 +335,16 @@ pub enum Request {
         /// The task.
         pid: Pid,
     },
+    /// The live tasks the caller may inspect (itself, its descendants, and
+    /// every task on whose context the policy grants the caller `process
+    /// getattr`), in pid order from `from`, as many as fit one message
+    /// (the capability-graph auditor maps the kernel's thread ids to tasks
+    /// with it, docs/assurance.md §8). rm itself is listed as pid 0.
+    /// Reply: [`Response::Tasks`].
+    TaskList {
+        /// The first pid to list.
+        from: Pid,
+    },
     /// Maps the device frame capability carried by this message at page
     /// `index` of one of the caller's device regions, uncached and
     /// writable (docs/devices.md). `region: None` first reserves a new
@@ -383,6 +393,34 @@ pub struct TaskInfo {
     /// Its security context.
     pub context: String,
 }
+
+/// One task in a [`Response::Tasks`] page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskEntry {
+    /// Its pid (0: rm itself).
+    pub pid: Pid,
+    /// Its parent.
+    pub parent: Pid,
+    /// Its program name.
+    pub name: String,
+    /// Its security context.
+    pub context: String,
+    /// The kernel's id of its thread (`TcbGetId`); `None` for init, whose
+    /// TCB rm does not hold.
+    pub thread: Option<u64>,
+}
+
+impl TaskEntry {
+    /// An upper bound of the entry's encoded size in bytes (postcard:
+    /// varints of at most 5 and 10 bytes, strings with a length prefix).
+    pub fn encoded_bound(&self) -> usize {
+        5 + 5 + 11 + 5 + self.name.len() + 5 + self.context.len()
+    }
+}
+
+/// Bytes of [`TaskEntry`] encodings rm puts in one [`Response::Tasks`]
+/// (the message limit is 960 bytes).
+pub const TASKS_PAGE_BYTES: usize = 800;
 
 /// Largest device region in pages (16 MiB).
 pub const DEVICE_MAX_PAGES: u64 = 4096;
@@ -480,6 +518,13 @@ pub enum Response {
     Stats(Stats),
     /// A task's holdings.
     TaskInfo(TaskInfo),
+    /// A page of [`Request::TaskList`].
+    Tasks {
+        /// The tasks, in pid order.
+        tasks: Vec<TaskEntry>,
+        /// The pid to continue from, if more tasks may follow.
+        next: Option<Pid>,
+    },
     /// The request failed.
     Err(Errno),
 }
@@ -522,6 +567,35 @@ mod tests {
         rt(Response::Phys(vec![0x1000; PHYS_PER_REPLY]));
         rt(Response::Err(Errno::EDQUOT));
         rt(Response::Stats(Stats { free_bytes: u64::MAX, ..Default::default() }));
+        rt(Request::TaskList { from: 7 });
+        let e = TaskEntry {
+            pid: u32::MAX,
+            parent: u32::MAX,
+            name: "n".repeat(64),
+            context: "c".repeat(256),
+            thread: Some(u64::MAX),
+        };
+        rt(Response::Tasks { tasks: vec![e.clone(), e], next: Some(9) });
+    }
+
+    #[test]
+    fn a_page_of_tasks_fits_one_message() {
+        // rm fills a page while the bounds add up to at most
+        // TASKS_PAGE_BYTES (and always takes one entry): the largest
+        // entries still encode.
+        let e = TaskEntry {
+            pid: u32::MAX,
+            parent: u32::MAX,
+            name: "n".repeat(64),
+            context: "c".repeat(256),
+            thread: Some(u64::MAX),
+        };
+        let n = (TASKS_PAGE_BYTES / e.encoded_bound()).max(1);
+        let mut w = [0u64; MAX_WORDS];
+        let page = Response::Tasks { tasks: vec![e.clone(); n], next: Some(u32::MAX) };
+        encode(&page, &mut w).expect("a full page encodes");
+        let exact = postcard::to_allocvec(&e).unwrap().len();
+        assert!(exact <= e.encoded_bound(), "{exact} > {}", e.encoded_bound());
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod memory;
 mod security;
 mod spawn;
 mod state;
+mod tasks;
 
 use crate::kops::{CNODE, Holdings};
 use crate::state::Rm;
@@ -252,6 +253,7 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         }
         Request::Stats => reply(Ok(Response::Stats(stats(rm)))),
         Request::TaskInfo { pid: target } => reply(task_info(rm, pid, target)),
+        Request::TaskList { from } => Action::reply(&tasks::list(rm, pid, from)),
         Request::StageCap(what) => {
             let r = security::stage(rm, pid, what, msg.received_cap().then_some(recv));
             if r.is_ok() {

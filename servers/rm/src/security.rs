@@ -29,8 +29,9 @@ use rampart_uabi::Errno;
 pub struct Secsrv {
     /// The channel.
     pub ep: Option<Endpoint>,
-    /// `process` class number and the bits of `signal` and `transition`.
-    process: Option<(u16, u32, u32)>,
+    /// `process` class number and the bits of `signal`, `transition` and
+    /// `getattr`.
+    process: Option<(u16, u32, u32, u32)>,
     /// `file` class number and the bit of `entrypoint`.
     file: Option<(u16, u32)>,
 }
@@ -53,7 +54,9 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
     let process = c
         .class_id("process")
         .ok()
-        .and_then(|p| Some((p, c.perms(p, &["signal"]).ok()?, c.perms(p, &["transition"]).ok()?)));
+        .and_then(|p| {
+            Some((p, c.perms(p, &["signal"]).ok()?, c.perms(p, &["transition"]).ok()?, c.perms(p, &["getattr"]).ok()?))
+        });
     let file = c.class_id("file").ok().and_then(|f| Some((f, c.perms(f, &["entrypoint"]).ok()?)));
     if let Some(old) = rm.secsrv.ep.replace(Endpoint(s)) {
         crate::lifecycle::drop_slot(rm, old.0);
@@ -77,7 +80,7 @@ fn allowed(c: &mut Client<Ipc>, s: u32, t: u32, class: u16, bit: u32) -> Result<
 /// `file entrypoint` is denied; `EINVAL` for a context the policy rejects.
 pub fn transition(rm: &Rm, parent: &str, exec: Option<&str>) -> Result<String, Errno> {
     let (Some(exec), Some(ep)) = (exec, rm.secsrv.ep) else { return Ok(parent.into()) };
-    let (Some((pclass, _, trans)), Some((fclass, entry))) = (rm.secsrv.process, rm.secsrv.file) else {
+    let (Some((pclass, _, trans, _)), Some((fclass, entry))) = (rm.secsrv.process, rm.secsrv.file) else {
         return Ok(parent.into());
     };
     let mut c = Client(Ipc(ep));
@@ -96,7 +99,7 @@ pub fn transition(rm: &Rm, parent: &str, exec: Option<&str>) -> Result<String, E
 
 /// May a task in `source` signal (kill) one in `target`?
 pub fn may_signal(rm: &Rm, source: &str, target: &str) -> bool {
-    let (Some(ep), Some((pclass, signal, _))) = (rm.secsrv.ep, rm.secsrv.process) else { return false };
+    let (Some(ep), Some((pclass, signal, _, _))) = (rm.secsrv.ep, rm.secsrv.process) else { return false };
     let mut c = Client(Ipc(ep));
     let (Ok(s), Ok(t)) = (c.context_to_sid(source), c.context_to_sid(target)) else { return false };
     let ok = allowed(&mut c, s, t, pclass, signal).unwrap_or(false);
@@ -104,6 +107,15 @@ pub fn may_signal(rm: &Rm, source: &str, target: &str) -> bool {
         dprintln!("rm: avc: denied {{ signal }} for scontext={source} tcontext={target} tclass=process");
     }
     ok
+}
+
+/// May a task in `source` inspect one in `target` (`process getattr`)?
+/// Denials are not logged: listing tasks asks about every task.
+pub fn may_getattr(rm: &Rm, source: &str, target: &str) -> bool {
+    let (Some(ep), Some((pclass, _, _, getattr))) = (rm.secsrv.ep, rm.secsrv.process) else { return false };
+    let mut c = Client(Ipc(ep));
+    let (Ok(s), Ok(t)) = (c.context_to_sid(source), c.context_to_sid(target)) else { return false };
+    allowed(&mut c, s, t, pclass, getattr).unwrap_or(false)
 }
 
 /// `StageCap`: keeps the capability in `cap` for `pid`'s next spawn.

@@ -114,6 +114,9 @@ fn capability_graph_dump_lists_threads_and_their_capabilities() {
     let t = spawn(&mut w, 1, 100, S + 1);
     w.retype(ObjectType::Frame4K, 0, S + 2, 1).unwrap();
     let frame = w.root.slot(S + 2).cap().paddr();
+    // A CNode inside the root CNode, holding a badged endpoint.
+    w.retype(ObjectType::CNode, 2, S + 3, 1).unwrap();
+    w.invoke(S + 3, Label::CNodeMint, &[1, 2, S, 64, Rights::WRITE.0, 5], &[ws::CNODE]).unwrap();
     let read = |i: u64, k: u64| crate::kmem::read_u64(frame + 32 * i + 8 * k);
     let mut cursor = 0;
     let mut records = Vec::new();
@@ -140,7 +143,16 @@ fn capability_graph_dump_lists_threads_and_their_capabilities() {
     let unbadged = records.iter().filter(ep).filter(|r| r[1] == w.root.slot(S).cap().paddr() && r[2] == 0).count();
     assert_eq!(unbadged, 1);
     let id = w.invoke(t.slot, Label::TcbGetId, &[], &[]).unwrap()[0];
-    assert!(threads.iter().any(|r| r[1] == id));
+    // A thread record names its TCB object as TCB capabilities do.
+    let tcb = w.root.slot(t.slot).cap().paddr();
+    assert!(threads.iter().any(|r| r[1] == id && r[0] >> 8 == tcb));
+    // The nested CNode's slot is marked as such and follows the CNode's
+    // own record; nothing in the root CNode is marked nested.
+    let nested = |r: &[u64; 4]| r[0] & 0xff == KIND_CAP && r[3] == rampart_abi::audit::HELD_NESTED;
+    let at = records.iter().position(|r| nested(r) && r[2] == 5).expect("nested record");
+    assert_eq!(records.iter().filter(|r| nested(r)).count(), 1);
+    assert_eq!((records[at - 1][0] >> 8) & 0xff, CapType::CNode as u64);
+    assert_eq!(records[at - 1][1], w.root.slot(S + 3).cap().paddr());
     // Without a writable frame the dump is refused.
     assert_eq!(w.invoke(ws::AUDIT, Label::AuditDumpCapGraph, &[0], &[S]), Err(rampart_abi::Error::InvalidCapability));
 }

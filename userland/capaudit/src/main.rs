@@ -1,0 +1,125 @@
+//! capaudit: the capability-graph auditor (docs/assurance.md §8).
+//!
+//! init starts it with `init.audit=NAME` in the administrator's domain
+//! (`sysadm_t`, the only domain the policy grants `security
+//! dump_capgraph`), at the lowest priority, with the kernel's `Audit`
+//! capability and one frame for the dump (named capabilities `audit` and
+//! `audit-frame`). Arguments: `NAME` (audit once a task of that name runs)
+//! and init's thread id (rm does not hold init's TCB).
+//!
+//! It runs only when every other thread is blocked, so once `NAME` runs
+//! the system is idle: it dumps the graph until two consecutive dumps
+//! agree, maps the kernel's thread ids to tasks and contexts with rm's
+//! `TaskList`, asks the security server for `service connect` on every
+//! edge (`rampart_capaudit` does the rest) and prints one line per edge and
+//! a summary: `capaudit: PASS` or `capaudit: FAIL`. Exit status 0 if the
+//! system's authority is within the policy, 1 if not, 2 if the audit could
+//! not run.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod gather;
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use rampart_capaudit::Subject;
+use rampart_capaudit::check::{TRUSTED, check};
+use rampart_capaudit::graph::build;
+use rampart_connsrv_api::rt::Channel;
+use rampart_rt::dprintln;
+use rampart_secsrv_api::client::Client;
+use rampart_secsrv_api::rt::Ipc;
+
+rampart_rt::program!(main);
+
+/// Slot of the connection to the security server.
+const SECURITY_SLOT: u64 = 40;
+/// Context of the `security` object (the policy's `security` initial SID).
+const SECURITY_CONTEXT: &str = "system_u:object_r:security_t";
+/// How long to wait for the named task, in seconds.
+const WAIT_SECONDS: u64 = 120;
+
+fn main() -> i32 {
+    let args = rampart_rt::process::args();
+    let wait_for = args.get(1).cloned().unwrap_or_default();
+    let Some(init_thread) = args.get(2).and_then(|s| s.parse::<u64>().ok()) else {
+        dprintln!("capaudit: usage: capaudit NAME INIT-THREAD-ID");
+        return 2;
+    };
+    match run(&wait_for, init_thread) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(e) => {
+            dprintln!("capaudit: FAIL: {e}");
+            2
+        }
+    }
+}
+
+fn run(wait_for: &str, init_thread: u64) -> Result<bool, String> {
+    let conn = Channel::own()
+        .connect(rampart_connsrv_api::SECURITY_SERVICE, SECURITY_SLOT)
+        .map_err(|e| alloc::format!("connect to the security server: {e}"))?;
+    let mut sec = Client(Ipc(conn.ep));
+    may_dump(&mut sec)?;
+    let mut g = gather::Gatherer::new()?;
+    g.wait_for(wait_for, WAIT_SECONDS)?;
+    let (dump, tasks, attempts) = g.snapshot()?;
+    let mut by_thread: BTreeMap<u64, Subject> = BTreeMap::new();
+    for t in &tasks {
+        let s = Subject { pid: t.pid, name: t.name.clone(), context: t.context.clone() };
+        match t.thread {
+            Some(id) => {
+                by_thread.insert(id, s);
+            }
+            None if t.pid == rampart_rm_api::INIT_PID => {
+                by_thread.insert(init_thread, s);
+            }
+            None => {}
+        }
+    }
+    dprintln!(
+        "capaudit: dump of {} threads and {} capabilities ({} dumps until two agreed), {} tasks",
+        dump.threads.len(),
+        dump.caps.len(),
+        attempts,
+        tasks.len()
+    );
+    let graph = build(&dump, &by_thread);
+    let mut decide = |h: &str, r: &str| connect_allowed(&mut sec, h, r);
+    let report = check(&graph, TRUSTED, &mut decide);
+    for l in report.lines(&graph) {
+        dprintln!("capaudit: {l}");
+    }
+    let passed = report.passed(&graph);
+    dprintln!("capaudit: {}", if passed { "PASS" } else { "FAIL" });
+    Ok(passed)
+}
+
+/// Checks that the policy grants this task `security dump_capgraph` (the
+/// permission that stands for holding the `Audit` capability).
+fn may_dump(sec: &mut Client<Ipc>) -> Result<(), String> {
+    let e = |w: &'static str| move |x| alloc::format!("{w}: {x}");
+    let me = sec.who_am_i().map_err(e("who am I"))?;
+    let target = sec.context_to_sid(SECURITY_CONTEXT).map_err(e("security context"))?;
+    let class = sec.class_id("security").map_err(e("class security"))?;
+    let bit = sec.perms(class, &["dump_capgraph"]).map_err(e("permission dump_capgraph"))?;
+    let d = sec.compute_av(me, target, class).map_err(e("compute_av"))?;
+    if d.allowed & bit != bit {
+        return Err("the policy does not grant this domain security dump_capgraph".into());
+    }
+    Ok(())
+}
+
+/// Does the policy grant `service connect` from `holder` to `receiver`?
+fn connect_allowed(sec: &mut Client<Ipc>, holder: &str, receiver: &str) -> Result<bool, String> {
+    let e = |w: &'static str| move |x| alloc::format!("{w}: {x}");
+    let h = sec.context_to_sid(holder).map_err(e("holder context"))?;
+    let r = sec.context_to_sid(receiver).map_err(e("receiver context"))?;
+    let class = sec.class_id("service").map_err(e("class service"))?;
+    let bit = sec.perms(class, &["connect"]).map_err(e("permission connect"))?;
+    let d = sec.compute_av(h, r, class).map_err(e("compute_av"))?;
+    Ok(d.allowed & bit == bit)
+}
