@@ -1,7 +1,8 @@
 //! The system's authority against its policy (docs/assurance.md §8): the
 //! full system as `images run` boots it — `-M pc`, init, rm, secsrv,
-//! connsrv, the console, the file server on the ATA root disk, devmgr with
-//! a virtio-net NIC, the login session and its shell — under the default
+//! connsrv, devmgr with its block, network and serial drivers, the console,
+//! the file server on the virtio-blk root disk, the network server, the
+//! login session and its shell — under the default
 //! policy, with the auditor started by `init.audit=sh`. Once the shell
 //! waits at its prompt (the auditor runs at the lowest priority, so only
 //! when every other thread is blocked), it dumps the kernel's capability
@@ -28,7 +29,8 @@ fn audited(name: &str, extra_cmdline: &str) -> String {
     let mut s = boot(&cfg);
     // The summary, then the verdict line; the shell's prompt came first
     // (the auditor waits for the shell to be idle) or comes soon.
-    let mut r = s.expect("capaudit: summary: ", T).and_then(|_| s.expect("\ncapaudit: ", T)).and_then(|_| s.expect("\n", T));
+    let mut r =
+        s.expect("capaudit: summary: ", T).and_then(|_| s.expect("\ncapaudit: ", T)).and_then(|_| s.expect("\n", T));
     if r.is_ok() && !s.output().contains(PROMPT) {
         r = s.expect(PROMPT, T);
     }
@@ -43,7 +45,9 @@ fn audited(name: &str, extra_cmdline: &str) -> String {
 }
 
 fn summary(out: &str) -> &str {
-    out.lines().find_map(|l| l.split_once("capaudit: summary: ").map(|x| x.1)).unwrap_or_else(|| panic!("no summary:\n{out}"))
+    out.lines()
+        .find_map(|l| l.split_once("capaudit: summary: ").map(|x| x.1))
+        .unwrap_or_else(|| panic!("no summary:\n{out}"))
 }
 
 /// The number just before `what` in the summary line.
@@ -54,7 +58,11 @@ fn count(summary: &str, what: &str) -> u64 {
 }
 
 fn edge(out: &str, holder: &str, receiver: &str) -> bool {
-    out.lines().any(|l| l.contains("capaudit: ok   channel ") && l.contains(&format!("channel {holder}[")) && l.contains(&format!("-> {receiver}[")))
+    out.lines().any(|l| {
+        l.contains("capaudit: ok   channel ")
+            && l.contains(&format!("channel {holder}["))
+            && l.contains(&format!("-> {receiver}["))
+    })
 }
 
 #[test]
@@ -67,7 +75,22 @@ fn full_system_authority_is_within_the_default_policy() {
     assert_eq!(count(s, " unidentified threads"), 0, "{s}");
     // Every component of the boot is a subject, and the graph is not
     // trivially small.
-    for who in ["init", "rm", "secsrv", "connsrv", "console", "fs", "devmgr", "login", "/bin/sh", "capaudit"] {
+    for who in [
+        "init",
+        "rm",
+        "secsrv",
+        "connsrv",
+        "console",
+        "fs",
+        "devmgr",
+        "blkdrv",
+        "netdrv",
+        "serialdrv",
+        "net",
+        "login",
+        "/bin/sh",
+        "capaudit",
+    ] {
         assert!(out.contains(&format!(" {who}[")), "{who} missing from the audit:\n{out}");
     }
     assert!(count(s, " edges checked") >= 40, "{s}");
@@ -78,7 +101,10 @@ fn full_system_authority_is_within_the_default_policy() {
     }
     // After boot init keeps no receive right on another task's endpoint:
     // no channel ends at init (only fault edges, from rm).
-    assert!(!out.lines().any(|l| l.contains("capaudit: ") && l.contains(" channel ") && l.contains("-> init[")), "{out}");
+    assert!(
+        !out.lines().any(|l| l.contains("capaudit: ") && l.contains(" channel ") && l.contains("-> init[")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -90,7 +116,9 @@ fn a_planted_channel_is_reported() {
     let v: Vec<&str> = out.lines().filter(|l| l.contains("capaudit: VIOLATION")).collect();
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(
-        v[0].contains("channel login[") && v[0].contains("(user_u:user_r:user_t) -> secsrv[") && v[0].contains("rights W badges [0xbad]"),
+        v[0].contains("channel login[")
+            && v[0].contains("(user_u:user_r:user_t) -> secsrv[")
+            && v[0].contains("rights W badges [0xbad]"),
         "{}",
         v[0]
     );

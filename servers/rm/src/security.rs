@@ -51,12 +51,9 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
         return Err(Errno::EIO);
     }
     let mut c = Client(Ipc(Endpoint(s)));
-    let process = c
-        .class_id("process")
-        .ok()
-        .and_then(|p| {
-            Some((p, c.perms(p, &["signal"]).ok()?, c.perms(p, &["transition"]).ok()?, c.perms(p, &["getattr"]).ok()?))
-        });
+    let process = c.class_id("process").ok().and_then(|p| {
+        Some((p, c.perms(p, &["signal"]).ok()?, c.perms(p, &["transition"]).ok()?, c.perms(p, &["getattr"]).ok()?))
+    });
     let file = c.class_id("file").ok().and_then(|f| Some((f, c.perms(f, &["entrypoint"]).ok()?)));
     if let Some(old) = rm.secsrv.ep.replace(Endpoint(s)) {
         crate::lifecycle::drop_slot(rm, old.0);

@@ -31,7 +31,8 @@ impl Gatherer {
         let cap = |n: &str| rampart_rt::startup::named_cap(n).ok_or(alloc::format!("no capability named {n}"));
         let (audit, frame) = (Audit(cap("audit")?), Frame(cap("audit-frame")?));
         // rm maps a copy of the frame capability; ours stays for the dumps.
-        let region = rampart_rt::rm::device_map(None, 1, 0, frame.0).map_err(|e| alloc::format!("mapping the dump frame: {e}"))?;
+        let region = rampart_rt::rm::device_map(None, 1, 0, frame.0)
+            .map_err(|e| alloc::format!("mapping the dump frame: {e}"))?;
         Ok(Gatherer { audit, frame, vaddr: region.vaddr })
     }
 

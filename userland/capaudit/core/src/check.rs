@@ -154,8 +154,12 @@ impl Report {
         }
         for (c, v) in g.control.iter().zip(&self.control) {
             let kinds: Vec<&str> = c.objects.iter().map(|t| object_name(*t)).collect();
-            let what =
-                format!("control {} -> {} holds {}", who(&g.subjects[c.holder]), who(&g.subjects[c.target]), kinds.join(" "));
+            let what = format!(
+                "control {} -> {} holds {}",
+                who(&g.subjects[c.holder]),
+                who(&g.subjects[c.target]),
+                kinds.join(" ")
+            );
             out.push(verdict_line(&what, v, "no policy rule"));
         }
         for t in &g.unidentified {

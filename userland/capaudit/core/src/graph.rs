@@ -159,11 +159,13 @@ pub fn build(dump: &Dump, tasks: &BTreeMap<u64, Subject>) -> Graph {
             e.2 += 1;
         }
     }
-    let endpoints: BTreeSet<u64> = held.iter().filter(|(_, c)| c.cap_type == CapType::Endpoint).map(|(_, c)| c.object).collect();
+    let endpoints: BTreeSet<u64> =
+        held.iter().filter(|(_, c)| c.cap_type == CapType::Endpoint).map(|(_, c)| c.object).collect();
     g.endpoints = endpoints.len();
     let mut lonely = BTreeSet::new();
     for (&(kind, holder, ep), (rights, badges, caps)) in &senders {
-        let rs: Vec<usize> = receivers.get(&ep).map_or(Vec::new(), |r| r.iter().copied().filter(|&r| r != holder).collect());
+        let rs: Vec<usize> =
+            receivers.get(&ep).map_or(Vec::new(), |r| r.iter().copied().filter(|&r| r != holder).collect());
         if rs.is_empty() {
             lonely.insert(ep);
         }
@@ -197,9 +199,6 @@ pub fn build(dump: &Dump, tasks: &BTreeMap<u64, Subject>) -> Graph {
             }
         }
     }
-    g.control = control
-        .into_iter()
-        .map(|((holder, target), objects)| Control { holder, target, objects })
-        .collect();
+    g.control = control.into_iter().map(|((holder, target), objects)| Control { holder, target, objects }).collect();
     g
 }
