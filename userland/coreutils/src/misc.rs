@@ -1,0 +1,166 @@
+//! Small parsers and helpers: durations (`sleep`), signal names (`kill`),
+//! security contexts (`runcon`), audit-record filters (`audit`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+/// `sleep`'s operand: a number (fractions allowed) with an optional unit
+/// `s`, `m`, `h` or `d`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let (num, mult) = match s.as_bytes().last()? {
+        b's' => (&s[..s.len() - 1], 1u64),
+        b'm' => (&s[..s.len() - 1], 60),
+        b'h' => (&s[..s.len() - 1], 3600),
+        b'd' => (&s[..s.len() - 1], 86_400),
+        _ => (s, 1),
+    };
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let mut nanos: u64 = 0;
+    let mut scale = 100_000_000u64;
+    for b in frac.bytes().take(9) {
+        nanos += u64::from(b - b'0') * scale;
+        scale /= 10;
+    }
+    let total_nanos = u128::from(whole) * 1_000_000_000 + u128::from(nanos);
+    let total = total_nanos.checked_mul(u128::from(mult))?;
+    let secs = u64::try_from(total / 1_000_000_000).ok()?;
+    Some(Duration::new(secs, (total % 1_000_000_000) as u32))
+}
+
+/// Signals `kill` knows (every one terminates: Rampart has no handlers).
+pub const SIGNALS: &[(&str, u32)] =
+    &[("HUP", 1), ("INT", 2), ("QUIT", 3), ("KILL", 9), ("USR1", 10), ("USR2", 12), ("PIPE", 13), ("ALRM", 14), ("TERM", 15)];
+
+/// A signal by name (`TERM`, `SIGTERM`, `term`) or number (`0` checks
+/// that the process exists).
+pub fn signal(s: &str) -> Option<u32> {
+    if let Ok(n) = s.parse::<u32>() {
+        return (n == 0 || SIGNALS.iter().any(|&(_, x)| x == n)).then_some(n);
+    }
+    let up = s.to_ascii_uppercase();
+    let name = up.strip_prefix("SIG").unwrap_or(&up);
+    SIGNALS.iter().find(|(n, _)| *n == name).map(|&(_, x)| x)
+}
+
+/// `current` with some of its fields replaced (`runcon -u -r -t -l`).
+///
+/// # Errors
+/// `None` if `current` is not `user:role:type[:level]`.
+pub fn compose_context(
+    current: &str,
+    user: Option<&str>,
+    role: Option<&str>,
+    ty: Option<&str>,
+    level: Option<&str>,
+) -> Option<String> {
+    let mut parts: Vec<&str> = current.splitn(4, ':').collect();
+    if parts.len() < 3 || parts.iter().take(3).any(|p| p.is_empty()) {
+        return None;
+    }
+    for (i, v) in [user, role, ty].into_iter().enumerate() {
+        if let Some(v) = v {
+            parts[i] = v;
+        }
+    }
+    match (level, parts.len()) {
+        (Some(l), 4) => parts[3] = l,
+        (Some(l), _) => parts.push(l),
+        _ => {}
+    }
+    Some(parts.join(":"))
+}
+
+/// The type field of a context (`user_t` of `user_u:user_r:user_t`).
+pub fn context_type(ctx: &str) -> &str {
+    ctx.split(':').nth(2).unwrap_or("")
+}
+
+/// What an audit record must look like to be shown.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Only denials (`Some(true)`) or only grants (`Some(false)`).
+    pub denied: Option<bool>,
+    /// The class is this name.
+    pub class: Option<String>,
+    /// This permission is among the record's.
+    pub perm: Option<String>,
+    /// The source context contains this text.
+    pub source: Option<String>,
+    /// The target context contains this text.
+    pub target: Option<String>,
+    /// The record's text contains this (anywhere).
+    pub text: Option<String>,
+}
+
+impl AuditFilter {
+    /// Whether a record with these fields passes (`perms` space-separated;
+    /// `line` the whole record as printed).
+    pub fn matches(&self, denied: bool, class: &str, perms: &str, source: &str, target: &str, line: &str) -> bool {
+        self.denied.is_none_or(|d| d == denied)
+            && self.class.as_deref().is_none_or(|c| c == class)
+            && self.perm.as_deref().is_none_or(|p| perms.split_whitespace().any(|x| x == p))
+            && self.source.as_deref().is_none_or(|s| source.contains(s))
+            && self.target.as_deref().is_none_or(|t| target.contains(t))
+            && self.text.as_deref().is_none_or(|t| line.contains(t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("0.25"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration(".5s"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5m"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_duration("."), None);
+        assert_eq!(parse_duration("-1"), None);
+        assert_eq!(parse_duration(""), None);
+        assert_eq!(parse_duration("99999999999999999999d"), None);
+    }
+
+    #[test]
+    fn signals() {
+        assert_eq!(signal("9"), Some(9));
+        assert_eq!(signal("KILL"), Some(9));
+        assert_eq!(signal("sigterm"), Some(15));
+        assert_eq!(signal("0"), Some(0));
+        assert_eq!(signal("99"), None);
+        assert_eq!(signal("BOGUS"), None);
+    }
+
+    #[test]
+    fn contexts() {
+        let c = "user_u:user_r:user_t";
+        assert_eq!(compose_context(c, None, None, Some("httpd_t"), None).as_deref(), Some("user_u:user_r:httpd_t"));
+        assert_eq!(
+            compose_context("root:sysadm_r:sysadm_t:s0", None, Some("user_r"), Some("user_t"), Some("s1")).as_deref(),
+            Some("root:user_r:user_t:s1")
+        );
+        assert_eq!(compose_context(c, None, None, None, Some("s0")).as_deref(), Some("user_u:user_r:user_t:s0"));
+        assert_eq!(compose_context("bad", None, None, None, None), None);
+        assert_eq!(context_type(c), "user_t");
+    }
+
+    #[test]
+    fn audit_filters() {
+        let f = AuditFilter { denied: Some(true), perm: Some("read".into()), ..Default::default() };
+        assert!(f.matches(true, "file", "open read", "a", "b", ""));
+        assert!(!f.matches(false, "file", "read", "a", "b", ""));
+        assert!(!f.matches(true, "file", "readx", "a", "b", ""));
+        let f = AuditFilter { class: Some("dir".into()), source: Some("user_t".into()), ..Default::default() };
+        assert!(f.matches(false, "dir", "search", "user_u:user_r:user_t", "x", ""));
+        assert!(!f.matches(false, "file", "search", "user_u:user_r:user_t", "x", ""));
+        let f = AuditFilter { text: Some("policy".into()), ..Default::default() };
+        assert!(f.matches(true, "", "", "", "", "tcontext=system_u:object_r:policy_file_t"));
+    }
+}
