@@ -40,7 +40,14 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
 
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):
 /// (cargo package, binary name, cargo feature that enables the binary).
-pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] = &[("shell", "sh", "shell/guest"), ("ttool", "tt", "")];
+pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] =
+    &[("shell", "sh", "shell/guest"), ("ttool", "tt", ""), ("coreutils", "coreutils", "coreutils/guest")];
+
+/// Symbolic links in `/bin` of the ext4 root: every program of the
+/// multi-call `/bin/coreutils` (`ls`, `cat`, ... `runcon`) under its name.
+pub fn rootfs_links() -> Vec<(String, String)> {
+    coreutils::PROGRAMS.iter().map(|p| (p.to_string(), "coreutils".to_string())).collect()
+}
 
 /// What a build produced.
 #[derive(Clone, Debug)]
@@ -190,7 +197,7 @@ pub fn build_all(opts: &BuildOptions) -> Result<Artifacts> {
         .filter(|(n, _)| ROOTFS_PROGRAMS.iter().any(|(_, b, _)| b == n))
         .map(|(_, p)| p.clone())
         .collect();
-    let rootfs = crate::rootfs::build_cached(&rootfs_programs)?;
+    let rootfs = crate::rootfs::build_cached(&rootfs_programs, &rootfs_links())?;
     Ok(Artifacts { kernel, bootfs, programs, rootfs })
 }
 

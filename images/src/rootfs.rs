@@ -26,6 +26,9 @@ pub struct RootfsOptions {
     pub bench_file: bool,
     /// Programs to install in `/bin` (host paths; copied under their file name).
     pub programs: Vec<PathBuf>,
+    /// Symbolic links in `/bin`: (name, target), e.g. `("ls", "coreutils")`
+    /// for the multi-call binary's programs.
+    pub links: Vec<(String, String)>,
     /// Policy source directories compiled into `/etc/policy/policy.bin`
     /// and used for labelling (default: base + assertions + te).
     pub policy_dirs: Vec<PathBuf>,
@@ -38,6 +41,7 @@ impl Default for RootfsOptions {
             size_mib: 128,
             bench_file: false,
             programs: Vec::new(),
+            links: Vec::new(),
             policy_dirs: vec![m.join("base"), m.join("assertions"), m.join("te")],
         }
     }
@@ -91,6 +95,10 @@ pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
     for prog in &opts.programs {
         let name = prog.file_name().with_context(|| format!("{} has no file name", prog.display()))?;
         std::fs::copy(prog, dir.join("bin").join(name)).with_context(|| format!("copying {}", prog.display()))?;
+    }
+    for (name, target) in &opts.links {
+        std::os::unix::fs::symlink(target, dir.join("bin").join(name))
+            .with_context(|| format!("linking /bin/{name} to {target}"))?;
     }
     if opts.bench_file {
         std::fs::create_dir_all(dir.join("data"))?;
@@ -174,18 +182,24 @@ pub fn build_image(staging: &Path, img: &Path, opts: &RootfsOptions) -> Result<(
 /// Size of the boot disk's file system (MiB).
 pub const BOOT_DISK_MIB: u32 = 64;
 
-/// Builds `target/images/root.ext4`, the boot disk with `programs` in
-/// `/bin`, unless an image made from the same inputs exists (a stamp of the
-/// programs' and policy sources' sizes and times is kept beside it).
+/// Builds `target/images/root.ext4`, the boot disk with `programs` and
+/// the symbolic `links` in `/bin`, unless an image made from the same
+/// inputs exists (a stamp of the programs' and policy sources' sizes and
+/// times is kept beside it).
 ///
 /// # Errors
 /// As [`build`].
-pub fn build_cached(programs: &[PathBuf]) -> Result<PathBuf> {
+pub fn build_cached(programs: &[PathBuf], links: &[(String, String)]) -> Result<PathBuf> {
     let out = crate::images_dir();
     std::fs::create_dir_all(&out)?;
     let img = out.join("root.ext4");
-    let opts = RootfsOptions { size_mib: BOOT_DISK_MIB, programs: programs.to_vec(), ..Default::default() };
-    let mut stamp = format!("v1 {}\n", opts.size_mib);
+    let opts = RootfsOptions {
+        size_mib: BOOT_DISK_MIB,
+        programs: programs.to_vec(),
+        links: links.to_vec(),
+        ..Default::default()
+    };
+    let mut stamp = format!("v1 {} {links:?}\n", opts.size_mib);
     let mut inputs: Vec<PathBuf> = programs.to_vec();
     for d in &opts.policy_dirs {
         for e in std::fs::read_dir(d)? {

@@ -248,6 +248,38 @@ pub fn task_info(pid: Pid) -> Result<rampart_rm_api::TaskInfo, Errno> {
     }
 }
 
+/// Every live task this task may inspect (itself, its descendants, and
+/// those the policy grants it `process getattr` on; rm as pid 0), in pid
+/// order, fetched a page at a time (`ps`).
+///
+/// # Errors
+/// Transport errors.
+pub fn task_list() -> Result<std_alloc::vec::Vec<rampart_rm_api::TaskEntry>, Errno> {
+    let mut all = std_alloc::vec::Vec::new();
+    let mut from = 0;
+    loop {
+        match request(&Request::TaskList { from })? {
+            Response::Tasks { tasks, next } => {
+                all.extend(tasks);
+                match next {
+                    Some(n) if n > from => from = n,
+                    _ => return Ok(all),
+                }
+            }
+            r => return unexpected(r),
+        }
+    }
+}
+
+/// Stops the machine (`reboot`: checked as `system reboot`, otherwise
+/// `system halt`); returns only on failure.
+///
+/// # Errors
+/// `EACCES`, `ENOSYS`.
+pub fn power_off(reboot: bool) -> Result<(), Errno> {
+    request(&Request::PowerOff { reboot }).map(|_| ())
+}
+
 /// rm's statistics.
 ///
 /// # Errors

@@ -17,13 +17,46 @@ pub fn id() -> u32 {
     rampart_rt::process::pid()
 }
 
-/// Ends descendant `pid` (or, with the policy's `process signal`, another
-/// process).
+/// Ends process `pid`: a descendant, or another process on whose context
+/// the policy grants `process signal` (not an ancestor).
 ///
 /// # Errors
 /// `ESRCH`, `EPERM`.
 pub fn kill(pid: u32) -> Result<()> {
     rampart_rt::rm::kill(pid).map_err(Error::from)
+}
+
+/// A process as [`list`] reports it (pid, parent, name, security context).
+pub use rampart_rm_api::TaskEntry as ProcessInfo;
+
+/// What a process holds (memory charged, ...): [`info`].
+pub use rampart_rm_api::TaskInfo;
+
+/// The processes this one may see: itself, its descendants, and those on
+/// whose context the policy grants it `process getattr` (`ps`).
+///
+/// # Errors
+/// rm's errors.
+pub fn list() -> Result<Vec<ProcessInfo>> {
+    rampart_rt::rm::task_list().map_err(Error::from)
+}
+
+/// What process `pid` holds (as [`list`], the policy's `process getattr`
+/// decides which may be asked about).
+///
+/// # Errors
+/// `ESRCH`, `EPERM`.
+pub fn info(pid: u32) -> Result<TaskInfo> {
+    rampart_rt::rm::task_info(pid).map_err(Error::from)
+}
+
+/// Stops the machine (`poweroff`, `reboot`: an administrator's right by
+/// the policy's `system halt`/`reboot`); returns only on failure.
+///
+/// # Errors
+/// `PermissionDenied`, `Unsupported` (no security server).
+pub fn power_off(reboot: bool) -> Result<()> {
+    rampart_rt::rm::power_off(reboot).map_err(Error::from)
 }
 
 /// How a child ended.
@@ -78,6 +111,7 @@ pub struct Command {
     clear_env: bool,
     cwd: Option<String>,
     stdio: [Stdio; 3],
+    context: Option<String>,
 }
 
 /// A started child.
@@ -125,7 +159,16 @@ impl Command {
             clear_env: false,
             cwd: None,
             stdio: [Stdio::Inherit; 3],
+            context: None,
         }
+    }
+    /// Runs the child in security context `ctx` (SELinux's `setexeccon`,
+    /// what `runcon` uses) instead of the policy's type transition; rm
+    /// refuses it (`PermissionDenied`) unless the policy grants `process
+    /// transition` to it and `file entrypoint` on the program file.
+    pub fn security_context(&mut self, ctx: &str) -> &mut Self {
+        self.context = Some(ctx.into());
+        self
     }
     /// Adds an argument.
     pub fn arg(&mut self, a: &str) -> &mut Self {
@@ -225,7 +268,8 @@ impl Command {
             }
         }
         // The child's pipe ends stay open until the spawn passed them on.
-        let r = crate::sys::spawn::spawn(&path, &argv, envp, &cwd, &fds).map_err(Error::from);
+        let r =
+            crate::sys::spawn::spawn_as(&path, &argv, envp, &cwd, &fds, self.context.as_deref()).map_err(Error::from);
         drop((keep_r, keep_w));
         child.pid = r?;
         Ok(child)

@@ -84,8 +84,11 @@ pub struct Spawn {
     /// token): rm moves it to the child's slot `INHERIT_FIRST` and lists it
     /// in the child's startup information under this name.
     pub cap_name: Option<String>,
-    /// The child's security context (only init may choose one; other
-    /// children inherit their parent's). `EPERM` from anyone else.
+    /// The child's security context. init chooses any; another process
+    /// gets it only where the policy grants it `process transition` to the
+    /// context and the context `file entrypoint` on [`Spawn::exec_context`]
+    /// (SELinux's `setexeccon`: `runcon`), else `EACCES` (`EINVAL` for an
+    /// invalid context). `None`: the policy's type transition.
     pub context: Option<String>,
     /// The security context of the executable file the image was read from
     /// (exec). With it, rm asks the security server for the policy's type
@@ -329,11 +332,21 @@ pub enum Request {
         /// connsrv's pid (rm never calls connsrv about connsrv itself).
         pid: Pid,
     },
-    /// What task `pid` (the caller or a descendant) holds. Reply:
+    /// What task `pid` holds: the caller, a descendant, or a task on whose
+    /// context the policy grants the caller `process getattr`. Reply:
     /// [`Response::TaskInfo`]; `ESRCH`, `EPERM`.
     TaskInfo {
         /// The task.
         pid: Pid,
+    },
+    /// Stops the machine (`poweroff`; `reboot` too: there is no reset path
+    /// yet, and the runner's QEMU exits on a reset anyway). Needs the
+    /// policy's `system halt` (or `system reboot`) on rm's own context.
+    /// Reply (only on failure): `EACCES`; `ENOSYS` without a security
+    /// server.
+    PowerOff {
+        /// `reboot` rather than `poweroff` (checked as `system reboot`).
+        reboot: bool,
     },
     /// The live tasks the caller may inspect (itself, its descendants, and
     /// every task on whose context the policy grants the caller `process
@@ -568,6 +581,7 @@ mod tests {
         rt(Response::Err(Errno::EDQUOT));
         rt(Response::Stats(Stats { free_bytes: u64::MAX, ..Default::default() }));
         rt(Request::TaskList { from: 7 });
+        rt(Request::PowerOff { reboot: true });
         let e = TaskEntry {
             pid: u32::MAX,
             parent: u32::MAX,

@@ -70,22 +70,28 @@ pub fn fault(rm: &mut Rm, pid: Pid, msg: &Message) {
     destroy(rm, pid, ExitStatus::Faulted(report));
 }
 
-/// `Kill`: `caller` destroys its descendant `victim`.
+/// `Kill`: `caller` destroys `victim` (a descendant, or one the policy lets
+/// it signal).
 ///
 /// # Errors
-/// `ESRCH` (no live task), `EPERM` (not a descendant).
+/// `ESRCH` (no live task), `EPERM` (neither a descendant nor allowed, or
+/// an ancestor).
 pub fn kill(rm: &mut Rm, caller: Pid, victim: Pid) -> Result<(), Errno> {
     if rm.procs.get(victim).is_none_or(|p| p.status.is_some()) {
         return Err(Errno::ESRCH);
     }
-    // Ancestors may kill their descendants; a task init started (a server:
-    // the console's Ctrl-C) may also kill others on which the policy grants
-    // it `process signal`.
+    // Ancestors may kill their descendants. Other processes may be killed
+    // where the policy grants `process signal` on them (the console's
+    // Ctrl-C, `kill PID` of a sibling such as the shell's background job;
+    // SELinux's check, there are no user ids to compare) — except the
+    // caller's own ancestors, which only a task init started may kill: a
+    // program cannot take down the session that runs it.
     if !rm.tasks.contains_key(&victim) {
         return Err(Errno::EPERM);
     }
     if !rm.procs.is_descendant(victim, caller) {
-        if !rm.procs.get(caller).is_some_and(|p| p.privileged) {
+        let privileged = rm.procs.get(caller).is_some_and(|p| p.privileged);
+        if !privileged && (victim == caller || rm.procs.is_descendant(caller, victim)) {
             return Err(Errno::EPERM);
         }
         let ctx = |p: Pid| rm.procs.get(p).map(|p| p.context.clone()).unwrap_or_default();

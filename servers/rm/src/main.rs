@@ -151,14 +151,21 @@ fn stats(rm: &Rm) -> Stats {
 /// be copied, not moved).
 pub const TOKEN_COPY: u64 = 1 << 63;
 
-fn task_info(rm: &Rm, caller: u32, pid: u32) -> Result<Response, Errno> {
-    let t = rm.tasks.get(&pid).ok_or(Errno::ESRCH)?;
-    let p = rm.procs.get(pid).ok_or(Errno::ESRCH)?;
-    if pid != caller && !rm.procs.is_descendant(pid, caller) {
-        return Err(Errno::EPERM);
+/// Whether `caller` may see task `pid`: itself, a descendant, or a task on
+/// whose context the policy grants it `process getattr`.
+fn may_see(rm: &Rm, caller: u32, pid: u32) -> bool {
+    if pid == caller || rm.procs.is_descendant(pid, caller) {
+        return true;
     }
+    let ctx = |p: u32| rm.procs.get(p).map(|p| p.context.as_str()).unwrap_or_default();
+    security::may_getattr(rm, ctx(caller), ctx(pid))
+}
+
+fn info(rm: &Rm, pid: u32) -> Option<rampart_rm_api::TaskInfo> {
+    let t = rm.tasks.get(&pid)?;
+    let p = rm.procs.get(pid).filter(|p| p.status.is_none())?;
     let regions: u64 = t.regions.iter().filter_map(|r| rm.regions.get(r)).map(|r| r.hold.charged).sum();
-    Ok(Response::TaskInfo(rampart_rm_api::TaskInfo {
+    Some(rampart_rm_api::TaskInfo {
         pid,
         parent: p.parent,
         name: t.name.clone(),
@@ -167,7 +174,15 @@ fn task_info(rm: &Rm, caller: u32, pid: u32) -> Result<Response, Errno> {
         frame_bytes: t.built.frame_bytes,
         charged: t.hold.charged + regions,
         context: p.context.clone(),
-    }))
+    })
+}
+
+fn task_info(rm: &Rm, caller: u32, pid: u32) -> Result<Response, Errno> {
+    let i = info(rm, pid).ok_or(Errno::ESRCH)?;
+    if !may_see(rm, caller, pid) {
+        return Err(Errno::EPERM);
+    }
+    Ok(Response::TaskInfo(i))
 }
 
 fn reply(r: Result<Response, Errno>) -> Action {
@@ -254,6 +269,17 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         Request::Stats => reply(Ok(Response::Stats(stats(rm)))),
         Request::TaskInfo { pid: target } => reply(task_info(rm, pid, target)),
         Request::TaskList { from } => Action::reply(&tasks::list(rm, pid, from)),
+        Request::PowerOff { reboot } => {
+            let ctx = rm.procs.get(pid).map(|p| p.context.clone()).unwrap_or_default();
+            match security::may_power_off(rm, &ctx, reboot) {
+                Ok(()) => {
+                    dprintln!("rm: {} requested by pid {pid} ({ctx})", if reboot { "reboot" } else { "power off" });
+                    rampart_rt::syscall::debug_shutdown(0);
+                    reply(Err(Errno::ENOSYS))
+                }
+                Err(e) => reply(Err(e)),
+            }
+        }
         Request::StageCap(what) => {
             let r = security::stage(rm, pid, what, msg.received_cap().then_some(recv));
             if r.is_ok() {

@@ -1,7 +1,8 @@
 //! rm and the security server (docs/resource-manager.md, "Security
 //! hooks"): the exec type transition, the `process signal` check for kills
-//! by servers, and capabilities staged for a spawn (inherited handle
-//! tokens, docs/userland.md §4).
+//! of processes that are not the caller's descendants, the `process
+//! getattr` check for listing them, and capabilities staged for a spawn
+//! (inherited handle tokens, docs/userland.md §4).
 //!
 //! rm calls secsrv, never the other way round, and secsrv's heap is sized
 //! so that it never grows while answering (see `crate::connsrv`).
@@ -34,6 +35,8 @@ pub struct Secsrv {
     process: Option<(u16, u32, u32, u32)>,
     /// `file` class number and the bit of `entrypoint`.
     file: Option<(u16, u32)>,
+    /// `system` class number and the bits of `halt` and `reboot`.
+    system: Option<(u16, u32, u32)>,
 }
 
 /// `SetSecsrv` from `caller` with the capability in `cap`.
@@ -55,11 +58,14 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
         Some((p, c.perms(p, &["signal"]).ok()?, c.perms(p, &["transition"]).ok()?, c.perms(p, &["getattr"]).ok()?))
     });
     let file = c.class_id("file").ok().and_then(|f| Some((f, c.perms(f, &["entrypoint"]).ok()?)));
+    let system =
+        c.class_id("system").ok().and_then(|k| Some((k, c.perms(k, &["halt"]).ok()?, c.perms(k, &["reboot"]).ok()?)));
     if let Some(old) = rm.secsrv.ep.replace(Endpoint(s)) {
         crate::lifecycle::drop_slot(rm, old.0);
     }
     rm.secsrv.process = process;
     rm.secsrv.file = file;
+    rm.secsrv.system = system;
     Ok(())
 }
 
@@ -94,6 +100,41 @@ pub fn transition(rm: &Rm, parent: &str, exec: Option<&str>) -> Result<String, E
     c.sid_to_context(nsid)
 }
 
+/// The context `wanted` a process in `parent` asked for its child started
+/// from an executable labelled `exec` (SELinux's `setexeccon`, `runcon`):
+/// granted when it is the parent's own, or when the policy allows `process
+/// transition` from the parent to it and `file entrypoint` from it on the
+/// executable.
+///
+/// # Errors
+/// `EINVAL` (not a valid context), `EACCES` (refused, or no executable
+/// context to check), `EPERM` (no security server to ask).
+pub fn explicit(rm: &Rm, parent: &str, wanted: &str, exec: Option<&str>) -> Result<String, Errno> {
+    if wanted == parent {
+        return Ok(parent.into());
+    }
+    let (Some(ep), Some((pclass, _, trans, _)), Some((fclass, entry))) =
+        (rm.secsrv.ep, rm.secsrv.process, rm.secsrv.file)
+    else {
+        return Err(Errno::EPERM);
+    };
+    let mut c = Client(Ipc(ep));
+    let ssid = c.context_to_sid(parent)?;
+    let nsid = c.context_to_sid(wanted).map_err(|_| Errno::EINVAL)?;
+    let fsid = match exec {
+        Some(x) => c.context_to_sid(x).map_err(|_| Errno::EINVAL)?,
+        None => return Err(Errno::EACCES),
+    };
+    if !allowed(&mut c, ssid, nsid, pclass, trans)? || !allowed(&mut c, nsid, fsid, fclass, entry)? {
+        dprintln!(
+            "rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={}",
+            exec.unwrap_or("?")
+        );
+        return Err(Errno::EACCES);
+    }
+    c.sid_to_context(nsid)
+}
+
 /// May a task in `source` signal (kill) one in `target`?
 pub fn may_signal(rm: &Rm, source: &str, target: &str) -> bool {
     let (Some(ep), Some((pclass, signal, _, _))) = (rm.secsrv.ep, rm.secsrv.process) else { return false };
@@ -113,6 +154,24 @@ pub fn may_getattr(rm: &Rm, source: &str, target: &str) -> bool {
     let mut c = Client(Ipc(ep));
     let (Ok(s), Ok(t)) = (c.context_to_sid(source), c.context_to_sid(target)) else { return false };
     allowed(&mut c, s, t, pclass, getattr).unwrap_or(false)
+}
+
+/// May a task in `source` stop the machine (`system halt`, or `system
+/// reboot`, on rm's own context)? Denials are logged.
+///
+/// # Errors
+/// `ENOSYS` without a security server or a `system` class; `EACCES`.
+pub fn may_power_off(rm: &Rm, source: &str, reboot: bool) -> Result<(), Errno> {
+    let (Some(ep), Some((class, halt, rb))) = (rm.secsrv.ep, rm.secsrv.system) else { return Err(Errno::ENOSYS) };
+    let mut c = Client(Ipc(ep));
+    let s = c.context_to_sid(source)?;
+    let own = c.who_am_i()?;
+    if allowed(&mut c, s, own, class, if reboot { rb } else { halt })? {
+        return Ok(());
+    }
+    let perm = if reboot { "reboot" } else { "halt" };
+    dprintln!("rm: avc: denied {{ {perm} }} for scontext={source} tclass=system");
+    Err(Errno::EACCES)
 }
 
 /// `StageCap`: keeps the capability in `cap` for `pid`'s next spawn.

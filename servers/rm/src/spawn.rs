@@ -19,8 +19,10 @@ use rampart_uabi::startup::{self, EVENT_CHILD, StartupBody, StartupHeader, layou
 /// Default priority of programs started by init (servers ask for more).
 pub const PROGRAM_PRIORITY: u8 = 100;
 
-/// Pages of the window rm reads images from regions through.
-pub const IMAGE_WINDOW_PAGES: u64 = 256;
+/// Pages of the window rm reads images from regions through: the rest of
+/// the one page table init made for rm's windows (512 pages, after the
+/// builder's `WINDOW_PAGES`), so program files up to 1.75 MiB.
+pub const IMAGE_WINDOW_PAGES: u64 = 512 - rampart_procbuild::build::WINDOW_PAGES as u64;
 
 /// Rights of a task's rm channel: send, and grant capabilities both ways.
 const CHANNEL_RIGHTS: Rights = Rights(Rights::WRITE.0 | Rights::GRANT.0 | Rights::GRANT_REPLY.0);
@@ -148,11 +150,13 @@ fn build(
     let plan = ImagePlan::new(bytes, &Limits::default()).map_err(|_| Errno::ENOEXEC)?;
     let pool = rm.pool().ok_or(Errno::ENOMEM)?;
     let pid = rm.procs.alloc_pid();
-    // The child's context: init names it; otherwise the policy's type
-    // transition for (parent context, executable's context).
+    // The child's context: init names it; another process may ask for one
+    // the policy lets it enter with this executable (`runcon`); otherwise
+    // the policy's type transition for (parent context, executable's
+    // context).
     let context = match &req.context {
         Some(c) if caller == INIT_PID => c.clone(),
-        Some(_) => return Err(Errno::EPERM),
+        Some(c) => crate::security::explicit(rm, &parent_context, c, req.exec_context.as_deref())?,
         None => crate::security::transition(rm, &parent_context, req.exec_context.as_deref())?,
     };
     // Capabilities staged with `StageCap` follow the `cap_name` one.

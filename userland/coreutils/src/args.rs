@@ -221,7 +221,8 @@ mod tests {
         s.iter().map(|x| x.to_string()).collect()
     }
 
-    const LS: Spec = Spec { short: "laZn:", long: &[("all", 'a'), ("context", 'Z'), ("lines=", 'n')], stop_at_operand: false };
+    const LS: Spec =
+        Spec { short: "laZn:", long: &[("all", 'a'), ("context", 'Z'), ("lines=", 'n')], stop_at_operand: false };
 
     #[test]
     fn combined_short_options_and_values() {

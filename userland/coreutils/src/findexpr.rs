@@ -285,7 +285,6 @@ impl Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec;
 
     fn q(s: &str) -> Query {
         let toks: Vec<String> = s.split_whitespace().map(String::from).collect();
@@ -319,7 +318,9 @@ mod tests {
     fn sizes_depths_contexts() {
         let f = entry("x", 'f', 1500);
         assert!(hits(&q("-size +2"), &f) && hits(&q("-size -4"), &f) && hits(&q("-size 3"), &f));
-        assert!(hits(&q("-size 1500c"), &f) && hits(&q("-size 2k"), &f) && !hits(&q("-size +1k"), &entry("y", 'f', 1024)));
+        assert!(
+            hits(&q("-size 1500c"), &f) && hits(&q("-size 2k"), &f) && !hits(&q("-size +1k"), &entry("y", 'f', 1024))
+        );
         let query = q("-maxdepth 2 -mindepth 1 -type f");
         assert_eq!((query.max_depth, query.min_depth), (Some(2), 1));
         let mut c = entry("s", 'f', 0);
@@ -338,6 +339,6 @@ mod tests {
         assert_eq!(bad("-type q"), "unknown argument to -type: q");
         assert_eq!(bad("( -type f"), "missing `)'");
         assert_eq!(bad("-size x"), "invalid argument `x' to `-size'");
-        assert!(parse(&vec![]).is_ok());
+        assert!(parse(&[]).is_ok());
     }
 }

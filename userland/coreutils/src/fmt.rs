@@ -84,7 +84,17 @@ pub struct Civil {
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS_LONG: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 const DAYS_LONG: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -164,7 +174,7 @@ pub fn strftime(fmt: &str, secs: i64, nanos: u32) -> String {
             'c' => write!(out, "{}", strftime("%a %b %e %H:%M:%S %Y", secs, nanos)),
             'Z' => write!(out, "UTC"),
             'z' => write!(out, "+0000"),
-            'n' => write!(out, "\n"),
+            'n' => writeln!(out),
             't' => write!(out, "\t"),
             '%' => write!(out, "%"),
             other => write!(out, "%{other}"),
@@ -182,11 +192,7 @@ pub fn date_default(secs: i64) -> String {
 /// else `Jan  1  2025`.
 pub fn ls_time(secs: i64, now: i64) -> String {
     const HALF_YEAR: i64 = 182 * 86_400;
-    if (now - secs).abs() < HALF_YEAR {
-        strftime("%b %e %H:%M", secs, 0)
-    } else {
-        strftime("%b %e  %Y", secs, 0)
-    }
+    if (now - secs).abs() < HALF_YEAR { strftime("%b %e %H:%M", secs, 0) } else { strftime("%b %e  %Y", secs, 0) }
 }
 
 /// `stat`'s time format: `2026-01-01 00:00:00.000000000 +0000`.

@@ -33,8 +33,17 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// Signals `kill` knows (every one terminates: Rampart has no handlers).
-pub const SIGNALS: &[(&str, u32)] =
-    &[("HUP", 1), ("INT", 2), ("QUIT", 3), ("KILL", 9), ("USR1", 10), ("USR2", 12), ("PIPE", 13), ("ALRM", 14), ("TERM", 15)];
+pub const SIGNALS: &[(&str, u32)] = &[
+    ("HUP", 1),
+    ("INT", 2),
+    ("QUIT", 3),
+    ("KILL", 9),
+    ("USR1", 10),
+    ("USR2", 12),
+    ("PIPE", 13),
+    ("ALRM", 14),
+    ("TERM", 15),
+];
 
 /// A signal by name (`TERM`, `SIGTERM`, `term`) or number (`0` checks
 /// that the process exists).
@@ -110,9 +119,91 @@ impl AuditFilter {
     }
 }
 
+/// `chmod`'s mode operand applied to `old` (permission bits): octal
+/// (`644`, `4755`) or symbolic clauses separated by commas
+/// (`u+x`, `go-w`, `a=r`, `+X`, `u=rw,o=`); `X` adds execute only for
+/// directories or files that already have an execute bit.
+///
+/// # Errors
+/// `None` for a malformed mode.
+pub fn parse_mode(spec: &str, old: u32, is_dir: bool) -> Option<u32> {
+    if !spec.is_empty() && spec.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        let m = u32::from_str_radix(spec, 8).ok()?;
+        return (m <= 0o7777).then_some(m);
+    }
+    let mut mode = old & 0o7777;
+    for clause in spec.split(',') {
+        let b = clause.as_bytes();
+        let mut i = 0;
+        let mut who = 0u32;
+        while i < b.len() && matches!(b[i], b'u' | b'g' | b'o' | b'a') {
+            who |= match b[i] {
+                b'u' => 0o4700,
+                b'g' => 0o2070,
+                b'o' => 0o1007,
+                _ => 0o7777,
+            };
+            i += 1;
+        }
+        // No "who": all (the umask is not applied; Rampart has none).
+        if who == 0 {
+            who = 0o7777;
+        }
+        if i >= b.len() {
+            return None;
+        }
+        while i < b.len() {
+            let op = b[i];
+            if !matches!(op, b'+' | b'-' | b'=') {
+                return None;
+            }
+            i += 1;
+            let mut bits = 0u32;
+            while i < b.len() && !matches!(b[i], b'+' | b'-' | b'=') {
+                bits |= match b[i] {
+                    b'r' => 0o444,
+                    b'w' => 0o222,
+                    b'x' => 0o111,
+                    b'X' if is_dir || old & 0o111 != 0 => 0o111,
+                    b'X' => 0,
+                    b's' => 0o6000,
+                    b't' => 0o1000,
+                    _ => return None,
+                };
+                i += 1;
+            }
+            let bits = bits & who;
+            match op {
+                b'+' => mode |= bits,
+                b'-' => mode &= !bits,
+                _ => mode = (mode & !(who & 0o777 | who & 0o7000)) | bits,
+            }
+        }
+    }
+    Some(mode)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse_mode("644", 0o777, false), Some(0o644));
+        assert_eq!(parse_mode("4755", 0, false), Some(0o4755));
+        assert_eq!(parse_mode("u+x", 0o644, false), Some(0o744));
+        assert_eq!(parse_mode("go-r", 0o644, false), Some(0o600));
+        assert_eq!(parse_mode("a=r", 0o755, false), Some(0o444));
+        assert_eq!(parse_mode("+x", 0o600, false), Some(0o711));
+        assert_eq!(parse_mode("u=rw,o=", 0o757, false), Some(0o650));
+        assert_eq!(parse_mode("a+X", 0o644, false), Some(0o644));
+        assert_eq!(parse_mode("a+X", 0o644, true), Some(0o755));
+        assert_eq!(parse_mode("u+s,+t", 0o755, false), Some(0o5755));
+        assert_eq!(parse_mode("u+rw-x", 0o711, false), Some(0o611));
+        for bad in ["", "u", "q+x", "u+q", "99", "77777", "u+x,"] {
+            assert_eq!(parse_mode(bad, 0o644, false), None, "{bad}");
+        }
+    }
 
     #[test]
     fn durations() {

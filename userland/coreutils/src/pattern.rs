@@ -182,7 +182,13 @@ mod tests {
         assert!(m("[0-9]+x", Dialect::Extended).is_match(b"ab12x"));
         let f = m("a.b*", Dialect::Fixed);
         assert!(f.is_match(b"xa.b*") && !f.is_match(b"axbb"));
-        assert!(Matcher::new(&["(".to_string()], &MatchOptions { dialect: Dialect::Extended, ignore_case: false, word: false, line: false }).is_err());
+        assert!(
+            Matcher::new(
+                &["(".to_string()],
+                &MatchOptions { dialect: Dialect::Extended, ignore_case: false, word: false, line: false }
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -242,7 +242,8 @@ pub fn uniq(lines: &[&[u8]], o: &UniqOptions) -> Vec<Vec<u8>> {
 /// The first `n` lines of `data` (or all but the last `n` with
 /// `all_but`), with their newlines.
 pub fn head_lines(data: &[u8], n: u64, all_but: bool) -> &[u8] {
-    let total = data.iter().filter(|&&b| b == b'\n').count() as u64 + u64::from(data.last().is_some_and(|&b| b != b'\n'));
+    let total =
+        data.iter().filter(|&&b| b == b'\n').count() as u64 + u64::from(data.last().is_some_and(|&b| b != b'\n'));
     let keep = if all_but { total.saturating_sub(n) } else { n };
     if keep == 0 {
         return &[];
@@ -418,7 +419,10 @@ mod tests {
         let l = lines(b"a\na\nb\nc\nc\nc\n");
         let s = |v: Vec<Vec<u8>>| v.into_iter().map(|x| String::from_utf8(x).unwrap()).collect::<Vec<_>>();
         assert_eq!(s(uniq(&l, &UniqOptions::default())), vec!["a", "b", "c"]);
-        assert_eq!(s(uniq(&l, &UniqOptions { count: true, ..Default::default() })), vec!["      2 a", "      1 b", "      3 c"]);
+        assert_eq!(
+            s(uniq(&l, &UniqOptions { count: true, ..Default::default() })),
+            vec!["      2 a", "      1 b", "      3 c"]
+        );
         assert_eq!(s(uniq(&l, &UniqOptions { repeated: true, ..Default::default() })), vec!["a", "c"]);
         assert_eq!(s(uniq(&l, &UniqOptions { unique: true, ..Default::default() })), vec!["b"]);
         let l = lines(b"X\nx\n");

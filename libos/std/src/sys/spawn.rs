@@ -17,6 +17,23 @@ use rampart_uabi::Errno;
 /// `ENOENT`, `EACCES` (no execute bit, or the policy refuses the read or
 /// the transition), `ENOEXEC` (not an ELF image), `EBADF`, rm's errors.
 pub fn spawn(path: &str, argv: &[String], envp: Vec<String>, cwd: &str, fds: &[(u32, u32)]) -> Result<u32, Errno> {
+    spawn_as(path, argv, envp, cwd, fds, None)
+}
+
+/// As [`spawn`]; with `context`, the child runs in that security context
+/// (`setexeccon`) if the policy grants the caller `process transition` to
+/// it and the context `file entrypoint` on the program file.
+///
+/// # Errors
+/// As [`spawn`]; `EACCES` for a refused context, `EINVAL` for an invalid one.
+pub fn spawn_as(
+    path: &str,
+    argv: &[String],
+    envp: Vec<String>,
+    cwd: &str,
+    fds: &[(u32, u32)],
+    context: Option<&str>,
+) -> Result<u32, Errno> {
     with(|st| {
         let ctx = super::fsys::getcon(st, path, true).ok();
         let (img, len) = super::fsys::load_image(st, path)?;
@@ -44,6 +61,7 @@ pub fn spawn(path: &str, argv: &[String], envp: Vec<String>, cwd: &str, fds: &[(
                 envp,
                 cwd: cwd.into(),
                 exec_context: ctx,
+                context: context.map(String::from),
                 ..Default::default()
             })
         });

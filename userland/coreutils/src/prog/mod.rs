@@ -1,0 +1,182 @@
+//! The programs, grouped by what they work on, and what they share:
+//! buffered output, error messages, argument parsing, reading inputs.
+
+mod edit;
+mod fileops;
+mod files;
+mod grep;
+mod ls;
+mod policy;
+mod sys;
+mod text;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use coreutils::args::{self, Args, Spec};
+use rampart_libos::io::{self, Read, Write};
+use rampart_libos::{Error, fs};
+
+/// Runs program `name` with `args` (without `argv[0]`); returns its status.
+pub fn run(name: &str, args: &[String]) -> i32 {
+    match name {
+        "ls" => ls::ls(args),
+        "cat" => text::cat(args),
+        "head" => text::head(args),
+        "tail" => text::tail(args),
+        "wc" => text::wc(args),
+        "grep" => grep::grep(args),
+        "sort" => text::sort(args),
+        "uniq" => text::uniq(args),
+        "hexdump" => text::hexdump(args),
+        "tee" => text::tee(args),
+        "cp" => fileops::cp(args),
+        "mv" => fileops::mv(args),
+        "rm" => fileops::rm(args),
+        "mkdir" => fileops::mkdir(args),
+        "rmdir" => fileops::rmdir(args),
+        "touch" => fileops::touch(args),
+        "ln" => fileops::ln(args),
+        "chmod" => fileops::chmod(args),
+        "find" => files::find(args),
+        "stat" => files::stat(args),
+        "df" => files::df(args),
+        "du" => files::du(args),
+        "echo" => sys::echo(args),
+        "env" => sys::env(args),
+        "sleep" => sys::sleep(args),
+        "date" => sys::date(args),
+        "uname" => sys::uname(args),
+        "id" => sys::id(args),
+        "ps" => sys::ps(args),
+        "kill" => sys::kill(args),
+        "clear" => sys::clear(args),
+        "true" => 0,
+        "false" => 1,
+        "pwd" => sys::pwd(args),
+        "basename" => sys::basename(args),
+        "dirname" => sys::dirname(args),
+        "reboot" | "poweroff" => sys::power(name, args),
+        "edit" => edit::edit(args),
+        "getenforce" => policy::getenforce(args),
+        "setenforce" => policy::setenforce(args),
+        "load_policy" => policy::load_policy(args),
+        "ausearch" => policy::ausearch(args),
+        "runcon" => policy::runcon(args),
+        _ => {
+            err(name, "not implemented");
+            127
+        }
+    }
+}
+
+/// Standard output, buffered (one console or file request per 8 KiB
+/// instead of one per `write!` fragment); flushed when dropped.
+pub struct Out {
+    buf: Vec<u8>,
+    /// A write failed (e.g. `EPIPE`): later output is dropped.
+    pub failed: bool,
+}
+
+impl Out {
+    /// An empty buffer.
+    pub fn new() -> Out {
+        Out { buf: Vec::with_capacity(8192), failed: false }
+    }
+
+    /// Queues bytes.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= 8192 {
+            self.flush();
+        }
+    }
+
+    /// Queues text.
+    pub fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+
+    /// Queues a line (a newline is added).
+    pub fn line(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+        self.bytes(b"\n");
+    }
+
+    /// Writes what is queued.
+    pub fn flush(&mut self) {
+        if !self.failed && !self.buf.is_empty() && io::stdout().write_all(&self.buf).is_err() {
+            self.failed = true;
+        }
+        self.buf.clear();
+    }
+}
+
+impl Drop for Out {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Prints `prog: msg` on standard error.
+pub fn err(prog: &str, msg: &str) {
+    let _ = io::stderr().write_all(format!("{prog}: {msg}\n").as_bytes());
+}
+
+/// Prints `prog: what: <error message>` on standard error.
+pub fn err_on(prog: &str, what: &str, e: &Error) {
+    err(prog, &format!("{what}: {}", e.message()));
+}
+
+/// Parses `args` for `prog`; on a bad option prints the message and
+/// returns the usage status (`usage_status`, 1 for most programs, 2 for
+/// `grep`).
+pub fn parse(prog: &str, spec: &Spec, a: &[String], usage_status: i32) -> Result<Args, i32> {
+    args::parse(spec, a).map_err(|e| {
+        err(prog, &format!("{e}"));
+        usage_status
+    })
+}
+
+/// The whole of input `path` (`-` is standard input).
+pub fn read_input(path: &str) -> Result<Vec<u8>, Error> {
+    let mut v = Vec::new();
+    if path == "-" {
+        io::stdin().read_to_end(&mut v)?;
+    } else {
+        fs::File::open(path)?.read_to_end(&mut v)?;
+    }
+    Ok(v)
+}
+
+/// The operands, or `-` (standard input) if there are none.
+pub fn inputs(a: &Args) -> Vec<String> {
+    if a.operands.is_empty() { alloc::vec![String::from("-")] } else { a.operands.clone() }
+}
+
+/// Joins `dir` and `name` as the user would read it (`a` + `b` = `a/b`,
+/// `/` + `b` = `/b`).
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') { format!("{dir}{name}") } else { format!("{dir}/{name}") }
+}
+
+/// The last component of `path` (`a/b/` gives `b`).
+pub fn base(path: &str) -> &str {
+    let t = path.trim_end_matches('/');
+    if t.is_empty() {
+        return "/";
+    }
+    t.rsplit('/').next().unwrap_or(t)
+}
+
+/// The system's user and group databases (empty if unreadable).
+pub fn id_db() -> (String, String) {
+    let read = |p: &str| fs::read_to_string(p).unwrap_or_default();
+    (read("/etc/passwd"), read("/etc/group"))
+}
+
+/// Seconds since the epoch now (the wall clock).
+pub fn now() -> i64 {
+    let d = rampart_libos::time::SystemTime::now().duration_since(rampart_libos::time::UNIX_EPOCH);
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}

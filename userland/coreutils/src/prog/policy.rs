@@ -1,0 +1,239 @@
+//! The policy tools: `getenforce`, `setenforce`, `load_policy`, `ausearch`
+//! (the security server's audit trail) and `runcon`. Each talks to the
+//! security server over a connection from the connection server, which the
+//! policy grants only to the administrator (`sysadm_t`) and the policy
+//! tools' own domain: for everyone else they fail with "Permission denied".
+
+use super::{Out, err, err_on, parse, read_input};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use coreutils::args::Spec;
+use coreutils::misc::{AuditFilter, compose_context};
+use rampart_libos::process::Command;
+use rampart_libos::{Error, env};
+use rampart_secsrv_api::client::Client;
+use rampart_secsrv_api::rt::Ipc;
+
+/// The security server's service name at the connection server.
+const SECURITY: &str = "security";
+
+fn connect(prog: &str) -> Option<Client<Ipc>> {
+    match rampart_libos::sys::connect_service(SECURITY) {
+        Ok(ep) => Some(Client(Ipc(ep))),
+        Err(e) => {
+            err_on(prog, "cannot reach the security server", &Error::from(e));
+            None
+        }
+    }
+}
+
+fn mode(enforcing: bool) -> &'static str {
+    if enforcing { "Enforcing" } else { "Permissive" }
+}
+
+/// `getenforce`: `Enforcing` or `Permissive`.
+pub fn getenforce(_: &[String]) -> i32 {
+    let Some(mut c) = connect("getenforce") else { return 1 };
+    match c.status() {
+        Ok(s) if !s.loaded => {
+            Out::new().line("Disabled");
+            0
+        }
+        Ok(s) => {
+            Out::new().line(mode(s.enforcing));
+            0
+        }
+        Err(e) => {
+            err_on("getenforce", "status", &Error::from(e));
+            1
+        }
+    }
+}
+
+/// `setenforce 1|0|Enforcing|Permissive` (policy `security setenforce`).
+pub fn setenforce(args: &[String]) -> i32 {
+    let enforcing = match args {
+        [a] if a == "1" || a.eq_ignore_ascii_case("enforcing") => true,
+        [a] if a == "0" || a.eq_ignore_ascii_case("permissive") => false,
+        _ => {
+            err("setenforce", "usage: setenforce [ Enforcing | Permissive | 1 | 0 ]");
+            return 1;
+        }
+    };
+    let Some(mut c) = connect("setenforce") else { return 1 };
+    match c.set_enforce(enforcing) {
+        Ok(_) => 0,
+        Err(e) => {
+            err_on("setenforce", "setenforce() failed", &Error::from(e));
+            1
+        }
+    }
+}
+
+/// `load_policy [-n NAME] [FILE]`: uploads a compiled policy (default
+/// `/etc/policy/policy.bin`) into the security server's store as `NAME`
+/// (default `local`) and loads it (policy `security load_policy`).
+pub fn load_policy(args: &[String]) -> i32 {
+    let a = match parse("load_policy", &Spec::short("n:q"), args, 1) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    let file = a.operands.first().map_or("/etc/policy/policy.bin", String::as_str);
+    let name = a.value('n').unwrap_or("local");
+    let bytes = match read_input(file) {
+        Ok(b) => b,
+        Err(e) => {
+            err_on("load_policy", &format!("can't open '{file}'"), &e);
+            return 2;
+        }
+    };
+    let Some(mut c) = connect("load_policy") else { return 2 };
+    let r = c.put_policy(name, &bytes).and_then(|()| c.load_policy(name));
+    match r {
+        Ok(s) => {
+            if !a.has('q') {
+                Out::new().line(&format!(
+                    "loaded policy {} (model {}, seqno {}, {})",
+                    s.policy,
+                    s.model,
+                    s.seqno,
+                    mode(s.enforcing)
+                ));
+            }
+            0
+        }
+        Err(e) => {
+            err_on("load_policy", "can't load policy", &Error::from(e));
+            2
+        }
+    }
+}
+
+/// `ausearch [-d|--denied] [-g|--granted] [-c CLASS] [-p PERM] [-s SCON]
+/// [-t TCON] [-w TEXT] [--start N] [-n LAST] [-q]`: the security server's
+/// audit trail (policy `security read_audit`), one record per line,
+/// `seq: avc: denied { read } for scontext=... tcontext=... tclass=...`.
+/// Status 1 when nothing matched (as `ausearch`).
+pub fn ausearch(args: &[String]) -> i32 {
+    let spec = Spec {
+        short: "dgc:p:s:t:w:n:qm:",
+        long: &[
+            ("denied", 'd'),
+            ("granted", 'g'),
+            ("class=", 'c'),
+            ("perm=", 'p'),
+            ("scontext=", 's'),
+            ("tcontext=", 't'),
+            ("word=", 'w'),
+            ("last=", 'n'),
+            ("start=", 'S'),
+            ("quiet", 'q'),
+            ("message=", 'm'),
+        ],
+        stop_at_operand: false,
+    };
+    let a = match parse("ausearch", &spec, args, 1) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    if let Some(m) = a.value('m').filter(|m| !m.eq_ignore_ascii_case("avc")) {
+        err("ausearch", &format!("unknown message type '{m}' (the trail holds AVC records)"));
+        return 1;
+    }
+    let f = AuditFilter {
+        denied: match a.last_of("dg") {
+            Some('d') => Some(true),
+            Some('g') => Some(false),
+            _ => None,
+        },
+        class: a.value('c').map(String::from),
+        perm: a.value('p').map(String::from),
+        source: a.value('s').map(String::from),
+        target: a.value('t').map(String::from),
+        text: a.value('w').map(String::from),
+    };
+    let number =
+        |c: char| a.value(c).map(|v| v.parse::<u64>().map_err(|_| err("ausearch", &format!("bad number '{v}'"))));
+    let (start, last) = match (number('S').transpose(), number('n').transpose()) {
+        (Ok(s), Ok(l)) => (s.unwrap_or(0), l),
+        _ => return 1,
+    };
+    let Some(mut c) = connect("ausearch") else { return 1 };
+    let mut from = start;
+    let mut lost = 0;
+    let mut hits: Vec<String> = Vec::new();
+    loop {
+        let batch = match c.read_audit(from) {
+            Ok(b) => b,
+            Err(e) => {
+                err_on("ausearch", "cannot read the audit trail", &Error::from(e));
+                return 1;
+            }
+        };
+        lost += batch.lost;
+        if batch.records.is_empty() || batch.next <= from {
+            break;
+        }
+        for r in batch.records {
+            let line = r.to_string();
+            if f.matches(r.denied, &r.class, &r.perms, &r.source, &r.target, &line) {
+                hits.push(format!("{}: {line}", r.seq));
+            }
+        }
+        from = batch.next;
+    }
+    let skip = last.map_or(0, |n| hits.len().saturating_sub(n as usize));
+    let mut out = Out::new();
+    if lost > 0 && !a.has('q') {
+        out.line(&format!("({lost} older records were overwritten before they could be read)"));
+    }
+    for h in &hits[skip..] {
+        out.line(h);
+    }
+    if hits.is_empty() && !a.has('q') {
+        out.line("<no matches>");
+    }
+    i32::from(hits.is_empty())
+}
+
+/// `runcon CONTEXT COMMAND [ARG...]` or `runcon [-u USER] [-r ROLE]
+/// [-t TYPE] [-l RANGE] COMMAND [ARG...]`: runs the command in another
+/// security context, if the policy lets this process enter it with that
+/// program (`process transition`, `file entrypoint`); without arguments
+/// prints the current context.
+pub fn runcon(args: &[String]) -> i32 {
+    let spec = Spec {
+        short: "u:r:t:l:",
+        long: &[("user=", 'u'), ("role=", 'r'), ("type=", 't'), ("range=", 'l')],
+        stop_at_operand: true,
+    };
+    let a = match parse("runcon", &spec, args, 1) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    let cur = env::security_context();
+    if a.operands.is_empty() && a.opts.is_empty() {
+        Out::new().line(&cur);
+        return 0;
+    }
+    let mut ops = a.operands.clone();
+    let ctx = if a.opts.is_empty() {
+        ops.remove(0)
+    } else {
+        match compose_context(&cur, a.value('u'), a.value('r'), a.value('t'), a.value('l')) {
+            Some(c) => c,
+            None => {
+                err("runcon", &format!("cannot parse the current context '{cur}'"));
+                return 1;
+            }
+        }
+    };
+    let Some((prog, rest)) = ops.split_first() else {
+        err("runcon", "no command given");
+        return 1;
+    };
+    let mut c = Command::new(prog);
+    c.args(rest.iter().map(String::as_str)).security_context(&ctx);
+    super::sys::run_child(&mut c, "runcon", &format!("{prog}' in '{ctx}"))
+}

@@ -1,0 +1,405 @@
+//! Programs about the process and the system: `echo`, `env`, `sleep`,
+//! `date`, `uname`, `id`, `ps`, `kill`, `clear`, `pwd`, `basename`,
+//! `dirname`, `reboot`/`poweroff`.
+
+use super::{Out, base, err, err_on, id_db, now, parse};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use coreutils::args::Spec;
+use coreutils::report::{self, PsRow, id_name, name_id};
+use rampart_libos::process::{self, Command};
+use rampart_libos::{env, fs};
+
+/// `echo [-neE] [ARG...]`
+pub fn echo(args: &[String]) -> i32 {
+    let (mut newline, mut escapes, mut i) = (true, false, 0);
+    // Only words made of n, e, E are options (as bash's echo).
+    while let Some(a) = args.get(i) {
+        if a.len() < 2 || !a.starts_with('-') || !a[1..].bytes().all(|b| matches!(b, b'n' | b'e' | b'E')) {
+            break;
+        }
+        for b in a[1..].bytes() {
+            match b {
+                b'n' => newline = false,
+                b'e' => escapes = true,
+                _ => escapes = false,
+            }
+        }
+        i += 1;
+    }
+    let mut text = args[i..].join(" ");
+    let mut stop = false;
+    if escapes {
+        (text, stop) = coreutils::text::unescape(&text);
+    }
+    if newline && !stop {
+        text.push('\n');
+    }
+    let mut out = Out::new();
+    out.str(&text);
+    out.flush();
+    i32::from(out.failed)
+}
+
+/// `env [-i] [-u NAME]... [NAME=VALUE]... [COMMAND [ARG...]]`
+pub fn env(args: &[String]) -> i32 {
+    let spec = Spec {
+        short: "iu:0",
+        long: &[("ignore-environment", 'i'), ("unset=", 'u'), ("null", '0')],
+        stop_at_operand: true,
+    };
+    // `env -` is `env -i`.
+    let args: Vec<String> = args.iter().map(|a| if a == "-" { "-i".into() } else { a.clone() }).collect();
+    let a = match parse("env", &spec, &args, 125) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    let mut vars: Vec<(String, String)> = if a.has('i') { Vec::new() } else { env::vars() };
+    for u in a.values('u') {
+        vars.retain(|(k, _)| k != u);
+    }
+    let mut ops = a.operands.iter().peekable();
+    while let Some(op) = ops.next_if(|o| o.contains('=')) {
+        let (k, v) = op.split_once('=').unwrap_or((op, ""));
+        vars.retain(|(x, _)| x != k);
+        vars.push((k.into(), v.into()));
+    }
+    let cmd: Vec<&String> = ops.collect();
+    let Some((prog, rest)) = cmd.split_first() else {
+        let mut out = Out::new();
+        let end = if a.has('0') { "\0" } else { "\n" };
+        for (k, v) in vars {
+            out.str(&format!("{k}={v}{end}"));
+        }
+        return 0;
+    };
+    let path = if prog.contains('/') { Some(prog.to_string()) } else { find_in(&vars, prog) };
+    let Some(path) = path else {
+        err("env", &format!("'{prog}': No such file or directory"));
+        return 127;
+    };
+    let mut c = Command::new(&path);
+    c.env_clear();
+    for (k, v) in &vars {
+        c.env(k, v);
+    }
+    c.args(rest.iter().map(|s| s.as_str()));
+    run_child(&mut c, "env", prog)
+}
+
+/// The program `name` in the `PATH` of `vars`.
+fn find_in(vars: &[(String, String)], name: &str) -> Option<String> {
+    let path = vars.iter().find(|(k, _)| k == "PATH").map_or("/bin:/usr/bin", |(_, v)| v.as_str());
+    path.split(':')
+        .map(|d| super::join(if d.is_empty() { "." } else { d }, name))
+        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file()))
+}
+
+/// Runs `c` to the end; its status as a shell sees it (126: not runnable,
+/// 127: not found).
+pub fn run_child(c: &mut Command, prog: &str, what: &str) -> i32 {
+    let mut child = match c.spawn() {
+        Ok(ch) => ch,
+        Err(e) => {
+            err_on(prog, &format!("'{what}'"), &e);
+            return if e.raw_os_error() == 2 { 127 } else { 126 };
+        }
+    };
+    let _ = rampart_libos::io::set_foreground(0, &[child.id()]);
+    let st = child.wait();
+    let _ = rampart_libos::io::set_foreground(0, &[process::id()]);
+    match st {
+        Ok(s) => s.shell_code(),
+        Err(e) => {
+            err_on(prog, "wait", &e);
+            125
+        }
+    }
+}
+
+/// `sleep NUMBER[smhd]...`
+pub fn sleep(args: &[String]) -> i32 {
+    if args.is_empty() {
+        err("sleep", "missing operand");
+        return 1;
+    }
+    let mut total = core::time::Duration::ZERO;
+    for a in args {
+        match coreutils::misc::parse_duration(a) {
+            Some(d) => total = total.saturating_add(d),
+            None => {
+                err("sleep", &format!("invalid time interval '{a}'"));
+                return 1;
+            }
+        }
+    }
+    rampart_libos::time::sleep(total);
+    0
+}
+
+/// `date [-u] [-d @SECONDS] [-I] [-R] [+FORMAT]` (always UTC).
+pub fn date(args: &[String]) -> i32 {
+    let spec = Spec {
+        short: "ud:IR",
+        long: &[("utc", 'u'), ("date=", 'd'), ("iso-8601", 'I'), ("rfc-email", 'R')],
+        stop_at_operand: false,
+    };
+    let a = match parse("date", &spec, args, 1) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    let secs = match a.value('d') {
+        Some(d) => match d.strip_prefix('@').unwrap_or(d).parse::<i64>() {
+            Ok(s) => s,
+            Err(_) => {
+                err("date", &format!("invalid date '{d}' (only @SECONDS)"));
+                return 1;
+            }
+        },
+        None => now(),
+    };
+    let fmt = match a.operands.as_slice() {
+        [] if a.has('I') => "%F".to_string(),
+        [] if a.has('R') => "%a, %d %b %Y %H:%M:%S %z".to_string(),
+        [] => return print_line(&coreutils::fmt::date_default(secs)),
+        [f] if f.starts_with('+') => f[1..].to_string(),
+        [x, ..] => {
+            err("date", &format!("invalid date '{x}' (setting the clock is not supported)"));
+            return 1;
+        }
+    };
+    print_line(&coreutils::fmt::strftime(&fmt, secs, 0))
+}
+
+fn print_line(s: &str) -> i32 {
+    let mut out = Out::new();
+    out.line(s);
+    0
+}
+
+/// `uname [-asnrvmo]`
+pub fn uname(args: &[String]) -> i32 {
+    let a = match parse("uname", &Spec::short("asnrvmpio"), args, 1) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    let host = fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "rampart".into());
+    let fields = [
+        ('s', String::from("Rampart")),
+        ('n', host),
+        ('r', String::from(env!("CARGO_PKG_VERSION"))),
+        ('v', String::from("#1 capability microkernel")),
+        ('m', String::from("x86_64")),
+        ('o', String::from("Rampart")),
+    ];
+    let all = a.has('a');
+    let chosen: Vec<&str> = fields
+        .iter()
+        .filter(|(c, _)| all || a.has(*c) || *c == 's' && a.opts.is_empty())
+        .map(|(_, v)| v.as_str())
+        .collect();
+    print_line(&chosen.join(" "))
+}
+
+/// `id [-Z] [-u|-g|-G] [-n] [USER]`: user and group from `$USER` and
+/// `/etc/passwd` (Rampart processes carry no uid: access control is by
+/// security context, which `-Z` prints).
+pub fn id(args: &[String]) -> i32 {
+    let spec = Spec {
+        short: "ZugGnr",
+        long: &[("context", 'Z'), ("user", 'u'), ("group", 'g'), ("groups", 'G'), ("name", 'n')],
+        stop_at_operand: false,
+    };
+    let a = match parse("id", &spec, args, 1) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    let ctx = env::security_context();
+    if a.has('Z') {
+        return print_line(&ctx);
+    }
+    let (passwd, group) = id_db();
+    let who = a.operands.first().cloned().or_else(|| env::var("USER")).unwrap_or_else(|| {
+        let u = ctx.split(':').next().unwrap_or("");
+        String::from(u.strip_suffix("_u").unwrap_or(u))
+    });
+    let Some(uid) = name_id(&passwd, &who) else {
+        err("id", &format!("'{who}': no such user"));
+        return 1;
+    };
+    let gid = passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.first() == Some(&who.as_str())).then(|| f.get(3)?.parse::<u32>().ok())?
+    });
+    let gid = gid.unwrap_or(uid);
+    let gname = id_name(&group, gid).unwrap_or_else(|| gid.to_string());
+    let n = a.has('n');
+    if a.has('u') {
+        return print_line(&if n { who } else { uid.to_string() });
+    }
+    if a.has('g') || a.has('G') {
+        return print_line(&if n { gname } else { gid.to_string() });
+    }
+    let mut line = format!("uid={uid}({who}) gid={gid}({gname}) groups={gid}({gname})");
+    if a.operands.is_empty() {
+        line.push_str(&format!(" context={ctx}"));
+    }
+    print_line(&line)
+}
+
+/// `ps [-e|-A] [-Z] [-l] [-p PID]`: the processes this one may see (the
+/// policy's `process getattr`), with `-Z` their security contexts.
+pub fn ps(args: &[String]) -> i32 {
+    let spec = Spec { short: "eAZlfp:", long: &[("context", 'Z'), ("pid=", 'p')], stop_at_operand: false };
+    let a = match parse("ps", &spec, args, 1) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    let list = match process::list() {
+        Ok(l) => l,
+        Err(e) => {
+            err_on("ps", "listing processes", &e);
+            return 1;
+        }
+    };
+    let pids: Vec<u32> =
+        a.values('p').iter().flat_map(|v| v.split(',')).filter_map(|p| p.trim().parse().ok()).collect();
+    let rows: Vec<PsRow> = list
+        .into_iter()
+        .filter(|t| pids.is_empty() || pids.contains(&t.pid))
+        .map(|t| {
+            let charged = if long { process::info(t.pid).map_or(0, |i| i.charged) } else { 0 };
+            PsRow { pid: t.pid, ppid: t.parent, context: t.context, charged, name: t.name }
+        })
+        .collect();
+    let mut out = Out::new();
+    for l in report::ps_table(&rows, a.has('Z'), long) {
+        out.line(&l);
+    }
+    i32::from(rows.is_empty())
+}
+
+/// `kill [-s SIGNAL | -SIGNAL | -n NUM] PID...`, `kill -l`: every signal
+/// ends the process (Rampart has no handlers); `0` only checks that it
+/// exists and may be seen.
+pub fn kill(args: &[String]) -> i32 {
+    let mut sig = 15u32;
+    let mut i = 0;
+    if args.first().is_some_and(|a| a == "-l" || a == "-L") {
+        let names: Vec<String> = coreutils::misc::SIGNALS.iter().map(|(n, v)| format!("{v}) SIG{n}")).collect();
+        return print_line(&names.join(" "));
+    }
+    while let Some(a) = args.get(i) {
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        let spec = match a.as_str() {
+            "-s" | "-n" => {
+                i += 1;
+                args.get(i).cloned()
+            }
+            s if s.starts_with('-') && s.len() > 1 => Some(s[1..].to_string()),
+            _ => break,
+        };
+        match spec.as_deref().and_then(coreutils::misc::signal) {
+            Some(s) => sig = s,
+            None => {
+                err("kill", &format!("{}: invalid signal specification", spec.unwrap_or_default()));
+                return 1;
+            }
+        }
+        i += 1;
+    }
+    if i >= args.len() {
+        err("kill", "usage: kill [-s SIGNAL | -SIGNAL] PID...");
+        return 2;
+    }
+    let mut status = 0;
+    for p in &args[i..] {
+        let Ok(pid) = p.parse::<u32>() else {
+            err("kill", &format!("({p}) - arguments must be process ids"));
+            status = 1;
+            continue;
+        };
+        let r = if sig == 0 {
+            match process::list() {
+                Ok(l) if l.iter().any(|t| t.pid == pid) => Ok(()),
+                Ok(_) => Err(rampart_libos::Error::from_raw_os_error(3)),
+                Err(e) => Err(e),
+            }
+        } else {
+            process::kill(pid)
+        };
+        if let Err(e) = r {
+            err_on("kill", &format!("({pid})"), &e);
+            status = 1;
+        }
+    }
+    status
+}
+
+/// `clear`: clears the terminal (VT100).
+pub fn clear(_: &[String]) -> i32 {
+    let mut out = Out::new();
+    out.str("\x1b[H\x1b[2J\x1b[3J");
+    0
+}
+
+/// `pwd`: the working directory (logical, `$PWD` when it names it).
+pub fn pwd(_: &[String]) -> i32 {
+    print_line(&env::current_dir())
+}
+
+/// `basename NAME [SUFFIX]`
+pub fn basename(args: &[String]) -> i32 {
+    let Some(name) = args.first() else {
+        err("basename", "missing operand");
+        return 1;
+    };
+    let mut b = base(name).to_string();
+    if let Some(s) = args.get(1).filter(|s| b.len() > s.len())
+        && let Some(x) = b.strip_suffix(s.as_str())
+    {
+        b = x.to_string();
+    }
+    print_line(&b)
+}
+
+/// `dirname NAME...`
+pub fn dirname(args: &[String]) -> i32 {
+    if args.is_empty() {
+        err("dirname", "missing operand");
+        return 1;
+    }
+    let mut out = Out::new();
+    for n in args {
+        let t = n.trim_end_matches('/');
+        let d = match t.rfind('/') {
+            Some(0) => "/",
+            Some(i) => t[..i].trim_end_matches('/'),
+            None if n.starts_with('/') => "/",
+            None => ".",
+        };
+        out.line(if d.is_empty() { "/" } else { d });
+    }
+    0
+}
+
+/// `poweroff` / `reboot`: asks the resource manager to stop the machine
+/// (policy `system { halt reboot }`; an administrator's right).
+pub fn power(name: &str, args: &[String]) -> i32 {
+    let a = match parse(name, &Spec::short("f"), args, 1) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    let _ = a;
+    match rampart_libos::process::power_off(name == "reboot") {
+        Ok(()) => 0,
+        Err(e) => {
+            err_on(name, "cannot stop the machine", &e);
+            1
+        }
+    }
+}
