@@ -263,6 +263,7 @@ pub fn ps(args: &[String]) -> i32 {
             return 1;
         }
     };
+    let long = a.has('l') || a.has('f');
     let pids: Vec<u32> =
         a.values('p').iter().flat_map(|v| v.split(',')).filter_map(|p| p.trim().parse().ok()).collect();
     let rows: Vec<PsRow> = list
