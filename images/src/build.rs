@@ -41,7 +41,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):
 /// (cargo package, binary name, cargo feature that enables the binary).
 pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] =
-    &[("shell", "sh", "shell/guest"), ("ttool", "tt", ""), ("coreutils", "coreutils", "coreutils/guest")];
+    &[("shell", "sh", "shell/guest"), ("coreutils", "coreutils", "coreutils/guest")];
 
 /// Symbolic links in `/bin` of the ext4 root: every program of the
 /// multi-call `/bin/coreutils` (`ls`, `cat`, ... `runcon`) under its name.
