@@ -40,8 +40,13 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
 
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):
 /// (cargo package, binary name, cargo feature that enables the binary).
-pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] =
-    &[("shell", "sh", "shell/guest"), ("coreutils", "coreutils", "coreutils/guest")];
+pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] = &[
+    ("shell", "sh", "shell/guest"),
+    ("coreutils", "coreutils", "coreutils/guest"),
+    ("rampart-httpd", "httpd", "rampart-httpd/guest"),
+    ("nettools", "nc", ""),
+    ("nettools", "wget", ""),
+];
 
 /// Symbolic links in `/bin` of the ext4 root: every program of the
 /// multi-call `/bin/coreutils` (`ls`, `cat`, ... `runcon`) under its name.
@@ -169,6 +174,7 @@ pub fn build_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>> {
     let dir = target_dir("user");
     let mut pkgs: Vec<&str> = USER_PROGRAMS.iter().map(|(p, _)| *p).collect();
     pkgs.extend(ROOTFS_PROGRAMS.iter().map(|(p, _, _)| *p));
+    pkgs.dedup();
     let features: Vec<&str> = ROOTFS_PROGRAMS.iter().map(|(_, _, f)| *f).filter(|f| !f.is_empty()).collect();
     cargo_build(&pkgs, &features, false, &user_rustflags(&root), &dir, opts.verbose)?;
     let bins = USER_PROGRAMS.iter().map(|(_, b)| *b).chain(ROOTFS_PROGRAMS.iter().map(|(_, b, _)| *b));

@@ -53,6 +53,17 @@ pub fn bench_bytes() -> Vec<u8> {
     (0..64u64 << 20).map(|i| ((i.wrapping_mul(2_654_435_761)) >> 24) as u8).collect()
 }
 
+/// Files the web server serves in the tests and the benchmark
+/// (`/var/www/NAME`, `www_bytes(len, seed)`): a 1 MiB file for requests
+/// per second and MB/s, a 10 MiB file for a checksummed download.
+pub const WWW_FILES: &[(&str, usize, u64)] = &[("1m.bin", 1 << 20, 1), ("10m.bin", 10 << 20, 2)];
+
+/// Deterministic bytes for the web server's files: byte `i` is the top
+/// byte of `(i + seed) * 2654435761` (as u32 arithmetic would wrap it).
+pub fn www_bytes(len: usize, seed: u64) -> Vec<u8> {
+    (0..len as u64).map(|i| ((i.wrapping_add(seed << 32).wrapping_mul(2_654_435_761)) >> 24) as u8).collect()
+}
+
 /// Compiles the policy of `opts`; returns the binary and the loaded policy.
 fn compile_policy(opts: &RootfsOptions) -> Result<(Vec<u8>, Policy)> {
     let files = policy_compiler::expand_inputs(&opts.policy_dirs).context("reading policy sources")?;
@@ -92,6 +103,12 @@ pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
     std::fs::create_dir_all(dir.join("etc/policy"))?;
     std::fs::write(dir.join("etc/policy/policy.bin"), policy_bin)?;
     std::os::unix::fs::symlink("hello.txt", dir.join("home/user/hello.link"))?;
+    // Web content: sample files, and a link out of the content type that
+    // the policy must stop the server from following (tests/tests/net.rs).
+    for (name, len, seed) in WWW_FILES {
+        std::fs::write(dir.join("var/www").join(name), www_bytes(*len, *seed))?;
+    }
+    std::os::unix::fs::symlink("/etc/motd", dir.join("var/www/motd.txt"))?;
     for prog in &opts.programs {
         let name = prog.file_name().with_context(|| format!("{} has no file name", prog.display()))?;
         std::fs::copy(prog, dir.join("bin").join(name)).with_context(|| format!("copying {}", prog.display()))?;

@@ -42,6 +42,24 @@ pub enum ErrorKind {
     OutOfMemory,
     /// `ECONNREFUSED`.
     ConnectionRefused,
+    /// `ECONNRESET`.
+    ConnectionReset,
+    /// `ECONNABORTED`.
+    ConnectionAborted,
+    /// `ENOTCONN`.
+    NotConnected,
+    /// `EADDRINUSE`.
+    AddrInUse,
+    /// `EADDRNOTAVAIL`.
+    AddrNotAvailable,
+    /// `ETIMEDOUT`.
+    TimedOut,
+    /// `ENETDOWN`.
+    NetworkDown,
+    /// `ENETUNREACH`.
+    NetworkUnreachable,
+    /// `EHOSTUNREACH`.
+    HostUnreachable,
     /// Anything else.
     Other,
 }
@@ -93,8 +111,26 @@ pub fn message(e: i32) -> &'static str {
         71 => "Protocol error",
         74 => "Bad message",
         75 => "Value too large for defined data type",
+        88 => "Socket operation on non-socket",
+        89 => "Destination address required",
+        90 => "Message too long",
+        92 => "Protocol not available",
         95 => "Operation not supported",
+        97 => "Address family not supported by protocol",
+        98 => "Address already in use",
+        99 => "Cannot assign requested address",
+        100 => "Network is down",
+        101 => "Network is unreachable",
+        103 => "Software caused connection abort",
+        104 => "Connection reset by peer",
+        105 => "No buffer space available",
+        106 => "Transport endpoint is already connected",
+        107 => "Transport endpoint is not connected",
+        110 => "Connection timed out",
         111 => "Connection refused",
+        113 => "No route to host",
+        114 => "Operation already in progress",
+        115 => "Operation now in progress",
         117 => "Structure needs cleaning",
         122 => "Disk quota exceeded",
         _ => "Unknown error",
@@ -143,6 +179,15 @@ impl Error {
             38 | 95 => ErrorKind::Unsupported,
             12 => ErrorKind::OutOfMemory,
             111 => ErrorKind::ConnectionRefused,
+            104 => ErrorKind::ConnectionReset,
+            103 => ErrorKind::ConnectionAborted,
+            107 => ErrorKind::NotConnected,
+            98 => ErrorKind::AddrInUse,
+            99 => ErrorKind::AddrNotAvailable,
+            110 => ErrorKind::TimedOut,
+            100 => ErrorKind::NetworkDown,
+            101 => ErrorKind::NetworkUnreachable,
+            113 => ErrorKind::HostUnreachable,
             _ => ErrorKind::Other,
         }
     }
@@ -177,6 +222,15 @@ impl From<ErrorKind> for Error {
             ErrorKind::Unsupported => 95,
             ErrorKind::OutOfMemory => 12,
             ErrorKind::ConnectionRefused => 111,
+            ErrorKind::ConnectionReset => 104,
+            ErrorKind::ConnectionAborted => 103,
+            ErrorKind::NotConnected => 107,
+            ErrorKind::AddrInUse => 98,
+            ErrorKind::AddrNotAvailable => 99,
+            ErrorKind::TimedOut => 110,
+            ErrorKind::NetworkDown => 100,
+            ErrorKind::NetworkUnreachable => 101,
+            ErrorKind::HostUnreachable => 113,
             ErrorKind::UnexpectedEof => return Error { errno: Errno(5), eof: true },
             ErrorKind::Other => 5,
         };

@@ -151,7 +151,7 @@ impl File {
     fn handle(&self) -> Result<u32> {
         match with(|st| st.obj(self.fd)).map_err(e)? {
             Obj::Fs(h) => Ok(h),
-            Obj::Tty(_) => Err(Error::from_raw_os_error(29)),
+            Obj::Tty(_) | Obj::Net(_) => Err(Error::from_raw_os_error(29)),
         }
     }
 

@@ -15,8 +15,9 @@
 //!   `ExitStatus`, `exit`, `id`, `kill`.
 //! - [`env`]: `args`, `vars`, `var`, `current_dir`, `set_current_dir`.
 //! - [`time`]: `Instant` (TSC), `SystemTime`.
-//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket` (not wired yet: the
-//!   network server does not run on the target).
+//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket` over the network
+//!   server ("net"); [`poll`]: waiting for sockets, pipes and files
+//!   together.
 //! - `print!`, `println!`, `eprint!`, `eprintln!`.
 //!
 //! **File descriptors** are numbers in a per-process table mapping to a
@@ -42,6 +43,8 @@ pub mod env;
 pub mod fs;
 #[cfg(feature = "rt")]
 pub mod net;
+#[cfg(feature = "rt")]
+pub mod poll;
 #[cfg(feature = "rt")]
 pub mod process;
 #[cfg(feature = "rt")]

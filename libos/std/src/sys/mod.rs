@@ -7,6 +7,7 @@
 //! adopted from its server under its descriptor number.
 
 pub mod fsys;
+pub mod netsys;
 pub mod spawn;
 pub mod stdio;
 
@@ -34,6 +35,8 @@ pub enum Obj {
     Fs(u32),
     /// A console handle (terminal).
     Tty(u32),
+    /// A network-server handle (socket).
+    Net(u32),
 }
 
 /// The file-server connection.
@@ -54,6 +57,10 @@ pub struct State {
     pub env: Vec<(String, String)>,
     fs: Option<FsConn>,
     con: Option<Endpoint>,
+    net: Option<netsys::NetConn>,
+    /// A byte `poll` took out of a pipe while probing it, by file-server
+    /// handle; the next read returns it first.
+    pub pushback: BTreeMap<u32, u8>,
     next_slot: u64,
     free_slots: Vec<u64>,
 }
@@ -118,6 +125,8 @@ impl State {
             env,
             fs: None,
             con: None,
+            net: None,
+            pushback: BTreeMap::new(),
             next_slot: slot::FIRST_FREE + 64,
             free_slots: Vec::new(),
         }
@@ -129,6 +138,7 @@ impl State {
             let obj = match h.service.as_str() {
                 "fs" => self.fs().and_then(|c| fsys::adopt(c.ep, h.slot)).map(Obj::Fs),
                 con::SERVICE => self.console().and_then(|ep| adopt_tty(ep, h.slot)).map(Obj::Tty),
+                "net" => self.net().and_then(|c| netsys::adopt(c.ep, h.slot)).map(Obj::Net),
                 _ => Err(Errno::EINVAL),
             };
             let _ = CNode(slot::CNODE).delete(h.slot, 64);
@@ -232,6 +242,7 @@ impl State {
         match o {
             Obj::Fs(h) => fsys::close(self, h),
             Obj::Tty(h) => con_call(self, &con::Request::Close { handle: h }).map(|_| ()),
+            Obj::Net(h) => netsys::close(self, h),
         }
     }
 }
@@ -276,6 +287,17 @@ pub fn share(st: &mut State, o: Obj) -> Result<(CPtr, &'static str), Errno> {
             let ep = st.console()?;
             call_with_caps::<_, con::Response>(ep, &con::Request::ShareHandle { handle: h }, &[])
                 .map(|(r, m)| (matches!(r, con::Response::Token(_)) && m.received_cap(), con::SERVICE, fs_resp_ok()))
+        }
+        Obj::Net(h) => {
+            let ep = st.net()?.ep;
+            let req = rampart_net_api::Request::ShareHandle { handle: rampart_net_api::Handle(h) };
+            call_with_caps::<_, rampart_net_api::Response>(ep, &req, &[]).map(|(r, m)| {
+                let e = match r {
+                    rampart_net_api::Response::Err(e) => rampart_fs_api::Response::Err(e),
+                    _ => fs_resp_ok(),
+                };
+                (matches!(r, rampart_net_api::Response::Token(_)) && m.received_cap(), "net", e)
+            })
         }
     };
     b.clear_receive_slot();

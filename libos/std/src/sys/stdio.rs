@@ -4,7 +4,7 @@
 //! writer exists) and a write to a full one are retried after yielding the
 //! processor; a terminal read blocks in the console server.
 
-use super::{Obj, State, con_call, fsys, with};
+use super::{Obj, State, con_call, fsys, netsys, with};
 use crate::error::{Error, Result};
 use crate::io::{Read, Write};
 use rampart_console_api as con;
@@ -22,6 +22,7 @@ pub fn fd_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
     loop {
         let r = with(|st: &mut State| match st.obj(fd)? {
             Obj::Fs(h) => fsys::read(st, h, buf),
+            Obj::Net(h) => netsys::recv(st, h, buf, rampart_net_api::MsgFlags(0)).map(|r| r.0),
             Obj::Tty(h) => {
                 let max = buf.len().min(con::MAX_IO) as u32;
                 match con_call(st, &con::Request::Read { handle: h, max })? {
@@ -35,7 +36,9 @@ pub fn fd_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
             }
         });
         match r {
-            Err(Errno::EAGAIN) => yield_now(),
+            // A pipe (the file server never waits); a socket's EAGAIN is
+            // its non-blocking mode speaking.
+            Err(Errno::EAGAIN) if !is_socket(fd) => yield_now(),
             r => return r,
         }
     }
@@ -49,6 +52,7 @@ pub fn fd_write(fd: u32, buf: &[u8]) -> core::result::Result<usize, Errno> {
     loop {
         let r = with(|st: &mut State| match st.obj(fd)? {
             Obj::Fs(h) => fsys::write(st, h, buf),
+            Obj::Net(h) => netsys::send(st, h, buf, rampart_net_api::MsgFlags(0), None),
             Obj::Tty(h) => {
                 let data = buf[..buf.len().min(con::MAX_IO)].to_vec();
                 match con_call(st, &con::Request::Write { handle: h, data })? {
@@ -58,10 +62,16 @@ pub fn fd_write(fd: u32, buf: &[u8]) -> core::result::Result<usize, Errno> {
             }
         });
         match r {
-            Err(Errno::EAGAIN) => yield_now(),
+            // A pipe (the file server never waits); a socket's EAGAIN is
+            // its non-blocking mode speaking.
+            Err(Errno::EAGAIN) if !is_socket(fd) => yield_now(),
             r => return r,
         }
     }
+}
+
+fn is_socket(fd: u32) -> bool {
+    with(|st| matches!(st.obj(fd), Ok(Obj::Net(_))))
 }
 
 /// Whether `fd` is a terminal.
@@ -79,7 +89,7 @@ pub fn set_raw_mode(fd: u32, raw: bool) -> Result<()> {
             let mode = if raw { con::Mode::RAW } else { con::Mode::COOKED };
             con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ())
         }
-        Obj::Fs(_) => Err(Errno(25)),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
     })
     .map_err(Error::from)
 }
@@ -91,7 +101,7 @@ pub fn set_raw_mode(fd: u32, raw: bool) -> Result<()> {
 pub fn set_foreground(fd: u32, pids: &[u32]) -> Result<()> {
     with(|st| match st.obj(fd)? {
         Obj::Tty(h) => con_call(st, &con::Request::SetForeground { handle: h, pids: pids.to_vec() }).map(|_| ()),
-        Obj::Fs(_) => Err(Errno(25)),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
     })
     .map_err(Error::from)
 }
@@ -245,7 +255,7 @@ pub fn set_echo(fd: u32, echo: bool) -> Result<()> {
             let mode = con::Mode { raw: false, echo };
             con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ())
         }
-        Obj::Fs(_) => Err(Errno(25)),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
     })
     .map_err(Error::from)
 }

@@ -1,0 +1,290 @@
+//! Calls to the network server ("net") over the process's connection
+//! (docs/network.md §4): requests in messages, payload bytes in the
+//! connection's shared region, readiness through the task notification.
+
+use super::State;
+use rampart_net_api::{
+    Domain, Events, Handle, How, MsgFlags, OptName, PollItem, Request, Response, SockAddr, SockOpt, SockType, Wait,
+};
+use rampart_rt::cap::{CNode, CPtr, Endpoint, Notification};
+use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_rt::rm::Region;
+use rampart_uabi::Errno;
+use rampart_uabi::startup::slot;
+
+/// Size of the region shared with the network server: the most one
+/// `Send` or `Recv` moves.
+pub const NET_REGION: usize = 64 * 1024;
+/// Badge bit the network server's readiness signals carry on the task
+/// notification (bit 0 is rm's child events).
+pub const EVENT_NET: u64 = 1 << 2;
+
+/// The network-server connection.
+pub struct NetConn {
+    /// The badged endpoint.
+    pub ep: Endpoint,
+    /// The shared region.
+    pub region: Region,
+    /// Whether the readiness notification is attached.
+    pub notify: bool,
+}
+
+impl State {
+    /// The network-server connection (made on first use).
+    ///
+    /// # Errors
+    /// `EACCES` (the policy forbids the connection), `ENOENT` (no network
+    /// server: no NIC, or not a login session), `ENOMEM`.
+    pub fn net(&mut self) -> Result<&mut NetConn, Errno> {
+        if self.net.is_none() {
+            let s = self.slot();
+            let ep = super::connect("net", s)?;
+            let region = rampart_rt::rm::region_alloc(NET_REGION as u64)?;
+            let t = self.slot();
+            rampart_rt::rm::region_share(region.id, true, t)?;
+            let req = Request::AttachRegion { len: NET_REGION as u32 };
+            let r = call_with_caps::<_, Response>(ep, &req, &[t]);
+            self.free_slot(t);
+            match r.map_err(|e| e.errno())?.0 {
+                Response::Err(e) => return Err(e),
+                _ => self.net = Some(NetConn { ep, region, notify: false }),
+            }
+        }
+        self.net.as_mut().ok_or(Errno::EIO)
+    }
+}
+
+/// Sends `req`; an `Err` response becomes `Err`.
+///
+/// # Errors
+/// The server's or the transport's error.
+pub fn call_net(st: &mut State, req: &Request) -> Result<Response, Errno> {
+    let ep = st.net()?.ep;
+    match call::<_, Response>(ep, req).map_err(|e| e.errno())? {
+        Response::Err(e) => Err(e),
+        r => Ok(r),
+    }
+}
+
+fn region(st: &mut State) -> Result<&'static mut [u8], Errno> {
+    let r = st.net()?.region;
+    // SAFETY: the region is this process's own, mapped read-write for the
+    // life of the process, and used by one request at a time (the state
+    // lock is held by the caller).
+    Ok(unsafe { r.as_mut_slice() })
+}
+
+fn ok(r: Response) -> Result<(), Errno> {
+    match r {
+        Response::Ok => Ok(()),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+fn addr(r: Response) -> Result<SockAddr, Errno> {
+    match r {
+        Response::Addr(a) => Ok(a),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// A new socket.
+///
+/// # Errors
+/// `EACCES` (policy: `create`), `ENOBUFS`, `EMFILE`.
+pub fn socket(st: &mut State, ty: SockType, nonblocking: bool) -> Result<u32, Errno> {
+    match call_net(st, &Request::Socket { domain: Domain::Inet, ty, nonblocking })? {
+        Response::Handle(h) => Ok(h.0),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Binds `a`; returns the bound address (the port picked for port 0).
+///
+/// # Errors
+/// `EACCES` (policy: `bind`, `name_bind`), `EADDRINUSE`, `EADDRNOTAVAIL`.
+pub fn bind(st: &mut State, h: u32, a: SockAddr) -> Result<SockAddr, Errno> {
+    call_net(st, &Request::Bind { handle: Handle(h), addr: a }).and_then(addr)
+}
+
+/// Listens with room for `backlog` pending connections.
+///
+/// # Errors
+/// `EACCES`, `EOPNOTSUPP` (datagram socket).
+pub fn listen(st: &mut State, h: u32, backlog: u32) -> Result<(), Errno> {
+    call_net(st, &Request::Listen { handle: Handle(h), backlog }).and_then(ok)
+}
+
+/// Accepts a connection: (handle, peer).
+///
+/// # Errors
+/// `EAGAIN` (non-blocking, none pending), `EACCES`, `EINVAL` (not listening).
+pub fn accept(st: &mut State, h: u32, nonblocking: bool) -> Result<(u32, SockAddr), Errno> {
+    match call_net(st, &Request::Accept { handle: Handle(h), nonblocking })? {
+        Response::Accepted { handle, peer } => Ok((handle.0, peer)),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Connects (stream: waits for the handshake unless non-blocking).
+///
+/// # Errors
+/// `ECONNREFUSED`, `ETIMEDOUT`, `ENETUNREACH`, `EINPROGRESS`, `EACCES`
+/// (policy: `connect`, `name_connect`).
+pub fn connect(st: &mut State, h: u32, a: SockAddr) -> Result<(), Errno> {
+    call_net(st, &Request::Connect { handle: Handle(h), addr: a }).and_then(ok)
+}
+
+/// Sends some of `buf` (at most [`NET_REGION`] bytes per call); returns
+/// how many were queued.
+///
+/// # Errors
+/// `EAGAIN`, `EPIPE`, `ECONNRESET`, `EMSGSIZE`, `EDESTADDRREQ`, `EACCES`.
+pub fn send(st: &mut State, h: u32, buf: &[u8], flags: MsgFlags, to: Option<SockAddr>) -> Result<usize, Errno> {
+    let n = buf.len().min(NET_REGION);
+    region(st)?[..n].copy_from_slice(&buf[..n]);
+    let req = Request::Send { handle: Handle(h), region_offset: 0, len: n as u32, flags, to };
+    match call_net(st, &req)? {
+        Response::Len(k) => Ok((k as usize).min(n)),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Receives into `buf` (at most [`NET_REGION`] bytes per call): (bytes,
+/// sender of a datagram, datagram truncated). 0 bytes from a stream: end
+/// of stream.
+///
+/// # Errors
+/// `EAGAIN`, `ECONNRESET`, `ENOTCONN`, `EACCES`.
+pub fn recv(st: &mut State, h: u32, buf: &mut [u8], flags: MsgFlags) -> Result<(usize, Option<SockAddr>, bool), Errno> {
+    let len = buf.len().min(NET_REGION);
+    let req = Request::Recv { handle: Handle(h), region_offset: 0, len: len as u32, flags };
+    match call_net(st, &req)? {
+        Response::Received { len: n, from, truncated } => {
+            let n = (n as usize).min(len);
+            buf[..n].copy_from_slice(&region(st)?[..n]);
+            Ok((n, from, truncated))
+        }
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Shuts down a half (or both) of a stream.
+///
+/// # Errors
+/// `ENOTCONN`, `EACCES`.
+pub fn shutdown(st: &mut State, h: u32, how: How) -> Result<(), Errno> {
+    call_net(st, &Request::Shutdown { handle: Handle(h), how }).and_then(ok)
+}
+
+/// Closes handle `h`.
+///
+/// # Errors
+/// `EBADF`.
+pub fn close(st: &mut State, h: u32) -> Result<(), Errno> {
+    call_net(st, &Request::Close { handle: Handle(h) }).and_then(ok)
+}
+
+/// Switches non-blocking mode.
+///
+/// # Errors
+/// `EBADF`, `EACCES`.
+pub fn set_nonblocking(st: &mut State, h: u32, on: bool) -> Result<(), Errno> {
+    call_net(st, &Request::SetNonBlocking { handle: Handle(h), on }).and_then(ok)
+}
+
+/// The local address.
+///
+/// # Errors
+/// `EBADF`, `EACCES`.
+pub fn sockname(st: &mut State, h: u32) -> Result<SockAddr, Errno> {
+    call_net(st, &Request::GetSockName { handle: Handle(h) }).and_then(addr)
+}
+
+/// The peer's address.
+///
+/// # Errors
+/// `ENOTCONN`, `EBADF`, `EACCES`.
+pub fn peername(st: &mut State, h: u32) -> Result<SockAddr, Errno> {
+    call_net(st, &Request::GetPeerName { handle: Handle(h) }).and_then(addr)
+}
+
+/// Sets an option.
+///
+/// # Errors
+/// `ENOPROTOOPT`, `EACCES`.
+pub fn setopt(st: &mut State, h: u32, opt: SockOpt) -> Result<(), Errno> {
+    call_net(st, &Request::SetSockOpt { handle: Handle(h), opt }).and_then(ok)
+}
+
+/// Reads an option.
+///
+/// # Errors
+/// `ENOPROTOOPT`, `EACCES`.
+pub fn getopt(st: &mut State, h: u32, name: OptName) -> Result<SockOpt, Errno> {
+    match call_net(st, &Request::GetSockOpt { handle: Handle(h), name })? {
+        Response::Opt(o) => Ok(o),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Attaches the task notification (badge [`EVENT_NET`]) for
+/// [`Wait::Notify`], once per process.
+///
+/// # Errors
+/// The server's error.
+pub fn attach_notification(st: &mut State) -> Result<(), Errno> {
+    if st.net()?.notify {
+        return Ok(());
+    }
+    let s = st.slot();
+    let cn = CNode(slot::CNODE);
+    cn.mint(s, 64, cn.path(slot::NOTIFICATION, 64), rampart_abi::Rights::WRITE, EVENT_NET)
+        .map_err(|_| Errno::EIO)?;
+    let ep = st.net()?.ep;
+    let r = call_with_caps::<_, Response>(ep, &Request::AttachNotification, &[s]);
+    st.free_slot(s);
+    match r.map_err(|e| e.errno())?.0 {
+        Response::Err(e) => Err(e),
+        _ => {
+            st.net()?.notify = true;
+            Ok(())
+        }
+    }
+}
+
+/// Readiness of `items` (handle, events of interest), one entry each.
+///
+/// # Errors
+/// The server's error; `EINVAL` for more than
+/// [`rampart_net_api::MAX_POLL_ITEMS`] items.
+pub fn poll(st: &mut State, items: &[(u32, Events)], wait: Wait) -> Result<alloc::vec::Vec<Events>, Errno> {
+    let items = items.iter().map(|&(h, events)| PollItem { handle: Handle(h), events }).collect();
+    match call_net(st, &Request::Poll { items, wait })? {
+        Response::Ready(v) => Ok(v),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Waits for the network server's readiness signal (or any other event on
+/// the task notification, such as a child's exit).
+pub fn wait_signal() -> u64 {
+    Notification(slot::NOTIFICATION).wait()
+}
+
+/// Takes pending signals without waiting (0: none).
+pub fn poll_signal() -> u64 {
+    Notification(slot::NOTIFICATION).poll()
+}
+
+/// Adopts the token in `token` from the network server at `ep`.
+///
+/// # Errors
+/// The server's error.
+pub fn adopt(ep: Endpoint, token: CPtr) -> Result<u32, Errno> {
+    match call_with_caps::<_, Response>(ep, &Request::AdoptToken, &[token]).map_err(|e| e.errno())?.0 {
+        Response::Handle(h) => Ok(h.0),
+        Response::Err(e) => Err(e),
+        _ => Err(Errno::EPROTO),
+    }
+}
