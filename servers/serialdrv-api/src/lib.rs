@@ -136,4 +136,52 @@ mod tests {
         assert!(unsafe { client(q.0.as_mut_ptr(), 4096) }.is_err(), "no magic");
         let _ = &mut q;
     }
+
+    /// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
+    /// (docs/assurance.md §10).
+    fn cases(ci: u32) -> u32 {
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+    }
+
+    /// A step of the hostile-peer property: the peer overwrites one ring
+    /// index (`which`: 0 rx head, 1 rx tail, 2 tx head, 3 tx tail) with
+    /// `value`, then each end writes `n` bytes and reads up to `n`.
+    type Step = (u8, u32, usize);
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(cases(512)))]
+
+        /// Each end shares its page with a peer that may write anything
+        /// into the ring headers at any time: reads and writes never
+        /// panic, never report more bytes than asked, and a corrupt index
+        /// is `RingError::Corrupt`. (A peer that moves its own index ahead
+        /// only garbles its own data: every access stays inside the ring.)
+        #[test]
+        fn hostile_indices_never_panic(steps in proptest::collection::vec((0u8..5, proptest::prelude::any::<u32>(), 0usize..1500), 1..24)) {
+            let steps: std::vec::Vec<Step> = steps;
+            let mut p = std::boxed::Box::new(Page([0; 4096]));
+            let base = p.0.as_mut_ptr();
+            // SAFETY: `p` outlives both ends; the page is only touched
+            // through them and the volatile writes below.
+            let (mut d, mut c) = unsafe { (driver(base, 4096).unwrap(), client(base, 4096).unwrap()) };
+            let index = [RX_OFFSET, RX_OFFSET + 64, TX_OFFSET, TX_OFFSET + 64];
+            let mut buf = [0u8; 1500];
+            for (which, value, n) in steps {
+                if let Some(&at) = index.get(usize::from(which)) {
+                    // SAFETY: `at` is a 4-aligned index word inside the page.
+                    unsafe { core::ptr::write_volatile(base.add(at) as *mut u32, value) };
+                }
+                for end in [&mut d, &mut c] {
+                    match end.write(&buf[..n]) {
+                        Ok((k, _)) => proptest::prop_assert!(k <= n),
+                        Err(e) => proptest::prop_assert_eq!(e, RingError::Corrupt),
+                    }
+                    match end.read(&mut buf[..n]) {
+                        Ok((k, _)) => proptest::prop_assert!(k <= n),
+                        Err(e) => proptest::prop_assert_eq!(e, RingError::Corrupt),
+                    }
+                }
+            }
+        }
+    }
 }
