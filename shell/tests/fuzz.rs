@@ -18,9 +18,12 @@ fn shellish() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(atoms), 0..40).prop_map(|v| v.concat())
 }
 
-/// Cases per property: `default`, or `SHELL_FUZZ_CASES` for a longer run.
+/// Cases per property: `default`, or `SHELL_FUZZ_CASES` (else
+/// `PROPTEST_CASES`, as every fuzz test, docs/assurance.md §10) for a
+/// longer run.
 fn cases(default: u32) -> u32 {
-    std::env::var("SHELL_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    let var = |k| std::env::var(k).ok().and_then(|v| v.parse().ok());
+    var("SHELL_FUZZ_CASES").or_else(|| var("PROPTEST_CASES")).unwrap_or(default)
 }
 
 fn parse_all(src: &str) {

@@ -255,11 +255,16 @@ mod tests {
         assert_eq!(Elf::parse(&bad).unwrap_err(), ElfError::SegmentOutOfFile);
     }
 
+    /// Cases: `ci`, or `PROPTEST_CASES` for a longer run (docs/assurance.md §10).
+    fn cases(ci: u32) -> u32 {
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+    }
+
     #[test]
     fn random_mutations_never_panic() {
         let base = build(0x40_1000, &[(0x40_0000, 0x2000, 0x100, 5), (0x60_0000, 0x3000, 0x10, 6)]);
         let mut s = 0x2545f4914f6cdd1du64;
-        for _ in 0..50_000 {
+        for _ in 0..cases(50_000) {
             let mut img = base.clone();
             for _ in 0..3 {
                 s ^= s << 13;

@@ -155,12 +155,17 @@ fn xorshift(s: &mut u64) -> u64 {
     *s
 }
 
+/// Cases: `ci`, or `PROPTEST_CASES` for a longer run (docs/assurance.md §10).
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+}
+
 #[test]
 fn random_mutations_never_panic_and_accepted_images_are_safe() {
     let base = good();
     let mut s = 0x2545_f491_4f6c_dd1du64;
     let mut accepted = 0;
-    for i in 0..30_000 {
+    for i in 0..cases(30_000) {
         let mut img = base.clone();
         // Mutate mostly the headers, where the interesting fields are.
         for _ in 0..(1 + i % 4) {
@@ -183,7 +188,7 @@ fn random_mutations_never_panic_and_accepted_images_are_safe() {
 #[test]
 fn random_headers_never_panic() {
     let mut s = 0x1234_5678_9abc_def1u64;
-    for _ in 0..10_000 {
+    for _ in 0..cases(10_000) {
         let mut img = good();
         for b in img.iter_mut().take(64 + 2 * 56).skip(16) {
             *b = xorshift(&mut s) as u8;

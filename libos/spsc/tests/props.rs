@@ -22,8 +22,14 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![any::<u16>().prop_map(Op::Push), Just(Op::Publish), Just(Op::Pop), Just(Op::Release)]
 }
 
+/// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
+/// (docs/assurance.md §10).
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig::with_cases(cases(400)))]
 
     #[test]
     fn behaves_like_a_bounded_fifo(cap_log in 0u32..5, ops in proptest::collection::vec(op(), 0..200)) {

@@ -167,11 +167,16 @@ mod tests {
         assert_eq!(decode::<Req>(PROTOCOL_POSTCARD, &w), Err(CodecError::Malformed));
     }
 
+    /// Cases: `ci`, or `PROPTEST_CASES` for a longer run (docs/assurance.md §10).
+    fn cases(ci: u32) -> u32 {
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+    }
+
     #[test]
     fn random_messages_never_panic() {
         let mut s = 0x1234_5678_9abc_def1u64;
         let mut w = [0u64; MAX_WORDS];
-        for _ in 0..20_000 {
+        for _ in 0..cases(20_000) {
             for x in w.iter_mut().take(8) {
                 s ^= s << 13;
                 s ^= s >> 7;

@@ -124,8 +124,14 @@ fn open_flags() {
     }
 }
 
+/// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
+/// (docs/assurance.md §10).
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(4000)))]
 
     /// Arbitrary bytes never panic the decoder.
     #[test]
@@ -145,10 +151,10 @@ proptest! {
         let p = pos % b.len();
         b[p] = val;
         b.truncate(cut % (b.len() + 1));
-        if let Ok(d) = decode_request(&b) {
-            if let Ok(again) = encode_request(&d) {
-                prop_assert_eq!(decode_request(&again).unwrap(), d);
-            }
+        if let Ok(d) = decode_request(&b)
+            && let Ok(again) = encode_request(&d)
+        {
+            prop_assert_eq!(decode_request(&again).unwrap(), d);
         }
     }
 }

@@ -177,8 +177,14 @@ fn exercise(img: Vec<u8>) {
     }
 }
 
+/// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
+/// (docs/assurance.md §10).
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
 
     /// Random bytes over the metadata area (superblock, descriptors,
     /// bitmaps, inode table): errors, never panics.

@@ -162,8 +162,14 @@ fn capture_is_representative() {
     assert_eq!(protos, [1u8, 6, 17].into_iter().collect(), "ICMP, TCP, UDP");
 }
 
+/// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
+/// (docs/assurance.md §10).
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(48)))]
 
     #[test]
     fn hostile_frames_never_break_the_server(batch in proptest::collection::vec(hostile(), 1..64)) {

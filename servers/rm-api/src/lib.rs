@@ -627,11 +627,16 @@ mod tests {
         );
     }
 
+    /// Cases: `ci`, or `PROPTEST_CASES` for a longer run (docs/assurance.md §10).
+    fn cases(ci: u32) -> u32 {
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+    }
+
     #[test]
     fn hostile_bytes_decode_to_errors() {
         let mut s = 0x9e37_79b9_7f4a_7c15u64;
         let mut w = [0u64; MAX_WORDS];
-        for _ in 0..50_000 {
+        for _ in 0..cases(50_000) {
             for x in w.iter_mut().take(6) {
                 s ^= s << 13;
                 s ^= s >> 7;

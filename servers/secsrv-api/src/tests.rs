@@ -45,8 +45,14 @@ fn audit_lines_read_like_selinux() {
     assert!(s.contains("tclass=service object=\"sectest.echo\""));
 }
 
+/// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
+/// (docs/assurance.md §10).
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(cases(3000)))]
     #[test]
     fn hostile_messages_never_panic(words in proptest::collection::vec(any::<u64>(), 0..24), len in 0u64..300) {
         let _ = decode::<Request>(PROTOCOL_POSTCARD | len, &words);

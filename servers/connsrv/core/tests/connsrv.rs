@@ -271,8 +271,14 @@ fn trusted_requests_need_trusted_badges() {
     assert_eq!(r.response, Response::Err(Errno::EINVAL), "needs a capability");
 }
 
+/// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
+/// (docs/assurance.md §10).
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig::with_cases(cases(400)))]
     #[test]
     fn random_requests_never_panic(ops in proptest::collection::vec((0u8..12, any::<u32>(), "[a-z]{0,6}", any::<bool>()), 1..40)) {
         let sec = secsrv();

@@ -112,8 +112,14 @@ fn filtered_view_allows_probing_not_moving() {
     assert_eq!(c.read(BLK, reg::COMMAND) & 7, 7);
 }
 
+/// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
+/// (docs/assurance.md §10).
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(500))]
+    #![proptest_config(ProptestConfig::with_cases(cases(500)))]
     /// Garbage functions never make enumeration panic, and never send
     /// capability walks around in circles.
     #[test]

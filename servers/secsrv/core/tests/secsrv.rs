@@ -338,8 +338,14 @@ mod hostile {
         ]
     }
 
+    /// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
+    /// (docs/assurance.md §10).
+    fn cases(ci: u32) -> u32 {
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(cases(64)))]
         #[test]
         fn random_requests_never_panic(reqs in proptest::collection::vec((0u32..40, request()), 1..60)) {
             let mut s = boot_te();

@@ -237,6 +237,11 @@ fn malformed_dumps_are_errors() {
     assert_eq!(parse(&[thread(1, 0, 0, 0), bad_type]), Err(DumpError::UnknownCapType(1)));
 }
 
+/// Cases: `ci`, or `PROPTEST_CASES` for a longer run (docs/assurance.md §10).
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
+}
+
 #[test]
 fn random_dumps_never_panic() {
     // Hostile or torn dumps: parse, build and check must not panic.
@@ -248,7 +253,7 @@ fn random_dumps_never_panic() {
         s
     };
     let tasks = system(&[]).1;
-    for _ in 0..2_000 {
+    for _ in 0..cases(2_000) {
         let n = (next() % 40) as usize;
         let recs: Vec<AuditEntry> = (0..n)
             .map(|_| {
