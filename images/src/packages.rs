@@ -14,6 +14,7 @@ pub const REQUIRED: &[&str] = &[
     "ovmf",
     "e2fsprogs",
     "binutils",
+    "curl",
 ];
 
 fn installed(pkg: &str) -> bool {

@@ -6,7 +6,7 @@ use alloc::vec;
 use rampart_net_api::{Domain, Errno, Handle, How, OptName, SockAddr, SockOpt, SockType, errno};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::{tcp, udp};
-use smoltcp::time::Duration;
+use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::Ipv4Address;
 
 use crate::device::NetDevice;
@@ -363,6 +363,7 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
     pub(crate) fn update_sockets(&mut self) {
         let now = self.stack.now();
         let timeout = Duration::from_millis(self.cfg.tcp_timeout_ms);
+        let mut seen = vec![];
         for s in self.socks.values_mut() {
             match s.st {
                 St::Connecting { h, since } => {
@@ -386,16 +387,42 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
                 }
                 St::Listening { ref pool } => {
                     let ep = listen_ep(s.local.unwrap_or_default());
+                    let (mut listening, mut oldest) = (0, None::<(Instant, SocketHandle)>);
                     for &h in pool {
                         let t = self.stack.sockets.get_mut::<tcp::Socket>(h);
-                        if t.state() == tcp::State::Closed {
-                            let _ = t.listen(ep);
+                        match t.state() {
+                            tcp::State::Closed => {
+                                listening += usize::from(t.listen(ep).is_ok());
+                            }
+                            tcp::State::Listen => listening += 1,
+                            tcp::State::SynReceived => {
+                                seen.push(h);
+                                let since = *self.half_open.entry(h).or_insert(now);
+                                if oldest.is_none_or(|(t, _)| since < t) {
+                                    oldest = Some((since, h));
+                                }
+                                continue;
+                            }
+                            _ => {}
                         }
+                    }
+                    // A pool full of half-open handshakes (a SYN flood, or
+                    // forged segments) would refuse every new client until
+                    // they time out: drop the oldest so the port keeps
+                    // listening (honest handshakes finish in a round trip).
+                    if listening == 0
+                        && let Some((_, h)) = oldest
+                    {
+                        let t = self.stack.sockets.get_mut::<tcp::Socket>(h);
+                        t.abort();
+                        let _ = t.listen(ep);
+                        seen.retain(|x| *x != h);
                     }
                 }
                 _ => {}
             }
         }
+        self.half_open.retain(|h, _| seen.contains(h));
     }
 
     /// Removes lingering closes that finished; aborts those past their

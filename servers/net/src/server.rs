@@ -157,6 +157,9 @@ pub struct NetServer<D: NetDevice, S: SecurityServer> {
     pub(crate) replies: Vec<(Ticket, Response)>,
     signals: Vec<ConnId>,
     pub(crate) lingering: Vec<Linger>,
+    /// When each listen-pool socket now in a half-open handshake got its
+    /// SYN (the oldest is dropped first when a pool is full of them).
+    pub(crate) half_open: BTreeMap<smoltcp::iface::SocketHandle, Instant>,
 }
 
 /// Why a server could not start.
@@ -194,6 +197,7 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
             replies: Vec::new(),
             signals: Vec::new(),
             lingering: Vec::new(),
+            half_open: BTreeMap::new(),
         })
     }
 

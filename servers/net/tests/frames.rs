@@ -220,3 +220,44 @@ fn a_flood_of_garbage_then_service() {
     assert!(w.b.srv.stack.phy_stats().rx_frames >= 2900);
     assert_serves(&mut w, 9191);
 }
+
+#[test]
+fn a_syn_flood_does_not_lock_clients_out() {
+    // The first SYN of the capture (A to B's port 8080), re-addressed to a
+    // fresh listener with forged source ports and sequence numbers: every
+    // one opens a half-open handshake that will never complete.
+    let syn = captured()
+        .iter()
+        .find(|f| f.len() >= 54 && f[12..14] == [8, 0] && f[23] == 6 && f[47] & 0x12 == 0x02)
+        .expect("the capture has a SYN")
+        .clone();
+    let mut w = World::new();
+    let (ca, cb) = (w.client(Side::A, USER), w.client(Side::B, ROOT));
+    let l = w.listener(cb, 9292);
+    // The forged sources never answer B's SYN-ACKs (A's stack would
+    // reset them).
+    w.filter = Some(Box::new(|f: Vec<u8>| {
+        let from_listener = f.len() >= 38 && f[12..14] == [8, 0] && f[23] == 6 && f[34..36] == 9292u16.to_be_bytes();
+        (!from_listener).then_some(f)
+    }));
+    let b_rx = w.b_rx();
+    for i in 0..200u16 {
+        let mut f = syn.clone();
+        f[34..36].copy_from_slice(&(20000 + i).to_be_bytes());
+        f[36..38].copy_from_slice(&9292u16.to_be_bytes());
+        f[38..42].copy_from_slice(&(u32::from(i) * 7919).to_be_bytes());
+        repair_checksums(&mut f);
+        b_rx.push(f);
+        w.step();
+    }
+    w.run_for(100);
+    w.filter = None;
+    // A real client still gets through, long before the half-open
+    // handshakes time out.
+    let s = w.socket(ca, SockType::Stream, false).unwrap();
+    w.connect(ca, s, SockAddr { ip: IP_B, port: 9292 }).unwrap();
+    let (acc, _) = w.accept(cb, l).unwrap();
+    w.send_all(ca, s, b"through the flood");
+    assert_eq!(w.recv(cb, acc, 100).unwrap(), b"through the flood");
+    assert!(w.now < 10_000, "took {} ms", w.now);
+}

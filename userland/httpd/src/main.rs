@@ -115,7 +115,12 @@ impl Conn {
         if let Ok(q) = &req
             && cx.log
         {
-            println!("httpd: {} {} {}", q.target, r.status, self.s.peer_addr().map_or(String::new(), |a| alloc::format!("{a}")));
+            println!(
+                "httpd: {} {} {}",
+                q.target,
+                r.status,
+                self.s.peer_addr().map_or(String::new(), |a| alloc::format!("{a}"))
+            );
         }
         self.inbuf.drain(..used);
         self.keep = r.keep_alive && !self.eof;

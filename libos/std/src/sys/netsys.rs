@@ -239,8 +239,7 @@ pub fn attach_notification(st: &mut State) -> Result<(), Errno> {
     }
     let s = st.slot();
     let cn = CNode(slot::CNODE);
-    cn.mint(s, 64, cn.path(slot::NOTIFICATION, 64), rampart_abi::Rights::WRITE, EVENT_NET)
-        .map_err(|_| Errno::EIO)?;
+    cn.mint(s, 64, cn.path(slot::NOTIFICATION, 64), rampart_abi::Rights::WRITE, EVENT_NET).map_err(|_| Errno::EIO)?;
     let ep = st.net()?.ep;
     let r = call_with_caps::<_, Response>(ep, &Request::AttachNotification, &[s]);
     st.free_slot(s);

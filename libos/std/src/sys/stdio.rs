@@ -131,6 +131,16 @@ macro_rules! stream {
             fn write(&mut self, buf: &[u8]) -> Result<usize> {
                 fd_write($fd, buf).map_err(Error::from)
             }
+
+            /// Formats first, then writes once: a line printed with
+            /// `println!` reaches the terminal in one piece, not split
+            /// by other programs' output (and costs one request).
+            fn write_fmt(&mut self, args: core::fmt::Arguments<'_>) -> Result<()> {
+                match args.as_str() {
+                    Some(s) => self.write_all(s.as_bytes()),
+                    None => self.write_all(alloc::fmt::format(args).as_bytes()),
+                }
+            }
         }
     };
 }

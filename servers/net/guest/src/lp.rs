@@ -284,7 +284,10 @@ impl Loop {
         if CNODE.mint(self.token_slot, 64, CNODE.path(self.ep.0, 64), rights, t).is_err() {
             return Some(errno_reply(Errno::EIO));
         }
-        Some(Outgoing::encode(&Response::Token(t)).map_or_else(|_| errno_reply(Errno::EIO), |o| o.with_cap(self.token_slot)))
+        Some(
+            Outgoing::encode(&Response::Token(t))
+                .map_or_else(|_| errno_reply(Errno::EIO), |o| o.with_cap(self.token_slot)),
+        )
     }
 
     fn report_audit(&mut self) {
