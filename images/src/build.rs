@@ -46,6 +46,7 @@ pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] = &[
     ("rampart-httpd", "httpd", "rampart-httpd/guest"),
     ("nettools", "nc", ""),
     ("nettools", "wget", ""),
+    ("fstest", "fstest", ""),
 ];
 
 /// Symbolic links in `/bin` of the ext4 root: every program of the

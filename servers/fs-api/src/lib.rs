@@ -224,7 +224,33 @@ pub enum Request {
         /// The object.
         target: Target,
     },
+    /// Mounts the ext4 file system on block device `device` (a device
+    /// manager name such as `blk1`; at most [`DEVICE_NAME_MAX`] bytes) on
+    /// the directory `path`, which then shows the mounted root. Checked:
+    /// `dir mounton` on the directory and `filesystem mount` on the file
+    /// system context. A disk the server cannot mount gives its error
+    /// (`EUCLEAN` for corrupt metadata, `ENODEV` for an unknown device,
+    /// `EBUSY` for a device already in use or a directory already a mount
+    /// point); the server keeps serving. → `Ok`.
+    Mount {
+        /// Device name.
+        device: String,
+        /// Mount point (an existing directory).
+        path: PathArg,
+        /// Mount read-only.
+        read_only: bool,
+    },
+    /// Unmounts the file system whose root is `path` (`EINVAL` if it is not
+    /// a mount point, `EBUSY` while handles are open on it). Checked:
+    /// `filesystem unmount`. → `Ok`.
+    Unmount {
+        /// The mounted root.
+        path: PathArg,
+    },
 }
+
+/// Longest device name in a [`Request::Mount`], in bytes.
+pub const DEVICE_NAME_MAX: usize = 32;
 
 /// The server's answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,6 +34,8 @@ fn samples() -> Vec<Request> {
         Request::ShareHandle { handle: Handle(1) },
         Request::AdoptToken,
         Request::GetCon { target: Target::Path { path: "/etc".into(), follow: true } },
+        Request::Mount { device: "blk1".into(), path: "/mnt".into(), read_only: true },
+        Request::Unmount { path: PathArg::Shared { offset: 0, len: 4 } },
     ]
 }
 

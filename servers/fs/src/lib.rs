@@ -32,6 +32,7 @@ extern crate alloc;
 
 pub mod blockdev;
 mod io;
+mod mount;
 mod ops;
 mod path;
 pub mod pipe;
@@ -42,9 +43,10 @@ mod server;
 pub mod volume;
 
 pub use blockdev::{BlockDevice, IoError, MemDisk, SECTOR_SIZE};
+pub use mount::{MAX_MOUNTS, Mounter};
 pub use ro::RoVolume;
 pub use rw::{RwVolume, WallClock};
-pub use security::{AuditLog, LocalPolicy, Mac, Perm, SecurityServer};
+pub use security::{AuditLog, FsPerm, LocalPolicy, Mac, Perm, SecurityServer};
 pub use server::{Commit, Config, ConnId, FileServer};
 pub use volume::{Attr, DirCursor, DirEntry, Ino, NewNode, Owner, Removed, Volume};
 

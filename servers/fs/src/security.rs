@@ -140,9 +140,24 @@ pub enum Perm {
     RemoveName,
     Rmdir,
     Reparent,
+    Mounton,
 }
 
-const PERM_NAMES: [&str; 16] = [
+/// A permission of class `filesystem` (the target is the file system's
+/// context).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsPerm {
+    /// Mount a volume (`Request::Mount`).
+    Mount,
+    /// Unmount it.
+    Unmount,
+    /// Statistics (`StatFs`).
+    Getattr,
+}
+
+const FS_PERM_NAMES: [&str; 3] = ["mount", "unmount", "getattr"];
+
+const PERM_NAMES: [&str; 17] = [
     "read",
     "write",
     "append",
@@ -159,6 +174,7 @@ const PERM_NAMES: [&str; 16] = [
     "remove_name",
     "rmdir",
     "reparent",
+    "mounton",
 ];
 
 /// One object class: its number and the bit of each [`Perm`] (0 = the
@@ -166,7 +182,7 @@ const PERM_NAMES: [&str; 16] = [
 #[derive(Clone, Copy, Debug, Default)]
 struct Class {
     id: u16,
-    bits: [u32; 16],
+    bits: [u32; 17],
 }
 
 /// Bounded audit trail; the oldest records are dropped (and counted) when
@@ -222,7 +238,8 @@ pub struct Mac<S> {
     /// Audit records of denials and audited grants.
     pub audit: AuditLog,
     classes: [Option<Class>; 7],
-    filesystem: Option<(u16, u32)>,
+    /// Class `filesystem` and the bits of [`FsPerm`] (0: not in the policy).
+    filesystem: Option<(u16, [u32; 3])>,
     /// SID of files without a usable label (the `file` initial SID, else
     /// `unlabeled`).
     pub unlabeled: u32,
@@ -253,14 +270,15 @@ impl<S: SecurityServer> Mac<S> {
         let mut classes = [None; 7];
         for (slot, name) in classes.iter_mut().zip(CLASS_NAMES) {
             if let Some(id) = sec.class_id(name) {
-                let mut c = Class { id, bits: [0; 16] };
+                let mut c = Class { id, bits: [0; 17] };
                 for (bit, p) in c.bits.iter_mut().zip(PERM_NAMES) {
                     *bit = sec.perm_bit(id, p).unwrap_or(0);
                 }
                 *slot = Some(c);
             }
         }
-        let filesystem = sec.class_id("filesystem").and_then(|c| Some((c, sec.perm_bit(c, "getattr")?)));
+        let filesystem =
+            sec.class_id("filesystem").map(|c| (c, FS_PERM_NAMES.map(|p| sec.perm_bit(c, p).unwrap_or(0))));
         let unlabeled = sec.initial_sid("file").or_else(|| sec.initial_sid("unlabeled")).ok_or(Errno::EINVAL)?;
         Ok(Mac { sec, avc: FsAvc::new(), audit: AuditLog::default(), classes, filesystem, unlabeled })
     }
@@ -302,7 +320,16 @@ impl<S: SecurityServer> Mac<S> {
     /// # Errors
     /// `EACCES` as for [`Mac::check`].
     pub fn check_fs_getattr(&mut self, ssid: u32, fs_sid: u32) -> Result<(), Errno> {
-        let (class, bit) = self.filesystem.ok_or(Errno::EACCES)?;
+        self.check_fs(ssid, fs_sid, FsPerm::Getattr)
+    }
+
+    /// Checks a `filesystem` permission on the file system's SID.
+    ///
+    /// # Errors
+    /// `EACCES` as for [`Mac::check`].
+    pub fn check_fs(&mut self, ssid: u32, fs_sid: u32, perm: FsPerm) -> Result<(), Errno> {
+        let (class, bits) = self.filesystem.ok_or(Errno::EACCES)?;
+        let bit = bits[perm as usize];
         if bit == 0 {
             return Err(Errno::EACCES);
         }

@@ -9,6 +9,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use rampart_fs_api::{Errno, Handle, OpenFlags, PathArg, Request, Response, errno};
 
+use crate::mount::{Mounter, Mounts};
 use crate::pipe::Pipes;
 use crate::security::{Mac, SecurityServer};
 use crate::volume::{DirCursor, DirEntry, Ino, Owner, Volume};
@@ -93,7 +94,10 @@ pub(crate) struct Token {
 
 /// The file server core.
 pub struct FileServer<V: Volume, S: SecurityServer> {
-    pub(crate) vol: V,
+    /// The root volume and the volumes mounted on it.
+    pub(crate) vol: Mounts<V>,
+    /// Opens a block device for `Request::Mount` (none: `ENODEV`).
+    pub(crate) mounter: Option<Mounter>,
     /// Mediation (security server, AVC, audit log).
     pub mac: Mac<S>,
     pub(crate) labels: BTreeMap<Ino, u32>,
@@ -121,7 +125,8 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         let mut mac = Mac::new(sec)?;
         let fs_sid = mac.sec.context_to_sid(&cfg.fs_context)?;
         Ok(FileServer {
-            vol,
+            vol: Mounts::new(vol),
+            mounter: None,
             mac,
             labels: BTreeMap::new(),
             unstored: BTreeSet::new(),
@@ -138,9 +143,15 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         })
     }
 
-    /// The volume.
+    /// The root volume.
     pub fn volume(&mut self) -> &mut V {
-        &mut self.vol
+        &mut self.vol.root
+    }
+
+    /// Sets how `Request::Mount` opens a device (the guest server attaches
+    /// the named virtio-blk device through the device manager).
+    pub fn set_mounter(&mut self, m: Mounter) {
+        self.mounter = Some(m);
     }
 
     /// Registers a client connection whose security context is `sid`.
@@ -254,6 +265,10 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             Request::ShareHandle { handle } => self.share(conn, handle).map(Response::Token),
             Request::AdoptToken => self.adopt(conn, badge.ok_or(Errno::EINVAL)?).map(Response::Handle),
             Request::GetCon { target } => self.getcon(conn, &target, region).map(Response::Context),
+            Request::Mount { device, path, read_only } => {
+                self.mount(ssid, &device, &path_arg(&path, region)?, read_only).map(|()| Response::Ok)
+            }
+            Request::Unmount { path } => self.unmount(ssid, &path_arg(&path, region)?).map(|()| Response::Ok),
         }
     }
 

@@ -3,8 +3,11 @@
 //! (`rampart-blkdrv-api`), the driver's signals arrive on this task's
 //! notification.
 
+use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
-use core::cell::RefCell;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 use rampart_blkdrv_api::client::BlkClient;
 use rampart_blkdrv_api::rt::NtfnSignal;
 use rampart_connsrv_api::rt::Channel;
@@ -57,7 +60,7 @@ fn rdtsc() -> u64 {
 /// # Errors
 /// connsrv's, devmgr's and rm's errors; `ETIMEDOUT` (110) if the driver
 /// never comes up.
-pub fn open(ch: &Channel, slots: [CPtr; 4]) -> Result<Disk, Errno> {
+pub fn open(ch: &Channel, slots: [CPtr; 4]) -> Result<(Devmgr, Disk), Errno> {
     let d = connect_devmgr(ch, slots[0])?;
     let hz = rampart_rt::startup::header().map_or(0, |h| h.tsc_hz).max(1_000_000);
     let end = rdtsc() + READY_SECS * hz;
@@ -78,7 +81,75 @@ pub fn open(ch: &Channel, slots: [CPtr; 4]) -> Result<Disk, Errno> {
         return Err(Errno(110));
     }
     let c = rampart_blkdrv_api::rt::open(&d, ROOT, [slots[1], slots[2], slots[3]], BADGE)?;
-    Ok(Disk(Rc::new(RefCell::new(c))))
+    Ok((d, Disk(Rc::new(RefCell::new(c)))))
+}
+
+/// The block devices `Request::Mount` may use: attached through devmgr on
+/// first use and kept attached (a driver serves one client), so a device
+/// can be unmounted and mounted again. A device is in use while a mounted
+/// volume holds its client.
+pub struct Disks {
+    devmgr: Devmgr,
+    attached: BTreeMap<String, Disk>,
+    /// Free CNode slots for attachments (three each).
+    free: Vec<CPtr>,
+    next_slot: Rc<Cell<CPtr>>,
+}
+
+impl Disks {
+    /// Disks reached through `devmgr`; `root` is the root disk (never
+    /// mounted twice); slots come from `next_slot`.
+    pub fn new(devmgr: Devmgr, root: Disk, next_slot: Rc<Cell<CPtr>>) -> Disks {
+        let mut attached = BTreeMap::new();
+        attached.insert(String::from(ROOT), root);
+        Disks { devmgr, attached, free: Vec::new(), next_slot }
+    }
+
+    fn slot(&mut self) -> CPtr {
+        self.free.pop().unwrap_or_else(|| {
+            let s = self.next_slot.get();
+            self.next_slot.set(s + 1);
+            s
+        })
+    }
+
+    /// The client of block device `name`, attaching it on first use.
+    ///
+    /// # Errors
+    /// `ENODEV` for a name that is not a block device devmgr lists,
+    /// `EAGAIN` while its driver is not ready, `EBUSY` while a mounted
+    /// volume uses it, `ENOSPC` after [`rampart_fs::MAX_MOUNTS`] devices,
+    /// devmgr's and rm's errors.
+    pub fn get(&mut self, name: &str) -> Result<Disk, Errno> {
+        if let Some(d) = self.attached.get(name) {
+            // One reference here; more mean a volume holds it.
+            return if Rc::strong_count(&d.0) > 1 { Err(Errno::EBUSY) } else { Ok(d.clone()) };
+        }
+        if !name.starts_with("blk") || self.attached.len() > rampart_fs::MAX_MOUNTS {
+            return Err(if name.starts_with("blk") { Errno::ENOSPC } else { Errno::ENODEV });
+        }
+        let list = self.devmgr.list()?;
+        let e = list.iter().find(|e| e.name == name).ok_or(Errno::ENODEV)?;
+        if !e.ready {
+            return Err(Errno::EAGAIN);
+        }
+        let slots = [self.slot(), self.slot(), self.slot()];
+        let badge = BADGE << self.attached.len();
+        match rampart_blkdrv_api::rt::open(&self.devmgr, name, slots, badge) {
+            Ok(c) => {
+                let d = Disk(Rc::new(RefCell::new(c)));
+                self.attached.insert(String::from(name), d.clone());
+                Ok(d)
+            }
+            Err(err) => {
+                for s in slots {
+                    let _ = rampart_rt::cap::CNode(slot::CNODE).delete(s, 64);
+                    self.free.push(s);
+                }
+                Err(err)
+            }
+        }
+    }
 }
 
 impl BlockDevice for Disk {

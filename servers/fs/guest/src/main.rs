@@ -64,10 +64,12 @@ struct Fs {
 }
 
 fn main() -> i32 {
-    let mut next = slot::FIRST_FREE;
-    let mut slot = || {
-        next += 1;
-        next - 1
+    // Free slots, also used by the mounter after start.
+    let next = alloc::rc::Rc::new(core::cell::Cell::new(slot::FIRST_FREE));
+    let slot = || {
+        let s = next.get();
+        next.set(s + 1);
+        s
     };
     let ch = Channel::own();
     let secure = match ch.connect(rampart_connsrv_api::SECURITY_SERVICE, slot()) {
@@ -77,7 +79,7 @@ fn main() -> i32 {
             return 1;
         }
     };
-    let dev = match disk::open(&ch, [slot(), slot(), slot(), slot()]) {
+    let (devmgr, dev) = match disk::open(&ch, [slot(), slot(), slot(), slot()]) {
         Ok(d) => d,
         Err(e) => {
             dprintln!("fs: no root disk (virtio-blk {}): {e} (errno {})", disk::ROOT, e.0);
@@ -85,7 +87,7 @@ fn main() -> i32 {
         }
     };
     let mib = rampart_fs::BlockDevice::sector_count(&dev) >> 11;
-    let vol = match rampart_fs::mount(dev, WallClock(now), false) {
+    let vol = match rampart_fs::mount(dev.clone(), WallClock(now), false) {
         Ok(v) => v,
         Err(e) => {
             dprintln!("fs: cannot mount the root file system: {e:?}");
@@ -93,13 +95,23 @@ fn main() -> i32 {
         }
     };
     let ro = vol.read_only();
-    let core = match FileServer::new(vol, sec::SecIpc(secure), Config::default()) {
+    let mut core = match FileServer::new(vol, sec::SecIpc(secure), Config::default()) {
         Ok(c) => c,
         Err(e) => {
             dprintln!("fs: policy lacks the file vocabulary: {e:?}");
             return 4;
         }
     };
+    let mut disks = disk::Disks::new(devmgr, dev, next.clone());
+    core.set_mounter(alloc::boxed::Box::new(move |name, read_only| {
+        let d = disks.get(name)?;
+        let r = rampart_fs::mount(d, WallClock(now), read_only);
+        match &r {
+            Ok(_) => dprintln!("fs: mounted {name}"),
+            Err(e) => dprintln!("fs: cannot mount {name}: {e:?}"),
+        }
+        r
+    }));
     let ep = match ch.register("fs", slot()) {
         Ok(ep) => ep,
         Err(e) => {
@@ -126,7 +138,7 @@ impl Fs {
             return Action::reply(&Response::Err(rampart_fs_api::Errno::EBADF));
         };
         self.requests = self.requests.wrapping_add(1);
-        if self.requests % CLOSED_POLL == 0 {
+        if self.requests.is_multiple_of(CLOSED_POLL) {
             self.collect_closed();
         }
         let req: Request = match m.decode() {

@@ -102,7 +102,10 @@ const PERMS: &[&str] = &[
     "ioctl",
     "entrypoint",
     "execute_no_trans",
+    "reparent",
+    "mounton",
     "mount",
+    "unmount",
 ];
 
 /// A denial or audited grant as a line in the style of the security

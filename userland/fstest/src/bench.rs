@@ -1,0 +1,50 @@
+//! The sequential-read benchmark (docs/performance.md): one pass over a
+//! file in the library's request size, timed with the TSC (instructions
+//! under `-icount shift=0`).
+
+use rampart_libos::fs::File;
+use rampart_libos::io::Read;
+use rampart_libos::time::Instant;
+use rampart_libos::{eprintln, println};
+
+/// Byte `i` of the image builder's benchmark file
+/// (`images::rootfs::bench_bytes`).
+fn expected(i: u64) -> u8 {
+    (i.wrapping_mul(2_654_435_761) >> 24) as u8
+}
+
+/// Reads `path` once; prints bytes, TSC ticks and ticks per KiB. Exits 1 on
+/// an error or if a sampled byte differs from the benchmark pattern.
+pub fn read(path: &str) -> i32 {
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("fstest: {path}: {e}");
+            return 1;
+        }
+    };
+    let mut buf = alloc::vec![0u8; 1 << 20];
+    let (mut total, mut bad) = (0u64, 0u32);
+    let t0 = Instant::now();
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                // Sample the first bytes of every read (cheap next to the read).
+                for (k, b) in buf[..n.min(8)].iter().enumerate() {
+                    bad += u32::from(*b != expected(total + k as u64));
+                }
+                total += n as u64;
+            }
+            Err(e) => {
+                eprintln!("fstest: reading {path}: {e}");
+                return 1;
+            }
+        }
+    }
+    let ticks = Instant::now().ticks() - t0.ticks();
+    let us = t0.elapsed().as_micros();
+    let per_kib = ticks / (total / 1024).max(1);
+    println!("fstest: bench read {total} bytes in {ticks} TSC ticks ({per_kib} per KiB), {us} us, {bad} bad samples");
+    i32::from(bad > 0)
+}

@@ -1,0 +1,152 @@
+//! `fstest`: in-guest tests and the read benchmark of the file server
+//! (docs/storage.md), run from the shell by `tests/tests/fs.rs`.
+//!
+//! ```text
+//! fstest user FILE SHA256   as user_t: checksum of a file mke2fs put on the
+//!                           image, namespace operations, the file kept for
+//!                           the reboot, denials and path tricks
+//! fstest admin N            as sysadm_t after a reboot: the kept file, then
+//!                           corrupted disks blk1..blkN mounted on /tmp/mK
+//! fstest bench FILE         sequential read; prints bytes and TSC ticks
+//! ```
+//!
+//! Every check prints `fstest: ok   WHAT` or `fstest: FAIL WHAT: DETAIL`;
+//! the run ends with `fstest: N passed, M failed` and exits with 1 if any
+//! check failed.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod bench;
+mod corrupt;
+mod deny;
+mod ops;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_libos::{Error, println};
+
+rampart_libos::main!(main);
+
+/// The file kept across the reboot, and its size in bytes.
+pub const KEPT: &str = "/home/user/kept.bin";
+/// Size of [`KEPT`] (spans several extents' worth of 4 KiB blocks).
+pub const KEPT_LEN: usize = 300_000;
+
+/// Deterministic test bytes: byte `i` of stream `seed`.
+pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    (0..len as u32).map(|i| (i.wrapping_mul(2_654_435_761) ^ seed).rotate_left(seed % 29) as u8).collect()
+}
+
+/// Counts and prints check results.
+#[derive(Default)]
+pub struct Checks {
+    passed: u32,
+    failed: u32,
+}
+
+impl Checks {
+    /// Records `what`: `Ok` passes, `Err(detail)` fails.
+    pub fn check(&mut self, what: &str, r: Result<(), String>) {
+        match r {
+            Ok(()) => {
+                self.passed += 1;
+                println!("fstest: ok   {what}");
+            }
+            Err(d) => {
+                self.failed += 1;
+                println!("fstest: FAIL {what}: {d}");
+            }
+        }
+    }
+
+    /// Checks that `r` failed with errno `want`.
+    pub fn errno<T: core::fmt::Debug>(&mut self, what: &str, r: Result<T, Error>, want: i32) {
+        let got = match &r {
+            Ok(v) => Err(format!("succeeded ({v:?}), expected errno {want}")),
+            Err(e) if e.raw_os_error() == want => Ok(()),
+            Err(e) => Err(format!("{e}, expected errno {want}")),
+        };
+        self.check(what, got);
+    }
+
+    /// Checks that `r` succeeded.
+    pub fn ok<T>(&mut self, what: &str, r: Result<T, Error>) -> Option<T> {
+        match r {
+            Ok(v) => {
+                self.check(what, Ok(()));
+                Some(v)
+            }
+            Err(e) => {
+                self.check(what, Err(format!("{e}")));
+                None
+            }
+        }
+    }
+
+    fn finish(&self) -> i32 {
+        println!("fstest: {} passed, {} failed", self.passed, self.failed);
+        i32::from(self.failed > 0)
+    }
+}
+
+/// Sends a raw request on the process's file-server connection.
+///
+/// # Errors
+/// The server's error.
+pub fn raw(req: &rampart_fs_api::Request) -> Result<rampart_fs_api::Response, Error> {
+    rampart_libos::sys::with(|st| rampart_libos::sys::fsys::call_fs(st, req)).map_err(Error::from)
+}
+
+/// The file-server handle behind descriptor `fd`.
+///
+/// # Errors
+/// `EBADF`; `ESPIPE` for a terminal.
+pub fn handle_of(fd: u32) -> Result<rampart_fs_api::Handle, Error> {
+    match rampart_libos::sys::with(|st| st.obj(fd)).map_err(Error::from)? {
+        rampart_libos::sys::Obj::Fs(h) => Ok(rampart_fs_api::Handle(h)),
+        rampart_libos::sys::Obj::Tty(_) => Err(Error::from_raw_os_error(29)),
+    }
+}
+
+/// Errno values the checks expect (Linux numbers, as the server's).
+pub mod e {
+    pub const ENOENT: i32 = 2;
+    pub const EACCES: i32 = 13;
+    pub const EBUSY: i32 = 16;
+    pub const EEXIST: i32 = 17;
+    pub const EXDEV: i32 = 18;
+    pub const ENOTDIR: i32 = 20;
+    pub const EISDIR: i32 = 21;
+    pub const EINVAL: i32 = 22;
+    pub const ENAMETOOLONG: i32 = 36;
+    pub const ENOTEMPTY: i32 = 39;
+    pub const ELOOP: i32 = 40;
+}
+
+fn main() -> i32 {
+    let args = rampart_libos::env::args();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+    let mut c = Checks::default();
+    match arg(1) {
+        "user" => {
+            ops::checksum(&mut c, arg(2), arg(3));
+            ops::namespace(&mut c);
+            ops::keep_for_reboot(&mut c);
+            deny::denials(&mut c);
+            deny::path_tricks(&mut c);
+        }
+        "admin" => {
+            ops::kept_after_reboot(&mut c);
+            corrupt::disks(&mut c, arg(2).parse().unwrap_or(0));
+        }
+        "bench" => return bench::read(arg(2)),
+        _ => {
+            rampart_libos::eprintln!("usage: fstest user FILE SHA256 | admin N | bench FILE");
+            return 2;
+        }
+    }
+    c.finish()
+}
