@@ -83,6 +83,8 @@ fn blk_driver_serves_ext4_and_scratch_disks() {
     // capabilities, no frames (device frames moved to rm when mapped), one
     // interrupt handler, no I/O ports (virtio modern needs none).
     for who in ["blkdrv: blk0", "blkdrv: blk1"] {
+        // Started by devmgr in the driver's own domain (policy transition).
+        assert!(out.contains(&format!("{who}: domain system_u:system_r:blkdrv_t")), "{out}");
         let c = census(&out, who);
         let get = |k: &str| c.iter().find(|x| x.0 == k).map_or(0, |x| x.1);
         for forbidden in
@@ -119,6 +121,7 @@ fn serial_driver_echoes_typed_input() {
     let (passed, failed) = parse_summary(&out).unwrap_or_else(|| panic!("no summary line:\n{out}"));
     assert_eq!((passed, failed), (2, 0), "{out}");
     assert_eq!(guest_exit_code(status), Some(0), "{out}");
+    assert!(out.contains("serialdrv: serial0: domain system_u:system_r:serial_t"), "{out}");
     let c = census(&out, "serialdrv: serial0");
     let get = |k: &str| c.iter().find(|x| x.0 == k).map_or(0, |x| x.1);
     assert_eq!((get("ioport"), get("irqhandler"), get("untyped"), get("frame")), (1, 1, 0, 0), "{c:?}");

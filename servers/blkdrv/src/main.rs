@@ -103,6 +103,7 @@ fn run(name: &str) -> Result<(), Failure> {
     // devmgr holds copies for the client now.
     device::drop_cap(token);
     device::drop_cap(ntfn.0);
+    dprintln!("blkdrv: {name}: domain {}", rampart_rt::startup::body().map_or("?", |b| b.security_context.as_str()));
     dprintln!(
         "blkdrv: {name}: {} sectors{}, queue {}, region {} KiB; cspace:{}",
         blk.capacity(),

@@ -31,6 +31,8 @@ pub struct Driver {
     pub program: &'static str,
     /// The driver's domain (`DriverSpec::context`).
     pub context: &'static str,
+    /// The context its program runs as (`DriverSpec::exec_context`).
+    pub exec_context: &'static str,
     /// devmgr's slot of each grant.
     pub caps: Vec<CPtr>,
     /// Grants already handed out.
@@ -65,6 +67,7 @@ impl Driver {
             },
             program: spec.program,
             context: spec.context,
+            exec_context: spec.exec_context,
             caps: Vec::new(),
             taken: Vec::new(),
             view: None,
@@ -139,6 +142,7 @@ impl Devmgr {
             },
             program: spec.program,
             context: spec.context,
+            exec_context: spec.exec_context,
             caps: Vec::new(),
             taken: Vec::new(),
             view: Some(DriverView::new(f.bdf, &f.bars)),
@@ -247,6 +251,9 @@ impl Devmgr {
             argv: alloc::vec![d.program.into(), name.into()],
             cap_name: Some(DRIVER_CHANNEL.into()),
             priority: Some(150),
+            // The driver runs in its own domain (the policy's transition
+            // from devmgr_t on this exec type), not in devmgr's.
+            exec_context: Some(d.exec_context.into()),
             ..Default::default()
         };
         let pid = match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), &RmRequest::Spawn(req), &[chan]) {

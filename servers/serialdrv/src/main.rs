@@ -103,6 +103,8 @@ fn run(name: &str) -> Result<(), (&'static str, Errno)> {
     dev.devmgr.publish(Shared::Notify, ntfn.0).map_err(|e| ("publishing the notification", e))?;
     device::drop_cap(token);
     device::drop_cap(ntfn.0);
+    let domain = rampart_rt::startup::body().map_or("?", |b| b.security_context.as_str());
+    dprintln!("serialdrv: {name}: domain {domain}");
     dprintln!("serialdrv: {name}: ports {first:#x}-{last:#x}, irq routed; cspace:{}", device::cspace_census());
     let s = device::slot().map_err(|e| ("slots", e))?;
     let client = loop {

@@ -25,6 +25,11 @@ pub struct DriverSpec {
     pub prefix: &'static str,
     /// The driver's security context.
     pub context: &'static str,
+    /// The context its boot module is executed as (an `exec_type`): rm
+    /// computes the driver's domain from devmgr's and this one through the
+    /// policy's `type_transition ... : process` and checks `process
+    /// transition` and `file entrypoint`, as for an exec from a file.
+    pub exec_context: &'static str,
     /// The device's security context (target of `device claim`).
     pub device_context: &'static str,
     /// Whether the driver needs its I/O BARs (virtio modern drivers do not).
@@ -36,6 +41,7 @@ pub const VIRTIO_BLK: DriverSpec = DriverSpec {
     program: "blkdrv",
     prefix: "blk",
     context: "system_u:system_r:blkdrv_t",
+    exec_context: "system_u:object_r:blkdrv_exec_t",
     device_context: "system_u:object_r:blk_device_t",
     needs_io: false,
 };
@@ -44,6 +50,7 @@ pub const VIRTIO_NET: DriverSpec = DriverSpec {
     program: "netdrv",
     prefix: "net",
     context: "system_u:system_r:netdrv_t",
+    exec_context: "system_u:object_r:netdrv_exec_t",
     device_context: "system_u:object_r:net_device_t",
     needs_io: false,
 };
@@ -52,6 +59,7 @@ pub const SERIAL: DriverSpec = DriverSpec {
     program: "serialdrv",
     prefix: "serial",
     context: "system_u:system_r:serial_t",
+    exec_context: "system_u:object_r:serialdrv_exec_t",
     device_context: "system_u:object_r:serial_device_t",
     needs_io: true,
 };
