@@ -107,7 +107,7 @@ pub fn raw(req: &rampart_fs_api::Request) -> Result<rampart_fs_api::Response, Er
 pub fn handle_of(fd: u32) -> Result<rampart_fs_api::Handle, Error> {
     match rampart_libos::sys::with(|st| st.obj(fd)).map_err(Error::from)? {
         rampart_libos::sys::Obj::Fs(h) => Ok(rampart_fs_api::Handle(h)),
-        rampart_libos::sys::Obj::Tty(_) => Err(Error::from_raw_os_error(29)),
+        _ => Err(Error::from_raw_os_error(29)),
     }
 }
 
