@@ -9,6 +9,8 @@
 //! - [`policies`]: compiles the shipped policies into boot modules;
 //! - [`iso`]: makes a hybrid BIOS+UEFI GRUB ISO with `grub-mkrescue`;
 //! - [`rootfs`]: the ext4 root file system image (`mke2fs -d`, labelled);
+//! - [`bench`]: same-QEMU comparisons with the Linux reference guest
+//!   (`images bench httpd`);
 //! - [`qemu`]: runs QEMU with the serial console on a pipe, for people
 //!   (`images run`) and for tests (captured output, timeouts, exit status).
 //!
@@ -16,6 +18,7 @@
 //! the integration tests share exactly the same pipeline.
 
 pub mod batch;
+pub mod bench;
 pub mod bootfs;
 pub mod build;
 pub mod devices;

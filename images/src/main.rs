@@ -35,8 +35,24 @@ enum LinuxBench {
     Httpd,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BenchWhat {
+    /// HTTP: Rampart's httpd against busybox httpd on the Linux guest.
+    Httpd,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
+    /// Measure Rampart against the Linux reference guest in the same QEMU
+    /// (docs/performance.md).
+    Bench {
+        /// What to measure.
+        #[arg(value_enum)]
+        what: BenchWhat,
+        /// Measure Rampart only.
+        #[arg(long)]
+        no_linux: bool,
+    },
     /// Print the kernel's lines of code and `unsafe` uses per file.
     KernelStats,
     /// Boot the Linux reference guest (Debian cloud kernel + busybox) on a
@@ -175,6 +191,18 @@ fn main() -> Result<()> {
     images::packages::ensure()?;
     match cli.cmd {
         Cmd::KernelStats => unreachable!("handled above"),
+        Cmd::Bench { what: BenchWhat::Httpd, no_linux } => {
+            eprintln!("images: Rampart httpd (TCG, q35; {} s per measurement)", images::bench::WINDOW.as_secs());
+            let r = images::bench::rampart()?;
+            println!("rampart: {r:?}");
+            if no_linux {
+                return Ok(());
+            }
+            eprintln!("images: Linux busybox httpd in the same QEMU");
+            let l = images::bench::linux()?;
+            println!("linux: {l:?}");
+            print!("{}", images::bench::table(&r, &l));
+        }
         Cmd::Linux { bench, disk, hostfwd } => {
             let g = images::linux::linux_guest()?;
             let disk = disk.unwrap_or_else(|| images::images_dir().join("rootfs.ext4"));

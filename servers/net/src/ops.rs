@@ -425,15 +425,19 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
         self.half_open.retain(|h, _| seen.contains(h));
     }
 
-    /// Removes lingering closes that finished; aborts those past their
-    /// deadline.
+    /// Removes lingering closes that finished (closed, or in TIME-WAIT);
+    /// aborts those past their deadline.
     pub(crate) fn reap(&mut self) {
         let now = self.stack.now();
         let mut i = 0;
         while i < self.lingering.len() {
             let l = &self.lingering[i];
             let t = self.stack.sockets.get_mut::<tcp::Socket>(l.h);
-            let done = t.state() == tcp::State::Closed;
+            // TIME-WAIT only guards the closed connection's four-tuple
+            // against late duplicates; keeping the whole socket (and its
+            // buffers) for it would let a busy server run out of sockets
+            // (the peer's late segments get a reset instead).
+            let done = matches!(t.state(), tcp::State::Closed | tcp::State::TimeWait);
             if done || now >= l.deadline {
                 t.abort();
                 let l = self.lingering.swap_remove(i);

@@ -374,3 +374,24 @@ fn resources_are_released() {
     assert_eq!(w.a.srv.stack.socket_count(), base_a);
     assert_eq!(w.a.srv.ports_in_use() + w.b.srv.ports_in_use(), 0);
 }
+
+#[test]
+fn a_busy_server_does_not_run_out_of_sockets_in_time_wait() {
+    // An HTTP/1.0 server closes first, so every connection it served ends
+    // in TIME-WAIT on its side; more of them than the server has sockets.
+    let mut w = World::new();
+    let (ca, cb) = (w.client(Side::A, USER), w.client(Side::B, ROOT));
+    let l = w.listener(cb, 8080);
+    let n = rampart_net::Config::default().max_sockets + 50;
+    for i in 0..n {
+        let s = w.socket(ca, SockType::Stream, false).unwrap();
+        w.connect(ca, s, SockAddr { ip: IP_B, port: 8080 }).unwrap();
+        let (acc, _) = w.accept(cb, l).unwrap_or_else(|e| panic!("connection {i}: {e:?}"));
+        w.send_all(cb, acc, b"response");
+        w.close(cb, acc);
+        assert_eq!(w.recv_to_end(ca, s), b"response");
+        w.close(ca, s);
+    }
+    w.run_for(100);
+    assert!(w.b.srv.lingering_count() < 8, "{} lingering", w.b.srv.lingering_count());
+}
