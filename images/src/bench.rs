@@ -117,7 +117,15 @@ fn measure(port: u16) -> Result<Report> {
     let (name, len, seed) = WWW_FILES[0];
     let file = www_bytes(len, seed);
     let path = format!("/{name}");
-    get(port, &path, &file).context("warm-up request")?;
+    // The warm-up request also waits for the server: user networking
+    // accepts at once and resets while the guest is not listening yet.
+    let until = Instant::now() + Duration::from_secs(60);
+    while let Err(e) = get(port, &path, &file) {
+        if Instant::now() > until {
+            return Err(e.context("warm-up request"));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
     Ok(Report {
         file: load(port, &path, &file, 1)?,
         file4: load(port, &path, &file, 4)?,
