@@ -3,18 +3,19 @@
 //!
 //! Sockets are asked in one `Poll` request to the network server. When
 //! only sockets are waited for, the server holds that request until one
-//! is ready or the timeout passes (no time is spent here). When pipes are
-//! involved too, the network server is armed to signal the task
-//! notification ([`crate::sys::netsys::EVENT_NET`]) and the pipes are
-//! probed between yields of the processor, as pipe reads already do (the
-//! file server has no readiness signal yet).
+//! is ready or the timeout passes (no time is spent here). When pipes or
+//! the terminal are involved too, the network server is armed to signal
+//! the task notification ([`crate::sys::netsys::EVENT_NET`]) and the
+//! pipes and the terminal are probed between yields of the processor, as
+//! pipe reads already do (the file and console servers have no readiness
+//! signal yet).
 //!
 //! Readiness rules: a pipe is readable when it holds data or has no
 //! writer left (then also `POLLHUP`); probing an empty pipe may take one
 //! byte out, which the next read returns first. Regular files and
-//! directories are always ready. The terminal is always reported ready
-//! (the console has no readiness query: a read may still wait for a
-//! line). Unknown descriptors give `POLLNVAL`.
+//! directories are always ready. The terminal is readable when the
+//! console holds a line (cooked mode) or input (raw), or end of input;
+//! always writable. Unknown descriptors give `POLLNVAL`.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys::{Obj, State, fsys, netsys, with};
@@ -60,6 +61,7 @@ impl PollFd {
 enum Kind {
     Sock(u32),
     Pipe(u32),
+    Tty(u32),
     Ready,
     Bad,
 }
@@ -67,7 +69,7 @@ enum Kind {
 fn kind(st: &mut State, fd: u32) -> Kind {
     match st.obj(fd) {
         Ok(Obj::Net(h)) => Kind::Sock(h),
-        Ok(Obj::Tty(_)) => Kind::Ready,
+        Ok(Obj::Tty(h)) => Kind::Tty(h),
         Ok(Obj::Fs(h)) => match fsys::stat(st, None, Some(h), true) {
             Ok(s) if s.kind == FileType::Fifo => Kind::Pipe(h),
             Ok(_) => Kind::Ready,
@@ -105,6 +107,21 @@ fn pipe_ready(st: &mut State, h: u32, events: u16) -> u16 {
     r
 }
 
+/// Readiness of terminal handle `h`: output always; input when the
+/// console has a line (cooked) or bytes (raw), or end of input, waiting.
+fn tty_ready(st: &mut State, h: u32, events: u16) -> u16 {
+    let mut r = events & POLLOUT;
+    if events & POLLIN != 0 {
+        match crate::sys::con_call(st, &rampart_console_api::Request::Readable { handle: h }) {
+            Ok(rampart_console_api::Response::Len(n)) if n > 0 => r |= POLLIN,
+            Ok(_) => {}
+            // A console without the query: say readable (a read may wait).
+            Err(_) => r |= POLLIN,
+        }
+    }
+    r
+}
+
 /// Sets `revents` of the non-socket entries; returns whether a pipe may
 /// still become ready.
 fn scan_files(st: &mut State, fds: &mut [PollFd], kinds: &[Kind]) -> bool {
@@ -116,6 +133,11 @@ fn scan_files(st: &mut State, fds: &mut [PollFd], kinds: &[Kind]) -> bool {
             Kind::Ready => p.events & (POLLIN | POLLOUT),
             Kind::Pipe(h) => {
                 let r = pipe_ready(st, h, p.events);
+                waiting |= r == 0;
+                r
+            }
+            Kind::Tty(h) => {
+                let r = tty_ready(st, h, p.events);
                 waiting |= r == 0;
                 r
             }

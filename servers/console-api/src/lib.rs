@@ -102,6 +102,13 @@ pub enum Request {
     },
     /// Adopts the token capability this message carries. → `Handle`.
     AdoptToken,
+    /// Whether a `Read` would answer now (input or end of input is
+    /// waiting): `Len(1)`, else `Len(0)`. For `poll` over the terminal;
+    /// never waits. → `Len`.
+    Readable {
+        /// Handle.
+        handle: u32,
+    },
 }
 
 /// Responses.

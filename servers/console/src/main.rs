@@ -184,6 +184,7 @@ impl Console {
                 reply(Ok(Response::Ok))
             }
             Request::GetMode { .. } => reply(Ok(Response::Mode(self.ldisc.mode))),
+            Request::Readable { .. } => reply(Ok(Response::Len(u32::from(self.ldisc.readable())))),
             Request::SetForeground { pids, .. } => {
                 let r = self.check(b.sid, true).map(|()| {
                     self.foreground = pids;
@@ -276,6 +277,7 @@ fn handle_of(r: &Request) -> u32 {
         | Request::Close { handle }
         | Request::SetMode { handle, .. }
         | Request::GetMode { handle }
+        | Request::Readable { handle }
         | Request::SetForeground { handle, .. }
         | Request::ShareHandle { handle } => *handle,
         Request::Open | Request::AdoptToken => 0,

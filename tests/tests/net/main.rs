@@ -9,7 +9,8 @@
 //!    server's audit record; httpd may not bind a port outside
 //!    `http_port_t` (the network server's audit record); `nc` in the guest
 //!    talks both ways with a server the test runs on the host (10.0.2.2),
-//!    and `nc -l` with a host client; `wget` fetches a file.
+//!    from a pipe and from the terminal, and `nc -l` with a host client;
+//!    `wget` fetches a file.
 //! 2. A `dgram` backend whose other end is this test: a smoltcp peer at
 //!    10.0.2.2 checks pings and HTTP, then thousands of malformed frames
 //!    (random bytes, and real frames of that exchange mutated, some with
@@ -126,6 +127,25 @@ fn web_server_and_tools_over_user_networking() {
     });
     run(&mut s, &format!("printf 'hello from rampart\\n' | nc 10.0.2.2 {hp}; echo st=$?"), "hello from the host");
     assert_eq!(server.join().unwrap(), b"hello from rampart\n");
+    // nc with the terminal as input: the host speaks first, then the
+    // line typed at the console goes out while nc also waits on the
+    // socket (poll over the terminal and a socket).
+    let host = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hp = host.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = host.accept().unwrap();
+        c.write_all(b"greeting from the host\n").unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(&c), &mut line).unwrap();
+        c.write_all(format!("echo: {line}").as_bytes()).unwrap();
+        line
+    });
+    s.send(&format!("nc 10.0.2.2 {hp}\r")).unwrap();
+    s.expect("greeting from the host", T).unwrap_or_else(|e| panic!("nc did not print the greeting: {e:#}"));
+    s.send("typed at the terminal\r").unwrap();
+    s.expect("echo: typed at the terminal", T).unwrap_or_else(|e| panic!("no echo from the host: {e:#}"));
+    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("nc did not end with the connection: {e:#}"));
+    assert_eq!(server.join().unwrap(), "typed at the terminal\n");
     // nc -l: a host client connects through a forward, sends, reads.
     s.send(": > /tmp/empty; nc -v -l 7000 < /tmp/empty > /tmp/got.txt &\r").unwrap();
     s.expect("nc: listening on 0.0.0.0:7000", T).unwrap_or_else(|e| panic!("nc -l: {e:#}"));
