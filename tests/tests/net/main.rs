@@ -3,9 +3,10 @@
 //! them, in two boots of an administrator's session (the administrator
 //! starts `httpd`, which runs in `httpd_t` by the policy's transition).
 //!
-//! 1. QEMU user networking with host forwards: the host's `curl` fetches a
-//!    page and a 10 MiB file from Rampart's httpd and gets the exact
-//!    bytes; a link out of the content type answers 403 with the file
+//! 1. QEMU user networking with host forwards: httpd answers garbage
+//!    with 400 and an oversized head with 431 while a stalled client
+//!    stays connected; the host's `curl` fetches a page and a 10 MiB file
+//!    and gets the exact bytes; a link out of the content type answers 403 with the file
 //!    server's audit record; httpd may not bind a port outside
 //!    `http_port_t` (the network server's audit record); `nc` in the guest
 //!    talks both ways with a server the test runs on the host (10.0.2.2),
@@ -81,6 +82,17 @@ fn web_server_and_tools_over_user_networking() {
     let dir = images::images_dir().join("net-test");
     std::fs::create_dir_all(&dir).unwrap();
 
+    // Hostile clients first: garbage, an oversized head, and one that
+    // stalls half-way through its request (and stays connected while
+    // the others are served).
+    let mut stalled = std::net::TcpStream::connect(("127.0.0.1", http)).unwrap();
+    stalled.write_all(b"GET /index.html HT").unwrap();
+    let garbage: Vec<u8> = (0..3000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    assert!(raw_http(http, &garbage).starts_with("HTTP/1.1 400"), "garbage is a bad request");
+    let mut huge = b"GET / HTTP/1.1\r\nX-Long: ".to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 10_000));
+    assert!(raw_http(http, &huge).starts_with("HTTP/1.1 431"), "an oversized head is refused");
+
     // The host's curl gets the exact bytes of a page and of 10 MiB.
     let f = dir.join("index.html");
     assert_eq!(curl(&format!("http://127.0.0.1:{http}/"), &f).0, 200, "{}", s.output());
@@ -92,6 +104,8 @@ fn web_server_and_tools_over_user_networking() {
     let want = images::rootfs::www_bytes(10 << 20, 2);
     assert!(got == want, "10 MiB download differs ({} bytes, checksum {:x} vs {:x})", got.len(), fnv(&got), fnv(&want));
     println!("10 MiB over user networking: {:.2} s ({:.1} MB/s)", took.as_secs_f64(), 10.48576 / took.as_secs_f64());
+
+    drop(stalled);
 
     // A link out of the content type: 403, and the file server audits
     // the denied lookup.
@@ -167,6 +181,17 @@ fn web_server_and_tools_over_user_networking() {
     let st = s.wait_exit(T).unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(guest_exit_code(st), Some(0), "{}", s.output());
     assert!(!s.output().contains("panicked"), "{}", s.output());
+}
+
+/// Sends `bytes` to the guest's httpd and returns what it answers before
+/// closing.
+fn raw_http(port: u16, bytes: &[u8]) -> String {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(T)).unwrap();
+    let _ = c.write_all(bytes);
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn connect_retry(port: u16) -> std::net::TcpStream {

@@ -19,11 +19,13 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::time::Duration;
 use rampart_httpd::{Body, SiteError, parse, respond};
 use rampart_libos::fs::File;
 use rampart_libos::io::{Read, Write};
 use rampart_libos::net::{Shutdown, TcpListener, TcpStream};
 use rampart_libos::poll::{POLLIN, POLLOUT, PollFd, poll};
+use rampart_libos::time::Instant;
 use rampart_libos::{ErrorKind, eprintln, println};
 
 rampart_libos::main!(main);
@@ -32,6 +34,10 @@ rampart_libos::main!(main);
 pub const MAX_CONNS: usize = 64;
 /// Bytes read from a file per step (one file-server request).
 const CHUNK: usize = 48 * 1024;
+/// A connection that neither sends nor receives for this long is closed
+/// (idle keep-alive clients, or clients that stall: they would hold one
+/// of the [`MAX_CONNS`] places forever).
+pub const IDLE: Duration = Duration::from_secs(30);
 
 /// The file system as the site.
 struct Fs;
@@ -65,6 +71,8 @@ struct Conn {
     keep: bool,
     /// The peer sent end of stream.
     eof: bool,
+    /// When the connection last made progress (bytes in or out).
+    active: Instant,
 }
 
 enum Step {
@@ -87,6 +95,7 @@ impl Conn {
                     break;
                 }
                 Ok(n) => {
+                    self.active = Instant::now();
                     self.inbuf.extend_from_slice(&buf[..n]);
                     if self.inbuf.len() > rampart_httpd::MAX_HEAD {
                         break;
@@ -176,7 +185,10 @@ impl Conn {
                 }
             }
             match self.s.write(&self.out[self.sent..]) {
-                Ok(n) => self.sent += n,
+                Ok(n) => {
+                    self.sent += n;
+                    self.active = Instant::now();
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Keep,
                 Err(_) => return Step::Close,
             }
@@ -244,7 +256,10 @@ fn serve(l: &TcpListener, cx: &Cx) -> i32 {
         for c in &conns {
             fds.push(PollFd::new(c.s.as_raw_fd(), if c.sending() { POLLOUT } else { POLLIN }));
         }
-        if let Err(e) = poll(&mut fds, None) {
+        // Wake up now and then while connections are open, to close the
+        // idle ones.
+        let wait = (!conns.is_empty()).then_some(Duration::from_secs(5));
+        if let Err(e) = poll(&mut fds, wait) {
             eprintln!("httpd: poll: {e}");
             return 1;
         }
@@ -260,7 +275,7 @@ fn serve(l: &TcpListener, cx: &Cx) -> i32 {
                 closed.push(p.fd);
             }
         }
-        conns.retain(|c| !closed.contains(&c.s.as_raw_fd()));
+        conns.retain(|c| !closed.contains(&c.s.as_raw_fd()) && c.active.elapsed() < IDLE);
         if fds.first().is_some_and(|p| p.fd == l.as_raw_fd() && p.revents != 0) {
             while conns.len() < MAX_CONNS {
                 match l.accept() {
@@ -277,6 +292,7 @@ fn serve(l: &TcpListener, cx: &Cx) -> i32 {
                             file: None,
                             keep: false,
                             eof: false,
+                            active: Instant::now(),
                         });
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
