@@ -44,6 +44,7 @@ case "$bench" in
 read)
     mount -o ro /dev/vda /mnt || { echo "linux: no disk"; poweroff -f; }
     # /proc/uptime has centisecond resolution; the read takes seconds.
+    echo "linux: read start"
     read u0 rest < /proc/uptime
     dd if=/mnt/data/bench-64m of=/dev/null bs=1M 2>/dev/null
     read u1 rest < /proc/uptime
@@ -111,16 +112,20 @@ fn find(dir: &Path, pred: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
 pub fn linux_guest() -> Result<LinuxGuest> {
     let dir = crate::workspace_root().join("target").join("linux");
     let (kernel, initrd) = (dir.join("vmlinuz"), dir.join("initrd.cpio"));
-    if kernel.exists() && initrd.exists() {
+    // The initramfs is rebuilt when /init changes (stamp: its text).
+    let stamp = dir.join("init.stamp");
+    if kernel.exists() && initrd.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == INIT) {
         return Ok(LinuxGuest { kernel, initrd });
     }
     let debs = dir.join("debs");
     let root = dir.join("unpacked");
-    std::fs::create_dir_all(&debs)?;
-    let pkg = kernel_package()?;
-    run(Command::new("apt-get").current_dir(&debs).args(["download", &pkg, "busybox-static"]))?;
-    for e in std::fs::read_dir(&debs)?.flatten() {
-        run(Command::new("dpkg-deb").arg("-x").arg(e.path()).arg(&root))?;
+    if !root.join("bin/busybox").exists() {
+        std::fs::create_dir_all(&debs)?;
+        let pkg = kernel_package()?;
+        run(Command::new("apt-get").current_dir(&debs).args(["download", &pkg, "busybox-static"]))?;
+        for e in std::fs::read_dir(&debs)?.flatten() {
+            run(Command::new("dpkg-deb").arg("-x").arg(e.path()).arg(&root))?;
+        }
     }
     let vmlinuz =
         find(&root.join("boot"), &|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz")))
@@ -151,5 +156,6 @@ pub fn linux_guest() -> Result<LinuxGuest> {
         files.into_iter().map(|(name, mode, data)| (cpio::NewcBuilder::new(&name).mode(mode), Cursor::new(data)));
     let out = cpio::write_cpio(inputs, Vec::new()).context("writing the initramfs")?;
     std::fs::write(&initrd, out)?;
+    std::fs::write(&stamp, INIT)?;
     Ok(LinuxGuest { kernel, initrd })
 }

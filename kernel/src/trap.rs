@@ -9,6 +9,7 @@ use crate::arch::context::{TrapFrame, UserContext};
 use crate::arch::machine::X86Machine;
 use crate::arch::{apic, cpu, entry, idt, paging};
 use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicU64, Ordering};
 use rampart_kcore::Kernel;
 use rampart_kcore::object::TcbRef;
 
@@ -65,11 +66,32 @@ fn activate() -> ! {
     }
 }
 
+/// TSC when the processor last went idle (0: not idle).
+static IDLE_SINCE: AtomicU64 = AtomicU64::new(0);
+/// TSC ticks spent idle since boot.
+static IDLE_TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// TSC ticks the processor has spent halted in [`idle`] since boot
+/// (`DebugIdleTicks`).
+pub fn idle_ticks() -> u64 {
+    IDLE_TICKS.load(Ordering::Relaxed)
+}
+
 /// Waits for an interrupt with nothing to run. The interrupt enters
-/// `trap_entry` on a fresh stack, which ends in `activate`.
+/// `trap_entry` on a fresh stack, which ends in `activate`; `trap_entry`
+/// adds the time spent here to [`idle_ticks`].
 fn idle() -> ! {
+    IDLE_SINCE.store(cpu::rdtsc().max(1), Ordering::Relaxed);
     loop {
         cpu::wait_for_interrupt();
+    }
+}
+
+/// Ends an idle period (on the interrupt that woke the processor).
+fn idle_end() {
+    let since = IDLE_SINCE.swap(0, Ordering::Relaxed);
+    if since != 0 {
+        IDLE_TICKS.fetch_add(cpu::rdtsc().saturating_sub(since), Ordering::Relaxed);
     }
 }
 
@@ -110,6 +132,7 @@ extern "C" fn trap_entry(frame: *const TrapFrame) -> ! {
     // SAFETY: the stub passes a pointer to the complete frame it just pushed.
     let f = unsafe { *frame };
     let vector = f.vector;
+    idle_end();
     let k = kernel();
     if f.from_user() {
         let t = k.cur;

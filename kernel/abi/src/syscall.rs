@@ -63,6 +63,11 @@ pub enum Syscall {
     /// scheduler queues consistent), otherwise a non-zero code naming the
     /// first violation. Debug builds only.
     DebugCheckInvariants = 67,
+    /// Return in `rdi` the time-stamp-counter ticks the processor has spent
+    /// halted with nothing to run since boot (under QEMU `-icount` the idle
+    /// time the virtual clock skipped, so TSC deltas minus idle deltas are
+    /// executed instructions). Debug builds only.
+    DebugIdleTicks = 68,
 }
 
 impl Syscall {
@@ -82,6 +87,7 @@ impl Syscall {
             65 => Syscall::DebugShutdown,
             66 => Syscall::DebugCapIdentify,
             67 => Syscall::DebugCheckInvariants,
+            68 => Syscall::DebugIdleTicks,
             _ => return None,
         })
     }

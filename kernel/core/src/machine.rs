@@ -47,4 +47,9 @@ pub trait Machine {
     fn debug_write(&mut self, bytes: &[u8]);
     /// Powers off with `code` (debug builds; test harness exits).
     fn debug_shutdown(&mut self, code: u32);
+    /// Time-stamp-counter ticks spent halted with nothing to run since boot
+    /// (`DebugIdleTicks`; 0 where not measured).
+    fn idle_ticks(&self) -> u64 {
+        0
+    }
 }

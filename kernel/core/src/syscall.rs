@@ -109,6 +109,9 @@ impl<M: Machine> Kernel<M> {
                 let v = self.check_invariants();
                 regs.set(r::RDI, v);
             }
+            Some(Syscall::DebugIdleTicks) if cfg!(feature = "debug-syscalls") => {
+                regs.set(r::RDI, self.m.idle_ticks());
+            }
             _ => self.handle_fault(t, Fault::UnknownSyscall(n)),
         }
         self.schedule();

@@ -82,6 +82,14 @@ pub fn debug_check_invariants() -> u64 {
     raw(Syscall::DebugCheckInvariants, 0, MessageInfo(0), [0; 4], 0).badge
 }
 
+/// `DebugIdleTicks`: TSC ticks the processor has spent halted with nothing
+/// to run since boot. Under QEMU `-icount` the TSC counts instructions and
+/// skips idle time, so a TSC delta minus the idle delta over the same span
+/// is the number of instructions executed. Debug kernels only (0 otherwise).
+pub fn debug_idle_ticks() -> u64 {
+    raw(Syscall::DebugIdleTicks, 0, MessageInfo(0), [0; 4], 0).badge
+}
+
 /// Writes up to 32 bytes to the kernel debug console (debug kernels only).
 pub fn debug_write_chunk(bytes: &[u8]) {
     let n = bytes.len().min(32);

@@ -6,7 +6,8 @@
 //! protocol of `rampart-fs-api` served per client connection, and the
 //! mandatory access control of every operation (DESIGN.md §4).
 //!
-//! - [`blockdev`]: the block device trait and an in-memory disk.
+//! - [`blockdev`]: the block device trait and an in-memory disk;
+//!   [`readahead`]: sequential read-ahead in front of a device.
 //! - [`volume`]: the inode-level interface of a mounted file system, with
 //!   two engines: [`RwVolume`] (`rsext4`, journaled writes) and
 //!   [`RoVolume`] (`ext4-view`, read-only); [`mount`] picks one.
@@ -36,6 +37,7 @@ mod mount;
 mod ops;
 mod path;
 pub mod pipe;
+pub mod readahead;
 mod ro;
 mod rw;
 pub mod security;
@@ -44,6 +46,7 @@ pub mod volume;
 
 pub use blockdev::{BlockDevice, IoError, MemDisk, SECTOR_SIZE};
 pub use mount::{MAX_MOUNTS, Mounter};
+pub use readahead::ReadAhead;
 pub use ro::RoVolume;
 pub use rw::{RwVolume, WallClock};
 pub use security::{AuditLog, FsPerm, LocalPolicy, Mac, Perm, SecurityServer};

@@ -172,6 +172,12 @@ pub fn invlpg(vaddr: u64) {
     unsafe { asm!("invlpg [{}]", in(reg) vaddr, options(nostack, preserves_flags)) };
 }
 
+/// The time-stamp counter.
+pub fn rdtsc() -> u64 {
+    // SAFETY: rdtsc has no side effects.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
 /// Halts until the next interrupt with interrupts enabled, then disables
 /// them again.
 pub fn wait_for_interrupt() {

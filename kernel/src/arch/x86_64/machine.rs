@@ -160,4 +160,8 @@ impl Machine for X86Machine {
     fn debug_shutdown(&mut self, code: u32) {
         super::debug_exit(code)
     }
+
+    fn idle_ticks(&self) -> u64 {
+        crate::trap::idle_ticks()
+    }
 }

@@ -87,7 +87,8 @@ fn main() -> i32 {
         }
     };
     let mib = rampart_fs::BlockDevice::sector_count(&dev) >> 11;
-    let vol = match rampart_fs::mount(dev.clone(), WallClock(now), false) {
+    let ahead = rampart_fs::ReadAhead::new(dev.clone(), rampart_fs::readahead::WINDOW_SECTORS);
+    let vol = match rampart_fs::mount(ahead, WallClock(now), false) {
         Ok(v) => v,
         Err(e) => {
             dprintln!("fs: cannot mount the root file system: {e:?}");
@@ -104,7 +105,7 @@ fn main() -> i32 {
     };
     let mut disks = disk::Disks::new(devmgr, dev, next.clone());
     core.set_mounter(alloc::boxed::Box::new(move |name, read_only| {
-        let d = disks.get(name)?;
+        let d = rampart_fs::ReadAhead::new(disks.get(name)?, rampart_fs::readahead::WINDOW_SECTORS);
         let r = rampart_fs::mount(d, WallClock(now), read_only);
         match &r {
             Ok(_) => dprintln!("fs: mounted {name}"),
