@@ -39,7 +39,10 @@ pub fn run(cmd: Command, script: &str) -> Result<i32> {
     print!("{}", after.strip_prefix('\n').unwrap_or(after));
     match guest_exit_code(status) {
         Some(c) => Ok(c as i32),
-        None => bail!("QEMU ended without a guest status ({status})"),
+        None => bail!(
+            "QEMU ended without a guest status ({status}): the guest reset the machine (`reboot`; QEMU runs with \
+             -no-reboot) or powered off through ACPI"
+        ),
     }
 }
 

@@ -2,7 +2,8 @@
 //! link per name) on the ext4 root, driven through the serial console: one
 //! interactive boot as the ordinary user (files, text, processes, the
 //! editor typed key by key, denials), one batch boot as the administrator
-//! (enforcement, the audit trail, `runcon`, `poweroff`).
+//! (enforcement, the audit trail, `runcon`, `poweroff`), and one short
+//! batch boot in which the administrator's `reboot` resets the machine.
 
 use images::qemu::{Session, guest_exit_code};
 use rampart_tests::{PROMPT, boot, disk, session_config};
@@ -81,6 +82,7 @@ fn user_session() {
     run(&mut s, "ls /secret", &["ls: cannot access '/secret': Permission denied"]);
     run(&mut s, "getenforce", &["getenforce: cannot reach the security server: Permission denied"]);
     run(&mut s, "poweroff", &["poweroff: cannot stop the machine: Permission denied"]);
+    run(&mut s, "reboot", &["reboot: cannot stop the machine: Permission denied"]);
     s.send("exit 0\r").unwrap();
     let st = s.wait_exit(T).unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(guest_exit_code(st), Some(0), "{}", s.output());
@@ -132,4 +134,24 @@ fn administrator_session() {
         rest = &rest[i + want.len()..];
     }
     assert!(!out.contains("not reached"), "{out}");
+}
+
+/// The administrator's `reboot` resets the machine through the reset
+/// register rm holds (docs/resource-manager.md, "Power"): the runner's QEMU
+/// (`-no-reboot`) then exits with status 0, which `isa-debug-exit` never
+/// produces (its statuses are odd), and nothing after `reboot` runs.
+#[test]
+fn administrator_reboot_resets_the_machine() {
+    let d = disk("coreutils-reboot");
+    let mut cfg = session_config(&d, true);
+    cfg.cmdline.push_str(" init.context=root:sysadm_r:sysadm_t");
+    let mut s = boot(&cfg);
+    s.expect(images::batch::READY, T).unwrap_or_else(|e| panic!("{e:#}"));
+    s.send(&images::batch::typed("reboot\necho not reached\n")).unwrap();
+    let st = s.wait_exit(T).unwrap_or_else(|e| panic!("{e:#}"));
+    let out = s.output();
+    assert_eq!(st, 0, "a reset, not a power-off through isa-debug-exit:\n{out}");
+    assert!(out.contains("rm: reboot requested by pid"), "{out}");
+    let after = out.split_once(images::batch::READY).map_or(out.as_str(), |(_, a)| a);
+    assert!(!after.contains("not reached"), "{out}");
 }

@@ -99,6 +99,7 @@ impl<M: Machine> Kernel<M> {
         put(&root, ws::ASID_POOL, pool);
         self.asid_assign(pool, root.slot(ws::VSPACE)).map_err(|_| BootError::OutOfMemory)?;
         root.vspace = root.slot(ws::VSPACE).cap();
+        self.root_vspace = vs.paddr();
         put(&root, ws::IRQ_CONTROL, Cap::control(CapType::IrqControl));
         put(&root, ws::ASID_CONTROL, Cap::control(CapType::AsidControl));
         put(&root, ws::IO_PORT_CONTROL, Cap::control(CapType::IoPortControl));

@@ -74,6 +74,11 @@ pub struct Kernel<M> {
     pub fastpath_enabled: bool,
     /// System calls completed by the fast path (statistics).
     pub fastpath_hits: u64,
+    /// Physical address of the root task's VSpace (PML4), 0 before boot.
+    /// A boot object with no Untyped parent, so no other VSpace can ever
+    /// have this address: threads running in it are the root task
+    /// (`DebugShutdown` is honoured only for them).
+    pub root_vspace: u64,
 }
 
 impl<M: Machine> Kernel<M> {
@@ -96,6 +101,7 @@ impl<M: Machine> Kernel<M> {
             vspace_epoch: 1,
             fastpath_enabled: true,
             fastpath_hits: 0,
+            root_vspace: 0,
         }
     }
 

@@ -98,8 +98,15 @@ impl<M: Machine> Kernel<M> {
                 }
                 self.m.debug_write(&buf[..len]);
             }
-            Some(Syscall::DebugShutdown) if cfg!(feature = "debug-syscalls") => {
-                self.m.debug_shutdown(regs.get(r::RDX) as u32);
+            Some(Syscall::DebugShutdown) if cfg!(any(test, feature = "debug-syscalls")) => {
+                // Only the root task may stop the machine this way; everyone
+                // else asks rm, which holds the power-control ports and
+                // checks the policy (docs/kernel.md, "Debug system calls").
+                if self.is_root_thread(t) {
+                    self.m.debug_shutdown(regs.get(r::RDX) as u32);
+                } else {
+                    error_result(t, Error::IllegalOperation);
+                }
             }
             Some(Syscall::DebugCapIdentify) if cfg!(feature = "debug-syscalls") => {
                 let ty = self.lookup(t, cptr).map_or(0, |(_, c)| c.cap_type() as u64);
@@ -214,6 +221,12 @@ impl<M: Machine> Kernel<M> {
         g.vs_asid.set(asid);
         g.vs_epoch.set(self.vspace_epoch);
         Some((c.paddr(), asid))
+    }
+
+    /// True if `t` runs in the root task's address space (the initial
+    /// thread and any thread the root task created in its own VSpace).
+    pub fn is_root_thread(&self, t: TcbRef) -> bool {
+        self.root_vspace != 0 && self.thread_vspace(t).is_some_and(|(pml4, _)| pml4 == self.root_vspace)
     }
 
     /// Stops the current thread because it has no usable address space, and

@@ -71,18 +71,21 @@ pub fn under_rm() -> bool {
     UNDER_RM.load(Relaxed)
 }
 
-/// Ends the program with `status`: for a task started by rm a request to rm
-/// (if that fails, the thread faults so its supervisor notices); for a root
-/// task, powers the machine off with the status (debug kernels).
+/// Ends the program with `status`: for a task started by rm a request to rm;
+/// for a root task (init, ktest, ipcbench), powers the machine off with the
+/// status through the kernel's `DebugShutdown` (debug kernels). If that
+/// fails (rm's own `main` returning: rm is neither), the thread faults so
+/// its supervisor notices.
 pub fn exit(status: i32) -> ! {
     if under_rm() {
         let _ = crate::rm::request(&rampart_rm_api::Request::Exit { status });
+    } else {
+        let _ = crate::syscall::debug_shutdown(status as u32);
+    }
+    loop {
         // SAFETY: `ud2` raises #UD, a fault reported to this task's fault
         // handler; it touches no memory.
         unsafe { core::arch::asm!("ud2", options(nomem, nostack)) };
-    }
-    crate::syscall::debug_shutdown(status as u32);
-    loop {
         crate::syscall::yield_now();
     }
 }

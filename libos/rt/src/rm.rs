@@ -272,12 +272,13 @@ pub fn task_list() -> Result<std_alloc::vec::Vec<rampart_rm_api::TaskEntry>, Err
 }
 
 /// Stops the machine (`reboot`: checked as `system reboot`, otherwise
-/// `system halt`); returns only on failure.
+/// `system halt`), reporting `status` where the machine can (QEMU's exit
+/// status); returns only on failure.
 ///
 /// # Errors
-/// `EACCES`, `ENOSYS`.
-pub fn power_off(reboot: bool) -> Result<(), Errno> {
-    request(&Request::PowerOff { reboot }).map(|_| ())
+/// `EACCES`, `ENOSYS`, `EIO` (see `Request::PowerOff`).
+pub fn power_off(reboot: bool, status: u32) -> Result<(), Errno> {
+    request(&Request::PowerOff { reboot, status }).map(|_| ())
 }
 
 /// rm's statistics.

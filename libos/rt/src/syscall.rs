@@ -100,7 +100,17 @@ pub fn debug_write_chunk(bytes: &[u8]) {
     raw(Syscall::DebugWrite, 0, MessageInfo::new(0, 0, 0, n as u64), w, 0);
 }
 
-/// Powers the machine off with `code` (debug kernels only).
-pub fn debug_shutdown(code: u32) {
-    raw(Syscall::DebugShutdown, 0, MessageInfo(0), [u64::from(code), 0, 0, 0], 0);
+/// Powers the machine off through `isa-debug-exit` with `code` (debug
+/// kernels only). Returns only if refused.
+///
+/// # Errors
+/// `IllegalOperation` unless the caller is the root task (a thread in the
+/// initial task's address space; docs/kernel.md); on a kernel without debug
+/// system calls the call raises an unknown-syscall fault instead.
+pub fn debug_shutdown(code: u32) -> Result<(), rampart_abi::Error> {
+    let r = raw(Syscall::DebugShutdown, 0, MessageInfo(0), [u64::from(code), 0, 0, 0], 0);
+    match rampart_abi::Error::from_label(r.info.label()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

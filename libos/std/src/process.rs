@@ -54,9 +54,10 @@ pub fn info(pid: u32) -> Result<TaskInfo> {
 /// the policy's `system halt`/`reboot`); returns only on failure.
 ///
 /// # Errors
-/// `PermissionDenied`, `Unsupported` (no security server).
+/// `PermissionDenied`, `Unsupported` (no security server or no way to
+/// stop this machine), `Other` (the machine did not stop).
 pub fn power_off(reboot: bool) -> Result<()> {
-    rampart_rt::rm::power_off(reboot).map_err(Error::from)
+    rampart_rt::rm::power_off(reboot, 0).map_err(Error::from)
 }
 
 /// How a child ended.

@@ -319,6 +319,10 @@ pub mod boot {
     pub const ENDPOINT: u64 = 2;
     /// The boot-information frame (read-only).
     pub const BOOTINFO: u64 = 3;
+    /// I/O ports 0xcf8-0xcff (PCI configuration mechanism #1), issued by
+    /// init, which gives rm a copy for the reset control register 0xcf9
+    /// (docs/resource-manager.md, "Power"). Empty: devmgr issues them.
+    pub const PCI_CONFIG: u64 = 4;
     /// First device untyped: slot `UNTYPED_FIRST + i` holds untyped `i` of
     /// the boot information (only those with `is_device`).
     pub const UNTYPED_FIRST: u64 = 16;

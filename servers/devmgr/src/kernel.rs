@@ -109,8 +109,12 @@ impl Kernel {
                 }
             }
         }
+        // The configuration ports: from init (which shares the range with
+        // rm's reset register), else issued here.
         let cf8 = slots.alloc(1).ok_or("out of slots")?;
-        ports.issue(0xcf8, 0xcff, CNODE, cf8, 64).map_err(|_| "issuing ports 0xcf8-0xcff")?;
+        if CNODE.move_(cf8, 64, caps.path(dslot::PCI_CONFIG, radix)).is_err() {
+            ports.issue(0xcf8, 0xcff, CNODE, cf8, 64).map_err(|_| "issuing ports 0xcf8-0xcff")?;
+        }
         Ok(Kernel { slots, irq, ports, ep, cfg: PortConfig(IoPort(cf8)), devmem })
     }
 

@@ -67,13 +67,15 @@ fn ceil_log2(x: u64) -> u32 {
 
 /// Builds and starts rm. `alloc` hands out init's slots and currently
 /// carves init's own objects from `own_ut`; `fault_ep` is init's endpoint
-/// badged for rm's faults, `events` init's notification.
+/// badged for rm's faults, `events` init's notification; `power` the
+/// power-control port capabilities rm gets (moved into its CNode).
 pub fn start_rm(
     bi: &BootInfo,
     fs: &Bootfs<'static>,
     alloc: &mut Allocator,
     fault_ep: Endpoint,
     events: Notification,
+    power: &crate::power::Power,
 ) -> Result<RmHandle, StartError> {
     let own_ut = alloc.untyped();
     let image = fs.find("rm").ok_or(StartError::NoImage)?;
@@ -137,6 +139,7 @@ pub fn start_rm(
         bootfs_size: bi.bootfs_size,
         window: RM_WINDOW,
         priority: RM_PRIORITY,
+        power: power.ports,
     };
     let body = StartupBody {
         name: "rm".into(),
@@ -210,6 +213,9 @@ pub fn start_rm(
     k(t.cnode.mint(rslot::INIT_NOTIFICATION, r, me(events.0), Rights::WRITE, EVENT_CHILD), "install init events")?;
     for (i, &(s, _, _)) in give.iter().enumerate() {
         k(t.cnode.move_(ut_first + i as u64, r, me(s)), "move untyped")?;
+    }
+    for &(dst, s) in &power.caps {
+        k(t.cnode.move_(dst, r, me(s)), "move power port")?;
     }
     let send = Rights(Rights::WRITE.0 | Rights::GRANT.0 | Rights::GRANT_REPLY.0);
     let channel = Endpoint(k(alloc.mint(ep.0, send, u64::from(rampart_rm_api::INIT_PID)), "init channel")?);

@@ -1,6 +1,8 @@
 //! Starting the device manager (docs/userland.md §1 step 4,
 //! docs/devices.md): init moves the device untyped memory, IRQControl and
-//! IOPortControl into one CNode, adds devmgr's endpoint and a read-only
+//! IOPortControl (and the PCI configuration ports, which init issued
+//! because the reset register lies among them: `crate::power`) into one
+//! CNode, adds devmgr's endpoint and a read-only
 //! copy of the boot-information frame, and starts devmgr with that CNode
 //! as its only capability. With the security core running, devmgr's
 //! endpoint is registered with connsrv as the core service `devmgr`, so
@@ -21,6 +23,8 @@ use rampart_rt::ipc::codec::call_with_caps;
 pub const DEVMGR_CONTEXT: &str = "system_u:system_r:devmgr_t";
 
 /// Starts devmgr if its boot module exists; returns its pid.
+/// `pci_config` is init's capability for the PCI configuration ports
+/// (`crate::power`), moved to devmgr.
 ///
 /// # Errors
 /// A message if a step fails.
@@ -29,6 +33,7 @@ pub fn start(
     fs: &Bootfs,
     alloc: &mut Allocator,
     core: Option<&crate::security::Core>,
+    pci_config: Option<rampart_rt::cap::CPtr>,
 ) -> Result<Option<Pid>, String> {
     if fs.find("devmgr").is_none() {
         return Ok(None);
@@ -39,6 +44,9 @@ pub fn start(
     let r = u64::from(dslot::RADIX);
     caps.move_(dslot::IRQ_CONTROL, r, root.path(slot::IRQ_CONTROL, 64)).map_err(|x| e("IRQControl", x))?;
     caps.move_(dslot::IO_PORT_CONTROL, r, root.path(slot::IO_PORT_CONTROL, 64)).map_err(|x| e("IOPortControl", x))?;
+    if let Some(p) = pci_config {
+        caps.move_(dslot::PCI_CONFIG, r, root.path(p, 64)).map_err(|x| e("PCI configuration ports", x))?;
+    }
     let ep = alloc.endpoint().map_err(|x| e("endpoint", x))?;
     caps.copy(dslot::ENDPOINT, r, root.path(ep.0, 64), Rights::ALL).map_err(|x| e("endpoint copy", x))?;
     caps.copy(dslot::BOOTINFO, r, root.path(slot::BOOTINFO_FRAME, 64), Rights::READ).map_err(|x| e("bootinfo", x))?;

@@ -23,9 +23,11 @@
 
 extern crate alloc;
 
+mod acpimem;
 mod audit;
 mod buildrm;
 mod devices;
+mod power;
 mod security;
 mod session;
 mod supervise;
@@ -90,7 +92,12 @@ fn main(bootinfo: u64) -> i32 {
         return 0;
     }
     match run(bi, fs) {
-        Ok(code) => code,
+        Ok(end) => {
+            if end.rm_alive {
+                power_off(end.code);
+            }
+            end.code
+        }
         Err(e) => {
             dprintln!("init: {e}");
             0x71
@@ -125,7 +132,18 @@ fn prog(s: &str) -> (String, Vec<String>) {
     (name.to_string(), argv)
 }
 
-fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
+/// Asks rm to power the machine off with `code` as its exit status (rm
+/// holds the power ports; the policy grants `init_t` `system halt`).
+/// Returns only if that failed: `main` then returns and the runtime falls
+/// back on the kernel's `DebugShutdown` (honoured for the root task only,
+/// debug kernels).
+fn power_off(code: i32) {
+    if let Err(e) = rampart_rt::rm::power_off(false, code as u32) {
+        dprintln!("init: rm did not power off ({e}); trying the kernel's debug shutdown");
+    }
+}
+
+fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     let opts = options(bi.cmdline(), &fs);
     // init's own objects come from the smallest RAM untyped of 64 KiB or more.
     let own = bi
@@ -137,6 +155,8 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
         .map(|(i, _)| Untyped(bi.untyped.start + i as u64))
         .ok_or("no RAM untyped")?;
     let mut alloc = Allocator::new(CNode(slot::CNODE), bi.empty, own);
+    // Before anything else uses IOPortControl or the device untyped.
+    let power = power::discover(bi, &mut alloc);
     let err = |w: &str, e: rampart_abi::Error| alloc::format!("{w}: {e}");
     let ep = alloc.endpoint().map_err(|e| err("endpoint", e))?;
     let ntfn = alloc.notification().map_err(|e| err("notification", e))?;
@@ -145,7 +165,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
     let rm_fault = alloc
         .mint(ep.0, Rights::ALL, supervise::FAULT | supervise::RM_INDEX)
         .map_err(|e| err("rm fault endpoint", e))?;
-    let rm = buildrm::start_rm(bi, &fs, &mut alloc, Endpoint(rm_fault), ntfn)
+    let rm = buildrm::start_rm(bi, &fs, &mut alloc, Endpoint(rm_fault), ntfn, &power)
         .map_err(|e| alloc::format!("cannot start rm: {e:?}"))?;
     rampart_rt::rm::set_channel(rm.channel);
     let _ = rm.tcb;
@@ -162,7 +182,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
     {
         session::start(c, &mut alloc, &fs);
     }
-    if let Err(e) = devices::start(bi, &fs, &mut alloc, core.as_ref()) {
+    if let Err(e) = devices::start(bi, &fs, &mut alloc, core.as_ref(), power.pci_config) {
         dprintln!("init: {e}");
     }
     let mut servers = supervise::start_servers(&fs, &mut alloc, ep, &opts.servers);
@@ -172,7 +192,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<i32, String> {
 
     let Some((first, argv)) = opts.first else {
         dprintln!("init: no first program; powering off");
-        return Ok(0);
+        return Ok(supervise::Ended { code: 0, rm_alive: true });
     };
     let req = Spawn { image: Some(Image::Bootfs(first.clone())), argv, ..Default::default() };
     if let Some(c) = &core {

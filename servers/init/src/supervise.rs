@@ -88,9 +88,18 @@ pub fn start_servers(fs: &Bootfs, alloc: &mut Allocator, ep: Endpoint, extra: &[
     out
 }
 
+/// How supervision ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ended {
+    /// The exit code to power off with.
+    pub code: i32,
+    /// rm still serves (it did not fault), so init can ask it to power off.
+    pub rm_alive: bool,
+}
+
 /// Supervises until the first program (`first`) ends; returns its exit
 /// code (init then powers off with it).
-pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid) -> i32 {
+pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid) -> Ended {
     loop {
         let r = rampart_rt::ipc::recv(ep, reply.0);
         let msg = Message::from_result(&r);
@@ -99,7 +108,7 @@ pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid) -> i3
             while let Ok(Some((pid, status))) = rampart_rt::rm::wait(None, false) {
                 if pid == first {
                     dprintln!("init: first program (pid {pid}) ended: {}", describe(&status));
-                    return status.code();
+                    return Ended { code: status.code(), rm_alive: true };
                 }
                 if let Some(s) = servers.iter_mut().find(|s| s.pid == pid) {
                     dprintln!("init: server {} (pid {pid}) ended: {}", s.name, describe(&status));
@@ -112,7 +121,7 @@ pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid) -> i3
         let report = FaultReport::from_message(msg.label(), msg.words());
         if idx == RM_INDEX {
             dprintln!("init: rm faulted: {report}; powering off");
-            return 0x70;
+            return Ended { code: 0x70, rm_alive: false };
         }
         let Some(s) = servers.get_mut(idx as usize) else { continue };
         dprintln!("init: server {} (pid {}) faulted: {report}", s.name, s.pid);

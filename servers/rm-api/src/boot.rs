@@ -18,6 +18,16 @@ pub mod slot {
     /// init's notification (badged `EVENT_CHILD`): rm signals it when a
     /// child of init ends.
     pub const INIT_NOTIFICATION: u64 = 10;
+    /// I/O port capability for QEMU's `isa-debug-exit` (if present).
+    pub const POWER_DEBUG_EXIT: u64 = 11;
+    /// I/O port capability for the ACPI PM1a control block.
+    pub const POWER_PM1A: u64 = 12;
+    /// I/O port capability for the ACPI PM1b control block.
+    pub const POWER_PM1B: u64 = 13;
+    /// I/O port capability for the SMI command port (ACPI-mode switch).
+    pub const POWER_SMI_CMD: u64 = 14;
+    /// I/O port capability covering the reset register.
+    pub const POWER_RESET: u64 = 15;
     /// First slot of the boot-module archive frames (mapped read-only at
     /// [`super::RmBoot::bootfs_vaddr`] page by page).
     pub const BOOTFS_FIRST: u64 = 32;
@@ -53,4 +63,35 @@ pub struct RmBoot {
     pub window: u64,
     /// rm's priority (children get at most this).
     pub priority: u8,
+    /// The power-control ports init found and gave rm.
+    pub power: PowerPorts,
+}
+
+/// The power-control registers whose I/O port capabilities init put in
+/// rm's CNode (the `slot::POWER_*` slots); rm is their only holder
+/// (docs/resource-manager.md, "Power"). `None`: not present or not usable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowerPorts {
+    /// QEMU's `isa-debug-exit` port (32-bit writes of the exit status).
+    pub debug_exit: Option<u16>,
+    /// ACPI S5 through PM1 control (from the FADT and the DSDT's `\_S5`).
+    pub s5: Option<S5Ports>,
+    /// The ACPI-mode switch: (SMI command port, `ACPI_ENABLE` value).
+    pub acpi_enable: Option<(u16, u8)>,
+    /// The reset register: (8-bit port, value).
+    pub reset: Option<(u16, u8)>,
+}
+
+/// ACPI S5 (soft off): write `SLP_TYPx << 10 | SLP_EN` to the PM1 control
+/// registers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S5Ports {
+    /// PM1a control port (16-bit).
+    pub pm1a: u16,
+    /// PM1b control port (16-bit), if any.
+    pub pm1b: Option<u16>,
+    /// `SLP_TYPa` for S5.
+    pub slp_typ_a: u8,
+    /// `SLP_TYPb` for S5.
+    pub slp_typ_b: u8,
 }

@@ -339,14 +339,21 @@ pub enum Request {
         /// The task.
         pid: Pid,
     },
-    /// Stops the machine (`poweroff`; `reboot` too: there is no reset path
-    /// yet, and the runner's QEMU exits on a reset anyway). Needs the
-    /// policy's `system halt` (or `system reboot`) on rm's own context.
-    /// Reply (only on failure): `EACCES`; `ENOSYS` without a security
-    /// server.
+    /// Stops the machine through the power-control ports init gave rm
+    /// (docs/resource-manager.md, "Power"): power off (QEMU's
+    /// `isa-debug-exit` with `status`, else ACPI S5) or, with `reboot`, a
+    /// reset through the reset register. Needs the policy's `system halt`
+    /// (`system reboot`) on rm's own context; without a security server
+    /// only init may power off. Reply (only on failure): `EACCES`;
+    /// `ENOSYS` (no security server, or no port for the method); `EIO`
+    /// (the machine did not stop).
     PowerOff {
         /// `reboot` rather than `poweroff` (checked as `system reboot`).
         reboot: bool,
+        /// The exit status the machine reports where it can (QEMU's exit
+        /// status is `(status << 1) | 1`); init passes the first
+        /// program's, `poweroff` 0.
+        status: u32,
     },
     /// The live tasks the caller may inspect (itself, its descendants, and
     /// every task on whose context the policy grants the caller `process
@@ -581,7 +588,7 @@ mod tests {
         rt(Response::Err(Errno::EDQUOT));
         rt(Response::Stats(Stats { free_bytes: u64::MAX, ..Default::default() }));
         rt(Request::TaskList { from: 7 });
-        rt(Request::PowerOff { reboot: true });
+        rt(Request::PowerOff { reboot: true, status: 0xffff_ffff });
         let e = TaskEntry {
             pid: u32::MAX,
             parent: u32::MAX,

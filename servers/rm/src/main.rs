@@ -16,6 +16,7 @@ mod device;
 mod kops;
 mod lifecycle;
 mod memory;
+mod power;
 mod security;
 mod spawn;
 mod state;
@@ -117,6 +118,7 @@ fn setup(boot: &RmBoot) -> Rm {
         staged: BTreeMap::new(),
         device_tasks: alloc::collections::BTreeSet::new(),
         device_vaddr: BTreeMap::new(),
+        power: boot.power,
     };
     // rm's own objects first, so the root container's quota is what is
     // left for everybody else.
@@ -269,13 +271,15 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         Request::Stats => reply(Ok(Response::Stats(stats(rm)))),
         Request::TaskInfo { pid: target } => reply(task_info(rm, pid, target)),
         Request::TaskList { from } => Action::reply(&tasks::list(rm, pid, from)),
-        Request::PowerOff { reboot } => {
+        Request::PowerOff { reboot, status } => {
             let ctx = rm.procs.get(pid).map(|p| p.context.clone()).unwrap_or_default();
-            match security::may_power_off(rm, &ctx, reboot) {
+            match security::may_power_off(rm, pid, &ctx, reboot) {
                 Ok(()) => {
-                    dprintln!("rm: {} requested by pid {pid} ({ctx})", if reboot { "reboot" } else { "power off" });
-                    rampart_rt::syscall::debug_shutdown(0);
-                    reply(Err(Errno::ENOSYS))
+                    dprintln!(
+                        "rm: {} requested by pid {pid} ({ctx}), status {status}",
+                        if reboot { "reboot" } else { "power off" }
+                    );
+                    reply(Err(if reboot { power::reboot(rm) } else { power::power_off(rm, status) }))
                 }
                 Err(e) => reply(Err(e)),
             }

@@ -164,6 +164,8 @@ pub struct Rm {
     pub device_tasks: alloc::collections::BTreeSet<Pid>,
     /// Addresses of device regions in their owners.
     pub device_vaddr: BTreeMap<RegionId, u64>,
+    /// The power-control ports init gave rm (`crate::power`).
+    pub power: rampart_rm_api::boot::PowerPorts,
 }
 
 impl Rm {

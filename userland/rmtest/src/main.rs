@@ -64,6 +64,16 @@ pub fn rdtsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
+/// Power control is rm's, by capability: the kernel's `DebugShutdown` is
+/// refused to a task that is not the root task. Had it gone through, the
+/// machine would stop here with status 0x55 and the suite would fail.
+/// (rm's policy check of `PowerOff` is exercised end to end by
+/// `tests/tests/coreutils.rs`: rmtest runs as the administrator.)
+fn power(t: &mut T) {
+    let r = rampart_rt::syscall::debug_shutdown(0x55);
+    t.check(r == Err(rampart_abi::Error::IllegalOperation), "the kernel refuses DebugShutdown to an ordinary task");
+}
+
 fn main() -> i32 {
     let mut t = T { passed: 0, failed: 0 };
     dprintln!("rmtest: pid {} started", rampart_rt::process::pid());
@@ -73,6 +83,7 @@ fn main() -> i32 {
     t_memory::regions(&mut t);
     t_memory::quotas(&mut t);
     t_lifecycle::thousand(&mut t);
+    power(&mut t);
     t.check(rampart_rt::ipc::check_invariants() == 0, "kernel invariants hold at the end");
     dprintln!("rmtest: {} passed, {} failed", t.passed, t.failed);
     if t.failed == 0 { 0 } else { 1 }

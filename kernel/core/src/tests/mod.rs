@@ -2,6 +2,7 @@
 //! threads would make them (see `crate::testing`).
 
 mod cnode;
+mod debug;
 mod delete;
 mod fastpath;
 mod fuzz;
