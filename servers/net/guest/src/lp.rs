@@ -9,9 +9,9 @@
 //!
 //! Time: with nothing to time ([`NetServer::poll_at`] is `None`) the loop
 //! blocks in `Recv`. While a deadline is pending it polls its endpoint
-//! without blocking and yields at [`crate::IDLE_PRIORITY`], so the stack's
-//! timers run in otherwise idle time, and returns to its priority as soon
-//! as something arrives.
+//! without blocking and yields at [`crate::IDLE_PRIORITY`] (the programs'
+//! priority), so the stack's timers run whenever programs wait or yield,
+//! and returns to its priority as soon as something arrives.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;

@@ -19,8 +19,9 @@
 //! - Time: there is no timer service yet. With nothing to time the server
 //!   blocks in `Recv` (frames and requests wake it); while smoltcp or a
 //!   held operation has a deadline it polls its endpoint without blocking
-//!   and yields, at [`IDLE_PRIORITY`] so that it only uses otherwise idle
-//!   time, and returns to its priority as soon as something arrives.
+//!   and yields, at [`IDLE_PRIORITY`] (the programs' priority, so it
+//!   shares the processor with them), and returns to its priority as soon
+//!   as something arrives.
 #![no_std]
 #![no_main]
 
@@ -42,8 +43,12 @@ rampart_rt::program!(main);
 
 /// Requests between two polls for closed connections.
 pub const CLOSED_POLL: u32 = 32;
-/// Priority while waiting for a deadline without a timer.
-pub const IDLE_PRIORITY: u64 = 1;
+/// Priority while waiting for a deadline without a timer: the programs'
+/// (rm's default for what init starts). Lower, a program waiting in a
+/// loop of yields (a pipe read, `poll` probing the terminal) would keep
+/// the server from ever running again, so frames for that very program
+/// would never be taken in; at the same priority yields alternate.
+pub const IDLE_PRIORITY: u64 = 100;
 /// Spare reply objects init stages (`reply0`..).
 pub const SPARE_REPLIES: usize = 20;
 const CNODE: CNode = CNode(slot::CNODE);
