@@ -125,3 +125,46 @@ fn corrupted_disks_fail_and_the_root_is_still_served() {
     }
     assert_eq!(c.read_file(&mut srv, "/home/alice/still").unwrap(), b"fine");
 }
+
+fn damage_base() -> &'static Vec<u8> {
+    static IMG: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    IMG.get_or_init(|| {
+        mkimage(
+            &[("ok", Node::File(b"intact file\n")), ("d/victim", Node::File(&pattern(40_000, 2))), ("d/e", Node::Dir)],
+            16,
+        )
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, ..Default::default() })]
+
+    /// Random bytes over a mounted disk's metadata: mounting fails or the
+    /// operations on it give errors; the server never panics, and the root
+    /// is served and written afterwards.
+    #[test]
+    fn damaged_mounted_disks_never_break_the_root(
+        hits in proptest::collection::vec((0usize..600_000, proptest::prelude::any::<u8>()), 1..24),
+        ro in proptest::prelude::any::<bool>(),
+    ) {
+        let mut img = damage_base().clone();
+        for (off, v) in hits {
+            img[off] = v;
+        }
+        let mut srv = server(BTreeMap::from([("blk1", MemDisk::new(img))]));
+        let mut c = Client::new(&mut srv, ROOT);
+        if mount(&mut c, &mut srv, "blk1", "/tmp", ro).is_ok() {
+            let _ = c.read_file(&mut srv, "/tmp/ok");
+            let _ = c.read_file(&mut srv, "/tmp/d/victim");
+            let _ = c.list(&mut srv, "/tmp/d");
+            let _ = c.write_file(&mut srv, "/tmp/d/new", b"data");
+            let _ = c.ok(&mut srv, Request::Rename { from: "/tmp/ok".into(), to: "/tmp/d/ok".into() });
+            let _ = c.ok(&mut srv, Request::Mkdir { path: "/tmp/d/e/f".into(), mode: 0o755 });
+            let _ = c.ok(&mut srv, Request::Unlink { path: "/tmp/d/victim".into() });
+            let _ = c.ok(&mut srv, Request::Unmount { path: "/tmp".into() });
+        }
+        proptest::prop_assert_eq!(c.read_file(&mut srv, "/etc/motd").unwrap(), b"Welcome to Rampart\n");
+        c.write_file(&mut srv, "/home/alice/after", b"root").unwrap();
+        proptest::prop_assert_eq!(c.read_file(&mut srv, "/home/alice/after").unwrap(), b"root");
+    }
+}
