@@ -39,6 +39,9 @@ enum LinuxBench {
 enum BenchWhat {
     /// HTTP: Rampart's httpd against busybox httpd on the Linux guest.
     Httpd,
+    /// Sequential read of a 64 MiB file through the file server against
+    /// the Linux guest's dd on the same image.
+    Read,
 }
 
 #[derive(Subcommand)]
@@ -202,6 +205,11 @@ fn main() -> Result<()> {
             let l = images::bench::linux()?;
             println!("linux: {l:?}");
             print!("{}", images::bench::table(&r, &l));
+        }
+        Cmd::Bench { what: BenchWhat::Read, no_linux } => {
+            let art = build_all(&BuildOptions::default())?;
+            let r = images::readbench::run(&art, !no_linux)?;
+            println!("{}", images::readbench::summary(&r));
         }
         Cmd::Linux { bench, disk, hostfwd } => {
             let g = images::linux::linux_guest()?;

@@ -12,16 +12,16 @@
 //!    disk, directory loop, garbled inode, garbled directory block) mounted
 //!    beside the root: each gives errors and the server keeps serving.
 //!
-//! `fs_sequential_read_benchmark` (ignored: three boots, ~1 min) measures a
+//! `fs_sequential_read_benchmark` (ignored; `images bench read`) measures a
 //! 64 MiB sequential read under icount and under TCG, and the Linux guest
 //! reading the same file from the same image in the same QEMU.
 
 use images::devices::disk_args;
-use images::qemu::{Machine, QemuConfig, guest_exit_code};
+use images::qemu::{QemuConfig, guest_exit_code};
 use rampart_tests::{artifacts, boot, parse_summary, session_config};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Size of the sample file: several extents' worth of 4 KiB blocks and a
 /// partial last block.
@@ -38,12 +38,11 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
-/// A root image with the boot image's programs and `extra` files (path
-/// under the root, bytes), `size_mib` MiB; labelled like the boot image.
-fn root_image(d: &Path, extra: &[(&str, &[u8])], bench_file: bool, size_mib: u32) -> PathBuf {
+/// A 48 MiB root image with the boot image's programs and `extra` files
+/// (path under the root, bytes); labelled like the boot image.
+fn root_image(d: &Path, extra: &[(&str, &[u8])]) -> PathBuf {
     let opts = images::rootfs::RootfsOptions {
-        size_mib,
-        bench_file,
+        size_mib: 48,
         programs: vec![program("sh"), program("coreutils"), program("fstest")],
         links: images::build::rootfs_links(),
         ..Default::default()
@@ -165,7 +164,7 @@ fn file_server_in_the_guest() {
     let d = dir("guest");
     let sample: Vec<u8> = (0..SAMPLE_LEN as u64).map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8).collect();
     let want = sha256(&sample, &d);
-    let img = root_image(&d, &[("usr/share/doc/sample.bin", &sample)], false, 48);
+    let img = root_image(&d, &[("usr/share/doc/sample.bin", &sample)]);
 
     // Boot 1: the user's session.
     let cfg = session_config(&img, true);
@@ -201,93 +200,14 @@ fn file_server_in_the_guest() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
-/// A number after `key` on the line holding it.
-fn number_after(out: &str, key: &str) -> Option<u64> {
-    let l = out.lines().find(|l| l.contains(key))?;
-    l.split(key).nth(1)?.split_whitespace().next()?.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok()
-}
-
-/// Boots Rampart on `img` and reads the benchmark file with `fstest bench`;
-/// returns (guest TSC ticks, ticks per KiB, ticks per KiB the processor
-/// was not idle, host-measured milliseconds between fstest's start line and
-/// its result line).
-fn rampart_read(img: &Path, icount: bool) -> (u64, u64, u64, f64) {
-    // /data has no file context (unlabeled_t): the administrator reads it.
-    let mut cfg = QemuConfig { machine: Machine::Q35, icount, ..session_config(img, true) };
-    cfg.cmdline.push_str(" init.context=root:sysadm_r:sysadm_t");
-    let mut s = boot(&cfg);
-    let t = Duration::from_secs(300);
-    s.expect(images::batch::READY, t).unwrap_or_else(|e| panic!("{e:#}"));
-    s.send(&images::batch::typed("fstest bench /data/bench-64m")).expect("typing");
-    s.expect("fstest: bench start", t).unwrap_or_else(|e| panic!("{e:#}"));
-    let t0 = Instant::now();
-    let line = s.expect(" bad samples", t).unwrap_or_else(|e| panic!("{e:#}"));
-    let ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let _ = s.wait_exit(t);
-    assert!(line.contains(", 0 bad samples"), "{line}");
-    let ticks = number_after(&line, "bytes in ").unwrap_or(0);
-    // "..., idle I (B busy per KiB), ..."
-    let busy =
-        line.split(" busy per KiB").next().and_then(|l| l.rsplit('(').next()).and_then(|v| v.trim().parse().ok());
-    (ticks, number_after(&line, "TSC ticks (").unwrap_or(0), busy.unwrap_or(0), ms)
-}
-
-/// Boots the Linux reference guest on `img` (`images linux --bench read`);
-/// returns (its own milliseconds from /proc/uptime, host-measured
-/// milliseconds between its start and result lines).
-fn linux_read(img: &Path) -> (u64, f64) {
-    let g = images::linux::linux_guest().unwrap_or_else(|e| panic!("{e:#}"));
-    let cfg = QemuConfig {
-        machine: Machine::Q35,
-        boot: images::qemu::Boot::Linux { kernel: g.kernel, initrd: g.initrd },
-        cmdline: "console=ttyS0 quiet panic=-1 rampart.bench=read".into(),
-        extra: disk_args(img, 0),
-        ..Default::default()
-    };
-    let mut s = boot(&cfg);
-    let t = Duration::from_secs(300);
-    s.expect("linux: read start", t).unwrap_or_else(|e| panic!("{e:#}"));
-    let t0 = Instant::now();
-    let line = s.expect(" ms", t).unwrap_or_else(|e| panic!("{e:#}"));
-    let ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let _ = s.wait_exit(t);
-    (number_after(&line, "bytes in").unwrap_or_else(|| panic!("{line}")), ms)
-}
-
-/// Sequential read of the 64 MiB benchmark file (docs/performance.md):
-/// instructions per KiB under icount, then three alternating TCG runs of
-/// Rampart and of the Linux guest on the same image in the same QEMU (the
-/// best of each, timed on the host between the guests' start and result
-/// lines, so guest clock calibration does not matter).
+/// Sequential read of the 64 MiB benchmark file (docs/performance.md;
+/// the same as `cargo run -p images -- bench read`).
 /// `cargo test -p rampart-tests --test fs fs_sequential_read_benchmark -- --ignored --nocapture`.
 #[test]
 #[ignore = "benchmark: eight boots (Rampart twice under icount, Rampart and Linux under TCG three times each), ~2 min"]
 fn fs_sequential_read_benchmark() {
-    let d = dir("bench");
-    let img = root_image(&d, &[], true, 160);
-    // Under icount the TSC counts instructions but also skips the time the
-    // processor is halted waiting for the device (QEMU completes virtio
-    // requests on a host thread, so that part varies from run to run); the
-    // kernel's idle count separates executed instructions from it.
-    let mut busy = u64::MAX;
-    for _ in 0..2 {
-        let (ticks, per_kib, b, _) = rampart_read(&img, true);
-        println!("icount: {ticks} TSC ticks, {per_kib} per KiB; executed {b} instructions per KiB");
-        busy = busy.min(b);
-    }
-    let (mut ours, mut linux, mut linux_own) = (f64::MAX, f64::MAX, u64::MAX);
-    for i in 0..3 {
-        let (ticks, _, _, ms) = rampart_read(&img, false);
-        let (own, lms) = linux_read(&img);
-        println!("TCG run {i}: Rampart {ms:.0} ms ({ticks} TSC ticks); Linux {lms:.0} ms (its own clock: {own} ms)");
-        ours = ours.min(ms);
-        linux = linux.min(lms);
-        linux_own = linux_own.min(own);
-    }
-    println!(
-        "64 MiB sequential read: Rampart {busy} instructions/KiB executed (icount); best of 3 under TCG: Rampart {ours:.0} ms, \
-         Linux {linux:.0} ms (its own clock {linux_own} ms); ratio Rampart/Linux {:.2}",
-        ours / linux
-    );
-    let _ = std::fs::remove_dir_all(&d);
+    let r = images::readbench::run(artifacts(), true).unwrap_or_else(|e| panic!("{e:#}"));
+    println!("{}", images::readbench::summary(&r));
+    let busy = r.busy_per_kib();
+    assert!(busy > 100 && busy < 100_000, "implausible: {busy} instructions per KiB");
 }
