@@ -7,7 +7,8 @@
 //!    default policy denies (errors in the guest, audit records on the
 //!    console), path tricks;
 //! 2. a reboot of QEMU on the same disk image, as `sysadm_t`: the kept
-//!    bytes read back, then seven corrupted disks made here (bad superblock
+//!    bytes read back, a denied read found in the security server's audit
+//!    trail (`ausearch`), then seven corrupted disks made here (bad superblock
 //!    magic and block size, impossible inode, extent past the end of the
 //!    disk, directory loop, garbled inode, garbled directory block) mounted
 //!    beside the root: each gives errors and the server keeps serving.
@@ -194,8 +195,19 @@ fn file_server_in_the_guest() {
     for (i, p) in disks.iter().enumerate() {
         cfg.extra.extend(disk_args(p, i + 1));
     }
-    let (out, code) = batch(&cfg, &format!("fstest admin {}", disks.len()));
+    let (out, code) = batch(&cfg, &format!("fstest admin {}\nausearch -d -t secret_t", disks.len()));
     assert_all_passed(&out, code, 30);
+    // The file server's record of the denied read reached the security
+    // server's audit trail (`ausearch` prints "SEQ: avc: denied ...").
+    let trail = out.lines().any(|l| {
+        l.split_once(": ").is_some_and(|(seq, rest)| {
+            seq.trim().parse::<u64>().is_ok()
+                && rest.contains("denied")
+                && rest.contains("root:sysadm_r:sysadm_t")
+                && rest.contains("secret_t")
+        })
+    });
+    assert!(trail, "no audit-trail record of the denied read:\n{out}");
     assert!(!out.contains("panicked"), "{out}");
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -57,6 +57,13 @@ pub fn denials(c: &mut Checks) {
     c.check("the allowed file next to them still reads", is(fs::read("/etc/motd"), MOTD));
 }
 
+/// The administrator is denied reading the drop box (`secret_t`): the host
+/// test then finds the record in the security server's audit trail
+/// (`ausearch`).
+pub fn admin_denial(c: &mut Checks) {
+    c.errno("sysadm_t reading a secret_t file: EACCES", fs::read("/secret/plans"), e::EACCES);
+}
+
 /// `..` above `/`, symbolic links to denied objects (absolute, relative,
 /// through a directory), loops, long names and paths.
 pub fn path_tricks(c: &mut Checks) {

@@ -5,8 +5,9 @@
 //! fstest user FILE SHA256   as user_t: checksum of a file mke2fs put on the
 //!                           image, namespace operations, the file kept for
 //!                           the reboot, denials and path tricks
-//! fstest admin N            as sysadm_t after a reboot: the kept file, then
-//!                           corrupted disks blk1..blkN mounted on /tmp/mK
+//! fstest admin N            as sysadm_t after a reboot: the kept file, a
+//!                           denied read of a secret, then corrupted disks
+//!                           blk1..blkN mounted on /tmp/mK
 //! fstest bench FILE         sequential read; prints bytes and TSC ticks
 //! ```
 //!
@@ -140,6 +141,7 @@ fn main() -> i32 {
         }
         "admin" => {
             ops::kept_after_reboot(&mut c);
+            deny::admin_denial(&mut c);
             corrupt::disks(&mut c, arg(2).parse().unwrap_or(0));
         }
         "bench" => return bench::read(arg(2)),
