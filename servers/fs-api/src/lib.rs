@@ -247,6 +247,16 @@ pub enum Request {
         /// The mounted root.
         path: PathArg,
     },
+    /// Whether the token with badge `token` (see [`Response::Token`]),
+    /// issued to this connection, still waits to be adopted. A parent that
+    /// passed descriptors to a child asks this before it closes the handles
+    /// the tokens were made from (closing voids them). → `Ok` while
+    /// pending; `ENOENT` once adopted or voided, or if another connection
+    /// issued it.
+    TokenPending {
+        /// The token's badge.
+        token: u64,
+    },
 }
 
 /// Longest device name in a [`Request::Mount`], in bytes.

@@ -143,6 +143,14 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         Ok(self.new_token(Token { issuer: (conn, h), open }))
     }
 
+    /// `Ok` while token `badge`, issued by `conn`, waits to be adopted.
+    pub(crate) fn token_pending(&self, conn: ConnId, badge: u64) -> Result<(), Errno> {
+        match self.tokens.get(&badge) {
+            Some(t) if t.issuer.0 == conn => Ok(()),
+            _ => Err(Errno::ENOENT),
+        }
+    }
+
     /// Adopts token `badge` into `conn`: the receiver must itself hold the
     /// object's permissions for the handle's access mode.
     pub(crate) fn adopt(&mut self, conn: ConnId, badge: u64) -> Result<Handle, Errno> {

@@ -269,6 +269,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                 self.mount(ssid, &device, &path_arg(&path, region)?, read_only).map(|()| Response::Ok)
             }
             Request::Unmount { path } => self.unmount(ssid, &path_arg(&path, region)?).map(|()| Response::Ok),
+            Request::TokenPending { token } => self.token_pending(conn, token).map(|()| Response::Ok),
         }
     }
 

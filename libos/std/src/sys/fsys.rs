@@ -24,6 +24,12 @@ pub fn call_fs(st: &mut State, req: &Request) -> Result<Response, Errno> {
     }
 }
 
+/// Whether the file server token with badge `token`, issued to this
+/// process, still waits to be adopted.
+pub fn token_pending(st: &mut State, token: u64) -> bool {
+    call_fs(st, &Request::TokenPending { token }).is_ok()
+}
+
 /// Adopts the token in `token` from the file server at `ep`.
 ///
 /// # Errors

@@ -267,12 +267,22 @@ fn adopt_tty(ep: Endpoint, token: CPtr) -> Result<u32, Errno> {
     }
 }
 
-/// Asks the owner of `o` for a token; the capability lands in a fresh slot
-/// (returned with the service name).
+/// A token for a descriptor: the capability's slot, the owning service,
+/// and (file server tokens) the badge to ask [`fsys::token_pending`] about.
+pub struct Shared {
+    /// The slot holding the token capability.
+    pub slot: CPtr,
+    /// The service that issued it (`fs`, the console, `net`).
+    pub service: &'static str,
+    /// The badge of a file server token.
+    pub fs_token: Option<u64>,
+}
+
+/// Asks the owner of `o` for a token; the capability lands in a fresh slot.
 ///
 /// # Errors
 /// The server's error.
-pub fn share(st: &mut State, o: Obj) -> Result<(CPtr, &'static str), Errno> {
+pub fn share(st: &mut State, o: Obj) -> Result<Shared, Errno> {
     let s = st.slot();
     let b = rampart_rt::buffer::current().ok_or(Errno::EFAULT)?;
     b.set_receive_slot(CNode(slot::CNODE), s, 64);
@@ -302,7 +312,13 @@ pub fn share(st: &mut State, o: Obj) -> Result<(CPtr, &'static str), Errno> {
     };
     b.clear_receive_slot();
     match r {
-        Ok((true, svc, _)) => Ok((s, svc)),
+        Ok((true, service, resp)) => {
+            let fs_token = match (service, resp) {
+                ("fs", rampart_fs_api::Response::Token(t)) => Some(t),
+                _ => None,
+            };
+            Ok(Shared { slot: s, service, fs_token })
+        }
         Ok((false, _, rampart_fs_api::Response::Err(e))) => {
             st.free_slot(s);
             Err(e)

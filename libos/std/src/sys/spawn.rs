@@ -34,14 +34,17 @@ pub fn spawn_as(
     fds: &[(u32, u32)],
     context: Option<&str>,
 ) -> Result<u32, Errno> {
+    let mut tokens = Vec::new();
     with(|st| {
         let ctx = super::fsys::getcon(st, path, true).ok();
         let (img, len) = super::fsys::load_image(st, path)?;
         let mut r = Ok(());
         for &(child, parent) in fds {
             r = st.obj(parent).and_then(|o| {
-                let (s, svc) = share(st, o)?;
-                let req = Request::StageCap(Staged { fd: Some(child), name: svc.into() });
+                let shared = share(st, o)?;
+                tokens.extend(shared.fs_token);
+                let s = shared.slot;
+                let req = Request::StageCap(Staged { fd: Some(child), name: shared.service.into() });
                 let res = call_with_caps::<_, Response>(rampart_rt::rm::channel(), &req, &[s]);
                 st.free_slot(s);
                 match res.map_err(|e| e.errno())?.0 {
@@ -68,13 +71,34 @@ pub fn spawn_as(
         let _ = rampart_rt::rm::region_free(img.id);
         spawned
     })
-    .inspect(|_| {
-        // Let the child (same priority, next in the run queue) adopt its
-        // descriptors before this process may close the handles.
+    .inspect(|&pid| {
         if !fds.is_empty() {
-            rampart_rt::syscall::yield_now();
+            await_adoption(pid, &tokens);
         }
     })
+}
+
+/// Most yields a parent spends waiting for its child to adopt descriptors.
+const ADOPT_YIELDS: u32 = 200_000;
+
+/// Waits until child `pid` has adopted the file server tokens `tokens`
+/// (closing a handle voids the tokens made from it, so the caller must not
+/// close them earlier), the child has ended, or [`ADOPT_YIELDS`] yields
+/// passed. Console tokens outlive their handles. Network tokens are voided
+/// by a close like file tokens but the network server has no pending query
+/// yet: for sockets only the first yield (the child, same priority, is next
+/// in the run queue) orders adoption before a close.
+fn await_adoption(pid: u32, tokens: &[u64]) {
+    rampart_rt::syscall::yield_now();
+    for i in 0..ADOPT_YIELDS {
+        if !tokens.iter().any(|&t| with(|st| super::fsys::token_pending(st, t))) {
+            return;
+        }
+        if i % 64 == 63 && rampart_rt::rm::task_info(pid).is_err() {
+            return;
+        }
+        rampart_rt::syscall::yield_now();
+    }
 }
 
 /// How a child ended, as a shell status: the exit code, 128 + 9 if killed
