@@ -16,6 +16,7 @@
 //!   with rm's `DeviceMap`, the interrupt, I/O ports), configuration access
 //!   over the devmgr channel (`virtio_drivers`' `ConfigurationAccess`),
 //!   capability slots and the driver's event notification.
+//! - [`start`]: a virtio PCI driver's start-up steps and their errors.
 #![no_std]
 #![warn(missing_docs)]
 
@@ -28,3 +29,5 @@ pub mod virtio;
 pub mod device;
 #[cfg(feature = "rt")]
 pub mod hal;
+#[cfg(feature = "rt")]
+pub mod start;

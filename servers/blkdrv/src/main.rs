@@ -19,14 +19,14 @@ use alloc::boxed::Box;
 use rampart_blkdrv_api::client::DriverEnd;
 use rampart_blkdrv_api::{Layout, Op, SECTOR};
 use rampart_devmgr_api::Shared;
-use rampart_drvkit::device::{self, Claimed, DevmgrCam, EVENT_CLIENT};
+use rampart_drvkit::device::{self, Claimed, EVENT_CLIENT};
 use rampart_drvkit::hal::{self, RampartHal};
+use rampart_drvkit::start::{self, Failure, at};
 use rampart_rt::cap::{IrqHandler, Notification};
 use rampart_rt::dprintln;
 use rampart_uabi::Errno;
 use virtio_drivers::device::blk::{BlkReq, BlkResp, VirtIOBlk};
 use virtio_drivers::transport::pci::PciTransport;
-use virtio_drivers::transport::pci::bus::PciRoot;
 
 rampart_rt::program!(main);
 
@@ -50,42 +50,8 @@ fn main() -> i32 {
     }
 }
 
-type Failure = (&'static str, Errno);
-
-fn at<T>(what: &'static str) -> impl Fn(T) -> Failure
-where
-    T: Into<ErrnoOf>,
-{
-    move |e| (what, e.into().0)
-}
-
-/// Anything that names an errno.
-struct ErrnoOf(Errno);
-
-impl From<Errno> for ErrnoOf {
-    fn from(e: Errno) -> Self {
-        ErrnoOf(e)
-    }
-}
-
-impl From<virtio_drivers::Error> for ErrnoOf {
-    fn from(_: virtio_drivers::Error) -> Self {
-        ErrnoOf(Errno::EIO)
-    }
-}
-
-impl From<virtio_drivers::transport::pci::VirtioPciError> for ErrnoOf {
-    fn from(_: virtio_drivers::transport::pci::VirtioPciError) -> Self {
-        ErrnoOf(Errno::ENODEV)
-    }
-}
-
 fn run(name: &str) -> Result<(), Failure> {
-    hal::init().map_err(at("DMA memory"))?;
-    let dev = device::claim().map_err(at("collecting the grants"))?;
-    dev.check_structures().map_err(at("virtio structures"))?;
-    let mut root = PciRoot::new(DevmgrCam(dev.devmgr));
-    let transport = PciTransport::new::<RampartHal, _>(&mut root, dev.function()).map_err(at("virtio transport"))?;
+    let (dev, transport) = start::virtio_pci()?;
     let blk = Blk::new(transport).map_err(at("virtio-blk init"))?;
     dev.route_virtio_vectors(1).map_err(at("MSI-X vectors"))?;
     let irq = dev.route_irq().map_err(at("interrupt"))?;
