@@ -7,8 +7,8 @@ pub use rampart_uabi::small::{SMALL_BYTES, decode4, encode4};
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rampart_uabi::codec::CodecError;
     use crate::{Decision, Request, Response};
+    use rampart_uabi::codec::CodecError;
     use rampart_uabi::codec::{MAX_WORDS, PROTOCOL_POSTCARD, encode};
 
     #[test]

@@ -4,13 +4,13 @@ use crate::{ECHO, T};
 use rampart_abi::Rights;
 use rampart_connsrv_api::client::lookup;
 use rampart_connsrv_api::rt::{Channel, Connection};
+use rampart_rm_api::{ExitStatus, Image, Spawn};
 use rampart_rt::cap::{CNode, Notification};
 use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::call;
 use rampart_secsrv_api::client::SecAvc;
 use rampart_secsrv_api::rt::Ipc;
 use rampart_secsrv_api::{AuditEntry, EVENT_POLICY};
-use rampart_rm_api::{ExitStatus, Image, Spawn};
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
