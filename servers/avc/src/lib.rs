@@ -25,7 +25,9 @@
 //!   A decision computed under an *older* policy than the cache has seen is
 //!   used once but never cached.
 //! - **Audit through a callback.** Denials in `auditdeny` and grants in
-//!   `auditallow` produce an [`AuditRecord`] for the server's [`AuditSink`].
+//!   `auditallow` produce an [`AuditRecord`] for the server's [`AuditSink`],
+//!   usually an [`AuditLog`] (bounded; the one part of the crate that
+//!   allocates).
 //!
 //! ## Trust assumptions
 //! SIDs and class numbers come from the server's own bookkeeping or from
@@ -36,9 +38,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 mod cache;
+mod log;
 
 pub use cache::{Avc, Stats};
+pub use log::{AUDIT_CAPACITY, AuditLog};
 
 /// An access decision as returned by the security server's `compute_av`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

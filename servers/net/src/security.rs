@@ -10,9 +10,9 @@
 //! start-up (docs/policy-language.md §3); a class or permission the policy
 //! does not define is never granted.
 
-use alloc::collections::{BTreeMap, VecDeque};
-use alloc::vec::Vec;
-use rampart_avc::{AuditRecord, AuditSink, Avc, AvcBackend, AvcError, Decision};
+use alloc::collections::BTreeMap;
+pub use rampart_avc::{AUDIT_CAPACITY, AuditLog};
+use rampart_avc::{Avc, AvcBackend, AvcError, Decision};
 use rampart_net_api::Errno;
 use rampart_policy::{ClassId, Policy, PolicyError, Protocol, Sid};
 
@@ -133,39 +133,6 @@ const PERM_NAMES: [&str; 12] = [
 struct Class {
     id: u16,
     bits: [u32; 12],
-}
-
-/// Bounded audit trail; the oldest records are dropped (and counted) when
-/// full. The guest server forwards it to the security server's audit log.
-#[derive(Debug, Default)]
-pub struct AuditLog {
-    records: VecDeque<AuditRecord>,
-    dropped: u64,
-}
-
-/// Records kept before the oldest are dropped.
-pub const AUDIT_CAPACITY: usize = 1024;
-
-impl AuditSink for AuditLog {
-    fn audit(&mut self, rec: &AuditRecord) {
-        if self.records.len() == AUDIT_CAPACITY {
-            self.records.pop_front();
-            self.dropped += 1;
-        }
-        self.records.push_back(*rec);
-    }
-}
-
-impl AuditLog {
-    /// Takes every pending record.
-    pub fn drain(&mut self) -> Vec<AuditRecord> {
-        self.records.drain(..).collect()
-    }
-
-    /// Records dropped because the log was full.
-    pub fn dropped(&self) -> u64 {
-        self.dropped
-    }
 }
 
 struct Backend<'a, S>(&'a mut S);
