@@ -68,11 +68,7 @@ pub const fn words_for(bytes: usize) -> usize {
 /// [`CodecError::Malformed`] if serde fails (e.g. an unsupported type).
 pub fn encode<T: Serialize + ?Sized>(value: &T, words: &mut [u64; MAX_WORDS]) -> Result<(u64, usize), CodecError> {
     let mut bytes = [0u8; MAX_MESSAGE_BYTES];
-    let n = match postcard::to_slice(value, &mut bytes) {
-        Ok(s) => s.len(),
-        Err(postcard::Error::SerializeBufferFull) => return Err(CodecError::TooLong),
-        Err(_) => return Err(CodecError::Malformed),
-    };
+    let n = serialize(value, &mut bytes)?;
     let nw = words_for(n);
     for (i, w) in words.iter_mut().enumerate().take(nw) {
         let mut b = [0u8; 8];
@@ -80,6 +76,26 @@ pub fn encode<T: Serialize + ?Sized>(value: &T, words: &mut [u64; MAX_WORDS]) ->
         *w = u64::from_le_bytes(b);
     }
     Ok((PROTOCOL_POSTCARD | n as u64, nw))
+}
+
+/// Encodes `value` as the bytes of a message (what [`decode_bytes`] reads;
+/// at most [`MAX_MESSAGE_BYTES`]), for protocols that carry messages in
+/// shared memory or test them as bytes.
+///
+/// # Errors
+/// As [`encode`].
+pub fn encode_bytes<T: Serialize + ?Sized>(value: &T) -> Result<alloc::vec::Vec<u8>, CodecError> {
+    let mut bytes = [0u8; MAX_MESSAGE_BYTES];
+    let n = serialize(value, &mut bytes)?;
+    Ok(bytes[..n].to_vec())
+}
+
+fn serialize<T: Serialize + ?Sized>(value: &T, out: &mut [u8; MAX_MESSAGE_BYTES]) -> Result<usize, CodecError> {
+    match postcard::to_slice(value, out) {
+        Ok(s) => Ok(s.len()),
+        Err(postcard::Error::SerializeBufferFull) => Err(CodecError::TooLong),
+        Err(_) => Err(CodecError::Malformed),
+    }
 }
 
 /// Unpacks the bytes of a postcard message from `words` into `out`;
@@ -151,6 +167,18 @@ mod tests {
             assert!(is_postcard(label));
             assert_eq!(decode::<Req>(label, &w[..nw]).unwrap(), v);
         }
+    }
+
+    #[test]
+    fn bytes_round_trip_and_match_the_words() {
+        let mut w = [0u64; MAX_WORDS];
+        for v in [Req::Ping, Req::Echo { text: "héllo".into(), n: 3 }, Req::Blob(alloc::vec![7; 900])] {
+            let b = encode_bytes(&v).unwrap();
+            assert_eq!(decode_bytes::<Req>(&b).unwrap(), v);
+            let (label, _) = encode(&v, &mut w).unwrap();
+            assert_eq!((label & LENGTH_MASK) as usize, b.len());
+        }
+        assert_eq!(encode_bytes(&Req::Blob(alloc::vec![0; 1000])), Err(CodecError::TooLong));
     }
 
     #[test]

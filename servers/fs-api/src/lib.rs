@@ -293,15 +293,7 @@ pub enum Response {
 }
 
 fn to_vec<T: Serialize>(v: &T) -> Result<Vec<u8>, Errno> {
-    let mut words = [0u64; rampart_uabi::codec::MAX_WORDS];
-    let (label, n) = rampart_uabi::codec::encode(v, &mut words).map_err(|e| e.errno())?;
-    let len = (label & rampart_uabi::codec::LENGTH_MASK) as usize;
-    let mut out = Vec::with_capacity(len);
-    for w in &words[..n] {
-        out.extend_from_slice(&w.to_le_bytes());
-    }
-    out.truncate(len);
-    Ok(out)
+    rampart_uabi::codec::encode_bytes(v).map_err(|e| e.errno())
 }
 
 /// Encodes a request as message bytes.
