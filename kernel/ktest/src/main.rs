@@ -16,6 +16,7 @@
 #![allow(clippy::result_large_err)]
 
 mod harness;
+mod rng;
 mod stress;
 mod t_audit;
 mod t_cap;

@@ -19,6 +19,7 @@
 //! invariants are checked again.
 
 use crate::harness::{Env, ROOT, ROOT_PRIO, Test, TestResult, ep_and_reply, note};
+use crate::rng::Rng;
 use crate::{check, check_eq, fail, ok, test};
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use rampart_abi::bootinfo::slot;
@@ -84,29 +85,7 @@ const LABELS: [Label; N_LABELS] = {
     l
 };
 
-/// xorshift64* pseudo-random numbers.
-struct Rng(u64);
-
 impl Rng {
-    /// A generator whose state is the seed scrambled by splitmix64.
-    fn new(seed: u64) -> Rng {
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        Rng((z ^ (z >> 31)) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     /// A word biased towards values that get past argument checks.
     fn word(&mut self) -> u64 {
         match self.below(10) {
@@ -128,10 +107,6 @@ impl Rng {
             3..=11 => 1 + self.below(SANDBOX_FILLED),
             _ => self.below(1 << RADIX),
         }
-    }
-
-    fn pick(&mut self, from: &[u64]) -> u64 {
-        from[self.below(from.len() as u64) as usize]
     }
 
     /// A user address that mapping operations are likely to collide on.
