@@ -151,7 +151,9 @@ pub struct Env {
     pub test_ut: u64,
     /// Invocations for the random stress test.
     pub stress_n: u64,
-    /// Seed of the random stress test.
+    /// Attacker invocations of the fuzzer.
+    pub fuzz_n: u64,
+    /// Seed of the random stress test and the fuzzer.
     pub seed: u64,
 }
 

@@ -8,13 +8,15 @@
 //! the machine off with status 0 if nothing failed, else 1.
 //!
 //! Command line (kernel command line words): `stress=N` sets the number of
-//! random invocations of the stress test (default 100000), `seed=S` its
-//! seed, `only=PREFIX` runs only tests whose name starts with PREFIX.
+//! random invocations of the stress test (default 100000), `fuzz=N` the
+//! attacker invocations of the fuzzer (default 100000), `seed=S` the seed
+//! of both, `only=PREFIX` runs only tests whose name starts with PREFIX.
 #![no_std]
 #![no_main]
 // Failure reasons are fixed buffers (no allocator), so `Err` is large by design.
 #![allow(clippy::result_large_err)]
 
+mod fuzz;
 mod harness;
 mod rng;
 mod stress;
@@ -51,6 +53,7 @@ const GROUPS: &[&[Test]] = &[
     t_io::TESTS,
     t_audit::TESTS,
     stress::TESTS,
+    fuzz::TESTS,
 ];
 
 /// Default number of random invocations in the stress test.
@@ -71,6 +74,7 @@ fn main(bootinfo: u64) -> i32 {
     }
     let cmdline = bi.cmdline();
     let stress_n = arg(cmdline, "stress").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_STRESS);
+    let fuzz_n = arg(cmdline, "fuzz").and_then(|v| v.parse().ok()).unwrap_or(fuzz::DEFAULT_INVOCATIONS);
     let seed = arg(cmdline, "seed").and_then(|v| v.parse().ok()).unwrap_or(0x5eed_1234_abcd_0001);
     let only = arg(cmdline, "only").unwrap_or("");
 
@@ -109,6 +113,7 @@ fn main(bootinfo: u64) -> i32 {
         pool_bits: u64::from(desc.size_bits),
         test_ut: 0,
         stress_n,
+        fuzz_n,
         seed,
     };
 
