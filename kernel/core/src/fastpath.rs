@@ -140,16 +140,15 @@ impl<M: Machine> Kernel<M> {
         rg.can_grant.set(cap.ep_rights().contains(Rights::GRANT_REPLY) as u64);
         g.reply.set(reply.0);
         g.state.set(ThreadState::BlockedOnReply as u64);
-        // A passive server runs on the caller's scheduling context.
+        // A passive server runs on the caller's scheduling context, lent
+        // through the reply object pushed on the context's call stack.
         if dsc.is_none() {
             let sc = g.sc.get();
             if sc != 0 {
                 g.sc.set(0);
                 d.sc.set(sc);
-                let sg = ScRef(sc).get();
-                sg.tcb.set(dest.0);
-                sg.reply.set(reply.0);
-                rg.donated_sc.set(sc);
+                ScRef(sc).get().tcb.set(dest.0);
+                crate::reply::stack_push(ScRef(sc), reply);
             }
         }
         Self::fast_transfer(cur, dest, info, cap.ep_badge());
@@ -190,7 +189,21 @@ impl<M: Machine> Kernel<M> {
         if bound != 0 && NtfnRef(bound).state() == NtfnState::Active {
             return None;
         }
-        let sc = ScRef(rg.donated_sc.get());
+        // A reply object in the middle of a call stack, or the top of one
+        // whose context is gone, is taken out by the general path.
+        if rg.above.get() != 0 {
+            return None;
+        }
+        let sc = ScRef(rg.sc.get());
+        if sc.is_none() {
+            if rg.below.get() != 0 {
+                return None;
+            }
+        } else if sc.get().tcb.get() != cur.0 || cg.sc.get() != 0 {
+            // The context returns from its holder, which must be this
+            // thread, to a caller without one (else: general path).
+            return None;
+        }
         // After the reply the caller runs on its own (returned) context.
         let csc = if sc.is_none() { ScRef(cg.sc.get()) } else { sc };
         if csc.is_none() || !self.fast_sc_ready(csc) {
@@ -215,12 +228,19 @@ impl<M: Machine> Kernel<M> {
         rg.receiver.set(cur.0);
         cg.reply.set(0);
         if !sc.is_none() {
-            rg.donated_sc.set(0);
-            if g.sc.get() == sc.0 {
-                g.sc.set(0);
-            }
+            // Pop: the reply object below (if any) becomes the top, and
+            // the context goes from this thread back to the caller.
+            let below = rg.below.get();
             let sg = sc.get();
-            sg.reply.set(0);
+            sg.reply.set(below);
+            if below != 0 {
+                let bg = ReplyRef(below).get();
+                bg.above.set(0);
+                bg.sc.set(sc.0);
+            }
+            rg.below.set(0);
+            rg.sc.set(0);
+            g.sc.set(0);
             sg.tcb.set(caller.0);
             cg.sc.set(sc.0);
         }

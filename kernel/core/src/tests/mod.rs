@@ -4,6 +4,7 @@
 mod cnode;
 mod debug;
 mod delete;
+mod donation;
 mod fastpath;
 mod fuzz;
 mod ipc;
