@@ -29,7 +29,9 @@ pub fn ipc_buffer_paddr(t: TcbRef) -> Option<u64> {
         return None;
     }
     let frame = t.slot(tcb_slot::IPC_BUFFER).cap();
-    if frame.cap_type() != CapType::Frame {
+    // TcbConfigure/TcbSetIpcBuffer refuse frames that are not read-write;
+    // checked again here because this is where the kernel writes.
+    if frame.cap_type() != CapType::Frame || !frame.rights().contains(Rights::RW) {
         return None;
     }
     let off = vaddr & ((1u64 << frame.size_bits()) - 1);

@@ -159,7 +159,8 @@ pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
             Ok(())
         }),
         Op::CancelBadgedSends(l) => cnode_op(s, t, l, None, |s, d, _| match s.cap(d) {
-            Some(Cap { kind: CapKind::Endpoint(e), badge, .. }) => {
+            // Only with every right on the endpoint (seL4 `hasCancelSendRights`).
+            Some(Cap { kind: CapKind::Endpoint(e), badge, rights }) if rights == Rights::ALL => {
                 if badge != 0 {
                     s.cancel_badged_sends(e, badge, &mut ev);
                 }

@@ -8,6 +8,7 @@ mod donation;
 mod fastpath;
 mod fuzz;
 mod ipc;
+mod rights;
 mod sched;
 mod support;
 mod vspace;
