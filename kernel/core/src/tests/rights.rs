@@ -96,3 +96,25 @@ fn a_reply_capability_without_grant_transfers_no_capability() {
         assert_eq!(w.root.slot(S + 10 + expect_caps).cap().is_null(), expect_caps == 0);
     }
 }
+
+#[test]
+fn a_message_between_threads_sharing_one_ipc_buffer_is_copied_onto_itself() {
+    let mut w = World::new();
+    w.retype(ObjectType::Endpoint, 0, S, 1).unwrap();
+    w.retype(ObjectType::Reply, 0, S + 1, 1).unwrap();
+    let server = spawn(&mut w, 1, 120, 0);
+    let client = spawn(&mut w, 2, 100, 0);
+    // The client uses the server's IPC buffer frame at the same address.
+    let (frame_slot, vaddr) = (server.slot + 1, server.tcb.get().ipc_buffer.get());
+    w.invoke(ws::CNODE, Label::CNodeCopy, &[S + 2, 64, frame_slot, 64, Rights::ALL.0], &[ws::CNODE]).unwrap();
+    w.invoke(client.slot, Label::TcbSetIpcBuffer, &[vaddr], &[S + 2]).unwrap();
+    w.invoke(ws::TCB, Label::TcbSuspend, &[], &[]).ok();
+    w.syscall(server.tcb, Syscall::Recv, S, MessageInfo(0), &[], S + 1);
+    let words: Vec<u64> = (0..40).collect();
+    w.syscall(client.tcb, Syscall::Call, S, MessageInfo::new(3, 0, 0, 40), &words, 0);
+    assert_eq!(w.k.cur, server.tcb);
+    assert_eq!(w.result(server.tcb).info.length(), 40);
+    for (i, &v) in words.iter().enumerate() {
+        assert_eq!(w.mr(server.tcb, i), v, "MR{i}");
+    }
+}
