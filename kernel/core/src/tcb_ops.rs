@@ -161,7 +161,10 @@ impl<M: Machine> Kernel<M> {
                 let g = t.get();
                 for (i, &v) in vals.iter().enumerate().take(count as usize) {
                     match i {
-                        18 => g.fs_base.set(if v < USER_TOP { v } else { 0 }),
+                        18 => {
+                            g.fs_base.set(if v < USER_TOP { v } else { 0 });
+                            self.m.tls_base_changed(t.0);
+                        }
                         19 => {}
                         _ => g.regs.set_user(ABI_ORDER[i], v),
                     }
@@ -186,6 +189,7 @@ impl<M: Machine> Kernel<M> {
                     t.get().regs.set_user(reg, s.get().regs.get_user(reg));
                 }
                 t.get().fs_base.set(s.get().fs_base.get());
+                self.m.tls_base_changed(t.0);
                 if flags & 2 != 0 {
                     self.resume(t);
                 }
@@ -326,6 +330,7 @@ impl<M: Machine> Kernel<M> {
                     return Err(InvError::with(Error::InvalidArgument, 0));
                 }
                 t.get().fs_base.set(base);
+                self.m.tls_base_changed(t.0);
                 Ok(0)
             }
             _ => Err(InvError::new(Error::IllegalOperation)),

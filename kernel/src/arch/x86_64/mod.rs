@@ -77,6 +77,9 @@ pub fn init_cpu() -> CpuFeatures {
     if f.umip {
         cr4 |= 1 << 11;
     }
+    // CR4.FSGSBASE stays off: no user can write a GS base (it stays 0 for
+    // every thread) and the FS base changes only through the kernel or to
+    // 0 (`machine::X86Machine::switch_segments`).
     cpu::write_cr4(cr4);
     // User state is x87 + SSE only (XCR0 = 0b11): Rampart programs target the
     // x86-64 baseline, AVX instructions fault with it disabled, so FXSAVE

@@ -20,7 +20,7 @@ use super::cpu;
 use crate::kprintln;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// NMIs received since boot.
+/// NMIs received since boot (visible in a debugger; nothing reads them yet).
 static NMIS: AtomicU64 = AtomicU64::new(0);
 /// Machine checks received since boot.
 static MACHINE_CHECKS: AtomicU64 = AtomicU64::new(0);
@@ -29,16 +29,6 @@ static MACHINE_CHECKS: AtomicU64 = AtomicU64::new(0);
 const MSR_MCG_STATUS: u32 = 0x17a;
 /// Restart IP valid.
 const MCG_RIPV: u64 = 1 << 0;
-
-/// NMIs received since boot.
-pub fn nmi_count() -> u64 {
-    NMIS.load(Ordering::Relaxed)
-}
-
-/// Machine checks received since boot.
-pub fn machine_check_count() -> u64 {
-    MACHINE_CHECKS.load(Ordering::Relaxed)
-}
 
 /// Called by `nmi_common` on the NMI stack; returns to resume.
 #[unsafe(no_mangle)]
