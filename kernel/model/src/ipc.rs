@@ -181,9 +181,11 @@ impl State {
     }
 
     /// `t` replies with `msg` through reply object `r` (seL4
-    /// `doReplyTransfer`). No caller: nothing happens.
-    pub fn do_reply(&mut self, t: Addr, r: Addr, msg: Msg, ev: &mut Events) {
-        let grant = self.reply_mut(r).can_grant;
+    /// `doReplyTransfer`), using a reply capability with the Grant right if
+    /// `cap_grant`: capabilities go only if that and the caller's GrantReply
+    /// allow. No caller: nothing happens.
+    pub fn do_reply(&mut self, t: Addr, r: Addr, cap_grant: bool, msg: Msg, ev: &mut Events) {
+        let grant = cap_grant && self.reply_mut(r).can_grant;
         let Some(caller) = self.reply_pop(r) else { return };
         if !matches!(self.thread_state(caller), ThreadState::BlockedOnReply { .. }) {
             return;

@@ -159,7 +159,8 @@ pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
             Ok(())
         }),
         Op::CancelBadgedSends(l) => cnode_op(s, t, l, None, |s, d, _| match s.cap(d) {
-            Some(Cap { kind: CapKind::Endpoint(e), badge, .. }) => {
+            // Only with every right on the endpoint (seL4 `hasCancelSendRights`).
+            Some(Cap { kind: CapKind::Endpoint(e), badge, rights }) if rights == Rights::ALL => {
                 if badge != 0 {
                     s.cancel_badged_sends(e, badge, &mut ev);
                 }
@@ -182,8 +183,8 @@ pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
         Op::ReplyRecv { reply, cap, msg, recv_slot } => {
             s.tcb_mut(t).recv_slot = recv_slot;
             match s.lookup(t, reply).and_then(|r| s.cap(r)) {
-                Some(Cap { kind: CapKind::Reply(r), .. }) => {
-                    s.do_reply(t, r, msg, &mut ev);
+                Some(Cap { kind: CapKind::Reply(r), rights, .. }) => {
+                    s.do_reply(t, r, rights.contains(Rights::GRANT), msg, &mut ev);
                     sys_recv(s, t, cap, Some(reply), true, &mut ev)
                 }
                 _ => Err(Error::InvalidCapability),
@@ -275,7 +276,7 @@ fn sys_send(
             }
             CapKind::Reply(_) if call => Err(Error::InvalidCapability),
             CapKind::Reply(r) => {
-                s.do_reply(t, r, msg, ev);
+                s.do_reply(t, r, c.rights.contains(Rights::GRANT), msg, ev);
                 ev.push((t, Outcome::Ok));
                 Ok(())
             }
