@@ -37,10 +37,7 @@ use rampart_abi::fault::FaultLabel;
 use rampart_rt::alloc::ROOT_DEPTH;
 use rampart_rt::ipc;
 use rampart_rt::syscall::debug_check_invariants;
-use repro::{
-    fuzz_found_fs_base_survives_fs_selector_load, fuzz_found_ioport_range_check_overflow,
-    fuzz_found_read_only_ipc_buffer_not_written, fuzz_found_selectors_not_leaked_to_other_threads,
-};
+use repro::{fuzz_found_ioport_range_check_overflow, fuzz_found_read_only_ipc_buffer_not_written};
 use world::{MON_ATTACKER, MON_IDLE, MON_VICTIM, World};
 
 /// The tests of this group: the first one runs the fuzzer, the next five
@@ -52,8 +49,6 @@ pub const TESTS: &[Test] = &[
     test!(fuzz_victim_answered_calls),
     test!(fuzz_invocations_reach_the_kernel),
     test!(fuzz_kernel_checks_hold),
-    test!(fuzz_found_fs_base_survives_fs_selector_load),
-    test!(fuzz_found_selectors_not_leaked_to_other_threads),
     test!(fuzz_found_read_only_ipc_buffer_not_written),
     test!(fuzz_found_ioport_range_check_overflow),
 ];

@@ -40,6 +40,9 @@ pub static REPLIES_OK: AtomicU64 = AtomicU64::new(0);
 pub static REPLIES_ABORTED: AtomicU64 = AtomicU64::new(0);
 /// Requests the victim answered.
 pub static ANSWERS: AtomicU64 = AtomicU64::new(0);
+/// Requests on which the victim found non-null selectors (its caller's,
+/// handed over by the IPC fast path; not a disturbance).
+pub static SELECTORS_CARRIED: AtomicU64 = AtomicU64::new(0);
 /// Faults of attacker threads delivered to ktest: by vector 0..=31, 32 page
 /// faults, 33 anything else.
 pub static FAULTS: [AtomicU64; 34] = zeros();
@@ -71,13 +74,13 @@ pub static RESETS: AtomicU64 = AtomicU64::new(0);
 pub enum Disturbance {
     /// `fs:[0]` is not the victim's thread block (wrong FS base).
     FsBase = 0,
-    /// The FS selector changed.
+    /// FS was not null after a switch by the scheduler.
     FsSelector = 1,
-    /// The GS selector changed.
+    /// GS was not null after a switch by the scheduler.
     GsSelector = 2,
-    /// The DS selector changed.
+    /// DS was not null after a switch by the scheduler.
     DsSelector = 3,
-    /// The ES selector changed.
+    /// ES was not null after a switch by the scheduler.
     EsSelector = 4,
     /// A callee-saved register or xmm15 changed across a system call.
     Registers = 5,
@@ -246,6 +249,7 @@ pub fn reset() {
         &REPLIES_OK,
         &REPLIES_ABORTED,
         &ANSWERS,
+        &SELECTORS_CARRIED,
         &CHILDREN,
         &INV_CHECKS,
         &INV_FAILS,
@@ -328,12 +332,14 @@ pub fn report(seed: u64) {
     let sys: [u64; 10] = core::array::from_fn(|i| get(&BY_SYSCALL[i]));
     note(format_args!("fuzz: ipc system calls by number 1..9: {:?}", &sys[1..]));
     note(format_args!(
-        "fuzz: victim calls {} (fast-path eligible {}), replies ok {}, aborted {}; victim answers {}",
+        "fuzz: victim calls {} (fast-path eligible {}), replies ok {}, aborted {}; victim answers {} \
+         ({} with a caller's selectors)",
         get(&VICTIM_CALLS),
         get(&FAST_ELIGIBLE),
         get(&REPLIES_OK),
         get(&REPLIES_ABORTED),
-        get(&ANSWERS)
+        get(&ANSWERS),
+        get(&SELECTORS_CARRIED)
     ));
     let mut line = Line::new();
     for (v, c) in FAULTS.iter().enumerate() {

@@ -3,13 +3,22 @@
 //! every request that nothing of its own state was disturbed.
 //!
 //! It checks what an attacker could only reach through a kernel bug: its
-//! FS base (`fs:[0]` must be its own thread block), its segment selectors,
-//! the callee-saved registers and `xmm15` across the system call, MXCSR and
-//! the x87 control word, RFLAGS, a canary on its stack, its thread block,
-//! its data page (of which an attacker holds a read-only capability) and
-//! the badges and capabilities of requests. A finding is counted
-//! ([`super::stats::disturbed`]) and the state repaired, so each count is a
-//! new disturbance. It never uses the runtime's FS-relative thread block.
+//! FS base (`fs:[0]` must be its own thread block) on every request and
+//! after every wait, the callee-saved registers and `xmm15` across the
+//! system call, MXCSR and the x87 control word, RFLAGS, a canary on its
+//! stack, its thread block, its data page (of which an attacker holds a
+//! read-only capability) and the badges and capabilities of requests.
+//! A finding is counted ([`super::stats::disturbed`]) and the state
+//! repaired, so each count is a new disturbance. It never uses the
+//! runtime's FS-relative thread block.
+//!
+//! Segment selectors follow the kernel's contract (docs/kernel.md,
+//! "Segment state"): they carry no authority, the IPC fast path may hand a
+//! callee its caller's selectors (counted in
+//! [`super::stats::SELECTORS_CARRIED`], not a disturbance), and every
+//! switch by the scheduler leaves the thread it switches to null
+//! selectors. So the victim nulls its selectors before it waits or yields
+//! and must find them null afterwards.
 //!
 //! Requests (message labels): [`ECHO`] answers at once with every message
 //! word XOR-ed with [`mask`]; [`WAIT`] first waits on the doorbell
@@ -61,9 +70,8 @@ const fn data_word(i: u64) -> u64 {
 const BLOCK_MAGIC: u64 = 0x7e55_b10c;
 const STACK_CANARY: u64 = 0xca11_ab1e_5afe_0000;
 
-/// The state the victim expects to find on every request.
+/// The FPU control state the victim expects to find on every request.
 struct Baseline {
-    sel: [u16; 4],
     mxcsr: u32,
     fcw: u16,
 }
@@ -224,6 +232,45 @@ fn check_data_page(full: bool) {
     }
 }
 
+/// Checks `fs:[0]` (an FS base of 0 makes the load fault, which ktest
+/// reports).
+fn check_fs_base() {
+    let tls = tls_addr(VICTIM_REGION);
+    let got = fs_word0();
+    if got != tls {
+        disturbed(D::FsBase, got, tls, 0);
+        resync_fs();
+    }
+}
+
+/// Loads null into every selector that is not (then points the FS base
+/// back at the thread block if FS was reloaded: that clears the base).
+fn null_selectors() {
+    let sel = selectors();
+    for (i, s) in sel.iter().enumerate() {
+        if *s != 0 {
+            load_selector(i, 0);
+        }
+    }
+    if sel[2] != 0 {
+        resync_fs();
+    }
+}
+
+/// After a wait or yield (with null selectors before): the selectors must
+/// be null and the FS base intact.
+fn check_after_switch() {
+    let sel = selectors();
+    let kinds = [D::DsSelector, D::EsSelector, D::FsSelector, D::GsSelector];
+    for i in 0..4 {
+        if sel[i] != 0 {
+            disturbed(kinds[i], u64::from(sel[i]), 0, 0);
+        }
+    }
+    null_selectors();
+    check_fs_base();
+}
+
 /// Everything the victim checks on a request.
 fn check(base: &Baseline, r: &IpcResult, diff: u64, flags: u64, canary: &mut [u64; 4], answers: u64) {
     if diff != 0 {
@@ -235,26 +282,11 @@ fn check(base: &Baseline, r: &IpcResult, diff: u64, flags: u64, canary: &mut [u6
         // be cleared from user mode without popf, which the next line does.
         unsafe { asm!("cld", "pushfq", "and qword ptr [rsp], ~0x40100", "popfq") };
     }
-    // The FS base first: with a wrong selector the base may still be
-    // right (the kernel wrote it after the selector was loaded). An FS
-    // base of 0 makes this load fault, which ktest reports.
+    check_fs_base();
+    if selectors() != [0; 4] {
+        stats::bump(&stats::SELECTORS_CARRIED);
+    }
     let tls = tls_addr(VICTIM_REGION);
-    let got = fs_word0();
-    if got != tls {
-        disturbed(D::FsBase, got, tls, 0);
-        resync_fs();
-    }
-    let sel = selectors();
-    let kinds = [D::DsSelector, D::EsSelector, D::FsSelector, D::GsSelector];
-    for i in 0..4 {
-        if sel[i] != base.sel[i] {
-            disturbed(kinds[i], u64::from(sel[i]), u64::from(base.sel[i]), 0);
-            load_selector(i, base.sel[i]);
-            if i == 2 {
-                resync_fs();
-            }
-        }
-    }
     let block = [tls, ipc_addr(VICTIM_REGION), V_TCB, BLOCK_MAGIC];
     for (i, want) in block.iter().enumerate() {
         let v = peek(tls + 8 * i as u64);
@@ -293,12 +325,16 @@ fn handle(r: &IpcResult) -> (MessageInfo, [u64; 4]) {
         ECHO | WAIT | YIELD | SPIN => {
             match kind {
                 WAIT => {
+                    null_selectors();
                     raw(Syscall::Wait, V_DOORBELL, MessageInfo(0), [0; 4], 0);
+                    check_after_switch();
                 }
                 YIELD => {
+                    null_selectors();
                     for _ in 0..=r.mrs[0] & 3 {
                         raw(Syscall::Yield, 0, MessageInfo(0), [0; 4], 0);
                     }
+                    check_after_switch();
                 }
                 SPIN => {
                     for i in 0..(r.mrs[0] & 0x3ff) {
@@ -331,7 +367,7 @@ pub extern "C" fn entry(_: u64) -> ! {
     resync_fs();
     raw(Syscall::Null, 0, MessageInfo(0), [0; 4], 0);
     let (mxcsr, fcw) = fpu_control();
-    let base = Baseline { sel: selectors(), mxcsr, fcw };
+    let base = Baseline { mxcsr, fcw };
     if STARTS.fetch_add(1, Relaxed) != 0 {
         check_data_page(true);
     }
