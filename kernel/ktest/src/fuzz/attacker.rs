@@ -126,18 +126,26 @@ pub fn invoker_op(c: &mut Ctx) {
     }
 }
 
-/// `Call` with the direction flag set during the system call.
+/// `Call` with the direction and alignment-check flags set during the
+/// system call (neither may reach the kernel's code or the callee).
 fn call_df(cap: u64, info: MessageInfo, mrs: [u64; 4]) -> IpcResult {
     bump(&stats::INVOCATIONS);
     bump(&stats::GAMES[13]);
     let (badge, info_out, m0, m1, m2, m3);
-    // SAFETY: `std` sets DF for the `syscall` only; `cld` clears it before
-    // any Rust code runs. Registers as in `rampart_rt::syscall::raw`.
+    // SAFETY: DF and AC are set for the `syscall` only and cleared before
+    // any Rust code runs (the flags are pushed and popped on the stack,
+    // which the block may use). Registers as in `rampart_rt::syscall::raw`.
     unsafe {
         asm!(
+            "pushfq",
+            "or qword ptr [rsp], 0x40000",
+            "popfq",
             "std",
             "syscall",
             "cld",
+            "pushfq",
+            "and qword ptr [rsp], ~0x40000",
+            "popfq",
             inout("rax") Syscall::Call as u64 => _,
             inout("rdi") cap => badge,
             inout("rsi") info.0 => info_out,
@@ -147,7 +155,6 @@ fn call_df(cap: u64, info: MessageInfo, mrs: [u64; 4]) -> IpcResult {
             inout("r10") mrs[3] => m3,
             out("rcx") _,
             out("r11") _,
-            options(nostack),
         );
     }
     IpcResult { badge, info: MessageInfo(info_out), mrs: [m0, m1, m2, m3] }

@@ -72,16 +72,25 @@ unsafe extern "C" {
 }
 
 /// Number of instruction games.
-pub const N_INSTRUCTIONS: u64 = 21;
+pub const N_INSTRUCTIONS: u64 = 26;
+
+/// True if the CPU has UMIP (then `sgdt`, `sidt`, `sldt`, `smsw` and `str`
+/// must fault in user mode: the kernel turns it on where it exists).
+fn has_umip() -> bool {
+    core::arch::x86_64::__cpuid_count(7, 0).ecx & (1 << 2) != 0
+}
 
 /// Executes privileged instruction game `which`; every one of them must
 /// fault (returning is an anomaly). `arg` picks the vector of `int n`.
 pub fn instruction(which: u64, arg: u64) {
     bump(&stats::GAMES[4 + (which % 8) as usize]);
+    let mut table = [0u64; 2];
     // SAFETY: every instruction below raises an exception in user mode
     // (privileged, not enabled, a DPL-0 interrupt gate, a write to a
-    // read-only page) before it could change anything; `int n` is reached through a `call` into a table of
-    // `int n; ret` stubs whose stack use the block allows (no `nostack`).
+    // read-only page, UMIP) before it could change anything, except the
+    // descriptor-table stores on a CPU without UMIP, which write 10 bytes
+    // into the local `table`; `int n` is reached through a `call` into a
+    // table of `int n; ret` stubs whose stack use the block allows.
     unsafe {
         match which {
             0 => asm!("hlt"),
@@ -113,6 +122,19 @@ pub fn instruction(which: u64, arg: u64) {
             18 => {
                 let base = &raw const fuzz_int_table as u64;
                 asm!("call {}", in(reg) base + (arg & 0xff) * 4, clobber_abi("C"));
+            }
+            20..=24 => {
+                let p = table.as_mut_ptr();
+                match which {
+                    20 => asm!("sgdt [{}]", in(reg) p),
+                    21 => asm!("sidt [{}]", in(reg) p),
+                    22 => asm!("sldt word ptr [{}]", in(reg) p),
+                    23 => asm!("smsw word ptr [{}]", in(reg) p),
+                    _ => asm!("str word ptr [{}]", in(reg) p),
+                }
+                if !has_umip() {
+                    return;
+                }
             }
             _ => {
                 // TF set, then a system call: the single-step trap must come
