@@ -269,7 +269,7 @@ fn sc_op(c: &mut Ctx) {
         _ => {
             let t = if c.rng.one_in(2) { aslot::SPARE_TCB } else { slot(&mut c.rng) };
             let p = MIN_PRIO + c.rng.below(world::ATTACKER_PRIO - MIN_PRIO + 1);
-            if super::ops::is_attacker(c, t) {
+            if super::ops::is_attacker(t) {
                 return;
             }
             let fault = c.rng.pick(&[0, aslot::EP[0]]);

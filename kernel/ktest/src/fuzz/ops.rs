@@ -101,12 +101,11 @@ pub fn identify(cptr: u64) -> CapType {
 }
 
 /// True if `cptr` names one of the two attacker threads.
-pub fn is_attacker(c: &Ctx, cptr: u64) -> bool {
+pub fn is_attacker(cptr: u64) -> bool {
     if identify(cptr) != CapType::Tcb {
         return false;
     }
     let r = sys(Syscall::Call, cptr, MessageInfo::new(Label::TcbGetId as u64, 0, 0, 0), [0; 4], 0);
-    let _ = c;
     r.info.label() == 0 && ATTACKER_IDS.iter().any(|i| i.load(Relaxed) == r.mrs[0])
 }
 
@@ -327,7 +326,7 @@ fn sanitize(c: &mut Ctx, target: u64, ty: CapType, inv: &mut Inv) -> u64 {
     if ty == CapType::Tcb {
         // The attacker threads may only be told harmless things.
         let allowed = [10, 14, 15, 20, 21, 22, 23, 25];
-        if !allowed.contains(&inv.label) && is_attacker(c, target) {
+        if !allowed.contains(&inv.label) && is_attacker(target) {
             target = aslot::SPARE_TCB;
         }
         match inv.label {
@@ -342,7 +341,7 @@ fn sanitize(c: &mut Ctx, target: u64, ty: CapType, inv: &mut Inv) -> u64 {
             // New instruction pointers only from the list.
             11 => inv.args[3] = safe_rip(&mut c.rng),
             // Never copy an attacker thread's registers (stack and all).
-            12 if inv.ncaps > 0 && is_attacker(c, inv.caps[0]) => inv.caps[0] = aslot::SPARE_TCB,
+            12 if inv.ncaps > 0 && is_attacker(inv.caps[0]) => inv.caps[0] = aslot::SPARE_TCB,
             _ => {}
         }
         if inv.label == 12 && inv.ncaps == 0 {
