@@ -32,6 +32,13 @@ unsafe extern "C" {
     static __kernel_phys_end: u8;
 }
 
+/// Which kernel this is, for tools that check an image's kernel (the tests
+/// require `release` in `images run` and ISO images).
+#[used]
+#[unsafe(link_section = ".rodata.rampart_flavour")]
+static FLAVOUR: [u8; 30] =
+    if cfg!(feature = "test-kernel") { *b"RAMPART_KERNEL_FLAVOUR=test   " } else { *b"RAMPART_KERNEL_FLAVOUR=release" };
+
 /// Physical range of the kernel image (text, data, bss, boot stub).
 fn kernel_image() -> Region {
     let (s, e) = (&raw const __kernel_phys_start as u64, &raw const __kernel_phys_end as u64);
