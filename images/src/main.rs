@@ -271,7 +271,12 @@ fn main() -> Result<()> {
             mut qemu_args,
         } => {
             let test_kernel = test_kernel || append.contains("root=") || append.contains("init.test=");
-            qemu_args.splice(0..0, device_args(&disk, &net, &hostfwd));
+            // microvm has no PCI bus: no virtio-pci disks or NICs there
+            // (the in-guest test programs and benchmarks need none).
+            let microvm = machine == Machine::Microvm;
+            if !microvm {
+                qemu_args.splice(0..0, device_args(&disk, &net, &hostfwd));
+            }
             if let Some(p) = policy {
                 images::policies::check_name(&p)?;
                 append = format!("{append} policy={p}").trim().to_string();
@@ -298,7 +303,7 @@ fn main() -> Result<()> {
                 memory_mib: memory,
                 cmdline: append,
                 icount,
-                disk: Some(root_disk),
+                disk: if microvm { None } else { Some(root_disk) },
                 extra: qemu_args,
                 test_kernel,
             };

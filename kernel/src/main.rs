@@ -58,6 +58,7 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
     arch::gdt::init();
     arch::idt::init();
     let features = arch::init_cpu();
+    let exposure = arch::spec::init();
 
     // Free memory: usable RAM minus the first MiB (firmware, real-mode
     // structures), the kernel image and the boot modules.
@@ -110,6 +111,12 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
         features.umip,
         timer_hz / 1000,
         arch::ioapic::inputs()
+    );
+    kprintln!(
+        "cpu: transient execution: meltdown {}, mds {}, spectre-v2 {} (docs/kernel.md)",
+        exposure.meltdown.word(),
+        exposure.mds.word(),
+        exposure.spectre_v2.word()
     );
     let kernel = rootserver::build(&params, &mut free, features);
     trap::start(kernel)
