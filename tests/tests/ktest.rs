@@ -10,7 +10,12 @@ use std::time::Duration;
 
 /// Runs ktest with `extra` command-line words; returns (passed, failed).
 fn run_ktest(extra: &str, timeout: Duration) -> (u32, u32) {
-    let cfg = QemuConfig { machine: Machine::Microvm, cmdline: format!("root=ktest {extra}"), ..Default::default() };
+    let cfg = QemuConfig {
+        machine: Machine::Microvm,
+        cmdline: format!("root=ktest {extra}"),
+        test_kernel: true,
+        ..Default::default()
+    };
     let mut s = boot(&cfg);
     // Wait for the power-off (ktest powers off after its summary line)
     // rather than `expect` the summary: the fuzzer's long run makes the
