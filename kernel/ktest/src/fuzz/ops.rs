@@ -207,11 +207,23 @@ fn random_inv(rng: &mut Rng) -> Inv {
     inv
 }
 
+/// Number of labels the ABI defines.
+const N_LABELS: usize = {
+    let (mut n, mut v) = (0, 0);
+    while v < 256 {
+        if Label::from_u64(v).is_some() {
+            n += 1;
+        }
+        v += 1;
+    }
+    n
+};
+
 /// Every label the ABI defines.
-const LABELS: [u64; 58] = {
-    let mut l = [0u64; 58];
+const LABELS: [u64; N_LABELS] = {
+    let mut l = [0u64; N_LABELS];
     let (mut i, mut v) = (0, 0);
-    while v < 128 {
+    while v < 256 {
         if Label::from_u64(v).is_some() {
             l[i] = v;
             i += 1;
