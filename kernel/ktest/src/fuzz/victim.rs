@@ -12,9 +12,9 @@
 //! repaired, so each count is a new disturbance. It never uses the
 //! runtime's FS-relative thread block.
 //!
-//! Segment selectors follow the kernel's contract (`switch_segments` in
-//! kernel/src/arch/x86_64/machine.rs): they carry no authority, the IPC
-//! fast path may hand a callee its caller's selectors (counted in
+//! Segment selectors follow the kernel's contract (docs/kernel.md, "Segment
+//! state"): they carry no authority, the IPC fast path may hand a callee
+//! its caller's selectors (counted in
 //! [`super::stats::SELECTORS_CARRIED`], not a disturbance), and every
 //! switch by the scheduler leaves the thread it switches to null
 //! selectors. So the victim nulls its selectors before it waits or yields
