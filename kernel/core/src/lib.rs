@@ -37,6 +37,8 @@ pub mod kmem;
 pub mod machine;
 pub mod memmap;
 pub mod object;
+#[cfg(any(test, feature = "testing"))]
+pub mod refcheck;
 pub mod regs;
 pub mod sched;
 pub mod sched_ops;
