@@ -20,7 +20,8 @@
 //! CNode capability to; the root CNode (where received capabilities land)
 //! of any thread that can receive from an endpoint `a` can send to with
 //! Grant; or the root CNode of the caller waiting on a reply object `a`
-//! holds, if the reply may grant. CSpaces can share CNodes, so a grant to
+//! holds, if the reply may grant (the caller's endpoint capability had
+//! GrantReply and the reply capability has Grant). CSpaces can share CNodes, so a grant to
 //! one thread can reach another. This is a statement about states only;
 //! it does not trust the operation's implementation.
 
@@ -67,8 +68,9 @@ pub fn authority(s: &State, t: Addr) -> Vec<Cap> {
 fn covers(pre: &State, post: &State, c: &Cap, b: &Cap) -> bool {
     match (c.kind, b.kind) {
         (CapKind::Untyped { .. }, CapKind::Untyped { .. }) => pre.covers_region(c, b),
+        (CapKind::IrqControl, CapKind::IrqHandler(_)) | (CapKind::IoPortControl, CapKind::IoPort { .. }) => true,
         (CapKind::Untyped { .. }, _) => {
-            let a = b.obj().expect("object capability");
+            let Some(a) = b.obj() else { return false };
             !pre.objects.contains_key(&a) && {
                 let (cb, cn) = pre.cap_region(c);
                 let (ob, on) = post.cap_region(b);
@@ -77,7 +79,7 @@ fn covers(pre: &State, post: &State, c: &Cap, b: &Cap) -> bool {
         }
         _ => {
             std::mem::discriminant(&c.kind) == std::mem::discriminant(&b.kind)
-                && c.obj() == b.obj()
+                && c.ident() == b.ident()
                 && c.rights.contains(b.rights)
                 && (c.badge == 0 || c.badge == b.badge)
         }
@@ -118,6 +120,7 @@ pub fn writable(s: &State, a: Addr) -> BTreeSet<Addr> {
         if let CapKind::Reply(r) = c.kind
             && let Some(rp) = s.reply(r)
             && rp.can_grant
+            && c.rights.contains(Rights::GRANT)
             && let Some(caller) = rp.caller
         {
             out.extend(root(caller));

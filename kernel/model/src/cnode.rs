@@ -69,7 +69,7 @@ impl State {
     /// `IllegalOperation` for an untyped capability.
     pub fn derive(&self, cap: Cap, _src: SlotId) -> Result<Cap, Error> {
         match cap.kind {
-            CapKind::Untyped { .. } => Err(Error::IllegalOperation),
+            CapKind::Untyped { .. } | CapKind::IrqControl | CapKind::IoPortControl => Err(Error::IllegalOperation),
             _ => Ok(cap),
         }
     }
@@ -133,9 +133,16 @@ impl State {
                     CapKind::CNode { obj: a, radix: r, guard_bits: 0 }
                 }
                 NewObj::Tcb => {
-                    let t = Tcb { cspace: None, state: ThreadState::Inactive, recv_slot: None };
-                    self.objects.insert(a, Object::Tcb(t));
+                    self.objects.insert(a, Object::Tcb(Tcb::new(ThreadState::Inactive)));
                     CapKind::Tcb(a)
+                }
+                NewObj::SchedContext => {
+                    self.objects.insert(a, Object::SchedContext(Default::default()));
+                    CapKind::SchedContext(a)
+                }
+                NewObj::Frame => {
+                    self.objects.insert(a, Object::Frame(Default::default()));
+                    CapKind::Frame(a)
                 }
                 NewObj::Endpoint => {
                     self.objects.insert(a, Object::Endpoint(Endpoint::Idle));
@@ -201,6 +208,11 @@ impl State {
             return;
         }
         self.empty_slot(s);
+        match cap.kind {
+            CapKind::IrqHandler(irq) => self.irq_handler_destroyed(irq),
+            CapKind::IoPort { first, last } => self.ports_released(first, last),
+            _ => {}
+        }
         if let Some(obj) = cap.obj() {
             self.destroy(obj, ev);
         }
@@ -222,12 +234,22 @@ impl State {
     fn destroy(&mut self, obj: Addr, ev: &mut Events) {
         match self.objects.get(&obj) {
             Some(Object::Endpoint(_)) => self.cancel_all_ipc(obj, ev),
-            Some(Object::Notification(_)) => self.cancel_all_signals(obj, ev),
+            Some(Object::Notification(_)) => {
+                self.cancel_all_signals(obj, ev);
+                self.ntfn_unreferenced(obj);
+            }
             Some(Object::Reply(_)) => self.reply_destroyed(obj, ev),
+            Some(Object::SchedContext(_)) => self.sc_destroyed(obj),
+            Some(Object::Frame(_)) => {}
             Some(Object::Tcb(_)) => {
                 self.cancel_ipc(obj, ev);
                 self.set_state(obj, ThreadState::Inactive);
-                self.delete(SlotId { obj, index: 0 }, ev);
+                let x = self.tcb_mut(obj);
+                x.bound_ntfn = None;
+                self.unbind_sc(obj);
+                for index in (0..5).rev() {
+                    self.delete(SlotId { obj, index }, ev);
+                }
             }
             Some(Object::CNode(slots)) => {
                 for index in (0..slots.len() as u32).rev() {
@@ -246,7 +268,9 @@ impl State {
         for t in q {
             if matches!(self.thread_state(t), ThreadState::BlockedOnSend { badge: b, .. } if b == badge) {
                 self.cancel_ipc(t, ev);
-                self.wake(t);
+                if self.fault(t).is_none() {
+                    self.wake(t);
+                }
             }
         }
     }

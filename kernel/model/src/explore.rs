@@ -53,16 +53,19 @@ pub struct Counterexample {
 /// for a reply can be sent one).
 pub fn canonicalise(s: &mut State) {
     for &t in &s.threads.clone() {
-        let Some(tcb) = s.tcb(t) else { continue };
+        if s.tcb(t).is_none() {
+            continue;
+        }
         let live = matches!(
-            tcb.state,
+            s.thread_state(t),
             ThreadState::BlockedOnRecv { .. }
                 | ThreadState::BlockedOnReply { .. }
                 | ThreadState::BlockedOnSend { call: true, .. }
         );
-        if !live && tcb.recv_slot.is_some() {
-            s.tcb_mut(t).recv_slot = None;
+        if !live && s.recv_index(t).is_some() {
+            s.set_recv_index(t, None);
         }
+        s.tcb_mut(t).regs.rip = crate::state::USER_RIP;
     }
     for (slot, c) in s.all_caps() {
         if let CapKind::Untyped { base, size_bits, free } = c.kind
@@ -100,7 +103,7 @@ pub fn symmetry(s: &mut State) {
                 refs.entry(sl).or_default().push((i, role));
             }
         };
-        note(tcb.recv_slot, 0);
+        note(s.recv_index(t), 0);
         if let ThreadState::BlockedOnSend { msg, .. } = tcb.state {
             note(msg.cap, 1);
         }
@@ -144,9 +147,9 @@ pub fn symmetry(s: &mut State) {
                 Err(_) => x,
             })
         };
-        let (rs, st) = (remap(tcb.recv_slot), tcb.state);
+        let (rs, st) = (remap(s.recv_index(t)), tcb.state);
+        s.set_recv_index(t, rs);
         let tm = s.tcb_mut(t);
-        tm.recv_slot = rs;
         if let ThreadState::BlockedOnSend { mut msg, ep, badge, call, grant, grant_reply } = st {
             msg.cap = remap(msg.cap);
             tm.state = ThreadState::BlockedOnSend { ep, badge, call, grant, grant_reply, msg };
