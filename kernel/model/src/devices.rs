@@ -51,7 +51,7 @@ impl State {
             (CapKind::IrqControl, Label::IrqControlGetIoapic | Label::IrqControlGetMsi) => {
                 let (_, root) = a.extra(0)?;
                 let (index, _depth) = (a.mr(0)?, a.mr(1)?);
-                let dest = a.empty_slot(root, index)?;
+                let dest = self.empty_slot_at(root, index)?;
                 let irq = if label == Label::IrqControlGetIoapic {
                     let gsi = a.mr(2)?;
                     if gsi >= IOAPIC_INPUTS {
@@ -126,7 +126,7 @@ impl State {
             }
             let (_, root) = a.extra(0)?;
             let (index, _depth) = (a.mr(2)?, a.mr(3)?);
-            let dest = a.empty_slot(root, index)?;
+            let dest = self.empty_slot_at(root, index)?;
             if self.io_ports.iter().any(|&(f, l)| u64::from(f) <= last && first <= u64::from(l)) {
                 return Err(Error::RevokeFirst);
             }

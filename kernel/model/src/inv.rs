@@ -215,20 +215,20 @@ impl Inv {
     }
 }
 
-/// The arguments of an invocation as the kernel reads them.
-pub struct Args<'a> {
-    s: &'a State,
-    t: Addr,
+/// The arguments of an invocation as the kernel reads them (extra
+/// capabilities are looked up when the invocation is decoded).
+pub struct Args {
     mrs: Vec<u64>,
-    extras: Vec<u32>,
+    extras: Vec<Option<(SlotId, Option<Cap>)>>,
     buffer: bool,
 }
 
-impl Args<'_> {
+impl Args {
     /// Arguments sent by thread `t` (whose IPC buffer decides what arrives).
-    pub fn new(s: &State, t: Addr, mrs: Vec<u64>, extras: Vec<u32>) -> Args<'_> {
+    pub fn new(s: &State, t: Addr, mrs: Vec<u64>, extras: Vec<u32>) -> Args {
         let buffer = s.ipc_buffer(t).is_some();
-        Args { s, t, mrs, extras, buffer }
+        let extras = extras.into_iter().map(|c| s.lookup(t, c).map(|x| (x, s.cap(x)))).collect();
+        Args { mrs, extras, buffer }
     }
 
     /// Message register `i`.
@@ -251,19 +251,20 @@ impl Args<'_> {
         if k >= self.extras.len() || !self.buffer {
             return Err(Error::TruncatedMessage);
         }
-        let s = self.s.lookup(self.t, self.extras[k]).ok_or(Error::FailedLookup)?;
-        Ok((s, self.s.cap(s)))
+        self.extras[k].ok_or(Error::FailedLookup)
     }
+}
 
+impl State {
     /// The slot `index` of the CNode capability `node` names, if empty.
     ///
     /// # Errors
     /// `FailedLookup` if `node` is no CNode capability, `DeleteFirst` if
     /// the slot is in use.
-    pub fn empty_slot(&self, node: Option<Cap>, index: u64) -> Result<SlotId, Error> {
+    pub fn empty_slot_at(&self, node: Option<Cap>, index: u64) -> Result<SlotId, Error> {
         let idx = u32::try_from(index).map_err(|_| Error::FailedLookup)?;
         let d = crate::cnode::node_slot(node, idx)?;
-        if self.s.cap(d).is_some() { Err(Error::DeleteFirst) } else { Ok(d) }
+        if self.cap(d).is_some() { Err(Error::DeleteFirst) } else { Ok(d) }
     }
 }
 
@@ -289,8 +290,7 @@ impl State {
         let Some((slot, c)) = self.lookup(t, cap).and_then(|x| Some((x, self.cap(x)?))) else {
             return Some(Err(Error::InvalidCapability));
         };
-        let st = self.clone();
-        let a = Args::new(&st, t, mrs, extras);
+        let a = Args::new(self, t, mrs, extras);
         Some(match c.kind {
             CapKind::Tcb(x) => return self.invoke_tcb(t, x, label, &a, ev),
             CapKind::SchedControl | CapKind::SchedContext(_) => self.invoke_sched(t, c, label, &a),

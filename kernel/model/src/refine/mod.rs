@@ -44,6 +44,8 @@ pub struct Report {
     pub paths: BTreeMap<harness::Path, u64>,
     /// Steps by operation kind.
     pub kinds: BTreeMap<&'static str, u64>,
+    /// Episodes that ended early: no thread could run any more.
+    pub stuck: u64,
     /// Wall-clock time.
     pub elapsed: Duration,
 }
@@ -56,6 +58,8 @@ pub struct Divergence {
     pub seed: u64,
     /// Episode number (0-based; it booted `configs()[episode % n]`).
     pub episode: u64,
+    /// Steps compared before this one (over all episodes).
+    pub step: u64,
     /// (thread, operation) of the episode.
     pub trace: Vec<(Addr, Op)>,
     /// What differed.
@@ -64,7 +68,7 @@ pub struct Divergence {
 
 impl std::fmt::Display for Divergence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "divergence (seed {}, episode {}): {}", self.seed, self.episode, self.what)?;
+        writeln!(f, "divergence (seed {}, episode {}, step {}): {}", self.seed, self.episode, self.step, self.what)?;
         for (i, (t, op)) in self.trace.iter().enumerate() {
             writeln!(f, "  {i:4}: thread {t:#x}: {op:?}")?;
         }
@@ -77,11 +81,13 @@ impl std::fmt::Display for Divergence {
 /// out of memory and reusing it after Revoke are frequent; and a variant
 /// where thread 1 boots as a passive server (no scheduling context of its
 /// own, blocked receiving on endpoint 1), so scheduling contexts are lent
-/// from the first call.
+/// from the first call; and one where thread 2 is a passive server too
+/// (on endpoint 0, which thread 1 can call: contexts are lent twice over).
 pub fn configs() -> Vec<Config> {
     let small = Config { untyped_bits: 12, ..config() };
     let passive = Config { passive: vec![(1, 1, 1)], ..config() };
-    vec![config(), small, passive]
+    let nested = Config { passive: vec![(1, 1, 1), (2, 0, 3)], ..config() };
+    vec![config(), small, passive, nested]
 }
 
 /// The refinement configuration: three threads with 16-slot root CNodes, a
@@ -89,9 +95,10 @@ pub fn configs() -> Vec<Config> {
 /// with badged and rights-reduced copies and one shared CNode (thread 0
 /// holds a capability to thread 1's root CNode). Every thread has a
 /// scheduling context and an IPC buffer; thread 0 also holds the TCBs of
-/// the others, every thread's scheduling context, SchedControl and a frame
-/// (thread 1 holds a read-only copy, the TCB of thread 0 and IOPortControl;
-/// thread 2 IRQControl and an unconfigured scheduling context).
+/// the others, their scheduling contexts, SchedControl and a frame (thread
+/// 1 holds a read-only copy, the TCB of thread 0 and IOPortControl; thread
+/// 2 IRQControl, an unconfigured scheduling context and the only capability
+/// to thread 0's).
 pub fn config() -> Config {
     let w = Rights::WRITE;
     let wg = Rights(Rights::WRITE.0 | Rights::GRANT.0);
@@ -113,7 +120,6 @@ pub fn config() -> Config {
             n(0, 5, BootObj::CNode(1)),
             n(0, 6, BootObj::Tcb(1)),
             n(0, 7, BootObj::Tcb(2)),
-            n(0, 8, BootObj::Sc(0)),
             n(0, 9, BootObj::Sc(1)),
             n(0, 10, BootObj::Sc(2)),
             n(0, 11, BootObj::SchedControl),
@@ -134,6 +140,7 @@ pub fn config() -> Config {
             mk(2, 5, BootObj::Endpoint(1), Rights::ALL, 0),
             n(2, 6, BootObj::IrqControl),
             n(2, 7, BootObj::Sc(3)),
+            n(2, 8, BootObj::Sc(0)),
         ],
         scs: 1,
         frames: 1,
@@ -184,10 +191,11 @@ pub fn run(cfgs: &[Config], dom: &Domain, seed: u64, steps: u64, episode: u64) -
         let cfg = &cfgs[(report.episodes % cfgs.len() as u64) as usize];
         let mut m = cfg.boot();
         let mut w = KWorld::boot(cfg);
-        w.k.fastpath_enabled = !skip.contains(&'a');
         let mut trace = Vec::new();
+        let (episode, base) = (report.episodes, report.steps);
         let diverged = |trace: &Vec<(Addr, Op)>, what: String| {
-            Box::new(Divergence { seed, episode: report.episodes, trace: trace.clone(), what })
+            let step = base + trace.len().saturating_sub(1) as u64;
+            Box::new(Divergence { seed, episode, step, trace: trace.clone(), what })
         };
         compare::compare_state(&w, &m).map_err(|e| diverged(&trace, format!("after boot: {e}")))?;
         let mut n = 0;
@@ -232,6 +240,9 @@ pub fn run(cfgs: &[Config], dom: &Domain, seed: u64, steps: u64, episode: u64) -
         }
         report.fastpath += w.k.fastpath_hits;
         report.episodes += 1;
+        if n < episode && report.steps < steps {
+            report.stuck += 1;
+        }
     }
     report.elapsed = start.elapsed();
     Ok(report)
@@ -246,7 +257,6 @@ pub fn run(cfgs: &[Config], dom: &Domain, seed: u64, steps: u64, episode: u64) -
 pub fn replay(cfg: &Config, trace: &[(Addr, Op)]) -> Result<(crate::state::State, KWorld), (usize, String)> {
     let mut m = cfg.boot();
     let mut w = KWorld::boot(cfg);
-    w.k.fastpath_enabled = !exclusions().contains(&'a');
     for (i, &(t, op)) in trace.iter().enumerate() {
         let pre = m.clone();
         let Some(ev) = step(&mut m, t, &op) else { return Err((i, "not applicable in the model".into())) };
@@ -285,16 +295,18 @@ pub fn exclusions() -> Vec<char> {
 }
 
 /// Does `op` hit one of the review's bug classes in `skip`, so a run
-/// looking for another one skips it? (a) the fast path is off instead
-/// (see [`run`]); (c) an IPC buffer in a frame that is not read-write;
+/// looking for another one skips it? (a) a ReplyRecv through a reply
+/// object whose lent scheduling context another thread holds; (c) an IPC buffer in a frame that is not read-write;
 /// (d) an I/O port access whose last port overflows 64 bits; (e)
 /// CancelBadgedSends without every right, binding a notification without
 /// Read, a reply through a reply capability without Grant that would
-/// transfer a capability. (b) has no predicate: it is what runs with the
-/// others excluded look for.
+/// transfer a capability; (f, found by these checks) a reply through a
+/// reply object that carries a lent scheduling context to a caller that
+/// has a context of its own. (b) has no predicate: it is what runs with
+/// the others excluded look for.
 pub fn excluded(m: &crate::state::State, t: Addr, op: &Op, skip: &[char]) -> bool {
     use crate::inv::Inv;
-    use crate::state::CapKind as K;
+    use crate::state::{Cap, CapKind as K};
     let cap = |c: u32| m.lookup(t, c).and_then(|s| m.cap(s));
     match *op {
         Op::Invoke { inv: Inv::TcbSetIpcBuffer { vaddr, frame }, .. } if skip.contains(&'c') => {
@@ -312,9 +324,14 @@ pub fn excluded(m: &crate::state::State, t: Addr, op: &Op, skip: &[char]) -> boo
             let c = crate::cnode::node_slot(node, l.index).ok().and_then(|s| m.cap(s));
             matches!(c, Some(c) if matches!(c.kind, K::Endpoint(_)) && c.rights != Rights::ALL)
         }
-        Op::Send { cap: r, msg, .. } | Op::ReplyRecv { reply: r, msg, .. } if skip.contains(&'e') => {
-            matches!(cap(r), Some(c) if matches!(c.kind, K::Reply(x) if m.reply(x).is_some_and(|y| y.can_grant))
-                && !c.rights.contains(Rights::GRANT) && msg.cap.is_some())
+        Op::Send { cap: r, msg, .. } | Op::ReplyRecv { reply: r, msg, .. } => {
+            let Some(Cap { kind: K::Reply(x), rights, .. }) = cap(r) else { return false };
+            let e = m.reply(x).is_some_and(|y| y.can_grant) && !rights.contains(Rights::GRANT) && msg.cap.is_some();
+            let caller_sc = m.reply(x).and_then(|y| y.caller).and_then(|c| m.tcb(c)).and_then(|c| c.sc);
+            let f = m.reply_sc(x).is_some() && caller_sc.is_some();
+            let holder = m.reply_sc(x).and_then(|c| m.sc(c)).and_then(|c| c.tcb);
+            let a = matches!(op, Op::ReplyRecv { .. }) && m.reply_sc(x).is_some() && holder != Some(t);
+            (a && skip.contains(&'a')) || (e && skip.contains(&'e')) || (f && skip.contains(&'f'))
         }
         _ => false,
     }
