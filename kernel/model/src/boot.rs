@@ -271,6 +271,29 @@ impl Config {
 }
 
 impl Config {
+    /// A client and a passive server: thread 0 holds the untyped region
+    /// (slot 1), the original endpoint (slot 2) and the server's unbound
+    /// scheduling context (slot 3); thread 1 boots blocked receiving on the endpoint
+    /// with its reply object and no scheduling context, and holds a copy of
+    /// the endpoint (slot 1), the reply object (slot 2) and the only
+    /// capability to thread 0's scheduling context (slot 3). Calls lend the
+    /// context; the server can delete it while it runs on it.
+    pub fn passive_server(untyped_bits: u32, sizes: Sizes) -> Config {
+        Config {
+            replies: 1,
+            caps: vec![
+                BootCap::new(0, 1, BootObj::Untyped),
+                BootCap::new(0, 2, BootObj::Endpoint(0)),
+                BootCap::new(0, 3, BootObj::Sc(1)),
+                BootCap::new(1, 1, BootObj::Endpoint(0)),
+                BootCap::new(1, 2, BootObj::Reply(0)),
+                BootCap::new(1, 3, BootObj::Sc(0)),
+            ],
+            passive: vec![(1, 0, 0)],
+            ..Config::standard(2, 2, untyped_bits, sizes)
+        }
+    }
+
     /// The standard small system: `threads` threads with `2^radix`-slot
     /// root CNodes; thread 0 holds the untyped region (slot 1) and the
     /// original of a shared endpoint (slot 2, all rights); every other

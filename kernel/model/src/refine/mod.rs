@@ -173,6 +173,7 @@ pub fn domain() -> Domain {
         cancel_badged: true,
         reply_recv: true,
         errors: true,
+        sched: false,
         first_empty: false,
     }
 }
@@ -192,10 +193,10 @@ pub fn run(cfgs: &[Config], dom: &Domain, seed: u64, steps: u64, episode: u64) -
         let mut m = cfg.boot();
         let mut w = KWorld::boot(cfg);
         let mut trace = Vec::new();
-        let (episode, base) = (report.episodes, report.steps);
+        let (ep_no, base) = (report.episodes, report.steps);
         let diverged = |trace: &Vec<(Addr, Op)>, what: String| {
             let step = base + trace.len().saturating_sub(1) as u64;
-            Box::new(Divergence { seed, episode, step, trace: trace.clone(), what })
+            Box::new(Divergence { seed, episode: ep_no, step, trace: trace.clone(), what })
         };
         compare::compare_state(&w, &m).map_err(|e| diverged(&trace, format!("after boot: {e}")))?;
         let mut n = 0;
