@@ -82,11 +82,19 @@ impl std::fmt::Display for Divergence {
 /// where thread 1 boots as a passive server (no scheduling context of its
 /// own, blocked receiving on endpoint 1), so scheduling contexts are lent
 /// from the first call; and one where thread 2 is a passive server too
-/// (on endpoint 0, which thread 1 can call: contexts are lent twice over).
+/// (on endpoint 0, which thread 1 can call: contexts are lent twice over)
+/// and thread 1 holds thread 0's context.
 pub fn configs() -> Vec<Config> {
     let small = Config { untyped_bits: 12, ..config() };
     let passive = Config { passive: vec![(1, 1, 1)], ..config() };
-    let nested = Config { passive: vec![(1, 1, 1), (2, 0, 3)], ..config() };
+    // Here thread 1, the inner server, holds the only capability to thread
+    // 0's context, so it can delete the context it runs on.
+    let mut nested = Config { passive: vec![(1, 1, 1), (2, 0, 3)], ..config() };
+    for c in &mut nested.caps {
+        if c.obj == BootObj::Sc(0) {
+            (c.thread, c.slot) = (1, 10);
+        }
+    }
     vec![config(), small, passive, nested]
 }
 
