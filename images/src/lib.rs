@@ -27,6 +27,7 @@ pub mod linux;
 pub mod packages;
 pub mod policies;
 pub mod qemu;
+pub mod qmp;
 pub mod readbench;
 pub mod rootfs;
 pub mod stats;

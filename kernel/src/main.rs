@@ -56,11 +56,20 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
     // structures), the kernel image and the boot modules.
     let mut free: RegionList<64> = params.ram;
     let _ = free.remove(Region::new(0, 1 << 20));
+    // RAM beyond the direct map cannot hold kernel objects (the kernel
+    // reaches them through it): it is not handed out at all.
+    let _ = free.remove(Region::new(arch::paging::DIRECT_MAP_MAX, u64::MAX));
     let _ = free.remove(kernel_image());
     for m in params.modules() {
         let _ = free.remove(Region::new(m.start & !0xfff, m.end.next_multiple_of(0x1000)));
     }
     let ram_end = params.ram.as_slice().last().map_or(0, |r| r.end);
+    if ram_end > arch::paging::DIRECT_MAP_MAX {
+        kprintln!("boot: RAM above {} GiB is not used (outside the direct map)", arch::paging::DIRECT_MAP_MAX >> 30);
+    }
+    if params.map_overflow {
+        kprintln!("boot: memory map has more than 64 ranges; unlisted RAM unused, device memory only above it");
+    }
     kprintln!(
         "boot: protocol {}, {} MiB usable RAM, {} module(s), cmdline \"{}\"",
         if params.protocol == boot::PROTOCOL_PVH { "PVH" } else { "multiboot2" },
@@ -85,10 +94,13 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
     let timer_hz = arch::apic::init();
     arch::ioapic::init();
     kprintln!(
-        "cpu: nx={} pcid={} xsave={}, apic timer {} kHz, ioapic inputs {}",
+        "cpu: nx={} pcid={} xsave={} smep={} smap={} umip={}, apic timer {} kHz, ioapic inputs {}",
         features.nx,
         features.pcid,
         features.xsave,
+        features.smep,
+        features.smap,
+        features.umip,
         timer_hz / 1000,
         arch::ioapic::inputs()
     );

@@ -23,7 +23,7 @@ use rampart_kcore::Kernel;
 use rampart_kcore::boot::RootTask;
 use rampart_kcore::cap::Cap;
 use rampart_kcore::elf::{Elf, flags};
-use rampart_kcore::memmap::{Region, RegionList, split_pow2};
+use rampart_kcore::memmap::{Region, RegionList, gaps, split_pow2};
 
 /// Top of init's initial stack (exclusive).
 pub const INIT_STACK_TOP: u64 = 0x7fff_f000_0000;
@@ -173,16 +173,17 @@ pub fn build(params: &BootParams, free: &mut RegionList<64>, features: CpuFeatur
     for r in free.as_slice() {
         split_pow2(*r, 12, 47, |a, b| give(&mut k, &mut root, a, b, false));
     }
-    let mut device: RegionList<64> = RegionList::new();
-    let _ = device.add(Region::new(0, PHYS_TOP));
-    for r in params.ram.as_slice() {
-        let _ = device.remove(*r);
-    }
-    let _ = device.remove(Region::new(ioapic::IOAPIC_BASE, ioapic::IOAPIC_BASE + 4096));
-    let _ = device.remove(Region::new(0xfee0_0000, 0xfee0_1000));
-    for r in device.as_slice() {
-        split_pow2(*r, 12, 47, |a, b| give(&mut k, &mut root, a, b, true));
-    }
+    // Device memory: every physical address that is not RAM, minus the
+    // interrupt controllers the kernel drives. If the memory map did not fit
+    // in the RAM list, only addresses above all described memory are safe.
+    let exclude = [
+        Region::new(ioapic::IOAPIC_BASE, ioapic::IOAPIC_BASE + 4096),
+        Region::new(0xfee0_0000, 0xfee0_1000),
+        Region::new(0, if params.map_overflow { params.memory_end } else { 0 }),
+    ];
+    gaps(params.ram.as_slice(), PHYS_TOP, &exclude, |r| {
+        split_pow2(r, 12, 47, |a, b| give(&mut k, &mut root, a, b, true));
+    });
     bi.untyped = SlotRegion { start: ut_start, end: root.next_slot };
     bi.empty = SlotRegion { start: root.next_slot, end: root.slots() };
 

@@ -54,7 +54,9 @@ fn activate() -> ! {
         };
         k.m.switch_vspace(pml4, asid);
         k.m.switch_fpu(t.0);
-        k.m.switch_fs(k.tls_base(t));
+        if t.0 != k.m.fs_owner {
+            k.m.switch_segments(t.0, k.tls_base(t), true);
+        }
         let ctx = paging::phys_to_virt(t.0) as *mut UserContext;
         // SAFETY: the TCB's register area (offset 0) has the `UserContext`
         // layout and stays valid while the thread is current; the registers
@@ -167,7 +169,7 @@ extern "C" fn syscall_handler() -> ! {
     // The fast path validated the new thread's address space: switch and go.
     k.m.switch_vspace(sw.pml4, sw.asid);
     k.m.switch_fpu(sw.tcb);
-    k.m.switch_fs(sw.fs_base);
+    k.m.switch_segments(sw.tcb, sw.fs_base, false);
     let ctx = paging::phys_to_virt(sw.tcb) as *mut UserContext;
     // SAFETY: as in `activate`: the TCB's register area has the
     // `UserContext` layout and the core sanitised its contents.

@@ -111,11 +111,15 @@ pub enum Label {
     /// period MR1 in microseconds (budget ≤ period; enforced at the kernel
     /// tick, 1 ms), MR3 = badge reported in timeout faults.
     SchedControlConfigure = 30,
-    /// SchedContext: bind to TCB or notification cap0.
+    /// SchedContext: bind to the TCB cap0 (`IllegalOperation` if either is
+    /// already bound; `InvalidCapability` for anything but a TCB — binding
+    /// to a notification, which seL4 allows, is not supported).
     SchedContextBind = 31,
-    /// SchedContext: unbind from everything.
+    /// SchedContext: unbind from its thread (no effect while the context is
+    /// lent through a call).
     SchedContextUnbind = 32,
-    /// SchedContext: unbind from TCB/notification cap0.
+    /// SchedContext: unbind from the TCB cap0, which must be the bound thread
+    /// (`IllegalOperation` otherwise).
     SchedContextUnbindObject = 33,
     /// SchedContext: MR0 = microseconds consumed since the last call.
     SchedContextConsumed = 34,

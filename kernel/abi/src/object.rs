@@ -102,7 +102,7 @@ pub const ENDPOINT_BITS: u32 = 4;
 /// Notification size, log2 bytes.
 pub const NOTIFICATION_BITS: u32 = 5;
 /// Reply object size, log2 bytes.
-pub const REPLY_BITS: u32 = 5;
+pub const REPLY_BITS: u32 = 6;
 /// Scheduling context size, log2 bytes.
 pub const SCHED_CONTEXT_BITS: u32 = 7;
 /// Smallest Untyped, log2 bytes.

@@ -85,8 +85,11 @@ impl<M: Machine> Kernel<M> {
                     Label::CNodeRevoke => self.revoke(s),
                     Label::CNodeDelete => self.delete_slot(s),
                     _ => {
+                        // seL4 `hasCancelSendRights`: only a holder of every
+                        // right on the endpoint (the server's own capability)
+                        // may abort other threads' sends.
                         let c = s.cap();
-                        if c.cap_type() != CapType::Endpoint {
+                        if c.cap_type() != CapType::Endpoint || c.rights() != Rights::ALL {
                             return Err(InvError::new(Error::IllegalOperation));
                         }
                         if c.badge() != 0 {

@@ -208,13 +208,13 @@ impl<M: Machine> Kernel<M> {
                 self.reschedule_required();
             }
         }
+        // Only the top of the call stack refers to the context.
         let r = ReplyRef(g.reply.get());
-        if !r.is_none() && r.get().donated_sc.get() == sc.0 {
-            r.get().donated_sc.set(0);
+        if !r.is_none() && r.get().sc.get() == sc.0 {
+            r.get().sc.set(0);
         }
         g.tcb.set(0);
         g.reply.set(0);
-        g.ntfn.set(0);
     }
 }
 

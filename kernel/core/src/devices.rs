@@ -150,7 +150,11 @@ impl<M: Machine> Kernel<M> {
             Label::IoPortIn32 | Label::IoPortOut32 => 4,
             _ => return Err(InvError::new(Error::IllegalOperation)),
         };
-        if port < u64::from(lo) || port + width - 1 > u64::from(hi) {
+        // `port` is any 64-bit value: the last port touched is computed
+        // without overflow (a wrapped sum once let a capability for port
+        // 0x80 reach 0xFFFE, and panicked with overflow checks).
+        let last = port.checked_add(width - 1);
+        if port < u64::from(lo) || last.is_none_or(|l| l > u64::from(hi)) {
             return Err(InvError::with2(Error::RangeError, u64::from(lo), u64::from(hi)));
         }
         match label {

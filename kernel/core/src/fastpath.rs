@@ -120,6 +120,17 @@ impl<M: Machine> Kernel<M> {
         if !dsc.is_none() && !self.fast_sc_ready(dsc) {
             return None;
         }
+        // A context that is itself lent (nested donation) takes the general
+        // path, which stacks the reply objects.
+        let csc = ScRef(g.sc.get());
+        let lend = if dsc.is_none() && !csc.is_none() {
+            if csc.get().reply.get() != 0 {
+                return None;
+            }
+            Some(csc)
+        } else {
+            None
+        };
         let switch = self.fast_can_switch_to(dest)?;
         // Commit: dequeue the receiver.
         let next = d.ep_next.get();
@@ -140,17 +151,15 @@ impl<M: Machine> Kernel<M> {
         rg.can_grant.set(cap.ep_rights().contains(Rights::GRANT_REPLY) as u64);
         g.reply.set(reply.0);
         g.state.set(ThreadState::BlockedOnReply as u64);
-        // A passive server runs on the caller's scheduling context.
-        if dsc.is_none() {
-            let sc = g.sc.get();
-            if sc != 0 {
-                g.sc.set(0);
-                d.sc.set(sc);
-                let sg = ScRef(sc).get();
-                sg.tcb.set(dest.0);
-                sg.reply.set(reply.0);
-                rg.donated_sc.set(sc);
-            }
+        // A passive server runs on the caller's scheduling context, lent
+        // through the reply object, which starts the context's call stack.
+        if let Some(sc) = lend {
+            g.sc.set(0);
+            d.sc.set(sc.0);
+            let sg = sc.get();
+            sg.tcb.set(dest.0);
+            sg.reply.set(reply.0);
+            rg.sc.set(sc.0);
         }
         Self::fast_transfer(cur, dest, info, cap.ep_badge());
         d.state.set(ThreadState::Running as u64);
@@ -190,7 +199,18 @@ impl<M: Machine> Kernel<M> {
         if bound != 0 && NtfnRef(bound).state() == NtfnState::Active {
             return None;
         }
-        let sc = ScRef(rg.donated_sc.get());
+        // Only a reply object alone in its call stack (or in none) is
+        // handled here; nested donation takes the general path, which
+        // splices it out.
+        if rg.above.get() | rg.below.get() != 0 {
+            return None;
+        }
+        let sc = ScRef(rg.sc.get());
+        if !sc.is_none() && (sc.get().tcb.get() != cur.0 || cg.sc.get() != 0) {
+            // The context returns from its holder, which must be this
+            // thread, to a caller without one (else: general path).
+            return None;
+        }
         // After the reply the caller runs on its own (returned) context.
         let csc = if sc.is_none() { ScRef(cg.sc.get()) } else { sc };
         if csc.is_none() || !self.fast_sc_ready(csc) {
@@ -215,12 +235,12 @@ impl<M: Machine> Kernel<M> {
         rg.receiver.set(cur.0);
         cg.reply.set(0);
         if !sc.is_none() {
-            rg.donated_sc.set(0);
-            if g.sc.get() == sc.0 {
-                g.sc.set(0);
-            }
+            // Pop the only reply object: the context goes from this thread
+            // back to the caller.
             let sg = sc.get();
             sg.reply.set(0);
+            rg.sc.set(0);
+            g.sc.set(0);
             sg.tcb.set(caller.0);
             cg.sc.set(sc.0);
         }

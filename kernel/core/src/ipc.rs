@@ -12,7 +12,7 @@ use crate::kernel::Kernel;
 use crate::kmem;
 use crate::machine::Machine;
 use crate::object::{
-    EpRef, EpState, FaultLabel, NtfnRef, NtfnState, Queue, ReplyRef, ScRef, TcbRef, ThreadState, ipc_flag, tcb_slot,
+    EpRef, EpState, FaultLabel, NtfnRef, NtfnState, Queue, ReplyRef, TcbRef, ThreadState, ipc_flag, tcb_slot,
 };
 use crate::regs::{MR_REGS, VECTOR_SYSCALL, r};
 use crate::slot::{self, SlotRef};
@@ -29,7 +29,9 @@ pub fn ipc_buffer_paddr(t: TcbRef) -> Option<u64> {
         return None;
     }
     let frame = t.slot(tcb_slot::IPC_BUFFER).cap();
-    if frame.cap_type() != CapType::Frame {
+    // TcbConfigure/TcbSetIpcBuffer refuse frames that are not read-write;
+    // checked again here because this is where the kernel writes.
+    if frame.cap_type() != CapType::Frame || !frame.rights().contains(Rights::RW) {
         return None;
     }
     let off = vaddr & ((1u64 << frame.size_bits()) - 1);
@@ -303,93 +305,6 @@ impl<M: Machine> Kernel<M> {
         }
     }
 
-    // --------------------------------------------------------------- reply
-
-    /// Binds `caller` to `reply` (held by `server`) and lends the caller's
-    /// scheduling context to a passive server (seL4 `reply_push`).
-    fn reply_push(&mut self, caller: TcbRef, server: TcbRef, reply: ReplyRef, can_grant: bool) {
-        let rg = reply.get();
-        rg.caller.set(caller.0);
-        rg.can_grant.set(can_grant as u64);
-        caller.get().reply.set(reply.0);
-        self.set_thread_state(caller, ThreadState::BlockedOnReply);
-        let sc = caller.sc();
-        if !sc.is_none() && server.sc().is_none() {
-            caller.get().sc.set(0);
-            server.get().sc.set(sc.0);
-            sc.get().tcb.set(server.0);
-            sc.get().reply.set(reply.0);
-            rg.donated_sc.set(sc.0);
-        }
-    }
-
-    /// Unbinds the caller of `reply`, returning a lent scheduling context.
-    /// Returns the caller (NONE if the reply object was not in use).
-    fn reply_pop(&mut self, reply: ReplyRef) -> TcbRef {
-        let rg = reply.get();
-        let caller = TcbRef(rg.caller.get());
-        if caller.is_none() {
-            return caller;
-        }
-        rg.caller.set(0);
-        caller.get().reply.set(0);
-        let sc = ScRef(rg.donated_sc.get());
-        if !sc.is_none() {
-            rg.donated_sc.set(0);
-            let holder = TcbRef(sc.get().tcb.get());
-            if !holder.is_none() && holder.sc() == sc {
-                holder.get().sc.set(0);
-                self.ready.dequeue(holder);
-                if holder == self.cur {
-                    self.reschedule_required();
-                }
-            }
-            sc.get().reply.set(0);
-            sc.get().tcb.set(caller.0);
-            caller.get().sc.set(sc.0);
-        }
-        caller
-    }
-
-    /// Replies through `reply` with the message in `t`'s registers (seL4
-    /// `doReplyTransfer`). No caller: nothing happens.
-    pub fn do_reply(&mut self, t: TcbRef, reply: ReplyRef) {
-        let grant = reply.get().can_grant.get() != 0;
-        let caller = self.reply_pop(reply);
-        if caller.is_none() || caller.state() != ThreadState::BlockedOnReply {
-            return;
-        }
-        let fault = caller.get().fault.get();
-        if fault == FaultLabel::None as u64 {
-            self.transfer(t, caller, 0, grant);
-            self.wake(caller);
-        } else {
-            let resume = self.handle_fault_reply(caller, t);
-            caller.get().fault.set(FaultLabel::None as u64);
-            if resume {
-                self.wake(caller);
-            } else {
-                self.set_thread_state(caller, ThreadState::Inactive);
-            }
-        }
-    }
-
-    /// Ends a call that can never be answered: the caller resumes with
-    /// [`LABEL_IPC_ABORTED`] (a faulted caller stays stopped).
-    pub fn abort_call(&mut self, caller: TcbRef) {
-        let reply = ReplyRef(caller.get().reply.get());
-        if !reply.is_none() && reply.get().caller.get() == caller.0 {
-            self.reply_pop(reply);
-        }
-        caller.get().reply.set(0);
-        if caller.get().fault.get() != FaultLabel::None as u64 {
-            self.set_thread_state(caller, ThreadState::Inactive);
-            return;
-        }
-        set_recv_result(caller, 0, MessageInfo::new(LABEL_IPC_ABORTED, 0, 0, 0));
-        self.wake(caller);
-    }
-
     // -------------------------------------------------------- notification
 
     /// Signals `n` with `badge` (seL4 `sendSignal`).
@@ -568,20 +483,5 @@ impl<M: Machine> Kernel<M> {
             self.cancel_ipc(t);
             self.wake(t);
         }
-    }
-
-    /// `reply` is being destroyed: abort its caller, and stop a receiver
-    /// that would have bound a caller to it.
-    pub fn reply_destroyed(&mut self, reply: ReplyRef) {
-        let caller = TcbRef(reply.get().caller.get());
-        if !caller.is_none() {
-            self.abort_call(caller);
-        }
-        let receiver = TcbRef(reply.get().receiver.get());
-        if !receiver.is_none() && receiver.state() == ThreadState::BlockedOnReceive {
-            self.cancel_ipc(receiver);
-            self.wake(receiver);
-        }
-        reply.get().receiver.set(0);
     }
 }

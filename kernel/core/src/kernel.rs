@@ -106,8 +106,9 @@ impl<M: Machine> Kernel<M> {
     }
 
     /// Checks every kernel invariant that can be checked without walking all
-    /// of memory: scheduler queues and the current thread. Returns 0 or a
-    /// violation code (`DebugCheckInvariants`).
+    /// of memory: scheduler queues, the current thread, and every thread's
+    /// scheduling context and call stack ([`crate::invariants`]). Returns 0
+    /// or a violation code (`DebugCheckInvariants`).
     pub fn check_invariants(&self) -> u64 {
         let q = self.ready.check();
         if q != 0 {
@@ -116,6 +117,6 @@ impl<M: Machine> Kernel<M> {
         if !self.cur.is_none() && self.cur.get().in_ready_queue.get() != 0 {
             return 110; // Benno: the running thread is never queued
         }
-        0
+        self.check_threads()
     }
 }

@@ -105,9 +105,12 @@ pub fn write_u64(paddr: u64, v: u64) {
     unsafe { core::ptr::write_volatile(ptr(paddr) as *mut u64, v) }
 }
 
-/// Copies `len` bytes between physical addresses (non-overlapping).
+/// Copies `len` bytes between physical addresses. The ranges may overlap
+/// or be the same: two threads may share one IPC buffer frame, so a message
+/// can be copied onto itself (with `copy_nonoverlapping` that was undefined
+/// behaviour; issue 13 finding 7).
 pub fn copy(dst: u64, src: u64, len: u64) {
     // SAFETY: callers copy between frames they hold capabilities to, or
-    // from the kernel's own page tables; ranges never overlap.
-    unsafe { core::ptr::copy_nonoverlapping(ptr(src), ptr(dst), len as usize) }
+    // from the kernel's own page tables; `ptr::copy` allows any overlap.
+    unsafe { core::ptr::copy(ptr(src), ptr(dst), len as usize) }
 }

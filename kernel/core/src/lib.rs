@@ -30,6 +30,7 @@ pub mod devices;
 pub mod elf;
 pub mod fastpath;
 pub mod fault;
+pub mod invariants;
 pub mod invoke;
 pub mod ipc;
 pub mod kernel;
@@ -40,6 +41,7 @@ pub mod object;
 #[cfg(any(test, feature = "testing"))]
 pub mod refcheck;
 pub mod regs;
+pub mod reply;
 pub mod sched;
 pub mod sched_ops;
 pub mod slot;

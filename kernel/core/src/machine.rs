@@ -39,8 +39,15 @@ pub trait Machine {
     fn irq_mask(&mut self, irq: u8, masked: bool);
     /// MSI address and data a device must write to raise kernel IRQ `irq`.
     fn msi_message(&self, irq: u8) -> (u64, u64);
-    /// The TCB at `tcb` is being destroyed (forget any FPU state it owns).
+    /// The TCB at `tcb` is being destroyed (forget any FPU or segment state
+    /// loaded for it).
     fn tcb_destroyed(&mut self, tcb: u64);
+    /// The TLS (FS) base of the TCB at `tcb` changed: if the CPU holds that
+    /// thread's segment state, it must be loaded again before the thread
+    /// next runs.
+    fn tls_base_changed(&mut self, tcb: u64) {
+        let _ = tcb;
+    }
     /// Writes the initial FPU/SSE state into the XSAVE area at `area`.
     fn init_fpu_area(&mut self, area: u64);
     /// Kernel console output (debug builds).

@@ -186,6 +186,47 @@ pub fn split_pow2(r: Region, min_bits: u32, max_bits: u32, mut f: impl FnMut(u64
     n
 }
 
+/// Calls `f` for every part of `[0, limit)` that is in no region of
+/// `taken` (sorted, disjoint) and in no range of `exclude` (any order), in
+/// ascending order. Needs no list, so it cannot run out of room: the device
+/// memory given out as Untyped is computed this way from the RAM map (a
+/// bounded list that overflowed once left RAM in the device list; issue 13
+/// finding 7).
+pub fn gaps(taken: &[Region], limit: u64, exclude: &[Region], mut f: impl FnMut(Region)) {
+    let mut emit = |g: Region| {
+        // Cut the excluded ranges out of the gap, lowest first.
+        let mut start = g.start;
+        while start < g.end {
+            let next_cut =
+                exclude.iter().filter(|x| !x.is_empty() && x.end > start && x.start < g.end).min_by_key(|x| x.start);
+            match next_cut {
+                Some(x) if x.start <= start => start = x.end,
+                Some(x) => {
+                    f(Region::new(start, x.start));
+                    start = x.end;
+                }
+                None => {
+                    f(Region::new(start, g.end));
+                    start = g.end;
+                }
+            }
+        }
+    };
+    let mut cursor = 0u64;
+    for r in taken {
+        if r.start >= limit {
+            break;
+        }
+        if r.start > cursor {
+            emit(Region::new(cursor, r.start));
+        }
+        cursor = cursor.max(r.end);
+    }
+    if cursor < limit {
+        emit(Region::new(cursor, limit));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +301,22 @@ mod tests {
         split_pow2(Region::new(0, 1 << 24), 12, 22, |a, b| v.push((a, b)));
         assert_eq!(v.len(), 4);
         assert!(v.iter().all(|&(_, b)| b == 22));
+    }
+
+    #[test]
+    fn gaps_cover_the_complement_without_a_list() {
+        // 200 RAM regions: far more than any bounded list held.
+        let ram: Vec<Region> = (0..200u64).map(|i| Region::new(i * 0x10_000, i * 0x10_000 + 0x8000)).collect();
+        let exclude = [Region::new(0x3_8000, 0x3_9000), Region::new(0xff_0000, 0x100_0000)];
+        let mut out = Vec::new();
+        gaps(&ram, 0x100_0000, &exclude, |g| out.push(g));
+        for g in &out {
+            assert!(!g.is_empty());
+            assert!(ram.iter().all(|r| !r.overlaps(g)), "gap {g:?} overlaps RAM");
+            assert!(exclude.iter().all(|x| !x.overlaps(g)), "gap {g:?} overlaps an excluded range");
+        }
+        let covered: u64 = out.iter().map(Region::size).sum();
+        assert_eq!(covered, 0x100_0000 - 200 * 0x8000 - 0x1000 - 0x1_0000);
+        assert!(out.windows(2).all(|w| w[0].end <= w[1].start), "not ascending");
     }
 }

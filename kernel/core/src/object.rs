@@ -191,21 +191,41 @@ pub enum NtfnState {
     Active = 2,
 }
 
-/// Reply object (32 bytes, MCS): binds a caller to the server that received
-/// its call, and carries the caller's scheduling context when it was lent.
-#[repr(C, align(32))]
+/// Reply object (64 bytes, MCS): binds a caller to the server that received
+/// its call, and links the call into its scheduling context's *call stack*
+/// (seL4 MCS `reply_t`, `replyPrev`/`replyNext`).
+///
+/// When a passive server receives a call, the caller's scheduling context is
+/// lent to it and the reply object is pushed on that context's call stack; a
+/// server that calls on lends the same context again and pushes its own
+/// reply object on top. Only the top reply object refers to the context
+/// (`sc`); the others are linked to their neighbours (`above`, `below`). A
+/// reply object is in a stack only while it has a caller. Ending a call
+/// (reply, abort, cancel, deletion) takes its reply object out of the stack
+/// (`reply::stack_remove`); if it was the top, the context returns to its
+/// caller. Deleting the context clears the top's `sc`, the only pointer to
+/// it, so no reply object ever refers to a deleted context.
+#[repr(C, align(64))]
 pub struct Reply {
     /// The caller waiting for the reply (0: none).
     pub caller: Cell<u64>,
-    /// Scheduling context lent by the caller to the receiver (0: none).
-    pub donated_sc: Cell<u64>,
+    /// Scheduling context whose call stack this reply object tops (0: not
+    /// the top of a stack, or the context was deleted).
+    pub sc: Cell<u64>,
     /// 1 if the caller's endpoint capability allowed granting in the reply.
     pub can_grant: Cell<u64>,
     /// Thread blocked in a receive that will bind its caller here (0: none).
     pub receiver: Cell<u64>,
+    /// The reply object pushed on top of this one (0: none).
+    pub above: Cell<u64>,
+    /// The reply object below this one in the call stack (0: none).
+    pub below: Cell<u64>,
+    _pad: [Cell<u64>; 2],
 }
 // SAFETY: `Cell<u64>` only; zeroed = unbound reply object.
 unsafe impl KernelObject for Reply {}
+
+const _: () = assert!(core::mem::size_of::<Reply>() == 1 << rampart_abi::object::REPLY_BITS);
 
 /// Scheduling context (128 bytes): CPU budget per period, in kernel ticks.
 #[repr(C, align(128))]
@@ -220,9 +240,7 @@ pub struct SchedContext {
     pub refill_at: Cell<u64>,
     /// Thread the context is bound to or lent to (0: none).
     pub tcb: Cell<u64>,
-    /// Notification the context is bound to (passive servers).
-    pub ntfn: Cell<u64>,
-    /// Reply object holding the context while it is lent (0: not lent).
+    /// Top of the call stack while the context is lent (0: not lent).
     pub reply: Cell<u64>,
     /// Badge reported in timeout faults.
     pub badge: Cell<u64>,
@@ -232,10 +250,12 @@ pub struct SchedContext {
     pub release_next: Cell<u64>,
     /// 1 while in the release queue.
     pub in_release_queue: Cell<u64>,
-    _pad: [Cell<u64>; 5],
+    _pad: [Cell<u64>; 6],
 }
 // SAFETY: `Cell<u64>` only; zeroed = unconfigured context.
 unsafe impl KernelObject for SchedContext {}
+
+const _: () = assert!(core::mem::size_of::<SchedContext>() == 1 << rampart_abi::object::SCHED_CONTEXT_BITS);
 
 macro_rules! obj_ref {
     ($name:ident, $t:ty, $doc:literal) => {

@@ -5,8 +5,8 @@
 //!
 //! Checked ([`check_references`]): a thread's blocking object, reply
 //! object, scheduling context, bound notification and queue neighbours; a
-//! reply object's caller, receiver and lent scheduling context; a
-//! scheduling context's thread, reply object and notification; a
+//! reply object's caller, receiver, the context it tops and its call-stack
+//! neighbours; a scheduling context's thread and top reply object; a
 //! notification's bound thread and waiters; an endpoint's queue; the
 //! current thread and the interrupt table's notifications. Also: a
 //! scheduling context is bound to at most one thread and `tcb.sc` and
@@ -100,7 +100,9 @@ pub fn check_references<M: Machine>(k: &Kernel<M>, live: &Live) -> Result<(), St
                 let what = |f: &str| format!("reply {p:#x} {f}");
                 opt(live, &what("caller"), g.caller.get(), CapType::Tcb)?;
                 opt(live, &what("receiver"), g.receiver.get(), CapType::Tcb)?;
-                opt(live, &what("lent context"), g.donated_sc.get(), CapType::SchedContext)?;
+                opt(live, &what("context it tops"), g.sc.get(), CapType::SchedContext)?;
+                opt(live, &what("reply above"), g.above.get(), CapType::Reply)?;
+                opt(live, &what("reply below"), g.below.get(), CapType::Reply)?;
                 let c = TcbRef(g.caller.get());
                 if !c.is_none() && (c.state() != ThreadState::BlockedOnReply || c.get().reply.get() != p) {
                     return Err(format!("reply {p:#x} names caller {:#x}, which does not wait on it", c.0));
@@ -110,8 +112,7 @@ pub fn check_references<M: Machine>(k: &Kernel<M>, live: &Live) -> Result<(), St
                 let g = ScRef(p).get();
                 let what = |f: &str| format!("scheduling context {p:#x} {f}");
                 opt(live, &what("thread"), g.tcb.get(), CapType::Tcb)?;
-                opt(live, &what("reply"), g.reply.get(), CapType::Reply)?;
-                opt(live, &what("notification"), g.ntfn.get(), CapType::Notification)?;
+                opt(live, &what("top reply"), g.reply.get(), CapType::Reply)?;
                 let t = TcbRef(g.tcb.get());
                 if !t.is_none() && t.sc() != ScRef(p) {
                     return Err(format!("scheduling context {p:#x} names thread {:#x}, bound to {:#x}", t.0, t.sc().0));

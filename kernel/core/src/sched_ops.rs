@@ -5,7 +5,7 @@
 use crate::invoke::{Inv, InvError, InvResult, expect};
 use crate::kernel::Kernel;
 use crate::machine::Machine;
-use crate::object::{NtfnRef, ScRef, TcbRef, ThreadState};
+use crate::object::{ScRef, TcbRef, ThreadState};
 use rampart_abi::{CapType, Error, Label};
 
 /// Microseconds per kernel tick.
@@ -52,52 +52,39 @@ impl<M: Machine> Kernel<M> {
         match label {
             Label::SchedContextBind => {
                 let (_, c) = inv.extra(root, 0)?;
-                match c.cap_type() {
-                    CapType::Tcb => {
-                        let t = TcbRef(c.paddr());
-                        if g.tcb.get() != 0 || !t.sc().is_none() {
-                            return Err(InvError::new(Error::IllegalOperation));
-                        }
-                        g.tcb.set(t.0);
-                        t.get().sc.set(sc.0);
-                        if t.state() == ThreadState::Running && t != self.cur {
-                            self.possible_switch_to(t);
-                        }
-                    }
-                    CapType::Notification => {
-                        if g.ntfn.get() != 0 {
-                            return Err(InvError::new(Error::IllegalOperation));
-                        }
-                        g.ntfn.set(NtfnRef(c.paddr()).0);
-                    }
-                    _ => return Err(InvError::with(Error::InvalidCapability, 0)),
+                // Only threads: Rampart gives a context bound to a
+                // notification no meaning (seL4 lends it to a passive
+                // server woken by the notification), so it refuses the
+                // binding rather than keep a pointer nothing uses.
+                expect(c, CapType::Tcb, 0)?;
+                let t = TcbRef(c.paddr());
+                if g.tcb.get() != 0 || !t.sc().is_none() {
+                    return Err(InvError::new(Error::IllegalOperation));
+                }
+                g.tcb.set(t.0);
+                t.get().sc.set(sc.0);
+                if t.state() == ThreadState::Running && t != self.cur {
+                    self.possible_switch_to(t);
                 }
                 Ok(0)
             }
             Label::SchedContextUnbind | Label::SchedContextUnbindObject => {
-                let target = if label == Label::SchedContextUnbindObject { Some(inv.extra(root, 0)?.1) } else { None };
                 let t = TcbRef(g.tcb.get());
-                let unbind_tcb = match target {
-                    None => true,
-                    Some(c) => c.cap_type() == CapType::Tcb && c.paddr() == t.0,
-                };
-                let unbind_ntfn = match target {
-                    None => true,
-                    Some(c) => c.cap_type() == CapType::Notification && c.paddr() == g.ntfn.get(),
-                };
-                if target.is_some() && !unbind_tcb && !unbind_ntfn {
-                    return Err(InvError::new(Error::IllegalOperation));
+                if label == Label::SchedContextUnbindObject {
+                    let (_, c) = inv.extra(root, 0)?;
+                    if c.cap_type() != CapType::Tcb || c.paddr() != t.0 {
+                        return Err(InvError::new(Error::IllegalOperation));
+                    }
                 }
-                if unbind_tcb && !t.is_none() && g.reply.get() == 0 {
+                // A lent context stays with the borrower until the call
+                // ends (seL4: unbinding refuses while lent).
+                if !t.is_none() && g.reply.get() == 0 {
                     t.get().sc.set(0);
                     g.tcb.set(0);
                     self.ready.dequeue(t);
                     if t == self.cur {
                         self.reschedule_required();
                     }
-                }
-                if unbind_ntfn {
-                    g.ntfn.set(0);
                 }
                 Ok(0)
             }

@@ -82,7 +82,7 @@ impl<M: Machine> Kernel<M> {
                 let reply_cptr = regs.get(r::R12);
                 match self.lookup(t, reply_cptr) {
                     Some((_, c)) if c.cap_type() == CapType::Reply => {
-                        self.do_reply(t, ReplyRef(c.paddr()));
+                        self.do_reply(t, ReplyRef(c.paddr()), c.rights().contains(Rights::GRANT));
                         self.sys_recv(t, cptr, true, true);
                     }
                     _ => error_result(t, Error::InvalidCapability),
@@ -150,7 +150,7 @@ impl<M: Machine> Kernel<M> {
                 if call {
                     return error_result(t, Error::InvalidCapability);
                 }
-                self.do_reply(t, ReplyRef(cap.paddr()));
+                self.do_reply(t, ReplyRef(cap.paddr()), cap.rights().contains(Rights::GRANT));
                 t.get().regs.set(r::RSI, 0);
             }
             CapType::Zombie | CapType::Null => error_result(t, Error::InvalidCapability),

@@ -10,7 +10,7 @@ use crate::regs::{ABI_ORDER, r};
 use crate::slot::{self, SlotRef};
 use rampart_abi::ipc_buffer::IPC_BUFFER_ALIGN;
 use rampart_abi::tcb::{MAX_PRIORITY, REGISTER_COUNT};
-use rampart_abi::{CapType, Error, Label, USER_TOP};
+use rampart_abi::{CapType, Error, Label, Rights, USER_TOP};
 
 impl<M: Machine> Kernel<M> {
     /// Replaces the capability in TCB slot `which` of `t` by a copy of the
@@ -75,7 +75,15 @@ impl<M: Machine> Kernel<M> {
         if !vaddr.is_multiple_of(IPC_BUFFER_ALIGN) {
             return Err(InvError::new(Error::AlignmentError));
         }
-        if vaddr >= USER_TOP || frame.cap_type() != CapType::Frame || frame.is_device() {
+        // The kernel writes received messages into the buffer: a frame the
+        // thread may only read (a shared read-only page, another program's
+        // code) must not become one (seL4 `lookupIPCBuffer` wants
+        // read-write for a receiver).
+        if vaddr >= USER_TOP
+            || frame.cap_type() != CapType::Frame
+            || frame.is_device()
+            || !frame.rights().contains(Rights::RW)
+        {
             return Err(InvError::with(Error::InvalidCapability, 2));
         }
         Ok(())
@@ -153,7 +161,10 @@ impl<M: Machine> Kernel<M> {
                 let g = t.get();
                 for (i, &v) in vals.iter().enumerate().take(count as usize) {
                     match i {
-                        18 => g.fs_base.set(if v < USER_TOP { v } else { 0 }),
+                        18 => {
+                            g.fs_base.set(if v < USER_TOP { v } else { 0 });
+                            self.m.tls_base_changed(t.0);
+                        }
                         19 => {}
                         _ => g.regs.set_user(ABI_ORDER[i], v),
                     }
@@ -178,6 +189,7 @@ impl<M: Machine> Kernel<M> {
                     t.get().regs.set_user(reg, s.get().regs.get_user(reg));
                 }
                 t.get().fs_base.set(s.get().fs_base.get());
+                self.m.tls_base_changed(t.0);
                 if flags & 2 != 0 {
                     self.resume(t);
                 }
@@ -282,6 +294,12 @@ impl<M: Machine> Kernel<M> {
             Label::TcbBindNotification => {
                 let (_, n) = inv.extra(root, 0)?;
                 expect(n, CapType::Notification, 0)?;
+                // A bound notification is received from: seL4 wants the
+                // capability's Read right (a send-only copy must not let its
+                // holder take another thread's signals).
+                if !n.rights().contains(Rights::READ) {
+                    return Err(InvError::with(Error::InvalidCapability, 0));
+                }
                 let ntfn = NtfnRef(n.paddr());
                 if t.get().bound_ntfn.get() != 0
                     || ntfn.get().bound_tcb.get() != 0
@@ -312,6 +330,7 @@ impl<M: Machine> Kernel<M> {
                     return Err(InvError::with(Error::InvalidArgument, 0));
                 }
                 t.get().fs_base.set(base);
+                self.m.tls_base_changed(t.0);
                 Ok(0)
             }
             _ => Err(InvError::new(Error::IllegalOperation)),

@@ -24,6 +24,7 @@ mod t_io;
 mod t_ipc;
 mod t_ntfn;
 mod t_sched;
+mod t_seg;
 mod t_tcb;
 mod t_untyped;
 mod t_vm;
@@ -46,6 +47,7 @@ const GROUPS: &[&[Test]] = &[
     t_ipc::TESTS,
     t_ntfn::TESTS,
     t_sched::TESTS,
+    t_seg::TESTS,
     t_fault::TESTS,
     t_io::TESTS,
     t_audit::TESTS,

@@ -170,14 +170,6 @@ impl State {
                 e.ntfn = None;
             }
         }
-        let scs: Vec<Addr> = self
-            .objects
-            .iter()
-            .filter_map(|(&a, o)| matches!(o, crate::state::Object::SchedContext(x) if x.ntfn == Some(n)).then_some(a))
-            .collect();
-        for x in scs {
-            self.sc_mut(x).ntfn = None;
-        }
         let ts: Vec<Addr> = self
             .objects
             .iter()

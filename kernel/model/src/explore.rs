@@ -14,7 +14,7 @@ use crate::boot::Config;
 use crate::invariants::{Violation, check};
 use crate::op::{Op, step};
 use crate::ops_gen::{Domain, candidates};
-use crate::state::{Addr, Cap, CapKind, Object, SlotId, State, ThreadState};
+use crate::state::{Addr, Cap, CapKind, Msg, Object, SlotId, State, ThreadState};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
@@ -64,6 +64,11 @@ pub fn canonicalise(s: &mut State) {
         );
         if !live && s.recv_index(t).is_some() {
             s.set_recv_index(t, None);
+        }
+        // The first capability word matters only to a blocked sender of a
+        // capability (a sender writes it again before it sends).
+        if !matches!(s.thread_state(t), ThreadState::BlockedOnSend { msg: Msg { cap: Some(_), .. }, .. }) {
+            s.set_buf_words(t, |w| w.cap0 = 0);
         }
         s.tcb_mut(t).regs.rip = crate::state::USER_RIP;
     }
@@ -149,10 +154,12 @@ pub fn symmetry(s: &mut State) {
         };
         let (rs, st) = (remap(s.recv_index(t)), tcb.state);
         s.set_recv_index(t, rs);
-        let tm = s.tcb_mut(t);
         if let ThreadState::BlockedOnSend { mut msg, ep, badge, call, grant, grant_reply } = st {
             msg.cap = remap(msg.cap);
-            tm.state = ThreadState::BlockedOnSend { ep, badge, call, grant, grant_reply, msg };
+            if let Some(c) = msg.cap {
+                s.set_buf_words(t, |w| w.cap0 = u64::from(c));
+            }
+            s.tcb_mut(t).state = ThreadState::BlockedOnSend { ep, badge, call, grant, grant_reply, msg };
         }
     }
 }

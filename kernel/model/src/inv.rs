@@ -10,7 +10,7 @@
 //! decides the error code, as in the kernel.
 
 use crate::state::{Addr, Cap, CapKind, Outcome, SlotId, State};
-use rampart_abi::{Error, Label};
+use rampart_abi::{Error, Label, Rights};
 
 /// An invocation with its arguments (capability arguments are pointers in
 /// the invoker's root CNode).
@@ -27,11 +27,11 @@ pub enum Inv {
         /// Badge.
         badge: u64,
     },
-    /// SchedContext: bind the TCB or notification at the pointer.
+    /// SchedContext: bind the TCB at the pointer (anything else: an error).
     ScBind(u32),
     /// SchedContext: unbind everything.
     ScUnbind,
-    /// SchedContext: unbind the TCB or notification at the pointer.
+    /// SchedContext: unbind the TCB at the pointer.
     ScUnbindObject(u32),
     /// SchedContext: time consumed.
     ScConsumed,
@@ -272,8 +272,11 @@ impl State {
     /// The IPC buffer of `t`, if valid: (frame, byte offset in it).
     pub fn ipc_buffer(&self, t: Addr) -> Option<(Addr, u64)> {
         let x = self.tcb(t)?;
-        match x.slots[crate::state::tcb_slot::IPC_BUFFER as usize - 1].map(|c| c.kind) {
-            Some(CapKind::Frame(f)) if x.ipc_buffer != 0 => Some((f, x.ipc_buffer & 0xfff)),
+        // The kernel ignores a frame that is not read-write.
+        match x.slots[crate::state::tcb_slot::IPC_BUFFER as usize - 1] {
+            Some(Cap { kind: CapKind::Frame(f), rights, .. }) if x.ipc_buffer != 0 && rights.contains(Rights::RW) => {
+                Some((f, x.ipc_buffer & 0xfff))
+            }
             _ => None,
         }
     }

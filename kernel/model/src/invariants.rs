@@ -250,11 +250,6 @@ fn sched(s: &State) -> Result<(), Violation> {
                 {
                     return fail("sched", format!("context {a:#x} bound to {t:#x} which does not have it"));
                 }
-                if let Some(n) = c.ntfn
-                    && !matches!(s.objects.get(&n), Some(Object::Notification(_)))
-                {
-                    return fail("sched", format!("context {a:#x} bound to dead notification {n:#x}"));
-                }
                 for &r in &c.stack {
                     if !stacked.insert(r) || s.reply(r).and_then(|x| x.caller).is_none() {
                         return fail(

@@ -25,24 +25,37 @@ impl State {
         self.set_state(t, ThreadState::Running);
     }
 
-    /// The receive slot named in `t`'s IPC buffer (None without a buffer).
-    pub fn recv_index(&self, t: Addr) -> Option<u32> {
+    /// The followed words of `t`'s IPC buffer (None without a buffer).
+    pub fn buf_words(&self, t: Addr) -> Option<crate::state::BufWords> {
         let (f, off) = self.ipc_buffer(t)?;
         match self.objects.get(&f) {
-            Some(Object::Frame(words)) => words.get(&off).copied(),
+            Some(Object::Frame(words)) => Some(words.get(&off).copied().unwrap_or_default()),
             _ => None,
         }
     }
 
+    /// Changes the followed words of `t`'s IPC buffer (if it has one).
+    pub fn set_buf_words(&mut self, t: Addr, f: impl FnOnce(&mut crate::state::BufWords)) {
+        let Some((fr, off)) = self.ipc_buffer(t) else { return };
+        if let Some(Object::Frame(words)) = self.objects.get_mut(&fr) {
+            let mut w = words.get(&off).copied().unwrap_or_default();
+            f(&mut w);
+            if w == crate::state::BufWords::default() {
+                words.remove(&off);
+            } else {
+                words.insert(off, w);
+            }
+        }
+    }
+
+    /// The receive slot named in `t`'s IPC buffer (None without a buffer).
+    pub fn recv_index(&self, t: Addr) -> Option<u32> {
+        self.buf_words(t)?.recv
+    }
+
     /// `t` writes its receive slot into its IPC buffer (if it has one).
     pub fn set_recv_index(&mut self, t: Addr, index: Option<u32>) {
-        let Some((f, off)) = self.ipc_buffer(t) else { return };
-        if let Some(Object::Frame(words)) = self.objects.get_mut(&f) {
-            match index {
-                Some(i) => words.insert(off, i),
-                None => words.remove(&off),
-            };
-        }
+        self.set_buf_words(t, |w| w.recv = index);
     }
 
     /// The empty slot where `t` receives a capability, if it named one.
@@ -84,13 +97,16 @@ impl State {
         }
         let (mut caps, mut unwrapped, mut unwrapped_badge) = (0, 0, 0);
         let rbuf = self.ipc_buffer(receiver).is_some();
-        if let (true, Some(cptr), Some(_)) = (grant, msg.cap, self.ipc_buffer(sender)) {
+        // The capability pointer is read from the sender's IPC buffer now.
+        let cptr = self.buf_words(sender).and_then(|w| u32::try_from(w.cap0).ok());
+        if let (true, Some(_), Some(cptr)) = (grant, msg.cap, cptr) {
             let dest = self.receive_slot(receiver);
             if let Some(src) = self.lookup(sender, cptr)
                 && let Some(cap) = self.cap(src)
             {
                 if matches!(cap.kind, CapKind::Endpoint(e) if Some(e) == ep) {
                     (caps, unwrapped, unwrapped_badge) = (1, 1, if rbuf { cap.badge } else { 0 });
+                    self.set_buf_words(receiver, |w| w.cap0 = cap.badge);
                 } else if let (Some(d), Ok(new)) = (dest, self.derive(cap, src)) {
                     self.cap_insert(new, src, d);
                     caps = 1;

@@ -143,6 +143,9 @@ pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
         return None;
     }
     let buffer = s.ipc_buffer(t).is_some();
+    if let Some(c) = op.first_extra(s, t) {
+        s.set_buf_words(t, |w| w.cap0 = u64::from(c));
+    }
     s.tcb_mut(t).regs.syscall = !matches!(op, Op::Fault(Fault::UserException(_) | Fault::VmFault(_)));
     if let Some(c) = op.invoked_cptr()
         && matches!(
@@ -258,6 +261,22 @@ fn fault(s: &mut State, t: Addr, f: Fault, ev: &mut Events) {
 }
 
 impl Op {
+    /// The first extra capability pointer the thread writes into its IPC
+    /// buffer for this operation, if any.
+    pub fn first_extra(&self, s: &State, t: Addr) -> Option<u32> {
+        match *self {
+            Op::Retype { root, .. } => Some(root),
+            Op::Copy { src, .. } | Op::Move { src, .. } => Some(src.node),
+            Op::Send { msg, .. } | Op::Call { msg, .. } | Op::ReplyRecv { msg, .. } => msg.cap,
+            Op::Invoke { ref inv, .. } => {
+                let depth = |_| 64;
+                let _ = (s, t);
+                inv.encode(&depth).2.first().copied()
+            }
+            _ => None,
+        }
+    }
+
     /// The capability pointer an object invocation is made on (None for
     /// IPC operations).
     pub fn invoked_cptr(&self) -> Option<u32> {

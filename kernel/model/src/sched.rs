@@ -109,7 +109,6 @@ impl State {
         }
         let c = self.sc_mut(x);
         c.tcb = None;
-        c.ntfn = None;
         c.stack.clear();
     }
 
@@ -138,48 +137,30 @@ impl State {
         let CapKind::SchedContext(x) = cap.kind else { return Err(Error::IllegalOperation) };
         match label {
             Label::SchedContextBind => {
+                // Only threads (the kernel refuses notifications: a context
+                // bound to one would mean nothing in Rampart).
                 let (_, c) = a.extra(0)?;
-                match c.map(|c| c.kind) {
-                    Some(CapKind::Tcb(b)) => {
-                        if self.sc_mut(x).tcb.is_some() || self.tcb(b).is_some_and(|b| b.sc.is_some()) {
-                            return Err(Error::IllegalOperation);
-                        }
-                        self.donate(x, b);
-                    }
-                    Some(CapKind::Notification(n)) => {
-                        if self.sc_mut(x).ntfn.is_some() {
-                            return Err(Error::IllegalOperation);
-                        }
-                        self.sc_mut(x).ntfn = Some(n);
-                    }
-                    _ => return Err(Error::InvalidCapability),
+                let Some(CapKind::Tcb(b)) = c.map(|c| c.kind) else { return Err(Error::InvalidCapability) };
+                if self.sc_mut(x).tcb.is_some() || self.tcb(b).is_some_and(|b| b.sc.is_some()) {
+                    return Err(Error::IllegalOperation);
                 }
+                self.donate(x, b);
                 Ok(Outcome::Ok)
             }
             Label::SchedContextUnbind | Label::SchedContextUnbindObject => {
-                let target = if label == Label::SchedContextUnbindObject { Some(a.extra(0)?.1) } else { None };
                 let sc = self.sc_mut(x).clone();
-                let unbind_tcb = match target {
-                    None => true,
-                    Some(c) => matches!(c.map(|c| c.kind), Some(CapKind::Tcb(b)) if Some(b) == sc.tcb),
-                };
-                let unbind_ntfn = match target {
-                    None => true,
-                    Some(c) => matches!(c.map(|c| c.kind), Some(CapKind::Notification(n)) if Some(n) == sc.ntfn),
-                };
-                if target.is_some() && !unbind_tcb && !unbind_ntfn {
-                    return Err(Error::IllegalOperation);
+                if label == Label::SchedContextUnbindObject {
+                    let (_, c) = a.extra(0)?;
+                    if !matches!(c.map(|c| c.kind), Some(CapKind::Tcb(b)) if Some(b) == sc.tcb) {
+                        return Err(Error::IllegalOperation);
+                    }
                 }
-                // A lent context stays with the thread it is lent to (the
-                // kernel's choice; seL4 unbinds it and empties its stack).
-                if unbind_tcb
-                    && sc.stack.is_empty()
+                // A lent context stays with the thread it is lent to until
+                // the call ends.
+                if sc.stack.is_empty()
                     && let Some(b) = sc.tcb
                 {
                     self.unbind_sc(b);
-                }
-                if unbind_ntfn {
-                    self.sc_mut(x).ntfn = None;
                 }
                 Ok(Outcome::Ok)
             }

@@ -344,8 +344,6 @@ pub struct Sc {
     pub badge: u64,
     /// The thread it is bound or lent to.
     pub tcb: Option<Addr>,
-    /// Bound notification.
-    pub ntfn: Option<Addr>,
     /// Reply objects it was lent through, bottom first.
     pub stack: Vec<Addr>,
 }
@@ -359,6 +357,19 @@ pub struct Irq {
     pub badge: u64,
     /// Fired and not yet acknowledged.
     pub pending_ack: bool,
+}
+
+/// The words of an IPC buffer the model follows: the receive slot (an
+/// index in the root CNode; None: depth 0) and the first extra-capability
+/// word (a capability pointer the owner sent, or a badge the kernel
+/// unwrapped into it). The kernel reads both when a message is delivered,
+/// so a buffer changed or shared while its owner is blocked matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct BufWords {
+    /// Receive slot.
+    pub recv: Option<u32>,
+    /// First extra-capability word.
+    pub cap0: u64,
 }
 
 /// A kernel object.
@@ -377,10 +388,10 @@ pub enum Object {
     Reply(Reply),
     /// A scheduling context.
     SchedContext(Sc),
-    /// A frame. Its contents are not modelled, except the receive-slot
-    /// words an IPC buffer in it holds: (byte offset of the buffer, index
-    /// in the root CNode) for every buffer that names a receive slot.
-    Frame(BTreeMap<u64, u32>),
+    /// A frame. Its contents are not modelled, except the words of the IPC
+    /// buffers in it that the kernel reads (by byte offset of the buffer;
+    /// buffers whose words are all zero are left out).
+    Frame(BTreeMap<u64, BufWords>),
 }
 
 impl Object {

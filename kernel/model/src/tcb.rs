@@ -243,7 +243,7 @@ impl State {
                 };
                 // Binding lets the thread receive the notification's signals.
                 if !rights.contains(Rights::READ) {
-                    return Err(Error::IllegalOperation);
+                    return Err(Error::InvalidCapability);
                 }
                 let taken =
                     self.objects.values().any(|o| matches!(o, crate::state::Object::Tcb(x) if x.bound_ntfn == Some(n)));

@@ -27,6 +27,14 @@ pub struct BootParams {
     /// Every range the firmware described as memory of any kind (RAM, ACPI,
     /// NVS); used to choose write-back versus uncached mappings.
     pub memory: RegionList<64>,
+    /// Some RAM or memory range did not fit in `ram`/`memory` (a memory map
+    /// of more than 64 disjoint ranges). The unlisted RAM is not used, and
+    /// device memory is then described only above `memory_end`, where no
+    /// RAM can be.
+    pub map_overflow: bool,
+    /// One past the highest byte of any RAM, ACPI or NVS range described,
+    /// listed or not.
+    pub memory_end: u64,
     /// Boot modules (physical ranges), in boot-loader order.
     pub modules: [Region; MAX_MODULES],
     /// Number of valid entries in `modules`.
@@ -51,6 +59,8 @@ impl BootParams {
             protocol,
             ram: RegionList::new(),
             memory: RegionList::new(),
+            map_overflow: false,
+            memory_end: 0,
             modules: [Region { start: 0, end: 0 }; MAX_MODULES],
             module_count: 0,
             cmdline: [0; rampart_abi::bootinfo::CMDLINE_MAX],
@@ -63,12 +73,16 @@ impl BootParams {
 
     fn add_memory(&mut self, start: u64, len: u64, e820_type: u32) {
         let r = Region::new(start, start.saturating_add(len));
-        // A full list only loses detail (smaller usable RAM); never fatal.
-        if e820_type == 1 {
-            let _ = self.ram.add(r);
+        // A full list only loses detail (smaller usable RAM; see
+        // `map_overflow` for device memory); never fatal.
+        if e820_type == 1 && self.ram.add(r).is_err() {
+            self.map_overflow = true;
         }
         if matches!(e820_type, 1 | 3 | 4) {
-            let _ = self.memory.add(r);
+            self.memory_end = self.memory_end.max(r.end);
+            if self.memory.add(r).is_err() {
+                self.map_overflow = true;
+            }
         }
     }
 

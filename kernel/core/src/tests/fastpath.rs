@@ -12,7 +12,14 @@ use rampart_abi::{Label, MessageInfo, ObjectType, Rights, Syscall};
 fn observe(w: &World, ts: &[TcbRef], reply: ReplyRef) -> Vec<u64> {
     let rel = |p: u64| if p == 0 { 0 } else { p - w.base() };
     let rg = reply.get();
-    let mut v = vec![rel(w.k.cur.0), rel(rg.caller.get()), rel(rg.donated_sc.get()), rel(rg.receiver.get())];
+    let mut v = vec![
+        rel(w.k.cur.0),
+        rel(rg.caller.get()),
+        rel(rg.sc.get()),
+        rel(rg.receiver.get()),
+        rel(rg.above.get()),
+        rel(rg.below.get()),
+    ];
     for t in ts {
         let g = t.get();
         v.extend([g.state.get(), rel(g.sc.get()), rel(g.reply.get()), rel(g.blocked_on.get()), g.in_ready_queue.get()]);

@@ -4,9 +4,11 @@
 mod cnode;
 mod debug;
 mod delete;
+mod donation;
 mod fastpath;
 mod fuzz;
 mod ipc;
+mod rights;
 mod sched;
 mod support;
 mod vspace;

@@ -4,8 +4,7 @@
 //! words, under the address bijection, and whether the slot has CDT
 //! children), every thread's state and what it is blocked on, endpoint and
 //! notification queues (in order), notification words, reply-object
-//! bindings, scheduling contexts (parameters, bound thread and
-//! notification), threads' scheduling context, priority, MCP, bound
+//! bindings, scheduling contexts (parameters, bound thread, call stack), threads' scheduling context, priority, MCP, bound
 //! notification, pending fault, IPC buffer address and followed registers
 //! (`rip`, `rsp`, `rflags`, `rbx`, `rbp`, `rcx`, `r11`, `r13`-`r15`, the TLS
 //! base, whether the context is a `syscall` one), the interrupt table and
@@ -199,22 +198,33 @@ pub fn compare_state(w: &KWorld, m: &State) -> Result<(), String> {
             }
             Object::SchedContext(x) => {
                 let g = ScRef(b + a).get();
-                let got = (g.budget.get(), g.period.get(), g.badge.get(), opt(w, g.tcb.get()), opt(w, g.ntfn.get()));
-                let want = (x.budget, x.period, x.badge, x.tcb, x.ntfn);
+                // The call stack, top first, through the reply objects'
+                // `below` links.
+                let mut stack = Vec::new();
+                let mut r = g.reply.get();
+                while r != 0 && stack.len() < 64 {
+                    stack.push(r - b);
+                    r = ReplyRef(r).get().below.get();
+                }
+                stack.reverse();
+                let got = (g.budget.get(), g.period.get(), g.badge.get(), opt(w, g.tcb.get()), stack);
+                let want = (x.budget, x.period, x.badge, x.tcb, x.stack.clone());
                 if got != want {
                     return Err(format!(
-                        "scheduling context {a:#x}: kernel (budget, period, badge, tcb, ntfn) {got:x?}, model {want:x?} (call stack {:x?})",
-                        x.stack
+                        "scheduling context {a:#x}: kernel (budget, period, badge, tcb, call stack) {got:x?}, model {want:x?}"
                     ));
                 }
             }
             Object::Frame(words) => {
-                for (&off, &idx) in words {
+                for (&off, bw) in words {
                     let at = b + a + off + IpcBuffer::RECEIVE_OFFSET as u64;
-                    let got = (kmem::read_u64(at + 8), kmem::read_u64(at + 16));
-                    if got != (u64::from(idx), 64) {
+                    let recv = (kmem::read_u64(at + 8), kmem::read_u64(at + 16));
+                    let want = bw.recv.map_or((recv.0, 0), |i| (u64::from(i), 64));
+                    let cap0 = kmem::read_u64(b + a + off + IpcBuffer::CAPS_OFFSET as u64);
+                    if (recv, cap0) != (want, bw.cap0) {
                         return Err(format!(
-                            "frame {a:#x}+{off:#x}: kernel receive slot (index, depth) {got:?}, model {idx}"
+                            "frame {a:#x}+{off:#x}: kernel (receive index, depth), first capability word {:?}, model {bw:x?}",
+                            (recv, cap0)
                         ));
                     }
                 }
@@ -245,11 +255,13 @@ pub fn compare_state(w: &KWorld, m: &State) -> Result<(), String> {
                 let g = ReplyRef(b + a).get();
                 let caller = opt(w, g.caller.get());
                 let grant = caller.is_some() && g.can_grant.get() != 0;
-                let got = (caller, grant, opt(w, g.receiver.get()), opt(w, g.donated_sc.get()));
-                let want = (rp.caller, rp.can_grant, rp.receiver, m.reply_sc(a));
+                // Only the top of a call stack names the context.
+                let top = m.reply_sc(a).filter(|&x| m.sc(x).and_then(|c| c.stack.last().copied()) == Some(a));
+                let got = (caller, grant, opt(w, g.receiver.get()), opt(w, g.sc.get()));
+                let want = (rp.caller, rp.can_grant, rp.receiver, top);
                 if got != want {
                     return Err(format!(
-                        "reply {a:#x}: kernel (caller, grant, receiver, lent context) {got:x?}, model {want:x?}"
+                        "reply {a:#x}: kernel (caller, grant, receiver, context it tops) {got:x?}, model {want:x?}"
                     ));
                 }
             }

@@ -172,6 +172,25 @@ pub fn invlpg(vaddr: u64) {
     unsafe { asm!("invlpg [{}]", in(reg) vaddr, options(nostack, preserves_flags)) };
 }
 
+/// Loads the null selector into DS, ES, FS and GS. In 64-bit mode this is
+/// always allowed; it may clear the FS and GS bases (Intel), so the FS base
+/// is written afterwards.
+#[inline(always)]
+pub fn load_null_selectors() {
+    // SAFETY: null data selectors are valid in 64-bit mode at any CPL; the
+    // kernel does not use DS/ES/FS/GS (flat segments, no per-CPU GS).
+    unsafe {
+        asm!(
+            "mov ds, {z:e}",
+            "mov es, {z:e}",
+            "mov fs, {z:e}",
+            "mov gs, {z:e}",
+            z = in(reg) 0u32,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+}
+
 /// The time-stamp counter.
 pub fn rdtsc() -> u64 {
     // SAFETY: rdtsc has no side effects.

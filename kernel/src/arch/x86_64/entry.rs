@@ -49,17 +49,80 @@ trap_stubs:
     push 0
     .endif
     push vec
+    .if vec == 2
+    jmp nmi_common
+    .elseif vec == 18
+    jmp mce_common
+    .else
     jmp trap_common
+    .endif
     .set vec, vec + 1
     .endr
+
+    .macro RESTORE_GPRS
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    .endm
+
+    /* NMI (own IST stack): may arrive anywhere, in user mode, in the idle
+       loop or in the middle of a kernel path with a half-switched stack.
+       It is counted and execution resumes exactly where it was: nothing
+       here touches the interrupted stack or kernel state (issue 13: an NMI
+       in the kernel used to reset the kernel stack and panic). */
+nmi_common:
+    cld
+    SAVE_GPRS
+    mov rdi, rsp
+    call nmi_entry
+    RESTORE_GPRS
+    add rsp, 16
+    iretq
+
+    /* Machine check (own IST stack): `mce_entry` decides. 0: the CPU says
+       execution can restart (MCG_STATUS.RIPV): resume in place. 1: from
+       user mode and not restartable: handled as that thread's exception by
+       the ordinary trap path. It does not return when the kernel itself
+       cannot continue. */
+mce_common:
+    cld
+    SAVE_GPRS
+    mov rdi, rsp
+    call mce_entry
+    test rax, rax
+    jnz 5f
+    RESTORE_GPRS
+    add rsp, 16
+    iretq
+5:  mov rdi, rsp
+    lea rsp, [rip + kernel_stack_top]
+    call trap_entry
+    ud2
 
 trap_common:
     /* The kernel's code (rep movsb/stosb in memcpy/memset) needs the
        direction flag clear, as the SysV ABI promises; an interrupted or
        faulting user thread may have set it (its own RFLAGS is in the
        interrupt frame and comes back with iretq). `syscall` clears it
-       through SFMASK. */
+       through SFMASK. AC too: a user thread may set it, and with AC set
+       SMAP does not stop kernel accesses to user pages (`clac` would #UD
+       on CPUs without SMAP, so clear it through the stack). */
     cld
+    pushfq
+    and qword ptr [rsp], ~0x40000
+    popfq
     SAVE_GPRS
     mov rdi, rsp
     lea rsp, [rip + kernel_stack_top]

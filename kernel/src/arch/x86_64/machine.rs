@@ -20,8 +20,9 @@ pub struct X86Machine {
     pub stale: [u64; 64],
     /// TCB whose FPU state is in the CPU (physical address, 0: none).
     pub fpu_owner: u64,
-    /// FS base currently loaded.
-    pub fs_base: u64,
+    /// TCB whose segment state the CPU holds (physical address, 0: none or
+    /// stale: its TLS base changed since, see `Machine::tls_base_changed`).
+    pub fs_owner: u64,
     /// IOAPIC input of each kernel IRQ.
     gsi_of: [u32; 256],
 }
@@ -29,7 +30,7 @@ pub struct X86Machine {
 impl X86Machine {
     /// A machine description for the boot CPU.
     pub fn new(pcid: bool) -> Self {
-        X86Machine { pcid, cur_asid: 0, cur_pml4: 0, stale: [0; 64], fpu_owner: 0, fs_base: 0, gsi_of: [NO_GSI; 256] }
+        X86Machine { pcid, cur_asid: 0, cur_pml4: 0, stale: [0; 64], fpu_owner: 0, fs_owner: 0, gsi_of: [NO_GSI; 256] }
     }
 
     /// Switches to address space `pml4` with `asid` (PCID when enabled).
@@ -73,13 +74,36 @@ impl X86Machine {
         self.fpu_owner = tcb;
     }
 
-    /// Loads the thread's FS base if it differs.
+    /// Gives TCB `tcb` its user segment state: the FS base `base` (its TLS
+    /// pointer), and with `reset_selectors` null DS, ES, FS and GS. Called
+    /// whenever the CPU is to run a thread other than the one whose segment
+    /// state it holds.
+    ///
+    /// A user thread can change its own selectors (`mov fs, ax`), which
+    /// also sets the hidden base to a descriptor's base (0: the GDT has no
+    /// other) or, for a null selector on Intel, to 0. So the base the kernel
+    /// last wrote is no evidence of what the hardware holds once another
+    /// thread ran, and the FS base is written on every thread switch
+    /// (issue 13 finding 1: skipping the write because the cached value
+    /// matched let one thread make another run with FS base 0). CR4.FSGSBASE
+    /// is off, so the GS base is 0 for every thread: nothing else can set it.
+    ///
+    /// Selectors carry no authority (every descriptor base is 0) but are a
+    /// storage channel between threads, so the scheduler's switches reset
+    /// them. The IPC fast path does not (`reset_selectors` false): it only
+    /// switches between a caller and the thread it called through an
+    /// endpoint, or back with the reply — threads that already have the
+    /// channel the policy granted — and four segment loads per switch would
+    /// cost about 2 % of the round trip. A thread returning to itself keeps
+    /// what it did to its own segments.
     #[inline(always)]
-    pub fn switch_fs(&mut self, base: u64) {
-        if self.fs_base != base {
-            cpu::wrmsr(cpu::msr::FS_BASE, base);
-            self.fs_base = base;
+    pub fn switch_segments(&mut self, tcb: u64, base: u64, reset_selectors: bool) {
+        if reset_selectors {
+            // Before the base: a null FS load may clear it.
+            cpu::load_null_selectors();
         }
+        cpu::wrmsr(cpu::msr::FS_BASE, base);
+        self.fs_owner = tcb;
     }
 }
 
@@ -145,6 +169,15 @@ impl Machine for X86Machine {
     fn tcb_destroyed(&mut self, tcb: u64) {
         if self.fpu_owner == tcb {
             self.fpu_owner = 0;
+        }
+        self.tls_base_changed(tcb);
+    }
+
+    fn tls_base_changed(&mut self, tcb: u64) {
+        if self.fs_owner == tcb {
+            // Written again before the thread (or a new TCB at this
+            // address) next runs.
+            self.fs_owner = 0;
         }
     }
 

@@ -11,6 +11,7 @@ pub mod gdt;
 pub mod idt;
 pub mod ioapic;
 pub mod machine;
+pub mod nmi;
 pub mod paging;
 pub mod serial;
 
@@ -23,17 +24,35 @@ pub struct CpuFeatures {
     pub pcid: bool,
     /// XSAVE (CR4.OSXSAVE).
     pub xsave: bool,
+    /// Supervisor-mode execution prevention (CR4.SMEP): the kernel cannot
+    /// execute user pages.
+    pub smep: bool,
+    /// Supervisor-mode access prevention (CR4.SMAP): the kernel cannot read
+    /// or write user pages (it reaches all memory through the direct map).
+    pub smap: bool,
+    /// User-mode instruction prevention (CR4.UMIP): SGDT, SIDT, SLDT, SMSW
+    /// and STR fault in user mode instead of revealing kernel addresses.
+    pub umip: bool,
 }
 
 /// Detects features and configures the CPU for user programs: SSE enabled
 /// (CR4.OSFXSR/OSXMMEXCPT; the kernel itself never uses SSE), XSAVE with
-/// XCR0 = x87|SSE when XSAVE is present, write protection in ring 0, and the
+/// XCR0 = x87|SSE when XSAVE is present, write protection in ring 0,
+/// machine-check exceptions, SMEP, SMAP and UMIP where present, and the
 /// `syscall`/`sysret` MSRs.
 pub fn init_cpu() -> CpuFeatures {
     let ext = cpu::cpuid(0x8000_0001, 0);
     let std1 = cpu::cpuid(1, 0);
-    let f =
-        CpuFeatures { nx: ext.edx & (1 << 20) != 0, pcid: std1.ecx & (1 << 17) != 0, xsave: std1.ecx & (1 << 26) != 0 };
+    let leaf7 =
+        if cpu::cpuid(0, 0).eax >= 7 { cpu::cpuid(7, 0) } else { cpu::CpuidResult { eax: 0, ebx: 0, ecx: 0, edx: 0 } };
+    let f = CpuFeatures {
+        nx: ext.edx & (1 << 20) != 0,
+        pcid: std1.ecx & (1 << 17) != 0,
+        xsave: std1.ecx & (1 << 26) != 0,
+        smep: leaf7.ebx & (1 << 7) != 0,
+        smap: leaf7.ebx & (1 << 20) != 0,
+        umip: leaf7.ecx & (1 << 2) != 0,
+    };
     // CR0: MP=1, EM=0, TS=0, NE=1, WP=1.
     let cr0 = (cpu::read_cr0() | (1 << 1) | (1 << 5) | (1 << 16)) & !((1 << 2) | (1 << 3));
     cpu::write_cr0(cr0);
@@ -41,6 +60,26 @@ pub fn init_cpu() -> CpuFeatures {
     if f.xsave {
         cr4 |= 1 << 18; // OSXSAVE
     }
+    // Machine checks raise #MC (handled in `nmi`) instead of shutting the
+    // processor down.
+    if std1.edx & (1 << 7) != 0 {
+        cr4 |= 1 << 6; // MCE
+    }
+    // Hardening where the CPU has it (issue 13 finding 7). The kernel never
+    // touches memory through user mappings, so SMAP needs no STAC/CLAC
+    // pairs; trap entry clears RFLAGS.AC (a user may set it).
+    if f.smep {
+        cr4 |= 1 << 20;
+    }
+    if f.smap {
+        cr4 |= 1 << 21;
+    }
+    if f.umip {
+        cr4 |= 1 << 11;
+    }
+    // CR4.FSGSBASE stays off: no user can write a GS base (it stays 0 for
+    // every thread) and the FS base changes only through the kernel or to
+    // 0 (`machine::X86Machine::switch_segments`).
     cpu::write_cr4(cr4);
     // User state is x87 + SSE only (XCR0 = 0b11): Rampart programs target the
     // x86-64 baseline, AVX instructions fault with it disabled, so FXSAVE
