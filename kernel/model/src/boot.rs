@@ -41,6 +41,10 @@ pub enum BootObj {
     IrqControl,
     /// The IOPortControl capability.
     IoPortControl,
+    /// The VSpace of thread `i` (with its ASID).
+    VSpace(usize),
+    /// The ASID pool (ASIDs 0..512; thread `i`'s VSpace has ASID `i + 1`).
+    AsidPool,
 }
 
 /// Priority of the boot threads (their MCP is 255).
@@ -119,6 +123,10 @@ pub struct Layout {
     pub scs: Vec<Addr>,
     /// Frames (thread `i`'s IPC buffer is number `i`).
     pub frames: Vec<Addr>,
+    /// VSpaces (one per thread).
+    pub vspaces: Vec<Addr>,
+    /// The ASID pool.
+    pub asid_pool: Addr,
     /// Base of the untyped region.
     pub untyped: Addr,
     /// One past the last byte used.
@@ -145,6 +153,8 @@ impl Config {
             replies: vec![],
             scs: vec![],
             frames: vec![],
+            vspaces: vec![],
+            asid_pool: 0,
             untyped: 0,
             end: 0,
         };
@@ -157,6 +167,8 @@ impl Config {
         l.replies = (0..self.replies).map(|_| alloc(NewObj::Reply)).collect();
         l.scs = (0..self.threads + self.scs).map(|_| alloc(NewObj::SchedContext)).collect();
         l.frames = (0..self.threads + self.frames).map(|_| alloc(NewObj::Frame)).collect();
+        l.vspaces = (0..self.threads).map(|_| alloc(NewObj::VSpace)).collect();
+        l.asid_pool = alloc(NewObj::VSpace);
         l.untyped = next.next_multiple_of(1 << self.untyped_bits);
         l.end = l.untyped + (1 << self.untyped_bits);
         l
@@ -172,7 +184,9 @@ impl Config {
             BootObj::Tcb(i) => CapKind::Tcb(l.tcbs[i]),
             BootObj::CNode(i) => CapKind::CNode { obj: l.cnodes[i], radix: self.radix, guard_bits: 64 - self.radix },
             BootObj::Sc(i) => CapKind::SchedContext(l.scs[i]),
-            BootObj::Frame(i) => CapKind::Frame(l.frames[i]),
+            BootObj::Frame(i) => CapKind::Frame { obj: l.frames[i], mapped: None },
+            BootObj::VSpace(i) => CapKind::VSpace { obj: l.vspaces[i], asid: i as u64 + 1 },
+            BootObj::AsidPool => CapKind::AsidPool { obj: l.asid_pool, base: 0 },
             BootObj::SchedControl => CapKind::SchedControl,
             BootObj::IrqControl => CapKind::IrqControl,
             BootObj::IoPortControl => CapKind::IoPortControl,
@@ -194,7 +208,14 @@ impl Config {
             threads: l.tcbs.clone(),
             irqs: BTreeMap::new(),
             io_ports: BTreeSet::new(),
+            asid_pools: BTreeMap::from([(0, l.asid_pool)]),
         };
+        let table = |level| Object::Table(crate::vspace::Table { level, entries: BTreeMap::new() });
+        for &a in &l.vspaces {
+            s.objects.insert(a, table(4));
+        }
+        let asids = (0..self.threads).map(|i| (i as u16 + 1, l.vspaces[i])).collect();
+        s.objects.insert(l.asid_pool, Object::AsidPool(asids));
         for &a in &l.scs {
             s.objects.insert(a, Object::SchedContext(Default::default()));
         }
@@ -221,7 +242,9 @@ impl Config {
             let cap = s.cap(own).expect("root cap");
             s.cap_insert(cap, own, SlotId { obj: l.tcbs[i], index: 0 });
             let buf = SlotId { obj: l.tcbs[i], index: crate::state::tcb_slot::IPC_BUFFER };
-            s.insert_root(Cap { kind: CapKind::Frame(l.frames[i]), rights: Rights::RW, badge: 0 }, buf);
+            s.insert_root(Cap { kind: self.boot_kind(&l, BootObj::Frame(i)), rights: Rights::RW, badge: 0 }, buf);
+            let vs = SlotId { obj: l.tcbs[i], index: crate::state::tcb_slot::VSPACE };
+            s.insert_root(Cap::new(self.boot_kind(&l, BootObj::VSpace(i))), vs);
             let sc = s.sc_mut(l.scs[i]);
             (sc.budget, sc.period) = (BOOT_BUDGET_US / crate::sched::TICK_US, BOOT_BUDGET_US / crate::sched::TICK_US);
             if !self.passive.iter().any(|p| p.0 == i) {
@@ -245,6 +268,10 @@ impl Config {
         first.extend(
             (0..self.threads)
                 .map(|i| (BootObj::Frame(i), SlotId { obj: l.tcbs[i], index: crate::state::tcb_slot::IPC_BUFFER })),
+        );
+        first.extend(
+            (0..self.threads)
+                .map(|i| (BootObj::VSpace(i), SlotId { obj: l.tcbs[i], index: crate::state::tcb_slot::VSPACE })),
         );
         for bc in &self.caps {
             let dest = SlotId { obj: l.cnodes[bc.thread], index: bc.slot };

@@ -70,6 +70,11 @@ impl State {
     pub fn derive(&self, cap: Cap, _src: SlotId) -> Result<Cap, Error> {
         match cap.kind {
             CapKind::Untyped { .. } | CapKind::IrqControl | CapKind::IoPortControl => Err(Error::IllegalOperation),
+            // A copy of a frame capability starts unmapped; paging
+            // structures and VSpaces are copied only once mapped or given
+            // an ASID.
+            CapKind::Frame { obj, .. } => Ok(Cap { kind: CapKind::Frame { obj, mapped: None }, ..cap }),
+            CapKind::Table { mapped: None, .. } | CapKind::VSpace { asid: 0, .. } => Err(Error::IllegalOperation),
             _ => Ok(cap),
         }
     }
@@ -142,7 +147,16 @@ impl State {
                 }
                 NewObj::Frame => {
                     self.objects.insert(a, Object::Frame(Default::default()));
-                    CapKind::Frame(a)
+                    CapKind::Frame { obj: a, mapped: None }
+                }
+                NewObj::VSpace => {
+                    self.objects
+                        .insert(a, Object::Table(crate::vspace::Table { level: 4, entries: Default::default() }));
+                    CapKind::VSpace { obj: a, asid: 0 }
+                }
+                NewObj::Table(level) => {
+                    self.objects.insert(a, Object::Table(crate::vspace::Table { level, entries: Default::default() }));
+                    CapKind::Table { obj: a, level, mapped: None }
                 }
                 NewObj::Endpoint => {
                     self.objects.insert(a, Object::Endpoint(Endpoint::Idle));
@@ -157,7 +171,8 @@ impl State {
                     CapKind::Reply(a)
                 }
             };
-            self.insert_new(Cap::new(kind), ut, d);
+            let rights = if matches!(kind, CapKind::Frame { .. }) { Rights::RW } else { Rights::ALL };
+            self.insert_new(Cap { kind, rights, badge: 0 }, ut, d);
         }
         Ok(())
     }
@@ -204,9 +219,11 @@ impl State {
     pub fn delete(&mut self, s: SlotId, ev: &mut Events) {
         let Some(cap) = self.cap(s) else { return };
         if !self.is_final(s) {
+            self.vspace_copy_deleted(cap);
             self.empty_slot(s);
             return;
         }
+        self.vspace_destroyed(cap);
         self.empty_slot(s);
         match cap.kind {
             CapKind::IrqHandler(irq) => self.irq_handler_destroyed(irq),
@@ -240,7 +257,7 @@ impl State {
             }
             Some(Object::Reply(_)) => self.reply_destroyed(obj, ev),
             Some(Object::SchedContext(_)) => self.sc_destroyed(obj),
-            Some(Object::Frame(_)) => {}
+            Some(Object::Frame(_) | Object::Table(_) | Object::AsidPool(_)) => {}
             Some(Object::Tcb(_)) => {
                 self.cancel_ipc(obj, ev);
                 self.set_state(obj, ThreadState::Inactive);

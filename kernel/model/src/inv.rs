@@ -136,6 +136,33 @@ pub enum Inv {
         /// Destination slot.
         index: u32,
     },
+    /// Frame: map into the VSpace at `vs` at `vaddr`.
+    FrameMap {
+        /// VSpace capability.
+        vs: u32,
+        /// User address.
+        vaddr: u64,
+        /// Rights (masked by the capability's).
+        rights: u64,
+        /// Attributes (`rampart_abi::object::vm_attr`).
+        attr: u64,
+    },
+    /// Frame: unmap.
+    FrameUnmap,
+    /// Paging structure of `level` (3 PDPT, 2 page directory, 1 page
+    /// table): map into the VSpace at `vs` to cover `vaddr`.
+    TableMap {
+        /// Level the label is for.
+        level: u8,
+        /// VSpace capability.
+        vs: u32,
+        /// Any address in the region.
+        vaddr: u64,
+    },
+    /// Paging structure: unmap (label for `level`).
+    TableUnmap(u8),
+    /// ASID pool: assign an ASID to the VSpace at the pointer.
+    AsidAssign(u32),
     /// IOPort: read (`value` None) or write `width` bytes at `port`.
     PortIo {
         /// Port.
@@ -198,6 +225,26 @@ impl Inv {
             Inv::PortIssue { first, last, root, index } => {
                 (L::IoPortControlIssue, vec![first, last, i(index), depth(root)], vec![root])
             }
+            Inv::FrameMap { vs, vaddr, rights, attr } => (L::FrameMap, vec![vaddr, rights, attr], vec![vs]),
+            Inv::FrameUnmap => (L::FrameUnmap, vec![], vec![]),
+            Inv::TableMap { level, vs, vaddr } => {
+                let l = match level {
+                    3 => L::PdptMap,
+                    2 => L::PageDirectoryMap,
+                    _ => L::PageTableMap,
+                };
+                (l, vec![vaddr], vec![vs])
+            }
+            Inv::TableUnmap(level) => (
+                match level {
+                    3 => L::PdptUnmap,
+                    2 => L::PageDirectoryUnmap,
+                    _ => L::PageTableUnmap,
+                },
+                vec![],
+                vec![],
+            ),
+            Inv::AsidAssign(v) => (L::AsidPoolAssign, vec![], vec![v]),
             Inv::PortIo { port, width, value } => {
                 let l = match (width, value.is_some()) {
                     (1, false) => L::IoPortIn8,
@@ -274,7 +321,9 @@ impl State {
         let x = self.tcb(t)?;
         // The kernel ignores a frame that is not read-write.
         match x.slots[crate::state::tcb_slot::IPC_BUFFER as usize - 1] {
-            Some(Cap { kind: CapKind::Frame(f), rights, .. }) if x.ipc_buffer != 0 && rights.contains(Rights::RW) => {
+            Some(Cap { kind: CapKind::Frame { obj: f, .. }, rights, .. })
+                if x.ipc_buffer != 0 && rights.contains(Rights::RW) =>
+            {
                 Some((f, x.ipc_buffer & 0xfff))
             }
             _ => None,
@@ -299,6 +348,9 @@ impl State {
             CapKind::SchedControl | CapKind::SchedContext(_) => self.invoke_sched(t, c, label, &a),
             CapKind::IrqControl | CapKind::IrqHandler(_) => self.invoke_irq(slot, c, label, &a),
             CapKind::IoPortControl | CapKind::IoPort { .. } => self.invoke_ioport(slot, c, label, &a, ev),
+            CapKind::Frame { .. } | CapKind::Table { .. } | CapKind::VSpace { .. } | CapKind::AsidPool { .. } => {
+                self.invoke_vspace(slot, c, label, &a)
+            }
             _ => Err(Error::IllegalOperation),
         })
     }

@@ -7,7 +7,7 @@
 //! | `cdt` | the derivation tree links non-empty slots, is acyclic, and a parent covers its child: same object, or an untyped region containing it; a child never has more rights than its parent, nor a different badge from a badged parent |
 //! | `untyped` | untyped regions nest or are disjoint; every object inside an untyped capability's region lies below its watermark and is named by a CDT descendant of it (so Retype never hands out memory in use, and Revoke reclaims everything) |
 //! | `disjoint` | live objects do not overlap, and lie wholly inside or wholly outside untyped memory |
-//! | `reachable` | every live object is named by a capability (boot threads and scheduling contexts bound to a thread excepted: they are the subjects and what they run on) |
+//! | `reachable` | every live object is named by a capability (boot threads, scheduling contexts bound to a thread and ASID pools in the kernel's ASID table excepted: the subjects, what they run on, and the kernel's own table) |
 //! | `ipc` | kernel-internal references are consistent: a thread is in an object's queue iff its state says it is blocked there; reply objects and their callers and receivers agree |
 //! | `sched` | `tcb.sc` and `sc.tcb` agree (a context is bound to at most one thread); a reply object is in at most one call stack, and only while it binds a caller; bound and interrupt notifications are live |
 
@@ -54,8 +54,11 @@ fn no_dangling(s: &State, caps: &[(SlotId, Cap)]) -> Result<(), Violation> {
             | (CapKind::Notification(_), Some(Object::Notification(_)))
             | (CapKind::Reply(_), Some(Object::Reply(_)))
             | (CapKind::SchedContext(_), Some(Object::SchedContext(_)))
-            | (CapKind::Frame(_), Some(Object::Frame(_)))
+            | (CapKind::Frame { .. }, Some(Object::Frame(_)))
+            | (CapKind::AsidPool { .. }, Some(Object::AsidPool(_)))
+            | (CapKind::VSpace { .. }, Some(Object::Table(crate::vspace::Table { level: 4, .. })))
             | (CapKind::SchedControl | CapKind::IrqControl | CapKind::IoPortControl, _) => true,
+            (CapKind::Table { level, .. }, Some(Object::Table(t))) => t.level == level,
             (CapKind::IrqHandler(i), _) => s.irqs.contains_key(&i),
             (CapKind::IoPort { first, last }, _) => s.io_ports.contains(&(first, last)),
             _ => false,
@@ -152,7 +155,7 @@ fn disjoint(s: &State) -> Result<(), Violation> {
 
 fn reachable(s: &State, caps: &[(SlotId, Cap)]) -> Result<(), Violation> {
     for &a in s.objects.keys() {
-        let bound = s.sc(a).is_some_and(|x| x.tcb.is_some());
+        let bound = s.sc(a).is_some_and(|x| x.tcb.is_some()) || s.asid_pools.values().any(|&p| p == a);
         if !s.threads.contains(&a) && !bound && !caps.iter().any(|(_, c)| c.obj() == Some(a)) {
             return fail("reachable", format!("object {a:#x} has no capability"));
         }

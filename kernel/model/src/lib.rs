@@ -36,6 +36,7 @@ pub mod sched;
 pub mod state;
 pub mod tcb;
 pub mod thread;
+pub mod vspace;
 
 /// What threads saw during one operation: (thread, outcome), in order.
 pub type Events = Vec<(state::Addr, state::Outcome)>;

@@ -57,8 +57,38 @@ pub enum CapKind {
     SchedContext(Addr),
     /// The authority to configure scheduling contexts (a boot capability).
     SchedControl,
-    /// A 4 KiB frame; its rights (read, write) are the capability's.
-    Frame(Addr),
+    /// A 4 KiB frame; its rights (read, write) are the capability's, and
+    /// it records the one mapping made through it: (ASID, address).
+    Frame {
+        /// The frame.
+        obj: Addr,
+        /// Mapping made through this capability.
+        mapped: Option<(u64, u64)>,
+    },
+    /// A paging structure of `level` (3 PDPT, 2 page directory, 1 page
+    /// table) with the mapping made through this capability.
+    Table {
+        /// The table.
+        obj: Addr,
+        /// Its level.
+        level: u8,
+        /// Mapping: (ASID, address of the region it covers).
+        mapped: Option<(u64, u64)>,
+    },
+    /// A VSpace (PML4) with its ASID (0: none assigned).
+    VSpace {
+        /// The VSpace.
+        obj: Addr,
+        /// Its ASID.
+        asid: u64,
+    },
+    /// An ASID pool covering ASIDs `base..base + 512`.
+    AsidPool {
+        /// The pool.
+        obj: Addr,
+        /// First ASID.
+        base: u64,
+    },
     /// The authority to create interrupt handlers (a boot capability).
     IrqControl,
     /// The handler of one interrupt line (kernel IRQ number).
@@ -114,7 +144,10 @@ impl Cap {
             | CapKind::Notification(obj)
             | CapKind::Reply(obj)
             | CapKind::SchedContext(obj)
-            | CapKind::Frame(obj) => Some(obj),
+            | CapKind::Frame { obj, .. }
+            | CapKind::Table { obj, .. }
+            | CapKind::VSpace { obj, .. }
+            | CapKind::AsidPool { obj, .. } => Some(obj),
             _ => None,
         }
     }
@@ -142,7 +175,7 @@ impl Cap {
             CapKind::Endpoint(_) | CapKind::Notification(_) => self.rights.and(m.sanitize()),
             CapKind::Reply(_) if self.rights.and(m).contains(Rights::GRANT) => Rights::ALL,
             CapKind::Reply(_) => Rights::RW,
-            CapKind::Frame(_) => Rights(self.rights.0 & m.0 & Rights::RW.0),
+            CapKind::Frame { .. } => Rights(self.rights.0 & m.0 & Rights::RW.0),
             _ => self.rights,
         };
         Cap { rights, ..*self }
@@ -178,6 +211,11 @@ pub enum NewObj {
     SchedContext,
     /// A 4 KiB frame.
     Frame,
+    /// A VSpace (PML4).
+    VSpace,
+    /// A paging structure of a level (3 PDPT, 2 page directory, 1 page
+    /// table).
+    Table(u8),
 }
 
 impl Sizes {
@@ -193,7 +231,7 @@ impl Sizes {
             (Sizes::Bytes, NewObj::Notification) => o::NOTIFICATION_BITS,
             (Sizes::Bytes, NewObj::Reply) => o::REPLY_BITS,
             (Sizes::Bytes, NewObj::SchedContext) => o::SCHED_CONTEXT_BITS,
-            (Sizes::Bytes, NewObj::Frame) => rampart_abi::PAGE_BITS,
+            (Sizes::Bytes, NewObj::Frame | NewObj::VSpace | NewObj::Table(_)) => rampart_abi::PAGE_BITS,
         }
     }
 }
@@ -392,6 +430,10 @@ pub enum Object {
     /// buffers in it that the kernel reads (by byte offset of the buffer;
     /// buffers whose words are all zero are left out).
     Frame(BTreeMap<u64, BufWords>),
+    /// A VSpace or paging structure.
+    Table(crate::vspace::Table),
+    /// An ASID pool: the VSpace of each assigned ASID (by index in the pool).
+    AsidPool(BTreeMap<u16, Addr>),
 }
 
 impl Object {
@@ -405,6 +447,9 @@ impl Object {
             Object::Reply(_) => NewObj::Reply,
             Object::SchedContext(_) => NewObj::SchedContext,
             Object::Frame(_) => NewObj::Frame,
+            Object::Table(t) if t.level == 4 => NewObj::VSpace,
+            Object::Table(t) => NewObj::Table(t.level),
+            Object::AsidPool(_) => NewObj::VSpace,
         }
     }
 }
@@ -430,6 +475,8 @@ pub struct State {
     pub irqs: BTreeMap<u64, Irq>,
     /// Issued I/O port ranges.
     pub io_ports: BTreeSet<(u16, u16)>,
+    /// The kernel's ASID table: pools by the high bits of their ASIDs.
+    pub asid_pools: BTreeMap<u64, Addr>,
 }
 
 impl State {

@@ -159,8 +159,7 @@ impl State {
                     }
                     // An IPC buffer must be writable: the kernel writes
                     // received words and capabilities into it.
-                    let ok =
-                        matches!(f, Some(Cap { kind: CapKind::Frame(_), rights, .. }) if rights.contains(Rights::RW));
+                    let ok = matches!(f, Some(Cap { kind: CapKind::Frame { .. }, rights, .. }) if rights.contains(Rights::RW));
                     if vaddr >= rampart_abi::USER_TOP || !ok {
                         return Err(Error::InvalidCapability);
                     }

@@ -88,11 +88,11 @@ fn reply_trace() -> (Config, Vec<(u64, Op)>) {
     let trace = vec![
         // Thread 0 copies thread 1's reply capability (slot 3) and endpoint 1
         // (slot 4) through its capability to thread 1's CNode (slot 5) into
-        // its slots 13 and 14.
+        // its slots 14 and 15.
         (
             t0,
             Op::Copy {
-                dest: Loc { node: 0, index: 13 },
+                dest: Loc { node: 0, index: 14 },
                 src: Loc { node: 5, index: 3 },
                 rights: rampart_abi::Rights::RW,
                 data: None,
@@ -101,7 +101,7 @@ fn reply_trace() -> (Config, Vec<(u64, Op)>) {
         (
             t0,
             Op::Copy {
-                dest: Loc { node: 0, index: 14 },
+                dest: Loc { node: 0, index: 15 },
                 src: Loc { node: 5, index: 4 },
                 rights: rampart_abi::Rights::ALL,
                 data: None,
@@ -109,8 +109,8 @@ fn reply_trace() -> (Config, Vec<(u64, Op)>) {
         ),
         (t1, Op::Recv { cap: 4, reply: Some(3), recv_slot: None, blocking: true }),
         (t2, Op::Call { cap: 1, msg: msg(None), recv_slot: None }),
-        (t0, Op::Recv { cap: 2, reply: Some(13), recv_slot: None, blocking: false }),
-        (t0, Op::Call { cap: 14, msg: msg(None), recv_slot: None }),
+        (t0, Op::Recv { cap: 2, reply: Some(14), recv_slot: None, blocking: false }),
+        (t0, Op::Call { cap: 15, msg: msg(None), recv_slot: None }),
     ];
     (cfg, trace)
 }

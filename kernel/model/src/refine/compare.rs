@@ -155,9 +155,6 @@ pub fn compare_state(w: &KWorld, m: &State) -> Result<(), String> {
         for index in 0..n {
             let s = SlotId { obj: a, index };
             let ks = kslot(w, m, s);
-            if matches!(o, Object::Tcb(_)) && index == crate::state::tcb_slot::VSPACE {
-                continue; // VSpaces are not modelled
-            }
             let want = m.cap(s).map_or(rampart_kcore::cap::Cap::NULL, |c| super::harness::kcap(b, &c));
             if ks.cap() != want {
                 return Err(format!("slot {s:?}: kernel has {:?}, model {:?}", ks.cap(), m.cap(s)));
@@ -265,10 +262,37 @@ pub fn compare_state(w: &KWorld, m: &State) -> Result<(), String> {
                     ));
                 }
             }
+            Object::Table(t) => {
+                for i in 0..512u16 {
+                    let got = kmem::read_u64(b + a + 8 * u64::from(i));
+                    let want = t.entries.get(&i).map_or(0, |e| (b + e.target) | e.bits);
+                    if got != want {
+                        return Err(format!(
+                            "table {a:#x} (level {}) entry {i}: kernel {got:#x}, model {want:#x}",
+                            t.level
+                        ));
+                    }
+                }
+            }
+            Object::AsidPool(e) => {
+                for i in 0..512u16 {
+                    let got = kmem::read_u64(b + a + 8 * u64::from(i));
+                    let want = e.get(&i).map_or(0, |v| b + v);
+                    if got != want {
+                        return Err(format!("ASID pool {a:#x} entry {i}: kernel {got:#x}, model {want:#x}"));
+                    }
+                }
+            }
             Object::CNode(_) => {}
         }
     }
     compare_devices(w, m)?;
+    for (hi, &p) in w.k.asid_table.iter().enumerate() {
+        let want = m.asid_pools.get(&(hi as u64)).map_or(0, |a| b + a);
+        if p != want {
+            return Err(format!("ASID table {hi}: kernel {p:#x}, model {want:#x}"));
+        }
+    }
     match w.k.check_invariants() {
         0 => {}
         c => return Err(format!("kernel invariant check failed with code {c}")),

@@ -7,10 +7,9 @@
 //! objects are created with the kernel's own `create_object` and the CDT
 //! built with `slot::insert_root`/`slot::insert` in the order
 //! [`Config::boot`] builds the model's. Each thread also gets an IPC buffer
-//! frame (a model object in its TCB's IPC-buffer slot), a configured
-//! scheduling context (unless it boots passive, blocked in a receive) and a
-//! VSpace with an ASID after the model's memory (invisible to the model;
-//! the model does not follow TCB slot 1), so the IPC fast path can run. The
+//! frame, a configured scheduling context (unless it boots passive, blocked
+//! in a receive) and a VSpace with an ASID from the boot ASID pool (all
+//! model objects), so the IPC fast path can run. The
 //! harness makes the acting thread current before each system call, as the
 //! scheduler would (the previous one goes back to the ready queue).
 
@@ -76,7 +75,21 @@ pub fn kcap(base: u64, c: &MCap) -> Cap {
         CapKind::Notification(a) => Cap::notification(base + a, c.badge, c.rights),
         CapKind::Reply(a) => Cap::reply(base + a, c.rights.contains(rampart_abi::Rights::GRANT)),
         CapKind::SchedContext(a) => Cap::sched_context(base + a),
-        CapKind::Frame(a) => Cap::frame(base + a, false, c.rights, false),
+        CapKind::Frame { obj, mapped } => {
+            let (asid, va) = mapped.unwrap_or((0, 0));
+            Cap::frame(base + obj, false, c.rights, false).with_mapping(asid, va)
+        }
+        CapKind::Table { obj, level, mapped } => {
+            let t = match level {
+                3 => rampart_abi::CapType::Pdpt,
+                2 => rampart_abi::CapType::PageDirectory,
+                _ => rampart_abi::CapType::PageTable,
+            };
+            let (asid, va) = mapped.unwrap_or((0, 0));
+            Cap::paging(t, base + obj).with_mapping(asid, va)
+        }
+        CapKind::VSpace { obj, asid } => Cap::vspace(base + obj, asid),
+        CapKind::AsidPool { obj, base: b } => Cap::asid_pool(base + obj, b),
         CapKind::SchedControl => Cap::control(rampart_abi::CapType::SchedControl),
         CapKind::IrqControl => Cap::control(rampart_abi::CapType::IrqControl),
         CapKind::IoPortControl => Cap::control(rampart_abi::CapType::IoPortControl),
@@ -92,10 +105,7 @@ impl KWorld {
     /// If host memory cannot be allocated.
     pub fn boot(cfg: &Config) -> KWorld {
         let layout = cfg.layout();
-        // After the model's memory: an ASID pool and one VSpace per thread.
-        let pool_mem = layout.end.next_multiple_of(4096);
-        let vspaces = pool_mem + 4096;
-        let size = vspaces + 4096 * cfg.threads as u64;
+        let size = layout.end;
         let align = 1u64 << cfg.untyped_bits.max(12);
         let mem_layout = MemLayout::from_size_align(size as usize, align as usize).expect("layout");
         // SAFETY: non-zero size.
@@ -104,7 +114,7 @@ impl KWorld {
         let base = mem as u64;
         let mut k = Kernel::new(MockMachine::default());
         let b = base;
-        let pool = k.make_asid_pool(b + pool_mem).expect("ASID pool");
+        let pool = k.make_asid_pool(b + layout.asid_pool).expect("ASID pool");
         for &a in &layout.endpoints {
             k.create_object(ObjectType::Endpoint, b + a, Self::bits(NewObj::Endpoint), false);
         }
@@ -128,7 +138,7 @@ impl KWorld {
             let frame = Cap::frame(b + layout.frames[i], false, rampart_abi::Rights::RW, false);
             slot::insert_root(frame, t.slot(tcb_slot::IPC_BUFFER));
             t.get().ipc_buffer.set(IPC_BUFFER_VADDR);
-            let vs = k.create_object(ObjectType::VSpace, b + vspaces + 4096 * i as u64, 12, false);
+            let vs = k.create_object(ObjectType::VSpace, b + layout.vspaces[i], 12, false);
             slot::insert_root(vs, t.slot(tcb_slot::VSPACE));
             k.asid_assign(pool, t.slot(tcb_slot::VSPACE)).expect("ASID");
             let g = t.get();
@@ -152,17 +162,13 @@ impl KWorld {
         for i in 0..cfg.threads {
             first.insert(BootObj::CNode(i), SlotRef::index(b + layout.cnodes[i], 0));
             first.insert(BootObj::Frame(i), TcbRef(b + layout.tcbs[i]).slot(tcb_slot::IPC_BUFFER));
+            first.insert(BootObj::VSpace(i), TcbRef(b + layout.tcbs[i]).slot(tcb_slot::VSPACE));
         }
         for bc in &cfg.caps {
             let dest = SlotRef::index(b + layout.cnodes[bc.thread], u64::from(bc.slot));
             match first.get(&bc.obj) {
                 None => {
                     let m = MCap::new(cfg.boot_kind(&layout, bc.obj)).masked(bc.rights);
-                    let m = if matches!(m.kind, CapKind::Frame(_)) {
-                        MCap { rights: bc.rights.and(rampart_abi::Rights::RW), ..m }
-                    } else {
-                        m
-                    };
                     let m = MCap { badge: if m.is_badged_kind() { bc.badge } else { 0 }, ..m };
                     slot::insert_root(kcap(b, &m), dest);
                     first.insert(bc.obj, dest);
@@ -234,6 +240,10 @@ impl KWorld {
                     NewObj::Reply => (ObjectType::Reply, 0),
                     NewObj::SchedContext => (ObjectType::SchedContext, 0),
                     NewObj::Frame => (ObjectType::Frame4K, 0),
+                    NewObj::VSpace => (ObjectType::VSpace, 0),
+                    NewObj::Table(3) => (ObjectType::Pdpt, 0),
+                    NewObj::Table(2) => (ObjectType::PageDirectory, 0),
+                    NewObj::Table(_) => (ObjectType::PageTable, 0),
                 };
                 let (ni, nd) = node.map_or((0, 0), |i| (u64::from(i), depth(root)));
                 let mrs = vec![ot as u64, arg, ni, nd, u64::from(offset), u64::from(count)];

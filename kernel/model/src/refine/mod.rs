@@ -78,14 +78,15 @@ impl std::fmt::Display for Divergence {
 
 /// The refinement configurations, used in turn by successive episodes:
 /// [`config`]; a variant with a 4 KiB untyped (two TCBs fit), so running
-/// out of memory and reusing it after Revoke are frequent; and a variant
+/// out of memory and reusing it after Revoke are frequent (an 8 KiB
+/// untyped); and a variant
 /// where thread 1 boots as a passive server (no scheduling context of its
 /// own, blocked receiving on endpoint 1), so scheduling contexts are lent
 /// from the first call; and one where thread 2 is a passive server too
 /// (on endpoint 0, which thread 1 can call: contexts are lent twice over)
 /// and thread 1 holds thread 0's context.
 pub fn configs() -> Vec<Config> {
-    let small = Config { untyped_bits: 12, ..config() };
+    let small = Config { untyped_bits: 13, ..config() };
     let passive = Config { passive: vec![(1, 1, 1)], ..config() };
     // Here thread 1, the inner server, holds the only capability to thread
     // 0's context, so it can delete the context it runs on.
@@ -99,14 +100,15 @@ pub fn configs() -> Vec<Config> {
 }
 
 /// The refinement configuration: three threads with 16-slot root CNodes, a
-/// 16 KiB untyped, two endpoints, a notification and four reply objects,
+/// 32 KiB untyped, two endpoints, a notification and four reply objects,
 /// with badged and rights-reduced copies and one shared CNode (thread 0
 /// holds a capability to thread 1's root CNode). Every thread has a
 /// scheduling context and an IPC buffer; thread 0 also holds the TCBs of
 /// the others, their scheduling contexts, SchedControl and a frame (thread
 /// 1 holds a read-only copy, the TCB of thread 0 and IOPortControl; thread
 /// 2 IRQControl, an unconfigured scheduling context and the only capability
-/// to thread 0's).
+/// to thread 0's). Thread 0 holds the ASID pool, thread 1 a copy of thread
+/// 0's VSpace, thread 2 a copy of its own.
 pub fn config() -> Config {
     let w = Rights::WRITE;
     let wg = Rights(Rights::WRITE.0 | Rights::GRANT.0);
@@ -116,7 +118,7 @@ pub fn config() -> Config {
         threads: 3,
         radix: 4,
         sizes: Sizes::Bytes,
-        untyped_bits: 14,
+        untyped_bits: 15,
         endpoints: 2,
         notifications: 1,
         replies: 4,
@@ -132,6 +134,7 @@ pub fn config() -> Config {
             n(0, 10, BootObj::Sc(2)),
             n(0, 11, BootObj::SchedControl),
             n(0, 12, BootObj::Frame(3)),
+            n(0, 13, BootObj::AsidPool),
             mk(1, 1, BootObj::Endpoint(0), Rights::ALL, 5),
             mk(1, 2, BootObj::Notification(0), w, 2),
             n(1, 3, BootObj::Reply(1)),
@@ -141,6 +144,7 @@ pub fn config() -> Config {
             n(1, 7, BootObj::IoPortControl),
             mk(1, 8, BootObj::Endpoint(1), w, 3),
             mk(1, 9, BootObj::Frame(3), Rights::READ, 0),
+            n(1, 10, BootObj::VSpace(0)),
             mk(2, 1, BootObj::Endpoint(0), wg, 7),
             mk(2, 2, BootObj::Endpoint(1), Rights::READ, 0),
             mk(2, 3, BootObj::Notification(0), Rights::RW, 1),
@@ -148,6 +152,7 @@ pub fn config() -> Config {
             mk(2, 5, BootObj::Endpoint(1), Rights::ALL, 0),
             n(2, 6, BootObj::IrqControl),
             n(2, 7, BootObj::Sc(3)),
+            n(2, 9, BootObj::VSpace(2)),
             n(2, 8, BootObj::Sc(0)),
         ],
         scs: 1,
@@ -172,6 +177,10 @@ pub fn domain() -> Domain {
             NewObj::Untyped(11),
             NewObj::SchedContext,
             NewObj::Frame,
+            NewObj::VSpace,
+            NewObj::Table(1),
+            NewObj::Table(2),
+            NewObj::Table(3),
         ],
         counts: vec![1, 1, 1, 2, 3],
         rights: vec![Rights::ALL, r(1), r(2), r(3), r(5), r(9), r(0), r(4), r(11)],
@@ -320,7 +329,7 @@ pub fn excluded(m: &crate::state::State, t: Addr, op: &Op, skip: &[char]) -> boo
     match *op {
         Op::Invoke { inv: Inv::TcbSetIpcBuffer { vaddr, frame }, .. } if skip.contains(&'c') => {
             vaddr != 0
-                && matches!(cap(frame), Some(c) if matches!(c.kind, K::Frame(_)) && !c.rights.contains(Rights::RW))
+                && matches!(cap(frame), Some(c) if matches!(c.kind, K::Frame { .. }) && !c.rights.contains(Rights::RW))
         }
         Op::Invoke { inv: Inv::PortIo { port, width, .. }, .. } if skip.contains(&'d') => {
             port.checked_add(u64::from(width) - 1).is_none()

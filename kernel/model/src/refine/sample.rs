@@ -29,6 +29,9 @@ enum Want {
     Tcb,
     Sc,
     Frame,
+    VSpace,
+    Table,
+    Pool,
     Any,
     Empty,
 }
@@ -45,7 +48,10 @@ fn matches(w: Want, k: Option<CapKind>) -> bool {
             | (Want::Reply, Some(CapKind::Reply(_)))
             | (Want::Tcb, Some(CapKind::Tcb(_)))
             | (Want::Sc, Some(CapKind::SchedContext(_)))
-            | (Want::Frame, Some(CapKind::Frame(_)))
+            | (Want::Frame, Some(CapKind::Frame { .. }))
+            | (Want::VSpace, Some(CapKind::VSpace { .. }))
+            | (Want::Table, Some(CapKind::Table { .. }))
+            | (Want::Pool, Some(CapKind::AsidPool { .. }))
             | (Want::Ipc, Some(CapKind::Endpoint(_) | CapKind::Notification(_) | CapKind::Reply(_)))
     )
 }
@@ -95,6 +101,9 @@ pub fn kind(op: &Op) -> &'static str {
             | Inv::IrqSetNotification(_)
             | Inv::IrqClear => "IRQ",
             Inv::PortIssue { .. } | Inv::PortIo { .. } => "IOPort",
+            Inv::FrameMap { .. } | Inv::FrameUnmap | Inv::TableMap { .. } | Inv::TableUnmap(_) | Inv::AsidAssign(_) => {
+                "VSpace"
+            }
             _ => "TCB",
         },
         Op::Fault(_) => "Fault",
@@ -183,7 +192,8 @@ pub fn random_op(s: &State, d: &Domain, rng: &mut Rng) -> Option<(Addr, Op)> {
         cap: if rng.chance(1, 2) { Some(index(s, root, n, Want::Any, rng)) } else { None },
     };
     let recv = |rng: &mut Rng| if rng.chance(1, 3) { None } else { Some(index(s, root, n, Want::Empty, rng)) };
-    let op = match rng.below(26) {
+    let op = match rng.below(28) {
+        26 | 27 => vspace_op(s, root, n, rng),
         0..=2 => Op::Retype {
             ut: cptr(Want::Untyped, rng),
             ty: *rng.pick(&d.types),
@@ -235,6 +245,41 @@ pub fn random_op(s: &State, d: &Domain, rng: &mut Rng) -> Option<(Addr, Op)> {
         }
     };
     Some((t, op))
+}
+
+/// A frame, paging-structure or ASID-pool invocation.
+fn vspace_op(s: &State, root: Addr, n: u32, rng: &mut Rng) -> Op {
+    let c = |w: Want, rng: &mut Rng| index(s, root, n, w, rng);
+    let vaddr = *rng.pick(&[
+        0x1000_0000,
+        0x1000_1000,
+        0x1020_0000,
+        0x4000_0000,
+        0x80_0000_0000,
+        0x1000_0800,
+        rampart_abi::USER_TOP - 0x1000,
+        rampart_abi::USER_TOP,
+    ]);
+    match rng.below(6) {
+        0 | 1 => {
+            let (cap, vs) = (c(Want::Frame, rng), c(Want::VSpace, rng));
+            let (rights, attr) = (*rng.pick(&[3, 3, 2, 1, 0]), *rng.pick(&[0, 1, 2, 4]));
+            Op::Invoke { cap, inv: Inv::FrameMap { vs, vaddr, rights, attr } }
+        }
+        2 => Op::Invoke { cap: c(Want::Frame, rng), inv: Inv::FrameUnmap },
+        3 | 4 => {
+            let cap = c(Want::Table, rng);
+            let level = match s.cap(SlotId { obj: root, index: cap }).map(|c| c.kind) {
+                Some(CapKind::Table { level, .. }) if rng.chance(7, 8) => level,
+                _ => 1 + rng.below(3) as u8,
+            };
+            if rng.chance(1, 4) {
+                return Op::Invoke { cap, inv: Inv::TableUnmap(level) };
+            }
+            Op::Invoke { cap, inv: Inv::TableMap { level, vs: c(Want::VSpace, rng), vaddr } }
+        }
+        _ => Op::Invoke { cap: c(Want::Pool, rng), inv: Inv::AsidAssign(c(Want::VSpace, rng)) },
+    }
 }
 
 /// A SchedControl or SchedContext invocation.
