@@ -94,6 +94,13 @@ impl State {
         }
     }
 
+    /// The level of the first paging structure missing on the way to the
+    /// page-table entry for `vaddr` in VSpace `vs` (3 PDPT, 2 page
+    /// directory, 1 page table), or None if the path is complete.
+    pub fn missing_level(&self, vs: Addr, vaddr: u64) -> Option<u8> {
+        self.walk(vs, vaddr, 1).err().map(|l| l as u8)
+    }
+
     /// The entry slot for `vaddr` in the table at `level` under VSpace
     /// `vs`: (table, index), or the level of the first missing table.
     fn walk(&self, vs: Addr, vaddr: u64, level: u8) -> Result<(Addr, u16), u64> {

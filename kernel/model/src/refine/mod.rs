@@ -93,13 +93,13 @@ pub fn configs() -> Vec<Config> {
     let mut nested = Config { passive: vec![(1, 1, 1), (2, 0, 3)], ..config() };
     for c in &mut nested.caps {
         if c.obj == BootObj::Sc(0) {
-            (c.thread, c.slot) = (1, 10);
+            (c.thread, c.slot) = (1, 11);
         }
     }
     vec![config(), small, passive, nested]
 }
 
-/// The refinement configuration: three threads with 16-slot root CNodes, a
+/// The refinement configuration: three threads with 32-slot root CNodes, a
 /// 32 KiB untyped, two endpoints, a notification and four reply objects,
 /// with badged and rights-reduced copies and one shared CNode (thread 0
 /// holds a capability to thread 1's root CNode). Every thread has a
@@ -107,8 +107,8 @@ pub fn configs() -> Vec<Config> {
 /// the others, their scheduling contexts, SchedControl and a frame (thread
 /// 1 holds a read-only copy, the TCB of thread 0 and IOPortControl; thread
 /// 2 IRQControl, an unconfigured scheduling context and the only capability
-/// to thread 0's). Thread 0 holds the ASID pool, thread 1 a copy of thread
-/// 0's VSpace, thread 2 a copy of its own.
+/// to thread 0's). Thread 0 holds the ASID pool and a copy of its VSpace,
+/// thread 1 another copy of it, thread 2 a copy of its own.
 pub fn config() -> Config {
     let w = Rights::WRITE;
     let wg = Rights(Rights::WRITE.0 | Rights::GRANT.0);
@@ -116,7 +116,7 @@ pub fn config() -> Config {
     let n = BootCap::new;
     Config {
         threads: 3,
-        radix: 4,
+        radix: 5,
         sizes: Sizes::Bytes,
         untyped_bits: 15,
         endpoints: 2,
@@ -135,6 +135,7 @@ pub fn config() -> Config {
             n(0, 11, BootObj::SchedControl),
             n(0, 12, BootObj::Frame(3)),
             n(0, 13, BootObj::AsidPool),
+            n(0, 16, BootObj::VSpace(0)),
             mk(1, 1, BootObj::Endpoint(0), Rights::ALL, 5),
             mk(1, 2, BootObj::Notification(0), w, 2),
             n(1, 3, BootObj::Reply(1)),
@@ -237,6 +238,10 @@ pub fn run(cfgs: &[Config], dom: &Domain, seed: u64, steps: u64, episode: u64) -
                 *report.paths.entry(path).or_default() += 1;
             }
             *report.kinds.entry(sample::kind(&op)).or_default() += 1;
+            if matches!(op, Op::Invoke { inv: crate::inv::Inv::FrameMap { .. }, .. }) && ev.contains(&(t, Outcome::Ok))
+            {
+                *report.kinds.entry("FrameMap succeeded").or_default() += 1;
+            }
             compare::compare_outcomes(&w, &m, &ev, &before).map_err(|e| diverged(&trace, e))?;
             compare::compare_state(&w, &m).map_err(|e| diverged(&trace, e))?;
             compare::reset_rips(&w, &mut m);

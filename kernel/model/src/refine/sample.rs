@@ -14,7 +14,7 @@ use crate::inv::Inv;
 use crate::op::{Loc, Op};
 use crate::ops_gen::Domain;
 use crate::rng::Rng;
-use crate::state::{Addr, CapKind, Endpoint, Fault, Msg, SlotId, State, ThreadState};
+use crate::state::{Addr, CapKind, Endpoint, Fault, Msg, NewObj, SlotId, State, ThreadState};
 use rampart_abi::Rights;
 
 /// Kinds of capability an argument wants.
@@ -146,6 +146,39 @@ pub fn fast_op(s: &State, rng: &mut Rng) -> Option<(Addr, Op)> {
                 _ => {}
             }
         }
+        // Paging structures and frames are made and mapped into a usable
+        // VSpace the thread holds, top level first, at the start of the
+        // user region.
+        let held = |f: &dyn Fn(CapKind) -> bool| {
+            (0..n).filter(|&j| s.cap(SlotId { obj, index: j }).is_some_and(|c| f(c.kind))).collect::<Vec<u32>>()
+        };
+        let vss = held(&|k| matches!(k, CapKind::VSpace { obj, asid } if s.find_vspace(asid) == Some(obj)));
+        let ut = held(&|k| matches!(k, CapKind::Untyped { .. })).first().copied();
+        let empty = (0..n).find(|&j| s.cap(SlotId { obj, index: j }).is_none());
+        if let Some(&vs) = vss.first() {
+            let vaddr = 0x1000_0000 + 0x1000 * rng.below(2);
+            let v = s.cap(SlotId { obj, index: vs }).and_then(|c| c.obj()).unwrap_or(0);
+            let (ty, have) = match s.missing_level(v, vaddr) {
+                Some(l) => (
+                    NewObj::Table(l),
+                    held(&move |k| matches!(k, CapKind::Table { level, mapped: None, .. } if level == l)),
+                ),
+                None => (NewObj::Frame, held(&|k| matches!(k, CapKind::Frame { mapped: None, .. }))),
+            };
+            match (have.first(), ut, empty) {
+                (Some(&cap), ..) if ty == NewObj::Frame => {
+                    out.push((t, Op::Invoke { cap, inv: Inv::FrameMap { vs, vaddr, rights: 3, attr: 0 } }))
+                }
+                (Some(&cap), ..) => {
+                    let NewObj::Table(level) = ty else { unreachable!() };
+                    out.push((t, Op::Invoke { cap, inv: Inv::TableMap { level, vs, vaddr } }));
+                }
+                (None, Some(ut), Some(offset)) => {
+                    out.push((t, Op::Retype { ut, ty, root: 0, node: None, offset, count: 1 }));
+                }
+                _ => {}
+            }
+        }
         // A thread blocked receiving with a reply object becomes a passive
         // server if someone unbinds its context.
         for i in 0..n {
@@ -250,16 +283,20 @@ pub fn random_op(s: &State, d: &Domain, rng: &mut Rng) -> Option<(Addr, Op)> {
 /// A frame, paging-structure or ASID-pool invocation.
 fn vspace_op(s: &State, root: Addr, n: u32, rng: &mut Rng) -> Op {
     let c = |w: Want, rng: &mut Rng| index(s, root, n, w, rng);
-    let vaddr = *rng.pick(&[
-        0x1000_0000,
-        0x1000_1000,
-        0x1020_0000,
-        0x4000_0000,
-        0x80_0000_0000,
-        0x1000_0800,
-        rampart_abi::USER_TOP - 0x1000,
-        rampart_abi::USER_TOP,
-    ]);
+    let vaddr = if rng.chance(1, 2) {
+        0x1000_0000
+    } else {
+        *rng.pick(&[
+            0x1000_0000,
+            0x1000_1000,
+            0x1020_0000,
+            0x4000_0000,
+            0x80_0000_0000,
+            0x1000_0800,
+            rampart_abi::USER_TOP - 0x1000,
+            rampart_abi::USER_TOP,
+        ])
+    };
     match rng.below(6) {
         0 | 1 => {
             let (cap, vs) = (c(Want::Frame, rng), c(Want::VSpace, rng));
