@@ -3,7 +3,7 @@
 //! operation needs (seven times in eight) but sometimes any slot, so error
 //! paths are exercised too. Slot indices stay inside the CNode named.
 //!
-//! One step in four is a *scenario* step that sets up what the IPC fast
+//! One step in three is a *scenario* step that sets up what the IPC fast
 //! paths need ([`fast_op`]): a Call without capabilities on an endpoint
 //! where a receiver with a reply object waits, or a ReplyRecv without
 //! capabilities through a reply object whose caller waits; and scheduling
@@ -114,7 +114,7 @@ pub fn kind(op: &Op) -> &'static str {
 /// A scenario step for the IPC fast paths by a running thread (see the
 /// module documentation), if one applies.
 pub fn fast_op(s: &State, rng: &mut Rng) -> Option<(Addr, Op)> {
-    let mut out = Vec::new();
+    let (mut ipc, mut out) = (Vec::new(), Vec::new());
     for &t in s.threads.iter().filter(|&&t| s.schedulable(t)) {
         let Some(CapKind::CNode { obj, radix, .. }) = s.tcb(t).and_then(|x| x.cspace).map(|c| c.kind) else {
             continue;
@@ -128,7 +128,7 @@ pub fn fast_op(s: &State, rng: &mut Rng) -> Option<(Addr, Op)> {
                     if let Some(Endpoint::Recv(q)) = s.ep(e)
                         && matches!(s.thread_state(q[0]), ThreadState::BlockedOnRecv { reply: Some(_), .. })
                     {
-                        out.push((t, Op::Call { cap: i, msg, recv_slot: None }));
+                        ipc.push((t, Op::Call { cap: i, msg, recv_slot: None }));
                     }
                 }
                 CapKind::Reply(r) if s.reply(r).is_some_and(|x| x.caller.is_some()) => {
@@ -140,7 +140,7 @@ pub fn fast_op(s: &State, rng: &mut Rng) -> Option<(Addr, Op)> {
                         .collect();
                     if !eps.is_empty() {
                         let msg = Msg { label: if rng.chance(1, 4) { 1 } else { 0 }, ..msg };
-                        out.push((t, Op::ReplyRecv { reply: i, cap: *rng.pick(&eps), msg, recv_slot: None }));
+                        ipc.push((t, Op::ReplyRecv { reply: i, cap: *rng.pick(&eps), msg, recv_slot: None }));
                     }
                 }
                 _ => {}
@@ -191,6 +191,10 @@ pub fn fast_op(s: &State, rng: &mut Rng) -> Option<(Addr, Op)> {
             }
         }
     }
+    // The fast-path steps first, three times in four.
+    if !ipc.is_empty() && (out.is_empty() || rng.chance(3, 4)) {
+        return Some(*rng.pick(&ipc));
+    }
     (!out.is_empty()).then(|| *rng.pick(&out))
 }
 
@@ -201,7 +205,7 @@ pub fn random_op(s: &State, d: &Domain, rng: &mut Rng) -> Option<(Addr, Op)> {
     if running.is_empty() {
         return None;
     }
-    if rng.chance(1, 4)
+    if rng.chance(1, 3)
         && let Some(x) = fast_op(s, rng)
     {
         return Some(x);
