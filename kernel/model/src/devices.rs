@@ -11,8 +11,19 @@
 
 use crate::Events;
 use crate::inv::Args;
-use crate::state::{Addr, Cap, CapKind, Irq, MACHINE, Outcome, SlotId, State};
+use crate::state::{Addr, Cap, CapKind, MACHINE, Outcome, SlotId, State};
 use rampart_abi::{Error, Label, Rights};
+
+/// State of an interrupt line with a handler capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Irq {
+    /// Notification to signal, with the badge.
+    pub ntfn: Option<Addr>,
+    /// Badge given with the notification (kept when it is destroyed).
+    pub badge: u64,
+    /// Fired and not yet acknowledged.
+    pub pending_ack: bool,
+}
 
 /// First kernel IRQ number of IOAPIC inputs.
 pub const IRQ_IOAPIC_BASE: u64 = 1;

@@ -18,8 +18,27 @@
 //! `SchedContextConsumed` and `SchedContextYieldTo` report 0 µs.
 
 use crate::inv::Args;
-use crate::state::{Addr, Cap, CapKind, Object, Outcome, Sc, State, ThreadState};
+use crate::state::{Addr, Cap, CapKind, Object, Outcome, State, ThreadState};
 use rampart_abi::{Error, Label};
+
+/// A scheduling context (MCS): its parameters, the thread it is bound or
+/// lent to, and its call stack of reply objects (bottom first): when a
+/// caller lends the context to a passive server through a reply object,
+/// that reply is pushed; replying through the top one pops it and the
+/// context returns to its caller (seL4 MCS `reply_push`/`reply_pop`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Sc {
+    /// Budget in ticks (0: not configured, cannot run).
+    pub budget: u64,
+    /// Period in ticks.
+    pub period: u64,
+    /// Badge for timeout faults.
+    pub badge: u64,
+    /// The thread it is bound or lent to.
+    pub tcb: Option<Addr>,
+    /// Reply objects it was lent through, bottom first.
+    pub stack: Vec<Addr>,
+}
 
 /// Microseconds per kernel tick.
 pub const TICK_US: u64 = 1000;

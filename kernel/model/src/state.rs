@@ -367,35 +367,8 @@ pub struct Reply {
     pub receiver: Option<Addr>,
 }
 
-/// A scheduling context (MCS): its parameters, the thread it is bound or
-/// lent to, and its call stack of reply objects (bottom first): when a
-/// caller lends the context to a passive server through a reply object,
-/// that reply is pushed; replying through the top one pops it and the
-/// context returns to its caller (seL4 MCS `reply_push`/`reply_pop`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Sc {
-    /// Budget in ticks (0: not configured, cannot run).
-    pub budget: u64,
-    /// Period in ticks.
-    pub period: u64,
-    /// Badge for timeout faults.
-    pub badge: u64,
-    /// The thread it is bound or lent to.
-    pub tcb: Option<Addr>,
-    /// Reply objects it was lent through, bottom first.
-    pub stack: Vec<Addr>,
-}
-
-/// State of an interrupt line with a handler capability.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Irq {
-    /// Notification to signal, with the badge.
-    pub ntfn: Option<Addr>,
-    /// Badge given with the notification (kept when it is destroyed).
-    pub badge: u64,
-    /// Fired and not yet acknowledged.
-    pub pending_ack: bool,
-}
+pub use crate::devices::Irq;
+pub use crate::sched::Sc;
 
 /// The words of an IPC buffer the model follows: the receive slot (an
 /// index in the root CNode; None: depth 0) and the first extra-capability
