@@ -179,6 +179,26 @@ pub fn fast_op(s: &State, rng: &mut Rng) -> Option<(Addr, Op)> {
                 _ => {}
             }
         }
+        // Faults: a thread whose fault endpoint has a receiver waiting
+        // faults; a thread holding another's TCB and an endpoint installs
+        // it as that thread's fault endpoint (keeping its context).
+        let fault_ep = s.tcb(t).and_then(|x| x.slots[2]).map(|c| c.kind);
+        if let Some(CapKind::Endpoint(e)) = fault_ep
+            && matches!(s.ep(e), Some(Endpoint::Recv(_)))
+        {
+            let f = *rng.pick(&[Fault::UnknownSyscall(0x77), Fault::UserException(6), Fault::VmFault(0x1234_5000)]);
+            out.push((t, Op::Fault(f)));
+        }
+        let eps = held(&|k| matches!(k, CapKind::Endpoint(_)));
+        for tc in held(&|k| matches!(k, CapKind::Tcb(x) if s.tcb(x).is_some_and(|y| y.slots[2].is_none()))) {
+            let Some(CapKind::Tcb(x)) = s.cap(SlotId { obj, index: tc }).map(|c| c.kind) else { continue };
+            let own = s.tcb(x).and_then(|y| y.sc);
+            let sc = held(&|k| Some(k) == own.map(CapKind::SchedContext)).first().copied().or(empty);
+            if let (Some(sc), Some(&fault), true) = (sc, eps.first(), own.is_none() || empty.is_some()) {
+                let inv = Inv::TcbSetSchedParams { mcp: 255, prio: 100, auth: tc, sc, fault };
+                out.push((t, Op::Invoke { cap: tc, inv }));
+            }
+        }
         // A thread blocked receiving with a reply object becomes a passive
         // server if someone unbinds its context.
         for i in 0..n {
