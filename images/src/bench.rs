@@ -211,16 +211,10 @@ pub fn linux() -> Result<Report> {
         accel: Accel::Tcg,
         memory_mib: 512,
         cmdline: "console=ttyS0 quiet panic=-1 rampart.bench=httpd".into(),
-        icount: false,
-        disk: None,
         extra,
+        ..Default::default()
     };
-    let stub = Artifacts {
-        kernel: Default::default(),
-        bootfs: Default::default(),
-        programs: Vec::new(),
-        rootfs: Default::default(),
-    };
+    let stub = Artifacts::default();
     let mut s = boot(&cfg, &stub)?;
     s.expect("linux: httpd up", Duration::from_secs(180))?;
     let r = measure(port);

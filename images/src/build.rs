@@ -56,10 +56,16 @@ pub fn rootfs_links() -> Vec<(String, String)> {
 }
 
 /// What a build produced.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Artifacts {
-    /// The kernel ELF (multiboot2 + PVH).
+    /// The release kernel ELF (multiboot2 + PVH): what `images run` and the
+    /// ISO boot. No debug system calls; silent after boot.
     pub kernel: PathBuf,
+    /// The test kernel ELF (feature `test-kernel`): the `Debug*` system
+    /// calls, fault traces and every kernel-log record echoed to the serial
+    /// console, for the in-guest test programs (docs/kernel.md, "Kernel
+    /// flavours").
+    pub test_kernel: PathBuf,
     /// The boot-module archive.
     pub bootfs: PathBuf,
     /// User program ELFs by binary name.
@@ -71,9 +77,6 @@ pub struct Artifacts {
 /// Build choices.
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
-    /// Build the kernel without its debug console (a silent production
-    /// kernel: no output, no debug syscalls).
-    pub silent_kernel: bool,
     /// Show cargo's progress output.
     pub verbose: bool,
 }
@@ -155,15 +158,29 @@ pub fn target_dir(kind: &str) -> PathBuf {
     workspace_root().join("target").join(kind)
 }
 
-/// Builds the kernel; returns the ELF path.
+/// Builds the release kernel (`test`: the test kernel); returns the ELF
+/// path.
 ///
 /// # Errors
 /// If cargo fails.
-pub fn build_kernel(opts: &BuildOptions) -> Result<PathBuf> {
+pub fn build_kernel(test: bool, opts: &BuildOptions) -> Result<PathBuf> {
     let root = workspace_root();
-    let dir = target_dir(if opts.silent_kernel { "kernel-silent" } else { "kernel" });
-    cargo_build(&["kernel"], &[], opts.silent_kernel, &kernel_rustflags(&root), &dir, opts.verbose)?;
+    let dir = target_dir(if test { "kernel-test" } else { "kernel" });
+    let features: &[&str] = if test { &["test-kernel"] } else { &[] };
+    cargo_build(&["kernel"], features, true, &kernel_rustflags(&root), &dir, opts.verbose)?;
     Ok(dir.join(TARGET).join("release").join("kernel"))
+}
+
+/// The marker the kernel embeds in its read-only data (`FLAVOUR` in
+/// `kernel/src/main.rs`): `Some(true)` for a test kernel, `Some(false)`
+/// for a release kernel, `None` if `elf` is neither.
+pub fn kernel_is_test(elf: &[u8]) -> Option<bool> {
+    let has = |m: &[u8]| elf.windows(m.len()).any(|w| w == m);
+    match (has(b"RAMPART_KERNEL_FLAVOUR=test"), has(b"RAMPART_KERNEL_FLAVOUR=release")) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
 }
 
 /// Builds every user program; returns (binary name, path) pairs.
@@ -187,7 +204,8 @@ pub fn build_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>> {
 /// # Errors
 /// If any build or packing step fails.
 pub fn build_all(opts: &BuildOptions) -> Result<Artifacts> {
-    let kernel = build_kernel(opts)?;
+    let kernel = build_kernel(false, opts)?;
+    let test_kernel = build_kernel(true, opts)?;
     let programs = build_programs(opts)?;
     let mut files = Vec::new();
     for (name, path) in programs.iter().filter(|(n, _)| USER_PROGRAMS.iter().any(|(_, b)| b == n)) {
@@ -205,7 +223,7 @@ pub fn build_all(opts: &BuildOptions) -> Result<Artifacts> {
         .map(|(_, p)| p.clone())
         .collect();
     let rootfs = crate::rootfs::build_cached(&rootfs_programs, &rootfs_links())?;
-    Ok(Artifacts { kernel, bootfs, programs, rootfs })
+    Ok(Artifacts { kernel, test_kernel, bootfs, programs, rootfs })
 }
 
 /// Writes `data` to `path` unless it already holds exactly that.

@@ -71,12 +71,9 @@ enum Cmd {
         #[arg(long)]
         hostfwd: Vec<String>,
     },
-    /// Build the kernel, every program and the boot-module archive.
+    /// Build the kernels, every program and the boot-module archive.
     Build {
-        /// Build a silent kernel (no console, no debug syscalls).
-        #[arg(long)]
-        silent: bool,
-        /// Build only the kernel.
+        /// Build only the kernels.
         #[arg(long)]
         kernel_only: bool,
         /// Show cargo's progress.
@@ -146,6 +143,12 @@ enum Cmd {
         /// every run.
         #[arg(long)]
         root_disk: Option<std::path::PathBuf>,
+        /// Boot the test kernel: the `Debug*` system calls and every kernel
+        /// log record echoed to the serial console, for the in-guest test
+        /// programs (`--append root=ktest`); implied by `root=` and
+        /// `init.test=` (docs/kernel-tests.md).
+        #[arg(long)]
+        test_kernel: bool,
         /// Extra arguments passed to QEMU.
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -170,12 +173,7 @@ fn device_args(disk: &[String], net: &str, hostfwd: &[String]) -> Vec<String> {
 /// Artifacts are not needed to boot the Linux guest; `QemuConfig::command`
 /// only reads them for Rampart boots.
 fn build_stub() -> images::build::Artifacts {
-    images::build::Artifacts {
-        kernel: Default::default(),
-        bootfs: Default::default(),
-        programs: Vec::new(),
-        rootfs: Default::default(),
-    }
+    images::build::Artifacts::default()
 }
 
 fn main() -> Result<()> {
@@ -226,17 +224,24 @@ fn main() -> Result<()> {
                 icount: false,
                 disk: None,
                 extra,
+                test_kernel: false,
             };
             let status = cfg.command(&build_stub())?.status()?;
             std::process::exit(status.code().unwrap_or(1));
         }
-        Cmd::Build { silent, kernel_only, verbose } => {
-            let opts = BuildOptions { silent_kernel: silent, verbose };
+        Cmd::Build { kernel_only, verbose } => {
+            let opts = BuildOptions { verbose };
             if kernel_only {
-                println!("kernel: {}", images::build::build_kernel(&opts)?.display());
+                println!("kernel: {}", images::build::build_kernel(false, &opts)?.display());
+                println!("test kernel: {}", images::build::build_kernel(true, &opts)?.display());
             } else {
                 let art = build_all(&opts)?;
-                println!("kernel: {}\nbootfs: {}", art.kernel.display(), art.bootfs.display());
+                println!(
+                    "kernel: {}\ntest kernel: {}\nbootfs: {}",
+                    art.kernel.display(),
+                    art.test_kernel.display(),
+                    art.bootfs.display()
+                );
             }
         }
         Cmd::Iso { append } => {
@@ -262,9 +267,16 @@ fn main() -> Result<()> {
             hostfwd,
             command,
             root_disk,
+            test_kernel,
             mut qemu_args,
         } => {
-            qemu_args.splice(0..0, device_args(&disk, &net, &hostfwd));
+            let test_kernel = test_kernel || append.contains("root=") || append.contains("init.test=");
+            // microvm has no PCI bus: no virtio-pci disks or NICs there
+            // (the in-guest test programs and benchmarks need none).
+            let microvm = machine == Machine::Microvm;
+            if !microvm {
+                qemu_args.splice(0..0, device_args(&disk, &net, &hostfwd));
+            }
             if let Some(p) = policy {
                 images::policies::check_name(&p)?;
                 append = format!("{append} policy={p}").trim().to_string();
@@ -273,7 +285,7 @@ fn main() -> Result<()> {
                 let first = if command.is_some() { "login:batch" } else { "login" };
                 append = format!("{append} init.first={first}").trim().to_string();
             }
-            let art = build_all(&BuildOptions { verbose, ..Default::default() })?;
+            let art = build_all(&BuildOptions { verbose })?;
             let root_disk = match root_disk {
                 Some(d) => d,
                 None => images::rootfs::disk_copy(&art.rootfs, "run")?,
@@ -291,8 +303,9 @@ fn main() -> Result<()> {
                 memory_mib: memory,
                 cmdline: append,
                 icount,
-                disk: Some(root_disk),
+                disk: if microvm { None } else { Some(root_disk) },
                 extra: qemu_args,
+                test_kernel,
             };
             let mut cmd = cfg.command(&art)?;
             if let Some(script) = command {

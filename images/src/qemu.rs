@@ -76,6 +76,9 @@ pub struct QemuConfig {
     pub disk: Option<PathBuf>,
     /// Extra QEMU arguments.
     pub extra: Vec<String>,
+    /// Boot the test kernel (PVH boots only; the ISO always carries the
+    /// release kernel).
+    pub test_kernel: bool,
 }
 
 impl Default for QemuConfig {
@@ -89,6 +92,7 @@ impl Default for QemuConfig {
             icount: false,
             disk: None,
             extra: Vec::new(),
+            test_kernel: false,
         }
     }
 }
@@ -123,7 +127,8 @@ impl QemuConfig {
         }
         match &self.boot {
             Boot::Pvh => {
-                c.arg("-kernel").arg(&art.kernel).arg("-initrd").arg(&art.bootfs);
+                let kernel = if self.test_kernel { &art.test_kernel } else { &art.kernel };
+                c.arg("-kernel").arg(kernel).arg("-initrd").arg(&art.bootfs);
                 c.args(["-append", &self.cmdline]);
             }
             Boot::IsoBios(iso) => {

@@ -114,9 +114,11 @@ fn number_after(line: &str, key: &str) -> Option<u64> {
 /// Boot failures, a failed or wrong read.
 pub fn rampart(art: &Artifacts, img: &Path, icount: bool) -> Result<RampartRun> {
     // /data has no file context (unlabeled_t): the administrator reads it.
+    // The test kernel: fstest reads its idle ticks (`DebugIdleTicks`).
     let cfg = QemuConfig {
         machine: Machine::Q35,
         icount,
+        test_kernel: true,
         cmdline: "init.first=login:batch init.context=root:sysadm_r:sysadm_t".into(),
         disk: Some(img.to_path_buf()),
         ..Default::default()
@@ -151,8 +153,7 @@ pub fn linux(img: &Path) -> Result<(u64, f64)> {
         extra: crate::devices::disk_args(img, 0),
         ..Default::default()
     };
-    let stub =
-        Artifacts { kernel: PathBuf::new(), bootfs: PathBuf::new(), programs: Vec::new(), rootfs: PathBuf::new() };
+    let stub = Artifacts::default();
     let mut s = Session::spawn(cfg.command(&stub)?)?;
     s.expect("linux: read start", T)?;
     let t0 = Instant::now();

@@ -1,9 +1,11 @@
 //! Kernel console: formatted output to the serial port.
 //!
-//! The kernel prints only with the `debug-console` feature (on in debug and
-//! test images); without it `kprintln!` compiles to nothing and the kernel
-//! is silent, as DESIGN.md §3 requires. The kernel is single-core and runs
-//! with interrupts disabled, so output needs no lock.
+//! Every kernel prints its boot lines (before any user code runs) and fatal
+//! errors here. Nothing a user thread does reaches it in the release
+//! kernel: messages after boot go to the kernel log (`rampart_kcore::log`),
+//! which only test kernels echo here (docs/kernel.md, "Kernel flavours").
+//! The kernel is single-core and runs with interrupts disabled, so output
+//! needs no lock.
 
 use core::fmt;
 
@@ -19,27 +21,23 @@ impl fmt::Write for Console {
 
 /// Writes raw bytes to the console (`\n` becomes `\r\n`).
 pub fn write_bytes(bytes: &[u8]) {
-    if cfg!(feature = "debug-console") {
-        for &b in bytes {
-            if b == b'\n' {
-                crate::arch::serial::write_byte(b'\r');
-            }
-            crate::arch::serial::write_byte(b);
+    for &b in bytes {
+        if b == b'\n' {
+            crate::arch::serial::write_byte(b'\r');
         }
+        crate::arch::serial::write_byte(b);
     }
 }
 
-/// Prints to the kernel console (debug builds only).
+/// Prints to the kernel console (boot and fatal errors only).
 #[macro_export]
 macro_rules! kprint {
     ($($arg:tt)*) => {{
-        if cfg!(feature = "debug-console") {
-            let _ = core::fmt::Write::write_fmt(&mut $crate::console::Console, format_args!($($arg)*));
-        }
+        let _ = core::fmt::Write::write_fmt(&mut $crate::console::Console, format_args!($($arg)*));
     }};
 }
 
-/// Prints a line to the kernel console (debug builds only).
+/// Prints a line to the kernel console (boot and fatal errors only).
 #[macro_export]
 macro_rules! kprintln {
     () => { $crate::kprint!("\n") };

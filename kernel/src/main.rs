@@ -32,6 +32,13 @@ unsafe extern "C" {
     static __kernel_phys_end: u8;
 }
 
+/// Which kernel this is, for tools that check an image's kernel (the tests
+/// require `release` in `images run` and ISO images).
+#[used]
+#[unsafe(link_section = ".rodata.rampart_flavour")]
+static FLAVOUR: [u8; 30] =
+    if cfg!(feature = "test-kernel") { *b"RAMPART_KERNEL_FLAVOUR=test   " } else { *b"RAMPART_KERNEL_FLAVOUR=release" };
+
 /// Physical range of the kernel image (text, data, bss, boot stub).
 fn kernel_image() -> Region {
     let (s, e) = (&raw const __kernel_phys_start as u64, &raw const __kernel_phys_end as u64);
@@ -51,6 +58,7 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
     arch::gdt::init();
     arch::idt::init();
     let features = arch::init_cpu();
+    let exposure = arch::spec::init();
 
     // Free memory: usable RAM minus the first MiB (firmware, real-mode
     // structures), the kernel image and the boot modules.
@@ -103,6 +111,12 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
         features.umip,
         timer_hz / 1000,
         arch::ioapic::inputs()
+    );
+    kprintln!(
+        "cpu: transient execution: meltdown {}, mds {}, spectre-v2 {} (docs/kernel.md)",
+        exposure.meltdown.word(),
+        exposure.mds.word(),
+        exposure.spectre_v2.word()
     );
     let kernel = rootserver::build(&params, &mut free, features);
     trap::start(kernel)

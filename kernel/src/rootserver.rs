@@ -159,6 +159,7 @@ pub fn build(params: &BootParams, free: &mut RegionList<64>, features: CpuFeatur
         _pad: [0; 4],
         cmdline_len: params.cmdline_len as u64,
         cmdline: [0; CMDLINE_MAX],
+        kernel_flags: if cfg!(feature = "test-kernel") { rampart_abi::bootinfo::KERNEL_DEBUG_SYSCALLS } else { 0 },
     };
     bi.cmdline[..params.cmdline_len].copy_from_slice(&params.cmdline[..params.cmdline_len]);
     let ut_start = root.next_slot;

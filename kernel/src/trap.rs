@@ -29,12 +29,17 @@ fn kernel() -> &'static mut Kernel<X86Machine> {
     }
 }
 
+/// The kernel log's records (`rampart_kcore::log`).
+static mut LOG_STORAGE: rampart_kcore::log::LogStorage = rampart_kcore::log::LogStorage::new();
+
 /// Installs the booted kernel state and enters the first thread.
 pub fn start(k: Kernel<X86Machine>) -> ! {
-    // SAFETY: called once at the end of boot, before any entry can happen.
+    // SAFETY: called once at the end of boot, before any entry can happen;
+    // nothing else ever refers to `LOG_STORAGE`.
     #[allow(static_mut_refs)]
     unsafe {
-        KERNEL.write(k);
+        let k = KERNEL.write(k);
+        k.log.attach(&mut LOG_STORAGE);
     }
     activate()
 }
@@ -48,7 +53,7 @@ fn activate() -> ! {
             idle();
         }
         let Some((pml4, asid)) = k.thread_vspace(t) else {
-            kprintln!("kernel: thread {} has no valid VSpace; stopped", t.get().id.get());
+            k.log_kernel(b"kernel: a thread without a valid VSpace was stopped\n");
             k.stop_unrunnable();
             continue;
         };

@@ -22,6 +22,9 @@ const T: Duration = Duration::from_secs(120);
 fn audited(name: &str, extra_cmdline: &str) -> String {
     let cfg = QemuConfig {
         cmdline: format!("init.first=login init.audit=sh {extra_cmdline}").trim().to_string(),
+        // The auditor is a test program: its report goes to the kernel log,
+        // which the test kernel echoes.
+        test_kernel: true,
         disk: Some(disk(name)),
         extra: net_args(&[]),
         ..Default::default()

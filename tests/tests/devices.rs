@@ -15,8 +15,13 @@ fn devmgr_enumerates_virtio_devices() {
     std::fs::write(&disk, vec![0u8; 8 << 20]).expect("scratch disk");
     let mut extra = disk_args(&disk, 0);
     extra.extend(net_args(&[]));
-    let cfg =
-        QemuConfig { machine: Machine::Q35, cmdline: "init.first=rmchild:spin".into(), extra, ..Default::default() };
+    let cfg = QemuConfig {
+        machine: Machine::Q35,
+        cmdline: "init.first=rmchild:spin".into(),
+        extra,
+        test_kernel: true,
+        ..Default::default()
+    };
     let mut s = boot(&cfg);
     let r = s.expect("devmgr: ready", Duration::from_secs(60));
     let out = s.output();

@@ -45,7 +45,7 @@ fn run(icount: bool) -> String {
     let mut extra = disk_args(&root, 0);
     extra.extend(disk_args(&disk, 1));
     let cmdline = "init.first=drvtest:measure init.context=system_u:system_r:fs_t".to_string();
-    let cfg = QemuConfig { machine: Machine::Q35, cmdline, icount, extra, ..Default::default() };
+    let cfg = QemuConfig { machine: Machine::Q35, cmdline, icount, extra, test_kernel: true, ..Default::default() };
     let mut s = boot(&cfg);
     let status = s.wait_exit(Duration::from_secs(300));
     let out = s.output();
@@ -103,7 +103,7 @@ fn blk_driver_serves_ext4_and_scratch_disks() {
 #[test]
 fn serial_driver_echoes_typed_input() {
     let cmdline = "init.first=drvtest:serial init.context=system_u:system_r:console_t devmgr.serial".to_string();
-    let cfg = QemuConfig { machine: Machine::Q35, cmdline, ..Default::default() };
+    let cfg = QemuConfig { machine: Machine::Q35, cmdline, test_kernel: true, ..Default::default() };
     let mut s = boot(&cfg);
     let ready = s.expect("drvtest: serial echo ready", Duration::from_secs(120));
     if let Err(e) = ready {

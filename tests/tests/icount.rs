@@ -7,7 +7,8 @@ use rampart_tests::boot;
 use std::time::Duration;
 
 fn measure() -> u64 {
-    let cfg = QemuConfig { machine: Machine::Microvm, icount: true, ..Default::default() };
+    // The test kernel echoes init's measurement line.
+    let cfg = QemuConfig { machine: Machine::Microvm, icount: true, test_kernel: true, ..Default::default() };
     let mut s = boot(&cfg);
     let out = s.expect(" cycles", Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
     let line = out.lines().rev().find(|l| l.contains("init: measure:")).expect("measurement line");

@@ -22,8 +22,13 @@ fn figures(out: &str, name: &str) -> (u64, u64, u64) {
 
 #[test]
 fn ipcbench_reports_every_benchmark() {
-    let cfg =
-        QemuConfig { machine: Machine::Microvm, icount: true, cmdline: "root=ipcbench".into(), ..Default::default() };
+    let cfg = QemuConfig {
+        machine: Machine::Microvm,
+        icount: true,
+        cmdline: "root=ipcbench".into(),
+        test_kernel: true,
+        ..Default::default()
+    };
     let mut s = boot(&cfg);
     s.expect("ipcbench: done", Duration::from_secs(120)).unwrap_or_else(|e| panic!("{e:#}"));
     let status = s.wait_exit(Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e:#}"));

@@ -9,7 +9,12 @@ use std::time::Duration;
 
 /// Runs ktest with `extra` command-line words; returns (passed, failed).
 fn run_ktest(extra: &str, timeout: Duration) -> (u32, u32) {
-    let cfg = QemuConfig { machine: Machine::Microvm, cmdline: format!("root=ktest {extra}"), ..Default::default() };
+    let cfg = QemuConfig {
+        machine: Machine::Microvm,
+        cmdline: format!("root=ktest {extra}"),
+        test_kernel: true,
+        ..Default::default()
+    };
     let mut s = boot(&cfg);
     s.expect(" passed, ", timeout).unwrap_or_else(|e| panic!("{e:#}"));
     let status = s.wait_exit(Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e:#}"));

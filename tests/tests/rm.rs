@@ -11,7 +11,13 @@ use rampart_tests::{boot, parse_summary};
 use std::time::Duration;
 
 fn run(cmdline: &str, icount: bool, timeout: Duration) -> (String, i32) {
-    let cfg = QemuConfig { machine: Machine::Microvm, cmdline: cmdline.into(), icount, ..Default::default() };
+    let cfg = QemuConfig {
+        machine: Machine::Microvm,
+        cmdline: cmdline.into(),
+        icount,
+        test_kernel: true,
+        ..Default::default()
+    };
     let mut s = boot(&cfg);
     let status = s.wait_exit(timeout).unwrap_or_else(|e| panic!("{e:#}\n{}", s.output()));
     println!("{cmdline}: {:.2} s", s.elapsed().as_secs_f64());

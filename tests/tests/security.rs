@@ -13,7 +13,13 @@ const SERVICE: &str = "init.secure=sectest:serve@system_u:system_r:httpd_t";
 
 fn run(policy: &str, icount: bool) -> String {
     let cmdline = format!("init.test=sec {SERVICE} policy={policy}");
-    let cfg = QemuConfig { machine: Machine::Microvm, cmdline: cmdline.clone(), icount, ..Default::default() };
+    let cfg = QemuConfig {
+        machine: Machine::Microvm,
+        cmdline: cmdline.clone(),
+        icount,
+        test_kernel: true,
+        ..Default::default()
+    };
     let mut s = boot(&cfg);
     let status = s.wait_exit(Duration::from_secs(300)).unwrap_or_else(|e| panic!("{e:#}\n{}", s.output()));
     let out = s.output();

@@ -121,13 +121,12 @@ fn boot_to_prompt_under_icount() {
     let cfg = images::qemu::QemuConfig { icount: true, ..session_config(&d, false) };
     let t0 = Instant::now();
     let mut s = boot(&cfg);
-    let out = s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
+    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
     let wall = t0.elapsed().as_secs_f64();
-    let n: u64 = out
-        .lines()
-        .find_map(|l| l.split("console: first output at TSC ").nth(1))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no TSC mark:\n{out}"));
+    // The console's log line, shown after the prompt it measured.
+    s.expect("console: first output at TSC ", T).unwrap_or_else(|e| panic!("no TSC mark: {e:#}"));
+    let line = s.expect("\n", T).unwrap_or_else(|e| panic!("no TSC mark: {e:#}"));
+    let n: u64 = line.trim().parse().unwrap_or_else(|_| panic!("bad TSC mark {line:?}"));
     println!("boot to prompt under icount: {n} instructions, {wall:.2} s wall");
     assert!(n > 1_000_000, "implausible: {n}");
     s.send("exit\r").unwrap();

@@ -43,8 +43,10 @@ pub mod slot {
     pub const SCHED_CONTROL: u64 = 11;
     /// Capability-graph audit authority.
     pub const AUDIT: u64 = 12;
+    /// The kernel log, every right, badge 0 (see `crate::log`).
+    pub const LOG: u64 = 13;
     /// First slot not fixed by this list.
-    pub const FIRST_FREE: u64 = 13;
+    pub const FIRST_FREE: u64 = 14;
 }
 
 /// log2 of the number of slots in init's root CNode. The CNode's guard makes
@@ -145,7 +147,14 @@ pub struct BootInfo {
     /// The kernel command line (not NUL-terminated), truncated to
     /// [`CMDLINE_MAX`] bytes.
     pub cmdline: [u8; CMDLINE_MAX],
+    /// What this kernel offers beyond the ABI every kernel has
+    /// ([`KERNEL_DEBUG_SYSCALLS`]).
+    pub kernel_flags: u64,
 }
+
+/// [`BootInfo::kernel_flags`]: the `Debug*` system calls exist (a test
+/// kernel; in the release kernel they are unknown system calls).
+pub const KERNEL_DEBUG_SYSCALLS: u64 = 1;
 
 impl BootInfo {
     /// The command line as UTF-8, or `""` if it is not valid UTF-8.

@@ -203,6 +203,13 @@ pub enum Label {
     /// number of [`crate::audit::AuditEntry`] records written at the start
     /// of the frame.
     AuditDumpCapGraph = 90,
+
+    /// Log: append a record (see [`crate::log`]).
+    LogWrite = 100,
+    /// Log: read the first record with a sequence number at least MR0.
+    LogRead = 101,
+    /// Log: signal notification cap0 when records are appended.
+    LogSetNotification = 102,
 }
 
 impl Label {
@@ -268,6 +275,9 @@ impl Label {
             80 => VSpaceMapFrames,
             81 => VSpaceUnmapFrames,
             90 => AuditDumpCapGraph,
+            100 => LogWrite,
+            101 => LogRead,
+            102 => LogSetNotification,
             _ => return None,
         })
     }
@@ -286,6 +296,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert_eq!(n, 58);
+        assert_eq!(n, 61);
     }
 }

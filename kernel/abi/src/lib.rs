@@ -25,6 +25,7 @@ pub mod error;
 pub mod fault;
 pub mod invocation;
 pub mod ipc_buffer;
+pub mod log;
 pub mod msg;
 pub mod object;
 pub mod syscall;

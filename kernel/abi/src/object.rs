@@ -164,6 +164,9 @@ pub enum CapType {
     Zombie = 20,
     /// Authority to dump the capability graph (auditor only).
     Audit = 21,
+    /// The kernel log (`crate::log`): append with Write, read with Read;
+    /// the badge stamps every record written through it.
+    Log = 22,
 }
 
 impl CapType {
@@ -192,6 +195,7 @@ impl CapType {
             19 => CapType::VSpace,
             20 => CapType::Zombie,
             21 => CapType::Audit,
+            22 => CapType::Log,
             _ => return None,
         })
     }

@@ -49,24 +49,24 @@ pub enum Syscall {
     Wait = 8,
     /// Do nothing and return (measures the bare kernel entry/exit cost).
     Null = 9,
-    /// Write MR0..MR3 (up to 32 bytes, length in the message info) to the
-    /// kernel console. Debug builds only; otherwise an unknown syscall.
-    DebugWrite = 64,
-    /// Power the machine off through `isa-debug-exit` with exit code MR0.
-    /// Debug builds only.
+    /// Power the machine off through `isa-debug-exit` with exit code MR0
+    /// (the root task only). Test kernels only: in the release kernel every
+    /// `Debug*` number is an unknown system call (a fault), and number 64,
+    /// once a console write, is unused (components write to the kernel log,
+    /// [`crate::log`]).
     DebugShutdown = 65,
     /// Return in `rdi` the [`CapType`](crate::CapType) of the capability at
-    /// `rdi` (0 if empty or invalid). Debug builds only.
+    /// `rdi` (0 if empty or invalid). Test kernels only.
     DebugCapIdentify = 66,
     /// Write the kernel's invariant check result: `rdi` = 0 if every checked
     /// kernel invariant holds (capability derivation tree well-formed,
     /// scheduler queues consistent), otherwise a non-zero code naming the
-    /// first violation. Debug builds only.
+    /// first violation. Test kernels only.
     DebugCheckInvariants = 67,
     /// Return in `rdi` the time-stamp-counter ticks the processor has spent
     /// halted with nothing to run since boot (under QEMU `-icount` the idle
     /// time the virtual clock skipped, so TSC deltas minus idle deltas are
-    /// executed instructions). Debug builds only.
+    /// executed instructions). Test kernels only.
     DebugIdleTicks = 68,
 }
 
@@ -83,7 +83,6 @@ impl Syscall {
             7 => Syscall::Yield,
             8 => Syscall::Wait,
             9 => Syscall::Null,
-            64 => Syscall::DebugWrite,
             65 => Syscall::DebugShutdown,
             66 => Syscall::DebugCapIdentify,
             67 => Syscall::DebugCheckInvariants,

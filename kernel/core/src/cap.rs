@@ -96,6 +96,11 @@ impl Cap {
     pub const fn notification(paddr: u64, badge: u64, rights: Rights) -> Cap {
         Cap::new(CapType::Notification, ((rights.0 & 15) << 5) | ((paddr >> 4) << 12), badge)
     }
+    /// The kernel log with `badge` (stamped on every record written
+    /// through it) and `rights` (Write: append; Read: read and be notified).
+    pub const fn log(badge: u64, rights: Rights) -> Cap {
+        Cap::new(CapType::Log, (rights.0 & 15) << 5, badge)
+    }
     /// Reply object; `can_grant` lets the replier transfer capabilities.
     pub const fn reply(paddr: u64, can_grant: bool) -> Cap {
         Cap::new(CapType::Reply, ((can_grant as u64) << 5) | ((paddr >> 4) << 12), 0)
@@ -213,7 +218,7 @@ impl Cap {
     /// Endpoint/Notification: badge.
     pub fn badge(self) -> u64 {
         match self.cap_type() {
-            CapType::Endpoint | CapType::Notification => self.w1,
+            CapType::Endpoint | CapType::Notification | CapType::Log => self.w1,
             _ => 0,
         }
     }
@@ -221,7 +226,7 @@ impl Cap {
     /// grant; others: all).
     pub fn rights(self) -> Rights {
         match self.cap_type() {
-            CapType::Endpoint | CapType::Notification => Rights((self.w0 >> 5) & 15),
+            CapType::Endpoint | CapType::Notification | CapType::Log => Rights((self.w0 >> 5) & 15),
             CapType::Frame => Rights((self.w0 >> 6) & 3),
             CapType::Reply => {
                 if (self.w0 >> 5) & 1 == 1 {
@@ -237,7 +242,7 @@ impl Cap {
     /// endpoints, notifications, replies and frames carry rights.
     pub fn masked(self, m: Rights) -> Cap {
         match self.cap_type() {
-            CapType::Endpoint | CapType::Notification => {
+            CapType::Endpoint | CapType::Notification | CapType::Log => {
                 Cap { w0: (self.w0 & !(15 << 5)) | ((self.rights().and(m).0) << 5), ..self }
             }
             CapType::Frame => Cap { w0: (self.w0 & !(3 << 6)) | ((self.rights().and(m).0 & 3) << 6), ..self },
@@ -344,7 +349,7 @@ impl Cap {
             }
             T::IrqControl => matches!(tb, T::IrqControl | T::IrqHandler),
             T::IoPortControl => matches!(tb, T::IoPortControl | T::IoPort),
-            T::SchedControl | T::AsidControl | T::Audit => ta == tb,
+            T::SchedControl | T::AsidControl | T::Audit | T::Log => ta == tb,
             T::IrqHandler => tb == T::IrqHandler && self.irq() == b.irq(),
             T::IoPort => tb == T::IoPort && self.io_range() == b.io_range(),
             T::Frame => tb == T::Frame && self.paddr() == b.paddr() && self.size_bits() == b.size_bits(),
@@ -370,7 +375,7 @@ impl Cap {
     /// revocable subtree (seL4 `isCapRevocable`).
     pub fn is_revocable_from(self, src: Cap) -> bool {
         match self.cap_type() {
-            CapType::Endpoint | CapType::Notification => self.badge() != src.badge(),
+            CapType::Endpoint | CapType::Notification | CapType::Log => self.badge() != src.badge(),
             CapType::IrqHandler => src.cap_type() == CapType::IrqControl,
             CapType::IoPort => src.cap_type() == CapType::IoPortControl,
             CapType::Untyped => true,

@@ -44,7 +44,7 @@ pub fn derive(cap: Cap, _src: SlotRef) -> Option<Cap> {
 /// (Mutate) forbids changing an existing badge. `None`: not allowed.
 pub fn update_cap_data(cap: Cap, preserve: bool, data: u64) -> Option<Cap> {
     match cap.cap_type() {
-        CapType::Endpoint | CapType::Notification => {
+        CapType::Endpoint | CapType::Notification | CapType::Log => {
             if preserve || cap.badge() != 0 {
                 // A badge, once set, is permanent.
                 if data == 0 { Some(cap) } else { None }

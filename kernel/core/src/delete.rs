@@ -165,8 +165,7 @@ impl<M: Machine> Kernel<M> {
                 irq.ntfn = 0;
             }
         }
-        // A passive server's context bound to this notification is released.
-        let _ = n;
+        self.log_ntfn_destroyed(n);
     }
 
     /// Stops a thread whose TCB is being destroyed: out of every queue,

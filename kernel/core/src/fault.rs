@@ -74,7 +74,7 @@ impl<M: Machine> Kernel<M> {
         if cap.cap_type() != CapType::Endpoint || !cap.rights().contains(Rights::WRITE) {
             // No handler: the thread stops (seL4 `handleDoubleFault`).
             if cfg!(feature = "trace-faults") {
-                self.m.debug_write(b"kernel: thread faulted without a fault handler; stopped\n");
+                self.log_kernel(b"kernel: thread faulted without a fault handler; stopped\n");
             }
             t.get().fault.set(FaultLabel::None as u64);
             self.set_thread_state(t, ThreadState::Inactive);

@@ -150,6 +150,7 @@ impl<M: Machine> Kernel<M> {
                 | CapType::Pdpt
                 | CapType::VSpace => self.inv_vspace(&inv),
                 CapType::Audit => self.inv_audit(&inv),
+                CapType::Log => self.inv_log(&inv),
                 _ => Err(InvError::new(Error::InvalidCapability)),
             }
         };

@@ -79,6 +79,8 @@ pub struct Kernel<M> {
     /// have this address: threads running in it are the root task
     /// (`DebugShutdown` is honoured only for them).
     pub root_vspace: u64,
+    /// The kernel log (`CapType::Log`).
+    pub log: crate::log::LogRing,
 }
 
 impl<M: Machine> Kernel<M> {
@@ -102,6 +104,7 @@ impl<M: Machine> Kernel<M> {
             fastpath_enabled: true,
             fastpath_hits: 0,
             root_vspace: 0,
+            log: crate::log::LogRing::new(),
         }
     }
 

@@ -35,6 +35,7 @@ pub mod invoke;
 pub mod ipc;
 pub mod kernel;
 pub mod kmem;
+pub mod log;
 pub mod machine;
 pub mod memmap;
 pub mod object;

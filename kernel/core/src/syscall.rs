@@ -90,14 +90,6 @@ impl<M: Machine> Kernel<M> {
             }
             Some(Syscall::Yield) => self.yield_current(),
             Some(Syscall::Null) => {}
-            Some(Syscall::DebugWrite) if cfg!(feature = "debug-syscalls") => {
-                let len = MessageInfo(regs.get(r::RSI)).length().min(32);
-                let mut buf = [0u8; 32];
-                for (i, reg) in [r::RDX, r::R8, r::R9, r::R10].iter().enumerate() {
-                    buf[i * 8..i * 8 + 8].copy_from_slice(&regs.get(*reg).to_le_bytes());
-                }
-                self.m.debug_write(&buf[..len]);
-            }
             Some(Syscall::DebugShutdown) if cfg!(any(test, feature = "debug-syscalls")) => {
                 // Only the root task may stop the machine this way; everyone
                 // else asks rm, which holds the power-control ports and

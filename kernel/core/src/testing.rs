@@ -148,6 +148,7 @@ impl World {
         let ut = crate::cap::Cap::untyped(b + (1 << UNTYPED_BITS), UNTYPED_BITS, false, 0);
         let untyped = k.boot_put(&mut root, ut).expect("slot");
         k.boot_start(&root, 0x40_0000, 0x7000_0000, 0);
+        k.log.attach(std::boxed::Box::leak(std::boxed::Box::default()));
         World { k, root, untyped, _arena: arena }
     }
 

@@ -223,7 +223,7 @@ impl ConfigurationAccess for DevmgrCam {
 
 /// Names of the capability types `DebugCapIdentify` reports
 /// (`rampart_abi::CapType` numbers).
-const CAP_NAMES: [&str; 22] = [
+const CAP_NAMES: [&str; 23] = [
     "null",
     "untyped",
     "endpoint",
@@ -246,16 +246,21 @@ const CAP_NAMES: [&str; 22] = [
     "vspace",
     "zombie",
     "audit",
+    "log",
 ];
 
 /// The driver's own census of its CSpace (every slot of its CNode through
-/// the debug kernel's `DebugCapIdentify`), as `type=count` pairs: what a
+/// the test kernel's `DebugCapIdentify`), as `type=count` pairs: what a
 /// test compares with what the driver should hold (docs/devices.md §3).
+/// Empty on the release kernel, which has no such call.
 pub fn cspace_census() -> alloc::string::String {
-    let mut counts = [0u32; 23];
+    if !rampart_rt::syscall::debug_syscalls() {
+        return alloc::string::String::new();
+    }
+    let mut counts = [0u32; 24];
     for s in 1..(1u64 << rampart_uabi::startup::CNODE_RADIX) {
         let t = rampart_rt::syscall::debug_cap_identify(s) as usize;
-        counts[t.min(22)] += 1;
+        counts[t.min(23)] += 1;
     }
     let mut out = alloc::string::String::new();
     for (i, n) in counts.iter().enumerate().skip(1) {

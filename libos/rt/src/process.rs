@@ -62,7 +62,11 @@ pub fn start(info: u64, main: fn() -> i32) -> i32 {
         crate::dprintln!("rt: bad startup body");
         return STATUS_BAD_STARTUP;
     };
+    crate::syscall::set_debug_syscalls(header.flags & startup::flags::DEBUG_SYSCALLS != 0);
     startup::set(header, body);
+    if let Some(log) = startup::named_cap("log") {
+        crate::debug::set_log(log);
+    }
     main()
 }
 
@@ -73,13 +77,13 @@ pub fn under_rm() -> bool {
 
 /// Ends the program with `status`: for a task started by rm a request to rm;
 /// for a root task (init, ktest, ipcbench), powers the machine off with the
-/// status through the kernel's `DebugShutdown` (debug kernels). If that
-/// fails (rm's own `main` returning: rm is neither), the thread faults so
-/// its supervisor notices.
+/// status through the kernel's `DebugShutdown` (test kernels). If that
+/// fails (rm's own `main` returning: rm is neither; a root task on the
+/// release kernel), the thread faults so its supervisor notices.
 pub fn exit(status: i32) -> ! {
     if under_rm() {
         let _ = crate::rm::request(&rampart_rm_api::Request::Exit { status });
-    } else {
+    } else if crate::syscall::debug_syscalls() {
         let _ = crate::syscall::debug_shutdown(status as u32);
     }
     loop {

@@ -71,13 +71,13 @@ pub fn null() {
 
 /// `DebugCapIdentify`: the [`rampart_abi::CapType`] number of the
 /// capability at `cptr` (0 if the slot is empty or the lookup fails).
-/// Debug kernels only.
+/// Test kernels only (an unknown-syscall fault in the release kernel).
 pub fn debug_cap_identify(cptr: u64) -> u64 {
     raw(Syscall::DebugCapIdentify, cptr, MessageInfo(0), [0; 4], 0).badge
 }
 
 /// `DebugCheckInvariants`: 0 if every invariant the kernel checks holds,
-/// otherwise a non-zero code naming the first violation. Debug kernels only.
+/// otherwise a non-zero code naming the first violation. Test kernels only (an unknown-syscall fault in the release kernel).
 pub fn debug_check_invariants() -> u64 {
     raw(Syscall::DebugCheckInvariants, 0, MessageInfo(0), [0; 4], 0).badge
 }
@@ -85,22 +85,34 @@ pub fn debug_check_invariants() -> u64 {
 /// `DebugIdleTicks`: TSC ticks the processor has spent halted with nothing
 /// to run since boot. Under QEMU `-icount` the TSC counts instructions and
 /// skips idle time, so a TSC delta minus the idle delta over the same span
-/// is the number of instructions executed. Debug kernels only (0 otherwise).
+/// is the number of instructions executed. Test kernels only (the release kernel has no Debug* calls: an unknown-syscall fault).
 pub fn debug_idle_ticks() -> u64 {
     raw(Syscall::DebugIdleTicks, 0, MessageInfo(0), [0; 4], 0).badge
 }
 
-/// Writes up to 32 bytes to the kernel debug console (debug kernels only).
-pub fn debug_write_chunk(bytes: &[u8]) {
-    let n = bytes.len().min(32);
-    let mut w = [0u64; 4];
-    for (i, b) in bytes[..n].iter().enumerate() {
-        w[i / 8] |= u64::from(*b) << ((i % 8) * 8);
-    }
-    raw(Syscall::DebugWrite, 0, MessageInfo::new(0, 0, 0, n as u64), w, 0);
+/// Whether the `Debug*` system calls exist (a test kernel), as the root
+/// task's boot information or the task's startup header says.
+static DEBUG_SYSCALLS: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Records whether the `Debug*` system calls exist (the runtime does, at
+/// start).
+pub(crate) fn set_debug_syscalls(yes: bool) {
+    DEBUG_SYSCALLS.store(yes, core::sync::atomic::Ordering::Relaxed);
 }
 
-/// Powers the machine off through `isa-debug-exit` with `code` (debug
+/// True if the kernel is a test kernel with the `Debug*` system calls;
+/// calling them otherwise faults.
+pub fn debug_syscalls() -> bool {
+    DEBUG_SYSCALLS.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// [`rampart_uabi::startup::flags::DEBUG_SYSCALLS`] if [`debug_syscalls`],
+/// for the startup header of a task this one creates.
+pub fn debug_syscalls_flag() -> u64 {
+    if debug_syscalls() { rampart_uabi::startup::flags::DEBUG_SYSCALLS } else { 0 }
+}
+
+/// Powers the machine off through `isa-debug-exit` with `code` (test
 /// kernels only). Returns only if refused.
 ///
 /// # Errors

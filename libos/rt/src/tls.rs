@@ -99,7 +99,13 @@ pub fn init_root(bootinfo: &BootInfo) -> Result<(), rampart_abi::Error> {
     // block that is not installed yet.
     let r = crate::invoke::call_raw(slot::TCB, rampart_abi::Label::TcbSetTlsBase as u64, &[addr], &[]);
     match r.info.label() {
-        0 => Ok(()),
+        0 => {
+            // The root task's kernel-log capability (every right, badge 0).
+            crate::debug::set_log(slot::LOG);
+            let debug = bootinfo.kernel_flags & rampart_abi::bootinfo::KERNEL_DEBUG_SYSCALLS != 0;
+            crate::syscall::set_debug_syscalls(debug);
+            Ok(())
+        }
         l => Err(crate::invoke::error_from_label(l)),
     }
 }

@@ -29,6 +29,10 @@ pub mod slot {
     pub const NOTIFICATION: u64 = 5;
     /// The task's reply object (for serving requests).
     pub const REPLY: u64 = 6;
+    /// The kernel log (`rampart_abi::log`), badged with the task's pid:
+    /// only for tasks whose domain the policy grants `system syslog_write`
+    /// (then listed as the named capability `log`); empty otherwise.
+    pub const LOG: u64 = 7;
     /// First slot of inherited handle tokens and named capabilities.
     pub const INHERIT_FIRST: u64 = 8;
     /// One past the last inherited-token slot.
@@ -106,6 +110,9 @@ pub struct StartupHeader {
 pub mod flags {
     /// The heap may be grown by asking rm (`HeapGrow`); clear for rm itself.
     pub const HEAP_GROWS: u64 = 1;
+    /// The kernel is a test kernel: the `Debug*` system calls exist (in the
+    /// release kernel they are unknown system calls, which fault).
+    pub const DEBUG_SYSCALLS: u64 = 2;
 }
 
 /// An inherited handle (docs/userland.md §4): the token capability in

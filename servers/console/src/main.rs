@@ -8,6 +8,7 @@
 
 extern crate alloc;
 
+mod klog;
 mod line;
 
 use alloc::collections::BTreeSet;
@@ -46,6 +47,8 @@ struct Console {
     avc: Option<(SecAvc<Ipc, 16, 4>, u32, u16, u32, u32)>,
     /// Whether anything was written yet (the boot-to-prompt mark).
     wrote: bool,
+    /// The kernel log, when this console shows it.
+    klog: Option<klog::KernelLog>,
 }
 
 fn main() -> i32 {
@@ -71,6 +74,7 @@ fn main() -> i32 {
         }
     };
     let avc = security(&ch, slot());
+    let klog = klog::KernelLog::open(slot());
     let spare: Vec<Reply> = (0..12).filter_map(|i| cap(&alloc::format!("reply{i}")).map(Reply)).collect();
     let mut c = Console {
         line,
@@ -86,9 +90,11 @@ fn main() -> i32 {
         foreground: Vec::new(),
         avc,
         wrote: false,
+        klog,
     };
     dprintln!("console: ready on {} ({} reply objects for blocked readers)", line::DEVICE, c.spare.len());
     c.input();
+    c.show_log();
     let mut server = Server::new(ep, Reply(slot::REPLY));
     server.run(&mut |s, m| c.handle(s, m))
 }
@@ -125,8 +131,10 @@ impl Console {
 
     fn handle(&mut self, s: &mut Server, m: &Message) -> Action {
         if ConnBadge::decode(m.badge).is_none() && m.label() == 0 {
-            // The serial driver's signal (or a stray one): new input.
+            // The serial driver's signal (new input), the kernel log's (new
+            // records), or a stray one.
             self.input();
+            self.show_log();
             return Action::NoReply;
         }
         let Some(b) = ConnBadge::decode(m.badge) else { return reply(Err(Errno::EBADF)) };
@@ -194,6 +202,17 @@ impl Console {
             }
             Request::ShareHandle { .. } => self.share(),
         }
+    }
+
+    /// Prints the kernel-log records not shown yet.
+    fn show_log(&mut self) {
+        let Some(mut k) = self.klog.take() else { return };
+        k.drain(|text| {
+            let mut out = Vec::with_capacity(text.len() + 8);
+            rampart_console_core::output(text, &mut out);
+            self.line.write(&out);
+        });
+        self.klog = Some(k);
     }
 
     fn new_handle(&mut self, conn: u32) -> u32 {

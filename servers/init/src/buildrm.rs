@@ -147,9 +147,20 @@ pub fn start_rm(
         argv: alloc::vec!["rm".into()],
         cwd: "/".into(),
         data: postcard::to_allocvec(&boot).map_err(|_| StartError::NoMemory)?,
+        caps: alloc::vec![rampart_uabi::startup::NamedCap { name: "log".into(), slot: rslot::LOG }],
         ..Default::default()
     };
-    let header = StartupHeader { pid: 0, parent: rampart_rm_api::INIT_PID, tsc_hz: bi.tsc_hz, ..Default::default() };
+    let header = StartupHeader {
+        pid: 0,
+        parent: rampart_rm_api::INIT_PID,
+        tsc_hz: bi.tsc_hz,
+        flags: if bi.kernel_flags & rampart_abi::bootinfo::KERNEL_DEBUG_SYSCALLS != 0 {
+            rampart_uabi::startup::flags::DEBUG_SYSCALLS
+        } else {
+            0
+        },
+        ..Default::default()
+    };
     let shareable = bi.bootfs_vaddr.is_multiple_of(4096);
     let first_frame = bi.bootfs_frames.start + image.offset as u64 / 4096;
     let frames = move |i: u64| Some(first_frame + i);
@@ -211,6 +222,9 @@ pub fn start_rm(
     k(t.cnode.copy(rslot::ASID_CONTROL, r, me(bslot::ASID_CONTROL), Rights::ALL), "install ASID control")?;
     k(t.cnode.copy(rslot::SCHED_CONTROL, r, me(bslot::SCHED_CONTROL), Rights::ALL), "install sched control")?;
     k(t.cnode.mint(rslot::INIT_NOTIFICATION, r, me(events.0), Rights::WRITE, EVENT_CHILD), "install init events")?;
+    k(t.cnode.copy(rslot::LOG_MINT, r, me(bslot::LOG), Rights::ALL), "install the kernel log")?;
+    let rm_log = rampart_rm_api::boot::LOG_BADGE_RM;
+    k(t.cnode.mint(rslot::LOG, r, me(bslot::LOG), Rights::WRITE, rm_log), "install rm's log")?;
     for (i, &(s, _, _)) in give.iter().enumerate() {
         k(t.cnode.move_(ut_first + i as u64, r, me(s)), "move untyped")?;
     }

@@ -57,6 +57,11 @@ fn main(bootinfo: u64) -> i32 {
         dprintln!("init: bad boot information magic {:#x}", bi.magic);
         return 1;
     }
+    // The thread block first: it holds the IPC-buffer address the kernel
+    // log writes go through.
+    if rampart_rt::tls::init_root(bi).is_err() {
+        return 1;
+    }
     dprintln!("init: hello from ring 3");
     // SAFETY: the kernel maps the boot-module archive read-only at
     // `bootfs_vaddr` for `bootfs_size` bytes, for init's whole life.
@@ -81,10 +86,6 @@ fn main(bootinfo: u64) -> i32 {
     let t1 = rdtsc();
     dprintln!("init: measure: 1000 yield syscalls took {} cycles", t1 - t0);
 
-    if rampart_rt::tls::init_root(bi).is_err() {
-        dprintln!("init: cannot set up the thread block");
-        return 1;
-    }
     // SAFETY: the heap array is used by nothing else, and this runs once.
     unsafe { rampart_rt::heap::init(&raw mut HEAP as u64, core::mem::size_of::<Heap>() as u64, false) };
     if fs.find("rm").is_none() {

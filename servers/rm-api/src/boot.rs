@@ -28,10 +28,20 @@ pub mod slot {
     pub const POWER_SMI_CMD: u64 = 14;
     /// I/O port capability covering the reset register.
     pub const POWER_RESET: u64 = 15;
+    /// The kernel log, unbadged, every right: rm mints each task's log
+    /// capability from it (badge = pid).
+    pub const LOG_MINT: u64 = 16;
+    /// rm's own kernel-log capability (Write, badge [`super::LOG_BADGE_RM`]).
+    pub const LOG: u64 = 17;
     /// First slot of the boot-module archive frames (mapped read-only at
     /// [`super::RmBoot::bootfs_vaddr`] page by page).
     pub const BOOTFS_FIRST: u64 = 32;
 }
+
+/// Badge of rm's own kernel-log records. Other badges: 0 the root task
+/// (init), a pid for a task rm started, `rampart_abi::log::LOG_BADGE_KERNEL`
+/// the kernel.
+pub const LOG_BADGE_RM: u64 = u64::MAX - 1;
 
 /// One untyped capability given to rm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

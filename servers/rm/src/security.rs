@@ -18,6 +18,7 @@ use crate::kops::CNODE;
 use crate::state::Rm;
 use alloc::string::String;
 use alloc::vec::Vec;
+use rampart_abi::Rights;
 use rampart_rm_api::{INIT_PID, MAX_STAGED, Pid, Staged};
 use rampart_rt::cap::{CPtr, Endpoint};
 use rampart_rt::dprintln;
@@ -37,6 +38,9 @@ pub struct Secsrv {
     file: Option<(u16, u32)>,
     /// `system` class number and the bits of `halt` and `reboot`.
     system: Option<(u16, u32, u32)>,
+    /// `system` class number and the bits of `syslog_write` and
+    /// `syslog_read` (`None` if the policy has no such permissions).
+    syslog: Option<(u16, u32, u32)>,
 }
 
 /// `SetSecsrv` from `caller` with the capability in `cap`.
@@ -60,12 +64,17 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
     let file = c.class_id("file").ok().and_then(|f| Some((f, c.perms(f, &["entrypoint"]).ok()?)));
     let system =
         c.class_id("system").ok().and_then(|k| Some((k, c.perms(k, &["halt"]).ok()?, c.perms(k, &["reboot"]).ok()?)));
+    let syslog = c
+        .class_id("system")
+        .ok()
+        .and_then(|k| Some((k, c.perms(k, &["syslog_write"]).ok()?, c.perms(k, &["syslog_read"]).ok()?)));
     if let Some(old) = rm.secsrv.ep.replace(Endpoint(s)) {
         crate::lifecycle::drop_slot(rm, old.0);
     }
     rm.secsrv.process = process;
     rm.secsrv.file = file;
     rm.secsrv.system = system;
+    rm.secsrv.syslog = syslog;
     Ok(())
 }
 
@@ -177,6 +186,36 @@ pub fn may_power_off(rm: &Rm, pid: Pid, source: &str, reboot: bool) -> Result<()
     let perm = if reboot { "reboot" } else { "halt" };
     dprintln!("rm: avc: denied {{ {perm} }} for scontext={source} tclass=system");
     Err(Errno::EACCES)
+}
+
+/// The kernel-log rights a new task in `context` started by `caller` gets
+/// (docs/security-architecture.md, "The kernel log"): Write where the
+/// policy grants the context `system syslog_write` on rm's own context,
+/// Read as well with `syslog_read`. Without a security server (the core
+/// servers at boot, test programs run without it), or with a policy that
+/// has no such permissions, init's children get Write and nobody else gets
+/// anything. On a test kernel (which echoes every record to the serial
+/// console, as its removed `DebugWrite` did) every task may write, so test
+/// programs in any domain report through `dprintln!`.
+pub fn log_rights(rm: &Rm, caller: Pid, context: &str) -> Rights {
+    let test = if rampart_rt::syscall::debug_syscalls() { Rights::WRITE } else { Rights::NONE };
+    policy_log_rights(rm, caller, context).or(test)
+}
+
+fn policy_log_rights(rm: &Rm, caller: Pid, context: &str) -> Rights {
+    let fallback = if caller == INIT_PID { Rights::WRITE } else { Rights::NONE };
+    let (Some(ep), Some((class, write, read))) = (rm.secsrv.ep, rm.secsrv.syslog) else { return fallback };
+    let mut c = Client(Ipc(ep));
+    let (Ok(s), Ok(own)) = (c.context_to_sid(context), c.who_am_i()) else { return Rights::NONE };
+    let Ok(d) = c.compute_av(s, own, class) else { return Rights::NONE };
+    let mut r = Rights::NONE;
+    if d.allowed & write == write {
+        r = r.or(Rights::WRITE);
+    }
+    if d.allowed & read == read {
+        r = r.or(Rights::READ);
+    }
+    r
 }
 
 /// `StageCap`: keeps the capability in `cap` for `pid`'s next spawn.

@@ -178,6 +178,12 @@ fn build(
             None => caps.push(startup::NamedCap { name: st.name.clone(), slot: s }),
         }
     }
+    // The kernel log, where the policy lets the new task's domain write
+    // (or read) it; records it writes carry its pid.
+    let log = crate::security::log_rights(rm, caller, &context);
+    if log != Rights::NONE {
+        caps.push(startup::NamedCap { name: "log".into(), slot: slot::LOG });
+    }
     let body = StartupBody {
         name: name.into(),
         security_context: context.clone(),
@@ -192,7 +198,7 @@ fn build(
         pid,
         parent: caller,
         tsc_hz: rm.tsc_hz,
-        flags: startup::flags::HEAP_GROWS,
+        flags: startup::flags::HEAP_GROWS | rampart_rt::syscall::debug_syscalls_flag(),
         ..Default::default()
     };
     // The fault endpoint: the supervisor's, or rm's badged with the pid.
@@ -249,7 +255,7 @@ fn build(
         }
     };
     rm.pools[pool].used += 1;
-    let installed = install(rm, &built, pid, &mut hold, inherit);
+    let installed = install(rm, &built, pid, &mut hold, inherit, log);
     let moved = move_staged(rm, &built, staged_first, staged);
     match installed.and_then(|ev| moved.map(|()| ev)) {
         Ok(events) => {
@@ -304,6 +310,7 @@ fn install(
     pid: Pid,
     hold: &mut Holdings,
     inherit: Option<CPtr>,
+    log: Rights,
 ) -> Result<Notification, Errno> {
     let r = u64::from(t.cnode_radix);
     match inherit {
@@ -315,6 +322,10 @@ fn install(
         None => {}
     }
     t.cnode.mint(slot::RM, r, CNODE.path(rm.ep.0, 64), CHANNEL_RIGHTS, u64::from(pid)).map_err(|_| Errno::EIO)?;
+    if log != Rights::NONE {
+        let mint = CNODE.path(rampart_rm_api::boot::slot::LOG_MINT, 64);
+        t.cnode.mint(slot::LOG, r, mint, log, u64::from(pid)).map_err(|_| Errno::EIO)?;
+    }
     let s = rm.slots.alloc(1).ok_or(Errno::ENOMEM)?;
     hold.slots.push((s, 1));
     CNODE.mint(s, 64, CNODE.path(t.ntfn.0, 64), Rights::WRITE, EVENT_CHILD).map_err(|_| Errno::EIO)?;

@@ -145,10 +145,40 @@ fn main() -> i32 {
             corrupt::disks(&mut c, arg(2).parse().unwrap_or(0));
         }
         "bench" => return bench::read(arg(2)),
+        "debug-syscall" => return debug_syscall(arg(2)),
         _ => {
-            rampart_libos::eprintln!("usage: fstest user FILE SHA256 | admin N | bench FILE");
+            rampart_libos::eprintln!("usage: fstest user FILE SHA256 | admin N | bench FILE | debug-syscall N");
             return 2;
         }
     }
     c.finish()
+}
+
+/// Issues system call number `n` (one of the `Debug*` numbers, 64..=68)
+/// with harmless arguments and prints what came back. On the release
+/// kernel they do not exist: the call is an unknown system call, a fault
+/// that ends this program (status 139 in the shell), so the line is never
+/// printed (tests/tests/hardening.rs).
+fn debug_syscall(n: &str) -> i32 {
+    let Ok(n) = n.parse::<u64>() else { return 2 };
+    if !(64..=68).contains(&n) || n == 65 {
+        // 65 is DebugShutdown: refused for non-root tasks, but not a probe.
+        return 2;
+    }
+    let (rdi, rsi): (u64, u64);
+    // SAFETY: a system call with scalar arguments; the kernel preserves
+    // every register but the declared ones.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            inout("rax") n => _,
+            inout("rdi") 0u64 => rdi,
+            inout("rsi") 0u64 => rsi,
+            out("rcx") _,
+            out("r11") _,
+            options(nostack)
+        );
+    }
+    rampart_libos::println!("fstest: debug system call {n} returned rdi={rdi:#x} rsi={rsi:#x}");
+    0
 }

@@ -14,7 +14,7 @@ extern crate alloc;
 use alloc::string::String;
 use rampart_libos::io::{self, Read, Write};
 use rampart_libos::process::Command;
-use rampart_libos::{env, eprintln};
+use rampart_libos::{env, eprintln, println};
 
 rampart_libos::main!(main);
 
@@ -50,7 +50,10 @@ fn main() -> i32 {
         .current_dir(home());
     if env::args().get(1).map(String::as_str) == Some("batch") {
         let _ = io::set_echo(0, false);
-        rampart_libos::rampart_rt::dprintln!("{BATCH_READY}");
+        // On the terminal, where the runner waits for it (login is a
+        // program: it has no kernel-log capability).
+        println!("{BATCH_READY}");
+        let _ = io::stdout().flush();
         let mut script = String::new();
         if io::stdin().read_to_string(&mut script).is_err() {
             return 1;

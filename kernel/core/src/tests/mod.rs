@@ -8,6 +8,7 @@ mod donation;
 mod fastpath;
 mod fuzz;
 mod ipc;
+mod log;
 mod rights;
 mod sched;
 mod support;

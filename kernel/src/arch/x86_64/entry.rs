@@ -188,6 +188,10 @@ restore_user_context:
     mov rcx, [rsp + 8]
     mov r11, [rsp + 16]
     mov rsp, [rsp + 24]
+    /* MDS: on CPUs with MD_CLEAR microcode VERW overwrites the buffers a
+       user thread could sample (docs/kernel.md, "Transient execution");
+       elsewhere it only sets ZF, which sysret replaces from r11. */
+    verw word ptr [rip + verw_selector]
     sysretq
 4:  lea rsp, [rip + kernel_stack_top]
     push qword ptr [rdi + 20 * 8]
@@ -210,7 +214,12 @@ restore_user_context:
     mov rbx, [rdi + 13 * 8]
     mov rax, [rdi + 14 * 8]
     mov rdi, [rdi + 10 * 8]
+    verw word ptr [rip + verw_selector]
     iretq
+
+    .section .rodata.entry, "a"
+    .balign 2
+verw_selector: .word {kds}
 
     .section .bss.entry, "aw", @nobits
     .balign 8
@@ -220,6 +229,7 @@ user_rsp_scratch: .skip 8
 "#,
     vsys = const VECTOR_SYSCALL,
     null = const rampart_abi::Syscall::Null as u64,
+    kds = const super::gdt::KERNEL_DS,
 );
 
 unsafe extern "C" {
