@@ -39,6 +39,8 @@ pub mod log;
 pub mod machine;
 pub mod memmap;
 pub mod object;
+#[cfg(any(test, feature = "testing"))]
+pub mod refcheck;
 pub mod regs;
 pub mod reply;
 pub mod sched;

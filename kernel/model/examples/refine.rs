@@ -19,16 +19,20 @@ fn main() {
     let steps = val("--steps", 1_000_000);
     let episode = val("--episode", 300);
     println!("seed {seed}, {steps} steps, episodes of {episode}");
-    match rampart_model::refine::run(
-        &rampart_model::refine::configs(),
-        &rampart_model::refine::domain(),
-        seed,
-        steps,
-        episode,
-    ) {
+    // RAMPART_CONFIGS=013 runs only those configurations (debugging).
+    let only = std::env::var("RAMPART_CONFIGS").unwrap_or_default();
+    let cfgs: Vec<_> = rampart_model::refine::configs()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| only.is_empty() || only.contains(&i.to_string()))
+        .map(|(_, c)| c)
+        .collect();
+    match rampart_model::refine::run(&cfgs, &rampart_model::refine::domain(), seed, steps, episode) {
         Ok(r) => {
             println!("steps compared: {}", r.steps);
-            println!("episodes: {}", r.episodes);
+            println!("episodes: {} ({} ended with no thread able to run)", r.episodes, r.stuck);
+            println!("IPC steps by path: {:?}", r.paths);
+            println!("steps by kind: {:?}", r.kinds);
             println!("operations skipped (known kernel differences): {}", r.excluded);
             println!("system calls on the kernel's IPC fast path: {}", r.fastpath);
             println!("outcomes: {:?}", r.outcomes);
@@ -36,7 +40,6 @@ fn main() {
         }
         Err(d) => {
             print!("{d}");
-            let cfgs = rampart_model::refine::configs();
             let cfg = &cfgs[(d.episode % cfgs.len() as u64) as usize];
             let min = rampart_model::refine::minimise(cfg, &d.trace);
             println!("minimal reproducer (config {}):", d.episode % cfgs.len() as u64);

@@ -20,14 +20,15 @@
 //! CNode capability to; the root CNode (where received capabilities land)
 //! of any thread that can receive from an endpoint `a` can send to with
 //! Grant; or the root CNode of the caller waiting on a reply object `a`
-//! holds, if the reply may grant. CSpaces can share CNodes, so a grant to
+//! holds, if the reply may grant (the caller's endpoint capability had
+//! GrantReply and the reply capability has Grant). CSpaces can share CNodes, so a grant to
 //! one thread can reach another. This is a statement about states only;
 //! it does not trust the operation's implementation.
 
 use crate::invariants::Violation;
 use crate::state::{Addr, Cap, CapKind, Object, SlotId, State, ThreadState};
 use rampart_abi::Rights;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The slots in `t`'s CSpace: every slot of every CNode reachable from its
 /// root capability.
@@ -67,8 +68,9 @@ pub fn authority(s: &State, t: Addr) -> Vec<Cap> {
 fn covers(pre: &State, post: &State, c: &Cap, b: &Cap) -> bool {
     match (c.kind, b.kind) {
         (CapKind::Untyped { .. }, CapKind::Untyped { .. }) => pre.covers_region(c, b),
+        (CapKind::IrqControl, CapKind::IrqHandler(_)) | (CapKind::IoPortControl, CapKind::IoPort { .. }) => true,
         (CapKind::Untyped { .. }, _) => {
-            let a = b.obj().expect("object capability");
+            let Some(a) = b.obj() else { return false };
             !pre.objects.contains_key(&a) && {
                 let (cb, cn) = pre.cap_region(c);
                 let (ob, on) = post.cap_region(b);
@@ -77,7 +79,7 @@ fn covers(pre: &State, post: &State, c: &Cap, b: &Cap) -> bool {
         }
         _ => {
             std::mem::discriminant(&c.kind) == std::mem::discriminant(&b.kind)
-                && c.obj() == b.obj()
+                && c.ident() == b.ident()
                 && c.rights.contains(b.rights)
                 && (c.badge == 0 || c.badge == b.badge)
         }
@@ -92,7 +94,14 @@ fn covers(pre: &State, post: &State, c: &Cap, b: &Cap) -> bool {
 /// of the caller waiting on a reply object `a` holds, if the reply may
 /// grant.
 pub fn writable(s: &State, a: Addr) -> BTreeSet<Addr> {
-    let auth_a = authority(s, a);
+    let auth: BTreeMap<Addr, Vec<Cap>> = s.threads.iter().map(|&t| (t, authority(s, t))).collect();
+    writable_in(s, a, &auth)
+}
+
+/// [`writable`] with every subject's authority computed already.
+fn writable_in(s: &State, a: Addr, auth: &BTreeMap<Addr, Vec<Cap>>) -> BTreeSet<Addr> {
+    let empty = Vec::new();
+    let auth_a = auth.get(&a).unwrap_or(&empty);
     let mut out: BTreeSet<Addr> = auth_a.iter().filter_map(|c| cnode_of(*c)).collect();
     let root = |t: Addr| s.tcb(t).and_then(|x| x.cspace).and_then(cnode_of);
     let wg = Rights(Rights::WRITE.0 | Rights::GRANT.0);
@@ -106,18 +115,20 @@ pub fn writable(s: &State, a: Addr) -> BTreeSet<Addr> {
             continue;
         }
         for &r in &s.threads {
-            let can_recv =
-                authority(s, r).iter().any(|c| c.kind == CapKind::Endpoint(e) && c.rights.contains(Rights::READ))
-                    || matches!(s.thread_state(r), ThreadState::BlockedOnRecv { ep, .. } if ep == e);
+            let can_recv = auth
+                .get(&r)
+                .is_some_and(|v| v.iter().any(|c| c.kind == CapKind::Endpoint(e) && c.rights.contains(Rights::READ)))
+                || matches!(s.thread_state(r), ThreadState::BlockedOnRecv { ep, .. } if ep == e);
             if can_recv {
                 out.extend(root(r));
             }
         }
     }
-    for c in &auth_a {
+    for c in auth_a {
         if let CapKind::Reply(r) = c.kind
             && let Some(rp) = s.reply(r)
             && rp.can_grant
+            && c.rights.contains(Rights::GRANT)
             && let Some(caller) = rp.caller
         {
             out.extend(root(caller));
@@ -138,12 +149,16 @@ pub fn channel(s: &State, a: Addr, t: Addr) -> bool {
 /// # Errors
 /// A [`Violation`] naming the subject and the capability it gained.
 pub fn check_confinement(pre: &State, post: &State) -> Result<(), Violation> {
+    let auth: BTreeMap<Addr, Vec<Cap>> = pre.threads.iter().map(|&t| (t, authority(pre, t))).collect();
+    let writ: BTreeMap<Addr, BTreeSet<Addr>> = pre.threads.iter().map(|&a| (a, writable_in(pre, a, &auth))).collect();
     for &t in &post.threads {
         if post.tcb(t).is_none() || pre.tcb(t).is_none() {
             continue;
         }
-        let sources: Vec<Addr> = pre.threads.iter().copied().filter(|&a| a == t || channel(pre, a, t)).collect();
-        let held: Vec<Cap> = sources.iter().flat_map(|&a| authority(pre, a)).collect();
+        let t_cnodes = cspace_cnodes(pre, t);
+        let sources: Vec<Addr> =
+            pre.threads.iter().copied().filter(|&a| a == t || writ[&a].iter().any(|x| t_cnodes.contains(x))).collect();
+        let held: Vec<Cap> = sources.iter().flat_map(|&a| auth[&a].iter().copied()).collect();
         for b in authority(post, t) {
             if !held.iter().any(|c| covers(pre, post, c, &b)) {
                 return Err(Violation {

@@ -31,7 +31,28 @@ pub enum BootObj {
     Tcb(usize),
     /// The root CNode of thread `i`.
     CNode(usize),
+    /// Scheduling context `i` (the first ones are the threads' own).
+    Sc(usize),
+    /// Frame `i` (the first ones are the threads' IPC buffers).
+    Frame(usize),
+    /// The SchedControl capability.
+    SchedControl,
+    /// The IRQControl capability.
+    IrqControl,
+    /// The IOPortControl capability.
+    IoPortControl,
+    /// The VSpace of thread `i` (with its ASID).
+    VSpace(usize),
+    /// The ASID pool (ASIDs 0..512; thread `i`'s VSpace has ASID `i + 1`).
+    AsidPool,
 }
+
+/// Priority of the boot threads (their MCP is 255).
+pub const BOOT_PRIO: u64 = 100;
+/// Budget and period of the boot threads' scheduling contexts (µs).
+pub const BOOT_BUDGET_US: u64 = 10_000;
+/// User address of every boot thread's IPC buffer.
+pub const IPC_BUFFER_VADDR: u64 = 0x10_0000;
 
 /// A boot capability: `obj` with `rights` and `badge` in slot `slot` of
 /// thread `thread`'s root CNode.
@@ -75,6 +96,14 @@ pub struct Config {
     pub replies: usize,
     /// Capabilities handed out at boot.
     pub caps: Vec<BootCap>,
+    /// Scheduling contexts beyond the threads' own (unbound, unconfigured).
+    pub scs: usize,
+    /// Frames beyond the threads' IPC buffers.
+    pub frames: usize,
+    /// Passive threads: (thread, endpoint, reply object): the thread has no
+    /// scheduling context (its own stays unbound) and boots blocked
+    /// receiving on the endpoint with the reply object.
+    pub passive: Vec<(usize, usize, usize)>,
 }
 
 /// Where the boot objects of a [`Config`] live.
@@ -90,6 +119,14 @@ pub struct Layout {
     pub notifications: Vec<Addr>,
     /// Reply objects.
     pub replies: Vec<Addr>,
+    /// Scheduling contexts (thread `i`'s is number `i`).
+    pub scs: Vec<Addr>,
+    /// Frames (thread `i`'s IPC buffer is number `i`).
+    pub frames: Vec<Addr>,
+    /// VSpaces (one per thread).
+    pub vspaces: Vec<Addr>,
+    /// The ASID pool.
+    pub asid_pool: Addr,
     /// Base of the untyped region.
     pub untyped: Addr,
     /// One past the last byte used.
@@ -114,6 +151,10 @@ impl Config {
             endpoints: vec![],
             notifications: vec![],
             replies: vec![],
+            scs: vec![],
+            frames: vec![],
+            vspaces: vec![],
+            asid_pool: 0,
             untyped: 0,
             end: 0,
         };
@@ -124,6 +165,10 @@ impl Config {
         l.endpoints = (0..self.endpoints).map(|_| alloc(NewObj::Endpoint)).collect();
         l.notifications = (0..self.notifications).map(|_| alloc(NewObj::Notification)).collect();
         l.replies = (0..self.replies).map(|_| alloc(NewObj::Reply)).collect();
+        l.scs = (0..self.threads + self.scs).map(|_| alloc(NewObj::SchedContext)).collect();
+        l.frames = (0..self.threads + self.frames).map(|_| alloc(NewObj::Frame)).collect();
+        l.vspaces = (0..self.threads).map(|_| alloc(NewObj::VSpace)).collect();
+        l.asid_pool = alloc(NewObj::VSpace);
         l.untyped = next.next_multiple_of(1 << self.untyped_bits);
         l.end = l.untyped + (1 << self.untyped_bits);
         l
@@ -138,6 +183,13 @@ impl Config {
             BootObj::Reply(i) => CapKind::Reply(l.replies[i]),
             BootObj::Tcb(i) => CapKind::Tcb(l.tcbs[i]),
             BootObj::CNode(i) => CapKind::CNode { obj: l.cnodes[i], radix: self.radix, guard_bits: 64 - self.radix },
+            BootObj::Sc(i) => CapKind::SchedContext(l.scs[i]),
+            BootObj::Frame(i) => CapKind::Frame { obj: l.frames[i], mapped: None },
+            BootObj::VSpace(i) => CapKind::VSpace { obj: l.vspaces[i], asid: i as u64 + 1 },
+            BootObj::AsidPool => CapKind::AsidPool { obj: l.asid_pool, base: 0 },
+            BootObj::SchedControl => CapKind::SchedControl,
+            BootObj::IrqControl => CapKind::IrqControl,
+            BootObj::IoPortControl => CapKind::IoPortControl,
         }
     }
 
@@ -154,7 +206,22 @@ impl Config {
             cdt: BTreeMap::new(),
             original: BTreeSet::new(),
             threads: l.tcbs.clone(),
+            irqs: BTreeMap::new(),
+            io_ports: BTreeSet::new(),
+            asid_pools: BTreeMap::from([(0, l.asid_pool)]),
         };
+        let table = |level| Object::Table(crate::vspace::Table { level, entries: BTreeMap::new() });
+        for &a in &l.vspaces {
+            s.objects.insert(a, table(4));
+        }
+        let asids = (0..self.threads).map(|i| (i as u16 + 1, l.vspaces[i])).collect();
+        s.objects.insert(l.asid_pool, Object::AsidPool(asids));
+        for &a in &l.scs {
+            s.objects.insert(a, Object::SchedContext(Default::default()));
+        }
+        for &a in &l.frames {
+            s.objects.insert(a, Object::Frame(Default::default()));
+        }
         for &a in &l.endpoints {
             s.objects.insert(a, Object::Endpoint(Endpoint::Idle));
         }
@@ -166,15 +233,46 @@ impl Config {
         }
         for i in 0..self.threads {
             s.objects.insert(l.cnodes[i], Object::CNode(vec![None; 1 << self.radix]));
-            let t = Tcb { cspace: None, state: ThreadState::Running, recv_slot: None };
+            let mut t = Tcb::new(ThreadState::Running);
+            (t.prio, t.mcp, t.ipc_buffer, t.regs.syscall) = (BOOT_PRIO, 255, IPC_BUFFER_VADDR, true);
+            t.regs.rip = crate::state::USER_RIP;
             s.objects.insert(l.tcbs[i], Object::Tcb(t));
             let own = SlotId { obj: l.cnodes[i], index: 0 };
             s.insert_root(Cap::new(self.boot_kind(&l, BootObj::CNode(i))), own);
             let cap = s.cap(own).expect("root cap");
             s.cap_insert(cap, own, SlotId { obj: l.tcbs[i], index: 0 });
+            let buf = SlotId { obj: l.tcbs[i], index: crate::state::tcb_slot::IPC_BUFFER };
+            s.insert_root(Cap { kind: self.boot_kind(&l, BootObj::Frame(i)), rights: Rights::RW, badge: 0 }, buf);
+            let vs = SlotId { obj: l.tcbs[i], index: crate::state::tcb_slot::VSPACE };
+            s.insert_root(Cap::new(self.boot_kind(&l, BootObj::VSpace(i))), vs);
+            let sc = s.sc_mut(l.scs[i]);
+            (sc.budget, sc.period) = (BOOT_BUDGET_US / crate::sched::TICK_US, BOOT_BUDGET_US / crate::sched::TICK_US);
+            if !self.passive.iter().any(|p| p.0 == i) {
+                s.donate(l.scs[i], l.tcbs[i]);
+            }
+        }
+        for &(i, e, r) in &self.passive {
+            let (t, ep, reply) = (l.tcbs[i], l.endpoints[e], l.replies[r]);
+            s.set_state(t, ThreadState::BlockedOnRecv { ep, reply: Some(reply) });
+            s.reply_mut(reply).receiver = Some(t);
+            *s.ep_mut(ep) = match s.ep_mut(ep).clone() {
+                Endpoint::Recv(mut q) => {
+                    q.push(t);
+                    Endpoint::Recv(q)
+                }
+                _ => Endpoint::Recv(vec![t]),
+            };
         }
         let mut first: BTreeMap<BootObj, SlotId> = BTreeMap::new();
         first.extend((0..self.threads).map(|i| (BootObj::CNode(i), SlotId { obj: l.cnodes[i], index: 0 })));
+        first.extend(
+            (0..self.threads)
+                .map(|i| (BootObj::Frame(i), SlotId { obj: l.tcbs[i], index: crate::state::tcb_slot::IPC_BUFFER })),
+        );
+        first.extend(
+            (0..self.threads)
+                .map(|i| (BootObj::VSpace(i), SlotId { obj: l.tcbs[i], index: crate::state::tcb_slot::VSPACE })),
+        );
         for bc in &self.caps {
             let dest = SlotId { obj: l.cnodes[bc.thread], index: bc.slot };
             assert!(bc.slot < 1 << self.radix && s.cap(dest).is_none(), "boot slot {dest:?} invalid or used twice");
@@ -200,6 +298,29 @@ impl Config {
 }
 
 impl Config {
+    /// A client and a passive server: thread 0 holds the untyped region
+    /// (slot 1), the original endpoint (slot 2) and the server's unbound
+    /// scheduling context (slot 3); thread 1 boots blocked receiving on the endpoint
+    /// with its reply object and no scheduling context, and holds a copy of
+    /// the endpoint (slot 1), the reply object (slot 2) and the only
+    /// capability to thread 0's scheduling context (slot 3). Calls lend the
+    /// context; the server can delete it while it runs on it.
+    pub fn passive_server(untyped_bits: u32, sizes: Sizes) -> Config {
+        Config {
+            replies: 1,
+            caps: vec![
+                BootCap::new(0, 1, BootObj::Untyped),
+                BootCap::new(0, 2, BootObj::Endpoint(0)),
+                BootCap::new(0, 3, BootObj::Sc(1)),
+                BootCap::new(1, 1, BootObj::Endpoint(0)),
+                BootCap::new(1, 2, BootObj::Reply(0)),
+                BootCap::new(1, 3, BootObj::Sc(0)),
+            ],
+            passive: vec![(1, 0, 0)],
+            ..Config::standard(2, 2, untyped_bits, sizes)
+        }
+    }
+
     /// The standard small system: `threads` threads with `2^radix`-slot
     /// root CNodes; thread 0 holds the untyped region (slot 1) and the
     /// original of a shared endpoint (slot 2, all rights); every other
@@ -207,6 +328,18 @@ impl Config {
     pub fn standard(threads: usize, radix: u32, untyped_bits: u32, sizes: Sizes) -> Config {
         let mut caps = vec![BootCap::new(0, 1, BootObj::Untyped), BootCap::new(0, 2, BootObj::Endpoint(0))];
         caps.extend((1..threads).map(|t| BootCap::new(t, 1, BootObj::Endpoint(0))));
-        Config { threads, radix, sizes, untyped_bits, endpoints: 1, notifications: 0, replies: 0, caps }
+        Config {
+            threads,
+            radix,
+            sizes,
+            untyped_bits,
+            endpoints: 1,
+            notifications: 0,
+            replies: 0,
+            caps,
+            scs: 0,
+            frames: 0,
+            passive: vec![],
+        }
     }
 }

@@ -17,6 +17,8 @@ pub fn is_revocable(new: &Cap, src: &Cap) -> bool {
     match new.kind {
         CapKind::Endpoint(_) | CapKind::Notification(_) => new.badge != src.badge,
         CapKind::Untyped { .. } => true,
+        CapKind::IrqHandler(_) => src.kind == CapKind::IrqControl,
+        CapKind::IoPort { .. } => src.kind == CapKind::IoPortControl,
         _ => false,
     }
 }
@@ -31,8 +33,11 @@ impl State {
                 let (b, bn) = self.cap_region(inner);
                 bn > 0 && b >= a && b + bn <= a + an
             }
+            CapKind::IrqControl => matches!(inner.kind, CapKind::IrqControl | CapKind::IrqHandler(_)),
+            CapKind::IoPortControl => matches!(inner.kind, CapKind::IoPortControl | CapKind::IoPort { .. }),
             _ => {
-                std::mem::discriminant(&outer.kind) == std::mem::discriminant(&inner.kind) && outer.obj() == inner.obj()
+                std::mem::discriminant(&outer.kind) == std::mem::discriminant(&inner.kind)
+                    && outer.ident() == inner.ident()
             }
         }
     }
@@ -147,7 +152,7 @@ impl State {
     /// (always for untyped memory, which is not an object).
     pub fn is_final(&self, s: SlotId) -> bool {
         let Some(c) = self.cap(s) else { return false };
-        let Some(obj) = c.obj() else { return true };
-        !self.all_caps().iter().any(|(s2, c2)| *s2 != s && c2.obj() == Some(obj))
+        let Some(id) = c.ident() else { return true };
+        !self.all_caps().iter().any(|(s2, c2)| *s2 != s && c2.ident() == Some(id))
     }
 }

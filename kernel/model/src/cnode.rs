@@ -69,7 +69,12 @@ impl State {
     /// `IllegalOperation` for an untyped capability.
     pub fn derive(&self, cap: Cap, _src: SlotId) -> Result<Cap, Error> {
         match cap.kind {
-            CapKind::Untyped { .. } => Err(Error::IllegalOperation),
+            CapKind::Untyped { .. } | CapKind::IrqControl | CapKind::IoPortControl => Err(Error::IllegalOperation),
+            // A copy of a frame capability starts unmapped; paging
+            // structures and VSpaces are copied only once mapped or given
+            // an ASID.
+            CapKind::Frame { obj, .. } => Ok(Cap { kind: CapKind::Frame { obj, mapped: None }, ..cap }),
+            CapKind::Table { mapped: None, .. } | CapKind::VSpace { asid: 0, .. } => Err(Error::IllegalOperation),
             _ => Ok(cap),
         }
     }
@@ -133,9 +138,25 @@ impl State {
                     CapKind::CNode { obj: a, radix: r, guard_bits: 0 }
                 }
                 NewObj::Tcb => {
-                    let t = Tcb { cspace: None, state: ThreadState::Inactive, recv_slot: None };
-                    self.objects.insert(a, Object::Tcb(t));
+                    self.objects.insert(a, Object::Tcb(Tcb::new(ThreadState::Inactive)));
                     CapKind::Tcb(a)
+                }
+                NewObj::SchedContext => {
+                    self.objects.insert(a, Object::SchedContext(Default::default()));
+                    CapKind::SchedContext(a)
+                }
+                NewObj::Frame => {
+                    self.objects.insert(a, Object::Frame(Default::default()));
+                    CapKind::Frame { obj: a, mapped: None }
+                }
+                NewObj::VSpace => {
+                    self.objects
+                        .insert(a, Object::Table(crate::vspace::Table { level: 4, entries: Default::default() }));
+                    CapKind::VSpace { obj: a, asid: 0 }
+                }
+                NewObj::Table(level) => {
+                    self.objects.insert(a, Object::Table(crate::vspace::Table { level, entries: Default::default() }));
+                    CapKind::Table { obj: a, level, mapped: None }
                 }
                 NewObj::Endpoint => {
                     self.objects.insert(a, Object::Endpoint(Endpoint::Idle));
@@ -150,7 +171,8 @@ impl State {
                     CapKind::Reply(a)
                 }
             };
-            self.insert_new(Cap::new(kind), ut, d);
+            let rights = if matches!(kind, CapKind::Frame { .. }) { Rights::RW } else { Rights::ALL };
+            self.insert_new(Cap { kind, rights, badge: 0 }, ut, d);
         }
         Ok(())
     }
@@ -197,10 +219,17 @@ impl State {
     pub fn delete(&mut self, s: SlotId, ev: &mut Events) {
         let Some(cap) = self.cap(s) else { return };
         if !self.is_final(s) {
+            self.vspace_copy_deleted(cap);
             self.empty_slot(s);
             return;
         }
+        self.vspace_destroyed(cap);
         self.empty_slot(s);
+        match cap.kind {
+            CapKind::IrqHandler(irq) => self.irq_handler_destroyed(irq),
+            CapKind::IoPort { first, last } => self.ports_released(first, last),
+            _ => {}
+        }
         if let Some(obj) = cap.obj() {
             self.destroy(obj, ev);
         }
@@ -222,12 +251,22 @@ impl State {
     fn destroy(&mut self, obj: Addr, ev: &mut Events) {
         match self.objects.get(&obj) {
             Some(Object::Endpoint(_)) => self.cancel_all_ipc(obj, ev),
-            Some(Object::Notification(_)) => self.cancel_all_signals(obj, ev),
+            Some(Object::Notification(_)) => {
+                self.cancel_all_signals(obj, ev);
+                self.ntfn_unreferenced(obj);
+            }
             Some(Object::Reply(_)) => self.reply_destroyed(obj, ev),
+            Some(Object::SchedContext(_)) => self.sc_destroyed(obj),
+            Some(Object::Frame(_) | Object::Table(_) | Object::AsidPool(_)) => {}
             Some(Object::Tcb(_)) => {
                 self.cancel_ipc(obj, ev);
                 self.set_state(obj, ThreadState::Inactive);
-                self.delete(SlotId { obj, index: 0 }, ev);
+                let x = self.tcb_mut(obj);
+                x.bound_ntfn = None;
+                self.unbind_sc(obj);
+                for index in (0..5).rev() {
+                    self.delete(SlotId { obj, index }, ev);
+                }
             }
             Some(Object::CNode(slots)) => {
                 for index in (0..slots.len() as u32).rev() {
@@ -246,7 +285,9 @@ impl State {
         for t in q {
             if matches!(self.thread_state(t), ThreadState::BlockedOnSend { badge: b, .. } if b == badge) {
                 self.cancel_ipc(t, ev);
-                self.wake(t);
+                if self.fault(t).is_none() {
+                    self.wake(t);
+                }
             }
         }
     }

@@ -14,7 +14,7 @@ use crate::boot::Config;
 use crate::invariants::{Violation, check};
 use crate::op::{Op, step};
 use crate::ops_gen::{Domain, candidates};
-use crate::state::{Addr, Cap, CapKind, Object, SlotId, State, ThreadState};
+use crate::state::{Addr, Cap, CapKind, Msg, Object, SlotId, State, ThreadState};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
@@ -53,16 +53,24 @@ pub struct Counterexample {
 /// for a reply can be sent one).
 pub fn canonicalise(s: &mut State) {
     for &t in &s.threads.clone() {
-        let Some(tcb) = s.tcb(t) else { continue };
+        if s.tcb(t).is_none() {
+            continue;
+        }
         let live = matches!(
-            tcb.state,
+            s.thread_state(t),
             ThreadState::BlockedOnRecv { .. }
                 | ThreadState::BlockedOnReply { .. }
                 | ThreadState::BlockedOnSend { call: true, .. }
         );
-        if !live && tcb.recv_slot.is_some() {
-            s.tcb_mut(t).recv_slot = None;
+        if !live && s.recv_index(t).is_some() {
+            s.set_recv_index(t, None);
         }
+        // The first capability word matters only to a blocked sender of a
+        // capability (a sender writes it again before it sends).
+        if !matches!(s.thread_state(t), ThreadState::BlockedOnSend { msg: Msg { cap: Some(_), .. }, .. }) {
+            s.set_buf_words(t, |w| w.cap0 = 0);
+        }
+        s.tcb_mut(t).regs.rip = crate::state::USER_RIP;
     }
     for (slot, c) in s.all_caps() {
         if let CapKind::Untyped { base, size_bits, free } = c.kind
@@ -100,7 +108,7 @@ pub fn symmetry(s: &mut State) {
                 refs.entry(sl).or_default().push((i, role));
             }
         };
-        note(tcb.recv_slot, 0);
+        note(s.recv_index(t), 0);
         if let ThreadState::BlockedOnSend { msg, .. } = tcb.state {
             note(msg.cap, 1);
         }
@@ -144,12 +152,14 @@ pub fn symmetry(s: &mut State) {
                 Err(_) => x,
             })
         };
-        let (rs, st) = (remap(tcb.recv_slot), tcb.state);
-        let tm = s.tcb_mut(t);
-        tm.recv_slot = rs;
+        let (rs, st) = (remap(s.recv_index(t)), tcb.state);
+        s.set_recv_index(t, rs);
         if let ThreadState::BlockedOnSend { mut msg, ep, badge, call, grant, grant_reply } = st {
             msg.cap = remap(msg.cap);
-            tm.state = ThreadState::BlockedOnSend { ep, badge, call, grant, grant_reply, msg };
+            if let Some(c) = msg.cap {
+                s.set_buf_words(t, |w| w.cap0 = u64::from(c));
+            }
+            s.tcb_mut(t).state = ThreadState::BlockedOnSend { ep, badge, call, grant, grant_reply, msg };
         }
     }
 }

@@ -7,8 +7,9 @@
 //! | `cdt` | the derivation tree links non-empty slots, is acyclic, and a parent covers its child: same object, or an untyped region containing it; a child never has more rights than its parent, nor a different badge from a badged parent |
 //! | `untyped` | untyped regions nest or are disjoint; every object inside an untyped capability's region lies below its watermark and is named by a CDT descendant of it (so Retype never hands out memory in use, and Revoke reclaims everything) |
 //! | `disjoint` | live objects do not overlap, and lie wholly inside or wholly outside untyped memory |
-//! | `reachable` | every live object is named by a capability (boot threads excepted: they are the subjects) |
+//! | `reachable` | every live object is named by a capability (boot threads, scheduling contexts bound to a thread and ASID pools in the kernel's ASID table excepted: the subjects, what they run on, and the kernel's own table) |
 //! | `ipc` | kernel-internal references are consistent: a thread is in an object's queue iff its state says it is blocked there; reply objects and their callers and receivers agree |
+//! | `sched` | `tcb.sc` and `sc.tcb` agree (a context is bound to at most one thread); a reply object is in at most one call stack, and only while it binds a caller; bound and interrupt notifications are live |
 
 use crate::state::{Addr, Cap, CapKind, Endpoint, Notification, Object, SlotId, State, ThreadState};
 use std::collections::BTreeMap;
@@ -51,7 +52,15 @@ fn no_dangling(s: &State, caps: &[(SlotId, Cap)]) -> Result<(), Violation> {
             (CapKind::Tcb(_), Some(Object::Tcb(_)))
             | (CapKind::Endpoint(_), Some(Object::Endpoint(_)))
             | (CapKind::Notification(_), Some(Object::Notification(_)))
-            | (CapKind::Reply(_), Some(Object::Reply(_))) => true,
+            | (CapKind::Reply(_), Some(Object::Reply(_)))
+            | (CapKind::SchedContext(_), Some(Object::SchedContext(_)))
+            | (CapKind::Frame { .. }, Some(Object::Frame(_)))
+            | (CapKind::AsidPool { .. }, Some(Object::AsidPool(_)))
+            | (CapKind::VSpace { .. }, Some(Object::Table(crate::vspace::Table { level: 4, .. })))
+            | (CapKind::SchedControl | CapKind::IrqControl | CapKind::IoPortControl, _) => true,
+            (CapKind::Table { level, .. }, Some(Object::Table(t))) => t.level == level,
+            (CapKind::IrqHandler(i), _) => s.irqs.contains_key(&i),
+            (CapKind::IoPort { first, last }, _) => s.io_ports.contains(&(first, last)),
             _ => false,
         };
         if !ok {
@@ -146,7 +155,8 @@ fn disjoint(s: &State) -> Result<(), Violation> {
 
 fn reachable(s: &State, caps: &[(SlotId, Cap)]) -> Result<(), Violation> {
     for &a in s.objects.keys() {
-        if !s.threads.contains(&a) && !caps.iter().any(|(_, c)| c.obj() == Some(a)) {
+        let bound = s.sc(a).is_some_and(|x| x.tcb.is_some()) || s.asid_pools.values().any(|&p| p == a);
+        if !s.threads.contains(&a) && !bound && !caps.iter().any(|(_, c)| c.obj() == Some(a)) {
             return fail("reachable", format!("object {a:#x} has no capability"));
         }
     }
@@ -212,6 +222,54 @@ fn ipc(s: &State) -> Result<(), Violation> {
         }
         if r.caller.is_none() && r.can_grant {
             return fail("ipc", format!("unbound reply {a:#x} keeps a grant right"));
+        }
+    }
+    sched(s)
+}
+
+/// Scheduling contexts, bound notifications and interrupt notifications:
+/// `tcb.sc` and `sc.tcb` agree (so a context is bound to at most one
+/// thread); a reply object is in at most one call stack, only while it
+/// binds a caller; everything referred to is live and of the right type.
+fn sched(s: &State) -> Result<(), Violation> {
+    let mut stacked = std::collections::BTreeSet::new();
+    for (&a, o) in &s.objects {
+        match o {
+            Object::Tcb(t) => {
+                if let Some(x) = t.sc
+                    && s.sc(x).and_then(|c| c.tcb) != Some(a)
+                {
+                    return fail("sched", format!("thread {a:#x} has context {x:#x} which is not bound to it"));
+                }
+                if let Some(n) = t.bound_ntfn
+                    && !matches!(s.objects.get(&n), Some(Object::Notification(_)))
+                {
+                    return fail("sched", format!("thread {a:#x} bound to dead notification {n:#x}"));
+                }
+            }
+            Object::SchedContext(c) => {
+                if let Some(t) = c.tcb
+                    && s.tcb(t).and_then(|x| x.sc) != Some(a)
+                {
+                    return fail("sched", format!("context {a:#x} bound to {t:#x} which does not have it"));
+                }
+                for &r in &c.stack {
+                    if !stacked.insert(r) || s.reply(r).and_then(|x| x.caller).is_none() {
+                        return fail(
+                            "sched",
+                            format!("reply {r:#x} in the stack of {a:#x} twice, elsewhere or unbound"),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (i, e) in &s.irqs {
+        if let Some(n) = e.ntfn
+            && !matches!(s.objects.get(&n), Some(Object::Notification(_)))
+        {
+            return fail("sched", format!("interrupt {i} signals dead notification {n:#x}"));
         }
     }
     Ok(())

@@ -5,10 +5,18 @@
 //! Rampart-specific choices (documented in `kernel/core/src/ipc.rs`): a
 //! call that can never be answered (no reply object, reply object destroyed
 //! or reused) ends with [`Outcome::Aborted`]; a cancelled send or receive
-//! restarts ([`Outcome::Restart`]).
+//! restarts ([`Outcome::Restart`]: `rip` goes back 2 bytes if the context
+//! was saved by `syscall`).
+//!
+//! Scheduling contexts are lent through reply objects ([`crate::sched`]);
+//! a thread with a pending fault sends it as a call and its handler's reply
+//! resumes it (label 0) or leaves it stopped; a signal to a notification
+//! bound to a thread blocked receiving on an endpoint completes that
+//! receive. Capabilities travel only between threads with IPC buffers (the
+//! capability pointers and the receive slot are in them).
 
 use crate::Events;
-use crate::state::{Addr, CapKind, Endpoint, Msg, Notification, Outcome, SlotId, State, ThreadState};
+use crate::state::{Addr, CapKind, Endpoint, Msg, Notification, Object, Outcome, SlotId, State, ThreadState};
 use rampart_abi::Rights;
 
 impl State {
@@ -17,12 +25,50 @@ impl State {
         self.set_state(t, ThreadState::Running);
     }
 
+    /// The followed words of `t`'s IPC buffer (None without a buffer).
+    pub fn buf_words(&self, t: Addr) -> Option<crate::state::BufWords> {
+        let (f, off) = self.ipc_buffer(t)?;
+        match self.objects.get(&f) {
+            Some(Object::Frame(words)) => Some(words.get(&off).copied().unwrap_or_default()),
+            _ => None,
+        }
+    }
+
+    /// Changes the followed words of `t`'s IPC buffer (if it has one).
+    pub fn set_buf_words(&mut self, t: Addr, f: impl FnOnce(&mut crate::state::BufWords)) {
+        let Some((fr, off)) = self.ipc_buffer(t) else { return };
+        if let Some(Object::Frame(words)) = self.objects.get_mut(&fr) {
+            let mut w = words.get(&off).copied().unwrap_or_default();
+            f(&mut w);
+            if w == crate::state::BufWords::default() {
+                words.remove(&off);
+            } else {
+                words.insert(off, w);
+            }
+        }
+    }
+
+    /// The receive slot named in `t`'s IPC buffer (None without a buffer).
+    pub fn recv_index(&self, t: Addr) -> Option<u32> {
+        self.buf_words(t)?.recv
+    }
+
+    /// `t` writes its receive slot into its IPC buffer (if it has one).
+    pub fn set_recv_index(&mut self, t: Addr, index: Option<u32>) {
+        self.set_buf_words(t, |w| w.recv = index);
+    }
+
     /// The empty slot where `t` receives a capability, if it named one.
     fn receive_slot(&self, t: Addr) -> Option<SlotId> {
         let tcb = self.tcb(t)?;
-        let index = tcb.recv_slot?;
+        let index = self.recv_index(t)?;
         let s = crate::cnode::node_slot(tcb.cspace, index).ok()?;
         self.cap(s).is_none().then_some(s)
+    }
+
+    /// The pending fault of `t`.
+    pub fn fault(&self, t: Addr) -> Option<crate::state::Fault> {
+        self.tcb(t).and_then(|x| x.fault)
     }
 
     /// The slot and capability at index `cptr` of `t`'s root CNode.
@@ -44,14 +90,23 @@ impl State {
         grant: bool,
         ep: Option<Addr>,
     ) -> Outcome {
+        if let Some(f) = self.fault(sender) {
+            let regs = self.tcb(sender).map(|x| x.regs).unwrap_or_default();
+            let len = if self.ipc_buffer(receiver).is_some() { f.len() } else { f.len().min(4) };
+            return Outcome::Fault { badge, label: f.label(), len: len as u8, mr0: f.mr0(&regs) };
+        }
         let (mut caps, mut unwrapped, mut unwrapped_badge) = (0, 0, 0);
-        if let (true, Some(cptr)) = (grant, msg.cap) {
+        let rbuf = self.ipc_buffer(receiver).is_some();
+        // The capability pointer is read from the sender's IPC buffer now.
+        let cptr = self.buf_words(sender).and_then(|w| u32::try_from(w.cap0).ok());
+        if let (true, Some(_), Some(cptr)) = (grant, msg.cap, cptr) {
             let dest = self.receive_slot(receiver);
             if let Some(src) = self.lookup(sender, cptr)
                 && let Some(cap) = self.cap(src)
             {
                 if matches!(cap.kind, CapKind::Endpoint(e) if Some(e) == ep) {
-                    (caps, unwrapped, unwrapped_badge) = (1, 1, cap.badge);
+                    (caps, unwrapped, unwrapped_badge) = (1, 1, if rbuf { cap.badge } else { 0 });
+                    self.set_buf_words(receiver, |w| w.cap0 = cap.badge);
                 } else if let (Some(d), Ok(new)) = (dest, self.derive(cap, src)) {
                     self.cap_insert(new, src, d);
                     caps = 1;
@@ -90,8 +145,8 @@ impl State {
                 let out = self.transfer(t, msg, dest, badge, grant, Some(ep));
                 ev.push((dest, out));
                 self.wake(dest);
-                match (call, reply) {
-                    (true, Some(r)) => self.reply_push(t, r, grant_reply),
+                match (call || self.fault(t).is_some(), reply) {
+                    (true, Some(r)) => self.reply_push(t, dest, r, grant_reply),
                     (true, None) => self.abort_call(t, ev),
                     (false, _) => ev.push((t, Outcome::Ok)),
                 }
@@ -114,6 +169,14 @@ impl State {
     /// `t` receives on endpoint `ep`, binding a caller to `reply` (seL4
     /// `receiveIPC`).
     pub fn recv_ipc(&mut self, t: Addr, ep: Addr, reply: Option<Addr>, blocking: bool, ev: &mut Events) {
+        if let Some(n) = self.tcb(t).and_then(|x| x.bound_ntfn)
+            && let Some(Object::Notification(Notification::Active(w))) = self.objects.get(&n)
+        {
+            let w = *w;
+            *self.ntfn_mut(n) = Notification::Idle;
+            ev.push((t, Outcome::Signal(w)));
+            return;
+        }
         if let Some(r) = reply {
             // A reply object serves one thread at a time: a caller still
             // waiting on it is aborted, another thread blocked receiving
@@ -139,8 +202,8 @@ impl State {
                 };
                 let out = self.transfer(sender, msg, t, badge, grant, Some(ep));
                 ev.push((t, out));
-                match (call, reply) {
-                    (true, Some(r)) => self.reply_push(sender, r, grant_reply),
+                match (call || self.fault(sender).is_some(), reply) {
+                    (true, Some(r)) => self.reply_push(sender, t, r, grant_reply),
                     (true, None) => self.abort_call(sender, ev),
                     (false, _) => {
                         self.wake(sender);
@@ -165,51 +228,104 @@ impl State {
         }
     }
 
-    /// Binds `caller` to reply object `r` and blocks it for the reply.
-    fn reply_push(&mut self, caller: Addr, r: Addr, can_grant: bool) {
+    /// Binds `caller` to reply object `r` for the call `server` took, blocks
+    /// it for the reply, and lends its scheduling context to a passive
+    /// server (seL4 `reply_push`).
+    fn reply_push(&mut self, caller: Addr, server: Addr, r: Addr, can_grant: bool) {
         let ro = self.reply_mut(r);
         ro.caller = Some(caller);
         ro.can_grant = can_grant;
         self.set_state(caller, ThreadState::BlockedOnReply { reply: r });
+        self.lend(caller, server, r);
     }
 
-    /// Unbinds the caller of `r`, returning it.
+    /// Unbinds the caller of `r`, returning it; a context lent through `r`
+    /// leaves the call stack (and returns to the caller from the top).
     fn reply_pop(&mut self, r: Addr) -> Option<Addr> {
         let ro = self.reply_mut(r);
         ro.can_grant = false;
-        ro.caller.take()
+        let caller = ro.caller.take()?;
+        self.reply_remove(r, caller);
+        Some(caller)
     }
 
-    /// `t` replies with `msg` through reply object `r` (seL4
-    /// `doReplyTransfer`), using a reply capability with the Grant right if
-    /// `cap_grant`: capabilities go only if that and the caller's GrantReply
-    /// allow. No caller: nothing happens.
+    /// `t` replies with `msg` through reply object `r`, named by a reply
+    /// capability that may grant if `cap_grant` (seL4 `doReplyTransfer`).
+    /// No caller: nothing happens. A faulted caller resumes if the label is
+    /// 0 (its registers set from the reply), else stays stopped.
     pub fn do_reply(&mut self, t: Addr, r: Addr, cap_grant: bool, msg: Msg, ev: &mut Events) {
-        let grant = cap_grant && self.reply_mut(r).can_grant;
+        let grant = self.reply_mut(r).can_grant && cap_grant;
         let Some(caller) = self.reply_pop(r) else { return };
         if !matches!(self.thread_state(caller), ThreadState::BlockedOnReply { .. }) {
             return;
         }
-        let out = self.transfer(t, msg, caller, 0, grant, None);
-        ev.push((caller, out));
-        self.wake(caller);
+        let Some(f) = self.fault(caller) else {
+            let out = self.transfer(t, msg, caller, 0, grant, None);
+            ev.push((caller, out));
+            self.wake(caller);
+            return;
+        };
+        let x = self.tcb_mut(caller);
+        x.fault = None;
+        if msg.label != 0 {
+            x.state = ThreadState::Inactive;
+            return;
+        }
+        match f {
+            crate::state::Fault::UnknownSyscall(_) => x.regs.syscall = false,
+            crate::state::Fault::UserException(_) => x.regs.write(0, msg.mr0),
+            crate::state::Fault::VmFault(_) => {}
+        }
+        x.state = ThreadState::Running;
     }
 
-    /// Ends a call that can never be answered.
+    /// Ends a call that can never be answered (a faulted caller stops).
     pub fn abort_call(&mut self, caller: Addr, ev: &mut Events) {
         if let ThreadState::BlockedOnReply { reply } = self.thread_state(caller)
             && self.reply_mut(reply).caller == Some(caller)
         {
             self.reply_pop(reply);
         }
+        if self.fault(caller).is_some() {
+            self.set_state(caller, ThreadState::Inactive);
+            return;
+        }
         self.wake(caller);
         ev.push((caller, Outcome::Aborted));
+    }
+
+    /// `t`'s blocked system call is cancelled: it will re-execute it.
+    fn restart(&mut self, t: Addr, ev: &mut Events) {
+        let r = &mut self.tcb_mut(t).regs;
+        if r.syscall {
+            r.rip -= 2;
+        }
+        ev.push((t, Outcome::Restart));
     }
 
     /// Signals notification `n` with `badge` (seL4 `sendSignal`).
     pub fn signal(&mut self, n: Addr, badge: u64, ev: &mut Events) {
         match self.ntfn_mut(n).clone() {
-            Notification::Idle => *self.ntfn_mut(n) = Notification::Active(badge),
+            Notification::Idle => {
+                let bound = self.objects.iter().find_map(|(&a, o)| match o {
+                    Object::Tcb(x) if x.bound_ntfn == Some(n) => Some(a),
+                    _ => None,
+                });
+                if let Some(b) = bound
+                    && matches!(self.thread_state(b), ThreadState::BlockedOnRecv { .. })
+                {
+                    // The receive completes with the signal (no restart).
+                    let rip = self.tcb(b).map(|x| x.regs.rip);
+                    self.cancel_ipc(b, ev);
+                    ev.retain(|(x, o)| *x != b || *o != Outcome::Restart);
+                    let x = self.tcb_mut(b);
+                    x.regs.rip = rip.unwrap_or(x.regs.rip);
+                    x.state = ThreadState::Running;
+                    ev.push((b, Outcome::Signal(badge)));
+                } else {
+                    *self.ntfn_mut(n) = Notification::Active(badge);
+                }
+            }
             Notification::Active(w) => *self.ntfn_mut(n) = Notification::Active(w | badge),
             Notification::Waiting(mut q) => {
                 let t = q.remove(0);
@@ -258,20 +374,24 @@ impl State {
                     Endpoint::Recv(q) => queue_without(q, t, Endpoint::Recv, Endpoint::Idle),
                     Endpoint::Idle => Endpoint::Idle,
                 };
-                ev.push((t, Outcome::Restart));
+                if self.fault(t).is_none() {
+                    self.restart(t, ev);
+                }
             }
             ThreadState::BlockedOnNtfn { ntfn } => {
                 let n = self.ntfn_mut(ntfn);
                 if let Notification::Waiting(q) = n.clone() {
                     *n = queue_without(q, t, Notification::Waiting, Notification::Idle);
                 }
-                ev.push((t, Outcome::Restart));
+                self.restart(t, ev);
             }
             ThreadState::BlockedOnReply { reply } => {
                 if self.reply_mut(reply).caller == Some(t) {
                     self.reply_pop(reply);
                 }
-                ev.push((t, Outcome::Aborted));
+                if self.fault(t).is_none() {
+                    ev.push((t, Outcome::Aborted));
+                }
             }
             ThreadState::Running | ThreadState::Inactive => return,
         }
@@ -286,7 +406,9 @@ impl State {
                 Endpoint::Idle => return,
             };
             self.cancel_ipc(t, ev);
-            self.wake(t);
+            if self.fault(t).is_none() {
+                self.wake(t);
+            }
         }
     }
 

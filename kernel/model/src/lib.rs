@@ -22,14 +22,21 @@ pub mod authority;
 pub mod boot;
 pub mod cdt;
 pub mod cnode;
+pub mod devices;
 pub mod explore;
+pub mod inv;
 pub mod invariants;
 pub mod ipc;
 pub mod op;
 pub mod ops_gen;
+pub mod outcome;
 pub mod refine;
 pub mod rng;
+pub mod sched;
 pub mod state;
+pub mod tcb;
+pub mod thread;
+pub mod vspace;
 
 /// What threads saw during one operation: (thread, outcome), in order.
 pub type Events = Vec<(state::Addr, state::Outcome)>;

@@ -11,7 +11,7 @@
 
 use crate::Events;
 use crate::cnode::node_slot;
-use crate::state::{Addr, Cap, CapKind, Msg, NewObj, Outcome, SlotId, State, ThreadState};
+use crate::state::{Addr, Cap, CapKind, Fault, MACHINE, Msg, NewObj, Outcome, SlotId, State, ThreadState, tcb_slot};
 use rampart_abi::{Error, Rights};
 
 /// A CNode-relative slot: index `index` of the CNode named by the
@@ -103,6 +103,20 @@ pub enum Op {
         /// Blocking.
         blocking: bool,
     },
+    /// An invocation of a TCB, scheduling context, interrupt or I/O port
+    /// capability (or of another capability with such a label: an error).
+    Invoke {
+        /// Capability pointer.
+        cap: u32,
+        /// The operation and its arguments.
+        inv: crate::inv::Inv,
+    },
+    /// The thread faults: an unknown system call or a CPU exception; the
+    /// fault goes to its fault endpoint as a call.
+    Fault(Fault),
+    /// An interrupt arrives on a line (no thread acts; `step`'s thread is
+    /// ignored).
+    Interrupt(u64),
     /// ReplyRecv: reply through `reply`, then Recv on `cap` with it.
     ReplyRecv {
         /// Capability pointer of the reply object.
@@ -119,9 +133,20 @@ pub enum Op {
 /// Applies `op` by thread `t`. Returns the threads' outcomes (threads that
 /// no longer exist are left out), or `None` if `op` is not applicable.
 pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
-    if s.tcb(t)?.state != ThreadState::Running {
+    let mut ev = Events::new();
+    if let Op::Interrupt(irq) = *op {
+        s.interrupt(irq, &mut ev);
+        ev.retain(|(x, _)| s.tcb(*x).is_some());
+        return Some(ev);
+    }
+    if !s.schedulable(t) {
         return None;
     }
+    let buffer = s.ipc_buffer(t).is_some();
+    if let Some(c) = op.first_extra(s, t) {
+        s.set_buf_words(t, |w| w.cap0 = u64::from(c));
+    }
+    s.tcb_mut(t).regs.syscall = !matches!(op, Op::Fault(Fault::UserException(_) | Fault::VmFault(_)));
     if let Some(c) = op.invoked_cptr()
         && matches!(
             s.lookup(t, c).and_then(|x| s.cap(x)).map(|c| c.kind),
@@ -130,11 +155,11 @@ pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
     {
         return None;
     }
-    let mut ev = Events::new();
     let result = match *op {
         Op::Retype { ut, ty, root, node, offset, count } => {
             let slot = s.lookup(t, ut);
             match slot.and_then(|x| s.cap(x)).map(|c| c.kind) {
+                Some(CapKind::Untyped { .. }) if !buffer => Err(Error::TruncatedMessage),
                 Some(CapKind::Untyped { .. }) => {
                     let slot = slot.expect("looked up");
                     let dest_root = s.lookup(t, root).and_then(|r| s.cap(r));
@@ -159,8 +184,12 @@ pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
             Ok(())
         }),
         Op::CancelBadgedSends(l) => cnode_op(s, t, l, None, |s, d, _| match s.cap(d) {
-            // Only with every right on the endpoint (seL4 `hasCancelSendRights`).
-            Some(Cap { kind: CapKind::Endpoint(e), badge, rights }) if rights == Rights::ALL => {
+            // Cancelling others' sends needs every right on the endpoint
+            // (seL4 `hasCancelSendRights`).
+            Some(Cap { kind: CapKind::Endpoint(_), rights, .. }) if rights != Rights::ALL => {
+                Err(Error::IllegalOperation)
+            }
+            Some(Cap { kind: CapKind::Endpoint(e), badge, .. }) => {
                 if badge != 0 {
                     s.cancel_badged_sends(e, badge, &mut ev);
                 }
@@ -170,18 +199,18 @@ pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
         }),
         Op::Send { cap, msg, blocking } => sys_send(s, t, cap, msg, blocking, false, &mut ev)?,
         Op::Call { cap, msg, recv_slot } => {
-            s.tcb_mut(t).recv_slot = recv_slot;
+            s.set_recv_index(t, recv_slot);
             sys_send(s, t, cap, msg, true, true, &mut ev)?
         }
         Op::Recv { cap, reply, recv_slot, blocking } => {
             if reply.is_none() && !blocking {
                 return None;
             }
-            s.tcb_mut(t).recv_slot = recv_slot;
+            s.set_recv_index(t, recv_slot);
             sys_recv(s, t, cap, reply, blocking, &mut ev)
         }
         Op::ReplyRecv { reply, cap, msg, recv_slot } => {
-            s.tcb_mut(t).recv_slot = recv_slot;
+            s.set_recv_index(t, recv_slot);
             match s.lookup(t, reply).and_then(|r| s.cap(r)) {
                 Some(Cap { kind: CapKind::Reply(r), rights, .. }) => {
                     s.do_reply(t, r, rights.contains(Rights::GRANT), msg, &mut ev);
@@ -190,6 +219,18 @@ pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
                 _ => Err(Error::InvalidCapability),
             }
         }
+        Op::Invoke { cap, ref inv } => match s.invoke(t, cap, inv, &mut ev)? {
+            Ok(o) => {
+                ev.push((t, o));
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
+        Op::Fault(f) => {
+            fault(s, t, f, &mut ev);
+            Ok(())
+        }
+        Op::Interrupt(_) => Ok(()),
     };
     if let Err(e) = result {
         ev.push((t, Outcome::Err(e)));
@@ -198,11 +239,44 @@ pub fn step(s: &mut State, t: Addr, op: &Op) -> Option<Events> {
     {
         ev.push((t, Outcome::Ok));
     }
-    ev.retain(|(x, _)| s.tcb(*x).is_some());
+    ev.retain(|(x, _)| *x == MACHINE || s.tcb(*x).is_some());
     Some(ev)
 }
 
+/// Thread `t` faults: the fault goes to its fault endpoint as a call (the
+/// reply may grant if the endpoint capability has GrantReply); without a
+/// fault endpoint it may send on, the thread stops.
+fn fault(s: &mut State, t: Addr, f: Fault, ev: &mut Events) {
+    s.tcb_mut(t).fault = Some(f);
+    match s.tcb(t).and_then(|x| x.slots[tcb_slot::FAULT_EP as usize - 1]) {
+        Some(Cap { kind: CapKind::Endpoint(e), rights, badge }) if rights.contains(Rights::WRITE) => {
+            s.send_ipc(t, e, badge, rights.and(Rights::GRANT_REPLY), true, true, Msg::default(), ev);
+        }
+        _ => {
+            let x = s.tcb_mut(t);
+            x.fault = None;
+            x.state = ThreadState::Inactive;
+        }
+    }
+}
+
 impl Op {
+    /// The first extra capability pointer the thread writes into its IPC
+    /// buffer for this operation, if any.
+    pub fn first_extra(&self, s: &State, t: Addr) -> Option<u32> {
+        match *self {
+            Op::Retype { root, .. } => Some(root),
+            Op::Copy { src, .. } | Op::Move { src, .. } => Some(src.node),
+            Op::Send { msg, .. } | Op::Call { msg, .. } | Op::ReplyRecv { msg, .. } => msg.cap,
+            Op::Invoke { ref inv, .. } => {
+                let depth = |_| 64;
+                let _ = (s, t);
+                inv.encode(&depth).2.first().copied()
+            }
+            _ => None,
+        }
+    }
+
     /// The capability pointer an object invocation is made on (None for
     /// IPC operations).
     pub fn invoked_cptr(&self) -> Option<u32> {
@@ -210,6 +284,7 @@ impl Op {
             Op::Retype { ut, .. } => Some(ut),
             Op::Copy { dest, .. } | Op::Move { dest, .. } => Some(dest.node),
             Op::Delete(l) | Op::Revoke(l) | Op::CancelBadgedSends(l) => Some(l.node),
+            Op::Invoke { cap, .. } => Some(cap),
             _ => None,
         }
     }
@@ -235,6 +310,9 @@ fn cnode_op(
         let d = node_slot(node, dest.index)?;
         return f(s, d, None);
     };
+    if s.ipc_buffer(t).is_none() {
+        return Err(Error::TruncatedMessage);
+    }
     let src_root = s.lookup(t, src.node).and_then(|r| s.cap(r));
     if !matches!(src_root.map(|c| c.kind), Some(CapKind::CNode { .. })) {
         return Err(Error::FailedLookup);

@@ -6,6 +6,7 @@
 //! `errors`, operations that must fail (occupied destination, empty source,
 //! missing rights, wrong capability type) are included too.
 
+use crate::inv::Inv;
 use crate::op::{Loc, Op};
 use crate::state::{Addr, CapKind, Msg, NewObj, SlotId, State, ThreadState};
 use rampart_abi::Rights;
@@ -31,6 +32,9 @@ pub struct Domain {
     pub reply_recv: bool,
     /// Include operations that must fail.
     pub errors: bool,
+    /// Include SchedContextUnbind and SchedContextBind (to every TCB) on
+    /// every scheduling context capability, and TcbSuspend and TcbResume.
+    pub sched: bool,
     /// Symmetry reduction: use only the lowest empty slot of a CNode as a
     /// destination (Retype, Copy, Mint, Move, Mutate, receive slot). Empty
     /// slots are interchangeable unless a pending message or receive names
@@ -51,6 +55,7 @@ impl Domain {
             cancel_badged: false,
             reply_recv: false,
             errors: false,
+            sched: false,
             first_empty: true,
         }
     }
@@ -183,6 +188,19 @@ pub fn candidates(s: &State, t: Addr, d: &Domain, label: u64) -> Vec<Op> {
                     out.push(Op::Recv { cap: c, reply: Some(r), recv_slot: rs, blocking });
                 }
             }
+        }
+    }
+    if d.sched {
+        let tcbs = of(|k| matches!(k, CapKind::Tcb(_)));
+        for &c in &of(|k| matches!(k, CapKind::SchedContext(_))) {
+            out.push(Op::Invoke { cap: c, inv: Inv::ScUnbind });
+            for &b in &tcbs {
+                out.push(Op::Invoke { cap: c, inv: Inv::ScBind(b) });
+            }
+        }
+        for &b in &tcbs {
+            out.push(Op::Invoke { cap: b, inv: Inv::TcbSuspend });
+            out.push(Op::Invoke { cap: b, inv: Inv::TcbResume });
         }
     }
     if d.reply_recv {

@@ -53,6 +53,67 @@ pub enum CapKind {
     Notification(Addr),
     /// A reply object.
     Reply(Addr),
+    /// A scheduling context.
+    SchedContext(Addr),
+    /// The authority to configure scheduling contexts (a boot capability).
+    SchedControl,
+    /// A 4 KiB frame; its rights (read, write) are the capability's, and
+    /// it records the one mapping made through it: (ASID, address).
+    Frame {
+        /// The frame.
+        obj: Addr,
+        /// Mapping made through this capability.
+        mapped: Option<(u64, u64)>,
+    },
+    /// A paging structure of `level` (3 PDPT, 2 page directory, 1 page
+    /// table) with the mapping made through this capability.
+    Table {
+        /// The table.
+        obj: Addr,
+        /// Its level.
+        level: u8,
+        /// Mapping: (ASID, address of the region it covers).
+        mapped: Option<(u64, u64)>,
+    },
+    /// A VSpace (PML4) with its ASID (0: none assigned).
+    VSpace {
+        /// The VSpace.
+        obj: Addr,
+        /// Its ASID.
+        asid: u64,
+    },
+    /// An ASID pool covering ASIDs `base..base + 512`.
+    AsidPool {
+        /// The pool.
+        obj: Addr,
+        /// First ASID.
+        base: u64,
+    },
+    /// The authority to create interrupt handlers (a boot capability).
+    IrqControl,
+    /// The handler of one interrupt line (kernel IRQ number).
+    IrqHandler(u64),
+    /// The authority to issue I/O port ranges (a boot capability).
+    IoPortControl,
+    /// The I/O ports `first..=last`.
+    IoPort {
+        /// First port.
+        first: u16,
+        /// Last port.
+        last: u16,
+    },
+}
+
+/// What a capability stands for when deciding whether it is the last one
+/// (seL4 `sameObjectAs`): an object, an interrupt line or a port range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ident {
+    /// An object at an address.
+    Obj(Addr),
+    /// An interrupt line.
+    Irq(u64),
+    /// A port range.
+    Ports(u16, u16),
 }
 
 /// A capability: what it names, its rights and badge.
@@ -81,7 +142,23 @@ impl Cap {
             | CapKind::Tcb(obj)
             | CapKind::Endpoint(obj)
             | CapKind::Notification(obj)
-            | CapKind::Reply(obj) => Some(obj),
+            | CapKind::Reply(obj)
+            | CapKind::SchedContext(obj)
+            | CapKind::Frame { obj, .. }
+            | CapKind::Table { obj, .. }
+            | CapKind::VSpace { obj, .. }
+            | CapKind::AsidPool { obj, .. } => Some(obj),
+            _ => None,
+        }
+    }
+
+    /// What the capability stands for (None: untyped memory and the
+    /// control capabilities, which are unique).
+    pub fn ident(&self) -> Option<Ident> {
+        match self.kind {
+            CapKind::IrqHandler(i) => Some(Ident::Irq(i)),
+            CapKind::IoPort { first, last } => Some(Ident::Ports(first, last)),
+            _ => self.obj().map(Ident::Obj),
         }
     }
 
@@ -98,6 +175,7 @@ impl Cap {
             CapKind::Endpoint(_) | CapKind::Notification(_) => self.rights.and(m.sanitize()),
             CapKind::Reply(_) if self.rights.and(m).contains(Rights::GRANT) => Rights::ALL,
             CapKind::Reply(_) => Rights::RW,
+            CapKind::Frame { .. } => Rights(self.rights.0 & m.0 & Rights::RW.0),
             _ => self.rights,
         };
         Cap { rights, ..*self }
@@ -129,6 +207,15 @@ pub enum NewObj {
     Notification,
     /// A reply object.
     Reply,
+    /// A scheduling context (unconfigured).
+    SchedContext,
+    /// A 4 KiB frame.
+    Frame,
+    /// A VSpace (PML4).
+    VSpace,
+    /// A paging structure of a level (3 PDPT, 2 page directory, 1 page
+    /// table).
+    Table(u8),
 }
 
 impl Sizes {
@@ -143,6 +230,8 @@ impl Sizes {
             (Sizes::Bytes, NewObj::Endpoint) => o::ENDPOINT_BITS,
             (Sizes::Bytes, NewObj::Notification) => o::NOTIFICATION_BITS,
             (Sizes::Bytes, NewObj::Reply) => o::REPLY_BITS,
+            (Sizes::Bytes, NewObj::SchedContext) => o::SCHED_CONTEXT_BITS,
+            (Sizes::Bytes, NewObj::Frame | NewObj::VSpace | NewObj::Table(_)) => rampart_abi::PAGE_BITS,
         }
     }
 }
@@ -200,16 +289,49 @@ pub enum ThreadState {
     },
 }
 
+pub use crate::thread::{Fault, RFLAGS_USER, Regs, SAVED_REGS, USER_RIP, tcb_slot};
+
 /// A thread control block.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tcb {
     /// CSpace root capability (slot 0 of the TCB).
     pub cspace: Option<Cap>,
+    /// The other capability slots (TCB slots 1..=4, see [`tcb_slot`]).
+    pub slots: [Option<Cap>; 4],
     /// State.
     pub state: ThreadState,
-    /// Where received capabilities go: an index in the root CNode (set by
-    /// every receiving operation; the kernel keeps it in the IPC buffer).
-    pub recv_slot: Option<u32>,
+    /// User address of the IPC buffer (0: none).
+    pub ipc_buffer: u64,
+    /// Bound (or lent) scheduling context.
+    pub sc: Option<Addr>,
+    /// Priority.
+    pub prio: u64,
+    /// Maximum controlled priority.
+    pub mcp: u64,
+    /// Bound notification.
+    pub bound_ntfn: Option<Addr>,
+    /// Pending fault.
+    pub fault: Option<Fault>,
+    /// Followed registers.
+    pub regs: Regs,
+}
+
+impl Tcb {
+    /// A thread in `state` with nothing bound and no capabilities.
+    pub fn new(state: ThreadState) -> Tcb {
+        Tcb {
+            cspace: None,
+            slots: [None; 4],
+            state,
+            ipc_buffer: 0,
+            sc: None,
+            prio: 0,
+            mcp: 0,
+            bound_ntfn: None,
+            fault: None,
+            regs: Regs::new(),
+        }
+    }
 }
 
 /// An endpoint: idle, or a FIFO of senders or of receivers.
@@ -245,8 +367,25 @@ pub struct Reply {
     pub receiver: Option<Addr>,
 }
 
+pub use crate::devices::Irq;
+pub use crate::sched::Sc;
+
+/// The words of an IPC buffer the model follows: the receive slot (an
+/// index in the root CNode; None: depth 0) and the first extra-capability
+/// word (a capability pointer the owner sent, or a badge the kernel
+/// unwrapped into it). The kernel reads both when a message is delivered,
+/// so a buffer changed or shared while its owner is blocked matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct BufWords {
+    /// Receive slot.
+    pub recv: Option<u32>,
+    /// First extra-capability word.
+    pub cap0: u64,
+}
+
 /// A kernel object.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[allow(clippy::large_enum_variant)] // states are compared and hashed whole; no boxing
 pub enum Object {
     /// A CNode: its slots.
     CNode(Vec<Option<Cap>>),
@@ -258,6 +397,16 @@ pub enum Object {
     Notification(Notification),
     /// A reply object.
     Reply(Reply),
+    /// A scheduling context.
+    SchedContext(Sc),
+    /// A frame. Its contents are not modelled, except the words of the IPC
+    /// buffers in it that the kernel reads (by byte offset of the buffer;
+    /// buffers whose words are all zero are left out).
+    Frame(BTreeMap<u64, BufWords>),
+    /// A VSpace or paging structure.
+    Table(crate::vspace::Table),
+    /// An ASID pool: the VSpace of each assigned ASID (by index in the pool).
+    AsidPool(BTreeMap<u16, Addr>),
 }
 
 impl Object {
@@ -269,41 +418,16 @@ impl Object {
             Object::Endpoint(_) => NewObj::Endpoint,
             Object::Notification(_) => NewObj::Notification,
             Object::Reply(_) => NewObj::Reply,
+            Object::SchedContext(_) => NewObj::SchedContext,
+            Object::Frame(_) => NewObj::Frame,
+            Object::Table(t) if t.level == 4 => NewObj::VSpace,
+            Object::Table(t) => NewObj::Table(t.level),
+            Object::AsidPool(_) => NewObj::VSpace,
         }
     }
 }
 
-/// What an operation made a thread see in its result registers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// Success of an invocation, a send or a signal (label 0, no words).
-    Ok,
-    /// An invocation or syscall error.
-    Err(rampart_abi::Error),
-    /// A message was received.
-    Msg {
-        /// Badge of the sender's capability (0 for replies).
-        badge: u64,
-        /// Label.
-        label: u64,
-        /// MR0.
-        mr0: u64,
-        /// Extra capabilities received (transferred or unwrapped).
-        caps: u32,
-        /// Bit mask of unwrapped extra capabilities.
-        unwrapped: u32,
-        /// Badge of the unwrapped capability (0 if none).
-        unwrapped_badge: u64,
-    },
-    /// A notification was received with these badge bits.
-    Signal(u64),
-    /// A non-blocking receive found nothing.
-    Empty,
-    /// A call was aborted: it can never be answered.
-    Aborted,
-    /// A blocked system call was cancelled; the thread re-executes it.
-    Restart,
-}
+pub use crate::outcome::{MACHINE, Outcome};
 
 /// The whole abstract state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -320,6 +444,12 @@ pub struct State {
     pub original: BTreeSet<SlotId>,
     /// The boot threads (the subjects), by TCB address.
     pub threads: Vec<Addr>,
+    /// Interrupt lines with a handler capability, by kernel IRQ number.
+    pub irqs: BTreeMap<u64, Irq>,
+    /// Issued I/O port ranges.
+    pub io_ports: BTreeSet<(u16, u16)>,
+    /// The kernel's ASID table: pools by the high bits of their ASIDs.
+    pub asid_pools: BTreeMap<u64, Addr>,
 }
 
 impl State {
@@ -328,6 +458,7 @@ impl State {
         match self.objects.get(&s.obj)? {
             Object::CNode(slots) => slots.get(s.index as usize).copied().flatten(),
             Object::Tcb(t) if s.index == 0 => t.cspace,
+            Object::Tcb(t) => t.slots.get(s.index as usize - 1).copied().flatten(),
             _ => None,
         }
     }
@@ -336,7 +467,8 @@ impl State {
     pub fn set_cap(&mut self, s: SlotId, c: Option<Cap>) {
         match self.objects.get_mut(&s.obj) {
             Some(Object::CNode(slots)) => slots[s.index as usize] = c,
-            Some(Object::Tcb(t)) => t.cspace = c,
+            Some(Object::Tcb(t)) if s.index == 0 => t.cspace = c,
+            Some(Object::Tcb(t)) => t.slots[s.index as usize - 1] = c,
             _ => panic!("model: no slot {s:?}"),
         }
     }
@@ -345,7 +477,7 @@ impl State {
     pub fn slot_count(&self, obj: Addr) -> u32 {
         match self.objects.get(&obj) {
             Some(Object::CNode(s)) => s.len() as u32,
-            Some(Object::Tcb(_)) => 1,
+            Some(Object::Tcb(_)) => 5,
             _ => 0,
         }
     }
@@ -390,6 +522,14 @@ impl State {
         self.tcb_mut(t).state = s;
     }
 
+    /// The endpoint at `a`, if live.
+    pub fn ep(&self, a: Addr) -> Option<&Endpoint> {
+        match self.objects.get(&a) {
+            Some(Object::Endpoint(e)) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The endpoint at `a` (which must be live).
     pub fn ep_mut(&mut self, a: Addr) -> &mut Endpoint {
         match self.objects.get_mut(&a) {
@@ -427,10 +567,10 @@ impl State {
     pub fn cap_region(&self, c: &Cap) -> (Addr, u64) {
         match c.kind {
             CapKind::Untyped { base, size_bits, .. } => (base, 1 << size_bits),
-            _ => {
-                let a = c.obj().expect("object capability");
-                (a, self.objects.get(&a).map_or(0, |o| 1 << self.sizes.bits(o.new_obj())))
-            }
+            _ => match c.obj() {
+                Some(a) => (a, self.objects.get(&a).map_or(0, |o| 1 << self.sizes.bits(o.new_obj()))),
+                None => (0, 0),
+            },
         }
     }
 }

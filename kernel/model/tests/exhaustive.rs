@@ -54,6 +54,19 @@ fn three_threads_depth_2() {
     assert!(r.states > 1_000, "{r:?}");
 }
 
+/// CI: a client and a passive server (`Config::passive_server`): calls
+/// lend the client's scheduling context through the reply object and
+/// replies return it; the server may delete the context or the reply
+/// object while it is lent, either may unbind a context; with ReplyRecv
+/// and every capability operation, depth 5.
+#[test]
+fn passive_server_depth_5() {
+    let cfg = Config::passive_server(2, Sizes::Units);
+    let dom = Domain { reply_recv: true, sched: true, ..Domain::small() };
+    let r = run("client and passive server, untyped 4, small domain + contexts", &cfg, &dom, 5);
+    assert!(r.states > 1_000, "{r:?}");
+}
+
 fn full_domain() -> Domain {
     Domain {
         types: vec![

@@ -87,11 +87,12 @@ fn reply_trace() -> (Config, Vec<(u64, Op)>) {
     let msg = |cap| Msg { label: 1, mr0: 7, cap };
     let trace = vec![
         // Thread 0 copies thread 1's reply capability (slot 3) and endpoint 1
-        // (slot 4) through its capability to thread 1's CNode (slot 5).
+        // (slot 4) through its capability to thread 1's CNode (slot 5) into
+        // its slots 14 and 15.
         (
             t0,
             Op::Copy {
-                dest: Loc { node: 0, index: 6 },
+                dest: Loc { node: 0, index: 14 },
                 src: Loc { node: 5, index: 3 },
                 rights: rampart_abi::Rights::RW,
                 data: None,
@@ -100,7 +101,7 @@ fn reply_trace() -> (Config, Vec<(u64, Op)>) {
         (
             t0,
             Op::Copy {
-                dest: Loc { node: 0, index: 7 },
+                dest: Loc { node: 0, index: 15 },
                 src: Loc { node: 5, index: 4 },
                 rights: rampart_abi::Rights::ALL,
                 data: None,
@@ -108,8 +109,8 @@ fn reply_trace() -> (Config, Vec<(u64, Op)>) {
         ),
         (t1, Op::Recv { cap: 4, reply: Some(3), recv_slot: None, blocking: true }),
         (t2, Op::Call { cap: 1, msg: msg(None), recv_slot: None }),
-        (t0, Op::Recv { cap: 2, reply: Some(6), recv_slot: None, blocking: false }),
-        (t0, Op::Call { cap: 7, msg: msg(None), recv_slot: None }),
+        (t0, Op::Recv { cap: 2, reply: Some(14), recv_slot: None, blocking: false }),
+        (t0, Op::Call { cap: 15, msg: msg(None), recv_slot: None }),
     ];
     (cfg, trace)
 }

@@ -170,12 +170,12 @@ fn a_reply_object_serves_one_receiver_at_a_time() {
     // Refinement system: thread 0 holds a capability to thread 1's CNode.
     let mut s = rampart_model::refine::config().boot();
     let (t0, t1) = (s.threads[0], s.threads[1]);
-    run(&mut s, t0, Op::Copy { dest: l(0, 6), src: l(5, 3), rights: Rights::ALL, data: None });
+    run(&mut s, t0, Op::Copy { dest: l(0, 14), src: l(5, 3), rights: Rights::ALL, data: None });
     run(&mut s, t1, Op::Recv { cap: 4, reply: Some(3), recv_slot: None, blocking: true });
     assert!(matches!(s.thread_state(t1), ThreadState::BlockedOnRecv { reply: Some(_), .. }));
     // Thread 0 polls endpoint 0 with the same reply object: thread 1 is
     // taken out of its receive (it restarts it when it runs).
-    let ev = run(&mut s, t0, Op::Recv { cap: 2, reply: Some(6), recv_slot: None, blocking: false });
+    let ev = run(&mut s, t0, Op::Recv { cap: 2, reply: Some(14), recv_slot: None, blocking: false });
     assert_eq!(ev, vec![(t1, Outcome::Restart), (t0, Outcome::Empty)]);
     assert_eq!(s.thread_state(t1), ThreadState::Running);
 }

@@ -7,10 +7,11 @@
 //! objects are created with the kernel's own `create_object` and the CDT
 //! built with `slot::insert_root`/`slot::insert` in the order
 //! [`Config::boot`] builds the model's. Each thread also gets an IPC buffer
-//! frame and a VSpace with an ASID after the model's memory (invisible to
-//! the model), so the IPC fast path can run. Threads have no scheduling
-//! context: the harness makes the acting thread current before each system
-//! call, as the scheduler would.
+//! frame, a configured scheduling context (unless it boots passive, blocked
+//! in a receive) and a VSpace with an ASID from the boot ASID pool (all
+//! model objects), so the IPC fast path can run. The
+//! harness makes the acting thread current before each system call, as the
+//! scheduler would (the previous one goes back to the ready queue).
 
 use crate::boot::{BootObj, Config, Layout};
 use crate::op::{Loc, Op};
@@ -20,7 +21,7 @@ use rampart_abi::{Label, MessageInfo, ObjectType, Syscall};
 use rampart_kcore::cap::Cap;
 use rampart_kcore::kernel::{Kernel, SchedAction};
 use rampart_kcore::kmem;
-use rampart_kcore::object::{TcbRef, ThreadState, tcb_slot};
+use rampart_kcore::object::{EpRef, ReplyRef, ScRef, TcbRef, ThreadState, tcb_slot};
 use rampart_kcore::regs::{MR_REGS, VECTOR_SYSCALL, r};
 use rampart_kcore::slot::{self, SlotRef};
 use rampart_kcore::testing::MockMachine;
@@ -28,9 +29,20 @@ use std::alloc::{Layout as MemLayout, alloc_zeroed, dealloc};
 
 /// `rip` the harness gives a thread before each system call; a restarted
 /// system call leaves it 2 bytes lower.
-pub const RIP: u64 = 0x40_1000;
+pub const RIP: u64 = crate::state::USER_RIP;
 /// User address of every thread's IPC buffer.
-pub const IPC_BUFFER_VADDR: u64 = 0x10_0000;
+pub const IPC_BUFFER_VADDR: u64 = crate::boot::IPC_BUFFER_VADDR;
+
+/// Which way the kernel handled a system call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Path {
+    /// The fast path for `Call`.
+    FastCall,
+    /// The fast path for `ReplyRecv`.
+    FastReplyRecv,
+    /// The general path.
+    General,
+}
 
 /// The real kernel core booted from a [`Config`].
 pub struct KWorld {
@@ -40,6 +52,8 @@ pub struct KWorld {
     pub base: u64,
     /// Where the boot objects are.
     pub layout: Layout,
+    /// Port writes recorded before the last step.
+    pub port_mark: usize,
     mem: *mut u8,
     mem_layout: MemLayout,
 }
@@ -60,6 +74,27 @@ pub fn kcap(base: u64, c: &MCap) -> Cap {
         CapKind::Endpoint(a) => Cap::endpoint(base + a, c.badge, c.rights),
         CapKind::Notification(a) => Cap::notification(base + a, c.badge, c.rights),
         CapKind::Reply(a) => Cap::reply(base + a, c.rights.contains(rampart_abi::Rights::GRANT)),
+        CapKind::SchedContext(a) => Cap::sched_context(base + a),
+        CapKind::Frame { obj, mapped } => {
+            let (asid, va) = mapped.unwrap_or((0, 0));
+            Cap::frame(base + obj, false, c.rights, false).with_mapping(asid, va)
+        }
+        CapKind::Table { obj, level, mapped } => {
+            let t = match level {
+                3 => rampart_abi::CapType::Pdpt,
+                2 => rampart_abi::CapType::PageDirectory,
+                _ => rampart_abi::CapType::PageTable,
+            };
+            let (asid, va) = mapped.unwrap_or((0, 0));
+            Cap::paging(t, base + obj).with_mapping(asid, va)
+        }
+        CapKind::VSpace { obj, asid } => Cap::vspace(base + obj, asid),
+        CapKind::AsidPool { obj, base: b } => Cap::asid_pool(base + obj, b),
+        CapKind::SchedControl => Cap::control(rampart_abi::CapType::SchedControl),
+        CapKind::IrqControl => Cap::control(rampart_abi::CapType::IrqControl),
+        CapKind::IoPortControl => Cap::control(rampart_abi::CapType::IoPortControl),
+        CapKind::IrqHandler(i) => Cap::irq_handler(i),
+        CapKind::IoPort { first, last } => Cap::io_port(first, last),
     }
 }
 
@@ -70,11 +105,7 @@ impl KWorld {
     /// If host memory cannot be allocated.
     pub fn boot(cfg: &Config) -> KWorld {
         let layout = cfg.layout();
-        let buffers = layout.end.next_multiple_of(4096);
-        // After the IPC buffers: an ASID pool and one VSpace per thread.
-        let pool_mem = buffers + 4096 * cfg.threads as u64;
-        let vspaces = pool_mem + 4096;
-        let size = vspaces + 4096 * cfg.threads as u64;
+        let size = layout.end;
         let align = 1u64 << cfg.untyped_bits.max(12);
         let mem_layout = MemLayout::from_size_align(size as usize, align as usize).expect("layout");
         // SAFETY: non-zero size.
@@ -83,7 +114,7 @@ impl KWorld {
         let base = mem as u64;
         let mut k = Kernel::new(MockMachine::default());
         let b = base;
-        let pool = k.make_asid_pool(b + pool_mem).expect("ASID pool");
+        let pool = k.make_asid_pool(b + layout.asid_pool).expect("ASID pool");
         for &a in &layout.endpoints {
             k.create_object(ObjectType::Endpoint, b + a, Self::bits(NewObj::Endpoint), false);
         }
@@ -93,6 +124,9 @@ impl KWorld {
         for &a in &layout.replies {
             k.create_object(ObjectType::Reply, b + a, Self::bits(NewObj::Reply), false);
         }
+        for &a in &layout.scs {
+            k.create_object(ObjectType::SchedContext, b + a, Self::bits(NewObj::SchedContext), false);
+        }
         for i in 0..cfg.threads {
             k.create_object(ObjectType::CNode, b + layout.cnodes[i], Self::bits(NewObj::CNode(cfg.radix)), false);
             k.create_object(ObjectType::Tcb, b + layout.tcbs[i], Self::bits(NewObj::Tcb), false);
@@ -101,17 +135,34 @@ impl KWorld {
             let cn = MCap::new(cfg.boot_kind(&layout, BootObj::CNode(i)));
             slot::insert_root(kcap(b, &cn), own);
             slot::insert(own.cap(), own, t.slot(tcb_slot::CSPACE));
-            let frame = Cap::frame(b + buffers + 4096 * i as u64, false, rampart_abi::Rights::RW, false);
+            let frame = Cap::frame(b + layout.frames[i], false, rampart_abi::Rights::RW, false);
             slot::insert_root(frame, t.slot(tcb_slot::IPC_BUFFER));
             t.get().ipc_buffer.set(IPC_BUFFER_VADDR);
-            let vs = k.create_object(ObjectType::VSpace, b + vspaces + 4096 * i as u64, 12, false);
+            let vs = k.create_object(ObjectType::VSpace, b + layout.vspaces[i], 12, false);
             slot::insert_root(vs, t.slot(tcb_slot::VSPACE));
             k.asid_assign(pool, t.slot(tcb_slot::VSPACE)).expect("ASID");
+            let g = t.get();
+            g.priority.set(crate::boot::BOOT_PRIO);
+            g.mcp.set(255);
+            g.regs.set(r::VECTOR, VECTOR_SYSCALL);
+            g.regs.set(r::RIP, RIP);
             t.set_state(ThreadState::Running);
+            let sc = ScRef(b + layout.scs[i]);
+            k.sc_configure(sc, crate::boot::BOOT_BUDGET_US, crate::boot::BOOT_BUDGET_US, 0);
+            if !cfg.passive.iter().any(|p| p.0 == i) {
+                sc.get().tcb.set(t.0);
+                g.sc.set(sc.0);
+            }
+        }
+        for &(i, e, rp) in &cfg.passive {
+            let t = TcbRef(b + layout.tcbs[i]);
+            k.recv_ipc(t, EpRef(b + layout.endpoints[e]), ReplyRef(b + layout.replies[rp]), true);
         }
         let mut first: std::collections::BTreeMap<BootObj, SlotRef> = std::collections::BTreeMap::new();
         for i in 0..cfg.threads {
             first.insert(BootObj::CNode(i), SlotRef::index(b + layout.cnodes[i], 0));
+            first.insert(BootObj::Frame(i), TcbRef(b + layout.tcbs[i]).slot(tcb_slot::IPC_BUFFER));
+            first.insert(BootObj::VSpace(i), TcbRef(b + layout.tcbs[i]).slot(tcb_slot::VSPACE));
         }
         for bc in &cfg.caps {
             let dest = SlotRef::index(b + layout.cnodes[bc.thread], u64::from(bc.slot));
@@ -133,7 +184,7 @@ impl KWorld {
                 }
             }
         }
-        KWorld { k, base, layout, mem, mem_layout }
+        KWorld { k, base, layout, port_mark: 0, mem, mem_layout }
     }
 
     fn bits(t: NewObj) -> u32 {
@@ -145,23 +196,31 @@ impl KWorld {
         TcbRef(self.base + t)
     }
 
-    fn buffer(&self, t: TcbRef) -> u64 {
-        rampart_kcore::ipc::ipc_buffer_paddr(t).expect("IPC buffer")
+    fn buffer(&self, t: TcbRef) -> Option<u64> {
+        rampart_kcore::ipc::ipc_buffer_paddr(t)
     }
 
     /// Writes `t`'s receive slot (an index of its root CNode, or none).
     fn set_receive(&self, t: TcbRef, recv: Option<u32>) {
-        let b = self.buffer(t) + IpcBuffer::RECEIVE_OFFSET as u64;
+        let Some(b) = self.buffer(t) else { return };
+        let b = b + IpcBuffer::RECEIVE_OFFSET as u64;
         kmem::write_u64(b, 0);
         kmem::write_u64(b + 8, recv.map_or(0, u64::from));
         kmem::write_u64(b + 16, if recv.is_some() { 64 } else { 0 });
     }
 
-    /// Performs `op` as thread `t` through the kernel's system-call entry (`Kernel::syscall`).
-    /// `m` is the model state before the step (for CNode depths). Returns
-    /// every thread's result registers as they were just before the kernel
-    /// was entered (inputs written).
-    pub fn perform(&mut self, m: &State, t: u64, op: &Op) -> std::collections::BTreeMap<u64, super::compare::Regs> {
+    /// Performs `op` as thread `t` through the kernel's entry points (a
+    /// system call, an exception or an interrupt). `m` is the model state
+    /// before the step (for CNode depths). Returns every thread's result
+    /// registers as they were just before the kernel was entered (inputs
+    /// written), and the path a system call took.
+    pub fn perform(
+        &mut self,
+        m: &State,
+        t: u64,
+        op: &Op,
+    ) -> (std::collections::BTreeMap<u64, super::compare::Regs>, Path) {
+        self.port_mark = self.k.m.port_writes.len();
         let tcb = self.tcb(t);
         let depth = |cptr: u32| -> u64 {
             match m.lookup(t, cptr).and_then(|s| m.cap(s)).map(|c| c.kind) {
@@ -179,6 +238,12 @@ impl KWorld {
                     NewObj::Endpoint => (ObjectType::Endpoint, 0),
                     NewObj::Notification => (ObjectType::Notification, 0),
                     NewObj::Reply => (ObjectType::Reply, 0),
+                    NewObj::SchedContext => (ObjectType::SchedContext, 0),
+                    NewObj::Frame => (ObjectType::Frame4K, 0),
+                    NewObj::VSpace => (ObjectType::VSpace, 0),
+                    NewObj::Table(3) => (ObjectType::Pdpt, 0),
+                    NewObj::Table(2) => (ObjectType::PageDirectory, 0),
+                    NewObj::Table(_) => (ObjectType::PageTable, 0),
                 };
                 let (ni, nd) = node.map_or((0, 0), |i| (u64::from(i), depth(root)));
                 let mrs = vec![ot as u64, arg, ni, nd, u64::from(offset), u64::from(count)];
@@ -233,17 +298,31 @@ impl KWorld {
                 self.set_receive(tcb, recv_slot);
                 Self::message(Syscall::ReplyRecv, cap, msg, reply)
             }
+            Op::Invoke { cap, ref inv } => {
+                let (label, mrs, extras) = inv.encode(&depth);
+                (Syscall::Call, cap, label as u64, mrs, extras.into_iter().map(u64::from).collect(), 0)
+            }
+            Op::Fault(f) => return (self.fault(m, tcb, f), Path::General),
+            Op::Interrupt(irq) => {
+                let before = super::compare::snapshot(self, m);
+                self.k.handle_interrupt(irq as u8);
+                self.k.after_interrupt();
+                return (before, Path::General);
+            }
         };
         let regs = &tcb.get().regs;
+        let buf = self.buffer(tcb);
         for (i, &v) in mrs.iter().enumerate() {
             if i < 4 {
                 regs.set(MR_REGS[i], v);
-            } else {
-                kmem::write_u64(self.buffer(tcb) + (IpcBuffer::MSG_OFFSET + 8 * i) as u64, v);
+            } else if let Some(b) = buf {
+                kmem::write_u64(b + (IpcBuffer::MSG_OFFSET + 8 * i) as u64, v);
             }
         }
         for (i, &c) in caps.iter().enumerate() {
-            kmem::write_u64(self.buffer(tcb) + (IpcBuffer::CAPS_OFFSET + 8 * i) as u64, c);
+            if let Some(b) = buf {
+                kmem::write_u64(b + (IpcBuffer::CAPS_OFFSET + 8 * i) as u64, c);
+            }
         }
         regs.set(r::RAX, sys as u64);
         regs.set(r::RDI, u64::from(cptr));
@@ -251,11 +330,64 @@ impl KWorld {
         regs.set(r::R12, u64::from(reply));
         regs.set(r::VECTOR, VECTOR_SYSCALL);
         regs.set(r::RIP, RIP);
-        self.k.cur = tcb;
-        self.k.action = SchedAction::Resume;
+        self.switch_to(tcb);
         let before = super::compare::snapshot(self, m);
+        let hits = self.k.fastpath_hits;
         let _ = self.k.syscall();
-        before
+        let path = match (self.k.fastpath_hits > hits, sys) {
+            (true, Syscall::Call) => Path::FastCall,
+            (true, _) => Path::FastReplyRecv,
+            (false, _) => Path::General,
+        };
+        (before, path)
+    }
+
+    /// Makes `t` the current thread (the previous one, if it can run, goes
+    /// back to the ready queue), as the scheduler would.
+    fn switch_to(&mut self, t: TcbRef) {
+        let cur = self.k.cur;
+        if cur != t {
+            if !cur.is_none() && self.k.schedulable(cur) {
+                self.k.ready.enqueue(cur);
+            }
+            self.k.ready.dequeue(t);
+            self.k.cur = t;
+        }
+        self.k.action = SchedAction::Resume;
+    }
+
+    /// Thread `t` faults: an unknown system call (through the system-call
+    /// entry) or a CPU exception.
+    fn fault(
+        &mut self,
+        m: &State,
+        t: TcbRef,
+        f: crate::state::Fault,
+    ) -> std::collections::BTreeMap<u64, super::compare::Regs> {
+        let regs = &t.get().regs;
+        regs.set(r::RIP, RIP);
+        self.switch_to(t);
+        match f {
+            crate::state::Fault::UnknownSyscall(n) => {
+                regs.set(r::RAX, n);
+                regs.set(r::VECTOR, VECTOR_SYSCALL);
+                let before = super::compare::snapshot(self, m);
+                let _ = self.k.syscall();
+                before
+            }
+            crate::state::Fault::UserException(v) => {
+                regs.set(r::VECTOR, v);
+                let before = super::compare::snapshot(self, m);
+                self.k.handle_exception(v, 0, 0);
+                before
+            }
+            crate::state::Fault::VmFault(addr) => {
+                regs.set(r::VECTOR, 14);
+                let before = super::compare::snapshot(self, m);
+                self.k.handle_exception(14, 4, addr);
+                before
+            }
+        }
     }
 
     /// Registers and extra capability of an IPC system call carrying `msg`.
