@@ -291,13 +291,23 @@ impl Session {
     /// On timeout or if QEMU exits first; the error holds the whole output.
     pub fn expect(&mut self, needle: &str, timeout: Duration) -> Result<String> {
         let until = Instant::now() + timeout;
+        let n = needle.as_bytes();
+        if n.is_empty() {
+            return Ok(String::new());
+        }
+        // Where the search resumes: only output that arrived since the last
+        // look (plus a needle's length of overlap) is searched again, so a
+        // chatty guest costs linear, not quadratic, time.
+        let mut from = self.consumed;
         loop {
-            let text = String::from_utf8_lossy(&self.buf[self.consumed..]).into_owned();
-            if let Some(i) = text.find(needle) {
-                let end = i + needle.len();
-                self.consumed += text[..end].len();
-                return Ok(clean(&text[..end]));
+            let hay = &self.buf[from..];
+            if let Some(i) = hay.windows(n.len()).position(|w| w == n) {
+                let end = from + i + n.len();
+                let text = String::from_utf8_lossy(&self.buf[self.consumed..end]).into_owned();
+                self.consumed = end;
+                return Ok(clean(&text));
             }
+            from = self.buf.len().saturating_sub(n.len().saturating_sub(1)).max(self.consumed);
             if !self.pump(until) && (Instant::now() >= until || self.eof) {
                 bail!(
                     "{} waiting for {needle:?}; console output:\n{}",
