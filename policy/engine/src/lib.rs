@@ -71,6 +71,6 @@ pub use error::PolicyError;
 pub use ids::{AccessVector, ClassId, FileKind, FlowDir, Protocol, Sid};
 pub use index::PolicyIndex;
 pub use mls::{CatSet, Level, MlsRange};
-pub use model::{AccessDecision, ModelRegistry, PolicyModel};
+pub use model::{AccessDecision, ExtraGrant, Grants, ModelRegistry, PolicyModel};
 pub use policy::Policy;
 pub use sidtab::SidTable;
