@@ -80,18 +80,16 @@ impl fmt::Display for Refusal {
         match self {
             Refusal::UnknownModel { model, known } => write!(
                 f,
-                "model `{model}` is not one this analyser knows ({}), so what it grants is unknown; refusing to \
-                 analyse the policy",
+                "model `{model}` is not one this analyser knows ({}), so what it may grant beyond the rules is \
+                 unknown",
                 known.join(", ")
             ),
             Refusal::Undeclared { model } => write!(
                 f,
-                "model `{model}` does not declare what it may grant beyond the rules (PolicyModel::grants is \
-                 Grants::Unknown); refusing to analyse the policy"
+                "model `{model}` does not declare what it may grant beyond the rules (its PolicyModel::grants is \
+                 Grants::Unknown)"
             ),
-            Refusal::BadDeclaration { model, what } => {
-                write!(f, "model `{model}` declares an extra grant on {what}; refusing to analyse the policy")
-            }
+            Refusal::BadDeclaration { model, what } => write!(f, "model `{model}` declares an extra grant on {what}"),
         }
     }
 }

@@ -50,7 +50,7 @@ pub fn run(cli: Cli) -> Result<bool, Failure> {
                         eprintln!("note: {n}");
                     }
                 }
-                Err(r) => eprintln!("note: what the model grants is unknown: {r}"),
+                Err(r) => eprintln!("note: these are the rules only, and {r}"),
             }
             eprintln!("{} rule{}", found.len(), if found.len() == 1 { "" } else { "s" });
             Ok(true)

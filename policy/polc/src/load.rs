@@ -19,7 +19,8 @@ pub enum Failure {
 /// What the policy's model may grant beyond the rules, from the built-in
 /// models' declarations; `command` names the refusing subcommand.
 pub fn model_grants(db: &PolicyDb, command: &str) -> Result<policy_analysis::ModelGrants, Failure> {
-    policy_analysis::ModelGrants::builtin(db).map_err(|r| Failure::Refused(format!("{command}: {r}")))
+    policy_analysis::ModelGrants::builtin(db)
+        .map_err(|r| Failure::Refused(format!("{command}: refusing to analyse the policy: {r}")))
 }
 
 /// Loads a policy from inputs; prints compiler diagnostics to stderr.
