@@ -22,3 +22,18 @@ fn a_reload_revokes_open_files_and_new_opens() {
         assert!(out.contains(want), "{want:?} missing:\n{out}");
     }
 }
+
+/// The console revalidates an open terminal after a reload: a session in a
+/// domain the shipped `te` policy gives no terminal (`blkdrv_t`) works under
+/// `allow-all`; once `te` is loaded its next write is refused (before, the
+/// console checked only when a terminal was opened).
+#[test]
+fn a_reload_revokes_an_open_terminal() {
+    let d = disk("mediation-tty-revoke");
+    let mut cfg = session_config(&d, true);
+    cfg.cmdline.push_str(" policy=allow-all init.context=system_u:system_r:blkdrv_t");
+    let (out, code) = run_batch_with(&cfg, "fstest revoke-tty");
+    assert!(out.contains("fstest: tty ok before the reload"), "{out}");
+    assert!(!out.contains("written after"), "the terminal took a write after the reload:\n{out}");
+    assert_eq!(code, 42, "fstest's status (42: the write was refused with EACCES):\n{out}");
+}

@@ -40,6 +40,6 @@ extern crate alloc;
 mod manager;
 mod vocab;
 
-pub use manager::{AuditEntry, Granted, ObjectManager, PolicyStatus, SecurityServer};
+pub use manager::{AuditEntry, Granted, ObjectManager, PolicyStatus, SecurityServer, audit_line};
 pub use rampart_avc::{AuditRecord, Decision};
 pub use vocab::{Class, Permission, Vocabulary};

@@ -60,6 +60,11 @@ pub const AUDIT_CAPACITY: usize = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Granted(u64);
 
+impl Granted {
+    /// A grant never made: [`ObjectManager::revalidate`] always checks.
+    pub const NEVER: Granted = Granted(0);
+}
+
 struct Backend<'a, S>(&'a mut S);
 
 impl<S: SecurityServer> AvcBackend for Backend<'_, S> {
@@ -247,4 +252,32 @@ impl<S: SecurityServer, V: Vocabulary, const SETS: usize, const WAYS: usize> Obj
     pub fn avc_stats(&self) -> rampart_avc::Stats {
         self.avc.stats()
     }
+}
+
+/// A denial or audited grant as a line in the style of the security
+/// server's audit trail (`avc: denied { read } for scontext=... tcontext=...
+/// tclass=file`, with ` object=...` when the entry describes its object and
+/// ` permissive` for a denial not enforced).
+pub fn audit_line(e: &AuditEntry, scontext: &str, tcontext: &str, class: &str, perms: &[&str]) -> String {
+    let r = &e.record;
+    let mut line = String::from("avc: ");
+    line.push_str(if r.denied { "denied { " } else { "granted { " });
+    for p in perms {
+        line.push_str(p);
+        line.push(' ');
+    }
+    line.push_str("} for scontext=");
+    line.push_str(scontext);
+    line.push_str(" tcontext=");
+    line.push_str(tcontext);
+    line.push_str(" tclass=");
+    line.push_str(class);
+    if !e.object.is_empty() {
+        line.push_str(" object=");
+        line.push_str(&e.object);
+    }
+    if r.denied && !r.enforced {
+        line.push_str(" permissive");
+    }
+    line
 }

@@ -11,6 +11,8 @@
 //! fstest bench FILE         sequential read; prints bytes and TSC ticks
 //! fstest revoke FILE        as sysadm_t under allow-all: a reload of te
 //!                           revokes an open handle and new opens of FILE
+//! fstest revoke-tty         in a domain te gives no terminal, under
+//!                           allow-all: a reload of te revokes the terminal
 //! ```
 //!
 //! Every check prints `fstest: ok   WHAT` or `fstest: FAIL WHAT: DETAIL`;
@@ -149,6 +151,7 @@ fn main() -> i32 {
         }
         "bench" => return bench::read(arg(2)),
         "revoke" => revoke::reload(&mut c, arg(2)),
+        "revoke-tty" => return revoke::terminal(),
         "debug-syscall" => return debug_syscall(arg(2)),
         _ => {
             rampart_libos::eprintln!(

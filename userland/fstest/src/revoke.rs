@@ -45,3 +45,27 @@ pub fn reload(c: &mut Checks, file: &str) {
         File::open(file).and_then(|mut g| g.read(&mut buf)).map(|_| ()).map_err(|e| format!("{e}")),
     );
 }
+
+/// Status of `revoke-tty` when the terminal refused the write after the
+/// reload (the expected outcome).
+pub const TTY_REVOKED: i32 = 42;
+
+/// The terminal (issue 19 item 1): run in a domain `te` gives no terminal
+/// (`system_u:system_r:blkdrv_t`) under `allow-all`, writes a line, loads
+/// `te`, and tries to write again; the console must refuse the open handle
+/// at once. Returns [`TTY_REVOKED`] if it did, 1 if the write went through.
+pub fn terminal() -> i32 {
+    use rampart_libos::io::Write;
+    let mut out = rampart_libos::io::stdout();
+    if writeln!(out, "fstest: tty ok before the reload").and_then(|()| out.flush()).is_err() {
+        return 2;
+    }
+    let Ok(ep) = rampart_libos::sys::connect_service("security") else { return 3 };
+    if Client(Ipc(ep)).load_policy("te").is_err() {
+        return 4;
+    }
+    match writeln!(out, "fstest: tty written after the reload").and_then(|()| out.flush()) {
+        Err(e) if e.raw_os_error() == 13 => TTY_REVOKED,
+        _ => 1,
+    }
+}

@@ -204,8 +204,7 @@ impl Fs {
     fn report_audit(&mut self) {
         for e in self.core.mac.take_audit() {
             let rec = e.record;
-            let om = &mut self.core.mac.om;
-            let line = sec::describe_with(om, &rec);
+            let line = sec::describe(&mut self.core.mac.om, &e);
             dprintln!("fs: {line}");
             let sub = rampart_secsrv_api::AuditSubmit {
                 ssid: rec.ssid,

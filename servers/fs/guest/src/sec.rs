@@ -89,20 +89,10 @@ impl SecurityServer for SecIpc {
 /// A denial or audited grant as a line in the style of the security
 /// server's audit trail: contexts resolved through secsrv, class and
 /// permission names from the object manager's vocabulary.
-pub fn describe_with(om: &mut rampart_fs::security::FsObjectManager<SecIpc>, r: &rampart_avc::AuditRecord) -> String {
+pub fn describe(om: &mut rampart_fs::security::FsObjectManager<SecIpc>, e: &rampart_objmgr::AuditEntry) -> String {
+    let r = &e.record;
     let (class, names) = om.vocab().describe(r.class, r.perms);
-    let names: alloc::vec::Vec<&str> = names;
     let ctx = |s: &mut SecIpc, sid| s.sid_to_context(sid).unwrap_or_else(|_| format!("sid{sid}"));
     let (scon, tcon) = (ctx(&mut om.sec, r.ssid), ctx(&mut om.sec, r.tsid));
-    let mut perms = String::new();
-    for p in names {
-        perms.push_str(p);
-        perms.push(' ');
-    }
-    format!(
-        "avc: {} {{ {}}} for scontext={scon} tcontext={tcon} tclass={class}{}",
-        if r.denied { "denied" } else { "granted" },
-        perms,
-        if r.denied && !r.enforced { " permissive" } else { "" }
-    )
+    rampart_objmgr::audit_line(e, &scon, &tcon, class, &names)
 }
