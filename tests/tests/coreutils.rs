@@ -60,7 +60,9 @@ fn user_session() {
     run(&mut s, "id -Z", &["user_u:user_r:user_t"]);
     run(&mut s, "id", &["uid=1000(user) gid=1000(user)", "context=user_u:user_r:user_t"]);
     run(&mut s, "sleep 100 &", &["[1]"]);
-    run(&mut s, "kill $!; wait $!; echo st=$?", &["st=137"]);
+    run(&mut s, "kill $!; wait $!; echo st=$?", &["st=143"]);
+    run(&mut s, "kill -l 143; kill -l | head -n 1", &["TERM", " 1) SIGHUP"]);
+    run(&mut s, "sleep 100 & kill -s KILL $!; wait $!; echo st=$?", &["st=137"]);
     // The editor: a new file typed key by key, edited with the arrow keys
     // and Delete, saved and read back.
     s.send("edit notes.txt\r").unwrap();

@@ -152,11 +152,12 @@ pub enum Request {
         continued: bool,
     },
     /// Send signal `sig` (`rampart_uabi::signal`; 0: only check) to
-    /// `target` (`kill(2)`). Each target must be the caller or its
-    /// descendant (or the caller a task init started),
-    /// and the policy must grant the caller `process` `sigkill` (SIGKILL),
-    /// `sigstop` (SIGSTOP), `signull` (0) or `signal` (any other) on it. A
-    /// group succeeds if one member could be signalled. Reply: `Ok`;
+    /// `target` (`kill(2)`). The policy must grant the caller `process`
+    /// `sigkill` (SIGKILL), `sigstop` (SIGSTOP), `signull` (0) or `signal`
+    /// (any other) on each target; without a security server each target
+    /// must instead be the caller or its descendant (or the caller a task
+    /// init started). init and rm are never signalled. A group succeeds if
+    /// one member could be signalled. Reply: `Ok`;
     /// `ESRCH` (no such process or group), `EPERM`, `EINVAL` (bad
     /// signal number).
     Kill {

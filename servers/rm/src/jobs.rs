@@ -10,12 +10,11 @@
 //! | `SetControllingTerminal` | `console { read write }`, caller → the terminal's context |
 //! | `SetForeground` | `console setfg`, caller → the terminal's context |
 //!
-//! Besides the policy, a target of `Kill` must be the caller or its
-//! descendant, or the caller a task init started: a program cannot signal
-//! the shell that runs it or a stranger's process (the Unix rule is "same
-//! user", which replaces this once rm knows users, issue 19 item 2).
-//! Without a security server (test boots without the security core) only
-//! this structural rule applies.
+//! With a security server the policy alone decides who may signal whom
+//! (SELinux's rule; the shipped policy adds the Unix "same user" rule as a
+//! constraint). Without one (test boots without the security core) a
+//! target of `Kill` must be the caller or its descendant, or the caller a
+//! task init started. init and rm are never signalled.
 
 use crate::state::Rm;
 use alloc::string::String;
@@ -66,7 +65,7 @@ fn may_signal(rm: &Rm, caller: Pid, target: Pid, sig: Signo) -> Result<(), Errno
     if !rm.tasks.contains_key(&target) {
         return Err(Errno::EPERM); // init (and rm) cannot be signalled
     }
-    let related = target == caller || rm.procs.is_descendant(target, caller) || c.privileged;
+    let related = rm.secsrv.ep.is_some() || target == caller || rm.procs.is_descendant(target, caller) || c.privileged;
     if !related || !allowed(rm, &c.context, &t.context, "process", signal_perm(sig)) {
         return Err(Errno::EPERM);
     }
@@ -120,7 +119,9 @@ pub fn signal_group(rm: &mut Rm, pgid: Pid, sig: Signo) {
 /// A child of `parent` changed state: `SIGCHLD` to the parent, if the
 /// policy lets the child signal it.
 pub fn sigchld(rm: &mut Rm, child: Pid, parent: Pid) {
-    if parent == INIT_PID || !rm.tasks.contains_key(&parent) {
+    // A parent that does not catch SIGCHLD would discard it: no check.
+    let catches = rm.tasks.get(&parent).is_some_and(|t| matches!(t.sig.action(usig::SIGCHLD), Disposition::Catch(_)));
+    if parent == INIT_PID || !catches {
         return;
     }
     let (c, p) = (context(rm, child), context(rm, parent));

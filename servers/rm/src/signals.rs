@@ -88,7 +88,7 @@ pub fn attach(rm: &mut Rm, pid: Pid) -> Result<(), rampart_uabi::Errno> {
     };
     let va = WINDOW + u64::from(index) * 4096;
     let give_back = |rm: &mut Rm| rm.sigwin.free.push(index);
-    let need = tables_needed([va].into_iter(), &rm.sigwin.tables);
+    let need = tables_needed([va], &rm.sigwin.tables);
     if !need.is_empty() {
         let mut hold = core::mem::take(&mut rm.sigwin.hold);
         let made = {

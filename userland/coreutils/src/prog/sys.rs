@@ -281,15 +281,29 @@ pub fn ps(args: &[String]) -> i32 {
     i32::from(rows.is_empty())
 }
 
-/// `kill [-s SIGNAL | -SIGNAL | -n NUM] PID...`, `kill -l`: every signal
-/// ends the process (Rampart has no handlers); `0` only checks that it
-/// exists and may be seen.
+/// `kill [-s SIGNAL | -SIGNAL | -n NUM] PID...`, `kill -l [N]`
+/// (`kill(1)`): sends the signal (default `SIGTERM`) to each process, or
+/// to process group `N` for `-N` after `--`; signal 0 only checks that the
+/// process exists and may be signalled. Job specifications (`%1`) are the
+/// shell's builtin `kill`.
 pub fn kill(args: &[String]) -> i32 {
-    let mut sig = 15u32;
+    let mut sig = rampart_libos::signal::SIGTERM;
     let mut i = 0;
     if args.first().is_some_and(|a| a == "-l" || a == "-L") {
-        let names: Vec<String> = coreutils::misc::SIGNALS.iter().map(|(n, v)| format!("{v}) SIG{n}")).collect();
-        return print_line(&names.join(" "));
+        if let Some(arg) = args.get(1) {
+            return match coreutils::misc::signal_lookup(arg) {
+                Some(s) => print_line(&s),
+                None => {
+                    err("kill", &format!("{arg}: invalid signal specification"));
+                    1
+                }
+            };
+        }
+        let mut out = Out::new();
+        for l in coreutils::misc::signal_table() {
+            out.line(&l);
+        }
+        return 0;
     }
     while let Some(a) = args.get(i) {
         if a == "--" {
@@ -314,27 +328,25 @@ pub fn kill(args: &[String]) -> i32 {
         i += 1;
     }
     if i >= args.len() {
-        err("kill", "usage: kill [-s SIGNAL | -SIGNAL] PID...");
+        err("kill", "usage: kill [-s SIGNAL | -SIGNAL] PID... | -l [SIGNAL]");
         return 2;
     }
     let mut status = 0;
     for p in &args[i..] {
-        let Ok(pid) = p.parse::<u32>() else {
-            err("kill", &format!("({p}) - arguments must be process ids"));
-            status = 1;
-            continue;
-        };
-        let r = if sig == 0 {
-            match process::list() {
-                Ok(l) if l.iter().any(|t| t.pid == pid) => Ok(()),
-                Ok(_) => Err(rampart_libos::Error::from_raw_os_error(3)),
-                Err(e) => Err(e),
+        let r = match p
+            .strip_prefix('-')
+            .map_or_else(|| p.parse::<u32>().map(|n| (false, n)), |g| g.parse::<u32>().map(|n| (true, n)))
+        {
+            Ok((false, pid)) => rampart_libos::signal::kill(pid, sig),
+            Ok((true, pgid)) => rampart_libos::signal::killpg(pgid, sig),
+            Err(_) => {
+                err("kill", &format!("({p}) - arguments must be process or job ids"));
+                status = 1;
+                continue;
             }
-        } else {
-            process::kill(pid)
         };
         if let Err(e) = r {
-            err_on("kill", &format!("({pid})"), &e);
+            err_on("kill", &format!("({p})"), &rampart_libos::Error::from(e));
             status = 1;
         }
     }
