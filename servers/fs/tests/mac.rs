@@ -1,16 +1,17 @@
 //! Mediation under the shipped TE policy: denials with audit records,
 //! labels of new files (type transitions) across reboots, path tricks,
-//! tokens and pipes.
+//! tokens and pipes. Every context is uid 0 here ([`mac_only`]), so the
+//! mandatory policy alone decides (discretionary checks: `dac.rs`).
 
 mod common;
 
 use common::*;
-use rampart_fs::{Config, MemDisk};
+use rampart_fs::MemDisk;
 use rampart_fs_api::*;
 
 fn setup() -> (MemDisk, RwServer) {
     let disk = MemDisk::new(standard_image());
-    let srv = rw_server(&disk, Config::default());
+    let srv = rw_server(&disk, mac_only());
     (disk, srv)
 }
 
@@ -75,7 +76,7 @@ fn new_files_get_transition_labels_that_survive_reboot() {
     assert_eq!(before[2], "root:object_r:etc_t");
     assert_eq!(before[3], "system_u:object_r:etc_t");
     drop(srv);
-    let mut srv = rw_server(&MemDisk::new(disk.snapshot()), Config::default());
+    let mut srv = rw_server(&MemDisk::new(disk.snapshot()), mac_only());
     let mut root = Client::new(&mut srv, ROOT);
     let after: Vec<String> = ["/home/mine", "/etc/shadow", "/etc/plain", "/tmp/passwd"]
         .iter()
