@@ -256,3 +256,29 @@ fn pipes() {
     srv.disconnect(a.conn);
     assert_eq!(a.call(&mut srv, Request::Sync), Response::Err(Errno::EBADF));
 }
+
+/// The policy's user-identity constraints (`base/ubac.pol`) hold whatever
+/// the discretionary checks say (every context is uid 0 here): `user_u`
+/// may not read root's home, nor change or remove root's files in `/tmp`,
+/// though it reads them and keeps full use of its own.
+#[test]
+fn user_identity_constraints_hold_even_for_uid_0() {
+    let img = mkimage(&[("root/notes", Node::File(b"root's notes\n")), ("tmp", Node::Dir)], 16);
+    let mut srv = rw_server(&MemDisk::new(img), mac_only());
+    let mut user = Client::new(&mut srv, USER);
+    let mut root = Client::new(&mut srv, ROOT);
+    root.write_file(&mut srv, "/tmp/rootfile", b"root's").unwrap();
+    assert_eq!(root.getcon(&mut srv, "/tmp/rootfile").unwrap(), "root:object_r:tmp_t");
+    srv.mac.take_audit();
+    assert_eq!(user.read_file(&mut srv, "/root/notes"), Err(Errno::EACCES));
+    assert_eq!(user.list(&mut srv, "/root").unwrap_err(), Errno::EACCES);
+    assert!(!srv.mac.take_audit().is_empty(), "the denials are audited");
+    assert_eq!(user.read_file(&mut srv, "/tmp/rootfile").unwrap(), b"root's");
+    assert_eq!(user.open(&mut srv, "/tmp/rootfile", OpenFlags::WRONLY), Err(Errno::EACCES));
+    assert_eq!(user.ok(&mut srv, Request::Unlink { path: "/tmp/rootfile".into() }), Err(Errno::EACCES));
+    let replace = Request::Rename { from: "/tmp/mine".into(), to: "/tmp/rootfile".into() };
+    user.write_file(&mut srv, "/tmp/mine", b"mine").unwrap();
+    assert_eq!(user.ok(&mut srv, replace), Err(Errno::EACCES));
+    assert_eq!(user.ok(&mut srv, Request::Unlink { path: "/tmp/mine".into() }), Ok(()));
+    assert_eq!(root.read_file(&mut srv, "/root/notes").unwrap(), b"root's notes\n");
+}
