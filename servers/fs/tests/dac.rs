@@ -281,7 +281,7 @@ fn sticky_directories_protect_other_users_entries() {
 
 #[test]
 fn protected_symlinks_in_sticky_world_writable_directories() {
-    let (_d, mut srv, mut a, _b, mut r) = setup();
+    let (_d, mut srv, mut a, mut b, mut r) = setup();
     // Alice plants links for the administrator.
     symlink(&mut a, &mut srv, "/root/secret.txt", "/tmp/trap").unwrap();
     symlink(&mut a, &mut srv, "/root", "/tmp/dirtrap").unwrap();
@@ -292,6 +292,10 @@ fn protected_symlinks_in_sticky_world_writable_directories() {
     // The link itself is still visible, and its owner follows it.
     assert_eq!(r.stat(&mut srv, "/tmp/trap", false).unwrap().uid, 1000);
     symlink(&mut a, &mut srv, "/home/alice/notes.txt", "/tmp/mine").unwrap();
+    assert_eq!(a.read_file(&mut srv, "/tmp/mine").unwrap(), b"alice's notes\n");
+    // Nor does Alice follow Bob's.
+    symlink(&mut b, &mut srv, "/etc/motd", "/tmp/bobs").unwrap();
+    assert_eq!(a.read_file(&mut srv, "/tmp/bobs"), Err(Errno::EACCES));
     assert_eq!(a.read_file(&mut srv, "/tmp/mine").unwrap(), b"alice's notes\n");
     // A link owned by the directory's owner is followed by everyone.
     symlink(&mut r, &mut srv, "/etc/motd", "/tmp/motd").unwrap();
