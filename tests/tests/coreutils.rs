@@ -32,7 +32,7 @@ fn user_session() {
     s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
 
     // ls: long format with owners and sizes, contexts, a symbolic link.
-    run(&mut s, "ls -l", &["total ", "hello.link -> hello.txt", "-rw-r--r-- 1 root root 38 ", "hello.txt"]);
+    run(&mut s, "ls -l", &["total ", "hello.link -> hello.txt", "-rw-r--r-- 1 user user 38 ", "hello.txt"]);
     run(&mut s, "ls -Z hello.txt", &["user_u:object_r:user_home_t hello.txt"]);
     run(&mut s, "ls -a", &[".", "..", "hello.txt"]);
     // mkdir -p, cp -r, mv, find, rm -r.

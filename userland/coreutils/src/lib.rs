@@ -47,6 +47,8 @@ pub const PROGRAMS: &[&str] = &[
     "touch",
     "ln",
     "chmod",
+    "chown",
+    "chgrp",
     "head",
     "tail",
     "wc",

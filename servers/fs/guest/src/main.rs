@@ -53,7 +53,9 @@ fn now() -> i64 {
 }
 
 struct Fs {
-    core: FileServer<alloc::boxed::Box<dyn Volume>, sec::SecIpc>,
+    /// On the heap: the core is ~10 KiB, and copies of it in `main`'s frame
+    /// left too little of the 64 KiB stack for mounting a disk.
+    core: alloc::boxed::Box<FileServer<alloc::boxed::Box<dyn Volume>, sec::SecIpc>>,
     conns: BTreeMap<u32, (ConnId, Option<Region>)>,
     ch: Channel,
     ep: Endpoint,
@@ -97,7 +99,7 @@ fn main() -> i32 {
     };
     let ro = vol.read_only();
     let mut core = match FileServer::new(vol, sec::SecIpc(secure), Config::default()) {
-        Ok(c) => c,
+        Ok(c) => alloc::boxed::Box::new(c),
         Err(e) => {
             dprintln!("fs: policy lacks the file vocabulary: {e:?}");
             return 4;

@@ -202,9 +202,11 @@ pub fn uname(args: &[String]) -> i32 {
     print_line(&chosen.join(" "))
 }
 
-/// `id [-Z] [-u|-g|-G] [-n] [USER]`: user and group from `$USER` and
-/// `/etc/passwd` (Rampart processes carry no uid: access control is by
-/// security context, which `-Z` prints).
+/// `id [-Z] [-u|-g|-G] [-n] [USER]`: this process's uid, gid and groups as
+/// the file server gives them (derived from the security context, which
+/// `-Z` prints; nothing the process sets, such as `$USER`, changes them);
+/// names from `/etc/passwd` and `/etc/group`. With `USER`, that account's
+/// ids from `/etc/passwd`.
 pub fn id(args: &[String]) -> i32 {
     let spec = Spec {
         short: "ZugGnr",
@@ -220,28 +222,43 @@ pub fn id(args: &[String]) -> i32 {
         return print_line(&ctx);
     }
     let (passwd, group) = id_db();
-    let who = a.operands.first().cloned().or_else(|| env::var("USER")).unwrap_or_else(|| {
-        let u = ctx.split(':').next().unwrap_or("");
-        String::from(u.strip_suffix("_u").unwrap_or(u))
-    });
-    let Some(uid) = name_id(&passwd, &who) else {
-        err("id", &format!("'{who}': no such user"));
-        return 1;
+    let (uid, gid, mut groups) = match a.operands.first() {
+        Some(who) => {
+            let Some(uid) = name_id(&passwd, who) else {
+                err("id", &format!("'{who}': no such user"));
+                return 1;
+            };
+            let gid = passwd.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.first() == Some(&who.as_str())).then(|| f.get(3)?.parse::<u32>().ok())?
+            });
+            (uid, gid.unwrap_or(uid), Vec::new())
+        }
+        None => match process::credentials() {
+            Ok(c) => (c.uid, c.gid, c.groups),
+            Err(e) => {
+                err_on("id", "cannot get the identity", &e);
+                return 1;
+            }
+        },
     };
-    let gid = passwd.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.first() == Some(&who.as_str())).then(|| f.get(3)?.parse::<u32>().ok())?
-    });
-    let gid = gid.unwrap_or(uid);
-    let gname = id_name(&group, gid).unwrap_or_else(|| gid.to_string());
+    groups.retain(|&g| g != gid);
+    groups.insert(0, gid);
+    let uname = id_name(&passwd, uid).unwrap_or_else(|| uid.to_string());
+    let gname = |g: u32| id_name(&group, g).unwrap_or_else(|| g.to_string());
     let n = a.has('n');
     if a.has('u') {
-        return print_line(&if n { who } else { uid.to_string() });
+        return print_line(&if n { uname } else { uid.to_string() });
     }
-    if a.has('g') || a.has('G') {
-        return print_line(&if n { gname } else { gid.to_string() });
+    if a.has('g') {
+        return print_line(&if n { gname(gid) } else { gid.to_string() });
     }
-    let mut line = format!("uid={uid}({who}) gid={gid}({gname}) groups={gid}({gname})");
+    if a.has('G') {
+        let all: Vec<String> = groups.iter().map(|&g| if n { gname(g) } else { g.to_string() }).collect();
+        return print_line(&all.join(" "));
+    }
+    let all: Vec<String> = groups.iter().map(|&g| format!("{g}({})", gname(g))).collect();
+    let mut line = format!("uid={uid}({uname}) gid={gid}({}) groups={}", gname(gid), all.join(","));
     if a.operands.is_empty() {
         line.push_str(&format!(" context={ctx}"));
     }
