@@ -139,7 +139,7 @@ fn users_cannot_kill_other_users_processes() {
          sleep 100 & kill $!; wait $!; echo own=$?\n",
     );
     assert_eq!(code, 0, "{out}");
-    in_order(&out, &["root:user_r:user_t", "rmchild", "Operation not permitted", "st=1", "1", "own=137"]);
+    in_order(&out, &["root:user_r:user_t", "rmchild", "Operation not permitted", "st=1", "1", "own=143"]);
     assert!(
         out.contains("avc: denied { signal } for scontext=user_u:user_r:user_t tcontext=root:user_r:user_t"),
         "rm's denial names the policy's decision:\n{out}"
