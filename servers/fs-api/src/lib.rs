@@ -41,7 +41,10 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 pub use errno::Errno;
-pub use types::{Credentials, FileType, Handle, OpenFlags, PathArg, SetAttr, Stat, StatFs, Target, Timespec, Whence};
+pub use types::{
+    Credentials, FileType, Handle, OpenFlags, PathArg, SetAttr, Stat, StatFs, Target, Timespec, Whence, major, makedev,
+    minor,
+};
 
 /// Longest path in bytes, including every component and separator.
 pub const PATH_MAX: usize = 4096;

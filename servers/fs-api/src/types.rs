@@ -180,6 +180,27 @@ pub struct Stat {
     pub ctime: Timespec,
     /// Creation, if the file system records it.
     pub btime: Option<Timespec>,
+    /// The device a character or block device node stands for, encoded as
+    /// Linux's `dev_t` ([`makedev`]); 0 for every other object.
+    pub rdev: u64,
+}
+
+/// A device number from its major and minor numbers, in Linux's 64-bit
+/// `dev_t` encoding (glibc's `gnu_dev_makedev`: minor bits 0-7 and 20-43,
+/// major bits 8-19 and 44-63), so `/dev/null` (1, 3) is `0x103`.
+pub const fn makedev(major: u32, minor: u32) -> u64 {
+    let (ma, mi) = (major as u64, minor as u64);
+    ((ma & 0xffff_f000) << 32) | ((ma & 0xfff) << 8) | ((mi & 0xffff_ff00) << 12) | (mi & 0xff)
+}
+
+/// The major number of a device number ([`makedev`]'s inverse).
+pub const fn major(dev: u64) -> u32 {
+    (((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff)) as u32
+}
+
+/// The minor number of a device number ([`makedev`]'s inverse).
+pub const fn minor(dev: u64) -> u32 {
+    (((dev >> 12) & 0xffff_ff00) | (dev & 0xff)) as u32
 }
 
 /// File-system statistics (`statvfs`).

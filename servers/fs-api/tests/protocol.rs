@@ -67,6 +67,7 @@ fn responses_round_trip() {
         mtime: Timespec::default(),
         ctime: Timespec::default(),
         btime: None,
+        rdev: makedev(1, 3),
     };
     for r in [
         Response::Ok,
@@ -162,5 +163,16 @@ proptest! {
         {
             prop_assert_eq!(decode_request(&again).unwrap(), d);
         }
+    }
+}
+
+#[test]
+fn device_numbers_follow_linux() {
+    // The numbers glibc's makedev gives (sys/sysmacros.h).
+    assert_eq!(makedev(1, 3), 0x103);
+    assert_eq!(makedev(5, 1), 0x501);
+    assert_eq!(makedev(259, 65536), 0x0000_0000_1001_0300);
+    for (ma, mi) in [(0, 0), (1, 9), (4095, 255), (4096, 256), (u32::MAX, u32::MAX)] {
+        assert_eq!((major(makedev(ma, mi)), minor(makedev(ma, mi))), (ma, mi));
     }
 }
