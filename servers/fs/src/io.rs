@@ -3,6 +3,13 @@
 //! Reads and writes are checked again on every call (`read`, `write` or
 //! `append` on the object's label): the AVC answers from its cache, and a
 //! policy reload that revokes access takes effect on open handles too.
+//!
+//! Device nodes (`/dev`, `crate::dev`) have no position, as Linux's
+//! character devices: a read or write ignores the offset and leaves the
+//! handle's position at 0, and every seek answers 0 (Linux `null_lseek`
+//! for `null`, `zero` and `full`; `noop_llseek` on a position that never
+//! moves for `random` and `urandom`). Writes to them change nothing on
+//! disk, so they never commit.
 
 use alloc::vec::Vec;
 use rampart_fs_api::{Errno, FileType, Handle, OpenFlags, Whence, dirent, errno};
@@ -24,6 +31,10 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         let n = match o.obj {
             Object::Pipe { id, .. } => self.pipes.read(id, dst)?,
             Object::File { kind: FileType::Dir, .. } => return Err(errno::EISDIR),
+            Object::File { ino, kind: FileType::CharDev, sid } => {
+                self.mac.check(ssid, sid, FileType::CharDev, &[Perm::Read])?;
+                return self.vol.read(ino, 0, dst).map(|n| n as u32);
+            }
             Object::File { ino, kind, sid } => {
                 self.mac.check(ssid, sid, kind, &[Perm::Read])?;
                 self.vol.read(ino, offset.unwrap_or(o.pos), dst)?
@@ -43,6 +54,12 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         }
         let (n, end) = match o.obj {
             Object::Pipe { id, .. } => (self.pipes.write(id, src)?, o.pos),
+            Object::File { ino, kind: FileType::CharDev, sid } => {
+                let append = o.flags.contains(OpenFlags::APPEND);
+                let perm = if append { Perm::Append } else { Perm::Write };
+                self.mac.check(ssid, sid, FileType::CharDev, &[perm])?;
+                return self.vol.write(ino, 0, src).map(|n| n as u32);
+            }
             Object::File { ino, kind, sid } => {
                 let append = o.flags.contains(OpenFlags::APPEND);
                 self.mac.check(ssid, sid, kind, &[if append { Perm::Append } else { Perm::Write }])?;
@@ -61,6 +78,9 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     pub(crate) fn seek(&mut self, conn: ConnId, h: Handle, off: i64, whence: Whence) -> Result<u64, Errno> {
         let o = self.get_open(conn, h)?.clone();
         let Object::File { ino, kind, .. } = o.obj else { return Err(errno::ESPIPE) };
+        if kind == FileType::CharDev {
+            return Ok(0);
+        }
         if kind == FileType::Dir {
             if (off, whence) != (0, Whence::Set) {
                 return Err(Errno::EINVAL);

@@ -17,6 +17,10 @@
 //!   sticky directories, protected symlinks), checked in addition to the
 //!   mandatory policy; [`ident`]: the uid and gids of a client, derived
 //!   from the SELinux user of its context.
+//! - [`dev`]: the device nodes of `/dev` (`null`, `zero`, `full`,
+//!   `random`, `urandom`, `tty`, `console`), a synthetic volume mounted
+//!   over the root's `/dev`; [`random`]: the ChaCha20 generator behind
+//!   the random nodes.
 //! - [`FileServer`]: connections, handles, tokens, pipes, path resolution,
 //!   labels and every request.
 //!
@@ -37,12 +41,14 @@ extern crate alloc;
 
 pub mod blockdev;
 pub mod dac;
+pub mod dev;
 pub mod ident;
 mod io;
 mod mount;
 mod ops;
 mod path;
 pub mod pipe;
+pub mod random;
 pub mod readahead;
 mod ro;
 mod rw;
@@ -52,8 +58,10 @@ pub mod volume;
 
 pub use blockdev::{BlockDevice, IoError, MemDisk, SECTOR_SIZE};
 pub use dac::Cred;
+pub use dev::{DevFs, Device};
 pub use ident::Identities;
 pub use mount::{MAX_MOUNTS, Mounter};
+pub use random::EntropySource;
 pub use readahead::ReadAhead;
 pub use ro::RoVolume;
 pub use rw::{RwVolume, WallClock};

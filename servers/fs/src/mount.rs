@@ -56,6 +56,11 @@ pub(crate) fn index_of(ino: Ino) -> usize {
     (ino >> LOCAL_BITS) as usize
 }
 
+/// The volume index and the engine's number of a tagged inode number.
+pub(crate) fn split(ino: Ino) -> (usize, Ino) {
+    (index_of(ino), ino & LOCAL_MASK)
+}
+
 fn tag(index: usize, local: Ino) -> Result<Ino, Errno> {
     if local > LOCAL_MASK {
         // An engine number that does not fit (corrupt metadata).
@@ -303,6 +308,10 @@ impl<V: Volume, S: crate::security::SecurityServer> crate::server::FileServer<V,
     pub(crate) fn unmount(&mut self, s: &Subject, path: &[u8]) -> Result<(), Errno> {
         let n = self.lookup_path(s, path, true)?;
         let i = self.vol.mounted_root(n.ino).ok_or(Errno::EINVAL)?;
+        if Some(i) == self.dev {
+            // `/dev` is the server's own, for good.
+            return Err(Errno::EBUSY);
+        }
         if !s.cred.is_root() {
             return Err(Errno::EPERM);
         }

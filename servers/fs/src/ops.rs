@@ -70,6 +70,8 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             FileType::Symlink => return Err(errno::ELOOP),
             FileType::Dir if flags.writable() || flags.contains(OpenFlags::TRUNC) => return Err(errno::EISDIR),
             FileType::File | FileType::Dir => {}
+            // `/dev`'s nodes; device nodes on a disk have no driver here.
+            FileType::CharDev if self.device_of(node.ino).is_some() => {}
             _ => return Err(errno::ENXIO),
         }
         if flags.contains(OpenFlags::DIRECTORY) && node.kind != FileType::Dir {
@@ -108,7 +110,15 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             perms.push(Perm::Execute);
         }
         self.mac.check(s.sid, node.sid, node.kind, &perms)?;
-        if flags.contains(OpenFlags::TRUNC) && !created {
+        // The terminal nodes pass the same checks, then belong to the
+        // console server: the library OS opens the terminal there.
+        if self.device_of(node.ino).is_some_and(|d| !d.served_here()) {
+            return Err(errno::ENXIO);
+        }
+        // `O_TRUNC` applies to regular files only (POSIX `open`: "the
+        // effect on other file types is implementation-defined"; Linux
+        // ignores it on devices, so `> /dev/null` works).
+        if flags.contains(OpenFlags::TRUNC) && !created && node.kind == FileType::File {
             self.vol.truncate(node.ino, 0)?;
             self.dirty = true;
         }
@@ -288,6 +298,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                     mtime: a.mtime,
                     ctime: a.ctime,
                     btime: a.btime,
+                    rdev: a.rdev,
                 })
             }
             Object::Pipe { id, .. } => Ok(Stat {
@@ -304,6 +315,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                 mtime: Default::default(),
                 ctime: Default::default(),
                 btime: None,
+                rdev: 0,
             }),
         }
     }

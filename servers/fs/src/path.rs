@@ -83,7 +83,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                 Err(_) => self.mac.unlabeled,
             },
             None => {
-                if !self.vol.read_only() {
+                if !self.vol.read_only() && !self.on_devfs(ino) {
                     self.unstored.insert(ino);
                 }
                 self.mac.om.sec.file_context(path, kind)?.unwrap_or(self.mac.unlabeled)

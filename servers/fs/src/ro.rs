@@ -147,6 +147,7 @@ impl Volume for RoVolume {
             mtime: ts(m.modified()),
             ctime: ts(m.modified()),
             btime: m.created().map(ts),
+            rdev: 0,
         })
     }
 

@@ -147,6 +147,8 @@ impl<D: BlockDevice> Volume for RwVolume<D> {
             mtime: ts(a.mtime),
             ctime: ts(a.ctime),
             btime: (a.btime != 0).then(|| ts(a.btime)),
+            // Device nodes on a disk are listed, never opened (`ENXIO`).
+            rdev: 0,
         })
     }
 

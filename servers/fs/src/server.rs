@@ -10,6 +10,7 @@ use alloc::string::String;
 use rampart_fs_api::{Errno, Handle, OpenFlags, PathArg, Request, Response, errno};
 
 use crate::dac::Cred;
+use crate::dev::{DevFs, Device};
 use crate::ident::{IDENTITY_FILE, Identities};
 use crate::mount::{Mounter, Mounts};
 use crate::pipe::Pipes;
@@ -132,6 +133,8 @@ pub struct FileServer<V: Volume, S: SecurityServer> {
     pub(crate) dirty: bool,
     /// The identity table, read on first use and after changes.
     pub(crate) ids: Option<Identities>,
+    /// The mount index of `/dev` ([`FileServer::serve_devices`]).
+    pub(crate) dev: Option<usize>,
 }
 
 impl<V: Volume, S: SecurityServer> FileServer<V, S> {
@@ -160,6 +163,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             cfg,
             dirty: false,
             ids: None,
+            dev: None,
         })
     }
 
@@ -172,6 +176,38 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     /// the named virtio-blk device through the device manager).
     pub fn set_mounter(&mut self, m: Mounter) {
         self.mounter = Some(m);
+    }
+
+    /// Serves the device nodes of `devs` at `/dev` (docs/storage.md §11):
+    /// the volume is mounted over the root volume's `/dev` directory, for
+    /// good (it cannot be unmounted, and nothing can be mounted over it).
+    ///
+    /// # Errors
+    /// `ENOENT` if the root has no `/dev`, `ENOTDIR` if it is not a
+    /// directory, `EBUSY` if devices are already served, the volume's
+    /// errors.
+    pub fn serve_devices(&mut self, devs: DevFs) -> Result<(), Errno> {
+        if self.dev.is_some() {
+            return Err(Errno::EBUSY);
+        }
+        let root = self.vol.root();
+        let ino = self.vol.lookup(root, b"dev")?.ok_or(Errno::ENOENT)?;
+        if self.vol.getattr(ino)?.kind != rampart_fs_api::FileType::Dir {
+            return Err(errno::ENOTDIR);
+        }
+        self.dev = Some(self.vol.attach(ino, alloc::boxed::Box::new(devs))?);
+        Ok(())
+    }
+
+    /// The device node `ino` is, if it is one of `/dev`'s.
+    pub(crate) fn device_of(&self, ino: Ino) -> Option<Device> {
+        let (i, local) = crate::mount::split(ino);
+        (Some(i) == self.dev).then(|| DevFs::device(local)).flatten()
+    }
+
+    /// True if `ino` belongs to the `/dev` volume.
+    pub(crate) fn on_devfs(&self, ino: Ino) -> bool {
+        Some(crate::mount::index_of(ino)) == self.dev
     }
 
     /// Registers a client connection whose security context is `sid`; its

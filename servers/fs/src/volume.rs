@@ -40,6 +40,8 @@ pub struct Attr {
     pub ctime: Timespec,
     /// Creation, if recorded.
     pub btime: Option<Timespec>,
+    /// Device number of a device node (`rampart_fs_api::makedev`), else 0.
+    pub rdev: u64,
 }
 
 /// One directory entry.
