@@ -15,12 +15,15 @@
 //!   audit trail.
 //! - The root disk is the virtio-blk device `blk0`, reached through the
 //!   device manager and its driver's shared queues ([`disk`]).
+//! - `/dev` is the core's device volume, its random nodes seeded from
+//!   `RDSEED`/`RDRAND`/the TSC ([`entropy`]).
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
 mod disk;
+mod entropy;
 mod sec;
 
 use alloc::collections::BTreeMap;
@@ -105,6 +108,11 @@ fn main() -> i32 {
             return 4;
         }
     };
+    let (seed, source) = entropy::seed();
+    match core.serve_devices(rampart_fs::DevFs::new(seed, Some(entropy::fresh), WallClock(now))) {
+        Ok(()) => dprintln!("fs: /dev served, random seeded from {}", source.name()),
+        Err(e) => dprintln!("fs: cannot serve /dev: {e:?}"),
+    }
     let mut disks = disk::Disks::new(devmgr, dev, next.clone());
     core.set_mounter(alloc::boxed::Box::new(move |name, read_only| {
         let d = rampart_fs::ReadAhead::new(disks.get(name)?, rampart_fs::readahead::WINDOW_SECTORS);
