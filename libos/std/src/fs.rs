@@ -7,7 +7,7 @@ use crate::sys::fsys::{self, PathOp};
 use crate::sys::{Obj, with};
 use alloc::string::String;
 use alloc::vec::Vec;
-pub use rampart_fs_api::{FileType, SetAttr, StatFs, Timespec};
+pub use rampart_fs_api::{FileType, SetAttr, StatFs, Timespec, major, makedev, minor};
 use rampart_fs_api::{OpenFlags, Stat, Whence};
 
 fn abs(p: &str) -> String {
@@ -101,17 +101,39 @@ impl OpenOptions {
 
     /// Opens `path`.
     ///
+    /// A terminal node — a character device 5,0 (`/dev/tty`) or 5,1
+    /// (`/dev/console`), Linux's numbers — opens the terminal at the
+    /// console server ([`crate::io::open_terminal`]): the file server
+    /// checks the open like any other (mode bits, the policy's `chr_file`
+    /// permissions) and answers `ENXIO` because the console serves it.
+    ///
     /// # Errors
     /// `NotFound`, `PermissionDenied` (also when the policy denies it), ...
     pub fn open(&self, path: &str) -> Result<File> {
         let p = abs(path);
         let (flags, mode) = (self.flags(), self.mode.unwrap_or(0o644));
-        with(|st| {
+        let r = with(|st| {
             let h = fsys::open(st, &p, flags, mode)?;
             Ok(File { fd: st.install(Obj::Fs(h)) })
-        })
-        .map_err(e)
+        });
+        match r {
+            Err(x) if x == ENXIO && is_terminal_node(&p) => crate::io::open_terminal().map(|fd| File { fd }),
+            r => r.map_err(e),
+        }
     }
+}
+
+/// "No such device or address": the file server's answer for a device
+/// node it does not serve.
+const ENXIO: rampart_uabi::Errno = rampart_uabi::Errno(6);
+
+/// True if `path` (absolute) is a terminal device node: a character
+/// device with Linux's numbers for `/dev/tty` (5, 0) or `/dev/console`
+/// (5, 1), wherever it is reached from (a symbolic link to it included).
+fn is_terminal_node(path: &str) -> bool {
+    const TERMINALS: [u64; 2] = [rampart_fs_api::makedev(5, 0), rampart_fs_api::makedev(5, 1)];
+    with(|st| fsys::stat(st, Some(path), None, true))
+        .is_ok_and(|s| s.kind == FileType::CharDev && TERMINALS.contains(&s.rdev))
 }
 
 impl File {
@@ -249,6 +271,11 @@ impl Metadata {
     /// Mode bits (type and permissions).
     pub fn mode(&self) -> u32 {
         self.0.mode
+    }
+    /// The device a device node stands for (`st_rdev`, Linux's encoding:
+    /// `rampart_fs_api::major`/`minor` split it); 0 for other objects.
+    pub fn rdev(&self) -> u64 {
+        self.0.rdev
     }
 }
 

@@ -33,6 +33,9 @@ pub struct Entry {
     pub context: Option<String>,
     /// Target of a symbolic link (`-l`).
     pub link: Option<String>,
+    /// Major and minor number of a device node: `-l` shows them in place
+    /// of the size (`1, 3`), as GNU `ls` does.
+    pub dev: Option<(u32, u32)>,
 }
 
 impl Entry {
@@ -137,7 +140,11 @@ pub fn long_lines(
         if o.context {
             r.push(e.context.clone().unwrap_or_else(|| "?".into()));
         }
-        r.push(if o.human { crate::fmt::human(e.size) } else { e.size.to_string() });
+        r.push(match e.dev {
+            Some((ma, mi)) => format!("{ma}, {mi}"),
+            None if o.human => crate::fmt::human(e.size),
+            None => e.size.to_string(),
+        });
         r.push(ls_time(e.mtime, now));
         let mut name = e.name.clone();
         if let Some(t) = &e.link {
@@ -241,6 +248,21 @@ mod tests {
             t,
         );
         assert_eq!(plain, vec!["-rwxr-xr-x 1 1000 1000 2.0K Jan  1 00:00 x"]);
+    }
+
+    #[test]
+    fn device_nodes_show_major_and_minor() {
+        let t = 1_767_225_600;
+        let mut null = e("null", 0o020666, 0, t);
+        null.dev = Some((1, 3));
+        let mut console = e("console", 0o020600, 0, t);
+        console.dev = Some((5, 1));
+        let users = |_| Some("root".to_string());
+        let lines = long_lines(&[console, null], &LongOptions::default(), &users, &users, t);
+        assert_eq!(
+            lines,
+            vec!["crw------- 1 root root 5, 1 Jan  1 00:00 console", "crw-rw-rw- 1 root root 1, 3 Jan  1 00:00 null"]
+        );
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct StatInfo {
     pub times: [(i64, u32); 3],
     /// Birth, if recorded.
     pub btime: Option<(i64, u32)>,
+    /// Major and minor number of a device node (`Device type:`, `%t`,
+    /// `%T`); `(0, 0)` for other objects.
+    pub rdev: (u32, u32),
 }
 
 /// The file type as `stat` names it.
@@ -87,7 +90,12 @@ pub fn stat_block(s: &StatInfo) -> String {
         s.blksize,
         type_name(s.mode, s.size)
     ));
-    out.push_str(&format!("Device: 0,1\tInode: {:<11} Links: {}\n", s.ino, s.nlink));
+    out.push_str(&format!("Device: 0,1\tInode: {:<11} Links: {:<5}", s.ino, s.nlink));
+    if matches!(s.mode & 0o170000, 0o020000 | 0o060000) {
+        out.push_str(&format!(" Device type: {},{}", s.rdev.0, s.rdev.1));
+    }
+    out = String::from(out.trim_end());
+    out.push('\n');
     out.push_str(&format!(
         "Access: ({:04o}/{})  Uid: ({:>5}/{:>8})   Gid: ({:>5}/{:>8})\n",
         s.mode & 0o7777,
@@ -111,7 +119,8 @@ pub fn stat_block(s: &StatInfo) -> String {
 }
 
 /// Expands a `stat -c` format: `%n %N %s %b %B %f %a %A %F %i %h %u %U
-/// %g %G %C %x %y %z %X %Y %Z %%`; other conversions are kept as written.
+/// %g %G %C %t %T %x %y %z %X %Y %Z %%` (`%t`/`%T`: a device node's major
+/// and minor number in hex); other conversions are kept as written.
 pub fn stat_format(fmt: &str, s: &StatInfo) -> String {
     let mut out = String::new();
     let mut it = fmt.chars();
@@ -138,6 +147,8 @@ pub fn stat_format(fmt: &str, s: &StatInfo) -> String {
             'A' => mode_string(s.mode),
             'F' => type_name(s.mode, s.size).into(),
             'i' => s.ino.to_string(),
+            't' => format!("{:x}", s.rdev.0),
+            'T' => format!("{:x}", s.rdev.1),
             'h' => s.nlink.to_string(),
             'u' => s.uid.0.to_string(),
             'U' => s.uid.1.clone(),
@@ -306,6 +317,16 @@ mod tests {
             "notes.txt 12 644 -rw-r--r-- user user_u:object_r:user_home_t regular file %%q"
         );
         assert_eq!(type_name(0o100644, 0), "regular empty file");
+        assert!(b.contains("Device: 0,1\tInode: 14          Links: 1\n"), "{b}");
+    }
+
+    #[test]
+    fn stat_of_a_device_node() {
+        let null = StatInfo { name: "/dev/null".into(), mode: 0o020666, ino: 3, rdev: (1, 3), ..info() };
+        let b = stat_block(&null);
+        assert!(b.contains("character special file\n"), "{b}");
+        assert!(b.contains("Inode: 3           Links: 1     Device type: 1,3\n"), "{b}");
+        assert_eq!(stat_format("%F %t,%T %a", &null), "character special file 1,3 666");
     }
 
     #[test]

@@ -145,6 +145,7 @@ pub fn stat(args: &[String]) -> i32 {
             context: fs::security_context(f).ok(),
             times: [t(s.atime), t(s.mtime), t(s.ctime)],
             btime: s.btime.map(t),
+            rdev: (fs::major(s.rdev), fs::minor(s.rdev)),
         };
         match a.value('c') {
             Some(fmt) => out.line(&report::stat_format(fmt, &info)),

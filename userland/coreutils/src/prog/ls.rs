@@ -52,6 +52,8 @@ fn entry(path: &str, name: &str, follow: bool, want_context: bool) -> rampart_li
         blocks: s.blocks,
         ino: s.ino,
         mtime: s.mtime.sec,
+        dev: matches!(s.kind, fs::FileType::CharDev | fs::FileType::BlockDev)
+            .then(|| (fs::major(s.rdev), fs::minor(s.rdev))),
         ..Default::default()
     };
     if want_context {

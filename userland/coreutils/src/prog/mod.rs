@@ -71,6 +71,9 @@ pub fn run(name: &str, args: &[String]) -> i32 {
     }
 }
 
+/// Broken pipe: the reader went away.
+const EPIPE: i32 = 32;
+
 /// Standard output, buffered (one console or file request per 8 KiB
 /// instead of one per `write!` fragment); flushed when dropped.
 pub struct Out {
@@ -104,10 +107,20 @@ impl Out {
         self.bytes(b"\n");
     }
 
-    /// Writes what is queued.
+    /// Writes what is queued. The first failure is reported as GNU's
+    /// programs do (`echo: write error: No space left on device`), except
+    /// a closed pipe (`EPIPE`), which ends the output quietly.
     pub fn flush(&mut self) {
-        if !self.failed && !self.buf.is_empty() && io::stdout().write_all(&self.buf).is_err() {
+        if !self.failed
+            && !self.buf.is_empty()
+            && let Err(e) = io::stdout().write_all(&self.buf)
+        {
             self.failed = true;
+            if e.raw_os_error() != EPIPE {
+                let argv = rampart_libos::env::args();
+                let prog = coreutils::program_name(&argv).map_or("coreutils", |(n, _)| n);
+                err(prog, &format!("write error: {}", e.message()));
+            }
         }
         self.buf.clear();
     }
