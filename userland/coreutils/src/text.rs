@@ -239,6 +239,30 @@ pub fn uniq(lines: &[&[u8]], o: &UniqOptions) -> Vec<Vec<u8>> {
     out
 }
 
+/// How much of `chunk` a streaming `head` prints when `left` bytes
+/// (`bytes`) or lines are still wanted; `left` is decreased accordingly.
+/// `head -c N` and `head -n N` read only this far, so an endless input
+/// (`/dev/zero`, a producer that never stops) ends as with GNU `head`.
+pub fn head_take(chunk: &[u8], left: &mut u64, bytes: bool) -> usize {
+    if bytes {
+        let n = (*left).min(chunk.len() as u64);
+        *left -= n;
+        return n as usize;
+    }
+    for (i, &b) in chunk.iter().enumerate() {
+        if *left == 0 {
+            return i;
+        }
+        if b == b'\n' {
+            *left -= 1;
+            if *left == 0 {
+                return i + 1;
+            }
+        }
+    }
+    if *left == 0 { 0 } else { chunk.len() }
+}
+
 /// The first `n` lines of `data` (or all but the last `n` with
 /// `all_but`), with their newlines.
 pub fn head_lines(data: &[u8], n: u64, all_but: bool) -> &[u8] {
@@ -427,6 +451,36 @@ mod tests {
         assert_eq!(s(uniq(&l, &UniqOptions { unique: true, ..Default::default() })), vec!["b"]);
         let l = lines(b"X\nx\n");
         assert_eq!(s(uniq(&l, &UniqOptions { ignore_case: true, ..Default::default() })), vec!["X"]);
+    }
+
+    #[test]
+    fn streaming_head_stops_where_it_has_enough() {
+        let mut left = 5;
+        assert_eq!(head_take(&[0; 3], &mut left, true), 3);
+        assert_eq!(head_take(&[0; 3], &mut left, true), 2);
+        assert_eq!((left, head_take(&[0; 3], &mut left, true)), (0, 0));
+        let mut left = 2;
+        assert_eq!(head_take(b"a\nb", &mut left, false), 3);
+        assert_eq!(head_take(b"c\nd\n", &mut left, false), 2);
+        assert_eq!(left, 0);
+        let mut left = 3;
+        assert_eq!(head_take(b"no newline", &mut left, false), 10);
+        assert_eq!(left, 3);
+        let mut zero = 0;
+        assert_eq!(head_take(b"x\n", &mut zero, false), 0);
+        // The chunks together give what head_lines gives for the whole.
+        let d = b"1\n22\n333\n4444\n";
+        for cut in 0..d.len() {
+            let mut left = 3;
+            let (a, b) = d.split_at(cut);
+            let ta = head_take(a, &mut left, false);
+            let mut out = a[..ta].to_vec();
+            if left > 0 {
+                let tb = head_take(b, &mut left, false);
+                out.extend_from_slice(&b[..tb]);
+            }
+            assert_eq!(out, head_lines(d, 3, false), "cut at {cut}");
+        }
     }
 
     #[test]

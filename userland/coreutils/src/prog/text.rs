@@ -96,6 +96,24 @@ pub fn cat(args: &[String]) -> i32 {
     if out.failed { 1 } else { status }
 }
 
+/// Prints the first `n` bytes (`bytes`) or lines of `path`, reading no
+/// more than a chunk past them.
+fn head_stream(path: &str, n: u64, bytes: bool, out: &mut Out) -> Result<(), Error> {
+    let mut input = open(path)?;
+    let mut buf = alloc::vec![0u8; 32 * 1024];
+    let mut left = n;
+    while left > 0 && !out.failed {
+        let want = if bytes { buf.len().min(usize::try_from(left).unwrap_or(usize::MAX)) } else { buf.len() };
+        let got = input.read(&mut buf[..want])?;
+        if got == 0 {
+            break;
+        }
+        let take = t::head_take(&buf[..got], &mut left, bytes);
+        out.bytes(&buf[..take]);
+    }
+    Ok(())
+}
+
 fn count_arg(prog: &str, v: &str) -> Option<(u64, bool)> {
     let (plus, minus, digits) = (v.starts_with('+'), v.starts_with('-'), v.trim_start_matches(['+', '-']));
     let n = parse_size(digits);
@@ -150,6 +168,22 @@ fn head_tail(prog: &str, args: &[String]) -> i32 {
     let mut out = Out::new();
     let mut status = 0;
     for (i, f) in files.iter().enumerate() {
+        if headers {
+            out.str(&format!(
+                "{}==> {} <==\n",
+                if i > 0 { "\n" } else { "" },
+                if f == "-" { "standard input" } else { f }
+            ));
+        }
+        // `head` of the first N bytes or lines streams: it stops reading
+        // once it has them (`head -c 16 /dev/urandom`).
+        if prog == "head" && !flag {
+            if let Err(e) = head_stream(f, n, bytes_mode, &mut out) {
+                err_on(prog, f, &e);
+                status = 1;
+            }
+            continue;
+        }
         let data = match read_input(f) {
             Ok(d) => d,
             Err(e) => {
@@ -158,13 +192,6 @@ fn head_tail(prog: &str, args: &[String]) -> i32 {
                 continue;
             }
         };
-        if headers {
-            out.str(&format!(
-                "{}==> {} <==\n",
-                if i > 0 { "\n" } else { "" },
-                if f == "-" { "standard input" } else { f }
-            ));
-        }
         let len = data.len() as u64;
         let part: &[u8] = match (prog, bytes_mode) {
             ("head", true) => &data[..(if flag { len.saturating_sub(n) } else { n.min(len) }) as usize],
