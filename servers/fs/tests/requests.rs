@@ -1,6 +1,7 @@
 //! Hostile clients: random message bytes and random well-formed requests
-//! (with random handles, offsets, lengths, paths and badges) never panic
-//! the server, and the file system stays consistent.
+//! (with random handles, offsets, lengths, paths — `/dev`'s nodes among
+//! them — and badges) never panic the server, and the file system stays
+//! consistent.
 
 mod common;
 
@@ -18,6 +19,9 @@ fn path() -> impl Strategy<Value = PathArg> {
         Just("f".to_string()),
         Just("d".to_string()),
         Just("l".to_string()),
+        Just("dev".to_string()),
+        prop_oneof![Just("null"), Just("zero"), Just("full"), Just("urandom"), Just("tty"), Just("console")]
+            .prop_map(String::from),
         "[a-z]{1,3}",
     ];
     prop_oneof![
@@ -89,7 +93,11 @@ fn request() -> impl Strategy<Value = Request> {
 
 fn base() -> &'static Vec<u8> {
     static IMG: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    IMG.get_or_init(standard_image)
+    IMG.get_or_init(|| {
+        let mut img = standard_image();
+        debugfs_write(&mut img, "mkdir /dev\n");
+        img
+    })
 }
 
 /// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
@@ -108,6 +116,7 @@ proptest! {
     ) {
         let disk = MemDisk::new(base().clone());
         let mut srv = rw_server(&disk, Config::default());
+        srv.serve_devices(rampart_fs::DevFs::new([3; 32], None, clock())).unwrap();
         let mut a = Client::new(&mut srv, ROOT);
         let mut b = Client::new(&mut srv, USER);
         a.region.truncate(65_536);
