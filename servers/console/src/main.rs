@@ -3,6 +3,11 @@
 //! line discipline of `rampart-console-core`, serves terminal handles over
 //! the connection server's badged channels, defers blocking reads, and
 //! turns Ctrl-C into `Kill` requests to rm for the foreground job.
+//!
+//! Handles belong to a client's connection badge (the whole badge, never
+//! the connection number alone) and are dropped when connsrv reports the
+//! connection closed (signalled with `EVENT_CLOSED`, and every
+//! [`CLOSED_POLL`] requests).
 #![no_std]
 #![no_main]
 
@@ -13,8 +18,9 @@ mod line;
 
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
-use rampart_connsrv_api::ConnBadge;
+use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
+use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_console_api::{MAX_IO, Request, Response, SERVICE, TOKEN};
 use rampart_console_core::{Effect, Ldisc};
 use rampart_rt::cap::{CNode, CPtr, Endpoint, Reply};
@@ -30,13 +36,19 @@ rampart_rt::program!(main);
 
 /// Badge of the serial driver's signals on the bound notification.
 const SERIAL_BADGE: u64 = 2;
+/// Requests between two polls for closed connections (besides connsrv's
+/// signal).
+pub const CLOSED_POLL: u32 = 32;
 const CNODE: CNode = CNode(slot::CNODE);
 
 struct Console {
     line: line::Line,
     ldisc: Ldisc,
-    handles: BTreeSet<(u32, u32)>,
+    /// Each client's open handles, by connection badge.
+    clients: Clients<BTreeSet<u32>>,
     next_handle: u32,
+    ch: Channel,
+    requests: u32,
     tokens: BTreeSet<u64>,
     next_token: u64,
     ep: Endpoint,
@@ -73,14 +85,19 @@ fn main() -> i32 {
             return 2;
         }
     };
+    if let Err(e) = ch.watch_closed_events(slot()) {
+        dprintln!("console: closed connections will only be polled: {e}");
+    }
     let avc = security(&ch, slot());
     let klog = klog::KernelLog::open(slot());
     let spare: Vec<Reply> = (0..12).filter_map(|i| cap(&alloc::format!("reply{i}")).map(Reply)).collect();
     let mut c = Console {
         line,
         ldisc: Ldisc::new(),
-        handles: BTreeSet::new(),
+        clients: Clients::new(),
         next_handle: 1,
+        ch,
+        requests: 0,
         tokens: BTreeSet::new(),
         next_token: 1,
         ep,
@@ -132,28 +149,36 @@ impl Console {
     fn handle(&mut self, s: &mut Server, m: &Message) -> Action {
         if ConnBadge::decode(m.badge).is_none() && m.label() == 0 {
             // The serial driver's signal (new input), the kernel log's (new
-            // records), or a stray one.
+            // records), connsrv's (closed connections), or a stray one.
+            if m.badge & EVENT_CLOSED != 0 {
+                self.collect_closed();
+            }
             self.input();
             self.show_log();
             return Action::NoReply;
         }
         let Some(b) = ConnBadge::decode(m.badge) else { return reply(Err(Errno::EBADF)) };
+        self.requests = self.requests.wrapping_add(1);
+        if self.requests.is_multiple_of(CLOSED_POLL) {
+            self.collect_closed();
+        }
         let req: Request = match m.decode() {
             Ok(r) => r,
             Err(e) => return reply(Err(e.errno())),
         };
-        let own = |h: u32| (b.conn, h);
+        let badge = m.badge;
+        let owned = |c: &Clients<BTreeSet<u32>>, h: u32| c.get(badge).is_some_and(|s| s.contains(&h));
         match req {
-            Request::Open => reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(b.conn)))),
+            Request::Open => reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(badge)))),
             Request::AdoptToken => {
                 // The token arrives unwrapped (a capability to this very
                 // endpoint); it is void once adopted.
                 if !m.unwrapped_badge(0).is_some_and(|t| self.tokens.remove(&t)) {
                     return reply(Err(Errno::EBADF));
                 }
-                reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(b.conn))))
+                reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(badge))))
             }
-            _ if !self.handles.contains(&own(handle_of(&req))) => reply(Err(Errno::EBADF)),
+            _ if !owned(&self.clients, handle_of(&req)) => reply(Err(Errno::EBADF)),
             Request::Read { max, .. } => match self.ldisc.take((max as usize).min(MAX_IO)) {
                 Some(d) => reply(Ok(Response::Data(d))),
                 None => match self.spare.pop() {
@@ -183,7 +208,9 @@ impl Console {
                 reply(Ok(Response::Len(data.len().min(MAX_IO) as u32)))
             }
             Request::Close { handle } => {
-                self.handles.remove(&own(handle));
+                if let Some(s) = self.clients.get_mut(badge) {
+                    s.remove(&handle);
+                }
                 reply(Ok(Response::Ok))
             }
             Request::SetMode { mode, .. } => {
@@ -215,11 +242,23 @@ impl Console {
         self.klog = Some(k);
     }
 
-    fn new_handle(&mut self, conn: u32) -> u32 {
+    /// A new handle for the client behind `badge` (a connection badge).
+    fn new_handle(&mut self, badge: u64) -> u32 {
         let h = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1).max(1);
-        self.handles.insert((conn, h));
+        if let Some(s) = self.clients.entry(badge, |_| BTreeSet::new()) {
+            s.insert(h);
+        }
         h
+    }
+
+    /// Drops the handles of every connection connsrv closed (before
+    /// connsrv may give its number to another client).
+    fn collect_closed(&mut self) {
+        let Console { ch, clients, .. } = self;
+        let _ = rampart_connsrv_api::client::drain_closed(ch, |c| {
+            clients.closed(c);
+        });
     }
 
     fn share(&mut self) -> Action {
