@@ -35,7 +35,7 @@ impl Guest {
     }
 
     fn badge(&mut self, conn: u32, context: &str) -> u64 {
-        let sid = self.srv.mac.sec.0.context_to_sid(context).unwrap().0;
+        let sid = self.srv.mac.om.sec.0.context_to_sid(context).unwrap().0;
         ConnBadge { conn, sid }.encode().unwrap()
     }
 }
