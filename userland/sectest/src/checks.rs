@@ -1,6 +1,6 @@
 //! The functional checks (see the crate documentation).
 
-use crate::{ECHO, EchoReply, POOL_NAMES, T};
+use crate::{ECHO, EchoReply, POOL_DONE, POOL_NAMES, T};
 use rampart_abi::Rights;
 use rampart_connsrv_api::client::lookup;
 use rampart_connsrv_api::rt::{Channel, Connection};
@@ -235,13 +235,12 @@ fn exited_client_is_forgotten(t: &mut T, cx: &mut Ctx, c: Connection) {
 
 /// Service names are bound to domains and connsrv's endpoint pool is
 /// refilled: the echo service (`httpd_t`) registered [`POOL_NAMES`] more
-/// names than the boot pool holds, its attempt at `security` was refused
-/// and audited, and ours (`sysadm_t`) at `fs` too (both allowed under
-/// `allow-all`).
+/// names than the boot pool holds (then [`POOL_DONE`]), its attempt at
+/// `security` was refused and audited, and ours (`sysadm_t`) at `fs` too
+/// (both allowed under `allow-all`).
 fn names_and_pool(t: &mut T, cx: &mut Ctx, allow_all: bool, my_ctx: &str) {
-    let last = alloc::format!("sectest.pool.{}", POOL_NAMES - 1);
     let found = (0..5000).any(|_| {
-        let ok = lookup(&mut cx.ch.clone_transport(), &last).is_ok();
+        let ok = lookup(&mut cx.ch.clone_transport(), POOL_DONE).is_ok();
         if !ok {
             rampart_rt::ipc::yield_now();
         }

@@ -12,7 +12,8 @@
 //! forgotten when connsrv signals the connection closed). At start it also
 //! tries to register `security` (not its name: refused and audited) and
 //! registers [`POOL_NAMES`] more names (more than connsrv's boot pool of
-//! endpoints, which init refills).
+//! endpoints, which init refills), unregisters them and registers
+//! [`POOL_DONE`].
 //!
 //! `sectest` (the first program, `init.test=sec`, as `sysadm_t`) checks
 //! that a connect the policy denies fails with `EACCES` and leaves an audit
@@ -44,6 +45,8 @@ pub const ECHO: &str = "sectest.echo";
 /// Names the echo service registers besides its own: more than the 32
 /// fresh endpoints init gives connsrv at boot.
 pub const POOL_NAMES: u64 = 40;
+/// Registered by the echo service once all [`POOL_NAMES`] went through.
+pub const POOL_DONE: &str = "sectest.pool.done";
 /// The echo service's reply: the caller's SID, the value it sent, and how
 /// many clients the service keeps state for.
 pub type EchoReply = (u32, u64, u32);
@@ -134,6 +137,8 @@ fn serve() -> i32 {
         Ok(_) => dprintln!("sectest: serve: register security: allowed"),
         Err(e) => dprintln!("sectest: serve: register security: refused ({})", e.name()),
     }
+    // Then unregisters them (the benchmarks measure connects on a registry
+    // of the usual size) and registers POOL_DONE if all went through.
     let mut n = 0;
     for i in 0..POOL_NAMES {
         match ch.register(&alloc::format!("sectest.pool.{i}"), 50 + i) {
@@ -144,7 +149,16 @@ fn serve() -> i32 {
             }
         }
     }
+    for i in 0..n {
+        let req = rampart_connsrv_api::Request::Unregister { name: alloc::format!("sectest.pool.{i}") };
+        let _ = rampart_connsrv_api::client::Transport::call(&mut ch, &req);
+    }
     dprintln!("sectest: serve: registered {n} more services");
+    if n == POOL_NAMES
+        && let Err(e) = ch.register(POOL_DONE, 49)
+    {
+        dprintln!("sectest: serve: cannot register {POOL_DONE}: {e}");
+    }
     dprintln!("sectest: serving {ECHO}");
     let mut clients: Clients<u64> = Clients::new();
     let mut server = Server::new(Endpoint(ep.0), Reply(slot::REPLY));
