@@ -107,3 +107,14 @@ pub fn terminal_read_access() -> Result<(), Errno> {
         }
     }
 }
+
+/// From a terminal's server: may task `pid` read terminal `id` now (see
+/// `rampart_rm_api::Request::TerminalAccess`)?
+///
+/// # Errors
+/// `EACCES` (not in the terminal's session), `EINTR` (a background reader:
+/// its group was sent `SIGTTIN`), `EIO` (a background reader that cannot be
+/// stopped), `EPERM` (the caller does not serve the terminal).
+pub fn terminal_access(id: u32, pid: Pid) -> Result<(), Errno> {
+    request(&Request::TerminalAccess { terminal: id, pid }).map(|_| ())
+}

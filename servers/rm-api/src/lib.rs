@@ -239,6 +239,21 @@ pub enum Request {
         /// The signal.
         sig: u8,
     },
+    /// From a terminal's server only, before it hands input to task `pid`:
+    /// may `pid` read the terminal now? `Ok` if the terminal belongs to no
+    /// session yet (the login opening it) or `pid` is in its foreground
+    /// group; `EACCES` if `pid` is not in the terminal's session (another
+    /// session's process never reads its keystrokes); if `pid` is in a
+    /// background group of the session, `SIGTTIN` goes to that group and
+    /// the reply is `EINTR` (`EIO` if the group cannot be stopped: orphaned,
+    /// or `pid` ignores `SIGTTIN`). Reply: `Ok`; `EPERM` (not the
+    /// terminal's server).
+    TerminalAccess {
+        /// The terminal.
+        terminal: u32,
+        /// The reader.
+        pid: Pid,
+    },
     /// Before reading its controlling terminal: is the caller in the
     /// foreground? If not, its group gets `SIGTTIN` (POSIX job control)
     /// and the reply is `EINTR` (ask again after the stop); `EIO` if
