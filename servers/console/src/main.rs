@@ -10,6 +10,7 @@ extern crate alloc;
 
 mod klog;
 mod line;
+mod winsize;
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
@@ -121,6 +122,7 @@ fn main() -> i32 {
         klog,
     };
     dprintln!("console: ready on {} ({} reply objects for blocked readers)", line::DEVICE, c.spare.len());
+    c.enable_resize_reports();
     c.input();
     c.show_log();
     let mut server = Server::new(ep, Reply(slot::REPLY));
@@ -214,6 +216,7 @@ impl Console {
             {
                 reply(Err(e))
             }
+            Request::GetWinSize { handle } if let Err(e) = self.revalidate(own(handle), b.sid, READ) => reply(Err(e)),
             Request::Read { max, .. } => match self.ldisc.take((max as usize).min(MAX_IO)) {
                 Some(d) => reply(Ok(Response::Data(d))),
                 None => match self.spare.pop() {
@@ -252,6 +255,7 @@ impl Console {
                 reply(Ok(Response::Ok))
             }
             Request::GetMode { .. } => reply(Ok(Response::Mode(self.ldisc.mode))),
+            Request::GetWinSize { .. } => reply(Ok(self.winsize())),
             Request::Readable { .. } => reply(Ok(Response::Len(u32::from(self.ldisc.readable())))),
             Request::SetForeground { pids, .. } => {
                 let r = self.check(b.sid, &[ConsolePerm::Setfg]).map(|()| {
@@ -303,6 +307,7 @@ impl Console {
     fn input(&mut self) {
         let mut echo = Vec::new();
         let mut intr = false;
+        let mut resized = false;
         let mut buf = [0u8; 256];
         loop {
             let n = self.line.read(&mut buf);
@@ -310,10 +315,15 @@ impl Console {
                 break;
             }
             for &b in &buf[..n] {
-                if self.ldisc.input(b, &mut echo) == Effect::Interrupt {
-                    intr = true;
+                match self.ldisc.input(b, &mut echo) {
+                    Effect::Interrupt => intr = true,
+                    Effect::Resize => resized = true,
+                    Effect::None | Effect::Ready => {}
                 }
             }
+        }
+        if resized {
+            self.resized();
         }
         if !echo.is_empty() {
             self.line.write(&echo);
@@ -358,6 +368,7 @@ fn handle_of(r: &Request) -> u32 {
         | Request::SetMode { handle, .. }
         | Request::GetMode { handle }
         | Request::Readable { handle }
+        | Request::GetWinSize { handle }
         | Request::SetForeground { handle, .. }
         | Request::ShareHandle { handle } => *handle,
         Request::Open | Request::AdoptToken => 0,
