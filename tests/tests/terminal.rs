@@ -2,8 +2,9 @@
 //! `rampart_tests::pty`): `cargo run -p images -- run` makes the pane's
 //! terminal the guest's. The guest learns the window size and follows
 //! resizes (`stty size`), keys such as Ctrl-C reach the guest, QEMU's
-//! `Ctrl-A` keys work, and however the runner ends, the pane's terminal
-//! settings are as before (`stty -a`).
+//! `Ctrl-A` keys work, and however the run ends (`Ctrl-A x`, `SIGTERM` to
+//! the runner, QEMU killed), the pane's terminal settings are as before
+//! (`stty -a`).
 
 use rampart_tests::PROMPT;
 use rampart_tests::pty::{BOOT, Pty, RUNNER_STATUS, children, comm};
@@ -67,15 +68,37 @@ fn window_size_follows_the_terminal() {
 fn ctrl_a_x_quits_and_restores_the_terminal() {
     let mut p = Pty::boot("quit", 100, 30);
     ok(p.wait_for(prompt(), BOOT));
-    // The guest's editor puts its side in raw mode; the host side is the
-    // runner's business.
+    // A command first: the guest is back in the shell's line editor (its
+    // side of the line in raw mode) when QEMU quits.
     run(&mut p, "echo ready", "ready");
+    let (runner, _) = runner_and_qemu(&p);
     p.send_keys(&["C-a", "x"]);
-    ok(p.wait_for(RUNNER_STATUS, T));
+    // QEMU quits with status 0, which carries no guest status.
+    ok(p.wait_for(&format!("{RUNNER_STATUS}0"), T));
+    restored(&p, runner);
+}
+
+/// The runner under the pane's shell (cargo execs it) and its QEMU.
+fn runner_and_qemu(p: &Pty) -> (u32, u32) {
+    let runner = children(p.shell_pid()).into_iter().find(|&c| comm(c).as_deref() == Some("images"));
+    let runner = runner.unwrap_or_else(|| panic!("no runner under the pane's shell:\n{}", p.screen()));
+    let qemu = children(runner).into_iter().find(|&c| comm(c).is_some_and(|n| n.starts_with("qemu")));
+    (runner, qemu.unwrap_or_else(|| panic!("no QEMU under the runner")))
+}
+
+fn kill(signal: &str, pid: u32) {
+    let st = std::process::Command::new("kill").args([signal, &pid.to_string()]).status().unwrap();
+    assert!(st.success(), "kill {signal} {pid}");
+}
+
+/// Waits until the pane's shell saved `stty -a` after the run and `gone`
+/// has exited; then compares the settings with those before.
+fn restored(p: &Pty, gone: u32) {
     let until = Instant::now() + T;
-    while p.stty_after().is_empty() && Instant::now() < until {
+    while (p.stty_after().is_empty() || comm(gone).is_some()) && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(100));
     }
+    assert_eq!(comm(gone), None, "pid {gone} outlived the run");
     assert!(!p.stty_before().is_empty());
     assert_eq!(p.stty_before(), p.stty_after(), "stty -a before and after the run");
 }
@@ -84,19 +107,20 @@ fn ctrl_a_x_quits_and_restores_the_terminal() {
 fn sigterm_restores_the_terminal_and_stops_qemu() {
     let mut p = Pty::boot("term", 100, 30);
     ok(p.wait_for(prompt(), BOOT));
-    // The pane's shell runs cargo, which execs the runner, which runs QEMU.
-    let runner = children(p.shell_pid()).into_iter().find(|&c| comm(c).as_deref() == Some("images"));
-    let runner = runner.unwrap_or_else(|| panic!("no runner under the pane's shell:\n{}", p.screen()));
-    let qemu = children(runner).into_iter().find(|&c| comm(c).is_some_and(|n| n.starts_with("qemu")));
-    let qemu = qemu.unwrap_or_else(|| panic!("no QEMU under the runner"));
-    let st = std::process::Command::new("kill").args(["-TERM", &runner.to_string()]).status().unwrap();
-    assert!(st.success());
-    // Killed by SIGTERM: the shell reports 128 + 15.
+    let (runner, qemu) = runner_and_qemu(&p);
+    kill("-TERM", runner);
+    // The runner dies of SIGTERM: the shell reports 128 + 15.
     ok(p.wait_for(&format!("{RUNNER_STATUS}143"), T));
-    let until = Instant::now() + T;
-    while (p.stty_after().is_empty() || comm(qemu).is_some()) && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(comm(qemu), None, "QEMU (pid {qemu}) outlived the runner");
-    assert_eq!(p.stty_before(), p.stty_after(), "stty -a before and after the run");
+    restored(&p, qemu);
+}
+
+#[test]
+fn a_qemu_crash_restores_the_terminal() {
+    let mut p = Pty::boot("crash", 100, 30);
+    ok(p.wait_for(prompt(), BOOT));
+    let (runner, qemu) = runner_and_qemu(&p);
+    kill("-KILL", qemu);
+    // No guest status: the runner exits with QEMU's -1 (255).
+    ok(p.wait_for(&format!("{RUNNER_STATUS}255"), T));
+    restored(&p, runner);
 }
