@@ -1,6 +1,7 @@
 //! A real pseudo-terminal for tests of interactive runs: a detached `tmux`
-//! session (its own server, `tmux -L`, killed on drop) whose pane runs a
-//! host shell, into which tests type keys and whose screen they read.
+//! session (its own server on its own socket, `tmux -S`, killed and
+//! removed on drop) whose pane runs a host shell, into which tests type
+//! keys and whose screen they read.
 //!
 //! [`Pty::boot`] starts `cargo run -p images -- run` in the pane the way a
 //! user would (on the artifacts [`crate::artifacts`] built, so nothing is
@@ -30,29 +31,33 @@ pub const RUNNER_STATUS: &str = "runner status ";
 
 /// A detached tmux session with one pane.
 pub struct Pty {
-    server: String,
+    /// The tmux server's socket.
+    server: PathBuf,
     dir: PathBuf,
     /// Lines of the pane's history searched already by [`Pty::wait_for`].
     seen: usize,
 }
 
-fn tmux_output(server: &str, args: &[&str]) -> Output {
+fn tmux_output(server: &std::path::Path, args: &[&str]) -> Output {
     Command::new("tmux")
-        .args(["-L", server, "-f", "/dev/null"])
+        .arg("-S")
+        .arg(server)
+        .args(["-f", "/dev/null"])
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("running tmux (is it installed?): {e}"))
 }
 
 impl Pty {
-    /// Starts a tmux server of its own (named after `name` and this
-    /// process) with a `cols` × `rows` window running `sh` in the
-    /// workspace root, and a scratch directory for the test's files.
+    /// Starts a tmux server of its own (its socket in the temporary
+    /// directory, named after `name` and this process) with a `cols` ×
+    /// `rows` window running `sh` in the workspace root, and a scratch
+    /// directory for the test's files.
     ///
     /// # Panics
     /// If tmux cannot start.
     pub fn start(name: &str, cols: u16, rows: u16) -> Pty {
-        let server = format!("rampart-{name}-{}", std::process::id());
+        let server = std::env::temp_dir().join(format!("rampart-tmux-{name}-{}", std::process::id()));
         let dir = images::images_dir().join(format!("pty-{name}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -171,6 +176,7 @@ impl Pty {
 impl Drop for Pty {
     fn drop(&mut self) {
         let _ = tmux_output(&self.server, &["kill-server"]);
+        let _ = std::fs::remove_file(&self.server);
     }
 }
 
