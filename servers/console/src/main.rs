@@ -15,6 +15,7 @@ extern crate alloc;
 
 mod klog;
 mod line;
+mod winsize;
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
@@ -140,6 +141,7 @@ fn main() -> i32 {
         klog,
     };
     dprintln!("console: ready on {} ({} reply objects for blocked readers)", line::DEVICE, c.spare.len());
+    c.enable_resize_reports();
     c.input();
     c.show_log();
     let mut server = Server::new(ep, Reply(slot::REPLY));
@@ -254,6 +256,7 @@ impl Console {
             {
                 reply(Err(e))
             }
+            Request::GetWinSize { handle } if let Err(e) = self.revalidate(own(handle), b.sid, READ) => reply(Err(e)),
             Request::Read { max, .. } => match self.ldisc.take((max as usize).min(MAX_IO)) {
                 Some(d) => reply(Ok(Response::Data(d))),
                 None => match self.spare.pop() {
@@ -294,6 +297,7 @@ impl Console {
                 reply(Ok(Response::Ok))
             }
             Request::GetMode { .. } => reply(Ok(Response::Mode(self.ldisc.mode))),
+            Request::GetWinSize { .. } => reply(Ok(self.winsize())),
             Request::Readable { .. } => reply(Ok(Response::Len(u32::from(self.ldisc.readable())))),
             Request::GetTerminal { .. } => reply(Ok(Response::Terminal(self.terminal))),
             Request::ShareHandle { .. } => self.share(),
@@ -351,6 +355,7 @@ impl Console {
     fn input(&mut self) {
         let mut echo = Vec::new();
         let mut signals = Vec::new();
+        let mut resized = false;
         let mut buf = [0u8; 256];
         loop {
             let n = self.line.read(&mut buf);
@@ -358,10 +363,15 @@ impl Console {
                 break;
             }
             for &b in &buf[..n] {
-                if let Effect::Signal(sig) = self.ldisc.input(b, &mut echo) {
-                    signals.push(sig);
+                match self.ldisc.input(b, &mut echo) {
+                    Effect::Signal(sig) => signals.push(sig),
+                    Effect::Resize => resized = true,
+                    Effect::None | Effect::Ready => {}
                 }
             }
+        }
+        if resized {
+            self.resized();
         }
         if !echo.is_empty() {
             self.line.write(&echo);
@@ -375,7 +385,7 @@ impl Console {
     /// Has rm send `sig` to this terminal's foreground process group (the
     /// readers among them are interrupted by rm; what they were not given
     /// stays in the line discipline).
-    fn signal(&mut self, sig: u8) {
+    pub(crate) fn signal(&mut self, sig: u8) {
         if self.terminal == 0 {
             return;
         }
@@ -418,6 +428,7 @@ fn handle_of(r: &Request) -> u32 {
         | Request::GetMode { handle }
         | Request::Readable { handle }
         | Request::GetTerminal { handle }
+        | Request::GetWinSize { handle }
         | Request::ShareHandle { handle } => *handle,
         Request::Open | Request::AdoptToken => 0,
     }

@@ -136,6 +136,52 @@ pub fn set_raw_mode(fd: u32, raw: bool) -> Result<()> {
     .map_err(Error::from)
 }
 
+/// The line-discipline settings of the terminal on `fd` (`tcgetattr`).
+///
+/// # Errors
+/// `ENOTTY` (25) if `fd` is not a terminal; `EACCES` if the policy no
+/// longer lets this process read it.
+pub fn terminal_mode(fd: u32) -> Result<con::Mode> {
+    with(|st| match st.obj(fd)? {
+        Obj::Tty(h) => match con_call(st, &con::Request::GetMode { handle: h })? {
+            con::Response::Mode(m) => Ok(m),
+            _ => Err(Errno::EPROTO),
+        },
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+    })
+    .map_err(Error::from)
+}
+
+/// Sets the line-discipline settings of the terminal on `fd`
+/// (`tcsetattr`); they are the terminal's, shared by every handle.
+///
+/// # Errors
+/// `ENOTTY` (25) if `fd` is not a terminal; `EACCES` (policy).
+pub fn set_terminal_mode(fd: u32, mode: con::Mode) -> Result<()> {
+    with(|st| match st.obj(fd)? {
+        Obj::Tty(h) => con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ()),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+    })
+    .map_err(Error::from)
+}
+
+/// The size of the terminal on `fd` in character cells (`TIOCGWINSZ`):
+/// what the terminal last reported (docs/console.md, "Window size"),
+/// 24 × 80 until it reports one.
+///
+/// # Errors
+/// `ENOTTY` (25) if `fd` is not a terminal; `EACCES` (policy).
+pub fn terminal_size(fd: u32) -> Result<crate::io::TerminalSize> {
+    with(|st| match st.obj(fd)? {
+        Obj::Tty(h) => match con_call(st, &con::Request::GetWinSize { handle: h })? {
+            con::Response::WinSize { rows, cols } => Ok(crate::io::TerminalSize { rows, cols }),
+            _ => Err(Errno::EPROTO),
+        },
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+    })
+    .map_err(Error::from)
+}
+
 /// Makes the processes `pids` the foreground of the controlling terminal
 /// (the terminal on `fd`): they are put into one process group led by
 /// `pids[0]` (they must be the caller's children) and that group gets the
