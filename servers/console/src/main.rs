@@ -67,12 +67,21 @@ struct Mediation {
     me: u32,
 }
 
+/// What the console knows about one client connection.
+#[derive(Default)]
+struct Peer {
+    handles: BTreeMap<u32, Granted>,
+    /// The client's pid (connsrv's `WhoIs`), asked at its first read.
+    pid: Option<u32>,
+}
+
 struct Console {
     line: line::Line,
     ldisc: Ldisc,
-    /// Each client's open terminal handles (by connection badge) and the
-    /// policy generation each was last checked in.
-    clients: Clients<BTreeMap<u32, Granted>>,
+    /// Each client (by connection badge): its open terminal handles with
+    /// the policy generation each was last checked in, and its pid once
+    /// asked.
+    clients: Clients<Peer>,
     next_handle: u32,
     ch: Channel,
     requests: u32,
@@ -193,7 +202,7 @@ impl Console {
     /// what the request does with it).
     fn revalidate(&mut self, (badge, h): (u64, u32), sid: u32, perms: &'static [ConsolePerm]) -> Result<(), Errno> {
         let m = self.mac.as_mut().ok_or(Errno::EACCES)?;
-        let g = self.clients.get_mut(badge).and_then(|c| c.get_mut(&h)).ok_or(Errno::EBADF)?;
+        let g = self.clients.get_mut(badge).and_then(|c| c.handles.get_mut(&h)).ok_or(Errno::EBADF)?;
         m.om.revalidate(g, sid, m.me, |v| v.console.as_ref()?.want(perms), "console")
     }
 
@@ -240,7 +249,9 @@ impl Console {
                 }
                 reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(badge))))
             }
-            _ if !self.clients.get(badge).is_some_and(|c| c.contains_key(&handle_of(&req))) => reply(Err(Errno::EBADF)),
+            _ if !self.clients.get(badge).is_some_and(|c| c.handles.contains_key(&handle_of(&req))) => {
+                reply(Err(Errno::EBADF))
+            }
             // A policy change may have taken the terminal away since the
             // handle was opened (issue 19 item 1).
             Request::Read { handle, .. }
@@ -257,6 +268,9 @@ impl Console {
                 reply(Err(e))
             }
             Request::GetWinSize { handle } if let Err(e) = self.revalidate(own(handle), b.sid, READ) => reply(Err(e)),
+            // Only the terminal's session reads its keystrokes, and only its
+            // foreground group (issue 19 item 8, POSIX job control).
+            Request::Read { .. } if let Err(e) = self.may_read(badge) => reply(Err(e)),
             Request::Read { max, .. } => match self.ldisc.take((max as usize).min(MAX_IO)) {
                 Some(d) => reply(Ok(Response::Data(d))),
                 None => match self.spare.pop() {
@@ -287,7 +301,7 @@ impl Console {
             }
             Request::Close { handle } => {
                 if let Some(c) = self.clients.get_mut(badge) {
-                    c.remove(&handle);
+                    c.handles.remove(&handle);
                 }
                 reply(Ok(Response::Ok))
             }
@@ -320,10 +334,35 @@ impl Console {
         let h = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1).max(1);
         let g = self.granted();
-        if let Some(c) = self.clients.entry(badge, |_| BTreeMap::new()) {
-            c.insert(h, g);
+        if let Some(c) = self.clients.entry(badge, |_| Peer::default()) {
+            c.handles.insert(h, g);
         }
         h
+    }
+
+    /// Whether the client behind `badge` may read the terminal now: rm says
+    /// whether its process is in the foreground group of the terminal's
+    /// session (`EACCES` outside the session; a background reader's group
+    /// gets `SIGTTIN` and the answer is `EINTR`). Its pid comes from
+    /// connsrv once per connection. Without a terminal id (rm refused to
+    /// register one) there is no session to check.
+    fn may_read(&mut self, badge: u64) -> Result<(), Errno> {
+        if self.terminal == 0 {
+            return Ok(());
+        }
+        let pid = match self.clients.get(badge).and_then(|c| c.pid) {
+            Some(p) => p,
+            None => {
+                let p = rampart_connsrv_api::client::who_is(&mut self.ch, badge).map(|p| p.pid).unwrap_or(0);
+                if let Some(c) = self.clients.get_mut(badge) {
+                    c.pid = Some(p);
+                }
+                p
+            }
+        };
+        // An unknown pid (0: a core service's channel) reads only a
+        // terminal no session has taken yet.
+        rampart_rt::jobs::terminal_access(self.terminal, pid)
     }
 
     /// Drops the handles of every connection connsrv closed (before

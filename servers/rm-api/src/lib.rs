@@ -105,6 +105,9 @@ pub struct Spawn {
     /// job in its own group without a race). `EPERM` for a group of
     /// another session.
     pub pgroup: Option<Pid>,
+    /// The child leads a new session (and group) without a controlling
+    /// terminal (`POSIX_SPAWN_SETSID`; `setsid(1)`); overrides `pgroup`.
+    pub setsid: bool,
 }
 
 /// A capability staged for the caller's next [`Request::Spawn`]
@@ -254,12 +257,6 @@ pub enum Request {
         /// The reader.
         pid: Pid,
     },
-    /// Before reading its controlling terminal: is the caller in the
-    /// foreground? If not, its group gets `SIGTTIN` (POSIX job control)
-    /// and the reply is `EINTR` (ask again after the stop); `EIO` if
-    /// `SIGTTIN` is ignored or blocked by the caller, or its group is
-    /// orphaned. Reply: `Ok` (foreground, or no controlling terminal).
-    TerminalRead,
     /// Reply: [`Response::Pid`].
     GetPid,
     /// Stage the capability this message carries for the caller's next

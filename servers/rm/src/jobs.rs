@@ -183,7 +183,6 @@ pub fn handle(rm: &mut Rm, caller: Pid, req: &rampart_rm_api::Request) -> Option
                 Response::Ok
             })
         }
-        R::TerminalRead => terminal_read(rm, caller),
         R::TerminalAccess { terminal, pid } => match rm.procs.terminal_access(caller, terminal, pid) {
             Ok(true) => Ok(Response::Ok),
             Ok(false) => stop_background_reader(rm, pid),
@@ -191,15 +190,6 @@ pub fn handle(rm: &mut Rm, caller: Pid, req: &rampart_rm_api::Request) -> Option
         },
         _ => return None,
     })
-}
-
-/// `TerminalRead`: a background process that reads its terminal stops
-/// (`SIGTTIN` to its group) unless it cannot be stopped.
-fn terminal_read(rm: &mut Rm, caller: Pid) -> Result<Response, Errno> {
-    if !rm.procs.in_background(caller) {
-        return Ok(Response::Ok);
-    }
-    stop_background_reader(rm, caller)
 }
 
 /// `reader`, in a background group, tried to read its terminal: `SIGTTIN`

@@ -63,6 +63,7 @@ pub const PROGRAMS: &[&str] = &[
     "du",
     "ps",
     "kill",
+    "setsid",
     "id",
     "env",
     "sleep",

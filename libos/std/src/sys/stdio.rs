@@ -18,9 +18,10 @@ fn yield_now() {
 
 /// Reads from descriptor `fd`.
 ///
-/// A terminal read first makes sure the caller is in the terminal's
-/// foreground (a background job is stopped by `SIGTTIN` until it is, POSIX
-/// job control), then waits in the console interruptibly: a signal handler
+/// A terminal read waits in the console interruptibly (the console lets only
+/// the terminal's foreground process group read; a background job is
+/// stopped by `SIGTTIN` until it is in the foreground, POSIX job control,
+/// and a process of another session gets `EACCES`): a signal handler
 /// that ran meanwhile makes it `EINTR` unless it asked for restarting; a
 /// stop and continue is invisible. An empty pipe is waited for the same
 /// way, by yielding the processor.
@@ -58,7 +59,9 @@ pub fn fd_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
 fn tty_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
     let Obj::Tty(h) = with(|st| st.obj(fd))? else { return Err(Errno::EBADF) };
     let req = con::Request::Read { handle: h, max: buf.len().min(con::MAX_IO) as u32 };
-    rampart_rt::jobs::terminal_read_access()?;
+    // The console asks rm whether this process is in the terminal's
+    // foreground; a background reader's group is stopped (SIGTTIN) and the
+    // call aborted, and is made again once continued.
     let mut intr = Interrupted::start();
     loop {
         let ep = with(|st| st.console())?;
@@ -71,10 +74,7 @@ fn tty_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
             }
             Ok(con::Response::Err(e)) => return Err(e),
             Ok(_) => return Err(Errno::EPROTO),
-            Err(CallError::Aborted) => {
-                intr = intr.retry()?;
-                rampart_rt::jobs::terminal_read_access()?;
-            }
+            Err(CallError::Aborted) => intr = intr.retry()?,
             Err(e) => return Err(e.errno()),
         }
     }

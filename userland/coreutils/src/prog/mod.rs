@@ -52,6 +52,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "id" => sys::id(args),
         "ps" => sys::ps(args),
         "kill" => sys::kill(args),
+        "setsid" => sys::setsid(args),
         "clear" => sys::clear(args),
         "true" => 0,
         "false" => 1,
