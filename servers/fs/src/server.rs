@@ -212,10 +212,16 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
 
     /// Registers a client connection whose security context is `sid`; its
     /// uid and gids come from the identity table (docs/storage.md §6).
+    /// Identifiers are never those of a live connection (after 2^32 - 1
+    /// connections they wrap, skipping live ones).
     pub fn connect(&mut self, sid: u32) -> ConnId {
         let cred = self.identity_of(sid);
-        let id = ConnId(self.next_conn);
-        self.next_conn = self.next_conn.wrapping_add(1).max(1);
+        let mut n = self.next_conn;
+        while self.conns.contains_key(&ConnId(n)) {
+            n = n.wrapping_add(1).max(1);
+        }
+        self.next_conn = n.wrapping_add(1).max(1);
+        let id = ConnId(n);
         self.conns.insert(id, Conn { sid, cred, handles: BTreeMap::new(), next: 1, region_len: None });
         id
     }

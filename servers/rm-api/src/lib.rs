@@ -105,6 +105,9 @@ pub struct Spawn {
     /// job in its own group without a race). `EPERM` for a group of
     /// another session.
     pub pgroup: Option<Pid>,
+    /// The child leads a new session (and group) without a controlling
+    /// terminal (`POSIX_SPAWN_SETSID`; `setsid(1)`); overrides `pgroup`.
+    pub setsid: bool,
 }
 
 /// A capability staged for the caller's next [`Request::Spawn`]
@@ -239,12 +242,21 @@ pub enum Request {
         /// The signal.
         sig: u8,
     },
-    /// Before reading its controlling terminal: is the caller in the
-    /// foreground? If not, its group gets `SIGTTIN` (POSIX job control)
-    /// and the reply is `EINTR` (ask again after the stop); `EIO` if
-    /// `SIGTTIN` is ignored or blocked by the caller, or its group is
-    /// orphaned. Reply: `Ok` (foreground, or no controlling terminal).
-    TerminalRead,
+    /// From a terminal's server only, before it hands input to task `pid`:
+    /// may `pid` read the terminal now? `Ok` if the terminal belongs to no
+    /// session yet (the login opening it) or `pid` is in its foreground
+    /// group; `EACCES` if `pid` is not in the terminal's session (another
+    /// session's process never reads its keystrokes); if `pid` is in a
+    /// background group of the session, `SIGTTIN` goes to that group and
+    /// the reply is `EINTR` (`EIO` if the group cannot be stopped: orphaned,
+    /// or `pid` ignores `SIGTTIN`). Reply: `Ok`; `EPERM` (not the
+    /// terminal's server).
+    TerminalAccess {
+        /// The terminal.
+        terminal: u32,
+        /// The reader.
+        pid: Pid,
+    },
     /// Reply: [`Response::Pid`].
     GetPid,
     /// Stage the capability this message carries for the caller's next

@@ -183,20 +183,22 @@ pub fn handle(rm: &mut Rm, caller: Pid, req: &rampart_rm_api::Request) -> Option
                 Response::Ok
             })
         }
-        R::TerminalRead => terminal_read(rm, caller),
+        R::TerminalAccess { terminal, pid } => match rm.procs.terminal_access(caller, terminal, pid) {
+            Ok(true) => Ok(Response::Ok),
+            Ok(false) => stop_background_reader(rm, pid),
+            Err(e) => Err(e),
+        },
         _ => return None,
     })
 }
 
-/// `TerminalRead`: a background process that reads its terminal stops
-/// (`SIGTTIN` to its group) unless it cannot be stopped.
-fn terminal_read(rm: &mut Rm, caller: Pid) -> Result<Response, Errno> {
-    if !rm.procs.in_background(caller) {
-        return Ok(Response::Ok);
-    }
-    let pgid = rm.procs.get(caller).map_or(0, |p| p.pgid);
-    let blocked = rm.tasks.get(&caller).is_some_and(|t| t.sig.action(usig::SIGTTIN) == Disposition::Ignore);
-    if blocked || rm.procs.orphaned(pgid) {
+/// `reader`, in a background group, tried to read its terminal: `SIGTTIN`
+/// to its group (`EINTR`), or `EIO` if it would never be continued
+/// (orphaned group) or does not stop for it (ignored or blocked).
+fn stop_background_reader(rm: &mut Rm, reader: Pid) -> Result<Response, Errno> {
+    let pgid = rm.procs.get(reader).map_or(0, |p| p.pgid);
+    let ignored = rm.tasks.get(&reader).is_some_and(|t| t.sig.action(usig::SIGTTIN) == Disposition::Ignore);
+    if ignored || crate::signals::blocks(rm, reader, usig::SIGTTIN) || rm.procs.orphaned(pgid) {
         return Err(Errno::EIO);
     }
     signal_group(rm, pgid, usig::SIGTTIN);

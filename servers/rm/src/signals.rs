@@ -139,6 +139,12 @@ fn block_state(rm: &Rm, pid: Pid) -> (u64, SigSet) {
     }
 }
 
+/// Whether `pid` blocks `sig` now (its own mask or a running handler's).
+pub fn blocks(rm: &Rm, pid: Pid, sig: Signo) -> bool {
+    let (_, own) = block_state(rm, pid);
+    rm.tasks.get(&pid).is_some_and(|t| t.sig.blocked(own).contains(sig))
+}
+
 /// Mirrors rm's pending set into the task's block.
 fn publish(rm: &Rm, pid: Pid) {
     if let Some(t) = rm.tasks.get(&pid)

@@ -370,6 +370,34 @@ pub fn kill(args: &[String]) -> i32 {
     status
 }
 
+/// `setsid [-w] COMMAND [ARG...]` (util-linux `setsid(1)`): runs the
+/// command as the leader of a new session without a controlling terminal;
+/// with `-w` waits for it and returns its status, else returns at once.
+pub fn setsid(args: &[String]) -> i32 {
+    let wait = args.first().is_some_and(|a| a == "-w" || a == "--wait");
+    let ops = if wait { &args[1..] } else { args };
+    let Some((prog, rest)) = ops.split_first() else {
+        err("setsid", "usage: setsid [-w] COMMAND [ARG...]");
+        return 1;
+    };
+    let mut c = Command::new(prog);
+    c.args(rest.iter().map(String::as_str)).new_session();
+    match c.spawn() {
+        Ok(mut child) if wait => match child.wait() {
+            Ok(s) => s.shell_code(),
+            Err(e) => {
+                err_on("setsid", "wait", &e);
+                125
+            }
+        },
+        Ok(_) => 0,
+        Err(e) => {
+            err_on("setsid", &format!("'{prog}'"), &e);
+            if e.raw_os_error() == 2 { 127 } else { 126 }
+        }
+    }
+}
+
 /// `clear`: clears the terminal (VT100).
 pub fn clear(_: &[String]) -> i32 {
     let mut out = Out::new();
