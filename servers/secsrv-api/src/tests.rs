@@ -24,6 +24,14 @@ fn round_trips() {
         lost: 0,
     }));
     rt(Response::Err(Errno::EACCES));
+    // The context requests fit in one message at their longest.
+    let c = "c".repeat(CONTEXT_MAX);
+    rt(Request::ComputeAvContexts { scon: c.clone(), tcon: c.clone(), class: u16::MAX });
+    rt(Request::ComputeCreateContexts { scon: c.clone(), tcon: c.clone(), class: 1, name: Some("n".repeat(255)) });
+    rt(Request::HoldContext { context: c.clone(), subject: u32::MAX });
+    rt(Request::ReleaseSid { sid: u32::MAX, subject: u32::MAX });
+    rt(Request::CheckContext { context: c });
+    rt(Response::Status(Status { sids: 1, sid_peak: 2, sid_refusals: 3, ..Default::default() }));
 }
 
 #[test]
@@ -62,7 +70,12 @@ proptest! {
     #[test]
     fn mutated_messages_never_panic(ctx in "[a-z_:]{0,40}", flips in proptest::collection::vec((any::<usize>(), 0u8..8), 1..4)) {
         let mut w = [0u64; MAX_WORDS];
-        for v in [Request::ContextToSid { context: ctx.clone() }, Request::FileContext { path: ctx.clone(), kind: "file".into() }] {
+        for v in [
+            Request::ContextToSid { context: ctx.clone() },
+            Request::FileContext { path: ctx.clone(), kind: "file".into() },
+            Request::ComputeAvContexts { scon: ctx.clone(), tcon: ctx.clone(), class: 3 },
+            Request::HoldContext { context: ctx.clone(), subject: 9 },
+        ] {
             let (l, n) = encode(&v, &mut w).unwrap();
             let mut bytes: std::vec::Vec<u8> = w[..n].iter().flat_map(|x| x.to_le_bytes()).collect();
             bytes.truncate((l & 0xffff) as usize);
