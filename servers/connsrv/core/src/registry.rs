@@ -43,11 +43,17 @@ pub enum ServicePerm {
 
 /// The policy questions connsrv asks the security server.
 pub trait Security {
-    /// The SID of `context`.
+    /// The SID of `context`, held by connsrv until [`Security::release_sid`]
+    /// (a task's channel carries its SID in the badge).
     ///
     /// # Errors
-    /// `EINVAL` (invalid context), `EAGAIN` (no security server yet).
+    /// `EINVAL` (invalid context), `EAGAIN` (no security server yet),
+    /// `ENOSPC` (connsrv's SID limit).
     fn context_to_sid(&mut self, context: &str) -> Result<u32, Errno>;
+    /// Drops connsrv's hold on `sid` (from [`Security::context_to_sid`]):
+    /// the security server reclaims a SID nobody holds. Failures are
+    /// ignored (the SID then stays).
+    fn release_sid(&mut self, sid: u32);
     /// The context of `sid`.
     ///
     /// # Errors
@@ -214,7 +220,7 @@ impl Registry {
                 _ => Err(Errno::ENOENT),
             }),
             (Caller::Trusted, Request::TaskExited { pid }) => {
-                self.task_exited(pid, caps);
+                self.task_exited(pid, caps, sec);
                 Reply::of(Ok(Response::Ok))
             }
             (Caller::Trusted, Request::RegisterCore { name, context }) => self.register_core(&name, &context, cap, sec),
@@ -382,8 +388,9 @@ impl Registry {
     }
 
     /// Revokes everything task `pid` holds from connsrv: its connections,
-    /// its services (and their connections) and its channel.
-    pub fn task_exited(&mut self, pid: u32, caps: &mut dyn Caps) {
+    /// its services (and their connections) and its channel, and drops the
+    /// hold on the SID its channel carried (taken by `NewTask`).
+    pub fn task_exited(&mut self, pid: u32, caps: &mut dyn Caps, sec: &mut dyn Security) {
         let chans: Vec<u32> =
             self.conns.iter().filter(|(_, c)| c.pid == pid && c.kind == Kind::Task).map(|(k, _)| *k).collect();
         for ch in chans {
@@ -401,7 +408,11 @@ impl Registry {
             for n in owned {
                 let _ = self.unregister(None, &n, caps);
             }
+            let sid = self.conns.get(&ch).map(|c| c.sid);
             self.close(ch, caps);
+            if let Some(sid) = sid {
+                sec.release_sid(sid);
+            }
         }
     }
 
