@@ -96,6 +96,11 @@ pub struct Spawn {
     /// `process transition` and `file entrypoint` when the domain changes;
     /// without it the child keeps its parent's context.
     pub exec_context: Option<String>,
+    /// The task's heap is fixed at `heap_pages`: its runtime never asks rm
+    /// to grow it (the startup flag `HEAP_GROWS` is clear), so allocation
+    /// beyond it fails. Servers rm calls while answering (secsrv) start
+    /// this way, so they never call rm while rm waits for them.
+    pub fixed_heap: bool,
 }
 
 /// A capability staged for the caller's next [`Request::Spawn`]

@@ -20,6 +20,7 @@ use rampart_uabi::Errno;
 pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
     let Some(mut t) = rm.tasks.remove(&pid) else { return };
     crate::connsrv::exited(rm, pid);
+    crate::security::release(rm, t.sid.take());
     crate::security::drop_staged(rm, pid);
     for rid in core::mem::take(&mut t.mapped) {
         crate::memory::unmap_mapping(rm, rid, pid);

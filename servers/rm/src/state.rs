@@ -81,6 +81,9 @@ pub struct Task {
     pub regions: Vec<RegionId>,
     /// Regions of others mapped into it.
     pub mapped: Vec<RegionId>,
+    /// The SID of its context rm holds for it (released when it is
+    /// destroyed).
+    pub sid: Option<crate::security::Held>,
 }
 
 /// A region token.
