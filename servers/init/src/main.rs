@@ -205,9 +205,14 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     };
     dprintln!("init: started {first} (pid {pid})");
     if let Some(c) = &core {
+        c.report_sids(&alloc::format!("started {first}"));
         audit::start(c, &mut alloc, &fs, bi.cmdline());
     }
-    Ok(supervise::run(ep, reply, &mut servers, pid))
+    let end = supervise::run(ep, reply, &mut servers, pid);
+    if let Some(c) = &core {
+        c.report_sids("first program ended");
+    }
+    Ok(end)
 }
 
 fn rdtsc() -> u64 {
