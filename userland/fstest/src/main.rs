@@ -9,6 +9,8 @@
 //!                           denied read of a secret, then corrupted disks
 //!                           blk1..blkN mounted on /tmp/mK
 //! fstest bench FILE         sequential read; prints bytes and TSC ticks
+//! fstest sidflood N [FIRST] N spawn requests naming contexts the caller
+//!                           may not enter (the SID-table flood, flood.rs)
 //! ```
 //!
 //! Every check prints `fstest: ok   WHAT` or `fstest: FAIL WHAT: DETAIL`;
@@ -22,6 +24,7 @@ extern crate alloc;
 mod bench;
 mod corrupt;
 mod deny;
+mod flood;
 mod ops;
 
 use alloc::format;
@@ -146,8 +149,11 @@ fn main() -> i32 {
         }
         "bench" => return bench::read(arg(2)),
         "debug-syscall" => return debug_syscall(arg(2)),
+        "sidflood" => return flood::sidflood(arg(2).parse().unwrap_or(0), arg(3).parse().unwrap_or(0)),
         _ => {
-            rampart_libos::eprintln!("usage: fstest user FILE SHA256 | admin N | bench FILE | debug-syscall N");
+            rampart_libos::eprintln!(
+                "usage: fstest user FILE SHA256 | admin N | bench FILE | debug-syscall N | sidflood N [FIRST]"
+            );
             return 2;
         }
     }
