@@ -69,7 +69,17 @@ pub fn session_config(disk: &std::path::Path, batch: bool) -> QemuConfig {
 /// # Panics
 /// If the guest never asks for commands or does not power off in time.
 pub fn run_batch(disk: &std::path::Path, script: &str) -> (String, i32) {
-    let mut s = boot(&session_config(disk, true));
+    run_batch_with(&session_config(disk, true), script)
+}
+
+/// [`run_batch`] on a machine of one's own (`cfg` must boot
+/// `init.first=login:batch`: start from [`session_config`] with `batch`
+/// and add to its command line, e.g. `policy=` or `init.context=`).
+///
+/// # Panics
+/// As [`run_batch`].
+pub fn run_batch_with(cfg: &QemuConfig, script: &str) -> (String, i32) {
+    let mut s = boot(cfg);
     s.expect(images::batch::READY, std::time::Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
     s.send(&images::batch::typed(script)).expect("typing the script");
     let status = s.wait_exit(std::time::Duration::from_secs(300)).unwrap_or_else(|e| panic!("{e:#}"));

@@ -5,22 +5,26 @@
 //! the rule is in `S` while some concrete target type is in `T` (or, for a
 //! `self` target, the rule's source and target share a concrete type that
 //! is in `S`). Conditional rules count whatever the booleans' values, so a
-//! clean check holds for every boolean setting. Under the `allow-all` model
-//! every permission is granted, so every non-empty neverallow is violated
-//! by the model itself.
+//! clean check holds for every boolean setting.
+//!
+//! What the model grants beyond the rules comes from its declaration
+//! ([`ModelGrants`]): each extra grant is checked like a rule, and a model
+//! granting everything (`allow-all`) violates every non-empty neverallow by
+//! itself.
 
 use rampart_policy::PolicyDb;
 use rampart_policy::db::{NeverAllow, RuleKind};
 
-use crate::rules::{Members, RuleRef, all_rules, rule_text};
+use crate::model::{ModelGrants, Scope};
+use crate::rules::{Members, all_rules, perms_text, rule_text};
 
 /// One neverallow violation.
 #[derive(Clone, Debug)]
 pub struct Violation {
     /// Index of the neverallow in `db.neverallows`.
     pub neverallow: usize,
-    /// The offending rule as text with its source position, or a note
-    /// that the model grants everything.
+    /// The offending rule as text with its source position, or the
+    /// model's grant beyond the rules.
     pub rule: String,
     /// An example source type (name).
     pub source: String,
@@ -34,9 +38,8 @@ fn first_common(a: &[u32], b: &[u32]) -> Option<u32> {
     a.iter().copied().find(|x| b.binary_search(x).is_ok())
 }
 
-fn witness(m: &Members, n: &NeverAllow, r: RuleRef<'_>) -> Option<(u32, u32)> {
-    let srcs = m.of(r.rule.src);
-    let tgts = m.of(r.rule.tgt);
+/// A (source, target) pair of `srcs` × `tgts` that `n` forbids.
+fn witness(n: &NeverAllow, srcs: &[u32], tgts: &[u32]) -> Option<(u32, u32)> {
     if let Some(s) = first_common(srcs, &n.src)
         && let Some(t) = first_common(tgts, &n.tgt)
     {
@@ -49,21 +52,23 @@ fn witness(m: &Members, n: &NeverAllow, r: RuleRef<'_>) -> Option<(u32, u32)> {
     None
 }
 
-/// Checks every neverallow of `db`; returns the violations (empty = pass).
-pub fn check(db: &PolicyDb) -> Vec<Violation> {
+/// Checks every neverallow of `db` against its rules and what `model`
+/// grants beyond them; returns the violations (empty = pass).
+pub fn check(db: &PolicyDb, model: &ModelGrants) -> Vec<Violation> {
     let m = Members::new(db);
     let rules = all_rules(db);
     let mut out = Vec::new();
+    let perms = |class: u16, p: u32| db.perm_names(class, p).into_iter().map(String::from).collect::<Vec<_>>();
     for (i, n) in db.neverallows.iter().enumerate() {
-        if db.model == "allow-all" {
+        if *model.scope() == Scope::Everything {
             let t = n.tgt.first().copied().or(if n.tgt_self { n.src.first().copied() } else { None });
             if let (Some(s), Some(t)) = (n.src.first(), t) {
                 out.push(Violation {
                     neverallow: i,
-                    rule: "model allow-all grants every permission".into(),
+                    rule: format!("model {} grants every permission", model.name()),
                     source: db.type_name(*s).into(),
                     target: db.type_name(t).into(),
-                    perms: db.perm_names(n.class, n.perms).into_iter().map(String::from).collect(),
+                    perms: perms(n.class, n.perms),
                 });
             }
             continue;
@@ -73,13 +78,32 @@ pub fn check(db: &PolicyDb) -> Vec<Violation> {
             if rule.kind != RuleKind::Allow || rule.class != n.class || rule.perms & n.perms == 0 {
                 continue;
             }
-            if let Some((s, t)) = witness(&m, n, *r) {
+            if let Some((s, t)) = witness(n, m.of(rule.src), m.of(rule.tgt)) {
                 out.push(Violation {
                     neverallow: i,
                     rule: rule_text(db, *r),
                     source: db.type_name(s).into(),
                     target: db.type_name(t).into(),
-                    perms: db.perm_names(n.class, rule.perms & n.perms).into_iter().map(String::from).collect(),
+                    perms: perms(n.class, rule.perms & n.perms),
+                });
+            }
+        }
+        for e in model.extras() {
+            if e.class != n.class || e.perms & n.perms == 0 {
+                continue;
+            }
+            if let Some((s, t)) = witness(n, &e.src, &e.tgt) {
+                out.push(Violation {
+                    neverallow: i,
+                    rule: format!(
+                        "model {} grants {} beyond the rules: {}",
+                        model.name(),
+                        perms_text(db, e.class, e.perms),
+                        e.reason
+                    ),
+                    source: db.type_name(s).into(),
+                    target: db.type_name(t).into(),
+                    perms: perms(n.class, e.perms & n.perms),
                 });
             }
         }

@@ -5,8 +5,12 @@
 //! `P` whose weight in the permission map is at least `min_weight`:
 //! an edge `s -> t` if the permission writes, and `t -> s` if it reads,
 //! for every concrete `s` in `S` and `t` in `T`. An edge remembers its
-//! largest weight and every rule that justifies it. Under the `allow-all`
-//! model the graph is complete.
+//! largest weight and every rule that justifies it.
+//!
+//! What the model grants beyond the rules comes from its declaration
+//! ([`ModelGrants`]): each extra grant adds edges like a rule (through the
+//! same permission map), and a model granting everything (`allow-all`)
+//! makes the graph complete.
 //!
 //! Excluded types (trusted mediators) are removed from the graph except
 //! where they are the path's own source or sink.
@@ -16,6 +20,7 @@ use std::collections::{BTreeMap, VecDeque};
 use rampart_policy::PolicyDb;
 use rampart_policy::db::RuleKind;
 
+use crate::model::{ModelGrants, Scope};
 use crate::permmap::{Override, effective};
 use crate::rules::{Members, RuleRef, all_rules, perms_text, rule_text};
 
@@ -34,13 +39,25 @@ impl Default for FlowOptions {
     }
 }
 
-/// Why an edge exists: a rule index (into [`all_rules`]), the permissions
-/// that carry the flow, and whether the source of the rule reads (the flow
-/// goes target -> source) or writes.
+/// What grants the permissions behind an edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A rule: index into [`all_rules`].
+    Rule(usize),
+    /// A grant of the model beyond the rules: index into
+    /// [`ModelGrants::extras`].
+    Model(usize),
+    /// The model grants every permission.
+    Everything,
+}
+
+/// Why an edge exists: what grants it, the permissions that carry the flow
+/// (0 for [`Source::Everything`]), and whether the grant's source reads
+/// (the flow goes target -> source) or writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason {
-    /// Index into the graph's rule list; `usize::MAX` for `allow-all`.
-    pub rule: usize,
+    /// What grants the permissions.
+    pub by: Source,
     /// Permissions carrying the flow.
     pub perms: u32,
     /// True if the flow is a read by the rule's source.
@@ -59,13 +76,15 @@ pub struct EdgeInfo {
 /// The flow graph.
 pub struct FlowGraph<'a> {
     db: &'a PolicyDb,
+    model: &'a ModelGrants,
     rules: Vec<RuleRef<'a>>,
     adj: Vec<BTreeMap<u32, EdgeInfo>>,
 }
 
 impl<'a> FlowGraph<'a> {
-    /// Builds the graph.
-    pub fn build(db: &'a PolicyDb, opts: &FlowOptions) -> FlowGraph<'a> {
+    /// Builds the graph of `db`'s rules plus what `model` grants beyond
+    /// them.
+    pub fn build(db: &'a PolicyDb, model: &'a ModelGrants, opts: &FlowOptions) -> FlowGraph<'a> {
         let m = Members::new(db);
         let map = effective(db, &opts.overrides);
         let rules = all_rules(db);
@@ -80,47 +99,67 @@ impl<'a> FlowGraph<'a> {
                 e.reasons.push(reason);
             }
         };
-        if db.model == "allow-all" {
+        // Read and write permissions of `perms` at or above the minimum
+        // weight, with their largest weights.
+        let split = |class: u16, perms: u32| -> Option<(u32, u32, u8, u8)> {
+            let cf = map.get(usize::from(class).wrapping_sub(1))?;
+            let (mut rd, mut wr, mut wmax_r, mut wmax_w) = (0u32, 0u32, 0u8, 0u8);
+            for (bit, (dir, w)) in cf.perms.iter().enumerate().take(32) {
+                if perms & (1 << bit) == 0 || *w < opts.min_weight {
+                    continue;
+                }
+                if dir.reads() {
+                    rd |= 1 << bit;
+                    wmax_r = wmax_r.max(*w);
+                }
+                if dir.writes() {
+                    wr |= 1 << bit;
+                    wmax_w = wmax_w.max(*w);
+                }
+            }
+            Some((rd, wr, wmax_r, wmax_w))
+        };
+        let mut grant = |srcs: &[u32], tgts: &[u32], class: u16, perms: u32, by: Source| {
+            let Some((rd, wr, wmax_r, wmax_w)) = split(class, perms) else { return };
+            for &s in srcs {
+                for &t in tgts {
+                    if wr != 0 {
+                        add(s, t, wmax_w, Reason { by, perms: wr, read: false });
+                    }
+                    if rd != 0 {
+                        add(t, s, wmax_r, Reason { by, perms: rd, read: true });
+                    }
+                }
+            }
+        };
+        if *model.scope() == Scope::Everything {
+            // One justification per edge, whatever the class and direction.
             let all: Vec<u32> = (0..db.types.len() as u32).filter(|t| !db.types[*t as usize].attribute).collect();
-            for &a in &all {
-                for &b in &all {
-                    add(a, b, 10, Reason { rule: usize::MAX, perms: 0, read: false });
+            let mut w = 0u8;
+            for class in 1..=db.classes.len() as u16 {
+                if let Some((_, _, r, wr)) = split(class, u32::MAX) {
+                    w = w.max(r).max(wr);
+                }
+            }
+            if w > 0 {
+                for &a in &all {
+                    for &b in &all {
+                        add(a, b, w, Reason { by: Source::Everything, perms: 0, read: false });
+                    }
                 }
             }
         } else {
             for (i, r) in rules.iter().enumerate() {
                 let rule = r.rule;
-                if rule.kind != RuleKind::Allow {
-                    continue;
-                }
-                let Some(cf) = map.get(usize::from(rule.class).wrapping_sub(1)) else { continue };
-                let (mut rd, mut wr, mut wmax_r, mut wmax_w) = (0u32, 0u32, 0u8, 0u8);
-                for (bit, (dir, w)) in cf.perms.iter().enumerate().take(32) {
-                    if rule.perms & (1 << bit) == 0 || *w < opts.min_weight {
-                        continue;
-                    }
-                    if dir.reads() {
-                        rd |= 1 << bit;
-                        wmax_r = wmax_r.max(*w);
-                    }
-                    if dir.writes() {
-                        wr |= 1 << bit;
-                        wmax_w = wmax_w.max(*w);
-                    }
-                }
-                for &s in m.of(rule.src) {
-                    for &t in m.of(rule.tgt) {
-                        if wr != 0 {
-                            add(s, t, wmax_w, Reason { rule: i, perms: wr, read: false });
-                        }
-                        if rd != 0 {
-                            add(t, s, wmax_r, Reason { rule: i, perms: rd, read: true });
-                        }
-                    }
+                if rule.kind == RuleKind::Allow {
+                    grant(m.of(rule.src), m.of(rule.tgt), rule.class, rule.perms, Source::Rule(i));
                 }
             }
+            for (i, e) in model.extras().iter().enumerate() {
+                grant(&e.src, &e.tgt, e.class, e.perms, Source::Model(i));
+            }
         }
-        FlowGraph { db, rules, adj }
+        FlowGraph { db, model, rules, adj }
     }
 
     /// Number of edges.
@@ -235,14 +274,24 @@ impl<'a> FlowGraph<'a> {
         e.reasons
             .iter()
             .map(|r| {
-                if r.rule == usize::MAX {
-                    return format!("{an} -> {bn}: model allow-all grants every permission");
-                }
-                let rr = self.rules[r.rule];
-                let class = self.db.class(rr.rule.class).map_or("?", |c| c.name.as_str());
-                let p = perms_text(self.db, rr.rule.class, r.perms);
+                let (class, grant) = match r.by {
+                    Source::Everything => {
+                        return format!("{an} -> {bn}: model {} grants every permission", self.model.name());
+                    }
+                    Source::Rule(i) => {
+                        let rr = self.rules[i];
+                        (rr.rule.class, rule_text(self.db, rr))
+                    }
+                    Source::Model(i) => {
+                        let e = &self.model.extras()[i];
+                        let p = perms_text(self.db, e.class, e.perms);
+                        (e.class, format!("model {} grants {p} beyond the rules: {}", self.model.name(), e.reason))
+                    }
+                };
+                let cname = self.db.class(class).map_or("?", |c| c.name.as_str());
+                let p = perms_text(self.db, class, r.perms);
                 let verb = if r.read { format!("{bn} reads {an}") } else { format!("{an} writes {bn}") };
-                format!("{an} -> {bn}: {verb} via {class} {p}\n        {}", rule_text(self.db, rr))
+                format!("{an} -> {bn}: {verb} via {cname} {p}\n        {grant}")
             })
             .collect()
     }

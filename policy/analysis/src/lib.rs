@@ -13,17 +13,25 @@
 //! - [`prove`]: neverallows plus `noflow` assertions decided exactly by
 //!   reachability, with counterexample paths.
 //!
+//! - [`model`]: what the policy's decision model may grant beyond the
+//!   rules, from the model's own declaration
+//!   ([`rampart_policy::PolicyModel::grants`]).
+//!
 //! What each analysis proves, exactly, is in `docs/policy-analysis.md`.
-//! The analyses are sound for type enforcement (they consider every rule
-//! under every boolean setting) and ignore what lattice models and
-//! constraints take away, so they over-approximate what an MLS or Biba
-//! policy allows: a proof holds for those models too, a counterexample
-//! may not be realisable in them.
+//! `check`, `flow` and `prove` take a [`ModelGrants`], which exists only
+//! for a model that declares an upper bound on what it grants; a model
+//! that does not is refused ([`Refusal`]) rather than analysed as if it
+//! followed the rules. They consider every rule under every boolean
+//! setting plus the model's declared extra grants, and ignore what models
+//! and constraints take away, so they over-approximate: a proof holds for
+//! the model (`te`, `mls`, `biba`, or any other that declares), a
+//! counterexample may not be realisable in it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod check;
 pub mod flow;
+pub mod model;
 pub mod permmap;
 pub mod prove;
 pub mod query;
@@ -31,5 +39,6 @@ pub mod rules;
 
 pub use check::{Violation, check};
 pub use flow::{FlowGraph, FlowOptions};
+pub use model::{ModelGrants, Refusal};
 pub use prove::{Outcome, prove};
 pub use query::{Query, QueryKind, query};

@@ -10,12 +10,19 @@
 //! the answer is exact for the graph and a failed assertion comes with a
 //! *shortest* counterexample path, each step justified by the rules that
 //! create it. A type in both `A` and `B` is a trivial violation.
+//!
+//! Both kinds of obligation are decided over the rules *plus* what the
+//! policy's model declares it may grant beyond them ([`ModelGrants`]), so a
+//! proof holds for the model, not just for the rules. There is no way to
+//! call [`prove`] without such a declaration: a model that makes none is
+//! refused when the [`ModelGrants`] is resolved.
 
 use rampart_policy::PolicyDb;
 use rampart_policy::db::FlowAssertion;
 
 use crate::check::{check, report};
 use crate::flow::{FlowGraph, FlowOptions};
+use crate::model::ModelGrants;
 
 /// The outcome of one obligation.
 #[derive(Clone, Debug)]
@@ -74,9 +81,10 @@ pub fn prove_noflow(db: &PolicyDb, g: &FlowGraph<'_>, a: &FlowAssertion) -> Outc
 }
 
 /// Proves every neverallow and every noflow assertion of `db` plus
-/// `extra`; returns one outcome per obligation, in order.
-pub fn prove(db: &PolicyDb, extra: &[FlowAssertion], opts: &FlowOptions) -> Vec<Outcome> {
-    let violations = check(db);
+/// `extra`, under what `model` may grant; returns one outcome per
+/// obligation, in order.
+pub fn prove(db: &PolicyDb, model: &ModelGrants, extra: &[FlowAssertion], opts: &FlowOptions) -> Vec<Outcome> {
+    let violations = check(db, model);
     let mut out: Vec<Outcome> = db
         .neverallows
         .iter()
@@ -90,7 +98,7 @@ pub fn prove(db: &PolicyDb, extra: &[FlowAssertion], opts: &FlowOptions) -> Vec<
             }
         })
         .collect();
-    let g = FlowGraph::build(db, opts);
+    let g = FlowGraph::build(db, model, opts);
     for a in db.assertions.iter().chain(extra) {
         out.push(prove_noflow(db, &g, a));
     }

@@ -6,11 +6,15 @@
 //! matches rules on any type or attribute sharing a member with it. With
 //! `direct`, only rules written with exactly that name match. Permissions
 //! match when the rule grants *any* of them.
+//!
+//! A query lists rules. When the policy's model grants beyond its rules,
+//! [`model_notes`] says what else matches, from the model's declaration.
 
 use rampart_policy::PolicyDb;
 use rampart_policy::db::RuleKind;
 
-use crate::rules::{Members, all_rules, rule_text};
+use crate::model::{ModelGrants, Scope};
+use crate::rules::{Members, all_rules, perms_text, rule_text};
 
 /// Which rule kinds a query covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +83,32 @@ impl Matcher<'_> {
 /// [`UnknownName`] for a type, attribute, class or permission the policy
 /// does not define.
 pub fn query(db: &PolicyDb, q: &Query) -> Result<Vec<String>, UnknownName> {
+    run(db, q, None)
+}
+
+/// What `model` grants beyond the rules that matches `q` (with `allow`
+/// among its kinds), one line each: nothing for a model that only follows
+/// its rules, one line for a model granting everything, and each matching
+/// extra grant (`SOURCES TARGETS : CLASS PERMS`, then the model's reason).
+/// Type names match extra grants through their members, whatever
+/// `direct` says.
+///
+/// # Errors
+/// As [`query`].
+pub fn model_notes(db: &PolicyDb, model: &ModelGrants, q: &Query) -> Result<Vec<String>, UnknownName> {
+    run(db, q, Some(model))
+}
+
+fn types_text(db: &PolicyDb, set: &[u32]) -> String {
+    let concrete = db.types.iter().filter(|t| !t.attribute).count();
+    match set {
+        [one] => db.type_name(*one).to_string(),
+        s if s.len() == concrete => "*".into(),
+        s => format!("{{ {} }}", s.iter().map(|t| db.type_name(*t)).collect::<Vec<_>>().join(" ")),
+    }
+}
+
+fn run(db: &PolicyDb, q: &Query, model: Option<&ModelGrants>) -> Result<Vec<String>, UnknownName> {
     let m = Members::new(db);
     let resolve = |n: &Option<String>| -> Result<Option<(u32, &[u32])>, UnknownName> {
         match n {
@@ -108,6 +138,32 @@ pub fn query(db: &PolicyDb, q: &Query) -> Result<Vec<String>, UnknownName> {
     let perms_ok = |c: u16, p: u32| -> bool { q.perms.is_empty() || perm_mask(c).is_ok_and(|m| m & p != 0) };
     let kinds = if q.kinds.is_empty() { vec![QueryKind::Av(RuleKind::Allow)] } else { q.kinds.clone() };
     let mut out = Vec::new();
+    if let Some(model) = model {
+        if !kinds.contains(&QueryKind::Av(RuleKind::Allow)) {
+            return Ok(out);
+        }
+        if *model.scope() == Scope::Everything {
+            out.push(format!("model {} grants every permission whatever the rules say", model.name()));
+        }
+        for e in model.extras() {
+            if class.is_none_or(|c| c == e.class)
+                && src.set_matches(&e.src)
+                && tgt.set_matches(&e.tgt)
+                && perms_ok(e.class, e.perms)
+            {
+                out.push(format!(
+                    "model {} grants {} {} : {} {} beyond the rules: {}",
+                    model.name(),
+                    types_text(db, &e.src),
+                    types_text(db, &e.tgt),
+                    db.class(e.class).map_or("?", |c| c.name.as_str()),
+                    perms_text(db, e.class, e.perms),
+                    e.reason
+                ));
+            }
+        }
+        return Ok(out);
+    }
     for r in all_rules(db) {
         let rule = r.rule;
         if kinds.contains(&QueryKind::Av(rule.kind))

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use policy_analysis::ModelGrants;
 use policy_analysis::flow::{FlowGraph, FlowOptions};
 use policy_analysis::query::{Query, QueryKind};
 use rampart_policy::PolicyDb;
@@ -9,6 +10,11 @@ use rampart_policy::PolicyDb;
 fn fixture(name: &str) -> PolicyDb {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests").join(name);
     policy_compiler::compile_files(&[p]).unwrap_or_else(|e| panic!("{e:?}")).db
+}
+
+/// What the policy's (built-in) model grants; every built-in model declares.
+fn model(db: &PolicyDb) -> ModelGrants {
+    ModelGrants::builtin(db).unwrap()
 }
 
 fn shipped(dirs: &[&str]) -> PolicyDb {
@@ -20,7 +26,7 @@ fn shipped(dirs: &[&str]) -> PolicyDb {
 #[test]
 fn every_neverallow_violation_is_caught_with_positions() {
     let db = fixture("bad-neverallow.pol");
-    let v = policy_analysis::check(&db);
+    let v = policy_analysis::check(&db, &model(&db));
     let got: Vec<(String, &str, &str, String)> = v
         .iter()
         .map(|x| {
@@ -50,17 +56,28 @@ fn every_neverallow_violation_is_caught_with_positions() {
 fn shipped_policies_pass_check_and_allow_all_fails_it_honestly() {
     for v in ["te", "mls", "biba"] {
         let db = shipped(&["base", "assertions", v]);
-        assert!(policy_analysis::check(&db).is_empty(), "{v}");
-        let outcomes = policy_analysis::prove(&db, &[], &FlowOptions::default());
+        assert!(policy_analysis::check(&db, &model(&db)).is_empty(), "{v}");
+        let outcomes = policy_analysis::prove(&db, &model(&db), &[], &FlowOptions::default());
         assert!(outcomes.iter().all(|o| o.proved()), "{v}: {:#?}", outcomes.iter().find(|o| !o.proved()));
         assert_eq!(outcomes.len(), db.neverallows.len() + db.assertions.len());
     }
     // allow-all grants everything, so the goals cannot hold under it.
+    // The model's declaration (not its name) says so.
     let mut db = shipped(&["base", "allow-all"]);
-    db.neverallows = shipped(&["base", "assertions", "te"]).neverallows;
-    let v = policy_analysis::check(&db);
+    let goals = shipped(&["base", "assertions", "te"]);
+    (db.neverallows, db.assertions) = (goals.neverallows, goals.assertions);
+    let v = policy_analysis::check(&db, &model(&db));
     assert_eq!(v.len(), db.neverallows.len());
-    assert!(v[0].rule.contains("allow-all"));
+    assert_eq!(v[0].rule, "model allow-all grants every permission");
+    let out = policy_analysis::prove(&db, &model(&db), &[], &FlowOptions::default());
+    assert_eq!(out.len(), db.neverallows.len() + db.assertions.len());
+    assert!(out.iter().all(|o| !o.proved()));
+    let cx = out.last().unwrap().counterexample.as_deref().unwrap();
+    assert!(cx.ends_with(": model allow-all grants every permission\n"), "{cx}");
+    // The flow graph is complete.
+    let m = model(&db);
+    let n = db.types.iter().filter(|t| !t.attribute).count();
+    assert_eq!(FlowGraph::build(&db, &m, &FlowOptions::default()).edge_count(), n * (n - 1));
 }
 
 #[test]
@@ -101,8 +118,9 @@ fn ids(db: &PolicyDb, names: &[&str]) -> Vec<u32> {
 #[test]
 fn flow_paths_have_known_answers() {
     let db = fixture("flow.pol");
+    let m = model(&db);
     let t = |n: &str| db.type_id(n).unwrap();
-    let g = FlowGraph::build(&db, &FlowOptions::default());
+    let g = FlowGraph::build(&db, &m, &FlowOptions::default());
     assert_eq!(g.edge_count(), 6);
     assert_eq!(g.shortest_path(&[t("a_t")], &[t("c_t")], &[]), Some(ids(&db, &["a_t", "c_t"])));
     assert_eq!(g.shortest_path(&[t("c_t")], &[t("a_t")], &[]), None, "flows are directed");
@@ -112,7 +130,7 @@ fn flow_paths_have_known_answers() {
     assert_eq!(g.all_paths(t("a_t"), t("c_t"), 3, 10, &[]).len(), 1, "length bound");
     assert_eq!(g.all_paths(t("a_t"), t("c_t"), 10, 10, &[t("b_t")]).len(), 1, "exclusion");
     // Heavier threshold drops the signal (weight 3).
-    let heavy = FlowGraph::build(&db, &FlowOptions { min_weight: 5, ..FlowOptions::default() });
+    let heavy = FlowGraph::build(&db, &m, &FlowOptions { min_weight: 5, ..FlowOptions::default() });
     assert_eq!(
         heavy.shortest_path(&[t("a_t")], &[t("c_t")], &[]),
         Some(ids(&db, &["a_t", "f_t", "b_t", "g_t", "c_t"]))
@@ -120,7 +138,7 @@ fn flow_paths_have_known_answers() {
     // A permission-map override removes the flow of `write`.
     let o =
         policy_analysis::permmap::parse(&db, "# no data through files\nfile write none\nprocess * none 1\n").unwrap();
-    let g2 = FlowGraph::build(&db, &FlowOptions { min_weight: 1, overrides: o });
+    let g2 = FlowGraph::build(&db, &m, &FlowOptions { min_weight: 1, overrides: o });
     assert_eq!(g2.shortest_path(&[t("a_t")], &[t("c_t")], &[]), None);
     assert!(policy_analysis::permmap::parse(&db, "file frobnicate read").is_err());
     assert!(policy_analysis::permmap::parse(&db, "file read read 11").is_err());
@@ -135,7 +153,7 @@ fn prove_finds_counterexamples_and_proves_the_rest() {
         policy_analysis::prove::noflow(&db, "c_t", "a_t", &[]).unwrap(),
         policy_analysis::prove::noflow(&db, "a_t", "c_t", &["f_t".into()]).unwrap(),
     ];
-    let out = policy_analysis::prove(&db, &extra, &FlowOptions::default());
+    let out = policy_analysis::prove(&db, &model(&db), &extra, &FlowOptions::default());
     let verdicts: Vec<(&str, bool)> = out.iter().map(|o| (o.claim.as_str(), o.proved())).collect();
     assert_eq!(
         verdicts,
@@ -154,7 +172,7 @@ fn prove_finds_counterexamples_and_proves_the_rest() {
     assert!(out[2].counterexample.as_deref().unwrap().starts_with("s_t -> d_t"));
     // With the heavy map the signal no longer counts and f_t is excluded: proved.
     let heavy = FlowOptions { min_weight: 5, ..FlowOptions::default() };
-    let out = policy_analysis::prove(&db, &extra[1..], &heavy);
+    let out = policy_analysis::prove(&db, &model(&db), &extra[1..], &heavy);
     assert!(out.last().unwrap().proved());
     assert!(policy_analysis::prove::noflow(&db, "nosuch", "a_t", &[]).is_err());
 }

@@ -16,7 +16,11 @@
 //! - **Pluggable models.** A [`PolicyModel`] turns contexts into decisions.
 //!   `allow-all`, `te` (type enforcement + RBAC), `mls` (TE + Bell-LaPadula)
 //!   and `biba` (TE + Biba strict integrity) are built in; the binary policy
-//!   names its model and a [`ModelRegistry`] resolves it.
+//!   names its model and a [`ModelRegistry`] resolves it. Each model also
+//!   declares what it may grant beyond the policy's rules
+//!   ([`PolicyModel::grants`], [`Grants`]), the bound static analyses
+//!   (`polc check`, `flow`, `prove`) rely on; they refuse models that do
+//!   not declare.
 //! - **Decisions are pure** functions of (policy, booleans, contexts,
 //!   class) and carry the policy sequence number, so an AVC may cache them
 //!   until the number changes (reload or boolean change).
@@ -71,6 +75,6 @@ pub use error::PolicyError;
 pub use ids::{AccessVector, ClassId, FileKind, FlowDir, Protocol, Sid};
 pub use index::PolicyIndex;
 pub use mls::{CatSet, Level, MlsRange};
-pub use model::{AccessDecision, ModelRegistry, PolicyModel};
+pub use model::{AccessDecision, ExtraGrant, Grants, ModelRegistry, PolicyModel};
 pub use policy::Policy;
 pub use sidtab::SidTable;

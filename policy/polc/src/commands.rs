@@ -1,15 +1,19 @@
 //! The subcommands. Each returns `Ok(true)` on success, `Ok(false)` when
-//! the policy fails a check or proof (exit 1).
+//! the policy fails a check or proof (exit 1). `check`, `flow` and `prove`
+//! (and `build`'s check) first resolve what the policy's model may grant
+//! beyond the rules ([`model_grants`]) and fail with
+//! [`Failure::Refused`] for a model that does not say.
 
 use std::path::PathBuf;
 
+use policy_analysis::ModelGrants;
 use policy_analysis::flow::{FlowGraph, FlowOptions};
 use policy_analysis::query::{Query, QueryKind};
 use rampart_policy::db::RuleKind;
 use rampart_policy::{FileKind, Policy, PolicyDb, Protocol};
 
 use crate::cli::{Cli, Cmd};
-use crate::load::{Failure, compile, load, permmap};
+use crate::load::{Failure, compile, load, model_grants, permmap};
 
 fn usage<T>(msg: impl Into<String>) -> Result<T, Failure> {
     Err(Failure::Usage(msg.into()))
@@ -38,6 +42,16 @@ pub fn run(cli: Cli) -> Result<bool, Failure> {
             for line in &found {
                 println!("{line}");
             }
+            // The rules are not the whole story when the model grants beyond them.
+            match ModelGrants::builtin(&db) {
+                Ok(m) => {
+                    let notes = policy_analysis::query::model_notes(&db, &m, &q);
+                    for n in notes.map_err(|e| Failure::Usage(e.to_string()))? {
+                        eprintln!("note: {n}");
+                    }
+                }
+                Err(r) => eprintln!("note: these are the rules only, and {r}"),
+            }
             eprintln!("{} rule{}", found.len(), if found.len() == 1 { "" } else { "s" });
             Ok(true)
         }
@@ -46,11 +60,13 @@ pub fn run(cli: Cli) -> Result<bool, Failure> {
             let src = args.pop().unwrap_or_default();
             let inputs: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
             let db = load(&inputs)?;
+            let model = model_grants(&db, "flow")?;
             let opts = FlowOptions { min_weight, overrides: permmap(&db, pm.as_deref())? };
-            flow(&db, &src, &dst, &exclude, &opts, all.then_some((max_len, limit)))
+            flow(&db, &model, &src, &dst, &exclude, &opts, all.then_some((max_len, limit)))
         }
         Cmd::Prove { inputs, noflow, except, min_weight, permmap: pm, only_cli } => {
             let mut db = load(&inputs)?;
+            let model = model_grants(&db, "prove")?;
             let opts = FlowOptions { min_weight, overrides: permmap(&db, pm.as_deref())? };
             let mut extra = Vec::new();
             for spec in &noflow {
@@ -65,7 +81,7 @@ pub fn run(cli: Cli) -> Result<bool, Failure> {
                 db.neverallows.clear();
                 db.assertions.clear();
             }
-            prove(&db, &extra, &opts)
+            prove(&db, &model, &extra, &opts)
         }
         Cmd::Info { inputs } => {
             info(&load(&inputs)?);
@@ -87,7 +103,7 @@ pub fn run(cli: Cli) -> Result<bool, Failure> {
 
 fn build(inputs: &[PathBuf], output: &PathBuf, no_check: bool) -> Result<bool, Failure> {
     let db = compile(inputs)?;
-    if !no_check && !check_quiet(&db) {
+    if !no_check && !check_quiet(&db, &model_grants(&db, "build")?) {
         eprintln!("polc: not writing {} (use --no-check to override)", output.display());
         return Ok(false);
     }
@@ -105,8 +121,8 @@ fn build(inputs: &[PathBuf], output: &PathBuf, no_check: bool) -> Result<bool, F
     Ok(true)
 }
 
-fn check_quiet(db: &PolicyDb) -> bool {
-    let v = policy_analysis::check(db);
+fn check_quiet(db: &PolicyDb, model: &ModelGrants) -> bool {
+    let v = policy_analysis::check(db, model);
     for x in &v {
         eprintln!("{}", policy_analysis::check::report(db, x));
     }
@@ -114,8 +130,9 @@ fn check_quiet(db: &PolicyDb) -> bool {
 }
 
 fn check(db: &PolicyDb) -> Result<bool, Failure> {
-    let ok = check_quiet(db);
-    let v = policy_analysis::check(db).len();
+    let model = model_grants(db, "check")?;
+    let ok = check_quiet(db, &model);
+    let v = policy_analysis::check(db, &model).len();
     println!(
         "{} neverallow rule{} checked, {} violation{}",
         db.neverallows.len(),
@@ -139,6 +156,7 @@ fn resolve(db: &PolicyDb, names: &[String]) -> Result<Vec<u32>, Failure> {
 
 fn flow(
     db: &PolicyDb,
+    model: &ModelGrants,
     src: &str,
     dst: &str,
     exclude: &[String],
@@ -148,7 +166,7 @@ fn flow(
     let from = resolve(db, &[src.to_string()])?;
     let to = resolve(db, &[dst.to_string()])?;
     let ex = resolve(db, exclude)?;
-    let g = FlowGraph::build(db, opts);
+    let g = FlowGraph::build(db, model, opts);
     match all {
         None => match g.shortest_path(&from, &to, &ex) {
             Some(p) => {
@@ -176,8 +194,13 @@ fn flow(
     Ok(true)
 }
 
-fn prove(db: &PolicyDb, extra: &[rampart_policy::db::FlowAssertion], opts: &FlowOptions) -> Result<bool, Failure> {
-    let outcomes = policy_analysis::prove(db, extra, opts);
+fn prove(
+    db: &PolicyDb,
+    model: &ModelGrants,
+    extra: &[rampart_policy::db::FlowAssertion],
+    opts: &FlowOptions,
+) -> Result<bool, Failure> {
+    let outcomes = policy_analysis::prove(db, model, extra, opts);
     let mut failed = 0;
     for o in &outcomes {
         match &o.counterexample {

@@ -11,6 +11,16 @@ pub enum Failure {
     Policy,
     /// Usage or I/O problem (message to print).
     Usage(String),
+    /// An analysis refused the policy because its model does not bound
+    /// what it grants (message to print; exit 2, never "proved").
+    Refused(String),
+}
+
+/// What the policy's model may grant beyond the rules, from the built-in
+/// models' declarations; `command` names the refusing subcommand.
+pub fn model_grants(db: &PolicyDb, command: &str) -> Result<policy_analysis::ModelGrants, Failure> {
+    policy_analysis::ModelGrants::builtin(db)
+        .map_err(|r| Failure::Refused(format!("{command}: refusing to analyse the policy: {r}")))
 }
 
 /// Loads a policy from inputs; prints compiler diagnostics to stderr.

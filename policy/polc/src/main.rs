@@ -2,7 +2,9 @@
 //!
 //! Inputs are policy source files, directories (their `*.pol` files) or
 //! one binary policy. Exit codes: 0 success, 1 policy errors, neverallow
-//! violations or failed proofs, 2 usage or I/O errors.
+//! violations or failed proofs, 2 usage or I/O errors, or a policy the
+//! analyses refuse because its model does not declare what it may grant
+//! (`check`, `flow`, `prove`, and `build` unless `--no-check`).
 #![forbid(unsafe_code)]
 
 mod cli;
@@ -19,7 +21,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(load::Failure::Policy) => ExitCode::from(1),
-        Err(load::Failure::Usage(msg)) => {
+        Err(load::Failure::Usage(msg) | load::Failure::Refused(msg)) => {
             eprintln!("polc: {msg}");
             ExitCode::from(2)
         }

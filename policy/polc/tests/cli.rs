@@ -1,5 +1,5 @@
 //! The polc command line: outputs and exit codes (0 ok, 1 policy
-//! problems, 2 usage).
+//! problems, 2 usage or a model the analyses refuse).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -26,6 +26,13 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// How many obligations (neverallows and noflow assertions) `dirs` have.
+fn obligations(dirs: &[&str]) -> usize {
+    let v: Vec<PathBuf> = dirs.iter().map(|d| root().join(d)).collect();
+    let db = policy_compiler::compile_files(&v).unwrap_or_else(|e| panic!("{e:?}")).db;
+    db.neverallows.len() + db.assertions.len()
+}
+
 #[test]
 fn shipped_policies_build_check_and_prove() {
     for (variant, dirs) in [
@@ -48,8 +55,70 @@ fn shipped_policies_build_check_and_prove() {
         let o = polc(&["prove", s(&out)]);
         let (so, _) = text(&o);
         assert_eq!(o.status.code(), Some(0), "{variant}: {so}");
-        assert!(so.trim_end().ends_with(" 0 failed"), "{so}");
+        // Every goal proved (none for allow-all, which ships without them).
+        let n = obligations(&dirs);
+        assert_eq!(so.lines().last(), Some(format!("{n} proved, 0 failed").as_str()), "{so}");
+        assert_eq!(n == 0, variant == "allow-all");
     }
+}
+
+#[test]
+fn allow_all_grants_everything_in_prove_flow_and_query() {
+    // The goals cannot hold under a model that grants every permission:
+    // each one is refuted, by the model.
+    let dirs = ["modules/base", "modules/assertions", "modules/allow-all"];
+    let o = polc(&["prove", dirs[0], dirs[1], dirs[2]]);
+    let (so, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(so.lines().last(), Some(format!("0 proved, {} failed", obligations(&dirs)).as_str()), "{so}");
+    assert!(so.contains("        by: model allow-all grants every permission\n"), "{so}");
+    let o = polc(&["flow", dirs[0], dirs[2], "user_t", "secret_t"]);
+    assert_eq!(
+        text(&o).0,
+        "shortest flow (1 step):\nuser_t -> secret_t\n    user_t -> secret_t: model allow-all grants every permission\n"
+    );
+    let o = polc(&["query", dirs[0], dirs[2], "-s", "user_t", "-c", "file"]);
+    let (_, se) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(se.contains("note: model allow-all grants every permission whatever the rules say\n"), "{se}");
+    // A model that follows its rules adds no note.
+    let o = polc(&["query", dirs[0], "modules/te", "-s", "user_t", "-c", "file"]);
+    assert!(!text(&o).1.contains("note:"), "{:?}", text(&o));
+}
+
+#[test]
+fn analyses_refuse_a_model_they_cannot_bound() {
+    // A binary policy naming a model this polc does not have (built by a
+    // newer toolchain, say). Its rules alone satisfy `noflow c_t -> a_t`,
+    // but what the model grants is unknown, so nothing may be proved.
+    let mut db = policy_compiler::compile_files(&[root().join("tests/flow.pol")]).unwrap().db;
+    db.model = "chinese-wall".into();
+    let bin = tmp("chinese-wall.bin");
+    std::fs::write(&bin, rampart_policy::encode(&db).unwrap()).unwrap();
+    for args in [
+        vec!["prove", s(&bin)],
+        vec!["prove", s(&bin), "--only-cli", "--noflow", "c_t:a_t"],
+        vec!["check", s(&bin)],
+        vec!["flow", s(&bin), "c_t", "a_t"],
+    ] {
+        let o = polc(&args);
+        let (so, se) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {so}{se}");
+        assert!(so.is_empty(), "{args:?}: nothing proved or printed: {so}");
+        assert!(
+            se.starts_with(&format!(
+                "polc: {}: refusing to analyse the policy: model `chinese-wall` is not one this analyser knows",
+                args[0]
+            )),
+            "{se}"
+        );
+    }
+    // A rule search still works, and says the rules may not be the whole story.
+    let o = polc(&["query", s(&bin), "-s", "b_t"]);
+    let (so, se) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(so.lines().count(), 2, "{so}");
+    assert!(se.contains("note: these are the rules only, and model `chinese-wall` is not one"), "{se}");
 }
 
 #[test]

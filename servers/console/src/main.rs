@@ -11,17 +11,18 @@ extern crate alloc;
 mod klog;
 mod line;
 
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use rampart_connsrv_api::ConnBadge;
 use rampart_connsrv_api::rt::Channel;
 use rampart_console_api::{MAX_IO, Request, Response, SERVICE, TOKEN};
 use rampart_console_core::{Effect, Ldisc};
+use rampart_objmgr::{Class, Granted, ObjectManager, Vocabulary};
 use rampart_rt::cap::{CNode, CPtr, Endpoint, Reply};
 use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::{Message, Outgoing, reply_with};
 use rampart_rt::server::{Action, Server};
-use rampart_secsrv_api::client::SecAvc;
+use rampart_secsrv_api::client::Client;
 use rampart_secsrv_api::rt::Ipc;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
@@ -32,10 +33,35 @@ rampart_rt::program!(main);
 const SERIAL_BADGE: u64 = 2;
 const CNODE: CNode = CNode(slot::CNODE);
 
+rampart_objmgr::permissions! {
+    /// Permissions of class `console` (the terminal, labelled with the
+    /// console's own context).
+    enum ConsolePerm { Read = "read", Write = "write", Setfg = "setfg" }
+}
+
+/// The console's vocabulary.
+struct ConsoleVocab {
+    console: Option<Class<ConsolePerm>>,
+}
+
+impl Vocabulary for ConsoleVocab {
+    fn resolve<S: rampart_objmgr::SecurityServer + ?Sized>(sec: &mut S) -> Self {
+        ConsoleVocab { console: Class::resolve(sec, "console") }
+    }
+}
+
+/// The console's object manager (64 cached decisions) and its own SID.
+struct Mediation {
+    om: ObjectManager<Client<Ipc>, ConsoleVocab, 16, 4>,
+    me: u32,
+}
+
 struct Console {
     line: line::Line,
     ldisc: Ldisc,
-    handles: BTreeSet<(u32, u32)>,
+    /// Open terminal handles `(connection, handle)` and the policy
+    /// generation each was last checked in.
+    handles: BTreeMap<(u32, u32), Granted>,
     next_handle: u32,
     tokens: BTreeSet<u64>,
     next_token: u64,
@@ -44,7 +70,9 @@ struct Console {
     readers: Vec<(u32, Reply)>,
     spare: Vec<Reply>,
     foreground: Vec<u32>,
-    avc: Option<(SecAvc<Ipc, 16, 4>, u32, u16, u32, u32)>,
+    /// `None` (nobody gets a terminal) if the security server cannot be
+    /// reached: the console fails closed.
+    mac: Option<Mediation>,
     /// Whether anything was written yet (the boot-to-prompt mark).
     wrote: bool,
     /// The kernel log, when this console shows it.
@@ -73,13 +101,13 @@ fn main() -> i32 {
             return 2;
         }
     };
-    let avc = security(&ch, slot());
+    let mac = security(&ch, slot(), slot());
     let klog = klog::KernelLog::open(slot());
     let spare: Vec<Reply> = (0..12).filter_map(|i| cap(&alloc::format!("reply{i}")).map(Reply)).collect();
     let mut c = Console {
         line,
         ldisc: Ldisc::new(),
-        handles: BTreeSet::new(),
+        handles: BTreeMap::new(),
         next_handle: 1,
         tokens: BTreeSet::new(),
         next_token: 1,
@@ -88,7 +116,7 @@ fn main() -> i32 {
         readers: Vec::new(),
         spare,
         foreground: Vec::new(),
-        avc,
+        mac,
         wrote: false,
         klog,
     };
@@ -99,40 +127,60 @@ fn main() -> i32 {
     server.run(&mut |s, m| c.handle(s, m))
 }
 
-/// The AVC, the console's own SID and the `console` class with its
-/// `read|write` and `setfg` bits; `None` (no mediation) if the security
-/// server cannot be reached.
-fn security(ch: &Channel, s: CPtr) -> Option<(SecAvc<Ipc, 16, 4>, u32, u16, u32, u32)> {
+/// The object manager and the console's own SID, subscribed to policy
+/// changes; `None` if the security server cannot be reached.
+fn security(ch: &Channel, s: CPtr, n: CPtr) -> Option<Mediation> {
     let conn = ch.connect(rampart_connsrv_api::SECURITY_SERVICE, s).ok()?;
-    let mut avc = SecAvc::new(Ipc(conn.ep));
-    avc.refresh().ok()?;
-    let mut c = avc.client();
-    let me = c.who_am_i().ok()?;
-    let class = c.class_id("console").ok()?;
-    let rw = c.perms(class, &["read", "write"]).ok()?;
-    let fg = c.perms(class, &["setfg"]).ok()?;
-    Some((avc, me, class, rw, fg))
+    let ipc = Ipc(conn.ep);
+    let me = Client(ipc).who_am_i().ok()?;
+    if let Err(e) = rampart_secsrv_api::rt::subscribe_policy_changes(ipc, n) {
+        dprintln!("console: cannot subscribe to policy changes: {e}");
+        return None;
+    }
+    Some(Mediation { om: ObjectManager::new(Client(ipc)), me })
 }
+
+/// Opening or adopting a terminal: read and write.
+const RW: &[ConsolePerm] = &[ConsolePerm::Read, ConsolePerm::Write];
+/// Reading from it, or asking about its state.
+const READ: &[ConsolePerm] = &[ConsolePerm::Read];
+/// Writing to it, or changing its state.
+const WRITE: &[ConsolePerm] = &[ConsolePerm::Write];
 
 fn reply(r: Result<Response, Errno>) -> Action {
     Action::reply(&r.unwrap_or_else(Response::Err))
 }
 
 impl Console {
-    fn check(&mut self, sid: u32, setfg: bool) -> Result<(), Errno> {
-        match &mut self.avc {
-            Some((avc, me, class, rw, fg)) => {
-                let p = if setfg { *fg } else { *rw };
-                avc.check(sid, *me, *class, p, "console")
-            }
-            None => Ok(()),
-        }
+    /// Checks `perms` on the terminal for `sid` (fails closed without a
+    /// security server).
+    fn check(&mut self, sid: u32, perms: &'static [ConsolePerm]) -> Result<(), Errno> {
+        let m = self.mac.as_mut().ok_or(Errno::EACCES)?;
+        m.om.check(sid, m.me, |v| v.console.as_ref()?.want(perms), "console")
+    }
+
+    /// Re-checks an open handle for `sid` after a policy change (`perms`:
+    /// what the request does with it).
+    fn revalidate(&mut self, key: (u32, u32), sid: u32, perms: &'static [ConsolePerm]) -> Result<(), Errno> {
+        let m = self.mac.as_mut().ok_or(Errno::EACCES)?;
+        let g = self.handles.get_mut(&key).ok_or(Errno::EBADF)?;
+        m.om.revalidate(g, sid, m.me, |v| v.console.as_ref()?.want(perms), "console")
+    }
+
+    fn granted(&self) -> Granted {
+        self.mac.as_ref().map_or(Granted::NEVER, |m| m.om.granted())
     }
 
     fn handle(&mut self, s: &mut Server, m: &Message) -> Action {
         if ConnBadge::decode(m.badge).is_none() && m.label() == 0 {
             // The serial driver's signal (new input), the kernel log's (new
-            // records), or a stray one.
+            // records), secsrv's (the policy changed), or a stray one.
+            if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
+                && let Some(md) = self.mac.as_mut()
+                && let Err(e) = md.om.refresh()
+            {
+                dprintln!("console: cannot refresh after a policy change: {e}");
+            }
             self.input();
             self.show_log();
             return Action::NoReply;
@@ -144,16 +192,28 @@ impl Console {
         };
         let own = |h: u32| (b.conn, h);
         match req {
-            Request::Open => reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(b.conn)))),
+            Request::Open => reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(b.conn)))),
             Request::AdoptToken => {
                 // The token arrives unwrapped (a capability to this very
                 // endpoint); it is void once adopted.
                 if !m.unwrapped_badge(0).is_some_and(|t| self.tokens.remove(&t)) {
                     return reply(Err(Errno::EBADF));
                 }
-                reply(self.check(b.sid, false).map(|()| Response::Handle(self.new_handle(b.conn))))
+                reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(b.conn))))
             }
-            _ if !self.handles.contains(&own(handle_of(&req))) => reply(Err(Errno::EBADF)),
+            _ if !self.handles.contains_key(&own(handle_of(&req))) => reply(Err(Errno::EBADF)),
+            // A policy change may have taken the terminal away since the
+            // handle was opened (issue 19 item 1).
+            Request::Read { handle, .. } | Request::Readable { handle } | Request::GetMode { handle }
+                if let Err(e) = self.revalidate(own(handle), b.sid, READ) =>
+            {
+                reply(Err(e))
+            }
+            Request::Write { handle, .. } | Request::SetMode { handle, .. } | Request::ShareHandle { handle }
+                if let Err(e) = self.revalidate(own(handle), b.sid, WRITE) =>
+            {
+                reply(Err(e))
+            }
             Request::Read { max, .. } => match self.ldisc.take((max as usize).min(MAX_IO)) {
                 Some(d) => reply(Ok(Response::Data(d))),
                 None => match self.spare.pop() {
@@ -194,7 +254,7 @@ impl Console {
             Request::GetMode { .. } => reply(Ok(Response::Mode(self.ldisc.mode))),
             Request::Readable { .. } => reply(Ok(Response::Len(u32::from(self.ldisc.readable())))),
             Request::SetForeground { pids, .. } => {
-                let r = self.check(b.sid, true).map(|()| {
+                let r = self.check(b.sid, &[ConsolePerm::Setfg]).map(|()| {
                     self.foreground = pids;
                     Response::Ok
                 });
@@ -218,7 +278,8 @@ impl Console {
     fn new_handle(&mut self, conn: u32) -> u32 {
         let h = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1).max(1);
-        self.handles.insert((conn, h));
+        let g = self.granted();
+        self.handles.insert((conn, h), g);
         h
     }
 

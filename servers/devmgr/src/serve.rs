@@ -31,6 +31,9 @@ pub struct Driver {
     pub program: &'static str,
     /// The driver's domain (`DriverSpec::context`).
     pub context: &'static str,
+    /// The device's context (`DriverSpec::device_context`; the target of
+    /// `device claim`).
+    pub device_context: &'static str,
     /// The context its program runs as (`DriverSpec::exec_context`).
     pub exec_context: &'static str,
     /// devmgr's slot of each grant.
@@ -67,6 +70,7 @@ impl Driver {
             },
             program: spec.program,
             context: spec.context,
+            device_context: spec.device_context,
             exec_context: spec.exec_context,
             caps: Vec::new(),
             taken: Vec::new(),
@@ -99,10 +103,11 @@ impl Devmgr {
     /// devmgr over `k`.
     pub fn new(mut k: Kernel) -> Devmgr {
         let recv = k.slots.alloc(1).unwrap_or(0);
-        let security = match k.slots.alloc(1).ok_or(Errno::ENOSPC).and_then(Security::connect) {
+        let slots = k.slots.alloc(1).zip(k.slots.alloc(1)).ok_or(Errno::ENOSPC);
+        let security = match slots.and_then(|(s, n)| Security::connect(s, n)) {
             Ok(s) => Some(s),
             Err(e) => {
-                dprintln!("devmgr: no security server ({e}): clients cannot attach");
+                dprintln!("devmgr: no security server ({e}): no device is claimed, no client attaches");
                 None
             }
         };
@@ -142,6 +147,7 @@ impl Devmgr {
             },
             program: spec.program,
             context: spec.context,
+            device_context: spec.device_context,
             exec_context: spec.exec_context,
             caps: Vec::new(),
             taken: Vec::new(),
@@ -238,9 +244,12 @@ impl Devmgr {
             }
         }
         d.info.name = name.to_string();
-        if let Some(sec) = self.security.as_mut() {
-            d.sid = sec.sid(d.context).unwrap_or(0);
-        }
+        // `device claim`, by devmgr and the driver's domain, before the
+        // driver exists (fail closed without a security server).
+        let sec = self.security.as_mut().ok_or("no security server to decide the claim")?;
+        d.sid = sec.sid(d.context).map_err(err("the driver's context"))?;
+        let device = sec.sid(d.device_context).map_err(err("the device's context"))?;
+        sec.may_claim(d.sid, device, name).map_err(err("device claim denied by the policy"))?;
         d.taken = alloc::vec![false; d.caps.len()];
         let index = self.drivers.len() as u64;
         let chan = self.k.slots.alloc(1).ok_or("out of slots")?;
@@ -285,6 +294,13 @@ impl Devmgr {
     }
 
     fn handle(&mut self, server: &mut Server, m: &Message) -> Action {
+        if m.label() == 0 && m.badge & (CONN | DRIVER) == 0 {
+            // The bound notification: secsrv says the policy changed.
+            if m.badge & rampart_secsrv_api::EVENT_POLICY != 0 {
+                self.policy_changed();
+            }
+            return Action::NoReply;
+        }
         let req: Request = match m.decode() {
             Ok(r) => r,
             Err(e) => return Action::reply(&Response::Err(e.errno())),
@@ -410,6 +426,31 @@ impl Devmgr {
 }
 
 impl Devmgr {
+    /// After a policy change: every bound client is checked again; one
+    /// that lost `service connect` to its driver is detached and the
+    /// capabilities devmgr handed it (the driver's region token and
+    /// notification) are revoked.
+    fn policy_changed(&mut self) {
+        let Some(sec) = self.security.as_mut() else { return };
+        if let Err(e) = sec.refresh() {
+            dprintln!("devmgr: cannot refresh after a policy change: {e}");
+            return;
+        }
+        for i in 0..self.drivers.len() {
+            let Some((ntfn, badge)) = self.drivers[i].client else { continue };
+            if self.may_attach(badge, i).is_ok() {
+                continue;
+            }
+            let d = &mut self.drivers[i];
+            dprintln!("devmgr: {}: client detached: the policy no longer allows it", d.info.name);
+            for c in [d.region, d.notify].into_iter().flatten() {
+                let _ = CNODE.revoke(c, 64);
+            }
+            let _ = CNODE.delete(ntfn, 64);
+            d.client = None;
+        }
+    }
+
     /// The policy check of `Open` and `Bind`: `service connect` from the
     /// connection's SID to driver `i`'s domain.
     fn may_attach(&mut self, badge: u64, i: usize) -> Result<(), Errno> {

@@ -49,7 +49,7 @@ pub use mount::{MAX_MOUNTS, Mounter};
 pub use readahead::ReadAhead;
 pub use ro::RoVolume;
 pub use rw::{RwVolume, WallClock};
-pub use security::{AuditLog, FsPerm, LocalPolicy, Mac, Perm, SecurityServer};
+pub use security::{FsPerm, FsVocab, LocalPolicy, Mac, ObjSecurity, Perm, SecurityServer};
 pub use server::{Commit, Config, ConnId, FileServer};
 pub use volume::{Attr, DirCursor, DirEntry, Ino, NewNode, Owner, Removed, Volume};
 

@@ -25,12 +25,12 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         self.mac.check(ssid, dir.sid, FileType::Dir, &[Perm::Search, Perm::AddName])?;
         let class = self.mac.class_of(kind).ok_or(Errno::EACCES)?;
         let name = String::from_utf8_lossy(&p.name);
-        let sid = self.mac.sec.compute_create(ssid, dir.sid, class, &name).map_err(|_| Errno::EACCES)?;
+        let sid = self.mac.om.sec.compute_create(ssid, dir.sid, class, &name).map_err(|_| Errno::EACCES)?;
         self.mac.check(ssid, sid, kind, &[Perm::Create])?;
         if self.vol.read_only() {
             return Err(errno::EROFS);
         }
-        let ctx = self.mac.sec.sid_to_context(sid)?;
+        let ctx = self.mac.om.sec.sid_to_context(sid)?;
         let ino = self.vol.create(dir.ino, &p.name, node, perm, self.cfg.owner)?;
         self.dirty = true;
         self.forget(ino);
@@ -291,6 +291,6 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         if kind != FileType::Fifo {
             self.mac.check(ssid, sid, kind, &[Perm::Getattr])?;
         }
-        self.mac.sec.sid_to_context(sid)
+        self.mac.om.sec.sid_to_context(sid)
     }
 }

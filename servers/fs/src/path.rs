@@ -72,14 +72,14 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         let stored = self.vol.label(ino)?;
         let sid = match stored {
             Some(bytes) => match core::str::from_utf8(&bytes) {
-                Ok(ctx) => self.mac.sec.context_to_sid(ctx).unwrap_or(self.mac.unlabeled),
+                Ok(ctx) => self.mac.om.sec.context_to_sid(ctx).unwrap_or(self.mac.unlabeled),
                 Err(_) => self.mac.unlabeled,
             },
             None => {
                 if !self.vol.read_only() {
                     self.unstored.insert(ino);
                 }
-                self.mac.sec.file_context(path, kind)?.unwrap_or(self.mac.unlabeled)
+                self.mac.om.sec.file_context(path, kind)?.unwrap_or(self.mac.unlabeled)
             }
         };
         self.labels.insert(ino, sid);
@@ -90,7 +90,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     /// changes (rename), so it keeps its label after a reboot.
     pub(crate) fn persist_label(&mut self, n: &Node) -> Result<(), Errno> {
         if self.unstored.remove(&n.ino) {
-            let ctx = self.mac.sec.sid_to_context(n.sid)?;
+            let ctx = self.mac.om.sec.sid_to_context(n.sid)?;
             self.vol.set_label(n.ino, ctx.as_bytes())?;
             self.dirty = true;
         }

@@ -3,27 +3,23 @@
 //!
 //! The server never interprets contexts. It asks the security server (a
 //! [`SecurityServer`]: an IPC stub in the guest, [`LocalPolicy`] in tests)
-//! for decisions, new-object SIDs and file contexts, caches decisions in a
-//! `rampart-avc` cache, and turns a denial into `EACCES` plus an
-//! [`AuditRecord`]. Class and permission numbers are looked up by name at
-//! start-up (docs/policy-language.md §3); a class or permission the policy
-//! does not define is never granted.
+//! for decisions, new-object SIDs and file contexts through its object
+//! manager (`rampart-objmgr`: the AVC, the vocabulary resolved by name from
+//! the loaded policy and again after every change, audit), and turns a
+//! denial into `EACCES` plus an audit entry. A class or permission the
+//! policy does not define is never granted.
 
 use alloc::string::String;
-pub use rampart_avc::{AUDIT_CAPACITY, AuditLog};
-use rampart_avc::{Avc, AvcBackend, AvcError, Decision};
+use rampart_avc::Decision;
 use rampart_fs_api::{Errno, FileType};
+pub use rampart_objmgr::SecurityServer as ObjSecurity;
+use rampart_objmgr::{AuditEntry, Class, ObjectManager, PolicyStatus, Vocabulary};
 use rampart_policy::{ClassId, FileKind, Policy, PolicyError, Sid};
 
-/// What the file server needs from the security server. SIDs are `u32`
-/// (0 is never valid), classes `u16` (0 is never valid).
-pub trait SecurityServer {
-    /// The access decision for `(ssid, tsid, class)`.
-    ///
-    /// # Errors
-    /// Unknown SID or class, or the transport failed.
-    fn compute_av(&mut self, ssid: u32, tsid: u32, class: u16) -> Result<Decision, Errno>;
-
+/// What the file server needs from the security server beyond decisions
+/// (`rampart_objmgr::SecurityServer`). SIDs are `u32` (0 is never valid),
+/// classes `u16` (0 is never valid).
+pub trait SecurityServer: ObjSecurity {
     /// The SID of a new object of `class` named `name`, created by `ssid`
     /// in a directory labelled `tsid` (type transitions).
     ///
@@ -52,12 +48,6 @@ pub trait SecurityServer {
 
     /// An initial SID by name (`file`, `unlabeled`, ...).
     fn initial_sid(&mut self, name: &str) -> Option<u32>;
-
-    /// A class number by name.
-    fn class_id(&mut self, name: &str) -> Option<u16>;
-
-    /// The access-vector bit of permission `perm` of `class`.
-    fn perm_bit(&mut self, class: u16, perm: &str) -> Option<u32>;
 }
 
 /// A [`SecurityServer`] answering from a policy held in this task (tests,
@@ -80,12 +70,26 @@ fn file_kind(k: FileType) -> FileKind {
     }
 }
 
-impl SecurityServer for LocalPolicy {
+impl ObjSecurity for LocalPolicy {
     fn compute_av(&mut self, ssid: u32, tsid: u32, class: u16) -> Result<Decision, Errno> {
         let d = self.0.compute_av(Sid(ssid), Sid(tsid), ClassId(class)).map_err(perr)?;
         Ok(Decision { allowed: d.allowed, auditallow: d.auditallow, auditdeny: d.auditdeny, seqno: d.seqno })
     }
 
+    fn class_id(&mut self, name: &str) -> Option<u16> {
+        self.0.class_id(name).map(|c| c.0)
+    }
+
+    fn perm_bit(&mut self, class: u16, perm: &str) -> Option<u32> {
+        self.0.perms(ClassId(class), &[perm]).ok()
+    }
+
+    fn status(&mut self) -> Result<PolicyStatus, Errno> {
+        Ok(PolicyStatus { seqno: self.0.seqno(), enforcing: true })
+    }
+}
+
+impl SecurityServer for LocalPolicy {
     fn compute_create(&mut self, ssid: u32, tsid: u32, class: u16, name: &str) -> Result<u32, Errno> {
         self.0.compute_create(Sid(ssid), Sid(tsid), ClassId(class), Some(name)).map(|s| s.0).map_err(perr)
     }
@@ -109,109 +113,46 @@ impl SecurityServer for LocalPolicy {
     fn initial_sid(&mut self, name: &str) -> Option<u32> {
         self.0.initial_sid(name).map(|s| s.0)
     }
-
-    fn class_id(&mut self, name: &str) -> Option<u16> {
-        self.0.class_id(name).map(|c| c.0)
-    }
-
-    fn perm_bit(&mut self, class: u16, perm: &str) -> Option<u32> {
-        self.0.perms(ClassId(class), &[perm]).ok()
-    }
 }
 
-/// A file permission, named as in the policy (`common file`, `class dir`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum Perm {
-    Read,
-    Write,
-    Append,
-    Create,
-    Unlink,
-    Getattr,
-    Setattr,
-    Open,
-    Rename,
-    Link,
-    Execute,
-    Search,
-    AddName,
-    RemoveName,
-    Rmdir,
-    Reparent,
-    Mounton,
-}
-
-/// A permission of class `filesystem` (the target is the file system's
-/// context).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FsPerm {
-    /// Mount a volume (`Request::Mount`).
-    Mount,
-    /// Unmount it.
-    Unmount,
-    /// Statistics (`StatFs`).
-    Getattr,
-}
-
-const FS_PERM_NAMES: [&str; 3] = ["mount", "unmount", "getattr"];
-
-const PERM_NAMES: [&str; 17] = [
-    "read",
-    "write",
-    "append",
-    "create",
-    "unlink",
-    "getattr",
-    "setattr",
-    "open",
-    "rename",
-    "link",
-    "execute",
-    "search",
-    "add_name",
-    "remove_name",
-    "rmdir",
-    "reparent",
-    "mounton",
-];
-
-/// One object class: its number and the bit of each [`Perm`] (0 = the
-/// class has no such permission).
-#[derive(Clone, Copy, Debug, Default)]
-struct Class {
-    id: u16,
-    bits: [u32; 17],
-}
-
-struct Backend<'a, S>(&'a mut S);
-
-impl<S: SecurityServer> AvcBackend for Backend<'_, S> {
-    type Error = Errno;
-    fn compute_av(&mut self, ssid: u32, tsid: u32, class: u16) -> Result<Decision, Errno> {
-        self.0.compute_av(ssid, tsid, class)
+rampart_objmgr::permissions! {
+    /// A file permission, named as in the policy (`common file`, `class dir`).
+    pub enum Perm {
+        Read = "read",
+        Write = "write",
+        Append = "append",
+        Create = "create",
+        Unlink = "unlink",
+        Getattr = "getattr",
+        Setattr = "setattr",
+        Open = "open",
+        Rename = "rename",
+        Link = "link",
+        Execute = "execute",
+        Search = "search",
+        AddName = "add_name",
+        RemoveName = "remove_name",
+        Rmdir = "rmdir",
+        Reparent = "reparent",
+        Mounton = "mounton",
     }
 }
 
-/// The file server's access vector cache: 256 decisions.
-pub type FsAvc = Avc<64, 4>;
-
-/// Mediation state: security server, AVC, vocabulary, audit log.
-pub struct Mac<S> {
-    /// The security server.
-    pub sec: S,
-    avc: FsAvc,
-    /// Audit records of denials and audited grants.
-    pub audit: AuditLog,
-    classes: [Option<Class>; 7],
-    /// Class `filesystem` and the bits of [`FsPerm`] (0: not in the policy).
-    filesystem: Option<(u16, [u32; 3])>,
-    /// SID of files without a usable label (the `file` initial SID, else
-    /// `unlabeled`).
-    pub unlabeled: u32,
+rampart_objmgr::permissions! {
+    /// A permission of class `filesystem` (the target is the file system's
+    /// context).
+    pub enum FsPerm {
+        /// Mount a volume (`Request::Mount`).
+        Mount = "mount",
+        /// Unmount it.
+        Unmount = "unmount",
+        /// Statistics (`StatFs`).
+        Getattr = "getattr",
+    }
 }
 
-const CLASS_NAMES: [&str; 7] = ["file", "dir", "lnk_file", "chr_file", "blk_file", "fifo_file", "sock_file"];
+/// The policy names of the file classes, indexed like [`FileType`]s.
+pub const CLASS_NAMES: [&str; 7] = ["file", "dir", "lnk_file", "chr_file", "blk_file", "fifo_file", "sock_file"];
 
 fn class_index(k: FileType) -> usize {
     match k {
@@ -225,41 +166,72 @@ fn class_index(k: FileType) -> usize {
     }
 }
 
+/// The file server's vocabulary, resolved from the loaded policy (again
+/// after every change).
+pub struct FsVocab {
+    files: [Option<Class<Perm>>; 7],
+    filesystem: Option<Class<FsPerm>>,
+}
+
+impl Vocabulary for FsVocab {
+    fn resolve<X: ObjSecurity + ?Sized>(sec: &mut X) -> Self {
+        FsVocab { files: CLASS_NAMES.map(|n| Class::resolve(sec, n)), filesystem: Class::resolve(sec, "filesystem") }
+    }
+}
+
+impl FsVocab {
+    /// The class of objects of kind `k`.
+    pub fn file(&self, k: FileType) -> Option<&Class<Perm>> {
+        self.files[class_index(k)].as_ref()
+    }
+
+    /// The class name and permission names of an audit record.
+    pub fn describe(&self, class: u16, perms: u32) -> (&'static str, alloc::vec::Vec<&'static str>) {
+        for (i, c) in self.files.iter().enumerate() {
+            if let Some(c) = c.filter(|c| c.id() == class) {
+                return (CLASS_NAMES[i], c.names(perms).collect());
+            }
+        }
+        match self.filesystem.filter(|c| c.id() == class) {
+            Some(c) => ("filesystem", c.names(perms).collect()),
+            None => ("?", alloc::vec::Vec::new()),
+        }
+    }
+}
+
+/// The file server's object manager: 256 cached decisions.
+pub type FsObjectManager<S> = ObjectManager<S, FsVocab, 64, 4>;
+
+/// Mediation state: the object manager (security server, AVC, vocabulary,
+/// audit) and the SID of unlabelled files.
+pub struct Mac<S> {
+    /// The object manager.
+    pub om: FsObjectManager<S>,
+    /// SID of files without a usable label (the `file` initial SID, else
+    /// `unlabeled`).
+    pub unlabeled: u32,
+}
+
 impl<S: SecurityServer> Mac<S> {
-    /// Looks up the vocabulary. Classes the policy lacks stay undefined
-    /// (every check on them is denied).
+    /// Resolves the vocabulary and reads the policy's state. Classes the
+    /// policy lacks stay undefined (every check on them is denied).
     ///
     /// # Errors
     /// `EINVAL` if the policy has neither a `file` nor an `unlabeled`
     /// initial SID.
     pub fn new(mut sec: S) -> Result<Mac<S>, Errno> {
-        let mut classes = [None; 7];
-        for (slot, name) in classes.iter_mut().zip(CLASS_NAMES) {
-            if let Some(id) = sec.class_id(name) {
-                let mut c = Class { id, bits: [0; 17] };
-                for (bit, p) in c.bits.iter_mut().zip(PERM_NAMES) {
-                    *bit = sec.perm_bit(id, p).unwrap_or(0);
-                }
-                *slot = Some(c);
-            }
-        }
-        let filesystem =
-            sec.class_id("filesystem").map(|c| (c, FS_PERM_NAMES.map(|p| sec.perm_bit(c, p).unwrap_or(0))));
         let unlabeled = sec.initial_sid("file").or_else(|| sec.initial_sid("unlabeled")).ok_or(Errno::EINVAL)?;
-        Ok(Mac { sec, avc: FsAvc::new(), audit: AuditLog::default(), classes, filesystem, unlabeled })
+        Ok(Mac { om: ObjectManager::new(sec), unlabeled })
+    }
+
+    /// The security server.
+    pub fn sec(&mut self) -> &mut S {
+        &mut self.om.sec
     }
 
     /// The class number for objects of kind `k`, if the policy has it.
     pub fn class_of(&self, k: FileType) -> Option<u16> {
-        self.classes[class_index(k)].map(|c| c.id)
-    }
-
-    fn has(&mut self, ssid: u32, tsid: u32, class: u16, want: u32) -> Result<(), Errno> {
-        let mut be = Backend(&mut self.sec);
-        match self.avc.has_perm(&mut be, &mut self.audit, ssid, tsid, class, want) {
-            Ok(()) => Ok(()),
-            Err(AvcError::Denied(_) | AvcError::InvalidClass | AvcError::Backend(_)) => Err(Errno::EACCES),
-        }
+        self.om.vocab().file(k).map(|c| c.id())
     }
 
     /// Checks that `ssid` has every permission in `perms` on an object of
@@ -269,16 +241,7 @@ impl<S: SecurityServer> Mac<S> {
     /// `EACCES` when denied (audited as the policy says), when the class or
     /// a permission is not in the policy, or when no decision is available.
     pub fn check(&mut self, ssid: u32, tsid: u32, kind: FileType, perms: &[Perm]) -> Result<(), Errno> {
-        let c = self.classes[class_index(kind)].ok_or(Errno::EACCES)?;
-        let mut want = 0;
-        for &p in perms {
-            let bit = c.bits[p as usize];
-            if bit == 0 {
-                return Err(Errno::EACCES);
-            }
-            want |= bit;
-        }
-        self.has(ssid, tsid, c.id, want)
+        self.om.check(ssid, tsid, |v| v.file(kind)?.want(perms), "")
     }
 
     /// Checks `filesystem getattr` on the file system's SID.
@@ -294,21 +257,25 @@ impl<S: SecurityServer> Mac<S> {
     /// # Errors
     /// `EACCES` as for [`Mac::check`].
     pub fn check_fs(&mut self, ssid: u32, fs_sid: u32, perm: FsPerm) -> Result<(), Errno> {
-        let (class, bits) = self.filesystem.ok_or(Errno::EACCES)?;
-        let bit = bits[perm as usize];
-        if bit == 0 {
-            return Err(Errno::EACCES);
-        }
-        self.has(ssid, fs_sid, class, bit)
+        self.om.check(ssid, fs_sid, |v| v.filesystem.as_ref()?.want(&[perm]), "")
     }
 
-    /// Announces a policy change (reload, boolean) so cached decisions go.
-    pub fn policy_changed(&mut self, seqno: u32) {
-        self.avc.policy_changed(seqno);
+    /// The security server announced a change (reload, boolean, mode):
+    /// cached decisions go and the vocabulary is resolved again.
+    ///
+    /// # Errors
+    /// The security server could not be asked for its state.
+    pub fn policy_changed(&mut self) -> Result<bool, Errno> {
+        self.om.refresh()
+    }
+
+    /// The audit entries not yet submitted, oldest first.
+    pub fn take_audit(&mut self) -> alloc::vec::Vec<AuditEntry> {
+        self.om.take_audit()
     }
 
     /// AVC statistics.
     pub fn avc_stats(&self) -> rampart_avc::Stats {
-        self.avc.stats()
+        self.om.avc_stats()
     }
 }

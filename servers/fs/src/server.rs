@@ -123,7 +123,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     /// the file-system context is invalid.
     pub fn new(vol: V, sec: S, cfg: Config) -> Result<FileServer<V, S>, Errno> {
         let mut mac = Mac::new(sec)?;
-        let fs_sid = mac.sec.context_to_sid(&cfg.fs_context)?;
+        let fs_sid = mac.om.sec.context_to_sid(&cfg.fs_context)?;
         Ok(FileServer {
             vol: Mounts::new(vol),
             mounter: None,

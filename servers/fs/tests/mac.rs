@@ -19,20 +19,20 @@ fn denials_return_eacces_and_audit() {
     let (_d, mut srv) = setup();
     let mut user = Client::new(&mut srv, USER);
     let mut httpd = Client::new(&mut srv, HTTPD);
-    srv.mac.audit.drain();
+    srv.mac.take_audit();
     // user_t may read /etc but not write it; the denial is audited.
     assert_eq!(user.read_file(&mut srv, "/etc/motd").unwrap(), b"Welcome to Rampart\n");
     assert_eq!(user.open(&mut srv, "/etc/motd", OpenFlags::WRONLY), Err(Errno::EACCES));
     assert_eq!(user.write_file(&mut srv, "/etc/new", b"x"), Err(Errno::EACCES));
     assert_eq!(user.ok(&mut srv, Request::Unlink { path: "/etc/passwd".into() }), Err(Errno::EACCES));
-    let recs = srv.mac.audit.drain();
-    assert!(recs.len() >= 3 && recs.iter().all(|r| r.denied && r.enforced), "{recs:?}");
+    let recs = srv.mac.take_audit();
+    assert!(recs.len() >= 3 && recs.iter().all(|r| r.record.denied && r.record.enforced), "{recs:?}");
     // secret_t: denied to users (dontaudit'ed for user_t), audited for httpd_t.
     assert_eq!(user.read_file(&mut srv, "/etc/shadow"), Err(Errno::EACCES));
-    assert!(srv.mac.audit.drain().is_empty(), "dontaudit user_t secret_t : file read");
+    assert!(srv.mac.take_audit().is_empty(), "dontaudit user_t secret_t : file read");
     assert_eq!(httpd.open(&mut srv, "/etc/shadow", OpenFlags::RDONLY), Err(Errno::EACCES));
     assert_eq!(httpd.open(&mut srv, "/etc/motd", OpenFlags::RDONLY), Err(Errno::EACCES), "httpd_t cannot search etc_t");
-    assert!(!srv.mac.audit.drain().is_empty());
+    assert!(!srv.mac.take_audit().is_empty());
     // /var is var_t and /var/www is httpd_content_t: httpd_t may read its
     // content but not change it.
     assert_eq!(httpd.read_file(&mut srv, "/var/www/index.html").unwrap(), b"<h1>hi</h1>\n");

@@ -44,7 +44,7 @@ pub mod stack;
 
 pub use device::{MAX_FRAME, NetDevice, Phy, PhyStats};
 pub use memdev::{FrameQueue, MemDevice, wire};
-pub use security::{AuditLog, LocalPolicy, Mac, Perm, Proto, SecurityServer};
+pub use security::{LocalPolicy, Mac, NetVocab, ObjSecurity, Perm, Proto, SecurityServer};
 pub use server::{Config, ConnId, MemRegions, NetServer, Outcome, Regions, StartError, Ticket};
 pub use stack::{IpConfig, Stack, StackError, StaticIp};
 

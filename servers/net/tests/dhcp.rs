@@ -16,7 +16,7 @@ fn dhcp_lease_configures_the_interface() {
     let cfg = Config { ip: IpConfig::Dhcp, ..Config::default() };
     let mut srv = NetServer::new(dev, LocalPolicy(policy()), cfg, 0).unwrap();
     let mut regions = rampart_net::MemRegions::default();
-    let user = srv.mac.sec.0.context_to_sid(USER).unwrap().0;
+    let user = srv.mac.om.sec.0.context_to_sid(USER).unwrap().0;
     let conn = srv.connect(user);
     let info = |srv: &mut NetServer<MemDevice, LocalPolicy>, regions: &mut rampart_net::MemRegions| match srv.handle(
         conn,

@@ -12,13 +12,13 @@ use rampart_policy::{ClassId, Protocol};
 
 /// (class number, permission bit) in node A's policy.
 fn perm(w: &mut World, class: &str, p: &str) -> (u16, u32) {
-    let pol = &mut w.a.srv.mac.sec.0;
+    let pol = &mut w.a.srv.mac.om.sec.0;
     let c = pol.class_id(class).unwrap();
     (c.0, pol.perms(ClassId(c.0), &[p]).unwrap())
 }
 
 fn port_sid(w: &mut World, proto: Protocol, port: u16) -> u32 {
-    w.a.srv.mac.sec.0.port_context(proto, port).unwrap().0
+    w.a.srv.mac.om.sec.0.port_context(proto, port).unwrap().0
 }
 
 fn denial(ssid: u32, tsid: u32, (class, perms): (u16, u32), seqno: u32) -> AuditRecord {
@@ -26,7 +26,7 @@ fn denial(ssid: u32, tsid: u32, (class, perms): (u16, u32), seqno: u32) -> Audit
 }
 
 fn audit(w: &mut World) -> Vec<AuditRecord> {
-    w.a.srv.mac.audit.drain()
+    w.a.srv.mac.take_audit().into_iter().map(|e| e.record).collect::<Vec<_>>()
 }
 
 fn fresh_bind(w: &mut World, c: Client, ty: SockType, port: u16) -> Result<SockAddr, Errno> {
@@ -42,7 +42,7 @@ fn httpd_binds_only_http_ports() {
     assert!(fresh_bind(&mut w, c, SockType::Stream, 80).is_ok());
     assert!(fresh_bind(&mut w, c, SockType::Stream, 8080).is_ok());
     assert_eq!(audit(&mut w), vec![]);
-    let seq = w.a.srv.mac.sec.0.seqno();
+    let seq = w.a.srv.mac.om.sec.0.seqno();
     let nb = perm(&mut w, "tcp_socket", "name_bind");
     for port in [81, 443, 5000, 0] {
         assert_eq!(fresh_bind(&mut w, c, SockType::Stream, port), Err(Errno::EACCES), "port {port}");
@@ -81,7 +81,7 @@ fn user_ports_follow_the_policy() {
     w.connect(c, s, SockAddr { ip: IP_B, port: 8080 }).unwrap();
     let s = w.socket(c, SockType::Stream, false).unwrap();
     assert_eq!(w.connect(c, s, SockAddr { ip: IP_B, port: 22 }), Err(Errno::EACCES));
-    let seq = w.a.srv.mac.sec.0.seqno();
+    let seq = w.a.srv.mac.om.sec.0.seqno();
     let nc = perm(&mut w, "tcp_socket", "name_connect");
     assert_eq!(audit(&mut w), vec![denial(user, port_sid(&mut w, Protocol::Tcp, 22), nc, seq)]);
     // Datagrams are checked per destination port.
@@ -104,13 +104,14 @@ fn boolean_opens_httpd_outgoing_connections() {
     w.listener(cb, 25);
     let s = w.socket(c, SockType::Stream, false).unwrap();
     assert_eq!(w.connect(c, s, SockAddr { ip: IP_B, port: 8080 }), Err(Errno::EACCES));
-    let seq = w.a.srv.mac.sec.0.seqno();
+    let seq = w.a.srv.mac.om.sec.0.seqno();
     let conn = perm(&mut w, "tcp_socket", "connect");
     assert_eq!(audit(&mut w), vec![denial(httpd, httpd, conn, seq)]);
     // The boolean flips: the security server announces the new sequence
     // number and cached decisions go.
-    let seq = w.a.srv.mac.sec.0.set_bool("httpd_can_network_connect", true).unwrap();
-    w.a.srv.mac.policy_changed(seq);
+    let seq = w.a.srv.mac.om.sec.0.set_bool("httpd_can_network_connect", true).unwrap();
+    let _ = seq;
+    w.a.srv.mac.policy_changed().unwrap();
     w.connect(c, s, SockAddr { ip: IP_B, port: 8080 }).unwrap();
     let s2 = w.socket(c, SockType::Stream, false).unwrap();
     assert_eq!(w.connect(c, s2, SockAddr { ip: IP_B, port: 25 }), Err(Errno::EACCES));
@@ -208,4 +209,27 @@ fn every_operation_is_checked() {
     assert_eq!(w.recv(cb, acc, 10).unwrap(), b"heard");
     // The AVC answered repeated checks from its cache.
     assert!(w.a.srv.mac.avc_stats().hits > 0);
+}
+
+/// Issue 19 item 1: turning `allow_user_network` off revokes a user's
+/// established connection on its next send — once the server has been told
+/// of the change (the guest server's policy-change notification; here the
+/// call it makes). Until then, cached decisions would keep the socket
+/// working: the notification is what revokes.
+#[test]
+fn a_boolean_change_revokes_an_established_connection() {
+    let mut w = World::new();
+    let (ca, cb) = (w.client(Side::A, USER), w.client(Side::B, HTTPD));
+    let (s, _acc) = w.tcp_pair(ca, cb, 80);
+    assert_eq!(w.send(ca, s, b"before", MsgFlags(0)), Ok(6));
+    w.a.srv.mac.om.sec.0.set_bool("allow_user_network", false).unwrap();
+    assert_eq!(w.send(ca, s, b"stale", MsgFlags(0)), Ok(5), "a cached decision until the server hears of it");
+    assert!(w.a.srv.mac.policy_changed().unwrap());
+    assert_eq!(w.send(ca, s, b"after", MsgFlags(0)), Err(Errno::EACCES));
+    let user = w.sid(Side::A, USER);
+    assert!(audit(&mut w).iter().any(|r| r.denied && r.ssid == user), "the refusal is audited");
+    // And back.
+    w.a.srv.mac.om.sec.0.set_bool("allow_user_network", true).unwrap();
+    w.a.srv.mac.policy_changed().unwrap();
+    assert_eq!(w.send(ca, s, b"again", MsgFlags(0)), Ok(5));
 }

@@ -370,3 +370,30 @@ impl<T: Transport + Copy, const SETS: usize, const WAYS: usize> SecAvc<T, SETS, 
         Client(self.t)
     }
 }
+
+/// The security server as every object manager sees it
+/// (`rampart-objmgr`): decisions, vocabulary and state over any transport.
+impl<T: Transport> rampart_objmgr::SecurityServer for Client<T> {
+    fn compute_av(&mut self, ssid: u32, tsid: u32, class: u16) -> Result<rampart_objmgr::Decision, Errno> {
+        let d = Client::compute_av(self, ssid, tsid, class)?;
+        Ok(rampart_objmgr::Decision {
+            allowed: d.allowed,
+            auditallow: d.auditallow,
+            auditdeny: d.auditdeny,
+            seqno: d.seqno,
+        })
+    }
+
+    fn class_id(&mut self, name: &str) -> Option<u16> {
+        Client::class_id(self, name).ok()
+    }
+
+    fn perm_bit(&mut self, class: u16, perm: &str) -> Option<u32> {
+        self.perms(class, &[perm]).ok().filter(|b| *b != 0)
+    }
+
+    fn status(&mut self) -> Result<rampart_objmgr::PolicyStatus, Errno> {
+        let s = Client::status(self)?;
+        Ok(rampart_objmgr::PolicyStatus { seqno: s.seqno, enforcing: s.enforcing })
+    }
+}

@@ -51,3 +51,20 @@ impl Ipc {
         }
     }
 }
+
+/// Subscribes the calling task to policy changes (reloads, booleans, mode):
+/// mints a copy of its notification (`rampart_uabi::startup::slot::
+/// NOTIFICATION`, the one bound to its main thread) badged
+/// [`crate::EVENT_POLICY`] into the free slot `free` and hands it to
+/// secsrv. The server loop then sees a notification with that badge bit and
+/// calls its object manager's `refresh`.
+///
+/// # Errors
+/// `EIO` if the copy cannot be made; [`Ipc::subscribe`]'s errors.
+pub fn subscribe_policy_changes(ipc: Ipc, free: CPtr) -> Result<(), Errno> {
+    use rampart_uabi::startup::slot;
+    let cn = rampart_rt::cap::CNode(slot::CNODE);
+    cn.mint(free, 64, cn.path(slot::NOTIFICATION, 64), rampart_abi::Rights::WRITE, crate::EVENT_POLICY)
+        .map_err(|_| Errno::EIO)?;
+    ipc.subscribe(free)
+}

@@ -9,6 +9,10 @@
 //!                           denied read of a secret, then corrupted disks
 //!                           blk1..blkN mounted on /tmp/mK
 //! fstest bench FILE         sequential read; prints bytes and TSC ticks
+//! fstest revoke FILE        as sysadm_t under allow-all: a reload of te
+//!                           revokes an open handle and new opens of FILE
+//! fstest revoke-tty         in a domain te gives no terminal, under
+//!                           allow-all: a reload of te revokes the terminal
 //! fstest sidflood N [FIRST] N spawn requests naming contexts the caller
 //!                           may not enter (the SID-table flood, flood.rs)
 //! ```
@@ -26,6 +30,7 @@ mod corrupt;
 mod deny;
 mod flood;
 mod ops;
+mod revoke;
 
 use alloc::format;
 use alloc::string::String;
@@ -148,11 +153,14 @@ fn main() -> i32 {
             corrupt::disks(&mut c, arg(2).parse().unwrap_or(0));
         }
         "bench" => return bench::read(arg(2)),
+        "revoke" => revoke::reload(&mut c, arg(2)),
+        "revoke-tty" => return revoke::terminal(),
         "debug-syscall" => return debug_syscall(arg(2)),
         "sidflood" => return flood::sidflood(arg(2).parse().unwrap_or(0), arg(3).parse().unwrap_or(0)),
         _ => {
             rampart_libos::eprintln!(
-                "usage: fstest user FILE SHA256 | admin N | bench FILE | debug-syscall N | sidflood N [FIRST]"
+                "usage: fstest user FILE SHA256 | admin N | bench FILE | revoke FILE | debug-syscall N | \
+                 sidflood N [FIRST]"
             );
             return 2;
         }

@@ -3,10 +3,10 @@
 //! New objects inherit the creator's context with the target's type, as in
 //! `te` but without transitions. Useful for bring-up and as a baseline.
 
-use crate::db::Context;
+use crate::db::{Context, PolicyDb};
 use crate::error::PolicyError;
 use crate::index::PolicyIndex;
-use crate::model::{AccessDecision, PolicyModel};
+use crate::model::{AccessDecision, Grants, PolicyModel};
 
 /// See the module documentation.
 #[derive(Clone, Copy, Debug, Default)]
@@ -15,6 +15,11 @@ pub struct AllowAll;
 impl PolicyModel for AllowAll {
     fn name(&self) -> &str {
         "allow-all"
+    }
+
+    /// Grants every permission whatever the rules say.
+    fn grants(&self, _db: &PolicyDb) -> Grants {
+        Grants::Everything
     }
 
     fn validate_context(&self, _p: &PolicyIndex, _c: &Context) -> Result<(), PolicyError> {

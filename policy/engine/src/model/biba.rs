@@ -17,11 +17,11 @@
 //! New objects get the creator's level, so integrity never increases by
 //! creation; processes keep their level across exec.
 
-use crate::db::Context;
+use crate::db::{Context, PolicyDb};
 use crate::error::PolicyError;
 use crate::index::PolicyIndex;
 use crate::model::lattice::{Property, check_lattice, lattice_av};
-use crate::model::{AccessDecision, PolicyModel};
+use crate::model::{AccessDecision, Grants, PolicyModel};
 
 /// See the module documentation.
 #[derive(Clone, Copy, Debug, Default)]
@@ -30,6 +30,11 @@ pub struct Biba;
 impl PolicyModel for Biba {
     fn name(&self) -> &str {
         "biba"
+    }
+
+    /// Type enforcement minus the lattice rule and `mlsconstrain`: only removes.
+    fn grants(&self, _db: &PolicyDb) -> Grants {
+        Grants::SubsetOfRules
     }
 
     fn check_policy(&self, p: &PolicyIndex) -> Result<(), PolicyError> {

@@ -11,11 +11,11 @@
 //! Transitions and new objects are computed as in [`super::te`]: processes
 //! keep their range, objects get the creator's current level.
 
-use crate::db::Context;
+use crate::db::{Context, PolicyDb};
 use crate::error::PolicyError;
 use crate::index::PolicyIndex;
 use crate::model::lattice::{Property, check_lattice, lattice_av};
-use crate::model::{AccessDecision, PolicyModel};
+use crate::model::{AccessDecision, Grants, PolicyModel};
 
 /// See the module documentation.
 #[derive(Clone, Copy, Debug, Default)]
@@ -24,6 +24,11 @@ pub struct Mls;
 impl PolicyModel for Mls {
     fn name(&self) -> &str {
         "mls"
+    }
+
+    /// Type enforcement minus the lattice rule and `mlsconstrain`: only removes.
+    fn grants(&self, _db: &PolicyDb) -> Grants {
+        Grants::SubsetOfRules
     }
 
     fn check_policy(&self, p: &PolicyIndex) -> Result<(), PolicyError> {

@@ -12,9 +12,15 @@
 //! - [`Te`] (`te`): type enforcement + RBAC + `constrain`.
 //! - [`Mls`] (`mls`): `te` + Bell-LaPadula confidentiality + `mlsconstrain`.
 //! - [`Biba`] (`biba`): `te` + Biba strict integrity + `mlsconstrain`.
+//!
+//! Every model also declares, through [`PolicyModel::grants`], what it may
+//! grant beyond the policy's `allow` rules ([`Grants`]); the static
+//! analyses (`polc check`, `flow`, `prove`) use that declaration and refuse
+//! models that make none.
 
 mod allow_all;
 mod biba;
+mod grants;
 mod lattice;
 mod mls;
 pub mod te;
@@ -25,10 +31,11 @@ use alloc::vec::Vec;
 
 pub use allow_all::AllowAll;
 pub use biba::Biba;
+pub use grants::{ExtraGrant, Grants};
 pub use mls::Mls;
 pub use te::Te;
 
-use crate::db::Context;
+use crate::db::{Context, PolicyDb};
 use crate::error::PolicyError;
 use crate::ids::AccessVector;
 use crate::index::PolicyIndex;
@@ -81,6 +88,26 @@ pub trait PolicyModel: Send + Sync {
     /// [`PolicyError::InvalidContext`] saying which authorisation fails.
     fn validate_context(&self, p: &PolicyIndex, c: &Context) -> Result<(), PolicyError> {
         te::te_validate(p, c)
+    }
+
+    /// Declares what the model may grant beyond the `allow` rules of `db`,
+    /// for every boolean setting and every pair of contexts: the upper
+    /// bound static analyses use (see [`Grants`] for the exact contract).
+    /// It gets the database, not the index, because the declaration must
+    /// hold whatever the booleans' current values.
+    ///
+    /// The default is [`Grants::Unknown`]: the model still runs, but
+    /// `polc check`, `flow` and `prove` refuse policies using it. A model
+    /// that only ever removes permissions from what [`te::te_av`] grants
+    /// returns [`Grants::SubsetOfRules`]; one that adds permissions lists
+    /// them ([`Grants::Extra`], over-approximating is fine) or returns
+    /// [`Grants::Everything`]. Declaring less than the model grants makes
+    /// the analyses unsound, so a model's tests should check its
+    /// declaration against `compute_av` (as the built-in ones are, in
+    /// `policy/analysis/tests/models.rs`).
+    fn grants(&self, db: &PolicyDb) -> Grants {
+        let _ = db;
+        Grants::Unknown
     }
 
     /// Computes the access decision (with `seqno` 0; the engine fills it).

@@ -22,11 +22,11 @@
 use alloc::format;
 
 use crate::cond::eval_constraint;
-use crate::db::Context;
+use crate::db::{Context, PolicyDb};
 use crate::error::PolicyError;
 use crate::index::PolicyIndex;
 use crate::mls::MlsRange;
-use crate::model::{AccessDecision, PolicyModel};
+use crate::model::{AccessDecision, Grants, PolicyModel};
 
 /// See the module documentation.
 #[derive(Clone, Copy, Debug, Default)]
@@ -126,6 +126,11 @@ pub fn te_create(
 impl PolicyModel for Te {
     fn name(&self) -> &str {
         "te"
+    }
+
+    /// The rules, minus booleans, `constrain` and the role-change rule.
+    fn grants(&self, _db: &PolicyDb) -> Grants {
+        Grants::SubsetOfRules
     }
 
     fn compute_av(&self, p: &PolicyIndex, s: &Context, t: &Context, class: u16) -> AccessDecision {

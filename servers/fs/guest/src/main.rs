@@ -113,6 +113,12 @@ fn main() -> i32 {
         }
         r
     }));
+    // Reloads, boolean and mode changes reach the object manager through
+    // the notification (docs/security-architecture.md, "Policy changes").
+    if let Err(e) = rampart_secsrv_api::rt::subscribe_policy_changes(secure, slot()) {
+        dprintln!("fs: cannot subscribe to policy changes: {e}");
+        return 6;
+    }
     let ep = match ch.register("fs", slot()) {
         Ok(ep) => ep,
         Err(e) => {
@@ -132,8 +138,14 @@ impl Fs {
     fn handle(&mut self, _s: &mut Server, m: &Message) -> Action {
         let Some(b) = ConnBadge::decode(m.badge) else {
             // A notification (the disk driver's signal while the server
-            // waits for requests) or a stray message: nothing to answer.
+            // waits for requests, secsrv's policy change) or a stray
+            // message: nothing to answer.
             if m.label() == 0 {
+                if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
+                    && let Err(e) = self.core.mac.policy_changed()
+                {
+                    dprintln!("fs: cannot refresh after a policy change: {e}");
+                }
                 return Action::NoReply;
             }
             return Action::reply(&Response::Err(rampart_fs_api::Errno::EBADF));
@@ -190,8 +202,9 @@ impl Fs {
     }
 
     fn report_audit(&mut self) {
-        for rec in self.core.mac.audit.drain() {
-            let line = sec::describe(&mut self.core.mac.sec, &rec);
+        for e in self.core.mac.take_audit() {
+            let rec = e.record;
+            let line = sec::describe(&mut self.core.mac.om, &e);
             dprintln!("fs: {line}");
             let sub = rampart_secsrv_api::AuditSubmit {
                 ssid: rec.ssid,
@@ -201,7 +214,7 @@ impl Fs {
                 denied: rec.denied,
                 enforced: rec.enforced,
                 seqno: rec.seqno,
-                object: alloc::string::String::new(),
+                object: e.object,
             };
             let _ = Client(self.audit).audit(sub);
         }

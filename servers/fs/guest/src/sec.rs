@@ -4,7 +4,7 @@
 use alloc::format;
 use alloc::string::String;
 use rampart_avc::Decision;
-use rampart_fs::SecurityServer;
+use rampart_fs::{ObjSecurity, SecurityServer};
 use rampart_fs_api::{Errno, FileType};
 use rampart_secsrv_api::client::{Client, Transport};
 use rampart_secsrv_api::rt::Ipc;
@@ -39,12 +39,25 @@ fn kind(k: FileType) -> &'static str {
     }
 }
 
-impl SecurityServer for SecIpc {
+impl ObjSecurity for SecIpc {
     fn compute_av(&mut self, ssid: u32, tsid: u32, class: u16) -> Result<Decision, Errno> {
-        let d = self.c().compute_av(ssid, tsid, class).map_err(e)?;
-        Ok(Decision { allowed: d.allowed, auditallow: d.auditallow, auditdeny: d.auditdeny, seqno: d.seqno })
+        ObjSecurity::compute_av(&mut self.c(), ssid, tsid, class)
     }
 
+    fn class_id(&mut self, name: &str) -> Option<u16> {
+        ObjSecurity::class_id(&mut self.c(), name)
+    }
+
+    fn perm_bit(&mut self, class: u16, perm: &str) -> Option<u32> {
+        ObjSecurity::perm_bit(&mut self.c(), class, perm)
+    }
+
+    fn status(&mut self) -> Result<rampart_objmgr::PolicyStatus, Errno> {
+        ObjSecurity::status(&mut self.c())
+    }
+}
+
+impl SecurityServer for SecIpc {
     fn compute_create(&mut self, ssid: u32, tsid: u32, class: u16, name: &str) -> Result<u32, Errno> {
         self.c().compute_create(ssid, tsid, class, Some(name)).map_err(e)
     }
@@ -73,60 +86,15 @@ impl SecurityServer for SecIpc {
         let ctx = INITIAL.iter().find(|(n, _)| *n == name)?.1;
         self.c().context_to_sid(ctx).ok()
     }
-
-    fn class_id(&mut self, name: &str) -> Option<u16> {
-        self.c().class_id(name).ok()
-    }
-
-    fn perm_bit(&mut self, class: u16, perm: &str) -> Option<u32> {
-        self.c().perms(class, &[perm]).ok().filter(|b| *b != 0)
-    }
 }
 
-const CLASSES: &[&str] = &["file", "dir", "lnk_file", "chr_file", "blk_file", "filesystem"];
-const PERMS: &[&str] = &[
-    "read",
-    "write",
-    "append",
-    "create",
-    "unlink",
-    "getattr",
-    "setattr",
-    "open",
-    "rename",
-    "link",
-    "execute",
-    "search",
-    "add_name",
-    "remove_name",
-    "rmdir",
-    "lock",
-    "ioctl",
-    "entrypoint",
-    "execute_no_trans",
-    "reparent",
-    "mounton",
-    "mount",
-    "unmount",
-];
-
 /// A denial or audited grant as a line in the style of the security
-/// server's audit trail (names resolved through secsrv).
-pub fn describe(s: &mut SecIpc, r: &rampart_avc::AuditRecord) -> String {
+/// server's audit trail: contexts resolved through secsrv, class and
+/// permission names from the object manager's vocabulary.
+pub fn describe(om: &mut rampart_fs::security::FsObjectManager<SecIpc>, e: &rampart_objmgr::AuditEntry) -> String {
+    let r = &e.record;
+    let (class, names) = om.vocab().describe(r.class, r.perms);
     let ctx = |s: &mut SecIpc, sid| s.sid_to_context(sid).unwrap_or_else(|_| format!("sid{sid}"));
-    let (scon, tcon) = (ctx(s, r.ssid), ctx(s, r.tsid));
-    let class = CLASSES.iter().find(|c| s.class_id(c) == Some(r.class)).copied().unwrap_or("?");
-    let mut perms = String::new();
-    for p in PERMS {
-        if s.perm_bit(r.class, p).is_some_and(|b| r.perms & b != 0) {
-            perms.push_str(p);
-            perms.push(' ');
-        }
-    }
-    format!(
-        "avc: {} {{ {}}} for scontext={scon} tcontext={tcon} tclass={class}{}",
-        if r.denied { "denied" } else { "granted" },
-        perms,
-        if r.denied && !r.enforced { " permissive" } else { "" }
-    )
+    let (scon, tcon) = (ctx(&mut om.sec, r.ssid), ctx(&mut om.sec, r.tsid));
+    rampart_objmgr::audit_line(e, &scon, &tcon, class, &names)
 }

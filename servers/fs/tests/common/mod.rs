@@ -122,7 +122,7 @@ pub struct Client {
 
 impl Client {
     pub fn new<V: Volume>(srv: &mut FileServer<V, LocalPolicy>, context: &str) -> Client {
-        let sid = srv.mac.sec.0.context_to_sid(context).unwrap().0;
+        let sid = srv.mac.om.sec.0.context_to_sid(context).unwrap().0;
         Client { conn: srv.connect(sid), region: vec![0; REGION] }
     }
 

@@ -201,10 +201,16 @@ impl Loop {
     /// kept.
     fn message(&mut self, m: &Message) -> (Option<Outgoing>, bool) {
         let Some(b) = ConnBadge::decode(m.badge) else {
-            // The driver's signal (frames moved), a child event, or a call
-            // on a token capability (never a connection): nothing to do
-            // but run the stack, which `after` does.
+            // The driver's signal (frames moved), a child event, secsrv's
+            // policy change, or a call on a token capability (never a
+            // connection): nothing more to do but run the stack, which
+            // `after` does.
             if m.label() == 0 {
+                if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
+                    && let Err(e) = self.core.mac.policy_changed()
+                {
+                    dprintln!("net: cannot refresh after a policy change: {e}");
+                }
                 return (None, false);
             }
             return (Some(errno_reply(Errno::EBADF)), false);
@@ -291,8 +297,9 @@ impl Loop {
     }
 
     fn report_audit(&mut self) {
-        for rec in self.core.mac.audit.drain() {
-            let line = sec::describe(&mut self.core.mac.sec, &rec);
+        for e in self.core.mac.take_audit() {
+            let rec = e.record;
+            let line = sec::describe(&mut self.core.mac.om, &e);
             dprintln!("net: {line}");
             let sub = rampart_secsrv_api::AuditSubmit {
                 ssid: rec.ssid,
@@ -302,7 +309,7 @@ impl Loop {
                 denied: rec.denied,
                 enforced: rec.enforced,
                 seqno: rec.seqno,
-                object: alloc::string::String::new(),
+                object: e.object,
             };
             let _ = Client(self.audit).audit(sub);
         }

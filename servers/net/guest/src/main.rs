@@ -98,6 +98,12 @@ fn main() -> i32 {
             return 3;
         }
     };
+    // Reloads, boolean and mode changes reach the object manager through
+    // the notification (docs/security-architecture.md, "Policy changes").
+    if let Err(e) = rampart_secsrv_api::rt::subscribe_policy_changes(secure, slot()) {
+        dprintln!("net: cannot subscribe to policy changes: {e}");
+        return 5;
+    }
     let ep = match ch.register("net", slot()) {
         Ok(ep) => ep,
         Err(e) => {

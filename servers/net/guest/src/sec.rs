@@ -4,7 +4,7 @@
 use alloc::format;
 use alloc::string::String;
 use rampart_avc::Decision;
-use rampart_net::{Proto, SecurityServer};
+use rampart_net::{ObjSecurity, Proto, SecurityServer};
 use rampart_net_api::Errno;
 use rampart_secsrv_api::client::{Client, Transport};
 use rampart_secsrv_api::rt::Ipc;
@@ -33,12 +33,25 @@ impl SecIpc {
     }
 }
 
-impl SecurityServer for SecIpc {
+impl ObjSecurity for SecIpc {
     fn compute_av(&mut self, ssid: u32, tsid: u32, class: u16) -> Result<Decision, Errno> {
-        let d = self.c().compute_av(ssid, tsid, class).map_err(e)?;
-        Ok(Decision { allowed: d.allowed, auditallow: d.auditallow, auditdeny: d.auditdeny, seqno: d.seqno })
+        ObjSecurity::compute_av(&mut self.c(), ssid, tsid, class)
     }
 
+    fn class_id(&mut self, name: &str) -> Option<u16> {
+        ObjSecurity::class_id(&mut self.c(), name)
+    }
+
+    fn perm_bit(&mut self, class: u16, perm: &str) -> Option<u32> {
+        ObjSecurity::perm_bit(&mut self.c(), class, perm)
+    }
+
+    fn status(&mut self) -> Result<rampart_objmgr::PolicyStatus, Errno> {
+        ObjSecurity::status(&mut self.c())
+    }
+}
+
+impl SecurityServer for SecIpc {
     fn port_context(&mut self, proto: Proto, port: u16) -> Result<Option<u32>, Errno> {
         let req = Request::PortContext { tcp: proto == Proto::Tcp, port };
         match self.0.call(&req).map_err(e)? {
@@ -53,52 +66,14 @@ impl SecurityServer for SecIpc {
         let ctx = INITIAL.iter().find(|(n, _)| *n == name)?.1;
         self.c().context_to_sid(ctx).ok()
     }
-
-    fn class_id(&mut self, name: &str) -> Option<u16> {
-        self.c().class_id(name).ok()
-    }
-
-    fn perm_bit(&mut self, class: u16, perm: &str) -> Option<u32> {
-        self.c().perms(class, &[perm]).ok().filter(|b| *b != 0)
-    }
-
-    fn seqno(&mut self) -> u32 {
-        self.c().status().map_or(0, |s| s.seqno)
-    }
 }
 
-const CLASSES: &[&str] = &["tcp_socket", "udp_socket"];
-const PERMS: &[&str] = &[
-    "create",
-    "bind",
-    "connect",
-    "listen",
-    "accept",
-    "send",
-    "recv",
-    "shutdown",
-    "getattr",
-    "setattr",
-    "name_bind",
-    "name_connect",
-];
-
 /// A denial or audited grant as a line in the style of the security
-/// server's audit trail (names resolved through secsrv).
-pub fn describe(s: &mut SecIpc, r: &rampart_avc::AuditRecord) -> String {
-    let (scon, tcon) = (s.context(r.ssid), s.context(r.tsid));
-    let class = CLASSES.iter().find(|c| s.class_id(c) == Some(r.class)).copied().unwrap_or("?");
-    let mut perms = String::new();
-    for p in PERMS {
-        if s.perm_bit(r.class, p).is_some_and(|b| r.perms & b != 0) {
-            perms.push_str(p);
-            perms.push(' ');
-        }
-    }
-    format!(
-        "avc: {} {{ {}}} for scontext={scon} tcontext={tcon} tclass={class}{}",
-        if r.denied { "denied" } else { "granted" },
-        perms,
-        if r.denied && !r.enforced { " permissive" } else { "" }
-    )
+/// server's audit trail: contexts resolved through secsrv, class and
+/// permission names from the object manager's vocabulary.
+pub fn describe(om: &mut rampart_net::security::NetObjectManager<SecIpc>, e: &rampart_objmgr::AuditEntry) -> String {
+    let r = &e.record;
+    let (class, names) = om.vocab().describe(r.class, r.perms);
+    let (scon, tcon) = (om.sec.context(r.ssid), om.sec.context(r.tsid));
+    rampart_objmgr::audit_line(e, &scon, &tcon, class, &names)
 }

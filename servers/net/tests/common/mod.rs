@@ -193,7 +193,7 @@ impl World {
 
     pub fn client(&mut self, side: Side, context: &str) -> Client {
         let n = self.node(side);
-        let sid = n.srv.mac.sec.0.context_to_sid(context).unwrap().0;
+        let sid = n.srv.mac.om.sec.0.context_to_sid(context).unwrap().0;
         let conn = n.srv.connect(sid);
         n.regions.0.insert(conn, vec![0; REGION]);
         let c = Client { side, conn };
@@ -391,7 +391,7 @@ impl World {
     }
 
     pub fn sid(&mut self, side: Side, context: &str) -> u32 {
-        self.node(side).srv.mac.sec.0.context_to_sid(context).unwrap().0
+        self.node(side).srv.mac.om.sec.0.context_to_sid(context).unwrap().0
     }
 }
 

@@ -1,0 +1,71 @@
+//! Revocation (issue 19 item 1): a policy reload that removes a permission
+//! takes effect on handles already open and on new opens at once.
+//!
+//! Run as the administrator under `policy=allow-all`: opens `FILE` (which
+//! the shipped `te` policy denies the administrator), reads from it, loads
+//! `te` from the security server's store, and expects the next read of the
+//! open handle and a new open to fail with `EACCES`; then loads
+//! `allow-all` again and expects access back.
+
+use crate::Checks;
+use alloc::format;
+use alloc::string::String;
+use rampart_libos::fs::File;
+use rampart_libos::io::Read;
+use rampart_secsrv_api::client::Client;
+use rampart_secsrv_api::rt::Ipc;
+
+fn denied<T>(r: Result<T, rampart_libos::Error>) -> Result<(), String> {
+    match r {
+        Err(e) if e.raw_os_error() == 13 => Ok(()),
+        Err(e) => Err(format!("failed with {e}, not EACCES")),
+        Ok(_) => Err(String::from("allowed")),
+    }
+}
+
+/// The checks (see the module documentation).
+pub fn reload(c: &mut Checks, file: &str) {
+    let mut buf = [0u8; 1];
+    let mut f = match File::open(file) {
+        Ok(f) => f,
+        Err(e) => return c.check("open under allow-all", Err(format!("{e}"))),
+    };
+    c.check("read under allow-all", f.read(&mut buf).map(|_| ()).map_err(|e| format!("{e}")));
+    let sec = match rampart_libos::sys::connect_service("security") {
+        Ok(ep) => Ipc(ep),
+        Err(e) => return c.check("reach the security server", Err(format!("errno {}", e.0))),
+    };
+    let mut cl = Client(sec);
+    c.check("load te", cl.load_policy("te").map(|_| ()).map_err(|e| format!("errno {}", e.0)));
+    c.check("the open handle is revoked", denied(f.read(&mut buf)));
+    c.check("a new open is denied", denied(File::open(file)));
+    c.check("load allow-all again", cl.load_policy("allow-all").map(|_| ()).map_err(|e| format!("errno {}", e.0)));
+    c.check(
+        "access is back",
+        File::open(file).and_then(|mut g| g.read(&mut buf)).map(|_| ()).map_err(|e| format!("{e}")),
+    );
+}
+
+/// Status of `revoke-tty` when the terminal refused the write after the
+/// reload (the expected outcome).
+pub const TTY_REVOKED: i32 = 42;
+
+/// The terminal (issue 19 item 1): run in a domain `te` gives no terminal
+/// (`system_u:system_r:blkdrv_t`) under `allow-all`, writes a line, loads
+/// `te`, and tries to write again; the console must refuse the open handle
+/// at once. Returns [`TTY_REVOKED`] if it did, 1 if the write went through.
+pub fn terminal() -> i32 {
+    use rampart_libos::io::Write;
+    let mut out = rampart_libos::io::stdout();
+    if writeln!(out, "fstest: tty ok before the reload").and_then(|()| out.flush()).is_err() {
+        return 2;
+    }
+    let Ok(ep) = rampart_libos::sys::connect_service("security") else { return 3 };
+    if Client(Ipc(ep)).load_policy("te").is_err() {
+        return 4;
+    }
+    match writeln!(out, "fstest: tty written after the reload").and_then(|()| out.flush()) {
+        Err(e) if e.raw_os_error() == 13 => TTY_REVOKED,
+        _ => 1,
+    }
+}
