@@ -76,11 +76,11 @@ impl ExitStatus {
             _ => None,
         }
     }
-    /// The POSIX signal that ended it (9: killed, 11: a fault).
+    /// The POSIX signal that ended it (11 for a fault).
     pub fn signal(&self) -> Option<i32> {
         match self.0 {
             RmStatus::Exited(_) => None,
-            RmStatus::Killed => Some(9),
+            RmStatus::Signaled(s) => Some(i32::from(s)),
             RmStatus::Faulted(_) => Some(11),
         }
     }

@@ -35,8 +35,9 @@ const CNODE: CNode = CNode(slot::CNODE);
 
 rampart_objmgr::permissions! {
     /// Permissions of class `console` (the terminal, labelled with the
-    /// console's own context).
-    enum ConsolePerm { Read = "read", Write = "write", Setfg = "setfg" }
+    /// console's own context) this server checks; `setfg` is checked by rm
+    /// (`SetForeground`).
+    enum ConsolePerm { Read = "read", Write = "write" }
 }
 
 /// The console's vocabulary.
@@ -69,7 +70,9 @@ struct Console {
     token_slot: CPtr,
     readers: Vec<(u32, Reply)>,
     spare: Vec<Reply>,
-    foreground: Vec<u32>,
+    /// This terminal's id at rm (0: rm refused to register it; the signal
+    /// keys then do nothing).
+    terminal: u32,
     /// `None` (nobody gets a terminal) if the security server cannot be
     /// reached: the console fails closed.
     mac: Option<Mediation>,
@@ -115,7 +118,7 @@ fn main() -> i32 {
         token_slot: slot(),
         readers: Vec::new(),
         spare,
-        foreground: Vec::new(),
+        terminal: register_terminal(),
         mac,
         wrote: false,
         klog,
@@ -125,6 +128,15 @@ fn main() -> i32 {
     c.show_log();
     let mut server = Server::new(ep, Reply(slot::REPLY));
     server.run(&mut |s, m| c.handle(s, m))
+}
+
+/// Registers this terminal with rm (its foreground group gets the signal
+/// keys); 0 if rm refuses.
+fn register_terminal() -> u32 {
+    rampart_rt::jobs::register_terminal().unwrap_or_else(|e| {
+        dprintln!("console: rm did not register the terminal: {e}");
+        0
+    })
 }
 
 /// The object manager and the console's own SID, subscribed to policy
@@ -204,7 +216,10 @@ impl Console {
             _ if !self.handles.contains_key(&own(handle_of(&req))) => reply(Err(Errno::EBADF)),
             // A policy change may have taken the terminal away since the
             // handle was opened (issue 19 item 1).
-            Request::Read { handle, .. } | Request::Readable { handle } | Request::GetMode { handle }
+            Request::Read { handle, .. }
+            | Request::Readable { handle }
+            | Request::GetMode { handle }
+            | Request::GetTerminal { handle }
                 if let Err(e) = self.revalidate(own(handle), b.sid, READ) =>
             {
                 reply(Err(e))
@@ -253,13 +268,7 @@ impl Console {
             }
             Request::GetMode { .. } => reply(Ok(Response::Mode(self.ldisc.mode))),
             Request::Readable { .. } => reply(Ok(Response::Len(u32::from(self.ldisc.readable())))),
-            Request::SetForeground { pids, .. } => {
-                let r = self.check(b.sid, &[ConsolePerm::Setfg]).map(|()| {
-                    self.foreground = pids;
-                    Response::Ok
-                });
-                reply(r)
-            }
+            Request::GetTerminal { .. } => reply(Ok(Response::Terminal(self.terminal))),
             Request::ShareHandle { .. } => self.share(),
         }
     }
@@ -299,10 +308,10 @@ impl Console {
     }
 
     /// New input on the line: every received byte through the line
-    /// discipline, echo, readers woken, Ctrl-C handled.
+    /// discipline, echo, readers woken, signal keys reported to rm.
     fn input(&mut self) {
         let mut echo = Vec::new();
-        let mut intr = false;
+        let mut signals = Vec::new();
         let mut buf = [0u8; 256];
         loop {
             let n = self.line.read(&mut buf);
@@ -310,43 +319,54 @@ impl Console {
                 break;
             }
             for &b in &buf[..n] {
-                if self.ldisc.input(b, &mut echo) == Effect::Interrupt {
-                    intr = true;
+                if let Effect::Signal(sig) = self.ldisc.input(b, &mut echo) {
+                    signals.push(sig);
                 }
             }
         }
         if !echo.is_empty() {
             self.line.write(&echo);
         }
-        if intr {
-            self.ldisc.flush();
-            for (_, r) in core::mem::take(&mut self.readers) {
-                answer(r, &Response::Err(Errno::EINTR));
-                self.spare.push(r);
-            }
-            for pid in core::mem::take(&mut self.foreground) {
-                if let Err(e) = rampart_rt::rm::kill(pid) {
-                    dprintln!("console: cannot interrupt pid {pid}: {e}");
-                }
-            }
+        for sig in signals {
+            self.signal(sig);
         }
         self.wake();
     }
 
+    /// Has rm send `sig` to this terminal's foreground process group (the
+    /// readers among them are interrupted by rm; what they were not given
+    /// stays in the line discipline).
+    fn signal(&mut self, sig: u8) {
+        if self.terminal == 0 {
+            return;
+        }
+        if let Err(e) = rampart_rt::jobs::terminal_signal(self.terminal, sig) {
+            dprintln!("console: cannot signal the foreground group: {e}");
+        }
+    }
+
+    /// Hands ready input to waiting readers, oldest first. A reader whose
+    /// call was interrupted meanwhile (a signal) takes nothing: the input
+    /// goes back for the next one.
     fn wake(&mut self) {
         while !self.readers.is_empty() {
             let (max, r) = self.readers[0];
             let Some(d) = self.ldisc.take(max as usize) else { break };
             self.readers.remove(0);
-            answer(r, &Response::Data(d));
+            if !answer(r, &Response::Data(d.clone())) {
+                self.ldisc.unread(&d);
+            }
             self.spare.push(r);
         }
     }
 }
 
-fn answer(r: Reply, resp: &Response) {
-    if let Ok(m) = Outgoing::encode(resp) {
-        reply_with(r, &m);
+/// Answers a deferred reader; false if nobody took the answer (the reader
+/// was interrupted: docs/kernel.md, "Reply delivery").
+fn answer(r: Reply, resp: &Response) -> bool {
+    match Outgoing::encode(resp) {
+        Ok(m) => reply_with(r, &m) == 0,
+        Err(_) => true,
     }
 }
 
@@ -358,7 +378,7 @@ fn handle_of(r: &Request) -> u32 {
         | Request::SetMode { handle, .. }
         | Request::GetMode { handle }
         | Request::Readable { handle }
-        | Request::SetForeground { handle, .. }
+        | Request::GetTerminal { handle }
         | Request::ShareHandle { handle } => *handle,
         Request::Open | Request::AdoptToken => 0,
     }

@@ -142,7 +142,9 @@ pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid) -> En
 fn describe(s: &ExitStatus) -> String {
     match s {
         ExitStatus::Exited(c) => alloc::format!("exit status {c}"),
-        ExitStatus::Killed => "killed".into(),
+        ExitStatus::Signaled(s) => {
+            alloc::format!("killed by SIG{}", rampart_uabi::signal::name(*s).unwrap_or("?"))
+        }
         ExitStatus::Faulted(f) => alloc::format!("killed by fault: {f}"),
     }
 }

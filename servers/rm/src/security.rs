@@ -1,8 +1,7 @@
 //! rm and the security server (docs/resource-manager.md, "Security
-//! hooks"): the exec type transition, the `process signal` check for kills
-//! of processes that are not the caller's descendants, the `process
-//! getattr` check for listing them, and capabilities staged for a spawn
-//! (inherited handle tokens, docs/userland.md §4).
+//! hooks"): the exec type transition, the `process getattr` check for
+//! listing tasks, and capabilities staged for a spawn (inherited handle
+//! tokens, docs/userland.md §4). The signal checks are in `crate::jobs`.
 //!
 //! rm calls secsrv, never the other way round: secsrv runs on a fixed heap
 //! and makes no call to rm at all (docs/security-architecture.md §5).
@@ -203,16 +202,6 @@ pub fn release(rm: &Rm, held: Option<Held>) {
     {
         dprintln!("rm: releasing SID {}: {e}", h.sid);
     }
-}
-
-/// May a task in `source` signal (kill) one in `target`?
-pub fn may_signal(rm: &Rm, source: &str, target: &str) -> bool {
-    let (Some(ep), Some((pclass, signal, _, _))) = (rm.secsrv.ep, rm.secsrv.process) else { return false };
-    let ok = allowed(&mut Client(Ipc(ep)), source, target, pclass, signal).unwrap_or(false);
-    if !ok {
-        dprintln!("rm: avc: denied {{ signal }} for scontext={source} tcontext={target} tclass=process");
-    }
-    ok
 }
 
 /// May a task in `source` inspect one in `target` (`process getattr`)?

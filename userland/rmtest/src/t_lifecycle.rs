@@ -20,7 +20,7 @@ pub fn basics(t: &mut T) {
     if let Ok(pid) = rm::spawn(child(&["spin"])) {
         t.check(rm::wait(Some(pid), false) == Ok(None), "wait without blocking on a running child");
         t.check(rm::kill(pid).is_ok(), "kill a child");
-        t.check(rm::wait(None, true) == Ok(Some((pid, ExitStatus::Killed))), "a killed child is reported killed");
+        t.check(rm::wait(None, true) == Ok(Some((pid, ExitStatus::KILLED))), "a killed child is reported killed");
         t.check(rm::kill(pid) == Err(Errno::ESRCH), "killing it again is ESRCH");
     } else {
         t.check(false, "spawn a spinning child");
@@ -100,7 +100,7 @@ pub fn thousand(t: &mut T) {
         };
         let k = rm::kill(pid);
         let t2 = rdtsc();
-        if k.is_err() || rm::wait(Some(pid), true) != Ok(Some((pid, ExitStatus::Killed))) {
+        if k.is_err() || rm::wait(Some(pid), true) != Ok(Some((pid, ExitStatus::KILLED))) {
             errors += 1;
         }
         create.push(t1 - t0);
