@@ -237,13 +237,13 @@ impl Core {
     /// Logs the security server's SID statistics after `when` (at the
     /// start and the end of the session: tests/tests/sids.rs reads them).
     pub fn report_sids(&self, when: &str) {
-        match Client(Ipc(self.secsrv)).status() {
+        match Client(Ipc(self.secsrv)).sid_stats() {
             Ok(st) => dprintln!(
                 "init: {when}; security server: {} SIDs in use (peak {} of {}), {} refused for SID limits",
-                st.sids,
-                st.sid_peak,
+                st.live,
+                st.peak,
                 rampart_secsrv_api::SID_CAPACITY,
-                st.sid_refusals
+                st.refusals
             ),
             Err(e) => dprintln!("init: {when}; security server status: {e}"),
         }

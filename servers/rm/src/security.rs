@@ -124,7 +124,7 @@ pub fn transition(rm: &Rm, parent: &str, exec: Option<&str>) -> Result<String, E
         return Ok(parent.into());
     };
     let mut c = Client(Ipc(ep));
-    let new = c.compute_create_contexts(parent, exec, pclass, None)?;
+    let new = c.compute_create_contexts(parent, exec, pclass)?;
     if same(&mut c, &new, parent)? {
         return Ok(parent.into());
     }

@@ -89,24 +89,13 @@ impl<T: Transport> Client<T> {
         })
     }
 
-    /// The context of a new object (type transition) for contexts given as
-    /// text, adding nothing to the SID table.
+    /// The context of a new object (type transition, unnamed) for contexts
+    /// given as text, adding nothing to the SID table.
     ///
     /// # Errors
     /// `EINVAL`, `ENOENT`, `EACCES`, transport errors.
-    pub fn compute_create_contexts(
-        &mut self,
-        scon: &str,
-        tcon: &str,
-        class: u16,
-        name: Option<&str>,
-    ) -> Result<String, Errno> {
-        let req = Request::ComputeCreateContexts {
-            scon: scon.into(),
-            tcon: tcon.into(),
-            class,
-            name: name.map(String::from),
-        };
+    pub fn compute_create_contexts(&mut self, scon: &str, tcon: &str, class: u16) -> Result<String, Errno> {
+        let req = Request::ComputeCreateContexts { scon: scon.into(), tcon: tcon.into(), class };
         expect(self.0.call(&req), text)
     }
 
@@ -163,6 +152,17 @@ impl<T: Transport> Client<T> {
     /// Transport errors.
     pub fn status(&mut self) -> Result<Status, Errno> {
         expect(self.0.call(&Request::Status), status)
+    }
+
+    /// The SID table's statistics.
+    ///
+    /// # Errors
+    /// Transport errors.
+    pub fn sid_stats(&mut self) -> Result<crate::SidStats, Errno> {
+        expect(self.0.call(&Request::SidStats), |r| match r {
+            Response::SidStats(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// The caller's SID.

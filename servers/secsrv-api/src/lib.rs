@@ -176,12 +176,18 @@ pub struct Status {
     pub model: String,
     /// Audit records written since boot.
     pub audit_total: u64,
+}
+
+/// The SID table's statistics ([`Request::SidStats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SidStats {
     /// Live SIDs (initial SIDs included).
-    pub sids: u32,
+    pub live: u32,
     /// Most live SIDs at any time since boot.
-    pub sid_peak: u32,
-    /// Requests refused because an owner or the table was at its limit.
-    pub sid_refusals: u64,
+    pub peak: u32,
+    /// Requests refused because an owner or the table was at a limit,
+    /// since boot.
+    pub refusals: u64,
 }
 
 /// Requests to secsrv.
@@ -330,8 +336,9 @@ pub enum Request {
     },
     /// The context of a new object of `class` created by `scon` under (or,
     /// for `process`, executing) `tcon`, adding nothing to the SID table
-    /// (`compute_av` and `check_context`). Reply [`Response::Context`];
-    /// `EINVAL`, `ENOENT`.
+    /// (`compute_av` and `check_context`); named transitions need
+    /// [`Request::ComputeCreate`]. Reply [`Response::Context`]; `EINVAL`,
+    /// `ENOENT`.
     ComputeCreateContexts {
         /// Creator.
         scon: String,
@@ -339,8 +346,6 @@ pub enum Request {
         tcon: String,
         /// Class number.
         class: u16,
-        /// Object name (named transitions).
-        name: Option<String>,
     },
     /// As [`Request::ContextToSid`], with the hold charged to `subject`
     /// (a SID; 0: the caller itself) instead of the caller
@@ -364,6 +369,9 @@ pub enum Request {
         /// The owner (0: the caller).
         subject: u32,
     },
+    /// The SID table's statistics (no permission, like [`Request::Status`]).
+    /// Reply [`Response::SidStats`].
+    SidStats,
 }
 
 /// Responses from secsrv.
@@ -387,6 +395,8 @@ pub enum Response {
     Bools(Vec<(String, bool)>),
     /// Audit records.
     Audit(AuditBatch),
+    /// SID table statistics.
+    SidStats(SidStats),
     /// The request failed.
     Err(Errno),
 }

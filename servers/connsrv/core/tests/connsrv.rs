@@ -250,8 +250,8 @@ fn disconnect_exit_and_unregister_revoke() {
 fn task_channels_hold_their_sid_until_exit() {
     let sec = secsrv();
     let mut w = World::new(&sec);
-    let sids = |w: &World| match w.sec.borrow_mut().handle(Caller::Init, SReq::Status).response {
-        SResp::Status(s) => s.sids,
+    let sids = |w: &World| match w.sec.borrow_mut().handle(Caller::Init, SReq::SidStats).response {
+        SResp::SidStats(s) => s.live,
         r => panic!("{r:?}"),
     };
     let before = sids(&w);

@@ -110,9 +110,9 @@ impl SecServer {
                     seqno: d.seqno,
                 }));
             }
-            Request::ComputeCreateContexts { scon, tcon, class, name } => {
+            Request::ComputeCreateContexts { scon, tcon, class } => {
                 let (s, t) = (valid(p, &scon)?, valid(p, &tcon)?);
-                let c = p.create_from_contexts(&s, &t, ClassId(class), name.as_deref()).map_err(e)?;
+                let c = p.create_from_contexts(&s, &t, ClassId(class), None).map_err(e)?;
                 return Ok(Response::Context(canonical(p, &c)?));
             }
             _ => return Err(Errno::ENOSYS),

@@ -10,7 +10,7 @@ use rampart_avc::{AuditRecord, AuditSink, Avc, AvcBackend, AvcError, Decision as
 use rampart_connsrv_api::ConnBadge;
 use rampart_policy::{ClassId, ModelRegistry, Policy, PolicyError, Sid};
 use rampart_secsrv_api::{
-    AuditBatch, AuditEntry, AuditSubmit, CHUNK, Decision, INIT_BADGE, Request, Response, SID_CAPACITY, Status,
+    AuditBatch, AuditEntry, AuditSubmit, CHUNK, Decision, INIT_BADGE, Request, Response, SID_CAPACITY, SidStats, Status,
 };
 use rampart_uabi::Errno;
 
@@ -209,9 +209,15 @@ impl SecServer {
             policy: self.loaded.clone(),
             model: self.policy.as_ref().map_or_else(String::new, |p| p.model_name().into()),
             audit_total: self.audit.total(),
-            sids: self.policy.as_ref().map_or(0, |p| p.sids().len() as u32),
-            sid_peak: self.sid_peak,
-            sid_refusals: self.holds.refusals(),
+        }
+    }
+
+    /// The SID table's statistics.
+    pub fn sid_stats(&self) -> SidStats {
+        SidStats {
+            live: self.policy.as_ref().map_or(0, |p| p.sids().len() as u32),
+            peak: self.sid_peak,
+            refusals: self.holds.refusals(),
         }
     }
 
@@ -324,6 +330,7 @@ impl SecServer {
         let first_load = caller == Caller::Init && self.policy.is_none();
         match req {
             Request::Status => Outcome::reply(Ok(Response::Status(self.status()))),
+            Request::SidStats => Outcome::reply(Ok(Response::SidStats(self.sid_stats()))),
             Request::WhoAmI => Outcome::reply(match self.policy {
                 Some(_) => Ok(Response::Sid(self.caller_sid(caller))),
                 None => Err(Errno::EAGAIN),

@@ -341,9 +341,12 @@ mod hostile {
                 tcon,
                 class: class % 20
             }),
-            (s, s, any::<u16>(), proptest::option::of(s)).prop_map(|(scon, tcon, class, name)| {
-                Request::ComputeCreateContexts { scon, tcon, class: class % 20, name }
+            (s, s, any::<u16>()).prop_map(|(scon, tcon, class)| Request::ComputeCreateContexts {
+                scon,
+                tcon,
+                class: class % 20
             }),
+            Just(Request::SidStats),
             (s, any::<u32>()).prop_map(|(context, subject)| Request::HoldContext { context, subject: subject % 45 }),
             (any::<u32>(), any::<u32>())
                 .prop_map(|(sid, subject)| Request::ReleaseSid { sid: sid % 50, subject: subject % 45 }),

@@ -51,7 +51,7 @@ fn caller(s: &mut SecServer, ctx: &str) -> Caller {
 }
 
 fn live(s: &mut SecServer) -> u32 {
-    c(s, Caller::Init).status().unwrap().sids
+    c(s, Caller::Init).sid_stats().unwrap().live
 }
 
 /// A distinct valid MLS object context for every `i` < 2^16.
@@ -78,7 +78,7 @@ fn decisions_on_text_add_nothing() {
         assert!(k.check_context(&ctx).unwrap().starts_with("user_u:object_r:tmp_t:s1"));
         let d = k.compute_av_contexts(USER, &ctx, process).unwrap();
         assert_eq!(d.allowed, 0, "{ctx}");
-        let _ = k.compute_create_contexts(USER, &ctx, process, None);
+        let _ = k.compute_create_contexts(USER, &ctx, process);
     }
     assert_eq!(k.check_context("user_u:object_r:tmp_t:s9"), Err(Errno::EINVAL));
     assert_eq!(k.compute_av_contexts(USER, "nonsense", process), Err(Errno::EINVAL));
@@ -101,7 +101,7 @@ fn owners_are_limited_and_refusals_change_nothing() {
     let full = live(&mut s);
     assert_eq!(c(&mut s, admin).context_to_sid(&object(OWNER_SIDS)), Err(Errno::ENOSPC));
     assert_eq!(live(&mut s), full, "a refused request adds nothing");
-    assert_eq!(c(&mut s, admin).status().unwrap().sid_refusals, 1);
+    assert_eq!(c(&mut s, admin).sid_stats().unwrap().refusals, 1);
     // What the owner already holds, and initial SIDs, need no room.
     assert_eq!(c(&mut s, admin).context_to_sid(&object(0)), Ok(sids[0]));
     assert!(c(&mut s, admin).context_to_sid("system_u:object_r:unlabeled_t").is_ok());
