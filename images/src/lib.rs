@@ -12,7 +12,9 @@
 //! - [`bench`]: same-QEMU comparisons with the Linux reference guest
 //!   (`images bench httpd`);
 //! - [`qemu`]: runs QEMU with the serial console on a pipe, for people
-//!   (`images run`) and for tests (captured output, timeouts, exit status).
+//!   (`images run`) and for tests (captured output, timeouts, exit status);
+//! - [`terminal`]: interactive runs, the user's terminal in raw mode as the
+//!   guest's terminal, with QEMU's `Ctrl-A` keys and window-size reports.
 //!
 //! Design: every step is a plain function returning paths, so the CLI and
 //! the integration tests share exactly the same pipeline.
@@ -31,6 +33,7 @@ pub mod qmp;
 pub mod readbench;
 pub mod rootfs;
 pub mod stats;
+pub mod terminal;
 
 use std::path::PathBuf;
 

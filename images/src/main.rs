@@ -11,7 +11,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 use images::build::{BuildOptions, build_all};
-use images::qemu::{Accel, Boot, Machine, QemuConfig, guest_exit_code, resolve_accel};
+use images::qemu::{Accel, Boot, Machine, QemuConfig, Serial, guest_exit_code, resolve_accel};
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -307,14 +307,25 @@ fn main() -> Result<()> {
                 extra: qemu_args,
                 test_kernel,
             };
-            let mut cmd = cfg.command(&art)?;
+            // On a terminal, the user's terminal (raw) becomes the guest's,
+            // with QEMU's `Ctrl-A` keys (docs/build.md, "Running").
+            let interactive = command.is_none() && images::terminal::interactive();
+            let sock = images::terminal::socket_path();
+            let serial = if interactive { Serial::MuxSocket(sock.clone()) } else { Serial::Stdio };
+            let mut cmd = cfg.command_on(&art, &serial)?;
             if let Some(script) = command {
                 std::process::exit(images::batch::run(cmd, &script)?);
             }
-            eprintln!("images: booting ({machine:?}, {accel:?}); the guest powers off when done, Ctrl-C stops QEMU");
             let t = Instant::now();
-            let status = cmd.status()?;
-            let code = status.code().unwrap_or(-1);
+            let code = if interactive {
+                eprintln!("images: booting ({machine:?}, {accel:?}); the guest powers off when done");
+                images::terminal::run(cmd, &sock)?
+            } else {
+                eprintln!(
+                    "images: booting ({machine:?}, {accel:?}); the guest powers off when done, Ctrl-C stops QEMU"
+                );
+                cmd.status()?.code().unwrap_or(-1)
+            };
             eprintln!("images: QEMU exited after {:.2} s", t.elapsed().as_secs_f64());
             std::process::exit(guest_exit_code(code).map_or(code, |c| c as i32));
         }

@@ -15,6 +15,8 @@ pub const REQUIRED: &[&str] = &[
     "e2fsprogs",
     "binutils",
     "curl",
+    // The pseudo-terminal tests of interactive runs (tests/tests/terminal.rs).
+    "tmux",
 ];
 
 fn installed(pkg: &str) -> bool {

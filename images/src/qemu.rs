@@ -97,18 +97,41 @@ impl Default for QemuConfig {
     }
 }
 
+/// Where the guest's serial console (COM1) goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Serial {
+    /// QEMU's standard input and output (`-serial stdio`), no monitor:
+    /// pipes for tests and batch runs, a cooked terminal otherwise.
+    Stdio,
+    /// A Unix socket QEMU listens on and waits for before starting the
+    /// machine, multiplexed with the QEMU monitor behind QEMU's `Ctrl-A`
+    /// escape (`-chardev socket,...,mux=on -serial chardev:ser0 -mon
+    /// chardev=ser0`): what the interactive runner (`crate::terminal`)
+    /// connects the user's terminal to.
+    MuxSocket(PathBuf),
+}
+
 /// Firmware image for UEFI boots.
 pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 /// Template for the UEFI variable store (copied per run).
 pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
 impl QemuConfig {
-    /// Builds the QEMU command for `art`. `accel` must not be `Auto` (see
+    /// Builds the QEMU command for `art` with the serial console on
+    /// QEMU's standard input and output. `accel` must not be `Auto` (see
     /// [`resolve_accel`]).
     ///
     /// # Errors
     /// If a UEFI variable store cannot be prepared.
     pub fn command(&self, art: &Artifacts) -> Result<Command> {
+        self.command_on(art, &Serial::Stdio)
+    }
+
+    /// [`QemuConfig::command`] with the serial console on `serial`.
+    ///
+    /// # Errors
+    /// If a UEFI variable store cannot be prepared.
+    pub fn command_on(&self, art: &Artifacts, serial: &Serial) -> Result<Command> {
         let mut c = Command::new("qemu-system-x86_64");
         let machine = match self.machine {
             Machine::Microvm => "microvm",
@@ -116,7 +139,18 @@ impl QemuConfig {
             Machine::Q35 => "q35",
         };
         c.args(["-M", machine, "-cpu", "max", "-m", &self.memory_mib.to_string()]);
-        c.args(["-display", "none", "-vga", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none"]);
+        c.args(["-display", "none", "-vga", "none", "-no-reboot"]);
+        match serial {
+            Serial::Stdio => {
+                c.args(["-serial", "stdio", "-monitor", "none"]);
+            }
+            Serial::MuxSocket(path) => {
+                // QEMU option values escape a comma by doubling it.
+                let path = path.display().to_string().replace(',', ",,");
+                c.arg("-chardev").arg(format!("socket,id=ser0,path={path},server=on,wait=on,mux=on"));
+                c.args(["-serial", "chardev:ser0", "-mon", "chardev=ser0"]);
+            }
+        }
         c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
         match self.accel {
             Accel::Kvm => c.args(["-accel", "kvm"]),

@@ -6,7 +6,10 @@
 //! console on pipes.
 //!
 //! Guest test programs finish with a line `N passed, M failed`;
-//! [`parse_summary`] reads it.
+//! [`parse_summary`] reads it. [`pty`] drives interactive runs through a
+//! real pseudo-terminal (tmux).
+
+pub mod pty;
 
 use images::build::{Artifacts, BuildOptions, build_all};
 use images::qemu::{QemuConfig, Session};

@@ -37,3 +37,20 @@ fn a_reload_revokes_an_open_terminal() {
     assert!(!out.contains("written after"), "the terminal took a write after the reload:\n{out}");
     assert_eq!(code, 42, "fstest's status (42: the write was refused with EACCES):\n{out}");
 }
+
+/// Only the terminal's session reads its keystrokes (issue 19 item 8): a
+/// process that leaves the login session (`setsid`) keeps its terminal
+/// descriptor and the policy's `console read`, yet its read is refused
+/// (`EACCES`) because rm says it is not in the terminal's session; the
+/// session's own processes read as before. Before, every holder of
+/// `console read` (the web server included) could read a session's input.
+#[test]
+fn another_session_cannot_read_the_terminal() {
+    let d = disk("mediation-tty-session");
+    let cfg = session_config(&d, true);
+    let (out, code) = run_batch_with(&cfg, "setsid -w cat; echo st=$?\necho typed | cat; echo own=$?");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Permission denied"), "the other session read the terminal:\n{out}");
+    assert!(out.contains("st=1"), "{out}");
+    assert!(out.contains("typed") && out.contains("own=0"), "{out}");
+}

@@ -88,22 +88,13 @@ pub fn terminal_signal(id: u32, sig: u8) -> Result<(), Errno> {
     request(&Request::TerminalSignal { terminal: id, sig }).map(|_| ())
 }
 
-/// Before reading the controlling terminal: waits (stopped by `SIGTTIN`)
-/// until the caller's group is in the foreground.
+/// From a terminal's server: may task `pid` read terminal `id` now (see
+/// `rampart_rm_api::Request::TerminalAccess`)?
 ///
 /// # Errors
-/// `EIO` (the caller ignores `SIGTTIN` or its group is orphaned), `EINTR`
-/// (a handler ran while it was stopped).
-pub fn terminal_read_access() -> Result<(), Errno> {
-    loop {
-        let start = crate::signal::Interrupted::start();
-        match request(&Request::TerminalRead) {
-            // The group was sent SIGTTIN; the stop happened when the call
-            // returned (the runtime's post-call check). Continued: ask again.
-            Err(Errno::EINTR) => {
-                start.retry()?;
-            }
-            r => return r.map(|_| ()),
-        }
-    }
+/// `EACCES` (not in the terminal's session), `EINTR` (a background reader:
+/// its group was sent `SIGTTIN`), `EIO` (a background reader that cannot be
+/// stopped), `EPERM` (the caller does not serve the terminal).
+pub fn terminal_access(id: u32, pid: Pid) -> Result<(), Errno> {
+    request(&Request::TerminalAccess { terminal: id, pid }).map(|_| ())
 }

@@ -58,8 +58,7 @@ pub struct Options {
     pub reset: bool,
 }
 
-const NONE: AtomicUsize = AtomicUsize::new(0);
-static HANDLERS: [AtomicUsize; NSIG as usize] = [NONE; NSIG as usize];
+static HANDLERS: [AtomicUsize; NSIG as usize] = [const { AtomicUsize::new(0) }; NSIG as usize];
 static RESTART: AtomicU64 = AtomicU64::new(0);
 /// A handler without `restart` ran since [`Interrupted::start`].
 static NO_RESTART_RAN: AtomicBool = AtomicBool::new(false);

@@ -283,8 +283,23 @@ impl<W: Write> Drop for BufWriter<W> {
 #[cfg(feature = "rt")]
 pub use crate::sys::stdio::{
     PipeReader, PipeWriter, Stderr, Stdin, Stdout, close, dup2, fd_read, fd_write, flush_all, is_terminal,
-    open_terminal, pipe, set_echo, set_foreground, set_raw_mode, stderr, stdin, stdout, terminal_id,
+    open_terminal, pipe, set_echo, set_foreground, set_raw_mode, set_terminal_mode, stderr, stdin, stdout, terminal_id,
+    terminal_mode, terminal_size,
 };
+
+/// A terminal's line-discipline settings: raw or cooked, echo or not
+/// (docs/console.md); what [`terminal_mode`] and [`set_terminal_mode`]
+/// (with `rt`) get and set.
+pub use rampart_console_api::Mode as TerminalMode;
+
+/// A terminal's size in character cells, as `TIOCGWINSZ` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TerminalSize {
+    /// Rows (lines).
+    pub rows: u16,
+    /// Columns.
+    pub cols: u16,
+}
 
 #[cfg(test)]
 mod tests {

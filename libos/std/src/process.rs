@@ -17,6 +17,20 @@ pub fn id() -> u32 {
     rampart_rt::process::pid()
 }
 
+/// This process's identity for file access: user id, primary group id and
+/// supplementary group ids. The file server derives it from the process's
+/// security context (its SELinux user, through `/etc/identities`); nothing
+/// the process does changes it (docs/security-architecture.md §1).
+pub use rampart_fs_api::Credentials;
+
+/// This process's [`Credentials`] (`getuid`, `getgid`, `getgroups`).
+///
+/// # Errors
+/// The file server's errors (`EACCES` without a connection to it).
+pub fn credentials() -> Result<Credentials> {
+    with(crate::sys::fsys::credentials).map_err(Error::from)
+}
+
 /// Ends process `pid`: a descendant, or another process on whose context
 /// the policy grants `process signal` (not an ancestor).
 ///
@@ -113,6 +127,8 @@ pub struct Command {
     cwd: Option<String>,
     stdio: [Stdio; 3],
     context: Option<String>,
+    pgroup: Option<u32>,
+    setsid: bool,
 }
 
 /// A started child.
@@ -161,7 +177,21 @@ impl Command {
             cwd: None,
             stdio: [Stdio::Inherit; 3],
             context: None,
+            pgroup: None,
+            setsid: false,
         }
+    }
+    /// Starts the child in process group `pgid`, 0 for a new group it
+    /// leads (Rust std's `CommandExt::process_group`; a shell's job).
+    pub fn process_group(&mut self, pgid: u32) -> &mut Self {
+        self.pgroup = Some(pgid);
+        self
+    }
+    /// Starts the child as the leader of a new session with no controlling
+    /// terminal (`setsid(1)`).
+    pub fn new_session(&mut self) -> &mut Self {
+        self.setsid = true;
+        self
     }
     /// Runs the child in security context `ctx` (SELinux's `setexeccon`,
     /// what `runcon` uses) instead of the policy's type transition; rm
@@ -269,8 +299,12 @@ impl Command {
             }
         }
         // The child's pipe ends stay open until the spawn passed them on.
-        let r =
-            crate::sys::spawn::spawn_as(&path, &argv, envp, &cwd, &fds, self.context.as_deref()).map_err(Error::from);
+        let opts = crate::sys::spawn::SpawnOptions {
+            context: self.context.as_deref(),
+            pgroup: self.pgroup,
+            setsid: self.setsid,
+        };
+        let r = crate::sys::spawn::spawn_with(&path, &argv, envp, &cwd, &fds, &opts).map_err(Error::from);
         drop((keep_r, keep_w));
         child.pid = r?;
         Ok(child)

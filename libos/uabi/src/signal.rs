@@ -132,10 +132,7 @@ pub fn from_name(name: &str) -> Option<Signo> {
 }
 
 fn name_of(s: Signo) -> &'static str {
-    match name(s) {
-        Some(n) => n,
-        None => "",
-    }
+    name(s).unwrap_or_default()
 }
 
 /// Signals that can be neither caught, ignored nor blocked.

@@ -15,6 +15,7 @@ use crate::ids::{AccessVector, ClassId, FileKind, Protocol, Sid};
 use crate::index::PolicyIndex;
 use crate::model::{AccessDecision, ModelRegistry, PolicyModel};
 use crate::portcon;
+use crate::servicecon;
 use crate::sidtab::SidTable;
 
 /// A loaded policy with its run-time state. See the crate documentation
@@ -403,6 +404,26 @@ impl Policy {
     /// [`PolicyError::NoContext`] if no rule covers the port.
     pub fn port_context_of(&self, proto: Protocol, port: u16) -> Result<Context, PolicyError> {
         portcon::lookup(&self.index.db.portcons, proto, port).cloned().ok_or(PolicyError::NoContext)
+    }
+
+    /// The SID of service name `name` from the service-name rules
+    /// (`servicecon`): the target of `service register`.
+    ///
+    /// # Errors
+    /// [`PolicyError::NoContext`] if no rule covers the name,
+    /// [`PolicyError::SidTableFull`].
+    pub fn service_context(&mut self, name: &str) -> Result<Sid, PolicyError> {
+        let c = self.service_context_of(name)?;
+        self.intern(c)
+    }
+
+    /// As [`Policy::service_context`], returning the context without
+    /// adding it to the SID table.
+    ///
+    /// # Errors
+    /// [`PolicyError::NoContext`] if no rule covers the name.
+    pub fn service_context_of(&self, name: &str) -> Result<Context, PolicyError> {
+        servicecon::lookup(&self.index.db.servicecons, name).cloned().ok_or(PolicyError::NoContext)
     }
 
     /// Sets a boolean; increments the sequence number so AVCs drop cached

@@ -109,6 +109,14 @@ pub enum Request {
         /// Handle.
         handle: u32,
     },
+    /// The terminal's window size in character cells (`TIOCGWINSZ`):
+    /// the last one the terminal reported in band (docs/console.md,
+    /// "Window size"), 24 × 80 until it reports one. Checked as
+    /// `console read`. → `WinSize`.
+    GetWinSize {
+        /// Handle.
+        handle: u32,
+    },
 }
 
 /// Responses.
@@ -130,6 +138,13 @@ pub enum Response {
     Terminal(u32),
     /// Failure.
     Err(Errno),
+    /// The window size.
+    WinSize {
+        /// Rows (lines).
+        rows: u16,
+        /// Columns.
+        cols: u16,
+    },
 }
 
 #[cfg(test)]
@@ -147,12 +162,16 @@ mod tests {
             Request::Write { handle: 1, data: alloc::vec![b'x'; MAX_IO] },
             Request::GetTerminal { handle: 1 },
             Request::SetMode { handle: 2, mode: Mode::RAW },
+            Request::GetWinSize { handle: 3 },
         ] {
             let (l, n) = encode(&r, &mut w).unwrap();
             assert_eq!(decode::<Request>(l, &w[..n]).unwrap(), r);
         }
         let (l, n) = encode(&Response::Data(alloc::vec![0; MAX_IO]), &mut w).unwrap();
         assert!(decode::<Response>(l, &w[..n]).is_ok());
+        let ws = Response::WinSize { rows: 40, cols: 120 };
+        let (l, n) = encode(&ws, &mut w).unwrap();
+        assert_eq!(decode::<Response>(l, &w[..n]).unwrap(), ws);
     }
 
     proptest! {

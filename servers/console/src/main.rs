@@ -3,6 +3,11 @@
 //! line discipline of `rampart-console-core`, serves terminal handles over
 //! the connection server's badged channels, defers blocking reads, and
 //! turns Ctrl-C into `Kill` requests to rm for the foreground job.
+//!
+//! Handles belong to a client's connection badge (the whole badge, never
+//! the connection number alone) and are dropped when connsrv reports the
+//! connection closed (signalled with `EVENT_CLOSED`, and every
+//! [`CLOSED_POLL`] requests).
 #![no_std]
 #![no_main]
 
@@ -10,11 +15,13 @@ extern crate alloc;
 
 mod klog;
 mod line;
+mod winsize;
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
-use rampart_connsrv_api::ConnBadge;
+use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
+use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_console_api::{MAX_IO, Request, Response, SERVICE, TOKEN};
 use rampart_console_core::{Effect, Ldisc};
 use rampart_objmgr::{Class, Granted, ObjectManager, Vocabulary};
@@ -31,6 +38,9 @@ rampart_rt::program!(main);
 
 /// Badge of the serial driver's signals on the bound notification.
 const SERIAL_BADGE: u64 = 2;
+/// Requests between two polls for closed connections (besides connsrv's
+/// signal).
+pub const CLOSED_POLL: u32 = 32;
 const CNODE: CNode = CNode(slot::CNODE);
 
 rampart_objmgr::permissions! {
@@ -57,13 +67,24 @@ struct Mediation {
     me: u32,
 }
 
+/// What the console knows about one client connection.
+#[derive(Default)]
+struct Peer {
+    handles: BTreeMap<u32, Granted>,
+    /// The client's pid (connsrv's `WhoIs`), asked at its first read.
+    pid: Option<u32>,
+}
+
 struct Console {
     line: line::Line,
     ldisc: Ldisc,
-    /// Open terminal handles `(connection, handle)` and the policy
-    /// generation each was last checked in.
-    handles: BTreeMap<(u32, u32), Granted>,
+    /// Each client (by connection badge): its open terminal handles with
+    /// the policy generation each was last checked in, and its pid once
+    /// asked.
+    clients: Clients<Peer>,
     next_handle: u32,
+    ch: Channel,
+    requests: u32,
     tokens: BTreeSet<u64>,
     next_token: u64,
     ep: Endpoint,
@@ -104,14 +125,19 @@ fn main() -> i32 {
             return 2;
         }
     };
+    if let Err(e) = ch.watch_closed_events(slot()) {
+        dprintln!("console: closed connections will only be polled: {e}");
+    }
     let mac = security(&ch, slot(), slot());
     let klog = klog::KernelLog::open(slot());
     let spare: Vec<Reply> = (0..12).filter_map(|i| cap(&alloc::format!("reply{i}")).map(Reply)).collect();
     let mut c = Console {
         line,
         ldisc: Ldisc::new(),
-        handles: BTreeMap::new(),
+        clients: Clients::new(),
         next_handle: 1,
+        ch,
+        requests: 0,
         tokens: BTreeSet::new(),
         next_token: 1,
         ep,
@@ -124,6 +150,7 @@ fn main() -> i32 {
         klog,
     };
     dprintln!("console: ready on {} ({} reply objects for blocked readers)", line::DEVICE, c.spare.len());
+    c.enable_resize_reports();
     c.input();
     c.show_log();
     let mut server = Server::new(ep, Reply(slot::REPLY));
@@ -173,9 +200,9 @@ impl Console {
 
     /// Re-checks an open handle for `sid` after a policy change (`perms`:
     /// what the request does with it).
-    fn revalidate(&mut self, key: (u32, u32), sid: u32, perms: &'static [ConsolePerm]) -> Result<(), Errno> {
+    fn revalidate(&mut self, (badge, h): (u64, u32), sid: u32, perms: &'static [ConsolePerm]) -> Result<(), Errno> {
         let m = self.mac.as_mut().ok_or(Errno::EACCES)?;
-        let g = self.handles.get_mut(&key).ok_or(Errno::EBADF)?;
+        let g = self.clients.get_mut(badge).and_then(|c| c.handles.get_mut(&h)).ok_or(Errno::EBADF)?;
         m.om.revalidate(g, sid, m.me, |v| v.console.as_ref()?.want(perms), "console")
     }
 
@@ -186,34 +213,45 @@ impl Console {
     fn handle(&mut self, s: &mut Server, m: &Message) -> Action {
         if ConnBadge::decode(m.badge).is_none() && m.label() == 0 {
             // The serial driver's signal (new input), the kernel log's (new
-            // records), secsrv's (the policy changed), or a stray one.
+            // records), secsrv's (the policy changed), connsrv's (closed
+            // connections), or a stray one.
             if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
                 && let Some(md) = self.mac.as_mut()
                 && let Err(e) = md.om.refresh()
             {
                 dprintln!("console: cannot refresh after a policy change: {e}");
             }
+            if m.badge & EVENT_CLOSED != 0 {
+                self.collect_closed();
+            }
             self.input();
             self.show_log();
             return Action::NoReply;
         }
         let Some(b) = ConnBadge::decode(m.badge) else { return reply(Err(Errno::EBADF)) };
+        self.requests = self.requests.wrapping_add(1);
+        if self.requests.is_multiple_of(CLOSED_POLL) {
+            self.collect_closed();
+        }
         let req: Request = match m.decode() {
             Ok(r) => r,
             Err(e) => return reply(Err(e.errno())),
         };
-        let own = |h: u32| (b.conn, h);
+        let badge = m.badge;
+        let own = |h: u32| (badge, h);
         match req {
-            Request::Open => reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(b.conn)))),
+            Request::Open => reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(badge)))),
             Request::AdoptToken => {
                 // The token arrives unwrapped (a capability to this very
                 // endpoint); it is void once adopted.
                 if !m.unwrapped_badge(0).is_some_and(|t| self.tokens.remove(&t)) {
                     return reply(Err(Errno::EBADF));
                 }
-                reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(b.conn))))
+                reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(badge))))
             }
-            _ if !self.handles.contains_key(&own(handle_of(&req))) => reply(Err(Errno::EBADF)),
+            _ if !self.clients.get(badge).is_some_and(|c| c.handles.contains_key(&handle_of(&req))) => {
+                reply(Err(Errno::EBADF))
+            }
             // A policy change may have taken the terminal away since the
             // handle was opened (issue 19 item 1).
             Request::Read { handle, .. }
@@ -229,6 +267,10 @@ impl Console {
             {
                 reply(Err(e))
             }
+            Request::GetWinSize { handle } if let Err(e) = self.revalidate(own(handle), b.sid, READ) => reply(Err(e)),
+            // Only the terminal's session reads its keystrokes, and only its
+            // foreground group (issue 19 item 8, POSIX job control).
+            Request::Read { .. } if let Err(e) = self.may_read(badge) => reply(Err(e)),
             Request::Read { max, .. } => match self.ldisc.take((max as usize).min(MAX_IO)) {
                 Some(d) => reply(Ok(Response::Data(d))),
                 None => match self.spare.pop() {
@@ -258,7 +300,9 @@ impl Console {
                 reply(Ok(Response::Len(data.len().min(MAX_IO) as u32)))
             }
             Request::Close { handle } => {
-                self.handles.remove(&own(handle));
+                if let Some(c) = self.clients.get_mut(badge) {
+                    c.handles.remove(&handle);
+                }
                 reply(Ok(Response::Ok))
             }
             Request::SetMode { mode, .. } => {
@@ -267,6 +311,7 @@ impl Console {
                 reply(Ok(Response::Ok))
             }
             Request::GetMode { .. } => reply(Ok(Response::Mode(self.ldisc.mode))),
+            Request::GetWinSize { .. } => reply(Ok(self.winsize())),
             Request::Readable { .. } => reply(Ok(Response::Len(u32::from(self.ldisc.readable())))),
             Request::GetTerminal { .. } => reply(Ok(Response::Terminal(self.terminal))),
             Request::ShareHandle { .. } => self.share(),
@@ -284,12 +329,49 @@ impl Console {
         self.klog = Some(k);
     }
 
-    fn new_handle(&mut self, conn: u32) -> u32 {
+    /// A new handle for the client behind `badge` (a connection badge).
+    fn new_handle(&mut self, badge: u64) -> u32 {
         let h = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1).max(1);
         let g = self.granted();
-        self.handles.insert((conn, h), g);
+        if let Some(c) = self.clients.entry(badge, |_| Peer::default()) {
+            c.handles.insert(h, g);
+        }
         h
+    }
+
+    /// Whether the client behind `badge` may read the terminal now: rm says
+    /// whether its process is in the foreground group of the terminal's
+    /// session (`EACCES` outside the session; a background reader's group
+    /// gets `SIGTTIN` and the answer is `EINTR`). Its pid comes from
+    /// connsrv once per connection. Without a terminal id (rm refused to
+    /// register one) there is no session to check.
+    fn may_read(&mut self, badge: u64) -> Result<(), Errno> {
+        if self.terminal == 0 {
+            return Ok(());
+        }
+        let pid = match self.clients.get(badge).and_then(|c| c.pid) {
+            Some(p) => p,
+            None => {
+                let p = rampart_connsrv_api::client::who_is(&mut self.ch, badge).map(|p| p.pid).unwrap_or(0);
+                if let Some(c) = self.clients.get_mut(badge) {
+                    c.pid = Some(p);
+                }
+                p
+            }
+        };
+        // An unknown pid (0: a core service's channel) reads only a
+        // terminal no session has taken yet.
+        rampart_rt::jobs::terminal_access(self.terminal, pid)
+    }
+
+    /// Drops the handles of every connection connsrv closed (before
+    /// connsrv may give its number to another client).
+    fn collect_closed(&mut self) {
+        let Console { ch, clients, .. } = self;
+        let _ = rampart_connsrv_api::client::drain_closed(ch, |c| {
+            clients.closed(c);
+        });
     }
 
     fn share(&mut self) -> Action {
@@ -312,6 +394,7 @@ impl Console {
     fn input(&mut self) {
         let mut echo = Vec::new();
         let mut signals = Vec::new();
+        let mut resized = false;
         let mut buf = [0u8; 256];
         loop {
             let n = self.line.read(&mut buf);
@@ -319,10 +402,15 @@ impl Console {
                 break;
             }
             for &b in &buf[..n] {
-                if let Effect::Signal(sig) = self.ldisc.input(b, &mut echo) {
-                    signals.push(sig);
+                match self.ldisc.input(b, &mut echo) {
+                    Effect::Signal(sig) => signals.push(sig),
+                    Effect::Resize => resized = true,
+                    Effect::None | Effect::Ready => {}
                 }
             }
+        }
+        if resized {
+            self.resized();
         }
         if !echo.is_empty() {
             self.line.write(&echo);
@@ -336,7 +424,7 @@ impl Console {
     /// Has rm send `sig` to this terminal's foreground process group (the
     /// readers among them are interrupted by rm; what they were not given
     /// stays in the line discipline).
-    fn signal(&mut self, sig: u8) {
+    pub(crate) fn signal(&mut self, sig: u8) {
         if self.terminal == 0 {
             return;
         }
@@ -379,6 +467,7 @@ fn handle_of(r: &Request) -> u32 {
         | Request::GetMode { handle }
         | Request::Readable { handle }
         | Request::GetTerminal { handle }
+        | Request::GetWinSize { handle }
         | Request::ShareHandle { handle } => *handle,
         Request::Open | Request::AdoptToken => 0,
     }

@@ -171,7 +171,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     rampart_rt::rm::set_channel(rm.channel);
     let _ = rm.tcb;
     alloc.set_untyped(own);
-    let core = security::start(&fs, &mut alloc, bi.cmdline()).unwrap_or_else(|e| {
+    let core = security::start(&fs, &mut alloc, bi.cmdline(), ntfn.0).unwrap_or_else(|e| {
         dprintln!("init: security core not started: {e}");
         None
     });
@@ -208,7 +208,12 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
         c.report_sids(&alloc::format!("started {first}"));
         audit::start(c, &mut alloc, &fs, bi.cmdline());
     }
-    let end = supervise::run(ep, reply, &mut servers, pid);
+    let mut refill = || {
+        if let Some(c) = &core {
+            c.refill(&mut alloc);
+        }
+    };
+    let end = supervise::run(ep, reply, &mut servers, pid, &mut refill);
     if let Some(c) = &core {
         c.report_sids("first program ended");
     }

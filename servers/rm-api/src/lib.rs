@@ -105,6 +105,9 @@ pub struct Spawn {
     /// job in its own group without a race). `EPERM` for a group of
     /// another session.
     pub pgroup: Option<Pid>,
+    /// The child leads a new session (and group) without a controlling
+    /// terminal (`POSIX_SPAWN_SETSID`; `setsid(1)`); overrides `pgroup`.
+    pub setsid: bool,
     /// The task's heap is fixed at `heap_pages`: its runtime never asks rm
     /// to grow it (the startup flag `HEAP_GROWS` is clear), so allocation
     /// beyond it fails. Servers rm calls while answering (secsrv) start
@@ -157,11 +160,12 @@ pub enum Request {
         continued: bool,
     },
     /// Send signal `sig` (`rampart_uabi::signal`; 0: only check) to
-    /// `target` (`kill(2)`). Each target must be the caller or its
-    /// descendant (or the caller a task init started),
-    /// and the policy must grant the caller `process` `sigkill` (SIGKILL),
-    /// `sigstop` (SIGSTOP), `signull` (0) or `signal` (any other) on it. A
-    /// group succeeds if one member could be signalled. Reply: `Ok`;
+    /// `target` (`kill(2)`). The policy must grant the caller `process`
+    /// `sigkill` (SIGKILL), `sigstop` (SIGSTOP), `signull` (0) or `signal`
+    /// (any other) on each target; without a security server each target
+    /// must instead be the caller or its descendant (or the caller a task
+    /// init started). init and rm are never signalled. A group succeeds if
+    /// one member could be signalled. Reply: `Ok`;
     /// `ESRCH` (no such process or group), `EPERM`, `EINVAL` (bad
     /// signal number).
     Kill {
@@ -243,12 +247,21 @@ pub enum Request {
         /// The signal.
         sig: u8,
     },
-    /// Before reading its controlling terminal: is the caller in the
-    /// foreground? If not, its group gets `SIGTTIN` (POSIX job control)
-    /// and the reply is `EINTR` (ask again after the stop); `EIO` if
-    /// `SIGTTIN` is ignored or blocked by the caller, or its group is
-    /// orphaned. Reply: `Ok` (foreground, or no controlling terminal).
-    TerminalRead,
+    /// From a terminal's server only, before it hands input to task `pid`:
+    /// may `pid` read the terminal now? `Ok` if the terminal belongs to no
+    /// session yet (the login opening it) or `pid` is in its foreground
+    /// group; `EACCES` if `pid` is not in the terminal's session (another
+    /// session's process never reads its keystrokes); if `pid` is in a
+    /// background group of the session, `SIGTTIN` goes to that group and
+    /// the reply is `EINTR` (`EIO` if the group cannot be stopped: orphaned,
+    /// or `pid` ignores `SIGTTIN`). Reply: `Ok`; `EPERM` (not the
+    /// terminal's server).
+    TerminalAccess {
+        /// The terminal.
+        terminal: u32,
+        /// The reader.
+        pid: Pid,
+    },
     /// Reply: [`Response::Pid`].
     GetPid,
     /// Stage the capability this message carries for the caller's next

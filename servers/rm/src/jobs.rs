@@ -10,12 +10,11 @@
 //! | `SetControllingTerminal` | `console { read write }`, caller → the terminal's context |
 //! | `SetForeground` | `console setfg`, caller → the terminal's context |
 //!
-//! Besides the policy, a target of `Kill` must be the caller or its
-//! descendant, or the caller a task init started: a program cannot signal
-//! the shell that runs it or a stranger's process (the Unix rule is "same
-//! user", which replaces this once rm knows users, issue 19 item 2).
-//! Without a security server (test boots without the security core) only
-//! this structural rule applies.
+//! With a security server the policy alone decides who may signal whom
+//! (SELinux's rule; the shipped policy adds the Unix "same user" rule as a
+//! constraint). Without one (test boots without the security core) a
+//! target of `Kill` must be the caller or its descendant, or the caller a
+//! task init started. init and rm are never signalled.
 
 use crate::state::Rm;
 use alloc::string::String;
@@ -67,7 +66,7 @@ fn may_signal(rm: &Rm, caller: Pid, target: Pid, sig: Signo) -> Result<(), Errno
     if !rm.tasks.contains_key(&target) {
         return Err(Errno::EPERM); // init (and rm) cannot be signalled
     }
-    let related = target == caller || rm.procs.is_descendant(target, caller) || c.privileged;
+    let related = rm.secsrv.ep.is_some() || target == caller || rm.procs.is_descendant(target, caller) || c.privileged;
     if !related || !allowed(rm, &c.context, &t.context, "process", signal_perm(sig)) {
         return Err(Errno::EPERM);
     }
@@ -121,7 +120,9 @@ pub fn signal_group(rm: &mut Rm, pgid: Pid, sig: Signo) {
 /// A child of `parent` changed state: `SIGCHLD` to the parent, if the
 /// policy lets the child signal it.
 pub fn sigchld(rm: &mut Rm, child: Pid, parent: Pid) {
-    if parent == INIT_PID || !rm.tasks.contains_key(&parent) {
+    // A parent that does not catch SIGCHLD would discard it: no check.
+    let catches = rm.tasks.get(&parent).is_some_and(|t| matches!(t.sig.action(usig::SIGCHLD), Disposition::Catch(_)));
+    if parent == INIT_PID || !catches {
         return;
     }
     let (c, p) = (context(rm, child), context(rm, parent));
@@ -183,20 +184,22 @@ pub fn handle(rm: &mut Rm, caller: Pid, req: &rampart_rm_api::Request) -> Option
                 Response::Ok
             })
         }
-        R::TerminalRead => terminal_read(rm, caller),
+        R::TerminalAccess { terminal, pid } => match rm.procs.terminal_access(caller, terminal, pid) {
+            Ok(true) => Ok(Response::Ok),
+            Ok(false) => stop_background_reader(rm, pid),
+            Err(e) => Err(e),
+        },
         _ => return None,
     })
 }
 
-/// `TerminalRead`: a background process that reads its terminal stops
-/// (`SIGTTIN` to its group) unless it cannot be stopped.
-fn terminal_read(rm: &mut Rm, caller: Pid) -> Result<Response, Errno> {
-    if !rm.procs.in_background(caller) {
-        return Ok(Response::Ok);
-    }
-    let pgid = rm.procs.get(caller).map_or(0, |p| p.pgid);
-    let blocked = rm.tasks.get(&caller).is_some_and(|t| t.sig.action(usig::SIGTTIN) == Disposition::Ignore);
-    if blocked || rm.procs.orphaned(pgid) {
+/// `reader`, in a background group, tried to read its terminal: `SIGTTIN`
+/// to its group (`EINTR`), or `EIO` if it would never be continued
+/// (orphaned group) or does not stop for it (ignored or blocked).
+fn stop_background_reader(rm: &mut Rm, reader: Pid) -> Result<Response, Errno> {
+    let pgid = rm.procs.get(reader).map_or(0, |p| p.pgid);
+    let ignored = rm.tasks.get(&reader).is_some_and(|t| t.sig.action(usig::SIGTTIN) == Disposition::Ignore);
+    if ignored || crate::signals::blocks(rm, reader, usig::SIGTTIN) || rm.procs.orphaned(pgid) {
         return Err(Errno::EIO);
     }
     signal_group(rm, pgid, usig::SIGTTIN);

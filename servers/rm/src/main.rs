@@ -268,7 +268,7 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         | Request::SetForeground { .. }
         | Request::GetForeground
         | Request::TerminalSignal { .. }
-        | Request::TerminalRead) => reply(jobs::handle(rm, pid, r).unwrap_or(Err(Errno::ENOSYS))),
+        | Request::TerminalAccess { .. }) => reply(jobs::handle(rm, pid, r).unwrap_or(Err(Errno::ENOSYS))),
         Request::GetPid => {
             let parent = rm.procs.get(pid).map_or(0, |p| p.parent);
             reply(Ok(Response::Pid { pid, parent }))

@@ -88,7 +88,7 @@ pub fn attach(rm: &mut Rm, pid: Pid) -> Result<(), rampart_uabi::Errno> {
     };
     let va = WINDOW + u64::from(index) * 4096;
     let give_back = |rm: &mut Rm| rm.sigwin.free.push(index);
-    let need = tables_needed([va].into_iter(), &rm.sigwin.tables);
+    let need = tables_needed([va], &rm.sigwin.tables);
     if !need.is_empty() {
         let mut hold = core::mem::take(&mut rm.sigwin.hold);
         let made = {
@@ -137,6 +137,12 @@ fn block_state(rm: &Rm, pid: Pid) -> (u64, SigSet) {
         Some(b) => (b.word(usig::STATE).load(SeqCst), SigSet(b.word(usig::BLOCKED).load(SeqCst))),
         None => (usig::STATE_USER, SigSet::EMPTY),
     }
+}
+
+/// Whether `pid` blocks `sig` now (its own mask or a running handler's).
+pub fn blocks(rm: &Rm, pid: Pid, sig: Signo) -> bool {
+    let (_, own) = block_state(rm, pid);
+    rm.tasks.get(&pid).is_some_and(|t| t.sig.blocked(own).contains(sig))
 }
 
 /// Mirrors rm's pending set into the task's block.

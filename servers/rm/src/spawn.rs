@@ -285,7 +285,11 @@ fn build(
         Ok(events) => {
             crate::connsrv::give_channel(rm, &built, pid, &context);
             let _ = rm.containers.add_task(container);
-            let (pgid, sid) = rm.procs.spawn_group(caller, req.pgroup, pid).unwrap_or((pid, pid));
+            let (pgid, sid) = if req.setsid {
+                (pid, pid)
+            } else {
+                rm.procs.spawn_group(caller, req.pgroup, pid).unwrap_or((pid, pid))
+            };
             rm.procs.insert(Proc {
                 pid,
                 parent: caller,

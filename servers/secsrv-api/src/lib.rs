@@ -315,6 +315,14 @@ pub enum Request {
     /// whenever the policy changes (load, boolean, mode). Reply
     /// [`Response::Ok`]; `EINVAL` (no capability), `ENOSPC`.
     Subscribe,
+    /// A service name's SID (its `servicecon` context: the target of
+    /// `service register`; connsrv), held by the caller as with
+    /// [`Request::ContextToSid`]. Reply [`Response::Sid`]; `ENOENT` (no
+    /// rule covers the name), `ENOSPC`.
+    ServiceContext {
+        /// Service name.
+        name: String,
+    },
     /// Validates a context *without* adding it to the SID table
     /// (`check_context`). Reply [`Response::Context`] with its canonical
     /// text; `EINVAL`.

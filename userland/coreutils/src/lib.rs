@@ -15,7 +15,8 @@
 //! - [`misc`]: durations, signals, contexts, audit filters, user names;
 //! - [`ls`]: `ls` entries, sorting and long lines;
 //! - [`report`]: `stat`, `df`, `du` and `ps` output;
-//! - [`editor`]: the full-screen editor `edit` (keys, buffer, screen).
+//! - [`editor`]: the full-screen editor `edit` (keys, buffer, screen);
+//! - [`stty`]: `stty`'s operands and its summary of the terminal.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +32,7 @@ pub mod ls;
 pub mod misc;
 pub mod pattern;
 pub mod report;
+pub mod stty;
 pub mod text;
 
 /// Every program name the binary answers to; `images` installs each as
@@ -47,6 +49,8 @@ pub const PROGRAMS: &[&str] = &[
     "touch",
     "ln",
     "chmod",
+    "chown",
+    "chgrp",
     "head",
     "tail",
     "wc",
@@ -59,6 +63,7 @@ pub const PROGRAMS: &[&str] = &[
     "du",
     "ps",
     "kill",
+    "setsid",
     "id",
     "env",
     "sleep",
@@ -80,6 +85,7 @@ pub const PROGRAMS: &[&str] = &[
     "basename",
     "dirname",
     "tee",
+    "stty",
 ];
 
 /// The program a command line names: the last component of `argv[0]`, or,

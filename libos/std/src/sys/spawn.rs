@@ -17,7 +17,19 @@ use rampart_uabi::Errno;
 /// `ENOENT`, `EACCES` (no execute bit, or the policy refuses the read or
 /// the transition), `ENOEXEC` (not an ELF image), `EBADF`, rm's errors.
 pub fn spawn(path: &str, argv: &[String], envp: Vec<String>, cwd: &str, fds: &[(u32, u32)]) -> Result<u32, Errno> {
-    spawn_as(path, argv, envp, cwd, fds, None)
+    spawn_with(path, argv, envp, cwd, fds, &SpawnOptions::default())
+}
+
+/// How a child starts besides its program, arguments and descriptors.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpawnOptions<'a> {
+    /// Its security context (`setexeccon`), see [`spawn_as`].
+    pub context: Option<&'a str>,
+    /// Its process group: `None` the caller's, `Some(0)` a new one it
+    /// leads, `Some(g)` group `g` of the caller's session.
+    pub pgroup: Option<u32>,
+    /// It leads a new session without a controlling terminal.
+    pub setsid: bool,
 }
 
 /// As [`spawn`]; with `context`, the child runs in that security context
@@ -33,6 +45,21 @@ pub fn spawn_as(
     cwd: &str,
     fds: &[(u32, u32)],
     context: Option<&str>,
+) -> Result<u32, Errno> {
+    spawn_with(path, argv, envp, cwd, fds, &SpawnOptions { context, ..SpawnOptions::default() })
+}
+
+/// As [`spawn`], with [`SpawnOptions`].
+///
+/// # Errors
+/// As [`spawn_as`]; `EPERM` for a group of another session.
+pub fn spawn_with(
+    path: &str,
+    argv: &[String],
+    envp: Vec<String>,
+    cwd: &str,
+    fds: &[(u32, u32)],
+    opts: &SpawnOptions<'_>,
 ) -> Result<u32, Errno> {
     let mut tokens = Vec::new();
     with(|st| {
@@ -64,7 +91,9 @@ pub fn spawn_as(
                 envp,
                 cwd: cwd.into(),
                 exec_context: ctx,
-                context: context.map(String::from),
+                context: opts.context.map(String::from),
+                pgroup: opts.pgroup,
+                setsid: opts.setsid,
                 ..Default::default()
             })
         });

@@ -18,9 +18,10 @@ fn yield_now() {
 
 /// Reads from descriptor `fd`.
 ///
-/// A terminal read first makes sure the caller is in the terminal's
-/// foreground (a background job is stopped by `SIGTTIN` until it is, POSIX
-/// job control), then waits in the console interruptibly: a signal handler
+/// A terminal read waits in the console interruptibly (the console lets only
+/// the terminal's foreground process group read; a background job is
+/// stopped by `SIGTTIN` until it is in the foreground, POSIX job control,
+/// and a process of another session gets `EACCES`): a signal handler
 /// that ran meanwhile makes it `EINTR` unless it asked for restarting; a
 /// stop and continue is invisible. An empty pipe is waited for the same
 /// way, by yielding the processor.
@@ -58,7 +59,9 @@ pub fn fd_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
 fn tty_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
     let Obj::Tty(h) = with(|st| st.obj(fd))? else { return Err(Errno::EBADF) };
     let req = con::Request::Read { handle: h, max: buf.len().min(con::MAX_IO) as u32 };
-    rampart_rt::jobs::terminal_read_access()?;
+    // The console asks rm whether this process is in the terminal's
+    // foreground; a background reader's group is stopped (SIGTTIN) and the
+    // call aborted, and is made again once continued.
     let mut intr = Interrupted::start();
     loop {
         let ep = with(|st| st.console())?;
@@ -71,10 +74,7 @@ fn tty_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
             }
             Ok(con::Response::Err(e)) => return Err(e),
             Ok(_) => return Err(Errno::EPROTO),
-            Err(CallError::Aborted) => {
-                intr = intr.retry()?;
-                rampart_rt::jobs::terminal_read_access()?;
-            }
+            Err(CallError::Aborted) => intr = intr.retry()?,
             Err(e) => return Err(e.errno()),
         }
     }
@@ -131,6 +131,52 @@ pub fn set_raw_mode(fd: u32, raw: bool) -> Result<()> {
             let mode = if raw { con::Mode::RAW } else { con::Mode::COOKED };
             con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ())
         }
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+    })
+    .map_err(Error::from)
+}
+
+/// The line-discipline settings of the terminal on `fd` (`tcgetattr`).
+///
+/// # Errors
+/// `ENOTTY` (25) if `fd` is not a terminal; `EACCES` if the policy no
+/// longer lets this process read it.
+pub fn terminal_mode(fd: u32) -> Result<con::Mode> {
+    with(|st| match st.obj(fd)? {
+        Obj::Tty(h) => match con_call(st, &con::Request::GetMode { handle: h })? {
+            con::Response::Mode(m) => Ok(m),
+            _ => Err(Errno::EPROTO),
+        },
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+    })
+    .map_err(Error::from)
+}
+
+/// Sets the line-discipline settings of the terminal on `fd`
+/// (`tcsetattr`); they are the terminal's, shared by every handle.
+///
+/// # Errors
+/// `ENOTTY` (25) if `fd` is not a terminal; `EACCES` (policy).
+pub fn set_terminal_mode(fd: u32, mode: con::Mode) -> Result<()> {
+    with(|st| match st.obj(fd)? {
+        Obj::Tty(h) => con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ()),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+    })
+    .map_err(Error::from)
+}
+
+/// The size of the terminal on `fd` in character cells (`TIOCGWINSZ`):
+/// what the terminal last reported (docs/console.md, "Window size"),
+/// 24 × 80 until it reports one.
+///
+/// # Errors
+/// `ENOTTY` (25) if `fd` is not a terminal; `EACCES` (policy).
+pub fn terminal_size(fd: u32) -> Result<crate::io::TerminalSize> {
+    with(|st| match st.obj(fd)? {
+        Obj::Tty(h) => match con_call(st, &con::Request::GetWinSize { handle: h })? {
+            con::Response::WinSize { rows, cols } => Ok(crate::io::TerminalSize { rows, cols }),
+            _ => Err(Errno::EPROTO),
+        },
         Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
     })
     .map_err(Error::from)

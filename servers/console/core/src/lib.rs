@@ -12,16 +12,24 @@
 //!   typed, nothing is echoed or interpreted.
 //!
 //! Output processing turns `\n` into `\r\n`.
+//!
+//! In both modes, in-band window resize reports from the terminal
+//! ([`resize`], DEC private mode 2048) are taken out of the input before
+//! anything else sees it: they are never echoed or delivered, and the size
+//! they carry is kept as the terminal's [`Ldisc::winsize`].
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
+pub mod resize;
+
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 pub use rampart_console_api::Mode;
 use rampart_uabi::signal::{SIGINT, SIGQUIT, SIGTSTP};
+use resize::{ResizeParser, WinSize};
 
 /// Longest line kept in cooked mode (further characters are refused with a bell).
 pub const LINE_MAX: usize = 4096;
@@ -52,6 +60,23 @@ pub enum Effect {
     /// `SIGQUIT`) to the foreground process group; pending input was
     /// dropped.
     Signal(u8),
+    /// The terminal reported a new window size ([`Ldisc::winsize`]); in
+    /// both modes, and never together with input.
+    Resize,
+}
+
+impl Effect {
+    /// The weightier of two effects of one input byte (a signal key over a
+    /// resize over ready input over nothing).
+    fn max(self, other: Effect) -> Effect {
+        let rank = |e: Effect| match e {
+            Effect::None => 0,
+            Effect::Ready => 1,
+            Effect::Resize => 2,
+            Effect::Signal(_) => 3,
+        };
+        if rank(other) > rank(self) { other } else { self }
+    }
 }
 
 /// A terminal's line discipline.
@@ -66,6 +91,10 @@ pub struct Ldisc {
     /// End-of-input markers put back ([`Ldisc::unread`]): delivered before
     /// the ready bytes.
     eofs_first: usize,
+    /// Picks resize reports out of the input.
+    resize: ResizeParser,
+    /// The last size the terminal reported.
+    winsize: WinSize,
 }
 
 impl Default for Ldisc {
@@ -77,7 +106,21 @@ impl Default for Ldisc {
 impl Ldisc {
     /// A cooked terminal with echo.
     pub const fn new() -> Ldisc {
-        Ldisc { mode: Mode::COOKED, line: Vec::new(), ready: VecDeque::new(), eofs: 0, eofs_first: 0 }
+        Ldisc {
+            mode: Mode::COOKED,
+            line: Vec::new(),
+            ready: VecDeque::new(),
+            eofs: 0,
+            eofs_first: 0,
+            resize: ResizeParser::new(),
+            winsize: WinSize::DEFAULT,
+        }
+    }
+
+    /// The terminal's size in character cells: the last one it reported,
+    /// [`WinSize::DEFAULT`] (24 × 80) until it reports one.
+    pub fn winsize(&self) -> WinSize {
+        self.winsize
     }
 
     fn push_ready(&mut self, bytes: &[u8]) {
@@ -100,7 +143,24 @@ impl Ldisc {
     }
 
     /// Feeds one byte typed on the line; echo bytes are appended to `echo`.
+    /// A byte that may continue a resize report is held back (at most
+    /// [`resize::MAX_REPORT`] bytes); the byte that shows it does not
+    /// releases the held bytes, and the effect returned is the weightiest
+    /// of theirs.
     pub fn input(&mut self, b: u8, echo: &mut Vec<u8>) -> Effect {
+        let mut parser = core::mem::take(&mut self.resize);
+        let mut fx = Effect::None;
+        if let Some(ws) = parser.feed(b, &mut |x| fx = fx.max(self.discipline(x, echo))) {
+            self.winsize = ws;
+            fx = Effect::Resize;
+        }
+        self.resize = parser;
+        fx
+    }
+
+    /// The line discipline proper, for one byte that is not part of a
+    /// resize report.
+    fn discipline(&mut self, b: u8, echo: &mut Vec<u8>) -> Effect {
         if self.mode.raw {
             self.push_ready(&[b]);
             return Effect::Ready;
@@ -307,8 +367,58 @@ mod tests {
         l.set_mode(Mode::RAW);
         let (echo, fx) = feed(&mut l, b"\x03\x1b[A");
         assert!(echo.is_empty());
-        assert!(fx.iter().all(|f| *f == Effect::Ready));
+        // ESC and `[` wait for the byte that shows they are not a resize report.
+        assert_eq!(fx, [Effect::Ready, Effect::None, Effect::None, Effect::Ready]);
         assert_eq!(l.take(100), Some(b"par\x03\x1b[A".to_vec()));
+    }
+
+    #[test]
+    fn resize_reports_in_cooked_and_raw_mode() {
+        let mut l = Ldisc::new();
+        assert_eq!(l.winsize(), WinSize { rows: 24, cols: 80 });
+        let (echo, fx) = feed(&mut l, b"ec\x1b[48;30;100;0;0tho\r");
+        assert_eq!(echo, b"echo\r\n");
+        assert_eq!(fx.iter().filter(|f| **f == Effect::Resize).count(), 1);
+        assert_eq!(l.take(100), Some(b"echo\n".to_vec()));
+        assert_eq!(l.winsize(), WinSize { rows: 30, cols: 100 });
+        l.set_mode(Mode::RAW);
+        // Split over two reads, between an arrow key and a letter.
+        let (echo, _) = feed(&mut l, b"\x1b[A\x1b[48;40;1");
+        assert!(echo.is_empty());
+        assert_eq!(l.take(100), Some(b"\x1b[A".to_vec()));
+        let (_, fx) = feed(&mut l, b"20;0;0tq");
+        assert_eq!(
+            fx,
+            [
+                Effect::None,
+                Effect::None,
+                Effect::None,
+                Effect::None,
+                Effect::None,
+                Effect::None,
+                Effect::Resize,
+                Effect::Ready
+            ]
+        );
+        assert_eq!(l.take(100), Some(b"q".to_vec()));
+        assert_eq!(l.winsize(), WinSize { rows: 40, cols: 120 });
+    }
+
+    #[test]
+    fn a_broken_report_is_input() {
+        let mut l = Ldisc::new();
+        l.set_mode(Mode::RAW);
+        let (_, fx) = feed(&mut l, b"\x1b[48;1");
+        assert!(fx.iter().all(|f| *f == Effect::None));
+        assert_eq!(l.take(100), None);
+        let (_, fx) = feed(&mut l, b"x");
+        assert_eq!(fx, [Effect::Ready]);
+        assert_eq!(l.take(100), Some(b"\x1b[48;1x".to_vec()));
+        // In cooked mode a Ctrl-C that breaks a held prefix still interrupts.
+        l.set_mode(Mode::COOKED);
+        let (_, fx) = feed(&mut l, b"\x1b[4\x03");
+        assert_eq!(fx.last(), Some(&Effect::Signal(SIGINT)));
+        assert_eq!(l.winsize(), WinSize::DEFAULT);
     }
 
     #[test]

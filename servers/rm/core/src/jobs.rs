@@ -194,6 +194,20 @@ impl<W: Copy> ProcTable<W> {
         }
     }
 
+    /// Whether `pid` may read terminal `id`, asked by `server`: `Ok(true)`
+    /// if in the foreground (or the terminal has no session), `Ok(false)`
+    /// if in a background group of the terminal's session.
+    ///
+    /// # Errors
+    /// `EPERM` (`server` does not serve it), `EACCES` (`pid` is not in the
+    /// terminal's session).
+    pub fn terminal_access(&self, server: Pid, id: u32, pid: Pid) -> Result<bool, Errno> {
+        let t = self.terminals.get(&id).filter(|t| t.server == server).ok_or(Errno::EPERM)?;
+        let Some(sid) = t.session else { return Ok(true) };
+        let p = self.live_proc(pid).filter(|p| p.sid == sid).ok_or(Errno::EACCES)?;
+        Ok(p.pgid == t.fg)
+    }
+
     /// Whether `pid` has a controlling terminal whose foreground group is
     /// not its own (it must not read the terminal).
     pub fn in_background(&self, pid: Pid) -> bool {
@@ -297,6 +311,10 @@ mod tests {
         assert_eq!(t.controlling_terminal(5), Some(id), "the whole session");
         assert_eq!(t.foreground(3), Ok((id, 2)));
         assert!(t.in_background(4) && !t.in_background(3));
+        assert_eq!(t.terminal_access(10, id, 3), Ok(true));
+        assert_eq!(t.terminal_access(10, id, 4), Ok(false), "background");
+        assert_eq!(t.terminal_access(10, id, 1), Err(Errno::EACCES), "init's session");
+        assert_eq!(t.terminal_access(3, id, 3), Err(Errno::EPERM), "only the server asks");
         assert_eq!(t.set_foreground(3, 4), Ok(id));
         assert!(!t.in_background(5) && t.in_background(3));
         assert_eq!(t.terminal_signal_target(10, id), Ok(4));

@@ -55,9 +55,10 @@ impl SecServer {
     fn permit(&mut self, caller: Caller, req: &Request) -> Result<(), Errno> {
         let init = caller == Caller::Init;
         match req {
-            Request::ComputeCreate { .. } | Request::FileContext { .. } | Request::PortContext { .. } => {
-                self.check(caller, VocabView::compute_av, "")
-            }
+            Request::ComputeCreate { .. }
+            | Request::FileContext { .. }
+            | Request::PortContext { .. }
+            | Request::ServiceContext { .. } => self.check(caller, VocabView::compute_av, ""),
             _ if init => Ok(()),
             Request::ComputeAvContexts { .. } | Request::ComputeCreateContexts { .. } => {
                 self.check(caller, VocabView::compute_av, "")?;
@@ -95,6 +96,7 @@ impl SecServer {
                 let proto = if tcp { Protocol::Tcp } else { Protocol::Udp };
                 p.port_context_of(proto, port).map_err(e)?
             }
+            Request::ServiceContext { name } => p.service_context_of(&name).map_err(e)?,
             Request::ReleaseSid { sid, .. } => {
                 sids::release(p, &mut self.holds, owner, sid)?;
                 return Ok(Response::Ok);

@@ -377,7 +377,8 @@ impl SecServer {
             | Request::ComputeCreateContexts { .. }
             | Request::ComputeCreate { .. }
             | Request::FileContext { .. }
-            | Request::PortContext { .. } => Outcome::reply(self.contexts(caller, req)),
+            | Request::PortContext { .. }
+            | Request::ServiceContext { .. } => Outcome::reply(self.contexts(caller, req)),
             other => Outcome::reply(self.query(caller, other)),
         }
     }

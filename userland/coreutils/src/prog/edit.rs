@@ -1,6 +1,8 @@
 //! `edit FILE`: the full-screen editor (`coreutils::editor`) on the
-//! terminal in raw mode. The screen is `$LINES` × `$COLUMNS` (default
-//! 24 × 80: the console reports no window size).
+//! terminal in raw mode. The screen is `$LINES` × `$COLUMNS`, else the
+//! terminal's size when `edit` starts (docs/console.md, "Window size";
+//! 24 × 80 until the terminal reports one). A later resize is not
+//! followed: that needs `SIGWINCH`.
 
 use super::{err, err_on};
 use alloc::string::String;
@@ -9,7 +11,7 @@ use rampart_libos::io::{self, Read, Write};
 use rampart_libos::{ErrorKind, env, fs};
 
 fn dim(var: &str, default: usize) -> usize {
-    env::var(var).and_then(|v| v.parse().ok()).filter(|&n| n >= 4).unwrap_or(default)
+    env::var(var).and_then(|v| v.parse().ok()).filter(|&n| n >= 4).unwrap_or(default.max(4))
 }
 
 /// `edit FILE`: opens (or starts) `FILE`; Ctrl-S saves, Ctrl-Q quits.
@@ -40,7 +42,8 @@ pub fn edit(args: &[String]) -> i32 {
         err_on("edit", "raw mode", &e);
         return 1;
     }
-    let mut ed = Editor::new(name, &text, dim("LINES", 24), dim("COLUMNS", 80));
+    let size = io::terminal_size(0).unwrap_or(io::TerminalSize { rows: 24, cols: 80 });
+    let mut ed = Editor::new(name, &text, dim("LINES", size.rows.into()), dim("COLUMNS", size.cols.into()));
     if text.is_empty() && fs::metadata(name).is_err() {
         ed.set_message("new file  (^S save  ^Q quit)");
     }

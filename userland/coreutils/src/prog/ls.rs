@@ -89,7 +89,10 @@ impl Ls {
         }
         let names: Vec<String> = entries.iter().map(|e| l::short_name(e, self.context, self.a.has('F'))).collect();
         if self.columns {
-            let width = rampart_libos::env::var("COLUMNS").and_then(|c| c.parse().ok()).unwrap_or(80);
+            // `$COLUMNS`, else the terminal's width (columns are only
+            // used on a terminal).
+            let tty = rampart_libos::io::terminal_size(1).map_or(80, |s| usize::from(s.cols));
+            let width = rampart_libos::env::var("COLUMNS").and_then(|c| c.parse().ok()).unwrap_or(tty);
             for line in coreutils::fmt::columns(&names, width) {
                 self.out.line(&line);
             }

@@ -9,6 +9,7 @@ mod ls;
 mod policy;
 mod sys;
 mod text;
+mod tty;
 
 use alloc::format;
 use alloc::string::String;
@@ -38,6 +39,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "touch" => fileops::touch(args),
         "ln" => fileops::ln(args),
         "chmod" => fileops::chmod(args),
+        "chown" | "chgrp" => files::chown(name, args),
         "find" => files::find(args),
         "stat" => files::stat(args),
         "df" => files::df(args),
@@ -50,6 +52,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "id" => sys::id(args),
         "ps" => sys::ps(args),
         "kill" => sys::kill(args),
+        "setsid" => sys::setsid(args),
         "clear" => sys::clear(args),
         "true" => 0,
         "false" => 1,
@@ -63,6 +66,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "load_policy" => policy::load_policy(args),
         "ausearch" => policy::ausearch(args),
         "runcon" => policy::runcon(args),
+        "stty" => tty::stty(args),
         _ => {
             err(name, "not implemented");
             127
