@@ -32,8 +32,10 @@ pub enum PolicyError {
     UnknownName(String),
     /// No file or port context rule matched.
     NoContext,
-    /// The SID table is full (2^32 - 1 SIDs).
+    /// The SID table is at its capacity ([`crate::SidTable::capacity`]).
     SidTableFull,
+    /// An initial SID: it is never released.
+    PinnedSid(u32),
 }
 
 impl fmt::Display for PolicyError {
@@ -53,6 +55,7 @@ impl fmt::Display for PolicyError {
             PolicyError::UnknownName(n) => write!(f, "unknown name `{n}`"),
             PolicyError::NoContext => write!(f, "no context rule matches"),
             PolicyError::SidTableFull => write!(f, "SID table full"),
+            PolicyError::PinnedSid(s) => write!(f, "SID {s} is an initial SID and is never released"),
         }
     }
 }

@@ -7,6 +7,12 @@
 //! compiled once at policy load with `regex-automata`'s meta engine, which
 //! works in `no_std` with `alloc`; a pattern that fails to compile (only
 //! possible in a hand-made binary) makes the load fail.
+//!
+//! Memory is bounded for the security server's fixed heap: a pattern's
+//! automaton may take at most [`PATTERN_NFA_MAX`] bytes (else the load
+//! fails), and matching uses the PikeVM only, whose scratch space is fixed
+//! by the automaton's size: the lazy DFA and the backtracker, whose caches
+//! grow with the paths looked up (up to megabytes per pattern), are off.
 
 use alloc::format;
 use alloc::vec::Vec;
@@ -20,13 +26,17 @@ use crate::ids::FileKind;
 
 /// Longest path accepted by [`FileContexts::lookup`], in bytes.
 pub const MAX_PATH_LEN: usize = 4096;
+/// Most heap a pattern's compiled automaton may take, in bytes.
+pub const PATTERN_NFA_MAX: usize = 64 << 10;
 
 /// Compiles one pattern, anchored at both ends.
 ///
 /// # Errors
 /// [`PolicyError::Invalid`] with the regex error if it does not compile.
 pub fn compile_pattern(pattern: &str) -> Result<Regex, PolicyError> {
+    let config = Regex::config().nfa_size_limit(Some(PATTERN_NFA_MAX)).hybrid(false).backtrack(false);
     Regex::builder()
+        .configure(config)
         .syntax(syntax::Config::new().unicode(false).utf8(false))
         .build(&format!(r"^(?:{pattern})\z"))
         .map_err(|e| PolicyError::Invalid(format!("file-context pattern `{pattern}`: {e}")))

@@ -171,14 +171,63 @@ impl Policy {
     /// [`PolicyError::InvalidContext`] if the model rejects it,
     /// [`PolicyError::SidTableFull`].
     pub fn context_to_sid(&mut self, text: &str) -> Result<Sid, PolicyError> {
-        let c = parse_context(&self.index.db, text)?;
-        self.model.validate_context(&self.index, &c)?;
+        let c = self.valid_context(text)?;
         self.intern(c)
     }
 
+    /// Parses and validates a context string without adding it to the SID
+    /// table (decide first, intern only what is used).
+    ///
+    /// # Errors
+    /// [`PolicyError::BadContext`] for syntax or unknown names,
+    /// [`PolicyError::InvalidContext`] if the model rejects it.
+    pub fn valid_context(&self, text: &str) -> Result<Context, PolicyError> {
+        let c = parse_context(&self.index.db, text)?;
+        self.model.validate_context(&self.index, &c)?;
+        Ok(c)
+    }
+
+    /// The canonical text of a context (what the SID table stores).
+    pub fn context_text(&self, c: &Context) -> String {
+        format_context(&self.index.db, c)
+    }
+
     fn intern(&mut self, c: Context) -> Result<Sid, PolicyError> {
+        self.intern_context(c).map(|(s, _)| s)
+    }
+
+    /// The SID of a context obtained from this policy (validated), and
+    /// whether it is new.
+    ///
+    /// # Errors
+    /// [`PolicyError::SidTableFull`].
+    pub fn intern_context(&mut self, c: Context) -> Result<(Sid, bool), PolicyError> {
         let text = format_context(&self.index.db, &c);
-        self.sids.intern(&text, c)
+        self.sids.intern_new(&text, c)
+    }
+
+    /// Limits the SID table to `capacity` live SIDs (initial ones
+    /// included; see [`SidTable::set_capacity`]).
+    pub fn set_sid_capacity(&mut self, capacity: usize) {
+        self.sids.set_capacity(capacity);
+    }
+
+    /// True for the policy's initial SIDs (never released).
+    pub fn is_initial(&self, sid: Sid) -> bool {
+        sid.0 >= 1 && (sid.0 as usize) <= self.initial.len()
+    }
+
+    /// Releases a SID: it leaves the table and its number is never issued
+    /// again (see [`crate::sidtab`]).
+    ///
+    /// # Errors
+    /// [`PolicyError::PinnedSid`] for an initial SID,
+    /// [`PolicyError::UnknownSid`] for one that is not live.
+    pub fn release_sid(&mut self, sid: Sid) -> Result<(), PolicyError> {
+        if self.is_initial(sid) {
+            return Err(PolicyError::PinnedSid(sid.0));
+        }
+        self.sids.release(sid)
     }
 
     /// The context string of a SID.
@@ -237,6 +286,20 @@ impl Policy {
         Ok(d)
     }
 
+    /// The access decision for two validated contexts (from
+    /// [`Policy::valid_context`]), without SIDs.
+    ///
+    /// # Errors
+    /// [`PolicyError::UnknownClass`].
+    pub fn compute_av_contexts(&self, s: &Context, t: &Context, class: ClassId) -> Result<AccessDecision, PolicyError> {
+        if self.index.db.class(class.0).is_none() {
+            return Err(PolicyError::UnknownClass(class.0));
+        }
+        let mut d = self.model.compute_av(&self.index, s, t, class.0);
+        d.seqno = self.seqno;
+        Ok(d)
+    }
+
     /// Convenience for tests and tools: are all `perms` of `class` granted
     /// from context `scon` to `tcon`?
     ///
@@ -256,7 +319,7 @@ impl Policy {
     /// # Errors
     /// [`PolicyError::UnknownSid`], [`PolicyError::UnknownClass`],
     /// [`PolicyError::InvalidContext`] if the result is not valid (e.g.
-    /// the role may not enter the new type).
+    /// the role may not enter the new type), [`PolicyError::SidTableFull`].
     pub fn compute_create(
         &mut self,
         ssid: Sid,
@@ -264,43 +327,103 @@ impl Policy {
         class: ClassId,
         name: Option<&str>,
     ) -> Result<Sid, PolicyError> {
+        let c = self.create_context(ssid, tsid, class, name)?;
+        self.intern(c)
+    }
+
+    /// As [`Policy::compute_create`], returning the new context without
+    /// adding it to the SID table.
+    ///
+    /// # Errors
+    /// As [`Policy::compute_create`], without `SidTableFull`.
+    pub fn create_context(
+        &self,
+        ssid: Sid,
+        tsid: Sid,
+        class: ClassId,
+        name: Option<&str>,
+    ) -> Result<Context, PolicyError> {
         let (s, t) = (self.resolve(ssid)?, self.resolve(tsid)?);
         let (Some(s), Some(t)) = (s, t) else {
             return Err(PolicyError::InvalidContext("unlabeled subject or target".into()));
         };
-        let c = self.model.compute_create(&self.index, s, t, class.0, name)?;
-        self.intern(c)
+        self.create_from_contexts(s, t, class, name)
+    }
+
+    /// The context of a new object of `class` created by context `s`
+    /// in/under context `t` (both validated), without SIDs.
+    ///
+    /// # Errors
+    /// [`PolicyError::UnknownClass`], [`PolicyError::InvalidContext`].
+    pub fn create_from_contexts(
+        &self,
+        s: &Context,
+        t: &Context,
+        class: ClassId,
+        name: Option<&str>,
+    ) -> Result<Context, PolicyError> {
+        self.model.compute_create(&self.index, s, t, class.0, name)
     }
 
     /// The SID a file at `path` of kind `kind` gets from the file-context
     /// rules; `Ok(None)` for a `<<none>>` rule.
     ///
     /// # Errors
-    /// [`PolicyError::NoContext`] if no rule matches.
+    /// [`PolicyError::NoContext`] if no rule matches,
+    /// [`PolicyError::SidTableFull`].
     pub fn file_context(&mut self, path: &str, kind: FileKind) -> Result<Option<Sid>, PolicyError> {
-        match self.filecons.lookup(path, kind)?.cloned() {
+        match self.file_context_of(path, kind)? {
             Some(c) => self.intern(c).map(Some),
             None => Ok(None),
         }
     }
 
+    /// As [`Policy::file_context`], returning the context without adding
+    /// it to the SID table.
+    ///
+    /// # Errors
+    /// [`PolicyError::NoContext`] if no rule matches.
+    pub fn file_context_of(&self, path: &str, kind: FileKind) -> Result<Option<Context>, PolicyError> {
+        Ok(self.filecons.lookup(path, kind)?.cloned())
+    }
+
     /// The SID of `port` for `proto` from the port-context rules.
     ///
     /// # Errors
-    /// [`PolicyError::NoContext`] if no rule covers the port.
+    /// [`PolicyError::NoContext`] if no rule covers the port,
+    /// [`PolicyError::SidTableFull`].
     pub fn port_context(&mut self, proto: Protocol, port: u16) -> Result<Sid, PolicyError> {
-        let c = portcon::lookup(&self.index.db.portcons, proto, port).cloned().ok_or(PolicyError::NoContext)?;
+        let c = self.port_context_of(proto, port)?;
         self.intern(c)
+    }
+
+    /// As [`Policy::port_context`], returning the context without adding
+    /// it to the SID table.
+    ///
+    /// # Errors
+    /// [`PolicyError::NoContext`] if no rule covers the port.
+    pub fn port_context_of(&self, proto: Protocol, port: u16) -> Result<Context, PolicyError> {
+        portcon::lookup(&self.index.db.portcons, proto, port).cloned().ok_or(PolicyError::NoContext)
     }
 
     /// The SID of service name `name` from the service-name rules
     /// (`servicecon`): the target of `service register`.
     ///
     /// # Errors
-    /// [`PolicyError::NoContext`] if no rule covers the name.
+    /// [`PolicyError::NoContext`] if no rule covers the name,
+    /// [`PolicyError::SidTableFull`].
     pub fn service_context(&mut self, name: &str) -> Result<Sid, PolicyError> {
-        let c = servicecon::lookup(&self.index.db.servicecons, name).cloned().ok_or(PolicyError::NoContext)?;
+        let c = self.service_context_of(name)?;
         self.intern(c)
+    }
+
+    /// As [`Policy::service_context`], returning the context without
+    /// adding it to the SID table.
+    ///
+    /// # Errors
+    /// [`PolicyError::NoContext`] if no rule covers the name.
+    pub fn service_context_of(&self, name: &str) -> Result<Context, PolicyError> {
+        servicecon::lookup(&self.index.db.servicecons, name).cloned().ok_or(PolicyError::NoContext)
     }
 
     /// Sets a boolean; increments the sequence number so AVCs drop cached

@@ -205,6 +205,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     };
     dprintln!("init: started {first} (pid {pid})");
     if let Some(c) = &core {
+        c.report_sids(&alloc::format!("started {first}"));
         audit::start(c, &mut alloc, &fs, bi.cmdline());
     }
     let mut refill = || {
@@ -212,7 +213,11 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
             c.refill(&mut alloc);
         }
     };
-    Ok(supervise::run(ep, reply, &mut servers, pid, &mut refill))
+    let end = supervise::run(ep, reply, &mut servers, pid, &mut refill);
+    if let Some(c) = &core {
+        c.report_sids("first program ended");
+    }
+    Ok(end)
 }
 
 fn rdtsc() -> u64 {

@@ -64,9 +64,10 @@ pub const POOL_REFILL: usize = 16;
 pub const EVENT_POOL: u64 = 1 << 1;
 /// log2 slots of connsrv's CNode.
 const CONNSRV_RADIX: u8 = 14;
-/// secsrv's initial heap (4 KiB pages): the engine, every boot policy and
-/// the SID table.
-const SECSRV_HEAP_PAGES: u32 = 1024;
+/// secsrv's heap (4 KiB pages), fixed: it never grows, so secsrv never
+/// calls rm (which calls secsrv). What it holds and why it fits:
+/// `rampart_secsrv_api::HEAP_BYTES`.
+const SECSRV_HEAP_PAGES: u32 = (rampart_secsrv_api::HEAP_BYTES / 4096) as u32;
 /// connsrv's initial heap (4 KiB pages).
 const CONNSRV_HEAP_PAGES: u32 = 256;
 
@@ -78,6 +79,8 @@ pub struct Core {
     /// `init.audit.plant=1`: a channel to the security server for the first
     /// program, which the policy does not allow (`crate::audit`).
     pub planted: Option<CPtr>,
+    /// init's boot channel to the security server.
+    pub secsrv: Endpoint,
 }
 
 fn option<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
@@ -97,12 +100,14 @@ fn spawn_with(req: Spawn, cap: CPtr) -> Result<Pid, String> {
     }
 }
 
-/// A core server's spawn request. Its heap (`heap_pages`) is large enough
-/// that it never has to grow while answering rm, which calls connsrv
-/// (and connsrv secsrv) while creating and destroying tasks: growing means
-/// calling rm, which would close a wait cycle.
-fn server(name: &str, argv: Vec<String>, radix: Option<u8>, heap_pages: u32, context: &str) -> Spawn {
+/// A core server's spawn request. rm calls connsrv (and connsrv and rm
+/// call secsrv) while creating and destroying tasks, and growing a heap
+/// means calling rm, which would close a wait cycle: secsrv's heap is
+/// `fixed` (it cannot grow at all); connsrv's is large enough that it
+/// never has to grow while answering.
+fn server(name: &str, argv: Vec<String>, radix: Option<u8>, (heap_pages, fixed): (u32, bool), context: &str) -> Spawn {
     Spawn {
+        fixed_heap: fixed,
         image: Some(Image::Bootfs(name.into())),
         argv,
         cap_name: Some("endpoint".into()),
@@ -141,7 +146,7 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str, events: CPtr) ->
     if option(cmdline, "enforcing=") == Some("0") {
         argv.push("permissive".into());
     }
-    let spid = spawn_with(server("secsrv", argv, None, SECSRV_HEAP_PAGES, SECSRV_CONTEXT), s_give)?;
+    let spid = spawn_with(server("secsrv", argv, None, (SECSRV_HEAP_PAGES, true), SECSRV_CONTEXT), s_give)?;
     forget(s_give);
     let mut sec = Client(Ipc(Endpoint(s_init)));
     for m in fs.iter() {
@@ -159,7 +164,7 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str, events: CPtr) ->
     let mut argv = alloc::vec!["connsrv".to_string(), CONNSRV_RADIX.to_string()];
     // `connsrv.first=N`: the first connection number (tests force a wrap).
     argv.extend(option(cmdline, "connsrv.first=").map(String::from));
-    let req = server("connsrv", argv, Some(CONNSRV_RADIX), CONNSRV_HEAP_PAGES, CONNSRV_CONTEXT);
+    let req = server("connsrv", argv, Some(CONNSRV_RADIX), (CONNSRV_HEAP_PAGES, false), CONNSRV_CONTEXT);
     let cpid = spawn_with(req, c_give)?;
     forget(c_give);
     let ch = Channel(Endpoint(c_init));
@@ -205,7 +210,7 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str, events: CPtr) ->
     forget(s.0);
     forget(c.0);
     dprintln!("init: connection server up (pid {cpid}); service endpoints go through it from now on");
-    Ok(Some(Core { connsrv: ch, planted }))
+    Ok(Some(Core { connsrv: ch, planted, secsrv: Endpoint(s_init) }))
 }
 
 /// Deletes init's copy of a capability it handed over or no longer needs
@@ -259,6 +264,21 @@ impl Core {
                 Ok(pid) => dprintln!("init: started {name} (pid {pid}) as {ctx}"),
                 Err(x) => dprintln!("init: {x}"),
             }
+        }
+    }
+
+    /// Logs the security server's SID statistics after `when` (at the
+    /// start and the end of the session: tests/tests/sids.rs reads them).
+    pub fn report_sids(&self, when: &str) {
+        match Client(Ipc(self.secsrv)).sid_stats() {
+            Ok(st) => dprintln!(
+                "init: {when}; security server: {} SIDs in use (peak {} of {}), {} refused for SID limits",
+                st.live,
+                st.peak,
+                rampart_secsrv_api::SID_CAPACITY,
+                st.refusals
+            ),
+            Err(e) => dprintln!("init: {when}; security server status: {e}"),
         }
     }
 

@@ -108,6 +108,11 @@ pub struct Spawn {
     /// The child leads a new session (and group) without a controlling
     /// terminal (`POSIX_SPAWN_SETSID`; `setsid(1)`); overrides `pgroup`.
     pub setsid: bool,
+    /// The task's heap is fixed at `heap_pages`: its runtime never asks rm
+    /// to grow it (the startup flag `HEAP_GROWS` is clear), so allocation
+    /// beyond it fails. Servers rm calls while answering (secsrv) start
+    /// this way, so they never call rm while rm waits for them.
+    pub fixed_heap: bool,
 }
 
 /// A capability staged for the caller's next [`Request::Spawn`]

@@ -21,6 +21,7 @@ pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
     let Some(mut t) = rm.tasks.remove(&pid) else { return };
     crate::signals::detach(rm, t.block.take());
     crate::connsrv::exited(rm, pid);
+    crate::security::release(rm, t.sid.take());
     crate::security::drop_staged(rm, pid);
     for rid in core::mem::take(&mut t.mapped) {
         crate::memory::unmap_mapping(rm, rid, pid);

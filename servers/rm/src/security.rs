@@ -3,8 +3,16 @@
 //! listing tasks, and capabilities staged for a spawn (inherited handle
 //! tokens, docs/userland.md §4). The signal checks are in `crate::jobs`.
 //!
-//! rm calls secsrv, never the other way round, and secsrv's heap is sized
-//! so that it never grows while answering (see `crate::connsrv`).
+//! rm calls secsrv, never the other way round: secsrv runs on a fixed heap
+//! and makes no call to rm at all (docs/security-architecture.md §5).
+//!
+//! SIDs (docs/security-architecture.md §1, "SID lifetime and limits"): rm
+//! decides on context *strings* (`CheckContext`, `ComputeAvContexts`,
+//! `ComputeCreateContexts`), which add nothing to secsrv's SID table, so a
+//! refused spawn leaves nothing behind. Only the context of a task it
+//! actually creates is held ([`hold`]), charged to the parent's SID (to
+//! rm itself for init's children), and released when the task is
+//! destroyed ([`release`]). A parent at its limit gets `EDQUOT`.
 //!
 //! Trust: the executable's file context comes from the spawning process,
 //! which read the image from the file server. A process can therefore only
@@ -40,6 +48,18 @@ pub struct Secsrv {
     /// `system` class number and the bits of `syslog_write` and
     /// `syslog_read` (`None` if the policy has no such permissions).
     syslog: Option<(u16, u32, u32)>,
+    /// rm's own context (the target of `system` checks).
+    own: String,
+}
+
+/// A SID rm holds for a live task: the SID of its context and the owner
+/// charged for it (the parent's SID; 0 for rm itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Held {
+    /// The task's SID.
+    pub sid: u32,
+    /// The owner charged.
+    pub subject: u32,
 }
 
 /// `SetSecsrv` from `caller` with the capability in `cap`.
@@ -67,6 +87,7 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
         .class_id("system")
         .ok()
         .and_then(|k| Some((k, c.perms(k, &["syslog_write"]).ok()?, c.perms(k, &["syslog_read"]).ok()?)));
+    let own = c.who_am_i().and_then(|sid| c.sid_to_context(sid)).unwrap_or_default();
     if let Some(old) = rm.secsrv.ep.replace(Endpoint(s)) {
         crate::lifecycle::drop_slot(rm, old.0);
     }
@@ -74,12 +95,20 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
     rm.secsrv.file = file;
     rm.secsrv.system = system;
     rm.secsrv.syslog = syslog;
+    rm.secsrv.own = own;
     Ok(())
 }
 
-fn allowed(c: &mut Client<Ipc>, s: u32, t: u32, class: u16, bit: u32) -> Result<bool, Errno> {
-    let d = c.compute_av(s, t, class)?;
+/// Is `bit` of `class` granted from context `s` to context `t`? Neither is
+/// added to secsrv's SID table.
+fn allowed(c: &mut Client<Ipc>, s: &str, t: &str, class: u16, bit: u32) -> Result<bool, Errno> {
+    let d = c.compute_av_contexts(s, t, class)?;
     Ok(d.allowed & bit == bit)
+}
+
+/// Is `other` the context whose canonical text is `canonical`?
+fn same(c: &mut Client<Ipc>, canonical: &str, other: &str) -> Result<bool, Errno> {
+    Ok(canonical == other || c.check_context(other)? == canonical)
 }
 
 /// The context of a child of a process in `parent` started from an
@@ -95,24 +124,23 @@ pub fn transition(rm: &Rm, parent: &str, exec: Option<&str>) -> Result<String, E
         return Ok(parent.into());
     };
     let mut c = Client(Ipc(ep));
-    let ssid = c.context_to_sid(parent)?;
-    let fsid = c.context_to_sid(exec).map_err(|_| Errno::EINVAL)?;
-    let nsid = c.compute_create(ssid, fsid, pclass, None)?;
-    if nsid == ssid {
+    let new = c.compute_create_contexts(parent, exec, pclass)?;
+    if same(&mut c, &new, parent)? {
         return Ok(parent.into());
     }
-    if !allowed(&mut c, ssid, nsid, pclass, trans)? || !allowed(&mut c, nsid, fsid, fclass, entry)? {
+    if !allowed(&mut c, parent, &new, pclass, trans)? || !allowed(&mut c, &new, exec, fclass, entry)? {
         dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} exec={exec}");
         return Err(Errno::EACCES);
     }
-    c.sid_to_context(nsid)
+    Ok(new)
 }
 
 /// The context `wanted` a process in `parent` asked for its child started
 /// from an executable labelled `exec` (SELinux's `setexeccon`, `runcon`):
 /// granted when it is the parent's own, or when the policy allows `process
 /// transition` from the parent to it and `file entrypoint` from it on the
-/// executable.
+/// executable. Decided on the strings: nothing is added to secsrv's SID
+/// table, whatever the answer.
 ///
 /// # Errors
 /// `EINVAL` (not a valid context), `EACCES` (refused, or no executable
@@ -127,29 +155,60 @@ pub fn explicit(rm: &Rm, parent: &str, wanted: &str, exec: Option<&str>) -> Resu
         return Err(Errno::EPERM);
     };
     let mut c = Client(Ipc(ep));
-    let ssid = c.context_to_sid(parent)?;
-    let nsid = c.context_to_sid(wanted).map_err(|_| Errno::EINVAL)?;
-    let fsid = match exec {
-        Some(x) => c.context_to_sid(x).map_err(|_| Errno::EINVAL)?,
-        None => return Err(Errno::EACCES),
-    };
-    if !allowed(&mut c, ssid, nsid, pclass, trans)? || !allowed(&mut c, nsid, fsid, fclass, entry)? {
-        dprintln!(
-            "rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={}",
-            exec.unwrap_or("?")
-        );
+    let wanted = c.check_context(wanted).map_err(|_| Errno::EINVAL)?;
+    if same(&mut c, &wanted, parent)? {
+        return Ok(parent.into());
+    }
+    let Some(exec) = exec else { return Err(Errno::EACCES) };
+    if !allowed(&mut c, parent, &wanted, pclass, trans)? || !allowed(&mut c, &wanted, exec, fclass, entry)? {
+        dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={exec}");
         return Err(Errno::EACCES);
     }
-    c.sid_to_context(nsid)
+    Ok(wanted)
+}
+
+/// Holds the SID of `context` for a new task of `caller` (before it is
+/// built), charged to the caller's SID (to rm itself for init's children
+/// and for callers without one). `None` without a security server, and
+/// for a context init named that secsrv refuses (such a task runs without
+/// a connsrv channel, as before).
+///
+/// # Errors
+/// `EDQUOT` (the caller's SID limit: secsrv's `ENOSPC`), `EINVAL`.
+pub fn hold(rm: &Rm, caller: Pid, context: &str) -> Result<Option<Held>, Errno> {
+    let Some(ep) = rm.secsrv.ep else { return Ok(None) };
+    let subject = match caller {
+        INIT_PID => 0,
+        p => rm.tasks.get(&p).and_then(|t| t.sid).map_or(0, |h| h.sid),
+    };
+    match Client(Ipc(ep)).hold_context(context, subject) {
+        Ok(sid) => Ok(Some(Held { sid, subject })),
+        Err(Errno::ENOSPC) => {
+            dprintln!("rm: pid {caller} is at its SID limit: no task in {context}");
+            Err(Errno::EDQUOT)
+        }
+        Err(e) if caller == INIT_PID => {
+            dprintln!("rm: no SID for {context} ({e})");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Drops rm's hold on a task's SID (the task is gone, or was never built).
+pub fn release(rm: &Rm, held: Option<Held>) {
+    if let (Some(h), Some(ep)) = (held, rm.secsrv.ep)
+        && let Err(e) = Client(Ipc(ep)).release_sid(h.sid, h.subject)
+    {
+        dprintln!("rm: releasing SID {}: {e}", h.sid);
+    }
 }
 
 /// May a task in `source` inspect one in `target` (`process getattr`)?
 /// Denials are not logged: listing tasks asks about every task.
 pub fn may_getattr(rm: &Rm, source: &str, target: &str) -> bool {
     let (Some(ep), Some((pclass, _, _, getattr))) = (rm.secsrv.ep, rm.secsrv.process) else { return false };
-    let mut c = Client(Ipc(ep));
-    let (Ok(s), Ok(t)) = (c.context_to_sid(source), c.context_to_sid(target)) else { return false };
-    allowed(&mut c, s, t, pclass, getattr).unwrap_or(false)
+    allowed(&mut Client(Ipc(ep)), source, target, pclass, getattr).unwrap_or(false)
 }
 
 /// May task `pid` in `source` stop the machine (`system halt`, or `system
@@ -164,10 +223,7 @@ pub fn may_power_off(rm: &Rm, pid: Pid, source: &str, reboot: bool) -> Result<()
         return Ok(());
     }
     let (Some(ep), Some((class, halt, rb))) = (rm.secsrv.ep, rm.secsrv.system) else { return Err(Errno::ENOSYS) };
-    let mut c = Client(Ipc(ep));
-    let s = c.context_to_sid(source)?;
-    let own = c.who_am_i()?;
-    if allowed(&mut c, s, own, class, if reboot { rb } else { halt })? {
+    if allowed(&mut Client(Ipc(ep)), source, &rm.secsrv.own, class, if reboot { rb } else { halt })? {
         return Ok(());
     }
     let perm = if reboot { "reboot" } else { "halt" };
@@ -192,9 +248,7 @@ pub fn log_rights(rm: &Rm, caller: Pid, context: &str) -> Rights {
 fn policy_log_rights(rm: &Rm, caller: Pid, context: &str) -> Rights {
     let fallback = if caller == INIT_PID { Rights::WRITE } else { Rights::NONE };
     let (Some(ep), Some((class, write, read))) = (rm.secsrv.ep, rm.secsrv.syslog) else { return fallback };
-    let mut c = Client(Ipc(ep));
-    let (Ok(s), Ok(own)) = (c.context_to_sid(context), c.who_am_i()) else { return Rights::NONE };
-    let Ok(d) = c.compute_av(s, own, class) else { return Rights::NONE };
+    let Ok(d) = Client(Ipc(ep)).compute_av_contexts(context, &rm.secsrv.own, class) else { return Rights::NONE };
     let mut r = Rights::NONE;
     if d.allowed & write == write {
         r = r.or(Rights::WRITE);

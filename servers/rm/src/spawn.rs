@@ -89,7 +89,6 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
     if (req.supervised || req.cap_name.is_some()) && fault_cap.is_none() {
         return Err(Errno::EINVAL);
     }
-    let (fault_cap, inherit) = if req.supervised { (fault_cap, None) } else { (None, fault_cap) };
     // init's children may run up to just below rm (servers); programs
     // default to PROGRAM_PRIORITY. Others get at most their parent's.
     let (max, default) = match caller {
@@ -103,7 +102,37 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
     if !(startup::MIN_CNODE_RADIX..=16).contains(&radix) || !(1..=1024).contains(&stack_pages) || heap_pages > 4096 {
         return Err(Errno::EINVAL);
     }
+    // The child's context, decided before anything is made for it: init
+    // names it; another process may ask for one the policy lets it enter
+    // with this executable (`runcon`); otherwise the policy's type
+    // transition for (parent context, executable's context). The
+    // decisions add nothing to secsrv's SID table; only the context of a
+    // task that is then built is held (docs/security-architecture.md §1).
+    let context = match &req.context {
+        Some(c) if caller == INIT_PID => c.clone(),
+        Some(c) => crate::security::explicit(rm, &parent_context, c, req.exec_context.as_deref())?,
+        None => crate::security::transition(rm, &parent_context, req.exec_context.as_deref())?,
+    };
+    let held = crate::security::hold(rm, caller, &context)?;
+    let sizes = (radix, stack_pages, heap_pages);
+    let r = spawn_as(rm, caller, req, (fault_cap, container, priority, sizes), context, held);
+    if r.is_err() {
+        crate::security::release(rm, held);
+    }
+    r
+}
 
+/// The rest of [`spawn`] once the child's context is decided and its SID
+/// held (`held`: released by the caller if this fails).
+fn spawn_as(
+    rm: &mut Rm,
+    caller: Pid,
+    req: Spawn,
+    (fault_cap, container, priority, sizes): (Option<CPtr>, u32, u8, (u32, u64, u64)),
+    context: String,
+    held: Option<crate::security::Held>,
+) -> Result<Pid, Errno> {
+    let (fault_cap, inherit) = if req.supervised { (fault_cap, None) } else { (None, fault_cap) };
     // The image.
     let (name, bytes, window, shareable) = match req.image.clone().ok_or(Errno::EINVAL)? {
         Image::Bootfs(name) => {
@@ -125,8 +154,8 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
         shareable,
         container,
         priority,
-        (radix, stack_pages, heap_pages),
-        parent_context,
+        sizes,
+        (context, held),
         (fault_cap, inherit),
     );
     if let Some(w) = window {
@@ -146,21 +175,12 @@ fn build(
     container: u32,
     priority: u8,
     (radix, stack_pages, heap_pages): (u32, u64, u64),
-    parent_context: String,
+    (context, held): (String, Option<crate::security::Held>),
     (fault_cap, inherit): (Option<CPtr>, Option<CPtr>),
 ) -> Result<Pid, Errno> {
     let plan = ImagePlan::new(bytes, &Limits::default()).map_err(|_| Errno::ENOEXEC)?;
     let pool = rm.pool().ok_or(Errno::ENOMEM)?;
     let pid = rm.procs.alloc_pid();
-    // The child's context: init names it; another process may ask for one
-    // the policy lets it enter with this executable (`runcon`); otherwise
-    // the policy's type transition for (parent context, executable's
-    // context).
-    let context = match &req.context {
-        Some(c) if caller == INIT_PID => c.clone(),
-        Some(c) => crate::security::explicit(rm, &parent_context, c, req.exec_context.as_deref())?,
-        None => crate::security::transition(rm, &parent_context, req.exec_context.as_deref())?,
-    };
     // Capabilities staged with `StageCap` follow the `cap_name` one.
     let staged_first = slot::INHERIT_FIRST + u64::from(req.cap_name.is_some() && inherit.is_some());
     let staged: Vec<(rampart_rm_api::Staged, CPtr)> = rm.staged.remove(&caller).unwrap_or_default();
@@ -200,7 +220,9 @@ fn build(
         pid,
         parent: caller,
         tsc_hz: rm.tsc_hz,
-        flags: startup::flags::HEAP_GROWS | rampart_rt::syscall::debug_syscalls_flag(),
+        // A fixed heap (`Spawn::fixed_heap`): the runtime never asks rm
+        // for more.
+        flags: if req.fixed_heap { 0 } else { startup::flags::HEAP_GROWS } | rampart_rt::syscall::debug_syscalls_flag(),
         ..Default::default()
     };
     // The fault endpoint: the supervisor's, or rm's badged with the pid.
@@ -297,16 +319,23 @@ fn build(
                     mapped: Vec::new(),
                     sig,
                     block: None,
+                    sid: held,
                 },
             );
             if let Err(e) = crate::signals::attach(rm, pid) {
                 dprintln!("rm: no signal block for pid {pid}: {e}");
+                // `spawn` releases the SID with the error.
+                if let Some(t) = rm.tasks.get_mut(&pid) {
+                    t.sid = None;
+                }
                 crate::lifecycle::destroy(rm, pid, rampart_rm_api::ExitStatus::KILLED);
                 return Err(e);
             }
-            if let Some(t) = rm.tasks.get(&pid)
+            if let Some(t) = rm.tasks.get_mut(&pid)
                 && t.built.tcb.resume().is_err()
             {
+                // `spawn` releases the SID with the error.
+                t.sid = None;
                 crate::lifecycle::destroy(rm, pid, rampart_rm_api::ExitStatus::KILLED);
                 return Err(Errno::EIO);
             }

@@ -85,6 +85,9 @@ pub struct Task {
     pub sig: rampart_rm_core::signal::SigState,
     /// rm's mapping of its signal block (`crate::signals`).
     pub block: Option<crate::signals::Block>,
+    /// The SID of its context rm holds for it (released when it is
+    /// destroyed).
+    pub sid: Option<crate::security::Held>,
 }
 
 /// A region token.

@@ -74,15 +74,61 @@ impl<T: Transport> Client<T> {
         expect(self.0.call(&Request::ContextToSid { context: context.into() }), sid)
     }
 
+    /// Validates `context` without adding it to the SID table; returns its
+    /// canonical text.
+    ///
+    /// # Errors
+    /// `EINVAL`, `EACCES`, transport errors.
+    pub fn check_context(&mut self, context: &str) -> Result<String, Errno> {
+        expect(self.0.call(&Request::CheckContext { context: context.into() }), text)
+    }
+
+    /// The decision for contexts `scon` and `tcon` (text), adding neither
+    /// to the SID table.
+    ///
+    /// # Errors
+    /// `EINVAL` (invalid context), `ENOENT` (class), `EACCES`, transport
+    /// errors.
+    pub fn compute_av_contexts(&mut self, scon: &str, tcon: &str, class: u16) -> Result<Decision, Errno> {
+        let req = Request::ComputeAvContexts { scon: scon.into(), tcon: tcon.into(), class };
+        expect(self.0.call(&req), |r| match r {
+            Response::Decision(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// The context of a new object (type transition, unnamed) for contexts
+    /// given as text, adding nothing to the SID table.
+    ///
+    /// # Errors
+    /// `EINVAL`, `ENOENT`, `EACCES`, transport errors.
+    pub fn compute_create_contexts(&mut self, scon: &str, tcon: &str, class: u16) -> Result<String, Errno> {
+        let req = Request::ComputeCreateContexts { scon: scon.into(), tcon: tcon.into(), class };
+        expect(self.0.call(&req), text)
+    }
+
+    /// Context → SID, the hold charged to `subject` (0: the caller).
+    ///
+    /// # Errors
+    /// `EINVAL`, `EPERM`, `ENOSPC` (limit), `EACCES`, transport errors.
+    pub fn hold_context(&mut self, context: &str, subject: u32) -> Result<u32, Errno> {
+        expect(self.0.call(&Request::HoldContext { context: context.into(), subject }), sid)
+    }
+
+    /// Drops one hold of `subject` (0: the caller) on `sid`.
+    ///
+    /// # Errors
+    /// `ENOENT` (no such hold), `EPERM`, `EACCES`, transport errors.
+    pub fn release_sid(&mut self, sid: u32, subject: u32) -> Result<(), Errno> {
+        expect(self.0.call(&Request::ReleaseSid { sid, subject }), |r| matches!(r, Response::Ok).then_some(()))
+    }
+
     /// SID → context.
     ///
     /// # Errors
     /// `ENOENT`, transport errors.
     pub fn sid_to_context(&mut self, sid: u32) -> Result<String, Errno> {
-        expect(self.0.call(&Request::SidToContext { sid }), |r| match r {
-            Response::Context(c) => Some(c),
-            _ => None,
-        })
+        expect(self.0.call(&Request::SidToContext { sid }), text)
     }
 
     /// A class number by name.
@@ -114,6 +160,17 @@ impl<T: Transport> Client<T> {
     /// Transport errors.
     pub fn status(&mut self) -> Result<Status, Errno> {
         expect(self.0.call(&Request::Status), status)
+    }
+
+    /// The SID table's statistics.
+    ///
+    /// # Errors
+    /// Transport errors.
+    pub fn sid_stats(&mut self) -> Result<crate::SidStats, Errno> {
+        expect(self.0.call(&Request::SidStats), |r| match r {
+            Response::SidStats(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// The caller's SID.
@@ -190,6 +247,13 @@ impl<T: Transport> Client<T> {
 fn sid(r: Response) -> Option<u32> {
     match r {
         Response::Sid(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn text(r: Response) -> Option<String> {
+    match r {
+        Response::Context(c) => Some(c),
         _ => None,
     }
 }

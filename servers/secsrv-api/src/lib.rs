@@ -39,12 +39,37 @@ pub const INIT_BADGE: u64 = (1 << 62) | 1;
 pub const EVENT_POLICY: u64 = 1 << 1;
 /// Longest chunk of policy bytes in one [`Request::PolicyPut`].
 pub const CHUNK: usize = 768;
-/// Largest binary policy secsrv accepts, in bytes.
-pub const POLICY_MAX: u32 = 1 << 20;
+/// Largest binary policy secsrv accepts, in bytes (the shipped ones are
+/// 6-12 KiB).
+pub const POLICY_MAX: u32 = 256 << 10;
+/// Longest context string secsrv accepts in a request, in bytes (a
+/// canonical text longer than this is refused too).
+pub const CONTEXT_MAX: usize = 256;
 /// Longest object description kept in an audit record, in bytes.
 pub const OBJECT_MAX: usize = 64;
 /// Most policies held in secsrv's store.
 pub const STORE_MAX: usize = 8;
+/// Most live SIDs in secsrv's table, initial SIDs included
+/// (docs/security-architecture.md §1, "SID lifetime and limits").
+pub const SID_CAPACITY: u32 = 4096;
+/// Most distinct SIDs an ordinary owner holds at once (a caller whose
+/// domain is not an object manager, or a process on whose behalf rm asks).
+/// Beyond it a request that would add one is refused with `ENOSPC`.
+pub const OWNER_SIDS: u32 = 128;
+/// Most distinct SIDs a trusted owner holds at once: init's boot channel
+/// and callers whose domain has the policy attribute `object_manager` (rm,
+/// connsrv, the file and network servers, ...).
+pub const MANAGER_SIDS: u32 = 2048;
+/// Most (SID, owner) holds at once, over all owners.
+pub const HOLDS_MAX: u32 = 8192;
+/// Most bytes of binary policies held in the store (the totals announced
+/// by their first chunks, summed over every stored name).
+pub const STORE_BYTES: usize = 1 << 20;
+/// secsrv's heap in bytes, fixed at start: it never grows (growing would be
+/// a call to rm, which calls secsrv). It holds the store, the loaded
+/// policy and a reload's new one, the SID table and holds at their limits
+/// and the audit ring (docs/security-architecture.md §3, "Memory").
+pub const HEAP_BYTES: usize = 8 << 20;
 
 /// An access decision (`rampart_avc::Decision` on the wire).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +178,18 @@ pub struct Status {
     pub audit_total: u64,
 }
 
+/// The SID table's statistics ([`Request::SidStats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SidStats {
+    /// Live SIDs (initial SIDs included).
+    pub live: u32,
+    /// Most live SIDs at any time since boot.
+    pub peak: u32,
+    /// Requests refused because an owner or the table was at a limit,
+    /// since boot.
+    pub refusals: u64,
+}
+
 /// Requests to secsrv.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
@@ -167,7 +204,9 @@ pub enum Request {
         class: u16,
     },
     /// The SID of a new object of `class` created by `ssid` under `tsid`
-    /// (type transitions). Reply [`Response::Sid`]; `ENOENT`, `EINVAL`.
+    /// (type transitions), held by the caller as with
+    /// [`Request::ContextToSid`]. Reply [`Response::Sid`]; `ENOENT`,
+    /// `EINVAL`, `ENOSPC`.
     ComputeCreate {
         /// Creator.
         ssid: u32,
@@ -178,7 +217,11 @@ pub enum Request {
         /// Object name (named transitions).
         name: Option<String>,
     },
-    /// Context → SID. Reply [`Response::Sid`]; `EINVAL`.
+    /// Context → SID. The caller *holds* the SID from then on (until it
+    /// sends [`Request::ReleaseSid`]; a SID nobody holds is reclaimed); a
+    /// new SID counts against the caller's limit ([`OWNER_SIDS`],
+    /// [`MANAGER_SIDS`]). Reply [`Response::Sid`]; `EINVAL`, `ENOSPC`
+    /// (limit).
     ContextToSid {
         /// `user:role:type[:level]`.
         context: String,
@@ -203,14 +246,17 @@ pub enum Request {
     },
     /// A labelled file's SID (`kind`: `file`, `dir`, `lnk_file`,
     /// `chr_file`, `blk_file`, `fifo_file`, `sock_file` or `any`). Reply
-    /// [`Response::Sid`], or [`Response::Ok`] for `<<none>>`; `ENOENT`.
+    /// [`Response::Sid`] (held by the caller, as with
+    /// [`Request::ContextToSid`]), or [`Response::Ok`] for `<<none>>`;
+    /// `ENOENT`, `ENOSPC`.
     FileContext {
         /// Absolute path.
         path: String,
         /// File kind.
         kind: String,
     },
-    /// A port's SID. Reply [`Response::Sid`]; `ENOENT`.
+    /// A port's SID (held by the caller). Reply [`Response::Sid`];
+    /// `ENOENT`, `ENOSPC`.
     PortContext {
         /// TCP (else UDP).
         tcp: bool,
@@ -270,12 +316,70 @@ pub enum Request {
     /// [`Response::Ok`]; `EINVAL` (no capability), `ENOSPC`.
     Subscribe,
     /// A service name's SID (its `servicecon` context: the target of
-    /// `service register`; connsrv). Reply [`Response::Sid`]; `ENOENT` (no
-    /// rule covers the name).
+    /// `service register`; connsrv), held by the caller as with
+    /// [`Request::ContextToSid`]. Reply [`Response::Sid`]; `ENOENT` (no
+    /// rule covers the name), `ENOSPC`.
     ServiceContext {
         /// Service name.
         name: String,
     },
+    /// Validates a context *without* adding it to the SID table
+    /// (`check_context`). Reply [`Response::Context`] with its canonical
+    /// text; `EINVAL`.
+    CheckContext {
+        /// `user:role:type[:level]`.
+        context: String,
+    },
+    /// The decision for two contexts given as text, adding neither to the
+    /// SID table (`compute_av` and `check_context`): decide first, intern
+    /// only what is granted. Reply [`Response::Decision`]; `EINVAL` (a
+    /// context the policy rejects), `ENOENT` (class).
+    ComputeAvContexts {
+        /// Source context.
+        scon: String,
+        /// Target context.
+        tcon: String,
+        /// Class number.
+        class: u16,
+    },
+    /// The context of a new object of `class` created by `scon` under (or,
+    /// for `process`, executing) `tcon`, adding nothing to the SID table
+    /// (`compute_av` and `check_context`); named transitions need
+    /// [`Request::ComputeCreate`]. Reply [`Response::Context`]; `EINVAL`,
+    /// `ENOENT`.
+    ComputeCreateContexts {
+        /// Creator.
+        scon: String,
+        /// Parent directory, or executable for `process`.
+        tcon: String,
+        /// Class number.
+        class: u16,
+    },
+    /// As [`Request::ContextToSid`], with the hold charged to `subject`
+    /// (a SID; 0: the caller itself) instead of the caller
+    /// (`check_context`). Only trusted callers (object managers) name a
+    /// subject: rm charges the process whose spawn needs the SID. Reply
+    /// [`Response::Sid`]; `EINVAL`, `EPERM` (a subject named by another
+    /// caller), `ENOSPC` (the owner or the table at its limit).
+    HoldContext {
+        /// `user:role:type[:level]`.
+        context: String,
+        /// The owner charged (0: the caller).
+        subject: u32,
+    },
+    /// Drops one hold of the caller (or of `subject`, as in
+    /// [`Request::HoldContext`]) on `sid` (`check_context`); a SID nobody
+    /// holds leaves the table and its number is never issued again. Reply
+    /// [`Response::Ok`]; `ENOENT` (no such hold), `EPERM`.
+    ReleaseSid {
+        /// The SID.
+        sid: u32,
+        /// The owner (0: the caller).
+        subject: u32,
+    },
+    /// The SID table's statistics (no permission, like [`Request::Status`]).
+    /// Reply [`Response::SidStats`].
+    SidStats,
 }
 
 /// Responses from secsrv.
@@ -299,6 +403,8 @@ pub enum Response {
     Bools(Vec<(String, bool)>),
     /// Audit records.
     Audit(AuditBatch),
+    /// SID table statistics.
+    SidStats(SidStats),
     /// The request failed.
     Err(Errno),
 }

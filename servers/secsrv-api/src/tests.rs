@@ -25,6 +25,20 @@ fn round_trips() {
         lost: 0,
     }));
     rt(Response::Err(Errno::EACCES));
+    // The context requests fit in one message at their longest.
+    let c = "c".repeat(CONTEXT_MAX);
+    rt(Request::ComputeAvContexts { scon: c.clone(), tcon: c.clone(), class: u16::MAX });
+    rt(Request::ComputeCreateContexts { scon: c.clone(), tcon: c.clone(), class: 1 });
+    rt(Request::HoldContext { context: c.clone(), subject: u32::MAX });
+    rt(Request::ReleaseSid { sid: u32::MAX, subject: u32::MAX });
+    rt(Request::CheckContext { context: c });
+    rt(Response::SidStats(SidStats { live: 1, peak: 2, refusals: u64::MAX }));
+    // Requests and responses stay small: servers keep several on their
+    // stacks (the file server's deepest path is at its 64 KiB). The
+    // two-context requests made `Request` 8 bytes larger (56 before); the
+    // SID statistics are a response of their own so `Response` did not grow.
+    assert!(core::mem::size_of::<Request>() <= 64, "{}", core::mem::size_of::<Request>());
+    assert!(core::mem::size_of::<Response>() <= 64, "{}", core::mem::size_of::<Response>());
 }
 
 #[test]
@@ -63,7 +77,12 @@ proptest! {
     #[test]
     fn mutated_messages_never_panic(ctx in "[a-z_:]{0,40}", flips in proptest::collection::vec((any::<usize>(), 0u8..8), 1..4)) {
         let mut w = [0u64; MAX_WORDS];
-        for v in [Request::ContextToSid { context: ctx.clone() }, Request::FileContext { path: ctx.clone(), kind: "file".into() }] {
+        for v in [
+            Request::ContextToSid { context: ctx.clone() },
+            Request::FileContext { path: ctx.clone(), kind: "file".into() },
+            Request::ComputeAvContexts { scon: ctx.clone(), tcon: ctx.clone(), class: 3 },
+            Request::HoldContext { context: ctx.clone(), subject: 9 },
+        ] {
             let (l, n) = encode(&v, &mut w).unwrap();
             let mut bytes: std::vec::Vec<u8> = w[..n].iter().flat_map(|x| x.to_le_bytes()).collect();
             bytes.truncate((l & 0xffff) as usize);

@@ -7,6 +7,15 @@
 //! connections minted by connsrv; all logic is in `rampart-secsrv-core`.
 //! On every policy change it signals the subscribed object servers before
 //! replying, so their next receive refreshes their AVC.
+//!
+//! **secsrv never calls rm.** init starts it with a fixed heap
+//! (`Spawn::fixed_heap`, [`rampart_secsrv_api::HEAP_BYTES`]): the
+//! runtime's allocator then never asks rm to grow it, and nothing here
+//! sends to rm (the receive loop replies and signals notifications only).
+//! Everything secsrv keeps is bounded to fit that heap: the store, the
+//! policy and a reload's budget (checked against the free heap before a
+//! load), the SID table and its holds, the audit ring, the subscribers
+//! (docs/security-architecture.md §3, "Memory").
 #![no_std]
 #![no_main]
 
@@ -41,6 +50,10 @@ fn main() -> i32 {
     let context = args.get(1).map_or("system_u:system_r:secsrv_t", |s| s.as_str());
     let permissive = args.iter().any(|a| a == "permissive");
     let mut srv = SecServer::new(context, permissive);
+    srv.set_free_heap(|| {
+        let (used, size) = rampart_rt::heap::usage();
+        size.saturating_sub(used)
+    });
     let mut subs: Vec<Notification> = Vec::new();
     dprintln!("secsrv: ready ({context})");
     serve(Endpoint(ep), &mut srv, &mut subs)

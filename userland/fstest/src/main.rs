@@ -13,6 +13,8 @@
 //!                           revokes an open handle and new opens of FILE
 //! fstest revoke-tty         in a domain te gives no terminal, under
 //!                           allow-all: a reload of te revokes the terminal
+//! fstest sidflood N [FIRST] N spawn requests naming contexts the caller
+//!                           may not enter (the SID-table flood, flood.rs)
 //! ```
 //!
 //! Every check prints `fstest: ok   WHAT` or `fstest: FAIL WHAT: DETAIL`;
@@ -26,6 +28,7 @@ extern crate alloc;
 mod bench;
 mod corrupt;
 mod deny;
+mod flood;
 mod ops;
 mod revoke;
 
@@ -154,9 +157,11 @@ fn main() -> i32 {
         "revoke" => revoke::reload(&mut c, arg(2)),
         "revoke-tty" => return revoke::terminal(),
         "debug-syscall" => return debug_syscall(arg(2)),
+        "sidflood" => return flood::sidflood(arg(2).parse().unwrap_or(0), arg(3).parse().unwrap_or(0)),
         _ => {
             rampart_libos::eprintln!(
-                "usage: fstest user FILE SHA256 | admin N | bench FILE | revoke FILE | debug-syscall N"
+                "usage: fstest user FILE SHA256 | admin N | bench FILE | revoke FILE | debug-syscall N | \
+                 sidflood N [FIRST]"
             );
             return 2;
         }

@@ -61,11 +61,17 @@ pub trait Security {
     /// # Errors
     /// `ENOENT` (the policy gives the name no context), `EAGAIN`.
     fn service_context(&mut self, name: &str) -> Result<u32, Errno>;
-    /// The SID of `context`.
+    /// The SID of `context`, held by connsrv until [`Security::release_sid`]
+    /// (a task's channel carries its SID in the badge).
     ///
     /// # Errors
-    /// `EINVAL` (invalid context), `EAGAIN` (no security server yet).
+    /// `EINVAL` (invalid context), `EAGAIN` (no security server yet),
+    /// `ENOSPC` (connsrv's SID limit).
     fn context_to_sid(&mut self, context: &str) -> Result<u32, Errno>;
+    /// Drops connsrv's hold on `sid` (from [`Security::context_to_sid`]):
+    /// the security server reclaims a SID nobody holds. Failures are
+    /// ignored (the SID then stays).
+    fn release_sid(&mut self, sid: u32);
     /// The context of `sid`.
     ///
     /// # Errors

@@ -59,6 +59,10 @@ impl<T: Transport + Copy> Security for Link<T> {
         self.avc.client().context_to_sid(context)
     }
 
+    fn release_sid(&mut self, sid: u32) {
+        let _ = self.avc.client().release_sid(sid, 0);
+    }
+
     fn sid_to_context(&mut self, sid: u32) -> Result<String, Errno> {
         self.avc.client().sid_to_context(sid)
     }
@@ -83,6 +87,7 @@ impl Security for NoSecurity {
     fn context_to_sid(&mut self, _context: &str) -> Result<u32, Errno> {
         Err(Errno::EAGAIN)
     }
+    fn release_sid(&mut self, _sid: u32) {}
     fn sid_to_context(&mut self, _sid: u32) -> Result<String, Errno> {
         Err(Errno::EAGAIN)
     }

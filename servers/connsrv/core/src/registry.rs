@@ -223,7 +223,7 @@ impl Registry {
                 _ => Err(Errno::ENOENT),
             }),
             (Caller::Trusted, Request::TaskExited { pid }) => {
-                self.task_exited(pid, caps);
+                self.task_exited(pid, caps, sec);
                 Reply::of(Ok(Response::Ok))
             }
             (Caller::Trusted, Request::RegisterCore { name, context }) => {
@@ -470,8 +470,9 @@ impl Registry {
     /// Revokes everything task `pid` holds from connsrv: its connections,
     /// its services (and their connections) and its channel; its pending
     /// closures are dropped with it (its state is gone), which frees their
-    /// numbers.
-    pub fn task_exited(&mut self, pid: u32, caps: &mut dyn Caps) {
+    /// numbers; and drops the hold on the SID its channel carried (taken by
+    /// `NewTask`).
+    pub fn task_exited(&mut self, pid: u32, caps: &mut dyn Caps, sec: &mut dyn Security) {
         let chans: Vec<u32> =
             self.conns.iter().filter(|(_, c)| c.pid == pid && c.kind == Kind::Task).map(|(k, _)| *k).collect();
         for ch in chans {
@@ -495,7 +496,11 @@ impl Registry {
             if let Some(w) = self.watch.remove(&ch) {
                 caps.delete(w);
             }
+            let sid = self.conns.get(&ch).map(|c| c.sid);
             self.close(ch, caps);
+            if let Some(sid) = sid {
+                sec.release_sid(sid);
+            }
         }
     }
 

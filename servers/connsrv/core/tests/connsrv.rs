@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use rampart_connsrv_api::{ConnBadge, Request, Response, TRUSTED_INIT, TRUSTED_RM};
 use rampart_connsrv_core::Registry;
 use rampart_connsrv_core::link::NoSecurity;
-use rampart_secsrv_api::Request as SReq;
+use rampart_secsrv_api::{Request as SReq, Response as SResp};
 use rampart_secsrv_core::Caller;
 use rampart_uabi::Errno;
 
@@ -121,6 +121,37 @@ fn disconnect_exit_and_unregister_revoke() {
     let admin2 = w.task(12, ADMIN);
     assert_eq!(w.req(admin2, Request::Connect { name: "fs".into() }).response, Response::Err(Errno::ENOENT));
     assert_eq!(w.reg.stats().connections, 1);
+}
+
+/// A task channel holds its SID (the badge carries it) until the task
+/// exits; then the security server reclaims it and never issues the number
+/// again.
+#[test]
+fn task_channels_hold_their_sid_until_exit() {
+    let sec = secsrv();
+    let mut w = World::new(&sec);
+    let sids = |w: &World| match w.sec.borrow_mut().handle(Caller::Init, SReq::SidStats).response {
+        SResp::SidStats(s) => s.live,
+        r => panic!("{r:?}"),
+    };
+    let before = sids(&w);
+    const ODD: &str = "root:sysadm_r:user_t";
+    let a = ConnBadge::decode(w.task(20, ODD)).unwrap().sid;
+    let b = ConnBadge::decode(w.task(21, ODD)).unwrap().sid;
+    assert_eq!(a, b, "one SID per context");
+    assert_eq!(sids(&w), before + 1);
+    w.req(TRUSTED_RM, Request::TaskExited { pid: 20 });
+    assert_eq!(sids(&w), before + 1, "still held for pid 21");
+    w.req(TRUSTED_RM, Request::TaskExited { pid: 21 });
+    assert_eq!(sids(&w), before, "reclaimed with the last task");
+    let fs = match w.sec.borrow_mut().handle(Caller::Init, SReq::ContextToSid { context: FS.into() }).response {
+        SResp::Sid(s) => Caller::Sid(s),
+        r => panic!("{r:?}"),
+    };
+    let stale = w.sec.borrow_mut().handle(fs, SReq::SidToContext { sid: a }).response;
+    assert_eq!(stale, SResp::Err(Errno::ENOENT), "a reclaimed SID names no context");
+    let again = ConnBadge::decode(w.task(22, ODD)).unwrap().sid;
+    assert_ne!(again, a, "a reclaimed SID number is never issued again");
 }
 
 #[test]

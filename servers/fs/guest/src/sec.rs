@@ -66,7 +66,9 @@ impl SecurityServer for SecIpc {
         let req = Request::FileContext { path: path.into(), kind: kind(k).into() };
         match self.0.call(&req).map_err(e)? {
             Response::Sid(s) => Ok(Some(s)),
-            Response::Ok | Response::Err(rampart_uabi::Errno::ENOENT) => Ok(None),
+            // No rule, or the file server's SID budget at secsrv is spent
+            // (docs/security-architecture.md §1): unlabeled.
+            Response::Ok | Response::Err(rampart_uabi::Errno::ENOENT | rampart_uabi::Errno::ENOSPC) => Ok(None),
             Response::Err(x) => Err(e(x)),
             _ => Err(Errno(71)),
         }

@@ -1,6 +1,9 @@
 //! The audit trail: a fixed-size ring of records, numbered from 1 since
 //! boot. Records hold SIDs (stable across reloads) and are resolved to
-//! context strings only when an authorised tool reads them.
+//! context strings only when an authorised tool reads them; the server
+//! holds every live SID a record names until the record is overwritten
+//! (owner `Audit` in [`crate::sids`]), so a record never outlives the
+//! context it names.
 
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -31,6 +34,20 @@ pub struct Record {
     pub reporter: u32,
     /// The object (truncated to `OBJECT_MAX` bytes).
     pub object: String,
+    /// Which of `ssid`, `tsid`, `reporter` (bits 0, 1, 2) the server
+    /// holds for this record (released when it is overwritten).
+    pub held: u8,
+}
+
+impl Record {
+    /// The SIDs whose bit is set in `held`.
+    pub fn held_sids(&self) -> impl Iterator<Item = u32> + '_ {
+        [self.ssid, self.tsid, self.reporter]
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| self.held & (1 << i) != 0)
+            .map(|(_, s)| s)
+    }
 }
 
 /// The ring.
@@ -46,8 +63,9 @@ impl AuditRing {
         AuditRing { ring: VecDeque::with_capacity(RING_SIZE), next: 1 }
     }
 
-    /// Appends `r` (its `seq` is assigned); returns the position.
-    pub fn push(&mut self, mut r: Record) -> u64 {
+    /// Appends `r` (its `seq` is assigned); returns the position and the
+    /// record it overwrote, if the ring was full.
+    pub fn push(&mut self, mut r: Record) -> (u64, Option<Record>) {
         let mut end = r.object.len().min(rampart_secsrv_api::OBJECT_MAX);
         while !r.object.is_char_boundary(end) {
             end -= 1;
@@ -55,11 +73,9 @@ impl AuditRing {
         r.object.truncate(end);
         r.seq = self.next;
         self.next += 1;
-        if self.ring.len() == RING_SIZE {
-            self.ring.pop_front();
-        }
+        let old = if self.ring.len() == RING_SIZE { self.ring.pop_front() } else { None };
         self.ring.push_back(r);
-        self.next - 1
+        (self.next - 1, old)
     }
 
     /// Records written since boot.

@@ -11,7 +11,10 @@
 //! - [`store::Store`]: binary policies uploaded in chunks (boot policies
 //!   from init, new ones from administrators);
 //! - [`audit::AuditRing`]: the audit trail (denials and `auditallow`
-//!   grants from every object server and from secsrv's own checks).
+//!   grants from every object server and from secsrv's own checks);
+//! - [`sids`]: who holds which SID, the per-owner limits, and reclaiming
+//!   SIDs nobody holds; the requests that hand out SIDs or decide on
+//!   contexts given as text are in `contexts`.
 //!
 //! ## Trust
 //! secsrv trusts the kernel (badges are unforgeable), connsrv (it mints
@@ -25,7 +28,9 @@
 extern crate alloc;
 
 pub mod audit;
+mod contexts;
 pub mod server;
+pub mod sids;
 pub mod store;
 
 pub use server::{Caller, Outcome, SecServer};

@@ -1,20 +1,29 @@
 //! Request handling: who the caller is, what it may ask, and the answers.
 
 use crate::audit::{AuditRing, Record};
+use crate::sids::{self, Holds, Owner};
 use crate::store::Store;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use rampart_avc::{AuditRecord, AuditSink, Avc, AvcBackend, AvcError, Decision as AvcDecision};
 use rampart_connsrv_api::ConnBadge;
-use rampart_policy::{ClassId, FileKind, ModelRegistry, Policy, PolicyError, Protocol, Sid};
-use rampart_secsrv_api::{AuditBatch, AuditEntry, AuditSubmit, CHUNK, Decision, INIT_BADGE, Request, Response, Status};
+use rampart_policy::{ClassId, ModelRegistry, Policy, PolicyError, Sid};
+use rampart_secsrv_api::{
+    AuditBatch, AuditEntry, AuditSubmit, CHUNK, Decision, INIT_BADGE, Request, Response, SID_CAPACITY, SidStats, Status,
+};
 use rampart_uabi::Errno;
 
 /// Longest context string accepted, in bytes.
-pub const CONTEXT_MAX: usize = 256;
+pub use rampart_secsrv_api::CONTEXT_MAX;
 /// Encoded size budget of one audit batch (a message holds 960 bytes).
 const BATCH_BUDGET: usize = 800;
+/// Heap bytes a policy load may need beyond those in use, per byte of the
+/// binary policy: the decoded database, its index and the compiled file
+/// contexts (tests/arena.rs measures the shipped policies at 15-20).
+pub const LOAD_FACTOR: usize = 32;
+/// ... plus this many bytes.
+pub const LOAD_SLACK: usize = 64 << 10;
 
 /// Who sent a request, from the badge of the capability it used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,15 +111,13 @@ impl AvcBackend for Local<'_> {
     }
 }
 
-struct RingSink<'a> {
-    ring: &'a mut AuditRing,
-    reporter: u32,
-    object: &'a str,
-}
+/// Collects the records of secsrv's own checks; [`SecServer::log`] stores
+/// them once the policy is no longer borrowed.
+struct Pending(Vec<Record>);
 
-impl AuditSink for RingSink<'_> {
+impl AuditSink for Pending {
     fn audit(&mut self, r: &AuditRecord) {
-        self.ring.push(Record {
+        self.0.push(Record {
             seq: 0,
             ssid: r.ssid,
             tsid: r.tsid,
@@ -119,15 +126,16 @@ impl AuditSink for RingSink<'_> {
             denied: r.denied,
             enforced: r.enforced,
             seqno: r.seqno,
-            reporter: self.reporter,
-            object: self.object.to_string(),
+            reporter: 0,
+            object: String::new(),
+            held: 0,
         });
     }
 }
 
 /// The security server's state.
 pub struct SecServer {
-    policy: Option<Policy>,
+    pub(crate) policy: Option<Policy>,
     registry: ModelRegistry,
     store: Store,
     audit: AuditRing,
@@ -137,6 +145,9 @@ pub struct SecServer {
     own_sid: u32,
     vocab: Option<Vocab>,
     cache: Avc<16, 2>,
+    pub(crate) holds: Holds,
+    pub(crate) sid_peak: u32,
+    free_heap: Option<fn() -> usize>,
 }
 
 impl SecServer {
@@ -154,7 +165,29 @@ impl SecServer {
             own_sid: 0,
             vocab: None,
             cache: Avc::new(),
+            holds: Holds::new(),
+            sid_peak: 0,
+            free_heap: None,
         }
+    }
+
+    /// Tells the server how to learn its free heap in bytes: a load whose
+    /// [`SecServer::load_budget`] exceeds it is refused (`ENOMEM`) instead
+    /// of exhausting the fixed heap.
+    pub fn set_free_heap(&mut self, f: fn() -> usize) {
+        self.free_heap = Some(f);
+    }
+
+    /// The heap a load of stored policy `name` may need, in bytes
+    /// ([`LOAD_FACTOR`] per byte of binary policy plus [`LOAD_SLACK`]);
+    /// `None` if no such policy is stored.
+    pub fn load_budget(&self, name: &str) -> Option<usize> {
+        self.store.get(name).ok().map(|b| b.len().saturating_mul(LOAD_FACTOR).saturating_add(LOAD_SLACK))
+    }
+
+    /// Who holds which SID (host tests check the accounting).
+    pub fn holds(&self) -> &Holds {
+        &self.holds
     }
 
     /// The loaded policy.
@@ -179,7 +212,16 @@ impl SecServer {
         }
     }
 
-    fn caller_sid(&self, c: Caller) -> u32 {
+    /// The SID table's statistics.
+    pub fn sid_stats(&self) -> SidStats {
+        SidStats {
+            live: self.policy.as_ref().map_or(0, |p| p.sids().len() as u32),
+            peak: self.sid_peak,
+            refusals: self.holds.refusals(),
+        }
+    }
+
+    pub(crate) fn caller_sid(&self, c: Caller) -> u32 {
         match c {
             Caller::Sid(s) => s,
             Caller::Init => self.policy.as_ref().and_then(|p| p.initial_sid("init")).map_or(0, |s| s.0),
@@ -198,13 +240,38 @@ impl SecServer {
             return Err(if self.policy.is_none() { Errno::EAGAIN } else { Errno::EACCES });
         };
         let perm = pick(&VocabView(v));
-        let mut sink = RingSink { ring: &mut self.audit, reporter: self.own_sid, object };
+        let mut sink = Pending(Vec::new());
         self.cache.set_enforcing(self.enforcing);
-        match self.cache.has_perm(&mut Local(policy), &mut sink, sid, v.target, v.class, perm) {
+        let r = self.cache.has_perm(&mut Local(policy), &mut sink, sid, v.target, v.class, perm);
+        for mut rec in sink.0 {
+            rec.reporter = self.own_sid;
+            rec.object = object.to_string();
+            self.log(rec);
+        }
+        match r {
             Ok(()) => Ok(()),
             Err(AvcError::Backend(e)) if e == Errno::ENOENT => Err(Errno::EACCES),
             Err(AvcError::Backend(e)) => Err(e),
             Err(_) => Err(Errno::EACCES),
+        }
+    }
+
+    /// Stores an audit record, holding the live SIDs it names until it is
+    /// overwritten.
+    fn log(&mut self, mut r: Record) {
+        let Some(p) = self.policy.as_mut() else {
+            self.audit.push(r);
+            return;
+        };
+        for (i, s) in [r.ssid, r.tsid, r.reporter].into_iter().enumerate() {
+            if sids::hold_for_audit(p, &mut self.holds, s) {
+                r.held |= 1 << i;
+            }
+        }
+        if let (_, Some(old)) = self.audit.push(r) {
+            for s in old.held_sids() {
+                let _ = sids::release(p, &mut self.holds, Owner::Audit, s);
+            }
         }
     }
 
@@ -219,18 +286,33 @@ impl SecServer {
 
     fn loaded_hook(&mut self) {
         if let Some(p) = self.policy.as_mut() {
+            p.set_sid_capacity(SID_CAPACITY as usize);
             self.vocab = Vocab::of(p);
-            self.own_sid = p.context_to_sid(&self.own_context).map(|s| s.0).unwrap_or(0);
+            let own = p.valid_context(&self.own_context).ok();
+            let held = own.and_then(|c| sids::hold(p, &mut self.holds, Owner::Boot, c).ok());
+            self.own_sid = held.unwrap_or(0);
             self.cache.policy_changed(p.seqno());
+            self.note_peak();
         }
+    }
+
+    /// Records the table's size in the peak statistic.
+    pub(crate) fn note_peak(&mut self) {
+        let n = self.policy.as_ref().map_or(0, |p| p.sids().len() as u32);
+        self.sid_peak = self.sid_peak.max(n);
     }
 
     /// Loads stored policy `name` (first load or reload; on error the old
     /// policy stays).
     ///
     /// # Errors
-    /// `ENOENT`, `EINVAL`.
+    /// `ENOENT`, `EINVAL`, `ENOMEM` (the heap cannot hold the load's
+    /// budget).
     pub fn load(&mut self, name: &str) -> Result<(), Errno> {
+        let budget = self.store.get(name)?.len().saturating_mul(LOAD_FACTOR).saturating_add(LOAD_SLACK);
+        if self.free_heap.is_some_and(|f| f() < budget) {
+            return Err(Errno::ENOMEM);
+        }
         let bytes = self.store.get(name)?;
         match self.policy.as_mut() {
             Some(p) => {
@@ -248,6 +330,7 @@ impl SecServer {
         let first_load = caller == Caller::Init && self.policy.is_none();
         match req {
             Request::Status => Outcome::reply(Ok(Response::Status(self.status()))),
+            Request::SidStats => Outcome::reply(Ok(Response::SidStats(self.sid_stats()))),
             Request::WhoAmI => Outcome::reply(match self.policy {
                 Some(_) => Ok(Response::Sid(self.caller_sid(caller))),
                 None => Err(Errno::EAGAIN),
@@ -286,20 +369,18 @@ impl SecServer {
                     Err(e) => Outcome::reply(Err(e)),
                 }
             }
-            Request::ContextToSid { context } => {
-                let r = if caller == Caller::Init { Ok(()) } else { self.check(caller, VocabView::check_context, "") };
-                Outcome::reply(r.and_then(|_| self.context_to_sid(&context)).map(Response::Sid))
-            }
+            Request::ContextToSid { .. }
+            | Request::HoldContext { .. }
+            | Request::ReleaseSid { .. }
+            | Request::CheckContext { .. }
+            | Request::ComputeAvContexts { .. }
+            | Request::ComputeCreateContexts { .. }
+            | Request::ComputeCreate { .. }
+            | Request::FileContext { .. }
+            | Request::PortContext { .. }
+            | Request::ServiceContext { .. } => Outcome::reply(self.contexts(caller, req)),
             other => Outcome::reply(self.query(caller, other)),
         }
-    }
-
-    fn context_to_sid(&mut self, context: &str) -> Result<u32, Errno> {
-        if context.len() > CONTEXT_MAX {
-            return Err(Errno::EINVAL);
-        }
-        let p = self.policy.as_mut().ok_or(Errno::EAGAIN)?;
-        p.context_to_sid(context).map(|s| s.0).map_err(|e| errno(&e))
     }
 
     /// Requests that only read the policy (and `Audit`, `ReadAudit`).
@@ -322,27 +403,12 @@ impl SecServer {
                     seqno: d.seqno,
                 })
             }
-            Request::ComputeCreate { ssid, tsid, class, name } => {
-                Response::Sid(p.compute_create(Sid(ssid), Sid(tsid), ClassId(class), name.as_deref()).map_err(e)?.0)
-            }
             Request::SidToContext { sid } => Response::Context(p.sid_to_context(Sid(sid)).map_err(e)?.into()),
             Request::ClassId { name } => Response::Class(p.class_id(&name).ok_or(Errno::ENOENT)?.0),
             Request::Perms { class, names } => {
                 let v: Vec<&str> = names.iter().map(String::as_str).collect();
                 Response::Perms(p.perms(ClassId(class), &v).map_err(e)?)
             }
-            Request::FileContext { path, kind } => {
-                let k = FileKind::from_keyword(&kind).ok_or(Errno::EINVAL)?;
-                match p.file_context(&path, k).map_err(e)? {
-                    Some(s) => Response::Sid(s.0),
-                    None => Response::Ok,
-                }
-            }
-            Request::PortContext { tcp, port } => {
-                let proto = if tcp { Protocol::Tcp } else { Protocol::Udp };
-                Response::Sid(p.port_context(proto, port).map_err(e)?.0)
-            }
-            Request::ServiceContext { name } => Response::Sid(p.service_context(&name).map_err(e)?.0),
             Request::GetBools => Response::Bools(p.bools().map(|(n, v)| (n.into(), v)).collect()),
             Request::Audit(sub) => {
                 self.submit(caller, sub);
@@ -355,7 +421,7 @@ impl SecServer {
 
     fn submit(&mut self, caller: Caller, s: AuditSubmit) {
         let reporter = self.caller_sid(caller);
-        self.audit.push(Record {
+        self.log(Record {
             seq: 0,
             ssid: s.ssid,
             tsid: s.tsid,
@@ -366,6 +432,7 @@ impl SecServer {
             seqno: s.seqno,
             reporter,
             object: s.object,
+            held: 0,
         });
     }
 

@@ -1,10 +1,12 @@
 //! The policy store: named binary policies uploaded in chunks (init puts
 //! every boot policy here at start; administrators upload new ones). A
-//! stored policy is only parsed when it is loaded.
+//! stored policy is only parsed when it is loaded. The store never holds
+//! more than [`STORE_BYTES`]: each policy's announced total is reserved
+//! when its first chunk arrives.
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use rampart_secsrv_api::{CHUNK, POLICY_MAX, STORE_MAX};
+use rampart_secsrv_api::{CHUNK, POLICY_MAX, STORE_BYTES, STORE_MAX};
 use rampart_uabi::Errno;
 
 /// One stored policy.
@@ -33,7 +35,7 @@ impl Store {
     /// # Errors
     /// `EINVAL` (empty or long name, chunk out of order, past the total,
     /// longer than `CHUNK`), `E2BIG` (total beyond `POLICY_MAX`), `ENOSPC`
-    /// (`STORE_MAX` names).
+    /// (`STORE_MAX` names, or the totals beyond [`STORE_BYTES`]).
     pub fn put(&mut self, name: &str, offset: u32, total: u32, bytes: &[u8]) -> Result<(), Errno> {
         if name.is_empty() || name.len() > 32 || bytes.len() > CHUNK {
             return Err(Errno::EINVAL);
@@ -45,7 +47,14 @@ impl Store {
         if offset.checked_add(bytes.len()).is_none_or(|end| end > total) {
             return Err(Errno::EINVAL);
         }
-        let i = match self.entries.iter().position(|e| e.name == name) {
+        let found = self.entries.iter().position(|e| e.name == name);
+        if offset == 0 {
+            let others: usize = self.entries.iter().filter(|e| e.name != name).map(|e| e.total).sum();
+            if others + total > STORE_BYTES {
+                return Err(Errno::ENOSPC);
+            }
+        }
+        let i = match found {
             Some(i) => i,
             None => {
                 if offset != 0 {
@@ -61,7 +70,8 @@ impl Store {
         let e = &mut self.entries[i];
         if offset == 0 {
             e.total = total;
-            e.bytes.clear();
+            e.bytes = Vec::new();
+            e.bytes.reserve_exact(total);
         } else if offset != e.bytes.len() || total != e.total {
             return Err(Errno::EINVAL);
         }

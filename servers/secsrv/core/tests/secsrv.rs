@@ -335,6 +335,21 @@ mod hostile {
             Just(Request::Status),
             Just(Request::GetBools),
             Just(Request::WhoAmI),
+            s.prop_map(|context| Request::CheckContext { context }),
+            (s, s, any::<u16>()).prop_map(|(scon, tcon, class)| Request::ComputeAvContexts {
+                scon,
+                tcon,
+                class: class % 20
+            }),
+            (s, s, any::<u16>()).prop_map(|(scon, tcon, class)| Request::ComputeCreateContexts {
+                scon,
+                tcon,
+                class: class % 20
+            }),
+            Just(Request::SidStats),
+            (s, any::<u32>()).prop_map(|(context, subject)| Request::HoldContext { context, subject: subject % 45 }),
+            (any::<u32>(), any::<u32>())
+                .prop_map(|(sid, subject)| Request::ReleaseSid { sid: sid % 50, subject: subject % 45 }),
         ]
     }
 
