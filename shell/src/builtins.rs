@@ -192,18 +192,20 @@ impl<O: Os> Shell<O> {
             }
             i += 1;
         }
-        let mut text = args[i..].join(" ");
-        if escapes {
-            let (t, stop) = crate::printf::unescape(&text);
-            text = t;
+        let text = args[i..].join(" ");
+        let mut bytes = if escapes {
+            let (b, stop) = crate::printf::unescape_bytes(&text);
             if stop {
                 newline = false;
             }
-        }
+            b
+        } else {
+            text.into_bytes()
+        };
         if newline {
-            text.push('\n');
+            bytes.push(b'\n');
         }
-        self.out(&text);
+        self.write_fd(1, &bytes);
         0
     }
 
