@@ -40,6 +40,7 @@ pub mod ast;
 pub mod builtins;
 mod cmdinfo;
 mod command;
+pub mod complete;
 pub mod editor;
 pub mod error;
 mod exec;

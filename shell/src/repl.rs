@@ -291,7 +291,10 @@ impl<O: Os> Shell<O> {
         loop {
             while let Some(b) = typeahead.pop_front() {
                 let mut out = Vec::new();
-                let ev = editor.feed(b, &self.history, &mut out);
+                // The shell completes; the history is lent to the editor meanwhile.
+                let history = core::mem::replace(&mut self.history, crate::history::History::new(1));
+                let ev = editor.feed_with(b, &history, &mut ShellCompleter(self), &mut out);
+                self.history = history;
                 self.write_fd(2, &out);
                 if let Some(ev) = ev {
                     return ev;
@@ -355,6 +358,15 @@ impl<O: Os> Shell<O> {
             }
         }
         out
+    }
+}
+
+/// The shell as the line editor's source of completions.
+struct ShellCompleter<'a, O: Os>(&'a mut Shell<O>);
+
+impl<O: Os> crate::complete::Completer for ShellCompleter<'_, O> {
+    fn complete(&mut self, line: &str) -> crate::complete::Completion {
+        self.0.completions(line)
     }
 }
 
