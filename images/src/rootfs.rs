@@ -73,6 +73,17 @@ fn compile_policy(opts: &RootfsOptions) -> Result<(Vec<u8>, Policy)> {
     Ok((bin, policy))
 }
 
+/// `/etc/profile`: what every login shell (`login` starts `/bin/sh -l`)
+/// reads before `~/.profile` (docs/shell.md, "Start files"). It must not
+/// print anything or change the prompt: the tests read both.
+pub const PROFILE: &str = "\
+# /etc/profile: read by login shells (sh -l) before ~/.profile.
+PATH=/bin:/usr/bin
+[ -f /etc/hostname ] && read -r HOSTNAME < /etc/hostname
+EDITOR=edit
+export PATH HOSTNAME EDITOR
+";
+
 /// Fills `dir` (emptied first) with the root file system's contents.
 ///
 /// # Errors
@@ -85,6 +96,7 @@ pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
     let files: &[(&str, &[u8])] = &[
         ("etc/motd", b"Welcome to Rampart.\n"),
         ("etc/hostname", b"rampart\n"),
+        ("etc/profile", PROFILE.as_bytes()),
         ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n"),
         ("etc/group", b"root:x:0:\nuser:x:1000:\n"),
         ("home/user/hello.txt", b"Hello from the ext4 root file system.\n"),

@@ -345,7 +345,16 @@ impl<O: Os> Shell<O> {
                     }
                 }
                 Some('W') => out.push_str(self.cwd.rsplit('/').find(|s| !s.is_empty()).unwrap_or("/")),
-                Some('h') => out.push_str(self.vars.get("HOSTNAME").unwrap_or("rampart")),
+                Some('h') => {
+                    let host = self.vars.get("HOSTNAME").unwrap_or("rampart");
+                    out.push_str(host.split('.').next().unwrap_or(host));
+                }
+                Some('H') => out.push_str(self.vars.get("HOSTNAME").unwrap_or("rampart")),
+                Some('s') => out.push_str(&self.config.name),
+                Some('!') => out.push_str(&format!("{}", self.history.next_number())),
+                Some('a') => out.push('\x07'),
+                // Around non-printing text for readline; the editor measures escapes itself.
+                Some('[' | ']') => {}
                 Some('$') => out.push(if user == "root" { '#' } else { '$' }),
                 Some('n') => out.push('\n'),
                 Some('e') => out.push('\x1b'),
@@ -357,7 +366,22 @@ impl<O: Os> Shell<O> {
                 None => out.push('\\'),
             }
         }
+        // POSIX: the result then undergoes parameter expansion.
+        if out.contains(['$', '`']) {
+            out = self.expand_prompt(&out);
+        }
         out
+    }
+
+    /// A prompt's `$`, `` ` `` expansions (the text unchanged on an error).
+    fn expand_prompt(&mut self, text: &str) -> String {
+        let Some(word) = crate::heredoc::expansion_text(text) else { return text.into() };
+        let saved = (self.status, self.opts.xtrace);
+        self.opts.xtrace = false;
+        let r = crate::expand::expand_single(self, &word);
+        (self.status, self.opts.xtrace) = saved;
+        self.fatal_expansion = false;
+        r.unwrap_or_else(|_| text.into())
     }
 }
 
