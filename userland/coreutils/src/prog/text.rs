@@ -150,6 +150,21 @@ fn head_tail(prog: &str, args: &[String]) -> i32 {
     let mut out = Out::new();
     let mut status = 0;
     for (i, f) in files.iter().enumerate() {
+        if headers {
+            out.str(&format!(
+                "{}==> {} <==\n",
+                if i > 0 { "\n" } else { "" },
+                if f == "-" { "standard input" } else { f }
+            ));
+        }
+        if prog == "head" && !flag {
+            // The first N lines or bytes: stop reading there (`yes | head`).
+            if let Err(e) = head_stream(f, n, bytes_mode, &mut out) {
+                err_on(prog, f, &e);
+                status = 1;
+            }
+            continue;
+        }
         let data = match read_input(f) {
             Ok(d) => d,
             Err(e) => {
@@ -158,13 +173,6 @@ fn head_tail(prog: &str, args: &[String]) -> i32 {
                 continue;
             }
         };
-        if headers {
-            out.str(&format!(
-                "{}==> {} <==\n",
-                if i > 0 { "\n" } else { "" },
-                if f == "-" { "standard input" } else { f }
-            ));
-        }
         let len = data.len() as u64;
         let part: &[u8] = match (prog, bytes_mode) {
             ("head", true) => &data[..(if flag { len.saturating_sub(n) } else { n.min(len) }) as usize],
@@ -176,6 +184,37 @@ fn head_tail(prog: &str, args: &[String]) -> i32 {
         out.bytes(part);
     }
     status
+}
+
+/// Copies the first `n` lines (or bytes) of `path` to `out`, reading no
+/// further than needed.
+fn head_stream(path: &str, n: u64, bytes: bool, out: &mut Out) -> Result<(), Error> {
+    let mut left = n;
+    if left == 0 {
+        return Ok(());
+    }
+    chunks(path, |c| {
+        let take = if bytes {
+            (left.min(c.len() as u64)) as usize
+        } else {
+            let mut end = c.len();
+            for (i, b) in c.iter().enumerate() {
+                if *b == b'\n' {
+                    left -= 1;
+                    if left == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+            }
+            end
+        };
+        out.bytes(&c[..take]);
+        if bytes {
+            left -= take as u64;
+        }
+        left > 0 && !out.failed
+    })
 }
 
 /// `wc [-l] [-w] [-c] [-m] [-L] [FILE...]`
