@@ -115,7 +115,11 @@ impl<O: Os> Shell<O> {
             return Err(Flow::Exit(status));
         }
         if status != 0 && self.cond_depth == 0 && !pl.negated {
-            self.run_trap(crate::trap::ERR)?;
+            // As bash without `set -E`: not for commands inside functions
+            // (the function call's own status triggers it).
+            if self.func_depth == 0 {
+                self.run_trap(crate::trap::ERR)?;
+            }
             if self.opts.errexit {
                 return Err(Flow::Exit(status));
             }

@@ -9,7 +9,8 @@
 //!   status; otherwise the shell's status is kept.
 //! - `ERR`: after a pipeline fails where `set -e` would act (not in
 //!   conditions, `&&`/`||` left sides, or after `!`), before `set -e`
-//!   exits; not inside a trap action.
+//!   exits; not inside a trap action, nor for commands inside functions
+//!   (the call's own failure counts), as bash without `set -E`.
 //! - `INT`: after a foreground program was interrupted by Ctrl-C (the
 //!   shell sees its status 130). `trap '' INT` makes the shell stop
 //!   naming its children as the terminal's foreground, so Ctrl-C does not

@@ -177,6 +177,7 @@ fn err_and_int_traps() {
         "err 1\ndone\n"
     );
     assert_eq!(out("trap 'echo err' ERR; ! true; status 3 | true; echo $?"), "0\n");
+    assert_eq!(out("trap 'echo err $?' ERR; f() { false; echo in f; false; }; f; echo $?"), "in f\nerr 1\n1\n");
     let mut h = Harness::new();
     h.add_file("/bin/intr", "", 0o755);
     h.world.borrow_mut().programs.insert("/bin/intr".into(), std::rc::Rc::new(|_: &mut Ctx| -2));
