@@ -23,6 +23,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("rm", "rm"),
     ("rmtest", "rmtest"),
     ("rmchild", "rmchild"),
+    ("sigtest", "sigtest"),
     ("secsrv", "secsrv"),
     ("connsrv", "connsrv"),
     ("sectest", "sectest"),

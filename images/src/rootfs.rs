@@ -7,7 +7,14 @@
 //! security context (from the policy's file contexts) in its
 //! `security.selinux` extended attribute with `debugfs ea_set`, so the
 //! file server finds the labels on the disk (docs/storage.md,
-//! "Labelling"). The result is checked with `e2fsck -fn`.
+//! "Labelling"), and gives every object its owner, group and mode
+//! ([`ownership`]: whatever the staging's owners and the builder's umask
+//! were). The result is checked with `e2fsck -fn`.
+//!
+//! The accounts come from one table, [`USERS`]: `/etc/passwd`,
+//! `/etc/group`, `/etc/shadow` (locked passwords) and the file server's
+//! identity table `/etc/identities` (SELinux user to uid and gid,
+//! docs/security-architecture.md §1) are written from it, so they agree.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -64,6 +71,57 @@ pub fn www_bytes(len: usize, seed: u64) -> Vec<u8> {
     (0..len as u64).map(|i| ((i.wrapping_add(seed << 32).wrapping_mul(2_654_435_761)) >> 24) as u8).collect()
 }
 
+/// The accounts of the image: (SELinux user, login name, uid, gid, home).
+/// `system_u` (system services) shares root's ids and has no login.
+pub const USERS: &[(&str, &str, u32, u32, &str)] =
+    &[("root", "root", 0, 0, "/root"), ("system_u", "", 0, 0, ""), ("user_u", "user", 1000, 1000, "/home/user")];
+
+/// The files written from [`USERS`]: `/etc/passwd`, `/etc/group`,
+/// `/etc/shadow`, `/etc/identities`.
+pub fn account_files() -> [(&'static str, String); 4] {
+    let logins = || USERS.iter().filter(|u| !u.1.is_empty());
+    let passwd = logins().map(|(_, l, u, g, h)| format!("{l}:x:{u}:{g}:{l}:{h}:/bin/sh\n")).collect();
+    let group = logins().map(|(_, l, _, g, _)| format!("{l}:x:{g}:\n")).collect();
+    let shadow = logins().map(|(_, l, ..)| format!("{l}:!:20454::::::\n")).collect();
+    let mut ids = String::from(
+        "# The file server's identity table (docs/security-architecture.md §1):\n\
+         # SELinux user:uid:gid:supplementary gids (comma-separated).\n\
+         # Trusted only while owned by root and not writable by group or others.\n",
+    );
+    for (se, _, u, g, _) in USERS {
+        ids += &format!("{se}:{u}:{g}:\n");
+    }
+    [("etc/passwd", passwd), ("etc/group", group), ("etc/shadow", shadow), ("etc/identities", ids)]
+}
+
+/// Owner, group and permission bits (`0o7777` mask) of the staged object
+/// at `path` (absolute in the image) of kind `kind`: everything is
+/// root's, `0755` for directories and programs, `0644` for files, except
+/// `/root` (`0700`), the users' homes (theirs, `0700` at the top), `/tmp`
+/// (`1777`), the secrets `/etc/shadow` and `/secret/*` (`0600`).
+/// Symbolic links keep `0777`.
+pub fn ownership(path: &str, kind: FileKind) -> (u32, u32, u32) {
+    let (mut uid, mut gid) = (0, 0);
+    for (_, login, u, g, home) in USERS {
+        if !login.is_empty() && *u != 0 && (path == *home || path.starts_with(&format!("{home}/"))) {
+            (uid, gid) = (*u, *g);
+        }
+    }
+    let is_home = USERS.iter().any(|u| !u.1.is_empty() && u.4 == path);
+    let mode = match (path, kind) {
+        (_, FileKind::Symlink) => 0o777,
+        ("/root" | "/lost+found", _) => 0o700,
+        _ if is_home => 0o700,
+        ("/tmp", _) => 0o1777,
+        (_, FileKind::Dir) => 0o755,
+        ("/etc/shadow", _) => 0o600,
+        _ if path.starts_with("/secret/") => 0o600,
+        _ if path.starts_with("/bin/") => 0o755,
+        _ => 0o644,
+    };
+    (uid, gid, mode)
+}
+
 /// Compiles the policy of `opts`; returns the binary and the loaded policy.
 fn compile_policy(opts: &RootfsOptions) -> Result<(Vec<u8>, Policy)> {
     let files = policy_compiler::expand_inputs(&opts.policy_dirs).context("reading policy sources")?;
@@ -97,14 +155,14 @@ pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
         ("etc/motd", b"Welcome to Rampart.\n"),
         ("etc/hostname", b"rampart\n"),
         ("etc/profile", PROFILE.as_bytes()),
-        ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n"),
-        ("etc/group", b"root:x:0:\nuser:x:1000:\n"),
         ("home/user/hello.txt", b"Hello from the ext4 root file system.\n"),
         ("var/www/index.html", b"<!doctype html><title>Rampart</title><h1>It works</h1>\n"),
         ("usr/share/doc/README", b"Sample data for the file server tests.\n"),
         ("secret/plans", b"This file is labelled secret_t: nobody reads it.\n"),
     ];
-    for (path, data) in files {
+    let accounts = account_files();
+    let accounts = accounts.iter().map(|(p, t)| (*p, t.as_bytes()));
+    for (path, data) in files.iter().copied().chain(accounts) {
         let p = dir.join(path);
         std::fs::create_dir_all(p.parent().expect("staged paths have parents"))?;
         std::fs::write(&p, data)?;
@@ -136,7 +194,8 @@ pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
     Ok(())
 }
 
-/// The `debugfs` script that stores every staged object's context.
+/// The `debugfs` script that stores every staged object's context, owner,
+/// group and mode.
 fn label_script(staging: &Path, policy: &mut Policy) -> Result<String> {
     let mut script = String::new();
     let mut stack = vec![staging.to_path_buf()];
@@ -155,6 +214,13 @@ fn label_script(staging: &Path, policy: &mut Policy) -> Result<String> {
             let ctx = policy.sid_to_context(sid).map_err(|e| anyhow::anyhow!("{e}"))?;
             writeln!(script, "ea_set \"{path}\" security.selinux \"{ctx}\"")?;
         }
+        let (uid, gid, mode) = ownership(&path, kind);
+        let ifmt = match kind {
+            FileKind::Dir => 0o040000,
+            FileKind::Symlink => 0o120000,
+            _ => 0o100000,
+        };
+        writeln!(script, "sif \"{path}\" uid {uid}\nsif \"{path}\" gid {gid}\nsif \"{path}\" mode 0{:o}", ifmt | mode)?;
         if meta.is_dir() {
             for e in std::fs::read_dir(&p)? {
                 stack.push(e?.path());

@@ -42,7 +42,7 @@ fn errno(e: rampart_libos::rampart_rt::errno::Errno) -> OsError {
 fn status(s: rampart_rm_api::ExitStatus) -> WaitStatus {
     match s {
         rampart_rm_api::ExitStatus::Exited(c) => WaitStatus::Exited(c),
-        rampart_rm_api::ExitStatus::Killed => WaitStatus::Signaled(9),
+        rampart_rm_api::ExitStatus::Signaled(s) => WaitStatus::Signaled(i32::from(s)),
         rampart_rm_api::ExitStatus::Faulted(_) => WaitStatus::Signaled(11),
     }
 }

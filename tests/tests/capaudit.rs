@@ -7,7 +7,8 @@
 //! waits at its prompt (the auditor runs at the lowest priority, so only
 //! when every other thread is blocked), it dumps the kernel's capability
 //! graph and checks every channel against the policy's `service connect`
-//! rules and every control edge against the short trusted list. A second
+//! rules, every control edge against the short trusted list, and that no
+//! endpoint can be received on by two tasks. A second
 //! boot plants one channel the policy does not allow (`init.audit.plant=1`:
 //! login gets a send capability to the security server's endpoint), which
 //! the auditor must report.
@@ -102,6 +103,10 @@ fn full_system_authority_is_within_the_default_policy() {
     for (h, r) in [("/bin/sh", "console"), ("/bin/sh", "rm"), ("login", "fs"), ("login", "connsrv"), ("fs", "secsrv")] {
         assert!(edge(&out, h, r), "no allowed channel {h} -> {r}:\n{out}");
     }
+    // No endpoint has two receivers: in particular connsrv keeps only
+    // send-only copies of service endpoints (before issue 19 it could
+    // receive on secsrv's, the console's, fs's and net's).
+    assert!(!out.contains("VIOLATION receive endpoint"), "{out}");
     // After boot init keeps no receive right on another task's endpoint:
     // no channel ends at init (only fault edges, from rm).
     assert!(

@@ -42,7 +42,7 @@ fn user_session() {
     s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
 
     // ls: long format with owners and sizes, contexts, a symbolic link.
-    run(&mut s, "ls -l", &["total ", "hello.link -> hello.txt", "-rw-r--r-- 1 root root 38 ", "hello.txt"]);
+    run(&mut s, "ls -l", &["total ", "hello.link -> hello.txt", "-rw-r--r-- 1 user user 38 ", "hello.txt"]);
     run(&mut s, "ls -Z hello.txt", &["user_u:object_r:user_home_t hello.txt"]);
     run(&mut s, "ls -a", &[".", "..", "hello.txt"]);
     // mkdir -p, cp -r, mv, find, rm -r.
@@ -70,7 +70,9 @@ fn user_session() {
     run(&mut s, "id -Z", &["user_u:user_r:user_t"]);
     run(&mut s, "id", &["uid=1000(user) gid=1000(user)", "context=user_u:user_r:user_t"]);
     run(&mut s, "sleep 100 &", &["[1]"]);
-    run(&mut s, "kill $!; wait $!; echo st=$?", &["st=137"]);
+    run(&mut s, "kill $!; wait $!; echo st=$?", &["st=143"]);
+    run(&mut s, "kill -l 143; kill -l | head -n 1", &["TERM", " 1) SIGHUP"]);
+    run(&mut s, "sleep 100 & kill -s KILL $!; wait $!; echo st=$?", &["st=137"]);
     // The editor: a new file typed key by key, edited with the arrow keys
     // and Delete, saved and read back.
     s.send("edit notes.txt\r").unwrap();

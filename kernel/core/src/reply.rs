@@ -132,13 +132,17 @@ impl<M: Machine> Kernel<M> {
     /// Replies through `reply` with the message in `t`'s registers (seL4
     /// `doReplyTransfer`). `cap_grant`: the reply capability used has the
     /// Grant right; capabilities are transferred only if it has and the
-    /// caller's endpoint capability had GrantReply. No caller: nothing
-    /// happens.
-    pub fn do_reply(&mut self, t: TcbRef, reply: ReplyRef, cap_grant: bool) {
+    /// caller's endpoint capability had GrantReply. Returns whether a
+    /// caller took the answer: with no caller (it was never bound, already
+    /// answered, or aborted — suspended, interrupted for a signal,
+    /// destroyed) nothing happens and `false` is returned, so a server can
+    /// keep what it would have handed over (`docs/kernel.md`, "Reply
+    /// delivery").
+    pub fn do_reply(&mut self, t: TcbRef, reply: ReplyRef, cap_grant: bool) -> bool {
         let grant = cap_grant && reply.get().can_grant.get() != 0;
         let caller = self.reply_pop(reply);
         if caller.is_none() || caller.state() != ThreadState::BlockedOnReply {
-            return;
+            return false;
         }
         let fault = caller.get().fault.get();
         if fault == FaultLabel::None as u64 {
@@ -153,6 +157,7 @@ impl<M: Machine> Kernel<M> {
                 self.set_thread_state(caller, ThreadState::Inactive);
             }
         }
+        true
     }
 
     /// Ends a call that can never be answered: the caller resumes with

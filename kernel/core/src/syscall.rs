@@ -142,7 +142,11 @@ impl<M: Machine> Kernel<M> {
                 if call {
                     return error_result(t, Error::InvalidCapability);
                 }
-                self.do_reply(t, ReplyRef(cap.paddr()), cap.rights().contains(Rights::GRANT));
+                // An answer nobody took is an error the server can act on
+                // (keep the data it would have handed over).
+                if !self.do_reply(t, ReplyRef(cap.paddr()), cap.rights().contains(Rights::GRANT)) {
+                    return error_result(t, Error::IllegalOperation);
+                }
                 t.get().regs.set(r::RSI, 0);
             }
             CapType::Zombie | CapType::Null => error_result(t, Error::InvalidCapability),

@@ -251,25 +251,27 @@ impl State {
 
     /// `t` replies with `msg` through reply object `r`, named by a reply
     /// capability that may grant if `cap_grant` (seL4 `doReplyTransfer`).
-    /// No caller: nothing happens. A faulted caller resumes if the label is
-    /// 0 (its registers set from the reply), else stays stopped.
-    pub fn do_reply(&mut self, t: Addr, r: Addr, cap_grant: bool, msg: Msg, ev: &mut Events) {
+    /// No caller: nothing happens and `false` is returned (a `Send` on the
+    /// reply capability then fails with `IllegalOperation`). A faulted
+    /// caller resumes if the label is 0 (its registers set from the reply),
+    /// else stays stopped.
+    pub fn do_reply(&mut self, t: Addr, r: Addr, cap_grant: bool, msg: Msg, ev: &mut Events) -> bool {
         let grant = self.reply_mut(r).can_grant && cap_grant;
-        let Some(caller) = self.reply_pop(r) else { return };
+        let Some(caller) = self.reply_pop(r) else { return false };
         if !matches!(self.thread_state(caller), ThreadState::BlockedOnReply { .. }) {
-            return;
+            return false;
         }
         let Some(f) = self.fault(caller) else {
             let out = self.transfer(t, msg, caller, 0, grant, None);
             ev.push((caller, out));
             self.wake(caller);
-            return;
+            return true;
         };
         let x = self.tcb_mut(caller);
         x.fault = None;
         if msg.label != 0 {
             x.state = ThreadState::Inactive;
-            return;
+            return true;
         }
         match f {
             crate::state::Fault::UnknownSyscall(_) => x.regs.syscall = false,
@@ -277,6 +279,7 @@ impl State {
             crate::state::Fault::VmFault(_) => {}
         }
         x.state = ThreadState::Running;
+        true
     }
 
     /// Ends a call that can never be answered (a faulted caller stops).

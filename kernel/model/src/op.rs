@@ -354,7 +354,9 @@ fn sys_send(
             }
             CapKind::Reply(_) if call => Err(Error::InvalidCapability),
             CapKind::Reply(r) => {
-                s.do_reply(t, r, c.rights.contains(Rights::GRANT), msg, ev);
+                if !s.do_reply(t, r, c.rights.contains(Rights::GRANT), msg, ev) {
+                    return Some(Err(Error::IllegalOperation));
+                }
                 ev.push((t, Outcome::Ok));
                 Ok(())
             }

@@ -232,6 +232,9 @@ pub struct Task {
     pub ntfn: Notification,
     /// The task's reply object.
     pub reply: Reply,
+    /// The main thread's IPC-buffer frame (its page also holds the signal
+    /// block, `rampart_uabi::signal::BLOCK_OFFSET`).
+    pub ipc_frame: Frame,
     /// Paging structures present in the VSpace.
     pub tables: BTreeSet<Table>,
     /// Start of the heap.
@@ -407,6 +410,7 @@ pub fn build_task(b: &Builder, res: &mut dyn Resources, spec: &TaskSpec) -> Resu
         sc,
         ntfn,
         reply,
+        ipc_frame: Frame(f_ipc),
         tables: tables.into_iter().collect(),
         heap_start,
         heap_end,

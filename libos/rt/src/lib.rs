@@ -15,7 +15,8 @@
 //! - [`ipc::codec`]: postcard messages in message registers; [`server`]:
 //!   the ReplyRecv loop with deferred replies; [`errno`];
 //! - [`rm`]: the resource manager's client (exit, spawn, wait, kill,
-//!   regions, containers).
+//!   regions, containers); [`signal`]: handlers, masks, `kill`, and the
+//!   runtime's side of signal delivery (docs/signals.md).
 //!
 //! The typed kernel API:
 //! - [`cap`]: typed capability pointers; [`tls`]: the per-thread block
@@ -47,10 +48,12 @@ pub mod invoke;
 pub mod ioport;
 pub mod ipc;
 pub mod irq;
+pub mod jobs;
 pub mod process;
 pub mod rm;
 pub mod sched;
 pub mod server;
+pub mod signal;
 pub mod spawn;
 pub mod startup;
 pub mod syscall;

@@ -5,9 +5,11 @@
 //! become `EIO` (rm went away), `EBADF` (no rm channel) or `EBADMSG`.
 
 use crate::cap::{CPtr, Endpoint};
-use crate::ipc::codec::{call, call_with_caps};
+use crate::ipc::codec::{CallError, call, call_with_caps};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use rampart_rm_api::{ContainerId, ContainerStat, ExitStatus, Pid, RegionId, Request, Response, Spawn, Stats};
+use rampart_rm_api::{
+    ChildEvent, ContainerId, ContainerStat, ExitStatus, Pid, RegionId, Request, Response, Spawn, Stats, WaitFor,
+};
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -78,24 +80,69 @@ pub fn spawn_supervised(mut s: Spawn, fault_ep: CPtr) -> Result<Pid, Errno> {
 }
 
 /// Waits for child `pid` (or any child) to end; `None` if `block` is false
-/// and none has.
+/// and none has. A stop and continue of the caller meanwhile is invisible;
+/// a signal handler that ran makes it `EINTR` (unless the handler asked
+/// for restarting).
 ///
 /// # Errors
-/// `ECHILD`.
+/// `ECHILD`, `EINTR`.
 pub fn wait(pid: Option<Pid>, block: bool) -> Result<Option<(Pid, ExitStatus)>, Errno> {
-    match request(&Request::Wait { pid, block })? {
-        Response::Exited { pid, status } => Ok(Some((pid, status))),
-        Response::NoneExited => Ok(None),
-        r => unexpected(r),
+    let target = pid.map_or(WaitFor::Any, WaitFor::Pid);
+    loop {
+        match wait_for(target, WaitOptions { block, ..WaitOptions::default() })? {
+            Some((p, ChildEvent::Exited(s))) => return Ok(Some((p, s))),
+            Some(_) => continue,
+            None => return Ok(None),
+        }
     }
 }
 
-/// Destroys descendant `pid`.
+/// What [`wait_for`] reports besides exits, and whether it blocks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// Wait for an event.
+    pub block: bool,
+    /// Stopped children (`WUNTRACED`).
+    pub stopped: bool,
+    /// Continued children (`WCONTINUED`).
+    pub continued: bool,
+}
+
+/// `waitpid(2)`: the next event of a child matching `target`.
+///
+/// # Errors
+/// `ECHILD`, `EINTR` (a handler ran and did not ask for restarting).
+pub fn wait_for(target: WaitFor, o: WaitOptions) -> Result<Option<(Pid, ChildEvent)>, Errno> {
+    let req = Request::Wait { target, block: o.block, stopped: o.stopped, continued: o.continued };
+    let mut intr = crate::signal::Interrupted::start();
+    loop {
+        let r = if o.block {
+            crate::signal::interruptible(|| call::<_, Response>(channel(), &req))
+        } else {
+            call(channel(), &req)
+        };
+        return match r {
+            Ok(Response::Exited { pid, status }) => Ok(Some((pid, ChildEvent::Exited(status)))),
+            Ok(Response::Stopped { pid, sig }) => Ok(Some((pid, ChildEvent::Stopped(sig)))),
+            Ok(Response::Continued { pid }) => Ok(Some((pid, ChildEvent::Continued))),
+            Ok(Response::NoneExited) => Ok(None),
+            Ok(Response::Err(e)) => Err(e),
+            Ok(r) => unexpected(r),
+            Err(CallError::Aborted) => {
+                intr = intr.retry()?;
+                continue;
+            }
+            Err(e) => Err(e.errno()),
+        };
+    }
+}
+
+/// Sends `SIGKILL` to `pid` (see [`crate::signal::kill`]).
 ///
 /// # Errors
 /// `ESRCH`, `EPERM`.
 pub fn kill(pid: Pid) -> Result<(), Errno> {
-    request(&Request::Kill { pid }).map(|_| ())
+    crate::signal::kill(pid, rampart_uabi::signal::SIGKILL)
 }
 
 /// This task's pid and its parent's.

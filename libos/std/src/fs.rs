@@ -487,6 +487,26 @@ pub fn set_permissions(path: &str, mode: u32) -> Result<()> {
     with(|st| fsys::setattr(st, &p, SetAttr { mode: Some(mode & 0o7777), ..Default::default() })).map_err(e)
 }
 
+/// Sets the owner and/or group of `path` (`chown`, `chgrp`; `None` leaves
+/// one unchanged; a symbolic link is followed).
+///
+/// # Errors
+/// The server's error: `PermissionDenied` (`EPERM`: only uid 0 gives a
+/// file away; its owner may change its group to one of their own).
+pub fn chown(path: &str, uid: Option<u32>, gid: Option<u32>) -> Result<()> {
+    let p = abs(path);
+    with(|st| fsys::setattr(st, &p, SetAttr { uid, gid, ..Default::default() })).map_err(e)
+}
+
+/// As [`chown`] on a symbolic link itself (`lchown`).
+///
+/// # Errors
+/// As [`chown`].
+pub fn lchown(path: &str, uid: Option<u32>, gid: Option<u32>) -> Result<()> {
+    let p = abs(path);
+    with(|st| fsys::setattr_at(st, &p, false, SetAttr { uid, gid, ..Default::default() })).map_err(e)
+}
+
 /// Sets the access and modification times of `path` (`touch`; `None`
 /// leaves a time unchanged).
 ///

@@ -283,7 +283,7 @@ impl<W: Write> Drop for BufWriter<W> {
 #[cfg(feature = "rt")]
 pub use crate::sys::stdio::{
     PipeReader, PipeWriter, Stderr, Stdin, Stdout, close, dup2, fd_read, fd_write, flush_all, is_terminal,
-    open_terminal, pipe, set_echo, set_foreground, set_raw_mode, stderr, stdin, stdout,
+    open_terminal, pipe, set_echo, set_foreground, set_raw_mode, stderr, stdin, stdout, terminal_id,
 };
 
 #[cfg(test)]

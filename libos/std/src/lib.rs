@@ -13,6 +13,8 @@
 //!   errno and messages like "Permission denied (os error 13)".
 //! - [`process`]: `Command` (args, env, cwd, stdio redirection), `Child`,
 //!   `ExitStatus`, `exit`, `id`, `kill`.
+//! - [`signal`]: handlers, masks, `kill`; [`jobs`]: process groups,
+//!   sessions, the terminal's foreground (docs/signals.md).
 //! - [`env`]: `args`, `vars`, `var`, `current_dir`, `set_current_dir`.
 //! - [`time`]: `Instant` (TSC), `SystemTime`.
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket` over the network
@@ -49,6 +51,16 @@ pub mod poll;
 pub mod process;
 #[cfg(feature = "rt")]
 pub mod sys;
+
+/// Signals: handlers, masks, `kill`, `raise` (the runtime's
+/// [`rampart_rt::signal`], docs/signals.md).
+#[cfg(feature = "rt")]
+pub use rampart_rt::signal;
+
+/// Process groups, sessions and the terminal's foreground
+/// ([`rampart_rt::jobs`]).
+#[cfg(feature = "rt")]
+pub use rampart_rt::jobs;
 #[cfg(feature = "rt")]
 pub mod time;
 

@@ -17,6 +17,20 @@ pub fn id() -> u32 {
     rampart_rt::process::pid()
 }
 
+/// This process's identity for file access: user id, primary group id and
+/// supplementary group ids. The file server derives it from the process's
+/// security context (its SELinux user, through `/etc/identities`); nothing
+/// the process does changes it (docs/security-architecture.md §1).
+pub use rampart_fs_api::Credentials;
+
+/// This process's [`Credentials`] (`getuid`, `getgid`, `getgroups`).
+///
+/// # Errors
+/// The file server's errors (`EACCES` without a connection to it).
+pub fn credentials() -> Result<Credentials> {
+    with(crate::sys::fsys::credentials).map_err(Error::from)
+}
+
 /// Ends process `pid`: a descendant, or another process on whose context
 /// the policy grants `process signal` (not an ancestor).
 ///
@@ -76,11 +90,11 @@ impl ExitStatus {
             _ => None,
         }
     }
-    /// The POSIX signal that ended it (9: killed, 11: a fault).
+    /// The POSIX signal that ended it (11 for a fault).
     pub fn signal(&self) -> Option<i32> {
         match self.0 {
             RmStatus::Exited(_) => None,
-            RmStatus::Killed => Some(9),
+            RmStatus::Signaled(s) => Some(i32::from(s)),
             RmStatus::Faulted(_) => Some(11),
         }
     }

@@ -41,6 +41,7 @@ errnos! {
     ESRCH = 3, "no such process";
     EINTR = 4, "interrupted";
     EIO = 5, "input/output error";
+    ENXIO = 6, "no such device or address";
     E2BIG = 7, "argument list too long";
     ENOEXEC = 8, "exec format error";
     EBADF = 9, "bad handle";
@@ -53,8 +54,10 @@ errnos! {
     EEXIST = 17, "already exists";
     ENODEV = 19, "no such device";
     EINVAL = 22, "invalid argument";
+    ENOTTY = 25, "inappropriate ioctl for device";
     ENOSPC = 28, "no space left";
     EROFS = 30, "read-only device";
+    EPIPE = 32, "broken pipe";
     ERANGE = 34, "out of range";
     ENOSYS = 38, "function not implemented";
     EPROTO = 71, "protocol error";

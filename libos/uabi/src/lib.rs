@@ -5,6 +5,8 @@
 //! - [`codec`]: a serde value as a postcard message in message registers
 //!   (docs/userland.md §3), with errors for malformed input;
 //! - [`errno`]: POSIX error numbers returned by every server;
+//! - [`signal`]: signal numbers, sets, dispositions and the signal block a
+//!   thread shares with rm (docs/signals.md);
 //! - [`startup`]: a task's well-known capability slots, its address-space
 //!   layout and the startup information page (docs/userland.md §2).
 //!
@@ -17,6 +19,7 @@ extern crate alloc;
 
 pub mod codec;
 pub mod errno;
+pub mod signal;
 pub mod small;
 pub mod startup;
 

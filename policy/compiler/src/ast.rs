@@ -188,6 +188,7 @@ pub enum StmtKind {
     If { cond: CondExpr, then: Vec<Stmt>, els: Vec<Stmt> },
     FileCon { pattern: Name, kind: Option<Name>, ctx: Option<ContextAst> },
     PortCon { proto: Name, low: u64, high: u64, ctx: ContextAst },
+    ServiceCon { pattern: Name, ctx: ContextAst },
     Sid { name: Name, ctx: ContextAst },
     PermFlow { class: Name, perms: PermSet, dir: Name, weight: Option<(u64, Span)> },
     AssertNoFlow { from: Name, to: Name, except: Option<TypeSet> },

@@ -159,6 +159,7 @@ impl Lower<'_> {
             StmtKind::If { cond, then, els } => self.cond(s.span, cond, then, els),
             StmtKind::FileCon { pattern, kind, ctx } => self.filecon(s.span, pattern, kind.as_ref(), ctx.as_ref()),
             StmtKind::PortCon { proto, low, high, ctx } => self.portcon(s.span, proto, *low, *high, ctx),
+            StmtKind::ServiceCon { pattern, ctx } => self.servicecon(s.span, pattern, ctx),
             StmtKind::Sid { name, ctx } => {
                 if let Some(prev) = self.sids.get(&name.text) {
                     let m = format!("duplicate initial SID `{}` (first at line {})", name.text, prev.line);
@@ -428,6 +429,20 @@ impl Lower<'_> {
         let (low, high) = (low as u16, high as u16);
         self.db.portcons.retain(|r| !(r.proto == p && r.low == low && r.high == high));
         self.db.portcons.push(PortCon { proto: p, low, high, context: c, origin: origin(span) });
+    }
+
+    fn servicecon(&mut self, span: Span, pattern: &Name, ctx: &ContextAst) {
+        if !rampart_policy::servicecon::valid_pattern(&pattern.text) {
+            let m = format!(
+                "bad service name `{}` (1-255 printable ASCII characters without spaces; `*` only at the end)",
+                pattern.text
+            );
+            self.d.error(pattern.span, m);
+            return;
+        }
+        let Some(c) = self.context(ctx) else { return };
+        self.db.servicecons.retain(|r| r.pattern != pattern.text);
+        self.db.servicecons.push(ServiceCon { pattern: pattern.text.clone(), context: c, origin: origin(span) });
     }
 
     fn permflow(&mut self, class: &Name, perms: &PermSet, dir: &Name, weight: Option<(u64, Span)>) {

@@ -404,6 +404,13 @@ impl<'a> Parser<'a> {
                 self.semi()?;
                 StmtKind::PortCon { proto, low, high, ctx }
             }
+            "servicecon" => {
+                let Tok::Str(text) = self.peek().clone() else { return Err(self.expected("a quoted service name")) };
+                let pattern = Name { text, span: self.bump().span };
+                let ctx = self.context()?;
+                self.semi()?;
+                StmtKind::ServiceCon { pattern, ctx }
+            }
             "sid" => {
                 let name = self.name("an initial SID name")?;
                 let ctx = self.context()?;
@@ -579,6 +586,7 @@ pub const KEYWORDS: &[&str] = &[
     "if",
     "filecon",
     "portcon",
+    "servicecon",
     "sid",
     "permflow",
     "assert",

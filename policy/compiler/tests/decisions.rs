@@ -1,5 +1,6 @@
 //! Table-driven decisions of the engine on compiled policies: TE, RBAC,
-//! booleans, constraints, transitions, file and port contexts, reload.
+//! booleans, constraints, transitions, file, port and service-name
+//! contexts, reload.
 
 mod common;
 
@@ -42,6 +43,9 @@ filecon "/data/x" file u:object_r:other_t;
 filecon "/data/none" <<none>>;
 portcon tcp 1-1023 u:object_r:data_t;
 portcon tcp 80 u:object_r:other_t;
+servicecon "svc.*" u:object_r:data_t;
+servicecon "svc.x" u:object_r:exec_t;
+servicecon "svc.x" u:object_r:other_t;
 "#;
 
 #[test]
@@ -152,6 +156,18 @@ fn file_and_port_contexts() {
     assert_eq!(pc(22).unwrap(), "u:object_r:data_t");
     assert_eq!(pc(2000), Err(PolicyError::NoContext));
     assert_eq!(p.port_context(Protocol::Udp, 22), Err(PolicyError::NoContext));
+}
+
+#[test]
+fn service_name_contexts() {
+    let mut p = common::load(TE);
+    let mut sc = |n: &str| p.service_context(n).map(|s| p.sid_to_context(s).unwrap().to_string());
+    assert_eq!(sc("svc.x").unwrap(), "u:object_r:other_t", "exact name wins; a later rule replaces an earlier one");
+    assert_eq!(sc("svc.y").unwrap(), "u:object_r:data_t", "prefix");
+    assert_eq!(sc("svc.").unwrap(), "u:object_r:data_t");
+    assert_eq!(sc("svc"), Err(PolicyError::NoContext), "no default rule");
+    assert_eq!(sc(""), Err(PolicyError::NoContext));
+    assert_eq!(p.db().servicecons.len(), 2);
 }
 
 #[test]

@@ -62,6 +62,25 @@ fn invalid_contexts_are_reported_where_written() {
 }
 
 #[test]
+fn bad_service_names() {
+    let e = errors(&format!(
+        "{HEAD}role r types a_t;\nuser u roles r;\nservicecon \"a*b\" u:r:a_t;\nservicecon \"\" u:r:a_t;\n\
+         servicecon \"ok\" u:r:b_t;\nservicecon fs u:r:a_t;\nservicecon \"x y\" u:r:a_t;\n"
+    ));
+    let want = [
+        "t.pol:9:12: error: expected a quoted service name, found `fs`",
+        "t.pol:6:12: error: bad service name `a*b`",
+        "t.pol:7:12: error: bad service name ``",
+        "t.pol:8:21: error: unknown type or attribute `b_t`",
+        "t.pol:10:12: error: bad service name `x y`",
+    ];
+    assert_eq!(e.len(), want.len(), "{e:#?}");
+    for (got, want) in e.iter().zip(want) {
+        assert!(got.starts_with(want), "got {got}\nwant {want}");
+    }
+}
+
+#[test]
 fn model_errors() {
     assert_eq!(
         errors("class file { read }"),
@@ -160,6 +179,8 @@ const WORDS: &[&str] = &[
     "filecon",
     "\"/x(/.*)?\"",
     "portcon",
+    "servicecon",
+    "\"svc.*\"",
     "tcp",
     "80",
     "sid",

@@ -12,8 +12,9 @@ use crate::error::PolicyError;
 /// The first eight bytes of every binary policy.
 pub const MAGIC: [u8; 8] = *b"RMPTPOL\0";
 
-/// The binary format version this crate reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The binary format version this crate reads and writes (2: service-name
+/// contexts, `servicecon`).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Encodes a policy as header + postcard body.
 ///

@@ -325,6 +325,19 @@ pub struct PortCon {
     pub origin: Option<Origin>,
 }
 
+/// A `servicecon` rule: a service name (or a prefix ending in `*`) and the
+/// context `service register` is checked against
+/// ([`crate::servicecon::lookup`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceCon {
+    /// The name, or a prefix followed by `*`.
+    pub pattern: String,
+    /// The name's context.
+    pub context: Context,
+    /// Where it was written.
+    pub origin: Option<Origin>,
+}
+
 /// A named initial SID (`sid kernel system_u:system_r:kernel_t;`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitialSid {
@@ -430,6 +443,8 @@ pub struct PolicyDb {
     pub neverallows: Vec<NeverAllow>,
     /// Information-flow assertions (not used for decisions).
     pub assertions: Vec<FlowAssertion>,
+    /// Service-name contexts.
+    pub servicecons: Vec<ServiceCon>,
 }
 
 impl PolicyDb {
@@ -455,6 +470,7 @@ impl PolicyDb {
             permflows: Vec::new(),
             neverallows: Vec::new(),
             assertions: Vec::new(),
+            servicecons: Vec::new(),
         }
     }
 

@@ -65,6 +65,7 @@ pub mod model;
 pub mod permmap;
 mod policy;
 pub mod portcon;
+pub mod servicecon;
 pub mod sidtab;
 pub mod validate;
 

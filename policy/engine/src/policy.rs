@@ -15,6 +15,7 @@ use crate::ids::{AccessVector, ClassId, FileKind, Protocol, Sid};
 use crate::index::PolicyIndex;
 use crate::model::{AccessDecision, ModelRegistry, PolicyModel};
 use crate::portcon;
+use crate::servicecon;
 use crate::sidtab::SidTable;
 
 /// A loaded policy with its run-time state. See the crate documentation
@@ -289,6 +290,16 @@ impl Policy {
     /// [`PolicyError::NoContext`] if no rule covers the port.
     pub fn port_context(&mut self, proto: Protocol, port: u16) -> Result<Sid, PolicyError> {
         let c = portcon::lookup(&self.index.db.portcons, proto, port).cloned().ok_or(PolicyError::NoContext)?;
+        self.intern(c)
+    }
+
+    /// The SID of service name `name` from the service-name rules
+    /// (`servicecon`): the target of `service register`.
+    ///
+    /// # Errors
+    /// [`PolicyError::NoContext`] if no rule covers the name.
+    pub fn service_context(&mut self, name: &str) -> Result<Sid, PolicyError> {
+        let c = servicecon::lookup(&self.index.db.servicecons, name).cloned().ok_or(PolicyError::NoContext)?;
         self.intern(c)
     }
 

@@ -117,6 +117,12 @@ pub fn validate(db: &PolicyDb) -> Result<(), PolicyError> {
         }
         check_context(db, &p.context)?;
     }
+    for s in &db.servicecons {
+        if !crate::servicecon::valid_pattern(&s.pattern) {
+            return Err(bad("bad service-name pattern".into()));
+        }
+        check_context(db, &s.context)?;
+    }
     for s in &db.initial_sids {
         check_context(db, &s.context)?;
     }

@@ -34,6 +34,7 @@ fn sample() -> PolicyDb {
     db.filecons = vec![FileCon { pattern: "/f(/.*)?".into(), kind: None, context: Some(ctx(0, 2)), origin: None }];
     db.portcons = vec![PortCon { proto: Protocol::Tcp, low: 1, high: 100, context: ctx(0, 2), origin: None }];
     db.initial_sids = vec![InitialSid { name: "kernel".into(), context: ctx(1, 1) }];
+    db.servicecons = vec![ServiceCon { pattern: "svc*".into(), context: ctx(0, 2), origin: None }];
     db
 }
 
@@ -51,6 +52,9 @@ fn roundtrip_and_decisions() {
     assert_eq!(p.sid_to_context(f).unwrap(), "u:object_r:f_t");
     assert_eq!(p.initial_sid("kernel"), Some(Sid(1)));
     assert!(p.port_context(Protocol::Tcp, 100).is_ok());
+    let s = p.service_context("svc.a").unwrap();
+    assert_eq!(p.sid_to_context(s).unwrap(), "u:object_r:f_t");
+    assert_eq!(p.service_context("fs"), Err(PolicyError::NoContext));
 }
 
 #[test]
@@ -84,6 +88,14 @@ fn inconsistent_bodies_are_rejected() {
     let mut db = sample();
     db.filecons[0].pattern = "(".into();
     assert!(matches!(Policy::load(&encode(&db).unwrap()), Err(PolicyError::Invalid(_))));
+    for bad in ["", "a*b", "a b"] {
+        let mut db = sample();
+        db.servicecons[0].pattern = bad.into();
+        assert!(matches!(decode(&encode(&db).unwrap()), Err(PolicyError::Invalid(_))), "{bad:?}");
+    }
+    let mut db = sample();
+    db.servicecons[0].context.ty = 99;
+    assert!(matches!(decode(&encode(&db).unwrap()), Err(PolicyError::Invalid(_))));
     let mut db = sample();
     db.model = "mls".into();
     assert!(matches!(Policy::load(&encode(&db).unwrap()), Err(PolicyError::Invalid(_))), "mls needs a lattice");

@@ -109,7 +109,7 @@ pub enum Cmd {
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
-    /// Ask the decision engine: contexts of files and ports, access decisions, transitions.
+    /// Ask the decision engine: contexts of files, ports and service names, access decisions, transitions.
     Decide {
         /// Sources, directories or one binary policy.
         #[arg(required = true)]
@@ -123,6 +123,9 @@ pub enum Cmd {
         /// Port to label, as PROTO/PORT (tcp/80).
         #[arg(long)]
         port: Option<String>,
+        /// Service name to label (servicecon: the target of `service register`).
+        #[arg(long)]
+        service: Option<String>,
         /// Source context for --class (access decision) or --create.
         #[arg(long)]
         scon: Option<String>,

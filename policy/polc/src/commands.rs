@@ -87,9 +87,9 @@ pub fn run(cli: Cli) -> Result<bool, Failure> {
             info(&load(&inputs)?);
             Ok(true)
         }
-        Cmd::Decide { inputs, path, file_kind, port, scon, tcon, class, create, name, bools } => {
+        Cmd::Decide { inputs, path, file_kind, port, service, scon, tcon, class, create, name, bools } => {
             let db = load(&inputs)?;
-            let req = DecideReq { path, file_kind, port, scon, tcon, class, create, name, bools };
+            let req = DecideReq { path, file_kind, port, service, scon, tcon, class, create, name, bools };
             decide(db, &req)
         }
         Cmd::Permmap { inputs, permmap: pm } => {
@@ -251,6 +251,7 @@ fn info(db: &PolicyDb) {
         ("noflow assertions", db.assertions.len().to_string()),
         ("file contexts", db.filecons.len().to_string()),
         ("port contexts", db.portcons.len().to_string()),
+        ("service contexts", db.servicecons.len().to_string()),
         ("initial SIDs", db.initial_sids.len().to_string()),
     ];
     for (k, v) in rows {
@@ -262,6 +263,7 @@ struct DecideReq {
     path: Option<String>,
     file_kind: String,
     port: Option<String>,
+    service: Option<String>,
     scon: Option<String>,
     tcon: Option<String>,
     class: Option<String>,
@@ -305,6 +307,11 @@ fn decide(db: PolicyDb, r: &DecideReq) -> Result<bool, Failure> {
         println!("{port}: {}", engine(p.sid_to_context(sid))?);
         did = true;
     }
+    if let Some(name) = &r.service {
+        let sid = engine(p.service_context(name))?;
+        println!("service {name}: {}", engine(p.sid_to_context(sid))?);
+        did = true;
+    }
     if let (Some(s), Some(t), Some(c)) = (&r.scon, &r.tcon, &r.class) {
         let ssid = engine(p.context_to_sid(s))?;
         let tsid = engine(p.context_to_sid(t))?;
@@ -322,7 +329,7 @@ fn decide(db: PolicyDb, r: &DecideReq) -> Result<bool, Failure> {
         did = true;
     }
     if !did {
-        return usage("decide: give --path, --port, or --scon/--tcon/--class");
+        return usage("decide: give --path, --port, --service, or --scon/--tcon/--class");
     }
     Ok(true)
 }

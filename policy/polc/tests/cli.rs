@@ -225,3 +225,51 @@ fn query_flow_info_and_decide() {
     ]);
     assert_eq!(text(&o).0, "/etc/shadow: system_u:object_r:secret_t\ntcp/80: system_u:object_r:http_port_t\n");
 }
+
+/// The permissions `polc decide` prints as allowed for `scon` on `tcon`.
+fn allowed(model: &str, scon: &str, tcon: &str, class: &str) -> Vec<String> {
+    let dir = format!("modules/{model}");
+    let args = ["decide", "modules/base", "modules/assertions", &dir, "--scon", scon, "--tcon", tcon, "--class", class];
+    let (so, se) = text(&polc(&args));
+    let line = so.lines().find_map(|l| l.strip_prefix("allowed:")).unwrap_or_else(|| panic!("{so}{se}"));
+    line.trim().trim_start_matches('{').trim_end_matches('}').split_whitespace().map(String::from).collect()
+}
+
+/// User-based access control (`modules/base/ubac.pol`): in every shipped
+/// model, a `user_t` process may not use another person's home at all, nor
+/// modify or remove another user's files where the types would allow it
+/// (`/tmp`), nor signal another user's processes; the system's shared
+/// objects, its own objects, and trusted domains are unaffected.
+#[test]
+fn user_identity_constraints() {
+    const USER: &str = "user_u:user_r:user_t";
+    const ROOT_AS_USER: &str = "root:user_r:user_t";
+    let has = |v: &[String], p: &str| v.iter().any(|x| x == p);
+    for model in ["te", "mls", "biba"] {
+        // Homes: the user's own, not root's; root in user_t not the user's.
+        assert!(has(&allowed(model, USER, "user_u:object_r:user_home_t", "file"), "read"), "{model}");
+        assert_eq!(allowed(model, USER, "root:object_r:user_home_t", "dir"), Vec::<String>::new(), "{model}");
+        assert_eq!(allowed(model, ROOT_AS_USER, "user_u:object_r:user_home_t", "file"), Vec::<String>::new());
+        // /tmp: root's file may be read, not changed or removed; the shared
+        // directory itself is open; the administrator is trusted.
+        let tmp = allowed(model, USER, "root:object_r:tmp_t", "file");
+        assert!(has(&tmp, "read") && !has(&tmp, "write") && !has(&tmp, "unlink") && !has(&tmp, "rename"), "{tmp:?}");
+        let own = allowed(model, USER, "user_u:object_r:tmp_t", "file");
+        assert!(has(&own, "write") && has(&own, "unlink"), "{own:?}");
+        // (Biba's integrity rule, not these constraints, keeps users from
+        // writing system objects.)
+        let dir = allowed(model, USER, "system_u:object_r:tmp_t", "dir");
+        assert!(model == "biba" || has(&dir, "add_name") && has(&dir, "remove_name"), "{model}: {dir:?}");
+        assert!(has(&allowed(model, "root:sysadm_r:sysadm_t", "user_u:object_r:user_home_t", "file"), "write"));
+        // Signals: only one's own user's processes.
+        assert!(has(&allowed(model, USER, USER, "process"), "signal"), "{model}");
+        for other in [ROOT_AS_USER, "system_u:system_r:httpd_t"] {
+            assert!(!has(&allowed(model, USER, other, "process"), "signal"), "{model}: {other}");
+        }
+        assert!(!has(&allowed(model, ROOT_AS_USER, USER, "process"), "signal"), "{model}");
+        // The console holds no authority over processes: rm signals a
+        // terminal's foreground group on its behalf (docs/signals.md).
+        assert!(!has(&allowed(model, "system_u:system_r:console_t", USER, "process"), "signal"), "{model}");
+        assert!(has(&allowed(model, "root:sysadm_r:sysadm_t", USER, "process"), "sigkill"), "{model}");
+    }
+}

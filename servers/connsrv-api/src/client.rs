@@ -43,6 +43,27 @@ pub fn take_closed(t: &mut impl Transport) -> Result<Vec<u32>, Errno> {
     }
 }
 
+/// Takes every pending closure ([`take_closed`] until a reply is not full),
+/// calling `forget` on each number as it arrives; returns how many there
+/// were. The service must forget its state for a number in `forget`: from
+/// the reply on, connsrv may give the number to a new connection.
+///
+/// # Errors
+/// Transport errors; `EPROTO` for a wrong response (numbers already
+/// delivered to `forget` stay taken).
+pub fn drain_closed(t: &mut impl Transport, mut forget: impl FnMut(u32)) -> Result<usize, Errno> {
+    let mut n = 0;
+    loop {
+        let v = take_closed(t)?;
+        let full = v.len() >= crate::CLOSED_PER_REPLY;
+        n += v.len();
+        v.into_iter().for_each(&mut forget);
+        if !full {
+            return Ok(n);
+        }
+    }
+}
+
 /// Who holds `badge` (a connection to one of the caller's services).
 ///
 /// # Errors

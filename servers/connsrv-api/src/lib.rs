@@ -1,17 +1,27 @@
 //! The connection server's protocol (docs/security-architecture.md §4).
 //!
-//! connsrv is the only holder of service endpoints. A service registers a
-//! name under its own security context and receives a fresh endpoint to
-//! serve on; a client asks to connect to a name, connsrv checks
-//! `service connect` (client context → service context) with the security
-//! server and, if allowed, mints a badged capability to the service's
-//! endpoint for the client.
+//! connsrv hands out every channel to a service. A service registers a
+//! name (permission `service register` from its context to the name's
+//! context, `servicecon` in the policy) and receives a fresh endpoint to
+//! serve on, of which connsrv keeps only a send-and-grant copy; a client
+//! asks to connect to a name, connsrv checks `service connect` (client
+//! context → service context) with the security server and, if allowed,
+//! mints a badged capability to the service's endpoint for the client.
 //!
 //! **Connection badges** ([`ConnBadge`]) carry the client's SID, so a
 //! service knows who is calling from the badge alone, with no extra IPC and
 //! no call back into connsrv (servers never wait on each other in a cycle).
 //! A service reserves badges with bit 63 set for connsrv; its own badges
 //! (handle tokens, region tokens) keep bit 63 clear.
+//!
+//! **Client identity.** A service keys its per-client state by the whole
+//! badge ([`clients::Clients`]) and forgets it when connsrv reports the
+//! connection closed ([`Request::TakeClosed`]). connsrv never reuses a
+//! connection number while a service may still hold state for it: a
+//! closed connection's number stays reserved until its service has taken
+//! the closure, and closures are never dropped (a service with
+//! [`MAX_PENDING_CLOSED`] untaken closures gets no new connections until it
+//! takes them: `EAGAIN`).
 //!
 //! Requests and responses are postcard messages (`rampart_uabi::codec`).
 //! Trusted requests ([`Request::NewTask`] and the boot requests) are only
@@ -22,6 +32,7 @@
 extern crate alloc;
 
 pub mod client;
+pub mod clients;
 #[cfg(feature = "rt")]
 pub mod rt;
 pub mod small;
@@ -52,6 +63,18 @@ pub const NAME_MAX: usize = 64;
 pub const CONTEXT_MAX: usize = 256;
 /// Most closed connections returned by one [`Request::TakeClosed`].
 pub const CLOSED_PER_REPLY: usize = 64;
+/// Closures a service may leave untaken: with this many pending,
+/// [`Request::Connect`] to its services fails with `EAGAIN` until it takes
+/// them (backpressure instead of dropping closures).
+pub const MAX_PENDING_CLOSED: usize = 4096;
+/// Badge bit of the task notification a service gives connsrv with
+/// [`Request::WatchClosed`] (`rt::Channel::watch_closed_events`): its
+/// connections were closed, take them with [`Request::TakeClosed`]. (Bit 0
+/// is `EVENT_CHILD`, bit 1 secsrv's `EVENT_POLICY`.)
+pub const EVENT_CLOSED: u64 = 1 << 3;
+/// Fresh endpoints in connsrv's pool below which it asks for more (it
+/// signals the notification of [`Request::WatchPool`]).
+pub const POOL_LOW: usize = 8;
 
 /// The security server's service name.
 pub const SECURITY_SERVICE: &str = "security";
@@ -59,7 +82,9 @@ pub const SECURITY_SERVICE: &str = "security";
 /// A decoded connection badge: `CONN | conn << 32 | sid`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ConnBadge {
-    /// The connection number (unique among live connections, 31 bits).
+    /// The connection number (31 bits): unique among live connections and
+    /// never reused while the service may hold state for an earlier
+    /// connection with that number (until it has taken the closure).
     pub conn: u32,
     /// The client's security identifier.
     pub sid: u32,
@@ -88,10 +113,14 @@ impl ConnBadge {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     /// Registers service `name` under the caller's context (permission
-    /// `service register` on itself). Reply [`Response::Registered`] with
-    /// one capability: a fresh endpoint (all rights) to serve on.
-    /// `EEXIST` (name taken), `EINVAL` (empty or longer than
-    /// [`NAME_MAX`]), `EACCES`, `ENOSPC`.
+    /// `service register` from the caller's context to the name's,
+    /// `servicecon`). Reply [`Response::Registered`] with one capability: a
+    /// fresh endpoint (all rights) to serve on; connsrv keeps only a copy
+    /// with Write, Grant and GrantReply (it cannot receive on it). `EEXIST`
+    /// (name taken), `EINVAL` (empty, longer than [`NAME_MAX`] or not
+    /// printable ASCII), `EACCES` (denied, audited; also for a name the
+    /// policy gives no context), `EAGAIN` (no fresh endpoint right now; a
+    /// refill was asked for: try again), `ENOSPC` (connsrv's slots).
     Register {
         /// Service name.
         name: String,
@@ -105,7 +134,9 @@ pub enum Request {
     /// Connects to service `name` (permission `service connect` from the
     /// caller's context to the service's). Reply [`Response::Connected`]
     /// with one capability: the badged endpoint (Write, Grant,
-    /// GrantReply). `ENOENT`, `EACCES` (denied, audited), `ENOSPC`.
+    /// GrantReply). `ENOENT`, `EACCES` (denied, audited), `EAGAIN` (the
+    /// service has [`MAX_PENDING_CLOSED`] closures it has not taken yet),
+    /// `ENOSPC`.
     Connect {
         /// Service name.
         name: String,
@@ -117,8 +148,10 @@ pub enum Request {
         conn: u32,
     },
     /// For services: the connections to the caller's services closed since
-    /// the last call (at most [`CLOSED_PER_REPLY`]). Reply
-    /// [`Response::Closed`].
+    /// the last call, oldest first (at most [`CLOSED_PER_REPLY`]; a full
+    /// reply means more may be waiting). A number returned here may be
+    /// given to a new connection from now on, so the caller must forget
+    /// its state for it first. Reply [`Response::Closed`].
     TakeClosed,
     /// For services: who holds a connection badge of one of the caller's
     /// services. Reply [`Response::Peer`]; `ENOENT`, `EPERM`.
@@ -158,7 +191,11 @@ pub enum Request {
         pid: u32,
     },
     /// Trusted, boot: registers a core service started before connsrv; the
-    /// message carries its endpoint. `EEXIST`, `EINVAL`.
+    /// message carries a send capability to its endpoint (connsrv keeps a
+    /// copy with Write, Grant and GrantReply only). `service register`
+    /// from `context` to the name's context is checked. Core services get
+    /// no closures (they keep no per-connection state). `EEXIST`,
+    /// `EINVAL`, `EACCES`.
     RegisterCore {
         /// Service name.
         name: String,
@@ -175,6 +212,16 @@ pub enum Request {
     /// each [`Request::Register`] takes one. (Untyped memory cannot travel
     /// in messages, so init creates the endpoints.)
     GiveEndpoint,
+    /// For services: the message carries a notification capability (badged
+    /// as the caller likes) that connsrv signals whenever closures become
+    /// pending for the caller's services (none pending before). Replaces
+    /// an earlier one. Reply [`Response::Ok`]; `EINVAL` (no capability).
+    WatchClosed,
+    /// Trusted: the message carries a notification capability that connsrv
+    /// signals when its pool of fresh endpoints falls below [`POOL_LOW`]
+    /// (once, until the next [`Request::GiveEndpoint`]). Reply
+    /// [`Response::Ok`]; `EINVAL` (no capability).
+    WatchPool,
 }
 
 /// Who holds a connection.
@@ -207,6 +254,11 @@ pub struct Stats {
     pub avc_hits: u64,
     /// AVC misses.
     pub avc_misses: u64,
+    /// Fresh endpoints in the pool.
+    pub endpoints: u32,
+    /// Closed connections whose services have not taken them yet (their
+    /// numbers are reserved until then).
+    pub pending_closed: u32,
 }
 
 /// Responses from connsrv.
@@ -261,6 +313,8 @@ mod tests {
         rt(Request::Connect { name: "security".into() });
         rt(Request::NewTask { pid: 7, context: "user_u:user_r:user_t".into() });
         rt(Request::WhoIs { badge: u64::MAX });
+        rt(Request::WatchClosed);
+        rt(Request::WatchPool);
         rt(Response::Connected { conn: MAX_CONN, service_sid: u32::MAX });
         rt(Response::Closed(alloc::vec![1; CLOSED_PER_REPLY]));
         rt(Response::Peer(Peer { conn: 1, pid: 2, sid: 3, context: "a:b:c".into() }));

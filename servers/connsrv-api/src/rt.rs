@@ -10,6 +10,10 @@ use rampart_uabi::Errno;
 use rampart_uabi::codec::is_postcard;
 use rampart_uabi::startup::slot;
 
+/// How often [`Channel::register`] asks while connsrv's endpoint pool is
+/// being refilled.
+pub const REGISTER_TRIES: u32 = 1000;
+
 /// A channel to connsrv (the task's own: [`Channel::own`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Channel(pub Endpoint);
@@ -64,15 +68,36 @@ impl Channel {
         check(resp)
     }
 
-    /// Registers service `name`; its endpoint is placed in `slot`.
+    /// Registers service `name`; its endpoint is placed in `slot`. While
+    /// connsrv's pool of fresh endpoints is being refilled (`EAGAIN`) it
+    /// yields and asks again, up to [`REGISTER_TRIES`] times.
     ///
     /// # Errors
     /// As [`Request::Register`]; `EPROTO` if no capability came back.
     pub fn register(&self, name: &str, slot: CPtr) -> Result<Endpoint, Errno> {
-        match self.call_cap(&Request::Register { name: name.into() }, slot)? {
-            (Response::Registered, true) => Ok(Endpoint(slot)),
-            _ => Err(Errno::EPROTO),
+        let req = Request::Register { name: name.into() };
+        let mut tries = 1;
+        loop {
+            match self.call_cap(&req, slot) {
+                Ok((Response::Registered, true)) => return Ok(Endpoint(slot)),
+                Ok(_) => return Err(Errno::EPROTO),
+                Err(Errno::EAGAIN) if tries < REGISTER_TRIES => {
+                    tries += 1;
+                    rampart_rt::ipc::yield_now();
+                }
+                Err(e) => return Err(e),
+            }
         }
+    }
+
+    /// Asks connsrv to signal the notification capability in `ntfn` (badged
+    /// as the caller wants to recognise it) whenever connections to the
+    /// caller's services were closed ([`Request::WatchClosed`]).
+    ///
+    /// # Errors
+    /// Transport errors and the server's `Err`.
+    pub fn watch_closed(&self, ntfn: CPtr) -> Result<(), Errno> {
+        self.call_giving(&Request::WatchClosed, ntfn).map(|_| ())
     }
 
     /// Connects to service `name`; the badged endpoint is placed in `slot`.
@@ -86,6 +111,24 @@ impl Channel {
             }
             _ => Err(Errno::EPROTO),
         }
+    }
+}
+
+impl Channel {
+    /// [`Channel::watch_closed`] with a copy of the task's own notification
+    /// badged [`crate::EVENT_CLOSED`], made in the free slot `scratch` (empty
+    /// again on return). The signal arrives like any bound-notification
+    /// message: label 0, the badge bit set.
+    ///
+    /// # Errors
+    /// `EIO` (the copy), transport errors and the server's `Err`.
+    pub fn watch_closed_events(&self, scratch: CPtr) -> Result<(), Errno> {
+        let cn = CNode(slot::CNODE);
+        let w = rampart_abi::Rights::WRITE;
+        cn.mint(scratch, 64, cn.path(slot::NOTIFICATION, 64), w, crate::EVENT_CLOSED).map_err(|_| Errno::EIO)?;
+        let r = self.watch_closed(scratch);
+        let _ = cn.delete(scratch, 64);
+        r
     }
 }
 

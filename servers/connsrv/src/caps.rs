@@ -1,10 +1,12 @@
 //! connsrv's kernel operations: a slot free list over its CNode, the pool
-//! of fresh endpoints init gave it, minting and revoking.
+//! of fresh endpoints init gave it, send-only copies, minting, revoking and
+//! signalling.
 
 use alloc::vec::Vec;
+use rampart_abi::MessageInfo;
 use rampart_abi::Rights;
 use rampart_connsrv_core::{Caps, Slot};
-use rampart_rt::cap::CNode;
+use rampart_rt::cap::{CNode, Endpoint};
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -57,11 +59,6 @@ impl RtCaps {
         self.free.push(s);
     }
 
-    /// Adds the fresh endpoint in `s` to the pool.
-    pub fn add_endpoint(&mut self, s: Slot) {
-        self.endpoints.push(s);
-    }
-
     /// A copy of the task's notification badged `badge` (write only).
     ///
     /// # Errors
@@ -78,7 +75,20 @@ impl RtCaps {
 
 impl Caps for RtCaps {
     fn new_endpoint(&mut self) -> Result<Slot, Errno> {
-        self.endpoints.pop().ok_or(Errno::ENOSPC)
+        self.endpoints.pop().ok_or(Errno::EAGAIN)
+    }
+
+    fn add_endpoint(&mut self, s: Slot) {
+        self.endpoints.push(s);
+    }
+
+    fn pool_len(&self) -> usize {
+        self.endpoints.len()
+    }
+
+    fn send_only(&mut self, src: Slot) -> Result<Slot, Errno> {
+        // Badge 0: connections are minted from this copy with their badge.
+        self.mint(src, 0)
     }
 
     fn mint(&mut self, src: Slot, badge: u64) -> Result<Slot, Errno> {
@@ -93,5 +103,16 @@ impl Caps for RtCaps {
     fn destroy(&mut self, s: Slot) {
         let _ = CN.revoke(s, 64);
         self.release(s);
+    }
+
+    fn delete(&mut self, s: Slot) {
+        self.release(s);
+    }
+
+    fn signal(&mut self, s: Slot) {
+        // NBSend, not Send: the capability came from a task, and if it is
+        // an endpoint rather than a notification a blocking send could
+        // stop connsrv. On a notification both signal.
+        let _ = rampart_rt::ipc::nb_send(Endpoint(s), MessageInfo(0), [0; 4]);
     }
 }

@@ -1,9 +1,13 @@
 //! connsrv, the connection server (docs/security-architecture.md §4).
 //!
-//! init starts it with its endpoint as the named capability `endpoint`,
-//! then over its trusted channel hands it a pool of fresh endpoints (for
-//! services), its channel to the security server and the core services'
-//! endpoints. The registry logic is in `rampart-connsrv-core`; this file
+//! init starts it with its endpoint as the named capability `endpoint`
+//! (arguments: the log2 size of its CNode, optionally the first connection
+//! number), then over its trusted channel hands it a pool of fresh
+//! endpoints (for services; refilled when connsrv signals it runs low),
+//! its channel to the security server and send capabilities to the core
+//! services' endpoints. connsrv keeps only send-only copies of service
+//! endpoints: the receive right of a newly registered service's endpoint
+//! goes to its server and connsrv's copy is deleted right after the reply. The registry logic is in `rampart-connsrv-core`; this file
 //! is the kernel side: slots, endpoint creation, minting, revocation, and
 //! the receive loop. A policy-change notification from secsrv (bound to
 //! the main thread, so it is delivered before any further request)
@@ -20,7 +24,7 @@ use rampart_abi::MessageInfo;
 use rampart_connsrv_api::small::{decode4, encode4};
 use rampart_connsrv_api::{Request, Response};
 use rampart_connsrv_core::link::{Link, NoSecurity};
-use rampart_connsrv_core::{Effect, Registry, Security};
+use rampart_connsrv_core::{Caps, Effect, Registry, Security};
 use rampart_rt::cap::{CNode, Endpoint, Reply};
 use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::{Message, Outgoing};
@@ -46,8 +50,12 @@ fn main() -> i32 {
         dprintln!("connsrv: no endpoint");
         return 2;
     };
-    let radix = rampart_rt::process::args().get(1).and_then(|a| a.parse::<u32>().ok()).unwrap_or(12);
-    let mut st = State { reg: Registry::new(ep), caps: RtCaps::new(RECV + 1, 1 << radix), link: None };
+    let args = rampart_rt::process::args();
+    let radix = args.get(1).and_then(|a| a.parse::<u32>().ok()).unwrap_or(12);
+    // The first connection number (tests start near the top to force a
+    // wrap; numbers are never reused while a service may hold state).
+    let first = args.get(2).and_then(|a| a.parse::<u32>().ok()).unwrap_or(1);
+    let mut st = State { reg: Registry::starting_at(ep, first), caps: RtCaps::new(RECV + 1, 1 << radix), link: None };
     dprintln!("connsrv: ready");
     serve(&mut st, Endpoint(ep))
 }
@@ -73,29 +81,48 @@ fn serve(st: &mut State, ep: Endpoint) -> ! {
         }
         r = match out {
             None => ipc::recv(ep, reply.0),
-            Some((resp, cap)) => match (encode4(&resp), rampart_rt::buffer::current()) {
-                (Some((label, w, n)), Some(b)) => {
-                    if let Some(c) = cap {
-                        b.set_cap(0, c);
+            Some(Out { response, cap, hand_over }) => {
+                let (info, regs) = match (encode4(&response), rampart_rt::buffer::current()) {
+                    (Some((label, w, n)), Some(b)) => {
+                        if let Some(c) = cap {
+                            b.set_cap(0, c);
+                        }
+                        (MessageInfo::new(label, 0, u64::from(cap.is_some()), n as u64), w)
                     }
-                    let info = MessageInfo::new(label, 0, u64::from(cap.is_some()), n as u64);
-                    ipc::reply_recv(ep, info, w, reply)
-                }
-                _ => {
-                    let mut out = Outgoing::encode(&resp).unwrap_or_else(|_| Outgoing::raw(0));
-                    if let Some(c) = cap {
-                        out = out.with_cap(c);
+                    _ => {
+                        let mut out = Outgoing::encode(&response).unwrap_or_else(|_| Outgoing::raw(0));
+                        if let Some(c) = cap {
+                            out = out.with_cap(c);
+                        }
+                        out.stage()
                     }
-                    let (info, regs) = out.stage();
-                    ipc::reply_recv(ep, info, regs, reply)
+                };
+                match (hand_over, cap) {
+                    // A new service's endpoint: the server has its copy once
+                    // the reply is sent; connsrv deletes its own before it
+                    // receives anything else (it keeps a send-only copy).
+                    (true, Some(c)) => {
+                        ipc::reply(reply, info, regs);
+                        st.caps.delete(c);
+                        ipc::recv(ep, reply.0)
+                    }
+                    _ => ipc::reply_recv(ep, info, regs, reply),
                 }
-            },
+            }
         };
     }
 }
 
+/// A reply to send: the response, a capability with it, and whether that
+/// capability is handed over (deleted once sent).
+struct Out {
+    response: Response,
+    cap: Option<u64>,
+    hand_over: bool,
+}
+
 /// Handles one received message; `None`: no reply (a notification).
-fn step(st: &mut State, r: &IpcResult) -> Option<(Response, Option<u64>)> {
+fn step(st: &mut State, r: &IpcResult) -> Option<Out> {
     let received = r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize;
     if r.info.label() == 0 && r.info.length() == 0 && !received {
         // The bound notification: secsrv says the policy changed.
@@ -113,7 +140,7 @@ fn step(st: &mut State, r: &IpcResult) -> Option<(Response, Option<u64>)> {
     let cap = if received {
         match st.caps.adopt(RECV) {
             Ok(s) => Some(s),
-            Err(e) => return Some((Response::Err(e), None)),
+            Err(e) => return Some(Out { response: Response::Err(e), cap: None, hand_over: false }),
         }
     } else {
         None
@@ -124,7 +151,7 @@ fn step(st: &mut State, r: &IpcResult) -> Option<(Response, Option<u64>)> {
             if let Some(s) = cap {
                 st.caps.release(s);
             }
-            return Some((Response::Err(e.errno()), None));
+            return Some(Out { response: Response::Err(e.errno()), cap: None, hand_over: false });
         }
     };
     let sec: &mut dyn Security = match st.link.as_mut() {
@@ -145,13 +172,12 @@ fn step(st: &mut State, r: &IpcResult) -> Option<(Response, Option<u64>)> {
                 Err(e) => Response::Err(e),
             };
         }
-        Effect::Endpoint { slot } => st.caps.add_endpoint(slot),
         Effect::None => {}
     }
     if let (Some(s), false) = (cap, reply.kept_cap) {
         st.caps.release(s);
     }
-    Some((reply.response, reply.cap))
+    Some(Out { response: reply.response, cap: reply.cap, hand_over: reply.hand_over })
 }
 /// Uses the channel in `slot` to reach secsrv and subscribes to policy
 /// changes with a badged copy of the task's notification.

@@ -55,8 +55,9 @@ pub enum Request {
     Open,
     /// Reads at most `max` bytes (clamped to [`MAX_IO`]); blocks until a
     /// line (cooked) or input (raw) is there. `Data(empty)` is end of input
-    /// (Ctrl-D at the start of a line). `EINTR` when Ctrl-C interrupted the
-    /// reader's foreground job. → `Data`.
+    /// (Ctrl-D at the start of a line). A reader interrupted by a signal
+    /// gets nothing and loses nothing: input the console could not hand
+    /// over is read first next time. → `Data`.
     Read {
         /// Handle.
         handle: u32,
@@ -87,13 +88,12 @@ pub enum Request {
         /// Handle.
         handle: u32,
     },
-    /// The processes Ctrl-C interrupts (`console setfg`); empty: none.
-    /// → `Ok`.
-    SetForeground {
+    /// The terminal's id at rm, for `SetControllingTerminal` (the
+    /// foreground process group and the signal keys are rm's business,
+    /// docs/signals.md). → `Terminal`.
+    GetTerminal {
         /// Handle.
         handle: u32,
-        /// Their pids.
-        pids: Vec<u32>,
     },
     /// A single-use token for a handle (the reply carries it). → `Token`.
     ShareHandle {
@@ -126,6 +126,8 @@ pub enum Response {
     Mode(Mode),
     /// A token's badge (the capability travels with the reply).
     Token(u64),
+    /// The terminal's id at rm.
+    Terminal(u32),
     /// Failure.
     Err(Errno),
 }
@@ -143,7 +145,7 @@ mod tests {
         for r in [
             Request::Open,
             Request::Write { handle: 1, data: alloc::vec![b'x'; MAX_IO] },
-            Request::SetForeground { handle: 1, pids: alloc::vec![7; 16] },
+            Request::GetTerminal { handle: 1 },
             Request::SetMode { handle: 2, mode: Mode::RAW },
         ] {
             let (l, n) = encode(&r, &mut w).unwrap();

@@ -3,6 +3,11 @@
 //! line discipline of `rampart-console-core`, serves terminal handles over
 //! the connection server's badged channels, defers blocking reads, and
 //! turns Ctrl-C into `Kill` requests to rm for the foreground job.
+//!
+//! Handles belong to a client's connection badge (the whole badge, never
+//! the connection number alone) and are dropped when connsrv reports the
+//! connection closed (signalled with `EVENT_CLOSED`, and every
+//! [`CLOSED_POLL`] requests).
 #![no_std]
 #![no_main]
 
@@ -13,8 +18,9 @@ mod line;
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
-use rampart_connsrv_api::ConnBadge;
+use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
+use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_console_api::{MAX_IO, Request, Response, SERVICE, TOKEN};
 use rampart_console_core::{Effect, Ldisc};
 use rampart_objmgr::{Class, Granted, ObjectManager, Vocabulary};
@@ -31,12 +37,16 @@ rampart_rt::program!(main);
 
 /// Badge of the serial driver's signals on the bound notification.
 const SERIAL_BADGE: u64 = 2;
+/// Requests between two polls for closed connections (besides connsrv's
+/// signal).
+pub const CLOSED_POLL: u32 = 32;
 const CNODE: CNode = CNode(slot::CNODE);
 
 rampart_objmgr::permissions! {
     /// Permissions of class `console` (the terminal, labelled with the
-    /// console's own context).
-    enum ConsolePerm { Read = "read", Write = "write", Setfg = "setfg" }
+    /// console's own context) this server checks; `setfg` is checked by rm
+    /// (`SetForeground`).
+    enum ConsolePerm { Read = "read", Write = "write" }
 }
 
 /// The console's vocabulary.
@@ -59,17 +69,21 @@ struct Mediation {
 struct Console {
     line: line::Line,
     ldisc: Ldisc,
-    /// Open terminal handles `(connection, handle)` and the policy
-    /// generation each was last checked in.
-    handles: BTreeMap<(u32, u32), Granted>,
+    /// Each client's open terminal handles (by connection badge) and the
+    /// policy generation each was last checked in.
+    clients: Clients<BTreeMap<u32, Granted>>,
     next_handle: u32,
+    ch: Channel,
+    requests: u32,
     tokens: BTreeSet<u64>,
     next_token: u64,
     ep: Endpoint,
     token_slot: CPtr,
     readers: Vec<(u32, Reply)>,
     spare: Vec<Reply>,
-    foreground: Vec<u32>,
+    /// This terminal's id at rm (0: rm refused to register it; the signal
+    /// keys then do nothing).
+    terminal: u32,
     /// `None` (nobody gets a terminal) if the security server cannot be
     /// reached: the console fails closed.
     mac: Option<Mediation>,
@@ -101,21 +115,26 @@ fn main() -> i32 {
             return 2;
         }
     };
+    if let Err(e) = ch.watch_closed_events(slot()) {
+        dprintln!("console: closed connections will only be polled: {e}");
+    }
     let mac = security(&ch, slot(), slot());
     let klog = klog::KernelLog::open(slot());
     let spare: Vec<Reply> = (0..12).filter_map(|i| cap(&alloc::format!("reply{i}")).map(Reply)).collect();
     let mut c = Console {
         line,
         ldisc: Ldisc::new(),
-        handles: BTreeMap::new(),
+        clients: Clients::new(),
         next_handle: 1,
+        ch,
+        requests: 0,
         tokens: BTreeSet::new(),
         next_token: 1,
         ep,
         token_slot: slot(),
         readers: Vec::new(),
         spare,
-        foreground: Vec::new(),
+        terminal: register_terminal(),
         mac,
         wrote: false,
         klog,
@@ -125,6 +144,15 @@ fn main() -> i32 {
     c.show_log();
     let mut server = Server::new(ep, Reply(slot::REPLY));
     server.run(&mut |s, m| c.handle(s, m))
+}
+
+/// Registers this terminal with rm (its foreground group gets the signal
+/// keys); 0 if rm refuses.
+fn register_terminal() -> u32 {
+    rampart_rt::jobs::register_terminal().unwrap_or_else(|e| {
+        dprintln!("console: rm did not register the terminal: {e}");
+        0
+    })
 }
 
 /// The object manager and the console's own SID, subscribed to policy
@@ -161,9 +189,9 @@ impl Console {
 
     /// Re-checks an open handle for `sid` after a policy change (`perms`:
     /// what the request does with it).
-    fn revalidate(&mut self, key: (u32, u32), sid: u32, perms: &'static [ConsolePerm]) -> Result<(), Errno> {
+    fn revalidate(&mut self, (badge, h): (u64, u32), sid: u32, perms: &'static [ConsolePerm]) -> Result<(), Errno> {
         let m = self.mac.as_mut().ok_or(Errno::EACCES)?;
-        let g = self.handles.get_mut(&key).ok_or(Errno::EBADF)?;
+        let g = self.clients.get_mut(badge).and_then(|c| c.get_mut(&h)).ok_or(Errno::EBADF)?;
         m.om.revalidate(g, sid, m.me, |v| v.console.as_ref()?.want(perms), "console")
     }
 
@@ -174,37 +202,49 @@ impl Console {
     fn handle(&mut self, s: &mut Server, m: &Message) -> Action {
         if ConnBadge::decode(m.badge).is_none() && m.label() == 0 {
             // The serial driver's signal (new input), the kernel log's (new
-            // records), secsrv's (the policy changed), or a stray one.
+            // records), secsrv's (the policy changed), connsrv's (closed
+            // connections), or a stray one.
             if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
                 && let Some(md) = self.mac.as_mut()
                 && let Err(e) = md.om.refresh()
             {
                 dprintln!("console: cannot refresh after a policy change: {e}");
             }
+            if m.badge & EVENT_CLOSED != 0 {
+                self.collect_closed();
+            }
             self.input();
             self.show_log();
             return Action::NoReply;
         }
         let Some(b) = ConnBadge::decode(m.badge) else { return reply(Err(Errno::EBADF)) };
+        self.requests = self.requests.wrapping_add(1);
+        if self.requests.is_multiple_of(CLOSED_POLL) {
+            self.collect_closed();
+        }
         let req: Request = match m.decode() {
             Ok(r) => r,
             Err(e) => return reply(Err(e.errno())),
         };
-        let own = |h: u32| (b.conn, h);
+        let badge = m.badge;
+        let own = |h: u32| (badge, h);
         match req {
-            Request::Open => reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(b.conn)))),
+            Request::Open => reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(badge)))),
             Request::AdoptToken => {
                 // The token arrives unwrapped (a capability to this very
                 // endpoint); it is void once adopted.
                 if !m.unwrapped_badge(0).is_some_and(|t| self.tokens.remove(&t)) {
                     return reply(Err(Errno::EBADF));
                 }
-                reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(b.conn))))
+                reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(badge))))
             }
-            _ if !self.handles.contains_key(&own(handle_of(&req))) => reply(Err(Errno::EBADF)),
+            _ if !self.clients.get(badge).is_some_and(|c| c.contains_key(&handle_of(&req))) => reply(Err(Errno::EBADF)),
             // A policy change may have taken the terminal away since the
             // handle was opened (issue 19 item 1).
-            Request::Read { handle, .. } | Request::Readable { handle } | Request::GetMode { handle }
+            Request::Read { handle, .. }
+            | Request::Readable { handle }
+            | Request::GetMode { handle }
+            | Request::GetTerminal { handle }
                 if let Err(e) = self.revalidate(own(handle), b.sid, READ) =>
             {
                 reply(Err(e))
@@ -243,7 +283,9 @@ impl Console {
                 reply(Ok(Response::Len(data.len().min(MAX_IO) as u32)))
             }
             Request::Close { handle } => {
-                self.handles.remove(&own(handle));
+                if let Some(c) = self.clients.get_mut(badge) {
+                    c.remove(&handle);
+                }
                 reply(Ok(Response::Ok))
             }
             Request::SetMode { mode, .. } => {
@@ -253,13 +295,7 @@ impl Console {
             }
             Request::GetMode { .. } => reply(Ok(Response::Mode(self.ldisc.mode))),
             Request::Readable { .. } => reply(Ok(Response::Len(u32::from(self.ldisc.readable())))),
-            Request::SetForeground { pids, .. } => {
-                let r = self.check(b.sid, &[ConsolePerm::Setfg]).map(|()| {
-                    self.foreground = pids;
-                    Response::Ok
-                });
-                reply(r)
-            }
+            Request::GetTerminal { .. } => reply(Ok(Response::Terminal(self.terminal))),
             Request::ShareHandle { .. } => self.share(),
         }
     }
@@ -275,12 +311,24 @@ impl Console {
         self.klog = Some(k);
     }
 
-    fn new_handle(&mut self, conn: u32) -> u32 {
+    /// A new handle for the client behind `badge` (a connection badge).
+    fn new_handle(&mut self, badge: u64) -> u32 {
         let h = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1).max(1);
         let g = self.granted();
-        self.handles.insert((conn, h), g);
+        if let Some(c) = self.clients.entry(badge, |_| BTreeMap::new()) {
+            c.insert(h, g);
+        }
         h
+    }
+
+    /// Drops the handles of every connection connsrv closed (before
+    /// connsrv may give its number to another client).
+    fn collect_closed(&mut self) {
+        let Console { ch, clients, .. } = self;
+        let _ = rampart_connsrv_api::client::drain_closed(ch, |c| {
+            clients.closed(c);
+        });
     }
 
     fn share(&mut self) -> Action {
@@ -299,10 +347,10 @@ impl Console {
     }
 
     /// New input on the line: every received byte through the line
-    /// discipline, echo, readers woken, Ctrl-C handled.
+    /// discipline, echo, readers woken, signal keys reported to rm.
     fn input(&mut self) {
         let mut echo = Vec::new();
-        let mut intr = false;
+        let mut signals = Vec::new();
         let mut buf = [0u8; 256];
         loop {
             let n = self.line.read(&mut buf);
@@ -310,43 +358,54 @@ impl Console {
                 break;
             }
             for &b in &buf[..n] {
-                if self.ldisc.input(b, &mut echo) == Effect::Interrupt {
-                    intr = true;
+                if let Effect::Signal(sig) = self.ldisc.input(b, &mut echo) {
+                    signals.push(sig);
                 }
             }
         }
         if !echo.is_empty() {
             self.line.write(&echo);
         }
-        if intr {
-            self.ldisc.flush();
-            for (_, r) in core::mem::take(&mut self.readers) {
-                answer(r, &Response::Err(Errno::EINTR));
-                self.spare.push(r);
-            }
-            for pid in core::mem::take(&mut self.foreground) {
-                if let Err(e) = rampart_rt::rm::kill(pid) {
-                    dprintln!("console: cannot interrupt pid {pid}: {e}");
-                }
-            }
+        for sig in signals {
+            self.signal(sig);
         }
         self.wake();
     }
 
+    /// Has rm send `sig` to this terminal's foreground process group (the
+    /// readers among them are interrupted by rm; what they were not given
+    /// stays in the line discipline).
+    fn signal(&mut self, sig: u8) {
+        if self.terminal == 0 {
+            return;
+        }
+        if let Err(e) = rampart_rt::jobs::terminal_signal(self.terminal, sig) {
+            dprintln!("console: cannot signal the foreground group: {e}");
+        }
+    }
+
+    /// Hands ready input to waiting readers, oldest first. A reader whose
+    /// call was interrupted meanwhile (a signal) takes nothing: the input
+    /// goes back for the next one.
     fn wake(&mut self) {
         while !self.readers.is_empty() {
             let (max, r) = self.readers[0];
             let Some(d) = self.ldisc.take(max as usize) else { break };
             self.readers.remove(0);
-            answer(r, &Response::Data(d));
+            if !answer(r, &Response::Data(d.clone())) {
+                self.ldisc.unread(&d);
+            }
             self.spare.push(r);
         }
     }
 }
 
-fn answer(r: Reply, resp: &Response) {
-    if let Ok(m) = Outgoing::encode(resp) {
-        reply_with(r, &m);
+/// Answers a deferred reader; false if nobody took the answer (the reader
+/// was interrupted: docs/kernel.md, "Reply delivery").
+fn answer(r: Reply, resp: &Response) -> bool {
+    match Outgoing::encode(resp) {
+        Ok(m) => reply_with(r, &m) == 0,
+        Err(_) => true,
     }
 }
 
@@ -358,7 +417,7 @@ fn handle_of(r: &Request) -> u32 {
         | Request::SetMode { handle, .. }
         | Request::GetMode { handle }
         | Request::Readable { handle }
-        | Request::SetForeground { handle, .. }
+        | Request::GetTerminal { handle }
         | Request::ShareHandle { handle } => *handle,
         Request::Open | Request::AdoptToken => 0,
     }

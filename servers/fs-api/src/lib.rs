@@ -41,7 +41,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 pub use errno::Errno;
-pub use types::{FileType, Handle, OpenFlags, PathArg, SetAttr, Stat, StatFs, Target, Timespec, Whence};
+pub use types::{Credentials, FileType, Handle, OpenFlags, PathArg, SetAttr, Stat, StatFs, Target, Timespec, Whence};
 
 /// Longest path in bytes, including every component and separator.
 pub const PATH_MAX: usize = 4096;
@@ -257,6 +257,11 @@ pub enum Request {
         /// The token's badge.
         token: u64,
     },
+    /// The caller's identity (`getuid`, `getgid`, `getgroups`): the uid
+    /// and gids the server derives from the connection's security context
+    /// and uses for discretionary checks; no permission needed.
+    /// → `Credentials`.
+    Credentials,
 }
 
 /// Longest device name in a [`Request::Mount`], in bytes.
@@ -290,6 +295,8 @@ pub enum Response {
     Context(String),
     /// Failure.
     Err(Errno),
+    /// The caller's identity.
+    Credentials(Credentials),
 }
 
 fn to_vec<T: Serialize>(v: &T) -> Result<Vec<u8>, Errno> {

@@ -36,8 +36,13 @@ impl OpenFlags {
     pub const DIRECTORY: OpenFlags = OpenFlags(0o200000);
     /// Do not follow a symbolic link in the last component (`ELOOP`).
     pub const NOFOLLOW: OpenFlags = OpenFlags(0o400000);
+    /// Open a program to run it (Linux's internal `__FMODE_EXEC` value):
+    /// a regular file only (`EACCES` otherwise), with read access, checked
+    /// as `file execute` and the execute bit for the caller (the image
+    /// travels through the caller, so an execute-only file cannot be run).
+    pub const EXEC: OpenFlags = OpenFlags(0o40);
     /// Every flag the server understands; others give `EINVAL`.
-    pub const KNOWN: u32 = 3 | 0o100 | 0o200 | 0o1000 | 0o2000 | 0o200000 | 0o400000;
+    pub const KNOWN: u32 = 3 | 0o40 | 0o100 | 0o200 | 0o1000 | 0o2000 | 0o200000 | 0o400000;
 
     /// True if every bit of `other` is set.
     pub const fn contains(self, other: OpenFlags) -> bool {
@@ -198,8 +203,21 @@ pub struct StatFs {
     pub read_only: bool,
 }
 
+/// A caller's identity ([`crate::Request::Credentials`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    /// User id.
+    pub uid: u32,
+    /// Primary group id.
+    pub gid: u32,
+    /// Supplementary group ids (at most 16).
+    pub groups: alloc::vec::Vec<u32>,
+}
+
 /// Attribute changes for [`crate::Request::SetAttr`]; `None` leaves a field
-/// unchanged. Checked as `setattr` on the object.
+/// unchanged. Checked as `setattr` on the object; a new mode or times need
+/// the owner or uid 0, a new owner uid 0, a new group the owner and a
+/// member of it, or uid 0 (`EPERM`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetAttr {
     /// New permission bits (`0o7777` mask; the type bits are ignored).

@@ -36,6 +36,9 @@ fn samples() -> Vec<Request> {
         Request::GetCon { target: Target::Path { path: "/etc".into(), follow: true } },
         Request::Mount { device: "blk1".into(), path: "/mnt".into(), read_only: true },
         Request::Unmount { path: PathArg::Shared { offset: 0, len: 4 } },
+        Request::TokenPending { token: 1 << 40 },
+        Request::Credentials,
+        Request::Open { path: "/bin/sh".into(), flags: OpenFlags::EXEC, mode: 0 },
     ]
 }
 
@@ -76,6 +79,7 @@ fn responses_round_trip() {
         Response::Token(0xdead),
         Response::Context("system_u:object_r:etc_t".into()),
         Response::Err(errno::ELOOP),
+        Response::Credentials(Credentials { uid: 1000, gid: 1000, groups: vec![100; 16] }),
     ] {
         assert_eq!(decode_response(&encode_response(&r).unwrap()).unwrap(), r);
     }

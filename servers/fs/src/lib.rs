@@ -13,6 +13,10 @@
 //!   [`RoVolume`] (`ext4-view`, read-only); [`mount`] picks one.
 //! - [`security`]: the security-server interface, the AVC, the file
 //!   classes and permissions, and the audit log.
+//! - [`dac`]: discretionary access control (owners, groups, mode bits,
+//!   sticky directories, protected symlinks), checked in addition to the
+//!   mandatory policy; [`ident`]: the uid and gids of a client, derived
+//!   from the SELinux user of its context.
 //! - [`FileServer`]: connections, handles, tokens, pipes, path resolution,
 //!   labels and every request.
 //!
@@ -32,6 +36,8 @@
 extern crate alloc;
 
 pub mod blockdev;
+pub mod dac;
+pub mod ident;
 mod io;
 mod mount;
 mod ops;
@@ -45,6 +51,8 @@ mod server;
 pub mod volume;
 
 pub use blockdev::{BlockDevice, IoError, MemDisk, SECTOR_SIZE};
+pub use dac::Cred;
+pub use ident::Identities;
 pub use mount::{MAX_MOUNTS, Mounter};
 pub use readahead::ReadAhead;
 pub use ro::RoVolume;

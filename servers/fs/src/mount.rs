@@ -20,6 +20,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use rampart_fs_api::{Errno, SetAttr, StatFs, errno};
 
+use crate::server::Subject;
 use crate::volume::{Attr, DirCursor, DirEntry, Ino, NewNode, Owner, Removed, Volume};
 
 /// Bits of an inode number that belong to the engine.
@@ -270,19 +271,23 @@ impl<V: Volume> Volume for Mounts<V> {
 }
 
 impl<V: Volume, S: crate::security::SecurityServer> crate::server::FileServer<V, S> {
-    /// `Request::Mount`: checks `dir mounton` on the directory at `path`
-    /// and `filesystem mount`, then asks the mounter for the device's
-    /// volume and mounts it there.
-    pub(crate) fn mount(&mut self, ssid: u32, device: &str, path: &[u8], read_only: bool) -> Result<(), Errno> {
+    /// `Request::Mount`: needs uid 0 (`EPERM`, Linux's `CAP_SYS_ADMIN`),
+    /// checks `dir mounton` on the directory at `path` and `filesystem
+    /// mount`, then asks the mounter for the device's volume and mounts it
+    /// there.
+    pub(crate) fn mount(&mut self, s: &Subject, device: &str, path: &[u8], read_only: bool) -> Result<(), Errno> {
         if device.is_empty() || device.len() > rampart_fs_api::DEVICE_NAME_MAX {
             return Err(Errno::ENODEV);
         }
-        let n = self.lookup_path(ssid, path, true)?;
+        let n = self.lookup_path(s, path, true)?;
         if n.kind != rampart_fs_api::FileType::Dir {
             return Err(errno::ENOTDIR);
         }
-        self.mac.check(ssid, n.sid, rampart_fs_api::FileType::Dir, &[crate::security::Perm::Mounton])?;
-        self.mac.check_fs(ssid, self.fs_sid, crate::security::FsPerm::Mount)?;
+        if !s.cred.is_root() {
+            return Err(Errno::EPERM);
+        }
+        self.mac.check(s.sid, n.sid, rampart_fs_api::FileType::Dir, &[crate::security::Perm::Mounton])?;
+        self.mac.check_fs(s.sid, self.fs_sid, crate::security::FsPerm::Mount)?;
         if self.vol.is_mount_point(n.ino) {
             return Err(Errno::EBUSY);
         }
@@ -292,13 +297,16 @@ impl<V: Volume, S: crate::security::SecurityServer> crate::server::FileServer<V,
     }
 
     /// `Request::Unmount`: the directory at `path` must be the root of a
-    /// mounted volume with no open handles; checks `filesystem unmount`.
-    /// The volume is committed and dropped (a commit error is returned,
-    /// but the volume is gone from the tree either way).
-    pub(crate) fn unmount(&mut self, ssid: u32, path: &[u8]) -> Result<(), Errno> {
-        let n = self.lookup_path(ssid, path, true)?;
+    /// mounted volume with no open handles; needs uid 0 (`EPERM`) and
+    /// `filesystem unmount`. The volume is committed and dropped (a commit
+    /// error is returned, but the volume is gone from the tree either way).
+    pub(crate) fn unmount(&mut self, s: &Subject, path: &[u8]) -> Result<(), Errno> {
+        let n = self.lookup_path(s, path, true)?;
         let i = self.vol.mounted_root(n.ino).ok_or(Errno::EINVAL)?;
-        self.mac.check_fs(ssid, self.fs_sid, crate::security::FsPerm::Unmount)?;
+        if !s.cred.is_root() {
+            return Err(Errno::EPERM);
+        }
+        self.mac.check_fs(s.sid, self.fs_sid, crate::security::FsPerm::Unmount)?;
         if self.open_count.keys().any(|&ino| index_of(ino) == i) {
             return Err(Errno::EBUSY);
         }

@@ -1,64 +1,70 @@
 //! Namespace operations: open/create, mkdir, symlink, unlink, rmdir,
 //! rename, and attribute requests. Every check follows SELinux's choice of
-//! permissions for the same system call (docs/storage.md §Mediation).
+//! permissions for the same system call (docs/storage.md §Mediation), after
+//! the discretionary checks Linux makes for it (`crate::dac`, §6).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use rampart_fs_api::{Errno, FileType, OpenFlags, SetAttr, Stat, Target, errno};
 
+use crate::dac::{self, MAY_EXEC, MAY_READ, MAY_WRITE, Owned};
 use crate::path::{Node, Parent, join};
 use crate::security::{Perm, SecurityServer};
-use crate::server::{ConnId, FileServer, Object, Open, path_arg};
-use crate::volume::{DirCursor, NewNode, Removed, Volume};
+use crate::server::{ConnId, FileServer, Object, Open, Subject, path_arg};
+use crate::volume::{DirCursor, NewNode, Owner, Removed, Volume};
 
 impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     /// Creates `p.name` in `p.dir()` after the policy checks; returns it.
+    /// The new object belongs to the creator (`dac::new_object`).
     fn create_node(
         &mut self,
-        ssid: u32,
+        s: &Subject,
         p: &Parent,
         kind: FileType,
         node: NewNode<'_>,
         perm: u32,
     ) -> Result<Node, Errno> {
         let dir = p.dir().clone();
-        self.mac.check(ssid, dir.sid, FileType::Dir, &[Perm::Search, Perm::AddName])?;
+        dac::may_create(&s.cred, &dir.own)?;
+        self.mac.check(s.sid, dir.sid, FileType::Dir, &[Perm::Search, Perm::AddName])?;
         let class = self.mac.class_of(kind).ok_or(Errno::EACCES)?;
         let name = String::from_utf8_lossy(&p.name);
-        let sid = self.mac.om.sec.compute_create(ssid, dir.sid, class, &name).map_err(|_| Errno::EACCES)?;
-        self.mac.check(ssid, sid, kind, &[Perm::Create])?;
+        let sid = self.mac.om.sec.compute_create(s.sid, dir.sid, class, &name).map_err(|_| Errno::EACCES)?;
+        self.mac.check(s.sid, sid, kind, &[Perm::Create])?;
         if self.vol.read_only() {
             return Err(errno::EROFS);
         }
         let ctx = self.mac.om.sec.sid_to_context(sid)?;
-        let ino = self.vol.create(dir.ino, &p.name, node, perm, self.cfg.owner)?;
+        let (uid, gid, perm) = dac::new_object(&s.cred, &dir.own, kind, perm);
+        let ino = self.vol.create(dir.ino, &p.name, node, perm, Owner { uid, gid })?;
         self.dirty = true;
         self.forget(ino);
         self.vol.set_label(ino, ctx.as_bytes())?;
         self.labels.insert(ino, sid);
-        Ok(Node { ino, kind, sid, path: join(&dir.path, &p.name) })
+        let own = Owned { mode: kind.mode_bits() | perm, uid, gid };
+        Ok(Node { ino, kind, sid, own, path: join(&dir.path, &p.name) })
     }
 
     /// `open`: resolves (or creates) and checks; returns the open object.
-    pub(crate) fn open(&mut self, ssid: u32, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Open, Errno> {
+    pub(crate) fn open(&mut self, s: &Subject, path: &[u8], flags: OpenFlags, mode: u32) -> Result<Open, Errno> {
         if flags.0 & !OpenFlags::KNOWN != 0 || flags.0 & OpenFlags::ACCMODE == 3 {
             return Err(Errno::EINVAL);
         }
         let nofollow = flags.contains(OpenFlags::NOFOLLOW);
         let mut created = false;
         let node = if flags.contains(OpenFlags::CREAT) {
-            let p = self.lookup_parent(ssid, path)?;
-            match self.child(ssid, &p)? {
+            let p = self.lookup_parent(s, path)?;
+            match self.child(s, &p)? {
                 Some(_) if flags.contains(OpenFlags::EXCL) => return Err(Errno::EEXIST),
-                Some(n) if n.kind == FileType::Symlink && !nofollow => self.lookup_path(ssid, path, true)?,
+                Some(n) if n.kind == FileType::Symlink && !nofollow => self.lookup_path(s, path, true)?,
                 Some(n) => n,
                 None => {
                     created = true;
-                    self.create_node(ssid, &p, FileType::File, NewNode::File, mode & 0o7777)?
+                    self.create_node(s, &p, FileType::File, NewNode::File, mode & 0o7777)?
                 }
             }
         } else {
-            self.lookup_path(ssid, path, !nofollow)?
+            self.lookup_path(s, path, !nofollow)?
         };
         match node.kind {
             FileType::Symlink => return Err(errno::ELOOP),
@@ -68,6 +74,25 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         }
         if flags.contains(OpenFlags::DIRECTORY) && node.kind != FileType::Dir {
             return Err(errno::ENOTDIR);
+        }
+        let exec = flags.contains(OpenFlags::EXEC);
+        if exec && (node.kind != FileType::File || !flags.readable()) {
+            return Err(Errno::EACCES);
+        }
+        // A file this open created is the caller's whatever its mode
+        // (Linux: `open(O_CREAT|O_WRONLY, 0444)` succeeds).
+        if !created {
+            let mut want = 0;
+            if flags.readable() {
+                want |= MAY_READ;
+            }
+            if flags.writable() || flags.contains(OpenFlags::TRUNC) {
+                want |= MAY_WRITE;
+            }
+            if exec {
+                want |= MAY_EXEC;
+            }
+            dac::permission(&s.cred, &node.own, want)?;
         }
         let mut perms = alloc::vec![Perm::Open];
         if flags.readable() {
@@ -79,7 +104,10 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         if flags.contains(OpenFlags::TRUNC) && !perms.contains(&Perm::Write) {
             perms.push(Perm::Write);
         }
-        self.mac.check(ssid, node.sid, node.kind, &perms)?;
+        if exec {
+            perms.push(Perm::Execute);
+        }
+        self.mac.check(s.sid, node.sid, node.kind, &perms)?;
         if flags.contains(OpenFlags::TRUNC) && !created {
             self.vol.truncate(node.ino, 0)?;
             self.dirty = true;
@@ -93,23 +121,23 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         })
     }
 
-    pub(crate) fn mkdir(&mut self, ssid: u32, path: &[u8], mode: u32) -> Result<(), Errno> {
-        let p = self.lookup_parent(ssid, path)?;
-        if self.child(ssid, &p)?.is_some() {
+    pub(crate) fn mkdir(&mut self, s: &Subject, path: &[u8], mode: u32) -> Result<(), Errno> {
+        let p = self.lookup_parent(s, path)?;
+        if self.child(s, &p)?.is_some() {
             return Err(Errno::EEXIST);
         }
-        self.create_node(ssid, &p, FileType::Dir, NewNode::Dir, mode & 0o7777).map(|_| ())
+        self.create_node(s, &p, FileType::Dir, NewNode::Dir, mode & 0o7777).map(|_| ())
     }
 
-    pub(crate) fn symlink(&mut self, ssid: u32, target: &[u8], link: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn symlink(&mut self, s: &Subject, target: &[u8], link: &[u8]) -> Result<(), Errno> {
         if target.len() >= rampart_fs_api::PATH_MAX {
             return Err(errno::ENAMETOOLONG);
         }
-        let p = self.lookup_parent(ssid, link)?;
-        if self.child(ssid, &p)?.is_some() {
+        let p = self.lookup_parent(s, link)?;
+        if self.child(s, &p)?.is_some() {
             return Err(Errno::EEXIST);
         }
-        self.create_node(ssid, &p, FileType::Symlink, NewNode::Symlink(target), 0o777).map(|_| ())
+        self.create_node(s, &p, FileType::Symlink, NewNode::Symlink(target), 0o777).map(|_| ())
     }
 
     /// Records a removal: frees the inode now, or with its last handle.
@@ -126,56 +154,69 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         Ok(())
     }
 
-    pub(crate) fn unlink(&mut self, ssid: u32, path: &[u8]) -> Result<(), Errno> {
-        let p = self.lookup_parent(ssid, path)?;
-        let n = self.child(ssid, &p)?.ok_or(Errno::ENOENT)?;
+    pub(crate) fn unlink(&mut self, s: &Subject, path: &[u8]) -> Result<(), Errno> {
+        let p = self.lookup_parent(s, path)?;
+        let n = self.child(s, &p)?.ok_or(Errno::ENOENT)?;
         if n.kind == FileType::Dir {
             return Err(errno::EISDIR);
         }
-        self.mac.check(ssid, p.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
-        self.mac.check(ssid, n.sid, n.kind, &[Perm::Unlink])?;
+        dac::may_delete(&s.cred, &p.dir().own, &n.own)?;
+        self.mac.check(s.sid, p.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
+        self.mac.check(s.sid, n.sid, n.kind, &[Perm::Unlink])?;
         let r = self.vol.unlink(p.dir().ino, &p.name)?;
         self.removed(r)
     }
 
-    pub(crate) fn rmdir(&mut self, ssid: u32, path: &[u8]) -> Result<(), Errno> {
-        let p = self.lookup_parent(ssid, path)?;
-        let n = self.child(ssid, &p)?.ok_or(Errno::ENOENT)?;
+    pub(crate) fn rmdir(&mut self, s: &Subject, path: &[u8]) -> Result<(), Errno> {
+        let p = self.lookup_parent(s, path)?;
+        let n = self.child(s, &p)?.ok_or(Errno::ENOENT)?;
         if n.kind != FileType::Dir {
             return Err(errno::ENOTDIR);
         }
-        self.mac.check(ssid, p.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
-        self.mac.check(ssid, n.sid, FileType::Dir, &[Perm::Rmdir])?;
+        dac::may_delete(&s.cred, &p.dir().own, &n.own)?;
+        self.mac.check(s.sid, p.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
+        self.mac.check(s.sid, n.sid, FileType::Dir, &[Perm::Rmdir])?;
         let r = self.vol.rmdir(p.dir().ino, &p.name)?;
         self.removed(r)
     }
 
-    pub(crate) fn rename(&mut self, ssid: u32, from: &[u8], to: &[u8]) -> Result<(), Errno> {
-        let fp = self.lookup_parent(ssid, from)?;
-        let tp = self.lookup_parent(ssid, to)?;
-        let src = self.child(ssid, &fp)?.ok_or(Errno::ENOENT)?;
-        let dst = self.child(ssid, &tp)?;
+    pub(crate) fn rename(&mut self, s: &Subject, from: &[u8], to: &[u8]) -> Result<(), Errno> {
+        let fp = self.lookup_parent(s, from)?;
+        let tp = self.lookup_parent(s, to)?;
+        let src = self.child(s, &fp)?.ok_or(Errno::ENOENT)?;
+        let dst = self.child(s, &tp)?;
         if dst.as_ref().is_some_and(|d| d.ino == src.ino) {
             return Ok(());
         }
         if src.kind == FileType::Dir && tp.chain.iter().any(|d| d.ino == src.ino) {
             return Err(Errno::EINVAL);
         }
-        self.mac.check(ssid, fp.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
-        self.mac.check(ssid, src.sid, src.kind, &[Perm::Rename])?;
-        if src.kind == FileType::Dir && fp.dir().ino != tp.dir().ino {
-            self.mac.check(ssid, src.sid, FileType::Dir, &[Perm::Reparent])?;
+        // Linux's order: the source as a removal, the target as a removal
+        // or a creation, then a directory that changes parent must be
+        // writable (its `..` changes).
+        dac::may_delete(&s.cred, &fp.dir().own, &src.own)?;
+        match &dst {
+            Some(d) => dac::may_delete(&s.cred, &tp.dir().own, &d.own)?,
+            None => dac::may_create(&s.cred, &tp.dir().own)?,
         }
-        self.mac.check(ssid, tp.dir().sid, FileType::Dir, &[Perm::AddName])?;
+        if src.kind == FileType::Dir && fp.dir().ino != tp.dir().ino {
+            dac::permission(&s.cred, &src.own, MAY_WRITE)?;
+        }
+        self.mac.check(s.sid, fp.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
+        self.mac.check(s.sid, src.sid, src.kind, &[Perm::Rename])?;
+        if src.kind == FileType::Dir && fp.dir().ino != tp.dir().ino {
+            self.mac.check(s.sid, src.sid, FileType::Dir, &[Perm::Reparent])?;
+        }
+        self.mac.check(s.sid, tp.dir().sid, FileType::Dir, &[Perm::AddName])?;
         if let Some(d) = &dst {
             match (src.kind == FileType::Dir, d.kind == FileType::Dir) {
                 (true, false) => return Err(errno::ENOTDIR),
                 (false, true) => return Err(errno::EISDIR),
                 _ => {}
             }
-            self.mac.check(ssid, tp.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
+            self.mac.check(s.sid, tp.dir().sid, FileType::Dir, &[Perm::RemoveName])?;
             let perm = if d.kind == FileType::Dir { Perm::Rmdir } else { Perm::Unlink };
-            self.mac.check(ssid, d.sid, d.kind, &[perm])?;
+            self.mac.check(s.sid, d.sid, d.kind, &[perm])?;
         }
         if self.vol.read_only() {
             return Err(errno::EROFS);
@@ -189,37 +230,48 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         }
     }
 
-    pub(crate) fn readlink(&mut self, ssid: u32, path: &[u8]) -> Result<Vec<u8>, Errno> {
-        let n = self.lookup_path(ssid, path, false)?;
+    pub(crate) fn readlink(&mut self, s: &Subject, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let n = self.lookup_path(s, path, false)?;
         if n.kind != FileType::Symlink {
             return Err(Errno::EINVAL);
         }
-        self.mac.check(ssid, n.sid, FileType::Symlink, &[Perm::Read])?;
+        self.mac.check(s.sid, n.sid, FileType::Symlink, &[Perm::Read])?;
         self.vol.readlink(n.ino)
     }
 
-    /// The object a [`Target`] names, with the connection's SID; for a
+    /// The object a [`Target`] names, with the connection's subject; for a
     /// handle, also the handle's open flags.
-    fn target(&mut self, conn: ConnId, t: &Target, region: &[u8]) -> Result<(u32, Object, Option<OpenFlags>), Errno> {
-        let ssid = self.conn(conn)?.sid;
+    fn target(
+        &mut self,
+        conn: ConnId,
+        t: &Target,
+        region: &[u8],
+    ) -> Result<(Subject, Object, Option<OpenFlags>), Errno> {
+        let s = self.subject(conn)?;
         match t {
             Target::Path { path, follow } => {
                 let p = path_arg(path, region)?;
-                let n = self.lookup_path(ssid, &p, *follow)?;
-                Ok((ssid, Object::File { ino: n.ino, kind: n.kind, sid: n.sid }, None))
+                let n = self.lookup_path(&s, &p, *follow)?;
+                Ok((s, Object::File { ino: n.ino, kind: n.kind, sid: n.sid }, None))
             }
             Target::Handle(h) => {
                 let o = self.get_open(conn, *h)?;
-                Ok((ssid, o.obj, Some(o.flags)))
+                Ok((s, o.obj, Some(o.flags)))
             }
         }
     }
 
+    /// Mode, owner and group of a file-system object.
+    fn owned(&mut self, ino: crate::volume::Ino) -> Result<Owned, Errno> {
+        let a = self.vol.getattr(ino)?;
+        Ok(Owned { mode: a.mode, uid: a.uid, gid: a.gid })
+    }
+
     pub(crate) fn stat(&mut self, conn: ConnId, t: &Target, region: &[u8]) -> Result<Stat, Errno> {
-        let (ssid, obj, _) = self.target(conn, t, region)?;
+        let (s, obj, _) = self.target(conn, t, region)?;
         match obj {
             Object::File { ino, kind, sid } => {
-                self.mac.check(ssid, sid, kind, &[Perm::Getattr])?;
+                self.mac.check(s.sid, sid, kind, &[Perm::Getattr])?;
                 let a = self.vol.getattr(ino)?;
                 let blksize = self.vol.statfs().map_or(4096, |s| s.bsize);
                 Ok(Stat {
@@ -243,8 +295,8 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                 kind: FileType::Fifo,
                 mode: FileType::Fifo.mode_bits() | 0o600,
                 nlink: 1,
-                uid: 0,
-                gid: 0,
+                uid: s.cred.uid,
+                gid: s.cred.gid,
                 size: self.pipes.len(id) as u64,
                 blocks: 0,
                 blksize: crate::pipe::PIPE_CAPACITY as u32,
@@ -256,8 +308,10 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         }
     }
 
+    /// Through a handle only its access mode counts (as `ftruncate`); by
+    /// path the caller needs write permission (discretionary, then `write`).
     pub(crate) fn truncate(&mut self, conn: ConnId, t: &Target, size: u64, region: &[u8]) -> Result<(), Errno> {
-        let (ssid, obj, flags) = self.target(conn, t, region)?;
+        let (s, obj, flags) = self.target(conn, t, region)?;
         let Object::File { ino, kind, sid } = obj else { return Err(Errno::EINVAL) };
         if flags.is_some_and(|f| !f.writable()) {
             return Err(Errno::EBADF);
@@ -267,29 +321,48 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             FileType::Dir => return Err(errno::EISDIR),
             _ => return Err(Errno::EINVAL),
         }
-        self.mac.check(ssid, sid, kind, &[Perm::Write])?;
+        if flags.is_none() {
+            let own = self.owned(ino)?;
+            dac::permission(&s.cred, &own, MAY_WRITE)?;
+        }
+        self.mac.check(s.sid, sid, kind, &[Perm::Write])?;
         self.vol.truncate(ino, size)?;
         self.dirty = true;
         Ok(())
     }
 
+    /// `chmod`, `chown`, `utimensat`: the discretionary rules of
+    /// `dac::chmod`, `dac::chown` and `dac::may_set_times` (`EPERM`), then
+    /// `setattr`.
     pub(crate) fn setattr(&mut self, conn: ConnId, t: &Target, a: &SetAttr, region: &[u8]) -> Result<(), Errno> {
-        let (ssid, obj, _) = self.target(conn, t, region)?;
+        let (s, obj, _) = self.target(conn, t, region)?;
         let Object::File { ino, kind, sid } = obj else { return Err(Errno::EINVAL) };
-        self.mac.check(ssid, sid, kind, &[Perm::Setattr])?;
-        self.vol.setattr(ino, a)?;
+        let own = self.owned(ino)?;
+        let mut a = *a;
+        // `chown(path, -1, -1)`: -1 leaves an id unchanged.
+        a.uid = a.uid.filter(|&u| u != u32::MAX);
+        a.gid = a.gid.filter(|&g| g != u32::MAX);
+        if let Some(m) = a.mode {
+            a.mode = Some(dac::chmod(&s.cred, &own, m)?);
+        }
+        dac::chown(&s.cred, &own, a.uid, a.gid)?;
+        if a.atime.is_some() || a.mtime.is_some() {
+            dac::may_set_times(&s.cred, &own)?;
+        }
+        self.mac.check(s.sid, sid, kind, &[Perm::Setattr])?;
+        self.vol.setattr(ino, &a)?;
         self.dirty = true;
         Ok(())
     }
 
     pub(crate) fn getcon(&mut self, conn: ConnId, t: &Target, region: &[u8]) -> Result<String, Errno> {
-        let (ssid, obj, _) = self.target(conn, t, region)?;
+        let (s, obj, _) = self.target(conn, t, region)?;
         let (sid, kind) = match obj {
             Object::File { kind, sid, .. } => (sid, kind),
             Object::Pipe { id, .. } => (self.pipes.sid(id).ok_or(Errno::EBADF)?, FileType::Fifo),
         };
         if kind != FileType::Fifo {
-            self.mac.check(ssid, sid, kind, &[Perm::Getattr])?;
+            self.mac.check(s.sid, sid, kind, &[Perm::Getattr])?;
         }
         self.mac.om.sec.sid_to_context(sid)
     }

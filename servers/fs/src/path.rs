@@ -14,6 +14,10 @@
 //!   components walked (symlink expansions included) is capped at
 //!   [`MAX_COMPONENTS`] (`ELOOP`).
 //!
+//! Each step is checked by discretionary access control first, as Linux
+//! does before its security hooks: search (`x`) on every directory
+//! searched, protected symlinks on every link followed (`crate::dac`).
+//!
 //! Labels: an object's SID is its stored `security.selinux` attribute if
 //! present and valid under the policy; otherwise the policy's file
 //! context for the path it was reached by (`<<none>>` or no rule: the
@@ -24,8 +28,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use rampart_fs_api::{Errno, FileType, MAX_COMPONENTS, NAME_MAX, SYMLOOP_MAX, errno};
 
+use crate::dac::{self, MAY_EXEC, Owned};
 use crate::security::{Perm, SecurityServer};
-use crate::server::FileServer;
+use crate::server::{FileServer, Subject};
 use crate::volume::{Ino, Volume};
 
 /// A resolved object.
@@ -34,6 +39,8 @@ pub(crate) struct Node {
     pub ino: Ino,
     pub kind: FileType,
     pub sid: u32,
+    /// Mode, owner and group (discretionary checks).
+    pub own: Owned,
     /// The path it was reached by (symlinks expanded, `..` applied).
     pub path: String,
 }
@@ -99,9 +106,9 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
 
     /// The node for `ino` reached by `path`.
     pub(crate) fn node(&mut self, ino: Ino, path: String) -> Result<Node, Errno> {
-        let kind = self.vol.getattr(ino)?.kind;
-        let sid = self.label_of(ino, &path, kind)?;
-        Ok(Node { ino, kind, sid, path })
+        let a = self.vol.getattr(ino)?;
+        let sid = self.label_of(ino, &path, a.kind)?;
+        Ok(Node { ino, kind: a.kind, sid, own: Owned { mode: a.mode, uid: a.uid, gid: a.gid }, path })
     }
 
     fn root_node(&mut self) -> Result<Node, Errno> {
@@ -109,10 +116,17 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         self.node(root, String::from("/"))
     }
 
-    /// Walks `path` for `ssid`. With `parent`, stops before the last
+    /// Checks that `s` may search directory `dir` (discretionary, then
+    /// mandatory).
+    fn search(&mut self, s: &Subject, dir: &Node) -> Result<(), Errno> {
+        dac::permission(&s.cred, &dir.own, MAY_EXEC)?;
+        self.mac.check(s.sid, dir.sid, FileType::Dir, &[Perm::Search])
+    }
+
+    /// Walks `path` for `s`. With `parent`, stops before the last
     /// component and returns it; otherwise resolves it (following a final
     /// symlink if `follow`).
-    fn walk(&mut self, ssid: u32, path: &[u8], follow: bool, parent: bool) -> Result<(Vec<Node>, Vec<u8>), Errno> {
+    fn walk(&mut self, s: &Subject, path: &[u8], follow: bool, parent: bool) -> Result<(Vec<Node>, Vec<u8>), Errno> {
         if path.first() != Some(&b'/') {
             return Err(Errno::EINVAL);
         }
@@ -138,7 +152,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                 }
                 return Ok((chain, c));
             }
-            self.mac.check(ssid, cur.sid, FileType::Dir, &[Perm::Search])?;
+            self.search(s, &cur)?;
             match c.as_slice() {
                 b"." => continue,
                 b".." => {
@@ -156,7 +170,8 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                 if links > SYMLOOP_MAX {
                     return Err(errno::ELOOP);
                 }
-                self.mac.check(ssid, node.sid, FileType::Symlink, &[Perm::Read])?;
+                dac::may_follow(&s.cred, &cur.own, &node.own)?;
+                self.mac.check(s.sid, node.sid, FileType::Symlink, &[Perm::Read])?;
                 let target = self.vol.readlink(ino)?;
                 if target.is_empty() {
                     return Err(Errno::ENOENT);
@@ -179,23 +194,23 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     }
 
     /// Resolves `path` to an existing object.
-    pub(crate) fn lookup_path(&mut self, ssid: u32, path: &[u8], follow: bool) -> Result<Node, Errno> {
-        let (mut chain, _) = self.walk(ssid, path, follow, false)?;
+    pub(crate) fn lookup_path(&mut self, s: &Subject, path: &[u8], follow: bool) -> Result<Node, Errno> {
+        let (mut chain, _) = self.walk(s, path, follow, false)?;
         chain.pop().ok_or(Errno::ENOENT)
     }
 
     /// Resolves every component of `path` but the last, which must be a
     /// plain name; the parent must be a directory.
-    pub(crate) fn lookup_parent(&mut self, ssid: u32, path: &[u8]) -> Result<Parent, Errno> {
-        let (chain, name) = self.walk(ssid, path, true, true)?;
+    pub(crate) fn lookup_parent(&mut self, s: &Subject, path: &[u8]) -> Result<Parent, Errno> {
+        let (chain, name) = self.walk(s, path, true, true)?;
         Ok(Parent { chain, name })
     }
 
     /// The child `name` of the walked parent, if it exists (the parent's
     /// `search` permission is checked here).
-    pub(crate) fn child(&mut self, ssid: u32, p: &Parent) -> Result<Option<Node>, Errno> {
+    pub(crate) fn child(&mut self, s: &Subject, p: &Parent) -> Result<Option<Node>, Errno> {
         let dir = p.dir().clone();
-        self.mac.check(ssid, dir.sid, FileType::Dir, &[Perm::Search])?;
+        self.search(s, &dir)?;
         match self.vol.lookup(dir.ino, &p.name)? {
             Some(ino) => Ok(Some(self.node(ino, join(&dir.path, &p.name))?)),
             None => Ok(None),

@@ -9,10 +9,12 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use rampart_fs_api::{Errno, Handle, OpenFlags, PathArg, Request, Response, errno};
 
+use crate::dac::Cred;
+use crate::ident::{IDENTITY_FILE, Identities};
 use crate::mount::{Mounter, Mounts};
 use crate::pipe::Pipes;
 use crate::security::{Mac, SecurityServer};
-use crate::volume::{DirCursor, DirEntry, Ino, Owner, Volume};
+use crate::volume::{DirCursor, DirEntry, Ino, Volume};
 use alloc::vec::Vec;
 
 /// A client connection (the badge of its endpoint capability).
@@ -40,8 +42,12 @@ pub struct Config {
     pub fs_context: String,
     /// Most handles per connection (`EMFILE` beyond).
     pub max_handles: usize,
-    /// Owner recorded in new files (Rampart mediates by context, not ids).
-    pub owner: Owner,
+    /// The identity table used when the root volume has no trustworthy
+    /// one (docs/storage.md §6): [`Identities::builtin`] by default.
+    pub identities: Identities,
+    /// Where the identity table lives on the root volume (`None`: only
+    /// [`Config::identities`]); `/etc/identities` by default.
+    pub identity_file: Option<String>,
 }
 
 impl Default for Config {
@@ -50,7 +56,8 @@ impl Default for Config {
             commit: Commit::EveryRequest,
             fs_context: String::from("system_u:object_r:rootfs_t"),
             max_handles: 1024,
-            owner: Owner::default(),
+            identities: Identities::builtin(),
+            identity_file: Some(String::from(IDENTITY_FILE)),
         }
     }
 }
@@ -76,10 +83,20 @@ pub(crate) struct Open {
     pub pending: Vec<DirEntry>,
 }
 
+/// Who makes a request: the connection's security context (mandatory
+/// checks) and its identity (discretionary checks).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Subject {
+    pub sid: u32,
+    pub cred: Cred,
+}
+
 /// A client connection's state.
 #[derive(Debug)]
 pub(crate) struct Conn {
     pub sid: u32,
+    /// Fixed when the connection is made.
+    pub cred: Cred,
     pub handles: BTreeMap<u32, Open>,
     next: u32,
     pub region_len: Option<u32>,
@@ -113,6 +130,8 @@ pub struct FileServer<V: Volume, S: SecurityServer> {
     pub(crate) fs_sid: u32,
     pub(crate) cfg: Config,
     pub(crate) dirty: bool,
+    /// The identity table, read on first use and after changes.
+    pub(crate) ids: Option<Identities>,
 }
 
 impl<V: Volume, S: SecurityServer> FileServer<V, S> {
@@ -140,6 +159,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             fs_sid,
             cfg,
             dirty: false,
+            ids: None,
         })
     }
 
@@ -154,11 +174,19 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         self.mounter = Some(m);
     }
 
-    /// Registers a client connection whose security context is `sid`.
+    /// Registers a client connection whose security context is `sid`; its
+    /// uid and gids come from the identity table (docs/storage.md §6).
+    /// Identifiers are never those of a live connection (after 2^32 - 1
+    /// connections they wrap, skipping live ones).
     pub fn connect(&mut self, sid: u32) -> ConnId {
-        let id = ConnId(self.next_conn);
-        self.next_conn = self.next_conn.wrapping_add(1).max(1);
-        self.conns.insert(id, Conn { sid, handles: BTreeMap::new(), next: 1, region_len: None });
+        let cred = self.identity_of(sid);
+        let mut n = self.next_conn;
+        while self.conns.contains_key(&ConnId(n)) {
+            n = n.wrapping_add(1).max(1);
+        }
+        self.next_conn = n.wrapping_add(1).max(1);
+        let id = ConnId(n);
+        self.conns.insert(id, Conn { sid, cred, handles: BTreeMap::new(), next: 1, region_len: None });
         id
     }
 
@@ -188,6 +216,9 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     /// transferred with the request (a token for `AdoptToken`).
     pub fn handle(&mut self, conn: ConnId, req: Request, region: &mut [u8], badge: Option<u64>) -> Response {
         let r = self.dispatch(conn, req, region, badge);
+        if self.dirty {
+            self.identities_changed();
+        }
         let r = match (r, self.dirty && self.cfg.commit == Commit::EveryRequest) {
             (Ok(resp), true) => self.vol.sync().map(|()| resp),
             (r, _) => r,
@@ -205,7 +236,8 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         region: &mut [u8],
         badge: Option<u64>,
     ) -> Result<Response, Errno> {
-        let ssid = self.conns.get(&conn).ok_or(Errno::EBADF)?.sid;
+        let s = self.subject(conn)?;
+        let s = &s;
         match req {
             Request::AttachRegion { len } => {
                 self.conn(conn)?.region_len = Some(len);
@@ -213,7 +245,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             }
             Request::Open { path, flags, mode } => {
                 let p = path_arg(&path, region)?;
-                let open = self.open(ssid, &p, flags, mode)?;
+                let open = self.open(s, &p, flags, mode)?;
                 self.insert_handle(conn, open).map(Response::Handle)
             }
             Request::Close { handle } => self.close(conn, handle).map(|()| Response::Ok),
@@ -233,7 +265,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             }
             Request::ReadLink { path, region_offset, len } => {
                 let p = path_arg(&path, region)?;
-                let target = self.readlink(ssid, &p)?;
+                let target = self.readlink(s, &p)?;
                 let dst = region_mut(region, region_offset, len)?;
                 let n = target.len().min(dst.len());
                 dst[..n].copy_from_slice(&target[..n]);
@@ -241,14 +273,14 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             }
             Request::Symlink { target, link } => {
                 let (t, l) = (path_arg(&target, region)?, path_arg(&link, region)?);
-                self.symlink(ssid, &t, &l).map(|()| Response::Ok)
+                self.symlink(s, &t, &l).map(|()| Response::Ok)
             }
-            Request::Mkdir { path, mode } => self.mkdir(ssid, &path_arg(&path, region)?, mode).map(|()| Response::Ok),
-            Request::Rmdir { path } => self.rmdir(ssid, &path_arg(&path, region)?).map(|()| Response::Ok),
-            Request::Unlink { path } => self.unlink(ssid, &path_arg(&path, region)?).map(|()| Response::Ok),
+            Request::Mkdir { path, mode } => self.mkdir(s, &path_arg(&path, region)?, mode).map(|()| Response::Ok),
+            Request::Rmdir { path } => self.rmdir(s, &path_arg(&path, region)?).map(|()| Response::Ok),
+            Request::Unlink { path } => self.unlink(s, &path_arg(&path, region)?).map(|()| Response::Ok),
             Request::Rename { from, to } => {
                 let (f, t) = (path_arg(&from, region)?, path_arg(&to, region)?);
-                self.rename(ssid, &f, &t).map(|()| Response::Ok)
+                self.rename(s, &f, &t).map(|()| Response::Ok)
             }
             Request::Truncate { target, size } => self.truncate(conn, &target, size, region).map(|()| Response::Ok),
             Request::SetAttr { target, attr } => self.setattr(conn, &target, &attr, region).map(|()| Response::Ok),
@@ -258,7 +290,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             }
             Request::Sync => self.vol.sync().map(|()| Response::Ok),
             Request::StatFs => {
-                self.mac.check_fs_getattr(ssid, self.fs_sid)?;
+                self.mac.check_fs_getattr(s.sid, self.fs_sid)?;
                 self.vol.statfs().map(Response::StatFs)
             }
             Request::Pipe => self.pipe(conn).map(|(read, write)| Response::Pipe { read, write }),
@@ -266,11 +298,22 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             Request::AdoptToken => self.adopt(conn, badge.ok_or(Errno::EINVAL)?).map(Response::Handle),
             Request::GetCon { target } => self.getcon(conn, &target, region).map(Response::Context),
             Request::Mount { device, path, read_only } => {
-                self.mount(ssid, &device, &path_arg(&path, region)?, read_only).map(|()| Response::Ok)
+                self.mount(s, &device, &path_arg(&path, region)?, read_only).map(|()| Response::Ok)
             }
-            Request::Unmount { path } => self.unmount(ssid, &path_arg(&path, region)?).map(|()| Response::Ok),
+            Request::Unmount { path } => self.unmount(s, &path_arg(&path, region)?).map(|()| Response::Ok),
             Request::TokenPending { token } => self.token_pending(conn, token).map(|()| Response::Ok),
+            Request::Credentials => Ok(Response::Credentials(rampart_fs_api::Credentials {
+                uid: s.cred.uid,
+                gid: s.cred.gid,
+                groups: s.cred.groups().to_vec(),
+            })),
         }
+    }
+
+    /// The subject of `conn`'s requests.
+    pub(crate) fn subject(&self, conn: ConnId) -> Result<Subject, Errno> {
+        let c = self.conns.get(&conn).ok_or(Errno::EBADF)?;
+        Ok(Subject { sid: c.sid, cred: c.cred })
     }
 
     pub(crate) fn conn(&mut self, conn: ConnId) -> Result<&mut Conn, Errno> {

@@ -1,16 +1,17 @@
 //! Mediation under the shipped TE policy: denials with audit records,
 //! labels of new files (type transitions) across reboots, path tricks,
-//! tokens and pipes.
+//! tokens and pipes. Every context is uid 0 here ([`mac_only`]), so the
+//! mandatory policy alone decides (discretionary checks: `dac.rs`).
 
 mod common;
 
 use common::*;
-use rampart_fs::{Config, MemDisk};
+use rampart_fs::MemDisk;
 use rampart_fs_api::*;
 
 fn setup() -> (MemDisk, RwServer) {
     let disk = MemDisk::new(standard_image());
-    let srv = rw_server(&disk, Config::default());
+    let srv = rw_server(&disk, mac_only());
     (disk, srv)
 }
 
@@ -75,7 +76,7 @@ fn new_files_get_transition_labels_that_survive_reboot() {
     assert_eq!(before[2], "root:object_r:etc_t");
     assert_eq!(before[3], "system_u:object_r:etc_t");
     drop(srv);
-    let mut srv = rw_server(&MemDisk::new(disk.snapshot()), Config::default());
+    let mut srv = rw_server(&MemDisk::new(disk.snapshot()), mac_only());
     let mut root = Client::new(&mut srv, ROOT);
     let after: Vec<String> = ["/home/mine", "/etc/shadow", "/etc/plain", "/tmp/passwd"]
         .iter()
@@ -92,9 +93,10 @@ fn new_files_get_transition_labels_that_survive_reboot() {
 fn path_tricks_never_reach_denied_objects() {
     let (_d, mut srv) = setup();
     let mut user = Client::new(&mut srv, USER);
-    // Users may not create symlinks in /tmp under the shipped policy; the
-    // administrator plants them (the same trap for the walk).
-    assert_eq!(user.ok(&mut srv, Request::Symlink { target: "x".into(), link: "/tmp/x".into() }), Err(Errno::EACCES));
+    // Users may create symlinks in /tmp (protected symlinks and the
+    // user-identity constraints keep them from being traps for others:
+    // dac.rs); the administrator plants these (the same traps for the walk).
+    assert_eq!(user.ok(&mut srv, Request::Symlink { target: "x".into(), link: "/tmp/x".into() }), Ok(()));
     let mut root = Client::new(&mut srv, ROOT);
     let mut ln = |t: &str, l: &str| {
         let r = Request::Symlink { target: t.into(), link: l.into() };
@@ -126,8 +128,7 @@ fn path_tricks_never_reach_denied_objects() {
     // `..` never climbs above the root.
     assert_eq!(user.read_file(&mut srv, "/../../../etc/motd").unwrap(), b"Welcome to Rampart\n");
     // Loops: a self-loop, a two-link cycle, and a chain of exactly 40 / 41.
-    // (users may not read links labelled tmp_t: they never get that far)
-    assert_eq!(user.read_file(&mut srv, "/tmp/loop"), Err(Errno::EACCES));
+    assert_eq!(user.read_file(&mut srv, "/tmp/loop"), Err(errno::ELOOP));
     assert_eq!(root.read_file(&mut srv, "/tmp/loop"), Err(errno::ELOOP));
     assert_eq!(root.read_file(&mut srv, "/tmp/a"), Err(errno::ELOOP));
     root.write_file(&mut srv, "/tmp/c0", b"end").unwrap();
@@ -254,4 +255,30 @@ fn pipes() {
     // Disconnect closes everything.
     srv.disconnect(a.conn);
     assert_eq!(a.call(&mut srv, Request::Sync), Response::Err(Errno::EBADF));
+}
+
+/// The policy's user-identity constraints (`base/ubac.pol`) hold whatever
+/// the discretionary checks say (every context is uid 0 here): `user_u`
+/// may not read root's home, nor change or remove root's files in `/tmp`,
+/// though it reads them and keeps full use of its own.
+#[test]
+fn user_identity_constraints_hold_even_for_uid_0() {
+    let img = mkimage(&[("root/notes", Node::File(b"root's notes\n")), ("tmp", Node::Dir)], 16);
+    let mut srv = rw_server(&MemDisk::new(img), mac_only());
+    let mut user = Client::new(&mut srv, USER);
+    let mut root = Client::new(&mut srv, ROOT);
+    root.write_file(&mut srv, "/tmp/rootfile", b"root's").unwrap();
+    assert_eq!(root.getcon(&mut srv, "/tmp/rootfile").unwrap(), "root:object_r:tmp_t");
+    srv.mac.take_audit();
+    assert_eq!(user.read_file(&mut srv, "/root/notes"), Err(Errno::EACCES));
+    assert_eq!(user.list(&mut srv, "/root").unwrap_err(), Errno::EACCES);
+    assert!(!srv.mac.take_audit().is_empty(), "the denials are audited");
+    assert_eq!(user.read_file(&mut srv, "/tmp/rootfile").unwrap(), b"root's");
+    assert_eq!(user.open(&mut srv, "/tmp/rootfile", OpenFlags::WRONLY), Err(Errno::EACCES));
+    assert_eq!(user.ok(&mut srv, Request::Unlink { path: "/tmp/rootfile".into() }), Err(Errno::EACCES));
+    let replace = Request::Rename { from: "/tmp/mine".into(), to: "/tmp/rootfile".into() };
+    user.write_file(&mut srv, "/tmp/mine", b"mine").unwrap();
+    assert_eq!(user.ok(&mut srv, replace), Err(Errno::EACCES));
+    assert_eq!(user.ok(&mut srv, Request::Unlink { path: "/tmp/mine".into() }), Ok(()));
+    assert_eq!(root.read_file(&mut srv, "/root/notes").unwrap(), b"root's notes\n");
 }

@@ -75,9 +75,19 @@ fn mount_read_only() {
     c.write_file(&mut srv, "/home/alice/ok", b"root writes still commit").unwrap();
 }
 
+/// Mounting needs uid 0 (`EPERM`, as `CAP_SYS_ADMIN` on Linux) and the
+/// policy's `mounton` and `filesystem mount` (`EACCES`, audited): a user
+/// with uid 0 is still refused by the policy.
 #[test]
 fn users_may_not_mount() {
     let mut srv = server(BTreeMap::from([("blk1", second_disk())]));
+    let mut c = Client::new(&mut srv, USER);
+    c.ok(&mut srv, Request::Mkdir { path: "/home/alice/m".into(), mode: 0o755 }).unwrap();
+    srv.mac.take_audit();
+    assert_eq!(mount(&mut c, &mut srv, "blk1", "/home/alice/m", false), Err(Errno::EPERM));
+    let disk = MemDisk::new(standard_image());
+    let mut srv = rw_server(&disk, mac_only());
+    srv.set_mounter(Box::new(|_, _| Err(Errno::ENODEV)));
     let mut c = Client::new(&mut srv, USER);
     c.ok(&mut srv, Request::Mkdir { path: "/home/alice/m".into(), mode: 0o755 }).unwrap();
     srv.mac.take_audit();

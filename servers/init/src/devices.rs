@@ -82,7 +82,10 @@ pub fn start(
     };
     dprintln!("init: started devmgr (pid {pid}) with {n} device untyped");
     if let Some(c) = core {
-        let give = alloc.copy(ep.0, Rights::ALL).map_err(|x| e("endpoint copy", x))?;
+        // A send capability: connsrv mints connections from it and never
+        // receives on devmgr's endpoint.
+        let send = Rights(Rights::WRITE.0 | Rights::GRANT.0 | Rights::GRANT_REPLY.0);
+        let give = alloc.copy(ep.0, send).map_err(|x| e("endpoint copy", x))?;
         let reg = rampart_connsrv_api::Request::RegisterCore {
             name: rampart_devmgr_api::SERVICE.into(),
             context: DEVMGR_CONTEXT.into(),

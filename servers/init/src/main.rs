@@ -171,7 +171,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     rampart_rt::rm::set_channel(rm.channel);
     let _ = rm.tcb;
     alloc.set_untyped(own);
-    let core = security::start(&fs, &mut alloc, bi.cmdline()).unwrap_or_else(|e| {
+    let core = security::start(&fs, &mut alloc, bi.cmdline(), ntfn.0).unwrap_or_else(|e| {
         dprintln!("init: security core not started: {e}");
         None
     });
@@ -207,7 +207,12 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     if let Some(c) = &core {
         audit::start(c, &mut alloc, &fs, bi.cmdline());
     }
-    Ok(supervise::run(ep, reply, &mut servers, pid))
+    let mut refill = || {
+        if let Some(c) = &core {
+            c.refill(&mut alloc);
+        }
+    };
+    Ok(supervise::run(ep, reply, &mut servers, pid, &mut refill))
 }
 
 fn rdtsc() -> u64 {

@@ -11,8 +11,12 @@
 //! 2. init creates connsrv's endpoint, starts connsrv with it, and over its
 //!    trusted channel ([`rampart_connsrv_api::TRUSTED_INIT`]) hands it its
 //!    channel to secsrv (badged with connsrv's SID), a pool of fresh
-//!    endpoints for services, and secsrv's endpoint as the core service
-//!    `security`. From then on only connsrv hands out service endpoints.
+//!    endpoints for services, a badged copy of init's notification
+//!    ([`EVENT_POOL`]) that connsrv signals when the pool runs low (init
+//!    then gives [`POOL_REFILL`] more: [`Core::refill`]), and a send
+//!    capability to secsrv's endpoint as the core service `security`
+//!    (connsrv never gets a receive right on it). From then on only
+//!    connsrv hands out service endpoints.
 //! 3. init gives rm its trusted channel to connsrv
 //!    ([`rampart_connsrv_api::TRUSTED_RM`], rm-api `SetConnsrv`): from then
 //!    on rm asks connsrv for a channel (slot 3) for every task it creates,
@@ -53,6 +57,11 @@ pub const CONNSRV_CONTEXT: &str = "system_u:system_r:connsrv_t";
 pub const FIRST_CONTEXT: &str = "root:sysadm_r:sysadm_t";
 /// Fresh endpoints given to connsrv at boot (one per service registration).
 pub const ENDPOINT_POOL: usize = 32;
+/// Fresh endpoints init gives connsrv each time it says its pool is low.
+pub const POOL_REFILL: usize = 16;
+/// Badge bit of init's notification that connsrv signals when its endpoint
+/// pool runs low (`rampart_uabi::startup::EVENT_CHILD` is bit 0).
+pub const EVENT_POOL: u64 = 1 << 1;
 /// log2 slots of connsrv's CNode.
 const CONNSRV_RADIX: u8 = 14;
 /// secsrv's initial heap (4 KiB pages): the engine, every boot policy and
@@ -63,9 +72,8 @@ const CONNSRV_HEAP_PAGES: u32 = 256;
 
 /// The running core.
 pub struct Core {
-    /// init's trusted channel to connsrv (for boot steps that register
-    /// core services, e.g. the device manager's).
-    #[allow(dead_code)]
+    /// init's trusted channel to connsrv (core services, e.g. the device
+    /// manager's; refilling the endpoint pool).
     pub connsrv: Channel,
     /// `init.audit.plant=1`: a channel to the security server for the first
     /// program, which the policy does not allow (`crate::audit`).
@@ -106,12 +114,12 @@ fn server(name: &str, argv: Vec<String>, radix: Option<u8>, heap_pages: u32, con
     }
 }
 
-/// Starts secsrv and connsrv (see the module documentation). `Ok(None)`
-/// if their boot modules are absent.
+/// Starts secsrv and connsrv (see the module documentation); `events` is
+/// init's bound notification. `Ok(None)` if their boot modules are absent.
 ///
 /// # Errors
 /// A message if a step fails (the system then runs without them).
-pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option<Core>, String> {
+pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str, events: CPtr) -> Result<Option<Core>, String> {
     if CORE.iter().any(|n| fs.find(n).is_none()) {
         return Ok(None);
     }
@@ -148,7 +156,9 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
     let c = alloc.endpoint().map_err(e("connsrv endpoint"))?;
     let c_init = alloc.mint(c.0, rights, TRUSTED_INIT).map_err(e("connsrv trusted channel"))?;
     let c_give = alloc.copy(c.0, Rights::ALL).map_err(e("connsrv endpoint copy"))?;
-    let argv = alloc::vec!["connsrv".to_string(), CONNSRV_RADIX.to_string()];
+    let mut argv = alloc::vec!["connsrv".to_string(), CONNSRV_RADIX.to_string()];
+    // `connsrv.first=N`: the first connection number (tests force a wrap).
+    argv.extend(option(cmdline, "connsrv.first=").map(String::from));
     let req = server("connsrv", argv, Some(CONNSRV_RADIX), CONNSRV_HEAP_PAGES, CONNSRV_CONTEXT);
     let cpid = spawn_with(req, c_give)?;
     forget(c_give);
@@ -164,7 +174,11 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str) -> Result<Option
         give(&CReq::GiveEndpoint, ep.0)?;
         forget(ep.0);
     }
-    let s_reg = alloc.copy(s.0, Rights::ALL).map_err(e("secsrv endpoint copy"))?;
+    let low = alloc.mint(events, Rights::WRITE, EVENT_POOL).map_err(e("pool notification"))?;
+    give(&CReq::WatchPool, low)?;
+    forget(low);
+    // connsrv mints connections from it and never receives on it.
+    let s_reg = alloc.copy(s.0, rights).map_err(e("secsrv endpoint copy"))?;
     let req = CReq::RegisterCore { name: rampart_connsrv_api::SECURITY_SERVICE.into(), context: SECSRV_CONTEXT.into() };
     give(&req, s_reg)?;
     forget(s_reg);
@@ -203,6 +217,25 @@ pub fn forget(cap: CPtr) {
 }
 
 impl Core {
+    /// Gives connsrv [`POOL_REFILL`] fresh endpoints (it signalled
+    /// [`EVENT_POOL`]). The slots are reused; the memory (16 bytes an
+    /// endpoint) comes from init's untyped. A failure is logged.
+    pub fn refill(&self, alloc: &mut Allocator) {
+        for _ in 0..POOL_REFILL {
+            let mark = alloc.mark();
+            let r = alloc.endpoint().map_err(|x| alloc::format!("{x}")).and_then(|ep| {
+                let r = self.connsrv.call_giving(&CReq::GiveEndpoint, ep.0).map_err(|x| alloc::format!("{x}"));
+                forget(ep.0);
+                r
+            });
+            alloc.reset_to(mark);
+            if let Err(x) = r {
+                dprintln!("init: cannot refill connsrv's endpoint pool: {x}");
+                return;
+            }
+        }
+    }
+
     /// Starts `req` in `context`: rm records the context and asks connsrv
     /// for the task's channel (slot 3); returns the pid.
     ///

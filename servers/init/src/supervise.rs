@@ -98,12 +98,17 @@ pub struct Ended {
 }
 
 /// Supervises until the first program (`first`) ends; returns its exit
-/// code (init then powers off with it).
-pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid) -> Ended {
+/// code (init then powers off with it). `refill` gives connsrv fresh
+/// endpoints when it signals its pool is low
+/// ([`crate::security::EVENT_POOL`]).
+pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid, refill: &mut dyn FnMut()) -> Ended {
     loop {
         let r = rampart_rt::ipc::recv(ep, reply.0);
         let msg = Message::from_result(&r);
         if r.badge & FAULT == 0 {
+            if r.badge & crate::security::EVENT_POOL != 0 {
+                refill();
+            }
             // The bound notification: children of init ended.
             while let Ok(Some((pid, status))) = rampart_rt::rm::wait(None, false) {
                 if pid == first {
@@ -142,7 +147,9 @@ pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid) -> En
 fn describe(s: &ExitStatus) -> String {
     match s {
         ExitStatus::Exited(c) => alloc::format!("exit status {c}"),
-        ExitStatus::Killed => "killed".into(),
+        ExitStatus::Signaled(s) => {
+            alloc::format!("killed by SIG{}", rampart_uabi::signal::name(*s).unwrap_or("?"))
+        }
         ExitStatus::Faulted(f) => alloc::format!("killed by fault: {f}"),
     }
 }

@@ -202,9 +202,15 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
     }
 
     /// Registers a client connection whose security context is `sid`.
+    /// Identifiers are never those of a live connection (after 2^32 - 1
+    /// connections they wrap, skipping live ones).
     pub fn connect(&mut self, sid: u32) -> ConnId {
-        let id = ConnId(self.next_conn);
-        self.next_conn = self.next_conn.wrapping_add(1).max(1);
+        let mut n = self.next_conn;
+        while self.conns.contains_key(&ConnId(n)) {
+            n = n.wrapping_add(1).max(1);
+        }
+        self.next_conn = n.wrapping_add(1).max(1);
+        let id = ConnId(n);
         self.conns.insert(id, Conn { sid, handles: BTreeMap::new(), next: 1, notify: false, armed: None, held: 0 });
         id
     }

@@ -13,6 +13,9 @@
 extern crate alloc;
 
 pub mod boot;
+pub mod status;
+
+pub use status::{ChildEvent, ExitStatus, FaultKind, FaultReport, KillTarget, WaitFor};
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -96,6 +99,12 @@ pub struct Spawn {
     /// `process transition` and `file entrypoint` when the domain changes;
     /// without it the child keeps its parent's context.
     pub exec_context: Option<String>,
+    /// The child's process group: `None` the caller's, `Some(0)` a new
+    /// group led by the child, `Some(g)` group `g` of the caller's
+    /// session (`posix_spawn`'s `POSIX_SPAWN_SETPGROUP`: a shell starts a
+    /// job in its own group without a race). `EPERM` for a group of
+    /// another session.
+    pub pgroup: Option<Pid>,
 }
 
 /// A capability staged for the caller's next [`Request::Spawn`]
@@ -114,115 +123,6 @@ pub struct Staged {
 /// of which may hold the `cap_name` capability).
 pub const MAX_STAGED: usize = 23;
 
-/// Why a task ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ExitStatus {
-    /// It called exit with this status.
-    Exited(i32),
-    /// It was killed.
-    Killed,
-    /// It faulted and was destroyed.
-    Faulted(FaultReport),
-}
-
-impl ExitStatus {
-    /// A shell-style exit code: the status, 128 + 9 for killed, 128 + 11
-    /// for a fault.
-    pub const fn code(&self) -> i32 {
-        match self {
-            ExitStatus::Exited(s) => *s,
-            ExitStatus::Killed => 137,
-            ExitStatus::Faulted(_) => 139,
-        }
-    }
-}
-
-/// The reason a task faulted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FaultReport {
-    /// The kind.
-    pub kind: FaultKind,
-    /// Instruction pointer of the faulting instruction.
-    pub ip: u64,
-    /// Faulting address (page faults), else 0.
-    pub addr: u64,
-    /// Error code (x86 page-fault or exception error code).
-    pub code: u64,
-}
-
-/// Kinds of faults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FaultKind {
-    /// A page fault; `fetch`: instruction fetch, `write`: a write access.
-    PageFault {
-        /// Instruction fetch.
-        fetch: bool,
-        /// Write access.
-        write: bool,
-    },
-    /// A CPU exception (6: invalid opcode, 13: general protection, ...).
-    Exception {
-        /// The vector.
-        vector: u64,
-    },
-    /// An unknown system call number.
-    UnknownSyscall {
-        /// The number.
-        number: u64,
-    },
-    /// A capability fault.
-    CapFault,
-    /// Budget exhausted.
-    Timeout,
-    /// A fault label rm does not know.
-    Other(u64),
-}
-
-impl FaultReport {
-    /// Decodes a kernel fault message (label and message registers, as in
-    /// `rampart_abi::fault`); unknown labels give [`FaultKind::Other`].
-    pub fn from_message(label: u64, words: &[u64]) -> FaultReport {
-        let g = |i: usize| words.get(i).copied().unwrap_or(0);
-        let (kind, ip, addr, code) = match label {
-            // VmFault: rip, address, instruction fetch, error code.
-            4 => (FaultKind::PageFault { fetch: g(2) != 0, write: g(3) & 2 != 0 }, g(0), g(1), g(3)),
-            // UserException: rip, rsp, rflags, vector, error code.
-            3 => (FaultKind::Exception { vector: g(3) }, g(0), 0, g(4)),
-            // UnknownSyscall: registers (rip is MR15), then the number.
-            2 => (FaultKind::UnknownSyscall { number: g(18) }, g(15), 0, 0),
-            1 => (FaultKind::CapFault, g(0), 0, 0),
-            5 => (FaultKind::Timeout, 0, 0, g(1)),
-            l => (FaultKind::Other(l), 0, 0, 0),
-        };
-        FaultReport { kind, ip, addr, code }
-    }
-}
-
-impl core::fmt::Display for FaultReport {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{} at ip {:#x} (address {:#x}, code {:#x})", self.kind.describe(), self.ip, self.addr, self.code)
-    }
-}
-
-impl FaultKind {
-    /// A short description.
-    pub fn describe(&self) -> &'static str {
-        match self {
-            FaultKind::PageFault { fetch: true, .. } => "page fault (instruction fetch)",
-            FaultKind::PageFault { write: true, .. } => "page fault (write)",
-            FaultKind::PageFault { .. } => "page fault (read)",
-            FaultKind::Exception { vector: 6 } => "invalid opcode",
-            FaultKind::Exception { vector: 13 } => "general protection",
-            FaultKind::Exception { vector: 0 } => "divide error",
-            FaultKind::Exception { .. } => "CPU exception",
-            FaultKind::UnknownSyscall { .. } => "unknown system call",
-            FaultKind::CapFault => "capability fault",
-            FaultKind::Timeout => "timeout",
-            FaultKind::Other(_) => "unknown fault",
-        }
-    }
-}
-
 /// Requests to rm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
@@ -233,22 +133,133 @@ pub enum Request {
     },
     /// Create a task. Reply: [`Response::Spawned`].
     Spawn(Spawn),
-    /// Collect an ended child (`pid`, or any child). With `block`, the reply
-    /// waits for one to end; without, [`Response::NoneExited`] if none has.
-    /// Reply: [`Response::Exited`]; `ECHILD` if there is no such child.
+    /// Collect a child that ended (`waitpid(2)`), or with `stopped` /
+    /// `continued` one that stopped or continued since last reported
+    /// (`WUNTRACED`, `WCONTINUED`). With `block` the reply waits for one;
+    /// without, [`Response::NoneExited`] if none has. A signal handler
+    /// interrupts a blocking wait (the call returns "aborted", see
+    /// docs/signals.md). Reply: [`Response::Exited`],
+    /// [`Response::Stopped`], [`Response::Continued`]; `ECHILD` if no
+    /// child matches `target`, `EBUSY` if the caller already waits.
     Wait {
-        /// A specific child, or any.
-        pid: Option<Pid>,
-        /// Wait for one to end.
+        /// Which children.
+        target: WaitFor,
+        /// Wait for one to change state.
         block: bool,
+        /// Report stopped children too.
+        stopped: bool,
+        /// Report continued children too.
+        continued: bool,
     },
-    /// Destroy a descendant, or (for tasks init started, e.g. the console
-    /// on Ctrl-C) a task on which the policy grants the caller `process
-    /// signal`. Reply: `Ok`; `ESRCH`, `EPERM`.
+    /// Send signal `sig` (`rampart_uabi::signal`; 0: only check) to
+    /// `target` (`kill(2)`). The policy must grant the caller `process`
+    /// `sigkill` (SIGKILL), `sigstop` (SIGSTOP), `signull` (0) or `signal`
+    /// (any other) on each target; without a security server each target
+    /// must instead be the caller or its descendant (or the caller a task
+    /// init started). init and rm are never signalled. A group succeeds if
+    /// one member could be signalled. Reply: `Ok`;
+    /// `ESRCH` (no such process or group), `EPERM`, `EINVAL` (bad
+    /// signal number).
     Kill {
-        /// The victim.
+        /// Whom.
+        target: KillTarget,
+        /// The signal.
+        sig: u8,
+    },
+    /// Set the caller's disposition of `sig` (`sigaction(2)`). Reply:
+    /// [`Response::SigAction`] with the old one; `EINVAL` (bad number,
+    /// or `SIGKILL`/`SIGSTOP`).
+    SigAction {
+        /// The signal.
+        sig: u8,
+        /// What to do when it arrives.
+        action: rampart_uabi::signal::Disposition,
+    },
+    /// Act on the caller's pending signals that its signal block no longer
+    /// blocks, or that waited for the end of a call (the runtime sends it
+    /// when it finds `pending & !blocked` non-empty). The call may be
+    /// interrupted by the handler it starts, or the caller stopped or
+    /// ended. Reply: `Ok`.
+    SigCheck,
+    /// Put process `pid` (0: the caller; itself or a child in the same
+    /// session) into group `pgid` (0: `pid`), a new group or one in the
+    /// same session (`setpgid(2)`; a child is allowed after it started,
+    /// unlike POSIX, see docs/signals.md). Reply: `Ok`; `ESRCH`, `EPERM`
+    /// (a session leader, another session, no such group), `EINVAL`.
+    SetPgid {
+        /// The process.
+        pid: Pid,
+        /// The group.
+        pgid: Pid,
+    },
+    /// Make the caller the leader of a new session and process group
+    /// with no controlling terminal (`setsid(2)`). Reply:
+    /// [`Response::Group`]; `EPERM` (already a group leader).
+    SetSid,
+    /// The process group and session of `pid` (0: the caller) — any
+    /// process the caller may see (`getpgid(2)`, `getsid(2)`). Reply:
+    /// [`Response::Group`]; `ESRCH`, `EPERM`.
+    GetGroup {
+        /// The process.
         pid: Pid,
     },
+    /// The caller serves a terminal, labelled with the caller's own
+    /// security context (the `console` class checks are made against it);
+    /// rm hands out its id. Reply: [`Response::Terminal`].
+    RegisterTerminal,
+    /// The caller, a session leader without a controlling terminal, takes
+    /// `terminal` as its session's (`TIOCSCTTY`); needs `console { read
+    /// write }` on the terminal. Reply: `Ok`; `EPERM`, `ENXIO` (no such
+    /// terminal), `EBUSY` (another session has it), `EACCES`.
+    SetControllingTerminal {
+        /// The terminal.
+        terminal: u32,
+    },
+    /// Make group `pgid` of the caller's session the foreground group of
+    /// the caller's controlling terminal (`tcsetpgrp(3)`); needs `console
+    /// setfg` on the terminal. Reply: `Ok`; `ENOTTY` (no controlling
+    /// terminal), `EPERM` (group not in the session), `EACCES`.
+    SetForeground {
+        /// The group.
+        pgid: Pid,
+    },
+    /// The foreground group of the caller's controlling terminal
+    /// (`tcgetpgrp(3)`; 0: none) and the terminal id. Reply:
+    /// [`Response::Foreground`]; `ENOTTY`.
+    GetForeground,
+    /// From a terminal's server only: the user typed a signal key
+    /// (Ctrl-C, Ctrl-Z, Ctrl-\) or the window changed (SIGWINCH): signal
+    /// the terminal's foreground group. No policy check: the server's
+    /// authority covers only the sessions attached to its terminal, as a
+    /// tty driver's does. Reply: `Ok`; `EPERM` (not the terminal's
+    /// server), `EINVAL`.
+    TerminalSignal {
+        /// The terminal.
+        terminal: u32,
+        /// The signal.
+        sig: u8,
+    },
+    /// From a terminal's server only, before it hands input to task `pid`:
+    /// may `pid` read the terminal now? `Ok` if the terminal belongs to no
+    /// session yet (the login opening it) or `pid` is in its foreground
+    /// group; `EACCES` if `pid` is not in the terminal's session (another
+    /// session's process never reads its keystrokes); if `pid` is in a
+    /// background group of the session, `SIGTTIN` goes to that group and
+    /// the reply is `EINTR` (`EIO` if the group cannot be stopped: orphaned,
+    /// or `pid` ignores `SIGTTIN`). Reply: `Ok`; `EPERM` (not the
+    /// terminal's server).
+    TerminalAccess {
+        /// The terminal.
+        terminal: u32,
+        /// The reader.
+        pid: Pid,
+    },
+    /// Before reading its controlling terminal: is the caller in the
+    /// foreground? If not, its group gets `SIGTTIN` (POSIX job control)
+    /// and the reply is `EINTR` (ask again after the stop); `EIO` if
+    /// `SIGTTIN` is ignored or blocked by the caller, or its group is
+    /// orphaned. Reply: `Ok` (foreground, or no controlling terminal).
+    TerminalRead,
     /// Reply: [`Response::Pid`].
     GetPid,
     /// Stage the capability this message carries for the caller's next
@@ -498,6 +509,37 @@ pub enum Response {
         /// Its parent.
         parent: Pid,
     },
+    /// A process's group and session.
+    Group {
+        /// The process group id.
+        pgid: Pid,
+        /// The session id.
+        sid: Pid,
+    },
+    /// The previous disposition of a signal.
+    SigAction(rampart_uabi::signal::Disposition),
+    /// A terminal's id.
+    Terminal(u32),
+    /// The foreground group of the caller's controlling terminal.
+    Foreground {
+        /// The terminal.
+        terminal: u32,
+        /// Its foreground group (0: none).
+        pgid: Pid,
+    },
+    /// A child stopped.
+    Stopped {
+        /// The child.
+        pid: Pid,
+        /// The stop signal.
+        sig: u8,
+    },
+    /// A child continued.
+    Continued {
+        /// The child.
+        pid: Pid,
+    },
+
     /// A task was created.
     Spawned {
         /// Its pid.
@@ -573,7 +615,17 @@ mod tests {
             supervised: true,
             ..Default::default()
         }));
-        rt(Request::Wait { pid: None, block: true });
+        rt(Request::Wait { target: WaitFor::Group(0), block: true, stopped: true, continued: false });
+        rt(Request::Kill { target: KillTarget::Group(3), sig: 20 });
+        rt(Response::Stopped { pid: 4, sig: 20 });
+        rt(Request::SigAction {
+            sig: 2,
+            action: rampart_uabi::signal::Disposition::Catch(rampart_uabi::signal::Catch {
+                entry: 0x40_1000,
+                restart: true,
+                ..Default::default()
+            }),
+        });
         rt(Request::RegionPhys { region: 9, first: 128 });
         rt(Response::Exited {
             pid: 5,

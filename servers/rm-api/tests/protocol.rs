@@ -4,7 +4,7 @@
 //! what decodes must re-encode to itself.
 
 use proptest::prelude::*;
-use rampart_rm_api::{FaultReport, Image, Request, Response, Spawn, Staged, TaskEntry};
+use rampart_rm_api::{FaultReport, Image, KillTarget, Request, Response, Spawn, Staged, TaskEntry, WaitFor};
 use rampart_uabi::codec::{MAX_WORDS, PROTOCOL_POSTCARD, decode, decode_bytes, encode};
 
 /// Cases per property: `ci`, or `PROPTEST_CASES` for a longer run
@@ -29,8 +29,8 @@ fn samples() -> Vec<Request> {
             ..Default::default()
         }),
         Request::Spawn(Spawn { image: Some(Image::Region { region: 3, len: 8192 }), ..Default::default() }),
-        Request::Wait { pid: Some(9), block: true },
-        Request::Kill { pid: 7 },
+        Request::Wait { target: WaitFor::Pid(9), block: true, stopped: false, continued: false },
+        Request::Kill { target: KillTarget::Pid(7), sig: 9 },
         Request::HeapGrow { bytes: 1 << 20 },
         Request::RegionShare { region: 2, writable: true },
         Request::RegionPhys { region: 9, first: 128 },

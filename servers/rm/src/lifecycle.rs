@@ -8,8 +8,8 @@
 
 use crate::kops::{CNODE, release};
 use crate::state::Rm;
-use rampart_rm_api::{ExitStatus, FaultReport, INIT_PID, Pid, Response};
-use rampart_rm_core::proctable::WaitResult;
+use rampart_rm_api::{ChildEvent, ExitStatus, FaultReport, INIT_PID, Pid, Response, WaitFor};
+use rampart_rm_core::proctable::{ChangeEffects, WaitOptions, WaitResult};
 use rampart_rt::cap::Reply;
 use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::{Message, Outgoing, reply_with};
@@ -19,6 +19,7 @@ use rampart_uabi::Errno;
 /// Destroys live task `pid` and records `status` for its parent.
 pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
     let Some(mut t) = rm.tasks.remove(&pid) else { return };
+    crate::signals::detach(rm, t.block.take());
     crate::connsrv::exited(rm, pid);
     crate::security::drop_staged(rm, pid);
     for rid in core::mem::take(&mut t.mapped) {
@@ -33,6 +34,7 @@ pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
     }
     rm.containers.remove_task(t.container);
     rm.containers.owner_exited(pid);
+    let parent = rm.procs.get(pid).map_or(0, |p| p.parent);
     let fx = rm.procs.exited(pid, status);
     if let Some((reply, child, st)) = fx.wake {
         answer(reply, &Response::Exited { pid: child, status: st });
@@ -43,6 +45,35 @@ pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
     }
     if let Some(p) = fx.notify {
         signal_events(rm, p);
+    }
+    // The parent hears of it (it may already be gone: the child is then
+    // init's, which ignores SIGCHLD).
+    crate::jobs::sigchld(rm, pid, parent);
+    for g in fx.hangup {
+        crate::jobs::signal_group(rm, g, rampart_uabi::signal::SIGHUP);
+        crate::jobs::signal_group(rm, g, rampart_uabi::signal::SIGCONT);
+    }
+}
+
+/// A child stopped or continued: answer its waiting parent, or notify the
+/// parent; either way it gets `SIGCHLD`.
+pub fn child_changed(rm: &mut Rm, child: Pid, fx: ChangeEffects<Reply>) {
+    if let Some((reply, pid, ev)) = fx.wake {
+        answer(reply, &event_response(pid, ev));
+        rm.replies.push(reply);
+    }
+    if let Some(p) = fx.notify {
+        signal_events(rm, p);
+    }
+    let parent = rm.procs.get(child).map_or(0, |p| p.parent);
+    crate::jobs::sigchld(rm, child, parent);
+}
+
+fn event_response(pid: Pid, ev: ChildEvent) -> Response {
+    match ev {
+        ChildEvent::Exited(status) => Response::Exited { pid, status },
+        ChildEvent::Stopped(sig) => Response::Stopped { pid, sig },
+        ChildEvent::Continued => Response::Continued { pid },
     }
 }
 
@@ -70,43 +101,10 @@ pub fn fault(rm: &mut Rm, pid: Pid, msg: &Message) {
     destroy(rm, pid, ExitStatus::Faulted(report));
 }
 
-/// `Kill`: `caller` destroys `victim` (a descendant, or one the policy lets
-/// it signal).
-///
-/// # Errors
-/// `ESRCH` (no live task), `EPERM` (neither a descendant nor allowed, or
-/// an ancestor).
-pub fn kill(rm: &mut Rm, caller: Pid, victim: Pid) -> Result<(), Errno> {
-    if rm.procs.get(victim).is_none_or(|p| p.status.is_some()) {
-        return Err(Errno::ESRCH);
-    }
-    // Ancestors may kill their descendants. Other processes may be killed
-    // where the policy grants `process signal` on them (the console's
-    // Ctrl-C, `kill PID` of a sibling such as the shell's background job;
-    // SELinux's check, there are no user ids to compare) — except the
-    // caller's own ancestors, which only a task init started may kill: a
-    // program cannot take down the session that runs it.
-    if !rm.tasks.contains_key(&victim) {
-        return Err(Errno::EPERM);
-    }
-    if !rm.procs.is_descendant(victim, caller) {
-        let privileged = rm.procs.get(caller).is_some_and(|p| p.privileged);
-        if !privileged && (victim == caller || rm.procs.is_descendant(caller, victim)) {
-            return Err(Errno::EPERM);
-        }
-        let ctx = |p: Pid| rm.procs.get(p).map(|p| p.context.clone()).unwrap_or_default();
-        if !crate::security::may_signal(rm, &ctx(caller), &ctx(victim)) {
-            return Err(Errno::EPERM);
-        }
-    }
-    destroy(rm, victim, ExitStatus::Killed);
-    Ok(())
-}
-
 /// `Wait`: answers at once, or defers the caller's reply (`None`: no reply
 /// now).
-pub fn wait(rm: &mut Rm, server: &mut Server, caller: Pid, pid: Option<Pid>, block: bool) -> Option<Response> {
-    let fresh = if block {
+pub fn wait(rm: &mut Rm, server: &mut Server, caller: Pid, target: WaitFor, opts: WaitOptions) -> Option<Response> {
+    let fresh = if opts.block {
         match rm.take_reply() {
             Some(r) => Some(r),
             None => return Some(Response::Err(Errno::EAGAIN)),
@@ -114,16 +112,16 @@ pub fn wait(rm: &mut Rm, server: &mut Server, caller: Pid, pid: Option<Pid>, blo
     } else {
         None
     };
-    let r = rm.procs.wait(caller, pid, block, server.current_reply());
+    let r = rm.procs.wait(caller, target, opts, server.current_reply());
     let give_back = |rm: &mut Rm| {
         if let Some(f) = fresh {
             rm.replies.push(f);
         }
     };
     match r {
-        WaitResult::Exited(p, s) => {
+        WaitResult::Event(p, ev) => {
             give_back(rm);
-            Some(Response::Exited { pid: p, status: s })
+            Some(event_response(p, ev))
         }
         WaitResult::NoneYet => {
             give_back(rm);

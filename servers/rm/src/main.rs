@@ -13,11 +13,13 @@ extern crate alloc;
 
 mod connsrv;
 mod device;
+mod jobs;
 mod kops;
 mod lifecycle;
 mod memory;
 mod power;
 mod security;
+mod signals;
 mod spawn;
 mod state;
 mod tasks;
@@ -119,6 +121,7 @@ fn setup(boot: &RmBoot) -> Rm {
         device_tasks: alloc::collections::BTreeSet::new(),
         device_vaddr: BTreeMap::new(),
         power: boot.power,
+        sigwin: Default::default(),
     };
     // rm's own objects first, so the root container's quota is what is
     // left for everybody else.
@@ -132,6 +135,9 @@ fn setup(boot: &RmBoot) -> Rm {
         context: "system_u:system_r:init_t".into(),
         privileged: true,
         status: None,
+        pgid: INIT_PID,
+        sid: INIT_PID,
+        event: None,
     });
     rm
 }
@@ -204,6 +210,11 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
     if rm.procs.get(pid).is_none_or(|p| p.status.is_some()) {
         return reply(Err(Errno::ESRCH));
     }
+    if msg.label() == rampart_uabi::signal::LABEL_SIGRETURN {
+        // The caller is suspended and its registers rewritten: no reply.
+        signals::sigreturn(rm, pid);
+        return Action::NoReply;
+    }
     let req: Request = match msg.decode() {
         Ok(r) => r,
         Err(e) => return reply(Err(e.errno())),
@@ -234,11 +245,31 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
             }
             reply(r.map(|pid| Response::Spawned { pid }))
         }
-        Request::Wait { pid: p, block } => match lifecycle::wait(rm, server, pid, p, block) {
-            Some(r) => Action::reply(&r),
-            None => Action::NoReply,
-        },
-        Request::Kill { pid: victim } => reply(lifecycle::kill(rm, pid, victim).map(|_| Response::Ok)),
+        Request::Wait { target, block, stopped, continued } => {
+            let opts = rampart_rm_core::proctable::WaitOptions { block, stopped, continued };
+            match lifecycle::wait(rm, server, pid, target, opts) {
+                Some(r) => Action::reply(&r),
+                None => Action::NoReply,
+            }
+        }
+        Request::SigCheck => {
+            // Acting on the signals may suspend the caller (its call is
+            // then aborted) or end it; an answer nobody takes is harmless.
+            signals::run(rm, pid);
+            reply(Ok(Response::Ok))
+        }
+        ref r @ (Request::Kill { .. }
+        | Request::SigAction { .. }
+        | Request::SetPgid { .. }
+        | Request::SetSid
+        | Request::GetGroup { .. }
+        | Request::RegisterTerminal
+        | Request::SetControllingTerminal { .. }
+        | Request::SetForeground { .. }
+        | Request::GetForeground
+        | Request::TerminalSignal { .. }
+        | Request::TerminalRead
+        | Request::TerminalAccess { .. }) => reply(jobs::handle(rm, pid, r).unwrap_or(Err(Errno::ENOSYS))),
         Request::GetPid => {
             let parent = rm.procs.get(pid).map_or(0, |p| p.parent);
             reply(Ok(Response::Pid { pid, parent }))

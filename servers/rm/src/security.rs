@@ -1,8 +1,7 @@
 //! rm and the security server (docs/resource-manager.md, "Security
-//! hooks"): the exec type transition, the `process signal` check for kills
-//! of processes that are not the caller's descendants, the `process
-//! getattr` check for listing them, and capabilities staged for a spawn
-//! (inherited handle tokens, docs/userland.md §4).
+//! hooks"): the exec type transition, the `process getattr` check for
+//! listing tasks, and capabilities staged for a spawn (inherited handle
+//! tokens, docs/userland.md §4). The signal checks are in `crate::jobs`.
 //!
 //! rm calls secsrv, never the other way round, and secsrv's heap is sized
 //! so that it never grows while answering (see `crate::connsrv`).
@@ -142,18 +141,6 @@ pub fn explicit(rm: &Rm, parent: &str, wanted: &str, exec: Option<&str>) -> Resu
         return Err(Errno::EACCES);
     }
     c.sid_to_context(nsid)
-}
-
-/// May a task in `source` signal (kill) one in `target`?
-pub fn may_signal(rm: &Rm, source: &str, target: &str) -> bool {
-    let (Some(ep), Some((pclass, signal, _, _))) = (rm.secsrv.ep, rm.secsrv.process) else { return false };
-    let mut c = Client(Ipc(ep));
-    let (Ok(s), Ok(t)) = (c.context_to_sid(source), c.context_to_sid(target)) else { return false };
-    let ok = allowed(&mut c, s, t, pclass, signal).unwrap_or(false);
-    if !ok {
-        dprintln!("rm: avc: denied {{ signal }} for scontext={source} tcontext={target} tclass=process");
-    }
-    ok
 }
 
 /// May a task in `source` inspect one in `target` (`process getattr`)?

@@ -80,6 +80,8 @@ fn unmap_window(rm: &mut Rm, w: Window) {
 pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> Result<Pid, Errno> {
     let parent = rm.procs.get(caller).filter(|p| p.status.is_none()).ok_or(Errno::ESRCH)?;
     let (own_container, parent_context) = (parent.container, parent.context.clone());
+    // The group must exist before anything is built (`EPERM` otherwise).
+    rm.procs.spawn_group(caller, req.pgroup, 0)?;
     let container = req.container.unwrap_or(own_container);
     if !rm.containers.may_use(container, caller, own_container) {
         return Err(Errno::EPERM);
@@ -261,6 +263,7 @@ fn build(
         Ok(events) => {
             crate::connsrv::give_channel(rm, &built, pid, &context);
             let _ = rm.containers.add_task(container);
+            let (pgid, sid) = rm.procs.spawn_group(caller, req.pgroup, pid).unwrap_or((pid, pid));
             rm.procs.insert(Proc {
                 pid,
                 parent: caller,
@@ -268,7 +271,11 @@ fn build(
                 context,
                 privileged: caller == INIT_PID,
                 status: None,
+                pgid,
+                sid,
+                event: None,
             });
+            let sig = rm.tasks.get(&caller).map(|t| t.sig.inherit()).unwrap_or_default();
             let heap_end = built.heap_end;
             rm.tasks.insert(
                 pid,
@@ -284,12 +291,19 @@ fn build(
                     next_region: layout::REGION_BASE,
                     regions: Vec::new(),
                     mapped: Vec::new(),
+                    sig,
+                    block: None,
                 },
             );
+            if let Err(e) = crate::signals::attach(rm, pid) {
+                dprintln!("rm: no signal block for pid {pid}: {e}");
+                crate::lifecycle::destroy(rm, pid, rampart_rm_api::ExitStatus::KILLED);
+                return Err(e);
+            }
             if let Some(t) = rm.tasks.get(&pid)
                 && t.built.tcb.resume().is_err()
             {
-                crate::lifecycle::destroy(rm, pid, rampart_rm_api::ExitStatus::Killed);
+                crate::lifecycle::destroy(rm, pid, rampart_rm_api::ExitStatus::KILLED);
                 return Err(Errno::EIO);
             }
             Ok(pid)

@@ -81,6 +81,10 @@ pub struct Task {
     pub regions: Vec<RegionId>,
     /// Regions of others mapped into it.
     pub mapped: Vec<RegionId>,
+    /// Its signal dispositions, pending signals and handler frames.
+    pub sig: rampart_rm_core::signal::SigState,
+    /// rm's mapping of its signal block (`crate::signals`).
+    pub block: Option<crate::signals::Block>,
 }
 
 /// A region token.
@@ -166,6 +170,8 @@ pub struct Rm {
     pub device_vaddr: BTreeMap<RegionId, u64>,
     /// The power-control ports init gave rm (`crate::power`).
     pub power: rampart_rm_api::boot::PowerPorts,
+    /// Where tasks' signal blocks are mapped in rm (`crate::signals`).
+    pub sigwin: crate::signals::Windows,
 }
 
 impl Rm {

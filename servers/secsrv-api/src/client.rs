@@ -58,6 +58,14 @@ impl<T: Transport> Client<T> {
         expect(self.0.call(&req), sid)
     }
 
+    /// The SID of service name `name` (`servicecon`).
+    ///
+    /// # Errors
+    /// `ENOENT` (no rule covers the name), `EACCES`, transport errors.
+    pub fn service_context(&mut self, name: &str) -> Result<u32, Errno> {
+        expect(self.0.call(&Request::ServiceContext { name: name.into() }), sid)
+    }
+
     /// Context → SID.
     ///
     /// # Errors

@@ -269,6 +269,13 @@ pub enum Request {
     /// whenever the policy changes (load, boolean, mode). Reply
     /// [`Response::Ok`]; `EINVAL` (no capability), `ENOSPC`.
     Subscribe,
+    /// A service name's SID (its `servicecon` context: the target of
+    /// `service register`; connsrv). Reply [`Response::Sid`]; `ENOENT` (no
+    /// rule covers the name).
+    ServiceContext {
+        /// Service name.
+        name: String,
+    },
 }
 
 /// Responses from secsrv.

@@ -15,6 +15,7 @@ fn round_trips() {
     rt(Request::ComputeCreate { ssid: 1, tsid: 2, class: 3, name: Some("shadow".into()) });
     rt(Request::PolicyPut { name: "te".into(), offset: 0, total: 9000, bytes: alloc::vec![0xa5; CHUNK] });
     rt(Request::Audit(AuditSubmit { object: "x".repeat(OBJECT_MAX), ..Default::default() }));
+    rt(Request::ServiceContext { name: "fs".into() });
     rt(Request::Perms { class: 2, names: alloc::vec!["read".into(), "write".into()] });
     rt(Response::Decision(Decision { allowed: 1, auditallow: 2, auditdeny: 3, seqno: 4 }));
     rt(Response::Bools(alloc::vec![("a".into(), true)]));

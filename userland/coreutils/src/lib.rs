@@ -56,6 +56,8 @@ pub const PROGRAMS: &[&str] = &[
     "touch",
     "ln",
     "chmod",
+    "chown",
+    "chgrp",
     "head",
     "tail",
     "wc",

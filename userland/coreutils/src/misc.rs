@@ -32,28 +32,34 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::new(secs, (total % 1_000_000_000) as u32))
 }
 
-/// Signals `kill` knows (every one terminates: Rampart has no handlers).
-pub const SIGNALS: &[(&str, u32)] = &[
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("KILL", 9),
-    ("USR1", 10),
-    ("USR2", 12),
-    ("PIPE", 13),
-    ("ALRM", 14),
-    ("TERM", 15),
-];
-
-/// A signal by name (`TERM`, `SIGTERM`, `term`) or number (`0` checks
-/// that the process exists).
-pub fn signal(s: &str) -> Option<u32> {
-    if let Ok(n) = s.parse::<u32>() {
-        return (n == 0 || SIGNALS.iter().any(|&(_, x)| x == n)).then_some(n);
+/// A signal by name (`TERM`, `SIGTERM`, `term`) or number 0..=64 (`0`
+/// checks that the process exists and may be signalled).
+pub fn signal(s: &str) -> Option<u8> {
+    if s == "0" {
+        return Some(0);
     }
-    let up = s.to_ascii_uppercase();
-    let name = up.strip_prefix("SIG").unwrap_or(&up);
-    SIGNALS.iter().find(|(n, _)| *n == name).map(|&(_, x)| x)
+    rampart_uabi::signal::from_name(s)
+}
+
+/// `kill -l`: every named signal as `N) SIGNAME`, five per line (bash's
+/// layout).
+pub fn signal_table() -> alloc::vec::Vec<alloc::string::String> {
+    let cells: alloc::vec::Vec<alloc::string::String> = rampart_uabi::signal::ALL
+        .iter()
+        .map(|&s| alloc::format!("{s:2}) SIG{:<8}", rampart_uabi::signal::name(s).unwrap_or("?")))
+        .collect();
+    cells.chunks(5).map(|c| c.concat().trim_end().into()).collect()
+}
+
+/// `kill -l ARG`: the name of signal `ARG` (a number, or an exit status
+/// 128 + n), or the number of signal name `ARG`.
+pub fn signal_lookup(arg: &str) -> Option<alloc::string::String> {
+    if let Ok(n) = arg.parse::<u32>() {
+        let n = if n > 128 { n - 128 } else { n };
+        let n = u8::try_from(n).ok()?;
+        return rampart_uabi::signal::name(n).map(alloc::string::String::from);
+    }
+    rampart_uabi::signal::from_name(arg).map(|n| alloc::format!("{n}"))
 }
 
 /// `current` with some of its fields replaced (`runcon -u -r -t -l`).
@@ -185,6 +191,23 @@ pub fn parse_mode(spec: &str, old: u32, is_dir: bool) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn signal_names_and_the_table() {
+        use super::{signal, signal_lookup, signal_table};
+        assert_eq!(signal("TERM"), Some(15));
+        assert_eq!(signal("sigkill"), Some(9));
+        assert_eq!(signal("0"), Some(0));
+        assert_eq!(signal("99"), None);
+        assert_eq!(signal_lookup("143").as_deref(), Some("TERM"));
+        assert_eq!(signal_lookup("2").as_deref(), Some("INT"));
+        assert_eq!(signal_lookup("WINCH").as_deref(), Some("28"));
+        assert_eq!(signal_lookup("200"), None);
+        let t = signal_table();
+        assert_eq!(t.len(), 7);
+        assert!(t[0].starts_with(" 1) SIGHUP"), "{}", t[0]);
+        assert!(t[6].contains("31) SIGSYS"), "{}", t[6]);
+    }
+
     use super::*;
 
     #[test]

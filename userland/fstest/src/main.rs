@@ -119,6 +119,7 @@ pub fn handle_of(fd: u32) -> Result<rampart_fs_api::Handle, Error> {
 
 /// Errno values the checks expect (Linux numbers, as the server's).
 pub mod e {
+    pub const EPERM: i32 = 1;
     pub const ENOENT: i32 = 2;
     pub const EACCES: i32 = 13;
     pub const EBUSY: i32 = 16;

@@ -38,6 +38,14 @@ fn main() -> i32 {
     for fd in 0..3 {
         let _ = io::dup2(tty, fd);
     }
+    // A session of its own with the console as its controlling terminal:
+    // the shell's jobs get the signal keys (docs/signals.md).
+    let ctty = rampart_libos::jobs::setsid()
+        .and_then(|_| io::terminal_id(0).map_err(|_| rampart_libos::rampart_rt::errno::Errno::ENOTTY))
+        .and_then(rampart_libos::jobs::set_controlling_terminal);
+    if let Err(e) = ctty {
+        rampart_libos::rampart_rt::dprintln!("login: no controlling terminal: {e}");
+    }
     if tty > 2 {
         let _ = io::close(tty);
     }

@@ -1,6 +1,6 @@
 //! The functional checks (see the crate documentation).
 
-use crate::{ECHO, T};
+use crate::{ECHO, EchoReply, POOL_DONE, POOL_NAMES, T};
 use rampart_abi::Rights;
 use rampart_connsrv_api::client::lookup;
 use rampart_connsrv_api::rt::{Channel, Connection};
@@ -24,6 +24,8 @@ pub mod slots {
     pub const ECHO: u64 = 43;
     /// Scratch connections (benchmarks).
     pub const SCRATCH: u64 = 44;
+    /// A service we try to register.
+    pub const SQUAT: u64 = 45;
 }
 
 /// What the checks share with the benchmarks.
@@ -97,6 +99,7 @@ pub fn run(t: &mut T) {
             permissive(t, &mut cx);
         }
     }
+    names_and_pool(t, &mut cx, allow_all, &my_ctx);
     booleans(t, &mut cx);
     exit_revokes(t, &mut cx);
     crate::bench::run(t, &mut cx);
@@ -126,8 +129,10 @@ impl CloneTransport for Channel {
 }
 
 fn echo_and_disconnect(t: &mut T, cx: &mut Ctx, c: Connection) {
-    let r = call::<u64, (u32, u64)>(c.ep, &77);
-    t.check(r == Ok((cx.me, 77)), "the service sees our SID in the connection badge");
+    dprintln!("sectest: echo connection number {}", c.conn);
+    let r = call::<u64, EchoReply>(c.ep, &77);
+    t.check(r.map(|x| (x.0, x.1)) == Ok((cx.me, 77)), "the service sees our SID in the connection badge");
+    exited_client_is_forgotten(t, cx, c);
     let d = rampart_connsrv_api::client::disconnect(&mut cx.ch.clone_transport(), c.conn);
     t.check(d.is_ok(), "disconnect");
     let r = call::<u64, (u32, u64)>(c.ep, &78);
@@ -202,6 +207,75 @@ fn permissive(t: &mut T, cx: &mut Ctx) {
     cx.events();
     t.check(r.is_ok_and(|s| s.enforcing), "setenforce 1");
     t.check(cx.ch.connect(ECHO, slots::ECHO).map(|_| ()) == Err(Errno::EACCES), "enforcing again");
+}
+
+/// A child calls the echo service (which keeps state for it, keyed by
+/// badge) and exits: connsrv signals the service, which takes the closure
+/// and forgets the child; its number stays reserved until then.
+fn exited_client_is_forgotten(t: &mut T, cx: &mut Ctx, c: Connection) {
+    let req = Spawn {
+        image: Some(Image::Bootfs("sectest".into())),
+        argv: alloc::vec!["sectest".into(), "child".into(), "echo".into()],
+        ..Default::default()
+    };
+    let st = rampart_rt::rm::spawn(req).and_then(|pid| rampart_rt::rm::wait(Some(pid), true));
+    t.check(matches!(st, Ok(Some((_, ExitStatus::Exited(0))))), "a child called the echo service and exited");
+    let mut clients = 0;
+    for _ in 0..2000 {
+        clients = call::<u64, EchoReply>(c.ep, &79).map_or(0, |x| x.2);
+        if clients == 1 {
+            break;
+        }
+        rampart_rt::ipc::yield_now();
+    }
+    t.check(clients == 1, &alloc::format!("the echo service forgot the exited client ({clients} client(s) left)"));
+    let pending = rampart_connsrv_api::client::stats(&mut cx.ch.clone_transport()).map(|s| s.pending_closed);
+    t.check(pending == Ok(0), &alloc::format!("no closure left untaken ({pending:?})"));
+}
+
+/// Service names are bound to domains and connsrv's endpoint pool is
+/// refilled: the echo service (`httpd_t`) registered [`POOL_NAMES`] more
+/// names than the boot pool holds (then [`POOL_DONE`]), its attempt at
+/// `security` was refused and audited, and ours (`sysadm_t`) at `fs` too
+/// (both allowed under `allow-all`).
+fn names_and_pool(t: &mut T, cx: &mut Ctx, allow_all: bool, my_ctx: &str) {
+    let found = (0..5000).any(|_| {
+        let ok = lookup(&mut cx.ch.clone_transport(), POOL_DONE).is_ok();
+        if !ok {
+            rampart_rt::ipc::yield_now();
+        }
+        ok
+    });
+    let st = rampart_connsrv_api::client::stats(&mut cx.ch.clone_transport());
+    t.check(
+        found,
+        &alloc::format!(
+            "{POOL_NAMES} more services registered past connsrv's boot pool of 32 ({:?} services, {:?} fresh endpoints)",
+            st.map(|s| s.services),
+            st.map(|s| s.endpoints)
+        ),
+    );
+    let r = cx.ch.register("fs", slots::SQUAT);
+    dprintln!("sectest: register fs: {}", r.map_or_else(|e| e.name(), |_| "allowed"));
+    if allow_all {
+        t.check(r.is_ok(), "allow-all: any domain may register any free name");
+        let _ = cx.ch.call_cap(&rampart_connsrv_api::Request::Unregister { name: "fs".into() }, slots::SQUAT);
+        return;
+    }
+    t.check(r.map(|_| ()) == Err(Errno::EACCES), "sysadm_t may not register the file server's name");
+    let rec = find_audit(cx, |e| e.object == "fs" && e.denied && e.perms == "register");
+    if let Some(r) = &rec {
+        dprintln!("sectest: audit: {r}");
+    }
+    t.check(
+        rec.is_some_and(|r| r.source == my_ctx && r.target.contains(":fs_service_t") && r.class == "service"),
+        "the refused registration left an audit record (target: the name's context)",
+    );
+    let rec = find_audit(cx, |e| e.object == "security" && e.denied && e.perms == "register");
+    t.check(
+        rec.is_some_and(|r| r.source.contains(":httpd_t") && r.target.contains(":security_service_t")),
+        "the echo service (httpd_t) could not squat the security server's name",
+    );
 }
 
 /// A child that exits holding a channel and a connection loses both: rm

@@ -1,11 +1,19 @@
 //! sectest: in-guest tests and benchmarks of the security architecture.
 //!
 //! `sectest child` connects to the security server and exits (the parent
-//! checks that connsrv revoked the connection when rm reported the exit).
+//! checks that connsrv revoked the connection when rm reported the exit);
+//! `sectest child echo` calls the echo service and exits without
+//! disconnecting (the parent checks that the service forgot it).
 //!
 //! `sectest serve` is a tiny echo service registered as `sectest.echo`
 //! (init starts it in domain `httpd_t` with `init.secure=`): it answers
-//! each call with the caller's SID taken from the connection badge.
+//! each call with the caller's SID taken from the connection badge, the
+//! value sent, and how many clients it keeps state for (keyed by badge,
+//! forgotten when connsrv signals the connection closed). At start it also
+//! tries to register `security` (not its name: refused and audited) and
+//! registers [`POOL_NAMES`] more names (more than connsrv's boot pool of
+//! endpoints, which init refills), unregisters them and registers
+//! [`POOL_DONE`].
 //!
 //! `sectest` (the first program, `init.test=sec`, as `sysadm_t`) checks
 //! that a connect the policy denies fails with `EACCES` and leaves an audit
@@ -22,8 +30,9 @@ extern crate alloc;
 mod bench;
 mod checks;
 
-use rampart_connsrv_api::ConnBadge;
+use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
+use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_rt::cap::{Endpoint, Reply};
 use rampart_rt::dprintln;
 use rampart_rt::server::{Action, Server};
@@ -33,6 +42,14 @@ rampart_rt::program!(main);
 
 /// The echo service's name.
 pub const ECHO: &str = "sectest.echo";
+/// Names the echo service registers besides its own: more than the 32
+/// fresh endpoints init gives connsrv at boot.
+pub const POOL_NAMES: u64 = 40;
+/// Registered by the echo service once all [`POOL_NAMES`] went through.
+pub const POOL_DONE: &str = "sectest.pool.done";
+/// The echo service's reply: the caller's SID, the value it sent, and how
+/// many clients the service keeps state for.
+pub type EchoReply = (u32, u64, u32);
 
 /// Pass/fail counters.
 pub struct T {
@@ -60,9 +77,11 @@ pub fn rdtsc() -> u64 {
 }
 
 fn main() -> i32 {
-    match rampart_rt::process::args().get(1).map(|s| s.as_str()) {
-        Some("serve") => return serve(),
-        Some("child") => return child(),
+    let args = rampart_rt::process::args();
+    match (args.get(1).map(|s| s.as_str()), args.get(2).map(|s| s.as_str())) {
+        (Some("serve"), _) => return serve(),
+        (Some("child"), Some("echo")) => return child_echo(),
+        (Some("child"), _) => return child(),
         _ => {}
     }
     let mut t = T { passed: 0, failed: 0 };
@@ -85,8 +104,24 @@ fn child() -> i32 {
     }
 }
 
+/// `sectest child echo`: calls the echo service (which keeps state for
+/// us) and exits without disconnecting. Status 0 if the call worked.
+fn child_echo() -> i32 {
+    let r = Channel::own()
+        .connect(ECHO, 40)
+        .map_err(|e| e.name())
+        .and_then(|c| rampart_rt::ipc::codec::call::<u64, EchoReply>(c.ep, &1234).map_err(|e| e.errno().name()));
+    match r {
+        Ok((_, 1234, _)) => 0,
+        r => {
+            dprintln!("sectest: child cannot call the echo service: {r:?}");
+            1
+        }
+    }
+}
+
 fn serve() -> i32 {
-    let ch = Channel::own();
+    let mut ch = Channel::own();
     let ep = match ch.register(ECHO, 40) {
         Ok(ep) => ep,
         Err(e) => {
@@ -94,11 +129,52 @@ fn serve() -> i32 {
             return 1;
         }
     };
+    if let Err(e) = ch.watch_closed_events(41) {
+        dprintln!("sectest: serve: no closed-connection signals: {e}");
+    }
+    // Another server's name: not ours to take (audited).
+    match ch.register("security", 42) {
+        Ok(_) => dprintln!("sectest: serve: register security: allowed"),
+        Err(e) => dprintln!("sectest: serve: register security: refused ({})", e.name()),
+    }
+    // Then unregisters them (the benchmarks measure connects on a registry
+    // of the usual size) and registers POOL_DONE if all went through.
+    let mut n = 0;
+    for i in 0..POOL_NAMES {
+        match ch.register(&alloc::format!("sectest.pool.{i}"), 50 + i) {
+            Ok(_) => n += 1,
+            Err(e) => {
+                dprintln!("sectest: serve: cannot register sectest.pool.{i}: {e}");
+                break;
+            }
+        }
+    }
+    for i in 0..n {
+        let req = rampart_connsrv_api::Request::Unregister { name: alloc::format!("sectest.pool.{i}") };
+        let _ = rampart_connsrv_api::client::Transport::call(&mut ch, &req);
+    }
+    dprintln!("sectest: serve: registered {n} more services");
+    if n == POOL_NAMES
+        && let Err(e) = ch.register(POOL_DONE, 49)
+    {
+        dprintln!("sectest: serve: cannot register {POOL_DONE}: {e}");
+    }
     dprintln!("sectest: serving {ECHO}");
+    let mut clients: Clients<u64> = Clients::new();
     let mut server = Server::new(Endpoint(ep.0), Reply(slot::REPLY));
     server.run(&mut |_, m| {
-        let sid = ConnBadge::decode(m.badge).map_or(0, |b| b.sid);
+        let Some(b) = ConnBadge::decode(m.badge) else {
+            if m.badge & EVENT_CLOSED != 0 {
+                let _ = rampart_connsrv_api::client::drain_closed(&mut ch, |c| {
+                    clients.closed(c);
+                });
+            }
+            return Action::NoReply;
+        };
         let v: u64 = m.decode().unwrap_or(0);
-        Action::reply(&(sid, v))
+        if let Some(x) = clients.entry(m.badge, |_| 0) {
+            *x = v;
+        }
+        Action::reply(&(b.sid, v, clients.len() as u32))
     })
 }

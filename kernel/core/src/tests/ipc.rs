@@ -149,6 +149,37 @@ fn destroying_the_reply_object_aborts_the_caller() {
     check_cnode(&w);
 }
 
+/// A server learns that its answer reached nobody: the caller was
+/// suspended (interrupted for a signal) while the server held its reply
+/// object, so a `Send` on that reply object fails instead of vanishing
+/// (the console keeps the input it would have handed over).
+#[test]
+fn replying_to_an_aborted_caller_fails() {
+    let mut w = World::new();
+    setup(&mut w);
+    let server = spawn(&mut w, 1, 100, 0);
+    w.syscall(server.tcb, Syscall::Recv, S, MessageInfo(0), &[], S + 1);
+    let client = spawn(&mut w, 2, 100, 0);
+    w.syscall(client.tcb, Syscall::Call, S, MessageInfo(0), &[], 0);
+    assert_eq!(client.tcb.state(), ThreadState::BlockedOnReply);
+    w.switch_to(w.root_tcb());
+    w.invoke(client.slot, Label::TcbSuspend, &[], &[]).unwrap();
+    assert_eq!(w.result(client.tcb).info.label(), LABEL_IPC_ABORTED);
+    let r = w.syscall(server.tcb, Syscall::Send, S + 1, MessageInfo::new(5, 0, 0, 1), &[1], 0);
+    assert_eq!(Error::from_label(r.info.label()), Some(Error::IllegalOperation), "nobody took the answer");
+    assert_eq!(client.tcb.state(), ThreadState::Inactive, "the suspended caller got nothing");
+    // A delivered answer succeeds; answering twice fails the second time.
+    w.syscall(server.tcb, Syscall::Recv, S, MessageInfo(0), &[], S + 1);
+    let root = w.root_tcb();
+    w.syscall(root, Syscall::Call, S, MessageInfo(0), &[], 0);
+    let r = w.syscall(server.tcb, Syscall::Send, S + 1, MessageInfo::new(5, 0, 0, 1), &[1], 0);
+    assert_eq!(r.info.label(), 0);
+    assert_eq!(w.result(root).info.label(), 5);
+    let r = w.syscall(server.tcb, Syscall::Send, S + 1, MessageInfo::new(5, 0, 0, 1), &[1], 0);
+    assert_eq!(Error::from_label(r.info.label()), Some(Error::IllegalOperation));
+    check_cnode(&w);
+}
+
 #[test]
 fn deleting_an_endpoint_restarts_blocked_threads() {
     let mut w = World::new();

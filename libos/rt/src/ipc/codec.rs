@@ -172,7 +172,9 @@ impl Outgoing {
 /// error reply when `ep` is not an endpoint).
 pub fn call_raw(ep: impl Cap, msg: &Outgoing) -> Result<Message, CallError> {
     let (info, regs) = msg.stage();
+    let prev = crate::signal::call_begin();
     let r = raw(Syscall::Call, ep.cptr(), info, regs, 0);
+    crate::signal::call_end(prev);
     let m = Message::from_result(&r);
     match m.label() {
         LABEL_IPC_ABORTED => Err(CallError::Aborted),

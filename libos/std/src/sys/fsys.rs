@@ -279,7 +279,8 @@ pub fn load_image(st: &mut State, path: &str) -> Result<(rampart_rt::rm::Region,
         return Err(Errno::ENOEXEC);
     }
     let size = usize::try_from(s.size).map_err(|_| Errno::E2BIG)?;
-    let h = open(st, path, OpenFlags::RDONLY, 0)?;
+    // The server checks the execute permission (bit and policy) itself.
+    let h = open(st, path, OpenFlags::RDONLY | OpenFlags::EXEC, 0)?;
     let img = match rampart_rt::rm::region_alloc(size as u64) {
         Ok(r) => r,
         Err(e) => {
@@ -322,12 +323,32 @@ pub fn statfs(st: &mut State) -> Result<rampart_fs_api::StatFs, Errno> {
     }
 }
 
-/// Changes mode or times of `path` (`chmod`, `utimensat`).
+/// The identity the file server gives this process (`getuid`, ...).
+///
+/// # Errors
+/// The server's error.
+pub fn credentials(st: &mut State) -> Result<rampart_fs_api::Credentials, Errno> {
+    match call_fs(st, &Request::Credentials)? {
+        Response::Credentials(c) => Ok(c),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Changes mode, owner or times of `path` (`chmod`, `chown`, `utimensat`).
 ///
 /// # Errors
 /// The server's error.
 pub fn setattr(st: &mut State, path: &str, attr: rampart_fs_api::SetAttr) -> Result<(), Errno> {
-    let target = Target::Path { path: path_arg(st, path, 0)?, follow: true };
+    setattr_at(st, path, true, attr)
+}
+
+/// As [`setattr`]; `follow`: follow a symbolic link in the last component
+/// (`false`: `lchown`).
+///
+/// # Errors
+/// The server's error.
+pub fn setattr_at(st: &mut State, path: &str, follow: bool, attr: rampart_fs_api::SetAttr) -> Result<(), Errno> {
+    let target = Target::Path { path: path_arg(st, path, 0)?, follow };
     call_fs(st, &Request::SetAttr { target, attr }).and_then(ok)
 }
 

@@ -8,6 +8,8 @@ use super::{Obj, State, con_call, fsys, netsys, with};
 use crate::error::{Error, Result};
 use crate::io::{Read, Write};
 use rampart_console_api as con;
+use rampart_rt::ipc::codec::{CallError, call};
+use rampart_rt::signal::Interrupted;
 use rampart_uabi::Errno;
 
 fn yield_now() {
@@ -16,30 +18,64 @@ fn yield_now() {
 
 /// Reads from descriptor `fd`.
 ///
+/// A terminal read first makes sure the caller is in the terminal's
+/// foreground (a background job is stopped by `SIGTTIN` until it is, POSIX
+/// job control), then waits in the console interruptibly: a signal handler
+/// that ran meanwhile makes it `EINTR` unless it asked for restarting; a
+/// stop and continue is invisible. An empty pipe is waited for the same
+/// way, by yielding the processor.
+///
 /// # Errors
-/// `EBADF`, the server's error, `EINTR` (Ctrl-C while reading a terminal).
+/// `EBADF`, the server's error, `EINTR`, `EIO` (a background read that
+/// cannot be stopped).
 pub fn fd_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
+    let intr = Interrupted::start();
     loop {
         let r = with(|st: &mut State| match st.obj(fd)? {
-            Obj::Fs(h) => fsys::read(st, h, buf),
-            Obj::Net(h) => netsys::recv(st, h, buf, rampart_net_api::MsgFlags(0)).map(|r| r.0),
-            Obj::Tty(h) => {
-                let max = buf.len().min(con::MAX_IO) as u32;
-                match con_call(st, &con::Request::Read { handle: h, max })? {
-                    con::Response::Data(d) => {
-                        let n = d.len().min(buf.len());
-                        buf[..n].copy_from_slice(&d[..n]);
-                        Ok(n)
-                    }
-                    _ => Err(Errno::EPROTO),
-                }
-            }
+            Obj::Fs(h) => fsys::read(st, h, buf).map(Some),
+            Obj::Net(h) => netsys::recv(st, h, buf, rampart_net_api::MsgFlags(0)).map(|r| Some(r.0)),
+            Obj::Tty(_) => Ok(None),
         });
+        let r = match r {
+            Ok(None) => return tty_read(fd, buf),
+            Ok(Some(n)) => Ok(n),
+            Err(e) => Err(e),
+        };
         match r {
             // A pipe (the file server never waits); a socket's EAGAIN is
             // its non-blocking mode speaking.
-            Err(Errno::EAGAIN) if !is_socket(fd) => yield_now(),
+            Err(Errno::EAGAIN) if !is_socket(fd) => {
+                yield_now();
+                if intr.eintr() {
+                    return Err(Errno::EINTR);
+                }
+            }
             r => return r,
+        }
+    }
+}
+
+fn tty_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
+    let Obj::Tty(h) = with(|st| st.obj(fd))? else { return Err(Errno::EBADF) };
+    let req = con::Request::Read { handle: h, max: buf.len().min(con::MAX_IO) as u32 };
+    rampart_rt::jobs::terminal_read_access()?;
+    let mut intr = Interrupted::start();
+    loop {
+        let ep = with(|st| st.console())?;
+        let r = rampart_rt::signal::interruptible(|| call::<_, con::Response>(ep, &req));
+        match r {
+            Ok(con::Response::Data(d)) => {
+                let n = d.len().min(buf.len());
+                buf[..n].copy_from_slice(&d[..n]);
+                return Ok(n);
+            }
+            Ok(con::Response::Err(e)) => return Err(e),
+            Ok(_) => return Err(Errno::EPROTO),
+            Err(CallError::Aborted) => {
+                intr = intr.retry()?;
+                rampart_rt::jobs::terminal_read_access()?;
+            }
+            Err(e) => return Err(e.errno()),
         }
     }
 }
@@ -65,6 +101,12 @@ pub fn fd_write(fd: u32, buf: &[u8]) -> core::result::Result<usize, Errno> {
             // A pipe (the file server never waits); a socket's EAGAIN is
             // its non-blocking mode speaking.
             Err(Errno::EAGAIN) if !is_socket(fd) => yield_now(),
+            // Nobody reads any more: SIGPIPE (which ends the program
+            // unless it ignores or handles it), then EPIPE (`write(2)`).
+            Err(Errno::EPIPE) => {
+                let _ = rampart_rt::signal::raise(rampart_rt::signal::SIGPIPE);
+                return Err(Errno::EPIPE);
+            }
             r => return r,
         }
     }
@@ -94,14 +136,47 @@ pub fn set_raw_mode(fd: u32, raw: bool) -> Result<()> {
     .map_err(Error::from)
 }
 
-/// Tells the terminal on `fd` which processes Ctrl-C interrupts.
+/// Makes the processes `pids` the foreground of the controlling terminal
+/// (the terminal on `fd`): they are put into one process group led by
+/// `pids[0]` (they must be the caller's children) and that group gets the
+/// terminal's signal keys; with no pids the caller's own group becomes the
+/// foreground again. A bridge for programs written before process groups
+/// existed; new code starts jobs in their group (`Spawn::pgroup`) and uses
+/// `rampart_rt::jobs::set_foreground`.
+///
+/// # Errors
+/// `ENOTTY` (`fd` is not a terminal, or it is not the controlling one),
+/// `EPERM`, `EACCES`.
+pub fn set_foreground(fd: u32, pids: &[u32]) -> Result<()> {
+    if !is_terminal(fd) {
+        return Err(Error::from(Errno::ENOTTY));
+    }
+    let pgid = match pids.first() {
+        Some(&leader) => {
+            for &p in pids {
+                // A process that already ended cannot move; its group
+                // does not matter any more.
+                let _ = rampart_rt::jobs::setpgid(p, leader);
+            }
+            leader
+        }
+        None => rampart_rt::jobs::group(0).map_err(Error::from)?.0,
+    };
+    rampart_rt::jobs::set_foreground(pgid).map_err(Error::from)
+}
+
+/// The id at rm of the terminal on `fd` (for
+/// `rampart_rt::jobs::set_controlling_terminal`).
 ///
 /// # Errors
 /// `ENOTTY`, `EACCES`.
-pub fn set_foreground(fd: u32, pids: &[u32]) -> Result<()> {
+pub fn terminal_id(fd: u32) -> Result<u32> {
     with(|st| match st.obj(fd)? {
-        Obj::Tty(h) => con_call(st, &con::Request::SetForeground { handle: h, pids: pids.to_vec() }).map(|_| ()),
-        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+        Obj::Tty(h) => match con_call(st, &con::Request::GetTerminal { handle: h })? {
+            con::Response::Terminal(id) => Ok(id),
+            _ => Err(Errno::EPROTO),
+        },
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
 }

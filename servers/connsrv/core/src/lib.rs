@@ -1,11 +1,15 @@
 //! # rampart-connsrv-core — the connection server's logic
 //!
-//! The connection server (`connsrv`, domain `connsrv_t`) is the only holder
-//! of service endpoints (DESIGN.md §4). This crate is its logic without the
-//! IPC loop, tested on the host:
+//! The connection server (`connsrv`, domain `connsrv_t`) hands out every
+//! channel to a service (DESIGN.md §4); it keeps a send-only copy of each
+//! service endpoint and never receives on one. This crate is its logic
+//! without the IPC loop, tested on the host:
 //! - [`registry::Registry`]: services and connections, `service register`
-//!   and `service connect` checks, badges carrying the client's SID,
-//!   revocation on disconnect, unregistration and task exit;
+//!   (server → the name's `servicecon` context) and `service connect`
+//!   checks, badges carrying the client's SID, revocation on disconnect,
+//!   unregistration and task exit, closures queued for services (numbers
+//!   reserved until taken), the endpoint pool's low-water signal;
+//! - [`iface`]: the kernel and security-server operations it needs;
 //! - [`link::Link`]: the AVC and translations backed by the security
 //!   server.
 //!
@@ -20,6 +24,7 @@
 
 extern crate alloc;
 
+pub mod iface;
 pub mod link;
 pub mod registry;
 

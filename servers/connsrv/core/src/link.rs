@@ -51,6 +51,10 @@ impl<T: Transport + Copy> Link<T> {
 }
 
 impl<T: Transport + Copy> Security for Link<T> {
+    fn service_context(&mut self, name: &str) -> Result<u32, Errno> {
+        self.avc.client().service_context(name)
+    }
+
     fn context_to_sid(&mut self, context: &str) -> Result<u32, Errno> {
         self.avc.client().context_to_sid(context)
     }
@@ -73,6 +77,9 @@ impl<T: Transport + Copy> Security for Link<T> {
 pub struct NoSecurity;
 
 impl Security for NoSecurity {
+    fn service_context(&mut self, _name: &str) -> Result<u32, Errno> {
+        Err(Errno::EAGAIN)
+    }
     fn context_to_sid(&mut self, _context: &str) -> Result<u32, Errno> {
         Err(Errno::EAGAIN)
     }

@@ -2,71 +2,26 @@
 //! mediates them. Kernel capability operations and policy questions go
 //! through the [`Caps`] and [`Security`] traits, so this runs on the host.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use rampart_connsrv_api::{
-    BOOT_CONN, CLOSED_PER_REPLY, CONTEXT_MAX, ConnBadge, MAX_CONN, NAME_MAX, Peer, Request, Response, Stats,
-    TRUSTED_INIT, TRUSTED_RM,
+    BOOT_CONN, CLOSED_PER_REPLY, CONTEXT_MAX, ConnBadge, MAX_CONN, MAX_PENDING_CLOSED, NAME_MAX, POOL_LOW, Peer,
+    Request, Response, Stats, TRUSTED_INIT, TRUSTED_RM,
 };
 use rampart_uabi::Errno;
 
-/// A slot of connsrv's CNode.
-pub type Slot = u64;
-
-/// The kernel operations connsrv needs.
-pub trait Caps {
-    /// A fresh endpoint (from the pool init fills); returns its slot.
-    ///
-    /// # Errors
-    /// `ENOSPC` (pool empty).
-    fn new_endpoint(&mut self) -> Result<Slot, Errno>;
-    /// Mints a copy of the endpoint in `src` with `badge` and the rights
-    /// Write, Grant and GrantReply into a new slot; returns it.
-    ///
-    /// # Errors
-    /// `ENOSPC`, `EIO` (the kernel refused).
-    fn mint(&mut self, src: Slot, badge: u64) -> Result<Slot, Errno>;
-    /// Revokes every capability derived from `slot`, deletes it and frees
-    /// the slot.
-    fn destroy(&mut self, slot: Slot);
-}
-
-/// The `service` class permissions connsrv checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServicePerm {
-    /// `service connect`: client → service.
-    Connect,
-    /// `service register`: server → itself.
-    Register,
-}
-
-/// The policy questions connsrv asks the security server.
-pub trait Security {
-    /// The SID of `context`.
-    ///
-    /// # Errors
-    /// `EINVAL` (invalid context), `EAGAIN` (no security server yet).
-    fn context_to_sid(&mut self, context: &str) -> Result<u32, Errno>;
-    /// The context of `sid`.
-    ///
-    /// # Errors
-    /// `ENOENT`.
-    fn sid_to_context(&mut self, sid: u32) -> Result<String, Errno>;
-    /// Checks `service perm` from `ssid` to `tsid` (audited with `object`).
-    ///
-    /// # Errors
-    /// `EACCES` when denied.
-    fn check(&mut self, ssid: u32, tsid: u32, perm: ServicePerm, object: &str) -> Result<(), Errno>;
-}
+pub use crate::iface::{Caps, Security, ServicePerm, Slot};
 
 #[derive(Clone, Debug)]
 struct Service {
+    /// The server's SID (the target of `service connect`).
     sid: u32,
     /// The owner's task channel ([`BOOT_CONN`] for core services).
     owner: u32,
+    /// connsrv's send-only copy of the endpoint (connections are minted
+    /// from it).
     ep: Slot,
-    closed: Vec<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,12 +59,6 @@ pub enum Effect {
         /// connsrv's SID.
         sid: u32,
     },
-    /// Add the endpoint in `slot` to the pool [`Caps::new_endpoint`] takes
-    /// from.
-    Endpoint {
-        /// The slot.
-        slot: Slot,
-    },
 }
 
 /// A reply: the response, a capability to send with it, and whether the
@@ -122,13 +71,22 @@ pub struct Reply {
     pub cap: Option<Slot>,
     /// The capability received with the request was kept.
     pub kept_cap: bool,
+    /// The capability in `cap` is handed over: the binary deletes
+    /// connsrv's copy once the reply has been sent.
+    pub hand_over: bool,
     /// Extra work.
     pub effect: Effect,
 }
 
 impl Reply {
     fn of(r: Result<Response, Errno>) -> Reply {
-        Reply { response: r.unwrap_or_else(Response::Err), cap: None, kept_cap: false, effect: Effect::None }
+        Reply {
+            response: r.unwrap_or_else(Response::Err),
+            cap: None,
+            kept_cap: false,
+            hand_over: false,
+            effect: Effect::None,
+        }
     }
 }
 
@@ -139,6 +97,16 @@ pub struct Registry {
     conns: BTreeMap<u32, Conn>,
     next: u32,
     stats: Stats,
+    /// Closed connections not yet taken, per owner task channel, oldest
+    /// first.
+    closed: BTreeMap<u32, VecDeque<u32>>,
+    /// The numbers in `closed` (reserved: never given to a new connection).
+    reserved: BTreeSet<u32>,
+    /// Notifications to signal when closures become pending, per owner.
+    watch: BTreeMap<u32, Slot>,
+    /// The notification to signal when the pool runs low, and whether it
+    /// was signalled since the last refill.
+    pool_watch: Option<(Slot, bool)>,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -149,19 +117,49 @@ impl Registry {
     /// An empty registry; `own_ep` is connsrv's endpoint (task channels
     /// are minted from it).
     pub fn new(own_ep: Slot) -> Registry {
-        Registry { own_ep, services: BTreeMap::new(), conns: BTreeMap::new(), next: 1, stats: Stats::default() }
+        Registry::starting_at(own_ep, 1)
+    }
+
+    /// An empty registry whose first connection number is `first` (numbers
+    /// run to [`MAX_CONN`] and wrap to 1; tests start near the top to
+    /// force a wrap).
+    pub fn starting_at(own_ep: Slot, first: u32) -> Registry {
+        Registry {
+            own_ep,
+            services: BTreeMap::new(),
+            conns: BTreeMap::new(),
+            next: first.clamp(1, MAX_CONN),
+            stats: Stats::default(),
+            closed: BTreeMap::new(),
+            reserved: BTreeSet::new(),
+            watch: BTreeMap::new(),
+            pool_watch: None,
+        }
+    }
+
+    /// Sets the next connection number to try (`1..=MAX_CONN`). Tests use
+    /// it to force a wrap onto a number whose closure is still pending.
+    pub fn set_next_conn(&mut self, next: u32) {
+        self.next = next.clamp(1, MAX_CONN);
     }
 
     /// Counters (AVC fields are filled in by the binary).
     pub fn stats(&self) -> Stats {
-        Stats { services: self.services.len() as u32, connections: self.conns.len() as u32, ..self.stats }
+        Stats {
+            services: self.services.len() as u32,
+            connections: self.conns.len() as u32,
+            pending_closed: self.reserved.len() as u32,
+            ..self.stats
+        }
     }
 
+    /// The next free connection number: not live, not reserved for a
+    /// closure its service has not taken.
     fn alloc_conn(&mut self) -> Result<u32, Errno> {
-        for _ in 0..=self.conns.len() {
+        for _ in 0..=self.conns.len() + self.reserved.len() {
             let c = self.next;
             self.next = if self.next >= MAX_CONN { 1 } else { self.next + 1 };
-            if c != BOOT_CONN && !self.conns.contains_key(&c) {
+            if c != BOOT_CONN && !self.conns.contains_key(&c) && !self.reserved.contains(&c) {
                 return Ok(c);
             }
         }
@@ -193,6 +191,10 @@ impl Registry {
             Ok(c) => c,
             Err(e) => return Reply::of(Err(e)),
         };
+        let keep = |r: Result<(), Errno>| match r {
+            Ok(()) => Reply { kept_cap: true, ..Reply::of(Ok(Response::Ok)) },
+            Err(e) => Reply::of(Err(e)),
+        };
         match (caller, req) {
             (Caller::Task(ch), Request::Register { name }) => self.register(ch, &name, caps, sec),
             (Caller::Task(ch), Request::Connect { name }) => self.connect(ch, &name, caps, sec),
@@ -200,11 +202,18 @@ impl Registry {
             (Caller::Task(ch), Request::Unregister { name }) => Reply::of(self.unregister(Some(ch), &name, caps)),
             (Caller::Task(ch), Request::TakeClosed) => Reply::of(Ok(Response::Closed(self.take_closed(ch)))),
             (Caller::Task(ch), Request::WhoIs { badge }) => Reply::of(self.who_is(ch, badge, sec)),
+            (Caller::Task(ch), Request::WatchClosed) => keep(cap.ok_or(Errno::EINVAL).map(|s| {
+                if let Some(old) = self.watch.insert(ch, s) {
+                    caps.delete(old);
+                }
+            })),
             (_, Request::Lookup { name }) => Reply::of(match self.services.get(&name) {
                 Some(s) => sec.sid_to_context(s.sid).map(Response::Context),
                 None => Err(Errno::ENOENT),
             }),
-            (_, Request::Stats) => Reply::of(Ok(Response::Stats(self.stats()))),
+            (_, Request::Stats) => {
+                Reply::of(Ok(Response::Stats(Stats { endpoints: caps.pool_len() as u32, ..self.stats() })))
+            }
             (Caller::Trusted, Request::NewTask { pid, context }) => self.new_task(pid, &context, caps, sec),
             (Caller::Trusted, Request::BindPid { conn, pid }) => Reply::of(match self.conns.get_mut(&conn) {
                 Some(c) if c.kind == Kind::Task => {
@@ -217,39 +226,86 @@ impl Registry {
                 self.task_exited(pid, caps);
                 Reply::of(Ok(Response::Ok))
             }
-            (Caller::Trusted, Request::RegisterCore { name, context }) => self.register_core(&name, &context, cap, sec),
+            (Caller::Trusted, Request::RegisterCore { name, context }) => {
+                Reply::of(self.register_core(&name, &context, cap, caps, sec).map(|()| Response::Ok))
+            }
             (Caller::Trusted, Request::SetSecurity { sid }) => match cap {
                 Some(slot) => {
                     Reply { kept_cap: true, effect: Effect::Security { slot, sid }, ..Reply::of(Ok(Response::Ok)) }
                 }
                 None => Reply::of(Err(Errno::EINVAL)),
             },
-            (Caller::Trusted, Request::GiveEndpoint) => match cap {
-                Some(slot) => {
-                    Reply { kept_cap: true, effect: Effect::Endpoint { slot }, ..Reply::of(Ok(Response::Ok)) }
+            (Caller::Trusted, Request::GiveEndpoint) => keep(cap.ok_or(Errno::EINVAL).map(|s| {
+                caps.add_endpoint(s);
+                if let Some((_, asked)) = &mut self.pool_watch {
+                    *asked = false;
                 }
-                None => Reply::of(Err(Errno::EINVAL)),
-            },
+            })),
+            (Caller::Trusted, Request::WatchPool) => keep(cap.ok_or(Errno::EINVAL).map(|s| {
+                if let Some((old, _)) = self.pool_watch.replace((s, false)) {
+                    caps.delete(old);
+                }
+                self.check_pool(caps);
+            })),
             _ => Reply::of(Err(Errno::EPERM)),
+        }
+    }
+
+    /// Signals the pool watcher if the pool is low and it was not asked
+    /// since the last refill.
+    fn check_pool(&mut self, caps: &mut dyn Caps) {
+        if let Some((w, asked)) = &mut self.pool_watch
+            && !*asked
+            && caps.pool_len() < POOL_LOW
+        {
+            *asked = true;
+            caps.signal(*w);
+        }
+    }
+
+    /// The SID of name `name`, for `service register`: a name the policy
+    /// gives no context cannot be registered.
+    fn name_sid(name: &str, sec: &mut dyn Security) -> Result<u32, Errno> {
+        if !valid_name(name) {
+            return Err(Errno::EINVAL);
+        }
+        match sec.service_context(name) {
+            Err(Errno::ENOENT) => Err(Errno::EACCES),
+            r => r,
         }
     }
 
     fn register(&mut self, ch: u32, name: &str, caps: &mut dyn Caps, sec: &mut dyn Security) -> Reply {
         let sid = self.conns.get(&ch).map_or(0, |c| c.sid);
         let r = (|| {
-            if !valid_name(name) {
-                return Err(Errno::EINVAL);
-            }
-            sec.check(sid, sid, ServicePerm::Register, name)?;
+            let name_sid = Self::name_sid(name, sec)?;
+            sec.check(sid, name_sid, ServicePerm::Register, name)?;
             if self.services.contains_key(name) {
                 return Err(Errno::EEXIST);
             }
-            let ep = caps.new_endpoint()?;
-            self.services.insert(name.into(), Service { sid, owner: ch, ep, closed: Vec::new() });
-            Ok(ep)
+            let full = match caps.new_endpoint() {
+                Ok(s) => s,
+                Err(e) => {
+                    self.check_pool(caps);
+                    return Err(e);
+                }
+            };
+            // connsrv keeps only the right to send (and mint): the server
+            // gets the endpoint with every right, and connsrv's copy of that
+            // goes as soon as the reply is sent.
+            let ep = match caps.send_only(full) {
+                Ok(s) => s,
+                Err(e) => {
+                    caps.add_endpoint(full);
+                    return Err(e);
+                }
+            };
+            self.services.insert(name.into(), Service { sid, owner: ch, ep });
+            self.check_pool(caps);
+            Ok(full)
         })();
         match r {
-            Ok(ep) => Reply { cap: Some(ep), ..Reply::of(Ok(Response::Registered)) },
+            Ok(full) => Reply { cap: Some(full), hand_over: true, ..Reply::of(Ok(Response::Registered)) },
             Err(e) => Reply::of(Err(e)),
         }
     }
@@ -257,12 +313,17 @@ impl Registry {
     fn connect(&mut self, ch: u32, name: &str, caps: &mut dyn Caps, sec: &mut dyn Security) -> Reply {
         let (csid, pid) = self.conns.get(&ch).map_or((0, 0), |c| (c.sid, c.pid));
         let Some(svc) = self.services.get(name) else { return Reply::of(Err(Errno::ENOENT)) };
-        let (ssid, ep) = (svc.sid, svc.ep);
+        let (ssid, ep, owner) = (svc.sid, svc.ep, svc.owner);
         if let Err(e) = sec.check(csid, ssid, ServicePerm::Connect, name) {
             self.stats.denied += 1;
             return Reply::of(Err(e));
         }
         let r = (|| {
+            if self.closed.get(&owner).is_some_and(|q| q.len() >= MAX_PENDING_CLOSED) {
+                // The service has not taken its closures: backpressure, not
+                // a dropped closure or a reused number.
+                return Err(Errno::EAGAIN);
+            }
             let conn = self.alloc_conn()?;
             let badge = ConnBadge { conn, sid: csid }.encode().ok_or(Errno::ENOSPC)?;
             let slot = caps.mint(ep, badge)?;
@@ -279,16 +340,26 @@ impl Registry {
         }
     }
 
+    /// Closes connection `conn`: revokes it and, for a service registered
+    /// by a task, queues the closure for the service's owner (the number
+    /// stays reserved until taken; the owner's watcher is signalled when
+    /// its queue was empty).
     fn close(&mut self, conn: u32, caps: &mut dyn Caps) {
-        if let Some(c) = self.conns.remove(&conn) {
-            caps.destroy(c.slot);
-            self.stats.revoked += 1;
-            if let Kind::Service { name, .. } = c.kind
-                && let Some(s) = self.services.get_mut(&name)
-                && s.closed.len() < 4096
-            {
-                s.closed.push(conn);
-            }
+        let Some(c) = self.conns.remove(&conn) else { return };
+        caps.destroy(c.slot);
+        self.stats.revoked += 1;
+        let Kind::Service { name, .. } = c.kind else { return };
+        let Some(owner) = self.services.get(&name).map(|s| s.owner) else { return };
+        if owner == BOOT_CONN {
+            return;
+        }
+        let q = self.closed.entry(owner).or_default();
+        q.push_back(conn);
+        self.reserved.insert(conn);
+        if q.len() == 1
+            && let Some(w) = self.watch.get(&owner)
+        {
+            caps.signal(*w);
         }
     }
 
@@ -302,6 +373,10 @@ impl Registry {
         }
     }
 
+    /// Removes service `name` (if `owner` is given, only the owner may):
+    /// every connection to it is revoked (the closures stay queued for the
+    /// owner), then connsrv's send-only copy of the endpoint is deleted.
+    /// The server keeps its receive capability until it exits.
     fn unregister(&mut self, owner: Option<u32>, name: &str, caps: &mut dyn Caps) -> Result<Response, Errno> {
         let s = self.services.get(name).ok_or(Errno::ENOENT)?;
         if owner.is_some_and(|o| o != s.owner) {
@@ -317,18 +392,22 @@ impl Registry {
             self.close(c, caps);
         }
         if let Some(s) = self.services.remove(name) {
-            // Revoking the endpoint's original also removes the server's
-            // receive capability (and any copy a connection could hold).
             caps.destroy(s.ep);
         }
         Ok(Response::Ok)
     }
 
+    /// The owner `ch`'s oldest closures (at most [`CLOSED_PER_REPLY`]);
+    /// their numbers are free again.
     fn take_closed(&mut self, ch: u32) -> Vec<u32> {
-        let mut out = Vec::new();
-        for s in self.services.values_mut().filter(|s| s.owner == ch) {
-            let n = (CLOSED_PER_REPLY - out.len()).min(s.closed.len());
-            out.extend(s.closed.drain(..n));
+        let Some(q) = self.closed.get_mut(&ch) else { return Vec::new() };
+        let n = CLOSED_PER_REPLY.min(q.len());
+        let out: Vec<u32> = q.drain(..n).collect();
+        if q.is_empty() {
+            self.closed.remove(&ch);
+        }
+        for c in &out {
+            self.reserved.remove(c);
         }
         out
     }
@@ -362,27 +441,36 @@ impl Registry {
         }
     }
 
-    fn register_core(&mut self, name: &str, context: &str, cap: Option<Slot>, sec: &mut dyn Security) -> Reply {
-        let r = (|| {
-            let ep = cap.ok_or(Errno::EINVAL)?;
-            if !valid_name(name) || context.len() > CONTEXT_MAX {
-                return Err(Errno::EINVAL);
-            }
-            if self.services.contains_key(name) {
-                return Err(Errno::EEXIST);
-            }
-            let sid = sec.context_to_sid(context)?;
-            self.services.insert(name.into(), Service { sid, owner: BOOT_CONN, ep, closed: Vec::new() });
-            Ok(())
-        })();
-        match r {
-            Ok(()) => Reply { kept_cap: true, ..Reply::of(Ok(Response::Ok)) },
-            Err(e) => Reply::of(Err(e)),
+    /// A core service: init names its context and gives a capability to
+    /// its endpoint, of which connsrv keeps a send-only copy (the received
+    /// capability is deleted by the binary).
+    fn register_core(
+        &mut self,
+        name: &str,
+        context: &str,
+        cap: Option<Slot>,
+        caps: &mut dyn Caps,
+        sec: &mut dyn Security,
+    ) -> Result<(), Errno> {
+        let got = cap.ok_or(Errno::EINVAL)?;
+        if context.len() > CONTEXT_MAX {
+            return Err(Errno::EINVAL);
         }
+        let name_sid = Self::name_sid(name, sec)?;
+        let sid = sec.context_to_sid(context)?;
+        sec.check(sid, name_sid, ServicePerm::Register, name)?;
+        if self.services.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        let ep = caps.send_only(got)?;
+        self.services.insert(name.into(), Service { sid, owner: BOOT_CONN, ep });
+        Ok(())
     }
 
     /// Revokes everything task `pid` holds from connsrv: its connections,
-    /// its services (and their connections) and its channel.
+    /// its services (and their connections) and its channel; its pending
+    /// closures are dropped with it (its state is gone), which frees their
+    /// numbers.
     pub fn task_exited(&mut self, pid: u32, caps: &mut dyn Caps) {
         let chans: Vec<u32> =
             self.conns.iter().filter(|(_, c)| c.pid == pid && c.kind == Kind::Task).map(|(k, _)| *k).collect();
@@ -401,12 +489,17 @@ impl Registry {
             for n in owned {
                 let _ = self.unregister(None, &n, caps);
             }
+            for c in self.closed.remove(&ch).unwrap_or_default() {
+                self.reserved.remove(&c);
+            }
+            if let Some(w) = self.watch.remove(&ch) {
+                caps.delete(w);
+            }
             self.close(ch, caps);
         }
     }
 
-    /// The endpoint slot of service `name` (connsrv's own use, e.g. its
-    /// channel to secsrv).
+    /// The endpoint slot of service `name` (connsrv's send-only copy).
     pub fn service_endpoint(&self, name: &str) -> Option<Slot> {
         self.services.get(name).map(|s| s.ep)
     }

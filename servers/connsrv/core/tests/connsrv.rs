@@ -2,142 +2,21 @@
 //! the real policy through the security server's logic, badges, audit,
 //! revocation, reload, and hostile requests.
 
+mod common;
+
+use common::*;
 use proptest::prelude::*;
 use rampart_connsrv_api::{ConnBadge, Request, Response, TRUSTED_INIT, TRUSTED_RM};
-use rampart_connsrv_core::link::{Link, NoSecurity};
-use rampart_connsrv_core::{Caps, Registry, Reply, Slot};
-use rampart_secsrv_api::client::{Client, Transport};
-use rampart_secsrv_api::{Request as SReq, Response as SResp};
-use rampart_secsrv_core::{Caller, SecServer};
+use rampart_connsrv_core::Registry;
+use rampart_connsrv_core::link::NoSecurity;
+use rampart_secsrv_api::Request as SReq;
+use rampart_secsrv_core::Caller;
 use rampart_uabi::Errno;
-use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-fn policy(variant: &str) -> Vec<u8> {
-    static CACHE: std::sync::Mutex<BTreeMap<String, Vec<u8>>> = std::sync::Mutex::new(BTreeMap::new());
-    if let Some(b) = CACHE.lock().unwrap().get(variant) {
-        return b.clone();
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../policy/modules");
-    let mut dirs = vec![root.join("base")];
-    if variant != "allow-all" {
-        dirs.push(root.join("assertions"));
-    }
-    dirs.push(root.join(variant));
-    let out = policy_compiler::compile_files(&dirs).unwrap_or_else(|_| panic!("{variant}"));
-    let b = rampart_policy::encode(&out.db).unwrap();
-    CACHE.lock().unwrap().insert(variant.into(), b.clone());
-    b
-}
-
-/// Fake kernel: slots hold (endpoint id, badge, parent slot); destroy
-/// revokes descendants.
-#[derive(Default)]
-struct FakeCaps {
-    next: Slot,
-    slots: BTreeMap<Slot, (u32, u64, Option<Slot>)>,
-    endpoints: u32,
-}
-
-impl Caps for FakeCaps {
-    fn new_endpoint(&mut self) -> Result<Slot, Errno> {
-        self.next += 1;
-        self.endpoints += 1;
-        self.slots.insert(self.next, (self.endpoints, 0, None));
-        Ok(self.next)
-    }
-    fn mint(&mut self, src: Slot, badge: u64) -> Result<Slot, Errno> {
-        let (ep, _, _) = *self.slots.get(&src).ok_or(Errno::EIO)?;
-        self.next += 1;
-        self.slots.insert(self.next, (ep, badge, Some(src)));
-        Ok(self.next)
-    }
-    fn destroy(&mut self, slot: Slot) {
-        let kids: Vec<Slot> = self.slots.iter().filter(|(_, v)| v.2 == Some(slot)).map(|(k, _)| *k).collect();
-        for k in kids {
-            self.destroy(k);
-        }
-        self.slots.remove(&slot);
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Sec<'a>(&'a RefCell<SecServer>, Caller);
-
-impl Transport for Sec<'_> {
-    fn call(&mut self, req: &SReq) -> Result<SResp, Errno> {
-        Ok(self.0.borrow_mut().handle(self.1, req.clone()).response)
-    }
-}
-
-const CONNSRV: &str = "system_u:system_r:connsrv_t";
-const ADMIN: &str = "root:sysadm_r:sysadm_t";
-const HTTPD: &str = "system_u:system_r:httpd_t";
-const FS: &str = "system_u:system_r:fs_t";
-const SECSRV: &str = "system_u:system_r:secsrv_t";
-
-fn secsrv() -> RefCell<SecServer> {
-    let mut s = SecServer::new(SECSRV, false);
-    for v in ["te", "allow-all"] {
-        let mut c = ClientOn(&mut s);
-        c.put(v, &policy(v));
-    }
-    assert!(s.handle(Caller::Init, SReq::PolicyLoad { name: "te".into() }).notify);
-    RefCell::new(s)
-}
-
-struct ClientOn<'a>(&'a mut SecServer);
-impl ClientOn<'_> {
-    fn put(&mut self, name: &str, bytes: &[u8]) {
-        struct D<'b>(&'b mut SecServer);
-        impl Transport for D<'_> {
-            fn call(&mut self, req: &SReq) -> Result<SResp, Errno> {
-                Ok(self.0.handle(Caller::Init, req.clone()).response)
-            }
-        }
-        Client(D(self.0)).put_policy(name, bytes).unwrap();
-    }
-}
-
-struct World<'a> {
-    reg: Registry,
-    caps: FakeCaps,
-    link: Link<Sec<'a>>,
-    sec: &'a RefCell<SecServer>,
-}
-
-impl<'a> World<'a> {
-    fn new(sec: &'a RefCell<SecServer>) -> World<'a> {
-        let csid = match sec.borrow_mut().handle(Caller::Init, SReq::ContextToSid { context: CONNSRV.into() }).response
-        {
-            SResp::Sid(s) => s,
-            r => panic!("{r:?}"),
-        };
-        let mut caps = FakeCaps::default();
-        let own = caps.new_endpoint().unwrap();
-        let link = Link::new(Sec(sec, Caller::Sid(csid))).unwrap();
-        World { reg: Registry::new(own), caps, link, sec }
-    }
-    fn req(&mut self, badge: u64, req: Request) -> Reply {
-        self.reg.handle(badge, req, None, &mut self.caps, &mut self.link)
-    }
-    fn req_cap(&mut self, badge: u64, req: Request, cap: Slot) -> Reply {
-        self.reg.handle(badge, req, Some(cap), &mut self.caps, &mut self.link)
-    }
-    /// A task channel for `context`: returns its badge.
-    fn task(&mut self, pid: u32, context: &str) -> u64 {
-        let r = self.req(TRUSTED_INIT, Request::NewTask { pid, context: context.into() });
-        let slot = r.cap.expect("channel cap");
-        assert!(matches!(r.response, Response::Channel { .. }), "{r:?}");
-        self.caps.slots[&slot].1
-    }
-}
 
 #[test]
 fn unbooted_connsrv_refuses_politely() {
     let mut caps = FakeCaps::default();
-    let own = caps.new_endpoint().unwrap();
+    let own = caps.object();
     let mut reg = Registry::new(own);
     let r =
         reg.handle(TRUSTED_INIT, Request::NewTask { pid: 1, context: ADMIN.into() }, None, &mut caps, &mut NoSecurity);
@@ -152,18 +31,19 @@ fn register_connect_and_badges() {
     let mut w = World::new(&sec);
     let fs = w.task(10, FS);
     let admin = w.task(11, ADMIN);
-    let r = w.req(fs, Request::Register { name: "fs".into() });
-    assert_eq!(r.response, Response::Registered);
-    let ep = r.cap.unwrap();
-    assert_eq!(w.req(fs, Request::Register { name: "fs".into() }).response, Response::Err(Errno::EEXIST));
-    assert_eq!(w.req(fs, Request::Register { name: "".into() }).response, Response::Err(Errno::EINVAL));
-    assert_eq!(w.req(fs, Request::Register { name: "a b".into() }).response, Response::Err(Errno::EINVAL));
-    // sysadm_t may not register (no `service register`).
-    assert_eq!(w.req(admin, Request::Register { name: "x".into() }).response, Response::Err(Errno::EACCES));
+    let ep = w.register(fs, "fs").unwrap();
+    assert_eq!(ep.rights, ALL, "the server receives on its endpoint");
+    assert_eq!(w.register(fs, "fs"), Err(Errno::EEXIST));
+    assert_eq!(w.register(fs, ""), Err(Errno::EINVAL));
+    assert_eq!(w.register(fs, "a b"), Err(Errno::EINVAL));
+    // sysadm_t may not register (no `service register` on any name).
+    assert_eq!(w.register(admin, "x"), Err(Errno::EACCES));
     let r = w.req(admin, Request::Connect { name: "fs".into() });
     let Response::Connected { conn, service_sid } = r.response else { panic!("{r:?}") };
-    let (ep_id, badge, _) = w.caps.slots[&r.cap.unwrap()];
-    assert_eq!(ep_id, w.caps.slots[&ep].0, "minted on the service's endpoint");
+    let c = w.caps.slots[&r.cap.unwrap()];
+    assert_eq!(c.obj, ep.obj, "minted on the service's endpoint");
+    assert_eq!(c.rights & R, 0, "a connection only sends");
+    let badge = c.badge;
     let b = ConnBadge::decode(badge).unwrap();
     assert_eq!(b.conn, conn);
     let admin_sid = ConnBadge::decode(admin).unwrap().sid;
@@ -183,7 +63,7 @@ fn denied_connect_is_refused_and_audited() {
     let mut w = World::new(&sec);
     let httpd = w.task(20, HTTPD);
     let admin = w.task(21, ADMIN);
-    assert_eq!(w.req(httpd, Request::Register { name: "echo".into() }).response, Response::Registered);
+    assert!(w.register(httpd, "echo").is_ok());
     let before = w.caps.slots.len();
     assert_eq!(w.req(admin, Request::Connect { name: "echo".into() }).response, Response::Err(Errno::EACCES));
     assert_eq!(w.caps.slots.len(), before, "no capability minted");
@@ -200,7 +80,7 @@ fn reload_takes_effect_in_connsrv() {
     let mut w = World::new(&sec);
     let httpd = w.task(20, HTTPD);
     let admin = w.task(21, ADMIN);
-    w.req(httpd, Request::Register { name: "echo".into() });
+    w.register(httpd, "echo").unwrap();
     assert_eq!(w.req(admin, Request::Connect { name: "echo".into() }).response, Response::Err(Errno::EACCES));
     let asid = ConnBadge::decode(admin).unwrap().sid;
     let r = sec.borrow_mut().handle(Caller::Sid(asid), SReq::PolicyLoad { name: "allow-all".into() });
@@ -218,7 +98,7 @@ fn disconnect_exit_and_unregister_revoke() {
     let mut w = World::new(&sec);
     let fs = w.task(10, FS);
     let admin = w.task(11, ADMIN);
-    w.req(fs, Request::Register { name: "fs".into() });
+    w.register(fs, "fs").unwrap();
     let c1 = w.req(admin, Request::Connect { name: "fs".into() });
     let c2 = w.req(admin, Request::Connect { name: "fs".into() });
     let (Response::Connected { conn: n1, .. }, Response::Connected { conn: n2, .. }) = (&c1.response, &c2.response)
@@ -261,9 +141,9 @@ fn trusted_requests_need_trusted_badges() {
     b.sid += 1;
     assert_eq!(w.req(b.encode().unwrap(), Request::Stats).response, Response::Err(Errno::EBADF));
     // Core services: registered by init with their endpoint.
-    let ep = w.caps.new_endpoint().unwrap();
+    let ep = w.caps.object();
     let r = w.req_cap(TRUSTED_INIT, Request::RegisterCore { name: "security".into(), context: SECSRV.into() }, ep);
-    assert!(r.kept_cap && r.response == Response::Ok);
+    assert_eq!(r.response, Response::Ok);
     assert!(matches!(w.req(admin, Request::Connect { name: "security".into() }).response, Response::Connected { .. }));
     let r = w.req(TRUSTED_INIT, Request::NewTask { pid: 1, context: "bad".into() });
     assert_eq!(r.response, Response::Err(Errno::EINVAL));
@@ -280,7 +160,7 @@ fn cases(ci: u32) -> u32 {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(400)))]
     #[test]
-    fn random_requests_never_panic(ops in proptest::collection::vec((0u8..12, any::<u32>(), "[a-z]{0,6}", any::<bool>()), 1..40)) {
+    fn random_requests_never_panic(ops in proptest::collection::vec((0u8..16, any::<u32>(), "[a-z]{0,6}", any::<bool>()), 1..40)) {
         let sec = secsrv();
         let mut w = World::new(&sec);
         let mut badges = vec![w.task(1, FS), w.task(2, ADMIN), TRUSTED_INIT, 0, u64::MAX];
@@ -298,11 +178,20 @@ proptest! {
                 8 => Request::NewTask { pid: n % 4, context: FS.into() },
                 9 => Request::BindPid { conn: n % 8, pid: n },
                 10 => Request::RegisterCore { name, context: HTTPD.into() },
+                11 => Request::WatchClosed,
+                12 => Request::WatchPool,
+                13 => Request::GiveEndpoint,
+                14 => Request::Connect { name: "fs".into() },
                 _ => Request::Stats,
             };
-            let r = w.req(b, req);
+            let r = if n % 3 == 0 {
+                let s = w.caps.object();
+                w.req_cap(b, req, s)
+            } else {
+                w.req(b, req)
+            };
             if let (Some(slot), Response::Channel { .. }) = (r.cap, &r.response) {
-                badges.push(w.caps.slots[&slot].1);
+                badges.push(w.caps.slots[&slot].badge);
             }
         }
     }

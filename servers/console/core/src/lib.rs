@@ -5,8 +5,9 @@
 //!   line and echoed; Backspace/DEL erases a character, Ctrl-U the line,
 //!   Ctrl-W a word; Enter completes the line (delivered with `\n`);
 //!   Ctrl-D on an empty line is end of input, on a non-empty one delivers
-//!   the line without newline; Ctrl-C discards the line and reports an
-//!   interrupt (the server then interrupts the foreground job).
+//!   the line without newline; Ctrl-C, Ctrl-Z and Ctrl-\ discard pending
+//!   input and report `SIGINT`, `SIGTSTP` and `SIGQUIT` (the server has rm
+//!   signal the terminal's foreground process group: termios `ISIG`).
 //! - **Raw** mode (the shell's own editor): every byte is delivered as
 //!   typed, nothing is echoed or interpreted.
 //!
@@ -20,14 +21,19 @@ extern crate alloc;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 pub use rampart_console_api::Mode;
+use rampart_uabi::signal::{SIGINT, SIGQUIT, SIGTSTP};
 
 /// Longest line kept in cooked mode (further characters are refused with a bell).
 pub const LINE_MAX: usize = 4096;
 /// Most bytes of completed input buffered (older input is kept, newer dropped).
 pub const INPUT_MAX: usize = 16384;
 
-/// Ctrl-C.
+/// Ctrl-C (`VINTR`).
 pub const INTR: u8 = 0x03;
+/// Ctrl-\ (`VQUIT`).
+pub const QUIT: u8 = 0x1c;
+/// Ctrl-Z (`VSUSP`).
+pub const SUSP: u8 = 0x1a;
 /// Ctrl-D.
 pub const EOF: u8 = 0x04;
 /// Ctrl-U.
@@ -42,8 +48,10 @@ pub enum Effect {
     None,
     /// New input is ready for a reader.
     Ready,
-    /// Ctrl-C in cooked mode: interrupt the foreground job.
-    Interrupt,
+    /// A signal key in cooked mode: this signal (`SIGINT`, `SIGTSTP`,
+    /// `SIGQUIT`) to the foreground process group; pending input was
+    /// dropped.
+    Signal(u8),
 }
 
 /// A terminal's line discipline.
@@ -55,6 +63,9 @@ pub struct Ldisc {
     ready: VecDeque<u8>,
     /// End-of-input markers not yet delivered.
     eofs: usize,
+    /// End-of-input markers put back ([`Ldisc::unread`]): delivered before
+    /// the ready bytes.
+    eofs_first: usize,
 }
 
 impl Default for Ldisc {
@@ -66,7 +77,7 @@ impl Default for Ldisc {
 impl Ldisc {
     /// A cooked terminal with echo.
     pub const fn new() -> Ldisc {
-        Ldisc { mode: Mode::COOKED, line: Vec::new(), ready: VecDeque::new(), eofs: 0 }
+        Ldisc { mode: Mode::COOKED, line: Vec::new(), ready: VecDeque::new(), eofs: 0, eofs_first: 0 }
     }
 
     fn push_ready(&mut self, bytes: &[u8]) {
@@ -95,12 +106,16 @@ impl Ldisc {
             return Effect::Ready;
         }
         match b {
-            INTR => {
-                self.line.clear();
+            INTR | QUIT | SUSP => {
+                self.flush();
                 if self.mode.echo {
-                    echo.extend_from_slice(b"^C\r\n");
+                    echo.extend_from_slice(&[b'^', b + 0x40, b'\r', b'\n']);
                 }
-                Effect::Interrupt
+                Effect::Signal(match b {
+                    INTR => SIGINT,
+                    QUIT => SIGQUIT,
+                    _ => SIGTSTP,
+                })
             }
             EOF => {
                 if self.line.is_empty() {
@@ -152,6 +167,10 @@ impl Ldisc {
     /// ready yet, `Some(empty)` at end of input. Cooked reads return at most
     /// one line.
     pub fn take(&mut self, max: usize) -> Option<Vec<u8>> {
+        if self.eofs_first > 0 {
+            self.eofs_first -= 1;
+            return Some(Vec::new());
+        }
         if self.ready.is_empty() {
             if self.eofs > 0 {
                 self.eofs -= 1;
@@ -172,7 +191,7 @@ impl Ldisc {
 
     /// Whether a reader would get something now.
     pub fn readable(&self) -> bool {
-        !self.ready.is_empty() || self.eofs > 0
+        !self.ready.is_empty() || self.eofs > 0 || self.eofs_first > 0
     }
 
     /// Switches mode; a partial cooked line is delivered when going raw.
@@ -184,8 +203,23 @@ impl Ldisc {
         self.mode = mode;
     }
 
-    /// Drops pending input (after an interrupt).
+    /// Puts back input a reader did not take (its read was interrupted and
+    /// the answer reached nobody): `data` is read first next time; empty
+    /// data is an end-of-input marker.
+    pub fn unread(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            self.eofs_first += 1;
+            return;
+        }
+        for &b in data.iter().rev() {
+            self.ready.push_front(b);
+        }
+        self.ready.truncate(INPUT_MAX.max(data.len()));
+    }
+
+    /// Drops pending input (after a signal key).
     pub fn flush(&mut self) {
+        self.eofs_first = 0;
         self.ready.clear();
         self.line.clear();
     }
@@ -242,9 +276,28 @@ mod tests {
         assert_eq!(l.take(10), Some(vec![]));
         assert_eq!(l.take(10), None);
         let (echo, fx) = feed(&mut l, b"sleep\x03");
-        assert_eq!(fx[5], Effect::Interrupt);
+        assert_eq!(fx[5], Effect::Signal(SIGINT));
         assert!(echo.ends_with(b"^C\r\n"));
         assert_eq!(l.take(10), None);
+        // Ctrl-Z and Ctrl-\ also drop typed-ahead lines.
+        let (echo, fx) = feed(&mut l, b"ls\nx\x1a");
+        assert_eq!(fx[4], Effect::Signal(SIGTSTP));
+        assert!(echo.ends_with(b"^Z\r\n"));
+        assert_eq!(l.take(10), None);
+        let (_, fx) = feed(&mut l, b"\x1c");
+        assert_eq!(fx[0], Effect::Signal(SIGQUIT));
+    }
+
+    #[test]
+    fn unread_input_comes_back_first() {
+        let mut l = Ldisc::new();
+        feed(&mut l, b"one\ntwo\n");
+        let first = l.take(100).unwrap();
+        l.unread(&first);
+        assert_eq!(l.take(100), Some(b"one\n".to_vec()));
+        l.unread(&[]);
+        assert_eq!(l.take(100), Some(vec![]), "end of input put back");
+        assert_eq!(l.take(100), Some(b"two\n".to_vec()));
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //!
 //! - Connections: every client reaches the server through a badge minted by
 //!   connsrv, which carries the client's SID ([`ConnBadge`]); the first
-//!   request of a new badge creates the connection in the core. Connections
-//!   closed by connsrv (client exited) are collected every
-//!   [`CLOSED_POLL`] requests.
+//!   request of a new badge creates the connection in the core, and the
+//!   state is keyed by the whole badge ([`Clients`]), never by the
+//!   connection number alone. Connections closed by connsrv (client
+//!   exited) are taken when connsrv signals them
+//!   ([`rampart_connsrv_api::EVENT_CLOSED`]) and every [`CLOSED_POLL`]
+//!   requests; connsrv does not reuse a number until it has been taken.
 //! - Shared regions: `AttachRegion` carries an rm region token; the server
 //!   maps the region through rm and uses it for the connection's bulk data.
 //! - Handle tokens: `ShareHandle` replies with a capability to the server's
@@ -23,9 +26,9 @@ extern crate alloc;
 mod disk;
 mod sec;
 
-use alloc::collections::BTreeMap;
-use rampart_connsrv_api::ConnBadge;
+use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
+use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_fs::{Config, ConnId, FileServer, Volume, WallClock};
 use rampart_fs_api::{Request, Response};
 use rampart_rt::cap::{CNode, CPtr, Endpoint, Reply};
@@ -53,8 +56,10 @@ fn now() -> i64 {
 }
 
 struct Fs {
-    core: FileServer<alloc::boxed::Box<dyn Volume>, sec::SecIpc>,
-    conns: BTreeMap<u32, (ConnId, Option<Region>)>,
+    /// On the heap: the core is ~10 KiB, and copies of it in `main`'s frame
+    /// left too little of the 64 KiB stack for mounting a disk.
+    core: alloc::boxed::Box<FileServer<alloc::boxed::Box<dyn Volume>, sec::SecIpc>>,
+    conns: Clients<(ConnId, Option<Region>)>,
     ch: Channel,
     ep: Endpoint,
     token_slot: CPtr,
@@ -97,7 +102,7 @@ fn main() -> i32 {
     };
     let ro = vol.read_only();
     let mut core = match FileServer::new(vol, sec::SecIpc(secure), Config::default()) {
-        Ok(c) => c,
+        Ok(c) => alloc::boxed::Box::new(c),
         Err(e) => {
             dprintln!("fs: policy lacks the file vocabulary: {e:?}");
             return 4;
@@ -126,9 +131,12 @@ fn main() -> i32 {
             return 5;
         }
     };
+    if let Err(e) = ch.watch_closed_events(slot()) {
+        dprintln!("fs: closed connections will only be polled: {e}");
+    }
     dprintln!("fs: root file system mounted ({mib} MiB, {}), serving \"fs\"", if ro { "read-only" } else { "ext4 rw" });
     let mut fs =
-        Fs { core, conns: BTreeMap::new(), ch, ep, token_slot: slot(), recv: slot(), requests: 0, audit: secure };
+        Fs { core, conns: Clients::new(), ch, ep, token_slot: slot(), recv: slot(), requests: 0, audit: secure };
     let mut server = Server::new(ep, Reply(slot::REPLY));
     server.set_receive_slot(CNODE, fs.recv);
     server.run(&mut |s, m| fs.handle(s, m))
@@ -136,20 +144,23 @@ fn main() -> i32 {
 
 impl Fs {
     fn handle(&mut self, _s: &mut Server, m: &Message) -> Action {
-        let Some(b) = ConnBadge::decode(m.badge) else {
+        if ConnBadge::decode(m.badge).is_none() {
             // A notification (the disk driver's signal while the server
-            // waits for requests, secsrv's policy change) or a stray
-            // message: nothing to answer.
+            // waits for requests, secsrv's policy change, connsrv's closed
+            // connections) or a stray message: nothing to answer.
             if m.label() == 0 {
                 if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
                     && let Err(e) = self.core.mac.policy_changed()
                 {
                     dprintln!("fs: cannot refresh after a policy change: {e}");
                 }
+                if m.badge & EVENT_CLOSED != 0 {
+                    self.collect_closed();
+                }
                 return Action::NoReply;
             }
             return Action::reply(&Response::Err(rampart_fs_api::Errno::EBADF));
-        };
+        }
         self.requests = self.requests.wrapping_add(1);
         if self.requests.is_multiple_of(CLOSED_POLL) {
             self.collect_closed();
@@ -159,7 +170,9 @@ impl Fs {
             Err(e) => return Action::reply(&Response::Err(rampart_fs_api::Errno(e.errno().0))),
         };
         let core = &mut self.core;
-        let entry = self.conns.entry(b.conn).or_insert_with(|| (core.connect(b.sid), None));
+        let Some(entry) = self.conns.entry(m.badge, |b| (core.connect(b.sid), None)) else {
+            return Action::reply(&Response::Err(rampart_fs_api::Errno::EBADF));
+        };
         let conn = entry.0;
         if let Request::AttachRegion { .. } = req {
             if !m.received_cap() {
@@ -220,15 +233,17 @@ impl Fs {
         }
     }
 
+    /// Forgets every connection connsrv closed (before connsrv may give
+    /// its number to someone else): handles closed, region freed.
     fn collect_closed(&mut self) {
-        let Ok(closed) = rampart_connsrv_api::client::take_closed(&mut self.ch) else { return };
-        for c in closed {
-            if let Some((id, region)) = self.conns.remove(&c) {
-                self.core.disconnect(id);
+        let Fs { ch, conns, core, .. } = self;
+        let _ = rampart_connsrv_api::client::drain_closed(ch, |c| {
+            for (id, region) in conns.closed(c) {
+                core.disconnect(id);
                 if let Some(r) = region {
                     let _ = rampart_rt::rm::region_free(r.id);
                 }
             }
-        }
+        });
     }
 }

@@ -43,6 +43,8 @@ pub enum Node<'a> {
 }
 
 /// `mke2fs -t ext4 -b 4096 -d STAGING` of `size_mib` MiB; returns the bytes.
+/// Every staged object belongs to uid 0 and gid 0 whoever runs the tests
+/// (`mke2fs -d` copies the staging's owners), with the staging's modes.
 pub fn mkimage(entries: &[(&str, Node)], size_mib: u32) -> Vec<u8> {
     let dir = scratch("img");
     let stage = dir.join("stage");
@@ -65,14 +67,42 @@ pub fn mkimage(entries: &[(&str, Node)], size_mib: u32) -> Vec<u8> {
         .output()
         .expect("mke2fs (e2fsprogs) must be installed");
     assert!(out.status.success(), "mke2fs: {}", String::from_utf8_lossy(&out.stderr));
-    let bytes = std::fs::read(&img).unwrap();
+    let mut bytes = std::fs::read(&img).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+    let mut paths = std::collections::BTreeSet::from([String::from("/")]);
+    for (path, _) in entries {
+        let mut p = String::new();
+        for c in path.split('/').filter(|c| !c.is_empty()) {
+            p = format!("{p}/{c}");
+            paths.insert(p.clone());
+        }
+    }
+    let owners: Vec<(&str, u32, u32, Option<u32>)> = paths.iter().map(|p| (p.as_str(), 0, 0, None)).collect();
+    set_owners(&mut bytes, &owners);
     bytes
 }
 
-/// The standard test tree: /etc, /tmp, /home, /secret, /bin with files.
+/// Sets owner, group and (if given, full) mode of objects of image
+/// `bytes`: `(path, uid, gid, mode)`.
+pub fn set_owners(bytes: &mut Vec<u8>, objects: &[(&str, u32, u32, Option<u32>)]) {
+    let mut script = String::new();
+    for (path, uid, gid, mode) in objects {
+        script += &format!("sif \"{path}\" uid {uid}\nsif \"{path}\" gid {gid}\n");
+        if let Some(m) = mode {
+            script += &format!("sif \"{path}\" mode 0{m:o}\n");
+        }
+    }
+    debugfs_write(bytes, &script);
+}
+
+/// uid of `user_u` in the built-in identity table.
+pub const USER_UID: u32 = 1000;
+
+/// The standard test tree: /etc, /tmp, /home, /secret, /bin with files;
+/// everything belongs to root except `/home/alice` (uid and gid 1000,
+/// `user_u`'s), and `/tmp` is `1777`.
 pub fn standard_image() -> Vec<u8> {
-    mkimage(
+    let mut img = mkimage(
         &[
             ("etc/motd", Node::File(b"Welcome to Rampart\n")),
             ("etc/passwd", Node::File(b"root:x:0:0:root:/root:/bin/sh\n")),
@@ -86,7 +116,25 @@ pub fn standard_image() -> Vec<u8> {
             ("etc/shadow.link", Node::Link("/etc/shadow")),
         ],
         32,
-    )
+    );
+    set_owners(
+        &mut img,
+        &[
+            ("/tmp", 0, 0, Some(0o41777)),
+            ("/home/alice", USER_UID, USER_UID, Some(0o40755)),
+            ("/home/alice/notes.txt", USER_UID, USER_UID, None),
+        ],
+    );
+    img
+}
+
+/// A configuration in which every context of the tests is uid 0, so
+/// discretionary checks never decide: for tests of the mandatory policy
+/// alone.
+pub fn mac_only() -> Config {
+    let mut ids = rampart_fs::Identities::builtin();
+    ids.insert("user_u", rampart_fs::Cred::new(0, 0));
+    Config { identities: ids, identity_file: None, ..Config::default() }
 }
 
 /// Deterministic bytes.
@@ -96,8 +144,13 @@ pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
 
 /// The shipped TE policy.
 pub fn policy() -> Policy {
+    policy_model("te")
+}
+
+/// The shipped policy with model `model` (`te`, `allow-all`, ...).
+pub fn policy_model(model: &str) -> Policy {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy/modules");
-    let inputs = [root.join("base"), root.join("assertions"), root.join("te")];
+    let inputs = [root.join("base"), root.join("assertions"), root.join(model)];
     let files = policy_compiler::expand_inputs(&inputs).unwrap();
     let out = policy_compiler::compile_files(&files).unwrap_or_else(|_| panic!("shipped policy compiles"));
     Policy::from_db(out.db, &ModelRegistry::builtin()).unwrap()

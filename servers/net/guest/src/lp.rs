@@ -16,8 +16,9 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use rampart_abi::{MessageInfo, Rights, Syscall};
-use rampart_connsrv_api::ConnBadge;
+use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
+use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_net::{ConnId, NetServer, Outcome, Regions, Ticket};
 use rampart_net_api::{Errno, Request, Response, errno};
 use rampart_netdrv_api::NetClient;
@@ -65,7 +66,7 @@ struct Conn {
 pub struct Loop {
     core: Core,
     maps: Maps,
-    conns: BTreeMap<u32, Conn>,
+    conns: Clients<Conn>,
     ch: Channel,
     ep: Endpoint,
     audit: Ipc,
@@ -95,7 +96,7 @@ impl Loop {
         Loop {
             core,
             maps: Maps::default(),
-            conns: BTreeMap::new(),
+            conns: Clients::new(),
             ch,
             ep,
             audit,
@@ -200,21 +201,24 @@ impl Loop {
     /// or the caller is held) and whether the received capability was
     /// kept.
     fn message(&mut self, m: &Message) -> (Option<Outgoing>, bool) {
-        let Some(b) = ConnBadge::decode(m.badge) else {
+        if ConnBadge::decode(m.badge).is_none() {
             // The driver's signal (frames moved), a child event, secsrv's
-            // policy change, or a call on a token capability (never a
-            // connection): nothing more to do but run the stack, which
-            // `after` does.
+            // policy change, connsrv's closed connections, or a call on a
+            // token capability (never a connection): nothing more to do but
+            // run the stack, which `after` does.
             if m.label() == 0 {
                 if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
                     && let Err(e) = self.core.mac.policy_changed()
                 {
                     dprintln!("net: cannot refresh after a policy change: {e}");
                 }
+                if m.badge & EVENT_CLOSED != 0 {
+                    self.collect_closed();
+                }
                 return (None, false);
             }
             return (Some(errno_reply(Errno::EBADF)), false);
-        };
+        }
         self.requests = self.requests.wrapping_add(1);
         if self.requests.is_multiple_of(CLOSED_POLL) {
             self.collect_closed();
@@ -227,7 +231,10 @@ impl Loop {
             Err(e) => return (Some(errno_reply(Errno(e.errno().0))), false),
         };
         let core = &mut self.core;
-        let id = self.conns.entry(b.conn).or_insert_with(|| Conn { id: core.connect(b.sid), ntfn: None }).id;
+        let Some(c) = self.conns.entry(m.badge, |b| Conn { id: core.connect(b.sid), ntfn: None }) else {
+            return (Some(errno_reply(Errno::EBADF)), false);
+        };
+        let id = c.id;
         let mut keep = false;
         match req {
             Request::AttachRegion { .. } => {
@@ -249,7 +256,7 @@ impl Loop {
                 }
                 // Keep the notification: its slot becomes the
                 // connection's, a fresh slot receives from now on.
-                let old = self.conns.get_mut(&b.conn).and_then(|c| c.ntfn.replace(self.recv));
+                let old = self.conns.get_mut(m.badge).and_then(|c| c.ntfn.replace(self.recv));
                 if let Some(o) = old {
                     self.free_slot(o);
                 }
@@ -316,11 +323,13 @@ impl Loop {
     }
 
     /// Forgets the connections connsrv closed (their clients ended): their
-    /// sockets close, held requests are dropped, regions freed.
+    /// sockets close, held requests are dropped, regions freed; before any
+    /// other request is handled (connsrv may reuse a taken number).
     fn collect_closed(&mut self) {
-        let Ok(closed) = rampart_connsrv_api::client::take_closed(&mut self.ch) else { return };
-        for c in closed {
-            let Some(conn) = self.conns.remove(&c) else { continue };
+        let mut gone = Vec::new();
+        let Loop { ch, conns, .. } = self;
+        let _ = rampart_connsrv_api::client::drain_closed(ch, |c| gone.extend(conns.closed(c)));
+        for conn in gone {
             for t in self.core.disconnect(conn.id) {
                 if let Some(r) = self.held.remove(&t) {
                     self.spare.push(r);

@@ -4,9 +4,12 @@
 //!
 //! - Connections: every client reaches the server through a badge minted by
 //!   connsrv, which carries the client's SID ([`ConnBadge`]); the first
-//!   request of a new badge creates the connection in the core. Connections
-//!   closed by connsrv (client exited) are collected every
-//!   [`CLOSED_POLL`] requests.
+//!   request of a new badge creates the connection in the core, and the
+//!   state is keyed by the whole badge, never by the connection number
+//!   alone. Connections closed by connsrv (client exited) are taken when
+//!   connsrv signals them ([`rampart_connsrv_api::EVENT_CLOSED`]) and every
+//!   [`CLOSED_POLL`] requests; connsrv does not reuse a number until it has
+//!   been taken.
 //! - Shared regions: `AttachRegion` carries an rm region token; payload
 //!   bytes of `Send`/`Recv` live there, never in messages.
 //!   `AttachNotification` carries the client's notification (readiness).
@@ -111,6 +114,9 @@ fn main() -> i32 {
             return 4;
         }
     };
+    if let Err(e) = ch.watch_closed_events(slot()) {
+        dprintln!("net: closed connections will only be polled: {e}");
+    }
     let spare: alloc::vec::Vec<Reply> = (0..SPARE_REPLIES)
         .filter_map(|i| rampart_rt::startup::named_cap(&alloc::format!("reply{i}")).map(Reply))
         .collect();

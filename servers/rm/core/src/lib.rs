@@ -5,7 +5,10 @@
 //! - [`buddy`]: a buddy allocator whose blocks are untyped capabilities
 //!   (split = retype into two halves, merge = delete the halves);
 //! - [`container`]: nested resource containers with byte quotas;
+//! - [`jobs`]: process groups, sessions, terminals and their foreground;
 //! - [`proctable`]: pids, parents, exit statuses, waiting and killing rules;
+//! - [`signal`]: a task's signal dispositions, pending set, stop state and
+//!   handler frames, and what a signal does next;
 //! - [`slots`]: ranges of rm's capability slots.
 #![no_std]
 
@@ -13,5 +16,7 @@ extern crate alloc;
 
 pub mod buddy;
 pub mod container;
+pub mod jobs;
 pub mod proctable;
+pub mod signal;
 pub mod slots;

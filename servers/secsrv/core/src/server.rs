@@ -342,6 +342,7 @@ impl SecServer {
                 let proto = if tcp { Protocol::Tcp } else { Protocol::Udp };
                 Response::Sid(p.port_context(proto, port).map_err(e)?.0)
             }
+            Request::ServiceContext { name } => Response::Sid(p.service_context(&name).map_err(e)?.0),
             Request::GetBools => Response::Bools(p.bools().map(|(n, v)| (n.into(), v)).collect()),
             Request::Audit(sub) => {
                 self.submit(caller, sub);

@@ -40,7 +40,7 @@ pub const TRUSTED: &[Trust] = &[
     Trust {
         rule: TrustRule::Custodian,
         domain: "connsrv_t",
-        reason: "the connection server keeps every service endpoint to mint connections after the connect check",
+        reason: "the connection server keeps a send-only copy of every service endpoint to mint connections after the connect check",
     },
     Trust {
         rule: TrustRule::FaultHandler,
@@ -96,6 +96,9 @@ pub struct Counts {
     pub control_trusted: usize,
     /// Control edges that are violations.
     pub control_violations: usize,
+    /// Endpoints more than one task can receive on (each a violation,
+    /// also counted in `violations`).
+    pub shared_receive: usize,
 }
 
 impl Report {
@@ -114,6 +117,8 @@ impl Report {
                 Verdict::Undecided(_) => c.undecided += 1,
             }
         }
+        c.shared_receive = g.shared.len();
+        c.violations += c.shared_receive;
         c.control = g.control.len();
         for v in &self.control {
             match v {
@@ -161,6 +166,14 @@ impl Report {
                 kinds.join(" ")
             );
             out.push(verdict_line(&what, v, "no policy rule"));
+        }
+        for sh in &g.shared {
+            let who: Vec<String> = sh.receivers.iter().map(|&r| who(&g.subjects[r])).collect();
+            out.push(format!(
+                "VIOLATION receive endpoint {:#x}: {} can all receive on it (each could take calls meant for another)",
+                sh.endpoint,
+                who.join(", ")
+            ));
         }
         for t in &g.unidentified {
             out.push(format!("VIOLATION thread {t} belongs to no known task"));

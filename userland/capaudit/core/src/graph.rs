@@ -46,6 +46,17 @@ pub struct Control {
     pub objects: Vec<CapType>,
 }
 
+/// An endpoint more than one task can receive on: each could take calls
+/// meant for the other (no policy rule or trusted entry allows it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shared {
+    /// The endpoint's object id.
+    pub endpoint: u64,
+    /// The tasks holding a Read right on it (indices into
+    /// [`Graph::subjects`]), sorted.
+    pub receivers: Vec<usize>,
+}
+
 /// The authority between tasks.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Graph {
@@ -56,6 +67,8 @@ pub struct Graph {
     pub edges: Vec<Edge>,
     /// Control edges, sorted by holder and target.
     pub control: Vec<Control>,
+    /// Endpoints with receivers in more than one CSpace, sorted by endpoint.
+    pub shared: Vec<Shared>,
     /// Thread ids the task table did not name.
     pub unidentified: Vec<u64>,
     /// Capabilities attributed (a CSpace shared by several tasks counts once
@@ -140,6 +153,9 @@ pub fn build(dump: &Dump, tasks: &BTreeMap<u64, Subject>) -> Graph {
 
     // Endpoints: who can receive, who can send, who has it as a fault endpoint.
     let mut receivers: BTreeMap<u64, BTreeSet<usize>> = BTreeMap::new();
+    // The CSpaces a Read right to each endpoint is held in (tasks sharing
+    // one CSpace are one principal).
+    let mut receiving_cspaces: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
     // (kind, holder, endpoint) -> (rights, badges, capabilities)
     type Senders = BTreeMap<(EdgeKind, usize, u64), (u64, BTreeSet<u64>, u32)>;
     let mut senders: Senders = BTreeMap::new();
@@ -150,6 +166,11 @@ pub fn build(dump: &Dump, tasks: &BTreeMap<u64, Subject>) -> Graph {
         let tcb_slot = matches!(c.at, Where::Fault | Where::Timeout);
         if !tcb_slot && c.rights & Rights::READ.0 != 0 {
             receivers.entry(c.object).or_default().insert(s);
+            let cs = match c.at {
+                Where::Nested(cn) => cn,
+                _ => dump.threads[c.thread].cspace,
+            };
+            receiving_cspaces.entry(c.object).or_default().insert(cs);
         }
         let kind = if tcb_slot { EdgeKind::Fault } else { EdgeKind::Channel };
         if tcb_slot || c.rights & Rights::WRITE.0 != 0 {
@@ -182,6 +203,12 @@ pub fn build(dump: &Dump, tasks: &BTreeMap<u64, Subject>) -> Graph {
         }
     }
     g.without_receiver = lonely.len();
+    for (ep, spaces) in &receiving_cspaces {
+        if spaces.len() > 1 {
+            let receivers = receivers.get(ep).map_or(Vec::new(), |r| r.iter().copied().collect());
+            g.shared.push(Shared { endpoint: *ep, receivers });
+        }
+    }
     g.edges.sort_by_key(|e| (e.kind, e.holder, e.receiver, e.endpoint));
 
     // Control edges.

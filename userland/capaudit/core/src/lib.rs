@@ -17,6 +17,10 @@
 //!      `E`);
 //!    - **control edges**: `H` holds a capability to another task's TCB,
 //!      CSpace root CNode or VSpace (full authority over that task);
+//!    - **shared receivers**: an endpoint more than one task (CSpace) can
+//!      receive on, always a violation: either could take calls meant for
+//!      the other (the connection server once kept such a right on every
+//!      service endpoint);
 //! 3. [`check::check`] decides each channel and fault edge with the
 //!    policy's `service connect` rule from `H`'s context to `R`'s (a
 //!    callback asks the security server), falls back to the explicit,

@@ -57,7 +57,8 @@ fn system(extra_user_caps: &[AuditEntry]) -> (Vec<AuditEntry>, BTreeMap<u64, Sub
         cap(CapType::Tcb, TCB_USER, 0, ALL, HELD_CSPACE),
         thread(3, 0xa200, 0xc3, 0xd3),
         ep(EP_CONNSRV, 0, ALL),
-        ep(EP_FS, 0, ALL),
+        // connsrv's send-only copy of fs's endpoint (it mints from it).
+        ep(EP_FS, 0, WGG),
         ep(EP_SEC, 3, WGG),
         cap(CapType::Endpoint, EP_RM, 3, WGG, HELD_FAULT),
         thread(4, 0xa300, 0xc4, 0xd4),
@@ -111,8 +112,7 @@ fn the_boot_shape_is_within_policy_and_trusted_list() {
     assert!(rep.passed(&g), "{}", lines.join("\n"));
     let edges: Vec<(EdgeKind, &str, &str)> =
         g.edges.iter().map(|e| (e.kind, name_of(&g, e.holder), name_of(&g, e.receiver))).collect();
-    // sh reaches fs, rm and connsrv; through fs's endpoint it also reaches
-    // connsrv (which can receive on it: allowed, everyone may reach connsrv).
+    // sh reaches fs, rm and connsrv.
     for want in [
         (EdgeKind::Channel, "sh", "fs"),
         (EdgeKind::Channel, "sh", "rm"),
@@ -134,7 +134,9 @@ fn the_boot_shape_is_within_policy_and_trusted_list() {
     assert_eq!(g.control[0].objects.len(), 3);
     assert!(matches!(&rep.control[0], Verdict::Trusted(t) if t.domain == "rm_t"));
     let c = rep.counts(&g);
-    assert_eq!((c.violations, c.undecided, c.control_violations), (0, 0, 0));
+    assert_eq!((c.violations, c.undecided, c.control_violations, c.shared_receive), (0, 0, 0, 0));
+    // Only fs receives on its endpoint (connsrv's copy cannot).
+    assert!(!g.edges.iter().any(|e| e.endpoint == EP_FS && name_of(&g, e.receiver) != "fs"), "{edges:?}");
     assert!(lines.last().unwrap().starts_with("summary: "), "{lines:?}");
     assert_eq!(g.notifications, 1);
 }
@@ -170,6 +172,33 @@ fn a_receive_right_makes_the_holder_a_receiver() {
         .collect();
     assert!(bad.contains(&("fs", "sh")) || bad.contains(&("rm", "sh")), "{bad:?}");
     assert!(!rep.passed(&g));
+}
+
+#[test]
+fn a_custodian_that_can_receive_on_a_service_endpoint_is_reported() {
+    // connsrv with every right on fs's endpoint (as before issue 19): the
+    // policy lets everyone reach connsrv, so no channel edge is a
+    // violation, but two tasks can receive on one endpoint.
+    let (mut r, tasks) = system(&[]);
+    let at = r.iter().position(|e| *e == ep(EP_FS, 0, WGG)).unwrap();
+    r[at] = ep(EP_FS, 0, ALL);
+    let g = build(&parse(&r).unwrap(), &tasks);
+    let rep = check(&g, TRUSTED, &mut policy);
+    assert!(!rep.passed(&g));
+    let c = rep.counts(&g);
+    assert_eq!((c.shared_receive, c.violations), (1, 1));
+    assert_eq!(g.shared[0].endpoint, EP_FS);
+    let lines = rep.lines(&g);
+    let v: Vec<&String> = lines.iter().filter(|l| l.starts_with("VIOLATION")).collect();
+    assert_eq!(v.len(), 1, "{lines:?}");
+    assert!(v[0].contains("receive endpoint 0x3000: connsrv[3](") && v[0].contains(", fs[4]("), "{}", v[0]);
+    // Tasks sharing one CSpace are one principal: not a shared receiver.
+    let (mut r, mut tasks) = system(&[ep(EP_FS, 0, R)]);
+    r.push(thread(9, 0xa900, CN_USER, VS_USER));
+    tasks.insert(9, subject(9, "sh2", "user_t"));
+    let g = build(&parse(&r).unwrap(), &tasks);
+    assert_eq!(g.shared.len(), 1, "sh and sh2 (one CSpace) with fs: one finding");
+    assert!(g.shared[0].receivers.len() == 3);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Programs that inspect the file tree: `find`, `stat`, `df`, `du`.
+//! Programs that inspect the file tree: `find`, `stat`, `df`, `du`; and
+//! `chown`/`chgrp`, which change owners.
 
 use super::{Out, err, err_on, id_db, join, parse};
 use alloc::format;
@@ -6,7 +7,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use coreutils::args::Spec;
 use coreutils::findexpr::{self, Entry, Query};
-use coreutils::report::{self, DfRow, StatInfo, id_name};
+use coreutils::report::{self, DfRow, StatInfo, id_name, name_id};
 use rampart_libos::fs::{self, FileType};
 
 fn kind_char(t: FileType) -> char {
@@ -263,4 +264,77 @@ pub fn du(args: &[String]) -> i32 {
         d.out.line(&format!("{size}\ttotal"));
     }
     d.status
+}
+
+/// A user or group operand: a name in `db` or a number.
+fn id_arg(db: &str, s: &str) -> Option<u32> {
+    name_id(db, s).or_else(|| s.parse().ok())
+}
+
+/// `chown [-h] [-R] [-v] OWNER[:GROUP] FILE...` and `chgrp [-h] [-R] [-v]
+/// GROUP FILE...` (`prog` says which): names from `/etc/passwd` and
+/// `/etc/group` or numbers; `-h` changes a symbolic link itself. The file server decides: only uid 0 gives files away; an
+/// owner may change a file's group to one of their own
+/// ("Operation not permitted" otherwise).
+pub fn chown(prog: &str, args: &[String]) -> i32 {
+    let spec = Spec {
+        short: "hRv",
+        long: &[("no-dereference", 'h'), ("recursive", 'R'), ("verbose", 'v')],
+        stop_at_operand: false,
+    };
+    let a = match parse(prog, &spec, args, 1) {
+        Ok(a) => a,
+        Err(s) => return s,
+    };
+    let [spec, files @ ..] = a.operands.as_slice() else {
+        err(prog, "missing operand");
+        return 1;
+    };
+    if files.is_empty() {
+        err(prog, &format!("missing operand after '{spec}'"));
+        return 1;
+    }
+    let (passwd, group) = id_db();
+    let (user, grp) = match (prog, spec.split_once(':')) {
+        ("chgrp", _) => (None, Some(spec.as_str())),
+        (_, Some((u, g))) => ((!u.is_empty()).then_some(u), (!g.is_empty()).then_some(g)),
+        (_, None) => (Some(spec.as_str()), None),
+    };
+    let uid = match user.map(|u| id_arg(&passwd, u).ok_or(u)).transpose() {
+        Ok(u) => u,
+        Err(u) => {
+            err(prog, &format!("invalid user: '{u}'"));
+            return 1;
+        }
+    };
+    let gid = match grp.map(|g| id_arg(&group, g).ok_or(g)).transpose() {
+        Ok(g) => g,
+        Err(g) => {
+            err(prog, &format!("invalid group: '{g}'"));
+            return 1;
+        }
+    };
+    let mut status = 0;
+    let mut stack: Vec<String> = files.iter().rev().cloned().collect();
+    let mut out = Out::new();
+    while let Some(f) = stack.pop() {
+        let r = if a.has('h') { fs::lchown(&f, uid, gid) } else { fs::chown(&f, uid, gid) };
+        if let Err(e) = r {
+            err_on(prog, &format!("changing ownership of '{f}'"), &e);
+            status = 1;
+            continue;
+        }
+        if a.has('v') {
+            out.line(&format!("ownership of '{f}' changed to {spec}"));
+        }
+        if a.has('R')
+            && fs::symlink_metadata(&f).is_ok_and(|m| m.is_dir())
+            && let Ok(v) = fs::read_dir(&f)
+        {
+            stack.extend(
+                v.iter().rev().filter(|e| e.file_type() != Some(FileType::Symlink)).map(|e| join(&f, e.file_name())),
+            );
+        }
+    }
+    status
 }

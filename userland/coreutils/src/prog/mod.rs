@@ -41,6 +41,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "touch" => fileops::touch(args),
         "ln" => fileops::ln(args),
         "chmod" => fileops::chmod(args),
+        "chown" | "chgrp" => files::chown(name, args),
         "find" => files::find(args),
         "stat" => files::stat(args),
         "df" => files::df(args),

@@ -202,9 +202,11 @@ pub fn uname(args: &[String]) -> i32 {
     print_line(&chosen.join(" "))
 }
 
-/// `id [-Z] [-u|-g|-G] [-n] [USER]`: user and group from `$USER` and
-/// `/etc/passwd` (Rampart processes carry no uid: access control is by
-/// security context, which `-Z` prints).
+/// `id [-Z] [-u|-g|-G] [-n] [USER]`: this process's uid, gid and groups as
+/// the file server gives them (derived from the security context, which
+/// `-Z` prints; nothing the process sets, such as `$USER`, changes them);
+/// names from `/etc/passwd` and `/etc/group`. With `USER`, that account's
+/// ids from `/etc/passwd`.
 pub fn id(args: &[String]) -> i32 {
     let spec = Spec {
         short: "ZugGnr",
@@ -220,28 +222,43 @@ pub fn id(args: &[String]) -> i32 {
         return print_line(&ctx);
     }
     let (passwd, group) = id_db();
-    let who = a.operands.first().cloned().or_else(|| env::var("USER")).unwrap_or_else(|| {
-        let u = ctx.split(':').next().unwrap_or("");
-        String::from(u.strip_suffix("_u").unwrap_or(u))
-    });
-    let Some(uid) = name_id(&passwd, &who) else {
-        err("id", &format!("'{who}': no such user"));
-        return 1;
+    let (uid, gid, mut groups) = match a.operands.first() {
+        Some(who) => {
+            let Some(uid) = name_id(&passwd, who) else {
+                err("id", &format!("'{who}': no such user"));
+                return 1;
+            };
+            let gid = passwd.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.first() == Some(&who.as_str())).then(|| f.get(3)?.parse::<u32>().ok())?
+            });
+            (uid, gid.unwrap_or(uid), Vec::new())
+        }
+        None => match process::credentials() {
+            Ok(c) => (c.uid, c.gid, c.groups),
+            Err(e) => {
+                err_on("id", "cannot get the identity", &e);
+                return 1;
+            }
+        },
     };
-    let gid = passwd.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.first() == Some(&who.as_str())).then(|| f.get(3)?.parse::<u32>().ok())?
-    });
-    let gid = gid.unwrap_or(uid);
-    let gname = id_name(&group, gid).unwrap_or_else(|| gid.to_string());
+    groups.retain(|&g| g != gid);
+    groups.insert(0, gid);
+    let uname = id_name(&passwd, uid).unwrap_or_else(|| uid.to_string());
+    let gname = |g: u32| id_name(&group, g).unwrap_or_else(|| g.to_string());
     let n = a.has('n');
     if a.has('u') {
-        return print_line(&if n { who } else { uid.to_string() });
+        return print_line(&if n { uname } else { uid.to_string() });
     }
-    if a.has('g') || a.has('G') {
-        return print_line(&if n { gname } else { gid.to_string() });
+    if a.has('g') {
+        return print_line(&if n { gname(gid) } else { gid.to_string() });
     }
-    let mut line = format!("uid={uid}({who}) gid={gid}({gname}) groups={gid}({gname})");
+    if a.has('G') {
+        let all: Vec<String> = groups.iter().map(|&g| if n { gname(g) } else { g.to_string() }).collect();
+        return print_line(&all.join(" "));
+    }
+    let all: Vec<String> = groups.iter().map(|&g| format!("{g}({})", gname(g))).collect();
+    let mut line = format!("uid={uid}({uname}) gid={gid}({}) groups={}", gname(gid), all.join(","));
     if a.operands.is_empty() {
         line.push_str(&format!(" context={ctx}"));
     }
@@ -281,15 +298,29 @@ pub fn ps(args: &[String]) -> i32 {
     i32::from(rows.is_empty())
 }
 
-/// `kill [-s SIGNAL | -SIGNAL | -n NUM] PID...`, `kill -l`: every signal
-/// ends the process (Rampart has no handlers); `0` only checks that it
-/// exists and may be seen.
+/// `kill [-s SIGNAL | -SIGNAL | -n NUM] PID...`, `kill -l [N]`
+/// (`kill(1)`): sends the signal (default `SIGTERM`) to each process, or
+/// to process group `N` for `-N` after `--`; signal 0 only checks that the
+/// process exists and may be signalled. Job specifications (`%1`) are the
+/// shell's builtin `kill`.
 pub fn kill(args: &[String]) -> i32 {
-    let mut sig = 15u32;
+    let mut sig = rampart_libos::signal::SIGTERM;
     let mut i = 0;
     if args.first().is_some_and(|a| a == "-l" || a == "-L") {
-        let names: Vec<String> = coreutils::misc::SIGNALS.iter().map(|(n, v)| format!("{v}) SIG{n}")).collect();
-        return print_line(&names.join(" "));
+        if let Some(arg) = args.get(1) {
+            return match coreutils::misc::signal_lookup(arg) {
+                Some(s) => print_line(&s),
+                None => {
+                    err("kill", &format!("{arg}: invalid signal specification"));
+                    1
+                }
+            };
+        }
+        let mut out = Out::new();
+        for l in coreutils::misc::signal_table() {
+            out.line(&l);
+        }
+        return 0;
     }
     while let Some(a) = args.get(i) {
         if a == "--" {
@@ -314,27 +345,25 @@ pub fn kill(args: &[String]) -> i32 {
         i += 1;
     }
     if i >= args.len() {
-        err("kill", "usage: kill [-s SIGNAL | -SIGNAL] PID...");
+        err("kill", "usage: kill [-s SIGNAL | -SIGNAL] PID... | -l [SIGNAL]");
         return 2;
     }
     let mut status = 0;
     for p in &args[i..] {
-        let Ok(pid) = p.parse::<u32>() else {
-            err("kill", &format!("({p}) - arguments must be process ids"));
-            status = 1;
-            continue;
-        };
-        let r = if sig == 0 {
-            match process::list() {
-                Ok(l) if l.iter().any(|t| t.pid == pid) => Ok(()),
-                Ok(_) => Err(rampart_libos::Error::from_raw_os_error(3)),
-                Err(e) => Err(e),
+        let r = match p
+            .strip_prefix('-')
+            .map_or_else(|| p.parse::<u32>().map(|n| (false, n)), |g| g.parse::<u32>().map(|n| (true, n)))
+        {
+            Ok((false, pid)) => rampart_libos::signal::kill(pid, sig),
+            Ok((true, pgid)) => rampart_libos::signal::killpg(pgid, sig),
+            Err(_) => {
+                err("kill", &format!("({p}) - arguments must be process or job ids"));
+                status = 1;
+                continue;
             }
-        } else {
-            process::kill(pid)
         };
         if let Err(e) = r {
-            err_on("kill", &format!("({pid})"), &e);
+            err_on("kill", &format!("({p})"), &rampart_libos::Error::from(e));
             status = 1;
         }
     }
