@@ -132,8 +132,7 @@ impl<O: Os> Shell<O> {
     /// Runs the `INT` trap if a stage was interrupted by Ctrl-C.
     pub(crate) fn finish_foreground(&mut self, started: Started) -> Result<i32, Flow> {
         let pids: Vec<Pid> = started.pids.iter().map(|(_, p)| *p).collect();
-        // An ignored INT keeps the children out of Ctrl-C's reach.
-        let name_foreground = self.opts.interactive && !pids.is_empty() && !self.traps.is_ignored(crate::trap::INT);
+        let name_foreground = self.opts.interactive && !pids.is_empty();
         if name_foreground {
             self.os.set_foreground(&pids);
         }

@@ -12,12 +12,11 @@
 //!   exits; not inside a trap action, nor for commands inside functions
 //!   (the call's own failure counts), as bash without `set -E`.
 //! - `INT`: after a foreground program was interrupted by Ctrl-C (the
-//!   shell sees its status 130). `trap '' INT` makes the shell stop
-//!   naming its children as the terminal's foreground, so Ctrl-C does not
-//!   reach them (as an ignored `SIGINT` is inherited on Unix).
-//! - Other signals are recorded, listed and reset as POSIX says, but
-//!   Rampart does not deliver signals to programs yet, so their actions
-//!   do not run.
+//!   shell sees its status 130).
+//! - Other signals, and ignoring (`trap '' INT`), are recorded, listed and
+//!   reset as POSIX says, but the shell does not install signal handlers
+//!   or dispositions yet, so their actions do not run and ignored signals
+//!   are not ignored by the programs it starts.
 //!
 //! In a subshell, traps with an action are reset to the default and
 //! ignored ones stay ignored; `trap` without operands there still lists
