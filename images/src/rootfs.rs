@@ -131,6 +131,17 @@ fn compile_policy(opts: &RootfsOptions) -> Result<(Vec<u8>, Policy)> {
     Ok((bin, policy))
 }
 
+/// `/etc/profile`: what every login shell (`login` starts `/bin/sh -l`)
+/// reads before `~/.profile` (docs/shell.md, "Start files"). It must not
+/// print anything or change the prompt: the tests read both.
+pub const PROFILE: &str = "\
+# /etc/profile: read by login shells (sh -l) before ~/.profile.
+PATH=/bin:/usr/bin
+[ -f /etc/hostname ] && read -r HOSTNAME < /etc/hostname
+EDITOR=edit
+export PATH HOSTNAME EDITOR
+";
+
 /// Fills `dir` (emptied first) with the root file system's contents.
 ///
 /// # Errors
@@ -143,6 +154,7 @@ pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
     let files: &[(&str, &[u8])] = &[
         ("etc/motd", b"Welcome to Rampart.\n"),
         ("etc/hostname", b"rampart\n"),
+        ("etc/profile", PROFILE.as_bytes()),
         ("home/user/hello.txt", b"Hello from the ext4 root file system.\n"),
         ("var/www/index.html", b"<!doctype html><title>Rampart</title><h1>It works</h1>\n"),
         ("usr/share/doc/README", b"Sample data for the file server tests.\n"),

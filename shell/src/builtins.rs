@@ -1,20 +1,19 @@
 //! Builtin commands.
 
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::command::Resolved;
 use crate::lexer::is_name;
 use crate::os::{OpenMode, Os, OsError};
 use crate::parser::Parser;
-use crate::redirect::Target;
 use crate::shell::{ExecResult, Flow, MAX_CALL_DEPTH, Shell};
 
 /// The builtin command names.
-pub const BUILTINS: [&str; 26] = [
-    ":", ".", "[", "break", "cd", "continue", "echo", "eval", "exec", "exit", "export", "false", "history", "jobs",
-    "pwd", "read", "return", "set", "shift", "source", "test", "true", "type", "unset", "wait", "printf",
+pub const BUILTINS: &[&str] = &[
+    ":", ".", "[", "break", "cd", "command", "continue", "echo", "eval", "exec", "exit", "export", "false", "getopts",
+    "hash", "history", "jobs", "local", "printf", "pwd", "read", "return", "set", "shift", "source", "test", "trap",
+    "true", "type", "unset", "wait",
 ];
 
 /// Whether `name` is a builtin.
@@ -86,6 +85,11 @@ impl<O: Os> Shell<O> {
             "export" => self.builtin_export(args),
             "unset" => self.builtin_unset(args),
             "type" => self.builtin_type(args),
+            "command" => self.builtin_command(args),
+            "hash" => self.builtin_hash(args),
+            "getopts" => self.builtin_getopts(args),
+            "local" => self.builtin_local(args),
+            "trap" => self.builtin_trap(args),
             "source" | "." => return self.builtin_source(name, args),
             "eval" => return self.builtin_eval(args),
             "wait" => self.builtin_wait(args),
@@ -188,18 +192,20 @@ impl<O: Os> Shell<O> {
             }
             i += 1;
         }
-        let mut text = args[i..].join(" ");
-        if escapes {
-            let (t, stop) = crate::printf::unescape(&text);
-            text = t;
+        let text = args[i..].join(" ");
+        let mut bytes = if escapes {
+            let (b, stop) = crate::printf::unescape_bytes(&text);
             if stop {
                 newline = false;
             }
-        }
+            b
+        } else {
+            text.into_bytes()
+        };
         if newline {
-            text.push('\n');
+            bytes.push(b'\n');
         }
-        self.out(&text);
+        self.write_fd(1, &bytes);
         0
     }
 
@@ -249,25 +255,6 @@ impl<O: Os> Shell<O> {
                     status = 1;
                 }
             }
-        }
-        status
-    }
-
-    fn builtin_type(&mut self, args: &[String]) -> i32 {
-        let mut status = 0;
-        for name in args {
-            let line = match self.resolve(name) {
-                Resolved::Keyword => format!("{name} is a shell keyword\n"),
-                Resolved::Function => format!("{name} is a function\n"),
-                Resolved::Builtin => format!("{name} is a shell builtin\n"),
-                Resolved::Program(p) => format!("{name} is {p}\n"),
-                Resolved::Denied(_) | Resolved::NotFound => {
-                    self.error(&format!("type: {name}: not found"));
-                    status = 1;
-                    continue;
-                }
-            };
-            self.out(&line);
         }
         status
     }
@@ -375,105 +362,39 @@ impl<O: Os> Shell<O> {
         }
         status
     }
+}
 
-    fn builtin_set(&mut self, args: &[String]) -> i32 {
-        if args.is_empty() {
-            let lines: Vec<String> = self.vars.iter().map(|(n, v)| format!("{n}={}\n", quote(&v.value))).collect();
-            for l in lines {
-                self.out(&l);
-            }
-            return 0;
+impl<O: Os> Shell<O> {
+    /// `local NAME[=VALUE]...`: variables of the running function, restored
+    /// when it returns (a name without a value starts unset). Status 1
+    /// outside a function.
+    pub(crate) fn builtin_local(&mut self, args: &[String]) -> i32 {
+        if self.locals.is_empty() {
+            self.error("local: can only be used in a function");
+            return 1;
         }
-        let mut i = 0;
-        while let Some(a) = args.get(i) {
-            if a == "--" {
-                i += 1;
-                self.positional = args[i..].to_vec();
-                return 0;
-            }
-            let (on, flags) = match (a.strip_prefix('-'), a.strip_prefix('+')) {
-                (Some(f), _) if !f.is_empty() => (true, f),
-                (_, Some(f)) if !f.is_empty() => (false, f),
-                _ => break,
+        let mut status = 0;
+        for a in args {
+            let (name, value) = match a.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (a.as_str(), None),
             };
-            for c in flags.chars() {
-                match c {
-                    'e' => self.opts.errexit = on,
-                    'x' => self.opts.xtrace = on,
-                    _ => {
-                        self.error(&format!("set: -{c}: invalid option"));
-                        return 2;
-                    }
-                }
+            if !is_name(name) {
+                self.error(&format!("local: '{a}': not a valid identifier"));
+                status = 1;
+                continue;
             }
-            i += 1;
-        }
-        if i < args.len() {
-            self.positional = args[i..].to_vec();
-        }
-        0
-    }
-
-    /// Read one byte from logical descriptor `fd`.
-    fn read_byte(&mut self, fd: u32) -> Option<u8> {
-        let Some(Target::Raw(raw)) = self.fds.get(fd) else { return None };
-        let mut b = [0u8; 1];
-        loop {
-            match self.os.read(raw, &mut b) {
-                Ok(1) => return Some(b[0]),
-                Err(OsError::Interrupted) => continue,
-                _ => return None,
+            let old = self.vars.var(name).cloned();
+            if let Some(frame) = self.locals.last_mut()
+                && !frame.iter().any(|(n, _)| n == name)
+            {
+                frame.push((name.into(), old));
+                self.vars.unset(name);
+            }
+            if let Some(v) = value {
+                self.vars.set(name, v);
             }
         }
-    }
-
-    fn builtin_read(&mut self, args: &[String]) -> i32 {
-        let raw = args.first().is_some_and(|a| a == "-r");
-        let names: Vec<&String> = args.iter().skip(usize::from(raw)).collect();
-        for n in &names {
-            if !is_name(n) {
-                self.error(&format!("read: '{n}': not a valid identifier"));
-                return 2;
-            }
-        }
-        let mut line = Vec::new();
-        let mut got_newline = false;
-        while let Some(b) = self.read_byte(0) {
-            match b {
-                b'\n' => {
-                    got_newline = true;
-                    break;
-                }
-                b'\\' if !raw => match self.read_byte(0) {
-                    Some(b'\n') | None => {}
-                    Some(n) => line.push(n),
-                },
-                b => line.push(b),
-            }
-        }
-        let text = String::from_utf8_lossy(&line).into_owned();
-        let ifs = String::from(self.vars.get("IFS").unwrap_or(" \t\n"));
-        let is_ifs = |c: char| ifs.contains(c);
-        let mut rest = text.trim_matches(|c: char| is_ifs(c) && c.is_whitespace());
-        let reply;
-        let names: Vec<&str> = if names.is_empty() {
-            reply = ["REPLY".to_string()];
-            reply.iter().map(String::as_str).collect()
-        } else {
-            names.iter().map(|s| s.as_str()).collect()
-        };
-        for (i, name) in names.iter().enumerate() {
-            if i + 1 == names.len() {
-                self.vars.set(name, rest);
-                break;
-            }
-            let end = rest.find(is_ifs).unwrap_or(rest.len());
-            self.vars.set(name, &rest[..end]);
-            rest = rest[end..].trim_start_matches(|c: char| is_ifs(c) && c.is_whitespace());
-            if let Some(r) = rest.strip_prefix(|c: char| is_ifs(c)) {
-                rest = r.trim_start_matches(|c: char| is_ifs(c) && c.is_whitespace());
-            }
-        }
-        if got_newline || !line.is_empty() { 0 } else { 1 }
+        status
     }
 }

@@ -74,12 +74,20 @@ impl<O: Os> Shell<O> {
     pub(crate) fn exec_simple(&mut self, sc: &SimpleCommand, exp: Expanded) -> ExecResult {
         let subst_status = self.status;
         if self.opts.xtrace && !(exp.argv.is_empty() && exp.assigns.is_empty()) {
-            let mut line = String::from("+");
+            let mut line = self.ps4();
+            let mut first = true;
             for (n, v) in &exp.assigns {
-                line.push_str(&format!(" {n}={}", builtins::quote(v)));
+                if !first {
+                    line.push(' ');
+                }
+                first = false;
+                line.push_str(&format!("{n}={}", builtins::quote(v)));
             }
             for a in &exp.argv {
-                line.push(' ');
+                if !first {
+                    line.push(' ');
+                }
+                first = false;
                 line.push_str(&builtins::quote(a));
             }
             line.push('\n');
@@ -106,26 +114,89 @@ impl<O: Os> Shell<O> {
             self.keep_redirects(applied);
             return Ok(0);
         }
-        let r = if let Some(body) = self.functions.get(&name).cloned() {
-            self.call_function(body, &exp)
-        } else if builtins::is_builtin(&name) {
-            let saved = self.push_temp_vars(&exp.assigns);
-            let r = if name == "exec" {
-                let st = self.run_external(&exp.argv[1..], &exp.assigns);
-                Err(Flow::Exit(st))
-            } else {
-                self.run_builtin(&exp.argv)
-            };
-            self.pop_temp_vars(saved);
-            r
-        } else {
-            Ok(self.run_external(&exp.argv, &exp.assigns))
+        // `command [-p] NAME ARGS`: a builtin or a program, never a function.
+        let (argv, plain) = match self.strip_command_prefix(&exp.argv) {
+            Ok(Some((skip, default_path))) => {
+                self.default_path_lookup = default_path;
+                (&exp.argv[skip..], true)
+            }
+            Ok(None) => (&exp.argv[..], false),
+            Err(st) => {
+                self.undo_redirects(applied);
+                self.status = st;
+                return Ok(st);
+            }
         };
+        let func = if plain { None } else { argv.first().and_then(|n| self.functions.get(n).cloned()) };
+        let r = match (argv.first(), func) {
+            (None, _) => Ok(0),
+            (Some(_), Some(body)) => self.call_function(body, argv, &exp.assigns),
+            (Some(name), None) if builtins::is_builtin(name) => {
+                let saved = self.push_temp_vars(&exp.assigns);
+                let r = if name == "exec" {
+                    match self.run_external(&argv[1..], &exp.assigns) {
+                        Ok(st) | Err(Flow::Exit(st)) => Err(Flow::Exit(st)),
+                        Err(f) => Err(f),
+                    }
+                } else {
+                    self.run_builtin(argv)
+                };
+                self.pop_temp_vars(saved);
+                r
+            }
+            (Some(_), None) => self.run_external(argv, &exp.assigns),
+        };
+        self.default_path_lookup = false;
         self.undo_redirects(applied);
         if let Ok(st) = r {
             self.status = st;
         }
         r
+    }
+
+    /// `$PS4` expanded (default `+ `), for `set -x` lines.
+    fn ps4(&mut self) -> String {
+        let ps4 = String::from(self.vars.get("PS4").unwrap_or("+ "));
+        if !ps4.contains(['$', '`']) {
+            return ps4;
+        }
+        let xtrace = core::mem::replace(&mut self.opts.xtrace, false);
+        let text = match crate::heredoc::expansion_text(&ps4) {
+            Some(w) => expand::expand_single(self, &w).unwrap_or(ps4),
+            None => ps4,
+        };
+        self.opts.xtrace = xtrace;
+        text
+    }
+
+    /// For `command [-p] [--] NAME ...` (any number of times): how many
+    /// words to skip and whether `-p` was given; `None` if the command is
+    /// not a plain `command` (no `-v`/`-V`, which the builtin handles).
+    fn strip_command_prefix(&mut self, argv: &[String]) -> Result<Option<(usize, bool)>, i32> {
+        let mut i = 0;
+        let mut default_path = false;
+        while argv.get(i).is_some_and(|a| a == "command") && !self.functions.contains_key("command") {
+            let mut j = i + 1;
+            while let Some(a) = argv.get(j) {
+                if a == "--" {
+                    j += 1;
+                    break;
+                }
+                let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else { break };
+                if flags.contains(['v', 'V']) {
+                    return Ok(if i == 0 { None } else { Some((i, default_path)) });
+                }
+                if let Some(c) = flags.chars().find(|c| *c != 'p') {
+                    self.error(&format!("command: -{c}: invalid option"));
+                    self.error("command: usage: command [-pVv] command [arg ...]");
+                    return Err(2);
+                }
+                default_path = true;
+                j += 1;
+            }
+            i = j;
+        }
+        Ok((i > 0).then_some((i, default_path)))
     }
 
     fn push_temp_vars(&mut self, assigns: &[(String, String)]) -> Vec<(String, Option<crate::vars::Var>)> {
@@ -139,30 +210,26 @@ impl<O: Os> Shell<O> {
 
     fn pop_temp_vars(&mut self, saved: Vec<(String, Option<crate::vars::Var>)>) {
         for (n, old) in saved.into_iter().rev() {
-            match old {
-                Some(v) => {
-                    self.vars.unset(&n);
-                    if v.exported {
-                        self.vars.export(&n, Some(&v.value));
-                    } else {
-                        self.vars.set(&n, &v.value);
-                    }
-                }
-                None => self.vars.unset(&n),
-            }
+            self.vars.restore(&n, old);
         }
     }
 
-    fn call_function(&mut self, body: Rc<Command>, exp: &Expanded) -> ExecResult {
+    fn call_function(&mut self, body: Rc<Command>, argv: &[String], assigns: &[(String, String)]) -> ExecResult {
         if self.call_depth >= MAX_CALL_DEPTH {
-            self.error(&format!("{}: maximum nesting level exceeded ({MAX_CALL_DEPTH})", exp.argv[0]));
+            self.error(&format!("{}: maximum nesting level exceeded ({MAX_CALL_DEPTH})", argv[0]));
             return Ok(1);
         }
-        let saved_vars = self.push_temp_vars(&exp.assigns);
-        let saved = core::mem::replace(&mut self.positional, exp.argv[1..].to_vec());
+        let saved_vars = self.push_temp_vars(assigns);
+        let saved = core::mem::replace(&mut self.positional, argv[1..].to_vec());
         self.call_depth += 1;
         self.func_depth += 1;
+        self.locals.push(Vec::new());
         let r = self.run_command(&body);
+        if let Some(frame) = self.locals.pop() {
+            for (name, old) in frame.into_iter().rev() {
+                self.vars.restore(&name, old);
+            }
+        }
         self.call_depth -= 1;
         self.func_depth -= 1;
         self.positional = saved;
@@ -174,19 +241,19 @@ impl<O: Os> Shell<O> {
     }
 
     /// Spawn a program and wait for it; the status, 126/127 on errors.
-    pub(crate) fn run_external(&mut self, argv: &[String], assigns: &[(String, String)]) -> i32 {
+    pub(crate) fn run_external(&mut self, argv: &[String], assigns: &[(String, String)]) -> ExecResult {
         if argv.is_empty() {
-            return 0;
+            return Ok(0);
         }
         let mut caps = CapturePipes::default();
         let r = self.spawn_program(argv, assigns, &mut caps);
         self.finish_captures(caps);
         match r {
             Ok(pid) => {
-                let started = crate::exec::Started { pids: alloc::vec![(0, pid)], last_status: None };
-                self.finish_foreground(started, 1)
+                let started = crate::exec::Started { pids: alloc::vec![(0, pid)], statuses: alloc::vec![None] };
+                self.finish_foreground(started)
             }
-            Err(st) => st,
+            Err(st) => Ok(st),
         }
     }
 
@@ -199,7 +266,7 @@ impl<O: Os> Shell<O> {
         caps: &mut CapturePipes,
     ) -> Result<Pid, i32> {
         let name = argv[0].clone();
-        let path = match self.resolve(&name) {
+        let path = match self.resolve_program(&name) {
             Resolved::Program(p) => p,
             Resolved::Denied(p) => {
                 self.error(&format!("{p}: Permission denied"));
@@ -214,6 +281,13 @@ impl<O: Os> Shell<O> {
                 return Err(127);
             }
         };
+        if !name.contains('/') && !self.default_path_lookup {
+            let entry = self.hashed.entry(name.clone()).or_insert_with(|| (path.clone(), 0));
+            if entry.0 != path {
+                *entry = (path.clone(), 0);
+            }
+            entry.1 += 1;
+        }
         let env = self.vars.environment(assigns);
         let shown = if name.contains('/') { name.clone() } else { path.clone() };
         let err = match self.spawn_raw(&path, argv, &env, caps) {
@@ -246,6 +320,12 @@ impl<O: Os> Shell<O> {
         if builtins::is_builtin(name) {
             return Resolved::Builtin;
         }
+        self.resolve_program(name)
+    }
+
+    /// Resolve a name as a program only: directly if it has a `/`, else
+    /// through the remembered locations and `PATH`.
+    pub(crate) fn resolve_program(&mut self, name: &str) -> Resolved {
         if name.is_empty() {
             return Resolved::NotFound;
         }
@@ -258,24 +338,76 @@ impl<O: Os> Shell<O> {
                 Err(_) => Resolved::NotFound,
             };
         }
-        let search = String::from(self.vars.get("PATH").unwrap_or(&self.config.default_path));
+        if !self.default_path_lookup
+            && let Some(path) = self.hashed_path(name)
+        {
+            return Resolved::Program(path);
+        }
+        match self.search_path(name, false).into_iter().next() {
+            Some(Ok(path)) => Resolved::Program(path),
+            Some(Err(path)) => Resolved::Denied(path),
+            None => Resolved::NotFound,
+        }
+    }
+
+    /// The remembered location of `name`, if `PATH` has not changed and
+    /// it is still an executable file (else it is forgotten).
+    pub(crate) fn hashed_path(&mut self, name: &str) -> Option<String> {
+        self.check_hash_path();
+        let (p, _) = self.hashed.get(name)?.clone();
+        match self.os.stat(&p) {
+            Ok(m) if m.kind != FileKind::Dir && m.is_executable() => Some(p),
+            _ => {
+                self.hashed.remove(name);
+                None
+            }
+        }
+    }
+
+    /// Forget the remembered locations if `PATH` changed since they were found.
+    pub(crate) fn check_hash_path(&mut self) {
+        let path = self.vars.get("PATH").unwrap_or(&self.config.default_path);
+        if path != self.hash_path {
+            self.hash_path = String::from(path);
+            self.hashed.clear();
+        }
+    }
+
+    /// Search `PATH` (or the default path for `command -p`) for `name`:
+    /// `Ok(path)` for an executable file, `Err(path)` for one found but
+    /// not executable (only if no executable one is found, unless `all`).
+    /// With `all`, every executable match in order; else the first.
+    pub(crate) fn search_path(&mut self, name: &str, all: bool) -> Vec<Result<String, String>> {
+        let search = if self.default_path_lookup {
+            self.config.default_path.clone()
+        } else {
+            String::from(self.vars.get("PATH").unwrap_or(&self.config.default_path))
+        };
+        let mut found = Vec::new();
         let mut denied = None;
         for dir in search.split(':') {
             let dir = if dir.is_empty() { "." } else { dir };
             let path = self.abs_path(&format!("{dir}/{name}"));
             match self.os.stat(&path) {
                 Ok(m) if m.kind == FileKind::Dir => {}
-                Ok(m) if m.is_executable() => return Resolved::Program(path),
+                Ok(m) if m.is_executable() => {
+                    found.push(Ok(path));
+                    if !all {
+                        return found;
+                    }
+                }
                 Ok(_) | Err(OsError::PermissionDenied) => {
                     denied.get_or_insert(path);
                 }
                 Err(_) => {}
             }
         }
-        match denied {
-            Some(p) => Resolved::Denied(p),
-            None => Resolved::NotFound,
+        if found.is_empty()
+            && let Some(p) = denied
+        {
+            found.push(Err(p));
         }
+        found
     }
 }
 

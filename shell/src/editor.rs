@@ -12,6 +12,10 @@
 //! ends input on an empty line; Enter (CR or LF, CR LF counts once)
 //! finishes the line.
 //!
+//! Tab completes the word before the cursor through a
+//! [`Completer`]: a single candidate is inserted whole, several are
+//! completed to their common prefix, and a second Tab lists them.
+//!
 //! Long lines wrap: the editor redraws over several rows given the
 //! terminal width, in the way of linenoise's multi-line mode.
 
@@ -19,6 +23,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::complete::{Completer, NoCompletion, columns, common_prefix};
 use crate::history::History;
 
 /// The longest line the editor accepts (characters); more input is ignored.
@@ -64,6 +69,8 @@ pub struct LineEditor {
     max_rows: usize,
     old_cursor: usize,
     last_cr: bool,
+    /// The previous key was a Tab that completed nothing.
+    last_tab: bool,
 }
 
 /// The number of columns `s` takes on the terminal (escape sequences take none).
@@ -105,6 +112,7 @@ impl LineEditor {
             max_rows: 1,
             old_cursor: 0,
             last_cr: false,
+            last_tab: false,
         }
     }
 
@@ -138,9 +146,26 @@ impl LineEditor {
         bytes.iter().filter_map(|b| self.feed(*b, history, out)).collect()
     }
 
-    /// Feed one byte from the terminal; output goes to `out`.
+    /// Feed one byte from the terminal; output goes to `out`. Tab
+    /// completes nothing (see [`LineEditor::feed_with`]).
     pub fn feed(&mut self, b: u8, history: &History, out: &mut Vec<u8>) -> Option<Event> {
+        self.feed_with(b, history, &mut NoCompletion, out)
+    }
+
+    /// Feed one byte from the terminal, with Tab completing through `completer`.
+    pub fn feed_with(
+        &mut self,
+        b: u8,
+        history: &History,
+        completer: &mut dyn Completer,
+        out: &mut Vec<u8>,
+    ) -> Option<Event> {
         let after_cr = core::mem::replace(&mut self.last_cr, b == b'\r');
+        let after_tab = core::mem::replace(&mut self.last_tab, false);
+        if b == b'\t' && self.esc == Esc::None && self.utf8.is_empty() {
+            self.tab(completer, after_tab, out);
+            return None;
+        }
         match core::mem::replace(&mut self.esc, Esc::None) {
             Esc::None => {}
             Esc::Start => {
@@ -215,6 +240,51 @@ impl LineEditor {
             _ => {}
         }
         None
+    }
+
+    /// Tab: complete the word before the cursor, or on a second Tab list
+    /// the candidates and redraw the line under them.
+    fn tab(&mut self, completer: &mut dyn Completer, listing: bool, out: &mut Vec<u8>) {
+        let before: String = self.buf[..self.cursor].iter().collect();
+        let comp = completer.complete(&before);
+        let start = comp.start.min(self.cursor);
+        let typed: String = self.buf[start..self.cursor].iter().collect();
+        let text = match comp.candidates.as_slice() {
+            [] => {
+                out.push(0x07);
+                return;
+            }
+            [one] => format!("{}{}", one.insert, one.suffix),
+            many => {
+                let prefix = common_prefix(many);
+                if prefix != typed && prefix.chars().count() >= typed.chars().count() {
+                    // Still ambiguous: the next Tab lists.
+                    self.last_tab = true;
+                    prefix
+                } else {
+                    if listing {
+                        out.extend_from_slice(b"\r\n");
+                        out.extend_from_slice(columns(many, self.width).as_bytes());
+                        self.max_rows = 1;
+                        self.old_cursor = 0;
+                        self.refresh(out);
+                    } else {
+                        out.push(0x07);
+                        self.last_tab = true;
+                    }
+                    return;
+                }
+            }
+        };
+        let new: Vec<char> = text.chars().collect();
+        if self.buf.len() - (self.cursor - start) + new.len() > MAX_LINE {
+            out.push(0x07);
+            return;
+        }
+        let n = new.len();
+        self.buf.splice(start..self.cursor, new);
+        self.cursor = start + n;
+        self.refresh(out);
     }
 
     fn reset(&mut self) {

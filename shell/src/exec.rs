@@ -48,8 +48,8 @@ impl CapturePipes {
 pub(crate) struct Started {
     /// Spawned processes with their stage index.
     pub(crate) pids: Vec<(usize, Pid)>,
-    /// The last stage's status if it did not become a process.
-    pub(crate) last_status: Option<i32>,
+    /// Each stage's status, for those that did not become a process.
+    pub(crate) statuses: Vec<Option<i32>>,
 }
 
 impl<O: Os> Shell<O> {
@@ -105,41 +105,67 @@ impl<O: Os> Shell<O> {
             ([cmd], true) => self.in_condition(|sh| sh.run_command(cmd))?,
             (cmds, _) => {
                 let started = self.start_pipeline(cmds)?;
-                self.finish_foreground(started, cmds.len())
+                self.finish_foreground(started)?
             }
         };
         let status = if pl.negated { i32::from(status == 0) } else { status };
         self.status = status;
-        if status != 0 && self.opts.errexit && self.cond_depth == 0 && !pl.negated {
+        if core::mem::take(&mut self.fatal_expansion) && !self.opts.interactive {
+            // POSIX: an expansion error ends a non-interactive shell.
             return Err(Flow::Exit(status));
+        }
+        if status != 0 && self.cond_depth == 0 && !pl.negated {
+            // As bash without `set -E`: not for commands inside functions
+            // (the function call's own status triggers it).
+            if self.func_depth == 0 {
+                self.run_trap(crate::trap::ERR)?;
+            }
+            if self.opts.errexit {
+                return Err(Flow::Exit(status));
+            }
         }
         Ok(status)
     }
 
-    /// Wait for the processes of a foreground pipeline; the status is the last stage's.
-    pub(crate) fn finish_foreground(&mut self, started: Started, stages: usize) -> i32 {
+    /// Wait for the processes of a foreground pipeline; the status is the
+    /// last stage's (with `set -o pipefail`: the last failing stage's).
+    /// Runs the `INT` trap if a stage was interrupted by Ctrl-C.
+    pub(crate) fn finish_foreground(&mut self, started: Started) -> Result<i32, Flow> {
         let pids: Vec<Pid> = started.pids.iter().map(|(_, p)| *p).collect();
-        if self.opts.interactive && !pids.is_empty() {
+        let name_foreground = self.opts.interactive && !pids.is_empty();
+        if name_foreground {
             self.os.set_foreground(&pids);
         }
-        let mut status = started.last_status.unwrap_or(0);
+        let mut statuses = started.statuses;
+        let mut interrupted = false;
         for (stage, pid) in &started.pids {
             let st = self.wait_pid(*pid);
-            if *stage == stages - 1 {
-                status = st.shell_status();
+            if let Some(s) = statuses.get_mut(*stage) {
+                *s = Some(st.shell_status());
             }
-            if let WaitStatus::Signaled(sig) = st
-                && sig != 2
-                && sig != 13
-            {
-                let msg = format!("{}\n", crate::jobs::signal_name(sig));
-                self.write_fd(2, msg.as_bytes());
+            match st {
+                WaitStatus::Signaled(2) => interrupted = true,
+                WaitStatus::Signaled(sig) if sig != 13 => {
+                    let msg = format!("{}\n", crate::jobs::signal_name(sig));
+                    self.write_fd(2, msg.as_bytes());
+                }
+                _ => {}
             }
         }
-        if self.opts.interactive && !pids.is_empty() {
+        if name_foreground {
             self.os.set_foreground(&[]);
         }
-        status
+        let last = statuses.last().copied().flatten().unwrap_or(0);
+        let status = if self.opts.pipefail {
+            statuses.iter().rev().flatten().copied().find(|s| *s != 0).unwrap_or(0)
+        } else {
+            last
+        };
+        if interrupted {
+            self.status = status;
+            self.run_trap(crate::trap::INT)?;
+        }
+        Ok(status)
     }
 
     /// Wait for one child, retrying interrupted waits.
@@ -167,7 +193,7 @@ impl<O: Os> Shell<O> {
                         let _ = self.os.close(w);
                     }
                     self.error(&format!("pipe: {e}"));
-                    return Ok(Started { pids: Vec::new(), last_status: Some(1) });
+                    return Ok(Started { pids: Vec::new(), statuses: alloc::vec![Some(1)] });
                 }
             }
         }
@@ -183,7 +209,7 @@ impl<O: Os> Shell<O> {
             t
         };
         let mut caps = CapturePipes::default();
-        let mut started = Started { pids: Vec::new(), last_status: None };
+        let mut started = Started { pids: Vec::new(), statuses: alloc::vec![None; n] };
         let mut deferred: Vec<(usize, Option<crate::command::Expanded>)> = Vec::new();
         for (i, cmd) in cmds.iter().enumerate() {
             self.fds = stage_table(i, &base);
@@ -211,8 +237,7 @@ impl<O: Os> Shell<O> {
             match outcome {
                 Ok(Some(pid)) => started.pids.push((i, pid)),
                 Ok(None) => {}
-                Err(st) if i == n - 1 => started.last_status = Some(st),
-                Err(_) => {}
+                Err(st) => started.statuses[i] = Some(st),
             }
         }
         self.fds = base.clone();
@@ -240,9 +265,7 @@ impl<O: Os> Shell<O> {
                     let _ = self.os.close(fd);
                 }
             }
-            if *i == n - 1 {
-                started.last_status = Some(status);
-            }
+            started.statuses[*i] = Some(status);
         }
         self.finish_captures(caps);
         Ok(started)

@@ -31,6 +31,17 @@ pub trait ExpandContext: GlobFs {
     fn assign(&mut self, name: &str, value: &str) -> Result<(), ExpandError>;
     /// Run a command substitution and return its standard output.
     fn command_substitution(&mut self, list: &List) -> Result<String, ExpandError>;
+    /// Whether expanding an unset parameter is an error (`set -u`).
+    fn nounset(&mut self) -> bool {
+        false
+    }
+    /// Whether pathname expansion is off (`set -f`).
+    fn noglob(&mut self) -> bool {
+        false
+    }
+    /// Told before an error that POSIX makes fatal for a non-interactive
+    /// shell (`${x?}`, an unset parameter under `set -u`) is returned.
+    fn fatal_error(&mut self) {}
 }
 
 /// A field being built: characters with their "literal" flag (quoted, so
@@ -77,8 +88,9 @@ pub fn expand_words(ctx: &mut dyn ExpandContext, words: &[Word]) -> Result<Vec<S
 pub fn expand_word(ctx: &mut dyn ExpandContext, word: &Word) -> Result<Vec<String>, ExpandError> {
     let fields = run(ctx, word, Mode::Fields)?;
     let mut out = Vec::new();
+    let noglob = ctx.noglob();
     for f in fields {
-        if glob::has_glob(&f.chars) {
+        if !noglob && glob::has_glob(&f.chars) {
             let matches = glob::expand(&mut *ctx, &f.chars);
             if !matches.is_empty() {
                 out.extend(matches);
@@ -281,8 +293,22 @@ impl Expander<'_> {
     fn arith(&mut self, w: &Word) -> Result<String, ExpandError> {
         let text = expand_single(self.ctx, w)?;
         let ctx = &mut *self.ctx;
-        let mut var = |name: &str| ctx.lookup(&ParamName::Var(name.into()));
-        arith::eval(&text, &mut var).map(|v| v.to_string()).map_err(|e| ExpandError(format!("{}: {e}", text.trim())))
+        let mut unset: Option<String> = None;
+        let mut var = |name: &str| {
+            let v = ctx.lookup(&ParamName::Var(name.into()));
+            if v.is_none() && unset.is_none() {
+                unset = Some(name.into());
+            }
+            v
+        };
+        let r = arith::eval(&text, &mut var);
+        if let Some(name) = unset
+            && self.ctx.nounset()
+        {
+            self.ctx.fatal_error();
+            return Err(ExpandError(format!("{name}: parameter not set")));
+        }
+        r.map(|v| v.to_string()).map_err(|e| ExpandError(format!("{}: {e}", text.trim())))
     }
 
     /// The value of a parameter expansion (before splitting).
@@ -301,6 +327,12 @@ impl Expander<'_> {
             }
             ref name => self.ctx.lookup(name),
         };
+        let checked =
+            matches!(p.op, ParamOp::Plain | ParamOp::Length | ParamOp::TrimPrefix(..) | ParamOp::TrimSuffix(..));
+        if value.is_none() && checked && !matches!(p.name, ParamName::Special('@' | '*')) && self.ctx.nounset() {
+            self.ctx.fatal_error();
+            return Err(ExpandError(format!("{}: parameter not set", param_display(&p.name))));
+        }
         let is_set = |colon: bool| match &value {
             None => false,
             Some(v) => !(colon && v.is_empty()),
@@ -342,6 +374,7 @@ impl Expander<'_> {
                 }
                 let msg = word(self, w)?;
                 let msg = if msg.is_empty() { "parameter null or not set".into() } else { msg };
+                self.ctx.fatal_error();
                 Err(ExpandError(format!("{}: {msg}", param_display(&p.name))))
             }
             ParamOp::TrimPrefix(longest, w) | ParamOp::TrimSuffix(longest, w) => {

@@ -77,3 +77,13 @@ pub(crate) fn delimiter(word: &Word) -> (String, bool) {
     walk(&word.parts, &mut text, &mut quoted);
     (text, quoted)
 }
+
+/// `text` as the body of an unquoted here-document: `$` expansions,
+/// `` `...` `` and `\` before `$`, `` ` ``, `\` are active, everything
+/// else is literal. Used for the prompts (`PS1`, `PS4`) and `$ENV`.
+/// `None` if the text does not parse (an unterminated `$(`).
+pub fn expansion_text(text: &str) -> Option<Word> {
+    let mut lexer = Lexer::new(text, 0, 0);
+    let parts = lexer.lex_parts(Mode::HereDoc).ok()?;
+    Some(Word { parts: alloc::vec![WordPart::DoubleQuoted(parts)] })
+}

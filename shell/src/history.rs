@@ -48,6 +48,11 @@ impl History {
         self.entries.get(i).map(String::as_str)
     }
 
+    /// The number the next line added will get (`\!` in `PS1`).
+    pub fn next_number(&self) -> usize {
+        self.added + 1
+    }
+
     /// The kept lines with their history numbers (1 = first line ever added).
     pub fn numbered(&self) -> impl Iterator<Item = (usize, &str)> {
         let first = self.added - self.entries.len() + 1;

@@ -15,47 +15,83 @@ use crate::shell::{ExecResult, Flow, Shell};
 
 impl<O: Os> Shell<O> {
     /// Run the shell as a program: `argv` as given (`argv[0]` is the
-    /// program name). Returns the exit status.
+    /// program name). Returns the exit status, after the `EXIT` trap.
     ///
-    /// - `sh [-eix] FILE [ARG...]`: run a script (`$0` = FILE).
-    /// - `sh [-eix] -c COMMAND [NAME [ARG...]]`: run a command string.
-    /// - `sh [-eix]`: commands from standard input; interactive (prompt,
+    /// - `sh [-efiluxs] [-o NAME] FILE [ARG...]`: run a script (`$0` = FILE).
+    /// - `sh [OPTIONS] -c COMMAND [NAME [ARG...]]`: run a command string.
+    /// - `sh [OPTIONS]`: commands from standard input; interactive (prompt,
     ///   line editing, history) if it is a terminal or with `-i`.
+    ///
+    /// A login shell (`-l`, or `argv[0]` starting with `-`, as `login`
+    /// starts it) first reads `/etc/profile` and `$HOME/.profile`; an
+    /// interactive shell then reads the file named by `$ENV`.
     pub fn main(&mut self, argv: &[String]) -> i32 {
         let mut i = 1;
-        let mut command = None;
+        let mut command = false;
         let mut force_interactive = false;
+        let mut login = argv.first().is_some_and(|a| a.starts_with('-'));
         while let Some(a) = argv.get(i) {
-            if a == "--" {
+            if a == "--" || a == "-" {
                 i += 1;
                 break;
             }
-            let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else { break };
+            let (on, flags) = match (a.strip_prefix('-'), a.strip_prefix('+')) {
+                (Some(f), _) if !f.is_empty() => (true, f),
+                (_, Some(f)) if !f.is_empty() => (false, f),
+                _ => break,
+            };
             for c in flags.chars() {
                 match c {
-                    'c' => command = Some(()),
-                    'e' => self.opts.errexit = true,
-                    'x' => self.opts.xtrace = true,
-                    'i' => force_interactive = true,
+                    'c' if on => command = true,
+                    'i' if on => force_interactive = true,
+                    'l' if on => login = true,
                     's' => {}
-                    _ => {
-                        self.error(&format!("-{c}: invalid option"));
-                        self.error("usage: sh [-eix] [-c command [name [arg...]] | file [arg...]]");
-                        return 2;
+                    'o' => {
+                        i += 1;
+                        let name = argv.get(i).map(String::as_str).unwrap_or_default();
+                        match self.opts.by_name(name) {
+                            Some(flag) => *flag = on,
+                            None => {
+                                self.error(&format!("{name}: invalid option name"));
+                                return 2;
+                            }
+                        }
                     }
+                    c => match self.opts.by_letter(c) {
+                        Some(flag) => *flag = on,
+                        None => {
+                            self.error(&format!("-{c}: invalid option"));
+                            self.error("usage: sh [-efiluxs] [-o option] [-c command [name [arg...]] | file [arg...]]");
+                            return 2;
+                        }
+                    },
                 }
             }
             i += 1;
         }
         let rest = &argv[i.min(argv.len())..];
-        let status = if command.is_some() {
-            let Some(cmd) = rest.first() else {
-                self.error("-c: option requires an argument");
-                return 2;
-            };
+        if command && rest.is_empty() {
+            self.error("-c: option requires an argument");
+            return 2;
+        }
+        let tty = match self.fds.get(0) {
+            Some(Target::Raw(raw)) => self.os.is_terminal(raw),
+            _ => false,
+        };
+        let interactive = !command && rest.is_empty() && (force_interactive || tty);
+        if interactive {
+            self.opts.interactive = true;
+        }
+        if login && let Err(Flow::Exit(n)) = self.read_profiles() {
+            return self.exit_with_trap(n);
+        }
+        if interactive && let Err(Flow::Exit(n)) = self.read_env_file() {
+            return self.exit_with_trap(n);
+        }
+        let status = if command {
+            let cmd = rest[0].clone();
             let arg0 = rest.get(1).cloned().unwrap_or_else(|| argv.first().cloned().unwrap_or_default());
             self.set_args(&arg0, rest.get(2..).unwrap_or_default());
-            let cmd = cmd.clone();
             flow_status(self.run_source(&cmd, None), self.status)
         } else if let Some(file) = rest.first() {
             self.set_args(file, &rest[1..]);
@@ -66,15 +102,66 @@ impl<O: Os> Shell<O> {
                     if e == OsError::NotFound { 127 } else { 126 }
                 }
             }
+        } else if interactive {
+            self.interactive()
         } else {
-            let tty = match self.fds.get(0) {
-                Some(Target::Raw(raw)) => self.os.is_terminal(raw),
-                _ => false,
-            };
-            if force_interactive || tty { self.interactive() } else { self.run_stdin() }
+            self.run_stdin()
         };
+        self.exit_with_trap(status)
+    }
+
+    /// Leave the shell with `status`: run the `EXIT` trap (an `exit` in it
+    /// changes the status) and return the final status.
+    pub fn exit_with_trap(&mut self, status: i32) -> i32 {
+        self.status = status;
+        let status = self.run_exit_trap();
         self.status = status;
         status
+    }
+
+    /// A login shell's start files: `/etc/profile`, then `$HOME/.profile`,
+    /// each only if it exists.
+    fn read_profiles(&mut self) -> ExecResult {
+        self.source_if_present("/etc/profile")?;
+        if let Some(home) = self.vars.get("HOME").filter(|h| !h.is_empty()) {
+            let path = format!("{}/.profile", home.trim_end_matches('/'));
+            self.source_if_present(&path)?;
+        }
+        Ok(0)
+    }
+
+    /// An interactive shell's `$ENV` file (parameter-expanded), if set and present.
+    fn read_env_file(&mut self) -> ExecResult {
+        let Some(env) = self.vars.get("ENV").map(String::from).filter(|e| !e.is_empty()) else { return Ok(0) };
+        let path = match crate::heredoc::expansion_text(&env) {
+            Some(w) => crate::expand::expand_single(self, &w).unwrap_or(env),
+            None => env,
+        };
+        self.source_if_present(&path)
+    }
+
+    /// Run the file at `path` in the current shell if it exists (a syntax
+    /// error stops only that file; `return` leaves it).
+    fn source_if_present(&mut self, path: &str) -> ExecResult {
+        let abs = self.abs_path(path);
+        if self.os.stat(&abs).is_err() {
+            return Ok(0);
+        }
+        let text = match self.read_file(&abs) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error(&format!("{path}: {e}"));
+                return Ok(1);
+            }
+        };
+        self.call_depth += 1;
+        let r = self.run_source(&text, Some(path));
+        self.call_depth -= 1;
+        match r {
+            Err(Flow::Return(n)) => Ok(n),
+            Err(Flow::Break(_) | Flow::Continue(_)) => Ok(self.status),
+            r => r,
+        }
     }
 
     /// Run shell source (a script, a `-c` string, a sourced file) one
@@ -204,7 +291,10 @@ impl<O: Os> Shell<O> {
         loop {
             while let Some(b) = typeahead.pop_front() {
                 let mut out = Vec::new();
-                let ev = editor.feed(b, &self.history, &mut out);
+                // The shell completes; the history is lent to the editor meanwhile.
+                let history = core::mem::replace(&mut self.history, crate::history::History::new(1));
+                let ev = editor.feed_with(b, &history, &mut ShellCompleter(self), &mut out);
+                self.history = history;
                 self.write_fd(2, &out);
                 if let Some(ev) = ev {
                     return ev;
@@ -255,7 +345,16 @@ impl<O: Os> Shell<O> {
                     }
                 }
                 Some('W') => out.push_str(self.cwd.rsplit('/').find(|s| !s.is_empty()).unwrap_or("/")),
-                Some('h') => out.push_str(self.vars.get("HOSTNAME").unwrap_or("rampart")),
+                Some('h') => {
+                    let host = self.vars.get("HOSTNAME").unwrap_or("rampart");
+                    out.push_str(host.split('.').next().unwrap_or(host));
+                }
+                Some('H') => out.push_str(self.vars.get("HOSTNAME").unwrap_or("rampart")),
+                Some('s') => out.push_str(&self.config.name),
+                Some('!') => out.push_str(&format!("{}", self.history.next_number())),
+                Some('a') => out.push('\x07'),
+                // Around non-printing text for readline; the editor measures escapes itself.
+                Some('[' | ']') => {}
                 Some('$') => out.push(if user == "root" { '#' } else { '$' }),
                 Some('n') => out.push('\n'),
                 Some('e') => out.push('\x1b'),
@@ -267,7 +366,31 @@ impl<O: Os> Shell<O> {
                 None => out.push('\\'),
             }
         }
+        // POSIX: the result then undergoes parameter expansion.
+        if out.contains(['$', '`']) {
+            out = self.expand_prompt(&out);
+        }
         out
+    }
+
+    /// A prompt's `$`, `` ` `` expansions (the text unchanged on an error).
+    fn expand_prompt(&mut self, text: &str) -> String {
+        let Some(word) = crate::heredoc::expansion_text(text) else { return text.into() };
+        let saved = (self.status, self.opts.xtrace);
+        self.opts.xtrace = false;
+        let r = crate::expand::expand_single(self, &word);
+        (self.status, self.opts.xtrace) = saved;
+        self.fatal_expansion = false;
+        r.unwrap_or_else(|_| text.into())
+    }
+}
+
+/// The shell as the line editor's source of completions.
+struct ShellCompleter<'a, O: Os>(&'a mut Shell<O>);
+
+impl<O: Os> crate::complete::Completer for ShellCompleter<'_, O> {
+    fn complete(&mut self, line: &str) -> crate::complete::Completion {
+        self.0.completions(line)
     }
 }
 

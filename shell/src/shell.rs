@@ -48,15 +48,21 @@ impl Default for ShellConfig {
     }
 }
 
-/// Shell options set with `set -e` / `set -x` or on the command line.
+/// Shell options set with `set -e`, `set -o pipefail` ... or on the command line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
     /// `-e`: exit when a command fails (outside conditions).
     pub errexit: bool,
-    /// `-x`: print each command to standard error before running it.
+    /// `-x`: print each command to standard error (after `PS4`) before running it.
     pub xtrace: bool,
     /// `-i`: interactive (prompts, job notices, no exit on errors).
     pub interactive: bool,
+    /// `-u`: expanding an unset parameter is an error.
+    pub nounset: bool,
+    /// `-f`: no pathname expansion.
+    pub noglob: bool,
+    /// `-o pipefail`: a pipeline's status is its last failing stage's.
+    pub pipefail: bool,
 }
 
 /// A non-local exit from running commands.
@@ -99,6 +105,24 @@ pub struct Shell<O: Os> {
     /// Inside a condition (`if`, `while`, `&&`/`||` left side, `!`): `set -e` does not apply.
     pub(crate) cond_depth: usize,
     pub(crate) context: Option<String>,
+    /// The trap table.
+    pub(crate) traps: crate::trap::Traps,
+    /// Running a trap action (no `ERR` trap inside).
+    pub(crate) in_trap: bool,
+    /// One frame per running function: the variables `local` saved.
+    pub(crate) locals: Vec<Vec<(String, Option<crate::vars::Var>)>>,
+    /// Remembered program locations: name to (path, times used) (`hash`).
+    pub(crate) hashed: BTreeMap<String, (String, usize)>,
+    /// The `PATH` the remembered locations were found in.
+    pub(crate) hash_path: String,
+    /// `getopts`: the position in the current option word, and the
+    /// `OPTIND` value it belongs to.
+    pub(crate) getopts_pos: (usize, String),
+    /// An expansion error that ends a non-interactive shell
+    /// (`${x?}`, `set -u`) happened.
+    pub(crate) fatal_expansion: bool,
+    /// `command -p`: look programs up in the default `PATH`.
+    pub(crate) default_path_lookup: bool,
 }
 
 impl<O: Os> Shell<O> {
@@ -125,6 +149,14 @@ impl<O: Os> Shell<O> {
             func_depth: 0,
             cond_depth: 0,
             context: None,
+            traps: crate::trap::Traps::default(),
+            in_trap: false,
+            locals: Vec::new(),
+            hashed: BTreeMap::new(),
+            hash_path: String::new(),
+            getopts_pos: (0, String::new()),
+            fatal_expansion: false,
+            default_path_lookup: false,
             config,
         };
         sh.cwd = sh.os.getcwd().unwrap_or_else(|_| "/".into());
@@ -137,6 +169,7 @@ impl<O: Os> Shell<O> {
         if sh.vars.get("IFS").is_none() {
             sh.vars.set("IFS", " \t\n");
         }
+        sh.vars.set("OPTIND", "1");
         sh
     }
 
@@ -269,6 +302,9 @@ impl<O: Os> Shell<O> {
         let owned = self.exec_owned.clone();
         let opts = self.opts;
         let depths = (self.loop_depth, self.func_depth);
+        let traps = self.traps.for_subshell();
+        let traps = core::mem::replace(&mut self.traps, traps);
+        let locals = core::mem::take(&mut self.locals);
         self.loop_depth = 0;
         self.func_depth = 0;
         let status = match f(self) {
@@ -276,6 +312,11 @@ impl<O: Os> Shell<O> {
             Err(Flow::Exit(s) | Flow::Return(s)) => s,
             Err(Flow::Break(_) | Flow::Continue(_)) => self.status,
         };
+        self.status = status;
+        self.fatal_expansion = false;
+        let status = self.run_exit_trap();
+        self.traps = traps;
+        self.locals = locals;
         self.vars = vars;
         self.functions = functions;
         self.positional = positional;
@@ -344,15 +385,7 @@ impl<O: Os> ExpandContext for Shell<O> {
             ParamName::Special('$') => Some(self.os.pid().to_string()),
             ParamName::Special('!') => self.last_bg.map(|p| p.to_string()),
             ParamName::Special('#') => Some(self.positional.len().to_string()),
-            ParamName::Special('-') => {
-                let mut flags = String::new();
-                for (on, c) in [(self.opts.errexit, 'e'), (self.opts.interactive, 'i'), (self.opts.xtrace, 'x')] {
-                    if on {
-                        flags.push(c);
-                    }
-                }
-                Some(flags)
-            }
+            ParamName::Special('-') => Some(self.opts.flags()),
             ParamName::Special(_) => None,
         }
     }
@@ -368,5 +401,17 @@ impl<O: Os> ExpandContext for Shell<O> {
 
     fn command_substitution(&mut self, list: &List) -> Result<String, ExpandError> {
         Ok(self.capture(list))
+    }
+
+    fn nounset(&mut self) -> bool {
+        self.opts.nounset
+    }
+
+    fn noglob(&mut self) -> bool {
+        self.opts.noglob
+    }
+
+    fn fatal_error(&mut self) {
+        self.fatal_expansion = true;
     }
 }

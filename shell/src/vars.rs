@@ -76,6 +76,20 @@ impl Vars {
         }
     }
 
+    /// Put `name` back as it was (`old` from [`Vars::var`]): with its
+    /// value and export flag, or unset.
+    pub fn restore(&mut self, name: &str, old: Option<Var>) {
+        self.export_pending.remove(name);
+        match old {
+            Some(v) => {
+                self.map.insert(name.into(), v);
+            }
+            None => {
+                self.map.remove(name);
+            }
+        }
+    }
+
     /// Remove `name`.
     pub fn unset(&mut self, name: &str) {
         self.map.remove(name);

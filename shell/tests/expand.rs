@@ -92,9 +92,20 @@ fn parameter_operators() {
 #[test]
 fn expansion_errors_stop_the_command() {
     let mut h = Harness::new();
+    // POSIX: the error ends a non-interactive shell (status 1) ...
+    assert_eq!(h.run("args ${u:?is required}; echo $?"), 1);
+    assert_eq!(h.stdout(), "");
+    assert_eq!(h.stderr(), "sh: u: is required\n");
+    h.clear();
+    // ... but only a subshell when it happens in one.
+    h.run("(args ${u:?is required}); echo $?");
+    assert_eq!(h.stdout(), "1\n");
+    h.clear();
+    // An interactive shell goes on with the next command.
+    h.sh.set_options(shell::Options { interactive: true, ..Default::default() });
     h.run("args ${u:?is required}; echo $?");
     assert_eq!(h.stdout(), "1\n");
-    assert_eq!(h.stderr(), "sh: u: is required\n");
+    h.sh.set_options(shell::Options::default());
     h.clear();
     h.run("args ${u?}");
     assert_eq!(h.stderr(), "sh: u: parameter null or not set\n");

@@ -36,6 +36,21 @@ fn prompt_falls_back_to_the_context_user_and_honours_ps1() {
 }
 
 #[test]
+fn ps1_escapes_and_parameter_expansion() {
+    let mut h = Harness::new();
+    h.run("PS1='\\s-\\! \\H:\\h \\[\\e[1m\\]\\$\\[\\e[0m\\] '; HOSTNAME=box.example");
+    assert_eq!(h.sh.prompt(), "sh-1 box.example:box \x1b[1m#\x1b[0m ");
+    h.run("PS1='$PWD [$(echo sub)] ${USER}\\$ '; cd /tmp");
+    assert_eq!(h.sh.prompt(), "/tmp [sub] root# ");
+    h.run("PS1='cost: $ 5 \\u$'");
+    assert_eq!(h.sh.prompt(), "cost: $ 5 root$");
+    // A bad expansion leaves the text as it is; $? is not disturbed.
+    h.run("PS1='${x?} $(' ; false");
+    assert_eq!(h.sh.prompt(), "${x?} $(");
+    assert_eq!(h.sh.status(), 1);
+}
+
+#[test]
 fn history_recall_with_arrow_keys() {
     let (_, out, _, h) = session("echo one\recho two\r\x1b[A\x1b[A\r\x1b[A\x7f\x7f\x7fthree\r\x04");
     assert_eq!(out, "one\ntwo\none\nthree\n");

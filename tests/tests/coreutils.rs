@@ -25,6 +25,16 @@ fn run(s: &mut Session, line: &str, want: &[&str]) -> String {
     out
 }
 
+/// `sha256sum` of `data` as the host's own `sha256sum` prints it.
+fn host_sha256(data: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut c = Command::new("sha256sum").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("sha256sum");
+    c.stdin.take().unwrap().write_all(data.as_bytes()).unwrap();
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim_end().to_string()
+}
+
 #[test]
 fn user_session() {
     let d = disk("coreutils-user");
@@ -79,6 +89,20 @@ fn user_session() {
     s.expect(PROMPT, T).unwrap_or_else(|e| panic!("quitting: {e:#}"));
     run(&mut s, "cat notes.txt", &["hello world\r\nSecond line\r\n"]);
     run(&mut s, "wc -c notes.txt", &["24 notes.txt"]);
+    // The text tools, checksums and system information (issue 20).
+    run(&mut s, "printf 'a b\\n' | tr ' ' '\\n' | sort", &["a\r\nb\r\n"]);
+    run(&mut s, "seq 3 | xargs -n1 echo", &["1\r\n2\r\n3\r\n"]);
+    run(&mut s, "cut -d: -f1,7 /etc/passwd", &["root:/bin/sh\r\nuser:/bin/sh"]);
+    run(&mut s, "echo abc | sha256sum", &[&host_sha256("abc\n")]);
+    run(
+        &mut s,
+        "echo abc > f; md5sum f > f.md5; md5sum -c f.md5; echo x >> f; md5sum -c f.md5; echo st=$?",
+        &["f: OK", "f: FAILED", "WARNING: 1 computed checksum did NOT match", "st=1"],
+    );
+    run(&mut s, "yes | head -n 2", &["y\r\ny\r\n"]);
+    run(&mut s, "whoami; hostname; which ls", &["user\r\nrampart\r\n/bin/ls"]);
+    run(&mut s, "uptime; free", &[" up ", "total", "Mem:"]);
+    run(&mut s, "mount", &["/dev/blk0 on / type ext4"]);
     // Denials for the ordinary user: the secret directory, the security
     // server (only administrators and policy tools may connect).
     run(&mut s, "ls /secret", &["ls: cannot access '/secret': Permission denied"]);

@@ -1,7 +1,8 @@
 //! The shell on the ext4 root, driven through the serial console as a user
 //! types (docs/libos.md, docs/console.md): one interactive boot covers
-//! files and editing, a pipeline, redirections, a background job, exit
-//! statuses, a program that does not exist, a read the default policy
+//! files and editing, a pipeline, redirections, a background job, builtins
+//! (`command -v`, a script's `trap`), the login profile, Tab completion,
+//! exit statuses, a program that does not exist, a read the default policy
 //! denies (with its audit record) and Ctrl-C; batch runs (`images run -c`)
 //! cover persistence across a reboot on the same disk, the README
 //! walkthrough and the policy's type transition on exec.
@@ -47,6 +48,15 @@ fn interactive_session() {
     assert!(s.output().contains("Exit 7"), "the job's end is reported:\n{}", s.output());
     // Programs run in the user's context (no type transition for bin_t).
     run(&mut s, "id -Z", "user_u:user_r:user_t");
+    // Builtins, the login shell's /etc/profile, an EXIT trap in a script,
+    // and Tab completion of a command name.
+    run(&mut s, "command -v ls; type cd", "/bin/ls\r\ncd is a shell builtin");
+    run(&mut s, "echo host=$HOSTNAME", "host=rampart");
+    run(&mut s, "printf '%s\\n' \"trap 'echo bye' EXIT\" 'echo in script' > t.sh; sh t.sh", "in script\r\nbye");
+    run(&mut s, "set -o pipefail; false | true; echo pf=$?; set +o pipefail", "pf=1");
+    s.send("ech\tcompleted\r").unwrap();
+    s.expect("\r\ncompleted", T).unwrap_or_else(|e| panic!("Tab did not complete 'ech': {e:#}"));
+    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt after completion: {e:#}"));
     // Exit statuses.
     run(&mut s, "sh -c 'exit 3'; echo st=$?", "st=3");
     run(&mut s, "grep -q nobody /etc/passwd || echo alternative", "alternative");

@@ -543,3 +543,34 @@ pub fn set_times(path: &str, atime: Option<Timespec>, mtime: Option<Timespec>) -
     let p = abs(path);
     with(|st| fsys::setattr(st, &p, SetAttr { atime, mtime, ..Default::default() })).map_err(e)
 }
+
+/// Makes every completed file operation durable (`sync`; the file server
+/// already commits each request before it answers, docs/storage.md).
+///
+/// # Errors
+/// The server's error.
+pub fn sync() -> Result<()> {
+    with(fsys::sync).map_err(e)
+}
+
+/// Mounts the ext4 file system on block device `device` (a device
+/// manager name such as `blk1`) on the directory `path` (`mount`; the
+/// policy's `dir mounton` and `filesystem mount`).
+///
+/// # Errors
+/// The server's error: `PermissionDenied`, `ENODEV` for an unknown device,
+/// `EBUSY` for a device or directory in use, `EUCLEAN` for a corrupt disk.
+pub fn mount(device: &str, path: &str, read_only: bool) -> Result<()> {
+    let p = abs(path);
+    with(|st| fsys::mount(st, device, &p, read_only)).map_err(e)
+}
+
+/// Unmounts the file system mounted on `path` (`umount`).
+///
+/// # Errors
+/// The server's error: `EINVAL` if `path` is not a mount point, `EBUSY`
+/// while files on it are open, `PermissionDenied`.
+pub fn unmount(path: &str) -> Result<()> {
+    let p = abs(path);
+    with(|st| fsys::unmount(st, &p)).map_err(e)
+}

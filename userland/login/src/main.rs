@@ -1,11 +1,12 @@
 //! `login`: the first program init starts (a boot module, in the user's
 //! context). It opens the console as descriptors 0, 1 and 2 and runs the
-//! shell, `/bin/sh`, from the ext4 root as its child; its exit status is
+//! shell, `/bin/sh -l` (a login shell: it reads `/etc/profile` and
+//! `~/.profile`), from the ext4 root as its child; its exit status is
 //! the shell's (init powers the machine off with it).
 //!
 //! `login batch` (the runner's `run -c`): prints a marker line, turns echo
 //! off, reads a script from the console until end of input (Ctrl-D) and
-//! runs it with `sh -c`.
+//! runs it with `sh -l -c`.
 #![no_std]
 #![no_main]
 
@@ -55,7 +56,8 @@ fn main() -> i32 {
         .env("PATH", "/bin:/usr/bin")
         .env("SHELL", "/bin/sh")
         .env("TERM", "vt100")
-        .current_dir(home());
+        .current_dir(home())
+        .arg("-l");
     if env::args().get(1).map(String::as_str) == Some("batch") {
         let _ = io::set_echo(0, false);
         // On the terminal, where the runner waits for it (login is a

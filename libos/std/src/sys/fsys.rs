@@ -351,3 +351,29 @@ pub fn setattr_at(st: &mut State, path: &str, follow: bool, attr: rampart_fs_api
     let target = Target::Path { path: path_arg(st, path, 0)?, follow };
     call_fs(st, &Request::SetAttr { target, attr }).and_then(ok)
 }
+
+/// Makes every completed operation durable (`sync`).
+///
+/// # Errors
+/// The server's error.
+pub fn sync(st: &mut State) -> Result<(), Errno> {
+    call_fs(st, &Request::Sync).and_then(ok)
+}
+
+/// Mounts block device `device` on directory `path`.
+///
+/// # Errors
+/// The server's error (`EACCES`, `ENODEV`, `EBUSY`, `EUCLEAN`, ...).
+pub fn mount(st: &mut State, device: &str, path: &str, read_only: bool) -> Result<(), Errno> {
+    let p = path_arg(st, path, 0)?;
+    call_fs(st, &Request::Mount { device: device.into(), path: p, read_only }).and_then(ok)
+}
+
+/// Unmounts the file system whose root is `path`.
+///
+/// # Errors
+/// The server's error (`EINVAL` if not a mount point, `EBUSY`, `EACCES`).
+pub fn unmount(st: &mut State, path: &str) -> Result<(), Errno> {
+    let p = path_arg(st, path, 0)?;
+    call_fs(st, &Request::Unmount { path: p }).and_then(ok)
+}

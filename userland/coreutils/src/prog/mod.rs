@@ -7,9 +7,12 @@ mod files;
 mod grep;
 mod ls;
 mod policy;
+mod sums;
 mod sys;
+mod sysinfo;
 mod text;
 mod tty;
+mod textops;
 
 use alloc::format;
 use alloc::string::String;
@@ -67,6 +70,20 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "ausearch" => policy::ausearch(args),
         "runcon" => policy::runcon(args),
         "stty" => tty::stty(args),
+        "tr" => textops::tr(args),
+        "cut" => textops::cut(args),
+        "seq" => textops::seq(args),
+        "yes" => textops::yes(args),
+        "xargs" => textops::xargs(args),
+        "which" => sysinfo::which(args),
+        "whoami" => sysinfo::whoami(args),
+        "hostname" => sysinfo::hostname(args),
+        "uptime" => sysinfo::uptime(args),
+        "free" => sysinfo::free(args),
+        "sync" => sysinfo::sync(args),
+        "mount" => sysinfo::mount(args),
+        "umount" => sysinfo::umount(args),
+        "md5sum" | "sha224sum" | "sha256sum" | "sha384sum" | "sha512sum" => sums::sum(name, args),
         _ => {
             err(name, "not implemented");
             127

@@ -31,7 +31,7 @@ fn open(path: &str) -> Result<Input, Error> {
 }
 
 /// Calls `f` with every chunk of `path`.
-fn chunks(path: &str, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), Error> {
+pub(super) fn chunks(path: &str, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), Error> {
     let mut input = open(path)?;
     let mut buf = alloc::vec![0u8; 32 * 1024];
     loop {
