@@ -206,3 +206,35 @@ fn reload_keeps_sids_and_revokes() {
     assert!(p.reload(b"garbage", &Default::default()).is_err());
     assert_eq!(p.seqno(), new_seq);
 }
+
+#[test]
+fn reload_across_mls_converts_ranges() {
+    // An MLS policy with the same users, roles and types as TE.
+    let mls = TE.replace("model te;", "model mls;\nsensitivity s0;\nsensitivity s1;\ndominance { s0 s1 }\ncategory c0;\ndefaultlevel s0;\nuser u level s0 range s0-s1:c0;\nuser v level s0 range s0-s1:c0;")
+        .replace("user u roles { r1 r2 };", "user u roles { r1 r2 } level s0 range s0-s1:c0;")
+        .replace("user v roles { r2 };", "user v roles { r2 } level s0 range s0-s1:c0;");
+    let mls = mls
+        .lines()
+        .filter(|l| !l.starts_with("user u level") && !l.starts_with("user v level"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let build = |src: &str| {
+        let out = policy_compiler::compile(&[policy_compiler::Source::new("t.pol", src.to_string())]).unwrap();
+        rampart_policy::encode(&out.db).unwrap()
+    };
+    let mut p = common::load(&mls);
+    let a = p.context_to_sid("u:r1:a_t:s0").unwrap();
+    let d = p.context_to_sid("u:object_r:data_t:s0").unwrap();
+    let file = p.class_id("file").unwrap();
+    let write = p.perms(file, &["write"]).unwrap();
+    // To TE: the range is dropped, the SIDs keep deciding by their types
+    // (not as `unlabeled`).
+    p.reload(&build(TE), &Default::default()).unwrap();
+    assert_eq!(p.compute_av(a, d, file).unwrap().allowed & write, write);
+    assert!(p.valid_context("u:r1:a_t:s0").is_err(), "a range is still refused in new contexts");
+    // And back: a SID made under TE gets the default level.
+    let b = p.context_to_sid("u:r1:a_t").unwrap();
+    p.reload(&build(&mls), &Default::default()).unwrap();
+    assert_eq!(p.compute_av(b, d, file).unwrap().allowed & write, write);
+    assert_eq!(p.compute_av(a, d, file).unwrap().allowed & write, write);
+}

@@ -118,6 +118,14 @@ impl Policy {
         self.filecons = p.filecons;
         let (index, model) = (&self.index, &self.model);
         self.sids.reresolve(|text| {
+            // A context from an MLS policy keeps its user, role and type
+            // under a policy without MLS (SELinux's `convert_context`
+            // drops the range the same way); one without a range gets
+            // the user's default level under an MLS policy (parse_context).
+            let text = match (&index.db.mls, text.splitn(4, ':').nth(3)) {
+                (None, Some(range)) => &text[..text.len() - range.len() - 1],
+                _ => text,
+            };
             let c = parse_context(&index.db, text).ok()?;
             model.validate_context(index, &c).ok().map(|_| c)
         });

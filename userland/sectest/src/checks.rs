@@ -219,7 +219,10 @@ fn exited_client_is_forgotten(t: &mut T, cx: &mut Ctx, c: Connection) {
         ..Default::default()
     };
     let st = rampart_rt::rm::spawn(req).and_then(|pid| rampart_rt::rm::wait(Some(pid), true));
-    t.check(matches!(st, Ok(Some((_, ExitStatus::Exited(0))))), "a child called the echo service and exited");
+    t.check(
+        matches!(st, Ok(Some((_, ExitStatus::Exited(0))))),
+        &alloc::format!("a child called the echo service and exited ({st:?})"),
+    );
     let mut clients = 0;
     for _ in 0..2000 {
         clients = call::<u64, EchoReply>(c.ep, &79).map_or(0, |x| x.2);

@@ -81,7 +81,15 @@ impl SecServer {
         let e = |e: PolicyError| errno(&e);
         // The context a SID-issuing request resolved to (held below).
         let new = match req {
-            Request::ContextToSid { context } | Request::HoldContext { context, .. } => valid(p, &context)?,
+            Request::ContextToSid { context } | Request::HoldContext { context, .. } => match valid(p, &context) {
+                Ok(c) => c,
+                // Interned under an earlier policy and still held: another
+                // hold on the same SID (it resolves to `unlabeled`).
+                Err(err) => match p.sids().find(&context) {
+                    Some(sid) => return sids::hold_live(p, &mut self.holds, owner, sid).map(Response::Sid),
+                    None => return Err(err),
+                },
+            },
             Request::ComputeCreate { ssid, tsid, class, name } => {
                 p.create_context(Sid(ssid), Sid(tsid), ClassId(class), name.as_deref()).map_err(e)?
             }

@@ -169,6 +169,28 @@ pub fn hold(p: &mut Policy, h: &mut Holds, owner: Owner, c: Context) -> Result<u
     Ok(sid.0)
 }
 
+/// Another hold by `owner` on live SID `sid`, whose context text no longer
+/// validates under the loaded policy (it was interned under an earlier
+/// one and is still held: SELinux keeps such SIDs, resolving them to the
+/// `unlabeled` context for decisions). A task in a context the reload
+/// invalidated can so still spawn in its own context.
+///
+/// # Errors
+/// `ENOSPC` (a limit; nothing changed).
+pub fn hold_live(p: &Policy, h: &mut Holds, owner: Owner, sid: Sid) -> Result<u32, Errno> {
+    if p.is_initial(sid) {
+        return Ok(sid.0);
+    }
+    if !h.holds(sid.0, owner) {
+        let full = h.owned(owner) >= limit(p, owner) || h.pairs() >= HOLDS_MAX as usize;
+        if full && owner != Owner::Audit {
+            return Err(h.refuse());
+        }
+    }
+    h.add(sid.0, owner);
+    Ok(sid.0)
+}
+
 /// Drops one hold of `owner` on `sid`; the SID leaves the table when
 /// nobody holds it. Releasing an initial SID does nothing.
 ///

@@ -11,8 +11,8 @@ mod sums;
 mod sys;
 mod sysinfo;
 mod text;
-mod tty;
 mod textops;
+mod tty;
 
 use alloc::format;
 use alloc::string::String;
