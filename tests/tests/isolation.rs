@@ -39,6 +39,7 @@ fn users_keep_out_of_each_others_files() {
         "echo admin-notes > /root/notes\n\
          echo shared > /tmp/admin.txt; chmod 666 /tmp/admin.txt\n\
          ln -s /etc/motd /tmp/other.link; chown -h 1001:1001 /tmp/other.link\n\
+         mkdir /tmp/admindir\n\
          ls -ln /tmp\n",
     );
     assert_eq!(code, 0, "{out}");
@@ -97,6 +98,36 @@ fn users_keep_out_of_each_others_files() {
             "st=1",
             "Hello from the ext4 root file system.",
             "own-ok",
+        ],
+    );
+
+    // Users make directories and temporary files in /tmp, and cannot
+    // remove or fill another user's.
+    let (out, code) = run_batch(
+        &d,
+        "mkdir /tmp/t && echo in > /tmp/t/f && cat /tmp/t/f && rm -r /tmp/t && echo tdir-ok\n\
+         f=$(mktemp) && ls -ln $f\n\
+         d=$(mktemp -d) && ls -lnd $d && touch $d/x && rm -r $d && echo mktemp-ok\n\
+         rmdir /tmp/admindir; echo st=$?\n\
+         touch /tmp/admindir/x; echo st=$?\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    in_order(
+        &out,
+        &[
+            // Users make directories and temporary files in /tmp ...
+            "in",
+            "tdir-ok",
+            "-rw------- 1 1000 1000 0 ",
+            "/tmp/tmp.",
+            "drwx------ 2 1000 1000 ",
+            "/tmp/tmp.",
+            "mktemp-ok",
+            // ... and cannot remove or fill another user's.
+            "rmdir: failed to remove '/tmp/admindir': Operation not permitted",
+            "st=1",
+            "touch: cannot touch '/tmp/admindir/x': Permission denied",
+            "st=1",
         ],
     );
 

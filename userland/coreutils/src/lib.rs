@@ -19,6 +19,7 @@
 //! - [`stty`]: `stty`'s operands and its summary of the terminal.
 //! - [`tr`], [`cut`], [`seq`], [`xargs`]: those programs' logic;
 //! - [`digest`]: MD5 and SHA-2 checksums and the lines `-c` checks;
+//! - [`tempname`]: `mktemp`'s templates;
 //! - [`sysinfo`]: `free` and `uptime` output, `mount` device names.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -40,6 +41,7 @@ pub mod report;
 pub mod seq;
 pub mod stty;
 pub mod sysinfo;
+pub mod tempname;
 pub mod text;
 pub mod tr;
 pub mod xargs;
@@ -54,6 +56,7 @@ pub const PROGRAMS: &[&str] = &[
     "mv",
     "rm",
     "mkdir",
+    "mktemp",
     "rmdir",
     "touch",
     "ln",

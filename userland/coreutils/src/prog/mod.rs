@@ -6,6 +6,7 @@ mod fileops;
 mod files;
 mod grep;
 mod ls;
+mod mktemp;
 mod policy;
 mod sums;
 mod sys;
@@ -39,6 +40,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "rm" => fileops::rm(args),
         "mkdir" => fileops::mkdir(args),
         "rmdir" => fileops::rmdir(args),
+        "mktemp" => mktemp::mktemp(args),
         "touch" => fileops::touch(args),
         "ln" => fileops::ln(args),
         "chmod" => fileops::chmod(args),
