@@ -62,6 +62,11 @@ fn te_denies_audits_and_reload_takes_effect() {
     // Service names are bound to domains (issue 19 item 9): the echo
     // service (httpd_t) cannot take "security", sysadm_t cannot take "fs".
     assert!(out.contains("sectest: serve: register security: refused (EACCES)"), "{out}");
+    // `process spawn` on itself and `resource map_device` decide, not
+    // having been started by init.
+    assert!(out.contains("sectest: serve: spawn in httpd_t: refused (EACCES)"), "{out}");
+    assert!(out.contains("rm: avc: denied { spawn } for scontext=system_u:system_r:httpd_t"), "{out}");
+    assert!(out.contains("ok   device authority from the policy's map_device alone (Err(EPERM"), "{out}");
     assert!(out.contains("ok   sysadm_t may not register the file server's name"), "{out}");
     assert!(
         out.contains("audit: avc: denied { register } for scontext=root:sysadm_r:sysadm_t tcontext=system_u:object_r:fs_service_t tclass=service object=\"fs\""),
@@ -90,6 +95,7 @@ fn allow_all_allows_the_same_connect() {
     let first = rampart_connsrv_api::MAX_CONN - 4;
     let out = run_with("allow-all", false, &format!("connsrv.first={first}"));
     assert!(out.contains("sectest: connect sectest.echo: allowed"), "{out}");
+    assert!(out.contains("sectest: serve: spawn in httpd_t: allowed"), "{out}");
     assert!(out.contains("ok   the service sees our SID in the connection badge"), "{out}");
     assert!(out.contains("ok   a disconnected channel is revoked"), "{out}");
     let echo = number_after(&out, "sectest: echo connection number ");

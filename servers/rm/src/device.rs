@@ -2,8 +2,11 @@
 //! frames a task holds into it uncached, and naming the tasks with device
 //! authority.
 //!
-//! Device authority (policy `resource map_device` on rm): the tasks init
-//! started, and the children a device-authorised task names with
+//! Device authority: with a security server, the policy alone decides
+//! (`resource map_device` from the task's context on rm's own: devmgr and
+//! the drivers' domains), so a task init started for another purpose
+//! (login, httpd) has none. Without one (boot, test kernels): the tasks
+//! init started, and the children a device-authorised task names with
 //! `DeviceGrant` (devmgr names each driver right after spawning it, before
 //! it serves the driver's first request). The frame capability itself is
 //! the authority over the memory: only devmgr holds device untyped, and rm
@@ -20,9 +23,13 @@ use rampart_rm_api::{DEVICE_MAX_PAGES, Pid, RegionId, Response};
 use rampart_rt::cap::{CPtr, Frame};
 use rampart_uabi::Errno;
 
-/// Whether `pid` has device authority.
+/// Whether `pid` has device authority (see the module's docs).
 pub fn authorised(rm: &Rm, pid: Pid) -> bool {
-    rm.procs.get(pid).is_some_and(|p| p.privileged) || rm.device_tasks.contains(&pid)
+    let Some(p) = rm.procs.get(pid) else { return false };
+    if rm.secsrv.ep.is_some() {
+        return crate::security::may_use(rm, &p.context, "map_device");
+    }
+    p.privileged || rm.device_tasks.contains(&pid)
 }
 
 /// `DeviceGrant`.

@@ -112,11 +112,16 @@ pub fn next_vaddr(rm: &mut Rm, pid: Pid, pages: u64) -> Result<u64, Errno> {
 /// `RegionAlloc`.
 ///
 /// # Errors
-/// `ESRCH`, `EINVAL`, `EDQUOT`, `ENOMEM`.
+/// `ESRCH`, `EINVAL`, `EACCES` (the policy's `resource create_region`), `EDQUOT`, `ENOMEM`.
 pub fn region_alloc(rm: &mut Rm, pid: Pid, bytes: u64) -> Result<Response, Errno> {
     let pages = bytes.div_ceil(4096);
     if pages == 0 || pages > MAX_PAGES {
         return Err(Errno::EINVAL);
+    }
+    // `resource create_region` (init's requests are its own boot work).
+    let context = rm.procs.get(pid).map(|p| p.context.clone()).unwrap_or_default();
+    if pid != rampart_rm_api::INIT_PID && !crate::security::may_use(rm, &context, "create_region") {
+        return Err(Errno::EACCES);
     }
     let va = next_vaddr(rm, pid, pages)?;
     let id = new_region(rm, pid, va, pages, RegionKind::Anon)?;

@@ -204,6 +204,13 @@ pub fn release(rm: &Rm, held: Option<Held>) {
     }
 }
 
+/// May a task in `source` use rm's resource `perm` (class `resource`,
+/// target rm's own context: `create_task`, `create_region`, `map_device`)?
+/// True without a security server; denials are logged.
+pub fn may_use(rm: &Rm, source: &str, perm: &str) -> bool {
+    crate::jobs::allowed(rm, source, &rm.secsrv.own, "resource", perm)
+}
+
 /// May a task in `source` inspect one in `target` (`process getattr`)?
 /// Denials are not logged: listing tasks asks about every task.
 pub fn may_getattr(rm: &Rm, source: &str, target: &str) -> bool {

@@ -75,8 +75,9 @@ fn unmap_window(rm: &mut Rm, w: Window) {
 ///
 /// # Errors
 /// `ESRCH` (caller), `EPERM` (container), `EINVAL` (parameters), `ENOENT`
-/// (image), `ENOEXEC` (malformed image), `E2BIG` (arguments), `EDQUOT`,
-/// `ENOMEM`, `EIO` (kernel refusal, logged).
+/// (image), `ENOEXEC` (malformed image), `E2BIG` (arguments), `EACCES`
+/// (the policy's `resource create_task`, `process spawn`, `transition` or
+/// `file entrypoint`), `EDQUOT`, `ENOMEM`, `EIO` (kernel refusal, logged).
 pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> Result<Pid, Errno> {
     let parent = rm.procs.get(caller).filter(|p| p.status.is_none()).ok_or(Errno::ESRCH)?;
     let (own_container, parent_context) = (parent.container, parent.context.clone());
@@ -113,6 +114,18 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
         Some(c) => crate::security::explicit(rm, &parent_context, c, req.exec_context.as_deref())?,
         None => crate::security::transition(rm, &parent_context, req.exec_context.as_deref())?,
     };
+    // `resource create_task` for every spawner but init, and `process
+    // spawn` when the child starts directly in a domain (init naming it,
+    // or a child in its parent's own domain); a change of domain was
+    // checked above as `transition` and `entrypoint`.
+    if caller != INIT_PID && !crate::security::may_use(rm, &parent_context, "create_task") {
+        return Err(Errno::EACCES);
+    }
+    if (caller == INIT_PID || context == parent_context)
+        && !crate::jobs::allowed(rm, &parent_context, &context, "process", "spawn")
+    {
+        return Err(Errno::EACCES);
+    }
     let held = crate::security::hold(rm, caller, &context)?;
     let sizes = (radix, stack_pages, heap_pages);
     let r = spawn_as(rm, caller, req, (fault_cap, container, priority, sizes), context, held);

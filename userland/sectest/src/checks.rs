@@ -102,6 +102,7 @@ pub fn run(t: &mut T) {
     names_and_pool(t, &mut cx, allow_all, &my_ctx);
     booleans(t, &mut cx);
     exit_revokes(t, &mut cx);
+    device_authority(t, allow_all);
     crate::bench::run(t, &mut cx);
 }
 
@@ -297,6 +298,17 @@ fn exit_revokes(t: &mut T, cx: &mut Ctx) {
     );
     let after = rampart_connsrv_api::client::stats(&mut cx.ch.clone_transport()).map(|s| s.connections);
     t.check(before.is_ok() && before == after, &alloc::format!("its exit revoked them ({before:?} -> {after:?})"));
+}
+
+/// Device authority is the policy's `resource map_device`, not "started
+/// by init" (which this process is): sysadm_t has none.
+fn device_authority(t: &mut T, allow_all: bool) {
+    let me = rampart_rt::process::pid();
+    let r = rampart_rt::rm::device_grant(me);
+    dprintln!("sectest: DeviceGrant as an init-started sysadm_t task: {r:?}");
+    // Authorised (allow-all), the grant fails only for naming no child.
+    let want = if allow_all { Errno::ESRCH } else { Errno::EPERM };
+    t.check(r == Err(want), &alloc::format!("device authority from the policy's map_device alone ({r:?})"));
 }
 
 fn booleans(t: &mut T, cx: &mut Ctx) {

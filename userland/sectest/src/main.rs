@@ -159,6 +159,20 @@ fn serve() -> i32 {
     {
         dprintln!("sectest: serve: cannot register {POOL_DONE}: {e}");
     }
+    // httpd_t may not start processes in its own domain (no `process
+    // spawn` on itself): rm refuses, although init started us.
+    let req = rampart_rm_api::Spawn {
+        image: Some(rampart_rm_api::Image::Bootfs("sectest".into())),
+        argv: alloc::vec!["sectest".into(), "child".into()],
+        ..Default::default()
+    };
+    match rampart_rt::rm::spawn(req) {
+        Ok(pid) => {
+            let _ = rampart_rt::rm::wait(Some(pid), true);
+            dprintln!("sectest: serve: spawn in httpd_t: allowed");
+        }
+        Err(e) => dprintln!("sectest: serve: spawn in httpd_t: refused ({})", e.name()),
+    }
     dprintln!("sectest: serving {ECHO}");
     let mut clients: Clients<u64> = Clients::new();
     let mut server = Server::new(Endpoint(ep.0), Reply(slot::REPLY));

@@ -24,6 +24,21 @@ fn valid(p: &Policy, text: &str) -> Result<Context, Errno> {
     p.valid_context(text).map_err(|e| errno(&e))
 }
 
+/// The context `text` names for a decision: parsed and validated, or, for
+/// the text of a live SID interned under an earlier policy, that SID's
+/// context as the reload converted it (a process keeps deciding as its
+/// type after a reload drops its MLS range; docs/security-architecture.md
+/// §1).
+fn decidable(p: &Policy, text: &str) -> Result<Context, Errno> {
+    match valid(p, text) {
+        Ok(c) => Ok(c),
+        Err(e) => match p.sids().find(text).map(|s| p.sids().context(s)) {
+            Some(Ok(Some(c))) => Ok(c.clone()),
+            _ => Err(e),
+        },
+    }
+}
+
 fn canonical(p: &Policy, c: &Context) -> Result<String, Errno> {
     let t = p.context_text(c);
     if t.len() > CONTEXT_MAX { Err(Errno::EINVAL) } else { Ok(t) }
@@ -111,7 +126,7 @@ impl SecServer {
             }
             Request::CheckContext { context } => return Ok(Response::Context(canonical(p, &valid(p, &context)?)?)),
             Request::ComputeAvContexts { scon, tcon, class } => {
-                let (s, t) = (valid(p, &scon)?, valid(p, &tcon)?);
+                let (s, t) = (decidable(p, &scon)?, decidable(p, &tcon)?);
                 let d = p.compute_av_contexts(&s, &t, ClassId(class)).map_err(e)?;
                 return Ok(Response::Decision(Decision {
                     allowed: d.allowed,
@@ -121,7 +136,7 @@ impl SecServer {
                 }));
             }
             Request::ComputeCreateContexts { scon, tcon, class } => {
-                let (s, t) = (valid(p, &scon)?, valid(p, &tcon)?);
+                let (s, t) = (decidable(p, &scon)?, decidable(p, &tcon)?);
                 let c = p.create_from_contexts(&s, &t, ClassId(class), None).map_err(e)?;
                 return Ok(Response::Context(canonical(p, &c)?));
             }

@@ -257,3 +257,32 @@ proptest! {
         }
     }
 }
+
+/// A reload from an MLS policy to one without MLS: live SIDs' texts (with
+/// their ranges) still decide, as the types they were converted to, and
+/// rm can hold them for a child; a range in a new context is refused.
+#[test]
+fn live_mls_texts_decide_after_a_reload_without_mls() {
+    let mut s = SecServer::new("system_u:system_r:secsrv_t", false);
+    for v in ["mls", "te"] {
+        Client(Direct(&mut s, Caller::Init)).put_policy(v, &policy(v)).unwrap();
+    }
+    c(&mut s, Caller::Init).load_policy("mls").unwrap();
+    let (rm, user) = (caller(&mut s, RM), caller(&mut s, USER));
+    let Caller::Sid(u) = user else { unreachable!() };
+    let rm_text = c(&mut s, rm).sid_to_context(match rm {
+        Caller::Sid(x) => x,
+        Caller::Init => 0,
+    });
+    let (rm_text, user_text) = (rm_text.unwrap(), c(&mut s, rm).sid_to_context(u).unwrap());
+    assert!(rm_text.ends_with(":s0") && user_text.contains(":s0"), "{rm_text} {user_text}");
+    let admin = caller(&mut s, ADMIN);
+    c(&mut s, admin).load_policy("te").unwrap();
+    let k = c(&mut s, rm).class_id("resource").unwrap();
+    let create = c(&mut s, rm).perms(k, &["create_task"]).unwrap();
+    let d = c(&mut s, rm).compute_av_contexts(&user_text, &rm_text, k).unwrap();
+    assert_eq!(d.allowed & create, create, "user_t may create tasks, also under its old MLS text");
+    assert_eq!(c(&mut s, rm).hold_context(&user_text, u).map(|x| x == u), Ok(true), "the same SID held again");
+    assert_eq!(c(&mut s, rm).compute_av_contexts("user_u:user_r:user_t:s1", &rm_text, k), Err(Errno::EINVAL));
+    assert!(sids::consistent(s.policy().unwrap(), s.holds()));
+}
