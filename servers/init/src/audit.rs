@@ -59,7 +59,7 @@ pub fn start(core: &Core, alloc: &mut Allocator, fs: &Bootfs, cmdline: &str) {
         dprintln!("init: init.audit given but no capaudit boot module");
         return;
     }
-    let r = (|| {
+    let r = (|| -> Result<_, alloc::string::String> {
         let me = Tcb(slot::TCB).get_id().map_err(|e| alloc::format!("own thread id: {e}"))?;
         let frame = alloc.frame().map_err(|e| alloc::format!("dump frame: {e}"))?;
         let staged = |name: &str| RmRequest::StageCap(Staged { fd: None, name: name.into() });
@@ -73,7 +73,12 @@ pub fn start(core: &Core, alloc: &mut Allocator, fs: &Bootfs, cmdline: &str) {
             priority: Some(AUDITOR_PRIORITY),
             ..Default::default()
         };
-        core.spawn(alloc, req, AUDITOR_CONTEXT)
+        let pid = core.spawn(alloc, req, AUDITOR_CONTEXT)?;
+        // The auditor maps the dump frame through rm's device path; its
+        // domain (the administrator's) has no `resource map_device`, so
+        // init grants it this one task's device authority explicitly.
+        rampart_rt::rm::device_grant(pid).map_err(|e| alloc::format!("device authority for the auditor: {e}"))?;
+        Ok(pid)
     })();
     match r {
         Ok(pid) => dprintln!("init: started capaudit (pid {pid}) as {AUDITOR_CONTEXT}, auditing once {wait_for} runs"),

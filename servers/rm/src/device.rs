@@ -2,13 +2,15 @@
 //! frames a task holds into it uncached, and naming the tasks with device
 //! authority.
 //!
-//! Device authority: with a security server, the policy alone decides
+//! Device authority: with a security server, the policy decides
 //! (`resource map_device` from the task's context on rm's own: devmgr and
 //! the drivers' domains), so a task init started for another purpose
-//! (login, httpd) has none. Without one (boot, test kernels): the tasks
-//! init started, and the children a device-authorised task names with
-//! `DeviceGrant` (devmgr names each driver right after spawning it, before
-//! it serves the driver's first request). The frame capability itself is
+//! (login, httpd) has none; without one (boot, test kernels), the tasks
+//! init started have it. In both cases a device-authorised task may name
+//! a child of its own with `DeviceGrant` (devmgr names each driver right
+//! after spawning it, before it serves the driver's first request; init
+//! names the capability auditor, which maps the kernel's dump frame this
+//! way). The frame capability itself is
 //! the authority over the memory: only devmgr holds device untyped, and rm
 //! never hands out capabilities to RAM frames, so what arrives here is a
 //! device frame devmgr chose to give.
@@ -26,10 +28,14 @@ use rampart_uabi::Errno;
 /// Whether `pid` has device authority (see the module's docs).
 pub fn authorised(rm: &Rm, pid: Pid) -> bool {
     let Some(p) = rm.procs.get(pid) else { return false };
+    // init holds every device untyped at boot: the root of this authority.
+    if pid == rampart_rm_api::INIT_PID || rm.device_tasks.contains(&pid) {
+        return true;
+    }
     if rm.secsrv.ep.is_some() {
         return crate::security::may_use(rm, &p.context, "map_device");
     }
-    p.privileged || rm.device_tasks.contains(&pid)
+    p.privileged
 }
 
 /// `DeviceGrant`.

@@ -31,8 +31,18 @@ impl Gatherer {
         let cap = |n: &str| rampart_rt::startup::named_cap(n).ok_or(alloc::format!("no capability named {n}"));
         let (audit, frame) = (Audit(cap("audit")?), Frame(cap("audit-frame")?));
         // rm maps a copy of the frame capability; ours stays for the dumps.
-        let region = rampart_rt::rm::device_map(None, 1, 0, frame.0)
-            .map_err(|e| alloc::format!("mapping the dump frame: {e}"))?;
+        // init grants us device authority right after spawning us (we run
+        // at the lowest priority, so normally before we get here).
+        let mut tries = 0;
+        let region = loop {
+            match rampart_rt::rm::device_map(None, 1, 0, frame.0) {
+                Err(rampart_uabi::Errno::EPERM) if tries < 1000 => {
+                    tries += 1;
+                    rampart_rt::ipc::yield_now();
+                }
+                r => break r.map_err(|e| alloc::format!("mapping the dump frame: {e}"))?,
+            }
+        };
         Ok(Gatherer { audit, frame, vaddr: region.vaddr })
     }
 
