@@ -282,3 +282,38 @@ fn user_identity_constraints_hold_even_for_uid_0() {
     assert_eq!(user.ok(&mut srv, Request::Unlink { path: "/tmp/mine".into() }), Ok(()));
     assert_eq!(root.read_file(&mut srv, "/root/notes").unwrap(), b"root's notes\n");
 }
+
+/// Pipes carry their creator's context (`fifo_file`): an end handed to a
+/// process of another domain is adopted only if the policy lets that
+/// domain read or write the creator's pipes.
+#[test]
+fn pipes_across_domains_follow_the_policy() {
+    let (_d, mut srv) = setup();
+    let mut admin = Client::new(&mut srv, ROOT);
+    let mut tool = Client::new(&mut srv, "root:sysadm_r:policytool_t");
+    let mut user = Client::new(&mut srv, USER);
+    let mut web = Client::new(&mut srv, HTTPD);
+    let Response::Pipe { read, write } = admin.call(&mut srv, Request::Pipe) else { panic!() };
+    let share = |c: &mut Client, srv: &mut RwServer, h| match c.call(srv, Request::ShareHandle { handle: h }) {
+        Response::Token(t) => t,
+        r => panic!("{r:?}"),
+    };
+    // `polc ... | grep` the other way round: the tool writes, the shell reads.
+    let t = share(&mut admin, &mut srv, write);
+    assert!(matches!(tool.call_badge(&mut srv, Request::AdoptToken, Some(t)), Response::Handle(_)));
+    // An ordinary user's process gets neither end of the administrator's pipe.
+    let t = share(&mut admin, &mut srv, read);
+    assert_eq!(user.call_badge(&mut srv, Request::AdoptToken, Some(t)), Response::Err(Errno::EACCES));
+    let t = share(&mut admin, &mut srv, write);
+    assert_eq!(user.call_badge(&mut srv, Request::AdoptToken, Some(t)), Response::Err(Errno::EACCES));
+    // The web server may write into it (its log) but not read from it.
+    let t = share(&mut admin, &mut srv, write);
+    assert!(matches!(web.call_badge(&mut srv, Request::AdoptToken, Some(t)), Response::Handle(_)));
+    let t = share(&mut admin, &mut srv, read);
+    assert_eq!(web.call_badge(&mut srv, Request::AdoptToken, Some(t)), Response::Err(Errno::EACCES));
+    // Within one domain, as before.
+    let Response::Pipe { read: ur, .. } = user.call(&mut srv, Request::Pipe) else { panic!() };
+    let mut user2 = Client::new(&mut srv, USER);
+    let t = share(&mut user, &mut srv, ur);
+    assert!(matches!(user2.call_badge(&mut srv, Request::AdoptToken, Some(t)), Response::Handle(_)));
+}
