@@ -71,8 +71,23 @@ pub struct Artifacts {
     pub bootfs: PathBuf,
     /// User program ELFs by binary name.
     pub programs: Vec<(String, PathBuf)>,
-    /// The ext4 root file system image (`/bin` holds [`ROOTFS_PROGRAMS`]).
+    /// The ext4 root file system image (`/bin` holds [`ROOTFS_PROGRAMS`]),
+    /// labelled for the `te` policy (also what `allow-all` boots on).
     pub rootfs: PathBuf,
+    /// The same root labelled for each lattice policy ([`ROOTFS_VARIANTS`]).
+    pub rootfs_variants: Vec<(String, PathBuf)>,
+}
+
+/// The policy variants besides `te` that get a root disk of their own:
+/// their file contexts carry levels (`mls`) or integrity labels (`biba`).
+pub const ROOTFS_VARIANTS: &[&str] = &["mls", "biba"];
+
+impl Artifacts {
+    /// The root disk labelled for boot policy `policy` (the `te` disk for
+    /// `te`, `allow-all` and any policy without a disk of its own).
+    pub fn rootfs_for(&self, policy: &str) -> &Path {
+        self.rootfs_variants.iter().find(|(v, _)| v == policy).map_or(&self.rootfs, |(_, p)| p)
+    }
 }
 
 /// Build choices.
@@ -223,8 +238,12 @@ pub fn build_all(opts: &BuildOptions) -> Result<Artifacts> {
         .filter(|(n, _)| ROOTFS_PROGRAMS.iter().any(|(_, b, _)| b == n))
         .map(|(_, p)| p.clone())
         .collect();
-    let rootfs = crate::rootfs::build_cached(&rootfs_programs, &rootfs_links())?;
-    Ok(Artifacts { kernel, test_kernel, bootfs, programs, rootfs })
+    let rootfs = crate::rootfs::build_cached(&rootfs_programs, &rootfs_links(), "te")?;
+    let mut rootfs_variants = Vec::new();
+    for v in ROOTFS_VARIANTS {
+        rootfs_variants.push((v.to_string(), crate::rootfs::build_cached(&rootfs_programs, &rootfs_links(), v)?));
+    }
+    Ok(Artifacts { kernel, test_kernel, bootfs, programs, rootfs, rootfs_variants })
 }
 
 /// Writes `data` to `path` unless it already holds exactly that.

@@ -277,8 +277,8 @@ fn main() -> Result<()> {
             if !microvm {
                 qemu_args.splice(0..0, device_args(&disk, &net, &hostfwd));
             }
-            if let Some(p) = policy {
-                images::policies::check_name(&p)?;
+            if let Some(p) = &policy {
+                images::policies::check_name(p)?;
                 append = format!("{append} policy={p}").trim().to_string();
             }
             if !append.contains("init.first=") && !append.contains("init.test=") {
@@ -288,7 +288,7 @@ fn main() -> Result<()> {
             let art = build_all(&BuildOptions { verbose })?;
             let root_disk = match root_disk {
                 Some(d) => d,
-                None => images::rootfs::disk_copy(&art.rootfs, "run")?,
+                None => images::rootfs::disk_copy(art.rootfs_for(policy.as_deref().unwrap_or("te")), "run")?,
             };
             let boot = match iso {
                 None => Boot::Pvh,

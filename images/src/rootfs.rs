@@ -277,21 +277,26 @@ pub fn build_image(staging: &Path, img: &Path, opts: &RootfsOptions) -> Result<(
 /// Size of the boot disk's file system (MiB).
 pub const BOOT_DISK_MIB: u32 = 64;
 
-/// Builds `target/images/root.ext4`, the boot disk with `programs` and
-/// the symbolic `links` in `/bin`, unless an image made from the same
-/// inputs exists (a stamp of the programs' and policy sources' sizes and
-/// times is kept beside it).
+/// Builds `target/images/root.ext4` (policy variant `te`) or
+/// `root-VARIANT.ext4` (`mls`, `biba`), the boot disk with `programs` and
+/// the symbolic `links` in `/bin`, labelled by that variant's file
+/// contexts (so `/secret` is `s3:c0.c15` on the MLS disk) and holding its
+/// compiled policy in `/etc/policy/policy.bin`, unless an image made from
+/// the same inputs exists (a stamp of the programs' and policy sources'
+/// sizes and times is kept beside it).
 ///
 /// # Errors
 /// As [`build`].
-pub fn build_cached(programs: &[PathBuf], links: &[(String, String)]) -> Result<PathBuf> {
+pub fn build_cached(programs: &[PathBuf], links: &[(String, String)], variant: &str) -> Result<PathBuf> {
     let out = crate::images_dir();
     std::fs::create_dir_all(&out)?;
-    let img = out.join("root.ext4");
+    let img = out.join(if variant == "te" { "root.ext4".to_string() } else { format!("root-{variant}.ext4") });
+    let m = crate::workspace_root().join("policy").join("modules");
     let opts = RootfsOptions {
         size_mib: BOOT_DISK_MIB,
         programs: programs.to_vec(),
         links: links.to_vec(),
+        policy_dirs: vec![m.join("base"), m.join("assertions"), m.join(variant)],
         ..Default::default()
     };
     let mut stamp = format!("v1 {} {links:?}\n", opts.size_mib);
@@ -311,7 +316,7 @@ pub fn build_cached(programs: &[PathBuf], links: &[(String, String)]) -> Result<
     if img.exists() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
         return Ok(img);
     }
-    let staging = out.join("root-staging");
+    let staging = out.join(format!("root-staging-{variant}"));
     stage(&staging, &opts)?;
     build_image(&staging, &img, &opts)?;
     std::fs::write(&stamp_path, stamp)?;

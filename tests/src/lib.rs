@@ -59,6 +59,15 @@ pub fn disk(name: &str) -> std::path::PathBuf {
     images::rootfs::disk_copy(&artifacts().rootfs, name).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
+/// As [`disk`], the root labelled for boot policy `policy` (`mls`, `biba`;
+/// the `te` disk otherwise).
+///
+/// # Panics
+/// If the copy fails.
+pub fn disk_for(name: &str, policy: &str) -> std::path::PathBuf {
+    images::rootfs::disk_copy(artifacts().rootfs_for(policy), name).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
 /// A machine booting into the login session on root disk `disk`
 /// (`batch`: commands are read from the console, see [`run_batch`]).
 pub fn session_config(disk: &std::path::Path, batch: bool) -> QemuConfig {

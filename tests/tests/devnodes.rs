@@ -88,7 +88,7 @@ fn device_nodes_for_the_user_and_the_administrator() {
 
 #[test]
 fn null_at_a_higher_level_under_mls() {
-    let d = disk("devnodes-mls");
+    let d = rampart_tests::disk_for("devnodes-mls", "mls");
     let mut cfg = session_config(&d, true);
     cfg.cmdline.push_str(" policy=mls init.context=user_u:user_r:user_t:s1");
     let (out, code) = run_batch_with(

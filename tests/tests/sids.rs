@@ -15,7 +15,7 @@
 //! and when it ends; the peak must stay near the boot count.
 
 use images::qemu::{Session, guest_exit_code};
-use rampart_tests::{PROMPT, boot, disk, session_config};
+use rampart_tests::{PROMPT, boot, disk_for, session_config};
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(60);
@@ -50,7 +50,7 @@ fn stats_after(out: &str, marker: &str) -> (u32, u32, String) {
 }
 
 fn flood(attempts: u32, budget: Duration) {
-    let d = disk(&format!("sids-flood-{attempts}"));
+    let d = disk_for(&format!("sids-flood-{attempts}"), "mls");
     let mut cfg = session_config(&d, false);
     cfg.cmdline.push_str(" policy=mls");
     // Every kernel-log record (init's statistics lines) is echoed to the

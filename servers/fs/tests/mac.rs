@@ -317,3 +317,33 @@ fn pipes_across_domains_follow_the_policy() {
     let t = share(&mut user, &mut srv, ur);
     assert!(matches!(user2.call_badge(&mut srv, Request::AdoptToken, Some(t)), Response::Handle(_)));
 }
+
+/// Under `mls`, a pipe carries its creator's level: a process at *secret*
+/// hands nothing down through a pipe (an unclassified reader cannot adopt
+/// its read end, nor can it adopt an unclassified write end), while
+/// reading down and writing up are allowed.
+#[test]
+fn mls_pipes_follow_the_lattice() {
+    let disk = MemDisk::new(standard_image());
+    let vol = rampart_fs::RwVolume::mount(disk.clone(), clock()).unwrap();
+    let mut srv = rampart_fs::FileServer::new(vol, rampart_fs::LocalPolicy(policy_model("mls")), mac_only()).unwrap();
+    let mut secret = Client::new(&mut srv, "user_u:user_r:user_t:s2");
+    let mut low = Client::new(&mut srv, "user_u:user_r:user_t:s0");
+    let share = |c: &mut Client, srv: &mut RwServer, h| match c.call(srv, Request::ShareHandle { handle: h }) {
+        Response::Token(t) => t,
+        r => panic!("{r:?}"),
+    };
+    let adopt = |c: &mut Client, srv: &mut RwServer, t| c.call_badge(srv, Request::AdoptToken, Some(t));
+    let Response::Pipe { read: sr, write: sw } = secret.call(&mut srv, Request::Pipe) else { panic!() };
+    let Response::Pipe { read: lr, write: lw } = low.call(&mut srv, Request::Pipe) else { panic!() };
+    // Down: refused both ways a secret writer could reach a low reader.
+    let t = share(&mut secret, &mut srv, sr);
+    assert_eq!(adopt(&mut low, &mut srv, t), Response::Err(Errno::EACCES), "low reads a secret pipe");
+    let t = share(&mut low, &mut srv, lw);
+    assert_eq!(adopt(&mut secret, &mut srv, t), Response::Err(Errno::EACCES), "secret writes a low pipe");
+    // Up: allowed.
+    let t = share(&mut secret, &mut srv, sw);
+    assert!(matches!(adopt(&mut low, &mut srv, t), Response::Handle(_)), "low writes up");
+    let t = share(&mut low, &mut srv, lr);
+    assert!(matches!(adopt(&mut secret, &mut srv, t), Response::Handle(_)), "secret reads down");
+}
