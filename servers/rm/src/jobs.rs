@@ -37,16 +37,26 @@ fn context(rm: &Rm, pid: Pid) -> String {
 pub fn allowed(rm: &Rm, source: &str, target: &str, class: &str, perm: &str) -> bool {
     let Some(ep) = rm.secsrv.ep else { return true };
     let mut c = Client(Ipc(ep));
-    let decide = |c: &mut Client<Ipc>| -> Result<bool, Errno> {
+    let decide = |c: &mut Client<Ipc>| -> Result<(bool, u16, u32, u32, bool), Errno> {
         let k = c.class_id(class)?;
         let bits = c.perms(k, &[perm])?;
-        Ok(c.compute_av_contexts(source, target, k)?.allowed & bits == bits)
+        let d = c.compute_av_contexts(source, target, k)?;
+        Ok((d.allowed & bits == bits, k, bits, d.seqno, d.auditdeny & bits != 0))
     };
-    let ok = decide(&mut c).unwrap_or(false);
-    if !ok {
-        dprintln!("rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}");
+    match decide(&mut c) {
+        Ok((true, ..)) => true,
+        Ok((false, k, bits, seqno, audit)) => {
+            dprintln!("rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}");
+            if audit {
+                crate::security::audit_denial(rm, &mut c, (source, target), (k, bits, seqno), class);
+            }
+            false
+        }
+        Err(e) => {
+            dprintln!("rm: cannot decide {{ {perm} }} for scontext={source} tcontext={target} tclass={class}: {e}");
+            false
+        }
     }
-    ok
 }
 
 /// The `process` permission sending `sig` needs.

@@ -48,8 +48,10 @@ pub struct Secsrv {
     /// `system` class number and the bits of `syslog_write` and
     /// `syslog_read` (`None` if the policy has no such permissions).
     syslog: Option<(u16, u32, u32)>,
-    /// rm's own context (the target of `system` checks).
+    /// rm's own context (the target of `system` and `resource` checks).
     own: String,
+    /// rm's own SID (0: unknown).
+    own_sid: u32,
 }
 
 /// A SID rm holds for a live task: the SID of its context and the owner
@@ -87,7 +89,8 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
         .class_id("system")
         .ok()
         .and_then(|k| Some((k, c.perms(k, &["syslog_write"]).ok()?, c.perms(k, &["syslog_read"]).ok()?)));
-    let own = c.who_am_i().and_then(|sid| c.sid_to_context(sid)).unwrap_or_default();
+    let own_sid = c.who_am_i().unwrap_or(0);
+    let own = c.sid_to_context(own_sid).unwrap_or_default();
     if let Some(old) = rm.secsrv.ep.replace(Endpoint(s)) {
         crate::lifecycle::drop_slot(rm, old.0);
     }
@@ -96,6 +99,7 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
     rm.secsrv.system = system;
     rm.secsrv.syslog = syslog;
     rm.secsrv.own = own;
+    rm.secsrv.own_sid = own_sid;
     Ok(())
 }
 
@@ -201,6 +205,37 @@ pub fn release(rm: &Rm, held: Option<Held>) {
         && let Err(e) = Client(Ipc(ep)).release_sid(h.sid, h.subject)
     {
         dprintln!("rm: releasing SID {}: {e}", h.sid);
+    }
+}
+
+/// Puts a denial of rm's into secsrv's audit trail (as the object manager
+/// fs or net do): the SIDs are those rm holds for the tasks in `source`
+/// and `target` (or its own); a context no live task has (init's) leaves
+/// only the kernel-log line. `object` names the class checked.
+pub fn audit_denial(rm: &Rm, c: &mut Client<Ipc>, (source, target): (&str, &str), dec: (u16, u32, u32), object: &str) {
+    let sid_of = |ctx: &str| -> Option<u32> {
+        if ctx == rm.secsrv.own {
+            return (rm.secsrv.own_sid != 0).then_some(rm.secsrv.own_sid);
+        }
+        rm.tasks
+            .iter()
+            .filter(|(pid, _)| rm.procs.get(**pid).is_some_and(|p| p.context == ctx))
+            .find_map(|(_, t)| t.sid.map(|h| h.sid))
+    };
+    let (Some(ssid), Some(tsid)) = (sid_of(source), sid_of(target)) else { return };
+    let (class, perms, seqno) = dec;
+    let rec = rampart_secsrv_api::AuditSubmit {
+        ssid,
+        tsid,
+        class,
+        perms,
+        denied: true,
+        enforced: true,
+        seqno,
+        object: object.into(),
+    };
+    if let Err(e) = c.audit(rec) {
+        dprintln!("rm: audit submission refused: {e}");
     }
 }
 

@@ -103,6 +103,17 @@ pub fn run(t: &mut T) {
     booleans(t, &mut cx);
     exit_revokes(t, &mut cx);
     device_authority(t, allow_all);
+    if !allow_all {
+        // rm's denials reach the audit trail like the object servers'.
+        let rec = find_audit(&mut cx, |e| e.denied && e.class == "process" && e.perms == "spawn");
+        if let Some(r) = &rec {
+            dprintln!("sectest: audit: {r}");
+        }
+        t.check(
+            rec.is_some_and(|r| r.source.contains(":httpd_t") && r.reporter.contains(":rm_t")),
+            "rm's refusal of httpd_t's spawn is in the audit trail (by rm_t)",
+        );
+    }
     crate::bench::run(t, &mut cx);
 }
 
