@@ -13,6 +13,8 @@
 //! - [`prove`]: neverallows plus `noflow` assertions decided exactly by
 //!   reachability, with counterexample paths.
 //!
+//! - [`explain`]: why a denial happened (`polc why`) and the rules that
+//!   would allow it (`polc allow`), flagged against the neverallows.
 //! - [`model`]: what the policy's decision model may grant beyond the
 //!   rules, from the model's own declaration
 //!   ([`rampart_policy::PolicyModel::grants`]).
@@ -30,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod explain;
 pub mod flow;
 pub mod model;
 pub mod permmap;

@@ -145,6 +145,42 @@ pub enum Cmd {
         #[arg(long = "bool", value_name = "NAME=VALUE")]
         bools: Vec<String>,
     },
+    /// Explain denials (like audit2why): for a tuple given with --scon,
+    /// --tcon, --class, --perm, or for each `avc: denied` line of --audit
+    /// (a file, `-` for standard input).
+    Why {
+        /// Sources, directories or one binary policy.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Source context.
+        #[arg(long)]
+        scon: Option<String>,
+        /// Target context.
+        #[arg(long)]
+        tcon: Option<String>,
+        /// Object class.
+        #[arg(long)]
+        class: Option<String>,
+        /// Permissions (repeat or comma-separate).
+        #[arg(long, value_delimiter = ',')]
+        perm: Vec<String>,
+        /// Audit records to explain (`-`: standard input).
+        #[arg(long)]
+        audit: Option<PathBuf>,
+        /// Set a boolean first: NAME=true|false (repeatable).
+        #[arg(long = "bool")]
+        bools: Vec<String>,
+    },
+    /// Propose allow rules for audit records (like audit2allow), flagging
+    /// any a neverallow of the policy forbids (exit 1 then).
+    Allow {
+        /// Sources, directories or one binary policy.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Audit records (`-` or absent: standard input).
+        #[arg(long)]
+        audit: Option<PathBuf>,
+    },
     /// Print the effective permission map (built-in + policy + --permmap).
     Permmap {
         /// Sources, directories or one binary policy.

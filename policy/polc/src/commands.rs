@@ -92,6 +92,11 @@ pub fn run(cli: Cli) -> Result<bool, Failure> {
             let req = DecideReq { path, file_kind, port, service, scon, tcon, class, create, name, bools };
             decide(db, &req)
         }
+        Cmd::Why { inputs, scon, tcon, class, perm, audit, bools } => {
+            let db = load(&inputs)?;
+            crate::explain::why(db, (scon, tcon, class, perm), audit.as_deref(), &bools)
+        }
+        Cmd::Allow { inputs, audit } => crate::explain::allow(&load(&inputs)?, audit.as_deref()),
         Cmd::Permmap { inputs, permmap: pm } => {
             let db = load(&inputs)?;
             let o = permmap(&db, pm.as_deref())?;

@@ -9,6 +9,7 @@
 
 mod cli;
 mod commands;
+mod explain;
 mod load;
 
 use std::process::ExitCode;
