@@ -85,6 +85,7 @@ pub const PROGRAMS: &[&str] = &[
     "poweroff",
     "getenforce",
     "setenforce",
+    "setsebool",
     "load_policy",
     "ausearch",
     "runcon",
