@@ -12,6 +12,13 @@
 //! boot plants one channel the policy does not allow (`init.audit.plant=1`:
 //! login gets a send capability to the security server's endpoint), which
 //! the auditor must report.
+//!
+//! The auditor stays and audits again after every policy change: a third
+//! boot (an administrator's session) loads `allow-all`, starts a `user_t`
+//! process holding connections to the security server and the network
+//! server, loads `te` again and then turns `allow_user_network` off; each
+//! audit after a change must find no live channel the new policy forbids
+//! (issue 19 item 1: connsrv revokes them).
 
 use images::devices::net_args;
 use images::qemu::QemuConfig;
@@ -130,4 +137,104 @@ fn a_planted_channel_is_reported() {
         "{}",
         v[0]
     );
+}
+
+/// The audit after a change: the output from the auditor's "policy
+/// changed" line to its verdict.
+fn audit_after_change(s: &mut images::qemu::Session, what: &str) -> String {
+    let mut out = String::new();
+    for needle in ["capaudit: policy changed", "capaudit: summary: ", "\ncapaudit: ", "\n"] {
+        match s.expect(needle, T) {
+            Ok(o) => out.push_str(&o),
+            Err(e) => panic!("no audit after {what}: {e:#}\n{}", s.output()),
+        }
+    }
+    println!("after {what}:");
+    for l in out.lines().filter(|l| l.contains("capaudit: ") || l.contains("connsrv: ")) {
+        println!("  {l}");
+    }
+    out
+}
+
+/// A channel from the holder (`fstest hold`, `user_t`) to `receiver`.
+fn held(out: &str, receiver: &str) -> bool {
+    out.lines().any(|l| {
+        l.contains("capaudit: ")
+            && l.contains(" channel ")
+            && l.contains("fstest[")
+            && l.contains(&format!("(user_u:user_r:user_t) -> {receiver}["))
+    })
+}
+
+/// Types `cmd` and waits for `marker` in what follows.
+fn run(s: &mut images::qemu::Session, cmd: &str, marker: &str) {
+    s.send(&format!("{cmd}\n")).unwrap();
+    if let Err(e) = s.expect(marker, T) {
+        panic!("{cmd}: no {marker:?}: {e:#}\n{}", s.output());
+    }
+}
+
+/// Issue 19 item 1: the whole-system capability audit also runs after a
+/// policy reload and after a boolean change, and finds no live channel
+/// the new policy forbids. The administrator loads `allow-all`, starts a
+/// `user_t` process that connects to the security server and to the
+/// network server and holds both, then loads the shipped `te` again (which
+/// gives `user_t` no channel to the security server): the first must go;
+/// then `setsebool allow_user_network off`: the second must go. Before
+/// connsrv re-checked live connections, each of those audits reported the
+/// held channel as a violation.
+#[test]
+fn no_forbidden_channel_survives_a_reload_or_a_boolean_change() {
+    let cfg = QemuConfig {
+        cmdline: "init.first=login init.audit=sh init.context=root:sysadm_r:sysadm_t".into(),
+        test_kernel: true,
+        disk: Some(disk("capaudit-revoke")),
+        extra: net_args(&[]),
+        ..Default::default()
+    };
+    let mut s = boot(&cfg);
+    let mut first = String::new();
+    for needle in ["capaudit: summary: ", "\ncapaudit: ", "\n"] {
+        match s.expect(needle, T) {
+            Ok(o) => first.push_str(&o),
+            Err(e) => panic!("no first audit: {e:#}\n{}", s.output()),
+        }
+    }
+    assert!(first.contains("capaudit: PASS"), "{first}");
+
+    run(&mut s, "load_policy -s allow-all", "loaded policy allow-all");
+    let out = audit_after_change(&mut s, "load_policy -s allow-all");
+    assert!(out.contains("capaudit: PASS"), "{out}");
+    run(&mut s, "runcon user_u:user_r:user_t fstest hold security,net &", "fstest: hold: net connected");
+    assert!(s.output().contains("fstest: hold: security connected"), "{}", s.output());
+
+    run(&mut s, "load_policy", "loaded policy local (model te");
+    let out = audit_after_change(&mut s, "load_policy (te)");
+    let sum = summary(&out);
+    assert_eq!(count(sum, " violations, "), 0, "{out}");
+    assert!(out.contains("capaudit: PASS"), "{out}");
+    assert!(out.contains("policy local, seqno "), "{out}");
+    assert!(!held(&out, "secsrv"), "user_t still holds a channel to the security server:\n{out}");
+    assert!(held(&out, "net"), "te with allow_user_network keeps the user's network channel:\n{out}");
+    let all = s.output();
+    assert!(
+        all.lines()
+            .any(|l| l.contains("connsrv: revoked connection ")
+                && l.contains("(user_u:user_r:user_t) to security: EACCES")),
+        "{all}"
+    );
+
+    run(&mut s, "setsebool allow_user_network off", "\n");
+    let out = audit_after_change(&mut s, "setsebool allow_user_network off");
+    let sum = summary(&out);
+    assert_eq!(count(sum, " violations, "), 0, "{out}");
+    assert!(out.contains("capaudit: PASS"), "{out}");
+    assert!(!held(&out, "net"), "user_t still holds a channel to the network server:\n{out}");
+    let all = s.output();
+    assert!(
+        all.lines()
+            .any(|l| l.contains("connsrv: revoked connection ") && l.contains("(user_u:user_r:user_t) to net: EACCES")),
+        "{all}"
+    );
+    s.kill();
 }

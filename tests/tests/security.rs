@@ -28,7 +28,13 @@ fn run_with(policy: &str, icount: bool, extra: &str) -> String {
     let status = s.wait_exit(Duration::from_secs(300)).unwrap_or_else(|e| panic!("{e:#}\n{}", s.output()));
     let out = s.output();
     println!("{cmdline}: {:.2} s", s.elapsed().as_secs_f64());
-    for l in out.lines().filter(|l| l.contains("FAIL") || l.contains("measure") || l.contains("audit:")) {
+    for l in out.lines().filter(|l| {
+        l.contains("FAIL")
+            || l.contains("measure")
+            || l.contains("audit:")
+            || l.contains("revoke")
+            || l.contains("connsrv: policy seqno")
+    }) {
         println!("{l}");
     }
     let (passed, failed) = parse_summary(&out).unwrap_or_else(|| panic!("no summary line:\n{out}"));
@@ -48,8 +54,12 @@ fn number_after(out: &str, key: &str) -> u64 {
 /// record naming both contexts, the class, the permission and the object;
 /// reloading `allow-all` at run time lets it through (connsrv's and the
 /// client's AVC drop the stale denial on the new sequence number), and
-/// reloading `te` denies it again. Runs under `-icount` for the figures of
-/// docs/performance.md.
+/// reloading `te` denies it again. A connection made under `allow-all`
+/// (or in permissive mode) is revoked when `te` is reloaded (or
+/// `setenforce 1`): the next call fails, a new connect is refused, the
+/// revocation is audited and counted, the service is told, and reloading
+/// `allow-all` does not resurrect it (issue 19 item 1). Runs under
+/// `-icount` for the figures of docs/performance.md.
 #[test]
 fn te_denies_audits_and_reload_takes_effect() {
     let out = run("te", true);
@@ -75,6 +85,23 @@ fn te_denies_audits_and_reload_takes_effect() {
     assert!(out.contains("ok   the echo service (httpd_t) could not squat the security server's name"), "{out}");
     assert!(out.contains("sectest: serve: registered 40 more services"), "{out}");
     assert!(out.contains("ok   the stale denial is gone"), "{out}");
+    // Issue 19 item 1: a policy change revokes live connections it denies.
+    for want in [
+        "ok   revoke: a new connect is refused (Err(EACCES",
+        "ok   revoke: the live channel the new policy denies is revoked",
+        "ok   revoke: the revocation is audited",
+        "ok   revoke: connsrv counts one policy revocation",
+        "ok   revoke: reloading allow-all does not resurrect it",
+        "ok   revoke: the service forgot the revoked client (1 left)",
+        "ok   revoke: setenforce 1 revokes it",
+    ] {
+        assert!(out.contains(want), "{want:?} missing:\n{out}");
+    }
+    assert!(
+        out.lines().any(|l| l.contains("connsrv: revoked connection ")
+            && l.contains("(root:sysadm_r:sysadm_t) to sectest.echo: EACCES")),
+        "{out}"
+    );
     let hit = number_after(&out, "avc hit ");
     let miss = number_after(&out, "avc miss ");
     let connect = number_after(&out, "measure: connect ");

@@ -250,6 +250,9 @@ pub struct Stats {
     pub denied: u64,
     /// Connections revoked since boot.
     pub revoked: u64,
+    /// Of those, connections revoked because a policy change (reload,
+    /// boolean, enforcing mode) no longer grants their `service connect`.
+    pub policy_revoked: u64,
     /// AVC hits / misses in connsrv.
     pub avc_hits: u64,
     /// AVC misses.

@@ -11,7 +11,8 @@
 //! is the kernel side: slots, endpoint creation, minting, revocation, and
 //! the receive loop. A policy-change notification from secsrv (bound to
 //! the main thread, so it is delivered before any further request)
-//! refreshes the AVC.
+//! refreshes the AVC and revokes the live connections the new policy
+//! denies.
 #![no_std]
 #![no_main]
 
@@ -126,11 +127,8 @@ fn step(st: &mut State, r: &IpcResult) -> Option<Out> {
     let received = r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize;
     if r.info.label() == 0 && r.info.length() == 0 && !received {
         // The bound notification: secsrv says the policy changed.
-        if r.badge & EVENT_POLICY != 0
-            && let Some(l) = st.link.as_mut()
-            && let Err(e) = l.refresh()
-        {
-            dprintln!("connsrv: cannot refresh the AVC: {e}");
+        if r.badge & EVENT_POLICY != 0 {
+            policy_changed(st);
         }
         return None;
     }
@@ -179,6 +177,39 @@ fn step(st: &mut State, r: &IpcResult) -> Option<Out> {
     }
     Some(Out { response: reply.response, cap: reply.cap, hand_over: reply.hand_over })
 }
+/// A policy change (reload, boolean, enforcing mode): refreshes the AVC
+/// and the vocabulary, then decides every live connection again and
+/// revokes those the new policy denies (each denial is audited by the AVC;
+/// each revocation is logged here). Runs before any request that arrives
+/// after the change (the notification is bound to this thread).
+fn policy_changed(st: &mut State) {
+    let Some(l) = st.link.as_mut() else { return };
+    if let Err(e) = l.refresh() {
+        // Without the new vocabulary nothing can be decided again; the
+        // connections stay until the next change (see the docs, §2).
+        dprintln!("connsrv: cannot refresh the AVC: {e}");
+        return;
+    }
+    let seqno = l.avc.avc.seqno();
+    let v = st.reg.revalidate(&mut st.caps, l);
+    for r in &v.revoked {
+        let ctx = l.sid_to_context(r.sid).unwrap_or_default();
+        dprintln!(
+            "connsrv: revoked connection {} of pid {} ({ctx}) to {}: {} under policy seqno {seqno}",
+            r.conn,
+            r.pid,
+            r.name,
+            r.errno.name()
+        );
+    }
+    dprintln!(
+        "connsrv: policy seqno {seqno}: {} live connections re-checked, {} revoked, {} undecided",
+        v.checked,
+        v.revoked.len(),
+        v.undecided
+    );
+}
+
 /// Uses the channel in `slot` to reach secsrv and subscribes to policy
 /// changes with a badged copy of the task's notification.
 fn connect_security(st: &mut State, slot: u64, sid: u32) -> Result<(), Errno> {

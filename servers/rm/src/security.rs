@@ -25,8 +25,10 @@ use crate::kops::CNODE;
 use crate::state::Rm;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 use rampart_abi::Rights;
 use rampart_rm_api::{INIT_PID, MAX_STAGED, Pid, Staged};
+use rampart_rm_core::vocab::{Perm, PolicyQuery, Vocab};
 use rampart_rt::cap::{CPtr, Endpoint};
 use rampart_rt::dprintln;
 use rampart_secsrv_api::client::Client;
@@ -38,20 +40,44 @@ use rampart_uabi::Errno;
 pub struct Secsrv {
     /// The channel.
     pub ep: Option<Endpoint>,
-    /// `process` class number and the bits of `signal`, `transition` and
-    /// `getattr`.
-    process: Option<(u16, u32, u32, u32)>,
-    /// `file` class number and the bit of `entrypoint`.
-    file: Option<(u16, u32)>,
-    /// `system` class number and the bits of `halt` and `reboot`.
-    system: Option<(u16, u32, u32)>,
-    /// `system` class number and the bits of `syslog_write` and
-    /// `syslog_read` (`None` if the policy has no such permissions).
-    syslog: Option<(u16, u32, u32)>,
+    /// The class and permission numbers of the policy in force, read again
+    /// whenever a decision shows the policy changed
+    /// (`rampart_rm_core::vocab`; rm is single-threaded, and the checks
+    /// take `&Rm`).
+    vocab: RefCell<Vocab>,
     /// rm's own context (the target of `system` and `resource` checks).
     own: String,
     /// rm's own SID (0: unknown).
     own_sid: u32,
+}
+
+/// [`PolicyQuery`] over rm's channel to secsrv.
+struct Query(Client<Ipc>);
+
+impl PolicyQuery for Query {
+    fn class_id(&mut self, name: &str) -> Result<u16, Errno> {
+        self.0.class_id(name)
+    }
+    fn perm_bit(&mut self, class: u16, perm: &str) -> Result<u32, Errno> {
+        self.0.perms(class, &[perm])
+    }
+    fn seqno(&mut self) -> Result<u32, Errno> {
+        self.0.status().map(|s| s.seqno)
+    }
+    fn decide(&mut self, s: &str, t: &str, class: u16) -> Result<(u32, u32), Errno> {
+        self.0.compute_av_contexts(s, t, class).map(|d| (d.allowed, d.seqno))
+    }
+}
+
+/// Is `p` granted from context `s` to context `t` by the policy in force
+/// (with that policy's numbers)? Neither context is added to secsrv's SID
+/// table.
+///
+/// # Errors
+/// `EPERM` without a security server; [`Vocab::allowed`]'s errors.
+fn allowed(rm: &Rm, s: &str, t: &str, p: Perm) -> Result<bool, Errno> {
+    let ep = rm.secsrv.ep.ok_or(Errno::EPERM)?;
+    rm.secsrv.vocab.borrow_mut().allowed(&mut Query(Client(Ipc(ep))), s, t, p)
 }
 
 /// A SID rm holds for a live task: the SID of its context and the owner
@@ -79,35 +105,22 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
         return Err(Errno::EIO);
     }
     let mut c = Client(Ipc(Endpoint(s)));
-    let process = c.class_id("process").ok().and_then(|p| {
-        Some((p, c.perms(p, &["signal"]).ok()?, c.perms(p, &["transition"]).ok()?, c.perms(p, &["getattr"]).ok()?))
-    });
-    let file = c.class_id("file").ok().and_then(|f| Some((f, c.perms(f, &["entrypoint"]).ok()?)));
-    let system =
-        c.class_id("system").ok().and_then(|k| Some((k, c.perms(k, &["halt"]).ok()?, c.perms(k, &["reboot"]).ok()?)));
-    let syslog = c
-        .class_id("system")
-        .ok()
-        .and_then(|k| Some((k, c.perms(k, &["syslog_write"]).ok()?, c.perms(k, &["syslog_read"]).ok()?)));
+    let vocab = match Vocab::resolve(&mut Query(Client(Ipc(Endpoint(s))))) {
+        Ok(v) => v,
+        Err(e) => {
+            dprintln!("rm: the security server's vocabulary: {e}");
+            Vocab::default()
+        }
+    };
     let own_sid = c.who_am_i().unwrap_or(0);
     let own = c.sid_to_context(own_sid).unwrap_or_default();
     if let Some(old) = rm.secsrv.ep.replace(Endpoint(s)) {
         crate::lifecycle::drop_slot(rm, old.0);
     }
-    rm.secsrv.process = process;
-    rm.secsrv.file = file;
-    rm.secsrv.system = system;
-    rm.secsrv.syslog = syslog;
+    rm.secsrv.vocab = RefCell::new(vocab);
     rm.secsrv.own = own;
     rm.secsrv.own_sid = own_sid;
     Ok(())
-}
-
-/// Is `bit` of `class` granted from context `s` to context `t`? Neither is
-/// added to secsrv's SID table.
-fn allowed(c: &mut Client<Ipc>, s: &str, t: &str, class: u16, bit: u32) -> Result<bool, Errno> {
-    let d = c.compute_av_contexts(s, t, class)?;
-    Ok(d.allowed & bit == bit)
 }
 
 /// Is `other` the context whose canonical text is `canonical`?
@@ -121,22 +134,42 @@ fn same(c: &mut Client<Ipc>, canonical: &str, other: &str) -> Result<bool, Errno
 ///
 /// # Errors
 /// `EACCES` when the domain changes but `process transition` or
-/// `file entrypoint` is denied; `EINVAL` for a context the policy rejects.
+/// `file entrypoint` is denied; `EINVAL` for a context the policy rejects;
+/// `ENOENT` for a policy without `file entrypoint`; `EAGAIN` if the policy
+/// kept changing while rm asked.
 pub fn transition(rm: &Rm, parent: &str, exec: Option<&str>) -> Result<String, Errno> {
     let (Some(exec), Some(ep)) = (exec, rm.secsrv.ep) else { return Ok(parent.into()) };
-    let (Some((pclass, _, trans, _)), Some((fclass, entry))) = (rm.secsrv.process, rm.secsrv.file) else {
-        return Ok(parent.into());
-    };
-    let mut c = Client(Ipc(ep));
-    let new = c.compute_create_contexts(parent, exec, pclass)?;
-    if same(&mut c, &new, parent)? {
-        return Ok(parent.into());
+    // The type transition names a class but returns no sequence number:
+    // the numbers are checked first, and the answer is kept only if the
+    // decisions that follow were made under the same policy.
+    for _ in 0..4 {
+        let mut q = Query(Client(Ipc(ep)));
+        let seqno = {
+            let mut v = rm.secsrv.vocab.borrow_mut();
+            v.refresh(&mut q)?;
+            v.seqno()
+        };
+        let Some((pclass, _)) = rm.secsrv.vocab.borrow().get(Perm::Transition) else { return Ok(parent.into()) };
+        let mut c = q.0;
+        let new = c.compute_create_contexts(parent, exec, pclass)?;
+        if same(&mut c, &new, parent)? {
+            if rm.secsrv.vocab.borrow_mut().refresh(&mut Query(c)).is_ok() && rm.secsrv.vocab.borrow().seqno() == seqno
+            {
+                return Ok(parent.into());
+            }
+            continue;
+        }
+        let ok = allowed(rm, parent, &new, Perm::Transition)? && allowed(rm, &new, exec, Perm::Entrypoint)?;
+        if rm.secsrv.vocab.borrow().seqno() != seqno {
+            continue; // the policy changed meanwhile: ask again
+        }
+        if !ok {
+            dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} exec={exec}");
+            return Err(Errno::EACCES);
+        }
+        return Ok(new);
     }
-    if !allowed(&mut c, parent, &new, pclass, trans)? || !allowed(&mut c, &new, exec, fclass, entry)? {
-        dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} exec={exec}");
-        return Err(Errno::EACCES);
-    }
-    Ok(new)
+    Err(Errno::EAGAIN)
 }
 
 /// The context `wanted` a process in `parent` asked for its child started
@@ -153,18 +186,18 @@ pub fn explicit(rm: &Rm, parent: &str, wanted: &str, exec: Option<&str>) -> Resu
     if wanted == parent {
         return Ok(parent.into());
     }
-    let (Some(ep), Some((pclass, _, trans, _)), Some((fclass, entry))) =
-        (rm.secsrv.ep, rm.secsrv.process, rm.secsrv.file)
-    else {
-        return Err(Errno::EPERM);
-    };
+    let Some(ep) = rm.secsrv.ep else { return Err(Errno::EPERM) };
     let mut c = Client(Ipc(ep));
     let wanted = c.check_context(wanted).map_err(|_| Errno::EINVAL)?;
     if same(&mut c, &wanted, parent)? {
         return Ok(parent.into());
     }
     let Some(exec) = exec else { return Err(Errno::EACCES) };
-    if !allowed(&mut c, parent, &wanted, pclass, trans)? || !allowed(&mut c, &wanted, exec, fclass, entry)? {
+    // A policy without these permissions grants no explicit context.
+    let no_vocab = |e| if e == Errno::ENOENT { Errno::EPERM } else { e };
+    if !allowed(rm, parent, &wanted, Perm::Transition).map_err(no_vocab)?
+        || !allowed(rm, &wanted, exec, Perm::Entrypoint).map_err(no_vocab)?
+    {
         dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={exec}");
         return Err(Errno::EACCES);
     }
@@ -249,8 +282,7 @@ pub fn may_use(rm: &Rm, source: &str, perm: &str) -> bool {
 /// May a task in `source` inspect one in `target` (`process getattr`)?
 /// Denials are not logged: listing tasks asks about every task.
 pub fn may_getattr(rm: &Rm, source: &str, target: &str) -> bool {
-    let (Some(ep), Some((pclass, _, _, getattr))) = (rm.secsrv.ep, rm.secsrv.process) else { return false };
-    allowed(&mut Client(Ipc(ep)), source, target, pclass, getattr).unwrap_or(false)
+    allowed(rm, source, target, Perm::Getattr).unwrap_or(false)
 }
 
 /// May task `pid` in `source` stop the machine (`system halt`, or `system
@@ -264,9 +296,13 @@ pub fn may_power_off(rm: &Rm, pid: Pid, source: &str, reboot: bool) -> Result<()
     if rm.secsrv.ep.is_none() && pid == INIT_PID && !reboot {
         return Ok(());
     }
-    let (Some(ep), Some((class, halt, rb))) = (rm.secsrv.ep, rm.secsrv.system) else { return Err(Errno::ENOSYS) };
-    if allowed(&mut Client(Ipc(ep)), source, &rm.secsrv.own, class, if reboot { rb } else { halt })? {
-        return Ok(());
+    if rm.secsrv.ep.is_none() {
+        return Err(Errno::ENOSYS);
+    }
+    match allowed(rm, source, &rm.secsrv.own, if reboot { Perm::Reboot } else { Perm::Halt }) {
+        Ok(true) => return Ok(()),
+        Err(Errno::ENOENT) => return Err(Errno::ENOSYS),
+        Ok(false) | Err(_) => {}
     }
     let perm = if reboot { "reboot" } else { "halt" };
     dprintln!("rm: avc: denied {{ {perm} }} for scontext={source} tclass=system");
@@ -289,16 +325,23 @@ pub fn log_rights(rm: &Rm, caller: Pid, context: &str) -> Rights {
 
 fn policy_log_rights(rm: &Rm, caller: Pid, context: &str) -> Rights {
     let fallback = if caller == INIT_PID { Rights::WRITE } else { Rights::NONE };
-    let (Some(ep), Some((class, write, read))) = (rm.secsrv.ep, rm.secsrv.syslog) else { return fallback };
-    let Ok(d) = Client(Ipc(ep)).compute_av_contexts(context, &rm.secsrv.own, class) else { return Rights::NONE };
-    let mut r = Rights::NONE;
-    if d.allowed & write == write {
-        r = r.or(Rights::WRITE);
+    if rm.secsrv.ep.is_none() {
+        return fallback;
     }
-    if d.allowed & read == read {
-        r = r.or(Rights::READ);
+    let may = |p| allowed(rm, context, &rm.secsrv.own, p);
+    match (may(Perm::SyslogWrite), may(Perm::SyslogRead)) {
+        (Err(Errno::ENOENT), _) => fallback,
+        (w, r) => {
+            let mut rights = Rights::NONE;
+            if w == Ok(true) {
+                rights = rights.or(Rights::WRITE);
+            }
+            if r == Ok(true) {
+                rights = rights.or(Rights::READ);
+            }
+            rights
+        }
     }
-    r
 }
 
 /// `StageCap`: keeps the capability in `cap` for `pid`'s next spawn.

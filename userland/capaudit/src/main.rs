@@ -12,9 +12,15 @@
 //! agree, maps the kernel's thread ids to tasks and contexts with rm's
 //! `TaskList`, asks the security server for `service connect` on every
 //! edge (`rampart_capaudit` does the rest) and prints one line per edge and
-//! a summary: `capaudit: PASS` or `capaudit: FAIL`. Exit status 0 if the
-//! system's authority is within the policy, 1 if not, 2 if the audit could
-//! not run.
+//! a summary: `capaudit: PASS` or `capaudit: FAIL`.
+//!
+//! It then stays, subscribed to the security server's policy-change
+//! notification, and audits the whole system again after every reload,
+//! boolean change or change of mode (issue 19: no live channel may survive
+//! a change that forbids it; connsrv revokes them). It exits only if the
+//! audit could not run (status 2), or, without notifications, after the
+//! first audit: status 0 if the system's authority is within the policy,
+//! 1 if not.
 #![no_std]
 #![no_main]
 
@@ -28,14 +34,19 @@ use rampart_capaudit::Subject;
 use rampart_capaudit::check::{TRUSTED, check};
 use rampart_capaudit::graph::build;
 use rampart_connsrv_api::rt::Channel;
+use rampart_rt::cap::Notification;
 use rampart_rt::dprintln;
+use rampart_secsrv_api::EVENT_POLICY;
 use rampart_secsrv_api::client::Client;
-use rampart_secsrv_api::rt::Ipc;
+use rampart_secsrv_api::rt::{Ipc, subscribe_policy_changes};
+use rampart_uabi::startup::slot;
 
 rampart_rt::program!(main);
 
 /// Slot of the connection to the security server.
 const SECURITY_SLOT: u64 = 40;
+/// Slot of the policy-change notification given to the security server.
+const EVENTS_SLOT: u64 = 41;
 /// Context of the `security` object (the policy's `security` initial SID).
 const SECURITY_CONTEXT: &str = "system_u:object_r:security_t";
 /// How long to wait for the named task, in seconds.
@@ -66,6 +77,46 @@ fn run(wait_for: &str, init_thread: u64) -> Result<bool, String> {
     may_dump(&mut sec)?;
     let mut g = gather::Gatherer::new()?;
     g.wait_for(wait_for, WAIT_SECONDS)?;
+    // Subscribe before the first audit, so no change goes unseen.
+    let watching = subscribe_policy_changes(Ipc(conn.ep), EVENTS_SLOT);
+    let passed = audit(&mut g, &mut sec, init_thread)?;
+    if let Err(e) = watching {
+        dprintln!("capaudit: no policy-change notifications ({e}): audited once");
+        return Ok(passed);
+    }
+    watch(&mut g, &mut sec, init_thread)
+}
+
+/// Audits again after every policy change (reload, boolean, enforcing
+/// mode), forever: the notification wakes the auditor, which (at the
+/// lowest priority) runs only once every other thread is blocked, so
+/// connsrv has handled the change (revoked what the new policy denies)
+/// by then. Changes that arrive during an audit are coalesced into the
+/// next one.
+fn watch(g: &mut gather::Gatherer, sec: &mut Client<Ipc>, init_thread: u64) -> ! {
+    loop {
+        if Notification(slot::NOTIFICATION).wait() & EVENT_POLICY == 0 {
+            continue;
+        }
+        match sec.status() {
+            Ok(s) => dprintln!(
+                "capaudit: policy changed (policy {}, seqno {}, {}): auditing again",
+                s.policy,
+                s.seqno,
+                if s.enforcing { "enforcing" } else { "permissive" }
+            ),
+            Err(e) => dprintln!("capaudit: policy changed (status: {e}): auditing again"),
+        }
+        if let Err(e) = audit(g, sec, init_thread) {
+            dprintln!("capaudit: FAIL: {e}");
+        }
+    }
+}
+
+/// One audit of the whole system against the policy loaded now: prints a
+/// line per edge, the summary and `PASS` or `FAIL`; returns whether it
+/// passed.
+fn audit(g: &mut gather::Gatherer, sec: &mut Client<Ipc>, init_thread: u64) -> Result<bool, String> {
     let (dump, tasks, attempts) = g.snapshot()?;
     let mut by_thread: BTreeMap<u64, Subject> = BTreeMap::new();
     for t in &tasks {
@@ -88,7 +139,7 @@ fn run(wait_for: &str, init_thread: u64) -> Result<bool, String> {
         tasks.len()
     );
     let graph = build(&dump, &by_thread);
-    let mut decide = |h: &str, r: &str| connect_allowed(&mut sec, h, r);
+    let mut decide = |h: &str, r: &str| connect_allowed(sec, h, r);
     let report = check(&graph, TRUSTED, &mut decide);
     for l in report.lines(&graph) {
         dprintln!("capaudit: {l}");

@@ -88,6 +88,7 @@ pub const PROGRAMS: &[&str] = &[
     "poweroff",
     "getenforce",
     "setenforce",
+    "setsebool",
     "load_policy",
     "ausearch",
     "runcon",

@@ -47,13 +47,18 @@ pub fn reload(c: &mut Checks, file: &str) {
 }
 
 /// Status of `revoke-tty` when the terminal refused the write after the
-/// reload (the expected outcome).
+/// reload (`EACCES` from the console's revalidation of the open handle).
 pub const TTY_REVOKED: i32 = 42;
+/// Status of `revoke-tty` when the write failed because the channel to the
+/// console itself was gone (connsrv revoked the connection the new policy
+/// denies, which may happen before the console sees the change).
+pub const TTY_CHANNEL_REVOKED: i32 = 43;
 
 /// The terminal (issue 19 item 1): run in a domain `te` gives no terminal
 /// (`system_u:system_r:blkdrv_t`) under `allow-all`, writes a line, loads
-/// `te`, and tries to write again; the console must refuse the open handle
-/// at once. Returns [`TTY_REVOKED`] if it did, 1 if the write went through.
+/// `te`, and tries to write again; the write must fail at once. Returns
+/// [`TTY_REVOKED`] or [`TTY_CHANNEL_REVOKED`] if it did, 1 if the write
+/// went through.
 pub fn terminal() -> i32 {
     use rampart_libos::io::Write;
     let mut out = rampart_libos::io::stdout();
@@ -66,6 +71,26 @@ pub fn terminal() -> i32 {
     }
     match writeln!(out, "fstest: tty written after the reload").and_then(|()| out.flush()) {
         Err(e) if e.raw_os_error() == 13 => TTY_REVOKED,
-        _ => 1,
+        Err(_) => TTY_CHANNEL_REVOKED,
+        Ok(()) => 1,
+    }
+}
+
+/// `fstest hold NAME,NAME...`: connects to each service and blocks for
+/// good without using or closing the connections, as a process holding a
+/// channel open would; prints `fstest: hold: NAME connected` (or why not)
+/// for each. `tests/tests/capaudit.rs` starts it as `user_t` under
+/// `allow-all` and then changes the policy: connsrv must revoke what the
+/// new policy forbids. It blocks on its notification (not in `sleep`,
+/// which yields and would starve the lowest-priority auditor).
+pub fn hold(names: &str) -> i32 {
+    for name in names.split(',').filter(|n| !n.is_empty()) {
+        match rampart_libos::sys::connect_service(name) {
+            Ok(_) => rampart_libos::println!("fstest: hold: {name} connected"),
+            Err(e) => rampart_libos::println!("fstest: hold: {name} refused (errno {})", e.0),
+        }
+    }
+    loop {
+        rampart_rt::cap::Notification(rampart_uabi::startup::slot::NOTIFICATION).wait();
     }
 }

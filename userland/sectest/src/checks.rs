@@ -97,6 +97,7 @@ pub fn run(t: &mut T) {
             );
             reload(t, &mut cx, &st.policy);
             permissive(t, &mut cx);
+            crate::revoke::run(t, &mut cx, &st.policy);
         }
     }
     names_and_pool(t, &mut cx, allow_all, &my_ctx);
@@ -130,7 +131,9 @@ impl Ctx {
     }
 }
 
-trait CloneTransport {
+/// A copy of the channel to use as a connsrv transport.
+pub trait CloneTransport {
+    /// The copy.
     fn clone_transport(&self) -> Channel;
 }
 
@@ -151,7 +154,8 @@ fn echo_and_disconnect(t: &mut T, cx: &mut Ctx, c: Connection) {
     t.check(r.is_err(), "a disconnected channel is revoked");
 }
 
-fn find_audit(cx: &mut Ctx, f: impl Fn(&AuditEntry) -> bool) -> Option<AuditEntry> {
+/// The newest audit record `f` accepts.
+pub fn find_audit(cx: &mut Ctx, f: impl Fn(&AuditEntry) -> bool) -> Option<AuditEntry> {
     let mut from = 0;
     let mut last = None;
     for _ in 0..64 {

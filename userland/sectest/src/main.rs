@@ -19,7 +19,8 @@
 //! that a connect the policy denies fails with `EACCES` and leaves an audit
 //! record, that the same connect is allowed under `allow-all`, that a
 //! policy reload at run time takes effect in connsrv and in its own AVC
-//! (sequence number), permissive mode and booleans; then measures an AVC
+//! (sequence number), permissive mode and booleans, that a policy change
+//! revokes a live connection the new policy denies (`revoke`); then measures an AVC
 //! hit, an AVC miss and a connect (instructions under `-icount`). It ends
 //! with `sectest: N passed, M failed`.
 #![no_std]
@@ -29,6 +30,7 @@ extern crate alloc;
 
 mod bench;
 mod checks;
+mod revoke;
 
 use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;

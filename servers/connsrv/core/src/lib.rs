@@ -8,7 +8,9 @@
 //!   (server → the name's `servicecon` context) and `service connect`
 //!   checks, badges carrying the client's SID, revocation on disconnect,
 //!   unregistration and task exit, closures queued for services (numbers
-//!   reserved until taken), the endpoint pool's low-water signal;
+//!   reserved until taken), the endpoint pool's low-water signal, and
+//!   revocation of live connections a policy change no longer grants
+//!   ([`Registry::revalidate`]);
 //! - [`iface`]: the kernel and security-server operations it needs;
 //! - [`link::Link`]: the AVC and translations backed by the security
 //!   server.
@@ -28,4 +30,4 @@ pub mod iface;
 pub mod link;
 pub mod registry;
 
-pub use registry::{Caps, Effect, Registry, Reply, Security, ServicePerm, Slot};
+pub use registry::{Caps, Effect, Registry, Reply, Revalidation, Revoked, Security, ServicePerm, Slot, live_object};

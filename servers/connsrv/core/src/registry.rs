@@ -12,6 +12,9 @@ use rampart_connsrv_api::{
 use rampart_uabi::Errno;
 
 pub use crate::iface::{Caps, Security, ServicePerm, Slot};
+pub use revalidate::{Revalidation, Revoked, live_object};
+
+mod revalidate;
 
 #[derive(Clone, Debug)]
 struct Service {

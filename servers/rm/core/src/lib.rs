@@ -9,7 +9,9 @@
 //! - [`proctable`]: pids, parents, exit statuses, waiting and killing rules;
 //! - [`signal`]: a task's signal dispositions, pending set, stop state and
 //!   handler frames, and what a signal does next;
-//! - [`slots`]: ranges of rm's capability slots.
+//! - [`slots`]: ranges of rm's capability slots;
+//! - [`vocab`]: the policy's class and permission numbers, read again
+//!   when the policy changes.
 #![no_std]
 
 extern crate alloc;
@@ -20,3 +22,4 @@ pub mod jobs;
 pub mod proctable;
 pub mod signal;
 pub mod slots;
+pub mod vocab;

@@ -68,6 +68,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "edit" => edit::edit(args),
         "getenforce" => policy::getenforce(args),
         "setenforce" => policy::setenforce(args),
+        "setsebool" => policy::setsebool(args),
         "load_policy" => policy::load_policy(args),
         "ausearch" => policy::ausearch(args),
         "runcon" => policy::runcon(args),

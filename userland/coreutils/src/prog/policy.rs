@@ -1,5 +1,6 @@
-//! The policy tools: `getenforce`, `setenforce`, `load_policy`, `ausearch`
-//! (the security server's audit trail) and `runcon`. Each talks to the
+//! The policy tools: `getenforce`, `setenforce`, `setsebool`,
+//! `load_policy`, `ausearch` (the security server's audit trail) and
+//! `runcon`. Each talks to the
 //! security server over a connection from the connection server, which the
 //! policy grants only to the administrator (`sysadm_t`) and the policy
 //! tools' own domain: for everyone else they fail with "Permission denied".
@@ -71,25 +72,57 @@ pub fn setenforce(args: &[String]) -> i32 {
     }
 }
 
+/// `setsebool NAME on|off|1|0|true|false` (policy `security setbool`):
+/// sets a policy boolean at run time; every object manager (and connsrv,
+/// which revokes the live connections the new value forbids) is told.
+pub fn setsebool(args: &[String]) -> i32 {
+    let value = match args {
+        [_, v] if ["1", "on", "true"].contains(&v.to_ascii_lowercase().as_str()) => true,
+        [_, v] if ["0", "off", "false"].contains(&v.to_ascii_lowercase().as_str()) => false,
+        _ => {
+            err("setsebool", "usage: setsebool BOOLEAN on|off");
+            return 1;
+        }
+    };
+    let Some(mut c) = connect("setsebool") else { return 1 };
+    match c.set_bool(&args[0], value) {
+        Ok(_) => 0,
+        Err(e) => {
+            err_on("setsebool", &format!("cannot set {}", args[0]), &Error::from(e));
+            1
+        }
+    }
+}
+
 /// `load_policy [-n NAME] [FILE]`: uploads a compiled policy (default
 /// `/etc/policy/policy.bin`) into the security server's store as `NAME`
 /// (default `local`) and loads it (policy `security load_policy`).
+/// `load_policy -s NAME` loads a policy already in the store (the boot
+/// variants `te`, `mls`, `biba`, `allow-all`) without uploading.
 pub fn load_policy(args: &[String]) -> i32 {
-    let a = match parse("load_policy", &Spec::short("n:q"), args, 1) {
+    let a = match parse("load_policy", &Spec::short("n:s:q"), args, 1) {
         Ok(a) => a,
         Err(s) => return s,
     };
-    let file = a.operands.first().map_or("/etc/policy/policy.bin", String::as_str);
-    let name = a.value('n').unwrap_or("local");
-    let bytes = match read_input(file) {
-        Ok(b) => b,
-        Err(e) => {
-            err_on("load_policy", &format!("can't open '{file}'"), &e);
-            return 2;
+    let r = match a.value('s') {
+        Some(stored) => match connect("load_policy") {
+            Some(mut c) => c.load_policy(stored),
+            None => return 2,
+        },
+        None => {
+            let file = a.operands.first().map_or("/etc/policy/policy.bin", String::as_str);
+            let name = a.value('n').unwrap_or("local");
+            let bytes = match read_input(file) {
+                Ok(b) => b,
+                Err(e) => {
+                    err_on("load_policy", &format!("can't open '{file}'"), &e);
+                    return 2;
+                }
+            };
+            let Some(mut c) = connect("load_policy") else { return 2 };
+            c.put_policy(name, &bytes).and_then(|()| c.load_policy(name))
         }
     };
-    let Some(mut c) = connect("load_policy") else { return 2 };
-    let r = c.put_policy(name, &bytes).and_then(|()| c.load_policy(name));
     match r {
         Ok(s) => {
             if !a.has('q') {
