@@ -8,10 +8,13 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 use rampart_libos::io;
+use rampart_libos::rampart_rt::rm::{WaitOptions, wait_for};
 use rampart_libos::sys::spawn as sp;
-use rampart_libos::{Error, env, fs, process};
-use shell::os::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, SpawnRequest, WaitStatus};
+use rampart_libos::{Error, env, fs, jobs, process, signal};
+use rampart_rm_api::{ChildEvent, WaitFor};
+use shell::os::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, SpawnRequest, WaitFlags, WaitStatus};
 use shell::{Shell, ShellConfig};
 
 rampart_libos::main!(main);
@@ -47,10 +50,94 @@ fn status(s: rampart_rm_api::ExitStatus) -> WaitStatus {
     }
 }
 
+/// A `SIGINT` reached the shell itself (job control: only while it runs
+/// builtins or in the instant before a job has the terminal).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The shell's `SIGINT` handler: a blocking wait or terminal read fails
+/// with `EINTR` (the shell retries); nothing else happens.
+fn on_interrupt(_: signal::Signo) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// The handler for the job-control stop signals: the shell does not stop.
+fn on_stop(_: signal::Signo) {}
+
+/// The signals job control keeps from ending or stopping the shell. They
+/// are caught rather than ignored: rm (like `execve`) passes ignored
+/// signals on to children, caught ones reset to the default, as a Unix
+/// shell resets them between `fork` and `exec`. `SIGTTIN` (the shell read
+/// the terminal while a job had it) and `SIGINT` fail the call with `EINTR`
+/// rather than making it again.
+const JOB_SIGNALS: [(signal::Signo, signal::Handler, bool); 5] = [
+    (signal::SIGINT, on_interrupt, false),
+    (signal::SIGQUIT, on_stop, true),
+    (signal::SIGTSTP, on_stop, true),
+    (signal::SIGTTIN, on_stop, false),
+    (signal::SIGTTOU, on_stop, true),
+];
+
+fn child_status(e: ChildEvent) -> WaitStatus {
+    match e {
+        ChildEvent::Exited(s) => status(s),
+        ChildEvent::Stopped(sig) => WaitStatus::Stopped(i32::from(sig)),
+        ChildEvent::Continued => WaitStatus::Continued,
+    }
+}
+
+fn signo(sig: i32) -> Result<signal::Signo, OsError> {
+    signal::Signo::try_from(sig).map_err(|_| OsError::Other(22))
+}
+
 impl Os for Rampart {
     fn spawn(&mut self, req: &SpawnRequest<'_>) -> Result<Pid, OsError> {
         let fds: Vec<(u32, u32)> = req.fds.iter().map(|m: &FdMapping| (m.child, m.parent)).collect();
-        sp::spawn(req.path, req.argv, req.env.to_vec(), req.cwd, &fds).map_err(errno)
+        let opts = sp::SpawnOptions { pgroup: req.pgroup, ..sp::SpawnOptions::default() };
+        sp::spawn_with(req.path, req.argv, req.env.to_vec(), req.cwd, &fds, &opts).map_err(errno)
+    }
+
+    fn waitpid(&mut self, pid: Pid, f: WaitFlags) -> Result<Option<(Pid, WaitStatus)>, OsError> {
+        let o = WaitOptions { block: !f.nohang, stopped: f.untraced, continued: f.continued };
+        Ok(wait_for(WaitFor::Pid(pid), o).map_err(errno)?.map(|(p, e)| (p, child_status(e))))
+    }
+
+    fn getpgrp(&mut self) -> Pid {
+        jobs::group(0).map_or_else(|_| process::id(), |(pgid, _)| pgid)
+    }
+
+    fn setpgid(&mut self, pid: Pid, pgid: Pid) -> Result<(), OsError> {
+        jobs::setpgid(pid, pgid).map_err(errno)
+    }
+
+    fn tcsetpgrp(&mut self, fd: u32, pgid: Pid) -> Result<(), OsError> {
+        if !io::is_terminal(fd) {
+            return Err(shell::os::ENOTTY);
+        }
+        jobs::set_foreground(pgid).map_err(errno)
+    }
+
+    fn tcgetpgrp(&mut self, fd: u32) -> Result<Pid, OsError> {
+        if !io::is_terminal(fd) {
+            return Err(shell::os::ENOTTY);
+        }
+        jobs::foreground().map(|(_, pgid)| pgid).map_err(errno)
+    }
+
+    fn kill(&mut self, pid: Pid, sig: i32) -> Result<(), OsError> {
+        signal::kill(pid, signo(sig)?).map_err(errno)
+    }
+
+    fn killpg(&mut self, pgid: Pid, sig: i32) -> Result<(), OsError> {
+        signal::killpg(pgid, signo(sig)?).map_err(errno)
+    }
+
+    fn job_control_signals(&mut self, on: bool) -> Result<(), OsError> {
+        for (sig, handler, restart) in JOB_SIGNALS {
+            let action = if on { signal::Action::Handle(handler) } else { signal::Action::Default };
+            let opts = signal::Options { restart, ..signal::Options::default() };
+            signal::set_action(sig, action, opts).map_err(errno)?;
+        }
+        Ok(())
     }
 
     fn wait(&mut self, pid: Option<Pid>) -> Result<(Pid, WaitStatus), OsError> {
@@ -132,10 +219,6 @@ impl Os for Rampart {
 
     fn set_raw_mode(&mut self, fd: u32, raw: bool) -> Result<(), OsError> {
         io::set_raw_mode(fd, raw).map_err(err)
-    }
-
-    fn set_foreground(&mut self, pids: &[Pid]) {
-        let _ = io::set_foreground(0, pids);
     }
 }
 

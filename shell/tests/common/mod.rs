@@ -15,7 +15,9 @@ use std::rc::Rc;
 mod programs;
 use programs::programs;
 
-use shell::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, Shell, ShellConfig, SpawnRequest, WaitStatus};
+use shell::{
+    FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, Shell, ShellConfig, SpawnRequest, WaitFlags, WaitStatus,
+};
 
 /// A program: gets a context, returns an exit code (negative: killed by that signal).
 pub type Program = Rc<dyn Fn(&mut Ctx) -> i32>;
@@ -65,6 +67,8 @@ impl Obj {
 pub enum State {
     Pending,
     Running,
+    /// Stopped by a signal (job control); `SIGCONT` makes it pending again.
+    Stopped(i32),
     Done(WaitStatus),
     Reaped,
 }
@@ -77,6 +81,8 @@ pub struct Proc {
     pub cwd: String,
     pub fds: BTreeMap<u32, Obj>,
     pub state: State,
+    /// Its process group.
+    pub pgid: Pid,
 }
 
 /// What a spawn looked like, for assertions.
@@ -89,6 +95,8 @@ pub struct SpawnRecord {
     pub cwd: String,
     /// Child descriptor -> description of the object (`pipe0:w`, `file:/x:w`, `tty:out`).
     pub fds: BTreeMap<u32, String>,
+    /// The process group it was spawned into.
+    pub pgid: Pid,
 }
 
 pub struct World {
@@ -105,10 +113,19 @@ pub struct World {
     pub stderr: Vec<u8>,
     pub tty: bool,
     pub raw_mode: Vec<bool>,
-    pub foreground: Vec<Vec<Pid>>,
+    /// Every group `tcsetpgrp` made the terminal's foreground, in order.
+    pub foreground: Vec<Pid>,
+    /// Signals sent: (`pid` or `-pgid`, signal), in order.
+    pub signals: Vec<(i64, i32)>,
+    /// Processes that stop with this signal (Ctrl-Z: 20) the first time
+    /// the shell waits for them reporting stops, instead of running.
+    pub stops: BTreeMap<Pid, i32>,
+    /// `job_control_signals` calls.
+    pub jc_signals: Vec<bool>,
     pub context: String,
     pub next_pid: Pid,
-    /// Children that `try_wait` must not report yet (still "running").
+    /// Children that `try_wait` must not report yet (still "running"),
+    /// unless a signal ended them.
     pub busy: BTreeSet<Pid>,
 }
 
@@ -222,6 +239,34 @@ impl MockOs {
         p.fds.clear();
     }
 
+    /// Send `sig` to process `target` (or group `-target`): `SIGCONT`
+    /// makes a stopped process pending, a stop signal stops a pending one,
+    /// 0 does nothing, any other signal ends it.
+    fn signal(&self, target: i64, sig: i32) -> Result<(), OsError> {
+        let mut w = self.world.borrow_mut();
+        w.signals.push((target, sig));
+        let mut found = false;
+        for (pid, p) in w.procs.iter_mut() {
+            let hit = if target < 0 { i64::from(p.pgid) == -target } else { i64::from(*pid) == target };
+            if !hit || matches!(p.state, State::Reaped | State::Done(_)) {
+                continue;
+            }
+            found = true;
+            p.state = match (sig, &p.state) {
+                (0, s) => s.clone(),
+                (18, State::Stopped(_)) => State::Pending,
+                (18, s) => s.clone(),
+                (19..=22, State::Pending) => State::Stopped(sig),
+                (19..=22, s) => s.clone(),
+                _ => State::Done(WaitStatus::Signaled(sig)),
+            };
+            if matches!(p.state, State::Done(_)) {
+                p.fds.clear();
+            }
+        }
+        if found { Ok(()) } else { Err(shell::os::ESRCH) }
+    }
+
     fn node(&self, path: &str) -> Option<Node> {
         self.world.borrow().fs.get(path).cloned()
     }
@@ -271,7 +316,15 @@ impl Os for MockOs {
             env: req.env.to_vec(),
             cwd: req.cwd.into(),
             fds: fds.iter().map(|(k, o): (&u32, &Obj)| (*k, o.describe())).collect(),
+            pgid: 0,
         };
+        let pgid = match req.pgroup {
+            None => w.procs[&self.pid].pgid,
+            Some(0) => pid,
+            Some(g) if w.procs.values().any(|p| p.pgid == g && p.state != State::Reaped) => g,
+            Some(_) => return Err(OsError::PermissionDenied),
+        };
+        let record = SpawnRecord { pgid, ..record };
         w.spawns.push(record);
         w.procs.insert(
             pid,
@@ -283,6 +336,7 @@ impl Os for MockOs {
                 cwd: req.cwd.into(),
                 fds,
                 state: State::Pending,
+                pgid,
             },
         );
         Ok(pid)
@@ -299,6 +353,9 @@ impl Os for MockOs {
             }
         };
         let Some(target) = target else { return Err(OsError::NoChild) };
+        if let State::Stopped(sig) = self.world.borrow().procs[&target].state {
+            panic!("deadlock: waiting for process {target}, stopped by signal {sig}");
+        }
         MockOs::run_proc(&self.world, target);
         let mut w = self.world.borrow_mut();
         let p = w.procs.get_mut(&target).unwrap();
@@ -313,7 +370,11 @@ impl Os for MockOs {
             let mut children = w
                 .procs
                 .iter()
-                .filter(|(k, p)| p.parent == self.pid && p.state != State::Reaped && !w.busy.contains(k))
+                .filter(|(k, p)| {
+                    p.parent == self.pid
+                        && !matches!(p.state, State::Reaped | State::Stopped(_))
+                        && !(w.busy.contains(k) && p.state == State::Pending)
+                })
                 .map(|(k, _)| *k);
             match pid {
                 Some(p) => children.find(|c| *c == p),
@@ -527,8 +588,63 @@ impl Os for MockOs {
         Ok(())
     }
 
-    fn set_foreground(&mut self, pids: &[Pid]) {
-        self.world.borrow_mut().foreground.push(pids.to_vec());
+    fn waitpid(&mut self, pid: Pid, flags: WaitFlags) -> Result<Option<(Pid, WaitStatus)>, OsError> {
+        let stop = {
+            let mut w = self.world.borrow_mut();
+            let pending = w.procs.get(&pid).is_some_and(|p| p.state == State::Pending && p.parent == self.pid);
+            match w.stops.get(&pid).copied() {
+                Some(sig) if flags.untraced && pending => {
+                    w.stops.remove(&pid);
+                    w.procs.get_mut(&pid).unwrap().state = State::Stopped(sig);
+                    Some(sig)
+                }
+                _ => None,
+            }
+        };
+        if let Some(sig) = stop {
+            return Ok(Some((pid, WaitStatus::Stopped(sig))));
+        }
+        if flags.nohang { self.try_wait(Some(pid)) } else { self.wait(Some(pid)).map(Some) }
+    }
+
+    fn getpgrp(&mut self) -> Pid {
+        self.world.borrow().procs[&self.pid].pgid
+    }
+
+    fn setpgid(&mut self, pid: Pid, pgid: Pid) -> Result<(), OsError> {
+        let target = if pid == 0 { self.pid } else { pid };
+        let mut w = self.world.borrow_mut();
+        let p = w.procs.get_mut(&target).ok_or(shell::os::ESRCH)?;
+        p.pgid = if pgid == 0 { target } else { pgid };
+        Ok(())
+    }
+
+    fn tcsetpgrp(&mut self, fd: u32, pgid: Pid) -> Result<(), OsError> {
+        if !self.is_terminal(fd) {
+            return Err(shell::os::ENOTTY);
+        }
+        self.world.borrow_mut().foreground.push(pgid);
+        Ok(())
+    }
+
+    fn tcgetpgrp(&mut self, fd: u32) -> Result<Pid, OsError> {
+        if !self.is_terminal(fd) {
+            return Err(shell::os::ENOTTY);
+        }
+        Ok(self.world.borrow().foreground.last().copied().unwrap_or(SHELL_PID))
+    }
+
+    fn kill(&mut self, pid: Pid, sig: i32) -> Result<(), OsError> {
+        self.signal(i64::from(pid), sig)
+    }
+
+    fn killpg(&mut self, pgid: Pid, sig: i32) -> Result<(), OsError> {
+        self.signal(-i64::from(pgid), sig)
+    }
+
+    fn job_control_signals(&mut self, on: bool) -> Result<(), OsError> {
+        self.world.borrow_mut().jc_signals.push(on);
+        Ok(())
     }
 }
 
@@ -564,6 +680,7 @@ impl World {
                 cwd: "/home/user".into(),
                 fds,
                 state: State::Running,
+                pgid: 2,
             },
         );
         let mut denied = BTreeSet::new();
@@ -582,6 +699,9 @@ impl World {
             tty: false,
             raw_mode: Vec::new(),
             foreground: Vec::new(),
+            signals: Vec::new(),
+            stops: BTreeMap::new(),
+            jc_signals: Vec::new(),
             context: "root:sysadm_r:sysadm_t:s0".into(),
             next_pid: 200,
             busy: BTreeSet::new(),
