@@ -146,9 +146,14 @@ impl<O: Os> Shell<O> {
     /// `kill -l [status...]`.
     fn kill_list(&mut self, statuses: &[String]) -> i32 {
         if statuses.is_empty() {
-            let names: Vec<&str> = SIGNALS.iter().map(|(n, _)| *n).collect();
-            let line = format!("{}\n", names.join(" "));
-            self.out(&line);
+            // bash's layout, as `/bin/kill -l`: ` 1) SIGHUP       2) SIGINT ...`.
+            let cells: Vec<String> = SIGNALS.iter().map(|(name, n)| format!("{n:2}) SIG{name:<8}")).collect();
+            let mut text = String::new();
+            for row in cells.chunks(5) {
+                text.push_str(row.concat().trim_end());
+                text.push('\n');
+            }
+            self.out(&text);
             return 0;
         }
         let mut status = 0;

@@ -8,7 +8,6 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
 use rampart_libos::io;
 use rampart_libos::rampart_rt::rm::{WaitOptions, wait_for};
 use rampart_libos::sys::spawn as sp;
@@ -50,31 +49,24 @@ fn status(s: rampart_rm_api::ExitStatus) -> WaitStatus {
     }
 }
 
-/// A `SIGINT` reached the shell itself (job control: only while it runs
-/// builtins or in the instant before a job has the terminal).
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// The shell's `SIGINT` handler: a blocking wait or terminal read fails
-/// with `EINTR` (the shell retries); nothing else happens.
-fn on_interrupt(_: signal::Signo) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// The handler for the job-control stop signals: the shell does not stop.
-fn on_stop(_: signal::Signo) {}
+/// The handler for the job-control signals: the shell neither stops nor
+/// ends (a `SIGINT` reaches it only while it runs builtins, or in the
+/// instant before a new job has the terminal).
+fn on_job_signal(_: signal::Signo) {}
 
 /// The signals job control keeps from ending or stopping the shell. They
 /// are caught rather than ignored: rm (like `execve`) passes ignored
 /// signals on to children, caught ones reset to the default, as a Unix
-/// shell resets them between `fork` and `exec`. `SIGTTIN` (the shell read
-/// the terminal while a job had it) and `SIGINT` fail the call with `EINTR`
-/// rather than making it again.
-const JOB_SIGNALS: [(signal::Signo, signal::Handler, bool); 5] = [
-    (signal::SIGINT, on_interrupt, false),
-    (signal::SIGQUIT, on_stop, true),
-    (signal::SIGTSTP, on_stop, true),
-    (signal::SIGTTIN, on_stop, false),
-    (signal::SIGTTOU, on_stop, true),
+/// shell resets them between `fork` and `exec`. With `false` (no
+/// `SA_RESTART`), a blocking call the signal interrupts fails with `EINTR`
+/// rather than being made again: `SIGTTIN` (the shell read the terminal
+/// while a job had it) and `SIGINT`.
+const JOB_SIGNALS: [(signal::Signo, bool); 5] = [
+    (signal::SIGINT, false),
+    (signal::SIGQUIT, true),
+    (signal::SIGTSTP, true),
+    (signal::SIGTTIN, false),
+    (signal::SIGTTOU, true),
 ];
 
 fn child_status(e: ChildEvent) -> WaitStatus {
@@ -82,6 +74,15 @@ fn child_status(e: ChildEvent) -> WaitStatus {
         ChildEvent::Exited(s) => status(s),
         ChildEvent::Stopped(sig) => WaitStatus::Stopped(i32::from(sig)),
         ChildEvent::Continued => WaitStatus::Continued,
+    }
+}
+
+/// A refused signal is `EPERM`, "Operation not permitted" (not a file's
+/// "Permission denied").
+fn signal_errno(e: rampart_libos::rampart_rt::errno::Errno) -> OsError {
+    match errno(e) {
+        OsError::PermissionDenied => OsError::Other(1),
+        e => e,
     }
 }
 
@@ -124,16 +125,16 @@ impl Os for Rampart {
     }
 
     fn kill(&mut self, pid: Pid, sig: i32) -> Result<(), OsError> {
-        signal::kill(pid, signo(sig)?).map_err(errno)
+        signal::kill(pid, signo(sig)?).map_err(signal_errno)
     }
 
     fn killpg(&mut self, pgid: Pid, sig: i32) -> Result<(), OsError> {
-        signal::killpg(pgid, signo(sig)?).map_err(errno)
+        signal::killpg(pgid, signo(sig)?).map_err(signal_errno)
     }
 
     fn job_control_signals(&mut self, on: bool) -> Result<(), OsError> {
-        for (sig, handler, restart) in JOB_SIGNALS {
-            let action = if on { signal::Action::Handle(handler) } else { signal::Action::Default };
+        for (sig, restart) in JOB_SIGNALS {
+            let action = if on { signal::Action::Handle(on_job_signal) } else { signal::Action::Default };
             let opts = signal::Options { restart, ..signal::Options::default() };
             signal::set_action(sig, action, opts).map_err(errno)?;
         }
