@@ -145,7 +145,7 @@ impl<O: Os> Shell<O> {
     pub(crate) fn wait_foreground(&mut self, mut job: Job) -> Job {
         // The job has the terminal already (`spawned`, `fg`).
         let Some((tty, shell_pgid, _)) = self.jc.tty else { return job };
-        self.wait_job_procs(&mut job, true);
+        self.wait_job_procs(&mut job, true, false);
         let _ = self.os.tcsetpgrp(tty, shell_pgid);
         if job.stopped() {
             job.changed = false;
@@ -169,8 +169,10 @@ impl<O: Os> Shell<O> {
 
     /// Wait until no process of `job` runs (each ended or, with
     /// `untraced`, stopped). A foreground job stopped by `SIGTTIN` or
-    /// `SIGTTOU` is continued (see the module documentation).
-    pub(crate) fn wait_job_procs(&mut self, job: &mut Job, untraced: bool) {
+    /// `SIGTTOU` is continued (see the module documentation). With
+    /// `interruptible`, a wait a signal interrupts (Ctrl-C while the shell
+    /// runs the `wait` builtin) ends it: returns `false`.
+    pub(crate) fn wait_job_procs(&mut self, job: &mut Job, untraced: bool, interruptible: bool) -> bool {
         let flags = WaitFlags { untraced, ..WaitFlags::default() };
         // Continuing a job that keeps being stopped for reading the
         // terminal would never end (the terminal is not its, after all).
@@ -178,6 +180,7 @@ impl<O: Os> Shell<O> {
         while let Some(pid) = job.procs.iter().find(|(_, s)| *s == crate::jobs::ProcState::Running).map(|(p, _)| *p) {
             let st = match self.os.waitpid(pid, flags) {
                 Ok(Some((_, st))) => st,
+                Err(OsError::Interrupted) if interruptible => return false,
                 Ok(None) | Err(OsError::Interrupted) => continue,
                 Err(_) => WaitStatus::Exited(127),
             };
@@ -192,6 +195,7 @@ impl<O: Os> Shell<O> {
                 }
             }
         }
+        true
     }
 
     /// Collect changes of background jobs without blocking; with `notify`
@@ -240,14 +244,15 @@ impl<O: Os> Shell<O> {
     }
 
     /// Reap the processes of job `id`, blocking until it ends (or, with job
-    /// control, stops: then 128 + the signal); returns its status.
+    /// control, stops: then 128 + the signal); returns its status, 130 if
+    /// Ctrl-C interrupted the wait (the job stays in the table).
     pub(crate) fn wait_job(&mut self, id: usize) -> i32 {
         let Some(mut job) = self.jobs.get(id).cloned() else { return 127 };
         if job.stopped() {
             return job.state_status();
         }
-        self.wait_job_procs(&mut job, self.opts.monitor);
-        let status = job.state_status();
+        let finished = self.wait_job_procs(&mut job, self.opts.monitor, true);
+        let status = if finished { job.state_status() } else { 128 + crate::trap::INT };
         if job.done() {
             self.jobs.remove(id);
         } else if let Some(j) = self.jobs.get_mut(id) {
@@ -290,6 +295,14 @@ impl<O: Os> Shell<O> {
         let _ = self.os.killpg(job.pgid, SIGCONT);
         job.continued();
         let job = self.wait_foreground(job);
+        // As for any foreground job: a signal other than Ctrl-C's is named.
+        if let JobState::Done(WaitStatus::Signaled(sig)) = job.state()
+            && sig != 2
+            && sig != 13
+        {
+            let msg = format!("{}\n", crate::jobs::signal_name(sig));
+            self.write_fd(2, msg.as_bytes());
+        }
         job.state_status()
     }
 

@@ -227,6 +227,26 @@ fn a_foreground_job_stopped_reading_before_it_had_the_terminal_is_continued() {
 }
 
 #[test]
+fn ctrl_c_interrupts_the_wait_builtin_but_not_a_foreground_wait() {
+    let mut h = Harness::new();
+    h.world.borrow_mut().busy.insert(200);
+    h.world.borrow_mut().interrupts = 2;
+    let (_, out, _) = session(&mut h, "sleep 100 &\nwait %1; echo $?\ncat /etc/motd; echo $?\njobs\n");
+    // The wait ends with 130 and the job is still there; `cat`'s wait is
+    // made again (its job, not the shell, got the Ctrl-C).
+    assert_eq!(out, "130\nwelcome\n0\n[1]+  Running                 sleep 100 &\n");
+}
+
+#[test]
+fn fg_names_the_signal_that_killed_the_job() {
+    let mut h = Harness::new();
+    h.world.borrow_mut().stops.insert(200, 20);
+    let (_, out, err) = session(&mut h, "crash\nfg; echo $?\n");
+    assert_eq!(out, "crash\n139\n");
+    assert!(err.contains("Segmentation fault\n"), "{err:?}");
+}
+
+#[test]
 fn current_and_previous_jobs() {
     let mut h = Harness::new();
     h.world.borrow_mut().stops.insert(201, 20);

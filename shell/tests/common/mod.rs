@@ -123,6 +123,9 @@ pub struct World {
     pub stops: BTreeMap<Pid, i32>,
     /// `job_control_signals` calls.
     pub jc_signals: Vec<bool>,
+    /// How many of the next blocking `waitpid` calls a signal interrupts
+    /// (`Interrupted`: Ctrl-C reached the shell).
+    pub interrupts: usize,
     pub context: String,
     pub next_pid: Pid,
     /// Children that `try_wait` must not report yet (still "running"),
@@ -510,6 +513,10 @@ impl Os for MockOs {
     fn waitpid(&mut self, pid: Pid, flags: WaitFlags) -> Result<Option<(Pid, WaitStatus)>, OsError> {
         let stop = {
             let mut w = self.world.borrow_mut();
+            if !flags.nohang && w.interrupts > 0 {
+                w.interrupts -= 1;
+                return Err(OsError::Interrupted);
+            }
             let pending = w.procs.get(&pid).is_some_and(|p| p.state == State::Pending && p.parent == self.pid);
             match w.stops.get(&pid).copied() {
                 Some(sig) if flags.untraced && pending => {

@@ -93,6 +93,7 @@ impl World {
             signals: Vec::new(),
             stops: BTreeMap::new(),
             jc_signals: Vec::new(),
+            interrupts: 0,
             context: "root:sysadm_r:sysadm_t:s0".into(),
             next_pid: 200,
             busy: BTreeSet::new(),
