@@ -91,6 +91,10 @@ impl<O: Os> Shell<O> {
         if !self.job_control() || self.jc.starting.is_some() {
             return false;
         }
+        if foreground {
+            // Only a Ctrl-C from now on is the new job's.
+            self.os.take_interrupt();
+        }
         self.jc.starting = Some((0, foreground));
         true
     }
@@ -115,7 +119,8 @@ impl<O: Os> Shell<O> {
     }
 
     /// A process was spawned: the first of a job leads its group, and a
-    /// foreground job gets the terminal at once.
+    /// foreground job gets the terminal at once, and the Ctrl-C typed while
+    /// it was being started.
     pub(crate) fn spawned(&mut self, pid: Pid) {
         if let Some((0, fg)) = self.jc.starting
             && self.jc.off == 0
@@ -123,6 +128,9 @@ impl<O: Os> Shell<O> {
             self.jc.starting = Some((pid, fg));
             if fg && let Some((tty, _, _)) = self.jc.tty {
                 let _ = self.os.tcsetpgrp(tty, pid);
+                if self.os.take_interrupt() {
+                    let _ = self.os.killpg(pid, crate::trap::INT);
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 use rampart_libos::io;
 use rampart_libos::rampart_rt::rm::{WaitOptions, wait_for};
 use rampart_libos::sys::spawn as sp;
@@ -49,10 +50,17 @@ fn status(s: rampart_rm_api::ExitStatus) -> WaitStatus {
     }
 }
 
+/// A `SIGINT` reached the shell (see [`Os::take_interrupt`]).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
 /// The handler for the job-control signals: the shell neither stops nor
-/// ends (a `SIGINT` reaches it only while it runs builtins, or in the
-/// instant before a new job has the terminal).
-fn on_job_signal(_: signal::Signo) {}
+/// ends. A `SIGINT` reaches it only while it runs builtins, or in the
+/// instant before a new job has the terminal: it is noted for the job.
+fn on_job_signal(sig: signal::Signo) {
+    if sig == signal::SIGINT {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+    }
+}
 
 /// The signals job control keeps from ending or stopping the shell. They
 /// are caught rather than ignored: rm (like `execve`) passes ignored
@@ -130,6 +138,10 @@ impl Os for Rampart {
 
     fn killpg(&mut self, pgid: Pid, sig: i32) -> Result<(), OsError> {
         signal::killpg(pgid, signo(sig)?).map_err(signal_errno)
+    }
+
+    fn take_interrupt(&mut self) -> bool {
+        INTERRUPTED.swap(false, Ordering::SeqCst)
     }
 
     fn job_control_signals(&mut self, on: bool) -> Result<(), OsError> {

@@ -330,4 +330,11 @@ pub trait Os {
     fn job_control_signals(&mut self, _on: bool) -> Result<(), OsError> {
         Ok(())
     }
+
+    /// Whether a `SIGINT` reached the shell since the last call (with job
+    /// control on): Ctrl-C typed while a foreground job was being started,
+    /// before it had the terminal, which the shell then passes on to it.
+    fn take_interrupt(&mut self) -> bool {
+        false
+    }
 }

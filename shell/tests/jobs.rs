@@ -238,6 +238,18 @@ fn ctrl_c_interrupts_the_wait_builtin_but_not_a_foreground_wait() {
 }
 
 #[test]
+fn ctrl_c_typed_while_a_job_starts_is_passed_to_it() {
+    let mut h = Harness::new();
+    h.world.borrow_mut().sigint = true;
+    h.world.borrow_mut().sigint_at_spawn = true;
+    let (_, out, _) = session(&mut h, "sleep 100; echo $?\nsleep 1 &\n");
+    // The Ctrl-C before the command is forgotten; the one during the spawn
+    // reaches the job; a background job gets none.
+    assert_eq!(out, "130\n");
+    assert_eq!(h.world.borrow().signals, [(-200, 2)]);
+}
+
+#[test]
 fn fg_names_the_signal_that_killed_the_job() {
     let mut h = Harness::new();
     h.world.borrow_mut().stops.insert(200, 20);

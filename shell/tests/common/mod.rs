@@ -126,6 +126,10 @@ pub struct World {
     /// How many of the next blocking `waitpid` calls a signal interrupts
     /// (`Interrupted`: Ctrl-C reached the shell).
     pub interrupts: usize,
+    /// A `SIGINT` reached the shell (`take_interrupt`); `sigint_at_spawn`
+    /// makes every spawn set it (Ctrl-C typed while a job starts).
+    pub sigint: bool,
+    pub sigint_at_spawn: bool,
     pub context: String,
     pub next_pid: Pid,
     /// Children that `try_wait` must not report yet (still "running"),
@@ -247,6 +251,9 @@ impl Os for MockOs {
             Some(_) => return Err(OsError::PermissionDenied),
         };
         let record = SpawnRecord { pgid, ..record };
+        if w.sigint_at_spawn {
+            w.sigint = true;
+        }
         w.spawns.push(record);
         w.procs.insert(
             pid,
@@ -571,5 +578,9 @@ impl Os for MockOs {
     fn job_control_signals(&mut self, on: bool) -> Result<(), OsError> {
         self.world.borrow_mut().jc_signals.push(on);
         Ok(())
+    }
+
+    fn take_interrupt(&mut self) -> bool {
+        std::mem::take(&mut self.world.borrow_mut().sigint)
     }
 }

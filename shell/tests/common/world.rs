@@ -94,6 +94,8 @@ impl World {
             stops: BTreeMap::new(),
             jc_signals: Vec::new(),
             interrupts: 0,
+            sigint: false,
+            sigint_at_spawn: false,
             context: "root:sysadm_r:sysadm_t:s0".into(),
             next_pid: 200,
             busy: BTreeSet::new(),
