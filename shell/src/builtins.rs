@@ -11,9 +11,9 @@ use crate::shell::{ExecResult, Flow, MAX_CALL_DEPTH, Shell};
 
 /// The builtin command names.
 pub const BUILTINS: &[&str] = &[
-    ":", ".", "[", "break", "cd", "command", "continue", "echo", "eval", "exec", "exit", "export", "false", "getopts",
-    "hash", "history", "jobs", "local", "printf", "pwd", "read", "return", "set", "shift", "source", "test", "trap",
-    "true", "type", "unset", "wait",
+    ":", ".", "[", "bg", "break", "cd", "command", "continue", "disown", "echo", "eval", "exec", "exit", "export",
+    "false", "fg", "getopts", "hash", "history", "jobs", "kill", "local", "printf", "pwd", "read", "return", "set",
+    "shift", "source", "test", "trap", "true", "type", "unset", "wait",
 ];
 
 /// Whether `name` is a builtin.
@@ -93,10 +93,11 @@ impl<O: Os> Shell<O> {
             "source" | "." => return self.builtin_source(name, args),
             "eval" => return self.builtin_eval(args),
             "wait" => self.builtin_wait(args),
-            "jobs" => {
-                self.list_jobs();
-                0
-            }
+            "jobs" => self.builtin_jobs(args),
+            "fg" => self.builtin_fg(args),
+            "bg" => self.builtin_bg(args),
+            "kill" => self.builtin_kill(args),
+            "disown" => self.builtin_disown(args),
             "set" => self.builtin_set(args),
             "shift" => {
                 let n = self.numeric_arg(name, args.first(), 1)?;
@@ -348,9 +349,10 @@ impl<O: Os> Shell<O> {
         }
         let mut status = 0;
         for a in args {
-            let id = match a.strip_prefix('%') {
-                Some(n) => n.parse().ok().filter(|id| self.jobs.get(*id).is_some()),
-                None => a.parse().ok().and_then(|pid| self.jobs.by_pid(pid)).map(|j| j.id),
+            let id = if a.starts_with('%') {
+                self.jobs.resolve(a).ok()
+            } else {
+                a.parse().ok().and_then(|pid| self.jobs.by_pid(pid)).map(|j| j.id)
             };
             status = match id {
                 Some(id) => self.wait_job(id),

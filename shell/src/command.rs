@@ -246,11 +246,13 @@ impl<O: Os> Shell<O> {
             return Ok(0);
         }
         let mut caps = CapturePipes::default();
+        let owner = self.begin_job(true);
         let r = self.spawn_program(argv, assigns, &mut caps);
+        let pgid = self.end_job(owner);
         self.finish_captures(caps);
         match r {
             Ok(pid) => {
-                let started = crate::exec::Started { pids: alloc::vec![(0, pid)], statuses: alloc::vec![None] };
+                let started = crate::exec::Started { pids: alloc::vec![(0, pid)], statuses: alloc::vec![None], pgid };
                 self.finish_foreground(started)
             }
             Err(st) => Ok(st),

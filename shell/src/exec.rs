@@ -50,6 +50,8 @@ pub(crate) struct Started {
     pub(crate) pids: Vec<(usize, Pid)>,
     /// Each stage's status, for those that did not become a process.
     pub(crate) statuses: Vec<Option<i32>>,
+    /// The job's process group, if the processes form a job (job control).
+    pub(crate) pgid: Pid,
 }
 
 impl<O: Os> Shell<O> {
@@ -67,6 +69,9 @@ impl<O: Os> Shell<O> {
             self.run_background(item);
             self.status = 0;
             return Ok(0);
+        }
+        if self.jc.off == 0 {
+            self.jc.text.clone_from(&item.text);
         }
         self.run_and_or(&item.and_or)
     }
@@ -104,7 +109,11 @@ impl<O: Os> Shell<O> {
             ([cmd], false) => self.run_command(cmd)?,
             ([cmd], true) => self.in_condition(|sh| sh.run_command(cmd))?,
             (cmds, _) => {
-                let started = self.start_pipeline(cmds)?;
+                let owner = self.begin_job(true);
+                let started = self.start_pipeline(cmds);
+                let pgid = self.end_job(owner);
+                let mut started = started?;
+                started.pgid = pgid;
                 self.finish_foreground(started)?
             }
         };
@@ -129,18 +138,27 @@ impl<O: Os> Shell<O> {
 
     /// Wait for the processes of a foreground pipeline; the status is the
     /// last stage's (with `set -o pipefail`: the last failing stage's).
-    /// Runs the `INT` trap if a stage was interrupted by Ctrl-C.
+    /// Runs the `INT` trap if a stage was interrupted by Ctrl-C. A job
+    /// (with job control) owns the terminal meanwhile and may stop.
     pub(crate) fn finish_foreground(&mut self, started: Started) -> Result<i32, Flow> {
-        let pids: Vec<Pid> = started.pids.iter().map(|(_, p)| *p).collect();
-        let name_foreground = self.opts.interactive && !pids.is_empty();
-        if name_foreground {
-            self.os.set_foreground(&pids);
-        }
+        let results: Vec<(usize, WaitStatus)> = if started.pgid != 0 {
+            let pids: Vec<Pid> = started.pids.iter().map(|(_, p)| *p).collect();
+            let text = self.jc.text.clone();
+            let job = self.wait_foreground(crate::jobs::Job::new(&pids, started.pgid, &text));
+            let state = |s: &crate::jobs::ProcState| match *s {
+                crate::jobs::ProcState::Done(st) => st,
+                crate::jobs::ProcState::Stopped(sig) => WaitStatus::Stopped(sig),
+                crate::jobs::ProcState::Running => WaitStatus::Exited(0),
+            };
+            started.pids.iter().zip(&job.procs).map(|((stage, _), (_, s))| (*stage, state(s))).collect()
+        } else {
+            let pids = started.pids.clone();
+            pids.into_iter().map(|(stage, pid)| (stage, self.wait_pid(pid))).collect()
+        };
         let mut statuses = started.statuses;
         let mut interrupted = false;
-        for (stage, pid) in &started.pids {
-            let st = self.wait_pid(*pid);
-            if let Some(s) = statuses.get_mut(*stage) {
+        for (stage, st) in results {
+            if let Some(s) = statuses.get_mut(stage) {
                 *s = Some(st.shell_status());
             }
             match st {
@@ -151,9 +169,6 @@ impl<O: Os> Shell<O> {
                 }
                 _ => {}
             }
-        }
-        if name_foreground {
-            self.os.set_foreground(&[]);
         }
         let last = statuses.last().copied().flatten().unwrap_or(0);
         let status = if self.opts.pipefail {
@@ -193,7 +208,7 @@ impl<O: Os> Shell<O> {
                         let _ = self.os.close(w);
                     }
                     self.error(&format!("pipe: {e}"));
-                    return Ok(Started { pids: Vec::new(), statuses: alloc::vec![Some(1)] });
+                    return Ok(Started { pids: Vec::new(), statuses: alloc::vec![Some(1)], pgid: 0 });
                 }
             }
         }
@@ -209,7 +224,7 @@ impl<O: Os> Shell<O> {
             t
         };
         let mut caps = CapturePipes::default();
-        let mut started = Started { pids: Vec::new(), statuses: alloc::vec![None; n] };
+        let mut started = Started { pids: Vec::new(), statuses: alloc::vec![None; n], pgid: 0 };
         let mut deferred: Vec<(usize, Option<crate::command::Expanded>)> = Vec::new();
         for (i, cmd) in cmds.iter().enumerate() {
             self.fds = stage_table(i, &base);
@@ -252,6 +267,9 @@ impl<O: Os> Shell<O> {
                 }
             }
         }
+        // In-process stages start no jobs: their programs join the
+        // pipeline's group, if it has one yet.
+        self.jc.off += 1;
         for (i, exp) in deferred.iter_mut() {
             self.fds = stage_table(*i, &base);
             let status = self.subshell(|sh| match (&cmds[*i], exp.take()) {
@@ -267,6 +285,7 @@ impl<O: Os> Shell<O> {
             }
             started.statuses[*i] = Some(status);
         }
+        self.jc.off -= 1;
         self.finish_captures(caps);
         Ok(started)
     }
@@ -306,6 +325,7 @@ impl<O: Os> Shell<O> {
                 }),
                 _ => false,
             });
+        let owner = self.begin_job(false);
         let pids: Vec<Pid> = if direct {
             match self.start_pipeline(&item.and_or.first.commands) {
                 Ok(s) => s.pids.into_iter().map(|(_, p)| p).collect(),
@@ -320,8 +340,9 @@ impl<O: Os> Shell<O> {
             self.finish_captures(caps);
             r.map(|p| alloc::vec![p]).unwrap_or_default()
         };
+        let pgid = self.end_job(owner);
         if let Some(&last) = pids.last() {
-            let id = self.jobs.add(pids.clone(), &format!("{} &", item.text));
+            let id = self.jobs.add(crate::jobs::Job::new(&pids, pgid, &item.text));
             self.last_bg = Some(last);
             if self.opts.interactive {
                 let msg = format!("[{id}] {last}\n");
@@ -509,6 +530,9 @@ impl<O: Os> Shell<O> {
     ) -> Result<Pid, OsError> {
         let fds = self.child_fds(caps)?;
         let cwd = self.cwd.to_string();
-        self.os.spawn(&SpawnRequest { path, argv, env, cwd: &cwd, fds: &fds })
+        let pgroup = self.spawn_pgroup();
+        let pid = self.os.spawn(&SpawnRequest { path, argv, env, cwd: &cwd, fds: &fds, pgroup })?;
+        self.spawned(pid);
+        Ok(pid)
     }
 }

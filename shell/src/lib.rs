@@ -18,7 +18,8 @@
 //! - [`Shell`] runs the tree over an [`Os`] (the library OS on Rampart, a
 //!   mock in tests): `exec` (lists, pipelines, compound commands),
 //!   `command` (simple commands, `PATH`), [`redirect`] (the logical
-//!   descriptor table), [`builtins`], [`jobs`].
+//!   descriptor table), [`builtins`], [`jobs`] (the job table), `jobctl`
+//!   (process groups, the terminal's foreground, `fg`, `bg`), [`kill`].
 //! - [`editor`] is the line editor (bytes in, terminal bytes and lines
 //!   out) and [`history`] the command history; `repl` ties them to the
 //!   prompt in [`Shell::interactive`], and [`Shell::main`] is the
@@ -49,7 +50,9 @@ mod getopts;
 pub mod glob;
 mod heredoc;
 pub mod history;
+mod jobctl;
 pub mod jobs;
+pub mod kill;
 pub mod lexer;
 pub mod options;
 pub mod os;
@@ -65,5 +68,5 @@ pub mod vars;
 
 pub use command::Resolved;
 pub use error::{ParseError, ParseErrorKind};
-pub use os::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, SpawnRequest, WaitStatus};
+pub use os::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, SpawnRequest, WaitFlags, WaitStatus};
 pub use shell::{ExecResult, Flow, MAX_CALL_DEPTH, Options, Shell, ShellConfig};

@@ -8,10 +8,13 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 use rampart_libos::io;
+use rampart_libos::rampart_rt::rm::{WaitOptions, wait_for};
 use rampart_libos::sys::spawn as sp;
-use rampart_libos::{Error, env, fs, process};
-use shell::os::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, SpawnRequest, WaitStatus};
+use rampart_libos::{Error, env, fs, jobs, process, signal};
+use rampart_rm_api::{ChildEvent, WaitFor};
+use shell::os::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, SpawnRequest, WaitFlags, WaitStatus};
 use shell::{Shell, ShellConfig};
 
 rampart_libos::main!(main);
@@ -47,10 +50,107 @@ fn status(s: rampart_rm_api::ExitStatus) -> WaitStatus {
     }
 }
 
+/// A `SIGINT` reached the shell (see [`Os::take_interrupt`]).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The handler for the job-control signals: the shell neither stops nor
+/// ends. A `SIGINT` reaches it only while it runs builtins, or in the
+/// instant before a new job has the terminal: it is noted for the job.
+fn on_job_signal(sig: signal::Signo) {
+    if sig == signal::SIGINT {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The signals job control keeps from ending or stopping the shell. They
+/// are caught rather than ignored: rm (like `execve`) passes ignored
+/// signals on to children, caught ones reset to the default, as a Unix
+/// shell resets them between `fork` and `exec`. With `false` (no
+/// `SA_RESTART`), a blocking call the signal interrupts fails with `EINTR`
+/// rather than being made again: `SIGTTIN` (the shell read the terminal
+/// while a job had it) and `SIGINT`.
+const JOB_SIGNALS: [(signal::Signo, bool); 5] = [
+    (signal::SIGINT, false),
+    (signal::SIGQUIT, true),
+    (signal::SIGTSTP, true),
+    (signal::SIGTTIN, false),
+    (signal::SIGTTOU, true),
+];
+
+fn child_status(e: ChildEvent) -> WaitStatus {
+    match e {
+        ChildEvent::Exited(s) => status(s),
+        ChildEvent::Stopped(sig) => WaitStatus::Stopped(i32::from(sig)),
+        ChildEvent::Continued => WaitStatus::Continued,
+    }
+}
+
+/// A refused signal is `EPERM`, "Operation not permitted" (not a file's
+/// "Permission denied").
+fn signal_errno(e: rampart_libos::rampart_rt::errno::Errno) -> OsError {
+    match errno(e) {
+        OsError::PermissionDenied => OsError::Other(1),
+        e => e,
+    }
+}
+
+fn signo(sig: i32) -> Result<signal::Signo, OsError> {
+    signal::Signo::try_from(sig).map_err(|_| OsError::Other(22))
+}
+
 impl Os for Rampart {
     fn spawn(&mut self, req: &SpawnRequest<'_>) -> Result<Pid, OsError> {
         let fds: Vec<(u32, u32)> = req.fds.iter().map(|m: &FdMapping| (m.child, m.parent)).collect();
-        sp::spawn(req.path, req.argv, req.env.to_vec(), req.cwd, &fds).map_err(errno)
+        let opts = sp::SpawnOptions { pgroup: req.pgroup, ..sp::SpawnOptions::default() };
+        sp::spawn_with(req.path, req.argv, req.env.to_vec(), req.cwd, &fds, &opts).map_err(errno)
+    }
+
+    fn waitpid(&mut self, pid: Pid, f: WaitFlags) -> Result<Option<(Pid, WaitStatus)>, OsError> {
+        let o = WaitOptions { block: !f.nohang, stopped: f.untraced, continued: f.continued };
+        Ok(wait_for(WaitFor::Pid(pid), o).map_err(errno)?.map(|(p, e)| (p, child_status(e))))
+    }
+
+    fn getpgrp(&mut self) -> Pid {
+        jobs::group(0).map_or_else(|_| process::id(), |(pgid, _)| pgid)
+    }
+
+    fn setpgid(&mut self, pid: Pid, pgid: Pid) -> Result<(), OsError> {
+        jobs::setpgid(pid, pgid).map_err(errno)
+    }
+
+    fn tcsetpgrp(&mut self, fd: u32, pgid: Pid) -> Result<(), OsError> {
+        if !io::is_terminal(fd) {
+            return Err(shell::os::ENOTTY);
+        }
+        jobs::set_foreground(pgid).map_err(errno)
+    }
+
+    fn tcgetpgrp(&mut self, fd: u32) -> Result<Pid, OsError> {
+        if !io::is_terminal(fd) {
+            return Err(shell::os::ENOTTY);
+        }
+        jobs::foreground().map(|(_, pgid)| pgid).map_err(errno)
+    }
+
+    fn kill(&mut self, pid: Pid, sig: i32) -> Result<(), OsError> {
+        signal::kill(pid, signo(sig)?).map_err(signal_errno)
+    }
+
+    fn killpg(&mut self, pgid: Pid, sig: i32) -> Result<(), OsError> {
+        signal::killpg(pgid, signo(sig)?).map_err(signal_errno)
+    }
+
+    fn take_interrupt(&mut self) -> bool {
+        INTERRUPTED.swap(false, Ordering::SeqCst)
+    }
+
+    fn job_control_signals(&mut self, on: bool) -> Result<(), OsError> {
+        for (sig, restart) in JOB_SIGNALS {
+            let action = if on { signal::Action::Handle(on_job_signal) } else { signal::Action::Default };
+            let opts = signal::Options { restart, ..signal::Options::default() };
+            signal::set_action(sig, action, opts).map_err(errno)?;
+        }
+        Ok(())
     }
 
     fn wait(&mut self, pid: Option<Pid>) -> Result<(Pid, WaitStatus), OsError> {
@@ -132,10 +232,6 @@ impl Os for Rampart {
 
     fn set_raw_mode(&mut self, fd: u32, raw: bool) -> Result<(), OsError> {
         io::set_raw_mode(fd, raw).map_err(err)
-    }
-
-    fn set_foreground(&mut self, pids: &[Pid]) {
-        let _ = io::set_foreground(0, pids);
     }
 }
 

@@ -10,14 +10,21 @@ use crate::os::Os;
 use crate::shell::{Options, Shell};
 
 /// The options `set -o` knows: name and the single letter, if any.
-pub const OPTION_NAMES: [(&str, Option<char>); 5] =
-    [("errexit", Some('e')), ("noglob", Some('f')), ("nounset", Some('u')), ("pipefail", None), ("xtrace", Some('x'))];
+pub const OPTION_NAMES: [(&str, Option<char>); 6] = [
+    ("errexit", Some('e')),
+    ("monitor", Some('m')),
+    ("noglob", Some('f')),
+    ("nounset", Some('u')),
+    ("pipefail", None),
+    ("xtrace", Some('x')),
+];
 
 impl Options {
     /// The flag named `name` (`errexit`, `nounset`, ...), for changing it.
     pub fn by_name(&mut self, name: &str) -> Option<&mut bool> {
         Some(match name {
             "errexit" => &mut self.errexit,
+            "monitor" => &mut self.monitor,
             "noglob" => &mut self.noglob,
             "nounset" => &mut self.nounset,
             "pipefail" => &mut self.pipefail,
@@ -32,12 +39,18 @@ impl Options {
         self.by_name(name)
     }
 
-    /// `$-`: the letters of the options in effect (`i` when interactive).
+    /// `$-`: the letters of the options in effect (`i` when interactive,
+    /// `m` with job control).
     pub fn flags(&self) -> String {
         let mut flags = String::new();
-        for (on, c) in
-            [(self.errexit, 'e'), (self.noglob, 'f'), (self.interactive, 'i'), (self.nounset, 'u'), (self.xtrace, 'x')]
-        {
+        for (on, c) in [
+            (self.errexit, 'e'),
+            (self.noglob, 'f'),
+            (self.interactive, 'i'),
+            (self.monitor, 'm'),
+            (self.nounset, 'u'),
+            (self.xtrace, 'x'),
+        ] {
             if on {
                 flags.push(c);
             }

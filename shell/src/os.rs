@@ -71,6 +71,11 @@ impl OsError {
             OsError::Interrupted => "Interrupted system call",
             OsError::NoChild => "No child processes",
             OsError::BrokenPipe => "Broken pipe",
+            OsError::Other(3) => "No such process",
+            OsError::Other(25) => "Inappropriate ioctl for device",
+            OsError::Other(38) => "Function not implemented",
+            OsError::Other(1) => "Operation not permitted",
+            OsError::Other(22) => "Invalid argument",
             OsError::Other(_) => "Input/output error",
         }
     }
@@ -149,9 +154,13 @@ pub struct SpawnRequest<'a> {
     pub cwd: &'a str,
     /// The child's complete descriptor table, sorted by `child`.
     pub fds: &'a [FdMapping],
+    /// Its process group (`posix_spawn`'s `POSIX_SPAWN_SETPGROUP`): `None`
+    /// the shell's, `Some(0)` a new group the child leads, `Some(g)` the
+    /// existing group `g` (a later stage of a pipeline joins the first's).
+    pub pgroup: Option<Pid>,
 }
 
-/// How a child ended.
+/// How a child ended or changed state (`waitpid(2)`'s status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitStatus {
     /// It called `exit(code)` (code in `0..=255`).
@@ -159,17 +168,51 @@ pub enum WaitStatus {
     /// It was killed: POSIX signal number (2 = interrupted by Ctrl-C,
     /// 9 = killed, 11 = killed by a fault).
     Signaled(i32),
+    /// A stop signal stopped it (`WIFSTOPPED`; 20 = `SIGTSTP`, Ctrl-Z;
+    /// 21 = `SIGTTIN`, a background read of the terminal). Only reported
+    /// with [`WaitFlags::untraced`].
+    Stopped(i32),
+    /// `SIGCONT` continued it (`WIFCONTINUED`). Only reported with
+    /// [`WaitFlags::continued`].
+    Continued,
 }
 
 impl WaitStatus {
-    /// The value of `$?` for this status: the exit code, or 128 + signal.
+    /// The value of `$?` for this status: the exit code, or 128 + signal
+    /// (for a stopped process too: 148 after Ctrl-Z).
     pub fn shell_status(&self) -> i32 {
         match *self {
             WaitStatus::Exited(code) => code & 0xff,
-            WaitStatus::Signaled(sig) => 128 + sig,
+            WaitStatus::Signaled(sig) | WaitStatus::Stopped(sig) => 128 + sig,
+            WaitStatus::Continued => 0,
         }
     }
+
+    /// Whether the process has ended (the status is final).
+    pub fn is_final(&self) -> bool {
+        matches!(self, WaitStatus::Exited(_) | WaitStatus::Signaled(_))
+    }
 }
+
+/// `waitpid(2)`'s options for [`Os::waitpid`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WaitFlags {
+    /// `WNOHANG`: do not block; `Ok(None)` if nothing changed.
+    pub nohang: bool,
+    /// `WUNTRACED`: report a child that stopped.
+    pub untraced: bool,
+    /// `WCONTINUED`: report a stopped child that `SIGCONT` continued.
+    pub continued: bool,
+}
+
+/// `ENOSYS`, what the optional job-control methods of [`Os`] report by default.
+pub const ENOSYS: OsError = OsError::Other(38);
+
+/// `ENOTTY`: not a terminal, or not the controlling one.
+pub const ENOTTY: OsError = OsError::Other(25);
+
+/// `ESRCH`: no such process or process group.
+pub const ESRCH: OsError = OsError::Other(3);
 
 /// The services the shell needs from the library OS.
 ///
@@ -236,8 +279,62 @@ pub trait Os {
         Ok(())
     }
 
-    /// Tell the terminal which children Ctrl-C should interrupt: the stages
-    /// of the foreground pipeline, or none (empty) while the shell itself
-    /// reads input. Called around every foreground job.
-    fn set_foreground(&mut self, _pids: &[Pid]) {}
+    /// `waitpid(pid, flags)`: the next change of child `pid`: it ended (and
+    /// is reaped), or with `flags.untraced` it stopped, or with
+    /// `flags.continued` it was continued. `Ok(None)` only with
+    /// `flags.nohang`. The default reports only ends, through
+    /// [`Os::wait`] and [`Os::try_wait`].
+    fn waitpid(&mut self, pid: Pid, flags: WaitFlags) -> Result<Option<(Pid, WaitStatus)>, OsError> {
+        if flags.nohang { self.try_wait(Some(pid)) } else { self.wait(Some(pid)).map(Some) }
+    }
+
+    /// `getpgrp(2)`: the shell's process group.
+    fn getpgrp(&mut self) -> Pid {
+        self.pid()
+    }
+
+    /// `setpgid(2)`: put process `pid` (0: the shell) into group `pgid`
+    /// (0: a new group led by `pid`).
+    fn setpgid(&mut self, _pid: Pid, _pgid: Pid) -> Result<(), OsError> {
+        Err(ENOSYS)
+    }
+
+    /// `tcsetpgrp(3)`: make group `pgid` the foreground process group of
+    /// the terminal on `fd` (the shell's controlling terminal): the one its
+    /// signal keys (Ctrl-C, Ctrl-Z, Ctrl-\) reach and the only one that may
+    /// read it.
+    fn tcsetpgrp(&mut self, _fd: Fd, _pgid: Pid) -> Result<(), OsError> {
+        Err(ENOTTY)
+    }
+
+    /// `tcgetpgrp(3)`: the foreground process group of the terminal on `fd`.
+    fn tcgetpgrp(&mut self, _fd: Fd) -> Result<Pid, OsError> {
+        Err(ENOTTY)
+    }
+
+    /// `kill(2)`: send signal `sig` (0: only check) to process `pid`.
+    fn kill(&mut self, _pid: Pid, _sig: i32) -> Result<(), OsError> {
+        Err(ENOSYS)
+    }
+
+    /// `killpg(3)`: send signal `sig` to every process of group `pgid`.
+    fn killpg(&mut self, _pgid: Pid, _sig: i32) -> Result<(), OsError> {
+        Err(ENOSYS)
+    }
+
+    /// Job control on (`set -m` in an interactive shell) or off: when on,
+    /// the terminal's job-control signals (`SIGINT`, `SIGQUIT`, `SIGTSTP`,
+    /// `SIGTTIN`, `SIGTTOU`) neither end nor stop the shell itself, while
+    /// the programs it starts from then on still get their default actions
+    /// (as a Unix shell resets them between `fork` and `exec`).
+    fn job_control_signals(&mut self, _on: bool) -> Result<(), OsError> {
+        Ok(())
+    }
+
+    /// Whether a `SIGINT` reached the shell since the last call (with job
+    /// control on): Ctrl-C typed while a foreground job was being started,
+    /// before it had the terminal, which the shell then passes on to it.
+    fn take_interrupt(&mut self) -> bool {
+        false
+    }
 }

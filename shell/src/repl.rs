@@ -81,6 +81,9 @@ impl<O: Os> Shell<O> {
         let interactive = !command && rest.is_empty() && (force_interactive || tty);
         if interactive {
             self.opts.interactive = true;
+            if let (true, Some(Target::Raw(raw))) = (tty, self.fds.get(0)) {
+                self.start_job_control(raw);
+            }
         }
         if login && let Err(Flow::Exit(n)) = self.read_profiles() {
             return self.exit_with_trap(n);
@@ -116,6 +119,7 @@ impl<O: Os> Shell<O> {
         self.status = status;
         let status = self.run_exit_trap();
         self.status = status;
+        self.end_job_control();
         status
     }
 

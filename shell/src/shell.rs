@@ -63,6 +63,9 @@ pub struct Options {
     pub noglob: bool,
     /// `-o pipefail`: a pipeline's status is its last failing stage's.
     pub pipefail: bool,
+    /// `-m` (`monitor`): job control; on in an interactive shell whose
+    /// input is its controlling terminal.
+    pub monitor: bool,
 }
 
 /// A non-local exit from running commands.
@@ -123,6 +126,8 @@ pub struct Shell<O: Os> {
     pub(crate) fatal_expansion: bool,
     /// `command -p`: look programs up in the default `PATH`.
     pub(crate) default_path_lookup: bool,
+    /// Job control: the terminal, process groups of jobs being started.
+    pub(crate) jc: crate::jobctl::JobCtl,
 }
 
 impl<O: Os> Shell<O> {
@@ -157,6 +162,7 @@ impl<O: Os> Shell<O> {
             getopts_pos: (0, String::new()),
             fatal_expansion: false,
             default_path_lookup: false,
+            jc: crate::jobctl::JobCtl::default(),
             config,
         };
         sh.cwd = sh.os.getcwd().unwrap_or_else(|_| "/".into());
@@ -349,9 +355,11 @@ impl<O: Os> Shell<O> {
     fn capture(&mut self, list: &List) -> String {
         self.captures.push(Vec::new());
         let idx = self.captures.len() - 1;
-        self.subshell(|sh| {
-            sh.fds.set(1, Target::Capture(idx));
-            sh.run_list(list)
+        self.without_job_control(|sh| {
+            sh.subshell(|sh| {
+                sh.fds.set(1, Target::Capture(idx));
+                sh.run_list(list)
+            })
         });
         let bytes = self.captures.pop().unwrap_or_default();
         String::from_utf8_lossy(&bytes).into_owned()

@@ -208,11 +208,12 @@ fn nounset_noglob_and_options() {
     assert_eq!(out("set -o pipefail; echo x | grep -c x; echo $?"), "1\n0\n");
     assert_eq!(
         out("set -o pipefail -u; set -o"),
-        "errexit        \toff\nnoglob         \toff\nnounset        \ton\npipefail       \ton\nxtrace         \toff\n"
+        "errexit        \toff\nmonitor        \toff\nnoglob         \toff\nnounset        \ton\npipefail       \ton\n\
+         xtrace         \toff\n"
     );
     assert_eq!(
         out("set -e; set +o"),
-        "set -o errexit\nset +o noglob\nset +o nounset\nset +o pipefail\nset +o xtrace\n"
+        "set -o errexit\nset +o monitor\nset +o noglob\nset +o nounset\nset +o pipefail\nset +o xtrace\n"
     );
     let (st, _, e) = run("set -o bogus");
     assert_eq!((st, e.as_str()), (2, "sh: set: bogus: invalid option name\n"));

@@ -124,6 +124,7 @@ fn typeahead_is_not_lost() {
 
 #[test]
 fn interactive_flag_in_dollar_dash() {
+    // `m`: job control is on, the mock terminal being the controlling one.
     let (_, out, _, _) = session("echo $-\rset -e\rfalse\recho still\r\x04");
-    assert_eq!(out, "i\n");
+    assert_eq!(out, "im\n");
 }

@@ -4,7 +4,8 @@
 //! resizes (`stty size`), keys such as Ctrl-C reach the guest, QEMU's
 //! `Ctrl-A` keys work, and however the run ends (`Ctrl-A x`, `SIGTERM` to
 //! the runner, QEMU killed), the pane's terminal settings are as before
-//! (`stty -a`).
+//! (`stty -a`); the shell's job control works as in bash (Ctrl-C, Ctrl-Z,
+//! `jobs`, `fg`, `bg`, `kill %1`, `SIGTTIN`).
 
 use rampart_tests::PROMPT;
 use rampart_tests::pty::{BOOT, Pty, RUNNER_STATUS, children, comm};
@@ -62,6 +63,62 @@ fn window_size_follows_the_terminal() {
     // exit powers off with the shell's status, which the runner returns.
     p.line("exit 3");
     ok(p.wait_for(&format!("{RUNNER_STATUS}3"), T));
+}
+
+/// Job control at a real terminal (issue 20): the signal keys reach the
+/// foreground job's process group, never the shell; Ctrl-Z stops a job,
+/// `bg` and `fg` continue it; `kill %1` ends a background job; a background
+/// job reading the terminal is stopped by `SIGTTIN`.
+#[test]
+fn job_control_at_the_terminal() {
+    let mut p = Pty::boot("jobs", 100, 30);
+    ok(p.wait_for(prompt(), BOOT));
+    // Ctrl-C ends the foreground job (`cat` reading the terminal) only.
+    p.line("cat");
+    std::thread::sleep(Duration::from_secs(2));
+    p.send_keys(&["C-c"]);
+    ok(p.wait_for(prompt(), T));
+    run(&mut p, "echo status $?", "status 130");
+    // A background job: listed as running, then killed by job number.
+    p.line("sleep 100 &");
+    ok(p.wait_for("[1] ", T));
+    ok(p.wait_for(prompt(), T));
+    run(&mut p, "jobs", "[1]+  Running                 sleep 100 &");
+    p.line("kill %1");
+    ok(p.wait_for("[1]+  Terminated              sleep 100", T));
+    ok(p.wait_for(prompt(), T));
+    // Ctrl-Z stops a foreground job: the prompt comes back, status 148.
+    p.line("sleep 100");
+    std::thread::sleep(Duration::from_secs(2));
+    p.send_keys(&["C-z"]);
+    ok(p.wait_for("[1]+  Stopped                 sleep 100", T));
+    ok(p.wait_for(prompt(), T));
+    run(&mut p, "echo status $?", "status 148");
+    run(&mut p, "bg", "[1]+ sleep 100 &");
+    run(&mut p, "jobs", "[1]+  Running                 sleep 100 &");
+    // Back in the foreground it owns the keys again.
+    p.line("fg");
+    ok(p.wait_for("sleep 100", T));
+    std::thread::sleep(Duration::from_secs(2));
+    p.send_keys(&["C-c"]);
+    ok(p.wait_for(prompt(), T));
+    run(&mut p, "echo status $?", "status 130");
+    run(&mut p, "echo \"jobs:$(jobs).\"", "jobs:.");
+    // A background reader of the terminal stops; in the foreground it reads.
+    p.line("cat &");
+    ok(p.wait_for(prompt(), T));
+    std::thread::sleep(Duration::from_secs(3));
+    run(&mut p, "jobs", "[1]+  Stopped(SIGTTIN)        cat");
+    p.line("fg %cat");
+    ok(p.wait_for("cat", T));
+    std::thread::sleep(Duration::from_secs(1));
+    p.line("typed to cat");
+    ok(p.wait_for("typed to cat", T));
+    p.send_keys(&["C-d"]);
+    ok(p.wait_for(prompt(), T));
+    run(&mut p, "echo status $?", "status 0");
+    p.line("exit 0");
+    ok(p.wait_for(&format!("{RUNNER_STATUS}0"), T));
 }
 
 #[test]

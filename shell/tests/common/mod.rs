@@ -13,9 +13,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 mod programs;
+mod world;
+pub use programs::Ctx;
 use programs::programs;
+pub use world::*;
 
-use shell::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, Shell, ShellConfig, SpawnRequest, WaitStatus};
+use shell::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, SpawnRequest, WaitFlags, WaitStatus};
 
 /// A program: gets a context, returns an exit code (negative: killed by that signal).
 pub type Program = Rc<dyn Fn(&mut Ctx) -> i32>;
@@ -65,6 +68,8 @@ impl Obj {
 pub enum State {
     Pending,
     Running,
+    /// Stopped by a signal (job control); `SIGCONT` makes it pending again.
+    Stopped(i32),
     Done(WaitStatus),
     Reaped,
 }
@@ -77,6 +82,8 @@ pub struct Proc {
     pub cwd: String,
     pub fds: BTreeMap<u32, Obj>,
     pub state: State,
+    /// Its process group.
+    pub pgid: Pid,
 }
 
 /// What a spawn looked like, for assertions.
@@ -89,6 +96,8 @@ pub struct SpawnRecord {
     pub cwd: String,
     /// Child descriptor -> description of the object (`pipe0:w`, `file:/x:w`, `tty:out`).
     pub fds: BTreeMap<u32, String>,
+    /// The process group it was spawned into.
+    pub pgid: Pid,
 }
 
 pub struct World {
@@ -105,10 +114,26 @@ pub struct World {
     pub stderr: Vec<u8>,
     pub tty: bool,
     pub raw_mode: Vec<bool>,
-    pub foreground: Vec<Vec<Pid>>,
+    /// Every group `tcsetpgrp` made the terminal's foreground, in order.
+    pub foreground: Vec<Pid>,
+    /// Signals sent: (`pid` or `-pgid`, signal), in order.
+    pub signals: Vec<(i64, i32)>,
+    /// Processes that stop with this signal (Ctrl-Z: 20) the first time
+    /// the shell waits for them reporting stops, instead of running.
+    pub stops: BTreeMap<Pid, i32>,
+    /// `job_control_signals` calls.
+    pub jc_signals: Vec<bool>,
+    /// How many of the next blocking `waitpid` calls a signal interrupts
+    /// (`Interrupted`: Ctrl-C reached the shell).
+    pub interrupts: usize,
+    /// A `SIGINT` reached the shell (`take_interrupt`); `sigint_at_spawn`
+    /// makes every spawn set it (Ctrl-C typed while a job starts).
+    pub sigint: bool,
+    pub sigint_at_spawn: bool,
     pub context: String,
     pub next_pid: Pid,
-    /// Children that `try_wait` must not report yet (still "running").
+    /// Children that `try_wait` must not report yet (still "running"),
+    /// unless a signal ended them.
     pub busy: BTreeSet<Pid>,
 }
 
@@ -118,60 +143,6 @@ pub const SHELL_PID: Pid = 100;
 pub struct MockOs {
     pub world: Rc<RefCell<World>>,
     pub pid: Pid,
-}
-
-pub struct Ctx {
-    pub os: MockOs,
-    pub argv: Vec<String>,
-    pub env: Vec<String>,
-    pub cwd: String,
-}
-
-impl Ctx {
-    pub fn read_fd_all(&mut self, fd: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut buf = [0u8; 7];
-        loop {
-            match self.os.read(fd, &mut buf) {
-                Ok(0) | Err(_) => return out,
-                Ok(n) => out.extend_from_slice(&buf[..n]),
-            }
-        }
-    }
-    pub fn stdin(&mut self) -> String {
-        String::from_utf8(self.read_fd_all(0)).unwrap()
-    }
-    pub fn write(&mut self, fd: u32, s: &str) {
-        let _ = self.os.write(fd, s.as_bytes());
-    }
-    pub fn out(&mut self, s: &str) {
-        self.write(1, s);
-    }
-    pub fn err(&mut self, s: &str) {
-        self.write(2, s);
-    }
-    pub fn abs(&self, p: &str) -> String {
-        if p.starts_with('/') { p.to_string() } else { format!("{}/{}", self.cwd.trim_end_matches('/'), p) }
-    }
-    /// Input: the named files, or standard input.
-    pub fn input(&mut self) -> Result<String, String> {
-        let files: Vec<String> = self.argv[1..].iter().filter(|a| !a.starts_with('-')).cloned().collect();
-        if files.is_empty() {
-            return Ok(self.stdin());
-        }
-        let mut s = String::new();
-        for f in files {
-            let path = self.abs(&f);
-            match self.os.open(&path, OpenMode::Read) {
-                Ok(fd) => {
-                    s.push_str(&String::from_utf8(self.read_fd_all(fd)).unwrap());
-                    let _ = self.os.close(fd);
-                }
-                Err(e) => return Err(format!("{}: {f}: {e}\n", self.argv[0])),
-            }
-        }
-        Ok(s)
-    }
 }
 
 impl World {
@@ -271,7 +242,18 @@ impl Os for MockOs {
             env: req.env.to_vec(),
             cwd: req.cwd.into(),
             fds: fds.iter().map(|(k, o): (&u32, &Obj)| (*k, o.describe())).collect(),
+            pgid: 0,
         };
+        let pgid = match req.pgroup {
+            None => w.procs[&self.pid].pgid,
+            Some(0) => pid,
+            Some(g) if w.procs.values().any(|p| p.pgid == g && p.state != State::Reaped) => g,
+            Some(_) => return Err(OsError::PermissionDenied),
+        };
+        let record = SpawnRecord { pgid, ..record };
+        if w.sigint_at_spawn {
+            w.sigint = true;
+        }
         w.spawns.push(record);
         w.procs.insert(
             pid,
@@ -283,6 +265,7 @@ impl Os for MockOs {
                 cwd: req.cwd.into(),
                 fds,
                 state: State::Pending,
+                pgid,
             },
         );
         Ok(pid)
@@ -299,6 +282,9 @@ impl Os for MockOs {
             }
         };
         let Some(target) = target else { return Err(OsError::NoChild) };
+        if let State::Stopped(sig) = self.world.borrow().procs[&target].state {
+            panic!("deadlock: waiting for process {target}, stopped by signal {sig}");
+        }
         MockOs::run_proc(&self.world, target);
         let mut w = self.world.borrow_mut();
         let p = w.procs.get_mut(&target).unwrap();
@@ -313,7 +299,11 @@ impl Os for MockOs {
             let mut children = w
                 .procs
                 .iter()
-                .filter(|(k, p)| p.parent == self.pid && p.state != State::Reaped && !w.busy.contains(k))
+                .filter(|(k, p)| {
+                    p.parent == self.pid
+                        && !matches!(p.state, State::Reaped | State::Stopped(_))
+                        && !(w.busy.contains(k) && p.state == State::Pending)
+                })
                 .map(|(k, _)| *k);
             match pid {
                 Some(p) => children.find(|c| *c == p),
@@ -527,145 +517,70 @@ impl Os for MockOs {
         Ok(())
     }
 
-    fn set_foreground(&mut self, pids: &[Pid]) {
-        self.world.borrow_mut().foreground.push(pids.to_vec());
-    }
-}
-
-impl World {
-    /// A world with /bin programs, /home/user, /tmp, /etc/motd and a
-    /// shell process with the terminal on 0, 1 and 2.
-    pub fn new() -> Rc<RefCell<World>> {
-        let mut fs = BTreeMap::new();
-        for d in ["/", "/bin", "/dev", "/home", "/home/user", "/tmp", "/etc"] {
-            fs.insert(d.to_string(), Node::Dir);
+    fn waitpid(&mut self, pid: Pid, flags: WaitFlags) -> Result<Option<(Pid, WaitStatus)>, OsError> {
+        let stop = {
+            let mut w = self.world.borrow_mut();
+            if !flags.nohang && w.interrupts > 0 {
+                w.interrupts -= 1;
+                return Err(OsError::Interrupted);
+            }
+            let pending = w.procs.get(&pid).is_some_and(|p| p.state == State::Pending && p.parent == self.pid);
+            match w.stops.get(&pid).copied() {
+                Some(sig) if flags.untraced && pending => {
+                    w.stops.remove(&pid);
+                    w.procs.get_mut(&pid).unwrap().state = State::Stopped(sig);
+                    Some(sig)
+                }
+                _ => None,
+            }
+        };
+        if let Some(sig) = stop {
+            return Ok(Some((pid, WaitStatus::Stopped(sig))));
         }
-        fs.insert("/dev/null".into(), Node::File { data: Vec::new(), mode: 0o666 });
-        fs.insert("/etc/motd".into(), Node::File { data: b"welcome\n".to_vec(), mode: 0o644 });
-        fs.insert("/etc/secret".into(), Node::File { data: b"top secret\n".to_vec(), mode: 0o600 });
-        let mut progs = BTreeMap::new();
-        for (name, p) in programs() {
-            let path = format!("/bin/{name}");
-            fs.insert(path.clone(), Node::File { data: b"\x7fELF".to_vec(), mode: 0o755 });
-            progs.insert(path, p);
-        }
-        let mut procs = BTreeMap::new();
-        let mut fds = BTreeMap::new();
-        fds.insert(0, Obj::TtyIn);
-        fds.insert(1, Obj::TtyOut);
-        fds.insert(2, Obj::TtyErr);
-        procs.insert(
-            SHELL_PID,
-            Proc {
-                parent: 0,
-                path: "/bin/sh".into(),
-                argv: vec!["sh".into()],
-                env: vec![],
-                cwd: "/home/user".into(),
-                fds,
-                state: State::Running,
-            },
-        );
-        let mut denied = BTreeSet::new();
-        denied.insert("/etc/secret".to_string());
-        Rc::new(RefCell::new(World {
-            fs,
-            denied,
-            pipes: Vec::new(),
-            procs,
-            programs: progs,
-            spawns: Vec::new(),
-            pipe_count: 0,
-            stdin: VecDeque::new(),
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            tty: false,
-            raw_mode: Vec::new(),
-            foreground: Vec::new(),
-            context: "root:sysadm_r:sysadm_t:s0".into(),
-            next_pid: 200,
-            busy: BTreeSet::new(),
-        }))
-    }
-}
-
-/// A test harness: a world and a shell in it.
-pub struct Harness {
-    pub world: Rc<RefCell<World>>,
-    pub sh: Shell<MockOs>,
-}
-
-pub fn env() -> Vec<String> {
-    vec!["HOME=/home/user".into(), "PATH=/bin".into(), "USER=root".into()]
-}
-
-impl Harness {
-    pub fn new() -> Harness {
-        let world = World::new();
-        let os = MockOs { world: world.clone(), pid: SHELL_PID };
-        let sh = Shell::new(os, &env(), ShellConfig::default());
-        Harness { world, sh }
+        if flags.nohang { self.try_wait(Some(pid)) } else { self.wait(Some(pid)).map(Some) }
     }
 
-    /// Run source text; returns the status.
-    pub fn run(&mut self, src: &str) -> i32 {
-        match self.sh.run_source(src, None) {
-            Ok(s) => s,
-            Err(shell::Flow::Exit(s) | shell::Flow::Return(s)) => s,
-            Err(_) => self.sh.status(),
-        }
+    fn getpgrp(&mut self) -> Pid {
+        self.world.borrow().procs[&self.pid].pgid
     }
 
-    pub fn stdout(&self) -> String {
-        String::from_utf8(self.world.borrow().stdout.clone()).unwrap()
-    }
-
-    pub fn stderr(&self) -> String {
-        String::from_utf8(self.world.borrow().stderr.clone()).unwrap()
-    }
-
-    pub fn clear(&self) {
+    fn setpgid(&mut self, pid: Pid, pgid: Pid) -> Result<(), OsError> {
+        let target = if pid == 0 { self.pid } else { pid };
         let mut w = self.world.borrow_mut();
-        w.stdout.clear();
-        w.stderr.clear();
-        w.spawns.clear();
+        let p = w.procs.get_mut(&target).ok_or(shell::os::ESRCH)?;
+        p.pgid = if pgid == 0 { target } else { pgid };
+        Ok(())
     }
 
-    pub fn file(&self, path: &str) -> Option<String> {
-        match self.world.borrow().fs.get(path) {
-            Some(Node::File { data, .. }) => Some(String::from_utf8(data.clone()).unwrap()),
-            _ => None,
+    fn tcsetpgrp(&mut self, fd: u32, pgid: Pid) -> Result<(), OsError> {
+        if !self.is_terminal(fd) {
+            return Err(shell::os::ENOTTY);
         }
+        self.world.borrow_mut().foreground.push(pgid);
+        Ok(())
     }
 
-    pub fn add_file(&self, path: &str, data: &str, mode: u32) {
-        self.world.borrow_mut().fs.insert(path.into(), Node::File { data: data.as_bytes().to_vec(), mode });
+    fn tcgetpgrp(&mut self, fd: u32) -> Result<Pid, OsError> {
+        if !self.is_terminal(fd) {
+            return Err(shell::os::ENOTTY);
+        }
+        Ok(self.world.borrow().foreground.last().copied().unwrap_or(SHELL_PID))
     }
 
-    pub fn add_dir(&self, path: &str) {
-        self.world.borrow_mut().fs.insert(path.into(), Node::Dir);
+    fn kill(&mut self, pid: Pid, sig: i32) -> Result<(), OsError> {
+        self.signal(i64::from(pid), sig)
     }
 
-    pub fn spawns(&self) -> Vec<SpawnRecord> {
-        self.world.borrow().spawns.clone()
+    fn killpg(&mut self, pgid: Pid, sig: i32) -> Result<(), OsError> {
+        self.signal(-i64::from(pgid), sig)
     }
 
-    /// The shell's open descriptors, described.
-    pub fn shell_fds(&self) -> Vec<String> {
-        let w = self.world.borrow();
-        w.procs[&SHELL_PID].fds.iter().map(|(k, o)| format!("{k}={}", o.describe())).collect()
+    fn job_control_signals(&mut self, on: bool) -> Result<(), OsError> {
+        self.world.borrow_mut().jc_signals.push(on);
+        Ok(())
     }
 
-    /// Assert that the shell holds only its terminal descriptors.
-    pub fn assert_no_leaks(&self) {
-        assert_eq!(self.shell_fds(), vec!["0=tty:in", "1=tty:out", "2=tty:err"], "leaked descriptors");
+    fn take_interrupt(&mut self) -> bool {
+        std::mem::take(&mut self.world.borrow_mut().sigint)
     }
-}
-
-/// Run `src` in a fresh harness: (status, stdout, stderr); checks for leaked descriptors.
-pub fn run(src: &str) -> (i32, String, String) {
-    let mut h = Harness::new();
-    let st = h.run(src);
-    h.assert_no_leaks();
-    (st, h.stdout(), h.stderr())
 }

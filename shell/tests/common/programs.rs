@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use shell::{OpenMode, Os, Shell, ShellConfig};
 
-use super::{Ctx, Obj, Program};
+use super::{MockOs, Obj, Program};
 
 fn prog(f: impl Fn(&mut Ctx) -> i32 + 'static) -> Program {
     Rc::new(f)
@@ -173,4 +173,60 @@ pub fn programs() -> Vec<(&'static str, Program)> {
             }),
         ),
     ]
+}
+
+/// What a running mock program gets: its OS handle, arguments, environment
+/// and working directory.
+pub struct Ctx {
+    pub os: MockOs,
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+}
+
+impl Ctx {
+    pub fn read_fd_all(&mut self, fd: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 7];
+        loop {
+            match self.os.read(fd, &mut buf) {
+                Ok(0) | Err(_) => return out,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+    pub fn stdin(&mut self) -> String {
+        String::from_utf8(self.read_fd_all(0)).unwrap()
+    }
+    pub fn write(&mut self, fd: u32, s: &str) {
+        let _ = self.os.write(fd, s.as_bytes());
+    }
+    pub fn out(&mut self, s: &str) {
+        self.write(1, s);
+    }
+    pub fn err(&mut self, s: &str) {
+        self.write(2, s);
+    }
+    pub fn abs(&self, p: &str) -> String {
+        if p.starts_with('/') { p.to_string() } else { format!("{}/{}", self.cwd.trim_end_matches('/'), p) }
+    }
+    /// Input: the named files, or standard input.
+    pub fn input(&mut self) -> Result<String, String> {
+        let files: Vec<String> = self.argv[1..].iter().filter(|a| !a.starts_with('-')).cloned().collect();
+        if files.is_empty() {
+            return Ok(self.stdin());
+        }
+        let mut s = String::new();
+        for f in files {
+            let path = self.abs(&f);
+            match self.os.open(&path, OpenMode::Read) {
+                Ok(fd) => {
+                    s.push_str(&String::from_utf8(self.read_fd_all(fd)).unwrap());
+                    let _ = self.os.close(fd);
+                }
+                Err(e) => return Err(format!("{}: {f}: {e}\n", self.argv[0])),
+            }
+        }
+        Ok(s)
+    }
 }

@@ -35,9 +35,12 @@ impl<W: Copy> ProcTable<W> {
         self.procs.get(&pid).filter(|p| p.status.is_none())
     }
 
-    /// Whether a live process of session `sid` is in group `pgid`.
+    /// Whether group `pgid` exists in session `sid`: a process of the
+    /// session is in it, running or ended but not yet collected by `Wait`
+    /// (as in POSIX, a zombie keeps its group: a shell's pipeline `true |
+    /// sleep 9` joins the group of `true` even if it has already exited).
     fn group_in_session(&self, pgid: Pid, sid: Pid) -> bool {
-        self.procs.values().any(|p| p.status.is_none() && p.pgid == pgid && p.sid == sid)
+        self.procs.values().any(|p| p.pgid == pgid && p.sid == sid)
     }
 
     /// The group and session of a child `parent` starts with `pgroup`
@@ -241,7 +244,7 @@ impl<W: Copy> ProcTable<W> {
 mod tests {
     use crate::proctable::{Proc, ProcTable};
     use alloc::string::ToString;
-    use rampart_rm_api::{ExitStatus, INIT_PID, Pid};
+    use rampart_rm_api::{ExitStatus, INIT_PID, Pid, WaitFor};
     use rampart_uabi::Errno;
 
     fn proc(pid: Pid, parent: Pid, pgid: Pid, sid: Pid) -> Proc {
@@ -334,6 +337,24 @@ mod tests {
         // Its server ends: gone.
         let fx = t.exited(10, ExitStatus::Exited(0));
         assert!(fx.hangup.is_empty(), "10 is not in the table: nothing to report");
+    }
+
+    #[test]
+    fn a_group_lasts_until_its_last_member_is_collected() {
+        use crate::proctable::{WaitOptions, WaitResult};
+        let mut t = session();
+        // A pipeline's first process (4, the leader) ends before the shell
+        // spawns the last stage: its group still takes members.
+        t.exited(4, ExitStatus::Exited(0));
+        t.exited(5, ExitStatus::Exited(0));
+        assert_eq!(t.spawn_group(3, Some(4), 6), Ok((4, 2)), "zombies keep group 4");
+        assert_eq!(t.group(4), [] as [Pid; 0], "no live member");
+        // Collected by the shell's wait: the group is gone.
+        let o = WaitOptions { block: false, stopped: false, continued: false };
+        for pid in [4, 5] {
+            assert!(matches!(t.wait(3, WaitFor::Pid(pid), o, 0), WaitResult::Event(p, _) if p == pid));
+        }
+        assert_eq!(t.spawn_group(3, Some(4), 6), Err(Errno::EPERM));
     }
 
     #[test]
