@@ -122,7 +122,13 @@ impl Os for Rampart {
         if !io::is_terminal(fd) {
             return Err(shell::os::ENOTTY);
         }
-        jobs::set_foreground(pgid).map_err(errno)
+        // As every job-control shell: SIGTTOU blocked while it hands the
+        // terminal over or takes it back from a background position.
+        let ttou = signal::SigSet::EMPTY.with(signal::SIGTTOU);
+        let old = signal::set_mask(signal::How::Block, ttou);
+        let r = jobs::set_foreground(pgid).map_err(errno);
+        signal::set_mask(signal::How::Set, old);
+        r
     }
 
     fn tcgetpgrp(&mut self, fd: u32) -> Result<Pid, OsError> {

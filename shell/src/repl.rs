@@ -310,7 +310,11 @@ impl<O: Os> Shell<O> {
                 Ok(0) => return Event::Eof,
                 Ok(n) => typeahead.extend(&buf[..n.min(buf.len())]),
                 Err(OsError::Interrupted) => {}
-                Err(_) => return Event::Eof,
+                Err(e) => {
+                    // As bash: the error, then the end of the session.
+                    self.write_fd(2, format!("sh: reading the terminal: {}\r\n", e.message()).as_bytes());
+                    return Event::Eof;
+                }
             }
         }
     }

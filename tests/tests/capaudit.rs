@@ -168,7 +168,13 @@ fn held(out: &str, receiver: &str) -> bool {
 
 /// Types `cmd` and waits for `marker` in what follows.
 fn run(s: &mut images::qemu::Session, cmd: &str, marker: &str) {
-    s.send(&format!("{cmd}\n")).unwrap();
+    // The line first, its echo, then Enter: a line typed in one go while
+    // the auditor floods the console must not be cut short.
+    s.send(cmd).unwrap();
+    if let Err(e) = s.expect(cmd, T) {
+        panic!("{cmd}: no echo: {e:#}\n{}", s.output());
+    }
+    s.send("\r").unwrap();
     if let Err(e) = s.expect(marker, T) {
         panic!("{cmd}: no {marker:?}: {e:#}\n{}", s.output());
     }

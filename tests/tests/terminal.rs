@@ -117,6 +117,16 @@ fn job_control_at_the_terminal() {
     p.send_keys(&["C-d"]);
     ok(p.wait_for(prompt(), T));
     run(&mut p, "echo status $?", "status 0");
+    // A background job cannot take the terminal from the shell: its
+    // tcsetpgrp stops it (SIGTTOU); continued in the foreground, it may.
+    p.line("fstest tcsetpgrp &");
+    ok(p.wait_for(prompt(), T));
+    std::thread::sleep(Duration::from_secs(3));
+    run(&mut p, "jobs", "Stopped(SIGTTOU)");
+    run(&mut p, "echo still the shell", "still the shell");
+    p.line("fg");
+    ok(p.wait_for("fstest: tcsetpgrp: Ok(())", T));
+    ok(p.wait_for(prompt(), T));
     p.line("exit 0");
     ok(p.wait_for(&format!("{RUNNER_STATUS}0"), T));
 }

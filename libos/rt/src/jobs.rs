@@ -61,12 +61,20 @@ pub fn set_controlling_terminal(id: u32) -> Result<(), Errno> {
     request(&Request::SetControllingTerminal { terminal: id }).map(|_| ())
 }
 
-/// `tcsetpgrp(3)` on the caller's controlling terminal.
+/// `tcsetpgrp(3)` on the caller's controlling terminal. From a
+/// background group rm stops the group with `SIGTTOU` (unless the caller
+/// ignores or blocks it) and answers `EINTR`; once continued, the call is
+/// made again, as Linux restarts it after a stop.
 ///
 /// # Errors
-/// `ENOTTY`, `EPERM`, `EACCES`.
+/// `ENOTTY`, `EPERM`, `EACCES`, `EIO` (a background orphaned group).
 pub fn set_foreground(pgid: Pid) -> Result<(), Errno> {
-    request(&Request::SetForeground { pgid }).map(|_| ())
+    loop {
+        match request(&Request::SetForeground { pgid }) {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(|_| ()),
+        }
+    }
 }
 
 /// `tcgetpgrp(3)`: (terminal id, foreground group; 0 none).

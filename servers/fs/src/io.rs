@@ -171,6 +171,17 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         }
     }
 
+    /// Checks `perms` of class `fifo_file` from `ssid` on pipe `id` (its
+    /// creator's label) when the policy defines the class; otherwise
+    /// holding the handle is the authority.
+    pub(crate) fn check_pipe(&mut self, ssid: u32, id: u32, perms: &[Perm]) -> Result<(), Errno> {
+        if self.mac.class_of(FileType::Fifo).is_none() {
+            return Ok(());
+        }
+        let sid = self.pipes.sid(id).ok_or(Errno::EBADF)?;
+        self.mac.check(ssid, sid, FileType::Fifo, perms)
+    }
+
     /// Adopts token `badge` into `conn`: the receiver must itself hold the
     /// object's permissions for the handle's access mode.
     pub(crate) fn adopt(&mut self, conn: ConnId, badge: u64) -> Result<Handle, Errno> {
@@ -186,14 +197,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         }
         match t.open.obj {
             Object::File { kind, sid, .. } => self.mac.check(ssid, sid, kind, &perms)?,
-            Object::Pipe { id, .. } => {
-                // Pipes are checked as `fifo_file` when the policy defines
-                // the class; otherwise holding the token is the authority.
-                if self.mac.class_of(FileType::Fifo).is_some() {
-                    let sid = self.pipes.sid(id).ok_or(Errno::EBADF)?;
-                    self.mac.check(ssid, sid, FileType::Fifo, &perms)?;
-                }
-            }
+            Object::Pipe { id, .. } => self.check_pipe(ssid, id, &perms)?,
         }
         self.tokens.remove(&badge);
         self.insert_handle(conn, t.open)

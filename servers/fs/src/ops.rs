@@ -301,22 +301,25 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                     rdev: a.rdev,
                 })
             }
-            Object::Pipe { id, .. } => Ok(Stat {
-                ino: (1u64 << 32) | u64::from(id),
-                kind: FileType::Fifo,
-                mode: FileType::Fifo.mode_bits() | 0o600,
-                nlink: 1,
-                uid: s.cred.uid,
-                gid: s.cred.gid,
-                size: self.pipes.len(id) as u64,
-                blocks: 0,
-                blksize: crate::pipe::PIPE_CAPACITY as u32,
-                atime: Default::default(),
-                mtime: Default::default(),
-                ctime: Default::default(),
-                btime: None,
-                rdev: 0,
-            }),
+            Object::Pipe { id, .. } => {
+                self.check_pipe(s.sid, id, &[Perm::Getattr])?;
+                Ok(Stat {
+                    ino: (1u64 << 32) | u64::from(id),
+                    kind: FileType::Fifo,
+                    mode: FileType::Fifo.mode_bits() | 0o600,
+                    nlink: 1,
+                    uid: s.cred.uid,
+                    gid: s.cred.gid,
+                    size: self.pipes.len(id) as u64,
+                    blocks: 0,
+                    blksize: crate::pipe::PIPE_CAPACITY as u32,
+                    atime: Default::default(),
+                    mtime: Default::default(),
+                    ctime: Default::default(),
+                    btime: None,
+                    rdev: 0,
+                })
+            }
         }
     }
 
@@ -369,13 +372,16 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
 
     pub(crate) fn getcon(&mut self, conn: ConnId, t: &Target, region: &[u8]) -> Result<String, Errno> {
         let (s, obj, _) = self.target(conn, t, region)?;
-        let (sid, kind) = match obj {
-            Object::File { kind, sid, .. } => (sid, kind),
-            Object::Pipe { id, .. } => (self.pipes.sid(id).ok_or(Errno::EBADF)?, FileType::Fifo),
+        let sid = match obj {
+            Object::File { kind, sid, .. } => {
+                self.mac.check(s.sid, sid, kind, &[Perm::Getattr])?;
+                sid
+            }
+            Object::Pipe { id, .. } => {
+                self.check_pipe(s.sid, id, &[Perm::Getattr])?;
+                self.pipes.sid(id).ok_or(Errno::EBADF)?
+            }
         };
-        if kind != FileType::Fifo {
-            self.mac.check(s.sid, sid, kind, &[Perm::Getattr])?;
-        }
         self.mac.om.sec.sid_to_context(sid)
     }
 }

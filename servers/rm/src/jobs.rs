@@ -171,6 +171,9 @@ pub fn handle(rm: &mut Rm, caller: Pid, req: &rampart_rm_api::Request) -> Option
             })
         }
         R::SetForeground { pgid } => {
+            if let Err(e) = background_tcsetpgrp(rm, caller) {
+                return Some(Err(e));
+            }
             let tctx = rm
                 .procs
                 .foreground(caller)
@@ -201,6 +204,29 @@ pub fn handle(rm: &mut Rm, caller: Pid, req: &rampart_rm_api::Request) -> Option
         },
         _ => return None,
     })
+}
+
+/// `tcsetpgrp(3)` from a member of a background group (POSIX): unless
+/// the caller ignores or blocks `SIGTTOU`, its group gets `SIGTTOU` and
+/// the call fails with `EINTR` (`EIO` for an orphaned group, which would
+/// never be continued); a shell blocks `SIGTTOU` while it takes the
+/// terminal back. So a background job cannot steal the terminal from its
+/// shell.
+fn background_tcsetpgrp(rm: &mut Rm, caller: Pid) -> Result<(), Errno> {
+    let Ok((_, fg)) = rm.procs.foreground(caller) else { return Ok(()) };
+    let own = rm.procs.get(caller).map_or(0, |p| p.pgid);
+    if fg == 0 || own == fg {
+        return Ok(());
+    }
+    let ignored = rm.tasks.get(&caller).is_some_and(|t| t.sig.action(usig::SIGTTOU) == Disposition::Ignore);
+    if ignored || crate::signals::blocks(rm, caller, usig::SIGTTOU) {
+        return Ok(());
+    }
+    if rm.procs.orphaned(own) {
+        return Err(Errno::EIO);
+    }
+    signal_group(rm, own, usig::SIGTTOU);
+    Err(Errno::EINTR)
 }
 
 /// `reader`, in a background group, tried to read its terminal: `SIGTTIN`

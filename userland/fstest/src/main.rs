@@ -160,6 +160,7 @@ fn main() -> i32 {
         "revoke" => revoke::reload(&mut c, arg(2)),
         "revoke-tty" => return revoke::terminal(),
         "hold" => return revoke::hold(arg(2)),
+        "tcsetpgrp" => return take_terminal(),
         "debug-syscall" => return debug_syscall(arg(2)),
         "sidflood" => return flood::sidflood(arg(2).parse().unwrap_or(0), arg(3).parse().unwrap_or(0)),
         _ => {
@@ -171,6 +172,16 @@ fn main() -> i32 {
         }
     }
     c.finish()
+}
+
+/// `fstest tcsetpgrp`: makes our own process group the terminal's
+/// foreground (`tcsetpgrp(3)`), as a program that tries to steal the
+/// terminal would, and prints the outcome. From a background job, rm
+/// stops the job with `SIGTTOU` first (tests/tests/terminal.rs).
+fn take_terminal() -> i32 {
+    let r = rampart_rt::jobs::group(0).and_then(|(pgid, _)| rampart_rt::jobs::set_foreground(pgid));
+    rampart_libos::println!("fstest: tcsetpgrp: {r:?}");
+    i32::from(r.is_err())
 }
 
 /// Issues system call number `n` (one of the `Debug*` numbers, 64..=68)

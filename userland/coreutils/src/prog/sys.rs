@@ -97,7 +97,10 @@ fn find_in(vars: &[(String, String)], name: &str) -> Option<String> {
 }
 
 /// Runs `c` to the end; its status as a shell sees it (126: not runnable,
-/// 127: not found).
+/// 127: not found). The child stays in our process group, so whatever
+/// the shell does to the job (the terminal's foreground, Ctrl-C, Ctrl-Z,
+/// `kill %N`) reaches it too; we never take the terminal ourselves (from
+/// a background job that would steal it from the shell).
 pub fn run_child(c: &mut Command, prog: &str, what: &str) -> i32 {
     let mut child = match c.spawn() {
         Ok(ch) => ch,
@@ -106,9 +109,7 @@ pub fn run_child(c: &mut Command, prog: &str, what: &str) -> i32 {
             return if e.raw_os_error() == 2 { 127 } else { 126 };
         }
     };
-    let _ = rampart_libos::io::set_foreground(0, &[child.id()]);
     let st = child.wait();
-    let _ = rampart_libos::io::set_foreground(0, &[process::id()]);
     match st {
         Ok(s) => s.shell_code(),
         Err(e) => {
