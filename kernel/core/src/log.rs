@@ -11,7 +11,9 @@ use crate::invoke::{Inv, InvError, InvResult, expect};
 use crate::kernel::Kernel;
 use crate::machine::Machine;
 use crate::object::NtfnRef;
-use rampart_abi::log::{LOG_FLAG_ECHO, LOG_RECORD_BYTES, LOG_SLOTS, log_write_words};
+use rampart_abi::log::{
+    CONSOLE_LOGLEVEL_QUIET, LOG_FLAG_ECHO, LOG_RECORD_BYTES, LOG_SLOTS, log_write_words, split_level,
+};
 use rampart_abi::{CapType, Error, Label, Rights};
 
 /// Text words per record.
@@ -52,6 +54,9 @@ pub struct LogRing {
     ntfn: u64,
     /// Badge of the notification capability given.
     ntfn_badge: u64,
+    /// Records below this level go to the console (`loglevel=`): echoed
+    /// by test kernels, told to the reader by `LogSetNotification`.
+    console_level: u8,
 }
 
 impl Default for LogRing {
@@ -63,12 +68,23 @@ impl Default for LogRing {
 impl LogRing {
     /// An empty ring.
     pub const fn new() -> Self {
-        LogRing { records: None, next: 0, ntfn: 0, ntfn_badge: 0 }
+        LogRing { records: None, next: 0, ntfn: 0, ntfn_badge: 0, console_level: CONSOLE_LOGLEVEL_QUIET }
     }
 
     /// Gives the ring its memory (once, at boot).
     pub fn attach(&mut self, storage: &'static mut LogStorage) {
         self.records = Some(storage);
+    }
+
+    /// Sets the console log level (the kernel command line's `loglevel=`,
+    /// `rampart_abi::log::console_loglevel`).
+    pub fn set_console_level(&mut self, level: u8) {
+        self.console_level = level;
+    }
+
+    /// The console log level.
+    pub fn console_level(&self) -> u8 {
+        self.console_level
     }
 
     /// Sequence number of the next record written (records so far).
@@ -125,9 +141,11 @@ impl<M: Machine> Kernel<M> {
         self.log_appended(text);
     }
 
-    /// After an append: echo (test kernels) and wake the reader.
+    /// After an append: echo (test kernels; only records below the
+    /// console level, without their level prefix) and wake the reader.
     fn log_appended(&mut self, text: &[u8]) {
-        if cfg!(feature = "log-echo") {
+        let (level, text) = split_level(text);
+        if cfg!(feature = "log-echo") && level < self.log.console_level {
             self.m.debug_write(text);
         }
         if self.log.ntfn != 0 {
@@ -220,7 +238,8 @@ impl<M: Machine> Kernel<M> {
                     self.log.ntfn_badge = n.badge();
                 }
                 inv.set_result(0, if cfg!(feature = "log-echo") { LOG_FLAG_ECHO } else { 0 });
-                Ok(1)
+                inv.set_result(1, u64::from(self.log.console_level));
+                Ok(2)
             }
             _ => Err(InvError::new(Error::IllegalOperation)),
         }

@@ -20,7 +20,6 @@ use crate::state::Rm;
 use alloc::string::String;
 use alloc::vec::Vec;
 use rampart_rm_api::{INIT_PID, KillTarget, Pid, Response};
-use rampart_rt::dprintln;
 use rampart_secsrv_api::client::Client;
 use rampart_secsrv_api::rt::Ipc;
 use rampart_uabi::Errno;
@@ -44,7 +43,7 @@ pub fn allowed(rm: &Rm, source: &str, target: &str, class: &str, perm: &str) -> 
     };
     let ok = decide(&mut c).unwrap_or(false);
     if !ok {
-        dprintln!("rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}");
+        rampart_rt::pr_debug!("rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}");
     }
     ok
 }

@@ -129,7 +129,7 @@ pub fn transition(rm: &Rm, parent: &str, exec: Option<&str>) -> Result<String, E
         return Ok(parent.into());
     }
     if !allowed(&mut c, parent, &new, pclass, trans)? || !allowed(&mut c, &new, exec, fclass, entry)? {
-        dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} exec={exec}");
+        rampart_rt::pr_debug!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} exec={exec}");
         return Err(Errno::EACCES);
     }
     Ok(new)
@@ -161,7 +161,9 @@ pub fn explicit(rm: &Rm, parent: &str, wanted: &str, exec: Option<&str>) -> Resu
     }
     let Some(exec) = exec else { return Err(Errno::EACCES) };
     if !allowed(&mut c, parent, &wanted, pclass, trans)? || !allowed(&mut c, &wanted, exec, fclass, entry)? {
-        dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={exec}");
+        rampart_rt::pr_debug!(
+            "rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={exec}"
+        );
         return Err(Errno::EACCES);
     }
     Ok(wanted)
@@ -184,11 +186,11 @@ pub fn hold(rm: &Rm, caller: Pid, context: &str) -> Result<Option<Held>, Errno> 
     match Client(Ipc(ep)).hold_context(context, subject) {
         Ok(sid) => Ok(Some(Held { sid, subject })),
         Err(Errno::ENOSPC) => {
-            dprintln!("rm: pid {caller} is at its SID limit: no task in {context}");
+            rampart_rt::pr_err!("rm: pid {caller} is at its SID limit: no task in {context}");
             Err(Errno::EDQUOT)
         }
         Err(e) if caller == INIT_PID => {
-            dprintln!("rm: no SID for {context} ({e})");
+            rampart_rt::pr_err!("rm: no SID for {context} ({e})");
             Ok(None)
         }
         Err(e) => Err(e),
@@ -227,7 +229,7 @@ pub fn may_power_off(rm: &Rm, pid: Pid, source: &str, reboot: bool) -> Result<()
         return Ok(());
     }
     let perm = if reboot { "reboot" } else { "halt" };
-    dprintln!("rm: avc: denied {{ {perm} }} for scontext={source} tclass=system");
+    rampart_rt::pr_debug!("rm: avc: denied {{ {perm} }} for scontext={source} tclass=system");
     Err(Errno::EACCES)
 }
 

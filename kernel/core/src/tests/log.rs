@@ -85,7 +85,10 @@ fn appends_signal_the_readers_notification_until_it_is_deleted() {
     w.retype(ObjectType::Notification, 0, S, 1).unwrap();
     w.invoke(ws::CNODE, Label::CNodeMint, &[S + 1, 64, S, 64, Rights::WRITE.0, 0x10], &[ws::CNODE]).unwrap();
     let flags = w.invoke(ws::LOG, Label::LogSetNotification, &[], &[S + 1]).unwrap();
-    assert_eq!(flags, vec![0], "host tests build without log-echo");
+    assert_eq!(flags, vec![0, 4], "host tests build without log-echo; the console level is quiet by default");
+    w.k.log.set_console_level(8);
+    let flags = w.invoke(ws::LOG, Label::LogSetNotification, &[], &[S + 1]).unwrap();
+    assert_eq!(flags, vec![0, 8], "the reader learns the console level (loglevel=8)");
     w.invoke(ws::LOG, Label::LogWrite, &write_args(b"x"), &[]).unwrap();
     let n = NtfnRef(w.root.slot(S).cap().paddr());
     assert_eq!(n.get().word.get(), 0x10);
