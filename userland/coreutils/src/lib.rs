@@ -33,6 +33,7 @@ pub mod editor;
 pub mod findexpr;
 pub mod fmt;
 pub mod hexdump;
+pub mod klog;
 pub mod ls;
 pub mod misc;
 pub mod pattern;
@@ -103,6 +104,7 @@ pub const PROGRAMS: &[&str] = &[
     "whoami",
     "hostname",
     "uptime",
+    "dmesg",
     "free",
     "yes",
     "sync",
