@@ -29,7 +29,9 @@
 //!   MR3.. = the bytes as in `LogWrite`.
 //! - `LogSetNotification` (Read right): cap0 = a notification with the
 //!   Write right (or none, to stop): it is signalled, with its capability's
-//!   badge, whenever a record is appended. Reply: MR0 = [`LOG_FLAG_ECHO`]
+//!   badge, whenever a record is appended. Each reader (the badge of the
+//!   Log capability invoked) has one registration, replacing its previous
+//!   one; at most [`LOG_READERS`] readers (`NotEnoughMemory` beyond). Reply: MR0 = [`LOG_FLAG_ECHO`]
 //!   if the kernel prints every record itself (test kernels), so a reader
 //!   that shows records on the same console would print them twice; MR1 =
 //!   the console log level (`loglevel=N` on the kernel command line,
@@ -45,6 +47,9 @@
 pub const LOG_RECORD_BYTES: usize = 224;
 /// Records the ring holds.
 pub const LOG_SLOTS: usize = 512;
+/// Readers that may register a notification at once (the console and
+/// `syslogd`, with room to spare).
+pub const LOG_READERS: usize = 4;
 /// Badge of the kernel's own records.
 pub const LOG_BADGE_KERNEL: u64 = u64::MAX;
 /// `LogSetNotification` result: the kernel echoes records to its console.
