@@ -2,8 +2,9 @@
 //! `loglevel=` (what `images run` boots) shows the kernel's banner and the
 //! session, no server lines and no AVC denials; the messages are in the
 //! kernel log (`dmesg`, for the administrator) and the denials in the
-//! security server's audit trail (`ausearch`, for the administrator); users
-//! get "Operation not permitted" / "Permission denied" from both.
+//! security server's audit trail (`ausearch`, for the administrator), and
+//! `syslogd` copies the log to `/var/log/messages`; users get "Operation
+//! not permitted" / "Permission denied" from all three.
 
 use images::batch::{READY, typed};
 use images::qemu::{LOGLEVEL_VERBOSE, QemuConfig, guest_exit_code};
@@ -40,8 +41,10 @@ const BANNER: &str = concat!("Rampart ", env!("CARGO_PKG_VERSION"), " \u{2014} b
 fn user_sees_only_the_listing_and_may_not_read_the_logs() {
     let d = disk("quiet-user");
     let cfg = QemuConfig { loglevel: None, ..session_config(&d, true) };
-    let (boot, out, code) =
-        session(&cfg, "ls -la /\necho ls=$?\ndmesg\necho dmesg=$?\nausearch -m avc -ts recent\necho ausearch=$?\n");
+    let (boot, out, code) = session(
+        &cfg,
+        "ls -la /\necho ls=$?\ndmesg\necho dmesg=$?\nausearch -m avc -ts recent\necho ausearch=$?\ncat /var/log/messages\necho end\n",
+    );
     assert!(boot.contains(BANNER), "banner missing:\n{boot}");
     assert!(server_lines(&boot).is_empty(), "server lines on a quiet console:\n{boot}");
     assert!(!boot.contains("Rampart microkernel"), "{boot}");
@@ -63,6 +66,7 @@ fn user_sees_only_the_listing_and_may_not_read_the_logs() {
     assert!(out.contains("dmesg: read kernel buffer failed: Operation not permitted"), "{out}");
     assert!(out.contains("dmesg=1"), "{out}");
     assert!(out.contains("ausearch: ") && out.contains("Permission denied") && out.contains("ausearch=1"), "{out}");
+    assert!(out.contains("cat: /var/log/messages: Permission denied"), "{out}");
     let _ = std::fs::remove_file(&d);
 }
 
@@ -77,6 +81,7 @@ fn administrator_finds_messages_in_dmesg_and_denials_with_ausearch() {
         dmesg | grep -c 'secsrv: loaded policy'\n\
         dmesg -l debug | grep 'avc: denied' | grep -c secret_t\n\
         dmesg -r | grep -c '^<6>init: '\n\
+        grep -c 'secsrv: loaded policy' /var/log/messages\n\
         ausearch -m avc -ts recent -t secret_t --raw\n\
         ausearch -m avc -t secret_t | grep -c '^----'\n";
     let (boot, out, code) = session(&cfg, script);
@@ -89,7 +94,8 @@ fn administrator_finds_messages_in_dmesg_and_denials_with_ausearch() {
     let mut lines = rest.lines().skip(1).map(str::trim);
     // dmesg has the servers' lines, the file server's denial at debug
     // level, and keeps levels with -r.
-    for what in ["secsrv line", "debug denial", "raw init line"] {
+    // syslogd copied the log to /var/log/messages.
+    for what in ["secsrv line", "debug denial", "raw init line", "secsrv line in /var/log/messages"] {
         let n: u32 = lines.next().and_then(|l| l.parse().ok()).unwrap_or_else(|| panic!("{what}: {out}"));
         assert!(n >= 1, "{what}: {out}");
     }
