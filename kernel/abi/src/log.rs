@@ -105,9 +105,9 @@ pub fn split_level(record: &[u8]) -> (u8, &[u8]) {
 pub fn console_loglevel(cmdline: &str) -> u8 {
     cmdline
         .split_ascii_whitespace()
+        .rev()
         .filter_map(|w| w.strip_prefix("loglevel="))
-        .filter_map(|v| v.parse::<u32>().ok())
-        .last()
+        .find_map(|v| v.parse::<u32>().ok())
         .map_or(CONSOLE_LOGLEVEL_QUIET, |n| n.min(CONSOLE_LOGLEVEL_ALL as u32) as u8)
 }
 
