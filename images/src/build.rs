@@ -31,6 +31,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("console", "console"),
     ("fs", "fs"),
     ("login", "login"),
+    ("syslogd", "syslogd"),
     ("blkdrv", "blkdrv"),
     ("drvtest", "drvtest"),
     ("serialdrv", "serialdrv"),

@@ -119,7 +119,9 @@ enum Cmd {
         /// biba, allow-all); adds `policy=NAME` to the command line.
         #[arg(long)]
         policy: Option<String>,
-        /// Show cargo's progress.
+        /// Show cargo's progress and every system message on the console
+        /// (`loglevel=7`; without it the console is quiet: the banner,
+        /// errors and the session; `dmesg` shows the rest).
         #[arg(short, long)]
         verbose: bool,
         /// More raw disk images attached as virtio-blk after the root disk
@@ -225,6 +227,7 @@ fn main() -> Result<()> {
                 disk: None,
                 extra,
                 test_kernel: false,
+                loglevel: None,
             };
             let status = cfg.command(&build_stub())?.status()?;
             std::process::exit(status.code().unwrap_or(1));
@@ -285,6 +288,16 @@ fn main() -> Result<()> {
                 let first = if command.is_some() { "login:batch" } else { "login" };
                 append = format!("{append} init.first={first}").trim().to_string();
             }
+            // Quiet unless asked (docs/console.md); test kernels run the
+            // in-guest test programs, whose output is their log lines.
+            let loglevel = if verbose {
+                Some(images::qemu::LOGLEVEL_VERBOSE)
+            } else if test_kernel {
+                Some(images::qemu::LOGLEVEL_ALL)
+            } else {
+                None
+            };
+            let append = images::qemu::with_loglevel(&append, loglevel);
             let art = build_all(&BuildOptions { verbose })?;
             let root_disk = match root_disk {
                 Some(d) => d,
@@ -306,6 +319,7 @@ fn main() -> Result<()> {
                 disk: if microvm { None } else { Some(root_disk) },
                 extra: qemu_args,
                 test_kernel,
+                loglevel,
             };
             // On a terminal, the user's terminal (raw) becomes the guest's,
             // with QEMU's `Ctrl-A` keys (docs/build.md, "Running").

@@ -79,6 +79,32 @@ pub struct QemuConfig {
     /// Boot the test kernel (PVH boots only; the ISO always carries the
     /// release kernel).
     pub test_kernel: bool,
+    /// Console log level added to a Rampart kernel's command line as
+    /// `loglevel=N` (Linux's levels, `rampart_abi::log`) unless `cmdline`
+    /// has one; `None` adds nothing (a quiet console: errors only). The
+    /// default is [`LOGLEVEL_ALL`]: tests, benchmarks and probes see every
+    /// system message, AVC denials included; `images run` is quiet unless
+    /// `--verbose`. Not used for Linux guests or ISO boots (the ISO's
+    /// command line is fixed when it is built: [`with_loglevel`]).
+    pub loglevel: Option<u8>,
+}
+
+/// `loglevel=` that shows every kernel-log record on the console (debug
+/// included), for test boots.
+pub const LOGLEVEL_ALL: u8 = 8;
+/// `loglevel=` of `images run --verbose`: everything but debug records
+/// (AVC denials, which stay in the audit trail and `dmesg`).
+pub const LOGLEVEL_VERBOSE: u8 = 7;
+
+/// `cmdline` with ` loglevel=N` added, unless `level` is `None` or the
+/// command line already sets one.
+pub fn with_loglevel(cmdline: &str, level: Option<u8>) -> String {
+    match level {
+        Some(n) if !cmdline.split_whitespace().any(|w| w.starts_with("loglevel=")) => {
+            format!("{cmdline} loglevel={n}").trim().to_string()
+        }
+        _ => cmdline.to_string(),
+    }
 }
 
 impl Default for QemuConfig {
@@ -93,6 +119,7 @@ impl Default for QemuConfig {
             disk: None,
             extra: Vec::new(),
             test_kernel: false,
+            loglevel: Some(LOGLEVEL_ALL),
         }
     }
 }
@@ -163,7 +190,7 @@ impl QemuConfig {
             Boot::Pvh => {
                 let kernel = if self.test_kernel { &art.test_kernel } else { &art.kernel };
                 c.arg("-kernel").arg(kernel).arg("-initrd").arg(&art.bootfs);
-                c.args(["-append", &self.cmdline]);
+                c.args(["-append", &with_loglevel(&self.cmdline, self.loglevel)]);
             }
             Boot::IsoBios(iso) => {
                 c.arg("-cdrom").arg(iso);

@@ -50,11 +50,19 @@ fn kernel_image() -> Region {
 #[unsafe(no_mangle)]
 extern "C" fn kmain(info: u64, protocol: u64) -> ! {
     arch::serial::init();
-    kprintln!("Rampart microkernel {} (x86_64)", env!("CARGO_PKG_VERSION"));
     let params = match boot::parse(protocol, info) {
         Ok(p) => p,
         Err(e) => panic!("unusable boot information: {e:?}"),
     };
+    // `loglevel=N` (Linux's levels): the boot lines below are info (6);
+    // a quiet boot (the default) shows only the banner.
+    let loglevel = rampart_abi::log::console_loglevel(params.cmdline());
+    let verbose = loglevel > rampart_abi::log::LOGLEVEL_INFO;
+    if verbose {
+        kprintln!("Rampart microkernel {} (x86_64)", env!("CARGO_PKG_VERSION"));
+    } else {
+        kprintln!("Rampart {} \u{2014} booting...", env!("CARGO_PKG_VERSION"));
+    }
     arch::gdt::init();
     arch::idt::init();
     let features = arch::init_cpu();
@@ -72,19 +80,21 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
         let _ = free.remove(Region::new(m.start & !0xfff, m.end.next_multiple_of(0x1000)));
     }
     let ram_end = params.ram.as_slice().last().map_or(0, |r| r.end);
-    if ram_end > arch::paging::DIRECT_MAP_MAX {
+    if ram_end > arch::paging::DIRECT_MAP_MAX && verbose {
         kprintln!("boot: RAM above {} GiB is not used (outside the direct map)", arch::paging::DIRECT_MAP_MAX >> 30);
     }
-    if params.map_overflow {
+    if params.map_overflow && verbose {
         kprintln!("boot: memory map has more than 64 ranges; unlisted RAM unused, device memory only above it");
     }
-    kprintln!(
-        "boot: protocol {}, {} MiB usable RAM, {} module(s), cmdline \"{}\"",
-        if params.protocol == boot::PROTOCOL_PVH { "PVH" } else { "multiboot2" },
-        params.ram.total() >> 20,
-        params.module_count,
-        params.cmdline()
-    );
+    if verbose {
+        kprintln!(
+            "boot: protocol {}, {} MiB usable RAM, {} module(s), cmdline \"{}\"",
+            if params.protocol == boot::PROTOCOL_PVH { "PVH" } else { "multiboot2" },
+            params.ram.total() >> 20,
+            params.module_count,
+            params.cmdline()
+        );
+    }
 
     let mut alloc = || -> u64 {
         let Some(f) = free.take(4096, 4096, 0) else { panic!("out of boot memory") };
@@ -101,24 +111,27 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
     rampart_kcore::kmem::set_phys_offset(arch::paging::DIRECT_MAP_BASE);
     let timer_hz = arch::apic::init();
     arch::ioapic::init();
-    kprintln!(
-        "cpu: nx={} pcid={} xsave={} smep={} smap={} umip={}, apic timer {} kHz, ioapic inputs {}",
-        features.nx,
-        features.pcid,
-        features.xsave,
-        features.smep,
-        features.smap,
-        features.umip,
-        timer_hz / 1000,
-        arch::ioapic::inputs()
-    );
-    kprintln!(
-        "cpu: transient execution: meltdown {}, mds {}, spectre-v2 {} (docs/kernel.md)",
-        exposure.meltdown.word(),
-        exposure.mds.word(),
-        exposure.spectre_v2.word()
-    );
-    let kernel = rootserver::build(&params, &mut free, features);
+    if verbose {
+        kprintln!(
+            "cpu: nx={} pcid={} xsave={} smep={} smap={} umip={}, apic timer {} kHz, ioapic inputs {}",
+            features.nx,
+            features.pcid,
+            features.xsave,
+            features.smep,
+            features.smap,
+            features.umip,
+            timer_hz / 1000,
+            arch::ioapic::inputs()
+        );
+        kprintln!(
+            "cpu: transient execution: meltdown {}, mds {}, spectre-v2 {} (docs/kernel.md)",
+            exposure.meltdown.word(),
+            exposure.mds.word(),
+            exposure.spectre_v2.word()
+        );
+    }
+    let mut kernel = rootserver::build(&params, &mut free, features);
+    kernel.log.set_console_level(loglevel);
     trap::start(kernel)
 }
 

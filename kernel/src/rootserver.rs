@@ -192,14 +192,16 @@ pub fn build(params: &BootParams, free: &mut RegionList<64>, features: CpuFeatur
     let bytes = unsafe { core::slice::from_raw_parts((&raw const bi).cast::<u8>(), core::mem::size_of::<BootInfo>()) };
     paging::copy_to_phys(bi_frame, bytes);
 
-    kprintln!(
-        "root task \"{name}\": {} image pages at {lo:#x}, entry {:#x}, {} untyped ({} MiB RAM), {} free slots",
-        frames.len(),
-        elf.entry,
-        bi.untyped.len(),
-        free.total() >> 20,
-        bi.empty.len()
-    );
+    if rampart_abi::log::console_loglevel(params.cmdline()) > rampart_abi::log::LOGLEVEL_INFO {
+        kprintln!(
+            "root task \"{name}\": {} image pages at {lo:#x}, entry {:#x}, {} untyped ({} MiB RAM), {} free slots",
+            frames.len(),
+            elf.entry,
+            bi.untyped.len(),
+            free.total() >> 20,
+            bi.empty.len()
+        );
+    }
     k.boot_start(&root, elf.entry, INIT_STACK_TOP, BOOTINFO_VADDR);
     k
 }

@@ -29,13 +29,15 @@ pub fn artifacts() -> &'static Artifacts {
     })
 }
 
-/// Builds the GRUB ISO (empty command line) once per test binary.
+/// Builds the GRUB ISO (command line `loglevel=8`: every system message on
+/// the console, as [`QemuConfig`]'s default asks for PVH boots) once per
+/// test binary.
 ///
 /// # Panics
 /// If `grub-mkrescue` fails.
 pub fn iso() -> &'static std::path::Path {
     static ISO: OnceLock<std::path::PathBuf> = OnceLock::new();
-    ISO.get_or_init(|| images::iso::build_iso(artifacts(), "").unwrap_or_else(|e| panic!("{e:#}")))
+    ISO.get_or_init(|| images::iso::build_iso(artifacts(), "loglevel=8").unwrap_or_else(|e| panic!("{e:#}")))
 }
 
 /// Boots `cfg` (TCG unless the config says otherwise).

@@ -72,5 +72,19 @@ fn iso_boots_under_ovmf() {
 #[test]
 fn command_line_reaches_the_kernel() {
     let mut s = boot(&QemuConfig { cmdline: "quiet answer=42".into(), ..Default::default() });
-    s.expect("cmdline \"quiet answer=42\"", Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e:#}"));
+    s.expect("cmdline \"quiet answer=42 loglevel=8\"", Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e:#}"));
+}
+
+/// Without `loglevel=` (what `images run` boots) the kernel prints only its
+/// banner: no boot lines, and no server's messages reach the console.
+#[test]
+fn quiet_boot_shows_only_the_banner() {
+    let mut s = boot(&QemuConfig { machine: Machine::Pc, loglevel: None, ..Default::default() });
+    let status = s.wait_exit(Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e:#}"));
+    let out = s.output();
+    assert_eq!(guest_exit_code(status), Some(0), "guest exit status; output:\n{out}");
+    assert!(out.contains(concat!("Rampart ", env!("CARGO_PKG_VERSION"), " \u{2014} booting...")), "banner:\n{out}");
+    for noise in ["Rampart microkernel", "boot: protocol", "cpu: ", ROOT_TASK] {
+        assert!(!out.contains(noise), "{noise:?} on a quiet console:\n{out}");
+    }
 }

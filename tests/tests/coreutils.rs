@@ -147,8 +147,11 @@ fn administrator_session() {
         "Permissive",
         "Enforcing",
         "cat: /secret/plans: Permission denied",
-        // The audit reader shows the file server's denial from the trail.
-        "avc: denied { search } for scontext=root:sysadm_r:sysadm_t tcontext=system_u:object_r:secret_t tclass=dir",
+        // The audit reader shows the file server's denial from the trail,
+        // in auditd's format.
+        "type=AVC msg=audit(0.000:",
+        "avc:  denied  { search } for  ",
+        "scontext=root:sysadm_r:sysadm_t tcontext=system_u:object_r:secret_t tclass=dir permissive=0",
         "by=system_u:system_r:fs_t",
         // Every process, with its context.
         "LABEL",

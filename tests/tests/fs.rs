@@ -198,14 +198,17 @@ fn file_server_in_the_guest() {
     let (out, code) = batch(&cfg, &format!("fstest admin {}\nausearch -d -t secret_t", disks.len()));
     assert_all_passed(&out, code, 30);
     // The file server's record of the denied read reached the security
-    // server's audit trail (`ausearch` prints "SEQ: avc: denied ...").
+    // server's audit trail (`ausearch` prints "type=AVC
+    // msg=audit(0.000:SEQ): avc:  denied ...").
     let trail = out.lines().any(|l| {
-        l.split_once(": ").is_some_and(|(seq, rest)| {
-            seq.trim().parse::<u64>().is_ok()
-                && rest.contains("denied")
-                && rest.contains("root:sysadm_r:sysadm_t")
-                && rest.contains("secret_t")
-        })
+        l.trim().strip_prefix("type=AVC msg=audit(0.000:").and_then(|r| r.split_once("): ")).is_some_and(
+            |(seq, rest)| {
+                seq.parse::<u64>().is_ok()
+                    && rest.contains("avc:  denied  {")
+                    && rest.contains("root:sysadm_r:sysadm_t")
+                    && rest.contains("secret_t")
+            },
+        )
     });
     assert!(trail, "no audit-trail record of the denied read:\n{out}");
     assert!(!out.contains("panicked"), "{out}");

@@ -35,7 +35,13 @@ fn run(p: &mut Pty, line: &str, want: &str) -> String {
 fn window_size_follows_the_terminal() {
     let mut p = Pty::boot("size", 100, 30);
     ok(p.wait_for("Ctrl-A x quits QEMU", BOOT));
-    ok(p.wait_for(prompt(), BOOT));
+    // A quiet console (docs/console.md): the banner, then the prompt; no
+    // server lines.
+    let boot = ok(p.wait_for(prompt(), BOOT));
+    assert!(boot.contains("booting..."), "banner missing:\n{boot}");
+    for noise in ["secsrv:", "netdrv:", "init:", "Rampart microkernel"] {
+        assert!(!boot.contains(noise), "{noise:?} on a quiet console:\n{boot}");
+    }
     run(&mut p, "stty size", "30 100");
     p.resize(120, 40);
     run(&mut p, "stty size", "40 120");

@@ -11,7 +11,9 @@ use crate::invoke::{Inv, InvError, InvResult, expect};
 use crate::kernel::Kernel;
 use crate::machine::Machine;
 use crate::object::NtfnRef;
-use rampart_abi::log::{LOG_FLAG_ECHO, LOG_RECORD_BYTES, LOG_SLOTS, log_write_words};
+use rampart_abi::log::{
+    CONSOLE_LOGLEVEL_QUIET, LOG_FLAG_ECHO, LOG_READERS, LOG_RECORD_BYTES, LOG_SLOTS, log_write_words, split_level,
+};
 use rampart_abi::{CapType, Error, Label, Rights};
 
 /// Text words per record.
@@ -42,16 +44,28 @@ impl LogStorage {
     }
 }
 
-/// The ring of records and the notification readers asked for.
+/// One reader's registration: the notification (physical address, 0:
+/// none), the badge of its capability, and the badge of the Log
+/// capability it was registered through (which reader it is).
+#[derive(Clone, Copy, Default)]
+struct Reader {
+    ntfn: u64,
+    ntfn_badge: u64,
+    owner: u64,
+}
+
+/// The ring of records and the notifications readers asked for.
 pub struct LogRing {
     /// The records (`None` until [`LogRing::attach`]: appends are dropped).
     records: Option<&'static mut LogStorage>,
     /// Sequence number of the next record written.
     next: u64,
-    /// Notification signalled on every append (physical address, 0: none).
-    ntfn: u64,
-    /// Badge of the notification capability given.
-    ntfn_badge: u64,
+    /// Readers' notifications signalled on every append, one per reader
+    /// (the badge of the Log capability that registered it).
+    readers: [Reader; LOG_READERS],
+    /// Records below this level go to the console (`loglevel=`): echoed
+    /// by test kernels, told to the reader by `LogSetNotification`.
+    console_level: u8,
 }
 
 impl Default for LogRing {
@@ -63,12 +77,28 @@ impl Default for LogRing {
 impl LogRing {
     /// An empty ring.
     pub const fn new() -> Self {
-        LogRing { records: None, next: 0, ntfn: 0, ntfn_badge: 0 }
+        LogRing {
+            records: None,
+            next: 0,
+            readers: [Reader { ntfn: 0, ntfn_badge: 0, owner: 0 }; LOG_READERS],
+            console_level: CONSOLE_LOGLEVEL_QUIET,
+        }
     }
 
     /// Gives the ring its memory (once, at boot).
     pub fn attach(&mut self, storage: &'static mut LogStorage) {
         self.records = Some(storage);
+    }
+
+    /// Sets the console log level (the kernel command line's `loglevel=`,
+    /// `rampart_abi::log::console_loglevel`).
+    pub fn set_console_level(&mut self, level: u8) {
+        self.console_level = level;
+    }
+
+    /// The console log level.
+    pub fn console_level(&self) -> u8 {
+        self.console_level
     }
 
     /// Sequence number of the next record written (records so far).
@@ -125,21 +155,25 @@ impl<M: Machine> Kernel<M> {
         self.log_appended(text);
     }
 
-    /// After an append: echo (test kernels) and wake the reader.
+    /// After an append: echo (test kernels; only records below the
+    /// console level, without their level prefix) and wake the reader.
     fn log_appended(&mut self, text: &[u8]) {
-        if cfg!(feature = "log-echo") {
+        let (level, text) = split_level(text);
+        if cfg!(feature = "log-echo") && level < self.log.console_level {
             self.m.debug_write(text);
         }
-        if self.log.ntfn != 0 {
-            self.signal(NtfnRef(self.log.ntfn), self.log.ntfn_badge);
+        for i in 0..LOG_READERS {
+            let r = self.log.readers[i];
+            if r.ntfn != 0 {
+                self.signal(NtfnRef(r.ntfn), r.ntfn_badge);
+            }
         }
     }
 
     /// A notification is being destroyed: stop signalling it.
     pub(crate) fn log_ntfn_destroyed(&mut self, n: NtfnRef) {
-        if self.log.ntfn == n.0 {
-            self.log.ntfn = 0;
-            self.log.ntfn_badge = 0;
+        for r in self.log.readers.iter_mut().filter(|r| r.ntfn == n.0) {
+            *r = Reader::default();
         }
     }
 
@@ -208,19 +242,26 @@ impl<M: Machine> Kernel<M> {
                 }
                 let root = self.cspace_root(inv.t);
                 let (_, n) = inv.extra(root, 0)?;
+                // Each reader (the badge of its Log capability) has one
+                // registration, replaced by the next.
+                let owner = inv.cap.badge();
+                let mine = self.log.readers.iter().position(|r| r.ntfn != 0 && r.owner == owner);
                 if n.is_null() {
-                    self.log.ntfn = 0;
-                    self.log.ntfn_badge = 0;
+                    if let Some(i) = mine {
+                        self.log.readers[i] = Reader::default();
+                    }
                 } else {
                     expect(n, CapType::Notification, 0)?;
                     if !n.rights().contains(Rights::WRITE) {
                         return Err(InvError::with(Error::InvalidCapability, 0));
                     }
-                    self.log.ntfn = n.paddr();
-                    self.log.ntfn_badge = n.badge();
+                    let free = mine.or_else(|| self.log.readers.iter().position(|r| r.ntfn == 0));
+                    let Some(i) = free else { return Err(InvError::new(Error::NotEnoughMemory)) };
+                    self.log.readers[i] = Reader { ntfn: n.paddr(), ntfn_badge: n.badge(), owner };
                 }
                 inv.set_result(0, if cfg!(feature = "log-echo") { LOG_FLAG_ECHO } else { 0 });
-                Ok(1)
+                inv.set_result(1, u64::from(self.log.console_level));
+                Ok(2)
             }
             _ => Err(InvError::new(Error::IllegalOperation)),
         }

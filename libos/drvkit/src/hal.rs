@@ -19,7 +19,6 @@ use crate::dma::{Bounce, DmaRegion, DmaTable, PAGE, contiguous, contiguous_pages
 use alloc::vec::Vec;
 use core::ptr::NonNull;
 use rampart_rm_api::{PHYS_PER_REPLY, RegionId};
-use rampart_rt::dprintln;
 use rampart_uabi::Errno;
 use spin::Mutex;
 use virtio_drivers::{BufferDirection, Hal, PhysAddr};
@@ -65,7 +64,7 @@ pub fn dma_region(bytes: u64) -> Result<(rampart_rt::rm::Region, u64), Errno> {
     let paddr = match contiguous(&phys) {
         Ok(p) => p,
         Err(e) => {
-            dprintln!("drvkit: region {} of {pages} pages is not contiguous: {e:?}", r.id);
+            rampart_rt::pr_err!("drvkit: region {} of {pages} pages is not contiguous: {e:?}", r.id);
             let _ = rampart_rt::rm::region_free(r.id);
             return Err(Errno::EIO);
         }
@@ -169,7 +168,7 @@ unsafe impl Hal for RampartHal {
         match mmio_virt(paddr, size as u64).and_then(|v| NonNull::new(v as *mut u8)) {
             Some(v) => v,
             None => {
-                dprintln!("drvkit: MMIO {paddr:#x}+{size:#x} is not among the driver's pages");
+                rampart_rt::pr_err!("drvkit: MMIO {paddr:#x}+{size:#x} is not among the driver's pages");
                 rampart_rt::rm::exit(70)
             }
         }
@@ -191,7 +190,7 @@ unsafe impl Hal for RampartHal {
                 Err(_) => {
                     // Handing the device any other address would let it
                     // write where it must not: stop instead.
-                    dprintln!("drvkit: no DMA memory to bounce {len} bytes");
+                    rampart_rt::pr_err!("drvkit: no DMA memory to bounce {len} bytes");
                     rampart_rt::rm::exit(71)
                 }
             },

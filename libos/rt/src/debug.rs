@@ -7,12 +7,23 @@
 //! standard output.
 //!
 //! A line is formatted into a fixed buffer and written as one record (a
-//! longer line as several), so lines from different components never mix.
+//! longer line as several, each with the level), so lines from different
+//! components never mix.
+//!
+//! Levels are Linux's printk levels (`rampart_abi::log`): [`dprintln!`]
+//! and [`pr_info!`] write info (6, servers' status lines), [`pr_err!`]
+//! errors (3, shown on a quiet console), [`pr_warn!`], [`pr_notice!`],
+//! [`pr_debug!`] (7: AVC denials, which go to the audit trail) and
+//! [`pr_emerg!`] the others. The record starts with `<N>`; readers strip
+//! it (`rampart_abi::log::split_level`).
 
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use rampart_abi::Label;
-use rampart_abi::log::{LOG_RECORD_BYTES, log_write_words};
+use rampart_abi::log::{LOG_RECORD_BYTES, LOGLEVEL_DEBUG, LOGLEVEL_INFO, log_write_words};
+
+/// Bytes of the level prefix `<N>`.
+const PREFIX: usize = 3;
 
 /// Capability pointer of this task's log capability (0: none).
 static LOG: AtomicU64 = AtomicU64::new(0);
@@ -48,10 +59,12 @@ pub fn write_record(text: &[u8]) {
 }
 
 /// A `fmt::Write` sink that collects a line and writes it to the kernel
-/// log at [`LineWriter::flush`] (or whenever the buffer fills).
+/// log at [`LineWriter::flush`] (or whenever the buffer fills), each
+/// record prefixed with the line's level (`<N>`).
 pub struct LineWriter {
     buf: [u8; LOG_RECORD_BYTES],
     len: usize,
+    level: u8,
 }
 
 impl Default for LineWriter {
@@ -61,15 +74,33 @@ impl Default for LineWriter {
 }
 
 impl LineWriter {
-    /// An empty line.
+    /// An empty line at info level.
     pub const fn new() -> Self {
-        LineWriter { buf: [0; LOG_RECORD_BYTES], len: 0 }
+        Self::with_level(LOGLEVEL_INFO)
     }
 
-    /// Writes what was collected as one record.
+    /// An empty line at `level` (`0..=7`; larger values mean debug).
+    pub const fn with_level(level: u8) -> Self {
+        let level = if level > LOGLEVEL_DEBUG { LOGLEVEL_DEBUG } else { level };
+        let mut buf = [0; LOG_RECORD_BYTES];
+        buf[0] = b'<';
+        buf[1] = b'0' + level;
+        buf[2] = b'>';
+        LineWriter { buf, len: PREFIX, level }
+    }
+
+    /// Writes what was collected as one record (nothing if the line is
+    /// empty).
     pub fn flush(&mut self) {
-        write_record(&self.buf[..self.len]);
-        self.len = 0;
+        if self.len > PREFIX {
+            write_record(&self.buf[..self.len]);
+        }
+        self.len = PREFIX;
+    }
+
+    /// The line's level.
+    pub fn level(&self) -> u8 {
+        self.level
     }
 }
 
@@ -80,6 +111,8 @@ impl fmt::Write for LineWriter {
         }
         for &b in s.as_bytes() {
             if self.len == self.buf.len() {
+                // The continuation keeps the level (`flush` leaves the
+                // prefix in place).
                 self.flush();
             }
             self.buf[self.len] = b;
@@ -99,14 +132,46 @@ macro_rules! dprint {
     }};
 }
 
-/// Writes a formatted line to the kernel log as one record.
+/// Writes a formatted line to the kernel log as one record at info level.
 #[macro_export]
 macro_rules! dprintln {
     () => { $crate::dprint!("\n") };
-    ($($arg:tt)*) => {{
-        let mut w = $crate::debug::LineWriter::new();
+    ($($arg:tt)*) => { $crate::printk!($crate::debug::INFO, $($arg)*) };
+}
+
+/// Writes a formatted line to the kernel log at `level` (Linux's
+/// `printk(KERN_...)`; the `pr_*` macros name the levels).
+#[macro_export]
+macro_rules! printk {
+    ($level:expr, $($arg:tt)*) => {{
+        let mut w = $crate::debug::LineWriter::with_level($level);
         let _ = core::fmt::Write::write_fmt(&mut w, format_args!($($arg)*));
         let _ = core::fmt::Write::write_str(&mut w, "\n");
         w.flush();
     }};
 }
+
+/// A line at emergency level (0): the component cannot go on.
+#[macro_export]
+macro_rules! pr_emerg { ($($arg:tt)*) => { $crate::printk!($crate::debug::EMERG, $($arg)*) }; }
+/// A line at error level (3): shown even on a quiet console.
+#[macro_export]
+macro_rules! pr_err { ($($arg:tt)*) => { $crate::printk!($crate::debug::ERR, $($arg)*) }; }
+/// A line at warning level (4).
+#[macro_export]
+macro_rules! pr_warn { ($($arg:tt)*) => { $crate::printk!($crate::debug::WARNING, $($arg)*) }; }
+/// A line at notice level (5).
+#[macro_export]
+macro_rules! pr_notice { ($($arg:tt)*) => { $crate::printk!($crate::debug::NOTICE, $($arg)*) }; }
+/// A line at info level (6), as [`dprintln!`].
+#[macro_export]
+macro_rules! pr_info { ($($arg:tt)*) => { $crate::printk!($crate::debug::INFO, $($arg)*) }; }
+/// A line at debug level (7): in `dmesg`, on the console only with
+/// `loglevel=8`.
+#[macro_export]
+macro_rules! pr_debug { ($($arg:tt)*) => { $crate::printk!($crate::debug::DEBUG, $($arg)*) }; }
+
+pub use rampart_abi::log::{
+    LOGLEVEL_DEBUG as DEBUG, LOGLEVEL_EMERG as EMERG, LOGLEVEL_ERR as ERR, LOGLEVEL_INFO as INFO,
+    LOGLEVEL_NOTICE as NOTICE, LOGLEVEL_WARNING as WARNING,
+};

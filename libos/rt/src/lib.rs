@@ -110,6 +110,6 @@ macro_rules! entry {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    dprintln!("panic: {}", info);
+    crate::pr_err!("panic: {}", info);
     exit(101)
 }

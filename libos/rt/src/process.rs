@@ -40,14 +40,14 @@ pub fn start(info: u64, main: fn() -> i32) -> i32 {
     // the header) before the task starts; nothing writes it.
     let head = unsafe { core::slice::from_raw_parts(info as *const u8, HEADER_SIZE) };
     let Ok(header) = StartupHeader::from_bytes(head) else {
-        crate::dprintln!("rt: bad startup information at {:#x}", info);
+        crate::pr_err!("rt: bad startup information at {:#x}", info);
         return STATUS_BAD_STARTUP;
     };
     let addr = &raw const MAIN_BLOCK as u64;
     MAIN_BLOCK.prepare(addr, header.ipc_buffer, slot::TCB);
     let r = crate::invoke::call_raw(slot::TCB, rampart_abi::Label::TcbSetTlsBase as u64, &[addr], &[]);
     if r.info.label() != 0 {
-        crate::dprintln!("rt: cannot set the thread pointer");
+        crate::pr_err!("rt: cannot set the thread pointer");
         return STATUS_BAD_STARTUP;
     }
     // SAFETY: rm mapped the initial heap read-write for this task only;
@@ -59,7 +59,7 @@ pub fn start(info: u64, main: fn() -> i32) -> i32 {
     // by the body length rm wrote.
     let all = unsafe { core::slice::from_raw_parts(info as *const u8, len) };
     let Ok(body) = startup::decode_body(&header, all) else {
-        crate::dprintln!("rt: bad startup body");
+        crate::pr_err!("rt: bad startup body");
         return STATUS_BAD_STARTUP;
     };
     crate::syscall::set_debug_syscalls(header.flags & startup::flags::DEBUG_SYSCALLS != 0);

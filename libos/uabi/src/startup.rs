@@ -31,7 +31,9 @@ pub mod slot {
     pub const REPLY: u64 = 6;
     /// The kernel log (`rampart_abi::log`), badged with the task's pid:
     /// only for tasks whose domain the policy grants `system syslog_write`
-    /// (then listed as the named capability `log`); empty otherwise.
+    /// (Write right) or `syslog_read` (Read right: the console, `syslogd`,
+    /// the administrator's `dmesg`), then listed as the named capability
+    /// `log`; empty otherwise.
     pub const LOG: u64 = 7;
     /// First slot of inherited handle tokens and named capabilities.
     pub const INHERIT_FIRST: u64 = 8;

@@ -48,7 +48,7 @@ struct State {
 
 fn main() -> i32 {
     let Some(ep) = rampart_rt::startup::named_cap("endpoint") else {
-        dprintln!("connsrv: no endpoint");
+        rampart_rt::pr_err!("connsrv: no endpoint");
         return 2;
     };
     let args = rampart_rt::process::args();
@@ -187,7 +187,7 @@ fn policy_changed(st: &mut State) {
     if let Err(e) = l.refresh() {
         // Without the new vocabulary nothing can be decided again; the
         // connections stay until the next change (see the docs, §2).
-        dprintln!("connsrv: cannot refresh the AVC: {e}");
+        rampart_rt::pr_err!("connsrv: cannot refresh the AVC: {e}");
         return;
     }
     let seqno = l.avc.avc.seqno();
@@ -217,7 +217,7 @@ fn connect_security(st: &mut State, slot: u64, sid: u32) -> Result<(), Errno> {
     let link = Link::new(ipc)?;
     let n = st.caps.mint_notification(EVENT_POLICY)?;
     if let Err(e) = ipc.subscribe(n) {
-        dprintln!("connsrv: cannot subscribe to policy changes: {e}");
+        rampart_rt::pr_err!("connsrv: cannot subscribe to policy changes: {e}");
     }
     dprintln!("connsrv: security server linked (sid {sid}, seqno {})", link.avc.avc.seqno());
     st.link = Some(link);

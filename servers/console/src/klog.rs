@@ -1,14 +1,17 @@
 //! The kernel log on the terminal (docs/console.md, "System messages"):
 //! records system components wrote to the kernel log (`rampart_abi::log`)
-//! are printed as they arrive, from the first one of the boot, unless the
-//! kernel already echoes them itself (test kernels).
+//! are printed as they arrive, from the first one of the boot, if their
+//! level is below the console log level (`loglevel=N` on the kernel
+//! command line, which the kernel reports; quiet by default: errors only),
+//! unless the kernel already echoes them itself (test kernels). Every
+//! record stays in the log for `dmesg`.
 //!
 //! The console reads the log through the capability rm gave it because the
 //! policy grants `console_t` `system syslog_read`; the kernel signals the
 //! console's notification (badge [`LOG_SIGNAL`]) on every new record.
 
 use rampart_abi::Label;
-use rampart_abi::log::{LOG_FLAG_ECHO, LOG_RECORD_BYTES};
+use rampart_abi::log::{CONSOLE_LOGLEVEL_QUIET, LOG_FLAG_ECHO, LOG_RECORD_BYTES, LOGLEVEL_WARNING, split_level};
 use rampart_rt::cap::{CNode, CPtr};
 use rampart_rt::invoke::call_raw;
 use rampart_uabi::startup::slot;
@@ -21,6 +24,8 @@ pub struct KernelLog {
     cap: CPtr,
     /// Sequence number of the next record to show.
     next: u64,
+    /// Records below this level are shown.
+    level: u8,
 }
 
 impl KernelLog {
@@ -40,11 +45,13 @@ impl KernelLog {
             let _ = call_raw(cap, Label::LogSetNotification as u64, &[], &[0]);
             return None;
         }
-        Some(KernelLog { cap, next: 0 })
+        let level = if r.info.length() >= 2 { r.mrs[1] as u8 } else { CONSOLE_LOGLEVEL_QUIET };
+        Some(KernelLog { cap, next: 0, level })
     }
 
-    /// Passes every record not shown yet to `show` (a note first if some
-    /// were overwritten before they could be shown).
+    /// Passes the text of every record not shown yet whose level is below
+    /// the console level to `show` (a note first if some were overwritten
+    /// before they could be shown).
     pub fn drain(&mut self, mut show: impl FnMut(&[u8])) {
         loop {
             let r = call_raw(self.cap, Label::LogRead as u64, &[self.next], &[]);
@@ -56,7 +63,7 @@ impl KernelLog {
             if len == 0 || words < 3 {
                 return;
             }
-            if seq > self.next {
+            if seq > self.next && self.level > LOGLEVEL_WARNING {
                 let note = alloc::format!("console: {} system messages lost\n", seq - self.next);
                 show(note.as_bytes());
             }
@@ -66,7 +73,10 @@ impl KernelLog {
                 let w = if i < 4 { r.mrs[i] } else { b.mr(i) };
                 text[(i - 3) * 8..(i - 2) * 8].copy_from_slice(&w.to_le_bytes());
             }
-            show(&text[..len.min(LOG_RECORD_BYTES)]);
+            let (level, body) = split_level(&text[..len.min(LOG_RECORD_BYTES)]);
+            if level < self.level {
+                show(body);
+            }
             self.next = seq + 1;
         }
     }

@@ -6,7 +6,6 @@
 use rampart_connsrv_api::rt::Channel;
 use rampart_devmgr_api::rt::Devmgr;
 use rampart_rt::cap::{CPtr, Tcb};
-use rampart_rt::dprintln;
 use rampart_serialdrv_api::rt::Serial;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
@@ -55,7 +54,7 @@ impl Line {
     /// Writes all of `data` (waits while the transmit ring is full).
     pub fn write(&mut self, data: &[u8]) {
         if self.0.write_all(data).is_err() {
-            dprintln!("console: the transmit ring is corrupt");
+            rampart_rt::pr_err!("console: the transmit ring is corrupt");
         }
     }
 }

@@ -114,14 +114,14 @@ fn main() -> i32 {
     let line = match line::Line::open(&ch, [slot(), slot(), slot(), slot()], SERIAL_BADGE) {
         Ok(l) => l,
         Err(e) => {
-            dprintln!("console: no serial line ({}): {e}", line::DEVICE);
+            rampart_rt::pr_err!("console: no serial line ({}): {e}", line::DEVICE);
             return 1;
         }
     };
     let ep = match ch.register(SERVICE, slot()) {
         Ok(ep) => ep,
         Err(e) => {
-            dprintln!("console: cannot register: {e}");
+            rampart_rt::pr_err!("console: cannot register: {e}");
             return 2;
         }
     };
@@ -161,7 +161,7 @@ fn main() -> i32 {
 /// keys); 0 if rm refuses.
 fn register_terminal() -> u32 {
     rampart_rt::jobs::register_terminal().unwrap_or_else(|e| {
-        dprintln!("console: rm did not register the terminal: {e}");
+        rampart_rt::pr_err!("console: rm did not register the terminal: {e}");
         0
     })
 }
@@ -173,7 +173,7 @@ fn security(ch: &Channel, s: CPtr, n: CPtr) -> Option<Mediation> {
     let ipc = Ipc(conn.ep);
     let me = Client(ipc).who_am_i().ok()?;
     if let Err(e) = rampart_secsrv_api::rt::subscribe_policy_changes(ipc, n) {
-        dprintln!("console: cannot subscribe to policy changes: {e}");
+        rampart_rt::pr_err!("console: cannot subscribe to policy changes: {e}");
         return None;
     }
     Some(Mediation { om: ObjectManager::new(Client(ipc)), me })
@@ -219,7 +219,7 @@ impl Console {
                 && let Some(md) = self.mac.as_mut()
                 && let Err(e) = md.om.refresh()
             {
-                dprintln!("console: cannot refresh after a policy change: {e}");
+                rampart_rt::pr_err!("console: cannot refresh after a policy change: {e}");
             }
             if m.badge & EVENT_CLOSED != 0 {
                 self.collect_closed();
@@ -429,7 +429,7 @@ impl Console {
             return;
         }
         if let Err(e) = rampart_rt::jobs::terminal_signal(self.terminal, sig) {
-            dprintln!("console: cannot signal the foreground group: {e}");
+            rampart_rt::pr_err!("console: cannot signal the foreground group: {e}");
         }
     }
 

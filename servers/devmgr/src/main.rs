@@ -29,7 +29,7 @@ fn main() -> i32 {
     let mut k = match Kernel::boot() {
         Ok(k) => k,
         Err(e) => {
-            dprintln!("devmgr: cannot start: {e}");
+            rampart_rt::pr_err!("devmgr: cannot start: {e}");
             return 1;
         }
     };
@@ -59,7 +59,7 @@ fn main() -> i32 {
         let r = dm.start_pci(f, &spec, &plan, &name);
         match r {
             Ok(pid) => dprintln!("devmgr: {} -> {} (pid {}), {} grants", name, spec.program, pid, plan.grants.len()),
-            Err(e) => dprintln!("devmgr: {}: not started: {}", name, e),
+            Err(e) => rampart_rt::pr_warn!("devmgr: {}: not started: {}", name, e),
         }
     }
     if serial() {

@@ -107,7 +107,7 @@ impl Devmgr {
         let security = match slots.and_then(|(s, n)| Security::connect(s, n)) {
             Ok(s) => Some(s),
             Err(e) => {
-                dprintln!("devmgr: no security server ({e}): no device is claimed, no client attaches");
+                rampart_rt::pr_err!("devmgr: no security server ({e}): no device is claimed, no client attaches");
                 None
             }
         };
@@ -433,7 +433,7 @@ impl Devmgr {
     fn policy_changed(&mut self) {
         let Some(sec) = self.security.as_mut() else { return };
         if let Err(e) = sec.refresh() {
-            dprintln!("devmgr: cannot refresh after a policy change: {e}");
+            rampart_rt::pr_err!("devmgr: cannot refresh after a policy change: {e}");
             return;
         }
         for i in 0..self.drivers.len() {
@@ -442,7 +442,7 @@ impl Devmgr {
                 continue;
             }
             let d = &mut self.drivers[i];
-            dprintln!("devmgr: {}: client detached: the policy no longer allows it", d.info.name);
+            rampart_rt::pr_notice!("devmgr: {}: client detached: the policy no longer allows it", d.info.name);
             for c in [d.region, d.notify].into_iter().flatten() {
                 let _ = CNODE.revoke(c, 64);
             }

@@ -56,7 +56,7 @@ pub fn stage_planted(core: &Core) {
 pub fn start(core: &Core, alloc: &mut Allocator, fs: &Bootfs, cmdline: &str) {
     let Some(wait_for) = option(cmdline, "init.audit=") else { return };
     if fs.find("capaudit").is_none() {
-        dprintln!("init: init.audit given but no capaudit boot module");
+        rampart_rt::pr_err!("init: init.audit given but no capaudit boot module");
         return;
     }
     let r = (|| -> Result<_, alloc::string::String> {
@@ -82,6 +82,6 @@ pub fn start(core: &Core, alloc: &mut Allocator, fs: &Bootfs, cmdline: &str) {
     })();
     match r {
         Ok(pid) => dprintln!("init: started capaudit (pid {pid}) as {AUDITOR_CONTEXT}, auditing once {wait_for} runs"),
-        Err(e) => dprintln!("init: auditor not started: {e}"),
+        Err(e) => rampart_rt::pr_err!("init: auditor not started: {e}"),
     }
 }

@@ -54,7 +54,7 @@ fn main(bootinfo: u64) -> i32 {
     // (rampart_abi::bootinfo) before starting init.
     let bi: &BootInfo = unsafe { &*(bootinfo as *const BootInfo) };
     if bi.magic != BOOTINFO_MAGIC {
-        dprintln!("init: bad boot information magic {:#x}", bi.magic);
+        rampart_rt::pr_err!("init: bad boot information magic {:#x}", bi.magic);
         return 1;
     }
     // The thread block first: it holds the IPC-buffer address the kernel
@@ -70,7 +70,7 @@ fn main(bootinfo: u64) -> i32 {
     let fs = match Bootfs::parse(archive) {
         Ok(fs) => fs,
         Err(e) => {
-            dprintln!("init: bad boot-module archive: {:?}", e);
+            rampart_rt::pr_err!("init: bad boot-module archive: {:?}", e);
             return 1;
         }
     };
@@ -89,7 +89,7 @@ fn main(bootinfo: u64) -> i32 {
     // SAFETY: the heap array is used by nothing else, and this runs once.
     unsafe { rampart_rt::heap::init(&raw mut HEAP as u64, core::mem::size_of::<Heap>() as u64, false) };
     if fs.find("rm").is_none() {
-        dprintln!("init: no resource manager in the boot modules; powering off");
+        rampart_rt::pr_err!("init: no resource manager in the boot modules; powering off");
         return 0;
     }
     match run(bi, fs) {
@@ -140,7 +140,7 @@ fn prog(s: &str) -> (String, Vec<String>) {
 /// debug kernels).
 fn power_off(code: i32) {
     if let Err(e) = rampart_rt::rm::power_off(false, code as u32) {
-        dprintln!("init: rm did not power off ({e}); trying the kernel's debug shutdown");
+        rampart_rt::pr_err!("init: rm did not power off ({e}); trying the kernel's debug shutdown");
     }
 }
 
@@ -172,7 +172,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     let _ = rm.tcb;
     alloc.set_untyped(own);
     let core = security::start(&fs, &mut alloc, bi.cmdline(), ntfn.0).unwrap_or_else(|e| {
-        dprintln!("init: security core not started: {e}");
+        rampart_rt::pr_err!("init: security core not started: {e}");
         None
     });
     // A login session (`init.first=login`, the runner's default) gets the
@@ -192,7 +192,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     }
 
     let Some((first, argv)) = opts.first else {
-        dprintln!("init: no first program; powering off");
+        rampart_rt::pr_err!("init: no first program; powering off");
         return Ok(supervise::Ended { code: 0, rm_alive: true });
     };
     let req = Spawn { image: Some(Image::Bootfs(first.clone())), argv, ..Default::default() };

@@ -74,12 +74,13 @@ fn debug_exit(alloc: &mut Allocator) -> Option<CPtr> {
 
 fn acpi(bi: &BootInfo, alloc: &mut Allocator) -> Option<rampart_acpi::Power> {
     let len = (bi.rsdp_len as usize).min(bi.rsdp.len());
-    let rsdp =
-        rampart_acpi::Rsdp::parse(&bi.rsdp[..len]).inspect_err(|e| dprintln!("init: power: no ACPI ({e:?})")).ok()?;
+    let rsdp = rampart_acpi::Rsdp::parse(&bi.rsdp[..len])
+        .inspect_err(|e| rampart_rt::pr_warn!("init: power: no ACPI ({e:?})"))
+        .ok()?;
     let mut mem = AcpiMem::new(bi, alloc)?;
     let p = rampart_acpi::power(&mut mem, &rsdp);
     mem.release();
-    p.inspect_err(|e| dprintln!("init: power: no FADT ({e:?})")).ok()
+    p.inspect_err(|e| rampart_rt::pr_warn!("init: power: no FADT ({e:?})")).ok()
 }
 
 /// Finds the power-control registers and issues their port capabilities.
@@ -108,7 +109,7 @@ pub fn discover(bi: &BootInfo, alloc: &mut Allocator) -> Power {
                 });
             }
         }
-        Some(Err(e)) => dprintln!("init: power: no ACPI S5 ({e:?})"),
+        Some(Err(e)) => rampart_rt::pr_warn!("init: power: no ACPI S5 ({e:?})"),
         None => {}
     }
     if out.ports.s5.is_some()

@@ -235,7 +235,7 @@ impl Core {
             });
             alloc.reset_to(mark);
             if let Err(x) = r {
-                dprintln!("init: cannot refill connsrv's endpoint pool: {x}");
+                rampart_rt::pr_err!("init: cannot refill connsrv's endpoint pool: {x}");
                 return;
             }
         }

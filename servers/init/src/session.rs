@@ -1,6 +1,6 @@
 //! The user-facing part of the boot (docs/userland.md §1): the console,
-//! file and network servers with the device capabilities they drive, and
-//! the login session's context.
+//! file and network servers with the device capabilities they drive, the
+//! system logger, and the login session's context.
 //!
 //! They reach their devices through the device manager, which init starts
 //! after them: the console the 16550 driver's rings (`serial0`, so devmgr
@@ -22,6 +22,8 @@ use rampart_rt::ipc::codec::call_with_caps;
 pub const CONSOLE_CONTEXT: &str = "system_u:system_r:console_t";
 /// The file server's context.
 pub const FS_CONTEXT: &str = "system_u:system_r:fs_t";
+/// The system logger's context (`userland/syslogd`).
+pub const SYSLOGD_CONTEXT: &str = "system_u:system_r:syslogd_t";
 /// The network server's context.
 pub const NET_CONTEXT: &str = "system_u:system_r:net_t";
 /// Reply objects the network server keeps callers of held (blocking)
@@ -85,17 +87,25 @@ pub fn start(core: &crate::security::Core, alloc: &mut Allocator, fs: &Bootfs) {
     if fs.find("console").is_some()
         && let Err(e) = console(core, alloc)
     {
-        dprintln!("init: console server: {e}");
+        rampart_rt::pr_err!("init: console server: {e}");
     }
     if fs.find("fs").is_some()
         && let Err(e) = server(core, alloc, "fs", FS_CONTEXT)
     {
-        dprintln!("init: file server: {e}");
+        rampart_rt::pr_err!("init: file server: {e}");
+    }
+    // The system logger copies the kernel log to /var/log/messages once
+    // the file server serves the root.
+    if fs.find("fs").is_some()
+        && fs.find("syslogd").is_some()
+        && let Err(e) = server(core, alloc, "syslogd", SYSLOGD_CONTEXT)
+    {
+        rampart_rt::pr_err!("init: system logger: {e}");
     }
     if fs.find("net").is_some()
         && let Err(e) = net(core, alloc)
     {
-        dprintln!("init: network server: {e}");
+        rampart_rt::pr_err!("init: network server: {e}");
     }
 }
 

@@ -53,7 +53,7 @@ fn start(s: &mut Server) -> bool {
             true
         }
         Err(e) => {
-            dprintln!("init: cannot start server {}: {e}", s.name);
+            rampart_rt::pr_err!("init: cannot start server {}: {e}", s.name);
             s.pid = 0;
             false
         }

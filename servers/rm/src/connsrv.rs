@@ -16,7 +16,6 @@ use rampart_connsrv_api::rt::Channel;
 use rampart_connsrv_api::{Request, Response};
 use rampart_rm_api::{INIT_PID, Pid};
 use rampart_rt::cap::{CPtr, Endpoint};
-use rampart_rt::dprintln;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -52,11 +51,11 @@ pub fn give_channel(rm: &mut Rm, t: &rampart_procbuild::build::Task, pid: Pid, c
             let r = u64::from(t.cnode_radix);
             if t.cnode.move_(slot::CONNSRV, r, CNODE.path(tmp, 64)).is_err() {
                 let _ = CNODE.delete(tmp, 64);
-                dprintln!("rm: cannot install the connsrv channel of pid {pid}");
+                rampart_rt::pr_err!("rm: cannot install the connsrv channel of pid {pid}");
             }
         }
-        Ok(_) => dprintln!("rm: connsrv gave pid {pid} no channel"),
-        Err(e) => dprintln!("rm: no connsrv channel for pid {pid} ({context}): {e}"),
+        Ok(_) => rampart_rt::pr_err!("rm: connsrv gave pid {pid} no channel"),
+        Err(e) => rampart_rt::pr_err!("rm: no connsrv channel for pid {pid} ({context}): {e}"),
     }
     rm.slots.free(tmp, 1);
 }

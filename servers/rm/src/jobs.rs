@@ -20,7 +20,6 @@ use crate::state::Rm;
 use alloc::string::String;
 use alloc::vec::Vec;
 use rampart_rm_api::{INIT_PID, KillTarget, Pid, Response};
-use rampart_rt::dprintln;
 use rampart_secsrv_api::client::Client;
 use rampart_secsrv_api::rt::Ipc;
 use rampart_uabi::Errno;
@@ -46,14 +45,14 @@ pub fn allowed(rm: &Rm, source: &str, target: &str, class: &str, perm: &str) -> 
     match decide(&mut c) {
         Ok((true, ..)) => true,
         Ok((false, k, bits, seqno, audit)) => {
-            dprintln!("rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}");
+            rampart_rt::pr_debug!("rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}");
             if audit {
                 crate::security::audit_denial(rm, &mut c, (source, target), (k, bits, seqno), class);
             }
             false
         }
         Err(e) => {
-            dprintln!("rm: cannot decide {{ {perm} }} for scontext={source} tcontext={target} tclass={class}: {e}");
+            rampart_rt::pr_warn!("rm: cannot decide {{ {perm} }} for scontext={source} tcontext={target} tclass={class}: {e}");
             false
         }
     }

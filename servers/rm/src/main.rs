@@ -51,7 +51,7 @@ fn main() -> i32 {
     let boot: RmBoot = match decode_bytes(&body.data) {
         Ok(b) => b,
         Err(e) => {
-            dprintln!("rm: bad boot description: {e:?}");
+            rampart_rt::pr_err!("rm: bad boot description: {e:?}");
             return 2;
         }
     };
@@ -80,7 +80,7 @@ fn setup(boot: &RmBoot) -> Rm {
     let bootfs = match Bootfs::parse(archive) {
         Ok(fs) => Some(fs),
         Err(e) => {
-            dprintln!("rm: bad boot-module archive: {e:?}");
+            rampart_rt::pr_err!("rm: bad boot-module archive: {e:?}");
             None
         }
     };

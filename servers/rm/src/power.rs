@@ -8,7 +8,6 @@
 use crate::state::Rm;
 use rampart_rm_api::boot::{PowerPorts, slot};
 use rampart_rt::cap::IoPort;
-use rampart_rt::dprintln;
 use rampart_uabi::Errno;
 
 /// PM1 control `SLP_EN` (ACPI 6.4 §4.8.3.2.1).
@@ -75,7 +74,7 @@ pub fn power_off(rm: &Rm, status: u32) -> Errno {
         let a = sleep_s5(IoPort(slot::POWER_PM1A), s5.pm1a, s5.slp_typ_a);
         let b = s5.pm1b.map(|pm1b| sleep_s5(IoPort(slot::POWER_PM1B), pm1b, s5.slp_typ_b));
         settle(rm.tsc_hz);
-        dprintln!("rm: ACPI S5 did not power off ({a:?}, {b:?})");
+        rampart_rt::pr_err!("rm: ACPI S5 did not power off ({a:?}, {b:?})");
     }
     if p.debug_exit.is_none() && p.s5.is_none() { Errno::ENOSYS } else { Errno::EIO }
 }
@@ -86,6 +85,6 @@ pub fn reboot(rm: &Rm) -> Errno {
     let Some((port, value)) = rm.power.reset else { return Errno::ENOSYS };
     let r = IoPort(slot::POWER_RESET).out8(port, value);
     settle(rm.tsc_hz);
-    dprintln!("rm: the reset register did not reset the machine ({r:?})");
+    rampart_rt::pr_err!("rm: the reset register did not reset the machine ({r:?})");
     Errno::EIO
 }

@@ -164,7 +164,7 @@ pub fn transition(rm: &Rm, parent: &str, exec: Option<&str>) -> Result<String, E
             continue; // the policy changed meanwhile: ask again
         }
         if !ok {
-            dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} exec={exec}");
+            rampart_rt::pr_debug!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} exec={exec}");
             return Err(Errno::EACCES);
         }
         return Ok(new);
@@ -198,7 +198,7 @@ pub fn explicit(rm: &Rm, parent: &str, wanted: &str, exec: Option<&str>) -> Resu
     if !allowed(rm, parent, &wanted, Perm::Transition).map_err(no_vocab)?
         || !allowed(rm, &wanted, exec, Perm::Entrypoint).map_err(no_vocab)?
     {
-        dprintln!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={exec}");
+        rampart_rt::pr_debug!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={exec}");
         return Err(Errno::EACCES);
     }
     Ok(wanted)
@@ -221,11 +221,11 @@ pub fn hold(rm: &Rm, caller: Pid, context: &str) -> Result<Option<Held>, Errno> 
     match Client(Ipc(ep)).hold_context(context, subject) {
         Ok(sid) => Ok(Some(Held { sid, subject })),
         Err(Errno::ENOSPC) => {
-            dprintln!("rm: pid {caller} is at its SID limit: no task in {context}");
+            rampart_rt::pr_err!("rm: pid {caller} is at its SID limit: no task in {context}");
             Err(Errno::EDQUOT)
         }
         Err(e) if caller == INIT_PID => {
-            dprintln!("rm: no SID for {context} ({e})");
+            rampart_rt::pr_err!("rm: no SID for {context} ({e})");
             Ok(None)
         }
         Err(e) => Err(e),
@@ -305,7 +305,7 @@ pub fn may_power_off(rm: &Rm, pid: Pid, source: &str, reboot: bool) -> Result<()
         Ok(false) | Err(_) => {}
     }
     let perm = if reboot { "reboot" } else { "halt" };
-    dprintln!("rm: avc: denied {{ {perm} }} for scontext={source} tclass=system");
+    rampart_rt::pr_debug!("rm: avc: denied {{ {perm} }} for scontext={source} tclass=system");
     Err(Errno::EACCES)
 }
 

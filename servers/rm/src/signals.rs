@@ -184,7 +184,7 @@ pub fn run(rm: &mut Rm, pid: Pid) {
             Step::Stop(sig) => stop(rm, pid, sig),
             Step::Deliver(sig, c) => {
                 if deliver(rm, pid, sig, c, state == usig::STATE_WAIT).is_err() {
-                    dprintln!("rm: cannot deliver signal {sig} to pid {pid}; ending it");
+                    rampart_rt::pr_err!("rm: cannot deliver signal {sig} to pid {pid}; ending it");
                     crate::lifecycle::destroy(rm, pid, ExitStatus::Signaled(sig));
                     return;
                 }

@@ -336,7 +336,7 @@ fn build(
                 },
             );
             if let Err(e) = crate::signals::attach(rm, pid) {
-                dprintln!("rm: no signal block for pid {pid}: {e}");
+                rampart_rt::pr_err!("rm: no signal block for pid {pid}: {e}");
                 // `spawn` releases the SID with the error.
                 if let Some(t) = rm.tasks.get_mut(&pid) {
                     t.sid = None;

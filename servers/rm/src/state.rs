@@ -226,7 +226,7 @@ impl Rm {
                 Some(self.pools.len() - 1)
             }
             Err(e) => {
-                rampart_rt::dprintln!("rm: cannot make an ASID pool: {e}");
+                rampart_rt::pr_err!("rm: cannot make an ASID pool: {e}");
                 None
             }
         }

@@ -43,7 +43,7 @@ const SUBSCRIBERS: u64 = 64;
 
 fn main() -> i32 {
     let Some(ep) = rampart_rt::startup::named_cap("endpoint") else {
-        dprintln!("secsrv: no endpoint");
+        rampart_rt::pr_err!("secsrv: no endpoint");
         return 2;
     };
     let args = rampart_rt::process::args();

@@ -34,6 +34,7 @@ pub mod editor;
 pub mod findexpr;
 pub mod fmt;
 pub mod hexdump;
+pub mod klog;
 pub mod ls;
 pub mod misc;
 pub mod pattern;
@@ -107,6 +108,7 @@ pub const PROGRAMS: &[&str] = &[
     "whoami",
     "hostname",
     "uptime",
+    "dmesg",
     "free",
     "yes",
     "sync",

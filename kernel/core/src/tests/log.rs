@@ -85,7 +85,10 @@ fn appends_signal_the_readers_notification_until_it_is_deleted() {
     w.retype(ObjectType::Notification, 0, S, 1).unwrap();
     w.invoke(ws::CNODE, Label::CNodeMint, &[S + 1, 64, S, 64, Rights::WRITE.0, 0x10], &[ws::CNODE]).unwrap();
     let flags = w.invoke(ws::LOG, Label::LogSetNotification, &[], &[S + 1]).unwrap();
-    assert_eq!(flags, vec![0], "host tests build without log-echo");
+    assert_eq!(flags, vec![0, 4], "host tests build without log-echo; the console level is quiet by default");
+    w.k.log.set_console_level(8);
+    let flags = w.invoke(ws::LOG, Label::LogSetNotification, &[], &[S + 1]).unwrap();
+    assert_eq!(flags, vec![0, 8], "the reader learns the console level (loglevel=8)");
     w.invoke(ws::LOG, Label::LogWrite, &write_args(b"x"), &[]).unwrap();
     let n = NtfnRef(w.root.slot(S).cap().paddr());
     assert_eq!(n.get().word.get(), 0x10);
@@ -98,4 +101,47 @@ fn appends_signal_the_readers_notification_until_it_is_deleted() {
     w.retype(ObjectType::Notification, 0, S + 2, 1).unwrap();
     w.invoke(ws::CNODE, Label::CNodeMint, &[S + 3, 64, ws::LOG, 64, Rights::WRITE.0, 5], &[ws::CNODE]).unwrap();
     assert_eq!(w.invoke(S + 3, Label::LogSetNotification, &[], &[S + 2]), Err(Error::InvalidCapability));
+}
+
+#[test]
+fn every_reader_has_its_own_notification() {
+    let mut w = World::new();
+    // Two readers (Log capabilities badged 1 and 2), each with a
+    // notification; the second registration of reader 1 replaces its first.
+    w.retype(ObjectType::Notification, 0, S, 3).unwrap();
+    for i in 0..3 {
+        // Badged copies (a signal with badge 0 sets no bit).
+        w.invoke(ws::CNODE, Label::CNodeMint, &[S + 30 + i, 64, S + i, 64, Rights::WRITE.0, 1], &[ws::CNODE]).unwrap();
+    }
+    for (reader, badge) in [(S + 10, 1), (S + 11, 2)] {
+        w.invoke(ws::CNODE, Label::CNodeMint, &[reader, 64, ws::LOG, 64, Rights::ALL.0, badge], &[ws::CNODE]).unwrap();
+    }
+    w.invoke(S + 10, Label::LogSetNotification, &[], &[S + 30]).unwrap();
+    w.invoke(S + 10, Label::LogSetNotification, &[], &[S + 31]).unwrap();
+    w.invoke(S + 11, Label::LogSetNotification, &[], &[S + 32]).unwrap();
+    w.invoke(ws::LOG, Label::LogWrite, &write_args(b"x"), &[]).unwrap();
+    let word = |w: &World, s: u64| NtfnRef(w.root.slot(s).cap().paddr()).get().word.get();
+    assert_eq!(word(&w, S), 0, "replaced registration");
+    assert_ne!(word(&w, S + 1), 0, "reader 1 signalled");
+    assert_ne!(word(&w, S + 2), 0, "reader 2 signalled");
+    // Stopping reader 2 leaves reader 1 registered.
+    w.invoke(S + 11, Label::LogSetNotification, &[], &[0]).unwrap();
+    NtfnRef(w.root.slot(S + 1).cap().paddr()).get().word.set(0);
+    NtfnRef(w.root.slot(S + 2).cap().paddr()).get().word.set(0);
+    w.invoke(ws::LOG, Label::LogWrite, &write_args(b"y"), &[]).unwrap();
+    assert_ne!(word(&w, S + 1), 0);
+    assert_eq!(word(&w, S + 2), 0);
+    // At most LOG_READERS registrations.
+    w.retype(ObjectType::Notification, 0, S + 3, rampart_abi::log::LOG_READERS as u64).unwrap();
+    for i in 0..rampart_abi::log::LOG_READERS as u64 {
+        let cap = S + 20 + i;
+        w.invoke(ws::CNODE, Label::CNodeMint, &[cap, 64, ws::LOG, 64, Rights::ALL.0, 100 + i], &[ws::CNODE]).unwrap();
+        let r = w.invoke(cap, Label::LogSetNotification, &[], &[S + 3 + i]);
+        if i + 1 < rampart_abi::log::LOG_READERS as u64 {
+            assert!(r.is_ok(), "reader {i}: {r:?}");
+        } else {
+            assert_eq!(r, Err(Error::NotEnoughMemory), "one reader too many");
+        }
+    }
+    assert_eq!(w.k.check_invariants(), 0);
 }

@@ -146,7 +146,7 @@ impl State {
                 Ok(o) => {
                     self.fds.insert(h.fd, o);
                 }
-                Err(e) => rampart_rt::dprintln!("libos: descriptor {} from {} not adopted: {e}", h.fd, h.service),
+                Err(e) => rampart_rt::pr_err!("libos: descriptor {} from {} not adopted: {e}", h.fd, h.service),
             }
         }
     }

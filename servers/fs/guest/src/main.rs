@@ -83,14 +83,14 @@ fn main() -> i32 {
     let secure = match ch.connect(rampart_connsrv_api::SECURITY_SERVICE, slot()) {
         Ok(c) => Ipc(c.ep),
         Err(e) => {
-            dprintln!("fs: no security server: {e}");
+            rampart_rt::pr_err!("fs: no security server: {e}");
             return 1;
         }
     };
     let (devmgr, dev) = match disk::open(&ch, [slot(), slot(), slot(), slot()]) {
         Ok(d) => d,
         Err(e) => {
-            dprintln!("fs: no root disk (virtio-blk {}): {e} (errno {})", disk::ROOT, e.0);
+            rampart_rt::pr_err!("fs: no root disk (virtio-blk {}): {e} (errno {})", disk::ROOT, e.0);
             return 2;
         }
     };
@@ -99,7 +99,7 @@ fn main() -> i32 {
     let vol = match rampart_fs::mount(ahead, WallClock(now), false) {
         Ok(v) => v,
         Err(e) => {
-            dprintln!("fs: cannot mount the root file system: {e:?}");
+            rampart_rt::pr_err!("fs: cannot mount the root file system: {e:?}");
             return 3;
         }
     };
@@ -114,7 +114,7 @@ fn main() -> i32 {
     let (seed, source) = entropy::seed();
     match core.serve_devices(rampart_fs::DevFs::new(seed, Some(entropy::fresh), WallClock(now))) {
         Ok(()) => dprintln!("fs: /dev served, random seeded from {}", source.name()),
-        Err(e) => dprintln!("fs: cannot serve /dev: {e:?}"),
+        Err(e) => rampart_rt::pr_err!("fs: cannot serve /dev: {e:?}"),
     }
     let mut disks = disk::Disks::new(devmgr, dev, next.clone());
     core.set_mounter(alloc::boxed::Box::new(move |name, read_only| {
@@ -122,20 +122,20 @@ fn main() -> i32 {
         let r = rampart_fs::mount(d, WallClock(now), read_only);
         match &r {
             Ok(_) => dprintln!("fs: mounted {name}"),
-            Err(e) => dprintln!("fs: cannot mount {name}: {e:?}"),
+            Err(e) => rampart_rt::pr_err!("fs: cannot mount {name}: {e:?}"),
         }
         r
     }));
     // Reloads, boolean and mode changes reach the object manager through
     // the notification (docs/security-architecture.md, "Policy changes").
     if let Err(e) = rampart_secsrv_api::rt::subscribe_policy_changes(secure, slot()) {
-        dprintln!("fs: cannot subscribe to policy changes: {e}");
+        rampart_rt::pr_err!("fs: cannot subscribe to policy changes: {e}");
         return 6;
     }
     let ep = match ch.register("fs", slot()) {
         Ok(ep) => ep,
         Err(e) => {
-            dprintln!("fs: cannot register: {e}");
+            rampart_rt::pr_err!("fs: cannot register: {e}");
             return 5;
         }
     };
@@ -160,7 +160,7 @@ impl Fs {
                 if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
                     && let Err(e) = self.core.mac.policy_changed()
                 {
-                    dprintln!("fs: cannot refresh after a policy change: {e}");
+                    rampart_rt::pr_err!("fs: cannot refresh after a policy change: {e}");
                 }
                 if m.badge & EVENT_CLOSED != 0 {
                     self.collect_closed();
@@ -226,7 +226,7 @@ impl Fs {
         for e in self.core.mac.take_audit() {
             let rec = e.record;
             let line = sec::describe(&mut self.core.mac.om, &e);
-            dprintln!("fs: {line}");
+            rampart_rt::pr_debug!("fs: {line}");
             let sub = rampart_secsrv_api::AuditSubmit {
                 ssid: rec.ssid,
                 tsid: rec.tsid,

@@ -24,7 +24,6 @@ use rampart_net_api::{Errno, Request, Response, errno};
 use rampart_netdrv_api::NetClient;
 use rampart_netdrv_api::rt::NtfnSignal;
 use rampart_rt::cap::{CPtr, Endpoint, Notification, Reply, Tcb};
-use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::{Message, Outgoing, reply_with};
 use rampart_rt::rm::Region;
 use rampart_rt::syscall::raw;
@@ -210,7 +209,7 @@ impl Loop {
                 if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
                     && let Err(e) = self.core.mac.policy_changed()
                 {
-                    dprintln!("net: cannot refresh after a policy change: {e}");
+                    rampart_rt::pr_err!("net: cannot refresh after a policy change: {e}");
                 }
                 if m.badge & EVENT_CLOSED != 0 {
                     self.collect_closed();
@@ -307,7 +306,7 @@ impl Loop {
         for e in self.core.mac.take_audit() {
             let rec = e.record;
             let line = sec::describe(&mut self.core.mac.om, &e);
-            dprintln!("net: {line}");
+            rampart_rt::pr_debug!("net: {line}");
             let sub = rampart_secsrv_api::AuditSubmit {
                 ssid: rec.ssid,
                 tsid: rec.tsid,

@@ -77,18 +77,18 @@ fn main() -> i32 {
     let secure = match ch.connect(rampart_connsrv_api::SECURITY_SERVICE, slot()) {
         Ok(c) => Ipc(c.ep),
         Err(e) => {
-            dprintln!("net: no security server: {e}");
+            rampart_rt::pr_err!("net: no security server: {e}");
             return 1;
         }
     };
     let nic = match dev::open(&ch, [slot(), slot(), slot(), slot()]) {
         Ok(d) => d,
         Err(rampart_uabi::Errno::ENODEV) => {
-            dprintln!("net: no network interface ({}); not serving", dev::NIC);
+            rampart_rt::pr_warn!("net: no network interface ({}); not serving", dev::NIC);
             return 0;
         }
         Err(e) => {
-            dprintln!("net: cannot attach {}: {e} (errno {})", dev::NIC, e.0);
+            rampart_rt::pr_err!("net: cannot attach {}: {e} (errno {})", dev::NIC, e.0);
             return 2;
         }
     };
@@ -97,20 +97,20 @@ fn main() -> i32 {
     let core = match NetServer::new(nic, sec::SecIpc(secure), cfg, now_ms()) {
         Ok(c) => c,
         Err(e) => {
-            dprintln!("net: cannot start the stack: {e:?}");
+            rampart_rt::pr_err!("net: cannot start the stack: {e:?}");
             return 3;
         }
     };
     // Reloads, boolean and mode changes reach the object manager through
     // the notification (docs/security-architecture.md, "Policy changes").
     if let Err(e) = rampart_secsrv_api::rt::subscribe_policy_changes(secure, slot()) {
-        dprintln!("net: cannot subscribe to policy changes: {e}");
+        rampart_rt::pr_err!("net: cannot subscribe to policy changes: {e}");
         return 5;
     }
     let ep = match ch.register("net", slot()) {
         Ok(ep) => ep,
         Err(e) => {
-            dprintln!("net: cannot register: {e}");
+            rampart_rt::pr_err!("net: cannot register: {e}");
             return 4;
         }
     };

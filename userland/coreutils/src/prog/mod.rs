@@ -5,6 +5,7 @@ mod edit;
 mod fileops;
 mod files;
 mod grep;
+mod klog;
 mod ls;
 mod mktemp;
 mod policy;
@@ -82,6 +83,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "whoami" => sysinfo::whoami(args),
         "hostname" => sysinfo::hostname(args),
         "uptime" => sysinfo::uptime(args),
+        "dmesg" => klog::dmesg(args),
         "free" => sysinfo::free(args),
         "sync" => sysinfo::sync(args),
         "mount" => sysinfo::mount(args),

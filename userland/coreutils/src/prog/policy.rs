@@ -7,9 +7,10 @@
 
 use super::{Out, err, err_on, parse, read_input};
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use coreutils::args::Spec;
+use coreutils::klog::{Avc, avc_line};
 use coreutils::misc::{AuditFilter, compose_context};
 use rampart_libos::process::Command;
 use rampart_libos::{Error, env};
@@ -143,14 +144,33 @@ pub fn load_policy(args: &[String]) -> i32 {
     }
 }
 
-/// `ausearch [-d|--denied] [-g|--granted] [-c CLASS] [-p PERM] [-s SCON]
-/// [-t TCON] [-w TEXT] [--start N] [-n LAST] [-q]`: the security server's
-/// audit trail (policy `security read_audit`), one record per line,
-/// `seq: avc: denied { read } for scontext=... tcontext=... tclass=...`.
-/// Status 1 when nothing matched (as `ausearch`).
+/// `ausearch [-m avc] [-d|--denied] [-g|--granted] [-c CLASS] [-p PERM]
+/// [-s SCON] [-t TCON] [-w TEXT] [--start N] [-n LAST] [-q] [-r|--raw]
+/// [-ts WHEN] [-te WHEN]`: the security server's audit trail (policy
+/// `security read_audit`: the administrator; others get `Permission
+/// denied`) as Linux audit records, `type=AVC msg=audit(0.000:SEQ): avc:
+/// denied  { read } for  name="..." scontext=... tcontext=... tclass=...
+/// permissive=0 by=... seqno=N`, each after a `----` line (`--raw`: the
+/// records alone). `-ts`/`-te` are accepted and match every record (the
+/// trail holds this boot's records, numbered, not timed). Status 1 when
+/// nothing matched (as `ausearch`).
 pub fn ausearch(args: &[String]) -> i32 {
+    // `-ts WHEN` and `-te WHEN` are words of their own, not `-t s`.
+    let mut kept: Vec<String> = Vec::new();
+    let mut words = args.iter();
+    while let Some(w) = words.next() {
+        if w == "-ts" || w == "-te" {
+            if words.next().is_none() {
+                err("ausearch", &format!("option {w} needs a time (recent, today, boot, ...)"));
+                return 1;
+            }
+        } else {
+            kept.push(w.clone());
+        }
+    }
+    let args = &kept[..];
     let spec = Spec {
-        short: "dgc:p:s:t:w:n:qm:",
+        short: "dgc:p:s:t:w:n:qm:r",
         long: &[
             ("denied", 'd'),
             ("granted", 'g'),
@@ -163,6 +183,7 @@ pub fn ausearch(args: &[String]) -> i32 {
             ("start=", 'S'),
             ("quiet", 'q'),
             ("message=", 'm'),
+            ("raw", 'r'),
         ],
         stop_at_operand: false,
     };
@@ -209,9 +230,20 @@ pub fn ausearch(args: &[String]) -> i32 {
             break;
         }
         for r in batch.records {
-            let line = r.to_string();
+            let line = avc_line(&Avc {
+                seq: r.seq,
+                denied: r.denied,
+                enforced: r.enforced,
+                perms: &r.perms,
+                scontext: &r.source,
+                tcontext: &r.target,
+                tclass: &r.class,
+                object: &r.object,
+                by: &r.reporter,
+                seqno: r.seqno,
+            });
             if f.matches(r.denied, &r.class, &r.perms, &r.source, &r.target, &line) {
-                hits.push(format!("{}: {line}", r.seq));
+                hits.push(line);
             }
         }
         from = batch.next;
@@ -222,6 +254,9 @@ pub fn ausearch(args: &[String]) -> i32 {
         out.line(&format!("({lost} older records were overwritten before they could be read)"));
     }
     for h in &hits[skip..] {
+        if !a.has('r') {
+            out.line("----");
+        }
         out.line(h);
     }
     if hits.is_empty() && !a.has('q') {
