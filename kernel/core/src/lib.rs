@@ -19,6 +19,8 @@
 //! be well-formed only as far as the parsers check; everything reaching
 //! [`kernel::Kernel::handle_syscall`] is untrusted.
 #![cfg_attr(not(test), no_std)]
+// No floating point in kernel code (docs/build.md).
+#![deny(clippy::float_arithmetic)]
 
 pub mod audit;
 pub mod boot;
@@ -34,10 +36,15 @@ pub mod invariants;
 pub mod invoke;
 pub mod ipc;
 pub mod kernel;
+// The object model's one `unsafe`: typed views of kernel objects in the
+// direct map (the soundness argument is in the module's documentation).
+#[allow(unsafe_code)]
 pub mod kmem;
 pub mod log;
 pub mod machine;
 pub mod memmap;
+// `unsafe impl KernelObject` for the object types (kmem's contract).
+#[allow(unsafe_code)]
 pub mod object;
 #[cfg(any(test, feature = "testing"))]
 pub mod refcheck;
@@ -45,14 +52,20 @@ pub mod regs;
 pub mod reply;
 pub mod sched;
 pub mod sched_ops;
+// `unsafe impl KernelObject for Slot` (kmem's contract).
+#[allow(unsafe_code)]
 pub mod slot;
 pub mod syscall;
 pub mod tcb_ops;
 #[cfg(any(test, feature = "testing"))]
+// Host memory standing in for RAM (allocates and frees it).
+#[allow(unsafe_code)]
 pub mod testing;
 #[cfg(test)]
 mod tests;
 pub mod untyped;
+// `unsafe impl KernelObject for AsidPool` (kmem's contract).
+#[allow(unsafe_code)]
 pub mod vspace;
 
 pub use kernel::Kernel;

@@ -20,6 +20,9 @@
 extern crate alloc;
 
 #[cfg(feature = "rt")]
+// Fills a new process's frames through a window mapped in this address
+// space (a raw slice over the window, unmapped right after).
+#[allow(unsafe_code)]
 pub mod build;
 pub mod image;
 pub mod pack;

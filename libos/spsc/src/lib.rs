@@ -40,6 +40,9 @@
 #![no_std]
 #![warn(missing_docs)]
 
+// The ring's slots and indices live in memory the peer writes: raw-pointer
+// and atomic accesses only, each block with a `// SAFETY:` comment.
+#[allow(unsafe_code)]
 mod ring;
 
 pub use ring::{Consumer, HEADER_BYTES, Plain, Producer, RingError, init, ring_bytes};

@@ -16,6 +16,9 @@
 //! | `signalinit` | tries to kill init, checks it may signal its parent | 0 if init is refused with EPERM and the parent allowed |
 #![no_std]
 #![no_main]
+// `unsafe` allowed: rm's test child faults on purpose (null read, `ud2`, a wild jump)
+// and writes regions rm maps for it.
+#![allow(unsafe_code)]
 
 extern crate alloc;
 

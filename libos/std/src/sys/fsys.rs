@@ -42,6 +42,8 @@ pub fn adopt(ep: Endpoint, token: CPtr) -> Result<u32, Errno> {
     }
 }
 
+// A `&mut [u8]` over a shared region (issue 14, item 6).
+#[allow(unsafe_code)]
 fn region(st: &mut State) -> Result<&'static mut [u8], Errno> {
     let r = st.fs()?.region;
     // SAFETY: the region is this process's own, mapped read-write for the
@@ -290,6 +292,8 @@ pub fn load_image(st: &mut State, path: &str) -> Result<(rampart_rt::rm::Region,
     };
     // SAFETY: a fresh region of this process, mapped read-write; no other
     // reference to it exists.
+    // A `&mut [u8]` over a shared region (issue 14, item 6).
+    #[allow(unsafe_code)]
     let dst = unsafe { img.as_mut_slice() };
     let mut done = 0;
     let r = loop {

@@ -14,6 +14,7 @@ use rampart_connsrv_api::rt::Channel;
 use rampart_devmgr_api::rt::Devmgr;
 use rampart_fs::{BlockDevice, IoError};
 use rampart_rt::cap::{CPtr, Tcb};
+use rampart_rt::cpu::rdtsc;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -48,11 +49,6 @@ fn connect_devmgr(ch: &Channel, s: CPtr) -> Result<Devmgr, Errno> {
 /// The block client, shareable (the volume engines clone their device).
 #[derive(Clone)]
 pub struct Disk(Rc<RefCell<BlkClient<NtfnSignal>>>);
-
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
 
 /// Connects to devmgr, waits until [`ROOT`] is ready, attaches to it.
 /// `slots`: four free slots (devmgr channel, region, notifications).

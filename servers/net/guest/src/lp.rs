@@ -49,6 +49,8 @@ impl Regions for Maps {
             // it is unmapped only when replaced or on disconnect (both in
             // this loop, never while a slice is alive), and the core uses
             // one slice at a time.
+            // A `&mut [u8]` over a shared region (issue 14, item 6).
+            #[allow(unsafe_code)]
             Some(r) => unsafe { r.as_mut_slice() },
             None => &mut [],
         }
