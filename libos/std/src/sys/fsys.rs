@@ -58,7 +58,7 @@ fn path_arg(st: &mut State, p: &str, slot: usize) -> Result<PathArg, Errno> {
         return Ok(PathArg::Inline(p.into()));
     }
     if p.len() > rampart_fs_api::PATH_MAX {
-        return Err(Errno(36));
+        return Err(Errno::ENAMETOOLONG);
     }
     let off = PATH_AREA + slot * 4096;
     region(st)?[off..off + p.len()].copy_from_slice(p.as_bytes());
@@ -272,7 +272,7 @@ pub fn pipe(st: &mut State) -> Result<(u32, u32), Errno> {
 pub fn load_image(st: &mut State, path: &str) -> Result<(rampart_rt::rm::Region, usize), Errno> {
     let s = stat(st, Some(path), None, true)?;
     if s.kind == rampart_fs_api::FileType::Dir {
-        return Err(Errno(13));
+        return Err(Errno::EACCES);
     }
     if s.mode & 0o111 == 0 {
         return Err(Errno::EACCES);

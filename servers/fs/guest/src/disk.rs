@@ -74,7 +74,7 @@ pub fn open(ch: &Channel, slots: [CPtr; 4]) -> Result<(Devmgr, Disk), Errno> {
     }
     let _ = me.set_priority(me, SERVER_PRIORITY);
     if !ready {
-        return Err(Errno(110));
+        return Err(Errno::ETIMEDOUT);
     }
     let c = rampart_blkdrv_api::rt::open(&d, ROOT, [slots[1], slots[2], slots[3]], BADGE)?;
     Ok((d, Disk(Rc::new(RefCell::new(c)))))

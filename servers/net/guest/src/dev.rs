@@ -58,5 +58,5 @@ fn wait_ready(ch: &Channel, s: CPtr) -> Result<Devmgr, Errno> {
         }
         rampart_rt::syscall::yield_now();
     }
-    Err(Errno(110))
+    Err(Errno::ETIMEDOUT)
 }
