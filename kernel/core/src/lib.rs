@@ -15,7 +15,7 @@
 //! (no recursion whose depth user space controls); every input from user
 //! space is validated and reported with an error code, never a panic.
 //!
-//! Trust: boot memory maps and boot modules (`memmap`, `elf`) are trusted to
+//! Trust: boot memory maps and boot modules (`memmap`, `rampart_elf`) are trusted to
 //! be well-formed only as far as the parsers check; everything reaching
 //! [`kernel::Kernel::handle_syscall`] is untrusted.
 #![cfg_attr(not(test), no_std)]
@@ -29,7 +29,6 @@ pub mod cnode_ops;
 pub mod cspace;
 pub mod delete;
 pub mod devices;
-pub mod elf;
 pub mod fastpath;
 pub mod fault;
 pub mod invariants;

@@ -5,7 +5,7 @@
 //! build: pages inside the user range below the region area, within the
 //! size limit, and file bytes inside the image.
 
-use rampart_kcore::elf::{ElfError, flags};
+use rampart_elf::{ElfError, flags};
 use rampart_procbuild::image::{ImageError, ImagePlan, Limits};
 use rampart_uabi::startup::layout;
 

@@ -5,6 +5,13 @@
 //! every offset and size is range-checked, loadable segments must lie in the
 //! user half, must not overlap each other, and the entry point must be inside
 //! an executable segment. Parsing never panics and never allocates.
+//!
+//! A crate of its own (issue 14) so that user programs that build tasks
+//! (`rampart-procbuild`, in init and rm) get the parser without the kernel's
+//! core and its typed views of kernel memory; the kernel uses it for the one
+//! image it loads itself, init.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
 
 use rampart_abi::{USER_MIN_VADDR, USER_TOP};
 
