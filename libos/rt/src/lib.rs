@@ -58,6 +58,7 @@ pub mod process;
 pub mod rm;
 pub mod sched;
 pub mod server;
+pub mod shared;
 pub mod signal;
 pub mod spawn;
 pub mod startup;

@@ -49,11 +49,11 @@ fn build(entry: u64, segs: &[(u64, u64, u64, u32)]) -> Vec<u8> {
 }
 
 fn spawn_from(region: &rm::Region, img: &[u8]) -> Result<rampart_rm_api::Pid, Errno> {
-    // SAFETY: the region is this task's, mapped writable, and not in use
-    // elsewhere while rm reads it (rm reads it during the call).
-    let mem = unsafe { region.as_mut_slice() };
+    // SAFETY: the region is this task's and stays mapped while the view is
+    // used (freed by the caller afterwards).
+    let mem = unsafe { region.shared() };
     let n = img.len().min(mem.len());
-    mem[..n].copy_from_slice(&img[..n]);
+    mem.write(0, &img[..n])?;
     let s = Spawn {
         image: Some(Image::Region { region: region.id, len: n as u64 }),
         argv: alloc::vec!["synthetic".into()],

@@ -11,11 +11,11 @@
 
 extern crate alloc;
 
-// Regions written through `&mut [u8]` (issue 14, item 6).
+// Views of its own regions (`Region::shared`).
 #[allow(unsafe_code)]
 mod elf;
 mod t_lifecycle;
-// Regions written through `&mut [u8]` (issue 14, item 6).
+// Views of its own regions (`Region::shared`).
 #[allow(unsafe_code)]
 mod t_memory;
 

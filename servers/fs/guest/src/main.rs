@@ -200,9 +200,10 @@ impl Fs {
             // SAFETY: the region was mapped for this connection by rm and is
             // only unmapped here (replaced or on disconnect); the client is
             // blocked in its call while the request is handled.
-            // A `&mut [u8]` over a shared region (issue 14, item 6).
+            // Still a `&mut [u8]` over memory the client can write: the core's
+            // `handle` takes a slice (issue 14, item 6: a view type there).
             #[allow(unsafe_code)]
-            Some(r) => unsafe { r.as_mut_slice() },
+            Some(r) => unsafe { core::slice::from_raw_parts_mut(r.vaddr as *mut u8, r.bytes as usize) },
             None => &mut [],
         };
         let resp = self.core.handle(conn, req, region, m.unwrapped_badge(0));
