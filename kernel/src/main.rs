@@ -1,6 +1,6 @@
 //! The Rampart microkernel.
 //!
-//! A capability microkernel in the seL4 tradition (DESIGN.md §3): the kernel
+//! A capability microkernel in the seL4 tradition (docs/architecture.md, "Kernel"): the kernel
 //! does only what must be privileged. It has no heap: at boot it carves the
 //! memory it needs for itself and the root task out of the boot memory map,
 //! and hands everything else to the root task.

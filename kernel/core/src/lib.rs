@@ -1,6 +1,6 @@
 //! The host-testable core of the Rampart kernel.
 //!
-//! DESIGN.md §3: pure logic lives here so `cargo test` exercises on the build
+//! docs/architecture.md, "Kernel": pure logic lives here so `cargo test` exercises on the build
 //! machine exactly the code the kernel runs. This crate is the kernel minus
 //! its hardware layer: capabilities and the derivation tree, CSpace lookup,
 //! Untyped retype, TCBs, endpoints with Call/ReplyRecv and reply objects,

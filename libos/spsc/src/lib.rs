@@ -1,5 +1,5 @@
 //! Single-producer/single-consumer rings in memory shared between two tasks
-//! (DESIGN.md §4, after LionsOS/sDDF): how Rampart's drivers and their
+//! (docs/architecture.md, "User-level system", after LionsOS/sDDF): how Rampart's drivers and their
 //! clients move data without IPC payloads.
 //!
 //! A ring is a 128-byte header (the producer's `head` index and the
