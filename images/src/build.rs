@@ -98,7 +98,7 @@ pub struct BuildOptions {
     pub verbose: bool,
 }
 
-/// RUSTFLAGS for the kernel (DESIGN.md §7).
+/// RUSTFLAGS for the kernel (docs/architecture.md, "Workspace and toolchain").
 pub fn kernel_rustflags(root: &Path) -> Vec<String> {
     let mut f: Vec<String> = [
         "-Crelocation-model=static",

@@ -33,6 +33,8 @@ pub mod qmp;
 pub mod readbench;
 pub mod rootfs;
 pub mod stats;
+// `Command::pre_exec` (the parent-death signal for QEMU) is `unsafe`.
+#[allow(unsafe_code)]
 pub mod terminal;
 
 use std::path::PathBuf;

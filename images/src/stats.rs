@@ -1,7 +1,7 @@
 //! Kernel size and `unsafe` inventory (for docs/assurance.md).
 //!
 //! Counts, per Rust file of the kernel (`kernel/src`, `kernel/core/src`
-//! without its host-only test modules, `kernel/builtins/src`), the lines of
+//! without its host-only test modules, `kernel/elf/src`, `kernel/builtins/src`), the lines of
 //! code (non-blank lines that are not comments) and the `unsafe` blocks,
 //! functions and impls. Host-only test code is left out: `tests/`
 //! directories, `testing.rs`, and inline `#[cfg(test)] mod NAME { ... }`
@@ -98,7 +98,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn kernel_stats() -> Result<Vec<FileStats>> {
     let root = crate::workspace_root();
     let mut files = Vec::new();
-    for d in ["kernel/src", "kernel/core/src", "kernel/builtins/src"] {
+    for d in ["kernel/src", "kernel/core/src", "kernel/elf/src", "kernel/builtins/src"] {
         rust_files(&root.join(d), &mut files);
     }
     let mut out = Vec::new();

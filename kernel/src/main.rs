@@ -1,6 +1,6 @@
 //! The Rampart microkernel.
 //!
-//! A capability microkernel in the seL4 tradition (DESIGN.md §3): the kernel
+//! A capability microkernel in the seL4 tradition (docs/architecture.md, "Kernel"): the kernel
 //! does only what must be privileged. It has no heap: at boot it carves the
 //! memory it needs for itself and the root task out of the boot memory map,
 //! and hands everything else to the root task.
@@ -15,6 +15,13 @@
 //! user program passes it.
 #![no_std]
 #![no_main]
+// The kernel is the one program that must touch the hardware (page tables,
+// control registers, MSRs, port I/O, the context switch): `unsafe` is allowed
+// here, each block justified by a `// SAFETY:` comment (denied without one).
+#![allow(unsafe_code)]
+// No floating point in the kernel: its text is built without SSE/x87
+// (docs/build.md) and the FPU state belongs to user threads.
+#![deny(clippy::float_arithmetic)]
 
 extern crate rampart_builtins;
 
@@ -135,6 +142,7 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
     trap::start(kernel)
 }
 
+#[cfg(panic = "abort")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     kprintln!("KERNEL PANIC: {}", info);

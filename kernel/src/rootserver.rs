@@ -19,10 +19,10 @@ use rampart_abi::bootinfo::{
 };
 use rampart_abi::object::vm_attr;
 use rampart_abi::{PAGE_SIZE, Rights};
+use rampart_elf::{Elf, flags};
 use rampart_kcore::Kernel;
 use rampart_kcore::boot::RootTask;
 use rampart_kcore::cap::Cap;
-use rampart_kcore::elf::{Elf, flags};
 use rampart_kcore::memmap::{Region, RegionList, gaps, split_pow2};
 
 /// Top of init's initial stack (exclusive).

@@ -141,12 +141,12 @@ extern "C" fn trap_entry(frame: *const TrapFrame) -> ! {
     let vector = f.vector;
     idle_end();
     let k = kernel();
-    if f.from_user() {
+    if f.taken_in_user() {
         let t = k.cur;
         if !t.is_none() {
             // SAFETY: the register area of the current TCB (offset 0) has
             // the `UserContext` layout; nothing else references it now.
-            unsafe { core::ptr::write(paging::phys_to_virt(t.0) as *mut UserContext, f.to_context()) };
+            unsafe { core::ptr::write(paging::phys_to_virt(t.0) as *mut UserContext, f.user_context()) };
         }
         if vector < 32 {
             k.handle_exception(vector, f.error, cpu::read_cr2());

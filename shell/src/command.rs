@@ -275,7 +275,7 @@ impl<O: Os> Shell<O> {
                 return Err(126);
             }
             Resolved::NotFound if name.contains('/') => {
-                self.error(&format!("{name}: No such file or directory"));
+                self.error(&format!("{name}: {}", rampart_uabi::Errno::ENOENT.message()));
                 return Err(127);
             }
             _ => {

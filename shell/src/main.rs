@@ -14,6 +14,7 @@ use rampart_libos::rampart_rt::rm::{WaitOptions, wait_for};
 use rampart_libos::sys::spawn as sp;
 use rampart_libos::{Error, env, fs, jobs, process, signal};
 use rampart_rm_api::{ChildEvent, WaitFor};
+use rampart_uabi::Errno;
 use shell::os::{FdMapping, FileKind, Metadata, OpenMode, Os, OsError, Pid, SpawnRequest, WaitFlags, WaitStatus};
 use shell::{Shell, ShellConfig};
 
@@ -23,22 +24,22 @@ rampart_libos::main!(main);
 struct Rampart;
 
 fn err(e: Error) -> OsError {
-    match e.raw_os_error() {
-        2 => OsError::NotFound,
-        1 | 13 => OsError::PermissionDenied,
-        20 => OsError::NotADirectory,
-        21 => OsError::IsADirectory,
-        17 => OsError::AlreadyExists,
-        8 => OsError::NotExecutable,
-        9 => OsError::BadFd,
-        4 => OsError::Interrupted,
-        10 => OsError::NoChild,
-        32 => OsError::BrokenPipe,
-        n => OsError::Other(n),
+    match e.errno() {
+        Errno::ENOENT => OsError::NotFound,
+        Errno::EPERM | Errno::EACCES => OsError::PermissionDenied,
+        Errno::ENOTDIR => OsError::NotADirectory,
+        Errno::EISDIR => OsError::IsADirectory,
+        Errno::EEXIST => OsError::AlreadyExists,
+        Errno::ENOEXEC => OsError::NotExecutable,
+        Errno::EBADF => OsError::BadFd,
+        Errno::EINTR => OsError::Interrupted,
+        Errno::ECHILD => OsError::NoChild,
+        Errno::EPIPE => OsError::BrokenPipe,
+        n => OsError::Other(n.0),
     }
 }
 
-fn errno(e: rampart_libos::rampart_rt::errno::Errno) -> OsError {
+fn errno(e: Errno) -> OsError {
     err(Error::from(e))
 }
 

@@ -23,6 +23,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use rampart_uabi::Errno;
 
 /// A raw file descriptor of the shell process (or a descriptor number in a child).
 pub type Fd = u32;
@@ -58,26 +59,29 @@ pub enum OsError {
 }
 
 impl OsError {
-    /// The conventional message for the error (as `strerror` words it).
-    pub fn message(&self) -> &'static str {
+    /// The errno the error stands for (`EACCES` for a permission denial,
+    /// `EIO` for an `Other` number no table names).
+    pub fn errno(&self) -> Errno {
         match self {
-            OsError::NotFound => "No such file or directory",
-            OsError::PermissionDenied => "Permission denied",
-            OsError::NotADirectory => "Not a directory",
-            OsError::IsADirectory => "Is a directory",
-            OsError::AlreadyExists => "File exists",
-            OsError::NotExecutable => "Exec format error",
-            OsError::BadFd => "Bad file descriptor",
-            OsError::Interrupted => "Interrupted system call",
-            OsError::NoChild => "No child processes",
-            OsError::BrokenPipe => "Broken pipe",
-            OsError::Other(3) => "No such process",
-            OsError::Other(25) => "Inappropriate ioctl for device",
-            OsError::Other(38) => "Function not implemented",
-            OsError::Other(1) => "Operation not permitted",
-            OsError::Other(22) => "Invalid argument",
-            OsError::Other(_) => "Input/output error",
+            OsError::NotFound => Errno::ENOENT,
+            OsError::PermissionDenied => Errno::EACCES,
+            OsError::NotADirectory => Errno::ENOTDIR,
+            OsError::IsADirectory => Errno::EISDIR,
+            OsError::AlreadyExists => Errno::EEXIST,
+            OsError::NotExecutable => Errno::ENOEXEC,
+            OsError::BadFd => Errno::EBADF,
+            OsError::Interrupted => Errno::EINTR,
+            OsError::NoChild => Errno::ECHILD,
+            OsError::BrokenPipe => Errno::EPIPE,
+            OsError::Other(n) if Errno(*n).name() != "E?" => Errno(*n),
+            OsError::Other(_) => Errno::EIO,
         }
+    }
+
+    /// The conventional message for the error (as `strerror` words it,
+    /// from `rampart_uabi`'s errno table).
+    pub fn message(&self) -> &'static str {
+        self.errno().message()
     }
 }
 

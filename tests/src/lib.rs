@@ -6,9 +6,11 @@
 //! console on pipes.
 //!
 //! Guest test programs finish with a line `N passed, M failed`;
-//! [`parse_summary`] reads it. [`pty`] drives interactive runs through a
+//! [`parse_summary`] reads it; [`harness`] has the checks the tests
+//! share (typing at the shell, running a suite on the test kernel). [`pty`] drives interactive runs through a
 //! real pseudo-terminal (tmux).
 
+pub mod harness;
 pub mod pty;
 
 use images::build::{Artifacts, BuildOptions, build_all};

@@ -6,6 +6,7 @@
 //! batch boot in which the administrator's `reboot` resets the machine.
 
 use images::qemu::{Session, guest_exit_code};
+use rampart_tests::harness::type_line;
 use rampart_tests::{PROMPT, boot, disk, session_config};
 use std::time::Duration;
 
@@ -14,15 +15,7 @@ const T: Duration = Duration::from_secs(60);
 /// Types `line`, waits for its echo, then for each of `want` in order, then
 /// for the prompt; returns what was printed.
 fn run(s: &mut Session, line: &str, want: &[&str]) -> String {
-    s.send(line).unwrap();
-    s.send("\r").unwrap();
-    s.expect(line, T).unwrap_or_else(|e| panic!("echo of {line:?}: {e:#}"));
-    let mut out = String::new();
-    for w in want {
-        out += &s.expect(w, T).unwrap_or_else(|e| panic!("{line:?} should print {w:?}: {e:#}"));
-    }
-    out += &s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt after {line:?}: {e:#}"));
-    out
+    type_line(s, PROMPT, line, want)
 }
 
 /// `sha256sum` of `data` as the host's own `sha256sum` prints it.

@@ -3,6 +3,7 @@
 //! (`user_t`) and the administrator (`sysadm_t`), and `/dev/null` at a
 //! level other than system-low under the `mls` policy.
 
+use rampart_tests::harness::in_order;
 use rampart_tests::{disk, run_batch_with, session_config};
 
 /// The commands every session runs; each prints a marker the test finds.
@@ -20,15 +21,6 @@ const SCRIPT: &str = "echo hi > /dev/null; echo st=$?\n\
     /bin/echo x > /dev/full; echo full-st=$?\n\
     cat /etc/hostname > /dev/full; echo cat-full-st=$?\n\
     echo on-the-terminal > /dev/tty; echo tty-st=$?\n";
-
-/// Asserts every line of `want` appears in `out`, in order.
-fn in_order(out: &str, want: &[&str]) {
-    let mut rest = out;
-    for w in want {
-        let i = rest.find(w).unwrap_or_else(|| panic!("{w:?} missing (in order) from:\n{out}"));
-        rest = &rest[i + w.len()..];
-    }
-}
 
 /// What both sessions print for [`SCRIPT`].
 const COMMON: &[&str] = &[

@@ -16,18 +16,10 @@
 //!    (the policy's constraint) and the program lives on, while the user's
 //!    own jobs can still be killed.
 
+use rampart_tests::harness::in_order;
 use rampart_tests::{disk, run_batch, run_batch_with, session_config};
 
 const ADMIN: &str = " init.context=root:sysadm_r:sysadm_t";
-
-/// Asserts every line of `want` appears in `out`, in order.
-fn in_order(out: &str, want: &[&str]) {
-    let mut rest = out;
-    for w in want {
-        let i = rest.find(w).unwrap_or_else(|| panic!("{w:?} missing (in order) from:\n{out}"));
-        rest = &rest[i + w.len()..];
-    }
-}
 
 #[test]
 fn users_keep_out_of_each_others_files() {

@@ -1,6 +1,6 @@
 //! The kernel's text must contain no SSE/AVX/x87 instruction: the kernel
 //! never saves FPU state on entry, so touching those registers would corrupt
-//! user state (DESIGN.md §3). The state-switch instructions themselves
+//! user state (docs/architecture.md, "Kernel"). The state-switch instructions themselves
 //! (fxsave/fxrstor/xsave*/xrstor*) are the one allowed exception.
 
 use rampart_tests::artifacts;

@@ -6,29 +6,10 @@
 //! power-off with status 0. A second boot checks that init restarts a
 //! faulting server a bounded number of times.
 
-use images::qemu::{Machine, QemuConfig, guest_exit_code};
-use rampart_tests::{boot, parse_summary};
+use images::qemu::guest_exit_code;
+use rampart_tests::harness::{number_after, run_test_kernel as run};
+use rampart_tests::parse_summary;
 use std::time::Duration;
-
-fn run(cmdline: &str, icount: bool, timeout: Duration) -> (String, i32) {
-    let cfg = QemuConfig {
-        machine: Machine::Microvm,
-        cmdline: cmdline.into(),
-        icount,
-        test_kernel: true,
-        ..Default::default()
-    };
-    let mut s = boot(&cfg);
-    let status = s.wait_exit(timeout).unwrap_or_else(|e| panic!("{e:#}\n{}", s.output()));
-    println!("{cmdline}: {:.2} s", s.elapsed().as_secs_f64());
-    (s.output(), status)
-}
-
-/// The numbers after `key` on the first line containing `key`.
-fn number_after(out: &str, key: &str) -> Option<u64> {
-    let l = out.lines().find(|l| l.contains(key))?;
-    l.split(key).nth(1)?.split_whitespace().next()?.parse().ok()
-}
 
 #[test]
 fn rm_suite_passes() {

@@ -5,8 +5,7 @@
 //! policies chosen on the kernel command line (`policy=NAME`, what
 //! `images run --policy NAME` adds): no server is rebuilt.
 
-use images::qemu::{Machine, QemuConfig, guest_exit_code};
-use rampart_tests::{boot, parse_summary};
+use rampart_tests::harness::{self, assert_suite, run_test_kernel};
 use std::time::Duration;
 
 const SERVICE: &str = "init.secure=sectest:serve@system_u:system_r:httpd_t";
@@ -16,18 +15,8 @@ fn run(policy: &str, icount: bool) -> String {
 }
 
 fn run_with(policy: &str, icount: bool, extra: &str) -> String {
-    let cmdline = format!("init.test=sec {SERVICE} policy={policy} {extra}").trim_end().to_string();
-    let cfg = QemuConfig {
-        machine: Machine::Microvm,
-        cmdline: cmdline.clone(),
-        icount,
-        test_kernel: true,
-        ..Default::default()
-    };
-    let mut s = boot(&cfg);
-    let status = s.wait_exit(Duration::from_secs(300)).unwrap_or_else(|e| panic!("{e:#}\n{}", s.output()));
-    let out = s.output();
-    println!("{cmdline}: {:.2} s", s.elapsed().as_secs_f64());
+    let cmdline = format!("init.test=sec {SERVICE} policy={policy} {extra}");
+    let (out, status) = run_test_kernel(cmdline.trim_end(), icount, Duration::from_secs(300));
     for l in out.lines().filter(|l| {
         l.contains("FAIL")
             || l.contains("measure")
@@ -37,17 +26,13 @@ fn run_with(policy: &str, icount: bool, extra: &str) -> String {
     }) {
         println!("{l}");
     }
-    let (passed, failed) = parse_summary(&out).unwrap_or_else(|| panic!("no summary line:\n{out}"));
-    assert_eq!(failed, 0, "failing sectest checks:\n{out}");
-    assert!(passed >= 10, "only {passed} sectest checks ran:\n{out}");
     assert!(out.contains(&format!("init: security server up (pid 2), policy {policy}")), "{out}");
-    assert_eq!(guest_exit_code(status), Some(0), "guest exit status {status}; output:\n{out}");
+    assert_suite("sectest", &out, status, 10);
     out
 }
 
 fn number_after(out: &str, key: &str) -> u64 {
-    let l = out.lines().find(|l| l.contains(key)).unwrap_or_else(|| panic!("no {key:?} line:\n{out}"));
-    l.split(key).nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).expect("number")
+    harness::number_after(out, key).unwrap_or_else(|| panic!("no number after {key:?}:\n{out}"))
 }
 
 /// Under `te`, `sysadm_t` may not connect to `httpd_t`: `EACCES`, an audit

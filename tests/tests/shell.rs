@@ -8,6 +8,7 @@
 //! walkthrough and the policy's type transition on exec.
 
 use images::qemu::{Session, guest_exit_code};
+use rampart_tests::harness::type_line;
 use rampart_tests::{PROMPT, boot, disk, run_batch, session_config};
 use std::time::{Duration, Instant};
 
@@ -15,12 +16,7 @@ const T: Duration = Duration::from_secs(60);
 
 /// Types `line` and waits for `want` (after the echo of the line itself).
 fn run(s: &mut Session, line: &str, want: &str) -> String {
-    s.send(line).unwrap();
-    s.send("\r").unwrap();
-    s.expect(line.rsplit('\n').next().unwrap_or(line), T).unwrap_or_else(|e| panic!("echo of {line:?}: {e:#}"));
-    let out = s.expect(want, T).unwrap_or_else(|e| panic!("{line:?} should print {want:?}: {e:#}"));
-    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt after {line:?}: {e:#}"));
-    out
+    type_line(s, PROMPT, line, &[want])
 }
 
 #[test]

@@ -15,6 +15,7 @@
 //! and when it ends; the peak must stay near the boot count.
 
 use images::qemu::{Session, guest_exit_code};
+use rampart_tests::harness::type_line;
 use rampart_tests::{PROMPT, boot, disk_for, session_config};
 use std::time::{Duration, Instant};
 
@@ -22,12 +23,7 @@ const T: Duration = Duration::from_secs(60);
 
 /// Types `line` and waits for `want`, then the prompt.
 fn run(s: &mut Session, line: &str, want: &str) -> String {
-    s.send(line).unwrap();
-    s.send("\r").unwrap();
-    s.expect(line, T).unwrap_or_else(|e| panic!("echo of {line:?}: {e:#}"));
-    let out = s.expect(want, T).unwrap_or_else(|e| panic!("{line:?} should print {want:?}: {e:#}"));
-    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt after {line:?}: {e:#}"));
-    out
+    type_line(s, PROMPT, line, &[want])
 }
 
 /// `(in use, peak)` from init's line `... N SIDs in use (peak P of C) ...`.

@@ -2,7 +2,7 @@
 //!
 //! The dump lists, for every thread, its CSpace and the capabilities in it,
 //! so an auditor can compare the system's actual authority with its policy
-//! (DESIGN.md §6). Each record is 4 little-endian words in the frame.
+//! (docs/architecture.md, "Assurance"). Each record is 4 little-endian words in the frame.
 //!
 //! Order: for each thread (kernel thread list order) one [`KIND_THREAD`]
 //! record, then one [`KIND_CAP`] record per non-empty slot of the thread's

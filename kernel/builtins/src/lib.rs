@@ -4,7 +4,7 @@
 //! `memcpy`, `memmove`, `memset`, `memcmp` and `bcmp` (they come from libc),
 //! and the precompiled `core` references `rust_eh_personality` even with
 //! `panic = "abort"`. A freestanding binary links no libc, so this crate
-//! provides them (DESIGN.md §7).
+//! provides them (docs/architecture.md, "Workspace and toolchain").
 //!
 //! Design: the crate is `#![no_builtins]` so the compiler cannot turn the
 //! byte loops below back into calls to the very functions they implement.
@@ -22,6 +22,9 @@
 //! instruction-exact measurements under QEMU `-icount`).
 #![no_std]
 #![no_builtins]
+// `memcpy` and friends are raw-pointer functions by definition (and
+// `#[no_mangle]`, which the `unsafe_code` lint counts as unsafe).
+#![allow(unsafe_code)]
 
 use core::arch::asm;
 

@@ -13,6 +13,9 @@
 //! of both, `only=PREFIX` runs only tests whose name starts with PREFIX.
 #![no_std]
 #![no_main]
+// The kernel's in-guest tests deliberately hand the kernel bad pointers,
+// fault, and read memory the kernel maps; each block says what it tests.
+#![allow(unsafe_code)]
 // Failure reasons are fixed buffers (no allocator), so `Err` is large by design.
 #![allow(clippy::result_large_err)]
 

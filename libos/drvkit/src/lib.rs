@@ -26,8 +26,13 @@ pub mod dma;
 pub mod virtio;
 
 #[cfg(feature = "rt")]
+// MMIO: volatile accesses to the device's mapped BARs.
+#[allow(unsafe_code)]
 pub mod device;
 #[cfg(feature = "rt")]
+// The DMA HAL `virtio-drivers` requires (an `unsafe trait`): buffers shared
+// with the device, which writes them.
+#[allow(unsafe_code)]
 pub mod hal;
 #[cfg(feature = "rt")]
 pub mod start;

@@ -1,6 +1,6 @@
 //! ELF validation and the page-by-page description of a task's image.
 //!
-//! The ELF header and program headers are checked by `rampart_kcore::elf`
+//! The ELF header and program headers are checked by `rampart_elf`
 //! (truncation, bad magic/class/machine/type, segments outside the file or
 //! the user range, overlapping segments, an entry point outside every
 //! executable segment). On top of that a task image must stay below the
@@ -10,7 +10,7 @@
 //! before any memory is allocated).
 
 use alloc::vec::Vec;
-use rampart_kcore::elf::{Elf, ElfError, flags};
+use rampart_elf::{Elf, ElfError, flags};
 use rampart_uabi::startup::layout;
 
 const PAGE: u64 = 4096;
@@ -85,7 +85,7 @@ impl ImagePlan {
         let elf = Elf::parse(image).map_err(ImageError::Elf)?;
         let mut total = 0u64;
         for s in elf.segments() {
-            // kcore guarantees vaddr + mem_size <= USER_TOP (no overflow).
+            // rampart_elf guarantees vaddr + mem_size <= USER_TOP (no overflow).
             if s.end() > layout::REGION_BASE {
                 return Err(ImageError::ReservedRange);
             }

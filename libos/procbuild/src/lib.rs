@@ -6,7 +6,7 @@
 //!
 //! The crate is split so that everything that decides is host-tested:
 //! - [`image`]: validates an ELF executable (with the kernel's fuzzed
-//!   parser, `rampart_kcore::elf`) against the task layout and size limits,
+//!   parser, `rampart_elf`) against the task layout and size limits,
 //!   and describes each page of the image;
 //! - [`pack`]: which paging structures a set of mappings needs, and how a
 //!   set of kernel objects is packed into power-of-two untyped chunks with
@@ -20,6 +20,9 @@
 extern crate alloc;
 
 #[cfg(feature = "rt")]
+// Fills a new process's frames through a window mapped in this address
+// space (a raw slice over the window, unmapped right after).
+#[allow(unsafe_code)]
 pub mod build;
 pub mod image;
 pub mod pack;

@@ -5,7 +5,7 @@
 //! build: pages inside the user range below the region area, within the
 //! size limit, and file bytes inside the image.
 
-use rampart_kcore::elf::{ElfError, flags};
+use rampart_elf::{ElfError, flags, testing};
 use rampart_procbuild::image::{ImageError, ImagePlan, Limits};
 use rampart_uabi::startup::layout;
 
@@ -15,37 +15,7 @@ const RW: u32 = flags::R | flags::W;
 /// An ELF64 x86_64 ET_EXEC image with `(vaddr, memsz, filesz, flags)`
 /// segments; segment file data is page-aligned like the real link script.
 fn build(entry: u64, segs: &[(u64, u64, u64, u32)]) -> Vec<u8> {
-    let mut img = vec![0u8; 64];
-    img[..4].copy_from_slice(b"\x7fELF");
-    img[4] = 2;
-    img[5] = 1;
-    img[6] = 1;
-    img[16..18].copy_from_slice(&2u16.to_le_bytes());
-    img[18..20].copy_from_slice(&62u16.to_le_bytes());
-    img[24..32].copy_from_slice(&entry.to_le_bytes());
-    img[32..40].copy_from_slice(&64u64.to_le_bytes());
-    img[54..56].copy_from_slice(&56u16.to_le_bytes());
-    img[56..58].copy_from_slice(&(segs.len() as u16).to_le_bytes());
-    let mut off = 4096u64;
-    let mut data = vec![];
-    for &(vaddr, memsz, filesz, fl) in segs {
-        let foff = off + vaddr % 4096;
-        let mut ph = [0u8; 56];
-        ph[..4].copy_from_slice(&1u32.to_le_bytes());
-        ph[4..8].copy_from_slice(&fl.to_le_bytes());
-        ph[8..16].copy_from_slice(&foff.to_le_bytes());
-        ph[16..24].copy_from_slice(&vaddr.to_le_bytes());
-        ph[32..40].copy_from_slice(&filesz.to_le_bytes());
-        ph[40..48].copy_from_slice(&memsz.to_le_bytes());
-        img.extend_from_slice(&ph);
-        data.push((foff, filesz));
-        off = (foff + filesz).next_multiple_of(4096);
-    }
-    for (foff, filesz) in data {
-        img.resize(foff as usize, 0);
-        img.extend((0..filesz).map(|i| (i % 251) as u8));
-    }
-    img
+    testing::image(entry, segs, testing::Layout::PageAligned, |i| (i % 251) as u8)
 }
 
 fn good() -> Vec<u8> {

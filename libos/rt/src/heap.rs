@@ -46,8 +46,11 @@ pub fn usage() -> (usize, usize) {
     (h.used(), h.size())
 }
 
+#[cfg_attr(not(panic = "abort"), allow(dead_code))]
 struct RtAlloc;
 
+// SAFETY: `alloc` returns null or a block of `HEAP` fitting `layout`, which
+// the locked `linked_list_allocator` hands out at most once until `dealloc`.
 unsafe impl GlobalAlloc for RtAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let mut h = HEAP.lock();
@@ -86,5 +89,10 @@ unsafe impl GlobalAlloc for RtAlloc {
     }
 }
 
+/// The program's allocator. Like the panic handler, only in `panic = "abort"`
+/// builds (every freestanding build): a host build (`cargo clippy --workspace
+/// --all-targets`, where feature unification can link this crate into a host
+/// test) keeps `std`'s allocator.
+#[cfg(panic = "abort")]
 #[global_allocator]
 static ALLOCATOR: RtAlloc = RtAlloc;

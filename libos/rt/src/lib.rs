@@ -33,6 +33,10 @@
 //!
 //! Trust: the runtime trusts the kernel and nothing else.
 #![no_std]
+// The runtime is the user side of the hardware and kernel boundary: system
+// calls (`syscall` in inline assembly), the IPC buffer and TLS, the heap, the
+// program entry. Each block has a `// SAFETY:` comment.
+#![allow(unsafe_code)]
 
 extern crate alloc as std_alloc;
 extern crate rampart_builtins;
@@ -42,6 +46,7 @@ pub mod audit;
 pub mod buffer;
 pub mod cap;
 pub mod cnode;
+pub mod cpu;
 pub mod debug;
 pub mod heap;
 pub mod invoke;
@@ -53,6 +58,7 @@ pub mod process;
 pub mod rm;
 pub mod sched;
 pub mod server;
+pub mod shared;
 pub mod signal;
 pub mod spawn;
 pub mod startup;
@@ -108,6 +114,10 @@ macro_rules! entry {
     };
 }
 
+/// Reports a panic and exits with status 101. Only in `panic = "abort"`
+/// builds (every freestanding build): a host build (`cargo clippy
+/// --workspace`) links `std`, whose handler it would duplicate.
+#[cfg(panic = "abort")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     crate::pr_err!("panic: {}", info);

@@ -179,14 +179,16 @@ pub struct Region {
 }
 
 impl Region {
-    /// The region's memory.
+    /// A view of the region's memory ([`crate::shared::SharedBytes`]:
+    /// copies in and out, never a reference, since the process the region
+    /// is shared with may write it at any time).
     ///
     /// # Safety
-    /// The region must still be mapped (not freed) while the slice is used,
-    /// and writable, and no other slice of it may be alive.
-    pub unsafe fn as_mut_slice(&self) -> &'static mut [u8] {
-        // SAFETY: the caller's contract; rm mapped `bytes` bytes at `vaddr`.
-        unsafe { core::slice::from_raw_parts_mut(self.vaddr as *mut u8, self.bytes as usize) }
+    /// The region must stay mapped (not freed) while the view is used.
+    pub unsafe fn shared(&self) -> crate::shared::SharedBytes {
+        // SAFETY: the caller's contract; rm mapped `bytes` bytes read-write
+        // at `vaddr`.
+        unsafe { crate::shared::SharedBytes::new(self.vaddr as *mut u8, self.bytes as usize) }
     }
 }
 

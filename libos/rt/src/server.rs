@@ -1,4 +1,4 @@
-//! The server loop (the Microkit loop of DESIGN.md §4): receive, handle,
+//! The server loop (the Microkit loop of docs/architecture.md, "User-level system"): receive, handle,
 //! reply and receive again with one `ReplyRecv`.
 //!
 //! A handler may *defer* an answer (a blocking request such as rm's `Wait`):

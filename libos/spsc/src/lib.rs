@@ -1,5 +1,5 @@
 //! Single-producer/single-consumer rings in memory shared between two tasks
-//! (DESIGN.md §4, after LionsOS/sDDF): how Rampart's drivers and their
+//! (docs/architecture.md, "User-level system", after LionsOS/sDDF): how Rampart's drivers and their
 //! clients move data without IPC payloads.
 //!
 //! A ring is a 128-byte header (the producer's `head` index and the
@@ -40,6 +40,9 @@
 #![no_std]
 #![warn(missing_docs)]
 
+// The ring's slots and indices live in memory the peer writes: raw-pointer
+// and atomic accesses only, each block with a `// SAFETY:` comment.
+#[allow(unsafe_code)]
 mod ring;
 
 pub use ring::{Consumer, HEADER_BYTES, Plain, Producer, RingError, init, ring_bytes};

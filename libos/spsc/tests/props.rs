@@ -3,6 +3,9 @@
 //! match the transition rules, and hostile header bytes give errors, not
 //! panics.
 
+// The constructors are `unsafe` (raw memory): the tests build the rings over host memory.
+#![allow(unsafe_code)]
+
 use proptest::prelude::*;
 use rampart_spsc::{Consumer, Producer, RingError};
 use std::collections::VecDeque;

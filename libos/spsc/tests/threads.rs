@@ -3,6 +3,9 @@
 //! the protocol says, pass two million items in order, and never wait
 //! forever (a lost wake-up would time out).
 
+// The constructors are `unsafe` (raw memory): the tests build the rings over leaked host memory.
+#![allow(unsafe_code)]
+
 use rampart_spsc::{Consumer, Producer, ring_bytes};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;

@@ -46,7 +46,7 @@ pub fn set_current_dir(path: &str) -> Result<()> {
     let p = with(|st| crate::path::absolute(&st.cwd, path));
     let m = crate::fs::metadata(&p)?;
     if !m.is_dir() {
-        return Err(Error::from_raw_os_error(20));
+        return Err(Error::from_errno(rampart_uabi::Errno::ENOTDIR));
     }
     with(|st| st.cwd = p);
     Ok(())

@@ -117,15 +117,13 @@ impl OpenOptions {
             Ok(File { fd: st.install(Obj::Fs(h)) })
         });
         match r {
-            Err(x) if x == ENXIO && is_terminal_node(&p) => crate::io::open_terminal().map(|fd| File { fd }),
+            Err(x) if x == rampart_uabi::Errno::ENXIO && is_terminal_node(&p) => {
+                crate::io::open_terminal().map(|fd| File { fd })
+            }
             r => r.map_err(e),
         }
     }
 }
-
-/// "No such device or address": the file server's answer for a device
-/// node it does not serve.
-const ENXIO: rampart_uabi::Errno = rampart_uabi::Errno(6);
 
 /// True if `path` (absolute) is a terminal device node: a character
 /// device with Linux's numbers for `/dev/tty` (5, 0) or `/dev/console`
@@ -173,7 +171,7 @@ impl File {
     fn handle(&self) -> Result<u32> {
         match with(|st| st.obj(self.fd)).map_err(e)? {
             Obj::Fs(h) => Ok(h),
-            Obj::Tty(_) | Obj::Net(_) => Err(Error::from_raw_os_error(29)),
+            Obj::Tty(_) | Obj::Net(_) => Err(Error::from_errno(rampart_uabi::Errno::ESPIPE)),
         }
     }
 
@@ -369,7 +367,8 @@ pub fn create_dir_all(path: &str) -> Result<()> {
         cur.push_str(part);
         match create_dir(&cur) {
             Ok(()) => {}
-            Err(x) if x.raw_os_error() == 17 && metadata(&cur).map(|m| m.is_dir()).unwrap_or(false) => {}
+            Err(x)
+                if x.errno() == rampart_uabi::Errno::EEXIST && metadata(&cur).map(|m| m.is_dir()).unwrap_or(false) => {}
             Err(x) => return Err(x),
         }
     }
@@ -466,7 +465,7 @@ pub fn canonicalize(path: &str) -> Result<String> {
             return Ok(out);
         }
     }
-    Err(Error::from_raw_os_error(40))
+    Err(Error::from_errno(rampart_uabi::Errno::ELOOP))
 }
 
 /// The whole file as bytes.

@@ -252,7 +252,7 @@ impl Command {
     /// # Errors
     /// `NotFound`, `PermissionDenied`, `ENOEXEC`, rm's errors.
     pub fn spawn(&mut self) -> Result<Child> {
-        let path = find_program(&self.program).ok_or_else(|| Error::from_raw_os_error(2))?;
+        let path = find_program(&self.program).ok_or_else(|| Error::from_errno(rampart_uabi::Errno::ENOENT))?;
         let mut env = if self.clear_env { Vec::new() } else { crate::env::vars() };
         for (k, v) in &self.env {
             env.retain(|(n, _)| n != k);
@@ -350,7 +350,7 @@ impl Child {
         self.stdin = None;
         match crate::sys::spawn::wait(Some(self.pid), true).map_err(Error::from)? {
             Some((_, s)) => Ok(ExitStatus(s)),
-            None => Err(Error::from_raw_os_error(10)),
+            None => Err(Error::from_errno(rampart_uabi::Errno::ECHILD)),
         }
     }
     /// Its status if it ended.

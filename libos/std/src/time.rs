@@ -5,14 +5,10 @@
 //! service is not running): it counts from 2026-01-01T00:00:00Z at boot.
 
 use core::time::Duration;
+use rampart_rt::cpu::rdtsc as tsc;
 
 /// Unix time the wall clock starts from at boot.
 pub const BOOT_EPOCH: u64 = 1_767_225_600;
-
-fn tsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
 
 fn hz() -> u64 {
     rampart_rt::startup::header().map_or(0, |h| h.tsc_hz).max(1)

@@ -1,6 +1,13 @@
 //! POSIX error numbers (Linux numbering), the error type of every server
 //! protocol (`Response::Err(Errno)`, docs/userland.md §3).
 //!
+//! This is Rampart's one errno table: every Linux number with its symbolic
+//! name and the message `strerror` gives for it (glibc's wording). Servers,
+//! the library OS and programs name errors through it
+//! ([`Errno::ENOENT`], or the module-level constants [`ENOENT`] that the
+//! `*-api` crates' `errno` modules re-export) and print them with
+//! [`Errno::message`]; nothing else keeps numbers, names or messages.
+//!
 //! `Errno` is a number, not a closed enum, so a newer server's codes still
 //! decode; it serialises as a postcard varint of the number.
 
@@ -14,13 +21,14 @@ pub struct Errno(pub i32);
 macro_rules! errnos {
     ($($name:ident = $n:expr, $msg:expr;)*) => {
         impl Errno {
-            $(#[doc = $msg] pub const $name: Errno = Errno($n);)*
+            $(#[doc = concat!($msg, " (", stringify!($n), ").")] pub const $name: Errno = Errno($n);)*
 
-            /// The conventional message for this number ("unknown error" if unknown).
-            pub const fn as_str(self) -> &'static str {
+            /// The message `strerror` gives for this number ("Unknown
+            /// error" if the table has none).
+            pub const fn message(self) -> &'static str {
                 match self.0 {
                     $($n => $msg,)*
-                    _ => "unknown error",
+                    _ => "Unknown error",
                 }
             }
 
@@ -32,40 +40,161 @@ macro_rules! errnos {
                 }
             }
         }
+
+        $(#[doc = concat!($msg, " (", stringify!($n), "): [`Errno::", stringify!($name), "`].")]
+        pub const $name: Errno = Errno::$name;)*
     };
 }
 
 errnos! {
-    EPERM = 1, "operation not permitted";
-    ENOENT = 2, "no such file or directory";
-    ESRCH = 3, "no such process";
-    EINTR = 4, "interrupted";
-    EIO = 5, "input/output error";
-    ENXIO = 6, "no such device or address";
-    E2BIG = 7, "argument list too long";
-    ENOEXEC = 8, "exec format error";
-    EBADF = 9, "bad handle";
-    ECHILD = 10, "no child processes";
-    EAGAIN = 11, "resource temporarily unavailable";
-    ENOMEM = 12, "out of memory";
-    EACCES = 13, "permission denied";
-    EFAULT = 14, "bad address";
-    EBUSY = 16, "resource busy";
-    EEXIST = 17, "already exists";
-    ENODEV = 19, "no such device";
-    EINVAL = 22, "invalid argument";
-    ENOTTY = 25, "inappropriate ioctl for device";
-    ENOSPC = 28, "no space left";
-    EROFS = 30, "read-only device";
-    EPIPE = 32, "broken pipe";
-    ERANGE = 34, "out of range";
-    ENOSYS = 38, "function not implemented";
-    EPROTO = 71, "protocol error";
-    EBADMSG = 74, "bad message";
-    EOVERFLOW = 75, "value too large";
-    ENOTSUP = 95, "operation not supported";
-    EDQUOT = 122, "quota exceeded";
+    EPERM = 1, "Operation not permitted";
+    ENOENT = 2, "No such file or directory";
+    ESRCH = 3, "No such process";
+    EINTR = 4, "Interrupted system call";
+    EIO = 5, "Input/output error";
+    ENXIO = 6, "No such device or address";
+    E2BIG = 7, "Argument list too long";
+    ENOEXEC = 8, "Exec format error";
+    EBADF = 9, "Bad file descriptor";
+    ECHILD = 10, "No child processes";
+    EAGAIN = 11, "Resource temporarily unavailable";
+    ENOMEM = 12, "Cannot allocate memory";
+    EACCES = 13, "Permission denied";
+    EFAULT = 14, "Bad address";
+    ENOTBLK = 15, "Block device required";
+    EBUSY = 16, "Device or resource busy";
+    EEXIST = 17, "File exists";
+    EXDEV = 18, "Invalid cross-device link";
+    ENODEV = 19, "No such device";
+    ENOTDIR = 20, "Not a directory";
+    EISDIR = 21, "Is a directory";
+    EINVAL = 22, "Invalid argument";
+    ENFILE = 23, "Too many open files in system";
+    EMFILE = 24, "Too many open files";
+    ENOTTY = 25, "Inappropriate ioctl for device";
+    ETXTBSY = 26, "Text file busy";
+    EFBIG = 27, "File too large";
+    ENOSPC = 28, "No space left on device";
+    ESPIPE = 29, "Illegal seek";
+    EROFS = 30, "Read-only file system";
+    EMLINK = 31, "Too many links";
+    EPIPE = 32, "Broken pipe";
+    EDOM = 33, "Numerical argument out of domain";
+    ERANGE = 34, "Numerical result out of range";
+    EDEADLK = 35, "Resource deadlock avoided";
+    ENAMETOOLONG = 36, "File name too long";
+    ENOLCK = 37, "No locks available";
+    ENOSYS = 38, "Function not implemented";
+    ENOTEMPTY = 39, "Directory not empty";
+    ELOOP = 40, "Too many levels of symbolic links";
+    ENOMSG = 42, "No message of desired type";
+    EIDRM = 43, "Identifier removed";
+    ECHRNG = 44, "Channel number out of range";
+    EL2NSYNC = 45, "Level 2 not synchronized";
+    EL3HLT = 46, "Level 3 halted";
+    EL3RST = 47, "Level 3 reset";
+    ELNRNG = 48, "Link number out of range";
+    EUNATCH = 49, "Protocol driver not attached";
+    ENOCSI = 50, "No CSI structure available";
+    EL2HLT = 51, "Level 2 halted";
+    EBADE = 52, "Invalid exchange";
+    EBADR = 53, "Invalid request descriptor";
+    EXFULL = 54, "Exchange full";
+    ENOANO = 55, "No anode";
+    EBADRQC = 56, "Invalid request code";
+    EBADSLT = 57, "Invalid slot";
+    EBFONT = 59, "Bad font file format";
+    ENOSTR = 60, "Device not a stream";
+    ENODATA = 61, "No data available";
+    ETIME = 62, "Timer expired";
+    ENOSR = 63, "Out of streams resources";
+    ENONET = 64, "Machine is not on the network";
+    ENOPKG = 65, "Package not installed";
+    EREMOTE = 66, "Object is remote";
+    ENOLINK = 67, "Link has been severed";
+    EADV = 68, "Advertise error";
+    ESRMNT = 69, "Srmount error";
+    ECOMM = 70, "Communication error on send";
+    EPROTO = 71, "Protocol error";
+    EMULTIHOP = 72, "Multihop attempted";
+    EDOTDOT = 73, "RFS specific error";
+    EBADMSG = 74, "Bad message";
+    EOVERFLOW = 75, "Value too large for defined data type";
+    ENOTUNIQ = 76, "Name not unique on network";
+    EBADFD = 77, "File descriptor in bad state";
+    EREMCHG = 78, "Remote address changed";
+    ELIBACC = 79, "Can not access a needed shared library";
+    ELIBBAD = 80, "Accessing a corrupted shared library";
+    ELIBSCN = 81, ".lib section in a.out corrupted";
+    ELIBMAX = 82, "Attempting to link in too many shared libraries";
+    ELIBEXEC = 83, "Cannot exec a shared library directly";
+    EILSEQ = 84, "Invalid or incomplete multibyte or wide character";
+    ERESTART = 85, "Interrupted system call should be restarted";
+    ESTRPIPE = 86, "Streams pipe error";
+    EUSERS = 87, "Too many users";
+    ENOTSOCK = 88, "Socket operation on non-socket";
+    EDESTADDRREQ = 89, "Destination address required";
+    EMSGSIZE = 90, "Message too long";
+    EPROTOTYPE = 91, "Protocol wrong type for socket";
+    ENOPROTOOPT = 92, "Protocol not available";
+    EPROTONOSUPPORT = 93, "Protocol not supported";
+    ESOCKTNOSUPPORT = 94, "Socket type not supported";
+    ENOTSUP = 95, "Operation not supported";
+    EPFNOSUPPORT = 96, "Protocol family not supported";
+    EAFNOSUPPORT = 97, "Address family not supported by protocol";
+    EADDRINUSE = 98, "Address already in use";
+    EADDRNOTAVAIL = 99, "Cannot assign requested address";
+    ENETDOWN = 100, "Network is down";
+    ENETUNREACH = 101, "Network is unreachable";
+    ENETRESET = 102, "Network dropped connection on reset";
+    ECONNABORTED = 103, "Software caused connection abort";
+    ECONNRESET = 104, "Connection reset by peer";
+    ENOBUFS = 105, "No buffer space available";
+    EISCONN = 106, "Transport endpoint is already connected";
+    ENOTCONN = 107, "Transport endpoint is not connected";
+    ESHUTDOWN = 108, "Cannot send after transport endpoint shutdown";
+    ETOOMANYREFS = 109, "Too many references: cannot splice";
+    ETIMEDOUT = 110, "Connection timed out";
+    ECONNREFUSED = 111, "Connection refused";
+    EHOSTDOWN = 112, "Host is down";
+    EHOSTUNREACH = 113, "No route to host";
+    EALREADY = 114, "Operation already in progress";
+    EINPROGRESS = 115, "Operation now in progress";
+    ESTALE = 116, "Stale file handle";
+    EUCLEAN = 117, "Structure needs cleaning";
+    ENOTNAM = 118, "Not a XENIX named type file";
+    ENAVAIL = 119, "No XENIX semaphores available";
+    EISNAM = 120, "Is a named type file";
+    EREMOTEIO = 121, "Remote I/O error";
+    EDQUOT = 122, "Disk quota exceeded";
+    ENOMEDIUM = 123, "No medium found";
+    EMEDIUMTYPE = 124, "Wrong medium type";
+    ECANCELED = 125, "Operation canceled";
+    ENOKEY = 126, "Required key not available";
+    EKEYEXPIRED = 127, "Key has expired";
+    EKEYREVOKED = 128, "Key has been revoked";
+    EKEYREJECTED = 129, "Key was rejected by service";
+    EOWNERDEAD = 130, "Owner died";
+    ENOTRECOVERABLE = 131, "State not recoverable";
+    ERFKILL = 132, "Operation not possible due to RF-kill";
+    EHWPOISON = 133, "Memory page has hardware error";
 }
+
+impl Errno {
+    /// `EAGAIN`'s other name.
+    pub const EWOULDBLOCK: Errno = Errno::EAGAIN;
+    /// `EDEADLK`'s other name.
+    pub const EDEADLOCK: Errno = Errno::EDEADLK;
+    /// `ENOTSUP`'s other name (the same number on Linux).
+    pub const EOPNOTSUPP: Errno = Errno::ENOTSUP;
+}
+
+/// `EAGAIN`'s other name.
+pub const EWOULDBLOCK: Errno = Errno::EWOULDBLOCK;
+/// `EDEADLK`'s other name.
+pub const EDEADLOCK: Errno = Errno::EDEADLOCK;
+/// `ENOTSUP`'s other name (the same number on Linux).
+pub const EOPNOTSUPP: Errno = Errno::EOPNOTSUPP;
 
 impl fmt::Debug for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -75,7 +204,7 @@ impl fmt::Debug for Errno {
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.as_str(), self.name())
+        write!(f, "{} ({})", self.message(), self.name())
     }
 }
 
@@ -99,10 +228,22 @@ mod tests {
     fn numbers_names_and_round_trip() {
         assert_eq!(Errno::ENOMEM.0, 12);
         assert_eq!(Errno::EDQUOT.name(), "EDQUOT");
-        assert_eq!(Errno(9999).as_str(), "unknown error");
+        assert_eq!(Errno(9999).message(), "Unknown error");
         let b = postcard::to_allocvec(&Errno::ENOEXEC).unwrap();
         assert_eq!(postcard::from_bytes::<Errno>(&b).unwrap(), Errno::ENOEXEC);
         let b = postcard::to_allocvec(&Errno(-77)).unwrap();
         assert_eq!(postcard::from_bytes::<Errno>(&b).unwrap(), Errno(-77));
+    }
+
+    #[test]
+    fn every_linux_number_has_a_name_and_a_message() {
+        // 41 and 58 are unused on Linux; everything else up to 133 is named.
+        for n in (1..=133).filter(|n| *n != 41 && *n != 58) {
+            let e = Errno(n);
+            assert!(e.name() != "E?" && e.message() != "Unknown error", "{n}");
+        }
+        assert_eq!(Errno::EACCES.message(), "Permission denied");
+        assert_eq!(EOPNOTSUPP, Errno::ENOTSUP);
+        assert_eq!(alloc::format!("{}", Errno::ENOENT), "No such file or directory (ENOENT)");
     }
 }

@@ -1,7 +1,7 @@
 //! # rampart-policy — Rampart's mandatory access control engine
 //!
 //! This crate is the *decision* half of Rampart's Flask-style security
-//! architecture (DESIGN.md §4). It holds the compiled (binary) policy
+//! architecture (docs/architecture.md, "User-level system"). It holds the compiled (binary) policy
 //! format written by `policy-compiler`, and the engine the security server
 //! runs to answer `compute_av(source, target, class)`, compute the contexts
 //! of new processes and objects (type transitions), label files and ports,

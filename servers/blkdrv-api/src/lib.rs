@@ -21,6 +21,9 @@
 //! every request ([`Req::check`]), the client every header field
 //! ([`Layout::parse`]) and completion id.
 #![no_std]
+// Raw-pointer views of shared memory: the block queue lives in memory shared with another process, which
+// Rust references must not cover (each block has a `// SAFETY:` comment).
+#![allow(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

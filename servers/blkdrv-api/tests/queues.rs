@@ -2,6 +2,10 @@
 //! memory disk through `DriverEnd`, the client reading and writing through
 //! `BlkClient`, hostile completions.
 
+// The queue constructors are `unsafe` (raw memory): the tests build them over
+// host memory, and write rings raw to play a hostile peer.
+#![allow(unsafe_code)]
+
 use rampart_blkdrv_api::client::{BlkClient, DriverEnd, Signal};
 use rampart_blkdrv_api::{Layout, Op, SECTOR};
 use rampart_uabi::Errno;

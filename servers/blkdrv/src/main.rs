@@ -12,6 +12,9 @@
 //! requests are in flight at once.
 #![no_std]
 #![no_main]
+// `unsafe` allowed: a driver: `virtio-drivers`' DMA calls and the block queue region shared
+// with the client are `unsafe` (each block has a `// SAFETY:` comment).
+#![allow(unsafe_code)]
 
 extern crate alloc;
 

@@ -71,7 +71,7 @@ fn wait(ch: &Channel, slots: [CPtr; 4], badge: u64) -> Result<Serial, Errno> {
     while !d.list().is_ok_and(|l| l.iter().any(|e| e.name == DEVICE && e.ready)) {
         polls += 1;
         if polls > WAIT_POLLS {
-            return Err(Errno(110));
+            return Err(Errno::ETIMEDOUT);
         }
         rampart_rt::syscall::yield_now();
     }

@@ -285,11 +285,10 @@ impl Console {
             Request::Write { data, .. } => {
                 if !self.wrote {
                     self.wrote = true;
-                    // SAFETY: rdtsc is allowed in ring 3 and has no side
-                    // effects. Under `-icount` it counts instructions: the
-                    // first output of a session is its prompt
-                    // (docs/performance.md, boot to prompt).
-                    let t = unsafe { core::arch::x86_64::_rdtsc() };
+                    // Under `-icount` the TSC counts instructions: the first
+                    // output of a session is its prompt (docs/performance.md,
+                    // boot to prompt).
+                    let t = rampart_rt::cpu::rdtsc();
                     dprintln!("console: first output at TSC {t}");
                 }
                 let mut out = Vec::with_capacity(data.len() + 8);

@@ -11,8 +11,12 @@
 
 extern crate alloc;
 
+// Reads the boot information page rm maps for it (a raw `BootInfo` view).
+#[allow(unsafe_code)]
 mod kernel;
 mod security;
+// MMIO: volatile writes to a device's mapped configuration space.
+#[allow(unsafe_code)]
 mod serve;
 
 use crate::kernel::Kernel;

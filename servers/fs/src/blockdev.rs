@@ -2,7 +2,7 @@
 //!
 //! A [`BlockDevice`] reads and writes whole 512-byte sectors and flushes
 //! its write cache. In the guest the virtio-blk client implements it over
-//! the driver's shared queues (DESIGN.md §4: data moves through shared
+//! the driver's shared queues (docs/architecture.md, "User-level system": data moves through shared
 //! single-producer/single-consumer queues, never IPC payloads); on the host
 //! [`MemDisk`] holds the image in memory and tests move the bytes in and
 //! out of files.

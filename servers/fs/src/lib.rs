@@ -4,7 +4,7 @@
 //! (the freestanding `main`, the virtio-blk client and the IPC loop come
 //! with the device manager): ext4 volumes on a [`BlockDevice`], the
 //! protocol of `rampart-fs-api` served per client connection, and the
-//! mandatory access control of every operation (DESIGN.md §4).
+//! mandatory access control of every operation (docs/architecture.md, "User-level system").
 //!
 //! - [`blockdev`]: the block device trait and an in-memory disk;
 //!   [`readahead`]: sequential read-ahead in front of a device.

@@ -20,6 +20,10 @@
 //!   negative test).
 #![no_std]
 #![no_main]
+// `unsafe` allowed: the root task reads the `BootInfo` page and the boot
+// archive the kernel maps for it, reads ACPI tables through mappings, and
+// sets up its static heap (each block has a `// SAFETY:` comment).
+#![allow(unsafe_code)]
 
 extern crate alloc;
 
@@ -40,6 +44,7 @@ use rampart_abi::bootinfo::{BOOTINFO_MAGIC, BootInfo, slot};
 use rampart_rm_api::{Image, Spawn};
 use rampart_rt::alloc::Allocator;
 use rampart_rt::cap::{CNode, Endpoint, Tcb, Untyped};
+use rampart_rt::cpu::rdtsc;
 use rampart_rt::dprintln;
 
 rampart_rt::entry!(main);
@@ -218,9 +223,4 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
         c.report_sids("first program ended");
     }
     Ok(end)
-}
-
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 (CR4.TSD is clear) and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
 }

@@ -5,7 +5,7 @@
 //! IPC loop come with the device manager): a TCP/IP stack built on
 //! `smoltcp` over a [`NetDevice`], the socket protocol of
 //! `rampart-net-api` served per client connection, and the mandatory
-//! access control of every socket operation (DESIGN.md §4).
+//! access control of every socket operation (docs/architecture.md, "User-level system").
 //!
 //! - [`device`]: the raw-frame device trait and its smoltcp adapter;
 //!   [`memdev`]: an in-memory wire for host tests.

@@ -33,6 +33,9 @@
 //! Notifications: a side signals its peer when a ring it produces goes
 //! from empty to non-empty (`rampart_spsc`'s transition rule).
 #![no_std]
+// Raw-pointer views of shared memory: the packet queues live in memory shared with another process, which
+// Rust references must not cover (each block has a `// SAFETY:` comment).
+#![allow(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

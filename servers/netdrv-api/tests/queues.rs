@@ -2,6 +2,10 @@
 //! transmitted frames back into rx buffers, hostile descriptors from
 //! either side.
 
+// The queue constructors are `unsafe` (raw memory): the tests build them over
+// host memory, and write rings raw to play a hostile peer.
+#![allow(unsafe_code)]
+
 use rampart_netdrv_api::{
     DATA_OFFSET, Desc, DriverEnd, Layout, NetClient, RX_FREE_OFFSET, RX_USED_OFFSET, Refused, Signal, TX_DONE_OFFSET,
     TX_SEND_OFFSET,
@@ -135,6 +139,7 @@ fn transmit_stops_when_buffers_run_out_and_resumes() {
 
 /// The client's rings, written raw (a hostile client).
 fn raw_client(base: *mut u8) -> (Producer<Desc>, Producer<Desc>, Consumer<Desc>) {
+    // SAFETY: every offset passed is inside the test region.
     let at = |o: u64| unsafe { base.add(o as usize) };
     // SAFETY: offsets inside the test region.
     unsafe {
@@ -196,6 +201,7 @@ fn the_client_ignores_a_hostile_driver() {
     let _drv = driver(base);
     // SAFETY: as above.
     let mut c = unsafe { NetClient::new(base, REGION, Count::default()) }.unwrap();
+    // SAFETY: every offset passed is inside the test region.
     let at = |o: u64| unsafe { base.add(o as usize) };
     // SAFETY: the driver's producer rings, written raw.
     let (mut rx_used, mut tx_done) = unsafe {

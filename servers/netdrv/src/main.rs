@@ -14,6 +14,9 @@
 //! dropped and counted.
 #![no_std]
 #![no_main]
+// `unsafe` allowed: a driver: `virtio-drivers`' DMA calls and the packet queue region shared
+// with the network server are `unsafe` (each block has a `// SAFETY:` comment).
+#![allow(unsafe_code)]
 
 extern crate alloc;
 

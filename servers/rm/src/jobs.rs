@@ -45,14 +45,18 @@ pub fn allowed(rm: &Rm, source: &str, target: &str, class: &str, perm: &str) -> 
     match decide(&mut c) {
         Ok((true, ..)) => true,
         Ok((false, k, bits, seqno, audit)) => {
-            rampart_rt::pr_debug!("rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}");
+            rampart_rt::pr_debug!(
+                "rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}"
+            );
             if audit {
                 crate::security::audit_denial(rm, &mut c, (source, target), (k, bits, seqno), class);
             }
             false
         }
         Err(e) => {
-            rampart_rt::pr_warn!("rm: cannot decide {{ {perm} }} for scontext={source} tcontext={target} tclass={class}: {e}");
+            rampart_rt::pr_warn!(
+                "rm: cannot decide {{ {perm} }} for scontext={source} tcontext={target} tclass={class}: {e}"
+            );
             false
         }
     }

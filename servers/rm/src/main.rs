@@ -19,7 +19,12 @@ mod lifecycle;
 mod memory;
 mod power;
 mod security;
+// Threads' signal blocks: pages the threads write concurrently, used as
+// atomics through raw pointers.
+#[allow(unsafe_code)]
 mod signals;
+// Reads program images through the window init maps for it.
+#[allow(unsafe_code)]
 mod spawn;
 mod state;
 mod tasks;
@@ -74,6 +79,7 @@ fn setup(boot: &RmBoot) -> Rm {
     for u in &boot.untyped {
         buddy.add_root(u.slot, u.paddr, u.bits);
     }
+    #[allow(unsafe_code)] // the boot archive init mapped for rm
     // SAFETY: init maps the archive read-only at this address in rm for
     // `bootfs_size` bytes before starting rm, and never unmaps it.
     let archive = unsafe { core::slice::from_raw_parts(boot.bootfs_vaddr as *const u8, boot.bootfs_size as usize) };

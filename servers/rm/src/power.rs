@@ -8,6 +8,7 @@
 use crate::state::Rm;
 use rampart_rm_api::boot::{PowerPorts, slot};
 use rampart_rt::cap::IoPort;
+use rampart_rt::cpu::rdtsc as tsc;
 use rampart_uabi::Errno;
 
 /// PM1 control `SLP_EN` (ACPI 6.4 §4.8.3.2.1).
@@ -18,11 +19,6 @@ const SLP_TYP_SHIFT: u16 = 10;
 const SCI_EN: u16 = 1;
 /// How long a method gets to take effect before the next is tried (ms).
 const SETTLE_MS: u64 = 200;
-
-fn tsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 (CR4.TSD is clear) and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
 
 /// Waits up to [`SETTLE_MS`] for a power method to stop the machine (QEMU
 /// handles a shutdown or reset request asynchronously).

@@ -198,7 +198,9 @@ pub fn explicit(rm: &Rm, parent: &str, wanted: &str, exec: Option<&str>) -> Resu
     if !allowed(rm, parent, &wanted, Perm::Transition).map_err(no_vocab)?
         || !allowed(rm, &wanted, exec, Perm::Entrypoint).map_err(no_vocab)?
     {
-        rampart_rt::pr_debug!("rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={exec}");
+        rampart_rt::pr_debug!(
+            "rm: avc: denied {{ transition entrypoint }} for scontext={parent} tcontext={wanted} exec={exec}"
+        );
         return Err(Errno::EACCES);
     }
     Ok(wanted)

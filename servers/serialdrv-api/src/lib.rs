@@ -12,6 +12,9 @@
 //! ring it produces (`rampart_spsc`); the driver also signals when it frees
 //! transmit space that had run out.
 #![no_std]
+// Raw-pointer views of shared memory: the byte rings live in memory shared with another process, which
+// Rust references must not cover (each block has a `// SAFETY:` comment).
+#![allow(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(feature = "rt")]

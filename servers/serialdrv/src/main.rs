@@ -10,6 +10,9 @@
 //! out once the transmitter holding register is empty (LSR bit 5).
 #![no_std]
 #![no_main]
+// `unsafe` allowed: a driver: the byte rings shared with the console are set up over a raw
+// region (the block has a `// SAFETY:` comment).
+#![allow(unsafe_code)]
 
 extern crate alloc;
 

@@ -8,6 +8,7 @@ use rampart_capaudit::dump::{Dump, parse};
 use rampart_rm_api::{Pid, Request, Response, TaskEntry};
 use rampart_rt::audit::{ENTRIES_PER_FRAME, read_entry};
 use rampart_rt::cap::{Audit, Frame};
+use rampart_rt::cpu::rdtsc;
 use rampart_rt::dprintln;
 
 /// Most dump calls for one dump (a bound against a cursor that never ends).
@@ -132,9 +133,4 @@ pub fn tasks() -> Result<Vec<TaskEntry>, String> {
         }
     }
     Err("rm's task list does not end".into())
-}
-
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
 }

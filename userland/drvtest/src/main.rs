@@ -16,6 +16,7 @@ use rampart_blkdrv_api::client::BlkClient;
 use rampart_blkdrv_api::rt::{NtfnSignal, open};
 use rampart_connsrv_api::rt::Channel;
 use rampart_devmgr_api::rt::Devmgr;
+use rampart_rt::cpu::rdtsc;
 use rampart_rt::dprintln;
 use rampart_uabi::Errno;
 
@@ -36,11 +37,6 @@ impl T {
             dprintln!("drvtest: FAIL {what}");
         }
     }
-}
-
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 fn tsc_hz() -> u64 {

@@ -49,7 +49,7 @@ fn reads(path: &str, want: &[u8]) -> Result<(), String> {
 /// Mounts blk1..=blkN in turn and checks each one's damage.
 pub fn disks(c: &mut Checks, n: u32) {
     c.errno("mount of the root disk again: EBUSY", mount("blk0", "/tmp"), e::EBUSY);
-    c.errno("mount of a device that does not exist", mount("blk99", "/tmp"), 19);
+    c.errno("mount of a device that does not exist", mount("blk99", "/tmp"), e::ENODEV);
     c.errno("mount on a file: ENOTDIR", mount("blk1", "/etc/motd"), e::ENOTDIR);
     for k in 1..=n {
         let at = format!("/tmp/m{k}");
@@ -109,7 +109,7 @@ fn damaged(c: &mut Checks, k: u32, at: &str) {
             c.check(
                 "blk5: more than 1024 steps around it: ELOOP",
                 match stat(&deeper) {
-                    Err(err) if err.0 == e::ELOOP => Ok(()),
+                    Err(err) if err == e::ELOOP => Ok(()),
                     other => Err(format!("{other:?}")),
                 },
             );
@@ -128,7 +128,7 @@ fn damaged(c: &mut Checks, k: u32, at: &str) {
             c.check(
                 "blk5: renaming the loop into itself is refused",
                 match r {
-                    Err(err) if err.0 == e::EINVAL => Ok(()),
+                    Err(err) if err == e::EINVAL => Ok(()),
                     other => Err(format!("{other:?}")),
                 },
             );

@@ -151,7 +151,7 @@ pub fn namespace(c: &mut Checks) {
         });
         match r {
             Ok(v) if v == want => match fs::metadata("/home/user/ns/sub/c") {
-                Err(e) if e.raw_os_error() == e::ENOENT => Ok(()),
+                Err(e) if e.errno() == e::ENOENT => Ok(()),
                 other => Err(format!("after unlink: {other:?}")),
             },
             Ok(v) => Err(format!("read {} bytes", v.len())),
@@ -188,7 +188,7 @@ pub fn kept_after_reboot(c: &mut Checks) {
         "after the reboot: the renamed file is there, the old name is not",
         expect_bytes("/home/user/kept.renamed", b"renamed before the reboot\n").and_then(|()| {
             match fs::metadata("/home/user/kept.tmp") {
-                Err(e) if e.raw_os_error() == e::ENOENT => Ok(()),
+                Err(e) if e.errno() == e::ENOENT => Ok(()),
                 other => Err(format!("{other:?}")),
             }
         }),

@@ -17,7 +17,7 @@ use rampart_secsrv_api::rt::Ipc;
 
 fn denied<T>(r: Result<T, rampart_libos::Error>) -> Result<(), String> {
     match r {
-        Err(e) if e.raw_os_error() == 13 => Ok(()),
+        Err(e) if e.errno() == rampart_uabi::Errno::EACCES => Ok(()),
         Err(e) => Err(format!("failed with {e}, not EACCES")),
         Ok(_) => Err(String::from("allowed")),
     }
@@ -70,7 +70,7 @@ pub fn terminal() -> i32 {
         return 4;
     }
     match writeln!(out, "fstest: tty written after the reload").and_then(|()| out.flush()) {
-        Err(e) if e.raw_os_error() == 13 => TTY_REVOKED,
+        Err(e) if e.errno() == rampart_uabi::Errno::EACCES => TTY_REVOKED,
         Err(_) => TTY_CHANNEL_REVOKED,
         Ok(()) => 1,
     }

@@ -20,12 +20,16 @@
 //! The machine is powered off with status 0 when all benchmarks ran.
 #![no_std]
 #![no_main]
+// `unsafe` allowed: a root task reads the `BootInfo` page the kernel maps
+// for it (one block, with a `// SAFETY:` comment).
+#![allow(unsafe_code)]
 
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use rampart_abi::MessageInfo;
 use rampart_abi::bootinfo::{BOOTINFO_MAGIC, BootInfo, slot};
 use rampart_rt::alloc::Allocator;
 use rampart_rt::cap::{CNode, Endpoint, Notification, Reply, Tcb, Untyped};
+use rampart_rt::cpu::rdtsc;
 use rampart_rt::dprintln;
 use rampart_rt::ipc;
 use rampart_rt::spawn::{self, Options, Parent};
@@ -46,13 +50,6 @@ static SAMPLE: [AtomicU64; SAMPLES] = [const { AtomicU64::new(0) }; SAMPLES];
 static T0: AtomicU64 = AtomicU64::new(0);
 /// Index of the next signal-wait sample (-1 during warm-up).
 static NEXT: AtomicU64 = AtomicU64::new(0);
-
-#[inline(always)]
-fn rdtsc() -> u64 {
-    // SAFETY: `rdtsc` is allowed in user mode (CR4.TSD clear) and only
-    // reads the time-stamp counter.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
 
 /// Median (lower), minimum and maximum of the samples, without sorting (a
 /// binary search over the value range; the samples live in a shared

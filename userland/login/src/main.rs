@@ -27,9 +27,8 @@ fn home() -> &'static str {
 }
 
 fn main() -> i32 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects (under
-    // `-icount` it counts instructions: docs/performance.md).
-    let t = unsafe { core::arch::x86_64::_rdtsc() };
+    // Under `-icount` the TSC counts instructions (docs/performance.md).
+    let t = rampart_libos::rampart_rt::cpu::rdtsc();
     rampart_libos::rampart_rt::dprintln!("login: started at TSC {t}");
     let Ok(tty) = io::open_terminal() else {
         rampart_libos::rampart_rt::dprintln!("login: no console");

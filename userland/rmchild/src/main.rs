@@ -16,6 +16,9 @@
 //! | `signalinit` | tries to kill init, checks it may signal its parent | 0 if init is refused with EPERM and the parent allowed |
 #![no_std]
 #![no_main]
+// `unsafe` allowed: rm's test child faults on purpose (null read, `ud2`, a wild jump)
+// and writes regions rm maps for it.
+#![allow(unsafe_code)]
 
 extern crate alloc;
 
@@ -90,8 +93,8 @@ fn hog() -> i32 {
     let err = loop {
         match rm::region_alloc(64 * 1024) {
             Ok(r) => {
-                // SAFETY: the region was just mapped for this task, writable.
-                unsafe { r.as_mut_slice()[0] = 1 };
+                // SAFETY: the region was just mapped for this task (never freed).
+                let _ = unsafe { r.shared() }.write(0, &[1]);
                 regions += 1;
             }
             Err(e) => break e,
@@ -112,10 +115,11 @@ fn alloc_touch(pages: u64) -> i32 {
             return 1;
         }
     };
-    // SAFETY: the region was just mapped for this task, writable.
-    let s = unsafe { r.as_mut_slice() };
-    for (i, b) in s.iter_mut().enumerate().step_by(4096) {
-        *b = i as u8;
+    // SAFETY: the region was just mapped for this task; freed below after
+    // the view's last use.
+    let s = unsafe { r.shared() };
+    for i in (0..s.len()).step_by(4096) {
+        let _ = s.write(i, &[i as u8]);
     }
     let mut v: Vec<u8> = Vec::new();
     if v.try_reserve(pages as usize * 1024).is_err() {
@@ -141,12 +145,10 @@ fn mapshared() -> i32 {
             return 1;
         }
     };
-    // SAFETY: rm mapped the shared region writable into this task; the
-    // parent does not touch it until this task has ended.
-    let s = unsafe { r.as_mut_slice() };
-    let ok = s.iter().take(4096).enumerate().all(|(i, &b)| b == (i % 251) as u8);
-    for b in s.iter_mut() {
-        *b = 0x5a;
-    }
+    // SAFETY: rm mapped the shared region into this task, which never
+    // unmaps it.
+    let s = unsafe { r.shared() };
+    let ok = s.to_vec(0, 4096.min(s.len())).is_ok_and(|v| v.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+    let _ = s.write(0, &alloc::vec![0x5a; s.len()]);
     if ok { 0 } else { 3 }
 }

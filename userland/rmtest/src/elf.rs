@@ -5,6 +5,7 @@
 
 use crate::T;
 use alloc::vec::Vec;
+use rampart_elf::testing;
 use rampart_rm_api::{ExitStatus, FaultKind, Image, Spawn};
 use rampart_rt::{dprintln, rm};
 use rampart_uabi::Errno;
@@ -15,45 +16,15 @@ const RW: u32 = 6;
 /// An x86_64 ET_EXEC image: segments `(vaddr, memsz, filesz, flags)`, file
 /// data page-aligned and filled with `ud2` (0f 0b).
 fn build(entry: u64, segs: &[(u64, u64, u64, u32)]) -> Vec<u8> {
-    let mut img = alloc::vec![0u8; 64];
-    img[..4].copy_from_slice(b"\x7fELF");
-    img[4] = 2;
-    img[5] = 1;
-    img[6] = 1;
-    img[16..18].copy_from_slice(&2u16.to_le_bytes());
-    img[18..20].copy_from_slice(&62u16.to_le_bytes());
-    img[24..32].copy_from_slice(&entry.to_le_bytes());
-    img[32..40].copy_from_slice(&64u64.to_le_bytes());
-    img[54..56].copy_from_slice(&56u16.to_le_bytes());
-    img[56..58].copy_from_slice(&(segs.len() as u16).to_le_bytes());
-    let mut off = 4096u64;
-    let mut data = Vec::new();
-    for &(vaddr, memsz, filesz, fl) in segs {
-        let foff = off + vaddr % 4096;
-        let mut ph = [0u8; 56];
-        ph[..4].copy_from_slice(&1u32.to_le_bytes());
-        ph[4..8].copy_from_slice(&fl.to_le_bytes());
-        ph[8..16].copy_from_slice(&foff.to_le_bytes());
-        ph[16..24].copy_from_slice(&vaddr.to_le_bytes());
-        ph[32..40].copy_from_slice(&filesz.to_le_bytes());
-        ph[40..48].copy_from_slice(&memsz.to_le_bytes());
-        img.extend_from_slice(&ph);
-        data.push((foff, filesz));
-        off = (foff + filesz).next_multiple_of(4096);
-    }
-    for (foff, filesz) in data {
-        img.resize(foff as usize, 0);
-        img.extend((0..filesz).map(|i| if i % 2 == 0 { 0x0f } else { 0x0b }));
-    }
-    img
+    testing::image(entry, segs, testing::Layout::PageAligned, |i| if i % 2 == 0 { 0x0f } else { 0x0b })
 }
 
 fn spawn_from(region: &rm::Region, img: &[u8]) -> Result<rampart_rm_api::Pid, Errno> {
-    // SAFETY: the region is this task's, mapped writable, and not in use
-    // elsewhere while rm reads it (rm reads it during the call).
-    let mem = unsafe { region.as_mut_slice() };
+    // SAFETY: the region is this task's and stays mapped while the view is
+    // used (freed by the caller afterwards).
+    let mem = unsafe { region.shared() };
     let n = img.len().min(mem.len());
-    mem[..n].copy_from_slice(&img[..n]);
+    mem.write(0, &img[..n])?;
     let s = Spawn {
         image: Some(Image::Region { region: region.id, len: n as u64 }),
         argv: alloc::vec!["synthetic".into()],

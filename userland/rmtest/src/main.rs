@@ -11,13 +11,18 @@
 
 extern crate alloc;
 
+// Views of its own regions (`Region::shared`).
+#[allow(unsafe_code)]
 mod elf;
 mod t_lifecycle;
+// Views of its own regions (`Region::shared`).
+#[allow(unsafe_code)]
 mod t_memory;
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use rampart_rm_api::{ExitStatus, Image, Pid, Spawn};
+pub use rampart_rt::cpu::rdtsc;
 use rampart_rt::{dprintln, rm};
 use rampart_uabi::Errno;
 
@@ -56,12 +61,6 @@ pub fn run(s: Spawn) -> Result<ExitStatus, Errno> {
         Some((p, st)) if p == pid => Ok(st),
         _ => Err(Errno::EPROTO),
     }
-}
-
-/// The time-stamp counter (instructions under `-icount shift=0`).
-pub fn rdtsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 /// Power control is rm's, by capability: the kernel's `DebugShutdown` is

@@ -17,12 +17,11 @@ pub fn regions(t: &mut T) {
         return;
     };
     t.check(r.bytes == 4 * 4096 && r.vaddr % 4096 == 0, "a region is rounded up to pages");
-    // SAFETY: the region is mapped writable for this task.
-    let mem = unsafe { r.as_mut_slice() };
-    t.check(mem.iter().all(|&b| b == 0), "a new region is zeroed");
-    for (i, b) in mem.iter_mut().enumerate() {
-        *b = (i % 251) as u8;
-    }
+    // SAFETY: the region is mapped for this task until freed below.
+    let view = unsafe { r.shared() };
+    t.check(view.to_vec(0, view.len()).is_ok_and(|m| m.iter().all(|&b| b == 0)), "a new region is zeroed");
+    let pattern: alloc::vec::Vec<u8> = (0..view.len()).map(|i| (i % 251) as u8).collect();
+    t.check(view.write(0, &pattern).is_ok(), "the owner writes its region");
     // Device authority is the policy's `resource map_device`: the
     // administrator's domain (which the suite runs in under a policy) has
     // none although init started it; init_t (no policy: init's children)
@@ -50,9 +49,10 @@ pub fn regions(t: &mut T) {
         _ => Err(Errno::EIO),
     };
     t.check(matches!(shared, Ok(Some((_, ExitStatus::Exited(0))))), "another task maps the region through the token");
-    // SAFETY: as above; the child has ended.
-    let mem = unsafe { r.as_mut_slice() };
-    t.check(mem.iter().all(|&b| b == 0x5a), "its writes are visible to the owner");
+    t.check(
+        view.to_vec(0, view.len()).is_ok_and(|m| m.iter().all(|&b| b == 0x5a)),
+        "its writes are visible to the owner",
+    );
     t.check(rm::region_map(12345) == Err(Errno::EBADF), "a non-token is EBADF");
     t.check(rm::region_free(r.id).is_ok(), "free the region");
     t.check(rm::region_free(r.id) == Err(Errno::ENOENT), "freeing it twice is ENOENT");

@@ -36,6 +36,7 @@ use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
 use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_rt::cap::{Endpoint, Reply};
+pub use rampart_rt::cpu::rdtsc;
 use rampart_rt::dprintln;
 use rampart_rt::server::{Action, Server};
 use rampart_uabi::startup::slot;
@@ -70,12 +71,6 @@ impl T {
             dprintln!("sectest: FAIL {what}");
         }
     }
-}
-
-/// The time-stamp counter (retired instructions under `-icount shift=0`).
-pub fn rdtsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 fn main() -> i32 {

@@ -35,6 +35,7 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use rampart_abi::MessageInfo;
 use rampart_abi::fault::FaultLabel;
 use rampart_rt::alloc::ROOT_DEPTH;
+use rampart_rt::cpu::rdtsc;
 use rampart_rt::ipc;
 use rampart_rt::syscall::debug_check_invariants;
 use repro::{fuzz_found_ioport_range_check_overflow, fuzz_found_read_only_ipc_buffer_not_written};
@@ -65,11 +66,6 @@ static COMPLETE: AtomicU64 = AtomicU64::new(0);
 
 fn get(c: &AtomicU64) -> u64 {
     c.load(Relaxed)
-}
-
-fn rdtsc() -> u64 {
-    // SAFETY: reads the time-stamp counter; no memory access.
-    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 fn fuzz_kernel_survives_attackers(env: &mut Env) -> TestResult {

@@ -5,7 +5,7 @@
 //! calibrated once against PIT channel 2 (8254 datasheet, mode 0) and then
 //! runs periodically at [`TICK_HZ`].
 
-use super::cpu::{inb, msr, outb, rdmsr};
+use super::cpu::{inb, msr, outb, rdmsr, rdtsc};
 use super::idt::{VECTOR_SPURIOUS, VECTOR_TIMER};
 use super::paging::phys_to_virt;
 
@@ -59,11 +59,6 @@ static mut TSC_HZ: u64 = 0;
 pub fn tsc_hz() -> u64 {
     // SAFETY: written once during single-threaded boot.
     unsafe { TSC_HZ }
-}
-
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 /// Counts APIC timer ticks (divider 16) and TSC cycles during 10 ms of PIT

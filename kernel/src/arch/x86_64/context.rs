@@ -90,12 +90,12 @@ pub struct TrapFrame {
 
 impl TrapFrame {
     /// True if the trap was taken in ring 3.
-    pub fn from_user(&self) -> bool {
+    pub fn taken_in_user(&self) -> bool {
         self.cs & 3 == 3
     }
 
     /// The frame in the thread-register layout.
-    pub fn to_context(&self) -> UserContext {
+    pub fn user_context(&self) -> UserContext {
         UserContext {
             r15: self.r15,
             r14: self.r14,

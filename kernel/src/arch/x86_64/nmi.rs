@@ -54,7 +54,7 @@ extern "C" fn mce_entry(frame: *const TrapFrame) -> u64 {
     if status & MCG_RIPV != 0 {
         return 0;
     }
-    if f.from_user() {
+    if f.taken_in_user() {
         return 1;
     }
     kprintln!(

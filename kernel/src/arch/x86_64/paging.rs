@@ -133,7 +133,7 @@ pub fn init_kernel_tables(
     let pml4 = alloc();
 
     // Direct map.
-    let top = ram_end.max(4 << 30).min(DIRECT_MAP_MAX).next_multiple_of(1 << 30);
+    let top = ram_end.clamp(4 << 30, DIRECT_MAP_MAX).next_multiple_of(1 << 30);
     let pdpt = alloc();
     write_pte(pml4, 256, pdpt | pte::P | pte::W);
     for gib in 0..(top >> 30) as usize {

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use rampart_fs_api::{Handle, OpenFlags, PathArg, Request, Response, Stat, Target, Whence};
 use rampart_rt::cap::{CPtr, Endpoint};
 use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_rt::shared::SharedBytes;
 use rampart_uabi::Errno;
 
 /// Largest transfer per request.
@@ -42,12 +43,8 @@ pub fn adopt(ep: Endpoint, token: CPtr) -> Result<u32, Errno> {
     }
 }
 
-fn region(st: &mut State) -> Result<&'static mut [u8], Errno> {
-    let r = st.fs()?.region;
-    // SAFETY: the region is this process's own, mapped read-write for the
-    // life of the process, and used by one request at a time (the state
-    // lock is held by the caller).
-    Ok(unsafe { r.as_mut_slice() })
+fn region(st: &mut State) -> Result<SharedBytes, Errno> {
+    Ok(st.fs()?.region)
 }
 
 /// A path argument: inline when short, else in the region (`slot` 0 or 1).
@@ -56,10 +53,10 @@ fn path_arg(st: &mut State, p: &str, slot: usize) -> Result<PathArg, Errno> {
         return Ok(PathArg::Inline(p.into()));
     }
     if p.len() > rampart_fs_api::PATH_MAX {
-        return Err(Errno(36));
+        return Err(Errno::ENAMETOOLONG);
     }
     let off = PATH_AREA + slot * 4096;
-    region(st)?[off..off + p.len()].copy_from_slice(p.as_bytes());
+    region(st)?.write(off, p.as_bytes())?;
     Ok(PathArg::Shared { offset: off as u32, len: p.len() as u32 })
 }
 
@@ -108,7 +105,22 @@ pub fn read(st: &mut State, h: u32, buf: &mut [u8]) -> Result<usize, Errno> {
     match call_fs(st, &req)? {
         Response::Len(n) => {
             let n = (n as usize).min(len);
-            buf[..n].copy_from_slice(&region(st)?[..n]);
+            region(st)?.read(0, &mut buf[..n])?;
+            Ok(n)
+        }
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// Reads into `dst` at `offset` (one request, at most `len` and [`CHUNK`]
+/// bytes), copying from the server's buffer to `dst` directly.
+fn read_to(st: &mut State, h: u32, dst: &SharedBytes, offset: usize, len: usize) -> Result<usize, Errno> {
+    let len = len.min(CHUNK);
+    let req = Request::Read { handle: Handle(h), offset: None, region_offset: 0, len: len as u32 };
+    match call_fs(st, &req)? {
+        Response::Len(n) => {
+            let n = (n as usize).min(len);
+            dst.copy_from(offset, &region(st)?, 0, n)?;
             Ok(n)
         }
         _ => Err(Errno::EPROTO),
@@ -121,7 +133,7 @@ pub fn read(st: &mut State, h: u32, buf: &mut [u8]) -> Result<usize, Errno> {
 /// The server's error (`EPIPE`, `ENOSPC`, ...).
 pub fn write(st: &mut State, h: u32, buf: &[u8]) -> Result<usize, Errno> {
     let len = buf.len().min(CHUNK);
-    region(st)?[..len].copy_from_slice(&buf[..len]);
+    region(st)?.write(0, &buf[..len])?;
     let req = Request::Write { handle: Handle(h), offset: None, region_offset: 0, len: len as u32 };
     match call_fs(st, &req)? {
         Response::Len(n) => Ok(n as usize),
@@ -180,8 +192,8 @@ pub fn read_dir(st: &mut State, path: &str) -> Result<Vec<(String, Option<rampar
         match call_fs(st, &req) {
             Ok(Response::Len(0)) => break Ok(()),
             Ok(Response::Len(n)) => {
-                let buf = &region(st)?[..(n as usize).min(CHUNK)];
-                for d in rampart_fs_api::dirent::Dirents::new(buf) {
+                let buf = region(st)?.to_vec(0, (n as usize).min(CHUNK))?;
+                for d in rampart_fs_api::dirent::Dirents::new(&buf) {
                     if d.name != b"." && d.name != b".." {
                         out.push((String::from_utf8_lossy(d.name).into_owned(), d.kind));
                     }
@@ -237,7 +249,7 @@ pub fn two_paths(st: &mut State, from: &str, to: &str, symlink: bool) -> Result<
 pub fn readlink(st: &mut State, path: &str) -> Result<String, Errno> {
     let p = path_arg(st, path, 0)?;
     match call_fs(st, &Request::ReadLink { path: p, region_offset: 0, len: 4096 })? {
-        Response::Len(n) => Ok(String::from_utf8_lossy(&region(st)?[..(n as usize).min(4096)]).into_owned()),
+        Response::Len(n) => Ok(String::from_utf8_lossy(&region(st)?.to_vec(0, (n as usize).min(4096))?).into_owned()),
         _ => Err(Errno::EPROTO),
     }
 }
@@ -270,7 +282,7 @@ pub fn pipe(st: &mut State) -> Result<(u32, u32), Errno> {
 pub fn load_image(st: &mut State, path: &str) -> Result<(rampart_rt::rm::Region, usize), Errno> {
     let s = stat(st, Some(path), None, true)?;
     if s.kind == rampart_fs_api::FileType::Dir {
-        return Err(Errno(13));
+        return Err(Errno::EACCES);
     }
     if s.mode & 0o111 == 0 {
         return Err(Errno::EACCES);
@@ -288,15 +300,16 @@ pub fn load_image(st: &mut State, path: &str) -> Result<(rampart_rt::rm::Region,
             return Err(e);
         }
     };
-    // SAFETY: a fresh region of this process, mapped read-write; no other
-    // reference to it exists.
-    let dst = unsafe { img.as_mut_slice() };
+    #[allow(unsafe_code)] // a view of the region (SharedBytes::new's contract)
+    // SAFETY: a fresh region of this process, freed below only after its
+    // last use (or handed to the caller).
+    let dst = unsafe { img.shared() };
     let mut done = 0;
     let r = loop {
         if done >= size {
             break Ok(());
         }
-        match read(st, h, &mut dst[done..size]) {
+        match read_to(st, h, &dst, done, size - done) {
             Ok(0) => break Ok(()),
             Ok(n) => done += n,
             Err(e) => break Err(e),

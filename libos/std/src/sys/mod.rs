@@ -18,7 +18,7 @@ use rampart_connsrv_api::rt::Channel;
 use rampart_console_api as con;
 use rampart_rt::cap::{CNode, CPtr, Endpoint};
 use rampart_rt::ipc::codec::{call, call_with_caps};
-use rampart_rt::rm::Region;
+use rampart_rt::shared::SharedBytes;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 use spin::Mutex;
@@ -43,8 +43,9 @@ pub enum Obj {
 pub struct FsConn {
     /// The badged endpoint.
     pub ep: Endpoint,
-    /// The shared region.
-    pub region: Region,
+    /// The region shared with the server, through copies only (the server
+    /// may write it at any time).
+    pub region: SharedBytes,
 }
 
 /// The process's state.
@@ -176,12 +177,16 @@ impl State {
             let region = rampart_rt::rm::region_alloc(FS_REGION as u64)?;
             let t = self.slot();
             rampart_rt::rm::region_share(region.id, true, t)?;
+            #[allow(unsafe_code)] // a view of the region (SharedBytes::new's contract)
+            // SAFETY: the connection's region is never freed: it lives as
+            // long as the process (and the view with it).
+            let view = unsafe { region.shared() };
             let req = rampart_fs_api::Request::AttachRegion { len: FS_REGION as u32 };
             let r = call_with_caps::<_, rampart_fs_api::Response>(ep, &req, &[t]);
             self.free_slot(t);
             match r.map_err(|e| e.errno())?.0 {
                 rampart_fs_api::Response::Err(e) => return Err(e),
-                _ => self.fs = Some(FsConn { ep, region }),
+                _ => self.fs = Some(FsConn { ep, region: view }),
             }
         }
         self.fs.as_ref().ok_or(Errno::EIO)

@@ -8,7 +8,7 @@ use rampart_net_api::{
 };
 use rampart_rt::cap::{CNode, CPtr, Endpoint, Notification};
 use rampart_rt::ipc::codec::{call, call_with_caps};
-use rampart_rt::rm::Region;
+use rampart_rt::shared::SharedBytes;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -23,8 +23,9 @@ pub const EVENT_NET: u64 = 1 << 2;
 pub struct NetConn {
     /// The badged endpoint.
     pub ep: Endpoint,
-    /// The shared region.
-    pub region: Region,
+    /// The region shared with the server, through copies only (the server
+    /// may write it at any time).
+    pub region: SharedBytes,
     /// Whether the readiness notification is attached.
     pub notify: bool,
 }
@@ -42,12 +43,16 @@ impl State {
             let region = rampart_rt::rm::region_alloc(NET_REGION as u64)?;
             let t = self.slot();
             rampart_rt::rm::region_share(region.id, true, t)?;
+            #[allow(unsafe_code)] // a view of the region (SharedBytes::new's contract)
+            // SAFETY: the connection's region is never freed: it lives as
+            // long as the process (and the view with it).
+            let view = unsafe { region.shared() };
             let req = Request::AttachRegion { len: NET_REGION as u32 };
             let r = call_with_caps::<_, Response>(ep, &req, &[t]);
             self.free_slot(t);
             match r.map_err(|e| e.errno())?.0 {
                 Response::Err(e) => return Err(e),
-                _ => self.net = Some(NetConn { ep, region, notify: false }),
+                _ => self.net = Some(NetConn { ep, region: view, notify: false }),
             }
         }
         self.net.as_mut().ok_or(Errno::EIO)
@@ -66,12 +71,8 @@ pub fn call_net(st: &mut State, req: &Request) -> Result<Response, Errno> {
     }
 }
 
-fn region(st: &mut State) -> Result<&'static mut [u8], Errno> {
-    let r = st.net()?.region;
-    // SAFETY: the region is this process's own, mapped read-write for the
-    // life of the process, and used by one request at a time (the state
-    // lock is held by the caller).
-    Ok(unsafe { r.as_mut_slice() })
+fn region(st: &mut State) -> Result<SharedBytes, Errno> {
+    Ok(st.net()?.region)
 }
 
 fn ok(r: Response) -> Result<(), Errno> {
@@ -142,7 +143,7 @@ pub fn connect(st: &mut State, h: u32, a: SockAddr) -> Result<(), Errno> {
 /// `EAGAIN`, `EPIPE`, `ECONNRESET`, `EMSGSIZE`, `EDESTADDRREQ`, `EACCES`.
 pub fn send(st: &mut State, h: u32, buf: &[u8], flags: MsgFlags, to: Option<SockAddr>) -> Result<usize, Errno> {
     let n = buf.len().min(NET_REGION);
-    region(st)?[..n].copy_from_slice(&buf[..n]);
+    region(st)?.write(0, &buf[..n])?;
     let req = Request::Send { handle: Handle(h), region_offset: 0, len: n as u32, flags, to };
     match call_net(st, &req)? {
         Response::Len(k) => Ok((k as usize).min(n)),
@@ -162,7 +163,7 @@ pub fn recv(st: &mut State, h: u32, buf: &mut [u8], flags: MsgFlags) -> Result<(
     match call_net(st, &req)? {
         Response::Received { len: n, from, truncated } => {
             let n = (n as usize).min(len);
-            buf[..n].copy_from_slice(&region(st)?[..n]);
+            region(st)?.read(0, &mut buf[..n])?;
             Ok((n, from, truncated))
         }
         _ => Err(Errno::EPROTO),

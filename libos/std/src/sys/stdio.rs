@@ -131,7 +131,7 @@ pub fn set_raw_mode(fd: u32, raw: bool) -> Result<()> {
             let mode = if raw { con::Mode::RAW } else { con::Mode::COOKED };
             con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ())
         }
-        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
 }
@@ -147,7 +147,7 @@ pub fn terminal_mode(fd: u32) -> Result<con::Mode> {
             con::Response::Mode(m) => Ok(m),
             _ => Err(Errno::EPROTO),
         },
-        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
 }
@@ -160,7 +160,7 @@ pub fn terminal_mode(fd: u32) -> Result<con::Mode> {
 pub fn set_terminal_mode(fd: u32, mode: con::Mode) -> Result<()> {
     with(|st| match st.obj(fd)? {
         Obj::Tty(h) => con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ()),
-        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
 }
@@ -177,7 +177,7 @@ pub fn terminal_size(fd: u32) -> Result<crate::io::TerminalSize> {
             con::Response::WinSize { rows, cols } => Ok(crate::io::TerminalSize { rows, cols }),
             _ => Err(Errno::EPROTO),
         },
-        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
 }
@@ -386,7 +386,7 @@ pub fn set_echo(fd: u32, echo: bool) -> Result<()> {
             let mode = con::Mode { raw: false, echo };
             con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ())
         }
-        Obj::Fs(_) | Obj::Net(_) => Err(Errno(25)),
+        Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
 }

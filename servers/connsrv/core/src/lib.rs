@@ -1,7 +1,7 @@
 //! # rampart-connsrv-core — the connection server's logic
 //!
 //! The connection server (`connsrv`, domain `connsrv_t`) hands out every
-//! channel to a service (DESIGN.md §4); it keeps a send-only copy of each
+//! channel to a service (docs/architecture.md, "User-level system"); it keeps a send-only copy of each
 //! service endpoint and never receives on one. This crate is its logic
 //! without the IPC loop, tested on the host:
 //! - [`registry::Registry`]: services and connections, `service register`

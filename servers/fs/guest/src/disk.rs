@@ -14,6 +14,7 @@ use rampart_connsrv_api::rt::Channel;
 use rampart_devmgr_api::rt::Devmgr;
 use rampart_fs::{BlockDevice, IoError};
 use rampart_rt::cap::{CPtr, Tcb};
+use rampart_rt::cpu::rdtsc;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -49,11 +50,6 @@ fn connect_devmgr(ch: &Channel, s: CPtr) -> Result<Devmgr, Errno> {
 #[derive(Clone)]
 pub struct Disk(Rc<RefCell<BlkClient<NtfnSignal>>>);
 
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
-
 /// Connects to devmgr, waits until [`ROOT`] is ready, attaches to it.
 /// `slots`: four free slots (devmgr channel, region, notifications).
 ///
@@ -78,7 +74,7 @@ pub fn open(ch: &Channel, slots: [CPtr; 4]) -> Result<(Devmgr, Disk), Errno> {
     }
     let _ = me.set_priority(me, SERVER_PRIORITY);
     if !ready {
-        return Err(Errno(110));
+        return Err(Errno::ETIMEDOUT);
     }
     let c = rampart_blkdrv_api::rt::open(&d, ROOT, [slots[1], slots[2], slots[3]], BADGE)?;
     Ok((d, Disk(Rc::new(RefCell::new(c)))))

@@ -18,6 +18,7 @@
 //! the processor has the instruction ([`fresh`]).
 
 use core::sync::atomic::{AtomicU8, Ordering};
+use rampart_rt::cpu::rdtsc;
 
 /// Where the seed came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,11 +95,6 @@ fn fill(out: &mut [u8; 32], mut get: impl FnMut() -> Option<u64>) -> bool {
         }
     }
     true
-}
-
-fn rdtsc() -> u64 {
-    // SAFETY: RDTSC is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 /// The TSC fallback: 64 readings around a little data-dependent work,

@@ -26,6 +26,8 @@
 extern crate alloc;
 
 mod disk;
+// RDRAND and RDSEED (`target_feature` intrinsics, checked with CPUID first).
+#[allow(unsafe_code)]
 mod entropy;
 mod sec;
 
@@ -53,8 +55,7 @@ const CNODE: CNode = CNode(slot::CNODE);
 
 fn now() -> i64 {
     let hz = rampart_rt::startup::header().map_or(0, |h| h.tsc_hz);
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    let t = unsafe { core::arch::x86_64::_rdtsc() };
+    let t = rampart_rt::cpu::rdtsc();
     EPOCH + t.checked_div(hz).unwrap_or(0) as i64
 }
 
@@ -199,7 +200,10 @@ impl Fs {
             // SAFETY: the region was mapped for this connection by rm and is
             // only unmapped here (replaced or on disconnect); the client is
             // blocked in its call while the request is handled.
-            Some(r) => unsafe { r.as_mut_slice() },
+            // Still a `&mut [u8]` over memory the client can write: the core's
+            // `handle` takes a slice (issue 14, item 6: a view type there).
+            #[allow(unsafe_code)]
+            Some(r) => unsafe { core::slice::from_raw_parts_mut(r.vaddr as *mut u8, r.bytes as usize) },
             None => &mut [],
         };
         let resp = self.core.handle(conn, req, region, m.unwrapped_badge(0));

@@ -70,7 +70,7 @@ impl SecurityServer for SecIpc {
             // (docs/security-architecture.md §1): unlabeled.
             Response::Ok | Response::Err(rampart_uabi::Errno::ENOENT | rampart_uabi::Errno::ENOSPC) => Ok(None),
             Response::Err(x) => Err(e(x)),
-            _ => Err(Errno(71)),
+            _ => Err(Errno::EPROTO),
         }
     }
 

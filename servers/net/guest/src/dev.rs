@@ -8,6 +8,7 @@ use rampart_devmgr_api::rt::Devmgr;
 use rampart_netdrv_api::NetClient;
 use rampart_netdrv_api::rt::NtfnSignal;
 use rampart_rt::cap::{CPtr, Tcb};
+use rampart_rt::cpu::rdtsc;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -21,11 +22,6 @@ const READY_SECS: u64 = 30;
 const WAIT_PRIORITY: u64 = 100;
 /// The server's priority (init starts servers at 200).
 pub const SERVER_PRIORITY: u64 = 200;
-
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
 
 /// Connects to devmgr and waits (below the drivers' priority, so they can
 /// start) until [`NIC`] is ready, then attaches to it. `slots`: four free
@@ -62,5 +58,5 @@ fn wait_ready(ch: &Channel, s: CPtr) -> Result<Devmgr, Errno> {
         }
         rampart_rt::syscall::yield_now();
     }
-    Err(Errno(110))
+    Err(Errno::ETIMEDOUT)
 }

@@ -48,7 +48,10 @@ impl Regions for Maps {
             // it is unmapped only when replaced or on disconnect (both in
             // this loop, never while a slice is alive), and the core uses
             // one slice at a time.
-            Some(r) => unsafe { r.as_mut_slice() },
+            // Still a `&mut [u8]` over memory the client can write: the core's
+            // `Regions` trait hands out slices (issue 14, item 6: a view type there).
+            #[allow(unsafe_code)]
+            Some(r) => unsafe { core::slice::from_raw_parts_mut(r.vaddr as *mut u8, r.bytes as usize) },
             None => &mut [],
         }
     }

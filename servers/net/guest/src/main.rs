@@ -37,6 +37,7 @@ mod sec;
 use rampart_connsrv_api::rt::Channel;
 use rampart_net::{Config, IpConfig, NetServer, StaticIp};
 use rampart_rt::cap::{CNode, Reply};
+use rampart_rt::cpu::rdtsc;
 
 use rampart_rt::dprintln;
 use rampart_secsrv_api::rt::Ipc;
@@ -55,11 +56,6 @@ pub const IDLE_PRIORITY: u64 = 100;
 /// Spare reply objects init stages (`reply0`..).
 pub const SPARE_REPLIES: usize = 20;
 const CNODE: CNode = CNode(slot::CNODE);
-
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc is allowed in ring 3 and has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
 
 /// Milliseconds since boot (the TSC at its calibrated frequency).
 pub fn now_ms() -> u64 {

@@ -58,7 +58,7 @@ impl SecurityServer for SecIpc {
             Response::Sid(s) => Ok(Some(s)),
             Response::Err(rampart_uabi::Errno::ENOENT) => Ok(None),
             Response::Err(x) => Err(e(x)),
-            _ => Err(Errno(71)),
+            _ => Err(Errno::EPROTO),
         }
     }
 

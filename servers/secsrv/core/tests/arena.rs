@@ -8,6 +8,9 @@
 //! peak against the arena with the longest contexts the protocol accepts
 //! accounted for.
 
+// A counting global allocator (`GlobalAlloc` is an `unsafe` trait).
+#![allow(unsafe_code)]
+
 use rampart_secsrv_api::client::{Client, Transport};
 use rampart_secsrv_api::{
     AuditSubmit, CONTEXT_MAX, HEAP_BYTES, MANAGER_SIDS, OWNER_SIDS, Request, Response, SID_CAPACITY, STORE_BYTES,
@@ -23,6 +26,7 @@ struct Counting;
 static NOW: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
+// SAFETY: forwards every call to `System` unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         let n = NOW.fetch_add(l.size(), Relaxed) + l.size();

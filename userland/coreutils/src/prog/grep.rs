@@ -124,7 +124,7 @@ impl Grep<'_> {
         }
         match read_input(f) {
             Ok(d) => self.data(if f == "-" { "(standard input)" } else { f }, &d),
-            Err(e) if e.raw_os_error() == 21 => {
+            Err(e) if e.errno() == rampart_uabi::Errno::EISDIR => {
                 if !self.a.has('s') {
                     err("grep", &format!("{f}: Is a directory"));
                 }

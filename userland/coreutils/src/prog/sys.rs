@@ -76,7 +76,7 @@ pub fn env(args: &[String]) -> i32 {
     };
     let path = if prog.contains('/') { Some(prog.to_string()) } else { find_in(&vars, prog) };
     let Some(path) = path else {
-        err("env", &format!("'{prog}': No such file or directory"));
+        err("env", &format!("'{prog}': {}", rampart_uabi::Errno::ENOENT.message()));
         return 127;
     };
     let mut c = Command::new(&path);
@@ -106,7 +106,7 @@ pub fn run_child(c: &mut Command, prog: &str, what: &str) -> i32 {
         Ok(ch) => ch,
         Err(e) => {
             err_on(prog, &format!("'{what}'"), &e);
-            return if e.raw_os_error() == 2 { 127 } else { 126 };
+            return if e.errno() == rampart_uabi::Errno::ENOENT { 127 } else { 126 };
         }
     };
     let st = child.wait();
@@ -394,7 +394,7 @@ pub fn setsid(args: &[String]) -> i32 {
         Ok(_) => 0,
         Err(e) => {
             err_on("setsid", &format!("'{prog}'"), &e);
-            if e.raw_os_error() == 2 { 127 } else { 126 }
+            if e.errno() == rampart_uabi::Errno::ENOENT { 127 } else { 126 }
         }
     }
 }

@@ -7,6 +7,7 @@ use alloc::string::{String, ToString};
 use coreutils::args::Spec;
 use coreutils::sysinfo::{self as si, Unit};
 use rampart_libos::{env, fs};
+use rampart_uabi::Errno;
 
 /// `which [-a] NAME...`: where each program is in `PATH`; status 1 if one
 /// is not found.
@@ -218,10 +219,10 @@ pub fn mount(args: &[String]) -> i32 {
     match fs::mount(&name, dir, read_only) {
         Ok(()) => 0,
         Err(e) => {
-            let what = match e.raw_os_error() {
-                19 => format!("{device}: no such block device"),
-                16 => format!("{dir}: {device} is in use or {dir} is already a mount point"),
-                117 => format!("{device}: the file system is corrupt"),
+            let what = match e.errno() {
+                Errno::ENODEV => format!("{device}: no such block device"),
+                Errno::EBUSY => format!("{dir}: {device} is in use or {dir} is already a mount point"),
+                Errno::EUCLEAN => format!("{device}: the file system is corrupt"),
                 _ => format!("{dir}: {}", e.message()),
             };
             err("mount", &what);
@@ -243,9 +244,9 @@ pub fn umount(args: &[String]) -> i32 {
     let mut status = 0;
     for dir in &a.operands {
         if let Err(e) = fs::unmount(dir) {
-            let why = match e.raw_os_error() {
-                22 => "not mounted".to_string(),
-                16 => "target is busy".to_string(),
+            let why = match e.errno() {
+                Errno::EINVAL => "not mounted".to_string(),
+                Errno::EBUSY => "target is busy".to_string(),
                 _ => e.message().to_string(),
             };
             err("umount", &format!("{dir}: {why}"));

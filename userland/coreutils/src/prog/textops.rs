@@ -315,7 +315,7 @@ fn run_line(line: &[String], trace: bool) -> i32 {
         let _ = io::stderr().write_all(format!("{}\n", line.join(" ")).as_bytes());
     }
     let Some(path) = process::find_program(&line[0]) else {
-        err("xargs", &format!("{}: No such file or directory", line[0]));
+        err("xargs", &format!("{}: {}", line[0], rampart_uabi::Errno::ENOENT.message()));
         return 127;
     };
     let mut c = Command::new(&path);
@@ -331,7 +331,7 @@ fn run_line(line: &[String], trace: bool) -> i32 {
         },
         Err(e) => {
             err_on("xargs", &line[0], &e);
-            if e.raw_os_error() == 2 { 127 } else { 126 }
+            if e.errno() == rampart_uabi::Errno::ENOENT { 127 } else { 126 }
         }
     }
 }

@@ -5,6 +5,13 @@
 //! every offset and size is range-checked, loadable segments must lie in the
 //! user half, must not overlap each other, and the entry point must be inside
 //! an executable segment. Parsing never panics and never allocates.
+//!
+//! A crate of its own (issue 14) so that user programs that build tasks
+//! (`rampart-procbuild`, in init and rm) get the parser without the kernel's
+//! core and its typed views of kernel memory; the kernel uses it for the one
+//! image it loads itself, init.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
 
 use rampart_abi::{USER_MIN_VADDR, USER_TOP};
 
@@ -168,15 +175,29 @@ impl Elf {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// ELF images for tests (the parser's own, `procbuild`'s fuzz tests and
+/// rm's in-guest tests): one builder instead of a copy in each.
+#[cfg(any(test, feature = "testing"))]
+pub mod testing {
+    extern crate alloc;
+    use super::{PHDR_SIZE, PT_LOAD};
+    use alloc::vec::Vec;
 
-    /// Builds an ELF image with the given (vaddr, memsz, filesz, flags) segments.
-    pub(crate) fn build(entry: u64, segs: &[(u64, u64, u64, u32)]) -> Vec<u8> {
-        let phoff = 64u64;
-        let data_start = phoff + (segs.len() * PHDR_SIZE) as u64;
-        let mut img = vec![0u8; 64];
+    /// Where segment data goes in the file.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Layout {
+        /// Right after the program headers, one segment after another.
+        Packed,
+        /// From offset 4096, each segment at its address modulo the page
+        /// size and starting a new page, like the real link script.
+        PageAligned,
+    }
+
+    /// An ELF64 x86-64 `ET_EXEC` image with `(vaddr, memsz, filesz, flags)`
+    /// segments and entry `entry`; byte `i` of each segment's file data is
+    /// `fill(i)`.
+    pub fn image(entry: u64, segs: &[(u64, u64, u64, u32)], layout: Layout, fill: impl Fn(u64) -> u8) -> Vec<u8> {
+        let mut img = alloc::vec![0u8; 64];
         img[..4].copy_from_slice(b"\x7fELF");
         img[4] = 2;
         img[5] = 1;
@@ -184,25 +205,49 @@ mod tests {
         img[16..18].copy_from_slice(&2u16.to_le_bytes());
         img[18..20].copy_from_slice(&62u16.to_le_bytes());
         img[24..32].copy_from_slice(&entry.to_le_bytes());
-        img[32..40].copy_from_slice(&phoff.to_le_bytes());
+        img[32..40].copy_from_slice(&64u64.to_le_bytes());
         img[54..56].copy_from_slice(&(PHDR_SIZE as u16).to_le_bytes());
         img[56..58].copy_from_slice(&(segs.len() as u16).to_le_bytes());
-        let mut off = data_start;
+        let mut off = match layout {
+            Layout::Packed => 64 + (segs.len() * PHDR_SIZE) as u64,
+            Layout::PageAligned => 4096,
+        };
+        let mut data = Vec::new();
         for &(vaddr, memsz, filesz, fl) in segs {
+            let foff = match layout {
+                Layout::Packed => off,
+                Layout::PageAligned => off + vaddr % 4096,
+            };
             let mut ph = [0u8; PHDR_SIZE];
             ph[..4].copy_from_slice(&PT_LOAD.to_le_bytes());
             ph[4..8].copy_from_slice(&fl.to_le_bytes());
-            ph[8..16].copy_from_slice(&off.to_le_bytes());
+            ph[8..16].copy_from_slice(&foff.to_le_bytes());
             ph[16..24].copy_from_slice(&vaddr.to_le_bytes());
             ph[32..40].copy_from_slice(&filesz.to_le_bytes());
             ph[40..48].copy_from_slice(&memsz.to_le_bytes());
             img.extend_from_slice(&ph);
-            off += filesz;
+            data.push((foff, filesz));
+            off = match layout {
+                Layout::Packed => foff + filesz,
+                Layout::PageAligned => (foff + filesz).next_multiple_of(4096),
+            };
         }
-        for &(_, _, filesz, _) in segs {
-            img.extend(std::iter::repeat_n(0xab, filesz as usize));
+        for (foff, filesz) in data {
+            img.resize(foff as usize, 0);
+            img.extend((0..filesz).map(&fill));
         }
         img
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An image with the given (vaddr, memsz, filesz, flags) segments, data
+    /// packed after the program headers.
+    fn build(entry: u64, segs: &[(u64, u64, u64, u32)]) -> Vec<u8> {
+        testing::image(entry, segs, testing::Layout::Packed, |_| 0xab)
     }
 
     #[test]
