@@ -126,6 +126,17 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
     {
         return Err(Errno::EACCES);
     }
+    // A program from a file that runs in its caller's own domain needs
+    // `file execute_no_trans` on the file (SELinux's rule for an exec
+    // without a domain transition); a transition was checked above as
+    // `entrypoint`.
+    if let Some(exec) = req.exec_context.as_deref()
+        && caller != INIT_PID
+        && context == parent_context
+        && !crate::jobs::allowed(rm, &parent_context, exec, "file", "execute_no_trans")
+    {
+        return Err(Errno::EACCES);
+    }
     let held = crate::security::hold(rm, caller, &context)?;
     let sizes = (radix, stack_pages, heap_pages);
     let r = spawn_as(rm, caller, req, (fault_cap, container, priority, sizes), context, held);

@@ -104,9 +104,18 @@ pub fn run(t: &mut T) {
     booleans(t, &mut cx);
     exit_revokes(t, &mut cx);
     device_authority(t, allow_all);
+    execute_no_trans(t, allow_all);
     if !allow_all {
         // rm's denials reach the audit trail like the object servers'.
-        let rec = find_audit(&mut cx, |e| e.denied && e.class == "process" && e.perms == "spawn");
+        // The echo service tries its spawn after registering: wait for it.
+        let mut rec = None;
+        for _ in 0..200 {
+            rec = find_audit(&mut cx, |e| e.denied && e.class == "process" && e.perms == "spawn");
+            if rec.is_some() {
+                break;
+            }
+            rampart_rt::ipc::yield_now();
+        }
         if let Some(r) = &rec {
             dprintln!("sectest: audit: {r}");
         }
@@ -313,6 +322,26 @@ fn exit_revokes(t: &mut T, cx: &mut Ctx) {
     );
     let after = rampart_connsrv_api::client::stats(&mut cx.ch.clone_transport()).map(|s| s.connections);
     t.check(before.is_ok() && before == after, &alloc::format!("its exit revoked them ({before:?} -> {after:?})"));
+}
+
+/// A program that stays in its caller's domain needs `file
+/// execute_no_trans` on its file: sysadm_t may run a `bin_t` program, not
+/// one labelled `secret_t`.
+fn execute_no_trans(t: &mut T, allow_all: bool) {
+    let spawn = |exec: &str| {
+        let req = Spawn {
+            image: Some(Image::Bootfs("sectest".into())),
+            argv: alloc::vec!["sectest".into(), "child".into()],
+            exec_context: Some(exec.into()),
+            ..Default::default()
+        };
+        rampart_rt::rm::spawn(req).and_then(|pid| rampart_rt::rm::wait(Some(pid), true)).map(|_| ())
+    };
+    let bin = spawn("system_u:object_r:bin_t");
+    let secret = spawn("system_u:object_r:secret_t");
+    t.check(bin.is_ok(), &alloc::format!("a bin_t program runs in sysadm_t ({bin:?})"));
+    let want = if allow_all { Ok(()) } else { Err(Errno::EACCES) };
+    t.check(secret == want, &alloc::format!("a secret_t program does not (execute_no_trans: {secret:?})"));
 }
 
 /// Device authority is the policy's `resource map_device`, not "started
