@@ -40,10 +40,19 @@ pub fn reload(c: &mut Checks, file: &str) {
     c.check("the open handle is revoked", denied(f.read(&mut buf)));
     c.check("a new open is denied", denied(File::open(file)));
     c.check("load allow-all again", cl.load_policy("allow-all").map(|_| ()).map_err(|e| format!("errno {}", e.0)));
-    c.check(
-        "access is back",
-        File::open(file).and_then(|mut g| g.read(&mut buf)).map(|_| ()).map_err(|e| format!("{e}")),
-    );
+    // The file server learns of the change from its notification, which
+    // may be handled just after our next request (docs/security-
+    // architecture.md §2, "Revocation"): a grant may come back one
+    // request late, never a stale grant survive (checked above).
+    let mut back = Err(String::new());
+    for _ in 0..50 {
+        back = File::open(file).and_then(|mut g| g.read(&mut buf)).map(|_| ()).map_err(|e| format!("{e}"));
+        if back.is_ok() {
+            break;
+        }
+        rampart_rt::ipc::yield_now();
+    }
+    c.check("access is back", back);
 }
 
 /// Status of `revoke-tty` when the terminal refused the write after the
