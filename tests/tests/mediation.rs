@@ -16,12 +16,11 @@ fn a_reload_revokes_open_files_and_new_opens() {
     cfg.cmdline.push_str(" policy=allow-all init.context=root:sysadm_r:sysadm_t");
     let (out, code) = run_batch_with(&cfg, "fstest revoke /secret/plans");
     assert_eq!(code, 0, "{out}");
-    for want in ["ok   the open handle is revoked", "ok   a new open is denied", "5 passed, 0 failed"] {
+    for want in
+        ["ok   the open handle is revoked", "ok   a new open is denied", "ok   access is back", "6 passed, 0 failed"]
+    {
         assert!(out.contains(want), "{want:?} missing:\n{out}");
     }
-    // Access coming back after the reload to allow-all is reported, not
-    // asserted: see the known bug noted in fstest's `revoke`.
-    assert!(out.contains("access is back") || out.contains("KNOWN-BUG access is not back"), "{out}");
 }
 
 /// The console revalidates an open terminal after a reload: a session in a

@@ -48,6 +48,7 @@ pub mod cap;
 pub mod cnode;
 pub mod cpu;
 pub mod debug;
+pub mod events;
 pub mod heap;
 pub mod invoke;
 pub mod ioport;

@@ -11,6 +11,11 @@
 //! capability that arrived with a request and that the handler did not
 //! [`Server::take_cap`] is deleted after the handler returns, so the slot
 //! is empty for the next request.
+//!
+//! Notification bits stashed by code that waited for another source
+//! ([`crate::events`]) reach the handler as a notification message (label
+//! 0, the bits as badge) right after the message during which they
+//! arrived; its answer is ignored (a notification is never answered).
 
 use crate::cap::{CNode, CPtr, Endpoint, Reply};
 use crate::ipc::codec::{Message, Outgoing};
@@ -95,6 +100,14 @@ impl Server {
             let msg = Message::from_result(&r);
             self.cap_taken = false;
             let action = handle(self, &msg);
+            // Bits of the task notification that arrived while the handler
+            // waited for something else (a driver): delivered now, before
+            // the next message, so no policy change or closed connection
+            // is lost ([`crate::events`]).
+            let events = crate::events::take();
+            if events != 0 {
+                let _ = handle(self, &Message::notification(events));
+            }
             if msg.received_cap()
                 && !self.cap_taken
                 && let Some((cnode, slot)) = self.recv

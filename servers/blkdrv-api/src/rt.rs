@@ -5,19 +5,16 @@ use crate::client::{BlkClient, Signal};
 use rampart_devmgr_api::rt::Devmgr;
 use rampart_rt::cap::{CPtr, Notification};
 use rampart_uabi::Errno;
-use rampart_uabi::startup::slot;
 
 /// Signals over kernel notifications: the driver's, and this task's own
 /// (slot 5), on which the driver's signals arrive with `badge`. Other
-/// events that arrive while the client waits are kept in
-/// [`NtfnSignal::other`] for the task's own loop.
+/// events that arrive while the client waits are stashed for the task's
+/// own loop ([`rampart_rt::events`]: the server loop delivers them).
 pub struct NtfnSignal {
     /// The driver's notification.
     pub driver: Notification,
     /// Our badge bit on the task notification.
     pub badge: u64,
-    /// Notification bits that were not ours, for the caller.
-    pub other: u64,
 }
 
 impl Signal for NtfnSignal {
@@ -26,8 +23,7 @@ impl Signal for NtfnSignal {
     }
 
     fn wait(&mut self) {
-        let word = Notification(slot::NOTIFICATION).wait();
-        self.other |= word & !self.badge;
+        rampart_rt::events::wait_for(self.badge);
     }
 }
 
@@ -40,7 +36,7 @@ impl Signal for NtfnSignal {
 /// (a region whose header is not a block queue layout).
 pub fn open(devmgr: &Devmgr, name: &str, slots: [CPtr; 3], badge: u64) -> Result<BlkClient<NtfnSignal>, Errno> {
     let a = devmgr.attach(name, slots, badge)?;
-    let sig = NtfnSignal { driver: a.driver, badge, other: 0 };
+    let sig = NtfnSignal { driver: a.driver, badge };
     // SAFETY: rm mapped the region (read-write) at `vaddr` for this task
     // until it is freed, which this client never does; the device's driver
     // is the only other user of it.

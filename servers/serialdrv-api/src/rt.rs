@@ -42,7 +42,9 @@ impl Serial {
             }
             data = &data[n..];
             if !data.is_empty() && self.ends.output.should_sleep().map_err(|_| Errno::EIO)? {
-                Notification(rampart_uabi::startup::slot::NOTIFICATION).wait();
+                // Any bit wakes us (we re-check the ring); the task's loop
+                // still gets every one ([`rampart_rt::events`]).
+                rampart_rt::events::stash(Notification(rampart_uabi::startup::slot::NOTIFICATION).wait());
             }
         }
         Ok(())
@@ -62,7 +64,9 @@ impl Serial {
                 return Ok(n);
             }
             if self.ends.input.should_sleep().map_err(|_| Errno::EIO)? {
-                Notification(rampart_uabi::startup::slot::NOTIFICATION).wait();
+                // Any bit wakes us (we re-check the ring); the task's loop
+                // still gets every one ([`rampart_rt::events`]).
+                rampart_rt::events::stash(Notification(rampart_uabi::startup::slot::NOTIFICATION).wait());
             }
         }
     }

@@ -52,15 +52,10 @@ pub fn reload(c: &mut Checks, file: &str) {
         }
         rampart_rt::ipc::yield_now();
     }
-    // Known bug (open, see the closing note of 2026-12-07): in a full
-    // `cargo test` run on a fresh clone the file server keeps denying
-    // after the reload back to allow-all (never when this test runs
-    // alone). It is an availability fault, not a security one — the
-    // revocations above are asserted — so it is reported, not failed on.
-    match back {
-        Ok(()) => rampart_libos::println!("fstest: ok   access is back"),
-        Err(e) => rampart_libos::println!("fstest: KNOWN-BUG access is not back after the reload: {e}"),
-    }
+    // Once lost when the change arrived while the file server waited for
+    // its disk driver (the wait took every notification bit); now stashed
+    // and delivered by the server loop (`rampart_rt::events`).
+    c.check("access is back", back);
 }
 
 /// Status of `revoke-tty` when the terminal refused the write after the

@@ -54,6 +54,12 @@ pub struct Message {
 }
 
 impl Message {
+    /// A notification as a receive returns it: `bits` as the badge, label
+    /// 0, no words (see [`crate::events`]).
+    pub fn notification(bits: u64) -> Message {
+        Message { badge: bits, info: MessageInfo(0), words: [0; MAX_WORDS] }
+    }
+
     /// Collects a message after a receiving system call returned `r`
     /// (MR4.. are read from the IPC buffer).
     pub fn from_result(r: &IpcResult) -> Message {
