@@ -167,29 +167,138 @@ pub struct Stmt {
 #[allow(missing_docs)]
 pub enum StmtKind {
     Model(Name),
-    Common { name: Name, perms: Vec<Name> },
-    Class { name: Name, inherits: Option<Name>, perms: Vec<Name> },
-    Sensitivity { name: Name, aliases: Vec<Name> },
+    Common {
+        name: Name,
+        perms: Vec<Name>,
+    },
+    Class {
+        name: Name,
+        inherits: Option<Name>,
+        perms: Vec<Name>,
+    },
+    Sensitivity {
+        name: Name,
+        aliases: Vec<Name>,
+    },
     Dominance(Vec<Name>),
-    Category { name: Name, aliases: Vec<Name> },
+    Category {
+        name: Name,
+        aliases: Vec<Name>,
+    },
     DefaultLevel(LevelAst),
     Attribute(Name),
-    Type { name: Name, aliases: Vec<Name>, attrs: Vec<Name> },
-    TypeAttribute { ty: Name, attrs: Vec<Name> },
-    TypeAlias { ty: Name, aliases: Vec<Name> },
-    Bool { name: Name, default: bool },
-    Av { kind: AvKind, src: TypeSet, tgt: TypeSet, classes: Vec<Name>, perms: PermSet },
-    TypeTransition { src: TypeSet, tgt: TypeSet, classes: Vec<Name>, new: Name, object: Option<Name> },
-    Role { name: Name, types: Option<TypeSet> },
-    RoleAllow { from: Vec<Name>, to: Vec<Name> },
-    User { name: Name, roles: Option<Vec<Name>>, level: Option<LevelAst>, range: Option<RangeAst> },
-    Constrain { mls: bool, classes: Vec<Name>, perms: PermSet, expr: ConsExpr },
+    Type {
+        name: Name,
+        aliases: Vec<Name>,
+        attrs: Vec<Name>,
+    },
+    TypeAttribute {
+        ty: Name,
+        attrs: Vec<Name>,
+    },
+    TypeAlias {
+        ty: Name,
+        aliases: Vec<Name>,
+    },
+    Bool {
+        name: Name,
+        default: bool,
+    },
+    Av {
+        kind: AvKind,
+        src: TypeSet,
+        tgt: TypeSet,
+        classes: Vec<Name>,
+        perms: PermSet,
+    },
+    TypeTransition {
+        src: TypeSet,
+        tgt: TypeSet,
+        classes: Vec<Name>,
+        new: Name,
+        object: Option<Name>,
+    },
+    Role {
+        name: Name,
+        types: Option<TypeSet>,
+    },
+    RoleAllow {
+        from: Vec<Name>,
+        to: Vec<Name>,
+    },
+    User {
+        name: Name,
+        roles: Option<Vec<Name>>,
+        level: Option<LevelAst>,
+        range: Option<RangeAst>,
+    },
+    Constrain {
+        mls: bool,
+        classes: Vec<Name>,
+        perms: PermSet,
+        expr: ConsExpr,
+    },
     MlsTrusted(TypeSet),
-    If { cond: CondExpr, then: Vec<Stmt>, els: Vec<Stmt> },
-    FileCon { pattern: Name, kind: Option<Name>, ctx: Option<ContextAst> },
-    PortCon { proto: Name, low: u64, high: u64, ctx: ContextAst },
-    ServiceCon { pattern: Name, ctx: ContextAst },
-    Sid { name: Name, ctx: ContextAst },
-    PermFlow { class: Name, perms: PermSet, dir: Name, weight: Option<(u64, Span)> },
-    AssertNoFlow { from: Name, to: Name, except: Option<TypeSet> },
+    If {
+        cond: CondExpr,
+        then: Vec<Stmt>,
+        els: Vec<Stmt>,
+    },
+    FileCon {
+        pattern: Name,
+        kind: Option<Name>,
+        ctx: Option<ContextAst>,
+    },
+    PortCon {
+        proto: Name,
+        low: u64,
+        high: u64,
+        ctx: ContextAst,
+    },
+    ServiceCon {
+        pattern: Name,
+        ctx: ContextAst,
+    },
+    Sid {
+        name: Name,
+        ctx: ContextAst,
+    },
+    PermFlow {
+        class: Name,
+        perms: PermSet,
+        dir: Name,
+        weight: Option<(u64, Span)>,
+    },
+    AssertNoFlow {
+        from: Name,
+        to: Name,
+        except: Option<TypeSet>,
+    },
+    /// `role_transition ROLES TYPES [: CLASSES] NEW_ROLE;` (no classes:
+    /// `process`).
+    RoleTransition {
+        roles: Vec<Name>,
+        types: TypeSet,
+        classes: Vec<Name>,
+        new: Name,
+    },
+    /// `range_transition SRC TGT [: CLASSES] RANGE;` (no classes:
+    /// `process`).
+    RangeTransition {
+        src: TypeSet,
+        tgt: TypeSet,
+        classes: Vec<Name>,
+        range: RangeAst,
+    },
+    /// `typebounds PARENT CHILD[, CHILD...];`
+    TypeBounds {
+        parent: Name,
+        children: Vec<Name>,
+    },
+    /// `validatetrans CLASSES EXPR;` / `mlsvalidatetrans`.
+    ValidateTrans {
+        mls: bool,
+        classes: Vec<Name>,
+        expr: ConsExpr,
+    },
 }

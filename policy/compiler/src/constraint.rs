@@ -1,7 +1,10 @@
-//! Lowering of `constrain` / `mlsconstrain` expressions to RPN.
+//! Lowering of `constrain` / `mlsconstrain` (and `validatetrans`)
+//! expressions to RPN.
 //!
-//! Operands: `u1 r1 t1` / `u2 r2 t2` (user, role, type of source / target)
-//! compare with `==` / `!=` to their counterpart or to a set of names;
+//! Operands: `u1 r1 t1` / `u2 r2 t2` (user, role, type of source / target;
+//! in `validatetrans` of the old / new context) compare with `==` / `!=`
+//! to their counterpart or to a set of names; `u3 r3 t3` (the relabelling
+//! task, `validatetrans` only) compare with a set of names;
 //! `l1 h1 l2 h2` (low/high level of source/target) compare with `dom`,
 //! `domby`, `eq` (or `==`), `!=` and `incomp`, only in `mlsconstrain`.
 
@@ -16,8 +19,24 @@ use crate::symbols::Symbols;
 fn operand(n: &Name) -> (char, Side) {
     let mut c = n.text.chars();
     let kind = c.next().unwrap_or('?');
-    let side = if c.next() == Some('1') { Side::Source } else { Side::Target };
+    let side = match c.next() {
+        Some('1') => Side::Source,
+        Some('3') => Side::Task,
+        _ => Side::Target,
+    };
     (kind, side)
+}
+
+/// True if `e` names the task (`u3 r3 t3`), which only `validatetrans`
+/// may.
+pub fn names_task(e: &ConsExpr) -> bool {
+    match e {
+        ConsExpr::Not(x) => names_task(x),
+        ConsExpr::And(a, b) | ConsExpr::Or(a, b) => names_task(a) || names_task(b),
+        ConsExpr::Cmp { left, right, .. } => {
+            left.text.ends_with('3') || matches!(right, ConsRight::Operand(r) if r.text.ends_with('3'))
+        }
+    }
 }
 
 /// Appends the RPN of `e` to `out`, reporting misuse.
@@ -85,7 +104,7 @@ fn cmp(sym: &Symbols, mls: bool, left: &Name, op: &Name, right: &ConsRight, d: &
     match right {
         ConsRight::Operand(r) => {
             let (rk, rside) = operand(r);
-            if rk != lk || rside == lside {
+            if rk != lk || rside == lside || lside == Side::Task || rside == Side::Task {
                 d.error(r.span, format!("`{}` can only be compared with its counterpart, not `{}`", left.text, r.text));
                 return None;
             }

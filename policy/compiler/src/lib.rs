@@ -25,12 +25,15 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+pub mod bounds;
 pub mod constraint;
 pub mod diag;
 pub mod levels;
 pub mod lexer;
 pub mod lower;
+mod lower_labeling;
 mod parse_expr;
+mod parse_labeling;
 pub mod parser;
 pub mod sets;
 pub mod symbols;

@@ -19,17 +19,17 @@ use crate::symbols::{Symbols, flatten};
 /// Contexts written in the source, checked for validity at the end.
 pub type ContextUses = Vec<(Context, Span)>;
 
-fn origin(s: Span) -> Option<Origin> {
+pub(crate) fn origin(s: Span) -> Option<Origin> {
     Some(Origin { file: s.file, line: s.line, col: s.col })
 }
 
 /// `(src, tgt, class, object name)` -> (new type, where written).
 type TransitionKeys = HashMap<(u32, u32, u16, Option<String>), (u32, Span)>;
 
-struct Lower<'a> {
-    sym: &'a Symbols,
-    d: &'a mut Diagnostics,
-    db: PolicyDb,
+pub(crate) struct Lower<'a> {
+    pub(crate) sym: &'a Symbols,
+    pub(crate) d: &'a mut Diagnostics,
+    pub(crate) db: PolicyDb,
     default_level: Level,
     trans: TransitionKeys,
     sids: HashMap<String, Span>,
@@ -60,6 +60,7 @@ pub fn lower(stmts: &[Stmt], sym: &mut Symbols, d: &mut Diagnostics) -> (PolicyD
         l.stmt(s);
     }
     l.finish_filecons();
+    crate::bounds::check(&l.db, l.sym, l.d);
     (l.db, l.uses)
 }
 
@@ -170,6 +171,14 @@ impl Lower<'_> {
                 }
             }
             StmtKind::PermFlow { class, perms, dir, weight } => self.permflow(class, perms, dir, *weight),
+            StmtKind::RoleTransition { roles, types, classes, new } => {
+                self.role_transition(s.span, roles, types, classes, new)
+            }
+            StmtKind::RangeTransition { src, tgt, classes, range } => {
+                self.range_transition(s.span, src, tgt, classes, range)
+            }
+            StmtKind::TypeBounds { parent, children } => self.typebounds(parent, children),
+            StmtKind::ValidateTrans { mls, classes, expr } => self.validatetrans(s.span, *mls, classes, expr),
             StmtKind::AssertNoFlow { from, to, except } => {
                 let (except, except_names) = match except {
                     Some(set) => (sets::type_set(self.sym, set, false, self.d).concrete, vec![type_set_text(set)]),
@@ -199,7 +208,7 @@ impl Lower<'_> {
         Some(r)
     }
 
-    fn classes(&mut self, names: &[Name]) -> Vec<u16> {
+    pub(crate) fn classes(&mut self, names: &[Name]) -> Vec<u16> {
         names.iter().filter_map(|n| self.sym.class(n, self.d)).collect()
     }
 
@@ -362,6 +371,10 @@ impl Lower<'_> {
     }
 
     fn constrain(&mut self, span: Span, mls: bool, classes: &[Name], perms: &PermSet, expr: &ConsExpr) {
+        if crate::constraint::names_task(expr) {
+            self.d.error(span, "`u3`, `r3` and `t3` name the relabelling task: only `validatetrans` may use them");
+            return;
+        }
         let mut rpn = Vec::new();
         crate::constraint::lower(self.sym, mls, expr, &mut rpn, self.d);
         if mls && !self.sym.is_mls() {

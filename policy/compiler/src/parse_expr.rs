@@ -9,7 +9,7 @@ use crate::lexer::Tok;
 use crate::parser::{PResult, Parser};
 
 /// Constraint operand keywords.
-pub const OPERANDS: &[&str] = &["u1", "u2", "r1", "r2", "t1", "t2", "l1", "l2", "h1", "h2"];
+pub const OPERANDS: &[&str] = &["u1", "u2", "u3", "r1", "r2", "r3", "t1", "t2", "t3", "l1", "l2", "h1", "h2"];
 
 impl Parser<'_> {
     /// `sens[:cat[.cat][,cat...]]`.
@@ -84,11 +84,11 @@ impl Parser<'_> {
             self.expect(Tok::RParen, "`)`")?;
             return Ok(e);
         }
-        let left = self.name("an operand (u1 u2 r1 r2 t1 t2 l1 l2 h1 h2)")?;
+        let left = self.name("an operand (u1 u2 u3 r1 r2 r3 t1 t2 t3 l1 l2 h1 h2)")?;
         if !OPERANDS.contains(&left.text.as_str()) {
             self.diags.error(
                 left.span,
-                format!("expected an operand (u1 u2 r1 r2 t1 t2 l1 l2 h1 h2), found `{}`", left.text),
+                format!("expected an operand (u1 u2 u3 r1 r2 r3 t1 t2 t3 l1 l2 h1 h2), found `{}`", left.text),
             );
             return Err(crate::parser::Reported);
         }

@@ -131,7 +131,7 @@ impl<'a> Parser<'a> {
     /// Expects `;`. A missing `;` before a statement keyword on a later
     /// line is reported but treated as present, so the next statement is
     /// not swallowed by error recovery.
-    fn semi(&mut self) -> PResult<()> {
+    pub(crate) fn semi(&mut self) -> PResult<()> {
         if self.eat(&Tok::Semi) {
             return Ok(());
         }
@@ -355,6 +355,9 @@ impl<'a> Parser<'a> {
                 StmtKind::Bool { name, default }
             }
             "allow" | "auditallow" | "dontaudit" | "neverallow" => self.av(&kw)?,
+            "role_transition" | "range_transition" | "typebounds" | "validatetrans" | "mlsvalidatetrans" => {
+                self.labeling_stmt(&kw)?
+            }
             "type_transition" => {
                 let src = self.type_set()?;
                 let tgt = self.type_set()?;
@@ -578,6 +581,11 @@ pub const KEYWORDS: &[&str] = &[
     "dontaudit",
     "neverallow",
     "type_transition",
+    "role_transition",
+    "range_transition",
+    "typebounds",
+    "validatetrans",
+    "mlsvalidatetrans",
     "role",
     "user",
     "constrain",

@@ -13,8 +13,9 @@ use crate::error::PolicyError;
 pub const MAGIC: [u8; 8] = *b"RMPTPOL\0";
 
 /// The binary format version this crate reads and writes (2: service-name
-/// contexts, `servicecon`).
-pub const FORMAT_VERSION: u32 = 2;
+/// contexts, `servicecon`; 3: `role_transition`, `range_transition`,
+/// `typebounds`, `validatetrans`).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Encodes a policy as header + postcard body.
 ///

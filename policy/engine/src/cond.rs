@@ -47,18 +47,33 @@ fn field(c: &Context, f: Field) -> u32 {
     }
 }
 
-fn level<'a>(s: &'a Context, t: &'a Context, r: LevelRef) -> Option<&'a crate::mls::Level> {
-    let c = match r.side {
-        Side::Source => s,
-        Side::Target => t,
-    };
-    let range = c.range.as_ref()?;
+fn side<'a>(c: &[&'a Context; 3], side: Side) -> &'a Context {
+    match side {
+        Side::Source => c[0],
+        Side::Target => c[1],
+        Side::Task => c[2],
+    }
+}
+
+fn level<'a>(c: &[&'a Context; 3], r: LevelRef) -> Option<&'a crate::mls::Level> {
+    let range = side(c, r.side).range.as_ref()?;
     Some(if r.high { &range.high } else { &range.low })
 }
 
 /// Evaluates a constraint expression for source context `s` and target
-/// context `t`. Level comparisons on contexts without ranges are false.
+/// context `t`. Level comparisons on contexts without ranges are false;
+/// a task operand (`u3`, never in a valid constraint) names the source.
 pub fn eval_constraint(expr: &[ConsNode], s: &Context, t: &Context) -> bool {
+    eval(expr, [s, t, s])
+}
+
+/// Evaluates a `validatetrans` expression for the old context `old`, the
+/// new context `new` and the relabelling task `task`.
+pub fn eval_validatetrans(expr: &[ConsNode], old: &Context, new: &Context, task: &Context) -> bool {
+    eval(expr, [old, new, task])
+}
+
+fn eval(expr: &[ConsNode], c: [&Context; 3]) -> bool {
     let mut st: Vec<bool> = Vec::with_capacity(8);
     for n in expr {
         let v = match n {
@@ -72,12 +87,11 @@ pub fn eval_constraint(expr: &[ConsNode], s: &Context, t: &Context) -> bool {
                 };
                 if matches!(n, ConsNode::And) { a && b } else { a || b }
             }
-            ConsNode::SameField { field: f, negate } => (field(s, *f) == field(t, *f)) != *negate,
-            ConsNode::FieldIn { field: f, side, ids, negate } => {
-                let c = if *side == Side::Source { s } else { t };
-                ids.binary_search(&field(c, *f)).is_ok() != *negate
+            ConsNode::SameField { field: f, negate } => (field(c[0], *f) == field(c[1], *f)) != *negate,
+            ConsNode::FieldIn { field: f, side: sd, ids, negate } => {
+                ids.binary_search(&field(side(&c, *sd), *f)).is_ok() != *negate
             }
-            ConsNode::Levels { left, op, right } => match (level(s, t, *left), level(s, t, *right)) {
+            ConsNode::Levels { left, op, right } => match (level(&c, *left), level(&c, *right)) {
                 (Some(a), Some(b)) => op.eval(a, b),
                 _ => false,
             },

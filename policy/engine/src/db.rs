@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AccessVector, FileKind, FlowDir, Protocol};
+pub use crate::labeling::{RangeTransition, RoleTransition, TypeBounds, ValidateTrans};
 use crate::mls::{Level, LevelOp, MlsRange};
 
 /// A position in the policy source: file index into [`PolicyDb::files`],
@@ -199,13 +200,16 @@ pub struct TypeTransition {
 }
 
 /// Which context of a constraint an operand names: the source (`1`),
-/// the target (`2`).
+/// the target (`2`), or in `validatetrans` the old context (`1`), the new
+/// one (`2`) and the relabelling task (`3`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Side {
     /// `u1`, `r1`, `t1`, `l1`, `h1`.
     Source,
     /// `u2`, `r2`, `t2`, `l2`, `h2`.
     Target,
+    /// `u3`, `r3`, `t3`: the task (only in `validatetrans`).
+    Task,
 }
 
 /// A level operand of `mlsconstrain`: `l1 h1 l2 h2`.
@@ -445,6 +449,14 @@ pub struct PolicyDb {
     pub assertions: Vec<FlowAssertion>,
     /// Service-name contexts.
     pub servicecons: Vec<ServiceCon>,
+    /// `role_transition` rules.
+    pub role_transitions: Vec<RoleTransition>,
+    /// `range_transition` rules.
+    pub range_transitions: Vec<RangeTransition>,
+    /// `typebounds` pairs.
+    pub bounds: Vec<TypeBounds>,
+    /// `validatetrans` and `mlsvalidatetrans`.
+    pub validatetrans: Vec<ValidateTrans>,
 }
 
 impl PolicyDb {
@@ -471,6 +483,10 @@ impl PolicyDb {
             neverallows: Vec::new(),
             assertions: Vec::new(),
             servicecons: Vec::new(),
+            role_transitions: Vec::new(),
+            range_transitions: Vec::new(),
+            bounds: Vec::new(),
+            validatetrans: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::cond::eval_cond;
 use crate::db::{AvRule, PolicyDb, RuleKind};
 use crate::error::PolicyError;
 use crate::ids::AccessVector;
+use crate::mls::MlsRange;
 use crate::permmap::{ClassFlows, flow_table};
 
 /// The three vectors stored per (source, target, class) key.
@@ -49,6 +50,12 @@ pub struct PolicyIndex {
     pub process_class: Option<u16>,
     /// Index of the `object_r` role, if defined.
     pub object_role: Option<u32>,
+    /// `(role, type, class)` -> new role (`role_transition`).
+    role_trans: HashMap<(u32, u32, u16), u32>,
+    /// `(src, tgt, class)` -> new range (`range_transition`).
+    range_trans: HashMap<(u32, u32, u16), MlsRange>,
+    /// child type -> its bound (`typebounds`).
+    bounds: HashMap<u32, u32>,
 }
 
 impl PolicyIndex {
@@ -77,8 +84,22 @@ impl PolicyIndex {
         let flows = flow_table(&db, &[]);
         let process_class = db.class_id("process");
         let object_role = db.role_id("object_r");
-        let mut idx =
-            PolicyIndex { db, bools, avtab: HashMap::new(), type_ids, transitions, flows, process_class, object_role };
+        let role_trans = db.role_transitions.iter().map(|r| ((r.role, r.ty, r.class), r.new_role)).collect();
+        let range_trans = db.range_transitions.iter().map(|r| ((r.src, r.tgt, r.class), r.range.clone())).collect();
+        let bounds = db.bounds.iter().map(|b| (b.child, b.parent)).collect();
+        let mut idx = PolicyIndex {
+            db,
+            bools,
+            avtab: HashMap::new(),
+            type_ids,
+            transitions,
+            flows,
+            process_class,
+            object_role,
+            role_trans,
+            range_trans,
+            bounds,
+        };
         idx.rebuild_avtab();
         idx
     }
@@ -143,6 +164,22 @@ impl PolicyIndex {
             .find(|(n, _)| n.is_some() && n.as_deref() == name)
             .or_else(|| v.iter().find(|(n, _)| n.is_none()))
             .map(|(_, ty)| *ty)
+    }
+
+    /// The `role_transition` result for a process in `role` creating an
+    /// object of `class` from (executing, or in) an object of type `ty`.
+    pub fn role_transition(&self, role: u32, ty: u32, class: u16) -> Option<u32> {
+        self.role_trans.get(&(role, ty, class)).copied()
+    }
+
+    /// The `range_transition` result for `(s, t, class)`.
+    pub fn range_transition(&self, s: u32, t: u32, class: u16) -> Option<&MlsRange> {
+        self.range_trans.get(&(s, t, class))
+    }
+
+    /// The type bounding concrete type `t` (`typebounds`), if any.
+    pub fn bound_of(&self, t: u32) -> Option<u32> {
+        self.bounds.get(&t).copied()
     }
 
     /// The permission map of class number `class`.

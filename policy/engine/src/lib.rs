@@ -60,6 +60,7 @@ pub mod error;
 pub mod filecon;
 pub mod ids;
 pub mod index;
+pub mod labeling;
 pub mod mls;
 pub mod model;
 pub mod permmap;

@@ -320,6 +320,27 @@ impl Policy {
         Ok(self.compute_av(s, t, c)?.allowed & want == want)
     }
 
+    /// May `task` relabel an object of `class` from `old` to `new`? The
+    /// policy's `validatetrans` (and, for lattice models,
+    /// `mlsvalidatetrans`) statements, evaluated by the model; the
+    /// `relabelfrom`/`relabelto` permissions are separate access
+    /// decisions. An unlabeled SID stands for the `unlabeled` initial
+    /// SID's context.
+    ///
+    /// # Errors
+    /// [`PolicyError::UnknownSid`], [`PolicyError::UnknownClass`],
+    /// [`PolicyError::InvalidContext`] when a SID has no context at all.
+    pub fn validate_trans(&self, old: Sid, new: Sid, task: Sid, class: ClassId) -> Result<bool, PolicyError> {
+        if self.index.db.class(class.0).is_none() {
+            return Err(PolicyError::UnknownClass(class.0));
+        }
+        let (o, n, t) = (self.resolve(old)?, self.resolve(new)?, self.resolve(task)?);
+        let (Some(o), Some(n), Some(t)) = (o, n, t) else {
+            return Err(PolicyError::InvalidContext("unlabeled context".into()));
+        };
+        Ok(self.model.validate_trans(&self.index, o, n, t, class.0))
+    }
+
     /// The SID of a new object of `class` created by `ssid` in/under
     /// `tsid` (the parent directory, or the executable for `process`),
     /// applying `type_transition` rules (a rule naming `name` wins).

@@ -101,8 +101,12 @@ pub fn validate(db: &PolicyDb) -> Result<(), PolicyError> {
         if !class_ok(c.class) {
             return Err(bad("constraint on a bad class".into()));
         }
+        if c.expr.iter().any(names_task) {
+            return Err(bad("constraint naming a task (u3 r3 t3)".into()));
+        }
         check_cons_expr(db, &c.expr)?;
     }
+    check_labeling(db)?;
     for f in &db.filecons {
         if f.pattern.len() > MAX_PATTERN_LEN {
             return Err(bad("file-context pattern too long".into()));
@@ -217,6 +221,49 @@ fn check_cond_expr(db: &PolicyDb, e: &[CondNode]) -> Result<(), PolicyError> {
         _ => 2,
     })
     .map(|_| ())
+}
+
+fn names_task(n: &ConsNode) -> bool {
+    match n {
+        ConsNode::FieldIn { side, .. } => *side == crate::db::Side::Task,
+        ConsNode::Levels { left, right, .. } => {
+            left.side == crate::db::Side::Task || right.side == crate::db::Side::Task
+        }
+        _ => false,
+    }
+}
+
+/// `role_transition`, `range_transition`, `typebounds`, `validatetrans`.
+fn check_labeling(db: &PolicyDb) -> Result<(), PolicyError> {
+    let is_type = |t: u32| db.types.get(t as usize).is_some_and(|d| !d.attribute);
+    let is_role = |r: u32| (r as usize) < db.roles.len();
+    let class_ok = |c: u16| db.class(c).is_some();
+    for r in &db.role_transitions {
+        if !(is_role(r.role) && is_role(r.new_role) && is_type(r.ty) && class_ok(r.class)) {
+            return Err(bad("role_transition with a bad index".into()));
+        }
+    }
+    for r in &db.range_transitions {
+        if db.mls.is_none() {
+            return Err(bad("range_transition in a non-MLS policy".into()));
+        }
+        if !(is_type(r.src) && is_type(r.tgt) && class_ok(r.class)) {
+            return Err(bad("range_transition with a bad index".into()));
+        }
+        check_range(db, &r.range)?;
+    }
+    for b in &db.bounds {
+        if !(is_type(b.parent) && is_type(b.child)) || b.parent == b.child {
+            return Err(bad("typebounds with a bad index".into()));
+        }
+    }
+    for v in &db.validatetrans {
+        if !class_ok(v.class) {
+            return Err(bad("validatetrans on a bad class".into()));
+        }
+        check_cons_expr(db, &v.expr)?;
+    }
+    Ok(())
 }
 
 fn check_cons_expr(db: &PolicyDb, e: &[ConsNode]) -> Result<(), PolicyError> {

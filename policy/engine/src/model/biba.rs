@@ -41,6 +41,10 @@ impl PolicyModel for Biba {
         check_lattice(p, "biba")
     }
 
+    fn validate_trans(&self, p: &PolicyIndex, old: &Context, new: &Context, task: &Context, class: u16) -> bool {
+        crate::model::te::validatetrans_holds(p, old, new, task, class, true)
+    }
+
     fn compute_av(&self, p: &PolicyIndex, s: &Context, t: &Context, class: u16) -> AccessDecision {
         lattice_av(p, s, t, class, Property::Integrity)
     }

@@ -35,6 +35,10 @@ impl PolicyModel for Mls {
         check_lattice(p, "mls")
     }
 
+    fn validate_trans(&self, p: &PolicyIndex, old: &Context, new: &Context, task: &Context, class: u16) -> bool {
+        crate::model::te::validatetrans_holds(p, old, new, task, class, true)
+    }
+
     fn compute_av(&self, p: &PolicyIndex, s: &Context, t: &Context, class: u16) -> AccessDecision {
         lattice_av(p, s, t, class, Property::Confidentiality)
     }

@@ -110,6 +110,15 @@ pub trait PolicyModel: Send + Sync {
         Grants::Unknown
     }
 
+    /// Decides a relabel: may `task` change an object of `class` from
+    /// context `old` to `new`? The default evaluates the policy's
+    /// `validatetrans` statements (not `mlsvalidatetrans`, which lattice
+    /// models add); `true` when none applies. Access permissions
+    /// (`relabelfrom`, `relabelto`) are decided by [`PolicyModel::compute_av`].
+    fn validate_trans(&self, p: &PolicyIndex, old: &Context, new: &Context, task: &Context, class: u16) -> bool {
+        te::validatetrans_holds(p, old, new, task, class, false)
+    }
+
     /// Computes the access decision (with `seqno` 0; the engine fills it).
     fn compute_av(&self, p: &PolicyIndex, s: &Context, t: &Context, class: u16) -> AccessDecision;
 

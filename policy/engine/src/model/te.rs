@@ -10,18 +10,23 @@
 //!   for the type (`object_r` is implicitly authorised for every user and
 //!   type, as in SELinux); in an MLS-enabled policy the range must lie in
 //!   the user's range (for roles other than `object_r`).
-//! - **New contexts**: a process keeps user, role and range and takes the
-//!   `type_transition` type (or keeps its type); an object gets the
-//!   creator's user, role `object_r`, the `type_transition` type (a rule
-//!   naming the object wins) or the parent's type, and the creator's low
-//!   level. The result must be valid: a role cannot transition into a
-//!   type it is not authorised for.
+//! - **New contexts**: a process keeps its user and takes the
+//!   `role_transition` role (else keeps its role), the `type_transition`
+//!   type (else keeps its type) and the `range_transition` range (else
+//!   keeps its range); an object gets the creator's user, the
+//!   `role_transition` role (else `object_r`), the `type_transition` type
+//!   (a rule naming the object wins) or the parent's type, and the
+//!   `range_transition` range (else the creator's low level). The result
+//!   must be valid: a role cannot transition into a type it is not
+//!   authorised for.
+//! - **Bounds**: a type bounded by another (`typebounds`) is granted at
+//!   most what its bound is granted.
 //!
 //! The functions are public so lattice models can build on them.
 
 use alloc::format;
 
-use crate::cond::eval_constraint;
+use crate::cond::{eval_constraint, eval_validatetrans};
 use crate::db::{Context, PolicyDb};
 use crate::error::PolicyError;
 use crate::index::PolicyIndex;
@@ -37,6 +42,17 @@ pub struct Te;
 pub fn te_av(p: &PolicyIndex, s: &Context, t: &Context, class: u16) -> AccessDecision {
     let e = p.lookup(s.ty, t.ty, class);
     let mut allowed = e.allow & p.class_mask(class);
+    // `typebounds`: a bounded type gets at most what its bound gets (on
+    // the bound itself where the target is the child), as in SELinux.
+    // The compiler refuses rules that exceed the bound; this keeps a
+    // binary policy built elsewhere to the same rule. Bounds chain.
+    let mut child = s.ty;
+    for _ in 0..p.db.bounds.len() {
+        let Some(parent) = p.bound_of(child) else { break };
+        let target = if t.ty == child { parent } else { t.ty };
+        allowed &= p.lookup(parent, target, class).allow;
+        child = parent;
+    }
     allowed &= !failed_constraints(p, s, t, class, false);
     if Some(class) == p.process_class && s.role != t.role && !p.db.role_allows.contains(&(s.role, t.role)) {
         for perm in ["transition", "dyntransition"] {
@@ -61,6 +77,23 @@ pub fn failed_constraints(p: &PolicyIndex, s: &Context, t: &Context, class: u16,
         .filter(|c| c.class == class && c.mls == mls)
         .filter(|c| !eval_constraint(&c.expr, s, t))
         .fold(0, |acc, c| acc | c.perms)
+}
+
+/// Whether every `validatetrans` on `class` (and, when `mls`, every
+/// `mlsvalidatetrans` too) holds for relabelling from `old` to `new` by
+/// `task`.
+pub fn validatetrans_holds(
+    p: &PolicyIndex,
+    old: &Context,
+    new: &Context,
+    task: &Context,
+    class: u16,
+    mls: bool,
+) -> bool {
+    p.db.validatetrans
+        .iter()
+        .filter(|v| v.class == class && (mls || !v.mls))
+        .all(|v| eval_validatetrans(&v.expr, old, new, task))
 }
 
 /// Checks user-role and role-type authorisation and the user's range.
@@ -111,14 +144,21 @@ pub fn te_create(
         return Err(PolicyError::UnknownClass(class));
     }
     let newt = p.transition(s.ty, t.ty, class, name);
+    let role = p.role_transition(s.role, t.ty, class);
+    let range = p.range_transition(s.ty, t.ty, class).cloned();
     if Some(class) == p.process_class {
-        Ok(Context { ty: newt.unwrap_or(s.ty), ..s.clone() })
+        Ok(Context {
+            user: s.user,
+            role: role.unwrap_or(s.role),
+            ty: newt.unwrap_or(s.ty),
+            range: range.or_else(|| s.range.clone()),
+        })
     } else {
         Ok(Context {
             user: s.user,
-            role: p.object_role.unwrap_or(s.role),
+            role: role.or(p.object_role).unwrap_or(s.role),
             ty: newt.unwrap_or(t.ty),
-            range: s.range.as_ref().map(|r| MlsRange::single(r.low.clone())),
+            range: range.or_else(|| s.range.as_ref().map(|r| MlsRange::single(r.low.clone()))),
         })
     }
 }
