@@ -13,6 +13,7 @@
 //! - [`prove`]: neverallows plus `noflow` assertions decided exactly by
 //!   reachability, with counterexample paths.
 //!
+//! - [`diff`]: what changed between two policies (`polc diff`).
 //! - [`explain`]: why a denial happened (`polc why`) and the rules that
 //!   would allow it (`polc allow`), flagged against the neverallows.
 //! - [`model`]: what the policy's decision model may grant beyond the
@@ -32,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod diff;
 pub mod explain;
 pub mod flow;
 pub mod model;

@@ -181,6 +181,21 @@ pub enum Cmd {
         #[arg(long)]
         audit: Option<PathBuf>,
     },
+    /// Compare two policies (like sediff): types, roles, users, booleans,
+    /// rules, transitions, constraints, labelling and assertions added,
+    /// removed or changed, and the direct information flows that appear or
+    /// disappear. Each side is a comma-separated list of sources and
+    /// directories, or one binary policy. Exit 0 if they are the same, 1
+    /// if they differ.
+    Diff {
+        /// The old policy (`DIR,DIR,...` or a binary).
+        old: String,
+        /// The new policy.
+        new: String,
+        /// Lines printed per section at most.
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+    },
     /// Print the effective permission map (built-in + policy + --permmap).
     Permmap {
         /// Sources, directories or one binary policy.

@@ -96,6 +96,7 @@ pub fn run(cli: Cli) -> Result<bool, Failure> {
             let db = load(&inputs)?;
             crate::explain::why(db, (scon, tcon, class, perm), audit.as_deref(), &bools)
         }
+        Cmd::Diff { old, new, limit } => crate::diff::run(&old, &new, limit),
         Cmd::Allow { inputs, audit } => crate::explain::allow(&load(&inputs)?, audit.as_deref()),
         Cmd::Permmap { inputs, permmap: pm } => {
             let db = load(&inputs)?;

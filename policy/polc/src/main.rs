@@ -9,6 +9,7 @@
 
 mod cli;
 mod commands;
+mod diff;
 mod explain;
 mod load;
 
