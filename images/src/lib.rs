@@ -23,6 +23,7 @@ pub mod batch;
 pub mod bench;
 pub mod bootfs;
 pub mod build;
+pub mod custom;
 pub mod devices;
 pub mod iso;
 pub mod linux;

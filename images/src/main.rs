@@ -12,6 +12,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 use images::build::{BuildOptions, build_all};
 use images::qemu::{Accel, Boot, Machine, QemuConfig, Serial, guest_exit_code, resolve_accel};
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -95,6 +96,17 @@ enum Cmd {
         #[arg(long)]
         bench: bool,
     },
+    /// Copy a file or directory out of a root disk image after a run
+    /// (default disk: the last `images run`'s).
+    Cp {
+        /// The disk image.
+        #[arg(long)]
+        disk: Option<PathBuf>,
+        /// Path in the guest (`/var/log/messages`).
+        guest: String,
+        /// Where to put it on the host.
+        host: PathBuf,
+    },
     /// Build everything and boot it in QEMU with the console on this terminal.
     Run {
         /// QEMU machine type.
@@ -115,10 +127,17 @@ enum Cmd {
         /// Kernel command line.
         #[arg(long, default_value = "")]
         append: String,
-        /// The security policy to boot with (a shipped variant: te, mls,
-        /// biba, allow-all); adds `policy=NAME` to the command line.
+        /// The security policy to boot with: a shipped variant (te, mls,
+        /// biba, allow-all), or your own: policy sources (`.pol` files and
+        /// directories, comma-separated; compiled and refused unless `polc
+        /// check` passes) or a binary policy; the root disk is labelled by
+        /// its file contexts. Adds `policy=NAME` to the command line.
         #[arg(long)]
         policy: Option<String>,
+        /// Put a host file or directory on this run's root disk at GUEST
+        /// (`HOST:/GUEST/PATH`, repeatable), labelled by the policy.
+        #[arg(long, value_name = "HOST:GUEST")]
+        add: Vec<String>,
         /// Show cargo's progress and every system message on the console
         /// (`loglevel=7`; without it the console is quiet: the banner,
         /// errors and the session; `dmesg` shows the rest).
@@ -252,6 +271,10 @@ fn main() -> Result<()> {
             let iso = images::iso::build_iso(&art, &append)?;
             println!("{}", iso.display());
         }
+        Cmd::Cp { disk, guest, host } => {
+            let disk = disk.unwrap_or_else(|| images::images_dir().join("disk-run.img"));
+            images::custom::copy_out(&disk, &guest, &host)?;
+        }
         Cmd::Rootfs { size, bench } => {
             let opts = images::rootfs::RootfsOptions { size_mib: size, bench_file: bench, ..Default::default() };
             println!("{}", images::rootfs::build(&opts)?.display());
@@ -264,6 +287,7 @@ fn main() -> Result<()> {
             memory,
             mut append,
             policy,
+            add,
             verbose,
             disk,
             net,
@@ -280,10 +304,8 @@ fn main() -> Result<()> {
             if !microvm {
                 qemu_args.splice(0..0, device_args(&disk, &net, &hostfwd));
             }
-            if let Some(p) = &policy {
-                images::policies::check_name(p)?;
-                append = format!("{append} policy={p}").trim().to_string();
-            }
+            let policy = policy.as_deref().map(images::custom::parse_policy).transpose()?;
+            let adds = add.iter().map(|a| images::custom::parse_add(a)).collect::<Result<Vec<_>>>()?;
             if !append.contains("init.first=") && !append.contains("init.test=") {
                 let first = if command.is_some() { "login:batch" } else { "login" };
                 append = format!("{append} init.first={first}").trim().to_string();
@@ -297,12 +319,14 @@ fn main() -> Result<()> {
             } else {
                 None
             };
-            let append = images::qemu::with_loglevel(&append, loglevel);
             let art = build_all(&BuildOptions { verbose })?;
-            let root_disk = match root_disk {
-                Some(d) => d,
-                None => images::rootfs::disk_copy(art.rootfs_for(policy.as_deref().unwrap_or("te")), "run")?,
-            };
+            let run = images::custom::prepare(&art, policy.as_ref(), &adds, "run")?;
+            if let Some(p) = &run.policy {
+                append = format!("{append} policy={p}").trim().to_string();
+            }
+            let append = images::qemu::with_loglevel(&append, loglevel);
+            let art = run.art;
+            let root_disk = root_disk.unwrap_or(run.disk);
             let boot = match iso {
                 None => Boot::Pvh,
                 Some(IsoFirmware::Bios) => Boot::IsoBios(images::iso::build_iso(&art, &append)?),

@@ -39,6 +39,9 @@ pub struct RootfsOptions {
     /// Policy source directories compiled into `/etc/policy/policy.bin`
     /// and used for labelling (default: base + assertions + te).
     pub policy_dirs: Vec<PathBuf>,
+    /// A compiled policy to use instead of `policy_dirs` (`images run
+    /// --policy FILE`).
+    pub policy_binary: Option<Vec<u8>>,
 }
 
 impl Default for RootfsOptions {
@@ -50,6 +53,7 @@ impl Default for RootfsOptions {
             programs: Vec::new(),
             links: Vec::new(),
             policy_dirs: vec![m.join("base"), m.join("assertions"), m.join("te")],
+            policy_binary: None,
         }
     }
 }
@@ -124,6 +128,10 @@ pub fn ownership(path: &str, kind: FileKind) -> (u32, u32, u32) {
 
 /// Compiles the policy of `opts`; returns the binary and the loaded policy.
 fn compile_policy(opts: &RootfsOptions) -> Result<(Vec<u8>, Policy)> {
+    if let Some(bin) = &opts.policy_binary {
+        let policy = Policy::load(bin).map_err(|e| anyhow::anyhow!("the policy does not load: {e}"))?;
+        return Ok((bin.clone(), policy));
+    }
     let files = policy_compiler::expand_inputs(&opts.policy_dirs).context("reading policy sources")?;
     let out = policy_compiler::compile_files(&files).map_err(|e| anyhow::anyhow!("policy does not compile: {e:?}"))?;
     let bin = rampart_policy::encode(&out.db).map_err(|e| anyhow::anyhow!("encoding policy: {e}"))?;

@@ -47,7 +47,16 @@ pub fn iso() -> &'static std::path::Path {
 /// # Panics
 /// If QEMU cannot start.
 pub fn boot(cfg: &QemuConfig) -> Session {
-    let cmd = cfg.command(artifacts()).unwrap_or_else(|e| panic!("qemu command: {e:#}"));
+    boot_art(artifacts(), cfg)
+}
+
+/// As [`boot`], with artifacts of one's own (a run's own boot-module
+/// archive: `images::custom::prepare`).
+///
+/// # Panics
+/// If QEMU cannot start.
+pub fn boot_art(art: &Artifacts, cfg: &QemuConfig) -> Session {
+    let cmd = cfg.command(art).unwrap_or_else(|e| panic!("qemu command: {e:#}"));
     Session::spawn(cmd).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
@@ -95,7 +104,15 @@ pub fn run_batch(disk: &std::path::Path, script: &str) -> (String, i32) {
 /// # Panics
 /// As [`run_batch`].
 pub fn run_batch_with(cfg: &QemuConfig, script: &str) -> (String, i32) {
-    let mut s = boot(cfg);
+    run_batch_art(artifacts(), cfg, script)
+}
+
+/// [`run_batch_with`] with artifacts of one's own (see [`boot_art`]).
+///
+/// # Panics
+/// As [`run_batch`].
+pub fn run_batch_art(art: &Artifacts, cfg: &QemuConfig, script: &str) -> (String, i32) {
+    let mut s = boot_art(art, cfg);
     s.expect(images::batch::READY, std::time::Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
     s.send(&images::batch::typed(script)).expect("typing the script");
     let status = s.wait_exit(std::time::Duration::from_secs(300)).unwrap_or_else(|e| panic!("{e:#}"));
