@@ -38,6 +38,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("netdrv", "netdrv"),
     ("net", "net"),
     ("capaudit", "capaudit"),
+    ("probe", "probe"),
 ];
 
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):

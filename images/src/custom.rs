@@ -125,12 +125,23 @@ pub fn compile(arg: &PolicyArg) -> Result<Vec<u8>> {
 /// # Errors
 /// I/O errors or a corrupt shipped archive.
 pub fn bootfs_with(art: &Artifacts, policy: &[u8], name: &str) -> Result<PathBuf> {
+    bootfs_plus(art, &[(crate::policies::module_name(CUSTOM), policy.to_vec())], name)
+}
+
+/// This run's boot-module archive (`target/images/bootfs-NAME.img`): the
+/// shipped one plus (or with replaced) `modules`.
+///
+/// # Errors
+/// I/O errors or a corrupt shipped archive.
+pub fn bootfs_plus(art: &Artifacts, modules: &[(String, Vec<u8>)], name: &str) -> Result<PathBuf> {
     let bytes = std::fs::read(&art.bootfs)?;
     let fs = Bootfs::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e:?}", art.bootfs.display()))?;
-    let module = crate::policies::module_name(CUSTOM);
-    let mut files: Vec<(String, Vec<u8>)> =
-        fs.iter().filter(|e| e.name != module).map(|e| (e.name.to_string(), e.data.to_vec())).collect();
-    files.push((module, policy.to_vec()));
+    let mut files: Vec<(String, Vec<u8>)> = fs
+        .iter()
+        .filter(|e| !modules.iter().any(|(n, _)| n == e.name))
+        .map(|e| (e.name.to_string(), e.data.to_vec()))
+        .collect();
+    files.extend(modules.iter().cloned());
     let p = crate::images_dir().join(format!("bootfs-{name}.img"));
     std::fs::write(&p, crate::bootfs::pack(&files)?)?;
     Ok(p)

@@ -193,7 +193,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     }
     let mut servers = supervise::start_servers(&fs, &mut alloc, ep, &opts.servers);
     if let Some(c) = &core {
-        c.start_secure(&mut alloc, bi.cmdline());
+        c.start_secure(&mut alloc, bi.cmdline(), &fs);
     }
 
     let Some((first, argv)) = opts.first else {

@@ -251,10 +251,23 @@ impl Core {
         rampart_rt::rm::spawn(req).map_err(|x| alloc::format!("cannot start a program as {context}: {x}"))
     }
 
-    /// Starts the `init.secure=PROG[:ARG]@CTX,...` programs.
-    pub fn start_secure(&self, alloc: &mut Allocator, cmdline: &str) {
+    /// Starts the `init.secure=PROG[:ARG]@CTX,...` programs; with
+    /// `init.secure=@MODULE` the list is boot module `MODULE`, one
+    /// `PROG[:ARG]@CTX` per line (a list longer than the command line's
+    /// 256 bytes, e.g. tests/tests/decisions.rs's probes).
+    pub fn start_secure(&self, alloc: &mut Allocator, cmdline: &str, bootfs: &Bootfs<'_>) {
         let Some(list) = option(cmdline, "init.secure=") else { return };
-        for item in list.split(',').filter(|s| !s.is_empty()) {
+        let list = match list.strip_prefix('@') {
+            Some(module) => match bootfs.find(module).map(|f| core::str::from_utf8(f.data)) {
+                Some(Ok(text)) => text,
+                _ => {
+                    dprintln!("init: init.secure=@{module}: no such boot module (or not text)");
+                    return;
+                }
+            },
+            None => list,
+        };
+        for item in list.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
             let Some((prog, ctx)) = item.split_once('@') else { continue };
             let (name, arg) = prog.split_once(':').map_or((prog, None), |(n, a)| (n, Some(a)));
             let mut argv = alloc::vec![name.to_string()];
