@@ -304,6 +304,18 @@ pub fn security_context(path: &str) -> Result<String> {
     with(|st| fsys::getcon(st, &p, false)).map_err(e)
 }
 
+/// Relabels `path` (`setfilecon`; symbolic links not followed) to
+/// `context`, or with `None` to the label the policy's file contexts give
+/// it (`restorecon`).
+///
+/// # Errors
+/// The server's error: `PermissionDenied` (not the owner: `EPERM`; the
+/// policy: `EACCES`), `InvalidInput` (not a valid context).
+pub fn set_security_context(path: &str, context: Option<&str>) -> Result<()> {
+    let p = abs(path);
+    with(|st| fsys::setcon(st, &p, false, context)).map_err(e)
+}
+
 /// A directory entry.
 #[derive(Clone, Debug)]
 pub struct DirEntry {

@@ -265,6 +265,19 @@ pub enum Request {
     /// and uses for discretionary checks; no permission needed.
     /// → `Credentials`.
     Credentials,
+    /// Relabels an object (`chcon`, `setfilecon`): to `context`, or with
+    /// `None` back to the label the policy's file contexts give the path
+    /// (`restorecon`; `target` must be a path). Checked: ownership or uid
+    /// 0 (`EPERM`), `relabelfrom` on the old label and `relabelto` on the
+    /// new one (`EACCES`), the policy's `validatetrans` for the class
+    /// (`EACCES`); `EINVAL` for a context the policy does not accept,
+    /// `EROFS`, `ENOTSUP` for device nodes. → `Ok`.
+    SetCon {
+        /// The object.
+        target: Target,
+        /// The new security context, or `None` for the default.
+        context: Option<String>,
+    },
 }
 
 /// Longest device name in a [`Request::Mount`], in bytes.

@@ -199,6 +199,15 @@ pub fn chmod(c: &Cred, o: &Owned, mode: u32) -> Result<u32, Errno> {
     Ok(m)
 }
 
+/// Checks a relabel (`setxattr` of `security.selinux`) by `c` on `o`:
+/// the owner or uid 0, as Linux's `inode_owner_or_capable`.
+///
+/// # Errors
+/// `EPERM` otherwise.
+pub fn relabel(c: &Cred, o: &Owned) -> Result<(), Errno> {
+    if o.owned_by(c) || c.is_root() { Ok(()) } else { Err(Errno::EPERM) }
+}
+
 /// Checks `chown(uid, gid)` by `c` on `o` (`None`: unchanged). (The
 /// engine clears `S_ISUID` and `S_ISGID` on every ownership change, as
 /// Linux does for regular files.)

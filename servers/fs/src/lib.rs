@@ -50,6 +50,7 @@ mod path;
 pub mod pipe;
 pub mod random;
 pub mod readahead;
+mod relabel;
 mod ro;
 mod rw;
 pub mod security;

@@ -272,7 +272,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     }
 
     /// Mode, owner and group of a file-system object.
-    fn owned(&mut self, ino: crate::volume::Ino) -> Result<Owned, Errno> {
+    pub(crate) fn owned(&mut self, ino: crate::volume::Ino) -> Result<Owned, Errno> {
         let a = self.vol.getattr(ino)?;
         Ok(Owned { mode: a.mode, uid: a.uid, gid: a.gid })
     }

@@ -48,6 +48,13 @@ pub trait SecurityServer: ObjSecurity {
 
     /// An initial SID by name (`file`, `unlabeled`, ...).
     fn initial_sid(&mut self, name: &str) -> Option<u32>;
+
+    /// May `task` relabel an object of `class` from `old` to `new`? The
+    /// policy's `validatetrans` statements (docs/policy-language.md §6).
+    ///
+    /// # Errors
+    /// Unknown SIDs or class, or the transport failed.
+    fn validate_trans(&mut self, old: u32, new: u32, task: u32, class: u16) -> Result<bool, Errno>;
 }
 
 /// A [`SecurityServer`] answering from a policy held in this task (tests,
@@ -113,6 +120,10 @@ impl SecurityServer for LocalPolicy {
     fn initial_sid(&mut self, name: &str) -> Option<u32> {
         self.0.initial_sid(name).map(|s| s.0)
     }
+
+    fn validate_trans(&mut self, old: u32, new: u32, task: u32, class: u16) -> Result<bool, Errno> {
+        self.0.validate_trans(Sid(old), Sid(new), Sid(task), ClassId(class)).map_err(perr)
+    }
 }
 
 rampart_objmgr::permissions! {
@@ -135,6 +146,10 @@ rampart_objmgr::permissions! {
         Rmdir = "rmdir",
         Reparent = "reparent",
         Mounton = "mounton",
+        /// Relabel an object from its label (`chcon`, `restorecon`).
+        Relabelfrom = "relabelfrom",
+        /// Relabel an object to a label.
+        Relabelto = "relabelto",
     }
 }
 

@@ -333,6 +333,9 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             Request::ShareHandle { handle } => self.share(conn, handle).map(Response::Token),
             Request::AdoptToken => self.adopt(conn, badge.ok_or(Errno::EINVAL)?).map(Response::Handle),
             Request::GetCon { target } => self.getcon(conn, &target, region).map(Response::Context),
+            Request::SetCon { target, context } => {
+                self.setcon(conn, &target, context.as_deref(), region).map(|()| Response::Ok)
+            }
             Request::Mount { device, path, read_only } => {
                 self.mount(s, &device, &path_arg(&path, region)?, read_only).map(|()| Response::Ok)
             }

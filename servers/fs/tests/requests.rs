@@ -88,6 +88,8 @@ fn request() -> impl Strategy<Value = Request> {
         handle().prop_map(|handle| Request::ShareHandle { handle }),
         Just(Request::AdoptToken),
         target().prop_map(|target| Request::GetCon { target }),
+        (target(), proptest::option::of("[a-z_:0-9]{0,40}"))
+            .prop_map(|(target, context)| Request::SetCon { target, context }),
     ]
 }
 

@@ -123,6 +123,18 @@ impl<T: Transport> Client<T> {
         expect(self.0.call(&Request::ReleaseSid { sid, subject }), |r| matches!(r, Response::Ok).then_some(()))
     }
 
+    /// May `task` relabel an object of `class` from `old` to `new`
+    /// (`validatetrans`)?
+    ///
+    /// # Errors
+    /// `ENOENT`, `EACCES`, transport errors.
+    pub fn validate_trans(&mut self, old: u32, new: u32, task: u32, class: u16) -> Result<bool, Errno> {
+        expect(self.0.call(&Request::ValidateTrans { old, new, task, class }), |r| match r {
+            Response::Valid(v) => Some(v),
+            _ => None,
+        })
+    }
+
     /// SID → context.
     ///
     /// # Errors

@@ -380,6 +380,19 @@ pub enum Request {
     /// The SID table's statistics (no permission, like [`Request::Status`]).
     /// Reply [`Response::SidStats`].
     SidStats,
+    /// May `task` relabel an object of `class` from `old` to `new`? The
+    /// policy's `validatetrans` statements (`compute_av`; the file
+    /// server's relabel asks it). Reply [`Response::Valid`]; `ENOENT`.
+    ValidateTrans {
+        /// The object's current SID.
+        old: u32,
+        /// The SID it would get.
+        new: u32,
+        /// The relabelling task's SID.
+        task: u32,
+        /// The object's class.
+        class: u16,
+    },
 }
 
 /// Responses from secsrv.
@@ -407,6 +420,8 @@ pub enum Response {
     SidStats(SidStats),
     /// The request failed.
     Err(Errno),
+    /// A yes/no answer ([`Request::ValidateTrans`]).
+    Valid(bool),
 }
 
 #[cfg(test)]

@@ -93,6 +93,8 @@ pub const PROGRAMS: &[&str] = &[
     "load_policy",
     "ausearch",
     "runcon",
+    "chcon",
+    "restorecon",
     "true",
     "false",
     "pwd",

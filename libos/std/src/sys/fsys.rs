@@ -180,6 +180,18 @@ pub fn getcon(st: &mut State, path: &str, follow: bool) -> Result<String, Errno>
     }
 }
 
+/// Relabels `path` to `context`, or (`None`) to its file-context label.
+///
+/// # Errors
+/// The server's error (`EPERM`, `EACCES`, `EINVAL`, ...).
+pub fn setcon(st: &mut State, path: &str, follow: bool, context: Option<&str>) -> Result<(), Errno> {
+    let target = Target::Path { path: path_arg(st, path, 0)?, follow };
+    match call_fs(st, &Request::SetCon { target, context: context.map(String::from) })? {
+        Response::Ok => Ok(()),
+        _ => Err(Errno::EPROTO),
+    }
+}
+
 /// The entries of directory `path` (name, kind), without `.` and `..`.
 ///
 /// # Errors

@@ -58,6 +58,10 @@ impl ObjSecurity for SecIpc {
 }
 
 impl SecurityServer for SecIpc {
+    fn validate_trans(&mut self, old: u32, new: u32, task: u32, class: u16) -> Result<bool, Errno> {
+        self.c().validate_trans(old, new, task, class).map_err(e)
+    }
+
     fn compute_create(&mut self, ssid: u32, tsid: u32, class: u16, name: &str) -> Result<u32, Errno> {
         self.c().compute_create(ssid, tsid, class, Some(name)).map_err(e)
     }

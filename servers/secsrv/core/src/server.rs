@@ -415,6 +415,9 @@ impl SecServer {
                 Response::Ok
             }
             Request::ReadAudit { from } => Response::Audit(self.read_audit(from)),
+            Request::ValidateTrans { old, new, task, class } => {
+                Response::Valid(p.validate_trans(Sid(old), Sid(new), Sid(task), ClassId(class)).map_err(e)?)
+            }
             _ => return Err(Errno::ENOSYS),
         })
     }

@@ -6,6 +6,7 @@ mod fileops;
 mod files;
 mod grep;
 mod klog;
+mod label;
 mod ls;
 mod mktemp;
 mod policy;
@@ -73,6 +74,8 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "load_policy" => policy::load_policy(args),
         "ausearch" => policy::ausearch(args),
         "runcon" => policy::runcon(args),
+        "chcon" => label::chcon(args),
+        "restorecon" => label::restorecon(args),
         "stty" => tty::stty(args),
         "tr" => textops::tr(args),
         "cut" => textops::cut(args),
