@@ -4,9 +4,20 @@
 //!
 //! - `pipelined_gets_do_not_crash_httpd`: 200 `GET`s in one TCP write
 //!   from the host all get their answer, and httpd still serves after.
+//! - `a_user_filling_the_disk_gets_enospc_and_root_still_writes`: a user
+//!   fills the root with `cat` appends; every refused write (`cat`, the
+//!   shell's `echo` and `printf`, a redirection) fails with "No space left
+//!   on device" and a non-zero status, the reserve stays free; in the
+//!   next boot the administrator still writes; `e2fsck` finds the image
+//!   clean.
+//! - `exit_unmounts_the_root_cleanly`: after a session that wrote a file
+//!   and exited, the image's superblock says clean, no journal recovery
+//!   is needed, `e2fsck -fn` (which does not replay) passes, and the file
+//!   is there.
 
 use images::qemu::{QemuConfig, Session, guest_exit_code};
-use rampart_tests::{boot, disk, session_config};
+use rampart_tests::harness::in_order;
+use rampart_tests::{boot, disk, run_batch, run_batch_with, session_config};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -116,4 +127,89 @@ fn pipelined_gets_do_not_crash_httpd() {
     s.send("exit\r").unwrap();
     let st = s.wait_exit(T).unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(guest_exit_code(st), Some(0), "{}", s.output());
+}
+
+/// `e2fsck -fn` on a copy of `img` after replaying its journal (what the
+/// next mount does); returns (exit code, output).
+fn e2fsck_replayed(img: &std::path::Path) -> (i32, String) {
+    let copy = img.with_extension("fsck");
+    std::fs::copy(img, &copy).unwrap();
+    let _ = std::process::Command::new("e2fsck").args(["-E", "journal_only", "-y"]).arg(&copy).output();
+    let out = std::process::Command::new("e2fsck").arg("-fn").arg(&copy).output().expect("e2fsck (e2fsprogs)");
+    let _ = std::fs::remove_file(&copy);
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn a_user_filling_the_disk_gets_enospc_and_root_still_writes() {
+    let d = disk("rel-full");
+    let script = "\
+i=0; st=0; while [ $i -lt 12 ]; do cat /var/www/10m.bin >> big || { st=$?; break; }; i=$((i+1)); done; echo cat-st=$st i=$i
+echo hello > small; echo echo-st=$?
+printf more >> big; echo printf-st=$?
+echo again >> big && echo not-reached
+wc -c small
+df /
+exit 0";
+    let (out, code) = run_batch(&d, script);
+    println!("{out}");
+    assert_eq!(code, 0, "{out}");
+    in_order(
+        &out,
+        &[
+            "cat: write error: No space left on device",
+            "cat-st=1",
+            "sh: echo: write error: No space left on device",
+            "echo-st=1",
+            "sh: printf: write error: No space left on device",
+            "printf-st=1",
+            "sh: echo: write error: No space left on device",
+        ],
+    );
+    assert!(!out.contains("not-reached"), "{out}");
+    assert!(out.lines().any(|l| l.trim() == "0 small"), "the refused echo left bytes: {out}");
+    // df: nothing available to users, but the reserve is still free.
+    let l = out.lines().find(|l| l.starts_with("/dev/blk0")).unwrap_or_else(|| panic!("no df line:\n{out}"));
+    let f: Vec<u64> = l.split_whitespace().skip(1).take(3).map(|v| v.parse().unwrap()).collect();
+    assert_eq!(f[2], 0, "available: {l}");
+    assert!(f[0] - f[1] >= 1024, "the user took the reserve: {l}");
+
+    // The administrator, next boot on the same disk, still writes.
+    let mut cfg = session_config(&d, true);
+    cfg.cmdline.push_str(" init.context=root:sysadm_r:sysadm_t");
+    let (out, code) = run_batch_with(&cfg, "echo admin-note > /root/note; echo st=$?; cat /root/note; exit 0");
+    assert_eq!(code, 0, "{out}");
+    in_order(&out, &["st=0", "admin-note"]);
+    let (code, fsck) = e2fsck_replayed(&d);
+    assert_eq!(code, 0, "{fsck}");
+    let _ = std::fs::remove_file(&d);
+}
+
+/// `dumpe2fs -h` of `img`.
+fn superblock(img: &std::path::Path) -> String {
+    let out = std::process::Command::new("dumpe2fs").arg("-h").arg(img).output().expect("dumpe2fs (e2fsprogs)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn exit_unmounts_the_root_cleanly() {
+    let d = disk("rel-clean");
+    let cfg = session_config(&d, true);
+    let mut s = boot(&cfg);
+    s.expect(images::batch::READY, T).unwrap_or_else(|e| panic!("{e:#}"));
+    s.send(&images::batch::typed("echo kept across the power-off > note; exit 0")).unwrap();
+    let st = s.wait_exit(T).unwrap_or_else(|e| panic!("{e:#}"));
+    let out = s.output();
+    assert_eq!(guest_exit_code(st), Some(0), "{out}");
+    let sb = superblock(&d);
+    let state = sb.lines().find(|l| l.starts_with("Filesystem state:")).unwrap_or_default();
+    assert_eq!(state.split(':').nth(1).map(str::trim), Some("clean"), "{sb}\nconsole:\n{out}");
+    assert!(!sb.contains("needs_recovery"), "{sb}");
+    let out = std::process::Command::new("e2fsck").arg("-fn").arg(&d).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("journal recovery"), "{text}");
+    let got = std::process::Command::new("debugfs").args(["-R", "cat /home/user/note"]).arg(&d).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&got.stdout), "kept across the power-off\n");
+    let _ = std::fs::remove_file(&d);
 }
