@@ -10,6 +10,10 @@
 //!   on device" and a non-zero status, the reserve stays free; in the
 //!   next boot the administrator still writes; `e2fsck` finds the image
 //!   clean.
+//! - `long_arguments_fail_with_e2big_and_never_hang_a_pipeline`: a
+//!   program started with more arguments than rm's message holds fails
+//!   with "Argument list too long" (not "Input/output error"), also as
+//!   the first stage of a pipeline, and the shell goes on.
 //! - `exit_unmounts_the_root_cleanly`: after a session that wrote a file
 //!   and exited, the image's superblock says clean, no journal recovery
 //!   is needed, `e2fsck -fn` (which does not replay) passes, and the file
@@ -211,5 +215,34 @@ fn exit_unmounts_the_root_cleanly() {
     assert!(!text.contains("journal recovery"), "{text}");
     let got = std::process::Command::new("debugfs").args(["-R", "cat /home/user/note"]).arg(&d).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&got.stdout), "kept across the power-off\n");
+    let _ = std::fs::remove_file(&d);
+}
+
+#[test]
+fn long_arguments_fail_with_e2big_and_never_hang_a_pipeline() {
+    let d = disk("rel-args");
+    let script = "\
+x=$(seq 1 400)
+echo len=${#x}
+/bin/echo $x | cat; echo st=$?
+/bin/echo $x; echo st2=$?
+/bin/echo short | cat
+echo after
+exit 0";
+    let (out, code) = run_batch(&d, script);
+    assert_eq!(code, 0, "{out}");
+    in_order(
+        &out,
+        &[
+            "len=1491",
+            "sh: /bin/echo: Argument list too long",
+            "st=0",
+            "sh: /bin/echo: Argument list too long",
+            "st2=126",
+            "short",
+            "after",
+        ],
+    );
+    assert!(!out.contains("Input/output error"), "{out}");
     let _ = std::fs::remove_file(&d);
 }
