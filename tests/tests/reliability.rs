@@ -14,6 +14,9 @@
 //!   program started with more arguments than rm's message holds fails
 //!   with "Argument list too long" (not "Input/output error"), also as
 //!   the first stage of a pipeline, and the shell goes on.
+//! - `a_corrupt_root_is_named_not_numbered`: a root disk whose
+//!   superblock checksum is wrong gets the file server's message with the
+//!   error's name and what to do, not `E?(117)`.
 //! - `exit_unmounts_the_root_cleanly`: after a session that wrote a file
 //!   and exited, the image's superblock says clean, no journal recovery
 //!   is needed, `e2fsck -fn` (which does not replay) passes, and the file
@@ -244,5 +247,22 @@ exit 0";
         ],
     );
     assert!(!out.contains("Input/output error"), "{out}");
+    let _ = std::fs::remove_file(&d);
+}
+
+#[test]
+fn a_corrupt_root_is_named_not_numbered() {
+    let d = disk("rel-corrupt");
+    // One byte of the volume name: the superblock checksum no longer
+    // matches (metadata_csum).
+    let mut img = std::fs::read(&d).unwrap();
+    img[1024 + 0x78] ^= 0xff;
+    std::fs::write(&d, &img).unwrap();
+    let mut s = boot(&session_config(&d, true));
+    let want = "fs: cannot mount the root file system (blk0): Structure needs cleaning (EUCLEAN): \
+                the file system is corrupt; check the disk with e2fsck";
+    s.expect(want, T).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(!s.output().contains("E?("), "{}", s.output());
+    drop(s);
     let _ = std::fs::remove_file(&d);
 }
