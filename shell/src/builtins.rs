@@ -206,8 +206,7 @@ impl<O: Os> Shell<O> {
         if newline {
             bytes.push(b'\n');
         }
-        self.write_fd(1, &bytes);
-        0
+        self.builtin_output("echo", &bytes)
     }
 
     fn builtin_export(&mut self, args: &[String]) -> i32 {

@@ -253,10 +253,15 @@ pub(crate) fn run<O: Os>(sh: &mut Shell<O>, args: &[String]) -> i32 {
         sh.error(&e);
     }
     match var {
-        Some(name) => sh.vars.set(&name, &String::from_utf8_lossy(&out)),
-        None => sh.write_fd(1, &out),
+        Some(name) => {
+            sh.vars.set(&name, &String::from_utf8_lossy(&out));
+            status
+        }
+        None => match sh.builtin_output("printf", &out) {
+            0 => status,
+            failed => failed,
+        },
     }
-    status
 }
 
 /// One pass over the format. `Ok(true)` if `\c` ended the output.

@@ -13,9 +13,10 @@ use crate::expand::{ExpandContext, ExpandError};
 use crate::glob::GlobFs;
 use crate::history::History;
 use crate::jobs::Jobs;
-use crate::os::{Fd, FileKind, Os, Pid};
+use crate::os::{Fd, FileKind, Os, OsError, Pid};
 use crate::redirect::{FdTable, Target};
 use crate::vars::Vars;
+use rampart_uabi::Errno;
 
 /// Deepest nesting of function calls, `source` and `eval`.
 pub const MAX_CALL_DEPTH: usize = 40;
@@ -231,25 +232,55 @@ impl<O: Os> Shell<O> {
     }
 
     /// Write bytes to logical descriptor `fd` (through redirections and
-    /// command-substitution captures). Errors are ignored, as a shell's
-    /// builtins ignore a closed output.
+    /// command-substitution captures). Errors are ignored: for the shell's
+    /// own messages (prompts, diagnostics), where nothing better can be
+    /// done; builtins whose output is their result use
+    /// [`Shell::write_fd_checked`].
     pub fn write_fd(&mut self, fd: u32, bytes: &[u8]) {
+        let _ = self.write_fd_checked(fd, bytes);
+    }
+
+    /// As [`Shell::write_fd`], but reports the first failed write (a
+    /// full disk's `ENOSPC`, `EIO`, `EPIPE`, a descriptor that is not
+    /// open: `EBADF`), as POSIX `write(2)` does, so that a builtin such
+    /// as `echo` fails with a message instead of losing its output.
+    ///
+    /// # Errors
+    /// The OS's error for the first write that fails; a write of 0 bytes
+    /// for a non-empty buffer is `EIO`.
+    pub fn write_fd_checked(&mut self, fd: u32, bytes: &[u8]) -> Result<(), OsError> {
         match self.fds.get(fd) {
             Some(Target::Raw(raw)) => {
                 let mut rest = bytes;
                 while !rest.is_empty() {
-                    match self.os.write(raw, rest) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => rest = &rest[n.min(rest.len())..],
+                    match self.os.write(raw, rest)? {
+                        0 => return Err(OsError::Other(Errno::EIO.0)),
+                        n => rest = &rest[n.min(rest.len())..],
                     }
                 }
+                Ok(())
             }
             Some(Target::Capture(i)) => {
                 if let Some(buf) = self.captures.get_mut(i) {
                     buf.extend_from_slice(bytes);
                 }
+                Ok(())
             }
-            None => {}
+            None => Err(OsError::BadFd),
+        }
+    }
+
+    /// Writes a builtin's output to standard output; on failure prints
+    /// `sh: NAME: write error: MESSAGE` (as bash does; no message for a
+    /// reader that went away, `EPIPE`) and returns status 1.
+    pub(crate) fn builtin_output(&mut self, name: &str, bytes: &[u8]) -> i32 {
+        match self.write_fd_checked(1, bytes) {
+            Ok(()) => 0,
+            Err(OsError::BrokenPipe) => 1,
+            Err(e) => {
+                self.error(&format!("{name}: write error: {}", e.message()));
+                1
+            }
         }
     }
 

@@ -279,3 +279,32 @@ fn interactive_shell_reads_env() {
     h.sh.main(&args(&["sh"]));
     assert_eq!(h.stdout(), "hello you\n");
 }
+
+/// Issue 21: on a full disk `echo a > f` printed nothing, returned 0 and
+/// left `f` empty. A refused write is now the builtin's failure, with the
+/// message, and the file holds exactly what was acknowledged.
+#[test]
+fn builtins_report_a_full_disk() {
+    let mut h = Harness::new();
+    h.world.borrow_mut().disk_free = Some(10);
+    assert_eq!(h.run("echo 12345678 > /tmp/f; echo st=$?"), 0);
+    assert_eq!((h.stdout().as_str(), h.stderr().as_str()), ("st=0\n", ""));
+    h.clear();
+    // One byte left: a short write, then ENOSPC.
+    h.run("echo abc >> /tmp/f; echo st=$?");
+    assert_eq!(h.stdout(), "st=1\n");
+    assert_eq!(h.stderr(), "sh: echo: write error: No space left on device\n");
+    assert_eq!(h.file("/tmp/f").as_deref(), Some("12345678\na"));
+    h.clear();
+    h.run("echo x > /tmp/g; echo st=$?; printf '%s\\n' y >> /tmp/f; echo st=$?");
+    assert_eq!(h.stdout(), "st=1\nst=1\n");
+    assert_eq!(
+        h.stderr(),
+        "sh: echo: write error: No space left on device\nsh: printf: write error: No space left on device\n"
+    );
+    assert_eq!(h.file("/tmp/g").as_deref(), Some(""));
+    // A failing builtin in an `&&` list stops it, as a failed command does.
+    h.clear();
+    h.run("echo z > /tmp/h && echo written");
+    assert_eq!(h.stdout(), "");
+}

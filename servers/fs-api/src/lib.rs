@@ -278,6 +278,14 @@ pub enum Request {
         /// The new security context, or `None` for the default.
         context: Option<String>,
     },
+    /// Shuts the server down before power-off (init sends it when the
+    /// first program ended, `shutdown -h` in Unix terms): every connection
+    /// is closed (unlinked open files are freed), every volume is
+    /// committed and unmounted, the root file system marked clean, so the
+    /// next boot needs no journal recovery. Afterwards every request gets
+    /// `EIO`. Needs uid 0 (`EPERM`) and `filesystem unmount` on the root
+    /// file system (`EACCES`). → `Ok`, or the unmount's error (`EIO`).
+    Shutdown,
 }
 
 /// Longest device name in a [`Request::Mount`], in bytes.

@@ -38,6 +38,7 @@ fn samples() -> Vec<Request> {
         Request::Unmount { path: PathArg::Shared { offset: 0, len: 4 } },
         Request::TokenPending { token: 1 << 40 },
         Request::Credentials,
+        Request::Shutdown,
         Request::Open { path: "/bin/sh".into(), flags: OpenFlags::EXEC, mode: 0 },
     ]
 }

@@ -63,8 +63,11 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             Object::File { ino, kind, sid } => {
                 let append = o.flags.contains(OpenFlags::APPEND);
                 self.mac.check(ssid, sid, kind, &[if append { Perm::Append } else { Perm::Write }])?;
-                let at = if append { self.vol.getattr(ino)?.size } else { offset.unwrap_or(o.pos) };
-                let n = self.vol.write(ino, at, src)?;
+                let size = self.vol.getattr(ino)?.size;
+                let at = if append { size } else { offset.unwrap_or(o.pos) };
+                let cred = self.subject(conn)?.cred;
+                let len = self.writable_len(&cred, ino, size, at, src.len())?;
+                let n = self.vol.write(ino, at, &src[..len])?;
                 self.dirty = true;
                 (n, at + n as u64)
             }

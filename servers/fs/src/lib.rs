@@ -55,6 +55,7 @@ mod ro;
 mod rw;
 pub mod security;
 mod server;
+mod space;
 pub mod volume;
 
 pub use blockdev::{BlockDevice, IoError, MemDisk, SECTOR_SIZE};

@@ -200,6 +200,10 @@ impl<V: Volume> Volume for Mounts<V> {
     fn statfs(&mut self) -> Result<StatFs, Errno> {
         self.root.statfs()
     }
+    fn statfs_of(&mut self, ino: Ino) -> Result<StatFs, Errno> {
+        let (v, l) = self.vol(ino)?;
+        v.statfs_of(l)
+    }
     fn create(&mut self, dir: Ino, name: &[u8], node: NewNode<'_>, perm: u32, owner: Owner) -> Result<Ino, Errno> {
         let i = index_of(dir);
         let (v, d) = self.vol_mut(dir)?;

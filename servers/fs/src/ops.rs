@@ -34,6 +34,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         if self.vol.read_only() {
             return Err(errno::EROFS);
         }
+        self.may_take_block(&s.cred, dir.ino, kind)?;
         let ctx = self.mac.om.sec.sid_to_context(sid)?;
         let (uid, gid, perm) = dac::new_object(&s.cred, &dir.own, kind, perm);
         let ino = self.vol.create(dir.ino, &p.name, node, perm, Owner { uid, gid })?;

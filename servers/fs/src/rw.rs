@@ -92,12 +92,34 @@ fn cursor_out(c: DirectoryCursor) -> DirCursor {
     }
 }
 
+/// Free blocks a data write leaves for the extent-tree blocks it may
+/// need (a split per level, 4 levels at most, plus the index root).
+const METADATA_MARGIN: u64 = 8;
+
 /// The `security.selinux` attribute name within the `security` namespace.
 const LABEL_NAME: &[u8] = b"selinux";
 
 /// A mounted read-write ext4 file system.
 pub struct RwVolume<D: BlockDevice> {
     fs: Ext4<RsDevice<D>, MountedServices<(), NoopObserver>>,
+    /// Blocks reserved for uid 0 (`s_r_blocks_count`), read at mount:
+    /// left out of `bavail` (the engine itself does not enforce it; the
+    /// server does, `crate::space`).
+    reserved: u64,
+}
+
+/// `s_r_blocks_count` of the ext4 superblock on `dev` (byte 1024 of the
+/// disk; `_lo` at offset 0x08, `_hi` at 0x154 with the 64-bit feature,
+/// `INCOMPAT_64BIT` 0x80 at 0x60: Linux `Documentation/filesystems/ext4/super.rst`).
+///
+/// # Errors
+/// `EIO`.
+fn reserved_blocks<D: BlockDevice>(dev: &mut D) -> Result<u64, Errno> {
+    let mut sb = [0u8; 1024];
+    dev.read_sectors(2, &mut sb).map_err(|_| Errno::EIO)?;
+    let u32_at = |o: usize| u32::from_le_bytes([sb[o], sb[o + 1], sb[o + 2], sb[o + 3]]);
+    let hi = if u32_at(0x60) & 0x80 != 0 { u64::from(u32_at(0x154)) } else { 0 };
+    Ok(u64::from(u32_at(0x08)) | hi << 32)
 }
 
 impl<D: BlockDevice> RwVolume<D> {
@@ -106,10 +128,11 @@ impl<D: BlockDevice> RwVolume<D> {
     /// # Errors
     /// `EUCLEAN` for a corrupt superblock or metadata, `ENOTSUP` for
     /// features the engine cannot write safely, `EIO`.
-    pub fn mount(dev: D, clock: WallClock) -> Result<RwVolume<D>, Errno> {
+    pub fn mount(mut dev: D, clock: WallClock) -> Result<RwVolume<D>, Errno> {
+        let reserved = reserved_blocks(&mut dev)?;
         let services = MountServices::new(clock, (), NoopObserver);
         let fs = Ext4::mount(RsDevice(dev), services, MountOptions::read_write()).map_err(errno_of)?;
-        Ok(RwVolume { fs })
+        Ok(RwVolume { fs, reserved })
     }
 }
 
@@ -206,7 +229,7 @@ impl<D: BlockDevice> Volume for RwVolume<D> {
             bsize: u32::try_from(s.block_size).unwrap_or(4096),
             blocks: s.total_blocks,
             bfree: s.free_blocks,
-            bavail: s.free_blocks,
+            bavail: s.free_blocks.saturating_sub(self.reserved),
             files: u64::from(s.total_inodes),
             ffree: u64::from(s.free_inodes),
             namemax: rampart_fs_api::NAME_MAX as u32,
@@ -232,8 +255,18 @@ impl<D: BlockDevice> Volume for RwVolume<D> {
 
     fn write(&mut self, i: Ino, off: u64, data: &[u8]) -> Result<usize, Errno> {
         off.checked_add(data.len() as u64).ok_or(errno::EFBIG)?;
-        self.fs.write_inode(ino(i)?, off, data).map_err(errno_of)?;
-        Ok(data.len())
+        // Never let the engine run out of blocks half-way through a
+        // write: rsext4 0.9.2 then leaves an unfinished block edit that
+        // keeps every later unmount from checkpointing (the image needs
+        // journal recovery). A write that would take more new blocks
+        // than are free (less a margin for extent-tree blocks) is
+        // shortened, as write(2) does on a nearly full disk.
+        let size = self.fs.inode(ino(i)?).map_err(errno_of)?.size;
+        let s = self.fs.statfs();
+        let avail = s.free_blocks.saturating_sub(METADATA_MARGIN);
+        let len = crate::space::fit(off, data.len(), size, s.block_size, avail)?;
+        self.fs.write_inode(ino(i)?, off, &data[..len]).map_err(errno_of)?;
+        Ok(len)
     }
 
     fn truncate(&mut self, i: Ino, size: u64) -> Result<(), Errno> {

@@ -135,6 +135,9 @@ pub struct FileServer<V: Volume, S: SecurityServer> {
     pub(crate) ids: Option<Identities>,
     /// The mount index of `/dev` ([`FileServer::serve_devices`]).
     pub(crate) dev: Option<usize>,
+    /// `Request::Shutdown` was served: every volume is unmounted and
+    /// every request gets `EIO`.
+    pub(crate) down: bool,
 }
 
 impl<V: Volume, S: SecurityServer> FileServer<V, S> {
@@ -164,6 +167,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             dirty: false,
             ids: None,
             dev: None,
+            down: false,
         })
     }
 
@@ -244,13 +248,34 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         for c in conns {
             self.disconnect(c);
         }
+        self.down = true;
         self.vol.unmount()
+    }
+
+    /// `Request::Shutdown` from `conn`: uid 0 and `filesystem unmount`
+    /// on the root file system, then [`FileServer::shutdown`].
+    fn shutdown_for(&mut self, conn: ConnId) -> Result<(), Errno> {
+        let s = self.subject(conn)?;
+        if !s.cred.is_root() {
+            return Err(Errno::EPERM);
+        }
+        self.mac.check_fs(s.sid, self.fs_sid, crate::security::FsPerm::Unmount)?;
+        self.shutdown()
     }
 
     /// Handles one request of `conn`. `region` is the connection's shared
     /// memory; `badge` is the badge the kernel unwrapped from a capability
     /// transferred with the request (a token for `AdoptToken`).
     pub fn handle(&mut self, conn: ConnId, req: Request, region: &mut [u8], badge: Option<u64>) -> Response {
+        if self.down {
+            return Response::Err(Errno::EIO);
+        }
+        if req == Request::Shutdown {
+            return match self.shutdown_for(conn) {
+                Ok(()) => Response::Ok,
+                Err(e) => Response::Err(e),
+            };
+        }
         let r = self.dispatch(conn, req, region, badge);
         if self.dirty {
             self.identities_changed();
@@ -341,6 +366,8 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             }
             Request::Unmount { path } => self.unmount(s, &path_arg(&path, region)?).map(|()| Response::Ok),
             Request::TokenPending { token } => self.token_pending(conn, token).map(|()| Response::Ok),
+            // Served by `handle` before dispatch.
+            Request::Shutdown => Err(Errno::EINVAL),
             Request::Credentials => Ok(Response::Credentials(rampart_fs_api::Credentials {
                 uid: s.cred.uid,
                 gid: s.cred.gid,

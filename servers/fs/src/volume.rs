@@ -149,6 +149,18 @@ pub trait Volume {
     /// `EIO`.
     fn statfs(&mut self) -> Result<StatFs, Errno>;
 
+    /// Statistics of the file system that holds `ino` (the same as
+    /// [`Volume::statfs`] for a single volume; a tree of mounts answers
+    /// for the mounted one). `bavail` excludes the blocks reserved for
+    /// uid 0 (ext4 `s_r_blocks_count`).
+    ///
+    /// # Errors
+    /// `EIO`.
+    fn statfs_of(&mut self, ino: Ino) -> Result<StatFs, Errno> {
+        let _ = ino;
+        self.statfs()
+    }
+
     /// Creates `name` in `dir`; returns the new inode.
     ///
     /// # Errors

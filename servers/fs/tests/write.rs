@@ -160,3 +160,38 @@ fn namespace_errors() {
     let (code, out) = e2fsck_replayed(&disk.snapshot());
     assert_eq!(code, 0, "{out}");
 }
+
+/// Issue 21, drill 7: `exit` powered off without unmounting, so every
+/// image needed journal recovery. `Shutdown` (init's, before power-off)
+/// leaves the file system clean without a replay; only uid 0 with
+/// `filesystem unmount` may ask; afterwards every request fails.
+#[test]
+fn shutdown_leaves_the_file_system_clean() {
+    let disk = MemDisk::new(standard_image());
+    let mut srv = rw_server(&disk, Config::default());
+    let mut user = Client::new(&mut srv, USER);
+    let mut root = Client::new(&mut srv, ROOT);
+    root.write_file(&mut srv, "/tmp/kept", b"written before shutdown").unwrap();
+    // An unlinked file still open: freed by the shutdown.
+    let h = root.open(&mut srv, "/tmp/kept", OpenFlags::RDONLY).unwrap();
+    root.write_file(&mut srv, "/tmp/orphan", &pattern(50_000, 3)).unwrap();
+    let o = root.open(&mut srv, "/tmp/orphan", OpenFlags::RDONLY).unwrap();
+    root.ok(&mut srv, Request::Unlink { path: "/tmp/orphan".into() }).unwrap();
+    assert_eq!(user.call(&mut srv, Request::Shutdown), Response::Err(Errno::EPERM));
+    assert_eq!(root.call(&mut srv, Request::Shutdown), Response::Ok);
+    let _ = (h, o);
+    assert_eq!(
+        user.call(&mut srv, Request::Stat { target: Target::Path { path: "/etc/motd".into(), follow: true } }),
+        Response::Err(Errno::EIO)
+    );
+    let img = disk.snapshot();
+    // Clean without replay: e2fsck -fn does not replay, and says so when
+    // it would have to.
+    let (code, out) = e2fsck(&img);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("journal recovery"), "{out}");
+    let stats = debugfs(&img, "stats");
+    assert!(stats.lines().any(|l| l.starts_with("Filesystem state:") && l.trim_end().ends_with("clean")), "{stats}");
+    assert!(!stats.contains("needs_recovery"), "{stats}");
+    assert_eq!(debugfs(&img, "cat /tmp/kept"), "written before shutdown");
+}

@@ -34,6 +34,7 @@ mod devices;
 mod power;
 mod security;
 mod session;
+mod shutdown;
 mod supervise;
 
 use alloc::string::{String, ToString};
@@ -221,6 +222,9 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     let end = supervise::run(ep, reply, &mut servers, pid, &mut refill);
     if let Some(c) = &core {
         c.report_sids("first program ended");
+        if end.rm_alive {
+            shutdown::file_server(c, &mut alloc);
+        }
     }
     Ok(end)
 }

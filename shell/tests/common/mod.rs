@@ -135,6 +135,10 @@ pub struct World {
     /// Children that `try_wait` must not report yet (still "running"),
     /// unless a signal ended them.
     pub busy: BTreeSet<Pid>,
+    /// Bytes files may still grow by (a full disk at 0): a write past it
+    /// writes what fits, and one that fits nothing fails with `ENOSPC`,
+    /// as `write(2)` does. `None`: unlimited.
+    pub disk_free: Option<usize>,
 }
 
 pub const SHELL_PID: Pid = 100;
@@ -200,6 +204,21 @@ impl MockOs {
     fn denied(&self, path: &str) -> bool {
         self.world.borrow().denied.contains(path)
     }
+}
+
+/// Limits a write ending at `*end` (from `pos`, in a file of `len`
+/// bytes) to the free space in `free`, and takes the growth from it:
+/// `Err(ENOSPC)` when nothing fits.
+fn take_free(free: &mut Option<usize>, len: usize, pos: usize, end: &mut usize) -> Result<(), OsError> {
+    let Some(f) = free.as_mut() else { return Ok(()) };
+    let grow = end.saturating_sub(len.max(pos));
+    let room = grow.min(*f);
+    if room == 0 && grow > 0 {
+        return Err(OsError::Other(28));
+    }
+    *end -= grow - room;
+    *f -= room;
+    Ok(())
 }
 
 fn parent_of(path: &str) -> String {
@@ -423,11 +442,14 @@ impl Os for MockOs {
                     return Err(OsError::BadFd);
                 }
                 let mut w = self.world.borrow_mut();
-                let Some(Node::File { data, .. }) = w.fs.get_mut(&h.path) else { return Err(OsError::NotFound) };
+                let World { fs, disk_free, .. } = &mut *w;
+                let Some(Node::File { data, .. }) = fs.get_mut(&h.path) else { return Err(OsError::NotFound) };
                 if h.append {
                     h.pos = data.len();
                 }
-                let end = h.pos + buf.len();
+                let mut end = h.pos + buf.len();
+                take_free(disk_free, data.len(), h.pos, &mut end)?;
+                let buf = &buf[..end - h.pos];
                 if data.len() < end {
                     data.resize(end, 0);
                 }

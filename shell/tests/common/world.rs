@@ -99,6 +99,7 @@ impl World {
             context: "root:sysadm_r:sysadm_t:s0".into(),
             next_pid: 200,
             busy: BTreeSet::new(),
+            disk_free: None,
         }))
     }
 }

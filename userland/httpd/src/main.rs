@@ -9,7 +9,9 @@
 //! One event loop over non-blocking sockets and [`poll`]: the listener and
 //! up to [`MAX_CONNS`] connections, each reading a request head, then
 //! sending the head and the file in chunks as the send buffer drains;
-//! keep-alive and pipelined requests are served in order. A file the
+//! keep-alive and pipelined requests are served in order, iteratively,
+//! with at most [`MAX_PIPELINED`] bytes of unanswered requests buffered
+//! per connection (more wait in the socket). A file the
 //! policy forbids answers `403` (the file server audits the denial); the
 //! server only ever asks the file server for paths under its root.
 #![no_std]
@@ -32,6 +34,12 @@ rampart_libos::main!(main);
 
 /// Connections served at once; more wait in the listen backlog.
 pub const MAX_CONNS: usize = 64;
+/// Most bytes of pipelined requests buffered per connection (requests
+/// read but not yet answered). Past it the server stops reading that
+/// connection until its answers are sent: excess requests wait in the
+/// socket, none is dropped. At least [`rampart_httpd::MAX_HEAD`] so any
+/// valid head fits.
+pub const MAX_PIPELINED: usize = 2 * rampart_httpd::MAX_HEAD;
 /// Bytes read from a file per step (one file-server request).
 const CHUNK: usize = 48 * 1024;
 /// A connection that neither sends nor receives for this long is closed
@@ -67,8 +75,9 @@ struct Conn {
     sent: usize,
     /// The rest of the file being sent: (file, bytes left).
     file: Option<(File, u64)>,
-    /// Keep the connection after the current response.
-    keep: bool,
+    /// Keep the connection after the current response (the last
+    /// request asked for keep-alive; true before the first).
+    keep_going: bool,
     /// The peer sent end of stream.
     eof: bool,
     /// When the connection last made progress (bytes in or out).
@@ -85,11 +94,45 @@ impl Conn {
         self.sent < self.out.len() || self.file.is_some()
     }
 
-    /// Reads what is there and starts the response to a complete head.
-    fn on_readable(&mut self, cx: &Cx) -> Step {
-        let mut buf = [0u8; 4096];
+    /// The connection wants to read: not busy sending and its buffer of
+    /// pipelined request bytes not full (more waits in the socket).
+    fn wants_input(&self) -> bool {
+        !self.sending() && !self.eof && self.inbuf.len() < MAX_PIPELINED
+    }
+
+    /// Does all the work the connection can do now, iteratively (never by
+    /// recursion: a client may pipeline any number of requests): sends
+    /// what fits, refills from the file, and when a response is done
+    /// reads what is there and starts the next complete request, until
+    /// the socket would block or the connection ends.
+    fn pump(&mut self, cx: &Cx) -> Step {
         loop {
-            match self.s.read(&mut buf) {
+            if self.sending() {
+                match self.send_some() {
+                    Some(step) => return step,
+                    None => continue,
+                }
+            }
+            // Between responses.
+            if self.wants_input()
+                && let Some(step) = self.fill()
+            {
+                return step;
+            }
+            match self.start_next(cx) {
+                Some(step) => return step,
+                None => continue,
+            }
+        }
+    }
+
+    /// Reads what is there into `inbuf`, up to [`MAX_PIPELINED`] bytes;
+    /// `Some(Close)` on a socket error.
+    fn fill(&mut self) -> Option<Step> {
+        let mut buf = [0u8; 4096];
+        while self.inbuf.len() < MAX_PIPELINED {
+            let room = (MAX_PIPELINED - self.inbuf.len()).min(buf.len());
+            match self.s.read(&mut buf[..room]) {
                 Ok(0) => {
                     self.eof = true;
                     break;
@@ -97,27 +140,27 @@ impl Conn {
                 Ok(n) => {
                     self.active = Instant::now();
                     self.inbuf.extend_from_slice(&buf[..n]);
-                    if self.inbuf.len() > rampart_httpd::MAX_HEAD {
-                        break;
-                    }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(_) => return Step::Close,
+                Err(_) => return Some(Step::Close),
             }
         }
-        self.next_request(cx)
+        None
     }
 
-    /// Starts the response to the next complete request in `inbuf`, if
-    /// not busy sending.
-    fn next_request(&mut self, cx: &Cx) -> Step {
-        if self.sending() {
-            return Step::Keep;
+    /// Starts the response to the next complete request in `inbuf`:
+    /// `None` when a response was started (the caller sends it),
+    /// `Some(Keep)` when more bytes are needed, `Some(Close)` when the
+    /// connection is done.
+    fn start_next(&mut self, cx: &Cx) -> Option<Step> {
+        if !self.keep_going {
+            let _ = self.s.shutdown(Shutdown::Write);
+            return Some(Step::Close);
         }
         let (req, used) = match parse(&self.inbuf) {
             Ok(Some((r, n))) => (Ok(r), n),
-            Ok(None) if self.eof => return Step::Close,
-            Ok(None) => return Step::Keep,
+            Ok(None) if self.eof => return Some(Step::Close),
+            Ok(None) => return Some(Step::Keep),
             Err(e) => (Err(e), self.inbuf.len()),
         };
         let mut r = respond(req.as_ref().map_err(|e| *e), &mut Fs, &cx.root);
@@ -132,7 +175,9 @@ impl Conn {
             );
         }
         self.inbuf.drain(..used);
-        self.keep = r.keep_alive && !self.eof;
+        // A client that half-closed after pipelining still gets every
+        // answer: `start_next` closes once its bytes run out.
+        self.keep_going = r.keep_alive;
         self.out = core::mem::take(&mut r.head);
         self.sent = 0;
         match r.body {
@@ -144,19 +189,19 @@ impl Conn {
                     // The head promised the file: all the client can learn
                     // now is that the connection ends early.
                     eprintln!("httpd: {path}: {}", e.message());
-                    self.keep = false;
                     self.file = None;
                     self.out.clear();
-                    return Step::Close;
+                    return Some(Step::Close);
                 }
             },
         }
-        self.on_writable(cx)
+        None
     }
 
-    /// Sends what fits; refills from the file; at the end of a response
-    /// either closes or starts the next pipelined request.
-    fn on_writable(&mut self, cx: &Cx) -> Step {
+    /// Sends what fits and refills from the file: `None` when the
+    /// response is completely sent, `Some(Keep)` when the socket would
+    /// block, `Some(Close)` on an error.
+    fn send_some(&mut self) -> Option<Step> {
         loop {
             if self.sent == self.out.len() {
                 self.out.clear();
@@ -166,7 +211,7 @@ impl Conn {
                         let want = (*left).min(CHUNK as u64) as usize;
                         self.out.resize(want, 0);
                         match f.read(&mut self.out) {
-                            Ok(0) | Err(_) => return Step::Close,
+                            Ok(0) | Err(_) => return Some(Step::Close),
                             Ok(n) => {
                                 self.out.truncate(n);
                                 *left -= n as u64;
@@ -177,11 +222,7 @@ impl Conn {
                     None => {}
                 }
                 if self.out.is_empty() {
-                    if !self.keep {
-                        let _ = self.s.shutdown(Shutdown::Write);
-                        return Step::Close;
-                    }
-                    return self.next_request(cx);
+                    return None;
                 }
             }
             match self.s.write(&self.out[self.sent..]) {
@@ -189,8 +230,8 @@ impl Conn {
                     self.sent += n;
                     self.active = Instant::now();
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Keep,
-                Err(_) => return Step::Close,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Some(Step::Keep),
+                Err(_) => return Some(Step::Close),
             }
         }
     }
@@ -254,7 +295,17 @@ fn serve(l: &TcpListener, cx: &Cx) -> i32 {
             fds.push(PollFd::new(l.as_raw_fd(), POLLIN));
         }
         for c in &conns {
-            fds.push(PollFd::new(c.s.as_raw_fd(), if c.sending() { POLLOUT } else { POLLIN }));
+            // A connection whose pipelined bytes fill its buffer waits
+            // for POLLOUT only: its client's further requests stay in the
+            // socket (TCP flow control) until answers drain.
+            let ev = if c.sending() {
+                POLLOUT
+            } else if c.wants_input() {
+                POLLIN
+            } else {
+                0
+            };
+            fds.push(PollFd::new(c.s.as_raw_fd(), ev));
         }
         // Wake up now and then while connections are open, to close the
         // idle ones.
@@ -270,7 +321,7 @@ fn serve(l: &TcpListener, cx: &Cx) -> i32 {
             }
             let Some(i) = conns.iter().position(|c| c.s.as_raw_fd() == p.fd) else { continue };
             let c = &mut conns[i];
-            let step = if c.sending() { c.on_writable(cx) } else { c.on_readable(cx) };
+            let step = c.pump(cx);
             if matches!(step, Step::Close) {
                 closed.push(p.fd);
             }
@@ -290,7 +341,7 @@ fn serve(l: &TcpListener, cx: &Cx) -> i32 {
                             out: Vec::new(),
                             sent: 0,
                             file: None,
-                            keep: false,
+                            keep_going: true,
                             eof: false,
                             active: Instant::now(),
                         });

@@ -65,6 +65,24 @@ pub fn spawn_with(
     with(|st| {
         let ctx = super::fsys::getcon(st, path, true).ok();
         let (img, len) = super::fsys::load_image(st, path)?;
+        let req = Spawn {
+            image: Some(Image::Region { region: img.id, len: len as u64 }),
+            argv: argv.to_vec(),
+            envp,
+            cwd: cwd.into(),
+            exec_context: ctx,
+            context: opts.context.map(String::from),
+            pgroup: opts.pgroup,
+            setsid: opts.setsid,
+            ..Default::default()
+        };
+        // Arguments that do not fit rm's message fail here, before any
+        // descriptor is staged: a staged pipe end would otherwise stay
+        // with rm, its reader never seeing end of file (a pipeline hung).
+        if !fits_one_message(&req) {
+            let _ = rampart_rt::rm::region_free(img.id);
+            return Err(Errno::E2BIG);
+        }
         let mut r = Ok(());
         for &(child, parent) in fds {
             r = st.obj(parent).and_then(|o| {
@@ -84,19 +102,7 @@ pub fn spawn_with(
                 break;
             }
         }
-        let spawned = r.and_then(|()| {
-            rampart_rt::rm::spawn(Spawn {
-                image: Some(Image::Region { region: img.id, len: len as u64 }),
-                argv: argv.to_vec(),
-                envp,
-                cwd: cwd.into(),
-                exec_context: ctx,
-                context: opts.context.map(String::from),
-                pgroup: opts.pgroup,
-                setsid: opts.setsid,
-                ..Default::default()
-            })
-        });
+        let spawned = r.and_then(|()| rampart_rt::rm::spawn(req));
         let _ = rampart_rt::rm::region_free(img.id);
         spawned
     })
@@ -105,6 +111,15 @@ pub fn spawn_with(
             await_adoption(pid, &tokens);
         }
     })
+}
+
+/// Whether `req` encodes into one IPC message to rm
+/// ([`rampart_uabi::codec::MAX_MESSAGE_BYTES`]: program arguments,
+/// environment, working directory and contexts together; docs/reliability.md
+/// §1).
+fn fits_one_message(req: &Spawn) -> bool {
+    let mut words = [0u64; rampart_uabi::codec::MAX_WORDS];
+    rampart_uabi::codec::encode(&Request::Spawn(req.clone()), &mut words).is_ok()
 }
 
 /// Most yields a parent spends waiting for its child to adopt descriptors.

@@ -100,7 +100,13 @@ fn main() -> i32 {
     let vol = match rampart_fs::mount(ahead, WallClock(now), false) {
         Ok(v) => v,
         Err(e) => {
-            rampart_rt::pr_err!("fs: cannot mount the root file system: {e:?}");
+            // Named, never a bare number: the one errno table has them all.
+            let hint = match e {
+                rampart_fs_api::errno::EUCLEAN => ": the file system is corrupt; check the disk with e2fsck",
+                rampart_fs_api::errno::ENOTSUP => ": it uses ext4 features the server cannot serve",
+                _ => "",
+            };
+            rampart_rt::pr_emerg!("fs: cannot mount the root file system (blk0): {e}{hint}; no files will be served");
             return 3;
         }
     };

@@ -1,0 +1,57 @@
+//! The orderly part of power-off (docs/reliability.md, "Shutdown"): when
+//! the first program has ended, init asks the file server to shut down
+//! (`rampart_fs_api::Request::Shutdown`: close every connection, commit
+//! and unmount every volume, mark the root clean) before it asks rm to
+//! power the machine off, so the next boot needs no journal recovery.
+//!
+//! init reaches the file server as any client does, through connsrv
+//! (the policy allows `init_t` to connect to `fs_t` and grants it
+//! `filesystem unmount` on the root file system; `system_u` is uid 0 in
+//! the file server's identity table). A file server that is not running
+//! (no login session, `init.first=` a test program) or that fails the
+//! unmount is reported on the console; power-off goes on either way.
+
+use rampart_connsrv_api::rt::Channel;
+use rampart_fs_api::{Request, Response};
+use rampart_rt::alloc::Allocator;
+use rampart_rt::cap::Endpoint;
+use rampart_rt::dprintln;
+
+/// init's context, for its own connsrv channel.
+const INIT_CONTEXT: &str = "system_u:system_r:init_t";
+
+/// Asks the file server to unmount everything; prints the outcome.
+pub fn file_server(core: &crate::security::Core, alloc: &mut Allocator) {
+    let (Ok(own), Ok(fs)) = (alloc.slot(), alloc.slot()) else {
+        rampart_rt::pr_err!("init: no slot to reach the file server; the root stays mounted");
+        return;
+    };
+    // The trusted channel serves init's administrative requests only; a
+    // task channel of its own (pid 0: no rm task has it) connects.
+    let req = rampart_connsrv_api::Request::NewTask { pid: 0, context: INIT_CONTEXT.into() };
+    match core.connsrv.call_cap(&req, own) {
+        Ok((rampart_connsrv_api::Response::Channel { .. }, true)) => {}
+        Ok(_) => {
+            rampart_rt::pr_err!("init: connsrv gave no channel; the root stays mounted");
+            return;
+        }
+        Err(e) => {
+            rampart_rt::pr_err!("init: no connsrv channel ({e}); the root stays mounted");
+            return;
+        }
+    }
+    let conn = match Channel(Endpoint(own)).connect("fs", fs) {
+        Ok(c) => c,
+        // No file server in this boot (tests of servers alone).
+        Err(e) => {
+            dprintln!("init: no file server to shut down ({e})");
+            return;
+        }
+    };
+    match rampart_rt::ipc::codec::call::<_, Response>(conn.ep, &Request::Shutdown) {
+        Ok(Response::Ok) => rampart_rt::pr_notice!("init: root file system unmounted cleanly"),
+        Ok(Response::Err(e)) => rampart_rt::pr_err!("init: the file server could not unmount the root: {e}"),
+        Ok(r) => rampart_rt::pr_err!("init: unexpected answer to the file server shutdown: {r:?}"),
+        Err(e) => rampart_rt::pr_err!("init: file server shutdown: {}", e.errno()),
+    }
+}
