@@ -49,14 +49,10 @@ rampart_rt::program!(main);
 
 /// Requests between two polls for closed connections.
 pub const CLOSED_POLL: u32 = 32;
-/// Unix time the clock starts from (no RTC yet): 2026-01-01.
-const EPOCH: i64 = 1_767_225_600;
 const CNODE: CNode = CNode(slot::CNODE);
 
 fn now() -> i64 {
-    let hz = rampart_rt::startup::header().map_or(0, |h| h.tsc_hz);
-    let t = rampart_rt::cpu::rdtsc();
-    EPOCH + t.checked_div(hz).unwrap_or(0) as i64
+    rampart_rt::clock::unix_time()
 }
 
 struct Fs {
@@ -240,6 +236,7 @@ impl Fs {
                 enforced: rec.enforced,
                 seqno: rec.seqno,
                 object: e.object,
+                pid: 0,
             };
             let _ = Client(self.audit).audit(sub);
         }

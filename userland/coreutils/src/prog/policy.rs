@@ -241,6 +241,9 @@ pub fn ausearch(args: &[String]) -> i32 {
                 object: &r.object,
                 by: &r.reporter,
                 seqno: r.seqno,
+                time_ms: r.time_ms,
+                pid: r.pid,
+                repeat: r.repeat,
             });
             if f.matches(r.denied, &r.class, &r.perms, &r.source, &r.target, &line) {
                 hits.push(line);
