@@ -18,7 +18,7 @@ pub fn unix_time_ms() -> u64 {
     let hz = crate::startup::header().map_or(0, |h| h.tsc_hz);
     let t = crate::cpu::rdtsc();
     let up_ms = if hz == 0 { 0 } else { (u128::from(t) * 1000 / u128::from(hz)) as u64 };
-    (EPOCH as u64).saturating_add(up_ms)
+    (EPOCH as u64 * 1000).saturating_add(up_ms)
 }
 
 /// Seconds since the Unix epoch (time(2)), [`unix_time_ms`] truncated.

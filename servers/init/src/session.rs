@@ -53,21 +53,23 @@ fn stage(name: &str, cap: CPtr) -> Result<(), String> {
 }
 
 fn server(core: &crate::security::Core, alloc: &mut Allocator, name: &str, context: &str) -> Result<(), String> {
-    server_with(core, alloc, alloc::vec![name.to_string()], context)
+    server_with(core, alloc, alloc::vec![name.to_string()], context, Some(200))
 }
 
-/// Starts boot module `argv[0]` with `argv` in `context`.
+/// Starts boot module `argv[0]` with `argv` in `context` at `priority`
+/// (`None`: rm's default for programs).
 fn server_with(
     core: &crate::security::Core,
     alloc: &mut Allocator,
     argv: alloc::vec::Vec<String>,
     context: &str,
+    priority: Option<u8>,
 ) -> Result<(), String> {
     let name = argv[0].clone();
     let req = Spawn {
         image: Some(Image::Bootfs(name.clone())),
         argv,
-        priority: Some(200),
+        priority,
         context: Some(context.into()),
         ..Default::default()
     };
@@ -119,11 +121,14 @@ pub fn start(core: &crate::security::Core, alloc: &mut Allocator, fs: &Bootfs, c
         rampart_rt::pr_err!("init: system logger: {e}");
     }
     // The audit daemon copies the security server's audit trail to
-    // /var/log/audit/audit.log.
+    // /var/log/audit/audit.log. It runs at the programs' priority, not the
+    // servers': a program flooding the trail with denials runs its time
+    // slice before the daemon drains, so identical repeats coalesce in
+    // secsrv instead of costing one log write each.
     if fs.find("fs").is_some() && fs.find("auditd").is_some() {
         let mut argv = alloc::vec![String::from("auditd")];
         argv.extend(cmdline.split_whitespace().filter_map(|w| w.strip_prefix("auditd.")).map(String::from));
-        if let Err(e) = server_with(core, alloc, argv, AUDITD_CONTEXT) {
+        if let Err(e) = server_with(core, alloc, argv, AUDITD_CONTEXT, None) {
             rampart_rt::pr_err!("init: audit daemon: {e}");
         }
     }

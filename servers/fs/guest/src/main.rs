@@ -66,6 +66,9 @@ struct Fs {
     recv: CPtr,
     requests: u32,
     audit: Ipc,
+    /// Clients' pids for the audit trail, asked of connsrv (`WhoIs`) when
+    /// a connection's first denial is reported, never on the fast path.
+    pids: Clients<u32>,
 }
 
 fn main() -> i32 {
@@ -140,8 +143,17 @@ fn main() -> i32 {
         dprintln!("fs: closed connections will only be polled: {e}");
     }
     dprintln!("fs: root file system mounted ({mib} MiB, {}), serving \"fs\"", if ro { "read-only" } else { "ext4 rw" });
-    let mut fs =
-        Fs { core, conns: Clients::new(), ch, ep, token_slot: slot(), recv: slot(), requests: 0, audit: secure };
+    let mut fs = Fs {
+        core,
+        conns: Clients::new(),
+        ch,
+        ep,
+        token_slot: slot(),
+        recv: slot(),
+        requests: 0,
+        audit: secure,
+        pids: Clients::new(),
+    };
     let mut server = Server::new(ep, Reply(slot::REPLY));
     server.set_receive_slot(CNODE, fs.recv);
     server.run(&mut |s, m| fs.handle(s, m))
@@ -203,7 +215,7 @@ impl Fs {
             None => &mut [],
         };
         let resp = self.core.handle(conn, req, region, m.unwrapped_badge(0));
-        self.report_audit();
+        self.report_audit(m.badge);
         match resp {
             Response::Token(t) => self.token(t),
             r => Action::reply(&r),
@@ -222,8 +234,22 @@ impl Fs {
         }
     }
 
-    fn report_audit(&mut self) {
-        for e in self.core.mac.take_audit() {
+    /// The pid of the client behind `badge`, asked of connsrv once per
+    /// connection (0 if it cannot say).
+    fn client_pid(&mut self, badge: u64) -> u32 {
+        let Fs { ch, pids, .. } = self;
+        pids.entry(badge, |_| rampart_connsrv_api::client::who_is(ch, badge).map_or(0, |p| p.pid)).map_or(0, |p| *p)
+    }
+
+    /// Sends the request's audit records (made on behalf of the client
+    /// behind `badge`) to secsrv.
+    fn report_audit(&mut self, badge: u64) {
+        let entries = self.core.mac.take_audit();
+        if entries.is_empty() {
+            return;
+        }
+        let pid = self.client_pid(badge);
+        for e in entries {
             let rec = e.record;
             let line = sec::describe(&mut self.core.mac.om, &e);
             rampart_rt::pr_debug!("fs: {line}");
@@ -236,7 +262,7 @@ impl Fs {
                 enforced: rec.enforced,
                 seqno: rec.seqno,
                 object: e.object,
-                pid: 0,
+                pid,
             };
             let _ = Client(self.audit).audit(sub);
         }
@@ -245,8 +271,9 @@ impl Fs {
     /// Forgets every connection connsrv closed (before connsrv may give
     /// its number to someone else): handles closed, region freed.
     fn collect_closed(&mut self) {
-        let Fs { ch, conns, core, .. } = self;
+        let Fs { ch, conns, core, pids, .. } = self;
         let _ = rampart_connsrv_api::client::drain_closed(ch, |c| {
+            pids.closed(c);
             for (id, region) in conns.closed(c) {
                 core.disconnect(id);
                 if let Some(r) = region {
