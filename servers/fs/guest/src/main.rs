@@ -35,7 +35,7 @@ use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
 use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_fs::{Config, ConnId, FileServer, Volume, WallClock};
-use rampart_fs_api::{Request, Response};
+use rampart_fs_api::{PathArg, Request, Response, Target};
 use rampart_rt::cap::{CNode, CPtr, Endpoint, Reply};
 use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::{Message, Outgoing};
@@ -69,6 +69,29 @@ struct Fs {
     /// Clients' pids for the audit trail, asked of connsrv (`WhoIs`) when
     /// a connection's first denial is reported, never on the fast path.
     pids: Clients<u32>,
+    /// The path the current request names (reused buffer), the object of
+    /// its audit records.
+    path: alloc::string::String,
+}
+
+/// The path `req` names (its first one), for the audit trail.
+fn request_path(req: &Request) -> Option<&PathArg> {
+    match req {
+        Request::Open { path, .. }
+        | Request::ReadLink { path, .. }
+        | Request::Mkdir { path, .. }
+        | Request::Rmdir { path, .. }
+        | Request::Unlink { path, .. }
+        | Request::Mount { path, .. }
+        | Request::Unmount { path, .. } => Some(path),
+        Request::Symlink { link, .. } => Some(link),
+        Request::Rename { from, .. } => Some(from),
+        Request::Stat { target: Target::Path { path, .. } }
+        | Request::Truncate { target: Target::Path { path, .. }, .. }
+        | Request::SetAttr { target: Target::Path { path, .. }, .. }
+        | Request::GetCon { target: Target::Path { path, .. } } => Some(path),
+        _ => None,
+    }
 }
 
 fn main() -> i32 {
@@ -153,6 +176,7 @@ fn main() -> i32 {
         requests: 0,
         audit: secure,
         pids: Clients::new(),
+        path: alloc::string::String::new(),
     };
     let mut server = Server::new(ep, Reply(slot::REPLY));
     server.set_receive_slot(CNODE, fs.recv);
@@ -214,6 +238,19 @@ impl Fs {
             Some(r) => unsafe { core::slice::from_raw_parts_mut(r.vaddr as *mut u8, r.bytes as usize) },
             None => &mut [],
         };
+        // The object of the request's audit records: its path (copied into
+        // a reused buffer; a path in the shared region is read there).
+        self.path.clear();
+        match request_path(&req) {
+            Some(PathArg::Inline(p)) => self.path.push_str(p),
+            Some(PathArg::Shared { offset, len }) => {
+                let (o, n) = (*offset as usize, (*len as usize).min(rampart_secsrv_api::OBJECT_MAX));
+                if let Some(b) = region.get(o..o.saturating_add(n)) {
+                    self.path.push_str(&alloc::string::String::from_utf8_lossy(b));
+                }
+            }
+            None => {}
+        }
         let resp = self.core.handle(conn, req, region, m.unwrapped_badge(0));
         self.report_audit(m.badge);
         match resp {
@@ -261,7 +298,7 @@ impl Fs {
                 denied: rec.denied,
                 enforced: rec.enforced,
                 seqno: rec.seqno,
-                object: e.object,
+                object: if e.object.is_empty() { self.path.clone() } else { e.object },
                 pid,
             };
             let _ = Client(self.audit).audit(sub);
