@@ -1,27 +1,39 @@
 //! The wall clock: the one place a Rampart program learns the time of day
-//! (the file server's timestamps, the security server's audit records).
+//! (the file server's timestamps, the security server's audit records,
+//! libos's `SystemTime`).
 //!
 //! There is no RTC driver yet, so the clock is the fixed epoch [`EPOCH`]
 //! (2026-01-01T00:00:00Z) plus the time since boot, from the TSC and the
 //! frequency the kernel measured (`StartupHeader::tsc_hz`). A later RTC (or
-//! a Linux personality's clock) replaces the body of [`unix_time_ms`]; every
-//! caller goes through it.
+//! a Linux personality's clock) replaces the body of [`since_unix_epoch`];
+//! every caller goes through it.
+
+use core::time::Duration;
 
 /// Unix time the clock starts from at boot (no RTC yet): 2026-01-01, in
 /// seconds.
 pub const EPOCH: i64 = 1_767_225_600;
 
-/// Milliseconds since the Unix epoch (`CLOCK_REALTIME` in ms, see
-/// clock_gettime(2)): [`EPOCH`] plus the TSC's uptime. Without a known TSC
-/// frequency the uptime counts as 0.
-pub fn unix_time_ms() -> u64 {
+/// Time since the Unix epoch (`CLOCK_REALTIME`, clock_gettime(2)):
+/// [`EPOCH`] plus the TSC's uptime, in nanoseconds' precision. Without a
+/// known TSC frequency the uptime counts as 0.
+pub fn since_unix_epoch() -> Duration {
     let hz = crate::startup::header().map_or(0, |h| h.tsc_hz);
     let t = crate::cpu::rdtsc();
-    let up_ms = if hz == 0 { 0 } else { (u128::from(t) * 1000 / u128::from(hz)) as u64 };
-    (EPOCH as u64 * 1000).saturating_add(up_ms)
+    let up = if hz == 0 {
+        Duration::ZERO
+    } else {
+        Duration::new(t / hz, ((u128::from(t % hz) * 1_000_000_000) / u128::from(hz)) as u32)
+    };
+    Duration::from_secs(EPOCH as u64) + up
 }
 
-/// Seconds since the Unix epoch (time(2)), [`unix_time_ms`] truncated.
+/// Milliseconds since the Unix epoch ([`since_unix_epoch`]).
+pub fn unix_time_ms() -> u64 {
+    since_unix_epoch().as_millis() as u64
+}
+
+/// Seconds since the Unix epoch (time(2)), [`since_unix_epoch`] truncated.
 pub fn unix_time() -> i64 {
-    (unix_time_ms() / 1000) as i64
+    since_unix_epoch().as_secs() as i64
 }
