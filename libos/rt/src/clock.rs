@@ -20,10 +20,9 @@ pub const EPOCH: i64 = 1_767_225_600;
 pub fn since_unix_epoch() -> Duration {
     let hz = crate::startup::header().map_or(0, |h| h.tsc_hz);
     let t = crate::cpu::rdtsc();
-    let up = if hz == 0 {
-        Duration::ZERO
-    } else {
-        Duration::new(t / hz, ((u128::from(t % hz) * 1_000_000_000) / u128::from(hz)) as u32)
+    let up = match (t.checked_div(hz), t.checked_rem(hz)) {
+        (Some(s), Some(r)) => Duration::new(s, ((u128::from(r) * 1_000_000_000) / u128::from(hz)) as u32),
+        _ => Duration::ZERO,
     };
     Duration::from_secs(EPOCH as u64) + up
 }
