@@ -32,6 +32,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("fs", "fs"),
     ("login", "login"),
     ("syslogd", "syslogd"),
+    ("auditd", "auditd"),
     ("blkdrv", "blkdrv"),
     ("drvtest", "drvtest"),
     ("serialdrv", "serialdrv"),

@@ -114,7 +114,8 @@ pub fn ownership(path: &str, kind: FileKind) -> (u32, u32, u32) {
     let is_home = USERS.iter().any(|u| !u.1.is_empty() && u.4 == path);
     let mode = match (path, kind) {
         (_, FileKind::Symlink) => 0o777,
-        ("/root" | "/lost+found", _) => 0o700,
+        // The persistent audit trail (auditd): root's only.
+        ("/root" | "/lost+found" | "/var/log/audit", _) => 0o700,
         _ if is_home => 0o700,
         ("/tmp", _) => 0o1777,
         (_, FileKind::Dir) => 0o755,
@@ -175,7 +176,7 @@ pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
         std::fs::create_dir_all(p.parent().expect("staged paths have parents"))?;
         std::fs::write(&p, data)?;
     }
-    for d in ["tmp", "root", "var/log", "bin", "dev"] {
+    for d in ["tmp", "root", "var/log", "var/log/audit", "bin", "dev"] {
         std::fs::create_dir_all(dir.join(d))?;
     }
     std::fs::create_dir_all(dir.join("etc/policy"))?;

@@ -141,9 +141,9 @@ fn administrator_session() {
         "Enforcing",
         "cat: /secret/plans: Permission denied",
         // The audit reader shows the file server's denial from the trail,
-        // in auditd's format.
-        "type=AVC msg=audit(0.000:",
-        "avc:  denied  { search } for  ",
+        // in auditd's format, with its time and the subject's pid.
+        "type=AVC msg=audit(17672",
+        "avc:  denied  { search } for  pid=",
         "scontext=root:sysadm_r:sysadm_t tcontext=system_u:object_r:secret_t tclass=dir permissive=0",
         "by=system_u:system_r:fs_t",
         // Every process, with its context.

@@ -199,16 +199,14 @@ fn file_server_in_the_guest() {
     assert_all_passed(&out, code, 30);
     // The file server's record of the denied read reached the security
     // server's audit trail (`ausearch` prints "type=AVC
-    // msg=audit(0.000:SEQ): avc:  denied ...").
+    // msg=audit(SECONDS.MILLIS:SEQ): avc:  denied ...").
     let trail = out.lines().any(|l| {
-        l.trim().strip_prefix("type=AVC msg=audit(0.000:").and_then(|r| r.split_once("): ")).is_some_and(
-            |(seq, rest)| {
-                seq.parse::<u64>().is_ok()
-                    && rest.contains("avc:  denied  {")
-                    && rest.contains("root:sysadm_r:sysadm_t")
-                    && rest.contains("secret_t")
-            },
-        )
+        l.trim().strip_prefix("type=AVC msg=audit(").and_then(|r| r.split_once("): ")).is_some_and(|(stamp, rest)| {
+            stamp.split_once(':').is_some_and(|(t, seq)| t.contains('.') && seq.parse::<u64>().is_ok())
+                && rest.contains("avc:  denied  {")
+                && rest.contains("root:sysadm_r:sysadm_t")
+                && rest.contains("secret_t")
+        })
     });
     assert!(trail, "no audit-trail record of the denied read:\n{out}");
     assert!(!out.contains("panicked"), "{out}");

@@ -101,8 +101,8 @@ fn administrator_finds_messages_in_dmesg_and_denials_with_ausearch() {
     }
     // The denial of `ls` is in the audit trail, in auditd's format.
     let avc = lines.next().unwrap_or_else(|| panic!("{out}"));
-    assert!(avc.starts_with("type=AVC msg=audit(0.000:"), "{avc}\n{out}");
-    assert!(avc.contains("): avc:  denied  { getattr } for  "), "{avc}\n{out}");
+    assert!(avc.starts_with("type=AVC msg=audit(17672"), "{avc}\n{out}");
+    assert!(avc.contains("): avc:  denied  { getattr } for  pid="), "{avc}\n{out}");
     assert!(
         avc.contains("scontext=root:sysadm_r:sysadm_t tcontext=system_u:object_r:secret_t tclass=dir permissive=0"),
         "{avc}\n{out}"

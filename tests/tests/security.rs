@@ -31,6 +31,11 @@ fn run_with(policy: &str, icount: bool, extra: &str) -> String {
     out
 }
 
+/// The first line of `out` containing `prefix` (empty if none).
+fn audit_line<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines().find(|l| l.contains(prefix)).unwrap_or("")
+}
+
 fn number_after(out: &str, key: &str) -> u64 {
     harness::number_after(out, key).unwrap_or_else(|| panic!("no number after {key:?}:\n{out}"))
 }
@@ -50,7 +55,9 @@ fn te_denies_audits_and_reload_takes_effect() {
     let out = run("te", true);
     assert!(out.contains("sectest: connect sectest.echo: denied (EACCES)"), "{out}");
     assert!(
-        out.contains("audit: avc: denied { connect } for scontext=root:sysadm_r:sysadm_t tcontext=system_u:system_r:httpd_t tclass=service object=\"sectest.echo\""),
+        audit_line(&out, "audit: avc: denied { connect } for pid=").contains(
+            " scontext=root:sysadm_r:sysadm_t tcontext=system_u:system_r:httpd_t tclass=service object=\"sectest.echo\""
+        ),
         "{out}"
     );
     assert!(out.contains("sectest: connect sectest.echo after reload: allowed"), "{out}");
@@ -64,9 +71,18 @@ fn te_denies_audits_and_reload_takes_effect() {
     assert!(out.contains("ok   device authority from the policy's map_device alone (Err(EPERM"), "{out}");
     assert!(out.contains("ok   sysadm_t may not register the file server's name"), "{out}");
     assert!(
-        out.contains("audit: avc: denied { register } for scontext=root:sysadm_r:sysadm_t tcontext=system_u:object_r:fs_service_t tclass=service object=\"fs\""),
+        audit_line(&out, "audit: avc: denied { register } for pid=").contains(
+            " scontext=root:sysadm_r:sysadm_t tcontext=system_u:object_r:fs_service_t tclass=service object=\"fs\""
+        ),
         "{out}"
     );
+    // Only object managers write the trail; rm's records carry the
+    // subject's pid (issue 19 item 10).
+    assert!(
+        out.contains("ok   a forged audit record from sysadm_t is refused (EACCES), counted and not stored"),
+        "{out}"
+    );
+    assert!(out.contains("ok   rm's record names the subject's pid and secsrv's time"), "{out}");
     assert!(out.contains("ok   the echo service (httpd_t) could not squat the security server's name"), "{out}");
     assert!(out.contains("sectest: serve: registered 40 more services"), "{out}");
     assert!(out.contains("ok   the stale denial is gone"), "{out}");

@@ -45,6 +45,7 @@ pub mod alloc;
 pub mod audit;
 pub mod buffer;
 pub mod cap;
+pub mod clock;
 pub mod cnode;
 pub mod cpu;
 pub mod debug;

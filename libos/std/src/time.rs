@@ -7,8 +7,8 @@
 use core::time::Duration;
 use rampart_rt::cpu::rdtsc as tsc;
 
-/// Unix time the wall clock starts from at boot.
-pub const BOOT_EPOCH: u64 = 1_767_225_600;
+/// Unix time the wall clock starts from at boot (`rampart_rt::clock`).
+pub const BOOT_EPOCH: u64 = rampart_rt::clock::EPOCH as u64;
 
 fn hz() -> u64 {
     rampart_rt::startup::header().map_or(0, |h| h.tsc_hz).max(1)
@@ -52,7 +52,7 @@ pub const UNIX_EPOCH: SystemTime = SystemTime(Duration::ZERO);
 impl SystemTime {
     /// Now.
     pub fn now() -> SystemTime {
-        SystemTime(Duration::from_secs(BOOT_EPOCH) + to_duration(tsc()))
+        SystemTime(rampart_rt::clock::since_unix_epoch())
     }
     /// Time since `earlier` (zero if negative).
     pub fn duration_since(&self, earlier: SystemTime) -> Duration {

@@ -31,6 +31,7 @@ pub fn default_flow(class: &str, perm: &str) -> (FlowDir, u8) {
         ("security", "load_policy" | "setenforce" | "setbool") => (Write, 10),
         ("security", "compute_av" | "check_context") => (Both, 3),
         ("security", "read_audit" | "dump_capgraph") => (Read, 10),
+        ("security", "audit_write") => (Write, 5),
         ("resource", "map_device") => (Both, 10),
         ("device", "claim") => (Both, 10),
         ("console", "setfg") => (Write, 5),

@@ -187,7 +187,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     if let Some(c) = &core
         && opts.first.as_ref().is_some_and(|(f, _)| f == "login")
     {
-        session::start(c, &mut alloc, &fs);
+        session::start(c, &mut alloc, &fs, bi.cmdline());
     }
     if let Err(e) = devices::start(bi, &fs, &mut alloc, core.as_ref(), power.pci_config) {
         dprintln!("init: {e}");

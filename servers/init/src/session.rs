@@ -24,6 +24,8 @@ pub const CONSOLE_CONTEXT: &str = "system_u:system_r:console_t";
 pub const FS_CONTEXT: &str = "system_u:system_r:fs_t";
 /// The system logger's context (`userland/syslogd`).
 pub const SYSLOGD_CONTEXT: &str = "system_u:system_r:syslogd_t";
+/// The audit daemon's context (`userland/auditd`).
+pub const AUDITD_CONTEXT: &str = "system_u:system_r:auditd_t";
 /// The network server's context.
 pub const NET_CONTEXT: &str = "system_u:system_r:net_t";
 /// Reply objects the network server keeps callers of held (blocking)
@@ -51,10 +53,23 @@ fn stage(name: &str, cap: CPtr) -> Result<(), String> {
 }
 
 fn server(core: &crate::security::Core, alloc: &mut Allocator, name: &str, context: &str) -> Result<(), String> {
+    server_with(core, alloc, alloc::vec![name.to_string()], context, Some(200))
+}
+
+/// Starts boot module `argv[0]` with `argv` in `context` at `priority`
+/// (`None`: rm's default for programs).
+fn server_with(
+    core: &crate::security::Core,
+    alloc: &mut Allocator,
+    argv: alloc::vec::Vec<String>,
+    context: &str,
+    priority: Option<u8>,
+) -> Result<(), String> {
+    let name = argv[0].clone();
     let req = Spawn {
-        image: Some(Image::Bootfs(name.into())),
-        argv: alloc::vec![name.to_string()],
-        priority: Some(200),
+        image: Some(Image::Bootfs(name.clone())),
+        argv,
+        priority,
         context: Some(context.into()),
         ..Default::default()
     };
@@ -81,9 +96,12 @@ fn net(core: &crate::security::Core, alloc: &mut Allocator) -> Result<(), String
     server(core, alloc, "net", NET_CONTEXT)
 }
 
-/// Starts the console, file and network servers if their boot modules
-/// exist (failures are logged; the system goes on without them).
-pub fn start(core: &crate::security::Core, alloc: &mut Allocator, fs: &Bootfs) {
+/// Starts the console, file and network servers, the system logger and
+/// the audit daemon if their boot modules exist (failures are logged; the
+/// system goes on without them). The audit daemon gets the `auditd.*`
+/// words of `cmdline` as arguments, without the prefix
+/// (`auditd.max_log_file=BYTES`, `auditd.num_logs=N`).
+pub fn start(core: &crate::security::Core, alloc: &mut Allocator, fs: &Bootfs, cmdline: &str) {
     if fs.find("console").is_some()
         && let Err(e) = console(core, alloc)
     {
@@ -101,6 +119,18 @@ pub fn start(core: &crate::security::Core, alloc: &mut Allocator, fs: &Bootfs) {
         && let Err(e) = server(core, alloc, "syslogd", SYSLOGD_CONTEXT)
     {
         rampart_rt::pr_err!("init: system logger: {e}");
+    }
+    // The audit daemon copies the security server's audit trail to
+    // /var/log/audit/audit.log. It runs at the programs' priority, not the
+    // servers': a program flooding the trail with denials runs its time
+    // slice before the daemon drains, so identical repeats coalesce in
+    // secsrv instead of costing one log write each.
+    if fs.find("fs").is_some() && fs.find("auditd").is_some() {
+        let mut argv = alloc::vec![String::from("auditd")];
+        argv.extend(cmdline.split_whitespace().filter_map(|w| w.strip_prefix("auditd.")).map(String::from));
+        if let Err(e) = server_with(core, alloc, argv, AUDITD_CONTEXT, None) {
+            rampart_rt::pr_err!("init: audit daemon: {e}");
+        }
     }
     if fs.find("net").is_some()
         && let Err(e) = net(core, alloc)

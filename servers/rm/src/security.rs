@@ -246,18 +246,19 @@ pub fn release(rm: &Rm, held: Option<Held>) {
 /// Puts a denial of rm's into secsrv's audit trail (as the object manager
 /// fs or net do): the SIDs are those rm holds for the tasks in `source`
 /// and `target` (or its own); a context no live task has (init's) leaves
-/// only the kernel-log line. `object` names the class checked.
+/// only the kernel-log line. `object` names the class checked. The record's
+/// pid is that of a live task in `source` (0 for rm itself).
 pub fn audit_denial(rm: &Rm, c: &mut Client<Ipc>, (source, target): (&str, &str), dec: (u16, u32, u32), object: &str) {
-    let sid_of = |ctx: &str| -> Option<u32> {
+    let sid_of = |ctx: &str| -> Option<(u32, u32)> {
         if ctx == rm.secsrv.own {
-            return (rm.secsrv.own_sid != 0).then_some(rm.secsrv.own_sid);
+            return (rm.secsrv.own_sid != 0).then_some((0, rm.secsrv.own_sid));
         }
         rm.tasks
             .iter()
             .filter(|(pid, _)| rm.procs.get(**pid).is_some_and(|p| p.context == ctx))
-            .find_map(|(_, t)| t.sid.map(|h| h.sid))
+            .find_map(|(pid, t)| t.sid.map(|h| (*pid, h.sid)))
     };
-    let (Some(ssid), Some(tsid)) = (sid_of(source), sid_of(target)) else { return };
+    let (Some((pid, ssid)), Some((_, tsid))) = (sid_of(source), sid_of(target)) else { return };
     let (class, perms, seqno) = dec;
     let rec = rampart_secsrv_api::AuditSubmit {
         ssid,
@@ -268,6 +269,7 @@ pub fn audit_denial(rm: &Rm, c: &mut Client<Ipc>, (source, target): (&str, &str)
         enforced: true,
         seqno,
         object: object.into(),
+        pid,
     };
     if let Err(e) = c.audit(rec) {
         dprintln!("rm: audit submission refused: {e}");

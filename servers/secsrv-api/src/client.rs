@@ -247,6 +247,17 @@ impl<T: Transport> Client<T> {
         })
     }
 
+    /// The audit trail's statistics.
+    ///
+    /// # Errors
+    /// Transport errors.
+    pub fn audit_stats(&mut self) -> Result<crate::AuditStats, Errno> {
+        expect(self.0.call(&Request::AuditStats), |r| match r {
+            Response::AuditStats(s) => Some(s),
+            _ => None,
+        })
+    }
+
     /// Submits an audit record.
     ///
     /// # Errors
@@ -328,6 +339,7 @@ impl<T: Transport> AuditSink for Audit<'_, T> {
             enforced: rec.enforced,
             seqno: rec.seqno,
             object,
+            pid: 0,
         };
         if Client(&mut self.t).audit(sub).is_err() {
             self.failed = self.failed.saturating_add(1);

@@ -10,7 +10,9 @@
 //! source and the `security` initial SID as target, class `security`:
 //! decisions and translations need `compute_av` / `check_context`, loading
 //! a policy `load_policy`, switching modes `setenforce`, booleans
-//! `setbool`, reading the audit trail `read_audit`.
+//! `setbool`, reading the audit trail `read_audit`, adding records to it
+//! `audit_write` (object managers only: a Rampart addition, SELinux has
+//! no such permission because its object managers are in the kernel).
 //!
 //! [`client`] turns the protocol into an [`rampart_avc::AvcBackend`] and an
 //! [`rampart_avc::AuditSink`], so an object server gets a policy-backed AVC
@@ -47,6 +49,19 @@ pub const POLICY_MAX: u32 = 256 << 10;
 pub const CONTEXT_MAX: usize = 256;
 /// Longest object description kept in an audit record, in bytes.
 pub const OBJECT_MAX: usize = 64;
+/// Notification badge bit audit subscribers should use for "new audit
+/// records" ([`Request::SubscribeAudit`]).
+pub const EVENT_AUDIT: u64 = 1 << 3;
+/// Records of the audit trail kept in secsrv's RAM ring; older unread ones
+/// are overwritten and counted in [`AuditStats::lost`].
+pub const AUDIT_RING: usize = 256;
+/// Window of the audit trail's coalescing, in milliseconds: a record
+/// identical to the newest one (same subject, pid, target, class,
+/// permissions, object and outcome), submitted within this time of the
+/// newest one's first occurrence and before any reader has read it, only
+/// increments its [`AuditEntry::repeat`] count (docs/security-architecture.md
+/// §8, "Audit trail").
+pub const AUDIT_COALESCE_MS: u64 = 1000;
 /// Most policies held in secsrv's store.
 pub const STORE_MAX: usize = 8;
 /// Most live SIDs in secsrv's table, initial SIDs included
@@ -104,6 +119,10 @@ pub struct AuditSubmit {
     /// The object (a path, a service name, ...; at most [`OBJECT_MAX`]
     /// bytes are kept).
     pub object: String,
+    /// Process id of the subject (0: unknown): rm knows it for its own
+    /// checks, the other object managers ask connsrv (`WhoIs`) once per
+    /// connection.
+    pub pid: u32,
 }
 
 /// One record of the audit trail, with names resolved.
@@ -129,15 +148,24 @@ pub struct AuditEntry {
     pub reporter: String,
     /// Policy sequence number.
     pub seqno: u32,
+    /// When secsrv stored it, in milliseconds since the Unix epoch
+    /// (`rampart_rt::clock::unix_time_ms`).
+    pub time_ms: u64,
+    /// Process id of the subject (0: unknown).
+    pub pid: u32,
+    /// How many identical events this record stands for (1, or more when
+    /// repeats were coalesced; see [`AUDIT_COALESCE_MS`]).
+    pub repeat: u32,
 }
 
 impl fmt::Display for AuditEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "avc: {} {{ {} }} for scontext={} tcontext={} tclass={} object=\"{}\" by={} seqno={}{}",
+            "avc: {} {{ {} }} for pid={} scontext={} tcontext={} tclass={} object=\"{}\" by={} seqno={}{}",
             if self.denied { "denied" } else { "granted" },
             self.perms,
+            self.pid,
             self.source,
             self.target,
             self.class,
@@ -176,6 +204,21 @@ pub struct Status {
     pub model: String,
     /// Audit records written since boot.
     pub audit_total: u64,
+}
+
+/// The audit trail's statistics since boot ([`Request::AuditStats`]; a
+/// response of its own so that [`Response`] stays small).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditStats {
+    /// Records written (coalesced repeats not included).
+    pub total: u64,
+    /// Records overwritten in the ring before the audit daemon (or, if
+    /// none subscribed, any reader) read them.
+    pub lost: u64,
+    /// Repeats folded into an earlier record ([`AUDIT_COALESCE_MS`]).
+    pub coalesced: u64,
+    /// `Audit` submissions refused (the caller lacks `audit_write`).
+    pub refused: u64,
 }
 
 /// The SID table's statistics ([`Request::SidStats`]).
@@ -302,8 +345,10 @@ pub enum Request {
         /// Store name.
         name: String,
     },
-    /// Adds a record to the audit trail (`compute_av`: object servers).
-    /// Reply [`Response::Ok`].
+    /// Adds a record to the audit trail (`audit_write`: object managers
+    /// only). secsrv stamps it with the time; the reporter is the caller.
+    /// Reply [`Response::Ok`]; `EACCES` (counted in
+    /// [`AuditStats::refused`]).
     Audit(AuditSubmit),
     /// Reads the audit trail from position `from` (`read_audit`). Reply
     /// [`Response::Audit`].
@@ -380,6 +425,14 @@ pub enum Request {
     /// The SID table's statistics (no permission, like [`Request::Status`]).
     /// Reply [`Response::SidStats`].
     SidStats,
+    /// The message carries a notification capability that secsrv signals
+    /// whenever records are added to the audit trail (`read_audit`: the
+    /// audit daemon). Reply [`Response::Ok`]; `EINVAL` (no capability),
+    /// `ENOSPC`, `EACCES`.
+    SubscribeAudit,
+    /// The audit trail's statistics (no permission, like
+    /// [`Request::Status`]). Reply [`Response::AuditStats`].
+    AuditStats,
     /// May `task` relabel an object of `class` from `old` to `new`? The
     /// policy's `validatetrans` statements (`compute_av`; the file
     /// server's relabel asks it). Reply [`Response::Valid`]; `ENOENT`.
@@ -420,6 +473,8 @@ pub enum Response {
     SidStats(SidStats),
     /// The request failed.
     Err(Errno),
+    /// Audit trail statistics.
+    AuditStats(AuditStats),
     /// A yes/no answer ([`Request::ValidateTrans`]).
     Valid(bool),
 }

@@ -43,7 +43,21 @@ impl Ipc {
     /// # Errors
     /// `EINVAL`, `ENOSPC`, transport errors.
     pub fn subscribe(&self, ntfn: CPtr) -> Result<(), Errno> {
-        match call_with_caps::<_, Response>(self.0, &Request::Subscribe, &[ntfn]) {
+        self.subscribe_to(&Request::Subscribe, ntfn)
+    }
+
+    /// Asks secsrv to signal `ntfn` (typically badged
+    /// [`crate::EVENT_AUDIT`]) whenever records are added to the audit
+    /// trail ([`Request::SubscribeAudit`], `read_audit`).
+    ///
+    /// # Errors
+    /// `EACCES`, `EINVAL`, `ENOSPC`, transport errors.
+    pub fn subscribe_audit(&self, ntfn: CPtr) -> Result<(), Errno> {
+        self.subscribe_to(&Request::SubscribeAudit, ntfn)
+    }
+
+    fn subscribe_to(&self, req: &Request, ntfn: CPtr) -> Result<(), Errno> {
+        match call_with_caps::<_, Response>(self.0, req, &[ntfn]) {
             Ok((Response::Ok, _)) => Ok(()),
             Ok((Response::Err(e), _)) => Err(e),
             Ok(_) => Err(Errno::EPROTO),

@@ -33,6 +33,9 @@ fn round_trips() {
     rt(Request::ReleaseSid { sid: u32::MAX, subject: u32::MAX });
     rt(Request::CheckContext { context: c });
     rt(Response::SidStats(SidStats { live: 1, peak: 2, refusals: u64::MAX }));
+    rt(Response::AuditStats(AuditStats { total: 1, lost: 2, coalesced: 3, refused: u64::MAX }));
+    rt(Request::SubscribeAudit);
+    rt(Request::AuditStats);
     // Requests and responses stay small: servers keep several on their
     // stacks (the file server's deepest path is at its 64 KiB). The
     // two-context requests made `Request` 8 bytes larger (56 before); the
@@ -54,9 +57,12 @@ fn audit_lines_read_like_selinux() {
         object: "sectest.echo".into(),
         reporter: "system_u:system_r:connsrv_t".into(),
         seqno: 1,
+        time_ms: 1_767_225_600_250,
+        pid: 7,
+        repeat: 1,
     };
     let s = alloc::format!("{e}");
-    assert!(s.starts_with("avc: denied { connect } for scontext=root:sysadm_r:sysadm_t"), "{s}");
+    assert!(s.starts_with("avc: denied { connect } for pid=7 scontext=root:sysadm_r:sysadm_t"), "{s}");
     assert!(s.contains("tclass=service object=\"sectest.echo\""));
 }
 

@@ -50,19 +50,28 @@ fn main() -> i32 {
     let context = args.get(1).map_or("system_u:system_r:secsrv_t", |s| s.as_str());
     let permissive = args.iter().any(|a| a == "permissive");
     let mut srv = SecServer::new(context, permissive);
+    srv.set_clock(rampart_rt::clock::unix_time_ms);
     srv.set_free_heap(|| {
         let (used, size) = rampart_rt::heap::usage();
         size.saturating_sub(used)
     });
-    let mut subs: Vec<Notification> = Vec::new();
+    let mut subs = Subscribers::default();
     dprintln!("secsrv: ready ({context})");
     serve(Endpoint(ep), &mut srv, &mut subs)
+}
+
+/// Notifications secsrv signals: on policy changes (object servers) and on
+/// new audit records (the audit daemon).
+#[derive(Default)]
+struct Subscribers {
+    policy: Vec<Notification>,
+    audit: Vec<Notification>,
 }
 
 /// The receive loop. Requests and replies of at most four words stay in
 /// registers (`rampart_secsrv_api::small`): the decision path never
 /// touches the IPC buffer. Longer ones use the general codec.
-fn serve(ep: Endpoint, srv: &mut SecServer, subs: &mut Vec<Notification>) -> ! {
+fn serve(ep: Endpoint, srv: &mut SecServer, subs: &mut Subscribers) -> ! {
     let cn = CNode(slot::CNODE);
     let reply = Reply(slot::REPLY);
     let arm = || {
@@ -101,7 +110,7 @@ fn serve(ep: Endpoint, srv: &mut SecServer, subs: &mut Vec<Notification>) -> ! {
 }
 
 /// A message that needs the IPC buffer (long, or carrying a capability).
-fn general(srv: &mut SecServer, subs: &mut Vec<Notification>, r: &IpcResult) -> Response {
+fn general(srv: &mut SecServer, subs: &mut Subscribers, r: &IpcResult) -> Response {
     let m = Message::from_result(r);
     let Some(caller) = Caller::from_badge(m.badge) else { return Response::Err(Errno::EBADF) };
     match m.decode::<Request>() {
@@ -110,23 +119,24 @@ fn general(srv: &mut SecServer, subs: &mut Vec<Notification>, r: &IpcResult) -> 
     }
 }
 
-fn handle(
-    srv: &mut SecServer,
-    subs: &mut Vec<Notification>,
-    caller: Caller,
-    req: Request,
-    m: Option<&Message>,
-) -> Response {
-    if req == Request::Subscribe {
-        return match subscribe(srv, subs, caller, m.is_some_and(Message::received_cap)) {
+fn handle(srv: &mut SecServer, subs: &mut Subscribers, caller: Caller, req: Request, m: Option<&Message>) -> Response {
+    if req == Request::Subscribe || req == Request::SubscribeAudit {
+        return match subscribe(srv, subs, caller, m.is_some_and(Message::received_cap), req == Request::SubscribeAudit)
+        {
             Ok(()) => Response::Ok,
             Err(e) => Response::Err(e),
         };
     }
     let load = matches!(req, Request::PolicyLoad { .. });
+    let records = srv.audit_ring().total();
     let out = srv.handle(caller, req);
+    if srv.audit_ring().total() != records {
+        for n in &subs.audit {
+            n.signal();
+        }
+    }
     if out.notify {
-        for n in subs.iter() {
+        for n in &subs.policy {
             n.signal();
         }
         if load {
@@ -137,17 +147,34 @@ fn handle(
     out.response
 }
 
-fn subscribe(srv: &mut SecServer, subs: &mut Vec<Notification>, caller: Caller, has_cap: bool) -> Result<(), Errno> {
-    srv.may_subscribe(caller)?;
+/// Adds the received notification to the policy-change subscribers, or
+/// (`audit`) to the audit trail's.
+fn subscribe(
+    srv: &mut SecServer,
+    subs: &mut Subscribers,
+    caller: Caller,
+    has_cap: bool,
+    audit: bool,
+) -> Result<(), Errno> {
+    if audit {
+        srv.subscribe_audit(caller)?;
+    } else {
+        srv.may_subscribe(caller)?;
+    }
     if !has_cap {
         return Err(Errno::EINVAL);
     }
-    if subs.len() >= 192 {
+    let n = subs.policy.len() + subs.audit.len();
+    if n >= 192 || (audit && subs.audit.len() >= 4) {
         return Err(Errno::ENOSPC);
     }
-    let dst = SUBSCRIBERS + subs.len() as u64;
+    let dst = SUBSCRIBERS + n as u64;
     let cn = CNode(slot::CNODE);
     cn.move_(dst, 64, cn.path(RECV, 64)).map_err(|_| Errno::EIO)?;
-    subs.push(Notification(dst));
+    if audit {
+        subs.audit.push(Notification(dst))
+    } else {
+        subs.policy.push(Notification(dst))
+    }
     Ok(())
 }

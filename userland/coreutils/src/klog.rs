@@ -89,19 +89,35 @@ pub struct Avc<'a> {
     pub by: &'a str,
     /// Policy sequence number of the decision.
     pub seqno: u32,
+    /// When the security server stored it, in milliseconds since the Unix
+    /// epoch.
+    pub time_ms: u64,
+    /// The subject's process id (0: unknown).
+    pub pid: u32,
+    /// Identical events the record stands for (1 unless coalesced).
+    pub repeat: u32,
 }
 
-/// The record as a Linux audit line: `type=AVC msg=audit(0.000:SEQ): avc:
-/// denied  { read } for  name="..." scontext=... tcontext=... tclass=...
-/// permissive=0 by=... seqno=N` (two spaces where auditd puts them; the
-/// time is 0.000 because records carry sequence numbers, not times).
+/// `audit(SECONDS.MILLIS:SEQ)`, the event identifier of a Linux audit
+/// record (auditd's `msg=` field): time since the Unix epoch and serial.
+pub fn audit_stamp(time_ms: u64, seq: u64) -> String {
+    format!("audit({}.{:03}:{seq})", time_ms / 1000, time_ms % 1000)
+}
+
+/// The record as a Linux audit line: `type=AVC
+/// msg=audit(1767225612.345:SEQ): avc:  denied  { read } for  pid=N
+/// name="..." scontext=... tcontext=... tclass=... permissive=0 by=...
+/// seqno=N` (two spaces where auditd puts them), then ` repeat=N` when
+/// identical events were coalesced into it.
 pub fn avc_line(r: &Avc<'_>) -> String {
     let name = if r.object.is_empty() { String::new() } else { format!("name=\"{}\" ", r.object) };
+    let repeat = if r.repeat > 1 { format!(" repeat={}", r.repeat) } else { String::new() };
     format!(
-        "type=AVC msg=audit(0.000:{}): avc:  {}  {{ {} }} for  {name}scontext={} tcontext={} tclass={} permissive={} by={} seqno={}",
-        r.seq,
+        "type=AVC msg={}: avc:  {}  {{ {} }} for  pid={} {name}scontext={} tcontext={} tclass={} permissive={} by={} seqno={}{repeat}",
+        audit_stamp(r.time_ms, r.seq),
         if r.denied { "denied" } else { "granted" },
         r.perms,
+        r.pid,
         r.scontext,
         r.tcontext,
         r.tclass,
@@ -147,14 +163,20 @@ mod tests {
             object: "/secret",
             by: "system_u:system_r:fs_t",
             seqno: 1,
+            time_ms: 1_767_225_612_045,
+            pid: 42,
+            repeat: 1,
         };
         assert_eq!(
             avc_line(&r),
-            "type=AVC msg=audit(0.000:12): avc:  denied  { getattr } for  name=\"/secret\" \
+            "type=AVC msg=audit(1767225612.045:12): avc:  denied  { getattr } for  pid=42 name=\"/secret\" \
              scontext=user_u:user_r:user_t tcontext=system_u:object_r:secret_t tclass=dir permissive=0 \
              by=system_u:system_r:fs_t seqno=1"
         );
-        let p = Avc { enforced: false, object: "", ..r };
-        assert!(avc_line(&p).contains("for  scontext=user_u") && avc_line(&p).contains("permissive=1"));
+        let p = Avc { enforced: false, object: "", pid: 0, repeat: 7, ..r };
+        let l = avc_line(&p);
+        assert!(l.contains("for  pid=0 scontext=user_u") && l.contains("permissive=1"), "{l}");
+        assert!(l.ends_with("seqno=1 repeat=7"), "{l}");
+        assert_eq!(audit_stamp(999, 3), "audit(0.999:3)");
     }
 }

@@ -12,6 +12,7 @@
 //! - [`pattern`]: `grep`'s basic/extended/fixed patterns;
 //! - [`findexpr`]: `find`'s expressions;
 //! - [`hexdump`]: `hexdump` lines;
+//! - [`auditlog`]: the persistent audit log (auditd, `ausearch -if`);
 //! - [`misc`]: durations, signals, contexts, audit filters, user names;
 //! - [`ls`]: `ls` entries, sorting and long lines;
 //! - [`report`]: `stat`, `df`, `du` and `ps` output;
@@ -28,6 +29,7 @@
 extern crate alloc;
 
 pub mod args;
+pub mod auditlog;
 pub mod cut;
 pub mod digest;
 pub mod editor;

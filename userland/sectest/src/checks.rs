@@ -10,7 +10,7 @@ use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::call;
 use rampart_secsrv_api::client::SecAvc;
 use rampart_secsrv_api::rt::Ipc;
-use rampart_secsrv_api::{AuditEntry, EVENT_POLICY};
+use rampart_secsrv_api::{AuditEntry, AuditSubmit, EVENT_POLICY};
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -120,11 +120,42 @@ pub fn run(t: &mut T) {
             dprintln!("sectest: audit: {r}");
         }
         t.check(
-            rec.is_some_and(|r| r.source.contains(":httpd_t") && r.reporter.contains(":rm_t")),
+            rec.as_ref().is_some_and(|r| r.source.contains(":httpd_t") && r.reporter.contains(":rm_t")),
             "rm's refusal of httpd_t's spawn is in the audit trail (by rm_t)",
         );
+        t.check(
+            rec.is_some_and(|r| r.pid != 0 && r.time_ms >= 1_767_225_600_000),
+            "rm's record names the subject's pid and secsrv's time",
+        );
+        forged_audit(t, &mut cx);
     }
     crate::bench::run(t, &mut cx);
+}
+
+/// Only object managers write the audit trail (`security audit_write`):
+/// a record forged by sysadm_t (which may read the trail and load
+/// policies) is refused, counted and never stored.
+fn forged_audit(t: &mut T, cx: &mut Ctx) {
+    let refused = |cx: &mut Ctx| cx.avc.client().audit_stats().map_or(u64::MAX, |s| s.refused);
+    let before = refused(cx);
+    let forged = AuditSubmit {
+        ssid: cx.me,
+        tsid: cx.me,
+        class: 1,
+        perms: 1,
+        denied: true,
+        enforced: true,
+        object: "sectest-forged".into(),
+        pid: 1,
+        ..Default::default()
+    };
+    let r = cx.avc.client().audit(forged);
+    let after = refused(cx);
+    dprintln!("sectest: forged audit record: {r:?}, refused {before} -> {after}");
+    t.check(
+        r == Err(Errno::EACCES) && after == before + 1 && find_audit(cx, |e| e.object == "sectest-forged").is_none(),
+        "a forged audit record from sysadm_t is refused (EACCES), counted and not stored",
+    );
 }
 
 impl Ctx {

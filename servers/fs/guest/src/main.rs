@@ -35,7 +35,7 @@ use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
 use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_fs::{Config, ConnId, FileServer, Volume, WallClock};
-use rampart_fs_api::{Request, Response};
+use rampart_fs_api::{PathArg, Request, Response, Target};
 use rampart_rt::cap::{CNode, CPtr, Endpoint, Reply};
 use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::{Message, Outgoing};
@@ -49,14 +49,10 @@ rampart_rt::program!(main);
 
 /// Requests between two polls for closed connections.
 pub const CLOSED_POLL: u32 = 32;
-/// Unix time the clock starts from (no RTC yet): 2026-01-01.
-const EPOCH: i64 = 1_767_225_600;
 const CNODE: CNode = CNode(slot::CNODE);
 
 fn now() -> i64 {
-    let hz = rampart_rt::startup::header().map_or(0, |h| h.tsc_hz);
-    let t = rampart_rt::cpu::rdtsc();
-    EPOCH + t.checked_div(hz).unwrap_or(0) as i64
+    rampart_rt::clock::unix_time()
 }
 
 struct Fs {
@@ -70,6 +66,32 @@ struct Fs {
     recv: CPtr,
     requests: u32,
     audit: Ipc,
+    /// Clients' pids for the audit trail, asked of connsrv (`WhoIs`) when
+    /// a connection's first denial is reported, never on the fast path.
+    pids: Clients<u32>,
+    /// The path the current request names (reused buffer), the object of
+    /// its audit records.
+    path: alloc::string::String,
+}
+
+/// The path `req` names (its first one), for the audit trail.
+fn request_path(req: &Request) -> Option<&PathArg> {
+    match req {
+        Request::Open { path, .. }
+        | Request::ReadLink { path, .. }
+        | Request::Mkdir { path, .. }
+        | Request::Rmdir { path, .. }
+        | Request::Unlink { path, .. }
+        | Request::Mount { path, .. }
+        | Request::Unmount { path, .. } => Some(path),
+        Request::Symlink { link, .. } => Some(link),
+        Request::Rename { from, .. } => Some(from),
+        Request::Stat { target: Target::Path { path, .. } }
+        | Request::Truncate { target: Target::Path { path, .. }, .. }
+        | Request::SetAttr { target: Target::Path { path, .. }, .. }
+        | Request::GetCon { target: Target::Path { path, .. } } => Some(path),
+        _ => None,
+    }
 }
 
 fn main() -> i32 {
@@ -150,8 +172,18 @@ fn main() -> i32 {
         dprintln!("fs: closed connections will only be polled: {e}");
     }
     dprintln!("fs: root file system mounted ({mib} MiB, {}), serving \"fs\"", if ro { "read-only" } else { "ext4 rw" });
-    let mut fs =
-        Fs { core, conns: Clients::new(), ch, ep, token_slot: slot(), recv: slot(), requests: 0, audit: secure };
+    let mut fs = Fs {
+        core,
+        conns: Clients::new(),
+        ch,
+        ep,
+        token_slot: slot(),
+        recv: slot(),
+        requests: 0,
+        audit: secure,
+        pids: Clients::new(),
+        path: alloc::string::String::new(),
+    };
     let mut server = Server::new(ep, Reply(slot::REPLY));
     server.set_receive_slot(CNODE, fs.recv);
     server.run(&mut |s, m| fs.handle(s, m))
@@ -212,8 +244,21 @@ impl Fs {
             Some(r) => unsafe { core::slice::from_raw_parts_mut(r.vaddr as *mut u8, r.bytes as usize) },
             None => &mut [],
         };
+        // The object of the request's audit records: its path (copied into
+        // a reused buffer; a path in the shared region is read there).
+        self.path.clear();
+        match request_path(&req) {
+            Some(PathArg::Inline(p)) => self.path.push_str(p),
+            Some(PathArg::Shared { offset, len }) => {
+                let (o, n) = (*offset as usize, (*len as usize).min(rampart_secsrv_api::OBJECT_MAX));
+                if let Some(b) = region.get(o..o.saturating_add(n)) {
+                    self.path.push_str(&alloc::string::String::from_utf8_lossy(b));
+                }
+            }
+            None => {}
+        }
         let resp = self.core.handle(conn, req, region, m.unwrapped_badge(0));
-        self.report_audit();
+        self.report_audit(m.badge);
         match resp {
             Response::Token(t) => self.token(t),
             r => Action::reply(&r),
@@ -232,8 +277,22 @@ impl Fs {
         }
     }
 
-    fn report_audit(&mut self) {
-        for e in self.core.mac.take_audit() {
+    /// The pid of the client behind `badge`, asked of connsrv once per
+    /// connection (0 if it cannot say).
+    fn client_pid(&mut self, badge: u64) -> u32 {
+        let Fs { ch, pids, .. } = self;
+        pids.entry(badge, |_| rampart_connsrv_api::client::who_is(ch, badge).map_or(0, |p| p.pid)).map_or(0, |p| *p)
+    }
+
+    /// Sends the request's audit records (made on behalf of the client
+    /// behind `badge`) to secsrv.
+    fn report_audit(&mut self, badge: u64) {
+        let entries = self.core.mac.take_audit();
+        if entries.is_empty() {
+            return;
+        }
+        let pid = self.client_pid(badge);
+        for e in entries {
             let rec = e.record;
             let line = sec::describe(&mut self.core.mac.om, &e);
             rampart_rt::pr_debug!("fs: {line}");
@@ -245,7 +304,8 @@ impl Fs {
                 denied: rec.denied,
                 enforced: rec.enforced,
                 seqno: rec.seqno,
-                object: e.object,
+                object: if e.object.is_empty() { self.path.clone() } else { e.object },
+                pid,
             };
             let _ = Client(self.audit).audit(sub);
         }
@@ -254,8 +314,9 @@ impl Fs {
     /// Forgets every connection connsrv closed (before connsrv may give
     /// its number to someone else): handles closed, region freed.
     fn collect_closed(&mut self) {
-        let Fs { ch, conns, core, .. } = self;
+        let Fs { ch, conns, core, pids, .. } = self;
         let _ = rampart_connsrv_api::client::drain_closed(ch, |c| {
+            pids.closed(c);
             for (id, region) in conns.closed(c) {
                 core.disconnect(id);
                 if let Some(r) = region {

@@ -319,6 +319,7 @@ impl Loop {
                 enforced: rec.enforced,
                 seqno: rec.seqno,
                 object: e.object,
+                pid: 0,
             };
             let _ = Client(self.audit).audit(sub);
         }

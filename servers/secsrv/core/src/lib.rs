@@ -19,8 +19,10 @@
 //! ## Trust
 //! secsrv trusts the kernel (badges are unforgeable), connsrv (it mints
 //! connection badges carrying the holder's SID) and init (its boot channel
-//! loads the first policy and translates contexts without a check). It
-//! trusts nothing in a request: sizes are bounded, names and SIDs are
+//! loads the first policy and translates contexts without a check). Only
+//! object managers (`security audit_write`) add records to the audit trail,
+//! stamped by secsrv with the time and the submitter's SID, so a record's
+//! reporter is authenticated by its badge. It trusts nothing in a request: sizes are bounded, names and SIDs are
 //! validated by the engine, and bad input is an error, never a panic.
 #![no_std]
 #![warn(missing_docs)]

@@ -10,7 +10,8 @@ use rampart_avc::{AuditRecord, AuditSink, Avc, AvcBackend, AvcError, Decision as
 use rampart_connsrv_api::ConnBadge;
 use rampart_policy::{ClassId, ModelRegistry, Policy, PolicyError, Sid};
 use rampart_secsrv_api::{
-    AuditBatch, AuditEntry, AuditSubmit, CHUNK, Decision, INIT_BADGE, Request, Response, SID_CAPACITY, SidStats, Status,
+    AuditBatch, AuditEntry, AuditStats, AuditSubmit, CHUNK, Decision, INIT_BADGE, Request, Response, SID_CAPACITY,
+    SidStats, Status,
 };
 use rampart_uabi::Errno;
 
@@ -72,6 +73,8 @@ struct Vocab {
     setenforce: u32,
     setbool: u32,
     read_audit: u32,
+    /// 0 if the policy has no `audit_write` (then nobody may submit).
+    audit_write: u32,
 }
 
 impl Vocab {
@@ -87,6 +90,7 @@ impl Vocab {
             setenforce: bit("setenforce")?,
             setbool: bit("setbool")?,
             read_audit: bit("read_audit")?,
+            audit_write: bit("audit_write").unwrap_or(0),
         })
     }
 }
@@ -129,6 +133,9 @@ impl AuditSink for Pending {
             reporter: 0,
             object: String::new(),
             held: 0,
+            time_ms: 0,
+            pid: 0,
+            repeat: 1,
         });
     }
 }
@@ -148,7 +155,15 @@ pub struct SecServer {
     pub(crate) holds: Holds,
     pub(crate) sid_peak: u32,
     free_heap: Option<fn() -> usize>,
+    clock: Option<fn() -> u64>,
+    /// SIDs of the audit loggers ([`SecServer::subscribe_audit`]): their
+    /// reads mark records as logged.
+    loggers: Vec<u32>,
+    audit_refused: u64,
 }
+
+/// Most audit loggers remembered.
+const LOGGERS_MAX: usize = 4;
 
 impl SecServer {
     /// A server without a policy, running as `own_context` (its SID is
@@ -168,7 +183,21 @@ impl SecServer {
             holds: Holds::new(),
             sid_peak: 0,
             free_heap: None,
+            clock: None,
+            loggers: Vec::new(),
+            audit_refused: 0,
         }
+    }
+
+    /// Tells the server how to read the wall clock, in milliseconds since
+    /// the Unix epoch (`rampart_rt::clock::unix_time_ms` in the binary);
+    /// without one records carry time 0.
+    pub fn set_clock(&mut self, f: fn() -> u64) {
+        self.clock = Some(f);
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.clock.map_or(0, |f| f())
     }
 
     /// Tells the server how to learn its free heap in bytes: a load whose
@@ -212,6 +241,16 @@ impl SecServer {
         }
     }
 
+    /// The audit trail's statistics.
+    pub fn audit_stats(&self) -> AuditStats {
+        AuditStats {
+            total: self.audit.total(),
+            lost: self.audit.lost(),
+            coalesced: self.audit.coalesced(),
+            refused: self.audit_refused,
+        }
+    }
+
     /// The SID table's statistics.
     pub fn sid_stats(&self) -> SidStats {
         SidStats {
@@ -240,6 +279,9 @@ impl SecServer {
             return Err(if self.policy.is_none() { Errno::EAGAIN } else { Errno::EACCES });
         };
         let perm = pick(&VocabView(v));
+        if perm == 0 {
+            return Err(Errno::EACCES);
+        }
         let mut sink = Pending(Vec::new());
         self.cache.set_enforcing(self.enforcing);
         let r = self.cache.has_perm(&mut Local(policy), &mut sink, sid, v.target, v.class, perm);
@@ -256,9 +298,14 @@ impl SecServer {
         }
     }
 
-    /// Stores an audit record, holding the live SIDs it names until it is
-    /// overwritten.
+    /// Stores an audit record stamped with the time, unless it repeats the
+    /// newest one ([`AuditRing::coalesce`]), holding the live SIDs it names
+    /// until it is overwritten.
     fn log(&mut self, mut r: Record) {
+        r.time_ms = self.now_ms();
+        if self.audit.coalesce(&r, r.time_ms) {
+            return;
+        }
         let Some(p) = self.policy.as_mut() else {
             self.audit.push(r);
             return;
@@ -282,6 +329,25 @@ impl SecServer {
     /// As [`SecServer::check`].
     pub fn may_subscribe(&mut self, caller: Caller) -> Result<(), Errno> {
         self.check(caller, VocabView::compute_av, "subscribe")
+    }
+
+    /// May `caller` subscribe to new-record notifications (`read_audit`)?
+    /// If so it becomes an audit logger: records it has read are no
+    /// longer coalesced into nor counted lost when overwritten (at most
+    /// four loggers are remembered; `ENOSPC` beyond).
+    ///
+    /// # Errors
+    /// As [`SecServer::check`]; `ENOSPC`.
+    pub fn subscribe_audit(&mut self, caller: Caller) -> Result<(), Errno> {
+        self.check(caller, VocabView::read_audit, "subscribe_audit")?;
+        let sid = self.caller_sid(caller);
+        if !self.loggers.contains(&sid) {
+            if self.loggers.len() >= LOGGERS_MAX {
+                return Err(Errno::ENOSPC);
+            }
+            self.loggers.push(sid);
+        }
+        Ok(())
     }
 
     fn loaded_hook(&mut self) {
@@ -331,6 +397,7 @@ impl SecServer {
         match req {
             Request::Status => Outcome::reply(Ok(Response::Status(self.status()))),
             Request::SidStats => Outcome::reply(Ok(Response::SidStats(self.sid_stats()))),
+            Request::AuditStats => Outcome::reply(Ok(Response::AuditStats(self.audit_stats()))),
             Request::WhoAmI => Outcome::reply(match self.policy {
                 Some(_) => Ok(Response::Sid(self.caller_sid(caller))),
                 None => Err(Errno::EAGAIN),
@@ -388,9 +455,15 @@ impl SecServer {
         let pick: fn(&VocabView) -> u32 = match &req {
             Request::SidToContext { .. } | Request::GetBools => VocabView::check_context,
             Request::ReadAudit { .. } => VocabView::read_audit,
+            Request::Audit(_) => VocabView::audit_write,
             _ => VocabView::compute_av,
         };
-        self.check(caller, pick, "")?;
+        if let Err(e) = self.check(caller, pick, "") {
+            if matches!(req, Request::Audit(_)) {
+                self.audit_refused = self.audit_refused.saturating_add(1);
+            }
+            return Err(e);
+        }
         let p = self.policy.as_mut().ok_or(Errno::EAGAIN)?;
         let e = |e: PolicyError| errno(&e);
         Ok(match req {
@@ -414,7 +487,14 @@ impl SecServer {
                 self.submit(caller, sub);
                 Response::Ok
             }
-            Request::ReadAudit { from } => Response::Audit(self.read_audit(from)),
+            Request::ReadAudit { from } => {
+                let b = self.read_audit(from);
+                let sid = self.caller_sid(caller);
+                if self.loggers.is_empty() || self.loggers.contains(&sid) {
+                    self.audit.mark_read(b.next.saturating_sub(1));
+                }
+                Response::Audit(b)
+            }
             Request::ValidateTrans { old, new, task, class } => {
                 Response::Valid(p.validate_trans(Sid(old), Sid(new), Sid(task), ClassId(class)).map_err(e)?)
             }
@@ -436,6 +516,9 @@ impl SecServer {
             reporter,
             object: s.object,
             held: 0,
+            time_ms: 0,
+            pid: s.pid,
+            repeat: 1,
         });
     }
 
@@ -451,6 +534,8 @@ impl SecServer {
         let (it, lost) = self.audit.from(from);
         let mut out = AuditBatch { records: Vec::new(), next: from.max(self.audit.oldest()), lost };
         let mut size = 24;
+        // Fixed fields of an entry: position, time, pid, count, seqno,
+        // flags and string lengths, in postcard's varints at their longest.
         for r in it {
             let (class, perms) = match self.policy.as_ref().and_then(|p| p.db().class(r.class)) {
                 Some(c) => {
@@ -470,8 +555,11 @@ impl SecServer {
                 object: r.object.clone(),
                 reporter: self.name_of(r.reporter),
                 seqno: r.seqno,
+                time_ms: r.time_ms,
+                pid: r.pid,
+                repeat: r.repeat,
             };
-            let len = 24 + e.source.len() + e.target.len() + e.class.len() + e.perms.len();
+            let len = 48 + e.source.len() + e.target.len() + e.class.len() + e.perms.len();
             let len = len + e.object.len() + e.reporter.len();
             if size + len > BATCH_BUDGET && !out.records.is_empty() {
                 break;
@@ -515,6 +603,11 @@ impl VocabView {
     /// `security read_audit`.
     pub fn read_audit(&self) -> u32 {
         self.0.read_audit
+    }
+    /// `security audit_write` (0 if the policy lacks it: nobody may
+    /// submit).
+    pub fn audit_write(&self) -> u32 {
+        self.0.audit_write
     }
 }
 

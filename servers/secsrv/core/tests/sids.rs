@@ -181,9 +181,11 @@ fn audit_records_keep_the_sids_they_name() {
     let last = s.audit_ring().total();
     let rec = c(&mut s, admin).read_audit(last).unwrap().records.remove(0);
     assert_eq!(rec.source, object(9), "the record still names its context");
-    // Once the ring overwrote the record, nobody holds the SID.
-    for _ in 0..RING_SIZE {
-        c(&mut s, fs).audit(AuditSubmit { ssid: 1, tsid: 1, class: 1, ..Default::default() }).unwrap();
+    // Once the ring overwrote the record, nobody holds the SID (distinct
+    // objects: identical records would coalesce into one).
+    for i in 0..RING_SIZE {
+        let sub = AuditSubmit { ssid: 1, tsid: 1, class: 1, object: format!("o{i}"), ..Default::default() };
+        c(&mut s, fs).audit(sub).unwrap();
     }
     assert_eq!(c(&mut s, fs).sid_to_context(a), Err(Errno::ENOENT));
     assert!(live(&mut s) <= before + 2, "only the callers' own SIDs remain");

@@ -148,15 +148,20 @@ pub fn load_policy(args: &[String]) -> i32 {
 /// [-s SCON] [-t TCON] [-w TEXT] [--start N] [-n LAST] [-q] [-r|--raw]
 /// [-ts WHEN] [-te WHEN]`: the security server's audit trail (policy
 /// `security read_audit`: the administrator; others get `Permission
-/// denied`) as Linux audit records, `type=AVC msg=audit(0.000:SEQ): avc:
-/// denied  { read } for  name="..." scontext=... tcontext=... tclass=...
-/// permissive=0 by=... seqno=N`, each after a `----` line (`--raw`: the
-/// records alone). `-ts`/`-te` are accepted and match every record (the
-/// trail holds this boot's records, numbered, not timed). Status 1 when
-/// nothing matched (as `ausearch`).
+/// denied`) as Linux audit records, `type=AVC
+/// msg=audit(SECONDS.MILLIS:SEQ): avc:  denied  { read } for  pid=N
+/// name="..." scontext=... tcontext=... tclass=... permissive=0 by=...
+/// seqno=N [repeat=N]`, each after a `----` line (`--raw`: the records
+/// alone). `-if FILE` (`--input`) searches a log auditd wrote instead
+/// (`/var/log/audit/audit.log`: the administrator's). `-ts`/`-te` are
+/// accepted and match every record. Notes how many records were lost
+/// (overwritten before they could be read, or before the audit daemon
+/// logged them). Status 1 when nothing matched (as `ausearch`).
 pub fn ausearch(args: &[String]) -> i32 {
     // `-ts WHEN` and `-te WHEN` are words of their own, not `-t s`.
+    // So is `-if FILE` (`--input FILE`): search a log file instead.
     let mut kept: Vec<String> = Vec::new();
+    let mut input: Option<String> = None;
     let mut words = args.iter();
     while let Some(w) = words.next() {
         if w == "-ts" || w == "-te" {
@@ -164,6 +169,14 @@ pub fn ausearch(args: &[String]) -> i32 {
                 err("ausearch", &format!("option {w} needs a time (recent, today, boot, ...)"));
                 return 1;
             }
+        } else if w == "-if" || w == "--input" {
+            let Some(f) = words.next() else {
+                err("ausearch", &format!("option {w} needs a file name"));
+                return 1;
+            };
+            input = Some(f.clone());
+        } else if let Some(f) = w.strip_prefix("--input=") {
+            input = Some(f.into());
         } else {
             kept.push(w.clone());
         }
@@ -213,10 +226,30 @@ pub fn ausearch(args: &[String]) -> i32 {
         (Ok(s), Ok(l)) => (s.unwrap_or(0), l),
         _ => return 1,
     };
-    let Some(mut c) = connect("ausearch") else { return 1 };
-    let mut from = start;
     let mut lost = 0;
     let mut hits: Vec<String> = Vec::new();
+    if let Some(file) = &input {
+        let text = match read_input(file) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) => {
+                err_on("ausearch", &format!("cannot read '{file}'"), &e);
+                return 1;
+            }
+        };
+        for l in text.lines() {
+            if let Some(n) = l.strip_prefix("type=DAEMON_ERR ").and_then(|r| r.split(" lost=").nth(1)) {
+                lost += n.split(' ').next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+            }
+            let Some(v) = coreutils::auditlog::parse_avc(l) else { continue };
+            let seq = coreutils::auditlog::stamp_of(l).map_or(0, |(_, s)| s);
+            if seq >= start && f.matches(v.denied, v.tclass, v.perms, v.scontext, v.tcontext, l) {
+                hits.push(l.into());
+            }
+        }
+        return print_hits(&a, &hits, last, lost, 0);
+    }
+    let Some(mut c) = connect("ausearch") else { return 1 };
+    let mut from = start;
     loop {
         let batch = match c.read_audit(from) {
             Ok(b) => b,
@@ -241,6 +274,9 @@ pub fn ausearch(args: &[String]) -> i32 {
                 object: &r.object,
                 by: &r.reporter,
                 seqno: r.seqno,
+                time_ms: r.time_ms,
+                pid: r.pid,
+                repeat: r.repeat,
             });
             if f.matches(r.denied, &r.class, &r.perms, &r.source, &r.target, &line) {
                 hits.push(line);
@@ -248,10 +284,23 @@ pub fn ausearch(args: &[String]) -> i32 {
         }
         from = batch.next;
     }
+    let unlogged = c.audit_stats().map_or(0, |s| s.lost);
+    print_hits(&a, &hits, last, lost, unlogged)
+}
+
+/// Prints `ausearch`'s matches (the `last` ones if given) after the notes
+/// on `lost` records (overwritten before this search, or before the audit
+/// daemon logged them in the file searched) and `unlogged` ones (the
+/// security server's count of records overwritten before any logger read
+/// them); status 1 if nothing matched.
+fn print_hits(a: &coreutils::args::Args, hits: &[String], last: Option<u64>, lost: u64, unlogged: u64) -> i32 {
     let skip = last.map_or(0, |n| hits.len().saturating_sub(n as usize));
     let mut out = Out::new();
     if lost > 0 && !a.has('q') {
         out.line(&format!("({lost} older records were overwritten before they could be read)"));
+    }
+    if unlogged > 0 && !a.has('q') {
+        out.line(&format!("({unlogged} records were overwritten before the audit daemon logged them)"));
     }
     for h in &hits[skip..] {
         if !a.has('r') {
