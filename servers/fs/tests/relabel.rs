@@ -32,8 +32,10 @@ fn users_relabel_their_own_files_between_their_types_and_nothing_else() {
     // Changing the object's user: refused by validatetrans (u1 == u2 or
     // the task is not ubac_subject), though relabelfrom/relabelto allow it.
     let pol = &mut srv.mac.om.sec.0;
-    assert!(pol.check(USER, "root:object_r:tmp_t", "file", &["relabelto"]).unwrap(), "TE alone would allow it");
+    assert!(!pol.check(USER, "root:object_r:tmp_t", "file", &["relabelto"]).unwrap(), "UBAC: not another user's");
+    assert!(pol.check(USER, "system_u:object_r:tmp_t", "file", &["relabelto"]).unwrap(), "TE and UBAC allow it");
     assert!(pol.check(USER, "user_u:object_r:tmp_t", "file", &["relabelfrom"]).unwrap());
+    assert_eq!(setcon(&mut alice, &mut srv, "/home/alice/draft", Some("system_u:object_r:tmp_t")), Err(Errno::EACCES));
     assert_eq!(setcon(&mut alice, &mut srv, "/home/alice/draft", Some("root:object_r:tmp_t")), Err(Errno::EACCES));
     // Not a valid context: EINVAL; not the owner: EPERM.
     assert_eq!(
