@@ -36,6 +36,9 @@ impl<M: Machine> Kernel<M> {
         // thread and no scheduling decision is pending (`schedule` ends every
         // entry).
         debug_assert!(!t.is_none() && self.action == crate::kernel::SchedAction::Resume);
+        if self.foreign_syscall(t) {
+            return None;
+        }
         #[cfg(any(test, feature = "testing"))]
         let enabled = self.fastpath_enabled;
         #[cfg(not(any(test, feature = "testing")))]
@@ -59,6 +62,34 @@ impl<M: Machine> Kernel<M> {
         }
         self.handle_syscall();
         None
+    }
+
+    /// Syscall User Dispatch (`TcbSetSyscallDispatch`, docs/linux-abi.md):
+    /// if `t` is in foreign-ABI mode and its `syscall` instruction (the
+    /// return `rip` − 2) lies outside its native range, the call is not
+    /// interpreted: `t` resumes at its handler entry with `rcx` = the return
+    /// `rip`, `r11` = RFLAGS and every other register as it was (the
+    /// context is marked trap-saved so the return uses `iretq` and restores
+    /// `rcx`/`r11` from the context). Returns true if it redirected. One
+    /// load and branch for threads not in the mode.
+    #[inline(always)]
+    fn foreign_syscall(&self, t: TcbRef) -> bool {
+        let g = t.get();
+        let entry = g.dispatch_entry.get();
+        if entry == 0 {
+            return false;
+        }
+        let regs = &g.regs;
+        let rip = regs.get(r::RIP);
+        let lo = g.dispatch_lo.get();
+        if rip.wrapping_sub(2).wrapping_sub(lo) < g.dispatch_hi.get() - lo {
+            return false;
+        }
+        regs.set(r::RCX, rip);
+        regs.set(r::R11, regs.get(r::RFLAGS));
+        regs.set(r::RIP, entry);
+        regs.set(r::VECTOR, crate::regs::VECTOR_KERNEL);
+        true
     }
 
     /// Handles the system call the current thread just made (general path).
