@@ -340,6 +340,8 @@ impl<M: Machine> Kernel<M> {
                 g.dispatch_entry.set(entry);
                 g.dispatch_lo.set(lo);
                 g.dispatch_hi.set(hi);
+                // Recompute the fast path's CSpace cache (none in the mode).
+                g.cs_epoch.set(0);
                 Ok(0)
             }
             Label::TcbSetTlsBase => {

@@ -116,6 +116,12 @@ fn dispatch_redirects_foreign_syscalls(env: &mut Env) -> TestResult {
     // SAFETY: `dispatch_probe` follows the C ABI; it writes one word
     // through the valid pointer and makes one `syscall`.
     let r = unsafe { dispatch_probe(Syscall::Send as u64, n.0, &mut ret_at) };
+    // `Null` (9, Linux `mmap`) has a shortcut in the entry stub: it must
+    // reach the handler too.
+    let mut ret_null = 0u64;
+    // SAFETY: as above.
+    let r_null = unsafe { dispatch_probe(Syscall::Null as u64, 0, &mut ret_null) };
+    let seen_null = (DISPATCH_SEEN_RAX.load(SeqCst), DISPATCH_SEEN_RCX.load(SeqCst));
     DISPATCH_MODE.store(0, SeqCst);
     let polled = n.poll();
     let off = ROOT_TCB.set_syscall_dispatch(0, 0, 0);
@@ -130,6 +136,8 @@ fn dispatch_redirects_foreign_syscalls(env: &mut Env) -> TestResult {
     check_eq!(DISPATCH_SEEN_RAX.load(SeqCst), Syscall::Send as u64, "rax as the program left it");
     check_eq!(DISPATCH_SEEN_RCX.load(SeqCst), ret_at, "rcx = the return address");
     check_eq!(polled, 0, "the Send from outside the range was not interpreted");
+    check_eq!(r_null as i64, -38, "Null from outside the range reached the handler");
+    check_eq!(seen_null, (Syscall::Null as u64, ret_null), "Null: rax and rcx at the handler");
     // Control: the same probe without the mode signals the notification.
     // SAFETY: as above.
     let _ = unsafe { dispatch_probe(Syscall::Send as u64, n.0, &mut ret_at) };

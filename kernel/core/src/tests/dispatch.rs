@@ -164,3 +164,26 @@ fn the_mode_does_not_survive_the_tcb_object() {
     let g = TcbRef(second).get();
     assert_eq!((g.dispatch_entry.get(), g.dispatch_lo.get(), g.dispatch_hi.get()), (0, 0, 0));
 }
+
+#[test]
+fn the_fast_path_never_serves_a_thread_in_the_mode() {
+    // A server waiting on an endpoint: a `Call` from a thread in the mode
+    // would be fast-path material, but its `syscall` outside the range must
+    // be redirected, and even inside the range the general path serves it.
+    let mut w = World::new();
+    w.retype(ObjectType::Endpoint, 0, S, 1).unwrap();
+    w.retype(ObjectType::Reply, 0, S + 1, 1).unwrap();
+    let server = spawn(&mut w, 1, 100, 0);
+    let client = spawn(&mut w, 2, 100, 0);
+    w.invoke(client.slot, Label::TcbResume, &[], &[]).unwrap();
+    w.invoke(server.slot, Label::TcbResume, &[], &[]).unwrap();
+    w.syscall(server.tcb, Syscall::Recv, S, MessageInfo(0), &[], S + 1);
+    set(&mut w, client.slot, ENTRY, LO, HI).unwrap();
+    let hits = w.k.fastpath_hits;
+    syscall_at(&mut w, client.tcb, 0x40_1000, Syscall::Call as u64, S, MessageInfo::new(0, 0, 0, 1), &[7]);
+    assert_eq!(client.tcb.get().regs.get(r::RIP), ENTRY, "redirected, not delivered");
+    assert_eq!(w.k.fastpath_hits, hits);
+    syscall_at(&mut w, client.tcb, LO, Syscall::Call as u64, S, MessageInfo::new(0, 0, 0, 1), &[7]);
+    assert_eq!(w.k.fastpath_hits, hits, "native call from the range: general path");
+    assert_eq!(w.mr(server.tcb, 0), 7, "delivered");
+}
