@@ -14,8 +14,8 @@ use crate::harness::{Env, Test, TestResult};
 use crate::{check, check_eq, expect_err, ok, test};
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use rampart_abi::bootinfo::slot;
-use rampart_abi::{Error, Syscall, USER_TOP};
-use rampart_rt::cap::Tcb;
+use rampart_abi::{Error, Rights, Syscall, USER_TOP};
+use rampart_rt::cap::{Notification, Tcb};
 
 /// The tests of this group.
 pub const TESTS: &[Test] = &[test!(dispatch_bad_ranges_are_refused), test!(dispatch_redirects_foreign_syscalls)];
@@ -102,7 +102,9 @@ fn dispatch_bad_ranges_are_refused(_: &mut Env) -> TestResult {
 
 fn dispatch_redirects_foreign_syscalls(env: &mut Env) -> TestResult {
     let (entry, lo, hi) = range();
-    let n = ok!(env.a.notification());
+    let plain = ok!(env.a.notification());
+    // Badge 1: a signal through it leaves a non-zero word to poll.
+    let n = Notification(ok!(env.a.mint(plain.0, Rights::ALL, 1)));
     let id = ok!(ROOT_TCB.get_id());
     DISPATCH_MODE.store(0, SeqCst);
     DISPATCH_FORWARDED.store(0, SeqCst);
@@ -116,6 +118,7 @@ fn dispatch_redirects_foreign_syscalls(env: &mut Env) -> TestResult {
     // SAFETY: `dispatch_probe` follows the C ABI; it writes one word
     // through the valid pointer and makes one `syscall`.
     let r = unsafe { dispatch_probe(Syscall::Send as u64, n.0, &mut ret_at) };
+    let seen_send = (DISPATCH_SEEN_RAX.load(SeqCst), DISPATCH_SEEN_RCX.load(SeqCst));
     // `Null` (9, Linux `mmap`) has a shortcut in the entry stub: it must
     // reach the handler too.
     let mut ret_null = 0u64;
@@ -133,8 +136,7 @@ fn dispatch_redirects_foreign_syscalls(env: &mut Env) -> TestResult {
     check_eq!(id2, Ok(id), "a forwarded invocation gets the same answer");
     check!(fwd >= 1, "the runtime's call went through the stub");
     check_eq!(r as i64, -38, "the stub answered the foreign call");
-    check_eq!(DISPATCH_SEEN_RAX.load(SeqCst), Syscall::Send as u64, "rax as the program left it");
-    check_eq!(DISPATCH_SEEN_RCX.load(SeqCst), ret_at, "rcx = the return address");
+    check_eq!(seen_send, (Syscall::Send as u64, ret_at), "rax as the program left it, rcx = the return address");
     check_eq!(polled, 0, "the Send from outside the range was not interpreted");
     check_eq!(r_null as i64, -38, "Null from outside the range reached the handler");
     check_eq!(seen_null, (Syscall::Null as u64, ret_null), "Null: rax and rcx at the handler");

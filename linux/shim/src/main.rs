@@ -3,6 +3,7 @@
 //! ```text
 //! linux [-0 ARGV0] PROGRAM [ARG...]
 //! linux --bench-getppid
+//! linux --fuzz [N [SEED]]
 //! ```
 //!
 //! Runs the static x86_64 Linux program PROGRAM in this process: the shim
@@ -33,6 +34,7 @@ extern crate alloc;
 mod bench;
 mod entry;
 mod files;
+mod fuzz;
 mod load;
 mod mem;
 mod misc;
@@ -48,6 +50,11 @@ fn main() -> i32 {
     let mut rest: &[String] = args.get(1..).unwrap_or(&[]);
     if rest.first().map(String::as_str) == Some("--bench-getppid") {
         return bench::run();
+    }
+    if rest.first().map(String::as_str) == Some("--fuzz") {
+        let n = rest.get(1).and_then(|v| v.parse().ok()).unwrap_or(100_000);
+        let seed = rest.get(2).and_then(|v| v.parse().ok()).unwrap_or(0x5eed);
+        return fuzz::run(n, seed);
     }
     let mut argv0 = None;
     if rest.first().map(String::as_str) == Some("-0") && rest.len() >= 2 {
