@@ -328,7 +328,7 @@ fn fcntl(fd: u32, cmd: u64, arg: u64) -> Result<u64, i32> {
 }
 
 /// The file and descriptor calls; `None` for other numbers.
-pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64, _e: u64) -> Option<Result<u64, i32>> {
+pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64, a5: u64) -> Option<Result<u64, i32>> {
     Some(match n {
         nr::READ => fd32(a).and_then(|fd| read(fd, b, c)),
         nr::WRITE => fd32(a).and_then(|fd| write(fd, b, c)),
@@ -430,7 +430,7 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64, _e: u64) -> Option<Result<
             rename(&resolve(AT_FDCWD, &f)?, &resolve(AT_FDCWD, &t)?)
         }),
         nr::RENAMEAT | nr::RENAMEAT2 => cstr(b).and_then(|f| {
-            if n == nr::RENAMEAT2 && _e != 0 {
+            if n == nr::RENAMEAT2 && a5 != 0 {
                 return Err(EINVAL);
             }
             let t = cstr(d)?;
