@@ -90,7 +90,7 @@ const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
 /// # Errors
 /// Linux errno.
 pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Result<u64, i32> {
-    if len == 0 || len > 1 << 40 || off % 4096 != 0 {
+    if len == 0 || len > 1 << 40 || !off.is_multiple_of(4096) {
         return Err(EINVAL);
     }
     let len = len.next_multiple_of(4096);
@@ -100,7 +100,7 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Re
         return Err(crate::misc::ENODEV);
     }
     let at = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
-        if addr % 4096 != 0 {
+        if !addr.is_multiple_of(4096) {
             return Err(EINVAL);
         }
         if flags & MAP_FIXED != 0 {
@@ -148,7 +148,7 @@ fn unmap_whole(addr: u64, len: u64) -> Result<(), i32> {
 /// # Errors
 /// `EINVAL` (unaligned or outside user space).
 pub fn munmap(addr: u64, len: u64) -> Result<u64, i32> {
-    if addr % 4096 != 0 || len == 0 {
+    if !addr.is_multiple_of(4096) || len == 0 {
         return Err(EINVAL);
     }
     let len = len.next_multiple_of(4096);
@@ -174,7 +174,7 @@ pub fn munmap(addr: u64, len: u64) -> Result<u64, i32> {
 /// # Errors
 /// `EINVAL`, `ENOMEM` (part of the range is not mapped).
 pub fn mprotect(addr: u64, len: u64, prot: u64) -> Result<u64, i32> {
-    if addr % 4096 != 0 {
+    if !addr.is_multiple_of(4096) {
         return Err(EINVAL);
     }
     if len == 0 {

@@ -274,7 +274,7 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64) -> Option<Result<u64, i32>
             })
         }
         nr::SCHED_GETAFFINITY => {
-            if b < 8 || b % 8 != 0 {
+            if b < 8 || !b.is_multiple_of(8) {
                 Err(EINVAL)
             } else {
                 put(c, &1u64.to_le_bytes()).map(|()| 8)
