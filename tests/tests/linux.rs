@@ -76,6 +76,8 @@ const CASES: &[&str] = &[
     "printf 'abc' | base64 | base64 -d; echo",
     "busybox mkdir /tmp/lxd; busybox ls /tmp/lxd; busybox rmdir /tmp/lxd; echo $?",
     "busybox ls /nonexistent-lx 2>&1; echo $?",
+    "busybox sleep 0.01; echo slept $?",
+    "echo hello > /tmp/lx4; busybox truncate -s 2 /tmp/lx4; busybox cat /tmp/lx4; echo",
 ];
 
 /// The line typed for case `c`: the command, then its status after a

@@ -437,6 +437,16 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64, a5: u64) -> Option<Result<
             rename(&resolve(a, &f)?, &resolve(c, &t)?)
         }),
         nr::POLL => poll(a, b),
+        nr::FTRUNCATE => fd32(a).and_then(|fd| {
+            if (b as i64) < 0 {
+                return Err(EINVAL);
+            }
+            let h = fs_handle(fd).map_err(|_| EINVAL)?;
+            with(|st| fsys::truncate(st, h, b)).map(|()| 0).map_err(e)
+        }),
+        // Every change is durable when the file server answers
+        // (docs/storage.md): nothing left to flush.
+        nr::FSYNC | nr::FDATASYNC => fd32(a).and_then(|fd| with(|st| st.obj(fd)).map(|_| 0).map_err(e)),
         _ => return None,
     })
 }

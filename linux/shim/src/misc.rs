@@ -280,6 +280,26 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64) -> Option<Result<u64, i32>
                 put(c, &1u64.to_le_bytes()).map(|()| 8)
             }
         }
+        nr::NANOSLEEP | nr::CLOCK_NANOSLEEP => {
+            // nanosleep(req, rem) / clock_nanosleep(clock, flags, req, rem):
+            // relative sleeps only (TIMER_ABSTIME is EINVAL for now).
+            let (req, flags) = if n == nr::NANOSLEEP { (a, 0) } else { (c, b) };
+            if n == nr::CLOCK_NANOSLEEP && clock(a).is_err() {
+                return Some(Err(EINVAL));
+            }
+            if flags != 0 {
+                return Some(Err(EINVAL));
+            }
+            let (s, ns) = match (get_u64(req), get_u64(req.wrapping_add(8))) {
+                (Ok(s), Ok(ns)) => (s, ns),
+                (Err(x), _) | (_, Err(x)) => return Some(Err(x)),
+            };
+            if (s as i64) < 0 || ns >= 1_000_000_000 {
+                return Some(Err(EINVAL));
+            }
+            rampart_libos::time::sleep(core::time::Duration::new(s, ns as u32));
+            Ok(0)
+        }
         nr::SCHED_YIELD => {
             rampart_libos::rampart_rt::syscall::yield_now();
             Ok(0)
