@@ -51,12 +51,21 @@ pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] = &[
     ("nettools", "nc", ""),
     ("nettools", "wget", ""),
     ("fstest", "fstest", ""),
+    ("linux-shim", "linux", ""),
 ];
 
 /// Symbolic links in `/bin` of the ext4 root: every program of the
 /// multi-call `/bin/coreutils` (`ls`, `cat`, ... `runcon`) under its name.
+/// Then the busybox applets of [`crate::linux::BUSYBOX_APPLETS`] (Linux
+/// programs, run through the Linux personality; none shadows a native
+/// program).
 pub fn rootfs_links() -> Vec<(String, String)> {
-    coreutils::PROGRAMS.iter().map(|p| (p.to_string(), "coreutils".to_string())).collect()
+    let native = coreutils::PROGRAMS.iter().map(|p| (p.to_string(), "coreutils".to_string()));
+    let linux = crate::linux::BUSYBOX_APPLETS
+        .iter()
+        .filter(|a| !coreutils::PROGRAMS.contains(a))
+        .map(|a| (a.to_string(), "busybox".to_string()));
+    native.chain(linux).collect()
 }
 
 /// What a build produced.
@@ -236,17 +245,29 @@ pub fn build_all(opts: &BuildOptions) -> Result<Artifacts> {
     std::fs::create_dir_all(&out)?;
     let bootfs = out.join("bootfs.img");
     write_if_changed(&bootfs, &archive)?;
-    let rootfs_programs: Vec<PathBuf> = programs
-        .iter()
-        .filter(|(n, _)| ROOTFS_PROGRAMS.iter().any(|(_, b, _)| b == n))
-        .map(|(_, p)| p.clone())
-        .collect();
+    let rootfs_programs = rootfs_programs(&programs)?;
     let rootfs = crate::rootfs::build_cached(&rootfs_programs, &rootfs_links(), "te")?;
     let mut rootfs_variants = Vec::new();
     for v in ROOTFS_VARIANTS {
         rootfs_variants.push((v.to_string(), crate::rootfs::build_cached(&rootfs_programs, &rootfs_links(), v)?));
     }
     Ok(Artifacts { kernel, test_kernel, bootfs, programs, rootfs, rootfs_variants })
+}
+
+/// The files of the root's `/bin` among built `programs`
+/// ([`ROOTFS_PROGRAMS`]), plus Debian's busybox-static as `/bin/busybox`
+/// (a Linux program, fetched on first use).
+///
+/// # Errors
+/// If busybox cannot be fetched.
+pub fn rootfs_programs(programs: &[(String, PathBuf)]) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = programs
+        .iter()
+        .filter(|(n, _)| ROOTFS_PROGRAMS.iter().any(|(_, b, _)| b == n))
+        .map(|(_, p)| p.clone())
+        .collect();
+    v.push(crate::linux::busybox_static()?);
+    Ok(v)
 }
 
 /// Writes `data` to `path` unless it already holds exactly that.

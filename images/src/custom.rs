@@ -21,7 +21,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use rampart_abi::bootfs::Bootfs;
 
-use crate::build::{Artifacts, ROOTFS_PROGRAMS, rootfs_links};
+use crate::build::{Artifacts, rootfs_links};
 use crate::rootfs::{BOOT_DISK_MIB, RootfsOptions};
 
 /// The boot-module name suffix (`policy.custom`) and `policy=` value of
@@ -175,12 +175,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<u64> {
 /// # Errors
 /// Staging, `mke2fs`, `debugfs` or `e2fsck` failures.
 pub fn disk_with(art: &Artifacts, mut opts: RootfsOptions, adds: &[Add], name: &str) -> Result<PathBuf> {
-    opts.programs = art
-        .programs
-        .iter()
-        .filter(|(n, _)| ROOTFS_PROGRAMS.iter().any(|(_, b, _)| b == n))
-        .map(|(_, p)| p.clone())
-        .collect();
+    opts.programs = crate::build::rootfs_programs(&art.programs)?;
     opts.links = rootfs_links();
     let staging = crate::images_dir().join(format!("staging-{name}"));
     crate::rootfs::stage(&staging, &opts)?;

@@ -105,6 +105,41 @@ fn find(dir: &Path, pred: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
     None
 }
 
+/// Debian's `busybox-static` binary for Rampart's root file system (the
+/// Linux personality runs it; docs/linux-abi.md), fetched with `apt-get
+/// download` and unpacked with `dpkg-deb -x` under `target/busybox` on
+/// first use — never installed on the host. The same file is the host side
+/// of the differential tests (`tests/tests/linux.rs`).
+///
+/// # Errors
+/// If the package cannot be downloaded or unpacked.
+pub fn busybox_static() -> Result<PathBuf> {
+    let dir = crate::workspace_root().join("target").join("busybox");
+    let bin = dir.join("unpacked/bin/busybox");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    let debs = dir.join("debs");
+    std::fs::create_dir_all(&debs)?;
+    run(Command::new("apt-get").current_dir(&debs).args(["download", "busybox-static"]))?;
+    for e in std::fs::read_dir(&debs)?.flatten() {
+        run(Command::new("dpkg-deb").arg("-x").arg(e.path()).arg(dir.join("unpacked")))?;
+    }
+    if !bin.exists() {
+        bail!("busybox-static has no bin/busybox");
+    }
+    Ok(bin)
+}
+
+/// Busybox applets linked into `/bin` (symbolic links to `busybox`, which
+/// dispatches on `argv[0]`): the text tools Rampart's own `/bin` lacks that
+/// run with the system calls the personality supports today
+/// (docs/linux-abi.md lists them).
+pub const BUSYBOX_APPLETS: &[&str] = &[
+    "sed", "awk", "od", "expr", "nl", "rev", "paste", "cmp", "fold", "tac", "expand", "factor", "sha1sum", "base64",
+    "strings", "diff", "unexpand",
+];
+
 /// Builds (or reuses) the reference guest under `target/linux`.
 ///
 /// # Errors

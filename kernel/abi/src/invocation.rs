@@ -106,6 +106,17 @@ pub enum Label {
     /// TCB: MR0 = the kernel's id for the thread (as in capability-graph
     /// dumps).
     TcbGetId = 25,
+    /// TCB: put the thread in foreign-ABI mode (Linux's *Syscall User
+    /// Dispatch*, `prctl(PR_SET_SYSCALL_USER_DISPATCH)`, applied per TCB):
+    /// MR0 = handler entry (0 turns the mode off), MR1..MR2 = the native
+    /// range `[lo, hi)`. A `syscall` instruction whose own address (the
+    /// return `rip` − 2) lies outside the range is not a Rampart system
+    /// call: the thread resumes at the entry with every register preserved
+    /// except `rcx` (= the return `rip`) and `r11` (= RFLAGS), the two the
+    /// `syscall` instruction clobbers anyway. Errors: InvalidArgument (MR0 =
+    /// 0: entry not a user address; 1: lo > hi; 2: hi above user space).
+    /// docs/linux-abi.md, "The ABI switch".
+    TcbSetSyscallDispatch = 26,
 
     /// SchedControl: configure scheduling context cap0 with budget MR0 and
     /// period MR1 in microseconds (budget ≤ period; enforced at the kernel
@@ -242,6 +253,7 @@ impl Label {
             23 => TcbSetTlsBase,
             24 => TcbSetTimeoutEndpoint,
             25 => TcbGetId,
+            26 => TcbSetSyscallDispatch,
             30 => SchedControlConfigure,
             31 => SchedContextBind,
             32 => SchedContextUnbind,

@@ -34,14 +34,17 @@ use rampart_abi::{CapType, Rights};
 impl<M: Machine> Kernel<M> {
     /// The slot `cptr` names in `t`'s CSpace when that is a single-level
     /// CNode (cached per thread under the kernel epoch), or `None` to use the
-    /// general lookup.
+    /// general lookup (always for a thread in foreign-ABI mode).
     #[inline(always)]
     fn fast_lookup(&self, t: TcbRef, cptr: u64) -> Option<crate::slot::SlotRef> {
         let g = t.get();
         if g.cs_epoch.get() != self.vspace_epoch {
             let root = self.cspace_root(t);
             let (slots, radix, gsize, guard) = if root.is(CapType::CNode) { root.cnode_fields() } else { (0, 0, 0, 0) };
-            let single = radix != 0 && radix + gsize == 64;
+            // A thread in foreign-ABI mode (TcbSetSyscallDispatch) never
+            // takes the fast path: its `syscall` must first be checked
+            // against its native range, on the general path only.
+            let single = radix != 0 && radix + gsize == 64 && g.dispatch_entry.get() == 0;
             g.cs_slots.set(if single { slots } else { 0 });
             g.cs_radix.set(u64::from(radix));
             g.cs_guard.set(guard);

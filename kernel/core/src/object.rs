@@ -128,7 +128,15 @@ pub struct Tcb {
     pub cs_guard: Cell<u64>,
     /// Kernel epoch the CSpace cache was made in (0: never).
     pub cs_epoch: Cell<u64>,
-    _pad: [Cell<u64>; 44],
+    /// Foreign-ABI handler entry (`TcbSetSyscallDispatch`; 0: off, every
+    /// `syscall` is a Rampart system call).
+    pub dispatch_entry: Cell<u64>,
+    /// Start of the native range: `syscall` instructions in
+    /// `[dispatch_lo, dispatch_hi)` stay Rampart system calls.
+    pub dispatch_lo: Cell<u64>,
+    /// End (exclusive) of the native range.
+    pub dispatch_hi: Cell<u64>,
+    _pad: [Cell<u64>; 41],
     /// Capability slots, see [`tcb_slot`] (at [`TCB_SLOTS_OFFSET`]).
     pub slots: [crate::slot::Slot; 5],
     _pad2: [Cell<u64>; 12],

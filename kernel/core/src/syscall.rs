@@ -61,10 +61,44 @@ impl<M: Machine> Kernel<M> {
         None
     }
 
+    /// Syscall User Dispatch (`TcbSetSyscallDispatch`, docs/linux-abi.md):
+    /// if `t` is in foreign-ABI mode and its `syscall` instruction (the
+    /// return `rip` − 2) lies outside its native range, the call is not
+    /// interpreted: `t` resumes at its handler entry with `rcx` = the return
+    /// `rip`, `r11` = RFLAGS and every other register as it was (the
+    /// context is marked trap-saved so the return uses `iretq` and restores
+    /// `rcx`/`r11` from the context). Returns true if it redirected. One
+    /// load and branch on the general path for threads not in the mode.
+    #[inline(always)]
+    fn foreign_syscall(&self, t: TcbRef) -> bool {
+        let g = t.get();
+        let entry = g.dispatch_entry.get();
+        if entry == 0 {
+            return false;
+        }
+        let regs = &g.regs;
+        let rip = regs.get(r::RIP);
+        let lo = g.dispatch_lo.get();
+        if rip.wrapping_sub(2).wrapping_sub(lo) < g.dispatch_hi.get() - lo {
+            return false;
+        }
+        regs.set(r::RCX, rip);
+        regs.set(r::R11, regs.get(r::RFLAGS));
+        regs.set(r::RIP, entry);
+        regs.set(r::VECTOR, crate::regs::VECTOR_KERNEL);
+        true
+    }
+
     /// Handles the system call the current thread just made (general path).
+    /// A thread in foreign-ABI mode always gets here (the fast path never
+    /// serves it: `fast_lookup` has no cached CSpace for it), so the
+    /// redirect costs threads not in the mode nothing on the fast path.
     pub fn handle_syscall(&mut self) {
         let t = self.cur;
         if t.is_none() {
+            return;
+        }
+        if self.foreign_syscall(t) {
             return;
         }
         self.syscalls += 1;

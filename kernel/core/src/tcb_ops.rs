@@ -324,6 +324,26 @@ impl<M: Machine> Kernel<M> {
                 inv.set_result(0, t.get().id.get());
                 Ok(1)
             }
+            Label::TcbSetSyscallDispatch => {
+                let (entry, lo, hi) = (inv.mr(0)?, inv.mr(1)?, inv.mr(2)?);
+                if entry >= USER_TOP {
+                    return Err(InvError::with(Error::InvalidArgument, 0));
+                }
+                if lo > hi {
+                    return Err(InvError::with(Error::InvalidArgument, 1));
+                }
+                if hi > USER_TOP {
+                    return Err(InvError::with(Error::InvalidArgument, 2));
+                }
+                let g = t.get();
+                let (lo, hi) = if entry == 0 { (0, 0) } else { (lo, hi) };
+                g.dispatch_entry.set(entry);
+                g.dispatch_lo.set(lo);
+                g.dispatch_hi.set(hi);
+                // Recompute the fast path's CSpace cache (none in the mode).
+                g.cs_epoch.set(0);
+                Ok(0)
+            }
             Label::TcbSetTlsBase => {
                 let base = inv.mr(0)?;
                 if base >= USER_TOP {

@@ -15,6 +15,9 @@
 
 use rampart_abi::{USER_MIN_VADDR, USER_TOP};
 
+mod note;
+pub use note::{MAX_NOTES, NT_RAMPART_ABI, OWNER as NOTE_OWNER, is_rampart_native, is_rampart_native_by};
+
 /// Why an image was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ElfError {

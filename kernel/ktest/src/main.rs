@@ -25,6 +25,7 @@ mod rng;
 mod stress;
 mod t_audit;
 mod t_cap;
+mod t_dispatch;
 mod t_fault;
 mod t_io;
 mod t_ipc;
@@ -50,6 +51,7 @@ const GROUPS: &[&[Test]] = &[
     t_untyped::TESTS,
     t_vm::TESTS,
     t_tcb::TESTS,
+    t_dispatch::TESTS,
     t_ipc::TESTS,
     t_ntfn::TESTS,
     t_sched::TESTS,

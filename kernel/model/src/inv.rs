@@ -68,6 +68,8 @@ pub enum Inv {
     },
     /// TCB: TLS base.
     TcbSetTlsBase(u64),
+    /// TCB: foreign-ABI dispatch (entry, native lo, native hi).
+    TcbSetSyscallDispatch(u64, u64, u64),
     /// TCB: suspend.
     TcbSuspend,
     /// TCB: resume.
@@ -203,6 +205,7 @@ impl Inv {
             }
             Inv::TcbSetIpcBuffer { vaddr, frame } => (L::TcbSetIpcBuffer, vec![vaddr], vec![frame]),
             Inv::TcbSetTlsBase(b) => (L::TcbSetTlsBase, vec![b], vec![]),
+            Inv::TcbSetSyscallDispatch(e, lo, hi) => (L::TcbSetSyscallDispatch, vec![e, lo, hi], vec![]),
             Inv::TcbSuspend => (L::TcbSuspend, vec![], vec![]),
             Inv::TcbResume => (L::TcbResume, vec![], vec![]),
             Inv::TcbBindNotification(c) => (L::TcbBindNotification, vec![], vec![c]),

@@ -314,6 +314,9 @@ pub struct Tcb {
     pub fault: Option<Fault>,
     /// Followed registers.
     pub regs: Regs,
+    /// Foreign-ABI dispatch `(entry, native lo, native hi)`
+    /// (`TcbSetSyscallDispatch`; entry 0: off).
+    pub dispatch: (u64, u64, u64),
 }
 
 impl Tcb {
@@ -330,6 +333,7 @@ impl Tcb {
             bound_ntfn: None,
             fault: None,
             regs: Regs::new(),
+            dispatch: (0, 0, 0),
         }
     }
 }

@@ -260,6 +260,15 @@ impl State {
                 }
                 Ok(Outcome::Ok)
             }
+            Label::TcbSetSyscallDispatch => {
+                let (entry, lo, hi) = (a.mr(0)?, a.mr(1)?, a.mr(2)?);
+                let top = rampart_abi::USER_TOP;
+                if entry >= top || lo > hi || hi > top {
+                    return Err(Error::InvalidArgument);
+                }
+                self.tcb_mut(t).dispatch = if entry == 0 { (0, 0, 0) } else { (entry, lo, hi) };
+                Ok(Outcome::Ok)
+            }
             Label::TcbSetTlsBase => {
                 let base = a.mr(0)?;
                 if base >= rampart_abi::USER_TOP {

@@ -79,6 +79,17 @@ _start:
     and rsp, -16
     call rampart_rt_start
     ud2
+
+    /* The native-image mark (rampart_elf::is_rampart_native): owner
+       "Rampart", type 1, descriptor = ABI version 1. */
+    .section .note.rampart, "a", @note
+    .balign 4
+    .long 8
+    .long 4
+    .long 1
+    .asciz "Rampart"
+    .balign 4
+    .long 1
 "#
 );
 

@@ -207,6 +207,17 @@ pub fn region_alloc(bytes: u64) -> Result<Region, Errno> {
     region(request(&Request::RegionAlloc { bytes })?)
 }
 
+/// A new anonymous zeroed region at the fixed address `vaddr` in the
+/// caller's foreign window (rm's `RegionAllocAt`; the Linux personality's
+/// shim only, docs/linux-abi.md), executable if `exec`.
+///
+/// # Errors
+/// `EINVAL` (unaligned, outside the window, no window), `EEXIST`
+/// (overlap), `EACCES`, `EDQUOT`, `ENOMEM`.
+pub fn region_alloc_at(vaddr: u64, bytes: u64, exec: bool) -> Result<Region, Errno> {
+    region(request(&Request::RegionAllocAt { vaddr, bytes, exec })?)
+}
+
 /// Frees (unmaps) region `id`.
 ///
 /// # Errors

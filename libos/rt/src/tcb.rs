@@ -264,6 +264,19 @@ impl Tcb {
         invoke0(self, Label::TcbSetTlsBase, &[base], &[])
     }
 
+    /// Puts the thread in foreign-ABI mode (Syscall User Dispatch,
+    /// docs/linux-abi.md): a `syscall` instruction outside the native range
+    /// `[lo, hi)` resumes the thread at `entry` with `rcx` = the return
+    /// address and `r11` = RFLAGS, every other register untouched. `entry`
+    /// 0 turns the mode off. The Linux personality's shim uses it.
+    ///
+    /// # Errors
+    /// `InvalidArgument` (detail MR0 = 0: `entry` is not a user address,
+    /// 1: `lo > hi`, 2: `hi` above user space).
+    pub fn set_syscall_dispatch(self, entry: u64, lo: u64, hi: u64) -> Result<(), Error> {
+        invoke0(self, Label::TcbSetSyscallDispatch, &[entry, lo, hi], &[])
+    }
+
     /// The kernel's identifier of the thread (as in capability-graph dumps).
     ///
     /// # Errors

@@ -72,6 +72,20 @@ pub mod layout {
     pub const REGION_BASE: u64 = 0x1000_0000_0000;
     /// End of the region area (exclusive).
     pub const REGION_END: u64 = 0x7000_0000_0000;
+    /// The foreign window: addresses a task whose own image is linked above
+    /// it (the Linux personality's shim, at [`LINUX_SHIM_BASE`]) may fill
+    /// with fixed-address regions (rm's `RegionAllocAt`): where Linux
+    /// programs are linked (0x40_0000 and up) and keep their stack and
+    /// `brk` (docs/linux-abi.md, "Address space").
+    pub const FOREIGN_START: u64 = 0x1_0000;
+    /// End of the foreign window (exclusive) = [`LINUX_SHIM_BASE`].
+    pub const FOREIGN_END: u64 = LINUX_SHIM_BASE;
+    /// Where the Linux personality's shim is linked (1.75 GiB): above the
+    /// addresses static Linux executables are linked at (0x40_0000) and
+    /// their `brk`, and below 2 GiB because user programs are built with
+    /// the small code model (sign-extended 32-bit addresses). Its heap grows
+    /// from there towards [`REGION_BASE`].
+    pub const LINUX_SHIM_BASE: u64 = 0x7000_0000;
 }
 
 /// Pages reserved for the startup information.

@@ -402,6 +402,23 @@ pub enum Request {
         /// The child.
         pid: Pid,
     },
+    /// A new anonymous region mapped into the caller at the fixed address
+    /// `vaddr`, inside the foreign window `[layout::FOREIGN_START,
+    /// layout::FOREIGN_END)` that only tasks whose own image lies above it
+    /// have (the Linux personality's shim, which places a Linux program's
+    /// segments, stack and `brk` there; docs/linux-abi.md). `exec` maps it
+    /// executable. Same policy check as [`Request::RegionAlloc`]. Reply:
+    /// [`Response::Region`]; `EINVAL` (unaligned, outside the window, or
+    /// the caller has no window), `EEXIST` (overlaps a mapping),
+    /// `EACCES`, `EDQUOT`, `ENOMEM`.
+    RegionAllocAt {
+        /// First address (page aligned).
+        vaddr: u64,
+        /// Size in bytes (rounded up to pages).
+        bytes: u64,
+        /// Map executable?
+        exec: bool,
+    },
 }
 
 /// What a task holds (bytes).

@@ -281,6 +281,7 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         }
         Request::HeapGrow { bytes } => reply(memory::heap_grow(rm, pid, bytes)),
         Request::RegionAlloc { bytes } => reply(memory::region_alloc(rm, pid, bytes)),
+        Request::RegionAllocAt { vaddr, bytes, exec } => reply(memory::region_alloc_at(rm, pid, vaddr, bytes, exec)),
         Request::RegionFree { region } => reply(memory::region_free(rm, pid, region)),
         Request::RegionShare { region, writable } => match memory::region_share(rm, pid, region, writable) {
             Ok(s) => match Outgoing::encode(&Response::Ok) {

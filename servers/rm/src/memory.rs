@@ -39,7 +39,7 @@ pub fn ensure_tables(rm: &mut Rm, pid: Pid, vaddr: u64, pages: u64) -> Result<()
 }
 
 /// New zeroed frames mapped at `vaddr` in `pid`, as a region of `kind`.
-fn new_region(rm: &mut Rm, pid: Pid, vaddr: u64, pages: u64, kind: RegionKind) -> Result<RegionId, Errno> {
+fn new_region(rm: &mut Rm, pid: Pid, vaddr: u64, pages: u64, kind: RegionKind, attrs: u64) -> Result<RegionId, Errno> {
     if pages == 0 || pages > MAX_PAGES {
         return Err(Errno::EINVAL);
     }
@@ -58,7 +58,7 @@ fn new_region(rm: &mut Rm, pid: Pid, vaddr: u64, pages: u64, kind: RegionKind) -
         }
     };
     let caps: Vec<CPtr> = (0..pages).map(|i| frames + i).collect();
-    if map_run(t.built.vspace, vaddr, &caps, Rights::RW, 0).is_err() {
+    if map_run(t.built.vspace, vaddr, &caps, Rights::RW, attrs).is_err() {
         release(&mut hold, &mut rm.buddy, &mut rm.slots, &mut rm.containers, t.container);
         return Err(Errno::EFAULT);
     }
@@ -92,7 +92,7 @@ pub fn heap_grow(rm: &mut Rm, pid: Pid, bytes: u64) -> Result<Response, Errno> {
     if end + pages * 4096 > layout::REGION_BASE {
         return Err(Errno::ENOMEM);
     }
-    new_region(rm, pid, end, pages, RegionKind::Heap)?;
+    new_region(rm, pid, end, pages, RegionKind::Heap, 0)?;
     let t = rm.tasks.get_mut(&pid).ok_or(Errno::ESRCH)?;
     t.heap_end = end + pages * 4096;
     Ok(Response::Heap { start, end: t.heap_end })
@@ -124,8 +124,38 @@ pub fn region_alloc(rm: &mut Rm, pid: Pid, bytes: u64) -> Result<Response, Errno
         return Err(Errno::EACCES);
     }
     let va = next_vaddr(rm, pid, pages)?;
-    let id = new_region(rm, pid, va, pages, RegionKind::Anon)?;
+    let id = new_region(rm, pid, va, pages, RegionKind::Anon, 0)?;
     Ok(Response::Region { region: id, vaddr: va, bytes: pages * 4096 })
+}
+
+/// `RegionAllocAt`: a region at a fixed address in the foreign window
+/// (docs/linux-abi.md, "Address space"). Only a task whose heap (so its
+/// image) lies above the window has one; overlapping an existing mapping is
+/// refused by the kernel's `FrameMap` (the frames are then released).
+///
+/// # Errors
+/// `ESRCH`, `EINVAL`, `EEXIST`, `EACCES`, `EDQUOT`, `ENOMEM`.
+pub fn region_alloc_at(rm: &mut Rm, pid: Pid, vaddr: u64, bytes: u64, exec: bool) -> Result<Response, Errno> {
+    let pages = bytes.div_ceil(4096);
+    if pages == 0 || pages > MAX_PAGES || !vaddr.is_multiple_of(4096) {
+        return Err(Errno::EINVAL);
+    }
+    let end = vaddr.checked_add(pages * 4096).ok_or(Errno::EINVAL)?;
+    if vaddr < layout::FOREIGN_START || end > layout::FOREIGN_END {
+        return Err(Errno::EINVAL);
+    }
+    let heap_end = rm.tasks.get(&pid).ok_or(Errno::ESRCH)?.heap_end;
+    if heap_end < layout::FOREIGN_END {
+        return Err(Errno::EINVAL);
+    }
+    let context = rm.procs.get(pid).map(|p| p.context.clone()).unwrap_or_default();
+    if !crate::security::may_use(rm, &context, "create_region") {
+        return Err(Errno::EACCES);
+    }
+    let attrs = if exec { rampart_abi::object::vm_attr::EXECUTE } else { 0 };
+    let id = new_region(rm, pid, vaddr, pages, RegionKind::Anon, attrs)
+        .map_err(|e| if e == Errno::EFAULT { Errno::EEXIST } else { e })?;
+    Ok(Response::Region { region: id, vaddr, bytes: pages * 4096 })
 }
 
 /// Destroys region `rid` (revoking its chunks removes every mapping).

@@ -80,6 +80,7 @@ fn main() -> i32 {
     t_lifecycle::faults(&mut t);
     elf::malformed_images(&mut t);
     t_memory::regions(&mut t);
+    t_memory::fixed_regions(&mut t);
     t_memory::quotas(&mut t);
     t_lifecycle::thousand(&mut t);
     power(&mut t);

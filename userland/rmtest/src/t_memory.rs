@@ -9,6 +9,28 @@ use rampart_uabi::Errno;
 /// Slot where the tests receive a region token.
 const TOKEN_SLOT: u64 = 40;
 
+/// `RegionAllocAt` (the Linux personality's fixed-address regions,
+/// docs/linux-abi.md): a task whose own image is in the low addresses (this
+/// one, at 4 MiB) has no foreign window, whatever address it names.
+pub fn fixed_regions(t: &mut T) {
+    use rampart_uabi::startup::layout;
+    for (va, len) in [
+        (0x1000_0000, 4096),
+        (layout::FOREIGN_START, 4096),
+        (0x40_0000, 4096), // over its own image
+        (layout::FOREIGN_END, 4096),
+        (layout::REGION_BASE, 4096),
+        (0, 4096),
+        (0x1000_0001, 4096),
+        (u64::MAX - 4095, 4096),
+        (0x1000_0000, u64::MAX),
+        (0x1000_0000, 0),
+    ] {
+        let r = rm::region_alloc_at(va, len, true);
+        t.check(r == Err(Errno::EINVAL), alloc::format!("RegionAllocAt({va:#x}, {len:#x}) is EINVAL: {r:?}").as_str());
+    }
+}
+
 /// Regions and sharing.
 pub fn regions(t: &mut T) {
     let before = rm::stats().ok();

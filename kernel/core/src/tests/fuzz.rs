@@ -70,6 +70,7 @@ fn fitting_labels(t: rampart_abi::CapType) -> &'static [Label] {
             TcbUnbindNotification,
             TcbSetTlsBase,
             TcbGetId,
+            TcbSetSyscallDispatch,
         ],
         C::Frame => &[FrameMap, FrameUnmap, FrameRemap, FrameGetAddress],
         C::PageTable => &[PageTableMap, PageTableUnmap],

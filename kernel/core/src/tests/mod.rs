@@ -4,6 +4,7 @@
 mod cnode;
 mod debug;
 mod delete;
+mod dispatch;
 mod donation;
 mod fastpath;
 mod fuzz;

@@ -69,6 +69,10 @@ fn compare_thread(w: &KWorld, a: Addr, t: &crate::state::Tcb) -> Result<(), Stri
             "thread {a:#x}: kernel (sc, prio, mcp, bound ntfn, fault, ipc buffer) {got:x?}, model {want:x?}"
         ));
     }
+    let dispatch = (g.dispatch_entry.get(), g.dispatch_lo.get(), g.dispatch_hi.get());
+    if dispatch != t.dispatch {
+        return Err(format!("thread {a:#x}: kernel syscall dispatch {dispatch:x?}, model {:x?}", t.dispatch));
+    }
     let saved: Vec<u64> = SAVED.iter().map(|&i| kr.get(i)).collect();
     let regs = (kr.get(r::RIP), saved, g.fs_base.get(), kr.get(r::VECTOR) == VECTOR_SYSCALL);
     let want = (t.regs.rip, t.regs.saved.to_vec(), t.regs.tls, t.regs.syscall);

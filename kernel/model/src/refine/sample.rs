@@ -389,6 +389,19 @@ fn tcb_op(s: &State, root: Addr, n: u32, rng: &mut Rng) -> Op {
             ]),
             frame: c(Want::Frame, rng),
         },
+        // A native range that holds the harness's `syscall` (USER_RIP), so
+        // the redirect itself (tested in kernel/core's host tests and
+        // ktest) never fires here; the rest are rejected or turn it off.
+        4 if rng.chance(1, 3) => {
+            let r = crate::state::USER_RIP;
+            *rng.pick(&[
+                Inv::TcbSetSyscallDispatch(0x7000_0000, r - 0x1000, r + 0x1000),
+                Inv::TcbSetSyscallDispatch(0, 5, 3),
+                Inv::TcbSetSyscallDispatch(rampart_abi::USER_TOP, 0, 0),
+                Inv::TcbSetSyscallDispatch(0x7000_0000, 0x2000, 0x1000),
+                Inv::TcbSetSyscallDispatch(0x7000_0000, 0, u64::MAX),
+            ])
+        }
         4 => Inv::TcbSetTlsBase(*rng.pick(&[0x7000_1000, 0, rampart_abi::USER_TOP, u64::MAX])),
         5 if rng.chance(1, 2) => Inv::TcbSuspend,
         5 | 6 => Inv::TcbResume,

@@ -154,10 +154,15 @@ syscall_entry:
     push r13
     push r14
     push r15
-    /* `Null`: the bare entry/exit cost (full save above, full restore). */
+    /* `Null`: the bare entry/exit cost (full save above, full restore);
+       not for a thread in foreign-ABI mode (TcbSetSyscallDispatch), whose
+       number 9 may be anything (Linux `mmap`): the general path decides.
+       rsp is at the context's r15 word, 16 bytes past the TCB's start. */
     cmp rax, {null}
+    jne 5f
+    cmp qword ptr [rsp + {dispatch} - 16], 0
     je 3f
-    lea rsp, [rip + kernel_stack_top]
+5:  lea rsp, [rip + kernel_stack_top]
     call syscall_handler
     ud2
 3:  lea rdi, [rsp - 16]
@@ -229,6 +234,7 @@ user_rsp_scratch: .skip 8
 "#,
     vsys = const VECTOR_SYSCALL,
     null = const rampart_abi::Syscall::Null as u64,
+    dispatch = const core::mem::offset_of!(rampart_kcore::object::Tcb, dispatch_entry),
     kds = const super::gdt::KERNEL_DS,
 );
 

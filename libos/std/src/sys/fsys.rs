@@ -337,6 +337,19 @@ pub fn load_image(st: &mut State, path: &str) -> Result<(rampart_rt::rm::Region,
     }
 }
 
+/// True if the `len`-byte image in region `img` carries the native mark
+/// (`rampart_elf::is_rampart_native`); anything else is started through
+/// the Linux personality (docs/linux-abi.md, "Starting a Linux program").
+/// Reads only the headers and note segments.
+pub fn image_is_native(img: &rampart_rt::rm::Region, len: usize) -> bool {
+    #[allow(unsafe_code)] // a view of the region (SharedBytes::new's contract)
+    // SAFETY: the caller's live region; only read here.
+    let b = unsafe { img.shared() };
+    rampart_elf::is_rampart_native_by(&mut |off, buf| {
+        off.checked_add(buf.len()).is_some_and(|end| end <= len) && b.read(off, buf).is_ok()
+    })
+}
+
 /// File-system statistics.
 ///
 /// # Errors

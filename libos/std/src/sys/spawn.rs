@@ -64,10 +64,22 @@ pub fn spawn_with(
     let mut tokens = Vec::new();
     with(|st| {
         let ctx = super::fsys::getcon(st, path, true).ok();
-        let (img, len) = super::fsys::load_image(st, path)?;
+        let (mut img, mut len) = super::fsys::load_image(st, path)?;
+        // A Linux program: the child runs the personality's shim, which
+        // loads the program itself; the security context is still computed
+        // from the Linux program's label (`exec_context` = `ctx`).
+        let mut argv: Vec<String> = argv.to_vec();
+        if !super::fsys::image_is_native(&img, len) {
+            let _ = rampart_rt::rm::region_free(img.id);
+            (img, len) = super::fsys::load_image(st, LINUX_SHIM)?;
+            let argv0 = argv.first().cloned().unwrap_or_else(|| path.into());
+            let mut a = alloc::vec![String::from("linux"), String::from("-0"), argv0, String::from(path)];
+            a.extend(argv.iter().skip(1).cloned());
+            argv = a;
+        }
         let req = Spawn {
             image: Some(Image::Region { region: img.id, len: len as u64 }),
-            argv: argv.to_vec(),
+            argv,
             envp,
             cwd: cwd.into(),
             exec_context: ctx,
@@ -121,6 +133,9 @@ fn fits_one_message(req: &Spawn) -> bool {
     let mut words = [0u64; rampart_uabi::codec::MAX_WORDS];
     rampart_uabi::codec::encode(&Request::Spawn(req.clone()), &mut words).is_ok()
 }
+
+/// The Linux personality's shim (linux/shim, docs/linux-abi.md).
+pub const LINUX_SHIM: &str = "/bin/linux";
 
 /// Most yields a parent spends waiting for its child to adopt descriptors.
 const ADOPT_YIELDS: u32 = 200_000;

@@ -1,0 +1,487 @@
+//! Descriptors and paths: Linux descriptor N is the runtime's descriptor N
+//! (`rampart_libos::sys`), so descriptors inherited from a native parent,
+//! pipes and redirections behave alike for native and Linux programs.
+//! Every operation is a request to the server behind the descriptor or
+//! path (file server, console), checked there against this process's
+//! security context — the shim adds no check and no authority.
+
+use crate::mem::{cstr, put, user, user_mut};
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_fs_api::{FileType, OpenFlags, Whence};
+use rampart_libos::sys::fsys::{self, PathOp};
+use rampart_libos::sys::stdio::{fd_read, fd_write};
+use rampart_libos::sys::{Obj, with};
+use rampart_linux_abi::errno::*;
+use rampart_linux_abi::nr;
+use rampart_linux_abi::structs::{self, Stat, Termios, dtype, mode};
+use spin::Mutex;
+
+/// `AT_FDCWD` (fcntl.h): relative to the working directory.
+const AT_FDCWD: u64 = (-100i64) as u64;
+const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+const AT_REMOVEDIR: u64 = 0x200;
+const AT_EMPTY_PATH: u64 = 0x1000;
+/// Largest single transfer (bytes); longer reads and writes are short, as
+/// Linux allows.
+const MAX_IO: usize = 1 << 20;
+
+/// Per-descriptor state the runtime does not keep: the path a descriptor
+/// was opened with (for `*at` calls and `getdents64`) and a directory's
+/// listing with the next entry's index.
+struct Fds {
+    paths: BTreeMap<u32, String>,
+    dirs: BTreeMap<u32, (Vec<(String, u8)>, usize)>,
+    exe: String,
+}
+
+static FDS: Mutex<Fds> = Mutex::new(Fds { paths: BTreeMap::new(), dirs: BTreeMap::new(), exe: String::new() });
+
+fn e(x: rampart_uabi::Errno) -> i32 {
+    from_rampart(x.0)
+}
+
+/// Records the program's path (`/proc/self/exe`).
+pub fn set_exe(path: &str) {
+    FDS.lock().exe = String::from(path);
+}
+
+fn fd32(fd: u64) -> Result<u32, i32> {
+    u32::try_from(fd).map_err(|_| EBADF)
+}
+
+/// The absolute path for `path` relative to `dirfd`.
+fn resolve(dirfd: u64, path: &str) -> Result<String, i32> {
+    if path.is_empty() {
+        return Err(ENOENT);
+    }
+    if path.starts_with('/') || dirfd == AT_FDCWD || dirfd as u32 as i32 == -100 {
+        let cwd = rampart_libos::env::current_dir();
+        return Ok(rampart_libos::path::absolute(&cwd, path));
+    }
+    let dir = FDS.lock().paths.get(&fd32(dirfd)?).cloned().ok_or(EBADF)?;
+    Ok(rampart_libos::path::absolute(&dir, path))
+}
+
+fn fs_handle(fd: u32) -> Result<u32, i32> {
+    match with(|st| st.obj(fd)).map_err(e)? {
+        Obj::Fs(h) => Ok(h),
+        Obj::Tty(_) | Obj::Net(_) => Err(ESPIPE),
+    }
+}
+
+/// Reads `dst.len()` bytes of `fd` at `off` (mmap of a file), keeping the
+/// descriptor's position; bytes past the end stay zero.
+///
+/// # Errors
+/// Linux errno.
+pub fn read_at(fd: u32, off: u64, dst: &mut [u8]) -> Result<usize, i32> {
+    let h = fs_handle(fd).map_err(|_| EACCES)?;
+    with(|st| {
+        let pos = fsys::seek(st, h, 0, Whence::Cur)?;
+        fsys::seek(st, h, off as i64, Whence::Set)?;
+        let mut n = 0;
+        let r = loop {
+            if n == dst.len() {
+                break Ok(n);
+            }
+            match fsys::read(st, h, &mut dst[n..]) {
+                Ok(0) => break Ok(n),
+                Ok(k) => n += k,
+                Err(x) => break Err(x),
+            }
+        };
+        fsys::seek(st, h, pos as i64, Whence::Set)?;
+        r
+    })
+    .map_err(e)
+}
+
+fn convert(s: &rampart_fs_api::Stat) -> Stat {
+    Stat {
+        dev: 0x803,
+        ino: s.ino,
+        nlink: u64::from(s.nlink),
+        mode: s.mode,
+        uid: s.uid,
+        gid: s.gid,
+        rdev: s.rdev,
+        size: s.size as i64,
+        blksize: i64::from(s.blksize),
+        blocks: s.blocks as i64,
+        atime: (s.atime.sec, i64::from(s.atime.nsec)),
+        mtime: (s.mtime.sec, i64::from(s.mtime.nsec)),
+        ctime: (s.ctime.sec, i64::from(s.ctime.nsec)),
+    }
+}
+
+fn fstat(fd: u32) -> Result<Stat, i32> {
+    match with(|st| st.obj(fd)).map_err(e)? {
+        Obj::Fs(h) => with(|st| fsys::stat(st, None, Some(h), true)).map(|s| convert(&s)).map_err(e),
+        // A terminal: a character device owned by the user, as /dev/pts/N.
+        Obj::Tty(_) => {
+            let (uid, gid) = crate::misc::ids();
+            Ok(Stat { mode: mode::S_IFCHR | 0o620, uid, gid, rdev: 0x8800, blksize: 1024, ..Stat::default() })
+        }
+        Obj::Net(_) => Ok(Stat { mode: 0o140_777, blksize: 4096, ..Stat::default() }),
+    }
+}
+
+fn stat_path(path: &str, follow: bool) -> Result<Stat, i32> {
+    with(|st| fsys::stat(st, Some(path), None, follow)).map(|s| convert(&s)).map_err(e)
+}
+
+fn open(path: String, flags: u64, mode: u64) -> Result<u64, i32> {
+    let keep = OpenFlags::ACCMODE
+        | OpenFlags::CREAT.0
+        | OpenFlags::EXCL.0
+        | OpenFlags::TRUNC.0
+        | OpenFlags::APPEND.0
+        | OpenFlags::DIRECTORY.0
+        | OpenFlags::NOFOLLOW.0;
+    let fl = OpenFlags(flags as u32 & keep);
+    let fd = with(|st| {
+        let h = fsys::open(st, &path, fl, mode as u32 & 0o7777)?;
+        Ok(st.install(Obj::Fs(h)))
+    })
+    .map_err(e)?;
+    let mut f = FDS.lock();
+    f.dirs.remove(&fd);
+    f.paths.insert(fd, path);
+    Ok(u64::from(fd))
+}
+
+fn close(fd: u32) -> Result<u64, i32> {
+    with(|st| st.close(fd)).map_err(e)?;
+    let mut f = FDS.lock();
+    f.paths.remove(&fd);
+    f.dirs.remove(&fd);
+    Ok(0)
+}
+
+fn dup_to(old: u32, new: Option<u32>, min: u32) -> Result<u64, i32> {
+    let new = with(|st| {
+        let o = st.obj(old)?;
+        let n = match new {
+            Some(n) => {
+                if n != old && st.fds.contains_key(&n) {
+                    st.close(n)?;
+                }
+                n
+            }
+            None => (min..).find(|n| !st.fds.contains_key(n)).ok_or(rampart_uabi::Errno::EMFILE)?,
+        };
+        st.fds.insert(n, o);
+        Ok(n)
+    })
+    .map_err(e)?;
+    let mut f = FDS.lock();
+    if let Some(p) = f.paths.get(&old).cloned() {
+        f.paths.insert(new, p);
+    } else {
+        f.paths.remove(&new);
+    }
+    f.dirs.remove(&new);
+    Ok(u64::from(new))
+}
+
+fn read(fd: u32, buf: u64, len: u64) -> Result<u64, i32> {
+    let dst = user_mut(buf, (len as usize).min(MAX_IO))?;
+    fd_read(fd, dst).map(|n| n as u64).map_err(e)
+}
+
+fn write(fd: u32, buf: u64, len: u64) -> Result<u64, i32> {
+    let src = user(buf, (len as usize).min(MAX_IO))?;
+    let mut done = 0;
+    while done < src.len() {
+        match fd_write(fd, &src[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(x) if done == 0 => return Err(e(x)),
+            Err(_) => break,
+        }
+    }
+    Ok(done as u64)
+}
+
+/// readv/writev: `iov` points at `cnt` (base, len) pairs.
+fn vector(fd: u32, iov: u64, cnt: u64, writing: bool) -> Result<u64, i32> {
+    if cnt > 1024 {
+        return Err(EINVAL);
+    }
+    let v = user(iov, cnt as usize * 16)?;
+    let mut total = 0u64;
+    for pair in v.chunks_exact(16) {
+        let base = u64::from_le_bytes(pair[0..8].try_into().map_err(|_| EFAULT)?);
+        let len = u64::from_le_bytes(pair[8..16].try_into().map_err(|_| EFAULT)?);
+        if len == 0 {
+            continue;
+        }
+        let r = if writing { write(fd, base, len) } else { read(fd, base, len) };
+        match r {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(x) if total == 0 => return Err(x),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}
+
+fn positioned(fd: u32, buf: u64, len: u64, off: u64, writing: bool) -> Result<u64, i32> {
+    if (off as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let h = fs_handle(fd)?;
+    let pos = with(|st| fsys::seek(st, h, 0, Whence::Cur)).map_err(e)?;
+    with(|st| fsys::seek(st, h, off as i64, Whence::Set)).map_err(e)?;
+    let r = if writing { write(fd, buf, len) } else { read(fd, buf, len) };
+    with(|st| fsys::seek(st, h, pos as i64, Whence::Set)).map_err(e)?;
+    r
+}
+
+fn getdents64(fd: u32, buf: u64, cap: u64) -> Result<u64, i32> {
+    let cap = (cap as usize).min(MAX_IO);
+    let out_buf = user_mut(buf, cap)?;
+    if !FDS.lock().dirs.contains_key(&fd) {
+        let path = FDS.lock().paths.get(&fd).cloned().ok_or(ENOTDIR)?;
+        let list = with(|st| fsys::read_dir(st, &path)).map_err(e)?;
+        let mut entries = alloc::vec![(String::from("."), dtype::DT_DIR), (String::from(".."), dtype::DT_DIR)];
+        for (n, k) in list {
+            let t = match k {
+                Some(FileType::Dir) => dtype::DT_DIR,
+                Some(FileType::File) => dtype::DT_REG,
+                Some(FileType::Symlink) => dtype::DT_LNK,
+                _ => dtype::DT_UNKNOWN,
+            };
+            entries.push((n, t));
+        }
+        FDS.lock().dirs.insert(fd, (entries, 0));
+    }
+    let mut f = FDS.lock();
+    let (entries, next) = f.dirs.get_mut(&fd).ok_or(EBADF)?;
+    let mut out = Vec::new();
+    while *next < entries.len() {
+        let (name, t) = &entries[*next];
+        if !structs::push_dirent64(&mut out, cap, *next as u64 + 1, *next as i64 + 1, *t, name.as_bytes()) {
+            if out.is_empty() {
+                return Err(EINVAL);
+            }
+            break;
+        }
+        *next += 1;
+    }
+    out_buf[..out.len()].copy_from_slice(&out);
+    Ok(out.len() as u64)
+}
+
+fn ioctl(fd: u32, req: u64, arg: u64) -> Result<u64, i32> {
+    let tty = matches!(with(|st| st.obj(fd)).map_err(e)?, Obj::Tty(_));
+    if !tty {
+        return Err(ENOTTY);
+    }
+    match req {
+        structs::TCGETS => put(arg, &Termios::cooked().to_bytes()).map(|()| 0),
+        structs::TIOCGWINSZ => {
+            let s = rampart_libos::sys::stdio::terminal_size(fd).map_err(|x| from_rampart(x.raw_os_error()))?;
+            put(arg, &structs::winsize(s.rows, s.cols)).map(|()| 0)
+        }
+        // Accepted and ignored until the console's modes are mapped
+        // (docs/linux-abi.md).
+        structs::TCSETS | 0x5403 | 0x5404 => Ok(0),
+        _ => Err(ENOTTY),
+    }
+}
+
+fn readlink(path: String, buf: u64, size: u64) -> Result<u64, i32> {
+    if (size as i64) <= 0 {
+        return Err(EINVAL);
+    }
+    let target = if path == "/proc/self/exe" {
+        FDS.lock().exe.clone()
+    } else {
+        with(|st| fsys::readlink(st, &path)).map_err(e)?
+    };
+    let n = target.len().min(size as usize);
+    put(buf, &target.as_bytes()[..n])?;
+    Ok(n as u64)
+}
+
+fn access(path: String, _mode: u64) -> Result<u64, i32> {
+    // Existence only: the file server decides every actual access.
+    stat_path(&path, true).map(|_| 0)
+}
+
+fn fcntl(fd: u32, cmd: u64, arg: u64) -> Result<u64, i32> {
+    match cmd {
+        0 | 1030 => dup_to(fd, None, u32::try_from(arg).map_err(|_| EINVAL)?), // F_DUPFD, F_DUPFD_CLOEXEC
+        1 | 2 => with(|st| st.obj(fd)).map(|_| 0).map_err(e),                  // F_GETFD, F_SETFD
+        3 => with(|st| st.obj(fd)).map(|_| 2).map_err(e),                      // F_GETFL: O_RDWR
+        4 => with(|st| st.obj(fd)).map(|_| 0).map_err(e),                      // F_SETFL
+        _ => Err(EINVAL),
+    }
+}
+
+/// The file and descriptor calls; `None` for other numbers.
+pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64, a5: u64) -> Option<Result<u64, i32>> {
+    Some(match n {
+        nr::READ => fd32(a).and_then(|fd| read(fd, b, c)),
+        nr::WRITE => fd32(a).and_then(|fd| write(fd, b, c)),
+        nr::READV => fd32(a).and_then(|fd| vector(fd, b, c, false)),
+        nr::WRITEV => fd32(a).and_then(|fd| vector(fd, b, c, true)),
+        nr::PREAD64 => fd32(a).and_then(|fd| positioned(fd, b, c, d, false)),
+        nr::PWRITE64 => fd32(a).and_then(|fd| positioned(fd, b, c, d, true)),
+        nr::OPEN => cstr(a).and_then(|p| resolve(AT_FDCWD, &p)).and_then(|p| open(p, b, c)),
+        nr::CREAT => cstr(a).and_then(|p| resolve(AT_FDCWD, &p)).and_then(|p| open(p, 0o1101, b)),
+        nr::OPENAT => cstr(b).and_then(|p| resolve(a, &p)).and_then(|p| open(p, c, d)),
+        nr::CLOSE => fd32(a).and_then(close),
+        nr::LSEEK => fd32(a).and_then(|fd| {
+            let w = match c {
+                0 => Whence::Set,
+                1 => Whence::Cur,
+                2 => Whence::End,
+                _ => return Err(EINVAL),
+            };
+            let h = fs_handle(fd)?;
+            with(|st| fsys::seek(st, h, b as i64, w)).map_err(e)
+        }),
+        nr::FSTAT => fd32(a).and_then(fstat).and_then(|s| put(b, &s.to_bytes()).map(|()| 0)),
+        nr::STAT | nr::LSTAT => cstr(a)
+            .and_then(|p| resolve(AT_FDCWD, &p))
+            .and_then(|p| stat_path(&p, n == nr::STAT))
+            .and_then(|s| put(b, &s.to_bytes()).map(|()| 0)),
+        nr::NEWFSTATAT => cstr(b).and_then(|p| {
+            let s = if p.is_empty() && d & AT_EMPTY_PATH != 0 {
+                fstat(fd32(a)?)?
+            } else {
+                stat_path(&resolve(a, &p)?, d & AT_SYMLINK_NOFOLLOW == 0)?
+            };
+            put(c, &s.to_bytes()).map(|()| 0)
+        }),
+        nr::GETDENTS64 => fd32(a).and_then(|fd| getdents64(fd, b, c)),
+        nr::ACCESS => cstr(a).and_then(|p| resolve(AT_FDCWD, &p)).and_then(|p| access(p, b)),
+        nr::FACCESSAT | nr::FACCESSAT2 => cstr(b).and_then(|p| resolve(a, &p)).and_then(|p| access(p, c)),
+        nr::GETCWD => {
+            let cwd = rampart_libos::env::current_dir();
+            if (b as usize) < cwd.len() + 1 {
+                Err(ERANGE)
+            } else {
+                let mut v = Vec::from(cwd.as_bytes());
+                v.push(0);
+                put(a, &v).map(|()| v.len() as u64)
+            }
+        }
+        nr::CHDIR => cstr(a).and_then(|p| {
+            rampart_libos::env::set_current_dir(&p).map(|()| 0).map_err(|x| from_rampart(x.raw_os_error()))
+        }),
+        nr::FCHDIR => fd32(a).and_then(|fd| {
+            let p = FDS.lock().paths.get(&fd).cloned().ok_or(EBADF)?;
+            rampart_libos::env::set_current_dir(&p).map(|()| 0).map_err(|x| from_rampart(x.raw_os_error()))
+        }),
+        nr::DUP => fd32(a).and_then(|fd| dup_to(fd, None, 0)),
+        nr::DUP2 => fd32(a).and_then(|fd| dup_to(fd, Some(fd32(b)?), 0)),
+        nr::DUP3 => fd32(a).and_then(|fd| {
+            let new = fd32(b)?;
+            if new == fd || c & !0o2_000_000 != 0 {
+                return Err(EINVAL);
+            }
+            dup_to(fd, Some(new), 0)
+        }),
+        nr::FCNTL => fd32(a).and_then(|fd| fcntl(fd, b, c)),
+        nr::PIPE | nr::PIPE2 => {
+            // Check the destination first: never leak two descriptors.
+            user_mut(a, 8).and_then(|_| {
+                let (r, w) = with(|st| {
+                    let (r, w) = fsys::pipe(st)?;
+                    Ok((st.install(Obj::Fs(r)), st.install(Obj::Fs(w))))
+                })
+                .map_err(e)?;
+                let mut v = [0u8; 8];
+                v[..4].copy_from_slice(&(r as i32).to_le_bytes());
+                v[4..].copy_from_slice(&(w as i32).to_le_bytes());
+                put(a, &v).map(|()| 0)
+            })
+        }
+        nr::IOCTL => fd32(a).and_then(|fd| ioctl(fd, b, c)),
+        nr::READLINK => cstr(a).and_then(|p| {
+            let p = if p == "/proc/self/exe" { p } else { resolve(AT_FDCWD, &p)? };
+            readlink(p, b, c)
+        }),
+        nr::READLINKAT => cstr(b).and_then(|p| {
+            let p = if p == "/proc/self/exe" { p } else { resolve(a, &p)? };
+            readlink(p, c, d)
+        }),
+        nr::MKDIR => {
+            cstr(a).and_then(|p| resolve(AT_FDCWD, &p)).and_then(|p| path_op(&p, PathOp::Mkdir(b as u32 & 0o7777)))
+        }
+        nr::MKDIRAT => cstr(b).and_then(|p| resolve(a, &p)).and_then(|p| path_op(&p, PathOp::Mkdir(c as u32 & 0o7777))),
+        nr::UNLINK => cstr(a).and_then(|p| resolve(AT_FDCWD, &p)).and_then(|p| path_op(&p, PathOp::Unlink)),
+        nr::RMDIR => cstr(a).and_then(|p| resolve(AT_FDCWD, &p)).and_then(|p| path_op(&p, PathOp::Rmdir)),
+        nr::UNLINKAT => cstr(b)
+            .and_then(|p| resolve(a, &p))
+            .and_then(|p| path_op(&p, if c & AT_REMOVEDIR != 0 { PathOp::Rmdir } else { PathOp::Unlink })),
+        nr::RENAME => cstr(a).and_then(|f| {
+            let t = cstr(b)?;
+            rename(&resolve(AT_FDCWD, &f)?, &resolve(AT_FDCWD, &t)?)
+        }),
+        nr::RENAMEAT | nr::RENAMEAT2 => cstr(b).and_then(|f| {
+            if n == nr::RENAMEAT2 && a5 != 0 {
+                return Err(EINVAL);
+            }
+            let t = cstr(d)?;
+            rename(&resolve(a, &f)?, &resolve(c, &t)?)
+        }),
+        nr::POLL => poll(a, b),
+        nr::FTRUNCATE => fd32(a).and_then(|fd| {
+            if (b as i64) < 0 {
+                return Err(EINVAL);
+            }
+            let h = fs_handle(fd).map_err(|_| EINVAL)?;
+            with(|st| fsys::truncate(st, h, b)).map(|()| 0).map_err(e)
+        }),
+        // Every change is durable when the file server answers
+        // (docs/storage.md): nothing left to flush.
+        nr::FSYNC | nr::FDATASYNC => fd32(a).and_then(|fd| with(|st| st.obj(fd)).map(|_| 0).map_err(e)),
+        _ => return None,
+    })
+}
+
+fn path_op(p: &str, op: PathOp) -> Result<u64, i32> {
+    with(|st| fsys::path_op(st, p, op)).map(|()| 0).map_err(e)
+}
+
+fn rename(from: &str, to: &str) -> Result<u64, i32> {
+    with(|st| fsys::two_paths(st, from, to, false)).map(|()| 0).map_err(e)
+}
+
+/// poll(2) without waiting: every valid descriptor is reported ready for
+/// what it asked (a read then blocks until data comes, as the runtime's
+/// read does); invalid ones get `POLLNVAL`.
+fn poll(fds: u64, n: u64) -> Result<u64, i32> {
+    if n > 1024 {
+        return Err(EINVAL);
+    }
+    let v = user_mut(fds, n as usize * 8)?;
+    let mut ready = 0;
+    for p in v.chunks_exact_mut(8) {
+        let fd = i32::from_le_bytes(p[0..4].try_into().map_err(|_| EFAULT)?);
+        let events = i16::from_le_bytes(p[4..6].try_into().map_err(|_| EFAULT)?);
+        let rev: i16 = if fd < 0 {
+            0
+        } else if with(|st| st.obj(fd as u32)).is_err() {
+            0x20 // POLLNVAL
+        } else {
+            events & (0x1 | 0x4) // POLLIN | POLLOUT
+        };
+        p[6..8].copy_from_slice(&rev.to_le_bytes());
+        if rev != 0 {
+            ready += 1;
+        }
+    }
+    Ok(ready)
+}

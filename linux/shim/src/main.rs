@@ -1,0 +1,93 @@
+//! `linux`: Rampart's Linux personality (docs/linux-abi.md).
+//!
+//! ```text
+//! linux [-0 ARGV0] PROGRAM [ARG...]
+//! linux --bench-getppid
+//! linux --fuzz [N [SEED]]
+//! ```
+//!
+//! Runs the static x86_64 Linux program PROGRAM in this process: the shim
+//! (linked at `layout::LINUX_SHIM_BASE`, out of the program's way) loads
+//! the program's segments at their addresses in the foreign window (rm's
+//! `RegionAllocAt`), builds the Linux initial stack (argc, argv, envp,
+//! auxv), switches its own thread to foreign-ABI mode (the kernel's
+//! `TcbSetSyscallDispatch`, native range = the shim's text) and jumps to
+//! the program's entry. From then on every `syscall` the program makes
+//! comes back to [`entry`] in this process and is answered with the
+//! runtime's calls to the servers — with exactly the authority (security
+//! context, capabilities) of this process, as a native program's libos
+//! would (trust model in docs/linux-abi.md). `argv[0]` is ARGV0 if given
+//! (busybox dispatches on it), else PROGRAM.
+//!
+//! Design: one concept per module — [`load`] (ELF and initial stack),
+//! [`entry`] (the handler's entry and exit, FS base switching, dispatch),
+//! [`mem`] (the program's mappings, `brk`, `mmap`, user-pointer checks),
+//! [`files`] (descriptors and paths), [`misc`] (identity, time, limits,
+//! signals recorded). Status on failure before the program starts: 126
+//! (cannot run) or 127 (not found), as shells report.
+#![no_std]
+#![no_main]
+#![allow(unsafe_code)] // jumping into the program, its memory, the handler entry: each `unsafe` has a SAFETY comment
+
+extern crate alloc;
+
+mod bench;
+mod entry;
+mod files;
+mod fuzz;
+mod load;
+mod mem;
+mod misc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use rampart_libos::eprintln;
+
+rampart_libos::main!(main);
+
+fn main() -> i32 {
+    let args = rampart_libos::env::args();
+    let mut rest: &[String] = args.get(1..).unwrap_or(&[]);
+    if rest.first().map(String::as_str) == Some("--bench-getppid") {
+        return bench::run();
+    }
+    if rest.first().map(String::as_str) == Some("--fuzz") {
+        let n = rest.get(1).and_then(|v| v.parse().ok()).unwrap_or(100_000);
+        let seed = rest.get(2).and_then(|v| v.parse().ok()).unwrap_or(0x5eed);
+        return fuzz::run(n, seed);
+    }
+    let mut argv0 = None;
+    if rest.first().map(String::as_str) == Some("-0") && rest.len() >= 2 {
+        argv0 = Some(rest[1].clone());
+        rest = &rest[2..];
+    }
+    let Some(program) = rest.first() else {
+        eprintln!("usage: linux [-0 ARGV0] PROGRAM [ARG...]");
+        return 2;
+    };
+    let cwd = rampart_libos::env::current_dir();
+    let path = rampart_libos::path::absolute(&cwd, program);
+    let image = match rampart_libos::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("linux: {program}: {e}");
+            return if e.errno() == rampart_uabi::Errno::ENOENT { 127 } else { 126 };
+        }
+    };
+    let mut argv: Vec<String> = rest.to_vec();
+    if let Some(a) = argv0 {
+        argv[0] = a;
+    }
+    let envp: Vec<String> = rampart_libos::env::vars().into_iter().map(|(k, v)| alloc::format!("{k}={v}")).collect();
+    match load::load(&image, &path, &argv, &envp) {
+        Ok(start) => {
+            drop(image);
+            files::set_exe(&path);
+            entry::start(start)
+        }
+        Err(e) => {
+            eprintln!("linux: {program}: {e}");
+            126
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The Linux personality (docs/linux-abi.md): Debian's unmodified
+//! `busybox-static` on Rampart, differentially against the very same binary
+//! run on the build machine.
+//!
+//! Every case is a shell command line using busybox applets (by
+//! `busybox APPLET`, or through the applet links in `/bin`), alone, in
+//! pipelines with Rampart's native programs, and with its exit status. The
+//! guest runs them typed one by one at the shell of one boot (a batch
+//! script travels as one `sh -c` argument, which must fit in one message);
+//! the host runs each with `sh -c`, the extracted busybox first on
+//! `PATH`. Standard output and standard error (merged, as the terminal
+//! shows them) and the status of each case must be equal.
+
+use rampart_tests::harness::type_line;
+use rampart_tests::{PROMPT, boot, disk, run_batch, session_config};
+use std::process::Command;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(60);
+
+/// The command lines. Each must behave the same on a Linux host.
+const CASES: &[&str] = &[
+    "busybox echo hello world",
+    "busybox echo -n abc; echo",
+    "busybox printf '%s-%d\\n' a 5",
+    "busybox printf '%x %o\\n' 255 8",
+    "echo 'b a' | busybox tr ' ' '\\n'",
+    "echo Hello | busybox tr a-z A-Z",
+    "echo hello | busybox sed 's/l/L/g'",
+    "printf 'l1\\nl2\\nl3\\n' | busybox sed -n 2p",
+    "printf 'a 1\\nb 2\\n' | busybox awk '{print $2, $1}'",
+    "printf '5\\n10\\n' | busybox awk '{s += $1} END {print s}'",
+    "echo a,b,c | busybox awk -F, '{print NF}'",
+    "echo x y z | busybox awk '{print toupper($3)}'",
+    "printf '3\\n1\\n2\\n' | busybox sort",
+    "printf 'b\\na\\nc\\n' | busybox sort -r",
+    "printf 'a\\na\\nb\\n' | busybox uniq",
+    "printf 'a\\na\\nb\\n' | busybox uniq -c",
+    "echo a:b:c | busybox cut -d: -f2",
+    "echo abcdef | busybox cut -c 2-4",
+    "printf '1\\n2\\n3\\n4\\n' | busybox head -n 2",
+    "printf '1\\n2\\n3\\n4\\n' | busybox tail -n 2",
+    "printf 'a b\\nc\\n' | busybox wc",
+    "busybox echo one two three | busybox wc -w",
+    "busybox seq 1 5",
+    "busybox seq -s , 1 10",
+    "busybox expr 3 + 4",
+    "busybox expr length hello",
+    "echo abc | busybox md5sum",
+    "echo abc | busybox sha256sum",
+    "echo AB | busybox od -c",
+    "echo hello | busybox rev",
+    "printf 'a\\nb\\n' | busybox nl",
+    "printf 'a\\nb\\n' | busybox paste -s -d,",
+    "busybox basename /usr/lib/x.txt .txt",
+    "busybox dirname /usr/lib/x.txt",
+    "printf 'x\\ny\\nx\\n' | busybox grep -c x",
+    "printf 'abc\\n' | busybox fold -w 1",
+    "printf '1\\n2\\n3\\n' | busybox tac",
+    "busybox factor 12",
+    "echo hi | busybox base64",
+    "echo b a | busybox tr ' ' '\\n' | sort | busybox sed 's/a/x/'",
+    "printf 'pear\\napple\\nfig\\n' | busybox sort | grep p",
+    "echo data > /tmp/lx1; busybox cat /tmp/lx1",
+    "echo hello > /tmp/lx2; busybox wc -c /tmp/lx2",
+    "busybox cmp /tmp/lx1 /tmp/lx1; echo $?",
+    "busybox cmp /tmp/lx1 /tmp/lx2 >/dev/null; echo $?",
+    "busybox true; echo $?",
+    "busybox false; echo $?",
+    "echo abc | busybox grep zzz; echo $?",
+    "echo abc | sed s/b/B/",
+    "awk 'BEGIN { print 1 + 2 }'",
+    "printf 'b\\nc\\n' > /tmp/lx3; printf 'a\\nc\\n' | diff /tmp/lx3 - >/dev/null; echo $?",
+    "printf 'a\\tb\\n' | expand | busybox od -c",
+    "echo hello | sha1sum",
+    "printf 'abc' | base64 | base64 -d; echo",
+    "busybox mkdir /tmp/lxd; busybox ls /tmp/lxd; busybox rmdir /tmp/lxd; echo $?",
+    "busybox ls /nonexistent-lx 2>&1; echo $?",
+    "busybox sleep 0.01; echo slept $?",
+    "echo hello > /tmp/lx4; busybox truncate -s 2 /tmp/lx4; busybox cat /tmp/lx4; echo",
+];
+
+/// The line typed for case `c`: the command, then its status after a
+/// marker.
+fn line(c: &str) -> String {
+    format!("{c}; echo \"@E$?\"")
+}
+
+/// (output, status) from what a case printed: everything before the
+/// marker, carriage returns removed (the serial line's), leading line
+/// break of the echo dropped.
+fn parse(out: &str) -> Option<(String, String)> {
+    let out = out.replace('\r', "");
+    let (before, after) = out.rsplit_once("@E")?;
+    let status: String = after.chars().take_while(char::is_ascii_digit).collect();
+    Some((before.strip_prefix('\n').unwrap_or(before).to_string(), status))
+}
+
+#[test]
+fn busybox_matches_the_host() {
+    let bb = images::linux::busybox_static().expect("busybox-static");
+    let dir = tempfile_dir();
+    std::os::unix::fs::symlink(&bb, dir.join("busybox")).unwrap();
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
+    let host: Vec<_> = CASES
+        .iter()
+        .map(|c| {
+            let o = Command::new("sh")
+                .arg("-c")
+                .arg(format!("exec 2>&1; {}", line(c)))
+                .env("PATH", &path)
+                .current_dir(&dir)
+                .output()
+                .expect("sh");
+            parse(&String::from_utf8_lossy(&o.stdout))
+        })
+        .collect();
+    let d = disk("linux-busybox");
+    let mut s = boot(&session_config(&d, false));
+    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
+    let mut bad = Vec::new();
+    for (i, c) in CASES.iter().enumerate() {
+        let guest = parse(&type_line(&mut s, PROMPT, &line(c), &["@E"]));
+        assert!(host[i].is_some(), "the host ran case {i}");
+        if host[i] != guest {
+            bad.push(format!("case {i} `{c}`:\n  host:  {:?}\n  guest: {:?}", host[i], guest));
+        }
+    }
+    println!("linux differential: {} of {} cases equal", CASES.len() - bad.len(), CASES.len());
+    assert!(bad.is_empty(), "{} cases differ:\n{}", bad.len(), bad.join("\n"));
+}
+
+#[test]
+fn busybox_is_denied_what_native_programs_are() {
+    // The policy's example (README): user_t may not read the compiled
+    // policy. busybox cat, run through the personality in the caller's
+    // context, gets the same refusal as native cat.
+    let script = "busybox cat /etc/policy/policy.bin; echo \"bb=$?\"\ncat /etc/policy/policy.bin; echo \"native=$?\"\n";
+    let (out, _) = run_batch(&disk("linux-mac"), script);
+    let out = out.replace('\r', "");
+    assert!(out.contains("cat: can't open '/etc/policy/policy.bin': Permission denied"), "{out}");
+    assert!(out.contains("bb=1"), "{out}");
+    assert!(out.contains("native=1"), "{out}");
+}
+
+/// `getppid` round trip through the personality, in instructions
+/// (`-icount shift=0`: the guest TSC counts instructions). Prints the
+/// figure; asserts only that it is plausible (targets in
+/// docs/performance.md).
+#[test]
+fn getppid_round_trip_benchmark() {
+    let d = disk("linux-bench");
+    let mut cfg = session_config(&d, true);
+    cfg.icount = true;
+    let (out, code) = rampart_tests::run_batch_with(&cfg, "linux --bench-getppid");
+    let out = out.replace('\r', "");
+    let line = out.lines().find(|l| l.starts_with("linux-bench: getppid")).unwrap_or_else(|| panic!("{out}"));
+    println!("{line}");
+    let median = rampart_tests::harness::number_after(line, "median=").expect("median");
+    assert_eq!(code, 0, "{out}");
+    assert!((100..100_000).contains(&median), "{line}");
+}
+
+/// 100,000 random Linux system calls with hostile arguments from code
+/// outside the shim (`linux --fuzz`): the process survives every one with
+/// an error code or a result, and the system keeps serving (native and
+/// Linux programs run afterwards).
+#[test]
+fn syscall_fuzz_100k() {
+    let script =
+        "linux --fuzz 100000 12345; echo fuzz=$?\nls / > /dev/null; echo native=$?\nbusybox echo linux still runs\n";
+    let (out, code) = run_batch(&disk("linux-fuzz"), script);
+    let out = out.replace('\r', "");
+    let line = out.lines().find(|l| l.starts_with("linux-fuzz:")).unwrap_or_else(|| panic!("{out}"));
+    println!("{line}");
+    let calls = rampart_tests::harness::number_after(line, "linux-fuzz:").expect("count");
+    assert!(calls >= 100_000, "{line}");
+    assert!(out.contains("fuzz=0") && out.contains("native=0") && out.contains("linux still runs"), "{out}");
+    assert_eq!(code, 0, "{out}");
+}
+
+/// Debugging aid (ignored): prints the personality's trace of a few
+/// commands (`cargo test --test linux trace -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn trace() {
+    let script = "echo data > /tmp/lx1; LINUX_TRACE=1 busybox cat /tmp/lx1\nLINUX_TRACE=1 busybox sh -c 'exit 3' 2>&1 | tail -n 25\n";
+    let (out, _) = run_batch(&disk("linux-trace"), script);
+    println!("{out}");
+}
+
+/// The audit trail: the administrator sees the same AVC denial for
+/// busybox `cat` as for native `cat` of a `secret_t` file (same subject,
+/// object, class and permission; records normalised for the serial number,
+/// time and process identity).
+#[test]
+fn busybox_denials_are_audited_like_native_ones() {
+    let d = disk("linux-audit");
+    let mut cfg = session_config(&d, true);
+    cfg.cmdline.push_str(" init.context=root:sysadm_r:sysadm_t");
+    let script = "busybox cat /secret/plans; echo bb=$?\nausearch -d -t secret_t\necho @@@\ncat /secret/plans; echo native=$?\nausearch -d -t secret_t\n";
+    let (out, _) = rampart_tests::run_batch_with(&cfg, script);
+    let out = out.replace('\r', "");
+    assert!(out.contains("cat: can't open '/secret/plans': Permission denied") && out.contains("bb=1"), "{out}");
+    assert!(out.contains("native=1"), "{out}");
+    let (first, second) = out.split_once("@@@").expect("marker");
+    let avc = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.contains("type=AVC") && l.contains("secret_t"))
+            .map(|l| {
+                l.split_whitespace()
+                    .filter(|w| {
+                        !w.starts_with("msg=audit(")
+                            && !w.starts_with("pid=")
+                            && !w.starts_with("comm=")
+                            && !w.starts_with("exe=")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    let (bb, both) = (avc(first), avc(second));
+    assert!(!bb.is_empty(), "busybox's denial is in the audit trail:\n{out}");
+    let native: Vec<_> = both[bb.len()..].to_vec();
+    assert!(!native.is_empty(), "native cat's denial is in the audit trail:\n{out}");
+    assert_eq!(bb.last(), native.last(), "same record for the same denial:\n{out}");
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("rampart-linux-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
