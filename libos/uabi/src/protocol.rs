@@ -82,7 +82,9 @@
 //! ```
 //!
 //! Each operation line is `Variant { field: Type, ... } -> Reply => method;`
-//! (or `Variant -> Reply => method;` for a unit variant), where `Reply` is
+//! (or `Variant -> Reply => method;` for a unit variant, or
+//! `Variant(name: Type) -> ...` for a newtype variant whose value the
+//! methods call `name`), where `Reply` is
 //! a response variant: `Name` (unit: the method returns `()`),
 //! `Name(Type)` (returns `Type`), `Name { a: A, b: B }` (returns
 //! `(A, B)`), or `Name(Type) | Other` (returns `Option<Type>`, `None` for
@@ -167,7 +169,7 @@ macro_rules! protocol {
         $rsv:vis enum $Resp:ident { $($resp:tt)* }
         $(
             $(#[doc = $doc:expr])*
-            $Op:ident $({ $($(#[doc = $fdoc:expr])* $f:ident : $ft:ty),* $(,)? })?
+            $Op:ident $({ $($(#[doc = $fdoc:expr])* $f:ident : $ft:ty),* $(,)? })? $(($an:ident : $at:ty))?
                 -> $R:ident $(($RT:ty))? $({ $($rf:ident : $rft:ty),* $(,)? })? $(| $RN:ident)?
                 => $method:ident $(($cap:ident : $capkind:ident))?;
         )*
@@ -176,7 +178,7 @@ macro_rules! protocol {
         $rqv enum $Req {
             $(
                 $(#[doc = $doc])*
-                $Op $({ $($(#[doc = $fdoc])* $f: $ft),* })?,
+                $Op $({ $($(#[doc = $fdoc])* $f: $ft),* })? $(($at))?,
             )*
         }
 
@@ -256,12 +258,14 @@ macro_rules! protocol {
                 pub fn $method(
                     &mut self
                     $($(, $f: <$ft as $crate::protocol::Param>::Arg<'_>)*)?
+                    $(, $an: <$at as $crate::protocol::Param>::Arg<'_>)?
                     $(, $cap: u64)?
                 ) -> ::core::result::Result<
                     $crate::__protocol_reply!(ty; $R $(($RT))? $({ $($rf: $rft),* })? $(| $RN)?),
                     $crate::Errno,
                 > {
-                    let req = $Req::$Op $({ $($f: <$ft as $crate::protocol::Param>::own($f)),* })?;
+                    let req = $Req::$Op $({ $($f: <$ft as $crate::protocol::Param>::own($f)),* })?
+                        $((<$at as $crate::protocol::Param>::own($an)))?;
                     let r = $crate::__protocol_cap!(call self.0, req $(, $cap, $capkind)?);
                     Self::expect_reply(r, $crate::__protocol_cap!(due $($capkind)?), |r| {
                         $crate::__protocol_reply!(take $Resp, r; $R $(($RT))? $({ $($rf: $rft),* })? $(| $RN)?)
@@ -280,6 +284,7 @@ macro_rules! protocol {
                     &mut self,
                     cx: &mut C
                     $($(, $f: $ft)*)?
+                    $(, $an: $at)?
                 ) -> ::core::result::Result<
                     $crate::__protocol_reply!(ty; $R $(($RT))? $({ $($rf: $rft),* })? $(| $RN)?),
                     $crate::Errno,
@@ -293,7 +298,7 @@ macro_rules! protocol {
         pub fn dispatch<C: ?Sized, H: Handler<C> + ?Sized>(h: &mut H, cx: &mut C, req: $Req) -> $Resp {
             match req {
                 $(
-                    $Req::$Op $({ $($f),* })? => match h.$method(cx $($(, $f)*)?) {
+                    $Req::$Op $({ $($f),* })? $(($an))? => match h.$method(cx $($(, $f)*)? $(, $an)?) {
                         ::core::result::Result::Ok(v) => {
                             $crate::__protocol_reply!(make $Resp, v; $R $(($RT))? $({ $($rf: $rft),* })? $(| $RN)?)
                         }

@@ -190,9 +190,39 @@ pub struct SidStats {
     pub refusals: u64,
 }
 
-/// Requests to secsrv.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Request {
+rampart_uabi::by_value!(AuditSubmit);
+
+rampart_uabi::protocol! {
+    /// Requests to secsrv.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Request;
+    /// Responses from secsrv.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Response {
+        /// Done.
+        Ok,
+        /// An access decision.
+        Decision(Decision),
+        /// A SID.
+        Sid(u32),
+        /// A context.
+        Context(String),
+        /// A class number.
+        Class(u16),
+        /// An access vector.
+        Perms(u32),
+        /// State.
+        Status(Status),
+        /// Booleans and their values.
+        Bools(Vec<(String, bool)>),
+        /// Audit records.
+        Audit(AuditBatch),
+        /// SID table statistics.
+        SidStats(SidStats),
+        /// The request failed.
+        Err(Errno),
+    }
+
     /// The decision for `(ssid, tsid, class)`. Reply [`Response::Decision`];
     /// `ENOENT` (unknown SID or class), `EACCES`.
     ComputeAv {
@@ -202,7 +232,7 @@ pub enum Request {
         tsid: u32,
         /// Class number.
         class: u16,
-    },
+    } -> Decision(Decision) => compute_av;
     /// The SID of a new object of `class` created by `ssid` under `tsid`
     /// (type transitions), held by the caller as with
     /// [`Request::ContextToSid`]. Reply [`Response::Sid`]; `ENOENT`,
@@ -216,7 +246,7 @@ pub enum Request {
         class: u16,
         /// Object name (named transitions).
         name: Option<String>,
-    },
+    } -> Sid(u32) => compute_create;
     /// Context → SID. The caller *holds* the SID from then on (until it
     /// sends [`Request::ReleaseSid`]; a SID nobody holds is reclaimed); a
     /// new SID counts against the caller's limit ([`OWNER_SIDS`],
@@ -225,17 +255,17 @@ pub enum Request {
     ContextToSid {
         /// `user:role:type[:level]`.
         context: String,
-    },
+    } -> Sid(u32) => context_to_sid;
     /// SID → context. Reply [`Response::Context`]; `ENOENT`.
     SidToContext {
         /// The SID.
         sid: u32,
-    },
+    } -> Context(String) => sid_to_context;
     /// A class number by name. Reply [`Response::Class`]; `ENOENT`.
     ClassId {
         /// Class name.
         name: String,
-    },
+    } -> Class(u16) => class_id;
     /// The access vector of named permissions. Reply [`Response::Perms`];
     /// `ENOENT`.
     Perms {
@@ -243,7 +273,7 @@ pub enum Request {
         class: u16,
         /// Permission names.
         names: Vec<String>,
-    },
+    } -> Perms(u32) => perms;
     /// A labelled file's SID (`kind`: `file`, `dir`, `lnk_file`,
     /// `chr_file`, `blk_file`, `fifo_file`, `sock_file` or `any`). Reply
     /// [`Response::Sid`] (held by the caller, as with
@@ -254,7 +284,7 @@ pub enum Request {
         path: String,
         /// File kind.
         kind: String,
-    },
+    } -> Sid(u32) | Ok => file_context;
     /// A port's SID (held by the caller). Reply [`Response::Sid`];
     /// `ENOENT`, `ENOSPC`.
     PortContext {
@@ -262,25 +292,25 @@ pub enum Request {
         tcp: bool,
         /// Port number.
         port: u16,
-    },
+    } -> Sid(u32) => port_context;
     /// Reply [`Response::Status`].
-    Status,
+    Status -> Status(Status) => status;
     /// The caller's own SID (from its badge). Reply [`Response::Sid`].
-    WhoAmI,
+    WhoAmI -> Sid(u32) => who_am_i;
     /// Enforcing or permissive (`setenforce`). Reply [`Response::Status`].
     SetEnforce {
         /// Enforce.
         enforcing: bool,
-    },
+    } -> Status(Status) => set_enforce;
     /// Sets a boolean (`setbool`). Reply [`Response::Status`]; `ENOENT`.
     SetBool {
         /// Name.
         name: String,
         /// Value.
         value: bool,
-    },
+    } -> Status(Status) => set_bool;
     /// Reply [`Response::Bools`].
-    GetBools,
+    GetBools -> Bools(Vec<(String, bool)>) => get_bools;
     /// Stores `bytes` at `offset` of stored policy `name` of `total` bytes
     /// (`load_policy`; init before the first load). A put at offset 0
     /// starts the policy afresh. Reply [`Response::Ok`]; `EINVAL`,
@@ -294,27 +324,27 @@ pub enum Request {
         total: u32,
         /// At most [`CHUNK`] bytes.
         bytes: Vec<u8>,
-    },
+    } -> Ok => policy_put;
     /// Loads stored policy `name` (`load_policy`; init for the first load).
     /// Reply [`Response::Status`]; `ENOENT`, `EINVAL` (incomplete or bad
     /// policy: the old one stays).
     PolicyLoad {
         /// Store name.
         name: String,
-    },
+    } -> Status(Status) => load_policy;
     /// Adds a record to the audit trail (`compute_av`: object servers).
     /// Reply [`Response::Ok`].
-    Audit(AuditSubmit),
+    Audit(record: AuditSubmit) -> Ok => audit;
     /// Reads the audit trail from position `from` (`read_audit`). Reply
     /// [`Response::Audit`].
     ReadAudit {
         /// First position wanted (0: the oldest kept).
         from: u64,
-    },
+    } -> Audit(AuditBatch) => read_audit;
     /// The message carries a notification capability that secsrv signals
     /// whenever the policy changes (load, boolean, mode). Reply
     /// [`Response::Ok`]; `EINVAL` (no capability), `ENOSPC`.
-    Subscribe,
+    Subscribe -> Ok => subscribe(ntfn: give);
     /// A service name's SID (its `servicecon` context: the target of
     /// `service register`; connsrv), held by the caller as with
     /// [`Request::ContextToSid`]. Reply [`Response::Sid`]; `ENOENT` (no
@@ -322,14 +352,14 @@ pub enum Request {
     ServiceContext {
         /// Service name.
         name: String,
-    },
+    } -> Sid(u32) => service_context;
     /// Validates a context *without* adding it to the SID table
     /// (`check_context`). Reply [`Response::Context`] with its canonical
     /// text; `EINVAL`.
     CheckContext {
         /// `user:role:type[:level]`.
         context: String,
-    },
+    } -> Context(String) => check_context;
     /// The decision for two contexts given as text, adding neither to the
     /// SID table (`compute_av` and `check_context`): decide first, intern
     /// only what is granted. Reply [`Response::Decision`]; `EINVAL` (a
@@ -341,7 +371,7 @@ pub enum Request {
         tcon: String,
         /// Class number.
         class: u16,
-    },
+    } -> Decision(Decision) => compute_av_contexts;
     /// The context of a new object of `class` created by `scon` under (or,
     /// for `process`, executing) `tcon`, adding nothing to the SID table
     /// (`compute_av` and `check_context`); named transitions need
@@ -354,7 +384,7 @@ pub enum Request {
         tcon: String,
         /// Class number.
         class: u16,
-    },
+    } -> Context(String) => compute_create_contexts;
     /// As [`Request::ContextToSid`], with the hold charged to `subject`
     /// (a SID; 0: the caller itself) instead of the caller
     /// (`check_context`). Only trusted callers (object managers) name a
@@ -366,7 +396,7 @@ pub enum Request {
         context: String,
         /// The owner charged (0: the caller).
         subject: u32,
-    },
+    } -> Sid(u32) => hold_context;
     /// Drops one hold of the caller (or of `subject`, as in
     /// [`Request::HoldContext`]) on `sid` (`check_context`); a SID nobody
     /// holds leaves the table and its number is never issued again. Reply
@@ -376,37 +406,10 @@ pub enum Request {
         sid: u32,
         /// The owner (0: the caller).
         subject: u32,
-    },
+    } -> Ok => release_sid;
     /// The SID table's statistics (no permission, like [`Request::Status`]).
     /// Reply [`Response::SidStats`].
-    SidStats,
-}
-
-/// Responses from secsrv.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Response {
-    /// Done.
-    Ok,
-    /// An access decision.
-    Decision(Decision),
-    /// A SID.
-    Sid(u32),
-    /// A context.
-    Context(String),
-    /// A class number.
-    Class(u16),
-    /// An access vector.
-    Perms(u32),
-    /// State.
-    Status(Status),
-    /// Booleans and their values.
-    Bools(Vec<(String, bool)>),
-    /// Audit records.
-    Audit(AuditBatch),
-    /// SID table statistics.
-    SidStats(SidStats),
-    /// The request failed.
-    Err(Errno),
+    SidStats -> SidStats(SidStats) => sid_stats;
 }
 
 #[cfg(test)]

@@ -38,7 +38,17 @@ crate::protocol! {
     Connect { name: String } -> Connected { conn: u32, sid: u32 } => connect(slot: receive);
     /// A capability goes along.
     Subscribe -> Ok => subscribe(ntfn: give);
+    /// A newtype variant.
+    Submit(record: Record) -> Ok => submit;
 }
+
+/// A record sent whole.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    a: u32,
+    b: String,
+}
+crate::by_value!(Record);
 
 /// The same protocol written by hand, as the -api crates had it.
 mod by_hand {
@@ -50,6 +60,7 @@ mod by_hand {
         Names { class: u16, names: Vec<String>, name: Option<String>, bytes: Vec<u8> },
         Connect(String),
         Subscribe,
+        Submit(Record),
     }
 }
 
@@ -71,6 +82,7 @@ fn samples() -> Vec<(Request, by_hand::Request)> {
         ),
         (Request::Connect { name: "security".into() }, by_hand::Request::Connect("security".into())),
         (Request::Subscribe, by_hand::Request::Subscribe),
+        (Request::Submit(Record { a: 9, b: "x".into() }), by_hand::Request::Submit(Record { a: 9, b: "x".into() })),
     ]
 }
 
@@ -189,6 +201,10 @@ impl Handler<Vec<&'static str>> for Srv {
     fn subscribe(&mut self, _: &mut Vec<&'static str>) -> Result<(), Errno> {
         Err(Errno::ENOSPC)
     }
+    fn submit(&mut self, cx: &mut Vec<&'static str>, record: Record) -> Result<(), Errno> {
+        cx.push(if record.a == 1 { "one" } else { "other" });
+        Ok(())
+    }
 }
 
 #[test]
@@ -209,6 +225,8 @@ fn dispatch_wraps_results_in_the_declared_variants() {
         Response::Connected { conn: 3, sid: 1 }
     );
     assert_eq!(dispatch(&mut Srv, &mut cx, Request::Subscribe), Response::Err(Errno::ENOSPC));
+    assert_eq!(dispatch(&mut Srv, &mut cx, Request::Submit(Record { a: 1, b: String::new() })), Response::Ok);
+    assert_eq!(cx.last(), Some(&"one"));
     assert_eq!(Request::Subscribe.op_name(), "Subscribe");
     assert_eq!(Request::Decide { ssid: 0, tsid: 0, class: 0 }.op_name(), "Decide");
 }
@@ -233,6 +251,7 @@ fn end_to_end_over_the_codec() {
     assert_eq!(c.decide(0xf0, 0x0f, 2), Ok(0xff));
     assert_eq!(c.decide(1, 1, 0), Err(Errno::EINVAL));
     assert_eq!(c.status(), Ok("up".into()));
+    assert_eq!(c.submit(Record { a: 1, b: "y".into() }), Ok(()));
 }
 
 proptest::proptest! {
