@@ -88,6 +88,17 @@ pub trait Service {
     /// called [`Server::take_cap`]).
     fn request(&mut self, srv: &mut Server, badge: u64, req: Self::Request) -> Step<Self::Response>;
 
+    /// Whether an empty message with label 0 from `badge` is a signal of
+    /// the thread's bound notification rather than a (malformed) request.
+    /// The kernel delivers both alike; a server whose channels' badges
+    /// are told apart from its notification's bits says so here, so a
+    /// client cannot pose as a signal (it gets an error reply instead).
+    /// Default: every such message is a signal.
+    fn is_signal(&self, badge: u64) -> bool {
+        let _ = badge;
+        true
+    }
+
     /// The thread's bound notification was signalled: `badge` holds the
     /// bits (policy change, interrupt, closures...). Nothing is replied.
     fn notified(&mut self, srv: &mut Server, badge: u64) {
@@ -225,7 +236,7 @@ impl Server {
         loop {
             self.cap_taken = false;
             self.cap_received = received_cap(&r);
-            let step = if r.info.label() == 0 && r.info.length() == 0 && !self.cap_received {
+            let step = if r.info.label() == 0 && r.info.length() == 0 && !self.cap_received && svc.is_signal(r.badge) {
                 svc.notified(self, r.badge);
                 Step::NoReply
             } else {

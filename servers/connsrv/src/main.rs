@@ -117,6 +117,12 @@ impl Service for State {
         }
     }
 
+    /// Every channel's badge carries `CONN` or `TRUSTED`; the
+    /// notification's bits are below them.
+    fn is_signal(&self, badge: u64) -> bool {
+        badge & (rampart_connsrv_api::CONN | rampart_connsrv_api::TRUSTED) == 0
+    }
+
     /// The bound notification: secsrv says the policy changed.
     fn notified(&mut self, _: &mut Server, badge: u64) {
         if badge & EVENT_POLICY != 0 {

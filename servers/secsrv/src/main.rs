@@ -73,6 +73,12 @@ impl Service for Secsrv {
         Response::Err(e)
     }
 
+    /// secsrv has no bound notification: an empty message is a request
+    /// (and malformed).
+    fn is_signal(&self, _: u64) -> bool {
+        false
+    }
+
     fn request(&mut self, server: &mut Server, badge: u64, req: Request) -> Step<Response> {
         let Some(caller) = Caller::from_badge(badge) else { return Step::Reply(Response::Err(Errno::EBADF)) };
         Step::Reply(handle(&mut self.srv, &mut self.subs, caller, req, server))
