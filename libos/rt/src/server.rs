@@ -131,13 +131,10 @@ fn decode_request<T: DeserializeOwned>(r: &IpcResult) -> Result<T, Errno> {
 #[inline(always)]
 fn stage_reply<R: Serialize>(resp: &R, cap: Option<CPtr>) -> (MessageInfo, [u64; 4]) {
     if let Some((label, w, n)) = encode4(resp) {
-        match (cap, crate::buffer::current()) {
-            (None, _) => return (MessageInfo::new(label, 0, 0, n as u64), w),
-            (Some(c), Some(b)) => {
-                b.set_cap(0, c);
-                return (MessageInfo::new(label, 0, 1, n as u64), w);
-            }
-            (Some(_), None) => {}
+        let Some(c) = cap else { return (MessageInfo::new(label, 0, 0, n as u64), w) };
+        if let Some(b) = crate::buffer::current() {
+            b.set_cap(0, c);
+            return (MessageInfo::new(label, 0, 1, n as u64), w);
         }
     }
     let mut out = Outgoing::encode(resp).unwrap_or_else(|_| Outgoing::raw(0));

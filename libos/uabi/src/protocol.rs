@@ -238,17 +238,18 @@ macro_rules! protocol {
         impl<T: Transport> Client<T> {
             /// The one place a reply is checked: the server's `Err(errno)`
             /// is `Err(errno)`, a variant `pick` does not accept is
-            /// `EPROTO`, and so is a missing capability when one was due.
+            /// `EPROTO`, and so is a missing capability when one was due
+            /// (`cap_arrived` false).
             #[inline(always)]
             fn expect_reply<U>(
-                r: ::core::result::Result<($Resp, bool), $crate::Errno>,
-                cap_due: bool,
+                r: ::core::result::Result<$Resp, $crate::Errno>,
+                cap_arrived: bool,
                 pick: impl FnOnce($Resp) -> ::core::option::Option<U>,
             ) -> ::core::result::Result<U, $crate::Errno> {
                 match r? {
-                    ($Resp::Err(e), _) => ::core::result::Result::Err(e),
-                    (_, false) if cap_due => ::core::result::Result::Err($crate::Errno::EPROTO),
-                    (other, _) => pick(other).ok_or($crate::Errno::EPROTO),
+                    $Resp::Err(e) => ::core::result::Result::Err(e),
+                    _ if !cap_arrived => ::core::result::Result::Err($crate::Errno::EPROTO),
+                    other => pick(other).ok_or($crate::Errno::EPROTO),
                 }
             }
 
@@ -266,8 +267,8 @@ macro_rules! protocol {
                 > {
                     let req = $Req::$Op $({ $($f: <$ft as $crate::protocol::Param>::own($f)),* })?
                         $((<$at as $crate::protocol::Param>::own($an)))?;
-                    let r = $crate::__protocol_cap!(call self.0, req $(, $cap, $capkind)?);
-                    Self::expect_reply(r, $crate::__protocol_cap!(due $($capkind)?), |r| {
+                    let (r, cap_arrived) = $crate::__protocol_cap!(call self.0, req $(, $cap, $capkind)?);
+                    Self::expect_reply(r, cap_arrived, |r| {
                         $crate::__protocol_reply!(take $Resp, r; $R $(($RT))? $({ $($rf: $rft),* })? $(| $RN)?)
                     })
                 }
@@ -358,23 +359,21 @@ macro_rules! __protocol_reply {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __protocol_cap {
+    // (the reply, whether the capability due with it arrived)
     (call $t:expr, $req:ident) => {
-        $t.call(&$req).map(|r| (r, true))
+        ($t.call(&$req), true)
     };
     (call $t:expr, $req:ident, $cap:ident, give) => {
-        $t.call_caps(&$req, ::core::option::Option::Some($cap), ::core::option::Option::None)
+        match $t.call_caps(&$req, ::core::option::Option::Some($cap), ::core::option::Option::None) {
+            ::core::result::Result::Ok((r, _)) => (::core::result::Result::Ok(r), true),
+            ::core::result::Result::Err(e) => (::core::result::Result::Err(e), true),
+        }
     };
     (call $t:expr, $req:ident, $cap:ident, receive) => {
-        $t.call_caps(&$req, ::core::option::Option::None, ::core::option::Option::Some($cap))
-    };
-    (due) => {
-        false
-    };
-    (due give) => {
-        false
-    };
-    (due receive) => {
-        true
+        match $t.call_caps(&$req, ::core::option::Option::None, ::core::option::Option::Some($cap)) {
+            ::core::result::Result::Ok((r, got)) => (::core::result::Result::Ok(r), got),
+            ::core::result::Result::Err(e) => (::core::result::Result::Err(e), true),
+        }
     };
 }
 
