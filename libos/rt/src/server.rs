@@ -250,19 +250,20 @@ impl Server {
                 }
                 self.arm();
             }
-            r = match step {
+            // The response is encoded where it lies (never moved out).
+            r = match &step {
                 Step::Reply(resp) => {
-                    let (info, regs) = stage_reply(&resp, None);
+                    let (info, regs) = stage_reply(resp, None);
                     crate::ipc::reply_recv(self.ep, info, regs, self.reply)
                 }
                 Step::ReplyCap(resp, cap) => {
-                    let (info, regs) = stage_reply(&resp, Some(cap));
+                    let (info, regs) = stage_reply(resp, Some(*cap));
                     crate::ipc::reply_recv(self.ep, info, regs, self.reply)
                 }
                 Step::HandOver(resp, cap) => {
-                    let (info, regs) = stage_reply(&resp, Some(cap));
+                    let (info, regs) = stage_reply(resp, Some(*cap));
                     crate::ipc::reply(self.reply, info, regs);
-                    svc.handed_over(cap);
+                    svc.handed_over(*cap);
                     crate::ipc::recv(self.ep, self.reply.0)
                 }
                 Step::NoReply => crate::ipc::recv(self.ep, self.reply.0),

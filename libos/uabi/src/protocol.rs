@@ -267,10 +267,9 @@ macro_rules! protocol {
                 > {
                     let req = $Req::$Op $({ $($f: <$ft as $crate::protocol::Param>::own($f)),* })?
                         $((<$at as $crate::protocol::Param>::own($an)))?;
-                    let (r, cap_arrived) = $crate::__protocol_cap!(call self.0, req $(, $cap, $capkind)?);
-                    Self::expect_reply(r, cap_arrived, |r| {
+                    $crate::__protocol_cap!(call Self, self.0, req, |r| {
                         $crate::__protocol_reply!(take $Resp, r; $R $(($RT))? $({ $($rf: $rft),* })? $(| $RN)?)
-                    })
+                    } $(, $cap, $capkind)?)
                 }
             )*
         }
@@ -359,20 +358,21 @@ macro_rules! __protocol_reply {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __protocol_cap {
-    // (the reply, whether the capability due with it arrived)
-    (call $t:expr, $req:ident) => {
-        ($t.call(&$req), true)
+    // The call and its reply checked by `Client::expect_reply` (with
+    // whether the capability due with it arrived).
+    (call $S:ty, $t:expr, $req:ident, $pick:expr) => {
+        <$S>::expect_reply($t.call(&$req), true, $pick)
     };
-    (call $t:expr, $req:ident, $cap:ident, give) => {
+    (call $S:ty, $t:expr, $req:ident, $pick:expr, $cap:ident, give) => {
         match $t.call_caps(&$req, ::core::option::Option::Some($cap), ::core::option::Option::None) {
-            ::core::result::Result::Ok((r, _)) => (::core::result::Result::Ok(r), true),
-            ::core::result::Result::Err(e) => (::core::result::Result::Err(e), true),
+            ::core::result::Result::Ok((r, _)) => <$S>::expect_reply(::core::result::Result::Ok(r), true, $pick),
+            ::core::result::Result::Err(e) => ::core::result::Result::Err(e),
         }
     };
-    (call $t:expr, $req:ident, $cap:ident, receive) => {
+    (call $S:ty, $t:expr, $req:ident, $pick:expr, $cap:ident, receive) => {
         match $t.call_caps(&$req, ::core::option::Option::None, ::core::option::Option::Some($cap)) {
-            ::core::result::Result::Ok((r, got)) => (::core::result::Result::Ok(r), got),
-            ::core::result::Result::Err(e) => (::core::result::Result::Err(e), true),
+            ::core::result::Result::Ok((r, got)) => <$S>::expect_reply(::core::result::Result::Ok(r), got, $pick),
+            ::core::result::Result::Err(e) => ::core::result::Result::Err(e),
         }
     };
 }
