@@ -151,12 +151,14 @@ pub struct Server {
     recv: Option<(CNode, CPtr)>,
     cap_taken: bool,
     cap_received: bool,
+    /// The current request's message info.
+    info: MessageInfo,
 }
 
 impl Server {
     /// A server receiving on `ep` with reply object `reply`.
     pub const fn new(ep: Endpoint, reply: Reply) -> Server {
-        Server { ep, reply, recv: None, cap_taken: false, cap_received: false }
+        Server { ep, reply, recv: None, cap_taken: false, cap_received: false, info: MessageInfo(0) }
     }
 
     /// The endpoint.
@@ -180,6 +182,17 @@ impl Server {
     /// receive slot).
     pub fn received_cap(&self) -> bool {
         self.cap_received
+    }
+
+    /// The badge of capability `i` of the current request if it was
+    /// unwrapped (a capability to this server's own endpoint: the kernel
+    /// passes its badge instead; seL4 manual §4.2.2), else `None`.
+    pub fn unwrapped_badge(&self, i: usize) -> Option<u64> {
+        if i < rampart_abi::msg::MSG_MAX_EXTRA_CAPS && self.info.caps_unwrapped() & (1 << i) != 0 {
+            crate::buffer::current().map(|b| b.cap_or_badge(i))
+        } else {
+            None
+        }
     }
 
     /// The reply object that holds the current caller.
@@ -233,6 +246,7 @@ impl Server {
         loop {
             self.cap_taken = false;
             self.cap_received = received_cap(&r);
+            self.info = r.info;
             let step = if r.info.label() == 0 && r.info.length() == 0 && !self.cap_received && svc.is_signal(r.badge) {
                 svc.notified(self, r.badge);
                 Step::NoReply
