@@ -502,8 +502,7 @@ impl Handler<Cx<'_>> for Console {
     }
 
     fn get_win_size(&mut self, _: &mut Cx<'_>, _handle: u32) -> Result<(u16, u16), Errno> {
-        let ws = self.ldisc.winsize();
-        Ok((ws.rows, ws.cols))
+        Ok(self.winsize())
     }
 }
 
