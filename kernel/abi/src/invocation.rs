@@ -308,6 +308,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert_eq!(n, 61);
+        assert_eq!(n, 62);
     }
 }

@@ -147,3 +147,4 @@ impl Notification {
 }
 
 pub mod codec;
+pub mod proto;

@@ -112,8 +112,8 @@ fn pipe_ready(st: &mut State, h: u32, events: u16) -> u16 {
 fn tty_ready(st: &mut State, h: u32, events: u16) -> u16 {
     let mut r = events & POLLOUT;
     if events & POLLIN != 0 {
-        match crate::sys::con_call(st, &rampart_console_api::Request::Readable { handle: h }) {
-            Ok(rampart_console_api::Response::Len(n)) if n > 0 => r |= POLLIN,
+        match crate::sys::console(st).and_then(|mut c| c.readable(h)) {
+            Ok(n) if n > 0 => r |= POLLIN,
             Ok(_) => {}
             // A console without the query: say readable (a read may wait).
             Err(_) => r |= POLLIN,

@@ -5,6 +5,8 @@
 //! - [`codec`]: a serde value as a postcard message in message registers
 //!   (docs/userland.md §3), with errors for malformed input;
 //! - [`errno`]: POSIX error numbers returned by every server;
+//! - [`protocol`]: [`protocol!`], a server protocol declared once (request
+//!   and response enums, typed client, handler trait and dispatch);
 //! - [`signal`]: signal numbers, sets, dispositions and the signal block a
 //!   thread shares with rm (docs/signals.md);
 //! - [`startup`]: a task's well-known capability slots, its address-space
@@ -19,6 +21,7 @@ extern crate alloc;
 
 pub mod codec;
 pub mod errno;
+pub mod protocol;
 pub mod signal;
 pub mod small;
 pub mod startup;

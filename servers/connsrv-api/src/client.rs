@@ -1,21 +1,15 @@
 //! Transport-independent client calls. A [`Transport`] carries one request
 //! and returns the response: IPC in programs ([`crate::rt`]), a direct call
-//! into the server's logic in host tests.
+//! into the server's logic in host tests. The typed calls are the
+//! generated [`Client`]'s (`rampart_uabi::protocol!`); the functions here
+//! are the ones services use on any transport.
 
-use crate::{Peer, Request, Response, Stats};
+use crate::{Peer, Response, Stats};
 use alloc::string::String;
 use alloc::vec::Vec;
 use rampart_uabi::Errno;
 
-/// Carries requests to connsrv.
-pub trait Transport {
-    /// Sends `req` and returns the response.
-    ///
-    /// # Errors
-    /// Transport failures as an errno (`EIO`: connsrv went away, `EBADF`:
-    /// no channel, `EBADMSG`: undecodable reply).
-    fn call(&mut self, req: &Request) -> Result<Response, Errno>;
-}
+pub use crate::{Client, Transport};
 
 /// Turns `Response::Err` into `Err`.
 ///
@@ -28,19 +22,13 @@ pub fn check(r: Response) -> Result<Response, Errno> {
     }
 }
 
-fn unexpected<T>(_r: Response) -> Result<T, Errno> {
-    Err(Errno::EPROTO)
-}
-
-/// Connections to the caller's services closed since the last call.
+/// Connections to the caller's services closed since the last call
+/// ([`crate::Request::TakeClosed`]).
 ///
 /// # Errors
 /// Transport errors; `EPROTO` for a wrong response.
 pub fn take_closed(t: &mut impl Transport) -> Result<Vec<u32>, Errno> {
-    match check(t.call(&Request::TakeClosed)?)? {
-        Response::Closed(v) => Ok(v),
-        r => unexpected(r),
-    }
+    Client(t).take_closed()
 }
 
 /// Takes every pending closure ([`take_closed`] until a reply is not full),
@@ -69,10 +57,7 @@ pub fn drain_closed(t: &mut impl Transport, mut forget: impl FnMut(u32)) -> Resu
 /// # Errors
 /// `ENOENT`, `EPERM`, transport errors.
 pub fn who_is(t: &mut impl Transport, badge: u64) -> Result<Peer, Errno> {
-    match check(t.call(&Request::WhoIs { badge })?)? {
-        Response::Peer(p) => Ok(p),
-        r => unexpected(r),
-    }
+    Client(t).who_is(badge)
 }
 
 /// The context service `name` is registered under.
@@ -80,10 +65,7 @@ pub fn who_is(t: &mut impl Transport, badge: u64) -> Result<Peer, Errno> {
 /// # Errors
 /// `ENOENT`, transport errors.
 pub fn lookup(t: &mut impl Transport, name: &str) -> Result<String, Errno> {
-    match check(t.call(&Request::Lookup { name: name.into() })?)? {
-        Response::Context(c) => Ok(c),
-        r => unexpected(r),
-    }
+    Client(t).lookup(name)
 }
 
 /// Closes connection `conn`.
@@ -91,10 +73,7 @@ pub fn lookup(t: &mut impl Transport, name: &str) -> Result<String, Errno> {
 /// # Errors
 /// `ENOENT`, transport errors.
 pub fn disconnect(t: &mut impl Transport, conn: u32) -> Result<(), Errno> {
-    match check(t.call(&Request::Disconnect { conn })?)? {
-        Response::Ok => Ok(()),
-        r => unexpected(r),
-    }
+    Client(t).disconnect(conn)
 }
 
 /// connsrv's counters.
@@ -102,8 +81,5 @@ pub fn disconnect(t: &mut impl Transport, conn: u32) -> Result<(), Errno> {
 /// # Errors
 /// Transport errors.
 pub fn stats(t: &mut impl Transport) -> Result<Stats, Errno> {
-    match check(t.call(&Request::Stats)?)? {
-        Response::Stats(s) => Ok(s),
-        r => unexpected(r),
-    }
+    Client(t).stats()
 }

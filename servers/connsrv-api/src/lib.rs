@@ -109,121 +109,6 @@ impl ConnBadge {
     }
 }
 
-/// Requests to connsrv.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Request {
-    /// Registers service `name` under the caller's context (permission
-    /// `service register` from the caller's context to the name's,
-    /// `servicecon`). Reply [`Response::Registered`] with one capability: a
-    /// fresh endpoint (all rights) to serve on; connsrv keeps only a copy
-    /// with Write, Grant and GrantReply (it cannot receive on it). `EEXIST`
-    /// (name taken), `EINVAL` (empty, longer than [`NAME_MAX`] or not
-    /// printable ASCII), `EACCES` (denied, audited; also for a name the
-    /// policy gives no context), `EAGAIN` (no fresh endpoint right now; a
-    /// refill was asked for: try again), `ENOSPC` (connsrv's slots).
-    Register {
-        /// Service name.
-        name: String,
-    },
-    /// Removes one of the caller's services; every connection to it is
-    /// revoked. `ENOENT`, `EPERM` (not the caller's).
-    Unregister {
-        /// Service name.
-        name: String,
-    },
-    /// Connects to service `name` (permission `service connect` from the
-    /// caller's context to the service's). Reply [`Response::Connected`]
-    /// with one capability: the badged endpoint (Write, Grant,
-    /// GrantReply). `ENOENT`, `EACCES` (denied, audited), `EAGAIN` (the
-    /// service has [`MAX_PENDING_CLOSED`] closures it has not taken yet),
-    /// `ENOSPC`.
-    Connect {
-        /// Service name.
-        name: String,
-    },
-    /// Closes one of the caller's connections (its capability is revoked).
-    /// `ENOENT`.
-    Disconnect {
-        /// Connection number from [`Response::Connected`].
-        conn: u32,
-    },
-    /// For services: the connections to the caller's services closed since
-    /// the last call, oldest first (at most [`CLOSED_PER_REPLY`]; a full
-    /// reply means more may be waiting). A number returned here may be
-    /// given to a new connection from now on, so the caller must forget
-    /// its state for it first. Reply [`Response::Closed`].
-    TakeClosed,
-    /// For services: who holds a connection badge of one of the caller's
-    /// services. Reply [`Response::Peer`]; `ENOENT`, `EPERM`.
-    WhoIs {
-        /// The badge the service received.
-        badge: u64,
-    },
-    /// The context a service is registered under. Reply
-    /// [`Response::Context`]; `ENOENT`.
-    Lookup {
-        /// Service name.
-        name: String,
-    },
-    /// Counters. Reply [`Response::Stats`].
-    Stats,
-    /// Trusted (init, rm): a channel to connsrv for a new task running in
-    /// `context`. Reply [`Response::Channel`] with one capability (slot 3 of
-    /// the task). `EINVAL` (bad context), `EPERM` (untrusted caller).
-    NewTask {
-        /// The task's pid (0: not known yet; see [`Request::BindPid`]).
-        pid: u32,
-        /// Its security context.
-        context: String,
-    },
-    /// Trusted: records the pid of a channel made before the task existed.
-    BindPid {
-        /// Channel (connection number) from [`Response::Channel`].
-        conn: u32,
-        /// The task's pid.
-        pid: u32,
-    },
-    /// Trusted: task `pid` ended; its channel and every connection it made
-    /// are revoked and its services unregistered. Reply [`Response::Ok`]
-    /// (also for an unknown pid).
-    TaskExited {
-        /// The pid.
-        pid: u32,
-    },
-    /// Trusted, boot: registers a core service started before connsrv; the
-    /// message carries a send capability to its endpoint (connsrv keeps a
-    /// copy with Write, Grant and GrantReply only). `service register`
-    /// from `context` to the name's context is checked. Core services get
-    /// no closures (they keep no per-connection state). `EEXIST`,
-    /// `EINVAL`, `EACCES`.
-    RegisterCore {
-        /// Service name.
-        name: String,
-        /// The service's context.
-        context: String,
-    },
-    /// Trusted, boot: the message carries connsrv's own channel to the
-    /// security server (badged with connsrv's SID by init).
-    SetSecurity {
-        /// connsrv's SID.
-        sid: u32,
-    },
-    /// Trusted: the message carries a fresh endpoint for connsrv's pool;
-    /// each [`Request::Register`] takes one. (Untyped memory cannot travel
-    /// in messages, so init creates the endpoints.)
-    GiveEndpoint,
-    /// For services: the message carries a notification capability (badged
-    /// as the caller likes) that connsrv signals whenever closures become
-    /// pending for the caller's services (none pending before). Replaces
-    /// an earlier one. Reply [`Response::Ok`]; `EINVAL` (no capability).
-    WatchClosed,
-    /// Trusted: the message carries a notification capability that connsrv
-    /// signals when its pool of fresh endpoints falls below [`POOL_LOW`]
-    /// (once, until the next [`Request::GiveEndpoint`]). Reply
-    /// [`Response::Ok`]; `EINVAL` (no capability).
-    WatchPool,
-}
-
 /// Who holds a connection.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Peer {
@@ -264,37 +149,153 @@ pub struct Stats {
     pub pending_closed: u32,
 }
 
-/// Responses from connsrv.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Response {
-    /// Done.
-    Ok,
-    /// A service was registered (the endpoint travels with the message).
-    Registered,
-    /// A connection was made (the badged capability travels with it).
-    Connected {
-        /// Connection number (for [`Request::Disconnect`]).
+rampart_uabi::protocol! {
+    /// Requests to connsrv.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Request;
+    /// Responses from connsrv.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Response {
+        /// Done.
+        Ok,
+        /// A service was registered (the endpoint travels with the message).
+        Registered,
+        /// A connection was made (the badged capability travels with it).
+        Connected {
+            /// Connection number (for [`Request::Disconnect`]).
+            conn: u32,
+            /// The service's SID (the target of its own checks).
+            service_sid: u32,
+        },
+        /// Closed connections.
+        Closed(Vec<u32>),
+        /// A connection's holder.
+        Peer(Peer),
+        /// A service's context.
+        Context(String),
+        /// Counters.
+        Stats(Stats),
+        /// A new task channel (the capability travels with the message).
+        Channel {
+            /// Its connection number.
+            conn: u32,
+            /// The task's SID.
+            sid: u32,
+        },
+        /// The request failed.
+        Err(Errno),
+    }
+
+    /// Registers service `name` under the caller's context (permission
+    /// `service register` from the caller's context to the name's,
+    /// `servicecon`). Reply [`Response::Registered`] with one capability: a
+    /// fresh endpoint (all rights) to serve on; connsrv keeps only a copy
+    /// with Write, Grant and GrantReply (it cannot receive on it). `EEXIST`
+    /// (name taken), `EINVAL` (empty, longer than [`NAME_MAX`] or not
+    /// printable ASCII), `EACCES` (denied, audited; also for a name the
+    /// policy gives no context), `EAGAIN` (no fresh endpoint right now; a
+    /// refill was asked for: try again), `ENOSPC` (connsrv's slots).
+    Register {
+        /// Service name.
+        name: String,
+    } -> Registered => register(slot: receive);
+    /// Removes one of the caller's services; every connection to it is
+    /// revoked. `ENOENT`, `EPERM` (not the caller's).
+    Unregister {
+        /// Service name.
+        name: String,
+    } -> Ok => unregister;
+    /// Connects to service `name` (permission `service connect` from the
+    /// caller's context to the service's). Reply [`Response::Connected`]
+    /// with one capability: the badged endpoint (Write, Grant,
+    /// GrantReply). `ENOENT`, `EACCES` (denied, audited), `EAGAIN` (the
+    /// service has [`MAX_PENDING_CLOSED`] closures it has not taken yet),
+    /// `ENOSPC`.
+    Connect {
+        /// Service name.
+        name: String,
+    } -> Connected { conn: u32, service_sid: u32 } => connect(slot: receive);
+    /// Closes one of the caller's connections (its capability is revoked).
+    /// `ENOENT`.
+    Disconnect {
+        /// Connection number from [`Response::Connected`].
         conn: u32,
-        /// The service's SID (the target of its own checks).
-        service_sid: u32,
-    },
-    /// Closed connections.
-    Closed(Vec<u32>),
-    /// A connection's holder.
-    Peer(Peer),
-    /// A service's context.
-    Context(String),
-    /// Counters.
-    Stats(Stats),
-    /// A new task channel (the capability travels with the message).
-    Channel {
-        /// Its connection number.
+    } -> Ok => disconnect;
+    /// For services: the connections to the caller's services closed since
+    /// the last call, oldest first (at most [`CLOSED_PER_REPLY`]; a full
+    /// reply means more may be waiting). A number returned here may be
+    /// given to a new connection from now on, so the caller must forget
+    /// its state for it first. Reply [`Response::Closed`].
+    TakeClosed -> Closed(Vec<u32>) => take_closed;
+    /// For services: who holds a connection badge of one of the caller's
+    /// services. Reply [`Response::Peer`]; `ENOENT`, `EPERM`.
+    WhoIs {
+        /// The badge the service received.
+        badge: u64,
+    } -> Peer(Peer) => who_is;
+    /// The context a service is registered under. Reply
+    /// [`Response::Context`]; `ENOENT`.
+    Lookup {
+        /// Service name.
+        name: String,
+    } -> Context(String) => lookup;
+    /// Counters. Reply [`Response::Stats`].
+    Stats -> Stats(Stats) => stats;
+    /// Trusted (init, rm): a channel to connsrv for a new task running in
+    /// `context`. Reply [`Response::Channel`] with one capability (slot 3 of
+    /// the task). `EINVAL` (bad context), `EPERM` (untrusted caller).
+    NewTask {
+        /// The task's pid (0: not known yet; see [`Request::BindPid`]).
+        pid: u32,
+        /// Its security context.
+        context: String,
+    } -> Channel { conn: u32, sid: u32 } => new_task(slot: receive);
+    /// Trusted: records the pid of a channel made before the task existed.
+    BindPid {
+        /// Channel (connection number) from [`Response::Channel`].
         conn: u32,
-        /// The task's SID.
+        /// The task's pid.
+        pid: u32,
+    } -> Ok => bind_pid;
+    /// Trusted: task `pid` ended; its channel and every connection it made
+    /// are revoked and its services unregistered. Reply [`Response::Ok`]
+    /// (also for an unknown pid).
+    TaskExited {
+        /// The pid.
+        pid: u32,
+    } -> Ok => task_exited;
+    /// Trusted, boot: registers a core service started before connsrv; the
+    /// message carries a send capability to its endpoint (connsrv keeps a
+    /// copy with Write, Grant and GrantReply only). `service register`
+    /// from `context` to the name's context is checked. Core services get
+    /// no closures (they keep no per-connection state). `EEXIST`,
+    /// `EINVAL`, `EACCES`.
+    RegisterCore {
+        /// Service name.
+        name: String,
+        /// The service's context.
+        context: String,
+    } -> Ok => register_core(endpoint: give);
+    /// Trusted, boot: the message carries connsrv's own channel to the
+    /// security server (badged with connsrv's SID by init).
+    SetSecurity {
+        /// connsrv's SID.
         sid: u32,
-    },
-    /// The request failed.
-    Err(Errno),
+    } -> Ok => set_security(channel: give);
+    /// Trusted: the message carries a fresh endpoint for connsrv's pool;
+    /// each [`Request::Register`] takes one. (Untyped memory cannot travel
+    /// in messages, so init creates the endpoints.)
+    GiveEndpoint -> Ok => give_endpoint(endpoint: give);
+    /// For services: the message carries a notification capability (badged
+    /// as the caller likes) that connsrv signals whenever closures become
+    /// pending for the caller's services (none pending before). Replaces
+    /// an earlier one. Reply [`Response::Ok`]; `EINVAL` (no capability).
+    WatchClosed -> Ok => watch_closed(ntfn: give);
+    /// Trusted: the message carries a notification capability that connsrv
+    /// signals when its pool of fresh endpoints falls below [`POOL_LOW`]
+    /// (once, until the next [`Request::GiveEndpoint`]). Reply
+    /// [`Response::Ok`]; `EINVAL` (no capability).
+    WatchPool -> Ok => watch_pool(ntfn: give);
 }
 
 #[cfg(test)]
@@ -322,6 +323,20 @@ mod tests {
         rt(Response::Closed(alloc::vec![1; CLOSED_PER_REPLY]));
         rt(Response::Peer(Peer { conn: 1, pid: 2, sid: 3, context: "a:b:c".into() }));
         rt(Response::Err(Errno::EACCES));
+    }
+
+    /// The wire bytes the hand-written enums gave (variant index, then the
+    /// fields): declaring the protocol with `protocol!` changed none.
+    #[test]
+    fn wire_bytes_unchanged_by_the_declaration() {
+        use rampart_uabi::codec::encode_bytes;
+        assert_eq!(encode_bytes(&Request::Register { name: "fs".into() }).unwrap(), [0, 2, b'f', b's']);
+        assert_eq!(encode_bytes(&Request::Connect { name: "x".into() }).unwrap(), [2, 1, b'x']);
+        assert_eq!(encode_bytes(&Request::TakeClosed).unwrap(), [4]);
+        assert_eq!(encode_bytes(&Request::WatchPool).unwrap(), [15]);
+        assert_eq!(encode_bytes(&Response::Connected { conn: 1, service_sid: 2 }).unwrap(), [2, 1, 2]);
+        assert_eq!(encode_bytes(&Response::Channel { conn: 3, sid: 4 }).unwrap(), [7, 3, 4]);
+        assert_eq!(encode_bytes(&Response::Err(Errno::EACCES)).unwrap(), [8, 26]);
     }
 
     #[test]

@@ -1,13 +1,11 @@
 //! IPC client stubs for programs (feature `rt`): the task's channel to
 //! connsrv, registering services and connecting to them.
 
-use crate::client::{Transport, check};
-use crate::{Request, Response};
-use rampart_abi::MessageInfo;
+use crate::client::check;
+use crate::{Client, Request, Response, Transport};
 use rampart_rt::cap::{CNode, CPtr, Endpoint};
-use rampart_rt::ipc::codec::{LABEL_IPC_ABORTED, Message, call, call_with_caps};
+use rampart_rt::ipc::proto;
 use rampart_uabi::Errno;
-use rampart_uabi::codec::is_postcard;
 use rampart_uabi::startup::slot;
 
 /// How often [`Channel::register`] asks while connsrv's endpoint pool is
@@ -32,30 +30,7 @@ impl Channel {
     /// # Errors
     /// Transport errors and the server's `Err`.
     pub fn call_cap(&self, req: &Request, recv: CPtr) -> Result<(Response, bool), Errno> {
-        let b = rampart_rt::buffer::current().ok_or(Errno::EFAULT)?;
-        b.set_receive_slot(CNode(slot::CNODE), recv, 64);
-        let r = match crate::small::encode4(req) {
-            // Short requests (connect, register) go in registers only.
-            Some((label, w, n)) => {
-                let r = rampart_rt::ipc::call(self.0, MessageInfo::new(label, 0, 0, n as u64), w);
-                let got = r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize;
-                let l = r.info.label();
-                if l == LABEL_IPC_ABORTED {
-                    Err(Errno::EIO)
-                } else if !is_postcard(l) {
-                    Err(if l != 0 && l < 64 { Errno::EBADF } else { Errno::EBADMSG })
-                } else if r.info.length() <= 4 {
-                    crate::small::decode4(l, &r.mrs).map(|v| (v, got)).map_err(|e| e.errno())
-                } else {
-                    Message::from_result(&r).decode().map(|v| (v, got)).map_err(|e| e.errno())
-                }
-            }
-            None => call_with_caps::<_, Response>(self.0, req, &[])
-                .map(|(v, m)| (v, m.received_cap()))
-                .map_err(|e| e.errno()),
-        };
-        b.clear_receive_slot();
-        let (resp, got) = r?;
+        let (resp, got) = proto::call_caps(self.0, req, None, Some(recv))?;
         Ok((check(resp)?, got))
     }
 
@@ -64,8 +39,7 @@ impl Channel {
     /// # Errors
     /// Transport errors and the server's `Err`.
     pub fn call_giving(&self, req: &Request, cap: CPtr) -> Result<Response, Errno> {
-        let (resp, _) = call_with_caps::<_, Response>(self.0, req, &[cap]).map_err(|e| e.errno())?;
-        check(resp)
+        check(proto::call_caps(self.0, req, Some(cap), None)?.0)
     }
 
     /// Registers service `name`; its endpoint is placed in `slot`. While
@@ -75,12 +49,10 @@ impl Channel {
     /// # Errors
     /// As [`Request::Register`]; `EPROTO` if no capability came back.
     pub fn register(&self, name: &str, slot: CPtr) -> Result<Endpoint, Errno> {
-        let req = Request::Register { name: name.into() };
         let mut tries = 1;
         loop {
-            match self.call_cap(&req, slot) {
-                Ok((Response::Registered, true)) => return Ok(Endpoint(slot)),
-                Ok(_) => return Err(Errno::EPROTO),
+            match Client(*self).register(name, slot) {
+                Ok(()) => return Ok(Endpoint(slot)),
                 Err(Errno::EAGAIN) if tries < REGISTER_TRIES => {
                     tries += 1;
                     rampart_rt::ipc::yield_now();
@@ -97,7 +69,7 @@ impl Channel {
     /// # Errors
     /// Transport errors and the server's `Err`.
     pub fn watch_closed(&self, ntfn: CPtr) -> Result<(), Errno> {
-        self.call_giving(&Request::WatchClosed, ntfn).map(|_| ())
+        Client(*self).watch_closed(ntfn)
     }
 
     /// Connects to service `name`; the badged endpoint is placed in `slot`.
@@ -105,12 +77,8 @@ impl Channel {
     /// # Errors
     /// As [`Request::Connect`] (`EACCES` when the policy denies it).
     pub fn connect(&self, name: &str, slot: CPtr) -> Result<Connection, Errno> {
-        match self.call_cap(&Request::Connect { name: name.into() }, slot)? {
-            (Response::Connected { conn, service_sid }, true) => {
-                Ok(Connection { ep: Endpoint(slot), conn, service_sid })
-            }
-            _ => Err(Errno::EPROTO),
-        }
+        let (conn, service_sid) = Client(*self).connect(name, slot)?;
+        Ok(Connection { ep: Endpoint(slot), conn, service_sid })
     }
 }
 
@@ -133,8 +101,14 @@ impl Channel {
 }
 
 impl Transport for Channel {
+    /// Requests and replies of at most 32 bytes travel in registers only
+    /// (`rampart_rt::ipc::proto`).
     fn call(&mut self, req: &Request) -> Result<Response, Errno> {
-        call::<_, Response>(self.0, req).map_err(|e| e.errno())
+        proto::call(self.0, req)
+    }
+
+    fn call_caps(&mut self, req: &Request, give: Option<u64>, receive: Option<u64>) -> Result<(Response, bool), Errno> {
+        proto::call_caps(self.0, req, give, receive)
     }
 }
 

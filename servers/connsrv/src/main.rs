@@ -21,15 +21,12 @@ extern crate alloc;
 mod caps;
 
 use caps::RtCaps;
-use rampart_abi::MessageInfo;
-use rampart_connsrv_api::small::{decode4, encode4};
 use rampart_connsrv_api::{Request, Response};
 use rampart_connsrv_core::link::{Link, NoSecurity};
 use rampart_connsrv_core::{Caps, Effect, Registry, Security};
-use rampart_rt::cap::{CNode, Endpoint, Reply};
+use rampart_rt::cap::{CNode, CPtr, Endpoint, Reply};
 use rampart_rt::dprintln;
-use rampart_rt::ipc::codec::{Message, Outgoing};
-use rampart_rt::ipc::{self, IpcResult};
+use rampart_rt::server::{Server, Service, Step};
 use rampart_secsrv_api::EVENT_POLICY;
 use rampart_secsrv_api::rt::Ipc;
 use rampart_uabi::Errno;
@@ -58,125 +55,86 @@ fn main() -> i32 {
     let first = args.get(2).and_then(|a| a.parse::<u32>().ok()).unwrap_or(1);
     let mut st = State { reg: Registry::starting_at(ep, first), caps: RtCaps::new(RECV + 1, 1 << radix), link: None };
     dprintln!("connsrv: ready");
-    serve(&mut st, Endpoint(ep))
+    let mut server = Server::new(Endpoint(ep), Reply(slot::REPLY));
+    server.set_receive_slot(CNode(slot::CNODE), RECV);
+    server.serve(&mut st)
 }
 
-/// The receive loop. Requests of at most four words are decoded from the
-/// registers and replies that fit are sent from them (with a capability in
-/// the IPC buffer when there is one): the general codec's 960-byte staging
-/// buffers are only used for long messages.
-fn serve(st: &mut State, ep: Endpoint) -> ! {
-    let cn = CNode(slot::CNODE);
-    let reply = Reply(slot::REPLY);
-    let arm = || {
-        if let Some(b) = rampart_rt::buffer::current() {
-            b.set_receive_slot(cn, RECV, 64);
-        }
-    };
-    arm();
-    let mut r = ipc::recv(ep, reply.0);
-    loop {
-        let out = step(st, &r);
-        if r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize {
-            arm();
-        }
-        r = match out {
-            None => ipc::recv(ep, reply.0),
-            Some(Out { response, cap, hand_over }) => {
-                let (info, regs) = match (encode4(&response), rampart_rt::buffer::current()) {
-                    (Some((label, w, n)), Some(b)) => {
-                        if let Some(c) = cap {
-                            b.set_cap(0, c);
-                        }
-                        (MessageInfo::new(label, 0, u64::from(cap.is_some()), n as u64), w)
-                    }
-                    _ => {
-                        let mut out = Outgoing::encode(&response).unwrap_or_else(|_| Outgoing::raw(0));
-                        if let Some(c) = cap {
-                            out = out.with_cap(c);
-                        }
-                        out.stage()
-                    }
-                };
-                match (hand_over, cap) {
-                    // A new service's endpoint: the server has its copy once
-                    // the reply is sent; connsrv deletes its own before it
-                    // receives anything else (it keeps a send-only copy).
-                    (true, Some(c)) => {
-                        ipc::reply(reply, info, regs);
-                        st.caps.delete(c);
-                        ipc::recv(ep, reply.0)
-                    }
-                    _ => ipc::reply_recv(ep, info, regs, reply),
+/// connsrv on the shared skeleton (`rampart_rt::server`): requests of at
+/// most four words are decoded from the registers and replies that fit are
+/// sent from them (with a capability in the IPC buffer when there is one).
+impl Service for State {
+    type Request = Request;
+    type Response = Response;
+
+    fn error(&mut self, e: Errno) -> Response {
+        Response::Err(e)
+    }
+
+    fn request(&mut self, server: &mut Server, badge: u64, req: Request) -> Step<Response> {
+        // A capability that came along moves to a slot of its own first.
+        let cap = if server.received_cap() {
+            match self.caps.adopt(RECV) {
+                Ok(s) => {
+                    server.take_cap();
+                    Some(s)
                 }
+                Err(e) => return Step::Reply(Response::Err(e)),
             }
+        } else {
+            None
         };
-    }
-}
-
-/// A reply to send: the response, a capability with it, and whether that
-/// capability is handed over (deleted once sent).
-struct Out {
-    response: Response,
-    cap: Option<u64>,
-    hand_over: bool,
-}
-
-/// Handles one received message; `None`: no reply (a notification).
-fn step(st: &mut State, r: &IpcResult) -> Option<Out> {
-    let received = r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize;
-    if r.info.label() == 0 && r.info.length() == 0 && !received {
-        // The bound notification: secsrv says the policy changed.
-        if r.badge & EVENT_POLICY != 0 {
-            policy_changed(st);
+        let sec: &mut dyn Security = match self.link.as_mut() {
+            Some(l) => l,
+            None => &mut NoSecurity,
+        };
+        let mut reply = self.reg.handle(badge, req, cap, &mut self.caps, sec);
+        if let Response::Stats(s) = &mut reply.response
+            && let Some(l) = self.link.as_ref()
+        {
+            let a = l.avc.avc.stats();
+            (s.avc_hits, s.avc_misses) = (a.hits, a.misses);
         }
-        return None;
-    }
-    let req: Result<Request, _> =
-        if r.info.length() <= 4 { decode4(r.info.label(), &r.mrs) } else { Message::from_result(r).decode() };
-    // A capability that came along moves to a slot of its own first.
-    let cap = if received {
-        match st.caps.adopt(RECV) {
-            Ok(s) => Some(s),
-            Err(e) => return Some(Out { response: Response::Err(e), cap: None, hand_over: false }),
-        }
-    } else {
-        None
-    };
-    let req = match req {
-        Ok(q) => q,
-        Err(e) => {
-            if let Some(s) = cap {
-                st.caps.release(s);
+        match reply.effect {
+            Effect::Security { slot, sid } => {
+                reply.response = match connect_security(self, slot, sid) {
+                    Ok(()) => Response::Ok,
+                    Err(e) => Response::Err(e),
+                };
             }
-            return Some(Out { response: Response::Err(e.errno()), cap: None, hand_over: false });
+            Effect::None => {}
         }
-    };
-    let sec: &mut dyn Security = match st.link.as_mut() {
-        Some(l) => l,
-        None => &mut NoSecurity,
-    };
-    let mut reply = st.reg.handle(r.badge, req, cap, &mut st.caps, sec);
-    if let Response::Stats(s) = &mut reply.response
-        && let Some(l) = st.link.as_ref()
-    {
-        let a = l.avc.avc.stats();
-        (s.avc_hits, s.avc_misses) = (a.hits, a.misses);
-    }
-    match reply.effect {
-        Effect::Security { slot, sid } => {
-            reply.response = match connect_security(st, slot, sid) {
-                Ok(()) => Response::Ok,
-                Err(e) => Response::Err(e),
-            };
+        if let (Some(s), false) = (cap, reply.kept_cap) {
+            self.caps.release(s);
         }
-        Effect::None => {}
+        match (reply.cap, reply.hand_over) {
+            (None, _) => Step::Reply(reply.response),
+            (Some(c), false) => Step::ReplyCap(reply.response, c),
+            // A new service's endpoint: the server has its copy once the
+            // reply is sent; connsrv deletes its own before it receives
+            // anything else (it keeps a send-only copy).
+            (Some(c), true) => Step::HandOver(reply.response, c),
+        }
     }
-    if let (Some(s), false) = (cap, reply.kept_cap) {
-        st.caps.release(s);
+
+    /// Every channel's badge carries `CONN` or `TRUSTED`; the
+    /// notification's bits are below them.
+    fn is_signal(&self, badge: u64) -> bool {
+        badge & (rampart_connsrv_api::CONN | rampart_connsrv_api::TRUSTED) == 0
     }
-    Some(Out { response: reply.response, cap: reply.cap, hand_over: reply.hand_over })
+
+    /// The bound notification: secsrv says the policy changed.
+    fn notified(&mut self, _: &mut Server, badge: u64) {
+        if badge & EVENT_POLICY != 0 {
+            policy_changed(self);
+        }
+    }
+
+    fn handed_over(&mut self, cap: CPtr) {
+        self.caps.delete(cap);
+    }
 }
+
 /// A policy change (reload, boolean, enforcing mode): refreshes the AVC
 /// and the vocabulary, then decides every live connection again and
 /// revokes those the new policy denies (each denial is audited by the AVC;

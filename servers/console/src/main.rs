@@ -22,13 +22,13 @@ use alloc::vec::Vec;
 use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
 use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
-use rampart_console_api::{MAX_IO, Request, Response, SERVICE, TOKEN};
+use rampart_console_api::{Handler, MAX_IO, Mode, Request, Response, SERVICE, TOKEN, dispatch};
 use rampart_console_core::{Effect, Ldisc};
 use rampart_objmgr::{Class, Granted, ObjectManager, Vocabulary};
 use rampart_rt::cap::{CNode, CPtr, Endpoint, Reply};
 use rampart_rt::dprintln;
-use rampart_rt::ipc::codec::{Message, Outgoing, reply_with};
-use rampart_rt::server::{Action, Server};
+use rampart_rt::ipc::codec::{Outgoing, reply_with};
+use rampart_rt::server::{Server, Service, Step};
 use rampart_secsrv_api::client::Client;
 use rampart_secsrv_api::rt::Ipc;
 use rampart_uabi::Errno;
@@ -154,7 +154,7 @@ fn main() -> i32 {
     c.input();
     c.show_log();
     let mut server = Server::new(ep, Reply(slot::REPLY));
-    server.run(&mut |s, m| c.handle(s, m))
+    server.serve(&mut c)
 }
 
 /// Registers this terminal with rm (its foreground group gets the signal
@@ -186,10 +186,6 @@ const READ: &[ConsolePerm] = &[ConsolePerm::Read];
 /// Writing to it, or changing its state.
 const WRITE: &[ConsolePerm] = &[ConsolePerm::Write];
 
-fn reply(r: Result<Response, Errno>) -> Action {
-    Action::reply(&r.unwrap_or_else(Response::Err))
-}
-
 impl Console {
     /// Checks `perms` on the terminal for `sid` (fails closed without a
     /// security server).
@@ -208,113 +204,6 @@ impl Console {
 
     fn granted(&self) -> Granted {
         self.mac.as_ref().map_or(Granted::NEVER, |m| m.om.granted())
-    }
-
-    fn handle(&mut self, s: &mut Server, m: &Message) -> Action {
-        if ConnBadge::decode(m.badge).is_none() && m.label() == 0 {
-            // The serial driver's signal (new input), the kernel log's (new
-            // records), secsrv's (the policy changed), connsrv's (closed
-            // connections), or a stray one.
-            if m.badge & rampart_secsrv_api::EVENT_POLICY != 0
-                && let Some(md) = self.mac.as_mut()
-                && let Err(e) = md.om.refresh()
-            {
-                rampart_rt::pr_err!("console: cannot refresh after a policy change: {e}");
-            }
-            if m.badge & EVENT_CLOSED != 0 {
-                self.collect_closed();
-            }
-            self.input();
-            self.show_log();
-            return Action::NoReply;
-        }
-        let Some(b) = ConnBadge::decode(m.badge) else { return reply(Err(Errno::EBADF)) };
-        self.requests = self.requests.wrapping_add(1);
-        if self.requests.is_multiple_of(CLOSED_POLL) {
-            self.collect_closed();
-        }
-        let req: Request = match m.decode() {
-            Ok(r) => r,
-            Err(e) => return reply(Err(e.errno())),
-        };
-        let badge = m.badge;
-        let own = |h: u32| (badge, h);
-        match req {
-            Request::Open => reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(badge)))),
-            Request::AdoptToken => {
-                // The token arrives unwrapped (a capability to this very
-                // endpoint); it is void once adopted.
-                if !m.unwrapped_badge(0).is_some_and(|t| self.tokens.remove(&t)) {
-                    return reply(Err(Errno::EBADF));
-                }
-                reply(self.check(b.sid, RW).map(|()| Response::Handle(self.new_handle(badge))))
-            }
-            _ if !self.clients.get(badge).is_some_and(|c| c.handles.contains_key(&handle_of(&req))) => {
-                reply(Err(Errno::EBADF))
-            }
-            // A policy change may have taken the terminal away since the
-            // handle was opened (issue 19 item 1).
-            Request::Read { handle, .. }
-            | Request::Readable { handle }
-            | Request::GetMode { handle }
-            | Request::GetTerminal { handle }
-                if let Err(e) = self.revalidate(own(handle), b.sid, READ) =>
-            {
-                reply(Err(e))
-            }
-            Request::Write { handle, .. } | Request::SetMode { handle, .. } | Request::ShareHandle { handle }
-                if let Err(e) = self.revalidate(own(handle), b.sid, WRITE) =>
-            {
-                reply(Err(e))
-            }
-            Request::GetWinSize { handle } if let Err(e) = self.revalidate(own(handle), b.sid, READ) => reply(Err(e)),
-            // Only the terminal's session reads its keystrokes, and only its
-            // foreground group (issue 19 item 8, POSIX job control).
-            Request::Read { .. } if let Err(e) = self.may_read(badge) => reply(Err(e)),
-            Request::Read { max, .. } => match self.ldisc.take((max as usize).min(MAX_IO)) {
-                Some(d) => reply(Ok(Response::Data(d))),
-                None => match self.spare.pop() {
-                    Some(fresh) => {
-                        let r = s.defer(fresh);
-                        self.readers.push((max.min(MAX_IO as u32), r));
-                        Action::NoReply
-                    }
-                    None => reply(Err(Errno::EAGAIN)),
-                },
-            },
-            Request::Write { data, .. } => {
-                if !self.wrote {
-                    self.wrote = true;
-                    // Under `-icount` the TSC counts instructions: the first
-                    // output of a session is its prompt (docs/performance.md,
-                    // boot to prompt).
-                    let t = rampart_rt::cpu::rdtsc();
-                    dprintln!("console: first output at TSC {t}");
-                }
-                let mut out = Vec::with_capacity(data.len() + 8);
-                rampart_console_core::output(&data[..data.len().min(MAX_IO)], &mut out);
-                self.line.write(&out);
-                // Waiting for transmit space may have taken an input signal.
-                self.input();
-                reply(Ok(Response::Len(data.len().min(MAX_IO) as u32)))
-            }
-            Request::Close { handle } => {
-                if let Some(c) = self.clients.get_mut(badge) {
-                    c.handles.remove(&handle);
-                }
-                reply(Ok(Response::Ok))
-            }
-            Request::SetMode { mode, .. } => {
-                self.ldisc.set_mode(mode);
-                self.wake();
-                reply(Ok(Response::Ok))
-            }
-            Request::GetMode { .. } => reply(Ok(Response::Mode(self.ldisc.mode))),
-            Request::GetWinSize { .. } => reply(Ok(self.winsize())),
-            Request::Readable { .. } => reply(Ok(Response::Len(u32::from(self.ldisc.readable())))),
-            Request::GetTerminal { .. } => reply(Ok(Response::Terminal(self.terminal))),
-            Request::ShareHandle { .. } => self.share(),
-        }
     }
 
     /// Prints the kernel-log records not shown yet.
@@ -371,21 +260,6 @@ impl Console {
         let _ = rampart_connsrv_api::client::drain_closed(ch, |c| {
             clients.closed(c);
         });
-    }
-
-    fn share(&mut self) -> Action {
-        let _ = CNODE.delete(self.token_slot, 64);
-        let t = TOKEN | self.next_token;
-        self.next_token += 1;
-        let rights = rampart_abi::Rights(rampart_abi::Rights::WRITE.0 | rampart_abi::Rights::GRANT.0);
-        if CNODE.mint(self.token_slot, 64, CNODE.path(self.ep.0, 64), rights, t).is_err() {
-            return reply(Err(Errno::ENOMEM));
-        }
-        self.tokens.insert(t);
-        match Outgoing::encode(&Response::Token(t)) {
-            Ok(o) => Action::Reply(o.with_cap(self.token_slot)),
-            Err(_) => reply(Err(Errno::EIO)),
-        }
     }
 
     /// New input on the line: every received byte through the line
@@ -445,6 +319,190 @@ impl Console {
             }
             self.spare.push(r);
         }
+    }
+}
+
+/// One request's context: the server (to defer a reader), the client's
+/// connection badge, and what the reply carries or whether there is one.
+struct Cx<'a> {
+    server: &'a mut Server,
+    badge: u64,
+    /// The capability sent with the reply (a handle token).
+    cap: Option<CPtr>,
+    /// The caller was deferred (a blocking read): no reply now.
+    deferred: bool,
+}
+
+/// The console on the shared skeleton (`rampart_rt::server`).
+impl Service for Console {
+    type Request = Request;
+    type Response = Response;
+
+    fn error(&mut self, e: Errno) -> Response {
+        Response::Err(e)
+    }
+
+    /// Clients come through connsrv (connection badges); the serial
+    /// driver, the kernel log, secsrv and connsrv signal the notification.
+    fn is_signal(&self, badge: u64) -> bool {
+        ConnBadge::decode(badge).is_none()
+    }
+
+    /// The serial driver's signal (new input), the kernel log's (new
+    /// records), secsrv's (the policy changed), connsrv's (closed
+    /// connections), or a stray one.
+    fn notified(&mut self, _: &mut Server, badge: u64) {
+        if badge & rampart_secsrv_api::EVENT_POLICY != 0
+            && let Some(md) = self.mac.as_mut()
+            && let Err(e) = md.om.refresh()
+        {
+            rampart_rt::pr_err!("console: cannot refresh after a policy change: {e}");
+        }
+        if badge & EVENT_CLOSED != 0 {
+            self.collect_closed();
+        }
+        self.input();
+        self.show_log();
+    }
+
+    fn request(&mut self, server: &mut Server, badge: u64, req: Request) -> Step<Response> {
+        let Some(b) = ConnBadge::decode(badge) else { return Step::Reply(Response::Err(Errno::EBADF)) };
+        self.requests = self.requests.wrapping_add(1);
+        if self.requests.is_multiple_of(CLOSED_POLL) {
+            self.collect_closed();
+        }
+        if let Err(e) = self.admit(badge, b.sid, &req) {
+            return Step::Reply(Response::Err(e));
+        }
+        let mut cx = Cx { server, badge, cap: None, deferred: false };
+        let resp = dispatch(self, &mut cx, req);
+        match (cx.deferred, cx.cap) {
+            (true, _) => Step::NoReply,
+            (false, Some(c)) if matches!(resp, Response::Token(_)) => Step::ReplyCap(resp, c),
+            _ => Step::Reply(resp),
+        }
+    }
+}
+
+impl Console {
+    /// The checks before any request on a handle: the handle is the
+    /// client's (`EBADF`), and the policy still grants what the request
+    /// does with it, since a policy change may have taken the terminal
+    /// away after it was opened (issue 19 item 1).
+    fn admit(&mut self, badge: u64, sid: u32, req: &Request) -> Result<(), Errno> {
+        let perms = match req {
+            Request::Open | Request::AdoptToken | Request::Close { .. } => None,
+            Request::Read { .. }
+            | Request::Readable { .. }
+            | Request::GetMode { .. }
+            | Request::GetTerminal { .. }
+            | Request::GetWinSize { .. } => Some(READ),
+            Request::Write { .. } | Request::SetMode { .. } | Request::ShareHandle { .. } => Some(WRITE),
+        };
+        if matches!(req, Request::Open | Request::AdoptToken) {
+            return Ok(());
+        }
+        let h = handle_of(req);
+        if !self.clients.get(badge).is_some_and(|c| c.handles.contains_key(&h)) {
+            return Err(Errno::EBADF);
+        }
+        match perms {
+            Some(p) => self.revalidate((badge, h), sid, p),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Handler<Cx<'_>> for Console {
+    fn open(&mut self, cx: &mut Cx<'_>) -> Result<u32, Errno> {
+        let sid = ConnBadge::decode(cx.badge).ok_or(Errno::EBADF)?.sid;
+        self.check(sid, RW)?;
+        Ok(self.new_handle(cx.badge))
+    }
+
+    /// Only the terminal's session reads its keystrokes, and only its
+    /// foreground group (issue 19 item 8, POSIX job control); with no
+    /// input yet the reader is deferred until there is some.
+    fn read(&mut self, cx: &mut Cx<'_>, _handle: u32, max: u32) -> Result<Vec<u8>, Errno> {
+        self.may_read(cx.badge)?;
+        if let Some(d) = self.ldisc.take((max as usize).min(MAX_IO)) {
+            return Ok(d);
+        }
+        let fresh = self.spare.pop().ok_or(Errno::EAGAIN)?;
+        let r = cx.server.defer(fresh);
+        self.readers.push((max.min(MAX_IO as u32), r));
+        cx.deferred = true;
+        Ok(Vec::new())
+    }
+
+    fn write(&mut self, _: &mut Cx<'_>, _handle: u32, data: Vec<u8>) -> Result<u32, Errno> {
+        if !self.wrote {
+            self.wrote = true;
+            // Under `-icount` the TSC counts instructions: the first
+            // output of a session is its prompt (docs/performance.md,
+            // boot to prompt).
+            let t = rampart_rt::cpu::rdtsc();
+            dprintln!("console: first output at TSC {t}");
+        }
+        let mut out = Vec::with_capacity(data.len() + 8);
+        rampart_console_core::output(&data[..data.len().min(MAX_IO)], &mut out);
+        self.line.write(&out);
+        // Waiting for transmit space may have taken an input signal.
+        self.input();
+        Ok(data.len().min(MAX_IO) as u32)
+    }
+
+    fn close(&mut self, cx: &mut Cx<'_>, handle: u32) -> Result<(), Errno> {
+        if let Some(c) = self.clients.get_mut(cx.badge) {
+            c.handles.remove(&handle);
+        }
+        Ok(())
+    }
+
+    fn set_mode(&mut self, _: &mut Cx<'_>, _handle: u32, mode: Mode) -> Result<(), Errno> {
+        self.ldisc.set_mode(mode);
+        self.wake();
+        Ok(())
+    }
+
+    fn get_mode(&mut self, _: &mut Cx<'_>, _handle: u32) -> Result<Mode, Errno> {
+        Ok(self.ldisc.mode)
+    }
+
+    fn get_terminal(&mut self, _: &mut Cx<'_>, _handle: u32) -> Result<u32, Errno> {
+        Ok(self.terminal)
+    }
+
+    /// A single-use token: a capability to this endpoint badged with it
+    /// travels with the reply.
+    fn share_handle(&mut self, cx: &mut Cx<'_>, _handle: u32) -> Result<u64, Errno> {
+        let _ = CNODE.delete(self.token_slot, 64);
+        let t = TOKEN | self.next_token;
+        self.next_token += 1;
+        let rights = rampart_abi::Rights(rampart_abi::Rights::WRITE.0 | rampart_abi::Rights::GRANT.0);
+        CNODE.mint(self.token_slot, 64, CNODE.path(self.ep.0, 64), rights, t).map_err(|_| Errno::ENOMEM)?;
+        self.tokens.insert(t);
+        cx.cap = Some(self.token_slot);
+        Ok(t)
+    }
+
+    /// The token arrives unwrapped (a capability to this very endpoint);
+    /// it is void once adopted.
+    fn adopt_token(&mut self, cx: &mut Cx<'_>) -> Result<u32, Errno> {
+        if !cx.server.unwrapped_badge(0).is_some_and(|t| self.tokens.remove(&t)) {
+            return Err(Errno::EBADF);
+        }
+        let sid = ConnBadge::decode(cx.badge).ok_or(Errno::EBADF)?.sid;
+        self.check(sid, RW)?;
+        Ok(self.new_handle(cx.badge))
+    }
+
+    fn readable(&mut self, _: &mut Cx<'_>, _handle: u32) -> Result<u32, Errno> {
+        Ok(u32::from(self.ldisc.readable()))
+    }
+
+    fn get_win_size(&mut self, _: &mut Cx<'_>, _handle: u32) -> Result<(u16, u16), Errno> {
+        Ok(self.winsize())
     }
 }
 

@@ -5,7 +5,6 @@
 //! it.
 
 use crate::Console;
-use rampart_console_api::Response;
 use rampart_console_core::resize::ENABLE;
 
 impl Console {
@@ -16,10 +15,10 @@ impl Console {
         self.line.write(ENABLE);
     }
 
-    /// The answer to `GetWinSize`.
-    pub(crate) fn winsize(&self) -> Response {
+    /// The answer to `GetWinSize`: (rows, columns).
+    pub(crate) fn winsize(&self) -> (u16, u16) {
         let ws = self.ldisc.winsize();
-        Response::WinSize { rows: ws.rows, cols: ws.cols }
+        (ws.rows, ws.cols)
     }
 
     /// Called once for every batch of input that held a resize report,

@@ -177,25 +177,43 @@ pub struct DeviceEntry {
     pub bound: bool,
 }
 
-/// Requests to devmgr.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Request {
+rampart_uabi::by_value!(Shared);
+
+rampart_uabi::protocol! {
+    /// Requests to devmgr.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Request;
+    /// Responses from devmgr.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Response {
+        /// Done (a capability may travel with it).
+        Ok,
+        /// A driver's assignment.
+        Info(DriverInfo),
+        /// A configuration-space value.
+        Config(u32),
+        /// The devices.
+        Devices(Vec<DeviceEntry>),
+        /// The request failed.
+        Err(Errno),
+    }
+
     /// Driver: its assignment. Reply [`Response::Info`].
-    Info,
+    Info -> Info(DriverInfo) => info;
     /// Driver: capability `index` of its grant travels with the reply
     /// [`Response::Ok`]. `EINVAL` (index out of range), `EBUSY` (already
     /// taken: each capability is handed out once).
     GetCap {
         /// Index into [`DriverInfo::grants`].
         index: u32,
-    },
+    } -> Ok => get_cap(slot: receive);
     /// Driver: 32 bits of its own function's configuration space at
     /// `offset` (4-aligned, below 256). Reply [`Response::Config`].
     /// `EINVAL`.
     ConfigRead {
         /// Register offset in bytes.
         offset: u16,
-    },
+    } -> Config(u32) => config_read;
     /// Driver: writes 32 bits (filtered, see the crate documentation).
     /// Reply `Ok`; `EINVAL`, `EPERM` (a register the driver may not
     /// change).
@@ -204,18 +222,18 @@ pub enum Request {
         offset: u16,
         /// Value.
         value: u32,
-    },
+    } -> Ok => config_write;
     /// Driver: the message carries the capability `what` for its client.
     /// `EINVAL` (no capability).
     Publish {
         /// Which one.
         what: Shared,
-    },
+    } -> Ok => publish(cap: give);
     /// Driver: the bound client's notification travels with the reply
     /// `Ok`; `EAGAIN` if no client is bound yet.
-    TakeClient,
+    TakeClient -> Ok => take_client(slot: receive);
     /// Anyone connected: the devices. Reply [`Response::Devices`].
-    List,
+    List -> Devices(Vec<DeviceEntry>) => list;
     /// Client: the driver's published capability `what` for device `name`
     /// travels with the reply `Ok`. `ENOENT`, `EAGAIN` (driver not ready),
     /// `EACCES` (the policy denies `service connect` from the client to the
@@ -225,29 +243,14 @@ pub enum Request {
         name: String,
         /// Which capability.
         what: Shared,
-    },
+    } -> Ok => open(slot: receive);
     /// Client: the message carries the client's notification for device
     /// `name`'s driver (signalled when completions or received data are
     /// waiting). Errors as [`Request::Open`], `EINVAL` (no capability).
     Bind {
         /// Device name.
         name: String,
-    },
-}
-
-/// Responses from devmgr.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Response {
-    /// Done (a capability may travel with it).
-    Ok,
-    /// A driver's assignment.
-    Info(DriverInfo),
-    /// A configuration-space value.
-    Config(u32),
-    /// The devices.
-    Devices(Vec<DeviceEntry>),
-    /// The request failed.
-    Err(Errno),
+    } -> Ok => bind(ntfn: give);
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! IPC stubs (feature `rt`): a driver's channel to devmgr and a client's
 //! connection to it.
 
-use crate::{DeviceEntry, DriverInfo, Request, Response, Shared};
+use crate::{Client, DeviceEntry, DriverInfo, Request, Response, Shared, Transport};
 use alloc::vec::Vec;
 use rampart_rt::cap::{CNode, CPtr, Endpoint};
-use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_rt::ipc::proto;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -13,129 +13,102 @@ use rampart_uabi::startup::slot;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Devmgr(pub Endpoint);
 
-fn check(r: Response) -> Result<Response, Errno> {
-    match r {
-        Response::Err(e) => Err(e),
-        r => Ok(r),
+impl Transport for Devmgr {
+    /// Requests and replies of at most 32 bytes travel in registers only
+    /// (`rampart_rt::ipc::proto`).
+    fn call(&mut self, req: &Request) -> Result<Response, Errno> {
+        proto::call(self.0, req)
+    }
+
+    fn call_caps(&mut self, req: &Request, give: Option<u64>, receive: Option<u64>) -> Result<(Response, bool), Errno> {
+        proto::call_caps(self.0, req, give, receive)
     }
 }
 
+/// The typed calls of the generated [`Client`] on a copy of the channel
+/// (callers hold a `Devmgr` by shared reference).
 impl Devmgr {
     /// The driver's channel: the named capability [`crate::DRIVER_CHANNEL`].
     pub fn driver() -> Option<Devmgr> {
         rampart_rt::startup::named_cap(crate::DRIVER_CHANNEL).map(|s| Devmgr(Endpoint(s)))
     }
 
-    /// Sends `req` and returns the (non-error) response.
-    ///
-    /// # Errors
-    /// devmgr's error, or the transport's.
-    pub fn call(&self, req: &Request) -> Result<Response, Errno> {
-        check(call::<_, Response>(self.0, req).map_err(|e| e.errno())?)
+    /// The generated client on a copy of this channel.
+    pub fn client(&self) -> Client<Devmgr> {
+        Client(*self)
     }
 
-    /// Sends `req`; a capability in the reply lands in `recv` (a free slot).
-    ///
-    /// # Errors
-    /// As [`Devmgr::call`]; `EPROTO` if no capability came back.
-    pub fn call_cap(&self, req: &Request, recv: CPtr) -> Result<Response, Errno> {
-        let b = rampart_rt::buffer::current().ok_or(Errno::EFAULT)?;
-        b.set_receive_slot(CNode(slot::CNODE), recv, 64);
-        let r = call_with_caps::<_, Response>(self.0, req, &[]);
-        b.clear_receive_slot();
-        let (resp, m) = r.map_err(|e| e.errno())?;
-        let resp = check(resp)?;
-        if m.received_cap() { Ok(resp) } else { Err(Errno::EPROTO) }
-    }
-
-    /// Sends `req` carrying capability `cap`.
-    ///
-    /// # Errors
-    /// As [`Devmgr::call`].
-    pub fn call_giving(&self, req: &Request, cap: CPtr) -> Result<Response, Errno> {
-        let (resp, _) = call_with_caps::<_, Response>(self.0, req, &[cap]).map_err(|e| e.errno())?;
-        check(resp)
-    }
-
-    /// The driver's assignment.
+    /// [`Client::info`]: the driver's assignment.
     ///
     /// # Errors
     /// As [`Request::Info`].
     pub fn info(&self) -> Result<DriverInfo, Errno> {
-        match self.call(&Request::Info)? {
-            Response::Info(i) => Ok(i),
-            _ => Err(Errno::EPROTO),
-        }
+        self.client().info()
     }
 
-    /// Grant `index`, received into `slot`.
+    /// [`Client::get_cap`]: grant `index`, received into `slot`.
     ///
     /// # Errors
-    /// As [`Request::GetCap`].
+    /// As [`Request::GetCap`]; `EPROTO` if no capability came back.
     pub fn get_cap(&self, index: u32, slot: CPtr) -> Result<(), Errno> {
-        self.call_cap(&Request::GetCap { index }, slot).map(|_| ())
+        self.client().get_cap(index, slot)
     }
 
-    /// Reads configuration register `offset`.
+    /// [`Client::config_read`]: configuration register `offset`.
     ///
     /// # Errors
     /// As [`Request::ConfigRead`].
     pub fn config_read(&self, offset: u16) -> Result<u32, Errno> {
-        match self.call(&Request::ConfigRead { offset })? {
-            Response::Config(v) => Ok(v),
-            _ => Err(Errno::EPROTO),
-        }
+        self.client().config_read(offset)
     }
 
-    /// Writes configuration register `offset`.
+    /// [`Client::config_write`].
     ///
     /// # Errors
     /// As [`Request::ConfigWrite`].
     pub fn config_write(&self, offset: u16, value: u32) -> Result<(), Errno> {
-        self.call(&Request::ConfigWrite { offset, value }).map(|_| ())
+        self.client().config_write(offset, value)
     }
 
-    /// Publishes `cap` as `what` for the driver's client.
+    /// [`Client::publish`]: `cap` as `what` for the driver's client.
     ///
     /// # Errors
     /// As [`Request::Publish`].
     pub fn publish(&self, what: Shared, cap: CPtr) -> Result<(), Errno> {
-        self.call_giving(&Request::Publish { what }, cap).map(|_| ())
+        self.client().publish(what, cap)
     }
 
-    /// The bound client's notification, into `slot`.
+    /// [`Client::take_client`]: the bound client's notification, into
+    /// `slot`.
     ///
     /// # Errors
     /// `EAGAIN` if no client is bound yet.
     pub fn take_client(&self, slot: CPtr) -> Result<(), Errno> {
-        self.call_cap(&Request::TakeClient, slot).map(|_| ())
+        self.client().take_client(slot)
     }
 
-    /// The devices.
+    /// [`Client::list`]: the devices.
     ///
     /// # Errors
     /// Transport errors.
     pub fn list(&self) -> Result<Vec<DeviceEntry>, Errno> {
-        match self.call(&Request::List)? {
-            Response::Devices(d) => Ok(d),
-            _ => Err(Errno::EPROTO),
-        }
+        self.client().list()
     }
 
-    /// Client: device `name`'s capability `what`, into `slot`.
+    /// [`Client::open`]: device `name`'s capability `what`, into `slot`.
     ///
     /// # Errors
     /// As [`Request::Open`].
     pub fn open(&self, name: &str, what: Shared, slot: CPtr) -> Result<(), Errno> {
-        self.call_cap(&Request::Open { name: name.into(), what }, slot).map(|_| ())
+        self.client().open(name, what, slot)
     }
 
-    /// Client: binds notification `ntfn` to device `name`.
+    /// [`Client::bind`]: binds notification `ntfn` to device `name`.
     ///
     /// # Errors
     /// As [`Request::Bind`].
     pub fn bind(&self, name: &str, ntfn: CPtr) -> Result<(), Errno> {
-        self.call_giving(&Request::Bind { name: name.into() }, ntfn).map(|_| ())
+        self.client().bind(name, ntfn)
     }
 }
 

@@ -9,7 +9,8 @@ use alloc::vec::Vec;
 use rampart_abi::Rights;
 use rampart_connsrv_api::ConnBadge;
 use rampart_devmgr_api::{
-    BarKind, Bdf, CONN, DRIVER, DRIVER_CHANNEL, DeviceEntry, DriverInfo, Grant, IrqKind, Request, Response, Shared,
+    BarKind, Bdf, CONN, DRIVER, DRIVER_CHANNEL, DeviceEntry, DriverInfo, Grant, Handler, IrqKind, Request, Response,
+    Shared, dispatch,
 };
 use rampart_devmgr_core::assign::{DriverSpec, Plan, serial_grants};
 use rampart_devmgr_core::filter::{DriverView, FilterError};
@@ -18,8 +19,8 @@ use rampart_devmgr_core::pci::{ConfigSpace, Function, command, reg};
 use rampart_rm_api::{Image, Request as RmRequest, Response as RmResponse, Spawn};
 use rampart_rt::cap::{CPtr, Notification, Reply};
 use rampart_rt::dprintln;
-use rampart_rt::ipc::codec::{Message, Outgoing, call_with_caps};
-use rampart_rt::server::{Action, Server};
+use rampart_rt::ipc::codec::call_with_caps;
+use rampart_rt::server::{Server, Service, Step};
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
@@ -276,15 +277,16 @@ impl Devmgr {
         Ok(pid)
     }
 
-    /// Serves drivers and clients forever.
+    /// Serves drivers and clients forever (`rampart_rt::server`'s
+    /// skeleton; the requests are [`Handler`] methods below).
     pub fn run(mut self) -> ! {
         let mut server = Server::new(self.k.ep, Reply(slot::REPLY));
         server.set_receive_slot(CNODE, self.recv);
-        server.run(&mut |s, m| self.handle(s, m))
+        server.serve(&mut self)
     }
 
-    fn keep_received(&mut self, server: &mut Server, m: &Message) -> Result<CPtr, Errno> {
-        if !m.received_cap() {
+    fn keep_received(&mut self, server: &mut Server) -> Result<CPtr, Errno> {
+        if !server.received_cap() {
             return Err(Errno::EINVAL);
         }
         let s = self.k.slots.alloc(1).ok_or(Errno::ENOMEM)?;
@@ -293,135 +295,160 @@ impl Devmgr {
         Ok(s)
     }
 
-    fn handle(&mut self, server: &mut Server, m: &Message) -> Action {
-        if m.label() == 0 && m.badge & (CONN | DRIVER) == 0 {
-            // The bound notification: secsrv says the policy changed.
-            if m.badge & rampart_secsrv_api::EVENT_POLICY != 0 {
-                self.policy_changed();
-            }
-            return Action::NoReply;
-        }
-        let req: Request = match m.decode() {
-            Ok(r) => r,
-            Err(e) => return Action::reply(&Response::Err(e.errno())),
-        };
-        let r = if m.badge & CONN == 0 && m.badge & DRIVER != 0 {
-            self.driver_request(server, m, (m.badge & 0xffff) as usize, req)
-        } else if m.badge & CONN != 0 {
-            self.client_request(server, m, req)
-        } else {
-            Err(Errno::EPERM)
-        };
-        match r {
-            Ok((resp, None)) => Action::reply(&resp),
-            Ok((resp, Some(cap))) => match Outgoing::encode(&resp) {
-                Ok(o) => Action::Reply(o.with_cap(cap)),
-                Err(_) => Action::reply(&Response::Err(Errno::EIO)),
-            },
-            Err(e) => Action::reply(&Response::Err(e)),
+    /// The driver index of a driver's channel badge (bit 63 clear,
+    /// [`DRIVER`] set, a known index).
+    ///
+    /// # Errors
+    /// `EPERM`: not a driver's channel.
+    fn driver_of(&self, badge: u64) -> Result<usize, Errno> {
+        let i = (badge & 0xffff) as usize;
+        if badge & CONN == 0 && badge & DRIVER != 0 && i < self.drivers.len() { Ok(i) } else { Err(Errno::EPERM) }
+    }
+
+    /// Requests anyone connected may send: a connection from connsrv or a
+    /// driver.
+    ///
+    /// # Errors
+    /// `EPERM`: neither.
+    fn connected(&self, badge: u64) -> Result<(), Errno> {
+        if badge & CONN != 0 { Ok(()) } else { self.driver_of(badge).map(|_| ()) }
+    }
+}
+
+/// One request's context: the server (for a received capability), the
+/// sender's badge and the capability to send with the reply.
+pub struct Cx<'a> {
+    server: &'a mut Server,
+    badge: u64,
+    cap: Option<CPtr>,
+}
+
+impl Service for Devmgr {
+    type Request = Request;
+    type Response = Response;
+
+    fn error(&mut self, e: Errno) -> Response {
+        Response::Err(e)
+    }
+
+    fn request(&mut self, server: &mut Server, badge: u64, req: Request) -> Step<Response> {
+        let mut cx = Cx { server, badge, cap: None };
+        let resp = dispatch(self, &mut cx, req);
+        match (cx.cap, &resp) {
+            (Some(c), Response::Ok) => Step::ReplyCap(resp, c),
+            _ => Step::Reply(resp),
         }
     }
 
-    fn driver_request(
-        &mut self,
-        server: &mut Server,
-        m: &Message,
-        i: usize,
-        req: Request,
-    ) -> Result<(Response, Option<CPtr>), Errno> {
-        if i >= self.drivers.len() {
-            return Err(Errno::EPERM);
-        }
-        match req {
-            Request::Info => Ok((Response::Info(self.drivers[i].info.clone()), None)),
-            Request::GetCap { index } => {
-                let d = &mut self.drivers[i];
-                let k = index as usize;
-                if k >= d.caps.len() {
-                    return Err(Errno::EINVAL);
-                }
-                if d.taken[k] {
-                    return Err(Errno::EBUSY);
-                }
-                d.taken[k] = true;
-                Ok((Response::Ok, Some(d.caps[k])))
-            }
-            Request::ConfigRead { offset } => {
-                let v = self.drivers[i].view.as_mut().ok_or(Errno::EINVAL)?;
-                v.read(&mut self.k.cfg, offset).map(|x| (Response::Config(x), None)).map_err(filter_errno)
-            }
-            Request::ConfigWrite { offset, value } => {
-                let v = self.drivers[i].view.as_mut().ok_or(Errno::EINVAL)?;
-                v.write(&mut self.k.cfg, offset, value).map(|_| (Response::Ok, None)).map_err(filter_errno)
-            }
-            Request::Publish { what } => {
-                let s = self.keep_received(server, m)?;
-                let d = &mut self.drivers[i];
-                match what {
-                    Shared::Region => d.region = Some(s),
-                    Shared::Notify => d.notify = Some(s),
-                }
-                Ok((Response::Ok, None))
-            }
-            Request::TakeClient => match self.drivers[i].client {
-                Some((c, _)) => Ok((Response::Ok, Some(c))),
-                None => Err(Errno::EAGAIN),
-            },
-            _ => self.client_request(server, m, req),
-        }
+    /// Channels carry [`CONN`] or [`DRIVER`]; the notification neither.
+    fn is_signal(&self, badge: u64) -> bool {
+        badge & (CONN | DRIVER) == 0
     }
 
-    fn client_request(
-        &mut self,
-        server: &mut Server,
-        m: &Message,
-        req: Request,
-    ) -> Result<(Response, Option<CPtr>), Errno> {
-        match req {
-            Request::List => Ok((
-                Response::Devices(
-                    self.drivers
-                        .iter()
-                        .map(|d| DeviceEntry {
-                            name: d.info.name.clone(),
-                            driver: d.program.into(),
-                            bdf: d.info.bdf,
-                            pid: d.pid,
-                            ready: d.region.is_some() && d.notify.is_some(),
-                            bound: d.client.is_some(),
-                        })
-                        .collect(),
-                ),
-                None,
-            )),
-            Request::Open { name, what } => {
-                let i = self.drivers.iter().position(|d| d.info.name == name).ok_or(Errno::ENOENT)?;
-                self.may_attach(m.badge, i)?;
-                let d = &self.drivers[i];
-                if d.client.is_some_and(|c| c.1 != m.badge) {
-                    return Err(Errno::EBUSY);
-                }
-                let cap = match what {
-                    Shared::Region => d.region,
-                    Shared::Notify => d.notify,
-                };
-                cap.map(|c| (Response::Ok, Some(c))).ok_or(Errno::EAGAIN)
-            }
-            Request::Bind { name } => {
-                let i = self.drivers.iter().position(|d| d.info.name == name).ok_or(Errno::ENOENT)?;
-                self.may_attach(m.badge, i)?;
-                if self.drivers[i].client.is_some() {
-                    return Err(Errno::EBUSY);
-                }
-                let notify = self.drivers[i].notify.ok_or(Errno::EAGAIN)?;
-                let s = self.keep_received(server, m)?;
-                self.drivers[i].client = Some((s, m.badge));
-                Notification(notify).signal();
-                dprintln!("devmgr: {name}: client bound");
-                Ok((Response::Ok, None))
-            }
-            _ => Err(Errno::EPERM),
+    /// The bound notification: secsrv says the policy changed.
+    fn notified(&mut self, _: &mut Server, badge: u64) {
+        if badge & rampart_secsrv_api::EVENT_POLICY != 0 {
+            self.policy_changed();
         }
+    }
+}
+
+impl Handler<Cx<'_>> for Devmgr {
+    fn info(&mut self, cx: &mut Cx<'_>) -> Result<DriverInfo, Errno> {
+        let i = self.driver_of(cx.badge)?;
+        Ok(self.drivers[i].info.clone())
+    }
+
+    fn get_cap(&mut self, cx: &mut Cx<'_>, index: u32) -> Result<(), Errno> {
+        let i = self.driver_of(cx.badge)?;
+        let d = &mut self.drivers[i];
+        let k = index as usize;
+        if k >= d.caps.len() {
+            return Err(Errno::EINVAL);
+        }
+        if d.taken[k] {
+            return Err(Errno::EBUSY);
+        }
+        d.taken[k] = true;
+        cx.cap = Some(d.caps[k]);
+        Ok(())
+    }
+
+    fn config_read(&mut self, cx: &mut Cx<'_>, offset: u16) -> Result<u32, Errno> {
+        let i = self.driver_of(cx.badge)?;
+        let v = self.drivers[i].view.as_mut().ok_or(Errno::EINVAL)?;
+        v.read(&mut self.k.cfg, offset).map_err(filter_errno)
+    }
+
+    fn config_write(&mut self, cx: &mut Cx<'_>, offset: u16, value: u32) -> Result<(), Errno> {
+        let i = self.driver_of(cx.badge)?;
+        let v = self.drivers[i].view.as_mut().ok_or(Errno::EINVAL)?;
+        v.write(&mut self.k.cfg, offset, value).map_err(filter_errno)
+    }
+
+    fn publish(&mut self, cx: &mut Cx<'_>, what: Shared) -> Result<(), Errno> {
+        let i = self.driver_of(cx.badge)?;
+        let s = self.keep_received(cx.server)?;
+        let d = &mut self.drivers[i];
+        match what {
+            Shared::Region => d.region = Some(s),
+            Shared::Notify => d.notify = Some(s),
+        }
+        Ok(())
+    }
+
+    fn take_client(&mut self, cx: &mut Cx<'_>) -> Result<(), Errno> {
+        let i = self.driver_of(cx.badge)?;
+        let (c, _) = self.drivers[i].client.ok_or(Errno::EAGAIN)?;
+        cx.cap = Some(c);
+        Ok(())
+    }
+
+    fn list(&mut self, cx: &mut Cx<'_>) -> Result<Vec<DeviceEntry>, Errno> {
+        self.connected(cx.badge)?;
+        Ok(self
+            .drivers
+            .iter()
+            .map(|d| DeviceEntry {
+                name: d.info.name.clone(),
+                driver: d.program.into(),
+                bdf: d.info.bdf,
+                pid: d.pid,
+                ready: d.region.is_some() && d.notify.is_some(),
+                bound: d.client.is_some(),
+            })
+            .collect())
+    }
+
+    fn open(&mut self, cx: &mut Cx<'_>, name: String, what: Shared) -> Result<(), Errno> {
+        self.connected(cx.badge)?;
+        let i = self.drivers.iter().position(|d| d.info.name == name).ok_or(Errno::ENOENT)?;
+        self.may_attach(cx.badge, i)?;
+        let d = &self.drivers[i];
+        if d.client.is_some_and(|c| c.1 != cx.badge) {
+            return Err(Errno::EBUSY);
+        }
+        let cap = match what {
+            Shared::Region => d.region,
+            Shared::Notify => d.notify,
+        };
+        cx.cap = Some(cap.ok_or(Errno::EAGAIN)?);
+        Ok(())
+    }
+
+    fn bind(&mut self, cx: &mut Cx<'_>, name: String) -> Result<(), Errno> {
+        self.connected(cx.badge)?;
+        let i = self.drivers.iter().position(|d| d.info.name == name).ok_or(Errno::ENOENT)?;
+        self.may_attach(cx.badge, i)?;
+        if self.drivers[i].client.is_some() {
+            return Err(Errno::EBUSY);
+        }
+        let notify = self.drivers[i].notify.ok_or(Errno::EAGAIN)?;
+        let s = self.keep_received(cx.server)?;
+        self.drivers[i].client = Some((s, cx.badge));
+        Notification(notify).signal();
+        dprintln!("devmgr: {name}: client bound");
+        Ok(())
     }
 }
 

@@ -233,9 +233,43 @@ pub struct SidStats {
     pub refusals: u64,
 }
 
-/// Requests to secsrv.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Request {
+rampart_uabi::by_value!(AuditSubmit);
+
+rampart_uabi::protocol! {
+    /// Requests to secsrv.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Request;
+    /// Responses from secsrv.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Response {
+        /// Done.
+        Ok,
+        /// An access decision.
+        Decision(Decision),
+        /// A SID.
+        Sid(u32),
+        /// A context.
+        Context(String),
+        /// A class number.
+        Class(u16),
+        /// An access vector.
+        Perms(u32),
+        /// State.
+        Status(Status),
+        /// Booleans and their values.
+        Bools(Vec<(String, bool)>),
+        /// Audit records.
+        Audit(AuditBatch),
+        /// SID table statistics.
+        SidStats(SidStats),
+        /// The request failed.
+        Err(Errno),
+        /// Audit trail statistics.
+        AuditStats(AuditStats),
+        /// A yes/no answer ([`Request::ValidateTrans`]).
+        Valid(bool),
+    }
+
     /// The decision for `(ssid, tsid, class)`. Reply [`Response::Decision`];
     /// `ENOENT` (unknown SID or class), `EACCES`.
     ComputeAv {
@@ -245,7 +279,7 @@ pub enum Request {
         tsid: u32,
         /// Class number.
         class: u16,
-    },
+    } -> Decision(Decision) => compute_av;
     /// The SID of a new object of `class` created by `ssid` under `tsid`
     /// (type transitions), held by the caller as with
     /// [`Request::ContextToSid`]. Reply [`Response::Sid`]; `ENOENT`,
@@ -259,7 +293,7 @@ pub enum Request {
         class: u16,
         /// Object name (named transitions).
         name: Option<String>,
-    },
+    } -> Sid(u32) => compute_create;
     /// Context → SID. The caller *holds* the SID from then on (until it
     /// sends [`Request::ReleaseSid`]; a SID nobody holds is reclaimed); a
     /// new SID counts against the caller's limit ([`OWNER_SIDS`],
@@ -268,17 +302,17 @@ pub enum Request {
     ContextToSid {
         /// `user:role:type[:level]`.
         context: String,
-    },
+    } -> Sid(u32) => context_to_sid;
     /// SID → context. Reply [`Response::Context`]; `ENOENT`.
     SidToContext {
         /// The SID.
         sid: u32,
-    },
+    } -> Context(String) => sid_to_context;
     /// A class number by name. Reply [`Response::Class`]; `ENOENT`.
     ClassId {
         /// Class name.
         name: String,
-    },
+    } -> Class(u16) => class_id;
     /// The access vector of named permissions. Reply [`Response::Perms`];
     /// `ENOENT`.
     Perms {
@@ -286,7 +320,7 @@ pub enum Request {
         class: u16,
         /// Permission names.
         names: Vec<String>,
-    },
+    } -> Perms(u32) => perms;
     /// A labelled file's SID (`kind`: `file`, `dir`, `lnk_file`,
     /// `chr_file`, `blk_file`, `fifo_file`, `sock_file` or `any`). Reply
     /// [`Response::Sid`] (held by the caller, as with
@@ -297,7 +331,7 @@ pub enum Request {
         path: String,
         /// File kind.
         kind: String,
-    },
+    } -> Sid(u32) | Ok => file_context;
     /// A port's SID (held by the caller). Reply [`Response::Sid`];
     /// `ENOENT`, `ENOSPC`.
     PortContext {
@@ -305,25 +339,25 @@ pub enum Request {
         tcp: bool,
         /// Port number.
         port: u16,
-    },
+    } -> Sid(u32) => port_context;
     /// Reply [`Response::Status`].
-    Status,
+    Status -> Status(Status) => status;
     /// The caller's own SID (from its badge). Reply [`Response::Sid`].
-    WhoAmI,
+    WhoAmI -> Sid(u32) => who_am_i;
     /// Enforcing or permissive (`setenforce`). Reply [`Response::Status`].
     SetEnforce {
         /// Enforce.
         enforcing: bool,
-    },
+    } -> Status(Status) => set_enforce;
     /// Sets a boolean (`setbool`). Reply [`Response::Status`]; `ENOENT`.
     SetBool {
         /// Name.
         name: String,
         /// Value.
         value: bool,
-    },
+    } -> Status(Status) => set_bool;
     /// Reply [`Response::Bools`].
-    GetBools,
+    GetBools -> Bools(Vec<(String, bool)>) => get_bools;
     /// Stores `bytes` at `offset` of stored policy `name` of `total` bytes
     /// (`load_policy`; init before the first load). A put at offset 0
     /// starts the policy afresh. Reply [`Response::Ok`]; `EINVAL`,
@@ -337,29 +371,29 @@ pub enum Request {
         total: u32,
         /// At most [`CHUNK`] bytes.
         bytes: Vec<u8>,
-    },
+    } -> Ok => policy_put;
     /// Loads stored policy `name` (`load_policy`; init for the first load).
     /// Reply [`Response::Status`]; `ENOENT`, `EINVAL` (incomplete or bad
     /// policy: the old one stays).
     PolicyLoad {
         /// Store name.
         name: String,
-    },
+    } -> Status(Status) => load_policy;
     /// Adds a record to the audit trail (`audit_write`: object managers
     /// only). secsrv stamps it with the time; the reporter is the caller.
     /// Reply [`Response::Ok`]; `EACCES` (counted in
     /// [`AuditStats::refused`]).
-    Audit(AuditSubmit),
+    Audit(record: AuditSubmit) -> Ok => audit;
     /// Reads the audit trail from position `from` (`read_audit`). Reply
     /// [`Response::Audit`].
     ReadAudit {
         /// First position wanted (0: the oldest kept).
         from: u64,
-    },
+    } -> Audit(AuditBatch) => read_audit;
     /// The message carries a notification capability that secsrv signals
     /// whenever the policy changes (load, boolean, mode). Reply
     /// [`Response::Ok`]; `EINVAL` (no capability), `ENOSPC`.
-    Subscribe,
+    Subscribe -> Ok => subscribe(ntfn: give);
     /// A service name's SID (its `servicecon` context: the target of
     /// `service register`; connsrv), held by the caller as with
     /// [`Request::ContextToSid`]. Reply [`Response::Sid`]; `ENOENT` (no
@@ -367,14 +401,14 @@ pub enum Request {
     ServiceContext {
         /// Service name.
         name: String,
-    },
+    } -> Sid(u32) => service_context;
     /// Validates a context *without* adding it to the SID table
     /// (`check_context`). Reply [`Response::Context`] with its canonical
     /// text; `EINVAL`.
     CheckContext {
         /// `user:role:type[:level]`.
         context: String,
-    },
+    } -> Context(String) => check_context;
     /// The decision for two contexts given as text, adding neither to the
     /// SID table (`compute_av` and `check_context`): decide first, intern
     /// only what is granted. Reply [`Response::Decision`]; `EINVAL` (a
@@ -386,7 +420,7 @@ pub enum Request {
         tcon: String,
         /// Class number.
         class: u16,
-    },
+    } -> Decision(Decision) => compute_av_contexts;
     /// The context of a new object of `class` created by `scon` under (or,
     /// for `process`, executing) `tcon`, adding nothing to the SID table
     /// (`compute_av` and `check_context`); named transitions need
@@ -399,7 +433,7 @@ pub enum Request {
         tcon: String,
         /// Class number.
         class: u16,
-    },
+    } -> Context(String) => compute_create_contexts;
     /// As [`Request::ContextToSid`], with the hold charged to `subject`
     /// (a SID; 0: the caller itself) instead of the caller
     /// (`check_context`). Only trusted callers (object managers) name a
@@ -411,7 +445,7 @@ pub enum Request {
         context: String,
         /// The owner charged (0: the caller).
         subject: u32,
-    },
+    } -> Sid(u32) => hold_context;
     /// Drops one hold of the caller (or of `subject`, as in
     /// [`Request::HoldContext`]) on `sid` (`check_context`); a SID nobody
     /// holds leaves the table and its number is never issued again. Reply
@@ -421,18 +455,18 @@ pub enum Request {
         sid: u32,
         /// The owner (0: the caller).
         subject: u32,
-    },
+    } -> Ok => release_sid;
     /// The SID table's statistics (no permission, like [`Request::Status`]).
     /// Reply [`Response::SidStats`].
-    SidStats,
+    SidStats -> SidStats(SidStats) => sid_stats;
     /// The message carries a notification capability that secsrv signals
     /// whenever records are added to the audit trail (`read_audit`: the
     /// audit daemon). Reply [`Response::Ok`]; `EINVAL` (no capability),
     /// `ENOSPC`, `EACCES`.
-    SubscribeAudit,
+    SubscribeAudit -> Ok => subscribe_audit(ntfn: give);
     /// The audit trail's statistics (no permission, like
     /// [`Request::Status`]). Reply [`Response::AuditStats`].
-    AuditStats,
+    AuditStats -> AuditStats(AuditStats) => audit_stats;
     /// May `task` relabel an object of `class` from `old` to `new`? The
     /// policy's `validatetrans` statements (`compute_av`; the file
     /// server's relabel asks it). Reply [`Response::Valid`]; `ENOENT`.
@@ -445,38 +479,7 @@ pub enum Request {
         task: u32,
         /// The object's class.
         class: u16,
-    },
-}
-
-/// Responses from secsrv.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Response {
-    /// Done.
-    Ok,
-    /// An access decision.
-    Decision(Decision),
-    /// A SID.
-    Sid(u32),
-    /// A context.
-    Context(String),
-    /// A class number.
-    Class(u16),
-    /// An access vector.
-    Perms(u32),
-    /// State.
-    Status(Status),
-    /// Booleans and their values.
-    Bools(Vec<(String, bool)>),
-    /// Audit records.
-    Audit(AuditBatch),
-    /// SID table statistics.
-    SidStats(SidStats),
-    /// The request failed.
-    Err(Errno),
-    /// Audit trail statistics.
-    AuditStats(AuditStats),
-    /// A yes/no answer ([`Request::ValidateTrans`]).
-    Valid(bool),
+    } -> Valid(bool) => validate_trans;
 }
 
 #[cfg(test)]

@@ -1,13 +1,9 @@
 //! The IPC transport for programs (feature `rt`).
 
-use crate::client::Transport;
-use crate::small::{decode4, encode4};
-use crate::{Request, Response};
-use rampart_abi::MessageInfo;
+use crate::{Request, Response, Transport};
 use rampart_rt::cap::{CPtr, Endpoint};
-use rampart_rt::ipc::codec::{LABEL_IPC_ABORTED, Message, call, call_with_caps};
+use rampart_rt::ipc::proto;
 use rampart_uabi::Errno;
-use rampart_uabi::codec::is_postcard;
 
 /// A channel to secsrv (a connection from connsrv, or init's channel).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,24 +11,14 @@ pub struct Ipc(pub Endpoint);
 
 impl Transport for Ipc {
     /// Requests and replies of at most 32 bytes travel in registers only
-    /// ([`crate::small`]); others through the general codec.
+    /// (`rampart_rt::ipc::proto`); others through the general codec.
     #[inline]
     fn call(&mut self, req: &Request) -> Result<Response, Errno> {
-        let Some((label, w, n)) = encode4(req) else {
-            return call::<_, Response>(self.0, req).map_err(|e| e.errno());
-        };
-        let r = rampart_rt::ipc::call(self.0, MessageInfo::new(label, 0, 0, n as u64), w);
-        let l = r.info.label();
-        if l == LABEL_IPC_ABORTED {
-            return Err(Errno::EIO);
-        }
-        if !is_postcard(l) {
-            return Err(if l != 0 && l < 64 { Errno::EBADF } else { Errno::EBADMSG });
-        }
-        if r.info.length() <= 4 {
-            return decode4(l, &r.mrs).map_err(|e| e.errno());
-        }
-        Message::from_result(&r).decode().map_err(|e| e.errno())
+        proto::call(self.0, req)
+    }
+
+    fn call_caps(&mut self, req: &Request, give: Option<u64>, receive: Option<u64>) -> Result<(Response, bool), Errno> {
+        proto::call_caps(self.0, req, give, receive)
     }
 }
 
@@ -42,8 +28,8 @@ impl Ipc {
     ///
     /// # Errors
     /// `EINVAL`, `ENOSPC`, transport errors.
-    pub fn subscribe(&self, ntfn: CPtr) -> Result<(), Errno> {
-        self.subscribe_to(&Request::Subscribe, ntfn)
+    pub fn subscribe(self, ntfn: CPtr) -> Result<(), Errno> {
+        crate::Client(self).subscribe(ntfn)
     }
 
     /// Asks secsrv to signal `ntfn` (typically badged
@@ -52,17 +38,8 @@ impl Ipc {
     ///
     /// # Errors
     /// `EACCES`, `EINVAL`, `ENOSPC`, transport errors.
-    pub fn subscribe_audit(&self, ntfn: CPtr) -> Result<(), Errno> {
-        self.subscribe_to(&Request::SubscribeAudit, ntfn)
-    }
-
-    fn subscribe_to(&self, req: &Request, ntfn: CPtr) -> Result<(), Errno> {
-        match call_with_caps::<_, Response>(self.0, req, &[ntfn]) {
-            Ok((Response::Ok, _)) => Ok(()),
-            Ok((Response::Err(e), _)) => Err(e),
-            Ok(_) => Err(Errno::EPROTO),
-            Err(e) => Err(e.errno()),
-        }
+    pub fn subscribe_audit(self, ntfn: CPtr) -> Result<(), Errno> {
+        crate::Client(self).subscribe_audit(ntfn)
     }
 }
 

@@ -22,16 +22,12 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use rampart_abi::MessageInfo;
 use rampart_rt::cap::{CNode, Endpoint, Notification, Reply};
 use rampart_rt::dprintln;
-use rampart_rt::ipc::codec::{Message, Outgoing};
-use rampart_rt::ipc::{self, IpcResult};
-use rampart_secsrv_api::small::{decode4, encode4};
+use rampart_rt::server::{Server, Service, Step};
 use rampart_secsrv_api::{Request, Response};
 use rampart_secsrv_core::{Caller, SecServer};
 use rampart_uabi::Errno;
-use rampart_uabi::codec::CodecError;
 use rampart_uabi::startup::slot;
 
 rampart_rt::program!(main);
@@ -55,9 +51,10 @@ fn main() -> i32 {
         let (used, size) = rampart_rt::heap::usage();
         size.saturating_sub(used)
     });
-    let mut subs = Subscribers::default();
     dprintln!("secsrv: ready ({context})");
-    serve(Endpoint(ep), &mut srv, &mut subs)
+    let mut server = Server::new(Endpoint(ep), Reply(slot::REPLY));
+    server.set_receive_slot(CNode(slot::CNODE), RECV);
+    server.serve(&mut Secsrv { srv, subs: Subscribers::default() })
 }
 
 /// Notifications secsrv signals: on policy changes (object servers) and on
@@ -68,61 +65,38 @@ struct Subscribers {
     audit: Vec<Notification>,
 }
 
-/// The receive loop. Requests and replies of at most four words stay in
-/// registers (`rampart_secsrv_api::small`): the decision path never
-/// touches the IPC buffer. Longer ones use the general codec.
-fn serve(ep: Endpoint, srv: &mut SecServer, subs: &mut Subscribers) -> ! {
-    let cn = CNode(slot::CNODE);
-    let reply = Reply(slot::REPLY);
-    let arm = || {
-        if let Some(b) = rampart_rt::buffer::current() {
-            b.set_receive_slot(cn, RECV, 64);
-        }
-    };
-    arm();
-    let mut r = ipc::recv(ep, reply.0);
-    loop {
-        let resp = if r.info.length() <= 4 && r.info.extra_caps() == 0 {
-            match (Caller::from_badge(r.badge), decode4::<Request>(r.info.label(), &r.mrs)) {
-                (None, _) => Response::Err(Errno::EBADF),
-                (Some(c), Ok(req)) => handle(srv, subs, c, req, None),
-                (Some(_), Err(CodecError::TooLong)) => general(srv, subs, &r),
-                (Some(_), Err(e)) => Response::Err(e.errno()),
-            }
-        } else {
-            general(srv, subs, &r)
-        };
-        let info_caps = r.info.extra_caps() > r.info.caps_unwrapped().count_ones() as usize;
-        if info_caps {
-            // Not moved away by `Subscribe`: free the slot (a no-op if empty).
-            let _ = cn.delete(RECV, 64);
-            arm();
-        }
-        r = match encode4(&resp) {
-            Some((label, w, n)) => ipc::reply_recv(ep, MessageInfo::new(label, 0, 0, n as u64), w, reply),
-            None => {
-                let out = Outgoing::encode(&resp).unwrap_or_else(|_| Outgoing::raw(0));
-                let (info, regs) = out.stage();
-                ipc::reply_recv(ep, info, regs, reply)
-            }
-        };
+/// The security server on the shared skeleton (`rampart_rt::server`):
+/// requests and replies of at most four words stay in registers, so the
+/// decision path never touches the IPC buffer.
+struct Secsrv {
+    srv: SecServer,
+    /// Notifications signalled on policy changes and new audit records.
+    subs: Subscribers,
+}
+
+impl Service for Secsrv {
+    type Request = Request;
+    type Response = Response;
+
+    fn error(&mut self, e: Errno) -> Response {
+        Response::Err(e)
+    }
+
+    /// secsrv has no bound notification: an empty message is a request
+    /// (and malformed).
+    fn is_signal(&self, _: u64) -> bool {
+        false
+    }
+
+    fn request(&mut self, server: &mut Server, badge: u64, req: Request) -> Step<Response> {
+        let Some(caller) = Caller::from_badge(badge) else { return Step::Reply(Response::Err(Errno::EBADF)) };
+        Step::Reply(handle(&mut self.srv, &mut self.subs, caller, req, server))
     }
 }
 
-/// A message that needs the IPC buffer (long, or carrying a capability).
-fn general(srv: &mut SecServer, subs: &mut Subscribers, r: &IpcResult) -> Response {
-    let m = Message::from_result(r);
-    let Some(caller) = Caller::from_badge(m.badge) else { return Response::Err(Errno::EBADF) };
-    match m.decode::<Request>() {
-        Ok(req) => handle(srv, subs, caller, req, Some(&m)),
-        Err(e) => Response::Err(e.errno()),
-    }
-}
-
-fn handle(srv: &mut SecServer, subs: &mut Subscribers, caller: Caller, req: Request, m: Option<&Message>) -> Response {
+fn handle(srv: &mut SecServer, subs: &mut Subscribers, caller: Caller, req: Request, server: &mut Server) -> Response {
     if req == Request::Subscribe || req == Request::SubscribeAudit {
-        return match subscribe(srv, subs, caller, m.is_some_and(Message::received_cap), req == Request::SubscribeAudit)
-        {
+        return match subscribe(srv, subs, caller, server, req == Request::SubscribeAudit) {
             Ok(()) => Response::Ok,
             Err(e) => Response::Err(e),
         };
@@ -153,7 +127,7 @@ fn subscribe(
     srv: &mut SecServer,
     subs: &mut Subscribers,
     caller: Caller,
-    has_cap: bool,
+    server: &mut Server,
     audit: bool,
 ) -> Result<(), Errno> {
     if audit {
@@ -161,7 +135,7 @@ fn subscribe(
     } else {
         srv.may_subscribe(caller)?;
     }
-    if !has_cap {
+    if !server.received_cap() {
         return Err(Errno::EINVAL);
     }
     let n = subs.policy.len() + subs.audit.len();
@@ -171,10 +145,11 @@ fn subscribe(
     let dst = SUBSCRIBERS + n as u64;
     let cn = CNode(slot::CNODE);
     cn.move_(dst, 64, cn.path(RECV, 64)).map_err(|_| Errno::EIO)?;
+    server.take_cap();
     if audit {
-        subs.audit.push(Notification(dst))
+        subs.audit.push(Notification(dst));
     } else {
-        subs.policy.push(Notification(dst))
+        subs.policy.push(Notification(dst));
     }
     Ok(())
 }

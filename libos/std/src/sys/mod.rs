@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 use rampart_connsrv_api::rt::Channel;
 use rampart_console_api as con;
 use rampart_rt::cap::{CNode, CPtr, Endpoint};
-use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_rt::ipc::codec::call_with_caps;
 use rampart_rt::shared::SharedBytes;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
@@ -246,30 +246,43 @@ impl State {
         }
         match o {
             Obj::Fs(h) => fsys::close(self, h),
-            Obj::Tty(h) => con_call(self, &con::Request::Close { handle: h }).map(|_| ()),
+            Obj::Tty(h) => console(self)?.close(h),
             Obj::Net(h) => netsys::close(self, h),
         }
     }
 }
 
-/// One request to the console.
-///
-/// # Errors
-/// The console's error.
-pub fn con_call(st: &mut State, req: &con::Request) -> Result<con::Response, Errno> {
-    let ep = st.console()?;
-    match call::<_, con::Response>(ep, req).map_err(|e| e.errno())? {
-        con::Response::Err(e) => Err(e),
-        r => Ok(r),
+/// The console channel as the transport of the generated console client
+/// (`rampart_console_api::Client`): requests and replies of at most 32
+/// bytes travel in registers only (`rampart_rt::ipc::proto`).
+#[derive(Clone, Copy, Debug)]
+pub struct ConEp(pub Endpoint);
+
+impl con::Transport for ConEp {
+    fn call(&mut self, req: &con::Request) -> Result<con::Response, Errno> {
+        rampart_rt::ipc::proto::call(self.0, req)
+    }
+
+    fn call_caps(
+        &mut self,
+        req: &con::Request,
+        give: Option<u64>,
+        receive: Option<u64>,
+    ) -> Result<(con::Response, bool), Errno> {
+        rampart_rt::ipc::proto::call_caps(self.0, req, give, receive)
     }
 }
 
+/// The console client on this process's channel to the console.
+///
+/// # Errors
+/// `EBADF`-style errors of [`State::console`] (no console).
+pub fn console(st: &mut State) -> Result<con::Client<ConEp>, Errno> {
+    Ok(con::Client(ConEp(st.console()?)))
+}
+
 fn adopt_tty(ep: Endpoint, token: CPtr) -> Result<u32, Errno> {
-    match call_with_caps::<_, con::Response>(ep, &con::Request::AdoptToken, &[token]).map_err(|e| e.errno())?.0 {
-        con::Response::Handle(h) => Ok(h),
-        con::Response::Err(e) => Err(e),
-        _ => Err(Errno::EPROTO),
-    }
+    con::Client(ConEp(ep)).adopt_token(token)
 }
 
 /// A token for a descriptor: the capability's slot, the owning service,

@@ -4,7 +4,7 @@
 //! writer exists) and a write to a full one are retried after yielding the
 //! processor; a terminal read blocks in the console server.
 
-use super::{Obj, State, con_call, fsys, netsys, with};
+use super::{Obj, State, console, fsys, netsys, with};
 use crate::error::{Error, Result};
 use crate::io::{Read, Write};
 use rampart_console_api as con;
@@ -89,13 +89,7 @@ pub fn fd_write(fd: u32, buf: &[u8]) -> core::result::Result<usize, Errno> {
         let r = with(|st: &mut State| match st.obj(fd)? {
             Obj::Fs(h) => fsys::write(st, h, buf),
             Obj::Net(h) => netsys::send(st, h, buf, rampart_net_api::MsgFlags(0), None),
-            Obj::Tty(h) => {
-                let data = buf[..buf.len().min(con::MAX_IO)].to_vec();
-                match con_call(st, &con::Request::Write { handle: h, data })? {
-                    con::Response::Len(n) => Ok(n as usize),
-                    _ => Err(Errno::EPROTO),
-                }
-            }
+            Obj::Tty(h) => console(st)?.write(h, &buf[..buf.len().min(con::MAX_IO)]).map(|n| n as usize),
         });
         match r {
             // A pipe (the file server never waits); a socket's EAGAIN is
@@ -129,7 +123,7 @@ pub fn set_raw_mode(fd: u32, raw: bool) -> Result<()> {
     with(|st| match st.obj(fd)? {
         Obj::Tty(h) => {
             let mode = if raw { con::Mode::RAW } else { con::Mode::COOKED };
-            con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ())
+            console(st)?.set_mode(h, mode)
         }
         Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
@@ -143,10 +137,7 @@ pub fn set_raw_mode(fd: u32, raw: bool) -> Result<()> {
 /// longer lets this process read it.
 pub fn terminal_mode(fd: u32) -> Result<con::Mode> {
     with(|st| match st.obj(fd)? {
-        Obj::Tty(h) => match con_call(st, &con::Request::GetMode { handle: h })? {
-            con::Response::Mode(m) => Ok(m),
-            _ => Err(Errno::EPROTO),
-        },
+        Obj::Tty(h) => console(st)?.get_mode(h),
         Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
@@ -159,7 +150,7 @@ pub fn terminal_mode(fd: u32) -> Result<con::Mode> {
 /// `ENOTTY` (25) if `fd` is not a terminal; `EACCES` (policy).
 pub fn set_terminal_mode(fd: u32, mode: con::Mode) -> Result<()> {
     with(|st| match st.obj(fd)? {
-        Obj::Tty(h) => con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ()),
+        Obj::Tty(h) => console(st)?.set_mode(h, mode),
         Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
@@ -173,10 +164,7 @@ pub fn set_terminal_mode(fd: u32, mode: con::Mode) -> Result<()> {
 /// `ENOTTY` (25) if `fd` is not a terminal; `EACCES` (policy).
 pub fn terminal_size(fd: u32) -> Result<crate::io::TerminalSize> {
     with(|st| match st.obj(fd)? {
-        Obj::Tty(h) => match con_call(st, &con::Request::GetWinSize { handle: h })? {
-            con::Response::WinSize { rows, cols } => Ok(crate::io::TerminalSize { rows, cols }),
-            _ => Err(Errno::EPROTO),
-        },
+        Obj::Tty(h) => console(st)?.get_win_size(h).map(|(rows, cols)| crate::io::TerminalSize { rows, cols }),
         Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
@@ -218,10 +206,7 @@ pub fn set_foreground(fd: u32, pids: &[u32]) -> Result<()> {
 /// `ENOTTY`, `EACCES`.
 pub fn terminal_id(fd: u32) -> Result<u32> {
     with(|st| match st.obj(fd)? {
-        Obj::Tty(h) => match con_call(st, &con::Request::GetTerminal { handle: h })? {
-            con::Response::Terminal(id) => Ok(id),
-            _ => Err(Errno::EPROTO),
-        },
+        Obj::Tty(h) => console(st)?.get_terminal(h),
         Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
     .map_err(Error::from)
@@ -342,9 +327,9 @@ impl Drop for PipeWriter {
 /// # Errors
 /// `EACCES` (policy), `ENOENT` (no console server).
 pub fn open_terminal() -> Result<u32> {
-    with(|st| match con_call(st, &con::Request::Open)? {
-        con::Response::Handle(h) => Ok(st.install(Obj::Tty(h))),
-        _ => Err(Errno::EPROTO),
+    with(|st| {
+        let h = console(st)?.open()?;
+        Ok::<_, Errno>(st.install(Obj::Tty(h)))
     })
     .map_err(Error::from)
 }
@@ -384,7 +369,7 @@ pub fn set_echo(fd: u32, echo: bool) -> Result<()> {
     with(|st| match st.obj(fd)? {
         Obj::Tty(h) => {
             let mode = con::Mode { raw: false, echo };
-            con_call(st, &con::Request::SetMode { handle: h, mode }).map(|_| ())
+            console(st)?.set_mode(h, mode)
         }
         Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),
     })
