@@ -1,6 +1,9 @@
-//! Starting programs: the image is read from the file server into a
-//! region, the descriptors the child gets are passed as handle tokens
-//! staged with rm, and rm creates the task (docs/libos.md, "exec").
+//! Starting programs: the file server checks that this process may
+//! execute the program and has rm seal its image (the process never holds
+//! the bytes nor names their label), the descriptors the child gets are
+//! passed as handle tokens staged with rm, and rm creates the task from the
+//! sealed image (docs/libos.md, "exec"; docs/resource-manager.md, "Sealed
+//! images").
 
 use super::{Obj, share, with};
 use alloc::string::String;
@@ -63,8 +66,7 @@ pub fn spawn_with(
 ) -> Result<u32, Errno> {
     let mut tokens = Vec::new();
     with(|st| {
-        let ctx = super::fsys::getcon(st, path, true).ok();
-        let (img, len) = super::fsys::load_image(st, path)?;
+        let (token, _len) = super::fsys::exec_image(st, path)?;
         let mut r = Ok(());
         for &(child, parent) in fds {
             r = st.obj(parent).and_then(|o| {
@@ -86,18 +88,16 @@ pub fn spawn_with(
         }
         let spawned = r.and_then(|()| {
             rampart_rt::rm::spawn(Spawn {
-                image: Some(Image::Region { region: img.id, len: len as u64 }),
+                image: Some(Image::Sealed { token }),
                 argv: argv.to_vec(),
                 envp,
                 cwd: cwd.into(),
-                exec_context: ctx,
                 context: opts.context.map(String::from),
                 pgroup: opts.pgroup,
                 setsid: opts.setsid,
                 ..Default::default()
             })
         });
-        let _ = rampart_rt::rm::region_free(img.id);
         spawned
     })
     .inspect(|&pid| {
