@@ -144,6 +144,7 @@ fn main() -> i32 {
             corrupt::disks(&mut c, arg(2).parse().unwrap_or(0));
         }
         "bench" => return bench::read(arg(2)),
+        "spawnbench" => return bench::spawn(arg(2), arg(3).parse().unwrap_or(20)),
         "revoke" => revoke::reload(&mut c, arg(2)),
         "revoke-tty" => return revoke::terminal(),
         "hold" => return revoke::hold(arg(2)),
@@ -152,7 +153,7 @@ fn main() -> i32 {
         "sidflood" => return flood::sidflood(arg(2).parse().unwrap_or(0), arg(3).parse().unwrap_or(0)),
         _ => {
             rampart_libos::eprintln!(
-                "usage: fstest user FILE SHA256 | admin N | bench FILE | revoke FILE | hold NAME,NAME | debug-syscall N | \
+                "usage: fstest user FILE SHA256 | admin N | bench FILE | spawnbench PROGRAM [N] | revoke FILE | hold NAME,NAME | debug-syscall N | \
                  sidflood N [FIRST]"
             );
             return 2;
