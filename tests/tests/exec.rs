@@ -15,8 +15,11 @@ use rampart_tests::{disk, run_batch_with, session_config};
 /// `/bin/echo` to `/tmp` and cannot run it ("Permission denied", status
 /// 126, an audit record of the file server's `execute` denial); the same
 /// copy in the user's home runs; without an execute bit it does not, even
-/// where the policy allows it. Before, the client read the bytes and
-/// claimed the label, and `user_exec_tmp` decided nothing.
+/// where the policy allows it. The same user, hostile, puts `/bin/echo`'s
+/// bytes in a region of its own and asks rm to run them (claiming `bin_t`
+/// or no label), and tries to seal them itself: all refused. Before, the
+/// client read the bytes and claimed the label, and `user_exec_tmp`
+/// decided nothing.
 #[test]
 fn a_user_cannot_run_a_program_copied_to_tmp() {
     let d = disk("exec-tmp");
@@ -26,7 +29,8 @@ fn a_user_cannot_run_a_program_copied_to_tmp() {
     let script = "cp /bin/echo /tmp/echo; chmod 755 /tmp/echo; /tmp/echo ran-from-tmp; echo tmp=$?\n\
                   cp /bin/echo /home/user/echo; chmod 755 /home/user/echo; /home/user/echo ran-from-home; echo home=$?\n\
                   chmod 644 /home/user/echo; /home/user/echo ran-without-x; echo nox=$?\n\
-                  /bin/echo ran-from-bin; echo bin=$?";
+                  /bin/echo ran-from-bin; echo bin=$?\n\
+                  fstest hostile-exec /bin/echo; echo hostile=$?";
     let (out, code) = run_batch_with(&cfg, script);
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("\nran-from-tmp"), "a program in /tmp ran:\n{out}");
@@ -42,6 +46,12 @@ fn a_user_cannot_run_a_program_copied_to_tmp() {
     assert!(out.contains("ran-from-home") && out.contains("home=0"), "{out}");
     assert!(!out.contains("\nran-without-x") && out.contains("nox=126"), "{out}");
     assert!(out.contains("ran-from-bin") && out.contains("bin=0"), "{out}");
+    // The hostile client: the bytes of /bin/echo in its own region, with
+    // the label bin_t claimed or none, and a seal of its own making.
+    for what in ["own region claiming bin_t", "own region without a label", "sealing it myself"] {
+        assert!(out.contains(&format!("fstest: hostile: {what}: refused")), "{what}:\n{out}");
+    }
+    assert!(out.contains("hostile=0") && !out.contains("hostile-ran"), "{out}");
 }
 
 /// The cost of starting a program from a file (`/bin/true`, no

@@ -51,7 +51,7 @@ pub enum Image {
     /// The first `len` bytes of one of the caller's regions: bytes the
     /// caller wrote itself, with no file label. init only, or a caller the
     /// policy grants `resource execute_anon` (the shipped policies grant it
-    /// to nobody); `EACCES` otherwise (docs/resource-manager.md, "Sealed
+    /// to `sysadm_t` alone); `EACCES` otherwise (docs/resource-manager.md, "Sealed
     /// images").
     Region {
         /// The region.
