@@ -86,7 +86,10 @@ pub fn spawn_with(
                 break;
             }
         }
-        let spawned = r.and_then(|()| {
+        // A seal is used once, by this spawn or by nobody: rm frees it
+        // when the spawn is refused, and one this process never presents
+        // is replaced by its next ones.
+        r.and_then(|()| {
             rampart_rt::rm::spawn(Spawn {
                 image: Some(Image::Sealed { token }),
                 argv: argv.to_vec(),
@@ -97,8 +100,7 @@ pub fn spawn_with(
                 setsid: opts.setsid,
                 ..Default::default()
             })
-        });
-        spawned
+        })
     })
     .inspect(|&pid| {
         if !fds.is_empty() {
