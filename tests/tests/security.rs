@@ -70,6 +70,18 @@ fn te_denies_audits_and_reload_takes_effect() {
     assert!(out.contains("rm: avc: denied { spawn } for scontext=system_u:system_r:httpd_t"), "{out}");
     assert!(out.contains("ok   device authority from the policy's map_device alone (Err(EPERM"), "{out}");
     assert!(out.contains("ok   sysadm_t may not register the file server's name"), "{out}");
+    // Issue 19 item 3: execution is mediated. A region this process wrote
+    // is never run under a label it claims (the administrator may run it
+    // as itself: execute_anon); only the file server seals.
+    for want in [
+        "ok   a region claiming bin_t is not run (Err(EINVAL",
+        "ok   the administrator runs an image it built (execute_anon)",
+        "ok   SealImage by a non-file-server is refused (Err(EACCES",
+        "ok   a refused seal takes nothing away",
+    ] {
+        assert!(out.contains(want), "{want:?} missing:\n{out}");
+    }
+    assert!(out.contains("rm: avc: denied { seal_image } for scontext=root:sysadm_r:sysadm_t"), "{out}");
     assert!(
         audit_line(&out, "audit: avc: denied { register } for pid=").contains(
             " scontext=root:sysadm_r:sysadm_t tcontext=system_u:object_r:fs_service_t tclass=service object=\"fs\""
@@ -132,6 +144,22 @@ fn allow_all_allows_the_same_connect() {
     assert!(out.contains("ok   no closure left untaken (Ok(0))"), "{out}");
     assert!(out.contains("ok   40 more services registered past connsrv's boot pool of 32"), "{out}");
     assert!(out.contains("ok   allow-all: any domain may register any free name"), "{out}");
+    // Issue 19 item 3, with this process allowed to seal (allow-all): the
+    // sealed region is no longer its own, a seal runs its bytes once, for
+    // its subject only, and a claimed label is never taken.
+    for want in [
+        "ok   a region claiming bin_t is not run (Err(EINVAL",
+        "ok   no new token after the seal (Err(ENOENT",
+        "ok   the token made before the seal maps nothing",
+        "ok   the sealer cannot free it (Err(ENOENT",
+        "ok   a seal made for user_t is refused to sysadm_t (Err(EACCES",
+        "ok   a sealed image with a claimed label is refused (Err(EINVAL",
+        "ok   the child runs the sealed bytes",
+        "ok   a seal is used once (Err(ENOENT",
+        "ok   an unknown seal is refused (Err(ENOENT",
+    ] {
+        assert!(out.contains(want), "{want:?} missing:\n{out}");
+    }
 }
 
 /// The MLS variant boots and enforces the same type-enforcement rule.

@@ -256,6 +256,21 @@ pub fn region_map(token: CPtr) -> Result<Region, Errno> {
     }
 }
 
+/// Seals the first `len` bytes of this task's region `id` as the image of
+/// a program file labelled `file_sid` for a process of SID `subject_sid`
+/// (`Request::SealImage`: the file server only); the region is no longer
+/// this task's afterwards, whatever the answer but `EACCES`/`ENOENT`.
+/// Returns the token `Image::Sealed` names.
+///
+/// # Errors
+/// `EACCES` (not a sealer), `ENOENT`, `EINVAL`, `E2BIG`, `ENOSPC`.
+pub fn seal_image(id: RegionId, len: u64, file_sid: u32, subject_sid: u32) -> Result<u64, Errno> {
+    match request(&Request::SealImage { region: id, len, file_sid, subject_sid })? {
+        Response::Sealed { token } => Ok(token),
+        r => unexpected(r),
+    }
+}
+
 /// Physical addresses of region `id`'s pages from page `first`.
 ///
 /// # Errors

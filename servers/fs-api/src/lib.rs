@@ -286,6 +286,21 @@ pub enum Request {
     /// `EIO`. Needs uid 0 (`EPERM`) and `filesystem unmount` on the root
     /// file system (`EACCES`). → `Ok`, or the unmount's error (`EIO`).
     Shutdown,
+    /// Seals the program open on `handle` for the caller to run
+    /// (docs/resource-manager.md, "Sealed images"): the handle must have
+    /// been opened with [`OpenFlags::EXEC`] (checked as `file execute`
+    /// and the execute bit for the caller); both are checked again with
+    /// the policy in force, the server reads the whole file into a region
+    /// of its own and the resource manager seals it with the file's label
+    /// for the caller. The caller names the image in `Spawn` as
+    /// `Image::Sealed { token }`; it never holds the bytes. → `Image`;
+    /// `EACCES` (no execute access), `EBADF` (not an executable handle),
+    /// `ENOEXEC` (empty file), `E2BIG` (larger than the resource manager
+    /// takes), the resource manager's errors.
+    ExecImage {
+        /// A handle opened with `EXEC`.
+        handle: Handle,
+    },
 }
 
 /// Longest device name in a [`Request::Mount`], in bytes.
@@ -321,6 +336,18 @@ pub enum Response {
     Err(Errno),
     /// The caller's identity.
     Credentials(Credentials),
+    /// A sealed program image ([`Request::ExecImage`]).
+    Image {
+        /// The resource manager's token for it (`Image::Sealed`).
+        token: u64,
+        /// Its size in bytes.
+        len: u64,
+        /// The file is not a native Rampart program (no `Rampart` ELF
+        /// note): the image sealed is the Linux personality's shim
+        /// (`/bin/linux`), labelled as the file, and the caller runs the
+        /// shim with the program's path (docs/linux-abi.md).
+        linux: bool,
+    },
 }
 
 fn to_vec<T: Serialize>(v: &T) -> Result<Vec<u8>, Errno> {

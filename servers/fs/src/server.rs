@@ -365,6 +365,9 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                 self.mount(s, &device, &path_arg(&path, region)?, read_only).map(|()| Response::Ok)
             }
             Request::Unmount { path } => self.unmount(s, &path_arg(&path, region)?).map(|()| Response::Ok),
+            // Needs memory from the resource manager: the guest server
+            // answers it with `exec_image` and its sealer.
+            Request::ExecImage { .. } => Err(Errno::ENOSYS),
             Request::TokenPending { token } => self.token_pending(conn, token).map(|()| Response::Ok),
             // Served by `handle` before dispatch.
             Request::Shutdown => Err(Errno::EINVAL),

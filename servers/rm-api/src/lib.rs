@@ -48,13 +48,25 @@ pub mod badge {
 pub enum Image {
     /// A boot module by name.
     Bootfs(String),
-    /// The first `len` bytes of one of the caller's regions (e.g. read from
-    /// a file into a shared region).
+    /// The first `len` bytes of one of the caller's regions: bytes the
+    /// caller wrote itself, with no file label. init only, or a caller the
+    /// policy grants `resource execute_anon` (the shipped policies grant it
+    /// to `sysadm_t` alone); `EACCES` otherwise (docs/resource-manager.md, "Sealed
+    /// images").
     Region {
         /// The region.
         region: RegionId,
         /// Bytes of the image.
         len: u64,
+    },
+    /// A program file the file server read and sealed for the caller
+    /// ([`Request::SealImage`], [`Response::Sealed`]): rm takes its label
+    /// from the seal, never from the caller. One spawn per seal; `EACCES`
+    /// for a seal made for another subject, `ENOENT` for an unknown or
+    /// used one.
+    Sealed {
+        /// The seal's token ([`Response::Sealed`]).
+        token: u64,
     },
 }
 
@@ -93,11 +105,13 @@ pub struct Spawn {
     /// (SELinux's `setexeccon`: `runcon`), else `EACCES` (`EINVAL` for an
     /// invalid context). `None`: the policy's type transition.
     pub context: Option<String>,
-    /// The security context of the executable file the image was read from
-    /// (exec). With it, rm asks the security server for the policy's type
-    /// transition (parent context, file context, `process`) and checks
-    /// `process transition` and `file entrypoint` when the domain changes;
-    /// without it the child keeps its parent's context.
+    /// The security context of a boot module ([`Image::Bootfs`] only:
+    /// boot modules have no file label, their spawner names one). With it,
+    /// rm asks the security server for the policy's type transition
+    /// (parent context, this context, `process`) and checks `process
+    /// transition` and `file entrypoint` when the domain changes, `file
+    /// execute_no_trans` when it does not. `EINVAL` with any other image:
+    /// a sealed image's label comes from its seal, and a region has none.
     pub exec_context: Option<String>,
     /// The child's process group: `None` the caller's, `Some(0)` a new
     /// group led by the child, `Some(g)` group `g` of the caller's
@@ -419,6 +433,28 @@ pub enum Request {
         /// Map executable?
         exec: bool,
     },
+    /// The file server vouches for a program image (docs/resource-manager.md,
+    /// "Sealed images"): the first `len` bytes of the caller's region
+    /// `region` are the contents of a file labelled `file_sid` that the
+    /// subject `subject_sid` may execute (the caller checked `file
+    /// execute` and the execute bits). rm takes the region away from the
+    /// caller (every mapping and token of its frames is revoked, so the
+    /// bytes can no longer change) and keeps it for one [`Image::Sealed`]
+    /// spawn by a process whose context is the subject's. Only callers
+    /// the policy grants `resource seal_image` (the file server). Reply:
+    /// [`Response::Sealed`]; `EACCES` (not a sealer), `ENOENT` (not the
+    /// caller's region), `EINVAL` (length, SIDs), `E2BIG` (larger than rm's
+    /// image window), `ENOSPC` (too many seals outstanding).
+    SealImage {
+        /// The region holding the image.
+        region: RegionId,
+        /// Bytes of the image.
+        len: u64,
+        /// SID of the program file's label.
+        file_sid: u32,
+        /// SID of the process the image is for.
+        subject_sid: u32,
+    },
 }
 
 /// What a task holds (bytes).
@@ -608,6 +644,11 @@ pub enum Response {
     },
     /// The request failed.
     Err(Errno),
+    /// A sealed image ([`Request::SealImage`]), named by [`Image::Sealed`].
+    Sealed {
+        /// The token.
+        token: u64,
+    },
 }
 
 #[cfg(test)]

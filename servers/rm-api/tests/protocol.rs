@@ -38,6 +38,8 @@ fn samples() -> Vec<Request> {
         Request::TaskInfo { pid: 4 },
         Request::TaskList { from: 7 },
         Request::DeviceMap { region: None, pages: 1, index: 0 },
+        Request::Spawn(Spawn { image: Some(Image::Sealed { token: u64::MAX }), ..Default::default() }),
+        Request::SealImage { region: 5, len: 12_345, file_sid: 17, subject_sid: 42 },
     ]
 }
 

@@ -18,6 +18,7 @@ mod kops;
 mod lifecycle;
 mod memory;
 mod power;
+mod seal;
 mod security;
 // Threads' signal blocks: pages the threads write concurrently, used as
 // atomics through raw pointers.
@@ -110,6 +111,8 @@ fn setup(boot: &RmBoot) -> Rm {
         next_region: 1,
         tokens: BTreeMap::new(),
         next_token: 1,
+        sealed: BTreeMap::new(),
+        next_seal: 1,
         asid_control: AsidControl(bslot::ASID_CONTROL),
         pools: Vec::new(),
         replies: Vec::new(),
@@ -351,5 +354,8 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
             reply(r)
         }
         Request::DeviceGrant { pid: child } => reply(device::grant(rm, pid, child)),
+        Request::SealImage { region, len, file_sid, subject_sid } => {
+            reply(seal::seal(rm, pid, region, len, file_sid, subject_sid).map(|token| Response::Sealed { token }))
+        }
     }
 }

@@ -14,12 +14,11 @@
 //! rm itself for init's children), and released when the task is
 //! destroyed ([`release`]). A parent at its limit gets `EDQUOT`.
 //!
-//! Trust: the executable's file context comes from the spawning process,
-//! which read the image from the file server. A process can therefore only
-//! claim a file context whose `entrypoint` the policy grants the target
-//! domain and whose `transition` it grants the process itself (both checked
-//! here), never an arbitrary domain; closing the gap (images handed to rm
-//! by the file server) is future work (docs/compatibility.md).
+//! Trust: the executable's file context comes from the file server, which
+//! sealed the image for the spawner (`crate::seal`), or, for a boot
+//! module, from its spawner (boot modules have no file label); either way
+//! `transition` + `entrypoint` or `execute_no_trans` are checked here on
+//! it. A region the spawner wrote itself has no label at all.
 
 use crate::kops::CNODE;
 use crate::state::Rm;

@@ -1,8 +1,10 @@
-//! Creating a task (`Spawn`): image from a boot module or from one of the
-//! caller's regions, objects charged to a container, the rm channel and
+//! Creating a task (`Spawn`): image from a boot module, from an image the
+//! file server sealed (`crate::seal`) or, for init, from one of the
+//! caller's regions; objects charged to a container, the rm channel and
 //! the event notification installed, then started.
 
 use crate::kops::{CNODE, Holdings, build_errno, release};
+use crate::seal::Seal;
 use crate::state::{Rm, Task};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -33,6 +35,7 @@ struct Window {
     slots: (CPtr, u64),
 }
 
+/// (`owner` 0: a sealed region, which rm owns.)
 fn map_window(rm: &mut Rm, caller: Pid, region: u32, len: u64) -> Result<(&'static [u8], Window), Errno> {
     let r = rm.regions.get(&region).filter(|r| r.owner == caller).ok_or(Errno::ENOENT)?;
     let pages = len.div_ceil(4096);
@@ -75,12 +78,65 @@ fn unmap_window(rm: &mut Rm, w: Window) {
 ///
 /// # Errors
 /// `ESRCH` (caller), `EPERM` (container), `EINVAL` (parameters), `ENOENT`
-/// (image), `ENOEXEC` (malformed image), `E2BIG` (arguments), `EACCES`
-/// (the policy's `resource create_task`, `process spawn`, `transition` or
-/// `file entrypoint`), `EDQUOT`, `ENOMEM`, `EIO` (kernel refusal, logged).
+/// (image; a seal unknown or already used), `ENOEXEC` (malformed image),
+/// `E2BIG` (arguments), `EACCES` (the policy's `resource create_task`,
+/// `process spawn`, `transition`, `file entrypoint` or `execute_no_trans`
+/// on the image's label, `resource execute_anon` for a region; a seal made
+/// for another subject), `EDQUOT`, `ENOMEM`, `EIO` (kernel refusal,
+/// logged).
 pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> Result<Pid, Errno> {
     let parent = rm.procs.get(caller).filter(|p| p.status.is_none()).ok_or(Errno::ESRCH)?;
+    let parent_context = parent.context.clone();
+    // A sealed image is used once, whatever happens next (its region is
+    // freed below).
+    let sealed = match req.image {
+        Some(Image::Sealed { token }) => Some(crate::seal::take(rm, caller, &parent_context, token)?),
+        _ => None,
+    };
+    let r = spawn_checked(rm, caller, req, fault_cap, sealed.as_ref());
+    if let Some(s) = sealed {
+        crate::memory::destroy_region(rm, s.region);
+    }
+    r
+}
+
+/// The label of the program file an image comes from, as rm trusts it:
+/// a seal's (the file server's word); a boot module's, named by its
+/// spawner ([`Spawn::exec_context`]); none for a region the caller filled
+/// itself, which only init, or a caller the policy grants `resource
+/// execute_anon`, may run at all.
+///
+/// # Errors
+/// `EINVAL` (a claimed label with an image that has its own, no image),
+/// `EACCES` (a region without `execute_anon`).
+fn exec_label(rm: &Rm, caller: Pid, parent: &str, req: &Spawn, sealed: Option<&Seal>) -> Result<Option<String>, Errno> {
+    match (&req.image, sealed) {
+        (Some(Image::Sealed { .. }), Some(s)) if req.exec_context.is_none() => Ok(Some(s.exec.clone())),
+        (Some(Image::Bootfs(_)), None) => Ok(req.exec_context.clone()),
+        (Some(Image::Region { .. }), None) => {
+            if caller != INIT_PID && !crate::security::may_use(rm, parent, "execute_anon") {
+                return Err(Errno::EACCES);
+            }
+            if caller != INIT_PID && req.exec_context.is_some() {
+                return Err(Errno::EINVAL);
+            }
+            Ok(req.exec_context.clone())
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// [`spawn`] once a sealed image (if any) is taken.
+fn spawn_checked(
+    rm: &mut Rm,
+    caller: Pid,
+    req: Spawn,
+    fault_cap: Option<CPtr>,
+    sealed: Option<&Seal>,
+) -> Result<Pid, Errno> {
+    let parent = rm.procs.get(caller).filter(|p| p.status.is_none()).ok_or(Errno::ESRCH)?;
     let (own_container, parent_context) = (parent.container, parent.context.clone());
+    let exec = exec_label(rm, caller, &parent_context, &req, sealed)?;
     // The group must exist before anything is built (`EPERM` otherwise).
     rm.procs.spawn_group(caller, req.pgroup, 0)?;
     let container = req.container.unwrap_or(own_container);
@@ -111,8 +167,8 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
     // task that is then built is held (docs/security-architecture.md §1).
     let context = match &req.context {
         Some(c) if caller == INIT_PID => c.clone(),
-        Some(c) => crate::security::explicit(rm, &parent_context, c, req.exec_context.as_deref())?,
-        None => crate::security::transition(rm, &parent_context, req.exec_context.as_deref())?,
+        Some(c) => crate::security::explicit(rm, &parent_context, c, exec.as_deref())?,
+        None => crate::security::transition(rm, &parent_context, exec.as_deref())?,
     };
     // `resource create_task` for every spawner but init, and `process
     // spawn` when the child starts directly in a domain (init naming it,
@@ -130,7 +186,7 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
     // `file execute_no_trans` on the file (SELinux's rule for an exec
     // without a domain transition); a transition was checked above as
     // `entrypoint`.
-    if let Some(exec) = req.exec_context.as_deref()
+    if let Some(exec) = exec.as_deref()
         && caller != INIT_PID
         && context == parent_context
         && !crate::jobs::allowed(rm, &parent_context, exec, "file", "execute_no_trans")
@@ -139,7 +195,7 @@ pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> R
     }
     let held = crate::security::hold(rm, caller, &context)?;
     let sizes = (radix, stack_pages, heap_pages);
-    let r = spawn_as(rm, caller, req, (fault_cap, container, priority, sizes), context, held);
+    let r = spawn_as(rm, caller, req, (fault_cap, container, priority, sizes), context, held, sealed);
     if r.is_err() {
         crate::security::release(rm, held);
     }
@@ -155,6 +211,7 @@ fn spawn_as(
     (fault_cap, container, priority, sizes): (Option<CPtr>, u32, u8, (u32, u64, u64)),
     context: String,
     held: Option<crate::security::Held>,
+    sealed: Option<&Seal>,
 ) -> Result<Pid, Errno> {
     let (fault_cap, inherit) = if req.supervised { (fault_cap, None) } else { (None, fault_cap) };
     // The image.
@@ -166,6 +223,11 @@ fn spawn_as(
         }
         Image::Region { region, len } => {
             let (b, w) = map_window(rm, caller, region, len)?;
+            (req.argv.first().cloned().unwrap_or_else(|| String::from("?")), b, Some(w), None)
+        }
+        Image::Sealed { .. } => {
+            let s = sealed.ok_or(Errno::EINVAL)?;
+            let (b, w) = map_window(rm, 0, s.region, s.len)?;
             (req.argv.first().cloned().unwrap_or_else(|| String::from("?")), b, Some(w), None)
         }
     };

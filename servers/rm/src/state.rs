@@ -24,6 +24,9 @@ pub enum RegionKind {
     Anon,
     /// Device frames the task holds, mapped uncached (`DeviceMap`).
     Device,
+    /// A program image sealed by the file server (`crate::seal`): owned
+    /// by rm, mapped nowhere, freed by the spawn that uses it.
+    Sealed,
 }
 
 /// A mapping of a region into a task other than its owner.
@@ -138,6 +141,10 @@ pub struct Rm {
     pub tokens: BTreeMap<u64, Token>,
     /// Next token number.
     pub next_token: u64,
+    /// Sealed images waiting for their spawn, by token (`crate::seal`).
+    pub sealed: BTreeMap<u64, crate::seal::Seal>,
+    /// Next seal token.
+    pub next_seal: u64,
     /// ASID control and the pools made with it.
     pub asid_control: AsidControl,
     /// ASID pools.

@@ -56,3 +56,43 @@ pub fn read(path: &str) -> i32 {
     );
     i32::from(bad > 0)
 }
+
+/// Starts `path` `n` times (`Command::spawn`, then `wait`), with no
+/// descriptors, and prints the median TSC ticks of the spawn call and of
+/// spawn + wait, the kernel's idle ticks taken out (instructions under
+/// `-icount shift=0`; docs/performance.md). Exits 1 if a run fails.
+pub fn spawn(path: &str, n: usize) -> i32 {
+    let mut calls = alloc::vec::Vec::new();
+    let mut whole = alloc::vec::Vec::new();
+    let busy = |t0: u64, i0: u64| {
+        let ticks = Instant::now().ticks() - t0;
+        ticks - rampart_rt::syscall::debug_idle_ticks().wrapping_sub(i0).min(ticks)
+    };
+    for _ in 0..n.max(1) {
+        let (t0, i0) = (Instant::now().ticks(), rampart_rt::syscall::debug_idle_ticks());
+        use rampart_libos::process::{Command, Stdio};
+        let spawned = Command::new(path).stdin(Stdio::Null).stdout(Stdio::Null).stderr(Stdio::Null).spawn();
+        let mut child = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("fstest: spawning {path}: {e}");
+                return 1;
+            }
+        };
+        calls.push(busy(t0, i0));
+        if let Err(e) = child.wait() {
+            eprintln!("fstest: waiting for {path}: {e}");
+            return 1;
+        }
+        whole.push(busy(t0, i0));
+    }
+    calls.sort_unstable();
+    whole.sort_unstable();
+    println!(
+        "fstest: spawnbench {path} x{}: spawn median {} busy ticks, spawn+wait median {} busy ticks",
+        calls.len(),
+        calls[calls.len() / 2],
+        whole[whole.len() / 2]
+    );
+    0
+}

@@ -32,6 +32,9 @@ mod bench;
 mod corrupt;
 mod deny;
 mod flood;
+// A view of its own region (`Region::shared`).
+#[allow(unsafe_code)]
+mod hostile;
 mod ops;
 mod revoke;
 
@@ -144,6 +147,8 @@ fn main() -> i32 {
             corrupt::disks(&mut c, arg(2).parse().unwrap_or(0));
         }
         "bench" => return bench::read(arg(2)),
+        "hostile-exec" => return hostile::run(arg(2)),
+        "spawnbench" => return bench::spawn(arg(2), arg(3).parse().unwrap_or(20)),
         "revoke" => revoke::reload(&mut c, arg(2)),
         "revoke-tty" => return revoke::terminal(),
         "hold" => return revoke::hold(arg(2)),
@@ -152,7 +157,7 @@ fn main() -> i32 {
         "sidflood" => return flood::sidflood(arg(2).parse().unwrap_or(0), arg(3).parse().unwrap_or(0)),
         _ => {
             rampart_libos::eprintln!(
-                "usage: fstest user FILE SHA256 | admin N | bench FILE | revoke FILE | hold NAME,NAME | debug-syscall N | \
+                "usage: fstest user FILE SHA256 | admin N | bench FILE | spawnbench PROGRAM [N] | hostile-exec PROGRAM | revoke FILE | hold NAME,NAME | debug-syscall N | \
                  sidflood N [FIRST]"
             );
             return 2;

@@ -105,6 +105,7 @@ pub fn run(t: &mut T) {
     exit_revokes(t, &mut cx);
     device_authority(t, allow_all);
     execute_no_trans(t, allow_all);
+    crate::sealing::run(t, &mut cx, allow_all);
     if !allow_all {
         // rm's denials reach the audit trail like the object servers'.
         // The echo service tries its spawn after registering: wait for it.

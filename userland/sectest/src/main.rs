@@ -31,6 +31,9 @@ extern crate alloc;
 mod bench;
 mod checks;
 mod revoke;
+// A view of its own regions (`Region::shared`).
+#[allow(unsafe_code)]
+mod sealing;
 
 use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;

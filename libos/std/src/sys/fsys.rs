@@ -112,21 +112,6 @@ pub fn read(st: &mut State, h: u32, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
-/// Reads into `dst` at `offset` (one request, at most `len` and [`CHUNK`]
-/// bytes), copying from the server's buffer to `dst` directly.
-fn read_to(st: &mut State, h: u32, dst: &SharedBytes, offset: usize, len: usize) -> Result<usize, Errno> {
-    let len = len.min(CHUNK);
-    let req = Request::Read { handle: Handle(h), offset: None, region_offset: 0, len: len as u32 };
-    match call_fs(st, &req)? {
-        Response::Len(n) => {
-            let n = (n as usize).min(len);
-            dst.copy_from(offset, &region(st)?, 0, n)?;
-            Ok(n)
-        }
-        _ => Err(Errno::EPROTO),
-    }
-}
-
 /// Writes from `buf` (one request, at most [`CHUNK`] bytes).
 ///
 /// # Errors
@@ -285,55 +270,25 @@ pub fn pipe(st: &mut State) -> Result<(u32, u32), Errno> {
     }
 }
 
-/// Reads the whole file `path` into a new region of rm (for exec); returns
-/// the region and the length.
+/// Has the file server seal program `path` for this process to run
+/// (docs/resource-manager.md, "Sealed images"): the server checks `file
+/// execute` and the execute bits for this process, reads the file and has
+/// rm seal it with the file's label. Returns rm's token for
+/// `Image::Sealed`, the image's length, and whether the program is a Linux
+/// program (the sealed image is then the personality's shim, to be run
+/// with the program's path); this process never holds the bytes.
 ///
 /// # Errors
-/// The server's error; `EACCES` if no execute bit is set; `ENOEXEC` for an
-/// empty file; rm's errors.
-pub fn load_image(st: &mut State, path: &str) -> Result<(rampart_rt::rm::Region, usize), Errno> {
-    let s = stat(st, Some(path), None, true)?;
-    if s.kind == rampart_fs_api::FileType::Dir {
-        return Err(Errno::EACCES);
-    }
-    if s.mode & 0o111 == 0 {
-        return Err(Errno::EACCES);
-    }
-    if s.size == 0 {
-        return Err(Errno::ENOEXEC);
-    }
-    let size = usize::try_from(s.size).map_err(|_| Errno::E2BIG)?;
-    // The server checks the execute permission (bit and policy) itself.
+/// The server's errors: `ENOENT`, `EACCES` (no execute bit for this
+/// process, the policy's `file execute`, a directory), `ENOEXEC` (an empty
+/// file), `E2BIG`; rm's.
+pub fn exec_image(st: &mut State, path: &str) -> Result<(u64, u64, bool), Errno> {
     let h = open(st, path, OpenFlags::RDONLY | OpenFlags::EXEC, 0)?;
-    let img = match rampart_rt::rm::region_alloc(size as u64) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = close(st, h);
-            return Err(e);
-        }
-    };
-    #[allow(unsafe_code)] // a view of the region (SharedBytes::new's contract)
-    // SAFETY: a fresh region of this process, freed below only after its
-    // last use (or handed to the caller).
-    let dst = unsafe { img.shared() };
-    let mut done = 0;
-    let r = loop {
-        if done >= size {
-            break Ok(());
-        }
-        match read_to(st, h, &dst, done, size - done) {
-            Ok(0) => break Ok(()),
-            Ok(n) => done += n,
-            Err(e) => break Err(e),
-        }
-    };
+    let r = call_fs(st, &Request::ExecImage { handle: Handle(h) });
     let _ = close(st, h);
-    match r {
-        Ok(()) => Ok((img, done)),
-        Err(e) => {
-            let _ = rampart_rt::rm::region_free(img.id);
-            Err(e)
-        }
+    match r? {
+        Response::Image { token, len, linux } => Ok((token, len, linux)),
+        _ => Err(Errno::EPROTO),
     }
 }
 

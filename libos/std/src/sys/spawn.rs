@@ -1,6 +1,9 @@
-//! Starting programs: the image is read from the file server into a
-//! region, the descriptors the child gets are passed as handle tokens
-//! staged with rm, and rm creates the task (docs/libos.md, "exec").
+//! Starting programs: the file server checks that this process may
+//! execute the program and has rm seal its image (the process never holds
+//! the bytes nor names their label), the descriptors the child gets are
+//! passed as handle tokens staged with rm, and rm creates the task from the
+//! sealed image (docs/libos.md, "exec"; docs/resource-manager.md, "Sealed
+//! images").
 
 use super::{Obj, share, with};
 use alloc::string::String;
@@ -63,26 +66,26 @@ pub fn spawn_with(
 ) -> Result<u32, Errno> {
     let mut tokens = Vec::new();
     with(|st| {
-        let ctx = super::fsys::getcon(st, path, true).ok();
-        let (mut img, mut len) = super::fsys::load_image(st, path)?;
-        // A Linux program: the child runs the personality's shim, which
-        // loads the program itself; the security context is still computed
-        // from the Linux program's label (`exec_context` = `ctx`).
+        // The file server checks `file execute` with this process's SID on
+        // the file's real label and seals the image for it. A program
+        // without Rampart's native ELF note is a Linux program: the file
+        // server seals the personality's shim instead, labelled as the
+        // Linux file (so the transition is the Linux program's), and the
+        // shim loads the program named in its arguments
+        // (docs/linux-abi.md).
+        let (token, _len, linux) = super::fsys::exec_image(st, path)?;
         let mut argv: Vec<String> = argv.to_vec();
-        if !super::fsys::image_is_native(&img, len) {
-            let _ = rampart_rt::rm::region_free(img.id);
-            (img, len) = super::fsys::load_image(st, LINUX_SHIM)?;
+        if linux {
             let argv0 = argv.first().cloned().unwrap_or_else(|| path.into());
             let mut a = alloc::vec![String::from("linux"), String::from("-0"), argv0, String::from(path)];
             a.extend(argv.iter().skip(1).cloned());
             argv = a;
         }
         let req = Spawn {
-            image: Some(Image::Region { region: img.id, len: len as u64 }),
+            image: Some(Image::Sealed { token }),
             argv,
             envp,
             cwd: cwd.into(),
-            exec_context: ctx,
             context: opts.context.map(String::from),
             pgroup: opts.pgroup,
             setsid: opts.setsid,
@@ -91,8 +94,8 @@ pub fn spawn_with(
         // Arguments that do not fit rm's message fail here, before any
         // descriptor is staged: a staged pipe end would otherwise stay
         // with rm, its reader never seeing end of file (a pipeline hung).
+        // (The unused seal is replaced by this process's next ones.)
         if !fits_one_message(&req) {
-            let _ = rampart_rt::rm::region_free(img.id);
             return Err(Errno::E2BIG);
         }
         let mut r = Ok(());
@@ -114,9 +117,10 @@ pub fn spawn_with(
                 break;
             }
         }
-        let spawned = r.and_then(|()| rampart_rt::rm::spawn(req));
-        let _ = rampart_rt::rm::region_free(img.id);
-        spawned
+        // A seal is used once, by this spawn or by nobody: rm frees it
+        // when the spawn is refused, and one this process never presents
+        // is replaced by its next ones.
+        r.and_then(|()| rampart_rt::rm::spawn(req))
     })
     .inspect(|&pid| {
         if !fds.is_empty() {
@@ -134,7 +138,9 @@ fn fits_one_message(req: &Spawn) -> bool {
     rampart_uabi::codec::encode(&Request::Spawn(req.clone()), &mut words).is_ok()
 }
 
-/// The Linux personality's shim (linux/shim, docs/linux-abi.md).
+/// The Linux personality's shim (linux/shim, docs/linux-abi.md); the file
+/// server seals it for programs that are not native
+/// (`rampart_fs::exec::LINUX_SHIM`).
 pub const LINUX_SHIM: &str = "/bin/linux";
 
 /// Most yields a parent spends waiting for its child to adopt descriptors.

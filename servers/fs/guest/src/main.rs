@@ -189,6 +189,38 @@ fn main() -> i32 {
     server.run(&mut |s, m| fs.handle(s, m))
 }
 
+/// Images for the resource manager to seal (`ExecImage`): a region of
+/// the server's own, which rm takes away at the seal.
+struct RmSealer(Option<Region>);
+
+impl rampart_fs::Sealer for RmSealer {
+    fn buffer(&mut self, len: u64) -> Result<&mut [u8], rampart_fs_api::Errno> {
+        let r = rampart_rt::rm::region_alloc(len).map_err(|e| rampart_fs_api::Errno(e.0))?;
+        self.0 = Some(r);
+        // SAFETY: a fresh region mapped read-write into this server alone
+        // (no token made for it), `bytes` long; the slice is used only
+        // until `seal` or `discard`, which end the mapping.
+        #[allow(unsafe_code)]
+        Ok(unsafe { core::slice::from_raw_parts_mut(r.vaddr as *mut u8, r.bytes as usize) })
+    }
+
+    fn seal(&mut self, len: u64, file_sid: u32, subject_sid: u32) -> Result<u64, rampart_fs_api::Errno> {
+        let r = self.0.take().ok_or(rampart_fs_api::Errno::EIO)?;
+        let sealed = rampart_rt::rm::seal_image(r.id, len, file_sid, subject_sid);
+        if sealed.is_err() {
+            // Refused before rm took it (or already gone): free it.
+            let _ = rampart_rt::rm::region_free(r.id);
+        }
+        sealed.map_err(|e| rampart_fs_api::Errno(e.0))
+    }
+
+    fn discard(&mut self) {
+        if let Some(r) = self.0.take() {
+            let _ = rampart_rt::rm::region_free(r.id);
+        }
+    }
+}
+
 impl Fs {
     fn handle(&mut self, _s: &mut Server, m: &Message) -> Action {
         if ConnBadge::decode(m.badge).is_none() {
@@ -257,7 +289,16 @@ impl Fs {
             }
             None => {}
         }
-        let resp = self.core.handle(conn, req, region, m.unwrapped_badge(0));
+        let resp = match req {
+            Request::ExecImage { handle } => {
+                let mut sealer = RmSealer(None);
+                match self.core.exec_image(conn, handle, &mut sealer) {
+                    Ok((token, len, linux)) => Response::Image { token, len, linux },
+                    Err(e) => Response::Err(e),
+                }
+            }
+            req => self.core.handle(conn, req, region, m.unwrapped_badge(0)),
+        };
         self.report_audit(m.badge);
         match resp {
             Response::Token(t) => self.token(t),
