@@ -125,11 +125,16 @@ fn wire_bytes_unchanged_by_the_declaration() {
         enforced: false,
         seqno: 5,
         object: "o".into(),
+        pid: 6,
     };
-    assert_eq!(b(&Request::Audit(sub)), [15, 1, 2, 3, 4, 1, 0, 5, 1, b'o']);
+    // (`pid` was appended by the audit trail's change, after the others.)
+    assert_eq!(b(&Request::Audit(sub)), [15, 1, 2, 3, 4, 1, 0, 5, 1, b'o', 6]);
     assert_eq!(b(&Request::Subscribe), [17]);
     assert_eq!(b(&Request::ReleaseSid { sid: 300, subject: 0 }), [23, 0xac, 0x02, 0]);
     assert_eq!(b(&Request::SidStats), [24]);
+    assert_eq!(b(&Request::SubscribeAudit), [25]);
+    assert_eq!(b(&Request::AuditStats), [26]);
+    assert_eq!(b(&Request::ValidateTrans { old: 1, new: 2, task: 3, class: 4 }), [27, 1, 2, 3, 4]);
     let r = |r: &Response| encode_bytes(r).unwrap();
     assert_eq!(r(&Response::Ok), [0]);
     assert_eq!(r(&Response::Sid(5)), [2, 5]);

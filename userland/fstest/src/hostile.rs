@@ -49,7 +49,10 @@ pub fn run(path: &str) -> i32 {
         if let Ok(pid) = r {
             let _ = rm::wait(Some(pid), true);
         }
-        println!("fstest: hostile: {what}: {}", if refused { format!("refused") } else { format!("{r:?}") });
+        println!(
+            "fstest: hostile: {what}: {}",
+            if refused { alloc::string::String::from("refused") } else { format!("{r:?}") }
+        );
         ok &= refused;
     };
     report("own region claiming bin_t", spawn(Some("system_u:object_r:bin_t")));
