@@ -122,6 +122,8 @@ fn administrator_session() {
         id -Z\n\
         getenforce\n\
         setenforce 0; getenforce; setenforce 1; getenforce\n\
+        getsebool -a\n\
+        setsebool user_exec_tmp on; getsebool user_exec_tmp no_such_bool; echo getsebool=$?\n\
         cat /secret/plans\n\
         ausearch -d -t secret_t\n\
         ps -eZ\n\
@@ -139,6 +141,11 @@ fn administrator_session() {
         "Enforcing",
         "Permissive",
         "Enforcing",
+        "allow_user_network --> on",
+        "user_exec_tmp --> off",
+        "user_exec_tmp --> on",
+        "getsebool: Error getting active value for no_such_bool",
+        "getsebool=1",
         "cat: /secret/plans: Permission denied",
         // The audit reader shows the file server's denial from the trail,
         // in auditd's format, with its time and the subject's pid.

@@ -92,6 +92,7 @@ pub const PROGRAMS: &[&str] = &[
     "getenforce",
     "setenforce",
     "setsebool",
+    "getsebool",
     "load_policy",
     "ausearch",
     "runcon",

@@ -71,6 +71,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "getenforce" => policy::getenforce(args),
         "setenforce" => policy::setenforce(args),
         "setsebool" => policy::setsebool(args),
+        "getsebool" => policy::getsebool(args),
         "load_policy" => policy::load_policy(args),
         "ausearch" => policy::ausearch(args),
         "runcon" => policy::runcon(args),

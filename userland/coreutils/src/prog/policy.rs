@@ -1,4 +1,4 @@
-//! The policy tools: `getenforce`, `setenforce`, `setsebool`,
+//! The policy tools: `getenforce`, `setenforce`, `getsebool`, `setsebool`,
 //! `load_policy`, `ausearch` (the security server's audit trail) and
 //! `runcon`. Each talks to the
 //! security server over a connection from the connection server, which the
@@ -93,6 +93,44 @@ pub fn setsebool(args: &[String]) -> i32 {
             1
         }
     }
+}
+
+/// `getsebool -a` or `getsebool BOOLEAN...`: the policy's booleans and
+/// their values, `NAME --> on|off` (policy `security check_context`).
+pub fn getsebool(args: &[String]) -> i32 {
+    let all = args.iter().any(|a| a == "-a");
+    let names: Vec<&String> = args.iter().filter(|a| *a != "-a").collect();
+    if !all && names.is_empty() {
+        err("getsebool", "usage: getsebool -a | getsebool BOOLEAN...");
+        return 1;
+    }
+    let Some(mut c) = connect("getsebool") else { return 1 };
+    let bools = match c.get_bools() {
+        Ok(b) => b,
+        Err(e) => {
+            err_on("getsebool", "cannot read the booleans", &Error::from(e));
+            return 1;
+        }
+    };
+    let mut out = Out::new();
+    let show = |out: &mut Out, n: &str, v: bool| out.line(&format!("{n} --> {}", if v { "on" } else { "off" }));
+    if all {
+        for (n, v) in &bools {
+            show(&mut out, n, *v);
+        }
+    }
+    let mut status = 0;
+    for n in names {
+        match bools.iter().find(|(b, _)| b == n) {
+            Some((b, v)) => show(&mut out, b, *v),
+            None => {
+                out.flush(); // in order with standard output
+                err("getsebool", &format!("Error getting active value for {n}"));
+                status = 1;
+            }
+        }
+    }
+    status
 }
 
 /// `load_policy [-n NAME] [FILE]`: uploads a compiled policy (default
