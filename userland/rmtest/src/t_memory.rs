@@ -95,7 +95,9 @@ pub fn quotas(t: &mut T) {
     let minimal = Spawn {
         container: Some(c0),
         cnode_radix: Some(6),
-        stack_pages: Some(1),
+        // The runtime's start-up needs more than one page of stack (a
+        // one-page child overflowed it and died before it was measured).
+        stack_pages: Some(4),
         heap_pages: Some(0),
         ..child(&["spin"])
     };
@@ -103,7 +105,7 @@ pub fn quotas(t: &mut T) {
         let used = rm::container_info(Some(c0)).map(|s| s.used).unwrap_or(0);
         let info = rm::task_info(pid).unwrap_or_default();
         dprintln!(
-            "rmtest: measure: empty process (CNode 2^6, 1 stack page, no heap): kernel objects {} bytes, frames {} bytes, charged {used} bytes",
+            "rmtest: measure: empty process (CNode 2^6, 4 stack pages, no heap): kernel objects {} bytes, frames {} bytes, charged {used} bytes",
             info.object_bytes,
             info.frame_bytes
         );
