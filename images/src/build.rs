@@ -52,6 +52,7 @@ pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] = &[
     ("nettools", "wget", ""),
     ("fstest", "fstest", ""),
     ("linux-shim", "linux", ""),
+    ("semodule", "semodule", "semodule/guest"),
 ];
 
 /// Symbolic links in `/bin` of the ext4 root: every program of the

@@ -233,7 +233,12 @@ pub fn prepare(art: &Artifacts, policy: Option<&PolicyArg>, adds: &[Add], name: 
             let bin = compile(arg)?;
             let mut art2 = art.clone();
             art2.bootfs = bootfs_with(art, &bin, name)?;
-            let opts = RootfsOptions { policy_binary: Some(bin), ..Default::default() };
+            // From sources, the disk is built (and labelled) from the same
+            // sources, which it also carries for the guest's `semodule`.
+            let opts = match arg {
+                PolicyArg::Sources(paths) => RootfsOptions { policy_dirs: paths.clone(), ..Default::default() },
+                _ => RootfsOptions { policy_binary: Some(bin), ..Default::default() },
+            };
             let disk = disk_with(art, opts, adds, name)?;
             Ok(Prepared { art: art2, disk, policy: Some(CUSTOM.into()) })
         }

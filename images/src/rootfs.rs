@@ -17,6 +17,7 @@
 //! docs/security-architecture.md §1) are written from it, so they agree.
 
 use std::fmt::Write as _;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -103,7 +104,8 @@ pub fn account_files() -> [(&'static str, String); 4] {
 /// root's, `0755` for directories and programs, `0644` for files, except
 /// `/root` (`0700`), the users' homes (theirs, `0700` at the top), `/tmp`
 /// (`1777`), the secrets `/etc/shadow` and `/secret/*` (`0600`).
-/// Symbolic links keep `0777`.
+/// Symbolic links keep `0777`. (The image builder also keeps a staged
+/// file executable: `0755` instead of `0644`.)
 pub fn ownership(path: &str, kind: FileKind) -> (u32, u32, u32) {
     let (mut uid, mut gid) = (0, 0);
     for (_, login, u, g, home) in USERS {
@@ -181,6 +183,10 @@ pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
     }
     std::fs::create_dir_all(dir.join("etc/policy"))?;
     std::fs::write(dir.join("etc/policy/policy.bin"), policy_bin)?;
+    std::fs::create_dir_all(dir.join("etc/policy/modules"))?;
+    if opts.policy_binary.is_none() {
+        install_sources(dir, &opts.policy_dirs)?;
+    }
     std::os::unix::fs::symlink("hello.txt", dir.join("home/user/hello.link"))?;
     // Web content: sample files, and a link out of the content type that
     // the policy must stop the server from following (tests/tests/net.rs).
@@ -199,6 +205,32 @@ pub fn stage(dir: &Path, opts: &RootfsOptions) -> Result<()> {
     if opts.bench_file {
         std::fs::create_dir_all(dir.join("data"))?;
         std::fs::write(dir.join("data/bench-64m"), bench_bytes())?;
+    }
+    Ok(())
+}
+
+/// The policy's sources under `/etc/policy/src` for the guest's
+/// `semodule` (userland/semodule), which links installed modules with
+/// them: a directory `D` becomes `/etc/policy/src/D/*.pol`, a single
+/// file `F.pol` goes to `/etc/policy/src/local/F.pol`.
+fn install_sources(dir: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let src = dir.join("etc/policy/src");
+    for input in inputs {
+        let (sub, files) = if input.is_dir() {
+            let name = input.file_name().with_context(|| format!("{} has no name", input.display()))?;
+            (name.to_os_string(), policy_compiler::expand_inputs(&[input]).context("reading policy sources")?)
+        } else {
+            ("local".into(), vec![input.clone()])
+        };
+        let to = src.join(sub);
+        std::fs::create_dir_all(&to)?;
+        for f in files {
+            let name = f.file_name().with_context(|| format!("{} has no file name", f.display()))?;
+            if to.join(name).exists() {
+                bail!("two policy sources named {} in {}", name.to_string_lossy(), to.display());
+            }
+            std::fs::copy(&f, to.join(name)).with_context(|| format!("copying {}", f.display()))?;
+        }
     }
     Ok(())
 }
@@ -223,7 +255,13 @@ fn label_script(staging: &Path, policy: &mut Policy) -> Result<String> {
             let ctx = policy.sid_to_context(sid).map_err(|e| anyhow::anyhow!("{e}"))?;
             writeln!(script, "ea_set \"{path}\" security.selinux \"{ctx}\"")?;
         }
-        let (uid, gid, mode) = ownership(&path, kind);
+        let (uid, gid, mut mode) = ownership(&path, kind);
+        // A program staged executable (added with `--add`, copied out of
+        // a disk with `images cp`) stays executable for everyone who may
+        // read it.
+        if kind == FileKind::File && meta.permissions().mode() & 0o111 != 0 && mode == 0o644 {
+            mode = 0o755;
+        }
         let ifmt = match kind {
             FileKind::Dir => 0o040000,
             FileKind::Symlink => 0o120000,

@@ -12,6 +12,7 @@
 //! granting everything (`allow-all`) violates every non-empty neverallow by
 //! itself.
 
+use crate::prelude::*;
 use rampart_policy::PolicyDb;
 use rampart_policy::db::{NeverAllow, RuleKind};
 

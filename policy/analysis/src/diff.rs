@@ -10,7 +10,8 @@
 //! compared after attribute expansion to concrete types, so moving a rule
 //! from a type to an attribute that contains it changes nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::prelude::*;
+use alloc::collections::{BTreeMap, BTreeSet};
 
 use rampart_policy::PolicyDb;
 use rampart_policy::context::{format_context, format_level, format_range};

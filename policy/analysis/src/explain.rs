@@ -20,7 +20,8 @@
 //! flags each rule that a `neverallow` of the policy forbids, so the
 //! researcher sees the conflict before rebuilding.
 
-use std::collections::BTreeMap;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 
 use rampart_policy::cond::{eval_cond, eval_constraint};
 use rampart_policy::db::{AvRule, RuleKind};

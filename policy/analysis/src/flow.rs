@@ -15,7 +15,8 @@
 //! Excluded types (trusted mediators) are removed from the graph except
 //! where they are the path's own source or sink.
 
-use std::collections::{BTreeMap, VecDeque};
+use crate::prelude::*;
+use alloc::collections::{BTreeMap, VecDeque};
 
 use rampart_policy::PolicyDb;
 use rampart_policy::db::RuleKind;

@@ -29,8 +29,22 @@
 //! and constraints take away, so they over-approximate: a proof holds for
 //! the model (`te`, `mls`, `biba`, or any other that declares), a
 //! counterexample may not be realisable in it.
+#![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+/// The `alloc` names the modules use (`no_std`: the guest's `semodule`
+/// runs [`check`] before loading a policy).
+pub(crate) mod prelude {
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
 
 pub mod check;
 pub mod diff;

@@ -10,7 +10,8 @@
 //! does not have, [`ModelGrants::resolve`] returns a [`Refusal`] instead,
 //! so nothing is ever proved about rules a model does not follow.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use rampart_policy::db::{ClassDef, RuleKind};
 use rampart_policy::{Grants, ModelRegistry, PolicyDb, PolicyModel};
@@ -94,7 +95,7 @@ impl fmt::Display for Refusal {
     }
 }
 
-impl std::error::Error for Refusal {}
+impl core::error::Error for Refusal {}
 
 /// Every permission of a class.
 fn class_mask(c: &ClassDef) -> u32 {

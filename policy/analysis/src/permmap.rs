@@ -6,6 +6,7 @@
 //! starts a comment. Entries override the policy's `permflow` statements,
 //! which override the built-in map (`rampart_policy::permmap`).
 
+use crate::prelude::*;
 use rampart_policy::PolicyDb;
 use rampart_policy::ids::FlowDir;
 use rampart_policy::permmap::{ClassFlows, flow_table};

@@ -17,6 +17,7 @@
 //! call [`prove`] without such a declaration: a model that makes none is
 //! refused when the [`ModelGrants`] is resolved.
 
+use crate::prelude::*;
 use rampart_policy::PolicyDb;
 use rampart_policy::db::FlowAssertion;
 

@@ -10,6 +10,7 @@
 //! A query lists rules. When the policy's model grants beyond its rules,
 //! [`model_notes`] says what else matches, from the model's declaration.
 
+use crate::prelude::*;
 use rampart_policy::PolicyDb;
 use rampart_policy::db::RuleKind;
 
@@ -48,8 +49,8 @@ pub struct Query {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownName(pub String);
 
-impl std::fmt::Display for UnknownName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "unknown name `{}` in query", self.0)
     }
 }

@@ -3,6 +3,7 @@
 //! conditional (so results hold for every boolean setting), with helpers
 //! to expand attributes and print rules as source text.
 
+use crate::prelude::*;
 use rampart_policy::PolicyDb;
 use rampart_policy::db::{AvRule, CondNode};
 

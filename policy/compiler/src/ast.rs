@@ -2,6 +2,7 @@
 //! statement, every name with its position).
 
 use crate::diag::Span;
+use crate::prelude::*;
 
 /// A name and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,9 @@
 //! conditional rule against the parent's unconditional rules plus those in
 //! the same branch. Bounds chain: the parent's own bound is checked for it.
 
-use std::collections::{BTreeSet, HashMap};
+use crate::prelude::*;
+use alloc::collections::BTreeSet;
+use hashbrown::HashMap;
 
 use rampart_policy::db::{AvRule, PolicyDb, RuleKind};
 

@@ -8,6 +8,7 @@
 //! `l1 h1 l2 h2` (low/high level of source/target) compare with `dom`,
 //! `domby`, `eq` (or `==`), `!=` and `incomp`, only in `mlsconstrain`.
 
+use crate::prelude::*;
 use rampart_policy::db::{ConsNode, Field, LevelRef, Side};
 use rampart_policy::mls::LevelOp;
 

@@ -1,7 +1,8 @@
 //! Diagnostics: every error and warning carries a source position and is
 //! printed as `file:line:col: error: message`.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 /// A position in a source file: file index, 1-based line and column
 /// (columns count characters).

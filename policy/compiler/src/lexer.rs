@@ -6,6 +6,7 @@
 //! the end of the line. `<<none>>` is a single token.
 
 use crate::diag::{Diagnostics, Span};
+use crate::prelude::*;
 
 /// A token kind.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -21,8 +21,23 @@
 //! let out = policy_compiler::compile(&[src]).unwrap();
 //! assert_eq!(out.db.rules.len(), 1);
 //! ```
+#![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+/// The `alloc` names every module uses (the compiler is `no_std` so that
+/// the guest's `semodule` can run it; the `std` feature adds file I/O).
+pub(crate) mod prelude {
+    pub use alloc::boxed::Box;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
 
 pub mod ast;
 pub mod bounds;
@@ -38,7 +53,10 @@ pub mod parser;
 pub mod sets;
 pub mod symbols;
 
+#[cfg(feature = "std")]
 use std::path::Path;
+
+use crate::prelude::*;
 
 use rampart_policy::index::PolicyIndex;
 use rampart_policy::model::te::te_validate;
@@ -65,6 +83,7 @@ impl Source {
     ///
     /// # Errors
     /// The I/O error, if it cannot be read as UTF-8 text.
+    #[cfg(feature = "std")]
     pub fn read(path: &Path) -> std::io::Result<Source> {
         Ok(Source::new(path.display().to_string(), std::fs::read_to_string(path)?))
     }
@@ -149,6 +168,7 @@ fn check_model(sym: &symbols::Symbols, sources: &[Source], d: &mut Diagnostics) 
 ///
 /// # Errors
 /// The I/O error if a directory cannot be read.
+#[cfg(feature = "std")]
 pub fn expand_inputs<P: AsRef<Path>>(inputs: &[P]) -> std::io::Result<Vec<std::path::PathBuf>> {
     let mut out = Vec::new();
     for p in inputs {
@@ -172,6 +192,7 @@ pub fn expand_inputs<P: AsRef<Path>>(inputs: &[P]) -> std::io::Result<Vec<std::p
 /// # Errors
 /// `Err(Ok(diagnostics))` for policy errors, `Err(Err(io))` if a file cannot
 /// be read.
+#[cfg(feature = "std")]
 pub fn compile_files<P: AsRef<Path>>(paths: &[P]) -> Result<Output, Result<Vec<Diagnostic>, std::io::Error>> {
     let sources = expand_inputs(paths)
         .map_err(Err)?

@@ -4,7 +4,9 @@
 //! are completed first (contexts depend on users' default levels), then
 //! every other statement in source order.
 
-use std::collections::{BTreeSet, HashMap};
+use crate::prelude::*;
+use alloc::collections::BTreeSet;
+use hashbrown::HashMap;
 
 use rampart_policy::db::*;
 use rampart_policy::ids::{FileKind, FlowDir, Protocol};
@@ -420,11 +422,11 @@ impl Lower<'_> {
     }
 
     fn finish_filecons(&mut self) {
-        fn key(f: &FileCon) -> (bool, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>, bool) {
+        fn key(f: &FileCon) -> (bool, core::cmp::Reverse<usize>, core::cmp::Reverse<usize>, bool) {
             const META: &[char] = &['.', '^', '$', '?', '*', '+', '|', '[', '(', '{', '\\'];
             let stem = f.pattern.find(META).unwrap_or(f.pattern.len());
             let has_meta = stem < f.pattern.len();
-            (has_meta, std::cmp::Reverse(stem), std::cmp::Reverse(f.pattern.len()), f.kind.is_none())
+            (has_meta, core::cmp::Reverse(stem), core::cmp::Reverse(f.pattern.len()), f.kind.is_none())
         }
         self.db.filecons.sort_by_key(key);
     }

@@ -1,7 +1,8 @@
 //! Lowering of `role_transition`, `range_transition`, `typebounds` and
 //! `validatetrans` (methods on the lowering pass).
 
-use std::collections::HashMap;
+use crate::prelude::*;
+use hashbrown::HashMap;
 
 use rampart_policy::db::{RangeTransition, RoleTransition, TypeBounds, ValidateTrans};
 

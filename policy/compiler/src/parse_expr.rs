@@ -7,6 +7,7 @@
 use crate::ast::*;
 use crate::lexer::Tok;
 use crate::parser::{PResult, Parser};
+use crate::prelude::*;
 
 /// Constraint operand keywords.
 pub const OPERANDS: &[&str] = &["u1", "u2", "u3", "r1", "r2", "r3", "t1", "t2", "t3", "l1", "l2", "h1", "h2"];

@@ -5,6 +5,7 @@
 use crate::ast::*;
 use crate::lexer::Tok;
 use crate::parser::{PResult, Parser};
+use crate::prelude::*;
 
 impl Parser<'_> {
     /// The statement after keyword `kw` (already consumed).

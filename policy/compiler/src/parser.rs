@@ -9,6 +9,7 @@
 use crate::ast::*;
 use crate::diag::{Diagnostics, Span};
 use crate::lexer::{Tok, Token};
+use crate::prelude::*;
 
 /// Error already reported to the diagnostics.
 #[derive(Debug)]

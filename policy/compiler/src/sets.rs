@@ -1,7 +1,8 @@
 //! Type-set and permission-set resolution, and printing sets back as
 //! source text (for neverallow reports).
 
-use std::collections::BTreeSet;
+use crate::prelude::*;
+use alloc::collections::BTreeSet;
 
 use crate::ast::{PermSet, SetItem, TypeSet};
 use crate::diag::{Diagnostics, unknown};

@@ -1,7 +1,8 @@
 //! Declaration pass: every name the policy declares, from all files, before
 //! any rule is lowered (so declarations may appear in any file and order).
 
-use std::collections::HashMap;
+use crate::prelude::*;
+use hashbrown::HashMap;
 
 use rampart_policy::db::{BoolDef, ClassDef, Named, RoleDef, TypeDef, UserDef};
 
@@ -102,7 +103,7 @@ impl Symbols {
                     if s.define(d, 4, "category", name) && aliases.iter().all(|a| s.define(d, 4, "category", a)) =>
                 {
                     let i = s.cats.len() as u16;
-                    for n in std::iter::once(name).chain(aliases) {
+                    for n in core::iter::once(name).chain(aliases) {
                         s.cat_ix.insert(n.text.clone(), i);
                     }
                     s.cats.push(named(name, aliases));
@@ -250,7 +251,7 @@ impl Symbols {
             }
         };
         for (i, s) in ordered.iter().enumerate() {
-            for n in std::iter::once(&s.name).chain(&s.aliases) {
+            for n in core::iter::once(&s.name).chain(&s.aliases) {
                 self.sens_ix.insert(n.clone(), i as u16);
             }
         }
