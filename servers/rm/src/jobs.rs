@@ -25,7 +25,8 @@ use rampart_secsrv_api::rt::Ipc;
 use rampart_uabi::Errno;
 use rampart_uabi::signal::{self as usig, Disposition, Signo};
 
-fn context(rm: &Rm, pid: Pid) -> String {
+/// The security context of task `pid` (empty if there is none).
+pub fn context(rm: &Rm, pid: Pid) -> String {
     rm.procs.get(pid).map(|p| p.context.clone()).unwrap_or_default()
 }
 

@@ -226,11 +226,23 @@ pub fn token_slot(rm: &Rm, badge: u64) -> Option<CPtr> {
 
 /// `RegionShare`: mints a token; returns its slot (sent with the reply).
 ///
+/// A shared region is an object of class `shm` labelled with its owner's
+/// context (as SELinux labels System V shared memory with its creator's):
+/// minting a token needs `shm create` on that label (the owner's own), and
+/// mapping it ([`region_map`]) `shm read`, plus `shm write` for a writable
+/// token, from the mapper's context — so every region two domains share
+/// is a rule `polc flow` sees. Like SELinux's `shmat`, the decision is made
+/// when the mapping is made.
+///
 /// # Errors
-/// `ENOENT`, `ENOMEM`, `EIO`.
+/// `ENOENT`, `EACCES` (`shm create`), `ENOMEM`, `EIO`.
 pub fn region_share(rm: &mut Rm, pid: Pid, rid: RegionId, writable: bool) -> Result<CPtr, Errno> {
     let r = rm.regions.get(&rid).filter(|r| r.owner == pid && r.kind == RegionKind::Anon).ok_or(Errno::ENOENT)?;
     let _ = r;
+    let own = crate::jobs::context(rm, pid);
+    if !crate::jobs::allowed(rm, &own, &own, "shm", "create") {
+        return Err(Errno::EACCES);
+    }
     let s = rm.slots.alloc(1).ok_or(Errno::ENOMEM)?;
     let n = rm.next_token;
     if CNODE.mint(s, 64, CNODE.path(rm.ep.0, 64), Rights::WRITE, badge::TOKEN | n).is_err() {
@@ -245,11 +257,13 @@ pub fn region_share(rm: &mut Rm, pid: Pid, rid: RegionId, writable: bool) -> Res
     Ok(s)
 }
 
-/// `RegionMap` with the unwrapped token `token_badge`.
+/// `RegionMap` with the unwrapped token `token_badge`: `shm read` (and
+/// `shm write` for a writable token) from the caller's context to the
+/// region owner's ([`region_share`]).
 ///
 /// # Errors
-/// `EBADF` (not a live token), `EEXIST` (already mapped there), `EDQUOT`,
-/// `ENOMEM`.
+/// `EBADF` (not a live token), `EEXIST` (already mapped there), `EACCES`
+/// (the policy), `EDQUOT`, `ENOMEM`.
 pub fn region_map(rm: &mut Rm, pid: Pid, token_badge: Option<u64>) -> Result<Response, Errno> {
     let b = token_badge.filter(|b| b & badge::TOKEN != 0).ok_or(Errno::EBADF)?;
     let tok = *rm.tokens.get(&(b & !badge::TOKEN)).ok_or(Errno::EBADF)?;
@@ -257,6 +271,13 @@ pub fn region_map(rm: &mut Rm, pid: Pid, token_badge: Option<u64>) -> Result<Res
     if r.owner == pid || r.mappings.iter().any(|m| m.pid == pid) {
         return Err(Errno::EEXIST);
     }
+    let (mapper, label) = (crate::jobs::context(rm, pid), crate::jobs::context(rm, r.owner));
+    if !crate::jobs::allowed(rm, &mapper, &label, "shm", "read")
+        || (tok.writable && !crate::jobs::allowed(rm, &mapper, &label, "shm", "write"))
+    {
+        return Err(Errno::EACCES);
+    }
+    let r = rm.regions.get(&tok.region).ok_or(Errno::EBADF)?;
     let (pages, frames) = (r.pages, r.frames);
     let va = next_vaddr(rm, pid, pages)?;
     ensure_tables(rm, pid, va, pages)?;

@@ -255,7 +255,9 @@ fn permissive(t: &mut T, cx: &mut Ctx) {
     t.check(r.is_ok_and(|s| !s.enforcing), "setenforce 0");
     let c = cx.ch.connect(ECHO, slots::ECHO);
     t.check(c.is_ok(), "permissive: the denied connect goes through");
+    let mut token = false;
     if let Ok(c) = c {
+        token = crate::shm::take_token(t, &c);
         let _ = rampart_connsrv_api::client::disconnect(&mut cx.ch.clone_transport(), c.conn);
     }
     let rec = find_audit(cx, |e| e.object == ECHO && e.denied && !e.enforced);
@@ -264,6 +266,9 @@ fn permissive(t: &mut T, cx: &mut Ctx) {
     cx.events();
     t.check(r.is_ok_and(|s| s.enforcing), "setenforce 1");
     t.check(cx.ch.connect(ECHO, slots::ECHO).map(|_| ()) == Err(Errno::EACCES), "enforcing again");
+    if token {
+        crate::shm::map_refused(t, cx);
+    }
 }
 
 /// A child calls the echo service (which keeps state for it, keyed by

@@ -31,6 +31,7 @@ extern crate alloc;
 mod bench;
 mod checks;
 mod revoke;
+mod shm;
 // A view of its own regions (`Region::shared`).
 #[allow(unsafe_code)]
 mod sealing;
@@ -38,7 +39,7 @@ mod sealing;
 use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
 use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
-use rampart_rt::cap::{Endpoint, Reply};
+use rampart_rt::cap::{CNode, Endpoint, Reply};
 pub use rampart_rt::cpu::rdtsc;
 use rampart_rt::dprintln;
 use rampart_rt::server::{Action, Server};
@@ -56,6 +57,11 @@ pub const POOL_DONE: &str = "sectest.pool.done";
 /// The echo service's reply: the caller's SID, the value it sent, and how
 /// many clients the service keeps state for.
 pub type EchoReply = (u32, u64, u32);
+/// The value that asks the echo service for a writable token to one of
+/// its regions (the reply carries the capability; `shm`).
+pub const SHM_SHARE: u64 = 0x53_484d_5348_4152;
+/// Where the echo service keeps the token it hands out.
+const SHM_SLOT: u64 = 60;
 
 /// Pass/fail counters.
 pub struct T {
@@ -189,6 +195,20 @@ fn serve() -> i32 {
         if let Some(x) = clients.entry(m.badge, |_| 0) {
             *x = v;
         }
-        Action::reply(&(b.sid, v, clients.len() as u32))
+        let reply: EchoReply = (b.sid, v, clients.len() as u32);
+        if v == SHM_SHARE {
+            // A region of ours, for whoever asks (rm decides who may map it).
+            let _ = CNode(slot::CNODE).delete(SHM_SLOT, 64);
+            let shared =
+                rampart_rt::rm::region_alloc(4096).and_then(|r| rampart_rt::rm::region_share(r.id, true, SHM_SLOT));
+            return match (shared, rampart_rt::ipc::codec::Outgoing::encode(&reply)) {
+                (Ok(()), Ok(out)) => Action::Reply(out.with_cap(SHM_SLOT)),
+                (r, _) => {
+                    dprintln!("sectest: serve: cannot share a region: {r:?}");
+                    Action::reply(&(b.sid, 0u64, 0u32))
+                }
+            };
+        }
+        Action::reply(&reply)
     })
 }
