@@ -49,9 +49,9 @@ const EPOCH_MS: u64 = 1_767_225_600_000;
 /// coalesced, not allowed to push the other record out unseen (anything
 /// lost is counted in the log); the user can read neither the log nor the
 /// trail; the second boot's daemon neither duplicates the first boot's
-/// records nor skips its own. (The session waits 2 s before powering off:
-/// records still in the security server's ring when the machine stops are
-/// not logged, docs/security-architecture.md §9.)
+/// records nor skips its own. (The session waits 2 s before powering off
+/// so that the 5,000-denial flood is written before init's bounded wait
+/// for the daemon at power-off ends.)
 #[test]
 fn user_denials_reach_the_persistent_log_and_survive_a_reboot() {
     let d = disk("audit-reboot");
@@ -132,6 +132,35 @@ fn user_denials_reach_the_persistent_log_and_survive_a_reboot() {
     assert!(rest.contains("scontext=user_u:user_r:user_t tcontext=system_u:object_r:policy_file_t"), "{rest}");
     assert!(rest.contains("as=0"), "{rest}");
     let _ = std::fs::remove_file(&d);
+}
+
+/// Records of a session's last moments are not lost at power-off: init
+/// waits until the audit daemon confirms every record written before the
+/// file server shuts down. The session ends with 400 denials of distinct
+/// names (no coalescing) and a denied `cat`, right before the shell exits;
+/// the `cat`'s record is in the log on the disk. (On the development
+/// machines the daemon usually keeps up with this load even without the
+/// wait; the wait bounds the case where it does not, and init reports
+/// any record left unwritten after it.)
+#[test]
+fn the_last_denial_before_power_off_is_logged() {
+    let d = disk("audit-last");
+    let (out, code) = run_batch(
+        &d,
+        "i=0\nwhile [ $i -lt 400 ]; do [ -e /etc/policy/x$i ]; i=$((i+1)); done\ncat /etc/policy/policy.bin; echo end\n",
+    );
+    assert!(out.contains("Permission denied"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    let log = std::env::temp_dir().join(format!("rampart-audit-last-{}.log", std::process::id()));
+    images::custom::copy_out(&d, "/var/log/audit/audit.log", &log).unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(&d);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("scontext=user_u:user_r:user_t") && l.contains("name=\"/etc/policy/policy.bin\"")),
+        "the last denial is not in the log:\n{text}"
+    );
 }
 
 /// With a test-sized limit (`auditd.max_log_file=4096 auditd.num_logs=3`

@@ -10,12 +10,47 @@
 //! the file server's identity table). A file server that is not running
 //! (no login session, `init.first=` a test program) or that fails the
 //! unmount is reported on the console; power-off goes on either way.
+//!
+//! Before that, init waits (at most [`AUDIT_WAIT_MS`]) until the audit
+//! daemon has confirmed every record of the trail written
+//! (`AuditStats::logged`), so the denials of the session's last moments
+//! reach `/var/log/audit/audit.log` instead of dying with the RAM ring.
 
 use rampart_connsrv_api::rt::Channel;
 use rampart_fs_api::{Request, Response};
 use rampart_rt::alloc::Allocator;
 use rampart_rt::cap::Endpoint;
 use rampart_rt::dprintln;
+
+/// Longest wait for the audit daemon at power-off, in milliseconds.
+pub const AUDIT_WAIT_MS: u64 = 2000;
+
+/// Waits until every audit record is logged, if a logger subscribed;
+/// reports what was left unwritten after [`AUDIT_WAIT_MS`].
+pub fn audit_trail(core: &crate::security::Core) {
+    let mut c = rampart_secsrv_api::client::Client(rampart_secsrv_api::rt::Ipc(core.secsrv));
+    let start = rampart_rt::clock::unix_time_ms();
+    loop {
+        let st = match c.audit_stats() {
+            Ok(st) => st,
+            Err(e) => return dprintln!("init: audit statistics: {e}"),
+        };
+        if st.loggers == 0 || st.logged >= st.total {
+            if st.loggers > 0 {
+                dprintln!("init: audit trail logged ({} records)", st.total);
+            }
+            return;
+        }
+        if rampart_rt::clock::unix_time_ms().saturating_sub(start) >= AUDIT_WAIT_MS {
+            rampart_rt::pr_warn!(
+                "init: {} audit record(s) not written by the audit daemon at power-off",
+                st.total - st.logged
+            );
+            return;
+        }
+        rampart_rt::ipc::yield_now();
+    }
+}
 
 /// init's context, for its own connsrv channel.
 const INIT_CONTEXT: &str = "system_u:system_r:init_t";

@@ -219,6 +219,14 @@ pub struct AuditStats {
     pub coalesced: u64,
     /// `Audit` submissions refused (the caller lacks `audit_write`).
     pub refused: u64,
+    /// Audit loggers subscribed ([`Request::SubscribeAudit`]).
+    pub loggers: u32,
+    /// Records a logger has confirmed it wrote: positions below the one it
+    /// asked to read from last (a logger asks for the records after the
+    /// ones it has written). init waits, bounded, until this reaches
+    /// `total` before the file server shuts down, so records are not lost
+    /// at power-off.
+    pub logged: u64,
 }
 
 /// The SID table's statistics ([`Request::SidStats`]).

@@ -33,7 +33,7 @@ fn round_trips() {
     rt(Request::ReleaseSid { sid: u32::MAX, subject: u32::MAX });
     rt(Request::CheckContext { context: c });
     rt(Response::SidStats(SidStats { live: 1, peak: 2, refusals: u64::MAX }));
-    rt(Response::AuditStats(AuditStats { total: 1, lost: 2, coalesced: 3, refused: u64::MAX }));
+    rt(Response::AuditStats(AuditStats { total: 1, lost: 2, coalesced: 3, refused: u64::MAX, loggers: 4, logged: 5 }));
     rt(Request::SubscribeAudit);
     rt(Request::AuditStats);
     // Requests and responses stay small: servers keep several on their

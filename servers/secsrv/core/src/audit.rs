@@ -89,6 +89,8 @@ pub struct AuditRing {
     next: u64,
     /// Highest position a logger has read.
     read: u64,
+    /// Highest position a logger has confirmed written.
+    logged: u64,
     lost: u64,
     coalesced: u64,
 }
@@ -96,7 +98,7 @@ pub struct AuditRing {
 impl AuditRing {
     /// An empty trail.
     pub fn new() -> AuditRing {
-        AuditRing { ring: VecDeque::with_capacity(RING_SIZE), next: 1, read: 0, lost: 0, coalesced: 0 }
+        AuditRing { ring: VecDeque::with_capacity(RING_SIZE), next: 1, read: 0, logged: 0, lost: 0, coalesced: 0 }
     }
 
     /// Folds `r` into the newest record if it repeats it (same event,
@@ -144,6 +146,18 @@ impl AuditRing {
     /// overwritten).
     pub fn mark_read(&mut self, upto: u64) {
         self.read = self.read.max(upto.min(self.next - 1));
+    }
+
+    /// Notes that a logger asked to read from position `from`: it has
+    /// written every record before it (the audit daemon reads the next
+    /// batch only after it appended the last one to its log).
+    pub fn mark_logged(&mut self, from: u64) {
+        self.logged = self.logged.max(from.saturating_sub(1).min(self.next - 1));
+    }
+
+    /// Highest position a logger has confirmed written.
+    pub fn logged(&self) -> u64 {
+        self.logged
     }
 
     /// Records written since boot (coalesced repeats not included).

@@ -248,6 +248,8 @@ impl SecServer {
             lost: self.audit.lost(),
             coalesced: self.audit.coalesced(),
             refused: self.audit_refused,
+            loggers: self.loggers.len() as u32,
+            logged: self.audit.logged(),
         }
     }
 
@@ -492,6 +494,9 @@ impl SecServer {
                 let sid = self.caller_sid(caller);
                 if self.loggers.is_empty() || self.loggers.contains(&sid) {
                     self.audit.mark_read(b.next.saturating_sub(1));
+                }
+                if self.loggers.contains(&sid) {
+                    self.audit.mark_logged(from);
                 }
                 Response::Audit(b)
             }

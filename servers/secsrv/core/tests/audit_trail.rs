@@ -201,3 +201,37 @@ fn a_flood_cannot_erase_another_subjects_record_unseen() {
     s.handle(fs, Request::Audit(denial(usid, "/f-last", 99)));
     assert_eq!(s.audit_ring().total(), total + 1);
 }
+
+/// What init waits for before the file server shuts down: a logger's
+/// confirmation that it wrote every record (it asks for the records after
+/// them). A record read but not yet confirmed is not `logged`; another
+/// reader's requests confirm nothing.
+#[test]
+fn only_the_loggers_next_read_confirms_records_written() {
+    let mut s = booted("te");
+    let fs = as_(&mut s, "system_u:system_r:fs_t");
+    let auditd = as_(&mut s, "system_u:system_r:auditd_t");
+    let admin = as_(&mut s, "root:sysadm_r:sysadm_t");
+    let Caller::Sid(usid) = as_(&mut s, "user_u:user_r:user_t") else { unreachable!() };
+    assert_eq!(stats(&mut s).loggers, 0);
+    assert_eq!(s.subscribe_audit(auditd), Ok(()));
+    let st = stats(&mut s);
+    assert_eq!((st.loggers, st.logged), (1, 0));
+    for i in 0..3 {
+        s.handle(fs, Request::Audit(denial(usid, &format!("/p{i}"), 9)));
+    }
+    let total = stats(&mut s).total;
+    // The daemon reads the batch: read, not yet written.
+    let b = read(&mut s, auditd, 1);
+    assert_eq!(b.next, total + 1);
+    assert_eq!(stats(&mut s).logged, 0);
+    // The administrator reading further confirms nothing.
+    let _ = read(&mut s, admin, total + 1);
+    assert_eq!(stats(&mut s).logged, 0);
+    // The daemon asks for what follows: everything before is written.
+    let _ = read(&mut s, auditd, b.next);
+    assert_eq!(stats(&mut s).logged, total);
+    // A position beyond the trail confirms no more than exists.
+    let _ = read(&mut s, auditd, total + 1000);
+    assert_eq!(stats(&mut s).logged, total);
+}
