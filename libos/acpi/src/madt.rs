@@ -107,15 +107,11 @@ impl Madt {
             let body = (len as usize).min(e.len());
             mem.read(t.paddr + off, &mut e[..body])?;
             match kind {
-                TYPE_LOCAL_APIC if len >= 8 => {
-                    if u32_at(&e, 4) & FLAG_ENABLED != 0 {
-                        m.cpus.push(Cpu { apic_id: u32::from(e[3]), uid: u32::from(e[2]) });
-                    }
+                TYPE_LOCAL_APIC if len >= 8 && u32_at(&e, 4) & FLAG_ENABLED != 0 => {
+                    m.cpus.push(Cpu { apic_id: u32::from(e[3]), uid: u32::from(e[2]) });
                 }
-                TYPE_LOCAL_X2APIC if len >= 16 => {
-                    if u32_at(&e, 8) & FLAG_ENABLED != 0 {
-                        m.cpus.push(Cpu { apic_id: u32_at(&e, 4), uid: u32_at(&e, 12) });
-                    }
+                TYPE_LOCAL_X2APIC if len >= 16 && u32_at(&e, 8) & FLAG_ENABLED != 0 => {
+                    m.cpus.push(Cpu { apic_id: u32_at(&e, 4), uid: u32_at(&e, 12) });
                 }
                 TYPE_LAPIC_OVERRIDE if len >= 12 => {
                     m.lapic_paddr = u64::from(u32_at(&e, 4)) | (u64::from(u32_at(&e, 8)) << 32);
