@@ -2,7 +2,7 @@
 //! Each must start init in ring 3 (the test kernel echoes its greeting; the
 //! release kernel prints only its own boot lines) and power off cleanly.
 
-use images::qemu::{Boot, Machine, QemuConfig, guest_exit_code};
+use images::qemu::{Boot, Machine, QemuConfig, guest_exit_code, smp_args};
 use rampart_tests::{boot, iso};
 use std::time::Duration;
 
@@ -41,6 +41,23 @@ fn pvh_microvm_reaches_ring3() {
 #[test]
 fn pvh_pc_reaches_ring3() {
     boots(test_kernel(Machine::Pc), GREETING, Duration::from_secs(30));
+}
+
+/// On `pc` (SeaBIOS's ACPI tables) and `microvm` (QEMU's own) with 2 and 4
+/// vCPUs under MTTCG, the kernel starts every application processor
+/// before init runs (docs/kernel.md, "Multicore").
+#[test]
+fn pvh_smp_brings_every_cpu_online() {
+    for (machine, cpus) in [(Machine::Pc, 2), (Machine::Microvm, 4)] {
+        let cfg = QemuConfig { extra: smp_args(cpus), ..test_kernel(machine) };
+        let mut s = boot(&cfg);
+        let out = s.expect(GREETING, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
+        let want = format!("smp: {cpus} CPUs online");
+        assert!(out.contains(&want), "{machine:?}: {want:?} missing:\n{out}");
+        println!("{machine:?} -smp {cpus}: {GREETING:?} after {:.3} s", s.elapsed().as_secs_f64());
+        let status = s.wait_exit(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(guest_exit_code(status), Some(0), "guest exit status; output:\n{}", s.output());
+    }
 }
 
 /// The release kernel boots init, which runs with nothing to start and
