@@ -60,6 +60,7 @@ fn ktest_all_pass_on_4_cpus() {
     let (passed, _, out) = run_ktest_on("", 4, Duration::from_secs(180));
     assert!(passed >= 60, "only {passed} ktest tests ran");
     assert!(out.contains("smp: 4 CPUs online"), "the kernel did not bring 4 CPUs online:\n{out}");
+    assert!(out.contains("ktest: 4 CPUs online (boot information)"), "the root task was not told:\n{out}");
     assert!(!out.contains("did not start"), "an application processor did not start:\n{out}");
 }
 
@@ -68,7 +69,8 @@ fn ktest_all_pass_on_4_cpus() {
 fn smp_1_keeps_one_cpu() {
     let (passed, _, out) = run_ktest_on("only=ipc smp=1", 2, Duration::from_secs(120));
     assert!(passed >= 1, "no ktest test ran");
-    assert!(!out.contains("CPUs online"), "smp=1 started other CPUs:\n{out}");
+    assert!(!out.contains("smp: 2 CPUs online"), "smp=1 started other CPUs:\n{out}");
+    assert!(out.contains("ktest: 1 CPUs online (boot information)"), "the root task was told otherwise:\n{out}");
 }
 
 /// A long random-invocation run (10 million invocations in 200 fresh
