@@ -212,6 +212,11 @@ pub fn start(params: &BootParams, free: &mut RegionList<64>, nx: bool, verbose: 
     copy_to_phys(TRAMPOLINE + (end - start) - SLOT_EFER_FROM_END, &efer_bits.to_le_bytes());
     ap_boot_cr3.store(super::paging::kernel_pml4(), Ordering::Release);
 
+    // The MP specification's 10 ms after INIT and 200 µs after each SIPI
+    // are for external APICs (family < 6); later CPUs need neither, as
+    // Linux found (`init_udelay`, arch/x86/kernel/smpboot.c): 10 µs.
+    let family = (cpu::cpuid(1, 0).eax >> 8) & 0xf;
+    let (init_delay, sipi_delay) = if family >= 6 { (0, 10) } else { (10_000, 200) };
     let me = apic::id();
     let mut index = 1u64;
     for c in madt.cpus.as_slice() {
@@ -235,13 +240,13 @@ pub fn start(params: &BootParams, free: &mut RegionList<64>, nx: bool, verbose: 
         ap_boot_index.store(index, Ordering::Release);
         let id = c.apic_id as u8;
         let mut up = apic::send_init(id);
-        delay_us(10_000);
+        delay_us(init_delay);
         for _ in 0..2 {
             if !up || AP_ALIVE.load(Ordering::Acquire) == index {
                 break;
             }
             up = apic::send_startup(id, (TRAMPOLINE >> 12) as u8);
-            delay_us(200);
+            delay_us(sipi_delay);
         }
         let mut waited = 0;
         while up && AP_ALIVE.load(Ordering::Acquire) != index && waited < 100_000 {
