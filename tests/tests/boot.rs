@@ -54,6 +54,11 @@ fn pvh_smp_brings_every_cpu_online() {
         let out = s.expect(GREETING, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
         let want = format!("smp: {cpus} CPUs online");
         assert!(out.contains(&want), "{machine:?}: {want:?} missing:\n{out}");
+        let pings = format!("smp: {n} of {n} application processors answered NMI pings", n = cpus - 1);
+        assert!(out.contains(&pings), "{machine:?}: {pings:?} missing:\n{out}");
+        if let Some(l) = out.lines().find(|l| l.contains("NMI pings")) {
+            println!("{machine:?} -smp {cpus}: {l}");
+        }
         println!("{machine:?} -smp {cpus}: {GREETING:?} after {:.3} s", s.elapsed().as_secs_f64());
         let status = s.wait_exit(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(guest_exit_code(status), Some(0), "guest exit status; output:\n{}", s.output());

@@ -61,6 +61,8 @@ fn ktest_all_pass_on_4_cpus() {
     assert!(passed >= 60, "only {passed} ktest tests ran");
     assert!(out.contains("smp: 4 CPUs online"), "the kernel did not bring 4 CPUs online:\n{out}");
     assert!(out.contains("ktest: 4 CPUs online (boot information)"), "the root task was not told:\n{out}");
+    // Parked, not dead: each AP answers NMIs sent to it by APIC ID.
+    assert!(out.contains("smp: 3 of 3 application processors answered NMI pings"), "an AP does not answer:\n{out}");
     assert!(!out.contains("did not start"), "an application processor did not start:\n{out}");
 }
 

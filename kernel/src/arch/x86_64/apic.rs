@@ -148,6 +148,12 @@ pub fn send_init(apic_id: u8) -> bool {
     send_ipi(apic_id, 0x0000_c500) && send_ipi(apic_id, 0x0000_8500)
 }
 
+/// NMI IPI (delivery mode NMI, SDM Vol. 3A §11.6.1): reaches a CPU even
+/// with interrupts disabled, as a parked application processor has them.
+pub fn send_nmi(apic_id: u8) -> bool {
+    send_ipi(apic_id, 0x0000_4400)
+}
+
 /// Start-up IPI: the AP begins in real mode at physical `page << 12`.
 pub fn send_startup(apic_id: u8, page: u8) -> bool {
     send_ipi(apic_id, 0x0000_4600 | u32::from(page))

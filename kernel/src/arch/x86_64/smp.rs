@@ -16,7 +16,7 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use super::paging::{DIRECT_MAP_BASE, copy_to_phys, direct_map_end, phys_to_virt};
 use super::{apic, cpu, gdt, idt};
 use crate::boot::BootParams;
-use crate::kprintln;
+use crate::{kprint, kprintln};
 use rampart_acpi::{AcpiError, PhysMem, Rsdp, find_table, madt::Madt};
 use rampart_kcore::memmap::{Region, RegionList};
 
@@ -264,7 +264,74 @@ pub fn start(params: &BootParams, free: &mut RegionList<64>, nx: bool, verbose: 
     if verbose {
         kprintln!("smp: {n} CPUs online, parked but the boot CPU (docs/kernel.md, \"Multicore\")");
     }
+    if n > 1 {
+        check_answers(&madt, me, verbose);
+    }
     n
+}
+
+/// Pings each started AP [`PINGS`] times and reports how many answered and
+/// the median round trip (the IPI wake-up latency of a halted CPU).
+fn check_answers(madt: &Madt, me: u32, verbose: bool) {
+    let (mut asked, mut answered) = (0u32, 0u32);
+    let mut rtts = [0u64; PINGS * 8];
+    let mut m = 0;
+    for c in madt.cpus.as_slice().iter().filter(|c| c.apic_id != me && c.apic_id <= 0xfe).take(online() as usize - 1) {
+        asked += 1;
+        let mut ok = true;
+        for _ in 0..PINGS {
+            match ping(c.apic_id as u8) {
+                Some(t) if m < rtts.len() => {
+                    rtts[m] = t;
+                    m += 1;
+                }
+                Some(_) => {}
+                None => ok = false,
+            }
+        }
+        answered += u32::from(ok);
+    }
+    let rtts = &mut rtts[..m];
+    rtts.sort_unstable();
+    let median = rtts.get(m / 2).copied().unwrap_or(0);
+    if verbose || answered != asked {
+        kprint!(
+            "smp: {answered} of {asked} application processors answered NMI pings; round trip median {median} TSC cycles"
+        );
+        match apic::tsc_hz() {
+            0 => kprintln!(" (TSC not calibrated)"),
+            hz => kprintln!(" = {} ns", median.saturating_mul(1_000_000_000) / hz),
+        }
+    }
+}
+
+/// Pings sent to each AP by [`check_answers`].
+const PINGS: usize = 8;
+
+/// Sends an NMI to the parked CPU `apic_id` and waits up to about 100 ms
+/// for its NMI handler to count it. Returns the round trip in TSC cycles,
+/// or `None` if it did not answer. Boot CPU only, one ping at a time (the
+/// count is global).
+fn ping(apic_id: u8) -> Option<u64> {
+    let before = super::nmi::count();
+    let t0 = cpu::rdtsc();
+    if !apic::send_nmi(apic_id) {
+        return None;
+    }
+    let limit = match apic::tsc_hz() {
+        0 => 800_000_000,
+        hz => hz / 10,
+    };
+    loop {
+        let t = cpu::rdtsc() - t0;
+        if super::nmi::count() != before {
+            return Some(t);
+        }
+        if t > limit {
+            return None;
+        }
+        core::hint::spin_loop();
+    }
 }
 
 /// An AP's first Rust code, on its own stack and the kernel page tables:
