@@ -195,12 +195,14 @@ pub fn start(params: &BootParams, free: &mut RegionList<64>, nx: bool, verbose: 
             return 1;
         }
     };
-    // The trampoline page must not hold anything still needed.
+    // The trampoline page must be usable RAM (E820 type 1) that holds
+    // nothing still needed.
     let page = Region::new(TRAMPOLINE, TRAMPOLINE + 4096);
-    let in_use = params.modules().iter().any(|m| m.overlaps(&page))
+    let in_use = !params.ram.as_slice().iter().any(|r| r.start <= page.start && r.end >= page.end)
+        || params.modules().iter().any(|m| m.overlaps(&page))
         || (params.rsdp_paddr != 0 && page.overlaps(&Region::new(params.rsdp_paddr, params.rsdp_paddr + 36)));
     if in_use {
-        kprintln!("smp: trampoline page {TRAMPOLINE:#x} in use: one CPU");
+        kprintln!("smp: trampoline page {TRAMPOLINE:#x} is not free RAM: one CPU");
         return 1;
     }
     let (start, end) = (&raw const ap_trampoline_start as u64, &raw const ap_trampoline_end as u64);
