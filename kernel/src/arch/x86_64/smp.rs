@@ -264,7 +264,8 @@ pub fn start(params: &BootParams, free: &mut RegionList<64>, nx: bool, verbose: 
     }
     let n = online();
     if verbose {
-        kprintln!("smp: {n} CPUs online, parked but the boot CPU (docs/kernel.md, \"Multicore\")");
+        let cpus = if n == 1 { "CPU" } else { "CPUs" };
+        kprintln!("smp: {n} {cpus} online, parked but the boot CPU (docs/kernel.md, \"Multicore\")");
     }
     if n > 1 {
         check_answers(&madt, me, verbose);
