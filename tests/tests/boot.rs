@@ -65,6 +65,22 @@ fn pvh_smp_brings_every_cpu_online() {
     }
 }
 
+/// Hot-pluggable CPUs (`maxcpus` above `-smp`) are in the MADT without
+/// the Enabled flag: the kernel starts the two present ones and does not
+/// try the other two (no "did not start", no 100 ms waits).
+#[test]
+fn pvh_smp_skips_absent_hotplug_cpus() {
+    let extra = vec!["-smp".to_string(), "2,maxcpus=4".to_string()];
+    let cfg = QemuConfig { extra, ..test_kernel(Machine::Pc) };
+    let mut s = boot(&cfg);
+    let out = s.expect(GREETING, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(out.contains("smp: 2 CPUs online"), "{out}");
+    assert!(out.contains("smp: 1 of 1 application processors answered NMI pings"), "{out}");
+    assert!(!out.contains("did not start"), "a disabled CPU was started:\n{out}");
+    let status = s.wait_exit(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(guest_exit_code(status), Some(0), "guest exit status; output:\n{}", s.output());
+}
+
 /// The release kernel boots init, which runs with nothing to start and
 /// powers off through rm; nothing reaches the console after the kernel's
 /// boot lines (no console server runs to show the kernel log).
