@@ -124,6 +124,11 @@ enum Cmd {
         /// Guest memory in MiB.
         #[arg(short, long, default_value_t = 512)]
         memory: u32,
+        /// Virtual CPUs (`-smp N`; under TCG one host thread each, MTTCG).
+        /// Default: the host's CPU count under KVM, 1 under TCG. The kernel
+        /// starts every one (docs/kernel.md, "Multicore").
+        #[arg(long)]
+        smp: Option<u32>,
         /// Kernel command line.
         #[arg(long, default_value = "")]
         append: String,
@@ -285,6 +290,7 @@ fn main() -> Result<()> {
             iso,
             icount,
             memory,
+            smp,
             mut append,
             policy,
             add,
@@ -333,6 +339,11 @@ fn main() -> Result<()> {
                 Some(IsoFirmware::Uefi) => Boot::IsoUefi(images::iso::build_iso(&art, &append)?),
             };
             let accel = if icount { Accel::Tcg } else { resolve_accel(accel, &art) };
+            let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+            let cpus = smp.unwrap_or(if accel == Accel::Kvm { host_cpus } else { 1 }).max(1);
+            if cpus > 1 {
+                qemu_args.splice(0..0, images::qemu::smp_args(cpus));
+            }
             let cfg = QemuConfig {
                 machine,
                 boot,

@@ -74,7 +74,10 @@ pub struct QemuConfig {
     /// The root disk: a raw ext4 image attached as the first virtio-blk
     /// device (`blk0`, the file system the file server mounts).
     pub disk: Option<PathBuf>,
-    /// Extra QEMU arguments.
+    /// Extra QEMU arguments. With `-smp N` among them ([`smp_args`]) a
+    /// TCG machine runs one host thread per vCPU (`-accel
+    /// tcg,thread=multi`, MTTCG) unless `icount` is set (`-icount` forces
+    /// one thread).
     pub extra: Vec<String>,
     /// Boot the test kernel (PVH boots only; the ISO always carries the
     /// release kernel).
@@ -179,8 +182,10 @@ impl QemuConfig {
             }
         }
         c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+        let smp = self.extra.iter().any(|a| a == "-smp");
         match self.accel {
             Accel::Kvm => c.args(["-accel", "kvm"]),
+            _ if smp && !self.icount => c.args(["-accel", "tcg,thread=multi"]),
             _ => c.args(["-accel", "tcg"]),
         };
         if self.icount {
@@ -214,6 +219,13 @@ impl QemuConfig {
         c.args(&self.extra);
         Ok(c)
     }
+}
+
+/// The extra QEMU arguments for a machine with `cpus` vCPUs (`-smp N`;
+/// see [`QemuConfig::extra`]). The kernel starts every CPU the firmware's
+/// MADT lists (docs/kernel.md, "Multicore").
+pub fn smp_args(cpus: u32) -> Vec<String> {
+    vec!["-smp".into(), cpus.to_string()]
 }
 
 /// Decodes QEMU's exit status under `isa-debug-exit`: the guest wrote `code`

@@ -137,6 +137,9 @@ extern "C" fn kmain(info: u64, protocol: u64) -> ! {
             exposure.spectre_v2.word()
         );
     }
+    // Before the root task gets the free memory as Untyped: the APs'
+    // stacks come from it.
+    arch::smp::start(&params, &mut free, features.nx, verbose);
     let mut kernel = rootserver::build(&params, &mut free, features);
     kernel.log.set_console_level(loglevel);
     trap::start(kernel)

@@ -160,6 +160,7 @@ pub fn build(params: &BootParams, free: &mut RegionList<64>, features: CpuFeatur
         cmdline_len: params.cmdline_len as u64,
         cmdline: [0; CMDLINE_MAX],
         kernel_flags: if cfg!(feature = "test-kernel") { rampart_abi::bootinfo::KERNEL_DEBUG_SYSCALLS } else { 0 },
+        cpus_online: u64::from(crate::arch::smp::online()),
     };
     bi.cmdline[..params.cmdline_len].copy_from_slice(&params.cmdline[..params.cmdline_len]);
     let ut_start = root.next_slot;

@@ -2,7 +2,7 @@
 //! Each must start init in ring 3 (the test kernel echoes its greeting; the
 //! release kernel prints only its own boot lines) and power off cleanly.
 
-use images::qemu::{Boot, Machine, QemuConfig, guest_exit_code};
+use images::qemu::{Boot, Machine, QemuConfig, guest_exit_code, smp_args};
 use rampart_tests::{boot, iso};
 use std::time::Duration;
 
@@ -41,6 +41,44 @@ fn pvh_microvm_reaches_ring3() {
 #[test]
 fn pvh_pc_reaches_ring3() {
     boots(test_kernel(Machine::Pc), GREETING, Duration::from_secs(30));
+}
+
+/// On `pc` (SeaBIOS's ACPI tables) and `microvm` (QEMU's own) with 2 and 4
+/// vCPUs under MTTCG, the kernel starts every application processor
+/// before init runs (docs/kernel.md, "Multicore").
+#[test]
+fn pvh_smp_brings_every_cpu_online() {
+    for (machine, cpus) in [(Machine::Pc, 2), (Machine::Microvm, 4)] {
+        let cfg = QemuConfig { extra: smp_args(cpus), ..test_kernel(machine) };
+        let mut s = boot(&cfg);
+        let out = s.expect(GREETING, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
+        let want = format!("smp: {cpus} CPUs online");
+        assert!(out.contains(&want), "{machine:?}: {want:?} missing:\n{out}");
+        let pings = format!("smp: {n} of {n} application processors answered NMI pings", n = cpus - 1);
+        assert!(out.contains(&pings), "{machine:?}: {pings:?} missing:\n{out}");
+        if let Some(l) = out.lines().find(|l| l.contains("NMI pings")) {
+            println!("{machine:?} -smp {cpus}: {l}");
+        }
+        println!("{machine:?} -smp {cpus}: {GREETING:?} after {:.3} s", s.elapsed().as_secs_f64());
+        let status = s.wait_exit(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(guest_exit_code(status), Some(0), "guest exit status; output:\n{}", s.output());
+    }
+}
+
+/// Hot-pluggable CPUs (`maxcpus` above `-smp`) are in the MADT without
+/// the Enabled flag: the kernel starts the two present ones and does not
+/// try the other two (no "did not start", no 100 ms waits).
+#[test]
+fn pvh_smp_skips_absent_hotplug_cpus() {
+    let extra = vec!["-smp".to_string(), "2,maxcpus=4".to_string()];
+    let cfg = QemuConfig { extra, ..test_kernel(Machine::Pc) };
+    let mut s = boot(&cfg);
+    let out = s.expect(GREETING, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(out.contains("smp: 2 CPUs online"), "{out}");
+    assert!(out.contains("smp: 1 of 1 application processors answered NMI pings"), "{out}");
+    assert!(!out.contains("did not start"), "a disabled CPU was started:\n{out}");
+    let status = s.wait_exit(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(guest_exit_code(status), Some(0), "guest exit status; output:\n{}", s.output());
 }
 
 /// The release kernel boots init, which runs with nothing to start and

@@ -7,7 +7,7 @@
 //! cover persistence across a reboot on the same disk, the README
 //! walkthrough and the policy's type transition on exec.
 
-use images::qemu::{Session, guest_exit_code};
+use images::qemu::{QemuConfig, Session, guest_exit_code, smp_args};
 use rampart_tests::harness::type_line;
 use rampart_tests::{PROMPT, boot, disk, run_batch, session_config};
 use std::time::{Duration, Instant};
@@ -75,6 +75,23 @@ fn interactive_session() {
     s.send("exit 5\r").unwrap();
     let st = s.wait_exit(T).unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(guest_exit_code(st), Some(5), "{}", s.output());
+}
+
+/// The whole system on 4 vCPUs (MTTCG, `pc`, disk and network): the
+/// kernel brings every CPU online before init, and a session with files,
+/// a pipeline and a program run works as on one (docs/kernel.md,
+/// "Multicore": this landing runs every thread on the boot CPU).
+#[test]
+fn session_on_4_cpus() {
+    let d = disk("shell-smp4");
+    let cfg = QemuConfig { extra: smp_args(4), ..session_config(&d, false) };
+    let mut s = boot(&cfg);
+    let out = s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
+    assert!(out.contains("smp: 4 CPUs online"), "not every CPU came online:\n{out}");
+    run(&mut s, "echo on-four > four.txt; cat four.txt", "on-four");
+    run(&mut s, "printf 'b\\na\\n' | sort | wc -l", "2");
+    run(&mut s, "ls /", "usr");
+    s.send("exit\r").unwrap();
 }
 
 #[test]

@@ -150,6 +150,10 @@ pub struct BootInfo {
     /// What this kernel offers beyond the ABI every kernel has
     /// ([`KERNEL_DEBUG_SYSCALLS`]).
     pub kernel_flags: u64,
+    /// CPUs the kernel brought online (at least 1; docs/kernel.md,
+    /// "Multicore"). In this landing only the boot CPU runs threads; the
+    /// figure is what placement (rm) and `nproc` will use.
+    pub cpus_online: u64,
 }
 
 /// [`BootInfo::kernel_flags`]: the `Debug*` system calls exist (a test

@@ -103,6 +103,7 @@ fn main(bootinfo: u64) -> i32 {
         return 1;
     };
     let pool = Untyped(bi.untyped.start + i as u64);
+    dprintln!("ktest: {} CPUs online (boot information)", bi.cpus_online);
     dprintln!(
         "ktest: {} untyped caps, using slot {} ({} MiB at {:#x}); {} free slots",
         bi.untyped.len(),

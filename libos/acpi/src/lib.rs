@@ -10,7 +10,9 @@
 //! - [`aml::find_s5`]: the `\_S5` sleep type (§7.4.2.5) by a bounded search
 //!   of the DSDT's AML byte code for the `Name (_S5, Package {...})` that
 //!   every firmware declares, rather than an AML interpreter;
-//! - [`power`]: all of the above turned into I/O ports and values.
+//! - [`power`]: all of the above turned into I/O ports and values;
+//! - [`madt::Madt::read`]: the processors and their local APIC IDs (§5.2.12),
+//!   for the kernel's multicore start-up.
 //!
 //! Why not the `acpi` crate: its `AcpiHandler::map_physical_region` cannot
 //! fail, so a garbage table length forces the handler to map whatever the
@@ -22,6 +24,7 @@
 
 pub mod aml;
 mod fadt;
+pub mod madt;
 
 pub use fadt::{Fadt, Gas, SPACE_IO};
 

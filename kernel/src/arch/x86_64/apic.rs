@@ -15,6 +15,8 @@ pub const TICK_HZ: u64 = 1000;
 const REG_ID: usize = 0x20;
 const REG_EOI: usize = 0xb0;
 const REG_SVR: usize = 0xf0;
+const REG_ICR_LOW: usize = 0x300;
+const REG_ICR_HIGH: usize = 0x310;
 const REG_LVT_TIMER: usize = 0x320;
 const REG_TIMER_INIT: usize = 0x380;
 const REG_TIMER_CUR: usize = 0x390;
@@ -119,4 +121,40 @@ pub fn eoi() {
 /// This CPU's APIC ID.
 pub fn id() -> u32 {
     read(REG_ID) >> 24
+}
+
+/// Enables an application processor's local APIC (the spurious vector,
+/// software enable) with its timer masked: a parked AP takes no interrupts
+/// (docs/kernel.md, "Multicore"). The base is the boot CPU's (the MADT and
+/// `IA32_APIC_BASE` give every CPU the same one).
+pub fn init_ap() {
+    write(REG_SVR, 0x100 | u32::from(VECTOR_SPURIOUS));
+    write(REG_LVT_TIMER, 1 << 16);
+}
+
+/// Sends an inter-processor interrupt with ICR low word `low` to the CPU
+/// with xAPIC ID `apic_id` and waits for the APIC to accept it (delivery
+/// status, ICR bit 12; Intel SDM Vol. 3A §11.6.1). Returns false if it was
+/// still pending after about 10^6 polls.
+fn send_ipi(apic_id: u8, low: u32) -> bool {
+    write(REG_ICR_HIGH, u32::from(apic_id) << 24);
+    write(REG_ICR_LOW, low);
+    (0..1_000_000).any(|_| read(REG_ICR_LOW) & (1 << 12) == 0)
+}
+
+/// INIT IPI (level assert, then de-assert as the MP start-up sequence
+/// requires on older APICs; SDM Vol. 3A §8.4.4.1).
+pub fn send_init(apic_id: u8) -> bool {
+    send_ipi(apic_id, 0x0000_c500) && send_ipi(apic_id, 0x0000_8500)
+}
+
+/// NMI IPI (delivery mode NMI, SDM Vol. 3A §11.6.1): reaches a CPU even
+/// with interrupts disabled, as a parked application processor has them.
+pub fn send_nmi(apic_id: u8) -> bool {
+    send_ipi(apic_id, 0x0000_4400)
+}
+
+/// Start-up IPI: the AP begins in real mode at physical `page << 12`.
+pub fn send_startup(apic_id: u8, page: u8) -> bool {
+    send_ipi(apic_id, 0x0000_4600 | u32::from(page))
 }

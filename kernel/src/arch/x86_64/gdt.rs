@@ -31,7 +31,8 @@ pub const IST_DF: u8 = 3;
 /// IST index for machine check.
 pub const IST_MC: u8 = 4;
 
-const IST_STACK_SIZE: usize = 16 * 1024;
+/// Size of each interrupt stack (bytes).
+pub const IST_STACK_SIZE: usize = 16 * 1024;
 
 #[repr(C, packed)]
 struct Tss {
@@ -47,7 +48,9 @@ struct Tss {
 #[repr(C, align(16))]
 struct Stacks([[u8; IST_STACK_SIZE]; 4]);
 
-/// Static CPU tables, written only during single-threaded boot.
+/// One CPU's GDT and TSS, written only by `load` on that CPU during its
+/// start-up (the boot CPU's before any AP runs; each AP's by itself while
+/// the boot CPU waits for it).
 struct CpuTables {
     gdt: UnsafeCell<[u64; 7]>,
     tss: UnsafeCell<Tss>,
@@ -61,11 +64,15 @@ unsafe impl Sync for IstStacks {}
 
 static IST_STACKS: IstStacks = IstStacks(UnsafeCell::new(Stacks([[0; IST_STACK_SIZE]; 4])));
 
-// SAFETY: the kernel is single-core and these tables are written only in
-// `init`, before interrupts are enabled; afterwards the CPU reads them.
+// SAFETY: each CPU's entry is written only in `load`, by that CPU, once,
+// with interrupts disabled; afterwards only that CPU's hardware reads it.
 unsafe impl Sync for CpuTables {}
 
-static TABLES: CpuTables = CpuTables {
+/// Most CPUs the kernel starts (the MADT reader's limit).
+pub const MAX_CPUS: usize = rampart_acpi::madt::MAX_CPUS;
+
+#[allow(clippy::declare_interior_mutable_const)] // an array initialiser only
+const EMPTY: CpuTables = CpuTables {
     gdt: UnsafeCell::new([0; 7]),
     tss: UnsafeCell::new(Tss {
         _reserved0: 0,
@@ -77,6 +84,9 @@ static TABLES: CpuTables = CpuTables {
         iomap_base: size_of::<Tss>() as u16,
     }),
 };
+
+/// Index 0: the boot CPU; 1..: the application processors in start order.
+static TABLES: [CpuTables; MAX_CPUS] = [EMPTY; MAX_CPUS];
 
 #[repr(C, packed)]
 struct DescriptorPointer {
@@ -90,9 +100,25 @@ pub fn ist_top(ist: u8) -> u64 {
     base + u64::from(ist) * IST_STACK_SIZE as u64
 }
 
-/// Builds and loads the GDT and TSS.
+/// Builds and loads the boot CPU's GDT and TSS (IST stacks in `.bss`).
 pub fn init() {
-    let tss_addr = TABLES.tss.get() as u64;
+    load(0, [ist_top(1), ist_top(2), ist_top(3), ist_top(4)]);
+}
+
+/// Builds and loads the GDT and TSS of CPU `index` (1..[`MAX_CPUS`]) with
+/// the given IST stack tops (IST 1..=4, 16-byte aligned; IST 1 is also
+/// the ring-0 stack of the TSS). Called once by that CPU.
+///
+/// # Panics
+/// If `index` is not below [`MAX_CPUS`] (the caller bounds it).
+pub fn init_ap(index: usize, ist_tops: [u64; 4]) {
+    assert!(index != 0 && index < MAX_CPUS);
+    load(index, ist_tops);
+}
+
+fn load(index: usize, ist_tops: [u64; 4]) {
+    let t = &TABLES[index];
+    let tss_addr = t.tss.get() as u64;
     let tss_limit = (size_of::<Tss>() - 1) as u64;
     // 64-bit TSS descriptor (Intel SDM Vol. 3A §8.2.3): type 0x9, present.
     let tss_low = (tss_limit & 0xffff)
@@ -101,9 +127,10 @@ pub fn init() {
         | (((tss_limit >> 16) & 0xf) << 48)
         | (((tss_addr >> 24) & 0xff) << 56);
     let tss_high = tss_addr >> 32;
-    // SAFETY: single-threaded boot; nothing else references the tables yet.
+    // SAFETY: this CPU's entry, written once by this CPU before it loads
+    // it (see `CpuTables`).
     unsafe {
-        let gdt = &mut *TABLES.gdt.get();
+        let gdt = &mut *t.gdt.get();
         *gdt = [
             0,
             0x00af_9a00_0000_ffff, // 0x08 kernel code, 64-bit
@@ -113,11 +140,11 @@ pub fn init() {
             tss_low,               // 0x28 TSS
             tss_high,
         ];
-        let tss = &mut *TABLES.tss.get();
-        for i in 1..=4u8 {
-            tss.ist[usize::from(i) - 1] = ist_top(i);
-        }
-        tss.rsp[0] = ist_top(IST_TRAP);
+        let tss = &mut *t.tss.get();
+        let mut ist = [0u64; 7];
+        ist[..4].copy_from_slice(&ist_tops);
+        tss.ist = ist;
+        tss.rsp[0] = ist_tops[usize::from(IST_TRAP) - 1];
         let ptr = DescriptorPointer { limit: (size_of::<[u64; 7]>() - 1) as u16, base: gdt.as_ptr() as u64 };
         core::arch::asm!(
             "lgdt [{ptr}]",

@@ -57,6 +57,14 @@ pub fn init() {
             _reserved: 0,
         };
     }
+    load();
+}
+
+/// Loads the IDT filled by [`init`] on this CPU (the application
+/// processors share the boot CPU's table: docs/kernel.md, "Multicore").
+pub fn load() {
+    // SAFETY: read-only use of the table `init` filled before any AP runs.
+    let idt = unsafe { &*IDT.0.get() };
     #[repr(C, packed)]
     struct Ptr {
         limit: u16,

@@ -14,6 +14,7 @@ pub mod machine;
 pub mod nmi;
 pub mod paging;
 pub mod serial;
+pub mod smp;
 pub mod spec;
 
 /// CPU features the kernel detected at boot.

@@ -20,8 +20,14 @@ use super::cpu;
 use crate::kprintln;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// NMIs received since boot (visible in a debugger; nothing reads them yet).
+/// NMIs received since boot, on every CPU (the boot CPU's check that an
+/// application processor answers reads it: `smp::ping`).
 static NMIS: AtomicU64 = AtomicU64::new(0);
+
+/// NMIs received since boot by every CPU together.
+pub fn count() -> u64 {
+    NMIS.load(Ordering::Acquire)
+}
 /// Machine checks received since boot.
 static MACHINE_CHECKS: AtomicU64 = AtomicU64::new(0);
 
@@ -33,7 +39,7 @@ const MCG_RIPV: u64 = 1 << 0;
 /// Called by `nmi_common` on the NMI stack; returns to resume.
 #[unsafe(no_mangle)]
 extern "C" fn nmi_entry(_frame: *const TrapFrame) {
-    NMIS.fetch_add(1, Ordering::Relaxed);
+    NMIS.fetch_add(1, Ordering::AcqRel);
 }
 
 /// Called by `mce_common` on the machine-check stack. Returns 0 to resume

@@ -104,6 +104,14 @@ fn sym(s: *const u8) -> u64 {
 
 /// Physical address of the running kernel's PML4 (set by `init_kernel_tables`).
 static mut KERNEL_PML4: u64 = 0;
+static mut DIRECT_MAP_END: u64 = 0;
+
+/// One past the highest physical address the direct map covers (0 before
+/// [`init_kernel_tables`]).
+pub fn direct_map_end() -> u64 {
+    // SAFETY: written once during single-threaded boot.
+    unsafe { DIRECT_MAP_END }
+}
 
 /// Physical address of the kernel PML4 whose upper half every VSpace copies.
 pub fn kernel_pml4() -> u64 {
@@ -188,6 +196,7 @@ pub fn init_kernel_tables(
     // nothing uses after `kmain` starts).
     unsafe {
         KERNEL_PML4 = pml4;
+        DIRECT_MAP_END = top;
         cpu::write_cr3(pml4);
     }
     cpu::write_cr4(cpu::read_cr4() | (1 << 7)); // PGE: global pages
