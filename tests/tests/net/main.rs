@@ -127,6 +127,15 @@ fn web_server_and_tools_over_user_networking() {
         "{}",
         s.output()
     );
+    // ... and its record in the trail names the process that asked.
+    let out = run(&mut s, "ausearch -m avc -d -c tcp_socket -p name_bind --raw; echo as=$?", "as=0");
+    let rec = out
+        .lines()
+        .find(|l| l.contains("{ name_bind }") && l.contains("by=system_u:system_r:net_t"))
+        .unwrap_or_else(|| panic!("no record of the network server's denial:\n{out}"));
+    let pid: u32 =
+        rec.split("pid=").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|p| p.parse().ok()).unwrap_or(0);
+    assert!(pid > 1, "the network server's record names the client's pid: {rec}");
 
     // nc to a server on the host (10.0.2.2 is the host's loopback through
     // user networking): data both ways, then end of stream both ways.

@@ -62,6 +62,9 @@ struct Conn {
     id: ConnId,
     /// The client's readiness notification (slot), if attached.
     ntfn: Option<CPtr>,
+    /// The client's pid for the audit trail, asked of connsrv (`WhoIs`)
+    /// the first time one of its requests is audited.
+    pid: Option<u32>,
 }
 
 /// The loop's state.
@@ -196,7 +199,7 @@ impl Loop {
                 Notification(n).signal();
             }
         }
-        self.report_audit();
+        self.report_audit(None);
     }
 
     /// Handles one message: the reply to send now (`None`: a notification,
@@ -233,7 +236,7 @@ impl Loop {
             Err(e) => return (Some(errno_reply(Errno(e.errno().0))), false),
         };
         let core = &mut self.core;
-        let Some(c) = self.conns.entry(m.badge, |b| Conn { id: core.connect(b.sid), ntfn: None }) else {
+        let Some(c) = self.conns.entry(m.badge, |b| Conn { id: core.connect(b.sid), ntfn: None, pid: None }) else {
             return (Some(errno_reply(Errno::EBADF)), false);
         };
         let id = c.id;
@@ -273,6 +276,8 @@ impl Loop {
             Outcome::Reply(r) => Some(encode(&r)),
             Outcome::Held(t) => self.hold(t),
         };
+        // The request's own decisions carry its client's pid.
+        self.report_audit(Some(m.badge));
         (out, keep)
     }
 
@@ -305,8 +310,24 @@ impl Loop {
         )
     }
 
-    fn report_audit(&mut self) {
-        for e in self.core.mac.take_audit() {
+    /// The pid of the client behind `badge`, asked of connsrv once per
+    /// connection (0 if it cannot say).
+    fn client_pid(&mut self, badge: u64) -> u32 {
+        let Loop { ch, conns, .. } = self;
+        let Some(c) = conns.get_mut(badge) else { return 0 };
+        *c.pid.get_or_insert_with(|| rampart_connsrv_api::client::who_is(ch, badge).map_or(0, |p| p.pid))
+    }
+
+    /// Sends the pending audit records to secsrv: those of the request
+    /// from the client behind `badge` with its pid; those of the stack's
+    /// own progress (a held request completing, a timer) with pid 0.
+    fn report_audit(&mut self, badge: Option<u64>) {
+        let entries = self.core.mac.take_audit();
+        if entries.is_empty() {
+            return;
+        }
+        let pid = badge.map_or(0, |b| self.client_pid(b));
+        for e in entries {
             let rec = e.record;
             let line = sec::describe(&mut self.core.mac.om, &e);
             rampart_rt::pr_debug!("net: {line}");
@@ -319,7 +340,7 @@ impl Loop {
                 enforced: rec.enforced,
                 seqno: rec.seqno,
                 object: e.object,
-                pid: 0,
+                pid,
             };
             let _ = Client(self.audit).audit(sub);
         }
