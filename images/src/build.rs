@@ -40,6 +40,10 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("net", "net"),
     ("capaudit", "capaudit"),
     ("probe", "probe"),
+    ("gpudrv", "gpudrv"),
+    ("inputdrv", "inputdrv"),
+    ("gui", "gui"),
+    ("winfill", "winfill"),
 ];
 
 /// Programs installed in `/bin` of the ext4 root (not in the boot archive):
