@@ -3,18 +3,22 @@
 //! A client reaches the server through connsrv like every service; the
 //! connection badge carries its SID, which is the only identity the server
 //! uses (for the policy checks, the label bar's text and colour). A window
-//! is backed by a region the client allocates from rm and shares with the
-//! server (an rm region token sent with [`Request::CreateWindow`]): the
-//! client draws `0x00RRGGBB` pixels into it, `width` per row, and tells the
-//! server which rectangle changed ([`Request::Damage`]); the server copies
-//! that rectangle into its composition. The server chooses where windows
-//! go and draws every label bar itself: a client names only its own
-//! windows (by the handle the server gave it), never a screen position,
-//! and cannot address a pixel outside its buffer.
+//! is backed by a region the *server* allocates and shares with its
+//! client (an rm region token comes with the [`Request::CreateWindow`]
+//! reply; the client maps it with `RegionMap`): the client draws
+//! `0x00RRGGBB` pixels into it, `width` per row, and tells the server which
+//! rectangle changed ([`Request::Damage`]); the server copies that
+//! rectangle into its composition. The server owns the memory, so a client
+//! unmapping or freeing its view cannot pull pages from under the server
+//! mid-frame (rm destroys a region with its owner's `RegionFree`,
+//! every mapping included). The server chooses where windows go and
+//! draws every label bar itself: a client names only its own windows (by
+//! the handle the server gave it), never a screen position, and cannot
+//! address a pixel outside its buffer.
 //!
-//! Errors: `EINVAL` (a size or rectangle outside limits, a missing
-//! region), `E2BIG` (a window larger than the screen), `EFBIG` (a region
-//! too small for the window), `ENOENT` (not one of the caller's windows),
+//! Errors: `EINVAL` (a size or rectangle outside limits), `E2BIG` (a
+//! window larger than the screen), `ENOMEM`/`EDQUOT` (no memory for the
+//! buffer), `ENOENT` (not one of the caller's windows),
 //! `EMFILE` (too many windows), `EACCES` (the policy's `window` class
 //! denies it; audited).
 #![no_std]
@@ -76,16 +80,17 @@ rampart_uabi::protocol! {
     }
     /// The screen's size. → `Size`.
     Info -> Size { width: u32, height: u32 } => info;
-    /// Opens a window of `width` × `height` content pixels backed by the
-    /// region whose token comes with the request (at least
-    /// `width * height * 4` bytes). Checks `window create`. The server
-    /// places it and draws its label bar. → `Window`.
+    /// Opens a window of `width` × `height` content pixels. Checks
+    /// `window create`. The server allocates its buffer
+    /// (`width * height * 4` bytes, rows of `width` pixels), places it and
+    /// draws its label bar; the reply carries the buffer's region token
+    /// (map it with rm's `RegionMap`). → `Window`.
     CreateWindow {
         /// Content width in pixels (1..=screen width).
         width: u32,
         /// Content height in pixels (1..=screen height minus the bar).
         height: u32,
-    } -> Window(u32) => create_window(buffer: give);
+    } -> Window(u32) => create_window(buffer: receive);
     /// The rectangle `x, y, width, height` of the window's buffer changed:
     /// the server shows it. The rectangle must lie inside the buffer. → `Ok`.
     Damage {

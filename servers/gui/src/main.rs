@@ -76,6 +76,7 @@ fn main() -> i32 {
         dprintln!("gui: closed connections are not reported: {e}");
     }
     let recv = slot();
+    let token = slot();
     let (w, h) = (devs.width(), devs.height());
     let mut gui = match serve::Gui::new(sec, ch, devs) {
         Ok(g) => g,
@@ -84,10 +85,15 @@ fn main() -> i32 {
             return 5;
         }
     };
+    let t0 = rampart_rt::cpu::rdtsc();
     gui.redraw_all();
+    let t = rampart_rt::cpu::rdtsc() - t0;
     dprintln!("gui: {w}x{h} desktop, serving \"{}\"", rampart_gui_api::SERVICE);
+    // Under `-icount` the TSC counts instructions (docs/performance.md).
+    dprintln!("gui: full-screen compose and flush: {t} TSC ticks");
     let mut server = Server::new(ep, Reply(slot::REPLY));
     server.set_receive_slot(CNode(slot::CNODE), recv);
     gui.recv = recv;
+    gui.token = token;
     server.serve(&mut gui)
 }

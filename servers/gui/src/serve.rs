@@ -70,6 +70,9 @@ pub struct Gui {
     maps: Maps,
     /// The slot capabilities arrive in.
     pub recv: CPtr,
+    /// The slot a new window's region token is made in (handed over with
+    /// the reply).
+    pub token: CPtr,
     trusted_shown: bool,
 }
 
@@ -83,7 +86,7 @@ impl Gui {
         let mut om = ObjectManager::new(Client(sec));
         om.refresh()?;
         let desk = Desktop::new(devs.width(), devs.height());
-        Ok(Gui { om, audit: sec, ch, devs, desk, maps: Maps(BTreeMap::new()), recv: 0, trusted_shown: false })
+        Ok(Gui { om, audit: sec, ch, devs, desk, maps: Maps(BTreeMap::new()), recv: 0, token: 0, trusted_shown: false })
     }
 
     fn show(&mut self, r: Rect) {
@@ -179,6 +182,8 @@ pub struct Cx<'a> {
     server: &'a mut Server,
     badge: u64,
     sid: u32,
+    /// A capability to hand over with the reply.
+    cap: Option<CPtr>,
 }
 
 impl Service for Gui {
@@ -191,8 +196,12 @@ impl Service for Gui {
 
     fn request(&mut self, server: &mut Server, badge: u64, req: Request) -> Step<Response> {
         let Some(b) = ConnBadge::decode(badge) else { return Step::Reply(Response::Err(Errno::EBADF)) };
-        let mut cx = Cx { server, badge, sid: b.sid };
-        Step::Reply(dispatch(self, &mut cx, req))
+        let mut cx = Cx { server, badge, sid: b.sid, cap: None };
+        let resp = dispatch(self, &mut cx, req);
+        match (cx.cap, &resp) {
+            (Some(c), Response::Window(_)) => Step::HandOver(resp, c),
+            _ => Step::Reply(resp),
+        }
     }
 
     fn is_signal(&self, badge: u64) -> bool {
@@ -231,21 +240,40 @@ impl Service for Gui {
 }
 
 impl Handler<Cx<'_>> for Gui {
-    fn info(&mut self, _: &mut Cx<'_>) -> Result<(u32, u32), Errno> {
+    fn info(&mut self, cx: &mut Cx<'_>) -> Result<(u32, u32), Errno> {
+        let _ = &cx.server;
         Ok((self.desk.width, self.desk.height))
     }
 
     fn create_window(&mut self, cx: &mut Cx<'_>, width: u32, height: u32) -> Result<u32, Errno> {
-        if !cx.server.received_cap() {
+        self.check(cx.sid, cx.sid, WindowPerm::Create, "window")?;
+        // Sizes first (no allocation for a window that cannot be shown).
+        let (sw, sh) = (self.desk.width, self.desk.height);
+        if width == 0 || height == 0 {
             return Err(Errno::EINVAL);
         }
-        self.check(cx.sid, cx.sid, WindowPerm::Create, "window")?;
-        let region = rampart_rt::rm::region_map(self.recv)?;
+        if width > sw || height > sh.saturating_sub(rampart_gui_api::LABEL_BAR) {
+            return Err(Errno::E2BIG);
+        }
+        let region = rampart_rt::rm::region_alloc(u64::from(width) * u64::from(height) * 4)?;
         let label: String = self.om.sec.sid_to_context(cx.sid).unwrap_or_else(|_| alloc::format!("sid {}", cx.sid));
         let colour = self.colour(cx.sid);
-        match self.desk.create(cx.badge, cx.sid, label, colour, width, height, region.bytes) {
+        let r =
+            self.desk.create(cx.badge, cx.sid, label, colour, width, height, region.bytes).and_then(|(handle, id)| {
+                // The client's token, handed over with the reply.
+                let _ = rampart_rt::cap::CNode(rampart_uabi::startup::slot::CNODE).delete(self.token, 64);
+                match rampart_rt::rm::region_share(region.id, true, self.token) {
+                    Ok(()) => Ok((handle, id)),
+                    Err(e) => {
+                        let _ = self.desk.destroy(cx.badge, handle);
+                        Err(e)
+                    }
+                }
+            });
+        match r {
             Ok((handle, id)) => {
                 self.maps.0.insert(id, (region, width));
+                cx.cap = Some(self.token);
                 let w = self.desk.window(cx.badge, handle)?;
                 let f = w.frame();
                 dprintln!(
@@ -269,7 +297,10 @@ impl Handler<Cx<'_>> for Gui {
 
     fn damage(&mut self, cx: &mut Cx<'_>, window: u32, x: u32, y: u32, width: u32, height: u32) -> Result<(), Errno> {
         let r = self.desk.damage(cx.badge, window, x, y, width, height)?;
+        let t0 = rampart_rt::cpu::rdtsc();
         self.show(r);
+        let t = rampart_rt::cpu::rdtsc() - t0;
+        dprintln!("gui: damage {}x{}: compose and flush {t} TSC ticks", r.w, r.h);
         Ok(())
     }
 

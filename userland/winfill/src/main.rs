@@ -3,7 +3,7 @@
 //! init passes `init.first=winfill:NAME:RRGGBB`).
 //!
 //! Connects to the GUI server (service `gui`), opens a 160×100 window
-//! backed by a region it shares with the server, fills it with the colour
+//! backed by a region the server shares with it, fills it with the colour
 //! `RRGGBB` (hex, default 808080) and shows it; then echoes every key
 //! event its window receives to the console (`winfill NAME: key CODE
 //! VALUE`), forever. The label bar above the window is the server's: the
@@ -11,9 +11,10 @@
 //!
 //! With `attack` it first tries what a hostile client would and prints each
 //! answer (`winfill NAME: attack WHAT -> RESULT`): damage outside its
-//! buffer and with overflowing rectangles, huge and empty windows, a
-//! buffer too small for its window, another client's handle, full-screen
-//! and reading other windows' pixels without the permissions.
+//! buffer and with overflowing rectangles, huge and empty windows,
+//! another client's handle, full-screen and reading other windows' pixels
+//! without the permissions, a malformed message, unmapping its buffer
+//! before a frame.
 #![no_std]
 #![no_main]
 // `unsafe` allowed: the window buffer is a region shared with the GUI
@@ -67,11 +68,12 @@ fn connect(ch: &Channel, s: u64) -> Result<Ipc, Errno> {
     }
 }
 
-/// A region of `bytes` shared with the server: (region, token slot).
-fn buffer(bytes: u64, token: u64) -> Result<rampart_rt::rm::Region, Errno> {
-    let r = rampart_rt::rm::region_alloc(bytes)?;
-    rampart_rt::rm::region_share(r.id, false, token)?;
-    Ok(r)
+/// Opens a window of `w` × `h`; maps the buffer the server made for it
+/// (its token lands in `token`). Returns the handle and the buffer.
+fn open(gui: &mut Client<Ipc>, w: u32, h: u32, token: u64) -> Result<(u32, rampart_rt::rm::Region), Errno> {
+    let win = gui.create_window(w, h, token)?;
+    let r = rampart_rt::rm::region_map(token)?;
+    Ok((win, r))
 }
 
 fn show<T: core::fmt::Debug>(name: &str, what: &str, r: Result<T, Errno>) {
@@ -90,15 +92,13 @@ fn run(name: &str, colour: u32, attack: bool) -> Result<(), (&'static str, Errno
     };
     let mut gui = Client(connect(&ch, slot()).map_err(|e| ("connecting to gui", e))?);
     let (sw, sh) = gui.info().map_err(|e| ("info", e))?;
-    let token = slot();
-    let region = buffer(u64::from(W * H) * 4, token).map_err(|e| ("buffer", e))?;
+    let (win, region) = open(&mut gui, W, H, slot()).map_err(|e| ("creating the window", e))?;
     let px = region.vaddr as *mut u32;
     for i in 0..(W * H) as usize {
         // SAFETY: the region is mapped read-write in this task and holds
-        // W * H pixels.
+        // W * H pixels (the server made it for this window).
         unsafe { core::ptr::write_volatile(px.add(i), colour) };
     }
-    let win = gui.create_window(W, H, token).map_err(|e| ("creating the window", e))?;
     gui.damage(win, 0, 0, W, H).map_err(|e| ("showing the window", e))?;
     dprintln!("winfill {name}: window {win} {W}x{H} colour {colour:06x} on a {sw}x{sh} screen");
     if attack {
@@ -107,16 +107,9 @@ fn run(name: &str, colour: u32, attack: bool) -> Result<(), (&'static str, Errno
         show(name, "damage overflowing x", gui.damage(win, u32::MAX, 0, 2, 1));
         show(name, "damage overflowing width", gui.damage(win, 1, 0, u32::MAX, 1));
         show(name, "damage of another handle", gui.damage(win + 1, 0, 0, 1, 1));
-        let t = slot();
-        let big = buffer(4096, t).map_err(|e| ("buffer", e))?;
-        show(name, "huge window", gui.create_window(u32::MAX, u32::MAX, t));
-        let t = slot();
-        let _ = buffer(4096, t).map_err(|e| ("buffer", e))?;
-        show(name, "empty window", gui.create_window(0, 10, t));
-        let t = slot();
-        let _ = buffer(4096, t).map_err(|e| ("buffer", e))?;
-        show(name, "window larger than its buffer", gui.create_window(100, 100, t));
-        show(name, "window without a buffer", gui.create_window(10, 10, slot()));
+        show(name, "huge window", gui.create_window(u32::MAX, u32::MAX, slot()));
+        show(name, "empty window", gui.create_window(0, 10, slot()));
+        show(name, "window taller than the screen", gui.create_window(10, sh, slot()));
         show(name, "fullscreen", gui.fullscreen(win, true));
         // Every pixel of the screen this client may not read.
         let mut denied = 0u32;
@@ -131,7 +124,17 @@ fn run(name: &str, colour: u32, attack: bool) -> Result<(), (&'static str, Errno
         }
         dprintln!("winfill {name}: attack read other windows' pixels -> {denied} of {step} denied");
         show(name, "read outside the screen", gui.read_pixel(sw, 0));
-        let _ = big;
+        // A message that is no request at all: answered with an error.
+        let garbage = rampart_rt::ipc::codec::Outgoing::raw(0x7777);
+        let r = rampart_rt::ipc::codec::call_raw(gui.0.0, &garbage);
+        dprintln!("winfill {name}: attack garbage message -> label {:#x}", r.map(|m| m.label()).unwrap_or(0));
+        // A window whose buffer the client unmaps (and tries to free)
+        // before asking for a frame: the server owns the memory.
+        let (w2, gone) = open(&mut gui, 16, 16, slot()).map_err(|e| ("second window", e))?;
+        show(name, "free the server's buffer", rampart_rt::rm::region_free(gone.id));
+        show(name, "damage after unmapping the buffer", gui.damage(w2, 0, 0, 16, 16));
+        show(name, "destroy that window", gui.destroy(w2));
+        show(name, "the server still answers", gui.info());
         // Draw into the buffer after the failed attempts: the server shows
         // it only inside the window (the test checks the screen).
         gui.damage(win, 0, 0, W, H).map_err(|e| ("showing the window", e))?;
