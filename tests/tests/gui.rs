@@ -222,7 +222,12 @@ fn labelled_windows_focus_and_the_secure_attention_key() {
     let reads = lines(&out, "attack read other windows' pixels ->");
     let denied: u32 = reads[0].split("-> ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
     assert!(denied > 0, "the administrator's window is not readable by a user: {reads:?}");
-    assert!(out.contains("gui: denied window permission"), "denials are audited:\n{out}");
+    for audit in [
+        format!("avc: denied {{ fullscreen }} for scontext={USER} tcontext={USER} tclass=window"),
+        format!("avc: denied {{ read }} for scontext={USER} tcontext={ADMIN} tclass=window"),
+    ] {
+        assert!(out.contains(&audit), "denials are audited: {audit:?} missing:\n{out}");
+    }
 
     // Keys go to the clicked window only.
     click(&mut s, &mut q, blue);

@@ -136,12 +136,18 @@ impl Gui {
                 denied: rec.denied,
                 enforced: rec.enforced,
                 seqno: rec.seqno,
-                object: e.object,
+                object: e.object.clone(),
                 pid: 0,
             };
-            if rec.denied {
-                dprintln!("gui: denied window permission {:#x} for sid {} on sid {}", rec.perms, rec.ssid, rec.tsid);
-            }
+            // The console copy, in the audit trail's format (as the other
+            // object managers print theirs).
+            let ctx = |sec: &mut Client<Ipc>, sid: u32| {
+                sec.sid_to_context(sid).unwrap_or_else(|_| alloc::format!("sid{sid}"))
+            };
+            let (scon, tcon) = (ctx(&mut self.om.sec, rec.ssid), ctx(&mut self.om.sec, rec.tsid));
+            let names: alloc::vec::Vec<&str> =
+                self.om.vocab().window.as_ref().map(|c| c.names(rec.perms).collect()).unwrap_or_default();
+            dprintln!("gui: {}", rampart_objmgr::audit_line(&e, &scon, &tcon, "window", &names));
             let _ = Client(self.audit).audit(sub);
         }
     }
