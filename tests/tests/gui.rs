@@ -296,3 +296,24 @@ fn frame_costs_under_icount() {
     );
     assert!(full > damage && damage > 0, "{full} {damage}");
 }
+
+/// A user's login shell starts `winfill` from `/bin`: its window carries
+/// the session's context (`user_u:user_r:user_t`) in the user's colour.
+#[test]
+fn a_user_opens_a_window_from_the_shell() {
+    let d = rampart_tests::disk("gui-shell");
+    let sock = qmp::socket_path("gui-shell");
+    let mut cfg = rampart_tests::session_config(&d, false);
+    cfg.cmdline += " init.secure=gui@system_u:system_r:gui_t";
+    cfg.extra.extend(display_args());
+    cfg.extra.extend(qmp::args(&sock));
+    let mut s = boot(&cfg);
+    s.expect(rampart_tests::PROMPT, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{e:#}"));
+    s.send("winfill shell 00ff00\n").expect("typing");
+    wait_for(&mut s, "winfill shell: window", Duration::from_secs(120));
+    let mut q = Qmp::connect(&sock, Duration::from_secs(10)).unwrap_or_else(|e| panic!("{e:#}"));
+    let sc = screendump(&mut q, "shell");
+    check_window(&sc, 0x00ff00, USER, BLUE);
+    s.kill();
+    let _ = std::fs::remove_file(&d);
+}

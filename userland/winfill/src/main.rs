@@ -29,11 +29,23 @@ use rampart_connsrv_api::rt::Channel;
 use rampart_gui_api::Client;
 use rampart_gui_api::rt::Ipc;
 use rampart_rt::cpu::rdtsc;
-use rampart_rt::dprintln;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
-rampart_rt::program!(main);
+rampart_libos::main!(main);
+
+/// A line of output: to the kernel log when the program has one (started
+/// by init), else to standard output (started from a shell).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        if rampart_rt::debug::has_log() {
+            rampart_rt::dprintln!($($arg)*);
+        } else {
+            rampart_libos::println!($($arg)*);
+            let _ = rampart_libos::io::Write::flush(&mut rampart_libos::io::stdout());
+        }
+    }};
+}
 
 /// Window content size in pixels.
 const W: u32 = 160;
@@ -50,7 +62,7 @@ fn main() -> i32 {
     match run(&name, colour, attack) {
         Ok(()) => 0,
         Err((what, e)) => {
-            dprintln!("winfill {name}: {what}: {e}");
+            say!("winfill {name}: {what}: {e}");
             1
         }
     }
@@ -78,8 +90,8 @@ fn open(gui: &mut Client<Ipc>, w: u32, h: u32, token: u64) -> Result<(u32, rampa
 
 fn show<T: core::fmt::Debug>(name: &str, what: &str, r: Result<T, Errno>) {
     match r {
-        Ok(v) => dprintln!("winfill {name}: attack {what} -> ok {v:?}"),
-        Err(e) => dprintln!("winfill {name}: attack {what} -> {}", e.name()),
+        Ok(v) => say!("winfill {name}: attack {what} -> ok {v:?}"),
+        Err(e) => say!("winfill {name}: attack {what} -> {}", e.name()),
     }
 }
 
@@ -100,7 +112,7 @@ fn run(name: &str, colour: u32, attack: bool) -> Result<(), (&'static str, Errno
         unsafe { core::ptr::write_volatile(px.add(i), colour) };
     }
     gui.damage(win, 0, 0, W, H).map_err(|e| ("showing the window", e))?;
-    dprintln!("winfill {name}: window {win} {W}x{H} colour {colour:06x} on a {sw}x{sh} screen");
+    say!("winfill {name}: window {win} {W}x{H} colour {colour:06x} on a {sw}x{sh} screen");
     if attack {
         show(name, "damage beyond the right edge", gui.damage(win, W, 0, 1, 1));
         show(name, "damage beyond the bottom", gui.damage(win, 0, H - 1, 1, 2));
@@ -122,12 +134,12 @@ fn run(name: &str, colour: u32, attack: bool) -> Result<(), (&'static str, Errno
                 }
             }
         }
-        dprintln!("winfill {name}: attack read other windows' pixels -> {denied} of {step} denied");
+        say!("winfill {name}: attack read other windows' pixels -> {denied} of {step} denied");
         show(name, "read outside the screen", gui.read_pixel(sw, 0));
         // A message that is no request at all: answered with an error.
         let garbage = rampart_rt::ipc::codec::Outgoing::raw(0x7777);
         let r = rampart_rt::ipc::codec::call_raw(gui.0.0, &garbage);
-        dprintln!("winfill {name}: attack garbage message -> label {:#x}", r.map(|m| m.label()).unwrap_or(0));
+        say!("winfill {name}: attack garbage message -> label {:#x}", r.map(|m| m.label()).unwrap_or(0));
         // A window whose buffer the client unmaps (and tries to free)
         // before asking for a frame: the server owns the memory.
         let (w2, gone) = open(&mut gui, 16, 16, slot()).map_err(|e| ("second window", e))?;
@@ -138,11 +150,11 @@ fn run(name: &str, colour: u32, attack: bool) -> Result<(), (&'static str, Errno
         // Draw into the buffer after the failed attempts: the server shows
         // it only inside the window (the test checks the screen).
         gui.damage(win, 0, 0, W, H).map_err(|e| ("showing the window", e))?;
-        dprintln!("winfill {name}: attacks done");
+        say!("winfill {name}: attacks done");
     }
     loop {
         match gui.next_key(win) {
-            Ok(Some(k)) => dprintln!("winfill {name}: key {} {}", k & 0xffff, k >> 16),
+            Ok(Some(k)) => say!("winfill {name}: key {} {}", k & 0xffff, k >> 16),
             Ok(None) => rampart_rt::syscall::yield_now(),
             Err(e) => return Err(("reading keys", e)),
         }
