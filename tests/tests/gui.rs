@@ -115,8 +115,21 @@ fn expected_bar(label: &str, colour: u32) -> Vec<u32> {
 /// all inside one rectangle, and above it the server's bar for `label`.
 /// Returns the content rectangle.
 fn check_window(sc: &Screen, fill: u32, label: &str, colour: u32) -> Rect {
+    check_typed_window(sc, fill, label, colour, 0)
+}
+
+/// As [`check_window`] for a window whose client answered `typed` key
+/// presses (each an 8×8 cell in the inverse colour).
+fn check_typed_window(sc: &Screen, fill: u32, label: &str, colour: u32, typed: usize) -> Rect {
     let (r, n) = sc.find(fill);
-    assert_eq!((r.w, r.h, n), (W, H, (W * H) as usize), "window {fill:06x}: client pixels only inside its rectangle");
+    let (ri, ni) = sc.find(!fill & 0xffffff);
+    assert_eq!(
+        (r.w, r.h, n),
+        (W, H, (W * H) as usize - 64 * typed),
+        "window {fill:06x}: client pixels only inside its rectangle"
+    );
+    assert_eq!(ni, 64 * typed, "cells typed into {fill:06x}");
+    assert!(typed == 0 || r.intersect(&ri) == ri, "typed cells inside the window");
     assert!(r.y >= LABEL_BAR, "room for the bar");
     let want = expected_bar(label, colour);
     for y in 0..LABEL_BAR {
@@ -252,7 +265,7 @@ fn labelled_windows_focus_and_the_secure_attention_key() {
     wait_for(&mut s, "winfill red: key 32 0", Duration::from_secs(60));
     let sc = screendump(&mut q, "after");
     assert_ne!(sc.at(0, sc.h - 1), 0x000000, "trusted mode left");
-    check_window(&sc, OLIVE, ADMIN, RED);
+    check_typed_window(&sc, OLIVE, ADMIN, RED, 2);
 
     let out = s.output();
     let keys = lines(&out, ": key ");
@@ -268,24 +281,32 @@ fn labelled_windows_focus_and_the_secure_attention_key() {
 }
 
 /// Instructions (the TSC under `-icount`) the server spends composing and
-/// flushing the whole 640×480 screen at start, and one 160×100 window's
-/// damage (docs/performance.md).
+/// flushing the whole 640×480 screen at start and one 160×100 window's
+/// damage, and from taking a key event to flushing the focused client's
+/// answer (docs/performance.md).
 #[test]
 fn frame_costs_under_icount() {
     let cmdline =
         format!("init.first=winfill:one:{TEAL:06x} init.context={USER} init.secure=gui@system_u:system_r:gui_t");
-    let cfg = QemuConfig {
-        machine: Machine::Pc,
-        cmdline,
-        extra: display_args(),
-        icount: true,
-        test_kernel: true,
-        ..Default::default()
-    };
+    let sock = qmp::socket_path("gui-icount");
+    let mut extra = display_args();
+    extra.extend(qmp::args(&sock));
+    let cfg =
+        QemuConfig { machine: Machine::Pc, cmdline, extra, icount: true, test_kernel: true, ..Default::default() };
     let mut s = boot(&cfg);
     wait_for(&mut s, "winfill one: window", Duration::from_secs(300));
+    let mut q = Qmp::connect(&sock, Duration::from_secs(10)).unwrap_or_else(|e| panic!("{e:#}"));
+    let sc = screendump(&mut q, "icount");
+    let win = check_window(&sc, TEAL, USER, BLUE);
+    click(&mut s, &mut q, win);
+    key(&mut q, "a");
+    wait_for(&mut s, "gui: key to pixel: ", Duration::from_secs(120));
     let out = s.output();
     s.kill();
+    let typed = rampart_tests::harness::number_after(&out, "gui: key to pixel: ").expect("keystroke figure");
+    println!(
+        "gui: keystroke to pixel (server takes the key event .. flush of the client's answer): {typed} instructions"
+    );
     let full =
         rampart_tests::harness::number_after(&out, "gui: full-screen compose and flush: ").expect("full-screen figure");
     let damage =

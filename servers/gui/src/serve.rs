@@ -74,6 +74,8 @@ pub struct Gui {
     /// the reply).
     pub token: CPtr,
     trusted_shown: bool,
+    /// When the last key event for a focused window was taken (TSC).
+    key_tsc: Option<u64>,
 }
 
 impl Gui {
@@ -86,7 +88,18 @@ impl Gui {
         let mut om = ObjectManager::new(Client(sec));
         om.refresh()?;
         let desk = Desktop::new(devs.width(), devs.height());
-        Ok(Gui { om, audit: sec, ch, devs, desk, maps: Maps(BTreeMap::new()), recv: 0, token: 0, trusted_shown: false })
+        Ok(Gui {
+            om,
+            audit: sec,
+            ch,
+            devs,
+            desk,
+            maps: Maps(BTreeMap::new()),
+            recv: 0,
+            token: 0,
+            trusted_shown: false,
+            key_tsc: None,
+        })
     }
 
     fn show(&mut self, r: Rect) {
@@ -225,11 +238,16 @@ impl Service for Gui {
             let mut dirty = Rect::default();
             let before = self.desk.focused().map(|w| w.id);
             let desk = &mut self.desk;
+            let mut typed = false;
             self.devs.drain_input(|e| {
+                typed |= e.kind == rampart_gui_core::EV_KEY && e.code < 0x100 && e.code != rampart_gui_core::SAK;
                 if let Some(r) = desk.input(e.kind, e.code, e.value) {
                     dirty = dirty.union(&r);
                 }
             });
+            if typed && self.desk.focused().is_some() && !self.desk.trusted() && self.key_tsc.is_none() {
+                self.key_tsc = Some(rampart_rt::cpu::rdtsc());
+            }
             // Shown first, then logged: a log line means the screen shows it.
             self.show(dirty);
             let after = self.desk.focused().map(|w| w.id);
@@ -307,6 +325,11 @@ impl Handler<Cx<'_>> for Gui {
         self.show(r);
         let t = rampart_rt::cpu::rdtsc() - t0;
         dprintln!("gui: damage {}x{}: compose and flush {t} TSC ticks", r.w, r.h);
+        // Keystroke to pixel: from taking a key event to the flush of the
+        // next damage (the focused client drawing its answer).
+        if let Some(k) = self.key_tsc.take() {
+            dprintln!("gui: key to pixel: {} TSC ticks", rampart_rt::cpu::rdtsc() - k);
+        }
         Ok(())
     }
 

@@ -6,7 +6,9 @@
 //! backed by a region the server shares with it, fills it with the colour
 //! `RRGGBB` (hex, default 808080) and shows it; then echoes every key
 //! event its window receives to the console (`winfill NAME: key CODE
-//! VALUE`), forever. The label bar above the window is the server's: the
+//! VALUE`) and answers each press on the screen (the next 8×8 cell in
+//! the inverse colour), forever. The label bar above the window is the
+//! server's: the
 //! client's context in the policy's colour.
 //!
 //! With `attack` it first tries what a hostile client would and prints each
@@ -152,9 +154,25 @@ fn run(name: &str, colour: u32, attack: bool) -> Result<(), (&'static str, Errno
         gui.damage(win, 0, 0, W, H).map_err(|e| ("showing the window", e))?;
         say!("winfill {name}: attacks done");
     }
+    let mut cells = 0u32;
     loop {
         match gui.next_key(win) {
-            Ok(Some(k)) => say!("winfill {name}: key {} {}", k & 0xffff, k >> 16),
+            Ok(Some(k)) => {
+                say!("winfill {name}: key {} {}", k & 0xffff, k >> 16);
+                if k >> 16 == 1 {
+                    // Answer a press on the screen: the next 8×8 cell in
+                    // the inverse colour.
+                    let (cx, cy) = ((cells % (W / 8)) * 8, (cells / (W / 8) % (H / 8)) * 8);
+                    cells += 1;
+                    for y in cy..cy + 8 {
+                        for x in cx..cx + 8 {
+                            // SAFETY: (x, y) is inside the W × H buffer.
+                            unsafe { core::ptr::write_volatile(px.add((y * W + x) as usize), !colour & 0xffffff) };
+                        }
+                    }
+                    gui.damage(win, cx, cy, 8, 8).map_err(|e| ("showing a key", e))?;
+                }
+            }
             Ok(None) => rampart_rt::syscall::yield_now(),
             Err(e) => return Err(("reading keys", e)),
         }
