@@ -40,9 +40,14 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("net", "net"),
     ("capaudit", "capaudit"),
     ("probe", "probe"),
+    ("gpudrv", "gpudrv"),
+    ("inputdrv", "inputdrv"),
+    ("gui", "gui"),
+    ("winfill", "winfill"),
 ];
 
-/// Programs installed in `/bin` of the ext4 root (not in the boot archive):
+/// Programs installed in `/bin` of the ext4 root (not in the boot archive,
+/// unless also in [`USER_PROGRAMS`]):
 /// (cargo package, binary name, cargo feature that enables the binary).
 pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] = &[
     ("shell", "sh", "shell/guest"),
@@ -53,6 +58,7 @@ pub const ROOTFS_PROGRAMS: &[(&str, &str, &str)] = &[
     ("fstest", "fstest", ""),
     ("linux-shim", "linux", ""),
     ("semodule", "semodule", "semodule/guest"),
+    ("winfill", "winfill", ""),
 ];
 
 /// Symbolic links in `/bin` of the ext4 root: every program of the
@@ -224,7 +230,11 @@ pub fn build_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>> {
     pkgs.dedup();
     let features: Vec<&str> = ROOTFS_PROGRAMS.iter().map(|(_, _, f)| *f).filter(|f| !f.is_empty()).collect();
     cargo_build(&pkgs, &features, false, &user_rustflags(&root), &dir, opts.verbose)?;
-    let bins = USER_PROGRAMS.iter().map(|(_, b)| *b).chain(ROOTFS_PROGRAMS.iter().map(|(_, b, _)| *b));
+    // A program in both lists (a boot module the shell also runs from
+    // `/bin`, e.g. `winfill`) is built and listed once.
+    let user = USER_PROGRAMS.iter().map(|(_, b)| *b);
+    let rootfs_only = ROOTFS_PROGRAMS.iter().map(|(_, b, _)| *b).filter(|b| !USER_PROGRAMS.iter().any(|(_, u)| u == b));
+    let bins = user.chain(rootfs_only);
     Ok(bins.map(|bin| (bin.to_string(), dir.join(TARGET).join("release").join(bin))).collect())
 }
 

@@ -1,6 +1,6 @@
 //! QEMU arguments for the devices devmgr hands to drivers
-//! (docs/devices.md): virtio-blk disks and a virtio-net NIC on user
-//! networking.
+//! (docs/devices.md): virtio-blk disks, a virtio-net NIC on user
+//! networking, and the display and input devices of the secure desktop.
 
 use std::path::Path;
 
@@ -27,6 +27,28 @@ pub fn net_args(hostfwd: &[String]) -> Vec<String> {
     vec!["-netdev".into(), netdev, "-device".into(), "virtio-net-pci,netdev=n0".into()]
 }
 
+/// Width and height of the display [`display_args`] attaches (pixels).
+pub const DISPLAY: (u32, u32) = (640, 480);
+
+/// The `init.secure=` item that starts the GUI server in its domain.
+pub const GUI_SERVER: &str = "gui@system_u:system_r:gui_t";
+
+/// `-device` arguments for the secure desktop (docs/gui.md): a virtio-gpu
+/// display of [`DISPLAY`] pixels, a virtio keyboard and a virtio tablet
+/// (absolute pointer). devmgr names them `gpu0`, `input0` (keyboard) and
+/// `input1` (tablet) in this order. Only runs that ask for a display add
+/// them (`images run --display`, the GUI tests).
+pub fn display_args() -> Vec<String> {
+    vec![
+        "-device".into(),
+        format!("virtio-gpu-pci,xres={},yres={}", DISPLAY.0, DISPLAY.1),
+        "-device".into(),
+        "virtio-keyboard-pci".into(),
+        "-device".into(),
+        "virtio-tablet-pci".into(),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,5 +57,6 @@ mod tests {
     fn arguments() {
         assert_eq!(disk_args(Path::new("/x.img"), 1)[1], "file=/x.img,if=none,id=disk1,format=raw");
         assert_eq!(net_args(&["tcp::8080-:80".into()])[1], "user,id=n0,hostfwd=tcp::8080-:80");
+        assert_eq!(display_args()[1], "virtio-gpu-pci,xres=640,yres=480");
     }
 }

@@ -175,6 +175,12 @@ enum Cmd {
         /// `init.test=` (docs/kernel-tests.md).
         #[arg(long)]
         test_kernel: bool,
+        /// Attach a virtio-gpu display, keyboard and tablet and start the
+        /// GUI server (docs/gui.md). The window stays headless
+        /// (`-display none`) unless QEMU arguments after `--` choose one,
+        /// e.g. `-- -display vnc=:1`.
+        #[arg(long)]
+        display: bool,
         /// Extra arguments passed to QEMU.
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -301,6 +307,7 @@ fn main() -> Result<()> {
             command,
             root_disk,
             test_kernel,
+            display,
             mut qemu_args,
         } => {
             let test_kernel = test_kernel || append.contains("root=") || append.contains("init.test=");
@@ -309,6 +316,12 @@ fn main() -> Result<()> {
             let microvm = machine == Machine::Microvm;
             if !microvm {
                 qemu_args.splice(0..0, device_args(&disk, &net, &hostfwd));
+            }
+            if display && !microvm {
+                qemu_args.splice(0..0, images::devices::display_args());
+                if !append.contains("init.secure=") {
+                    append = format!("{append} init.secure={}", images::devices::GUI_SERVER).trim().to_string();
+                }
             }
             let policy = policy.as_deref().map(images::custom::parse_policy).transpose()?;
             let adds = add.iter().map(|a| images::custom::parse_add(a)).collect::<Result<Vec<_>>>()?;

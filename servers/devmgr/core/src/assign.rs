@@ -54,6 +54,24 @@ pub const VIRTIO_NET: DriverSpec = DriverSpec {
     device_context: "system_u:object_r:net_device_t",
     needs_io: false,
 };
+/// The virtio-gpu driver (docs/gui.md §2).
+pub const VIRTIO_GPU: DriverSpec = DriverSpec {
+    program: "gpudrv",
+    prefix: "gpu",
+    context: "system_u:system_r:gpudrv_t",
+    exec_context: "system_u:object_r:gpudrv_exec_t",
+    device_context: "system_u:object_r:gpu_device_t",
+    needs_io: false,
+};
+/// The virtio-input driver (keyboard, tablet; docs/gui.md §2).
+pub const VIRTIO_INPUT: DriverSpec = DriverSpec {
+    program: "inputdrv",
+    prefix: "input",
+    context: "system_u:system_r:inputdrv_t",
+    exec_context: "system_u:object_r:inputdrv_exec_t",
+    device_context: "system_u:object_r:input_device_t",
+    needs_io: false,
+};
 /// The 16550 UART driver.
 pub const SERIAL: DriverSpec = DriverSpec {
     program: "serialdrv",
@@ -65,12 +83,15 @@ pub const SERIAL: DriverSpec = DriverSpec {
 };
 
 /// The driver for a function, if there is one: virtio-blk and virtio-net,
-/// transitional (0x1001, 0x1000) or modern (0x1042, 0x1041) ids (virtio
-/// 1.2 §4.1.2.1).
+/// transitional (0x1001, 0x1000) or modern (0x1042, 0x1041) ids, and the
+/// modern-only virtio-gpu (0x1050) and virtio-input (0x1052) (virtio 1.2
+/// §4.1.2.1).
 pub fn driver_for(f: &Function) -> Option<DriverSpec> {
     match (f.vendor, f.device) {
         (VIRTIO_VENDOR, 0x1001 | 0x1042) => Some(VIRTIO_BLK),
         (VIRTIO_VENDOR, 0x1000 | 0x1041) => Some(VIRTIO_NET),
+        (VIRTIO_VENDOR, 0x1050) => Some(VIRTIO_GPU),
+        (VIRTIO_VENDOR, 0x1052) => Some(VIRTIO_INPUT),
         _ => None,
     }
 }
