@@ -197,7 +197,7 @@ fn query_flow_info_and_decide() {
     let o = polc(&["info", "modules/base", "modules/assertions", "modules/te"]);
     let (so, _) = text(&o);
     assert!(so.contains("model              te"), "{so}");
-    assert!(so.contains("classes            18"), "{so}"); // 16 + window, window_colour (modules/base/gui.pol)
+    assert!(so.contains("classes            19"), "{so}"); // 16 + shm, window, window_colour (modules/base/gui.pol)
 
     let o = polc(&[
         "decide",
