@@ -47,6 +47,21 @@ pub fn set_exe(path: &str) {
     FDS.lock().exe = String::from(path);
 }
 
+/// The paths descriptors were opened with and the program's path, for a
+/// forked child ([`set_paths`]).
+pub fn paths() -> (Vec<(u32, String)>, String) {
+    let f = FDS.lock();
+    (f.paths.iter().map(|(k, v)| (*k, v.clone())).collect(), f.exe.clone())
+}
+
+/// Installs what [`paths`] recorded in the parent (directory listings in
+/// progress are not inherited: a child's `getdents64` starts over).
+pub fn set_paths(p: Vec<(u32, String)>, exe: String) {
+    let mut f = FDS.lock();
+    f.paths = p.into_iter().collect();
+    f.exe = exe;
+}
+
 fn fd32(fd: u64) -> Result<u32, i32> {
     u32::try_from(fd).map_err(|_| EBADF)
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! linux [-0 ARGV0] PROGRAM [ARG...]
 //! linux --bench-getppid
+//! linux --forked            (a forked child, started by the shim itself)
 //! linux --fuzz [N [SEED]]
 //! ```
 //!
@@ -33,7 +34,9 @@ extern crate alloc;
 
 mod bench;
 mod entry;
+mod exec;
 mod files;
+mod fork;
 mod fuzz;
 mod load;
 mod mem;
@@ -50,6 +53,9 @@ fn main() -> i32 {
     let mut rest: &[String] = args.get(1..).unwrap_or(&[]);
     if rest.first().map(String::as_str) == Some("--bench-getppid") {
         return bench::run();
+    }
+    if rest.first().map(String::as_str) == Some("--forked") {
+        return fork::child();
     }
     if rest.first().map(String::as_str) == Some("--fuzz") {
         let n = rest.get(1).and_then(|v| v.parse().ok()).unwrap_or(100_000);

@@ -8,6 +8,7 @@
 //! once at start. Nothing the program does changes them.
 
 use crate::mem::{get_u64, put, user_mut};
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use rampart_linux_abi::errno::*;
 use rampart_linux_abi::nr;
@@ -28,6 +29,27 @@ pub fn init() {
     let (pid, ppid) = rampart_libos::rampart_rt::rm::getpid().unwrap_or((rampart_libos::process::id(), 1));
     PID.store(u64::from(pid), Relaxed);
     PPID.store(u64::from(ppid), Relaxed);
+}
+
+/// Signal dispositions, mask and umask as words (a forked child inherits
+/// them, fork(2)).
+pub fn state() -> Vec<u64> {
+    let mut v = alloc::vec![UMASK.load(Relaxed), SIGMASK.load(Relaxed)];
+    v.extend(SIGACTIONS.iter().flat_map(|s| s.iter().map(|w| w.load(Relaxed))));
+    v
+}
+
+/// Installs what [`state`] recorded in the parent; `exec` resets caught
+/// signals to their default (execve(2)).
+pub fn set_state(v: &[u64]) {
+    if v.len() != 2 + 64 * 4 {
+        return;
+    }
+    UMASK.store(v[0], Relaxed);
+    SIGMASK.store(v[1], Relaxed);
+    for (i, w) in v[2..].iter().enumerate() {
+        SIGACTIONS[i / 4][i % 4].store(*w, Relaxed);
+    }
 }
 
 /// The process id.

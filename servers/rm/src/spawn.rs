@@ -165,7 +165,13 @@ fn spawn_checked(
     // transition for (parent context, executable's context). The
     // decisions add nothing to secsrv's SID table; only the context of a
     // task that is then built is held (docs/security-architecture.md §1).
+    // A fork (the Linux personality) stays in the caller's domain: it is
+    // then checked below exactly as a spawn without a transition.
+    if req.fork && (req.context.is_some() || sealed.is_none()) {
+        return Err(Errno::EINVAL);
+    }
     let context = match &req.context {
+        _ if req.fork => parent_context.clone(),
         Some(c) if caller == INIT_PID => c.clone(),
         Some(c) => crate::security::explicit(rm, &parent_context, c, exec.as_deref())?,
         None => crate::security::transition(rm, &parent_context, exec.as_deref())?,
