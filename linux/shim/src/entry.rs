@@ -113,7 +113,8 @@ pub struct Frame {
     pub r8: u64,
     /// Argument 6.
     pub r9: u64,
-    rest: [u64; 6],
+    /// rbx, rbp, r12, r13, r14, r15.
+    pub rest: [u64; 6],
     /// RFLAGS at the `syscall`.
     pub rflags: u64,
     /// Return address.
@@ -221,6 +222,16 @@ pub fn saved_user_state() -> (u64, [u8; 512]) {
     unsafe { (*(&raw const LINUX_SAVED_RSP), *(&raw const LINUX_FXSAVE)) }
 }
 
+/// Replaces the program's `rsp` and x87/SSE state the exit restores
+/// (signal delivery and `rt_sigreturn`).
+pub fn set_user_state(rsp: u64, fx: &[u8; 512]) {
+    // SAFETY: one thread, in the dispatcher; the exit path reads both.
+    unsafe {
+        *(&raw mut LINUX_SAVED_RSP) = rsp;
+        *(&raw mut LINUX_FXSAVE) = *fx;
+    }
+}
+
 /// The frame a forked child resumes from (the entry's exit pops it).
 static mut RESUME_FRAME: [u64; FRAME_WORDS] = [0; FRAME_WORDS];
 
@@ -277,11 +288,12 @@ extern "C" fn linux_dispatch(f: &mut Frame) {
     if linux != shim {
         set_fs(shim);
     }
-    let r = handle(f);
+    let r = if f.rax == nr::RT_SIGRETURN { crate::signal::sigreturn(f) } else { handle(f) };
     f.rax = match r {
         Ok(v) => v,
         Err(e) => ret_err(e),
     };
+    crate::signal::deliver(f);
     if TRACE.load(Relaxed) != 0 {
         let name = nr::name(f.rax_in()).unwrap_or("?");
         rampart_libos::eprintln!(
@@ -310,6 +322,8 @@ fn handle(f: &Frame) -> Result<u64, i32> {
         nr::EXECVE => crate::exec::execve(a, b, c),
         nr::WAIT4 => crate::exec::wait4(a, b, c),
         nr::KILL => crate::exec::kill(a, b),
+        nr::RT_SIGSUSPEND => crate::signal::sigsuspend(a, b),
+        nr::PAUSE => crate::signal::sigsuspend(0, 8),
         nr::BRK => Ok(crate::mem::brk(a)),
         nr::MMAP => crate::mem::mmap(a, b, c, d, e, f.r9),
         nr::MUNMAP => crate::mem::munmap(a, b),

@@ -164,7 +164,13 @@ pub fn wait4(pid: u64, status: u64, options: u64) -> Result<u64, i32> {
         stopped: options & WUNTRACED != 0,
         continued: options & WCONTINUED != 0,
     };
-    match rm::wait_for(target, o).map_err(errno)? {
+    // A child the shim already reaped while the program waited for a
+    // signal (crate::signal) is reported first.
+    let got = match crate::signal::take_reaped(target) {
+        Some(ev) => Some(ev),
+        None => rm::wait_for(target, o).map_err(errno)?,
+    };
+    match got {
         None => Ok(0),
         Some((p, ev)) => {
             if status != 0 {

@@ -41,6 +41,7 @@ mod fuzz;
 mod load;
 mod mem;
 mod misc;
+mod signal;
 
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -20,8 +20,8 @@ static PID: AtomicU64 = AtomicU64::new(0);
 static PPID: AtomicU64 = AtomicU64::new(0);
 static IDS: AtomicU64 = AtomicU64::new(0);
 static UMASK: AtomicU64 = AtomicU64::new(0o022);
-static SIGMASK: AtomicU64 = AtomicU64::new(0);
-static SIGACTIONS: [[AtomicU64; 4]; 64] = [const { [const { AtomicU64::new(0) }; 4] }; 64];
+pub static SIGMASK: AtomicU64 = AtomicU64::new(0);
+pub static SIGACTIONS: [[AtomicU64; 4]; 64] = [const { [const { AtomicU64::new(0) }; 4] }; 64];
 
 /// Reads what the light path answers (pid, parent, credentials) and
 /// records the program path; called once before the program starts.
