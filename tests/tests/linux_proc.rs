@@ -121,3 +121,57 @@ fn smoke() {
     let (out, code) = run_batch(&disk("linux-proc-smoke"), &script);
     println!("{out}\ncode={code}");
 }
+
+/// The attacker's calls (`linux --check-proc`, from Linux code): `wait4`
+/// for a non-child is `ECHILD`, `kill` of init is refused, threads are
+/// `ENOSYS`, `execve` of bad pointers `EFAULT`; rm refuses a fork that
+/// names a context or has no sealed image. Then a forked busybox child
+/// runs in its parent's context (native `/bin/id -Z` in a subshell and in
+/// `$(...)` prints the same) and is denied what its parent is denied.
+#[test]
+fn forked_children_stay_in_their_domain() {
+    let script = "linux --check-proc; echo check=$?\nid -Z\nbusybox sh -c 'echo sub=$(/bin/id -Z); (/bin/id -Z)'\nbusybox sh -c '(busybox cat /etc/policy/policy.bin); echo denied=$?'\n";
+    let (out, _) = run_batch(&disk("linux-proc-mac"), script);
+    let out = out.replace('\r', "");
+    assert!(out.contains("linux-proc-check: 13 of 13 as expected") && out.contains("check=0"), "{out}");
+    let ctx = out.lines().find(|l| l.ends_with(":user_t") && !l.contains(' ')).unwrap_or_else(|| panic!("{out}"));
+    assert!(out.contains(&format!("sub={ctx}")), "{out}");
+    assert_eq!(out.lines().filter(|l| *l == ctx).count(), 2, "{out}");
+    assert!(out.contains("cat: can't open '/etc/policy/policy.bin': Permission denied") && out.contains("denied=1"), "{out}");
+}
+
+/// A fork bomb from busybox `sh` is bounded by rm's resource accounting
+/// (each fork is charged like a spawn): forks fail with "can't fork"
+/// (`EAGAIN`) and the system keeps serving — a native program and a new
+/// busybox run afterwards, and again once the bomb's children ended.
+#[test]
+fn fork_bomb_is_bounded() {
+    let script = "busybox sh -c 'i=0; while [ $i -lt 1000 ]; do (busybox sleep 15) & i=$((i+1)); done; echo all $i'; echo bomb=$?\nls / > /dev/null; echo native=$?\nbusybox sleep 20; busybox echo recovered $?\n";
+    let (out, code) = run_batch(&disk("linux-proc-bomb"), script);
+    let out = out.replace('\r', "");
+    println!("{}", out.lines().filter(|l| l.contains("fork") || l.contains('=')).collect::<Vec<_>>().join("\n"));
+    assert!(out.contains("can't fork") && out.contains("bomb=2"), "{out}");
+    assert!(out.contains("native=0") && out.contains("recovered 0"), "{out}");
+    assert_eq!(code, 0, "{out}");
+}
+
+/// fork+exit+wait4 and fork+execve(busybox true)+wait4 in instructions
+/// (`linux --bench-fork KIB` under `-icount shift=0`), for a process of
+/// one page and one holding 3 MiB (about busybox `sh`). Prints the
+/// figures; asserts only that they are plausible (docs/performance.md).
+#[test]
+fn fork_benchmark() {
+    let d = disk("linux-proc-bench");
+    let mut cfg = session_config(&d, true);
+    cfg.icount = true;
+    let (out, code) = rampart_tests::run_batch_with(&cfg, "linux --bench-fork 0\nlinux --bench-fork 3072\n");
+    let out = out.replace('\r', "");
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("linux-bench: fork")).collect();
+    println!("{}", lines.join("\n"));
+    assert_eq!(lines.len(), 4, "{out}");
+    for l in lines {
+        let median = rampart_tests::harness::number_after(l, "median=").expect("median");
+        assert!((10_000..2_000_000_000).contains(&median), "{l}");
+    }
+    assert_eq!(code, 0, "{out}");
+}

@@ -3,8 +3,10 @@
 //! ```text
 //! linux [-0 ARGV0] PROGRAM [ARG...]
 //! linux --bench-getppid
+//! linux --bench-fork [KIB]
 //! linux --forked            (a forked child, started by the shim itself)
 //! linux --fuzz [N [SEED]]
+//! linux --check-proc
 //! ```
 //!
 //! Runs the static x86_64 Linux program PROGRAM in this process: the shim
@@ -54,6 +56,12 @@ fn main() -> i32 {
     let mut rest: &[String] = args.get(1..).unwrap_or(&[]);
     if rest.first().map(String::as_str) == Some("--bench-getppid") {
         return bench::run();
+    }
+    if rest.first().map(String::as_str) == Some("--bench-fork") {
+        return bench::fork(rest.get(1).and_then(|v| v.parse().ok()).unwrap_or(0));
+    }
+    if rest.first().map(String::as_str) == Some("--check-proc") {
+        return fuzz::checks();
     }
     if rest.first().map(String::as_str) == Some("--forked") {
         return fork::child();
