@@ -126,10 +126,17 @@ pub fn fork(f: &Frame, flags: u64, ctid: u64) -> Result<u64, i32> {
         unsafe { core::ptr::copy_nonoverlapping(s as *const u8, (region.vaddr as *mut u8).add(at), b as usize) };
         at += b as usize;
     }
-    let r = start_child(region.id);
-    if let Ok(pid) = r {
-        wait_copied(region.vaddr, pid);
-    }
+    let r = start_child(region.id).and_then(|pid| {
+        if wait_copied(region.vaddr, pid) {
+            return Ok(pid);
+        }
+        // The child could not rebuild the memory (its own quota check
+        // failed, or it ended): the fork failed, as Linux's EAGAIN; the
+        // child is collected here, never seen by the program.
+        let _ = rm::kill(pid);
+        let _ = rm::wait(Some(pid), true);
+        Err(EAGAIN)
+    });
     let _ = rm::region_free(region.id);
     r.map(u64::from)
 }
@@ -174,21 +181,23 @@ fn trace(what: &str, e: rampart_uabi::Errno) -> bool {
     false
 }
 
-/// Waits until child `pid` marked the shared region at `vaddr` taken, or
-/// ended.
-fn wait_copied(vaddr: u64, pid: u32) {
+/// Waits until child `pid` marked the shared region at `vaddr` taken
+/// (true) or failed, or ended (false).
+fn wait_copied(vaddr: u64, pid: u32) -> bool {
     // SAFETY: word 1 of the shared region, mapped in this process until
     // the caller frees it; the child writes it once.
     let done = unsafe { &*((vaddr + 8) as *const core::sync::atomic::AtomicU64) };
     for i in 0..COPY_YIELDS {
-        if done.load(core::sync::atomic::Ordering::Acquire) != 0 {
-            return;
+        match done.load(core::sync::atomic::Ordering::Acquire) {
+            0 => {}
+            v => return v == 1,
         }
         if i % 64 == 63 && rm::task_info(pid).is_err() {
-            return;
+            return false;
         }
         rampart_rt::syscall::yield_now();
     }
+    false
 }
 
 /// Reads serialised words.
@@ -262,10 +271,10 @@ pub fn child() -> i32 {
     });
     // SAFETY: word 1 of the shared region, mapped read-write.
     let done = unsafe { &*((region.vaddr + 8) as *const core::sync::atomic::AtomicU64) };
-    done.store(if ok.is_ok() { 1 } else { 2 }, core::sync::atomic::Ordering::Release);
+    done.store(if ok.is_ok() && at <= region.bytes { 1 } else { 2 }, core::sync::atomic::Ordering::Release);
     let _ = rm::region_free(region.id);
     if ok.is_err() || at > region.bytes {
-        rampart_libos::eprintln!("linux: fork: the child could not rebuild the address space");
+        // The parent reports EAGAIN.
         return 126;
     }
     crate::misc::set_state(&misc);
