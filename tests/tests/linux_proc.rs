@@ -171,7 +171,7 @@ fn fork_benchmark() {
     let out = out.replace('\r', "");
     let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("linux-bench: fork")).collect();
     println!("{}", lines.join("\n"));
-    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(lines.len(), 6, "{out}");
     for l in lines {
         let median = rampart_tests::harness::number_after(l, "median=").expect("median");
         assert!((10_000..2_000_000_000).contains(&median), "{l}");

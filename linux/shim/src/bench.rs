@@ -123,7 +123,7 @@ unsafe extern "C" {
 /// `linux --bench-fork [KIB]`: a Linux stub (outside the shim's native
 /// range, so its calls are Linux ones) times `fork` + child `exit_group`
 /// + parent `wait4`, then `fork` + child `execve("/bin/busybox", ["true"])`
-/// + `wait4`, 10 runs each; the process holds the stub page plus `KIB`
+/// + `wait4`, and the same with the native `/bin/true`, 10 runs each; the process holds the stub page plus `KIB`
 /// KiB of touched anonymous memory (default 0; busybox `sh` holds about
 /// 3 MiB), all copied by each fork. Prints
 /// `linux-bench: fork+exit+wait median=...` and
@@ -162,7 +162,14 @@ pub fn fork(kib: u64) -> i32 {
     // SAFETY: the stub follows the C ABI (rdi in, rax out; saves rbx,
     // clobbers rax, rcx, rdx, rsi, rdi, r9, r10, r11 — all caller-saved).
     let stub: extern "C" fn(u64) -> u64 = unsafe { core::mem::transmute(FORK_STUB as *const ()) };
-    for (mode, what) in [(0, "fork+exit+wait"), (1, "fork+exec+wait")] {
+    for (mode, what, path) in [
+        (0, "fork+exit+wait", &b"/bin/busybox\0"[..]),
+        (1, "fork+exec+wait", &b"/bin/busybox\0"[..]),
+        (2, "fork+exec(native /bin/true)+wait", &b"/bin/true\0"[..]),
+    ] {
+        // SAFETY: the stub's data page, mapped writable for us; the stub
+        // reads the path only during the next calls.
+        unsafe { core::ptr::copy_nonoverlapping(path.as_ptr(), FORK_PATH as *mut u8, path.len()) };
         let mut runs = [0u64; 10];
         for r in runs.iter_mut() {
             *r = stub(mode);
