@@ -60,6 +60,11 @@ const CASES: &[&str] = &[
     "busybox sh -c 'r=$(busybox sh -c \"busybox sh -c \\\"echo deep\\\"\"); echo $r'",
     "busybox sh -c 'wait 12345; echo $?'",
     "busybox sh -c 'busybox seq 200 | busybox sort -n | busybox tail -n 1'",
+    "busybox sh -c 'busybox setsid busybox sh -c \"echo in a new session\"'",
+    "busybox sh -c 'exec 3>/tmp/lp3; echo via3 >&3; busybox cat /tmp/lp3'",
+    "busybox sh -c 'busybox env -i busybox sh -c \"echo envless \\$HOME.\"'",
+    "printf 'a\\nb\\n' | busybox xargs -n1 echo got",
+    "busybox find /tmp -maxdepth 0 -exec busybox echo found {} \\;",
 ];
 
 /// The line typed for case `c`: the command, then its status after a

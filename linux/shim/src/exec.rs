@@ -14,7 +14,8 @@
 //! pid) ends with the program's status, as after a real exec. What
 //! differs: the program runs under a new pid (`getpid` there is not the
 //! pid the parent knows), signals sent to this pid do not reach it, and
-//! the old image stays mapped until the program ends. Replacing the image
+//! the old image stays mapped until the program ends. Descriptors with
+//! `FD_CLOEXEC` are not passed. Replacing the image
 //! in place is the next step (docs/linux-abi.md).
 
 use crate::mem::{cstr, get_u64, put, user_mut};
@@ -81,7 +82,9 @@ pub fn execve(path: u64, argv: u64, envp: u64) -> Result<u64, i32> {
     }
     let cwd = rampart_libos::env::current_dir();
     let abs = rampart_libos::path::absolute(&cwd, &path);
-    let fds: Vec<(u32, u32)> = rampart_libos::sys::with(|st| st.fds.keys().map(|&k| (k, k)).collect());
+    // Every descriptor but those with FD_CLOEXEC passes to the program.
+    let all: Vec<u32> = rampart_libos::sys::with(|st| st.fds.keys().copied().collect());
+    let fds: Vec<(u32, u32)> = all.iter().filter(|&&k| !crate::files::is_cloexec(k)).map(|&k| (k, k)).collect();
     let spawn = |p: &str, a: &[String]| rampart_libos::sys::spawn::spawn(p, a, envp.clone(), &cwd, &fds);
     let pid = match spawn(&abs, &argv) {
         Err(rampart_uabi::Errno::ENOEXEC) => {
@@ -95,7 +98,7 @@ pub fn execve(path: u64, argv: u64, envp: u64) -> Result<u64, i32> {
         r => r.map_err(errno)?,
     };
     // The point of no return: this process only waits for the program.
-    for (fd, _) in &fds {
+    for fd in &all {
         let _ = rampart_libos::sys::with(|st| st.close(*fd));
     }
     let status = loop {

@@ -107,6 +107,9 @@ pub fn fork(f: &Frame, flags: u64, ctid: u64) -> Result<u64, i32> {
         w.str(p);
     }
     w.str(&exe);
+    let cloexec = crate::files::cloexec_fds();
+    w.0.push(cloexec.len() as u64);
+    w.0.extend(cloexec.iter().map(|&fd| u64::from(fd)));
     let meta = (4 + w.0.len() as u64) * 8;
     let data_off = meta.next_multiple_of(4096);
     let total = data_off + snap.regions.iter().map(|r| r.1).sum::<u64>();
@@ -258,6 +261,8 @@ pub fn child() -> i32 {
     let n = r.n(1 << 16);
     let paths = (0..n).map(|_| (r.u() as u32, r.str())).collect();
     let exe = r.str();
+    let n = r.n(1 << 16);
+    let cloexec: Vec<u32> = (0..n).map(|_| r.u() as u32).collect();
     let snap = Snapshot { regions, maps, brk };
     let mut at = data_off;
     let ok = crate::mem::restore(&snap, |_, dst| {
@@ -279,6 +284,7 @@ pub fn child() -> i32 {
     }
     crate::misc::set_state(&misc);
     crate::files::set_paths(paths, exe);
+    crate::files::set_cloexec_fds(&cloexec);
     crate::entry::enter_dispatch_mode();
     if flags & CLONE_SETTLS != 0 {
         fs = tls;

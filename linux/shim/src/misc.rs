@@ -52,6 +52,17 @@ pub fn set_state(v: &[u64]) {
     }
 }
 
+use rampart_libos::rampart_rt::jobs;
+
+fn from_rampart_errno(e: rampart_uabi::Errno) -> i32 {
+    from_rampart(e.0)
+}
+
+/// A pid argument (`pid_t`, non-negative).
+fn id32(v: u64) -> Result<u32, i32> {
+    u32::try_from(v as i32).map_err(|_| EINVAL)
+}
+
 /// The process id.
 pub fn pid() -> u64 {
     PID.load(Relaxed)
@@ -326,7 +337,15 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64) -> Option<Result<u64, i32>
             rampart_libos::rampart_rt::syscall::yield_now();
             Ok(0)
         }
-        nr::GETPGRP | nr::GETSID => Ok(pid()),
+        // Process groups and sessions are rm's (docs/signals.md).
+        nr::GETPGRP => jobs::group(0).map(|g| u64::from(g.0)).map_err(from_rampart_errno),
+        nr::GETPGID => id32(a).and_then(|p| jobs::group(p).map(|g| u64::from(g.0)).map_err(from_rampart_errno)),
+        nr::GETSID => id32(a).and_then(|p| jobs::group(p).map(|g| u64::from(g.1)).map_err(from_rampart_errno)),
+        nr::SETPGID => id32(a).and_then(|p| {
+            let g = id32(b)?;
+            jobs::setpgid(p, g).map(|()| 0).map_err(from_rampart_errno)
+        }),
+        nr::SETSID => jobs::setsid().map(u64::from).map_err(from_rampart_errno),
         nr::GETGROUPS => Ok(0),
         // The ids come from the security context and cannot change: asking
         // for the current one succeeds, anything else is EPERM.
