@@ -183,3 +183,21 @@ fn fork_benchmark() {
     }
     assert_eq!(code, 0, "{out}");
 }
+
+/// `#!` scripts: run through their interpreter from busybox `sh`'s exec
+/// and from the Rampart shell (a Linux interpreter, busybox, and the
+/// native `/bin/sh`), with arguments and exit status; an exec from a Linux
+/// process is mediated like a native one: a script in `/tmp` (`tmp_t`,
+/// which `user_t` may not execute) is refused with `Permission denied`
+/// and the file server's AVC denial.
+#[test]
+fn scripts_run_and_exec_is_mediated() {
+    let script = "cd /home/user\nprintf '#!/bin/sh\\necho script $1\\n' > lps; chmod 755 lps; busybox sh -c './lps arg; echo st=$?'\nprintf '#!/bin/busybox sh\\necho bb script $1 $(busybox seq 2)\\nexit 3\\n' > lpb; chmod 755 lpb; busybox sh -c './lpb x; echo st=$?'\n./lpb direct; echo st=$?\ncp lpb /tmp/lpt; chmod 755 /tmp/lpt; busybox sh -c '/tmp/lpt; echo tmp=$?'\n";
+    let (out, _) = run_batch(&disk("linux-proc-scripts"), script);
+    let out = out.replace('\r', "");
+    assert!(out.contains("script arg\nst=0"), "{out}");
+    assert!(out.contains("bb script x 1 2\nst=3"), "{out}");
+    assert!(out.contains("bb script direct 1 2\nst=3"), "{out}");
+    assert!(out.contains("sh: /tmp/lpt: Permission denied") && out.contains("tmp=126"), "{out}");
+    assert!(out.contains("avc: denied { execute }") && out.contains("tmp_t"), "{out}");
+}

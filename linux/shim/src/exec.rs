@@ -82,20 +82,34 @@ pub fn execve(path: u64, argv: u64, envp: u64) -> Result<u64, i32> {
     }
     let cwd = rampart_libos::env::current_dir();
     let abs = rampart_libos::path::absolute(&cwd, &path);
+    run(&abs, &path, argv, envp).map(|never| match never {})
+}
+
+/// Starts `abs` (as named `path`, `argv`, `envp`; a `#!` script through
+/// its interpreter) with this process's descriptors but those with
+/// `FD_CLOEXEC`, waits for it and ends this process with its status.
+/// Returns only if the program could not be started.
+///
+/// # Errors
+/// `ENOENT`, `EACCES`, `ENOEXEC`, `E2BIG` and the spawn's other errors.
+pub fn run(abs: &str, path: &str, argv: Vec<String>, envp: Vec<String>) -> Result<core::convert::Infallible, i32> {
+    let cwd = rampart_libos::env::current_dir();
     // Every descriptor but those with FD_CLOEXEC passes to the program.
     let all: Vec<u32> = rampart_libos::sys::with(|st| st.fds.keys().copied().collect());
     let fds: Vec<(u32, u32)> = all.iter().filter(|&&k| !crate::files::is_cloexec(k)).map(|&k| (k, k)).collect();
     let spawn = |p: &str, a: &[String]| rampart_libos::sys::spawn::spawn(p, a, envp.clone(), &cwd, &fds);
-    let pid = match spawn(&abs, &argv) {
-        Err(rampart_uabi::Errno::ENOEXEC) => {
-            let (interp, arg) = shebang(&abs).ok_or(ENOEXEC)?;
+    // A script: the file server would seal it as a Linux program, so the
+    // `#!` line is read first (the interpreter reads the script anyway);
+    // the interpreter's own exec is checked by the file server and rm.
+    let pid = match shebang(abs) {
+        Some((interp, arg)) => {
             let mut a = alloc::vec![interp.clone()];
             a.extend(arg);
-            a.push(path.clone());
+            a.push(String::from(path));
             a.extend(argv.iter().skip(1).cloned());
             spawn(&interp, &a).map_err(errno)?
         }
-        r => r.map_err(errno)?,
+        None => spawn(abs, &argv).map_err(errno)?,
     };
     // The point of no return: this process only waits for the program.
     for fd in &all {

@@ -171,7 +171,9 @@ fn start_child(id: u32) -> Result<u32, i32> {
     rampart_libos::sys::spawn::spawn_with(rampart_libos::sys::spawn::LINUX_SHIM, &argv, envp, &cwd, &fds, &opts)
         .map_err(|e| match e {
             e if trace("spawn", e) => EAGAIN,
-            rampart_uabi::Errno::EDQUOT | rampart_uabi::Errno::ENOMEM => EAGAIN,
+            // Out of quota or memory, or more descriptors than one spawn
+            // passes (22 besides the region token): Linux's EAGAIN.
+            rampart_uabi::Errno::EDQUOT | rampart_uabi::Errno::ENOMEM | rampart_uabi::Errno::E2BIG => EAGAIN,
             e => errno(e),
         })
 }

@@ -94,6 +94,18 @@ fn main() -> i32 {
         argv[0] = a;
     }
     let envp: Vec<String> = rampart_libos::env::vars().into_iter().map(|(k, v)| alloc::format!("{k}={v}")).collect();
+    if image.starts_with(b"#!") {
+        // A script the file server sealed as a Linux program: its
+        // interpreter runs it (docs/linux-abi.md, "execve").
+        drop(image);
+        crate::misc::init();
+        return match exec::run(&path, &path, argv, envp) {
+            Err(e) => {
+                eprintln!("linux: {program}: cannot run the interpreter: errno {e}");
+                if e == rampart_linux_abi::errno::ENOENT { 127 } else { 126 }
+            }
+        };
+    }
     match load::load(&image, &path, &argv, &envp) {
         Ok(start) => {
             drop(image);
