@@ -192,7 +192,7 @@ fn fork_benchmark() {
 /// and the file server's AVC denial.
 #[test]
 fn scripts_run_and_exec_is_mediated() {
-    let script = "cd /home/user\nprintf '#!/bin/sh\\necho script $1\\n' > lps; chmod 755 lps; busybox sh -c './lps arg; echo st=$?'\nprintf '#!/bin/busybox sh\\necho bb script $1 $(busybox seq 2)\\nexit 3\\n' > lpb; chmod 755 lpb; busybox sh -c './lpb x; echo st=$?'\n./lpb direct; echo st=$?\ncp lpb /tmp/lpt; chmod 755 /tmp/lpt; busybox sh -c '/tmp/lpt; echo tmp=$?'\n";
+    let script = "cd /home/user\nprintf '#!/bin/sh\\necho script $1\\n' > lps; chmod 755 lps; busybox sh -c './lps arg; echo st=$?'\nprintf '#!/bin/busybox sh\\necho bb script $1 $(busybox seq 2)\\nexit 3\\n' > lpb; chmod 755 lpb; busybox sh -c './lpb x; echo st=$?'\n./lpb direct; echo st=$?\nrm -f /tmp/lpt; printf '#!/bin/busybox sh\\necho ran\\n' > /tmp/lpt; chmod 755 /tmp/lpt; busybox sh -c '/tmp/lpt; echo tmp=$?'\n";
     let (out, _) = run_batch(&disk("linux-proc-scripts"), script);
     let out = out.replace('\r', "");
     assert!(out.contains("script arg\nst=0"), "{out}");

@@ -103,6 +103,11 @@ pub fn run(abs: &str, path: &str, argv: Vec<String>, envp: Vec<String>) -> Resul
     // the interpreter's own exec is checked by the file server and rm.
     let pid = match shebang(abs) {
         Some((interp, arg)) => {
+            // The script itself must be executable by this process (`file
+            // execute` on its label and an execute bit), as on Linux: the
+            // file server's exec check, whose seal goes unused (this
+            // process's next seal replaces it).
+            rampart_libos::sys::with(|st| rampart_libos::sys::fsys::exec_image(st, abs)).map_err(errno)?;
             let mut a = alloc::vec![interp.clone()];
             a.extend(arg);
             a.push(String::from(path));
