@@ -121,14 +121,14 @@ unsafe extern "C" {
 }
 
 /// `linux --bench-fork [KIB]`: a Linux stub (outside the shim's native
-/// range, so its calls are Linux ones) times `fork` + child `exit_group`
-/// + parent `wait4`, then `fork` + child `execve("/bin/busybox", ["true"])`
-/// + `wait4`, and the same with the native `/bin/true`, 10 runs each; the process holds the stub page plus `KIB`
-/// KiB of touched anonymous memory (default 0; busybox `sh` holds about
-/// 3 MiB), all copied by each fork. Prints
-/// `linux-bench: fork+exit+wait median=...` and
-/// `linux-bench: fork+exec+wait median=...` (TSC ticks: instructions under
-/// `-icount shift=0`).
+/// range, so its calls are Linux ones) times `fork`, the child's
+/// `exit_group` and the parent's `wait4`; then `fork`, the child's
+/// `execve("/bin/busybox", ["true"])` and `wait4`; then the same with the
+/// native `/bin/true`; 10 runs each. The process holds the stub page and
+/// `KIB` KiB of touched anonymous memory (default 0; busybox `sh` holds
+/// about 3 MiB), all copied by each fork. Prints one line per measurement,
+/// `linux-bench: fork+exit+wait median=...` (TSC ticks: instructions
+/// under `-icount shift=0`).
 pub fn fork(kib: u64) -> i32 {
     if let Err(e) = crate::mem::map_fixed(FORK_STUB, 4096, PROT_READ | PROT_EXEC) {
         rampart_libos::eprintln!("linux-bench: cannot map the stub: errno {e}");
@@ -145,8 +145,8 @@ pub fn fork(kib: u64) -> i32 {
     // are in the same page.
     unsafe {
         core::ptr::copy_nonoverlapping(code.as_ptr(), FORK_STUB as *mut u8, code.len());
-        core::ptr::copy_nonoverlapping(b"/bin/busybox\0".as_ptr(), FORK_PATH as *mut u8, 13);
-        core::ptr::copy_nonoverlapping(b"true\0".as_ptr(), FORK_ARG0 as *mut u8, 5);
+        core::ptr::copy_nonoverlapping(c"/bin/busybox".as_ptr().cast::<u8>(), FORK_PATH as *mut u8, 13);
+        core::ptr::copy_nonoverlapping(c"true".as_ptr().cast::<u8>(), FORK_ARG0 as *mut u8, 5);
         *(FORK_ARGV as *mut [u64; 2]) = [FORK_ARG0, 0];
     }
     if kib > 0 {

@@ -219,7 +219,7 @@ pub fn start(s: Start) -> ! {
 pub fn saved_user_state() -> (u64, [u8; 512]) {
     // SAFETY: the entry wrote both before calling the dispatcher; one
     // thread, which is in the dispatcher now.
-    unsafe { (*(&raw const LINUX_SAVED_RSP), *(&raw const LINUX_FXSAVE)) }
+    unsafe { (LINUX_SAVED_RSP, LINUX_FXSAVE) }
 }
 
 /// Replaces the program's `rsp` and x87/SSE state the exit restores
@@ -227,8 +227,8 @@ pub fn saved_user_state() -> (u64, [u8; 512]) {
 pub fn set_user_state(rsp: u64, fx: &[u8; 512]) {
     // SAFETY: one thread, in the dispatcher; the exit path reads both.
     unsafe {
-        *(&raw mut LINUX_SAVED_RSP) = rsp;
-        *(&raw mut LINUX_FXSAVE) = *fx;
+        LINUX_SAVED_RSP = rsp;
+        LINUX_FXSAVE = *fx;
     }
 }
 
@@ -244,9 +244,9 @@ pub fn resume(frame: [u64; FRAME_WORDS], rsp: u64, fx: &[u8; 512], fs: u64) -> !
     // after the jump below, and the dispatch mode is on (the next call
     // comes back through the entry).
     unsafe {
-        *(&raw mut RESUME_FRAME) = frame;
-        *(&raw mut LINUX_SAVED_RSP) = rsp;
-        *(&raw mut LINUX_FXSAVE) = *fx;
+        RESUME_FRAME = frame;
+        LINUX_SAVED_RSP = rsp;
+        LINUX_FXSAVE = *fx;
     }
     if fs != SHIM_FS.load(Relaxed) {
         set_fs(fs);

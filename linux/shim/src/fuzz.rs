@@ -160,7 +160,7 @@ pub fn checks() -> i32 {
     // SAFETY: both pages were just mapped writable for us.
     unsafe {
         core::ptr::copy_nonoverlapping(CODE.as_ptr(), STUB as *mut u8, CODE.len());
-        core::ptr::copy_nonoverlapping(b"/nonexistent-lp\0".as_ptr(), CHECK_DATA as *mut u8, 16);
+        core::ptr::copy_nonoverlapping(c"/nonexistent-lp".as_ptr().cast::<u8>(), CHECK_DATA as *mut u8, 16);
         *((CHECK_DATA + 64) as *mut [u64; 2]) = [CHECK_DATA, 0];
     }
     crate::entry::enter_dispatch_mode();
