@@ -303,6 +303,7 @@ impl Command {
             context: self.context.as_deref(),
             pgroup: self.pgroup,
             setsid: self.setsid,
+            fork: false,
         };
         let r = crate::sys::spawn::spawn_with(&path, &argv, envp, &cwd, &fds, &opts).map_err(Error::from);
         drop((keep_r, keep_w));

@@ -53,6 +53,8 @@ linux_syscall_entry:
     lea rdi, [rsp + 8]
     call linux_dispatch
     add rsp, 8
+    .global linux_resume
+linux_resume:
     fxrstor64 [rip + LINUX_FXSAVE]
     pop rax
     pop rdi
@@ -74,6 +76,8 @@ linux_syscall_entry:
 
     .section .bss.linux_entry, "aw", @nobits
     .balign 64
+    .global LINUX_FXSAVE
+    .global LINUX_SAVED_RSP
 LINUX_FXSAVE: .skip 512
 LINUX_SAVED_RSP: .skip 8
     .balign 16
@@ -84,6 +88,8 @@ LINUX_HANDLER_STACK_TOP:
 
 unsafe extern "C" {
     fn linux_syscall_entry();
+    static mut LINUX_FXSAVE: [u8; 512];
+    static mut LINUX_SAVED_RSP: u64;
     static __rampart_text_start: u8;
     static __rampart_text_end: u8;
 }
@@ -107,14 +113,24 @@ pub struct Frame {
     pub r8: u64,
     /// Argument 6.
     pub r9: u64,
-    rest: [u64; 6],
+    /// rbx, rbp, r12, r13, r14, r15.
+    pub rest: [u64; 6],
     /// RFLAGS at the `syscall`.
     pub rflags: u64,
     /// Return address.
     pub rip: u64,
 }
 
+/// Words of a [`Frame`].
+pub const FRAME_WORDS: usize = 15;
+
 impl Frame {
+    /// The frame as words, lowest address first.
+    pub fn words(&self) -> [u64; FRAME_WORDS] {
+        // SAFETY: `Frame` is `repr(C)` of exactly FRAME_WORDS `u64`s.
+        unsafe { core::mem::transmute_copy(self) }
+    }
+
     /// The number the program asked for.
     fn rax_in(&self) -> u64 {
         CURRENT.load(Relaxed)
@@ -199,6 +215,55 @@ pub fn start(s: Start) -> ! {
     }
 }
 
+/// The program's `rsp` and x87/SSE state at the call being handled.
+pub fn saved_user_state() -> (u64, [u8; 512]) {
+    // SAFETY: the entry wrote both before calling the dispatcher; one
+    // thread, which is in the dispatcher now.
+    unsafe { (LINUX_SAVED_RSP, LINUX_FXSAVE) }
+}
+
+/// Replaces the program's `rsp` and x87/SSE state the exit restores
+/// (signal delivery and `rt_sigreturn`).
+pub fn set_user_state(rsp: u64, fx: &[u8; 512]) {
+    // SAFETY: one thread, in the dispatcher; the exit path reads both.
+    unsafe {
+        LINUX_SAVED_RSP = rsp;
+        LINUX_FXSAVE = *fx;
+    }
+}
+
+/// The frame a forked child resumes from (the entry's exit pops it).
+static mut RESUME_FRAME: [u64; FRAME_WORDS] = [0; FRAME_WORDS];
+
+/// Resumes the program as if the entry returned from a call: registers
+/// `frame` (with `rax` the result), `rsp`, x87/SSE state `fx` and FS
+/// base `fs` (a forked child continuing the parent's `fork`).
+pub fn resume(frame: [u64; FRAME_WORDS], rsp: u64, fx: &[u8; 512], fs: u64) -> ! {
+    set_linux_fs(fs);
+    // SAFETY: one thread; the entry's exit path reads these statics only
+    // after the jump below, and the dispatch mode is on (the next call
+    // comes back through the entry).
+    unsafe {
+        RESUME_FRAME = frame;
+        LINUX_SAVED_RSP = rsp;
+        LINUX_FXSAVE = *fx;
+    }
+    if fs != SHIM_FS.load(Relaxed) {
+        set_fs(fs);
+    }
+    // SAFETY: the exit path pops the frame into the registers, restores
+    // `rsp` and jumps to the frame's `rip`: the program's code, mapped.
+    // No FS-relative access happens after `set_fs`.
+    unsafe {
+        core::arch::asm!(
+            "mov rsp, {f}",
+            "jmp linux_resume",
+            f = in(reg) &raw const RESUME_FRAME,
+            options(noreturn)
+        )
+    }
+}
+
 /// Answers from the shim's own state, without the runtime (no FS switch):
 /// the identity calls.
 fn light(f: &Frame) -> Option<u64> {
@@ -223,11 +288,12 @@ extern "C" fn linux_dispatch(f: &mut Frame) {
     if linux != shim {
         set_fs(shim);
     }
-    let r = handle(f);
+    let r = if f.rax == nr::RT_SIGRETURN { crate::signal::sigreturn(f) } else { handle(f) };
     f.rax = match r {
         Ok(v) => v,
         Err(e) => ret_err(e),
     };
+    crate::signal::deliver(f);
     if TRACE.load(Relaxed) != 0 {
         let name = nr::name(f.rax_in()).unwrap_or("?");
         rampart_libos::eprintln!(
@@ -251,6 +317,13 @@ fn handle(f: &Frame) -> Result<u64, i32> {
         return r;
     }
     match f.rax {
+        nr::FORK | nr::VFORK => crate::fork::fork(f, 0, 0),
+        nr::CLONE => crate::fork::clone(f),
+        nr::EXECVE => crate::exec::execve(a, b, c),
+        nr::WAIT4 => crate::exec::wait4(a, b, c),
+        nr::KILL => crate::exec::kill(a, b),
+        nr::RT_SIGSUSPEND => crate::signal::sigsuspend(a, b),
+        nr::PAUSE => crate::signal::sigsuspend(0, 8),
         nr::BRK => Ok(crate::mem::brk(a)),
         nr::MMAP => crate::mem::mmap(a, b, c, d, e, f.r9),
         nr::MUNMAP => crate::mem::munmap(a, b),

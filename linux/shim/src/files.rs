@@ -6,7 +6,7 @@
 //! security context — the shim adds no check and no authority.
 
 use crate::mem::{cstr, put, user, user_mut};
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 use rampart_fs_api::{FileType, OpenFlags, Whence};
@@ -32,11 +32,32 @@ const MAX_IO: usize = 1 << 20;
 /// listing with the next entry's index.
 struct Fds {
     paths: BTreeMap<u32, String>,
+    /// Descriptors with `FD_CLOEXEC` (not passed to an exec'ed program).
+    cloexec: BTreeSet<u32>,
     dirs: BTreeMap<u32, (Vec<(String, u8)>, usize)>,
     exe: String,
 }
 
-static FDS: Mutex<Fds> = Mutex::new(Fds { paths: BTreeMap::new(), dirs: BTreeMap::new(), exe: String::new() });
+static FDS: Mutex<Fds> =
+    Mutex::new(Fds { paths: BTreeMap::new(), cloexec: BTreeSet::new(), dirs: BTreeMap::new(), exe: String::new() });
+
+/// `O_CLOEXEC` (fcntl.h), also `pipe2`'s and `dup3`'s flag.
+const O_CLOEXEC: u64 = 0o2_000_000;
+
+/// Sets or clears `FD_CLOEXEC` on `fd`.
+fn set_cloexec(fd: u32, on: bool) {
+    let mut f = FDS.lock();
+    if on {
+        f.cloexec.insert(fd);
+    } else {
+        f.cloexec.remove(&fd);
+    }
+}
+
+/// Whether `fd` has `FD_CLOEXEC` (execve leaves it out).
+pub fn is_cloexec(fd: u32) -> bool {
+    FDS.lock().cloexec.contains(&fd)
+}
 
 fn e(x: rampart_uabi::Errno) -> i32 {
     from_rampart(x.0)
@@ -45,6 +66,31 @@ fn e(x: rampart_uabi::Errno) -> i32 {
 /// Records the program's path (`/proc/self/exe`).
 pub fn set_exe(path: &str) {
     FDS.lock().exe = String::from(path);
+}
+
+/// The paths descriptors were opened with and the program's path, for a
+/// forked child ([`set_paths`]).
+pub fn paths() -> (Vec<(u32, String)>, String) {
+    let f = FDS.lock();
+    (f.paths.iter().map(|(k, v)| (*k, v.clone())).collect(), f.exe.clone())
+}
+
+/// The descriptors with `FD_CLOEXEC` (a forked child inherits the flag).
+pub fn cloexec_fds() -> Vec<u32> {
+    FDS.lock().cloexec.iter().copied().collect()
+}
+
+/// Installs the parent's `FD_CLOEXEC` flags in a forked child.
+pub fn set_cloexec_fds(v: &[u32]) {
+    FDS.lock().cloexec = v.iter().copied().collect();
+}
+
+/// Installs what [`paths`] recorded in the parent (directory listings in
+/// progress are not inherited: a child's `getdents64` starts over).
+pub fn set_paths(p: Vec<(u32, String)>, exe: String) {
+    let mut f = FDS.lock();
+    f.paths = p.into_iter().collect();
+    f.exe = exe;
 }
 
 fn fd32(fd: u64) -> Result<u32, i32> {
@@ -149,6 +195,8 @@ fn open(path: String, flags: u64, mode: u64) -> Result<u64, i32> {
     let mut f = FDS.lock();
     f.dirs.remove(&fd);
     f.paths.insert(fd, path);
+    drop(f);
+    set_cloexec(fd, flags & O_CLOEXEC != 0);
     Ok(u64::from(fd))
 }
 
@@ -157,6 +205,7 @@ fn close(fd: u32) -> Result<u64, i32> {
     let mut f = FDS.lock();
     f.paths.remove(&fd);
     f.dirs.remove(&fd);
+    f.cloexec.remove(&fd);
     Ok(0)
 }
 
@@ -183,6 +232,8 @@ fn dup_to(old: u32, new: Option<u32>, min: u32) -> Result<u64, i32> {
         f.paths.remove(&new);
     }
     f.dirs.remove(&new);
+    // dup(2): the new descriptor's FD_CLOEXEC is off.
+    f.cloexec.remove(&new);
     Ok(u64::from(new))
 }
 
@@ -319,10 +370,17 @@ fn access(path: String, _mode: u64) -> Result<u64, i32> {
 
 fn fcntl(fd: u32, cmd: u64, arg: u64) -> Result<u64, i32> {
     match cmd {
-        0 | 1030 => dup_to(fd, None, u32::try_from(arg).map_err(|_| EINVAL)?), // F_DUPFD, F_DUPFD_CLOEXEC
-        1 | 2 => with(|st| st.obj(fd)).map(|_| 0).map_err(e),                  // F_GETFD, F_SETFD
-        3 => with(|st| st.obj(fd)).map(|_| 2).map_err(e),                      // F_GETFL: O_RDWR
-        4 => with(|st| st.obj(fd)).map(|_| 0).map_err(e),                      // F_SETFL
+        0 => dup_to(fd, None, u32::try_from(arg).map_err(|_| EINVAL)?), // F_DUPFD
+        1030 => {
+            // F_DUPFD_CLOEXEC
+            let n = dup_to(fd, None, u32::try_from(arg).map_err(|_| EINVAL)?)?;
+            set_cloexec(n as u32, true);
+            Ok(n)
+        }
+        1 => with(|st| st.obj(fd)).map(|_| u64::from(is_cloexec(fd))).map_err(e), // F_GETFD
+        2 => with(|st| st.obj(fd)).map(|_| set_cloexec(fd, arg & 1 != 0)).map(|()| 0).map_err(e), // F_SETFD
+        3 => with(|st| st.obj(fd)).map(|_| 2).map_err(e),                         // F_GETFL: O_RDWR
+        4 => with(|st| st.obj(fd)).map(|_| 0).map_err(e),                         // F_SETFL
         _ => Err(EINVAL),
     }
 }
@@ -387,10 +445,12 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64, a5: u64) -> Option<Result<
         nr::DUP2 => fd32(a).and_then(|fd| dup_to(fd, Some(fd32(b)?), 0)),
         nr::DUP3 => fd32(a).and_then(|fd| {
             let new = fd32(b)?;
-            if new == fd || c & !0o2_000_000 != 0 {
+            if new == fd || c & !O_CLOEXEC != 0 {
                 return Err(EINVAL);
             }
-            dup_to(fd, Some(new), 0)
+            let n = dup_to(fd, Some(new), 0)?;
+            set_cloexec(new, c & O_CLOEXEC != 0);
+            Ok(n)
         }),
         nr::FCNTL => fd32(a).and_then(|fd| fcntl(fd, b, c)),
         nr::PIPE | nr::PIPE2 => {
@@ -401,6 +461,9 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64, a5: u64) -> Option<Result<
                     Ok((st.install(Obj::Fs(r)), st.install(Obj::Fs(w))))
                 })
                 .map_err(e)?;
+                let cloexec = n == nr::PIPE2 && b & O_CLOEXEC != 0;
+                set_cloexec(r, cloexec);
+                set_cloexec(w, cloexec);
                 let mut v = [0u8; 8];
                 v[..4].copy_from_slice(&(r as i32).to_le_bytes());
                 v[4..].copy_from_slice(&(w as i32).to_le_bytes());

@@ -5,7 +5,8 @@
 //! with an error code; it then prints `linux-fuzz: N calls, ... survived`.
 //!
 //! Calls that would end the process or take away what the fuzzer itself
-//! runs on are left out (and only those): exiting, signals, its code page
+//! runs on are left out (and only those): exiting, signals, forking and
+//! waiting (a forked fuzzer has no native stack to return to), its code page
 //! and stack (`munmap`, `mmap`, `mremap`, `mprotect`, `brk`), its FS base
 //! (`arch_prctl`), its terminal descriptors (`close`, `dup2`, `dup3`),
 //! blocking reads of the terminal, and removing files.
@@ -52,6 +53,14 @@ const SKIP: &[u64] = &[
     nr::TGKILL,
     nr::RT_SIGRETURN,
     nr::PAUSE,
+    // The process model (tests/tests/linux_proc.rs): a fork of the fuzzer
+    // resumes in a child without the fuzzer's native stack; wait4 and
+    // rt_sigsuspend block on such children by definition.
+    nr::FORK,
+    nr::VFORK,
+    nr::CLONE,
+    nr::WAIT4,
+    nr::RT_SIGSUSPEND,
     nr::UNLINK,
     nr::UNLINKAT,
     nr::RMDIR,
@@ -127,4 +136,88 @@ pub fn run(n: u64, seed: u64) -> i32 {
     }
     println!("linux-fuzz: {calls} calls, {errors} errors, the process survived");
     0
+}
+
+/// A read-write page for the checks' buffers.
+const CHECK_DATA: u64 = 0x13_0000;
+
+/// `linux --check-proc`: the process calls as an attacker makes them,
+/// from Linux code (the stub), each with the answer Linux gives: `wait4`
+/// for no child, for init and for itself (`ECHILD`), unknown options
+/// (`EINVAL`); `kill` of init (refused by rm), of every process (`EPERM`),
+/// a bad signal (`EINVAL`); threads (`ENOSYS`); `execve` of a missing file
+/// (`ENOENT`) and from a kernel pointer (`EFAULT`); `rt_sigsuspend` with a
+/// bad size (`EINVAL`). Then rm's side of fork: a `Spawn::fork` naming a
+/// context, or without a sealed image, is `EINVAL` (a fork never changes
+/// domain). Prints `linux-proc-check: N of M as expected` and each miss.
+pub fn checks() -> i32 {
+    for (at, prot) in [(STUB, PROT_READ | PROT_EXEC), (CHECK_DATA, PROT_READ | rampart_linux_abi::range::PROT_WRITE)] {
+        if let Err(e) = crate::mem::map_fixed(at, 4096, prot) {
+            rampart_libos::eprintln!("linux-proc-check: cannot map: errno {e}");
+            return 1;
+        }
+    }
+    // SAFETY: both pages were just mapped writable for us.
+    unsafe {
+        core::ptr::copy_nonoverlapping(CODE.as_ptr(), STUB as *mut u8, CODE.len());
+        core::ptr::copy_nonoverlapping(c"/nonexistent-lp".as_ptr().cast::<u8>(), CHECK_DATA as *mut u8, 16);
+        *((CHECK_DATA + 64) as *mut [u64; 2]) = [CHECK_DATA, 0];
+    }
+    crate::entry::enter_dispatch_mode();
+    // SAFETY: as in `run`.
+    let stub: extern "C" fn(*const u64) -> u64 = unsafe { core::mem::transmute(STUB as *const ()) };
+    let pid = crate::misc::pid();
+    let buf = CHECK_DATA + 512;
+    let kernel = 0xffff_8000_0000_0000u64;
+    let neg = |e: i32| (-(e as i64)) as u64;
+    use rampart_linux_abi::errno::*;
+    let cases: &[(&str, [u64; 7], &[i32])] = &[
+        ("wait4 without children", [nr::WAIT4, u64::MAX, buf, 1, 0, 0, 0], &[ECHILD]),
+        ("wait4 of init", [nr::WAIT4, 1, buf, 0, 0, 0, 0], &[ECHILD]),
+        ("wait4 of itself", [nr::WAIT4, pid, buf, 0, 0, 0, 0], &[ECHILD]),
+        ("wait4 with unknown options", [nr::WAIT4, u64::MAX, buf, 0x1000, 0, 0, 0], &[EINVAL]),
+        ("kill of init", [nr::KILL, 1, 9, 0, 0, 0, 0], &[EPERM, ESRCH]),
+        ("kill of every process", [nr::KILL, u64::MAX, 9, 0, 0, 0, 0], &[EPERM]),
+        ("kill with signal 99", [nr::KILL, pid, 99, 0, 0, 0, 0], &[EINVAL]),
+        ("clone of a thread", [nr::CLONE, 0x1_0f00, 0, 0, 0, 0, 0], &[ENOSYS]),
+        ("execve of a missing file", [nr::EXECVE, CHECK_DATA, CHECK_DATA + 64, 0, 0, 0, 0], &[ENOENT]),
+        ("execve from a kernel pointer", [nr::EXECVE, kernel, CHECK_DATA + 64, 0, 0, 0, 0], &[EFAULT]),
+        ("rt_sigsuspend with size 4", [nr::RT_SIGSUSPEND, buf, 4, 0, 0, 0, 0], &[EINVAL]),
+    ];
+    let mut ok = 0;
+    let mut total = 0;
+    for (what, regs, want) in cases {
+        let r = stub(regs.as_ptr());
+        total += 1;
+        if want.iter().any(|&e| r == neg(e)) {
+            ok += 1;
+        } else {
+            println!("linux-proc-check: {what}: got {:#x}, want -{want:?}", r);
+        }
+    }
+    // rm: a fork names no context and needs a sealed image.
+    let forks = [
+        rampart_rm_api::Spawn {
+            image: Some(rampart_rm_api::Image::Sealed { token: 1 }),
+            argv: alloc::vec!["linux".into()],
+            fork: true,
+            context: Some("system_u:system_r:secsrv_t:s0".into()),
+            ..Default::default()
+        },
+        rampart_rm_api::Spawn {
+            image: Some(rampart_rm_api::Image::Bootfs("linux".into())),
+            argv: alloc::vec!["linux".into()],
+            fork: true,
+            ..Default::default()
+        },
+    ];
+    for (i, req) in forks.into_iter().enumerate() {
+        total += 1;
+        match rampart_libos::rampart_rt::rm::spawn(req) {
+            Err(rampart_uabi::Errno::EINVAL) => ok += 1,
+            r => println!("linux-proc-check: rm fork request {i}: {r:?}, want EINVAL"),
+        }
+    }
+    println!("linux-proc-check: {ok} of {total} as expected");
+    i32::from(ok != total)
 }

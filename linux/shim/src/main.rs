@@ -3,7 +3,10 @@
 //! ```text
 //! linux [-0 ARGV0] PROGRAM [ARG...]
 //! linux --bench-getppid
+//! linux --bench-fork [KIB]
+//! linux --forked            (a forked child, started by the shim itself)
 //! linux --fuzz [N [SEED]]
+//! linux --check-proc
 //! ```
 //!
 //! Runs the static x86_64 Linux program PROGRAM in this process: the shim
@@ -33,11 +36,14 @@ extern crate alloc;
 
 mod bench;
 mod entry;
+mod exec;
 mod files;
+mod fork;
 mod fuzz;
 mod load;
 mod mem;
 mod misc;
+mod signal;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -50,6 +56,15 @@ fn main() -> i32 {
     let mut rest: &[String] = args.get(1..).unwrap_or(&[]);
     if rest.first().map(String::as_str) == Some("--bench-getppid") {
         return bench::run();
+    }
+    if rest.first().map(String::as_str) == Some("--bench-fork") {
+        return bench::fork(rest.get(1).and_then(|v| v.parse().ok()).unwrap_or(0));
+    }
+    if rest.first().map(String::as_str) == Some("--check-proc") {
+        return fuzz::checks();
+    }
+    if rest.first().map(String::as_str) == Some("--forked") {
+        return fork::child();
     }
     if rest.first().map(String::as_str) == Some("--fuzz") {
         let n = rest.get(1).and_then(|v| v.parse().ok()).unwrap_or(100_000);
@@ -79,6 +94,18 @@ fn main() -> i32 {
         argv[0] = a;
     }
     let envp: Vec<String> = rampart_libos::env::vars().into_iter().map(|(k, v)| alloc::format!("{k}={v}")).collect();
+    if image.starts_with(b"#!") {
+        // A script the file server sealed as a Linux program: its
+        // interpreter runs it (docs/linux-abi.md, "execve").
+        drop(image);
+        crate::misc::init();
+        return match exec::run(&path, &path, argv, envp) {
+            Err(e) => {
+                eprintln!("linux: {program}: cannot run the interpreter: errno {e}");
+                if e == rampart_linux_abi::errno::ENOENT { 127 } else { 126 }
+            }
+        };
+    }
     match load::load(&image, &path, &argv, &envp) {
         Ok(start) => {
             drop(image);

@@ -2,9 +2,10 @@
 //! checked against before the shim touches it, docs/linux-abi.md "Bad
 //! pointers"), `brk`, `mmap`, `munmap`, `mprotect`.
 //!
-//! Every page comes from rm: fixed addresses (segments, stack, `brk`,
-//! `MAP_FIXED`) by `RegionAllocAt` in the foreign window, others by
-//! `RegionAlloc`. The hardware mapping is always read-write (and
+//! Every page comes from rm by `RegionAllocAt` in the foreign window:
+//! segments, stack, `brk`, `MAP_FIXED` at their addresses, other `mmap`s
+//! at a free place from [`MMAP_BASE`] (so a forked child can rebuild the
+//! whole address space at the same addresses). The hardware mapping is always read-write (and
 //! executable where the program asked for `PROT_EXEC`); the recorded
 //! protection decides what the shim will read or write on the program's
 //! behalf (a `read` into the program's text is `EFAULT`, as on Linux).
@@ -109,11 +110,7 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Re
         map_fixed(addr, len, prot).map_err(|e| if e == EEXIST && flags & MAP_FIXED != 0 { ENOMEM } else { e })?;
         addr
     } else {
-        let r = rampart_libos::rampart_rt::rm::region_alloc(len).map_err(errno)?;
-        let mut m = MEM.lock();
-        m.regions.insert(r.vaddr, (r.id, r.bytes));
-        m.table.insert(r.vaddr, r.bytes, prot)?;
-        r.vaddr
+        map_anywhere(len, prot)?
     };
     if !anon {
         // SAFETY: [at, at + len) was just mapped writable for the program;
@@ -122,6 +119,36 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Re
         crate::files::read_at(fd as u32, off, dst)?;
     }
     Ok(at)
+}
+
+/// Where mappings without an address start: far above any `brk`, below
+/// the stack. Every mapping of the program is in the foreign window at an
+/// address the shim chose, so a forked child can rebuild it at the same
+/// address (`crate::fork`).
+const MMAP_BASE: u64 = 0x4000_0000;
+
+/// Maps `len` bytes (page multiple) at the first free place from
+/// [`MMAP_BASE`] (mmap(2) without `MAP_FIXED`).
+///
+/// # Errors
+/// `ENOMEM` (no room), rm's errors.
+fn map_anywhere(len: u64, prot: Prot) -> Result<u64, i32> {
+    let limit = STACK_TOP - STACK_BYTES;
+    let mut hint = MMAP_BASE;
+    // A range only forgotten by a partial munmap is still mapped (EEXIST):
+    // look further.
+    for _ in 0..64 {
+        let at = MEM.lock().table.find_free(hint, limit, len).ok_or(ENOMEM)?;
+        match map_fixed(at, len, prot) {
+            Ok(()) => return Ok(at),
+            Err(EEXIST) => {
+                let next = MEM.lock().regions.range(..at + len).next_back().map_or(at + len, |(s, (_, b))| s + b);
+                hint = next.max(at + 4096);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ENOMEM)
 }
 
 /// Frees the rm regions lying wholly inside `[addr, addr + len)`; a region
@@ -254,4 +281,51 @@ pub fn cstr(addr: u64) -> Result<String, i32> {
         at += chunk as u64;
     }
     Err(ENAMETOOLONG)
+}
+
+/// The program's memory as a forked child must rebuild it
+/// (`crate::fork`): every rm region (start, bytes, executable), the
+/// recorded mappings (start, end, protection) and the break.
+pub struct Snapshot {
+    /// (start, bytes, executable) of every region, ascending.
+    pub regions: Vec<(u64, u64, bool)>,
+    /// (start, end, protection) of every recorded mapping.
+    pub maps: Vec<(u64, u64, Prot)>,
+    /// `brk` start, current break, end of what is mapped for it.
+    pub brk: (u64, u64, u64),
+}
+
+/// The program's memory layout now.
+pub fn snapshot() -> Snapshot {
+    let m = MEM.lock();
+    let exec =
+        |s: u64, b: u64| m.table.mappings().iter().any(|x| x.start < s + b && x.end > s && x.prot & PROT_EXEC != 0);
+    Snapshot {
+        regions: m.regions.iter().map(|(s, (_, b))| (*s, *b, exec(*s, *b))).collect(),
+        maps: m.table.mappings().iter().map(|x| (x.start, x.end, x.prot)).collect(),
+        brk: (m.brk_start, m.brk_cur, m.brk_mapped),
+    }
+}
+
+/// Rebuilds `s` in this (fresh) process: each region mapped at its
+/// address and filled by `fill(start, destination)`; the mapping table
+/// and the break as recorded.
+///
+/// # Errors
+/// Linux errno of the first region that cannot be mapped.
+pub fn restore(s: &Snapshot, mut fill: impl FnMut(u64, &mut [u8])) -> Result<(), i32> {
+    for &(start, bytes, exec) in &s.regions {
+        let r = rampart_libos::rampart_rt::rm::region_alloc_at(start, bytes, exec).map_err(errno)?;
+        MEM.lock().regions.insert(r.vaddr, (r.id, r.bytes));
+        // SAFETY: the region was just mapped read-write at `start` for the
+        // program; nothing else refers to it yet.
+        let dst = unsafe { core::slice::from_raw_parts_mut(start as *mut u8, bytes as usize) };
+        fill(start, dst);
+    }
+    let mut m = MEM.lock();
+    for &(start, end, prot) in &s.maps {
+        m.table.insert(start, end - start, prot)?;
+    }
+    (m.brk_start, m.brk_cur, m.brk_mapped) = s.brk;
+    Ok(())
 }

@@ -8,6 +8,7 @@
 //! once at start. Nothing the program does changes them.
 
 use crate::mem::{get_u64, put, user_mut};
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use rampart_linux_abi::errno::*;
 use rampart_linux_abi::nr;
@@ -19,8 +20,8 @@ static PID: AtomicU64 = AtomicU64::new(0);
 static PPID: AtomicU64 = AtomicU64::new(0);
 static IDS: AtomicU64 = AtomicU64::new(0);
 static UMASK: AtomicU64 = AtomicU64::new(0o022);
-static SIGMASK: AtomicU64 = AtomicU64::new(0);
-static SIGACTIONS: [[AtomicU64; 4]; 64] = [const { [const { AtomicU64::new(0) }; 4] }; 64];
+pub static SIGMASK: AtomicU64 = AtomicU64::new(0);
+pub static SIGACTIONS: [[AtomicU64; 4]; 64] = [const { [const { AtomicU64::new(0) }; 4] }; 64];
 
 /// Reads what the light path answers (pid, parent, credentials) and
 /// records the program path; called once before the program starts.
@@ -28,6 +29,38 @@ pub fn init() {
     let (pid, ppid) = rampart_libos::rampart_rt::rm::getpid().unwrap_or((rampart_libos::process::id(), 1));
     PID.store(u64::from(pid), Relaxed);
     PPID.store(u64::from(ppid), Relaxed);
+}
+
+/// Signal dispositions, mask and umask as words (a forked child inherits
+/// them, fork(2)).
+pub fn state() -> Vec<u64> {
+    let mut v = alloc::vec![UMASK.load(Relaxed), SIGMASK.load(Relaxed)];
+    v.extend(SIGACTIONS.iter().flat_map(|s| s.iter().map(|w| w.load(Relaxed))));
+    v
+}
+
+/// Installs what [`state`] recorded in the parent; `exec` resets caught
+/// signals to their default (execve(2)).
+pub fn set_state(v: &[u64]) {
+    if v.len() != 2 + 64 * 4 {
+        return;
+    }
+    UMASK.store(v[0], Relaxed);
+    SIGMASK.store(v[1], Relaxed);
+    for (i, w) in v[2..].iter().enumerate() {
+        SIGACTIONS[i / 4][i % 4].store(*w, Relaxed);
+    }
+}
+
+use rampart_libos::rampart_rt::jobs;
+
+fn from_rampart_errno(e: rampart_uabi::Errno) -> i32 {
+    from_rampart(e.0)
+}
+
+/// A pid argument (`pid_t`, non-negative).
+fn id32(v: u64) -> Result<u32, i32> {
+    u32::try_from(v as i32).map_err(|_| EINVAL)
 }
 
 /// The process id.
@@ -304,7 +337,15 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64) -> Option<Result<u64, i32>
             rampart_libos::rampart_rt::syscall::yield_now();
             Ok(0)
         }
-        nr::GETPGRP | nr::GETSID => Ok(pid()),
+        // Process groups and sessions are rm's (docs/signals.md).
+        nr::GETPGRP => jobs::group(0).map(|g| u64::from(g.0)).map_err(from_rampart_errno),
+        nr::GETPGID => id32(a).and_then(|p| jobs::group(p).map(|g| u64::from(g.0)).map_err(from_rampart_errno)),
+        nr::GETSID => id32(a).and_then(|p| jobs::group(p).map(|g| u64::from(g.1)).map_err(from_rampart_errno)),
+        nr::SETPGID => id32(a).and_then(|p| {
+            let g = id32(b)?;
+            jobs::setpgid(p, g).map(|()| 0).map_err(from_rampart_errno)
+        }),
+        nr::SETSID => jobs::setsid().map(u64::from).map_err(from_rampart_errno),
         nr::GETGROUPS => Ok(0),
         // The ids come from the security context and cannot change: asking
         // for the current one succeeds, anything else is EPERM.

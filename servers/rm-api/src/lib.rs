@@ -127,6 +127,15 @@ pub struct Spawn {
     /// beyond it fails. Servers rm calls while answering (secsrv) start
     /// this way, so they never call rm while rm waits for them.
     pub fixed_heap: bool,
+    /// `fork(2)` for the Linux personality (docs/linux-abi.md, "fork"):
+    /// the child runs in the caller's own security context, whatever the
+    /// policy's type transition for the image would be, so a process can
+    /// neither leave nor gain a domain by forking. Checked as a spawn in
+    /// the caller's domain (`resource create_task`, `process spawn` on
+    /// itself, `file execute_no_trans` on the sealed image's label) and
+    /// charged like any spawn. Only with an [`Image::Sealed`] image and
+    /// without [`Spawn::context`] (`EINVAL` otherwise).
+    pub fork: bool,
 }
 
 /// A capability staged for the caller's next [`Request::Spawn`]
@@ -283,7 +292,9 @@ pub enum Request {
     /// moves one capability per message). The next spawn moves every
     /// staged capability into the child (slots 8.., after a `cap_name`
     /// one, in staging order) and lists them in its startup information;
-    /// a failed spawn drops them. Reply: `Ok`; `EINVAL` (no capability),
+    /// a failed spawn drops them. A region token ([`Request::RegionShare`])
+    /// may be staged as a named capability too (rm stages a copy of its
+    /// original). Reply: `Ok`; `EINVAL` (no capability),
     /// `E2BIG` (more than [`MAX_STAGED`]).
     StageCap(Staged),
     /// init only: the message carries rm's channel to the security server

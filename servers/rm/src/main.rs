@@ -325,10 +325,19 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
             }
         }
         Request::StageCap(what) => {
-            let r = security::stage(rm, pid, what, msg.received_cap().then_some(recv));
-            if r.is_ok() {
-                server.take_cap();
-            }
+            let r = if msg.received_cap() {
+                let r = security::stage(rm, pid, what, Some(recv));
+                if r.is_ok() {
+                    server.take_cap();
+                }
+                r
+            } else {
+                // A region token (a capability to rm's own endpoint)
+                // arrives unwrapped: rm stages a copy of its original, as
+                // for `Spawn::cap_name` (the Linux personality's fork).
+                let t = msg.unwrapped_badge(0).and_then(|b| memory::token_slot(rm, b));
+                security::stage_token(rm, pid, what, t)
+            };
             reply(r.map(|()| Response::Ok))
         }
         Request::SetSecsrv => {

@@ -365,6 +365,26 @@ pub fn stage(rm: &mut Rm, pid: Pid, what: Staged, cap: Option<CPtr>) -> Result<(
     Ok(())
 }
 
+/// `StageCap` of a region token: stages a copy of rm's own token
+/// capability `token` (the one the caller's copy names) for `pid`'s next
+/// spawn.
+///
+/// # Errors
+/// `EINVAL` (no token), `E2BIG`, `ENOMEM`, `EIO`.
+pub fn stage_token(rm: &mut Rm, pid: Pid, what: Staged, token: Option<CPtr>) -> Result<(), Errno> {
+    let token = token.ok_or(Errno::EINVAL)?;
+    if rm.staged.get(&pid).map_or(0, Vec::len) >= MAX_STAGED || what.name.len() > 64 {
+        return Err(Errno::E2BIG);
+    }
+    let s = rm.slots.alloc(1).ok_or(Errno::ENOMEM)?;
+    if CNODE.copy(s, 64, CNODE.path(token, 64), Rights::WRITE).is_err() {
+        rm.slots.free(s, 1);
+        return Err(Errno::EIO);
+    }
+    rm.staged.entry(pid).or_default().push((what, s));
+    Ok(())
+}
+
 /// Drops every capability `pid` staged.
 pub fn drop_staged(rm: &mut Rm, pid: Pid) {
     for (_, s) in rm.staged.remove(&pid).unwrap_or_default() {

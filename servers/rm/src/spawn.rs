@@ -87,6 +87,13 @@ fn unmap_window(rm: &mut Rm, w: Window) {
 pub fn spawn(rm: &mut Rm, caller: Pid, req: Spawn, fault_cap: Option<CPtr>) -> Result<Pid, Errno> {
     let parent = rm.procs.get(caller).filter(|p| p.status.is_none()).ok_or(Errno::ESRCH)?;
     let parent_context = parent.context.clone();
+    // A fork (the Linux personality) stays in the caller's domain, from a
+    // sealed image only.
+    if req.fork
+        && (req.context.is_some() || req.exec_context.is_some() || !matches!(req.image, Some(Image::Sealed { .. })))
+    {
+        return Err(Errno::EINVAL);
+    }
     // A sealed image is used once, whatever happens next (its region is
     // freed below).
     let sealed = match req.image {
@@ -165,7 +172,10 @@ fn spawn_checked(
     // transition for (parent context, executable's context). The
     // decisions add nothing to secsrv's SID table; only the context of a
     // task that is then built is held (docs/security-architecture.md §1).
+    // A fork (checked in `spawn`) stays in the caller's domain: it is then
+    // checked below exactly as a spawn without a transition.
     let context = match &req.context {
+        _ if req.fork => parent_context.clone(),
         Some(c) if caller == INIT_PID => c.clone(),
         Some(c) => crate::security::explicit(rm, &parent_context, c, exec.as_deref())?,
         None => crate::security::transition(rm, &parent_context, exec.as_deref())?,

@@ -33,6 +33,9 @@ pub struct SpawnOptions<'a> {
     pub pgroup: Option<u32>,
     /// It leads a new session without a controlling terminal.
     pub setsid: bool,
+    /// It runs in this process's own security context, without the type
+    /// transition (the Linux personality's `fork`, `Spawn::fork`).
+    pub fork: bool,
 }
 
 /// As [`spawn`]; with `context`, the child runs in that security context
@@ -89,6 +92,7 @@ pub fn spawn_with(
             context: opts.context.map(String::from),
             pgroup: opts.pgroup,
             setsid: opts.setsid,
+            fork: opts.fork,
             ..Default::default()
         };
         // Arguments that do not fit rm's message fail here, before any
