@@ -430,6 +430,18 @@ pub fn rename(from: &str, to: &str) -> Result<()> {
     with(|st| fsys::two_paths(st, &f, &t, false)).map_err(e)
 }
 
+/// Makes `link` a new name (hard link) of the file `original` names, as
+/// Rust's `std::fs::hard_link` and `link(2)`.
+///
+/// # Errors
+/// The server's error: `AlreadyExists`, `PermissionDenied` (`EPERM`: a
+/// directory, or a file the caller neither owns nor may read and write;
+/// `EACCES`), `EXDEV` across volumes.
+pub fn hard_link(original: &str, link: &str) -> Result<()> {
+    let (o, l) = (abs(original), abs(link));
+    with(|st| fsys::link(st, &o, &l)).map_err(e)
+}
+
 /// Creates symbolic link `link` pointing at `target` (stored as given).
 ///
 /// # Errors

@@ -301,6 +301,22 @@ pub enum Request {
         /// A handle opened with `EXEC`.
         handle: Handle,
     },
+    /// Makes `to` a new name (hard link) of the object `from` names, as
+    /// `link(2)`: `from` is not followed if it is a symbolic link, the
+    /// object's link count grows by one. Checked: DAC as Linux with
+    /// `fs.protected_hardlinks` (the caller owns the object, or it is a
+    /// regular file neither set-user-ID nor set-group-ID-executable that
+    /// the caller may read and write; uid 0 always) → `EPERM`; write and
+    /// search on `to`'s directory; the policy's `dir { search add_name }`
+    /// on `to`'s directory and `link` on the object. → `Ok`; `EEXIST`,
+    /// `EPERM` (a directory, or the check above), `EXDEV` (another
+    /// volume), `EMLINK` (65,000 links), `EROFS`, `ENOSPC`.
+    Link {
+        /// Existing name.
+        from: PathArg,
+        /// New name.
+        to: PathArg,
+    },
 }
 
 /// Longest device name in a [`Request::Mount`], in bytes.

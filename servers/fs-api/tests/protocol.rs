@@ -22,6 +22,7 @@ fn samples() -> Vec<Request> {
         Request::Rmdir { path: "/tmp/d".into() },
         Request::Unlink { path: "/tmp/f".into() },
         Request::Rename { from: "/tmp/a".into(), to: "/tmp/b".into() },
+        Request::Link { from: "/tmp/a".into(), to: "/tmp/c".into() },
         Request::Truncate { target: Target::Handle(Handle(1)), size: 77 },
         Request::SetAttr {
             target: Target::Handle(Handle(1)),

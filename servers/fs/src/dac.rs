@@ -168,6 +168,27 @@ pub fn may_delete(c: &Cred, dir: &Owned, victim: &Owned) -> Result<(), Errno> {
     Ok(())
 }
 
+/// May `c` make a new name (hard link) for `o`? Linux with
+/// `fs.protected_hardlinks` = 1 (`may_linkat`, fs/namei.c): the caller
+/// owns `o`, or `o` is a regular file (`regular`) that is neither
+/// set-user-ID nor set-group-ID and executable by its group, and the
+/// caller may read and write it; uid 0 (`CAP_FOWNER`) always may. So a
+/// user cannot pin a file it could not write (`/etc/shadow`) under a
+/// name of its own.
+///
+/// # Errors
+/// `EPERM` otherwise.
+pub fn may_link(c: &Cred, o: &Owned, regular: bool) -> Result<(), Errno> {
+    if c.is_root() || o.owned_by(c) {
+        return Ok(());
+    }
+    let setid = o.mode & S_ISUID != 0 || o.mode & (S_ISGID | 0o010) == (S_ISGID | 0o010);
+    if regular && !setid && permission(c, o, MAY_READ | MAY_WRITE).is_ok() {
+        return Ok(());
+    }
+    Err(Errno::EPERM)
+}
+
 /// May `c` follow symbolic link `link` found in directory `dir`
 /// (protected symlinks)?
 ///

@@ -151,6 +151,9 @@ impl Volume for Box<dyn Volume> {
     fn rename(&mut self, fd: Ino, f: &[u8], td: Ino, t: &[u8]) -> Result<Option<Removed>, Errno> {
         (**self).rename(fd, f, td, t)
     }
+    fn link(&mut self, ino: Ino, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        (**self).link(ino, dir, name)
+    }
     fn reclaim(&mut self, ino: Ino) -> Result<(), Errno> {
         (**self).reclaim(ino)
     }

@@ -253,6 +253,14 @@ impl<V: Volume> Volume for Mounts<V> {
             None => Ok(None),
         }
     }
+    fn link(&mut self, ino: Ino, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        if index_of(ino) != index_of(dir) {
+            return Err(errno::EXDEV);
+        }
+        self.not_covered(dir, name)?;
+        let (v, d) = self.vol_mut(dir)?;
+        v.link(ino & LOCAL_MASK, d, name)
+    }
     fn reclaim(&mut self, ino: Ino) -> Result<(), Errno> {
         let (v, l) = self.vol_mut(ino)?;
         v.reclaim(l)

@@ -241,6 +241,35 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         }
     }
 
+    /// `Request::Link`: Linux's order of checks (`do_linkat`, `vfs_link`):
+    /// the new name must not exist, protected hard links
+    /// ([`dac::may_link`]), write and search on its directory, not a
+    /// directory, then SELinux's `may_link`: `dir {
+    /// search add_name }` on the directory and `link` on the object.
+    pub(crate) fn link(&mut self, s: &Subject, from: &[u8], to: &[u8]) -> Result<(), Errno> {
+        let src = self.lookup_path(s, from, false)?;
+        let tp = self.lookup_parent(s, to)?;
+        if self.child(s, &tp)?.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        dac::may_link(&s.cred, &src.own, src.kind == FileType::File)?;
+        dac::may_create(&s.cred, &tp.dir().own)?;
+        if src.kind == FileType::Dir {
+            return Err(Errno::EPERM);
+        }
+        self.mac.check(s.sid, tp.dir().sid, FileType::Dir, &[Perm::Search, Perm::AddName])?;
+        self.mac.check(s.sid, src.sid, src.kind, &[Perm::Link])?;
+        if self.vol.read_only() {
+            return Err(errno::EROFS);
+        }
+        // The label is the object's, whatever name reaches it: store it
+        // before a second path could compute another one.
+        self.persist_label(&src)?;
+        self.vol.link(src.ino, tp.dir().ino, &tp.name)?;
+        self.dirty = true;
+        Ok(())
+    }
+
     pub(crate) fn readlink(&mut self, s: &Subject, path: &[u8]) -> Result<Vec<u8>, Errno> {
         let n = self.lookup_path(s, path, false)?;
         if n.kind != FileType::Symlink {

@@ -306,6 +306,13 @@ impl<D: BlockDevice> Volume for RwVolume<D> {
         Ok(o.replaced.map(|r| Removed { ino: r.inode.as_u64(), orphan: r.requires_reap() }))
     }
 
+    fn link(&mut self, i: Ino, dir: Ino, n: &[u8]) -> Result<(), Errno> {
+        if self.getattr(i)?.kind == FileType::Dir {
+            return Err(Errno::EPERM);
+        }
+        self.fs.hard_link(ino(i)?, ino(dir)?, name(n)?).map(|_| ()).map_err(errno_of)
+    }
+
     fn reclaim(&mut self, i: Ino) -> Result<(), Errno> {
         self.fs.reap_unlinked_inode(ino(i)?).map_err(errno_of)
     }

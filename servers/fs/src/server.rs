@@ -343,6 +343,10 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
                 let (f, t) = (path_arg(&from, region)?, path_arg(&to, region)?);
                 self.rename(s, &f, &t).map(|()| Response::Ok)
             }
+            Request::Link { from, to } => {
+                let (f, t) = (path_arg(&from, region)?, path_arg(&to, region)?);
+                self.link(s, &f, &t).map(|()| Response::Ok)
+            }
             Request::Truncate { target, size } => self.truncate(conn, &target, size, region).map(|()| Response::Ok),
             Request::SetAttr { target, attr } => self.setattr(conn, &target, &attr, region).map(|()| Response::Ok),
             Request::Fsync { handle } => {

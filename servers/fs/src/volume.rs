@@ -235,6 +235,17 @@ pub trait Volume {
         Err(errno::EROFS)
     }
 
+    /// Adds `name` in `dir` as a new name of non-directory `ino` (its link
+    /// count grows by one).
+    ///
+    /// # Errors
+    /// `EROFS`, `EEXIST`, `EPERM` (a directory), `EMLINK`, `ENOSPC`,
+    /// `EIO`.
+    fn link(&mut self, ino: Ino, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        let _ = (ino, dir, name);
+        Err(errno::EROFS)
+    }
+
     /// Frees an orphan inode (see [`Removed::orphan`]).
     ///
     /// # Errors

@@ -78,6 +78,7 @@ fn request() -> impl Strategy<Value = Request> {
         path().prop_map(|path| Request::Rmdir { path }),
         path().prop_map(|path| Request::Unlink { path }),
         (path(), path()).prop_map(|(from, to)| Request::Rename { from, to }),
+        (path(), path()).prop_map(|(from, to)| Request::Link { from, to }),
         (target(), 0u64..1_000_000).prop_map(|(target, size)| Request::Truncate { target, size }),
         (target(), any::<Option<u32>>())
             .prop_map(|(target, mode)| Request::SetAttr { target, attr: SetAttr { mode, ..SetAttr::default() } }),

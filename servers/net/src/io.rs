@@ -14,7 +14,7 @@ use smoltcp::socket::{tcp, udp};
 use crate::device::NetDevice;
 use crate::security::{Perm, Proto, SecurityServer};
 use crate::server::{ConnId, NetServer, Regions};
-use crate::sock::{Hold, Sock, SockId, St, acceptable, listen_ep, to_addr, to_ep};
+use crate::sock::{Hold, Sock, SockId, St, acceptable, to_addr, to_ep};
 
 /// The byte range `off..off+len` of a region of `region_len` bytes.
 fn span(region_len: usize, off: u32, len: u32) -> Result<core::ops::Range<usize>, Errno> {
@@ -112,18 +112,17 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
 
     fn try_accept(&mut self, conn: ConnId, id: SockId, nonblocking: bool) -> Result<Option<Response>, Errno> {
         let s = self.socks.get(&id).ok_or(Errno::EBADF)?;
-        let St::Listening { pool } = &s.st else { return Err(Errno::EINVAL) };
+        let St::Listening { pool, .. } = &s.st else { return Err(Errno::EINVAL) };
         let Some(i) = pool.iter().position(|h| acceptable(self.stack.sockets.get::<tcp::Socket>(*h))) else {
             return Ok(None);
         };
         let (th, sid, opts, local) = (pool[i], s.sid, s.opts, s.local.unwrap_or_default());
-        // Refill the pool first, so the port keeps listening whatever
-        // happens to this connection.
-        let fresh = self.tcp_socket(opts);
-        let _ = self.stack.sockets.get_mut::<tcp::Socket>(fresh).listen(listen_ep(local));
-        if let St::Listening { pool } = &mut self.sock(id)?.st {
-            pool[i] = fresh;
+        // Out of the pool (which gets its place back), so the port keeps
+        // listening whatever happens to this connection.
+        if let St::Listening { pool, .. } = &mut self.sock(id)?.st {
+            pool.swap_remove(i);
         }
+        self.refill_pools();
         let t = self.stack.sockets.get::<tcp::Socket>(th);
         let (Some(l), Some(peer)) = (t.local_endpoint(), t.remote_endpoint()) else {
             self.stack.sockets.remove(th);

@@ -33,6 +33,7 @@
 
 extern crate alloc;
 
+mod backlog;
 pub mod device;
 mod io;
 pub mod memdev;

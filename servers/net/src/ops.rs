@@ -18,14 +18,7 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
     /// A new smoltcp TCP socket with the configured buffers and timeout
     /// and the socket's options.
     pub(crate) fn tcp_socket(&mut self, opts: crate::sock::Opts) -> SocketHandle {
-        let mut s = tcp::Socket::new(
-            tcp::SocketBuffer::new(vec![0; self.cfg.tcp_rx_buf]),
-            tcp::SocketBuffer::new(vec![0; self.cfg.tcp_tx_buf]),
-        );
-        s.set_timeout(Some(Duration::from_millis(self.cfg.tcp_timeout_ms)));
-        s.set_nagle_enabled(!opts.nodelay);
-        s.set_keep_alive(opts.keepalive_ms.map(|ms| Duration::from_millis(u64::from(ms))));
-        self.stack.sockets.add(s)
+        crate::backlog::tcp_socket(&mut self.stack, &self.cfg, opts)
     }
 
     fn udp_socket(&mut self) -> SocketHandle {
@@ -112,17 +105,10 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
         if s.local.is_none() {
             self.bind_sock(id, SockAddr::UNSPECIFIED, true)?;
         }
-        let s = self.socks.get(&id).ok_or(Errno::EBADF)?;
-        let (ep, opts) = (listen_ep(s.local.unwrap_or_default()), s.opts);
-        let n = (backlog as usize).clamp(1, self.cfg.max_backlog.max(1));
-        let mut pool = vec![];
-        for _ in 0..n {
-            let h = self.tcp_socket(opts);
-            // Cannot fail: the socket is closed and the port non-zero.
-            let _ = self.stack.sockets.get_mut::<tcp::Socket>(h).listen(ep);
-            pool.push(h);
-        }
-        self.sock(id)?.st = St::Listening { pool };
+        let backlog = (backlog as usize).clamp(1, self.cfg.max_backlog.max(1));
+        self.sock(id)?.st = St::Listening { pool: vec![], backlog };
+        self.listeners.push(id);
+        self.refill_pools();
         Ok(())
     }
 
@@ -273,7 +259,7 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
                     }
                 }
             }
-            St::Listening { ref pool } => {
+            St::Listening { ref pool, .. } => {
                 for &h in pool {
                     self.stack.sockets.get_mut::<tcp::Socket>(h).abort();
                     self.stack.sockets.remove(h);
@@ -385,7 +371,7 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
                         }
                     }
                 }
-                St::Listening { ref pool } => {
+                St::Listening { ref pool, .. } => {
                     let ep = listen_ep(s.local.unwrap_or_default());
                     let (mut listening, mut oldest) = (0, None::<(Instant, SocketHandle)>);
                     for &h in pool {

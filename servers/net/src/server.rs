@@ -76,7 +76,10 @@ pub struct Config {
     pub max_sockets: usize,
     /// Handles per connection at most (`EMFILE` beyond).
     pub max_handles: usize,
-    /// Largest listen backlog (each pending connection holds its buffers).
+    /// Largest listen backlog, connections (Linux's `net.core.somaxconn`
+    /// default before 5.4); a larger `listen` backlog is clamped to it.
+    /// Each pending connection holds a socket with its buffers, allocated
+    /// when its SYN arrives (`backlog` module).
     pub max_backlog: usize,
     /// Held operations per connection at most (`ENOBUFS` beyond).
     pub max_held: usize,
@@ -100,7 +103,7 @@ impl Default for Config {
             udp_packets: 32,
             max_sockets: 512,
             max_handles: 256,
-            max_backlog: 16,
+            max_backlog: 128,
             max_held: 32,
             tcp_timeout_ms: 60_000,
             linger_ms: 60_000,
@@ -160,6 +163,8 @@ pub struct NetServer<D: NetDevice, S: SecurityServer> {
     /// When each listen-pool socket now in a half-open handshake got its
     /// SYN (the oldest is dropped first when a pool is full of them).
     pub(crate) half_open: BTreeMap<smoltcp::iface::SocketHandle, Instant>,
+    /// Listening sockets (their pools are refilled after every frame).
+    pub(crate) listeners: Vec<SockId>,
 }
 
 /// Why a server could not start.
@@ -198,6 +203,7 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
             signals: Vec::new(),
             lingering: Vec::new(),
             half_open: BTreeMap::new(),
+            listeners: Vec::new(),
         })
     }
 
@@ -279,12 +285,12 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
     /// connections and raises armed notifications. Returns true if a
     /// reply or a signal is waiting.
     pub fn poll<R: Regions>(&mut self, now_ms: u64, regions: &mut R) -> bool {
-        self.stack.poll(now_ms);
+        self.run_stack(now_ms);
         self.update_sockets();
         self.retry_held(regions);
         // Completing held operations may queue data (or free window):
         // send it now rather than at the next event.
-        self.stack.poll(now_ms);
+        self.run_stack(now_ms);
         self.reap();
         self.raise_signals();
         !self.replies.is_empty() || !self.signals.is_empty()
@@ -515,7 +521,7 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
 
     /// Adds a socket to the server's table (one reference).
     pub(crate) fn new_sock(&mut self, s: Sock) -> Result<SockId, Errno> {
-        if self.socks.len() + self.lingering.len() >= self.cfg.max_sockets {
+        if crate::backlog::in_use(&self.socks, self.lingering.len(), &self.listeners) >= self.cfg.max_sockets {
             return Err(errno::ENOBUFS);
         }
         let id = SockId(self.next_sock);

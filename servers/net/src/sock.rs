@@ -33,9 +33,10 @@ pub(crate) enum St {
     Connecting { h: SocketHandle, since: Instant },
     /// TCP connection (established or closing).
     Stream(SocketHandle),
-    /// TCP listening: a pool of `backlog` smoltcp sockets listening on the
-    /// port; an accepted one is replaced by a fresh one.
-    Listening { pool: Vec<SocketHandle> },
+    /// TCP listening: a pool of at most `backlog` smoltcp sockets on the
+    /// port, pending connections and a few waiting in `LISTEN`
+    /// (`crate::backlog`); `accept` takes an established one out.
+    Listening { pool: Vec<SocketHandle>, backlog: usize },
     /// UDP, bound.
     Dgram(SocketHandle),
 }
@@ -130,7 +131,7 @@ impl Sock {
                     ev = ev | Events::HUP;
                 }
             }
-            St::Listening { pool } => {
+            St::Listening { pool, .. } => {
                 if pool.iter().any(|h| acceptable(set.get::<tcp::Socket>(*h))) {
                     ev = ev | Events::IN;
                 }

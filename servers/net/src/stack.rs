@@ -114,10 +114,33 @@ impl<D: NetDevice> Stack<D> {
     /// queued and runs timers (retransmission, ARP, DHCP). Returns true
     /// if some socket's state may have changed.
     pub fn poll(&mut self, now_ms: u64) -> bool {
+        self.poll_between(now_ms, |_| {})
+    }
+
+    /// [`Stack::poll`], calling `between` after each received frame (the
+    /// server refills its listen pools there, so that a burst of SYNs in
+    /// one batch of frames finds a listening socket for each; smoltcp
+    /// answers a SYN that finds none with a reset).
+    pub fn poll_between(&mut self, now_ms: u64, mut between: impl FnMut(&mut Self)) -> bool {
+        use smoltcp::iface::{PollIngressSingleResult, PollResult};
         self.now = Instant::from_millis(now_ms as i64);
-        let changed = self.iface.poll(self.now, &mut self.phy, &mut self.sockets);
+        self.iface.poll_maintenance(self.now);
+        let mut changed = false;
+        loop {
+            match self.iface.poll_ingress_single(self.now, &mut self.phy, &mut self.sockets) {
+                PollIngressSingleResult::None => break,
+                PollIngressSingleResult::PacketProcessed => {}
+                PollIngressSingleResult::SocketStateChanged => {
+                    changed = true;
+                    between(self);
+                }
+            }
+        }
+        while self.iface.poll_egress(self.now, &mut self.phy, &mut self.sockets) == PollResult::SocketStateChanged {
+            changed = true;
+        }
         self.dhcp_events();
-        changed == smoltcp::iface::PollResult::SocketStateChanged
+        changed
     }
 
     fn dhcp_events(&mut self) {

@@ -239,6 +239,16 @@ pub fn two_paths(st: &mut State, from: &str, to: &str, symlink: bool) -> Result<
     call_fs(st, &req).and_then(ok)
 }
 
+/// `link(from, to)`: `to` becomes a new name of the object `from` names
+/// (not followed if it is a symbolic link).
+///
+/// # Errors
+/// The server's error (`EEXIST`, `EPERM`, `EXDEV`, `EACCES`, ...).
+pub fn link(st: &mut State, from: &str, to: &str) -> Result<(), Errno> {
+    let (a, b) = (path_arg(st, from, 0)?, path_arg(st, to, 1)?);
+    call_fs(st, &Request::Link { from: a, to: b }).and_then(ok)
+}
+
 /// The target of symbolic link `path`.
 ///
 /// # Errors

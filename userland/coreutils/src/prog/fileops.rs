@@ -383,8 +383,8 @@ pub fn touch(args: &[String]) -> i32 {
     status
 }
 
-/// `ln -s [-f] [-v] TARGET [LINK]` or `ln -s TARGET... DIR` (hard links:
-/// the file server has none, so without `-s` this fails).
+/// `ln [-s] [-f] [-v] TARGET [LINK]` or `ln [-s] TARGET... DIR`: hard
+/// links (`link(2)`), or symbolic ones with `-s`.
 pub fn ln(args: &[String]) -> i32 {
     let spec =
         Spec { short: "sfvn", long: &[("symbolic", 's'), ("force", 'f'), ("verbose", 'v')], stop_at_operand: false };
@@ -410,19 +410,24 @@ pub fn ln(args: &[String]) -> i32 {
     let mut status = 0;
     let mut out = Out::new();
     for (t, l) in pairs {
-        if !a.has('s') {
-            err("ln", &format!("failed to create hard link '{l}' => '{t}': Operation not supported (use ln -s)"));
-            status = 1;
-            continue;
-        }
         if a.has('f') {
             let _ = fs::remove_file(&l);
         }
-        match fs::symlink(&t, &l) {
-            Ok(()) if a.has('v') => out.line(&format!("'{l}' -> '{t}'")),
+        let (r, what, arrow) = if a.has('s') {
+            (fs::symlink(&t, &l), "symbolic link", "->")
+        } else {
+            (fs::hard_link(&t, &l), "hard link", "=>")
+        };
+        match r {
+            Ok(()) if a.has('v') => out.line(&format!("'{l}' {arrow} '{t}'")),
             Ok(()) => {}
+            Err(e) if a.has('s') => {
+                err_on("ln", &format!("failed to create {what} '{l}'"), &e);
+                status = 1;
+            }
             Err(e) => {
-                err_on("ln", &format!("failed to create symbolic link '{l}'"), &e);
+                // GNU's wording: "failed to create hard link 'B' => 'A'".
+                err_on("ln", &format!("failed to create {what} '{l}' {arrow} '{t}'"), &e);
                 status = 1;
             }
         }
