@@ -129,7 +129,7 @@ macro_rules! by_value {
     };
 }
 
-by_value!(bool, u8, u16, u32, u64, i32, i64, crate::Errno);
+by_value!(bool, u8, u16, u32, u64, i32, i64, crate::Errno, Option<u32>, Option<u64>);
 
 impl Param for String {
     type Arg<'a> = &'a str;

@@ -60,6 +60,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 pub use errno::Errno;
+pub use rampart_uabi::region::SharedRegion;
 pub use types::{Domain, Events, Handle, How, IfInfo, MsgFlags, OptName, PollItem, SockAddr, SockOpt, SockType, Wait};
 
 /// Largest encoded message in bytes (`rampart_uabi::codec::MAX_MESSAGE_BYTES`).
