@@ -46,7 +46,7 @@ pub trait SharedRegion {
     /// # Errors
     /// `EFAULT` if the range is not inside the region (nothing is
     /// allocated then).
-    fn to_vec(&self, offset: usize, n: usize) -> Result<Vec<u8>, Errno> {
+    fn copy_out(&self, offset: usize, n: usize) -> Result<Vec<u8>, Errno> {
         check(self.len(), offset, n)?;
         let mut v = alloc::vec![0; n];
         self.read_at(offset, &mut v)?;
@@ -85,6 +85,21 @@ impl SharedRegion for [u8] {
     }
 }
 
+/// As for `[u8]` (`&mut []` is the empty region of any lifetime).
+impl<const N: usize> SharedRegion for [u8; N] {
+    fn len(&self) -> usize {
+        N
+    }
+
+    fn read_at(&self, offset: usize, dst: &mut [u8]) -> Result<(), Errno> {
+        self.as_slice().read_at(offset, dst)
+    }
+
+    fn write_at(&mut self, offset: usize, src: &[u8]) -> Result<(), Errno> {
+        self.as_mut_slice().write_at(offset, src)
+    }
+}
+
 /// As for `[u8]`.
 impl SharedRegion for Vec<u8> {
     fn len(&self) -> usize {
@@ -114,8 +129,8 @@ mod tests {
         assert_eq!(r.read_at(6, &mut b), Ok(()));
         assert_eq!(b, [1, 2]);
         assert_eq!(r.read_at(8, &mut b), Err(Errno::EFAULT));
-        assert_eq!(r.to_vec(6, 2), Ok(alloc::vec![1, 2]));
-        assert_eq!(r.to_vec(0, usize::MAX), Err(Errno::EFAULT));
+        assert_eq!(r.copy_out(6, 2), Ok(alloc::vec![1, 2]));
+        assert_eq!(r.copy_out(0, usize::MAX), Err(Errno::EFAULT));
         assert!(Vec::<u8>::new().is_empty());
     }
 }

@@ -73,7 +73,7 @@ impl<V: Volume, S: SecurityServer> Handler<Cx<'_>> for Serve<'_, V, S> {
     }
 
     fn write(&mut self, cx: &mut Cx<'_>, handle: Handle, offset: Option<u64>, region_offset: u32, len: u32) -> R<u32> {
-        let src = cx.region.to_vec(region_offset as usize, len as usize)?;
+        let src = cx.region.copy_out(region_offset as usize, len as usize)?;
         self.0.write(cx.conn, handle, offset, &src)
     }
 

@@ -395,7 +395,7 @@ pub(crate) fn path_arg(p: &PathArg, region: &dyn SharedRegion) -> Result<Vec<u8>
             if *len as usize > rampart_fs_api::PATH_MAX {
                 return Err(errno::ENAMETOOLONG);
             }
-            region.to_vec(*offset as usize, *len as usize)?
+            region.copy_out(*offset as usize, *len as usize)?
         }
     };
     if bytes.len() > rampart_fs_api::PATH_MAX {

@@ -17,7 +17,6 @@ use alloc::vec::Vec;
 use rampart_connsrv_api::rt::Channel;
 use rampart_console_api as con;
 use rampart_rt::cap::{CNode, CPtr, Endpoint};
-use rampart_rt::ipc::codec::call_with_caps;
 use rampart_rt::shared::SharedBytes;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
@@ -305,18 +304,7 @@ pub fn share(st: &mut State, o: Obj) -> Result<Shared, Errno> {
         }
         Obj::Tty(h) => console(st).and_then(|mut c| c.share_handle(h, s)).map(|_| (con::SERVICE, None)),
         Obj::Net(h) => {
-            let ep = st.net()?.ep;
-            let req = rampart_net_api::Request::ShareHandle { handle: rampart_net_api::Handle(h) };
-            let b = rampart_rt::buffer::current().ok_or(Errno::EFAULT)?;
-            b.set_receive_slot(CNode(slot::CNODE), s, 64);
-            let r = call_with_caps::<_, rampart_net_api::Response>(ep, &req, &[]);
-            b.clear_receive_slot();
-            match r {
-                Ok((rampart_net_api::Response::Token(_), m)) if m.received_cap() => Ok(("net", None)),
-                Ok((rampart_net_api::Response::Err(e), _)) => Err(e),
-                Ok(_) => Err(Errno::EIO),
-                Err(e) => Err(e.errno()),
-            }
+            netsys::client(st).and_then(|mut c| c.share_handle(rampart_net_api::Handle(h), s)).map(|_| ("net", None))
         }
     };
     match r {
