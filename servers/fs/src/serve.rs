@@ -10,7 +10,7 @@
 //! holds a reference into it).
 
 use alloc::string::String;
-use alloc::vec;
+use alloc::vec::Vec;
 use rampart_fs_api::{
     Credentials, Errno, Handle, Handler, OpenFlags, PathArg, SetAttr, SharedRegion, Stat, StatFs, Target, Whence,
 };
@@ -46,6 +46,15 @@ fn span(region_len: usize, off: u32, len: u32) -> Result<(), Errno> {
     }
 }
 
+/// The server's transfer buffer, `len` bytes long (grown, never shrunk;
+/// only the bytes a read reports are copied out of it). Taken out of the
+/// server while a request uses it; put back afterwards.
+fn scratch(keep: &mut Vec<u8>, len: u32) -> Vec<u8> {
+    let mut b = core::mem::take(keep);
+    b.resize(len as usize, 0);
+    b
+}
+
 type R<T> = Result<T, Errno>;
 
 impl<V: Volume, S: SecurityServer> Handler<Cx<'_>> for Serve<'_, V, S> {
@@ -66,10 +75,11 @@ impl<V: Volume, S: SecurityServer> Handler<Cx<'_>> for Serve<'_, V, S> {
 
     fn read(&mut self, cx: &mut Cx<'_>, handle: Handle, offset: Option<u64>, region_offset: u32, len: u32) -> R<u32> {
         span(cx.region.len(), region_offset, len)?;
-        let mut buf = vec![0; len as usize];
-        let n = self.0.read(cx.conn, handle, offset, &mut buf)?;
-        cx.region.write_at(region_offset as usize, &buf[..n as usize])?;
-        Ok(n)
+        let mut buf = scratch(&mut self.0.scratch, len);
+        let r = self.0.read(cx.conn, handle, offset, &mut buf);
+        let r = r.and_then(|n| cx.region.write_at(region_offset as usize, &buf[..n as usize]).map(|()| n));
+        self.0.scratch = buf;
+        r
     }
 
     fn write(&mut self, cx: &mut Cx<'_>, handle: Handle, offset: Option<u64>, region_offset: u32, len: u32) -> R<u32> {
@@ -87,10 +97,11 @@ impl<V: Volume, S: SecurityServer> Handler<Cx<'_>> for Serve<'_, V, S> {
 
     fn read_dir(&mut self, cx: &mut Cx<'_>, handle: Handle, region_offset: u32, len: u32) -> R<u32> {
         span(cx.region.len(), region_offset, len)?;
-        let mut buf = vec![0; len as usize];
-        let n = self.0.readdir(cx.conn, handle, &mut buf)?;
-        cx.region.write_at(region_offset as usize, &buf[..n as usize])?;
-        Ok(n)
+        let mut buf = scratch(&mut self.0.scratch, len);
+        let r = self.0.readdir(cx.conn, handle, &mut buf);
+        let r = r.and_then(|n| cx.region.write_at(region_offset as usize, &buf[..n as usize]).map(|()| n));
+        self.0.scratch = buf;
+        r
     }
 
     fn read_link(&mut self, cx: &mut Cx<'_>, path: PathArg, region_offset: u32, len: u32) -> R<u32> {

@@ -140,6 +140,10 @@ pub struct FileServer<V: Volume, S: SecurityServer> {
     /// `Request::Shutdown` was served: every volume is unmounted and
     /// every request gets `EIO`.
     pub(crate) down: bool,
+    /// The server's own buffer for transfers into a client's region
+    /// (`Read`, `ReadDir`): filled, then copied into the region; kept
+    /// between requests so a read allocates nothing.
+    pub(crate) scratch: alloc::vec::Vec<u8>,
 }
 
 impl<V: Volume, S: SecurityServer> FileServer<V, S> {
@@ -170,6 +174,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             ids: None,
             dev: None,
             down: false,
+            scratch: alloc::vec::Vec::new(),
         })
     }
 
