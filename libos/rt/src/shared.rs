@@ -105,3 +105,19 @@ impl SharedBytes {
         Ok(())
     }
 }
+
+/// The program's view of a client's region for servers
+/// (`rampart_uabi::region`): the copies above.
+impl rampart_uabi::region::SharedRegion for SharedBytes {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn read_at(&self, offset: usize, dst: &mut [u8]) -> Result<(), Errno> {
+        self.read(offset, dst)
+    }
+
+    fn write_at(&mut self, offset: usize, src: &[u8]) -> Result<(), Errno> {
+        self.write(offset, src)
+    }
+}

@@ -554,9 +554,7 @@ impl UdpSocket {
 /// # Errors
 /// `NotFound` (no network server), the server's error.
 pub fn interface_addr() -> Result<Option<(Ipv4Addr, u8)>> {
-    with(|st| match netsys::call_net(st, &rampart_net_api::Request::InterfaceInfo)? {
-        rampart_net_api::Response::Interface(i) => Ok(i.addr.map(|(a, p)| (Ipv4Addr::from(a), p))),
-        _ => Err(Errno::EPROTO),
-    })
-    .map_err(Error::from)
+    with(|st| netsys::client(st)?.interface_info())
+        .map(|i| i.addr.map(|(a, p)| (Ipv4Addr::from(a), p)))
+        .map_err(Error::from)
 }

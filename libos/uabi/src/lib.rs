@@ -7,6 +7,8 @@
 //! - [`errno`]: POSIX error numbers returned by every server;
 //! - [`protocol`]: [`protocol!`], a server protocol declared once (request
 //!   and response enums, typed client, handler trait and dispatch);
+//! - [`region`]: [`region::SharedRegion`], memory a server shares with a
+//!   client, seen only through bounds-checked copies;
 //! - [`signal`]: signal numbers, sets, dispositions and the signal block a
 //!   thread shares with rm (docs/signals.md);
 //! - [`startup`]: a task's well-known capability slots, its address-space
@@ -22,6 +24,7 @@ extern crate alloc;
 pub mod codec;
 pub mod errno;
 pub mod protocol;
+pub mod region;
 pub mod signal;
 pub mod small;
 pub mod startup;

@@ -131,6 +131,36 @@ macro_rules! by_value {
 
 by_value!(bool, u8, u16, u32, u64, i32, i64, crate::Errno);
 
+/// Plain data a client passes by value inside an `Option` (the argument
+/// is the `Option` itself) or a `Vec` (the argument is a slice of it):
+/// `rampart_uabi::plain!(SockAddr, PollItem);` (bytes and strings have
+/// their own forms, [`Param`] for `Vec<u8>` and `Option<String>`).
+pub trait Plain: Clone + 'static {}
+
+/// Implements [`Plain`]: `rampart_uabi::plain!(SockAddr, PollItem);`.
+#[macro_export]
+macro_rules! plain {
+    ($($t:ty),* $(,)?) => {
+        $(impl $crate::protocol::Plain for $t {})*
+    };
+}
+
+plain!(bool, u16, u32, u64, i32, i64, crate::Errno);
+
+impl<T: Plain> Param for Option<T> {
+    type Arg<'a> = Option<T>;
+    fn own(a: Option<T>) -> Option<T> {
+        a
+    }
+}
+
+impl<T: Plain> Param for Vec<T> {
+    type Arg<'a> = &'a [T];
+    fn own(a: &[T]) -> Vec<T> {
+        a.to_vec()
+    }
+}
+
 impl Param for String {
     type Arg<'a> = &'a str;
     fn own(a: &str) -> String {

@@ -27,6 +27,7 @@
 //! Trusted requests ([`Request::NewTask`] and the boot requests) are only
 //! accepted over init's and rm's channels ([`TRUSTED`] badges).
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -15,6 +15,7 @@
 //! `ShareHandle` replies with a capability to the console's endpoint badged
 //! with the token; the receiver sends it back with `AdoptToken`.
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -24,6 +24,7 @@
 //! (low bits: its index); bit 63 set: a connection minted by connsrv
 //! (carrying the client's SID, `rampart_connsrv_api::ConnBadge`).
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -10,6 +10,7 @@ mod common;
 
 use std::time::Instant;
 
+use common::Client;
 use common::*;
 use rampart_fs::{Commit, Config, FileServer, LocalPolicy, MemDisk, Volume};
 use rampart_fs_api::*;

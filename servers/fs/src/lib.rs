@@ -55,6 +55,7 @@ mod relabel;
 mod ro;
 mod rw;
 pub mod security;
+mod serve;
 mod server;
 mod space;
 pub mod volume;

@@ -5,6 +5,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use rampart_fs_api::SharedRegion;
 use rampart_fs_api::{Errno, FileType, OpenFlags, SetAttr, Stat, Target, errno};
 
 use crate::dac::{self, MAY_EXEC, MAY_READ, MAY_WRITE, Owned};
@@ -285,7 +286,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         &mut self,
         conn: ConnId,
         t: &Target,
-        region: &[u8],
+        region: &dyn SharedRegion,
     ) -> Result<(Subject, Object, Option<OpenFlags>), Errno> {
         let s = self.subject(conn)?;
         match t {
@@ -307,7 +308,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         Ok(Owned { mode: a.mode, uid: a.uid, gid: a.gid })
     }
 
-    pub(crate) fn stat(&mut self, conn: ConnId, t: &Target, region: &[u8]) -> Result<Stat, Errno> {
+    pub(crate) fn stat(&mut self, conn: ConnId, t: &Target, region: &dyn SharedRegion) -> Result<Stat, Errno> {
         let (s, obj, _) = self.target(conn, t, region)?;
         match obj {
             Object::File { ino, kind, sid } => {
@@ -355,7 +356,13 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
 
     /// Through a handle only its access mode counts (as `ftruncate`); by
     /// path the caller needs write permission (discretionary, then `write`).
-    pub(crate) fn truncate(&mut self, conn: ConnId, t: &Target, size: u64, region: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn truncate(
+        &mut self,
+        conn: ConnId,
+        t: &Target,
+        size: u64,
+        region: &dyn SharedRegion,
+    ) -> Result<(), Errno> {
         let (s, obj, flags) = self.target(conn, t, region)?;
         let Object::File { ino, kind, sid } = obj else { return Err(Errno::EINVAL) };
         if flags.is_some_and(|f| !f.writable()) {
@@ -379,7 +386,13 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     /// `chmod`, `chown`, `utimensat`: the discretionary rules of
     /// `dac::chmod`, `dac::chown` and `dac::may_set_times` (`EPERM`), then
     /// `setattr`.
-    pub(crate) fn setattr(&mut self, conn: ConnId, t: &Target, a: &SetAttr, region: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn setattr(
+        &mut self,
+        conn: ConnId,
+        t: &Target,
+        a: &SetAttr,
+        region: &dyn SharedRegion,
+    ) -> Result<(), Errno> {
         let (s, obj, _) = self.target(conn, t, region)?;
         let Object::File { ino, kind, sid } = obj else { return Err(Errno::EINVAL) };
         let own = self.owned(ino)?;
@@ -400,7 +413,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         Ok(())
     }
 
-    pub(crate) fn getcon(&mut self, conn: ConnId, t: &Target, region: &[u8]) -> Result<String, Errno> {
+    pub(crate) fn getcon(&mut self, conn: ConnId, t: &Target, region: &dyn SharedRegion) -> Result<String, Errno> {
         let (s, obj, _) = self.target(conn, t, region)?;
         let sid = match obj {
             Object::File { kind, sid, .. } => {

@@ -23,6 +23,7 @@
 use crate::security::{Perm, SecurityServer};
 use crate::server::{ConnId, FileServer, Object};
 use crate::volume::Volume;
+use rampart_fs_api::SharedRegion;
 use rampart_fs_api::{Errno, Target};
 
 impl<V: Volume, S: SecurityServer> FileServer<V, S> {
@@ -34,7 +35,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
         conn: ConnId,
         t: &Target,
         context: Option<&str>,
-        region: &[u8],
+        region: &dyn SharedRegion,
     ) -> Result<(), Errno> {
         if self.vol.read_only() {
             return Err(Errno::EROFS);

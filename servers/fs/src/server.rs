@@ -7,7 +7,9 @@
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
-use rampart_fs_api::{Errno, Handle, OpenFlags, PathArg, Request, Response, errno};
+use rampart_fs_api::{Errno, Handle, OpenFlags, PathArg, Request, Response, SharedRegion, errno};
+
+use crate::exec::Sealer;
 
 use crate::dac::Cred;
 use crate::dev::{DevFs, Device};
@@ -138,6 +140,10 @@ pub struct FileServer<V: Volume, S: SecurityServer> {
     /// `Request::Shutdown` was served: every volume is unmounted and
     /// every request gets `EIO`.
     pub(crate) down: bool,
+    /// The server's own buffer for transfers into a client's region
+    /// (`Read`, `ReadDir`): filled, then copied into the region; kept
+    /// between requests so a read allocates nothing.
+    pub(crate) scratch: alloc::vec::Vec<u8>,
 }
 
 impl<V: Volume, S: SecurityServer> FileServer<V, S> {
@@ -168,6 +174,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
             ids: None,
             dev: None,
             down: false,
+            scratch: alloc::vec::Vec::new(),
         })
     }
 
@@ -254,7 +261,7 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
 
     /// `Request::Shutdown` from `conn`: uid 0 and `filesystem unmount`
     /// on the root file system, then [`FileServer::shutdown`].
-    fn shutdown_for(&mut self, conn: ConnId) -> Result<(), Errno> {
+    pub(crate) fn shutdown_for(&mut self, conn: ConnId) -> Result<(), Errno> {
         let s = self.subject(conn)?;
         if !s.cred.is_root() {
             return Err(Errno::EPERM);
@@ -264,123 +271,57 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     }
 
     /// Handles one request of `conn`. `region` is the connection's shared
-    /// memory; `badge` is the badge the kernel unwrapped from a capability
-    /// transferred with the request (a token for `AdoptToken`).
-    pub fn handle(&mut self, conn: ConnId, req: Request, region: &mut [u8], badge: Option<u64>) -> Response {
+    /// memory, seen only through copies (`rampart_uabi::region`: the client
+    /// may write it concurrently); `badge` is the badge the kernel unwrapped
+    /// from a capability transferred with the request (a token for
+    /// `AdoptToken`). `ExecImage` needs [`FileServer::handle_with`]'s
+    /// sealer (`ENOSYS` here).
+    pub fn handle(
+        &mut self,
+        conn: ConnId,
+        req: Request,
+        region: &mut dyn SharedRegion,
+        badge: Option<u64>,
+    ) -> Response {
+        self.handle_with(conn, req, region, badge, None)
+    }
+
+    /// As [`FileServer::handle`], with the sealer `ExecImage` fills
+    /// (memory from the resource manager in the guest server).
+    pub fn handle_with<'a>(
+        &mut self,
+        conn: ConnId,
+        req: Request,
+        region: &'a mut dyn SharedRegion,
+        badge: Option<u64>,
+        sealer: Option<&'a mut dyn Sealer>,
+    ) -> Response {
         if self.down {
             return Response::Err(Errno::EIO);
         }
-        if req == Request::Shutdown {
-            return match self.shutdown_for(conn) {
-                Ok(()) => Response::Ok,
-                Err(e) => Response::Err(e),
-            };
+        let r = match self.subject(conn) {
+            Ok(s) => {
+                let mut cx = crate::serve::Cx { conn, s, region, badge, sealer };
+                rampart_fs_api::dispatch(&mut crate::serve::Serve(self), &mut cx, req)
+            }
+            Err(e) => Response::Err(e),
+        };
+        if self.down {
+            // `Shutdown` was served: nothing is left to commit.
+            return r;
         }
-        let r = self.dispatch(conn, req, region, badge);
         if self.dirty {
             self.identities_changed();
         }
         let r = match (r, self.dirty && self.cfg.commit == Commit::EveryRequest) {
-            (Ok(resp), true) => self.vol.sync().map(|()| resp),
-            (r, _) => r,
+            (Response::Err(e), _) => Response::Err(e),
+            (resp, true) => self.vol.sync().map(|()| resp).unwrap_or_else(Response::Err),
+            (resp, false) => resp,
         };
         if self.cfg.commit == Commit::EveryRequest {
             self.dirty = false;
         }
-        r.unwrap_or_else(Response::Err)
-    }
-
-    fn dispatch(
-        &mut self,
-        conn: ConnId,
-        req: Request,
-        region: &mut [u8],
-        badge: Option<u64>,
-    ) -> Result<Response, Errno> {
-        let s = self.subject(conn)?;
-        let s = &s;
-        match req {
-            Request::AttachRegion { len } => {
-                self.conn(conn)?.region_len = Some(len);
-                Ok(Response::Ok)
-            }
-            Request::Open { path, flags, mode } => {
-                let p = path_arg(&path, region)?;
-                let open = self.open(s, &p, flags, mode)?;
-                self.insert_handle(conn, open).map(Response::Handle)
-            }
-            Request::Close { handle } => self.close(conn, handle).map(|()| Response::Ok),
-            Request::Read { handle, offset, region_offset, len } => {
-                let dst = region_mut(region, region_offset, len)?;
-                self.read(conn, handle, offset, dst).map(Response::Len)
-            }
-            Request::Write { handle, offset, region_offset, len } => {
-                let src = region_ref(region, region_offset, len)?;
-                self.write(conn, handle, offset, src).map(Response::Len)
-            }
-            Request::Seek { handle, offset, whence } => self.seek(conn, handle, offset, whence).map(Response::Offset),
-            Request::Stat { target } => self.stat(conn, &target, region).map(Response::Stat),
-            Request::ReadDir { handle, region_offset, len } => {
-                let dst = region_mut(region, region_offset, len)?;
-                self.readdir(conn, handle, dst).map(Response::Len)
-            }
-            Request::ReadLink { path, region_offset, len } => {
-                let p = path_arg(&path, region)?;
-                let target = self.readlink(s, &p)?;
-                let dst = region_mut(region, region_offset, len)?;
-                let n = target.len().min(dst.len());
-                dst[..n].copy_from_slice(&target[..n]);
-                Ok(Response::Len(n as u32))
-            }
-            Request::Symlink { target, link } => {
-                let (t, l) = (path_arg(&target, region)?, path_arg(&link, region)?);
-                self.symlink(s, &t, &l).map(|()| Response::Ok)
-            }
-            Request::Mkdir { path, mode } => self.mkdir(s, &path_arg(&path, region)?, mode).map(|()| Response::Ok),
-            Request::Rmdir { path } => self.rmdir(s, &path_arg(&path, region)?).map(|()| Response::Ok),
-            Request::Unlink { path } => self.unlink(s, &path_arg(&path, region)?).map(|()| Response::Ok),
-            Request::Rename { from, to } => {
-                let (f, t) = (path_arg(&from, region)?, path_arg(&to, region)?);
-                self.rename(s, &f, &t).map(|()| Response::Ok)
-            }
-            Request::Link { from, to } => {
-                let (f, t) = (path_arg(&from, region)?, path_arg(&to, region)?);
-                self.link(s, &f, &t).map(|()| Response::Ok)
-            }
-            Request::Truncate { target, size } => self.truncate(conn, &target, size, region).map(|()| Response::Ok),
-            Request::SetAttr { target, attr } => self.setattr(conn, &target, &attr, region).map(|()| Response::Ok),
-            Request::Fsync { handle } => {
-                self.get_open(conn, handle)?;
-                self.vol.sync().map(|()| Response::Ok)
-            }
-            Request::Sync => self.vol.sync().map(|()| Response::Ok),
-            Request::StatFs => {
-                self.mac.check_fs_getattr(s.sid, self.fs_sid)?;
-                self.vol.statfs().map(Response::StatFs)
-            }
-            Request::Pipe => self.pipe(conn).map(|(read, write)| Response::Pipe { read, write }),
-            Request::ShareHandle { handle } => self.share(conn, handle).map(Response::Token),
-            Request::AdoptToken => self.adopt(conn, badge.ok_or(Errno::EINVAL)?).map(Response::Handle),
-            Request::GetCon { target } => self.getcon(conn, &target, region).map(Response::Context),
-            Request::SetCon { target, context } => {
-                self.setcon(conn, &target, context.as_deref(), region).map(|()| Response::Ok)
-            }
-            Request::Mount { device, path, read_only } => {
-                self.mount(s, &device, &path_arg(&path, region)?, read_only).map(|()| Response::Ok)
-            }
-            Request::Unmount { path } => self.unmount(s, &path_arg(&path, region)?).map(|()| Response::Ok),
-            // Needs memory from the resource manager: the guest server
-            // answers it with `exec_image` and its sealer.
-            Request::ExecImage { .. } => Err(Errno::ENOSYS),
-            Request::TokenPending { token } => self.token_pending(conn, token).map(|()| Response::Ok),
-            // Served by `handle` before dispatch.
-            Request::Shutdown => Err(Errno::EINVAL),
-            Request::Credentials => Ok(Response::Credentials(rampart_fs_api::Credentials {
-                uid: s.cred.uid,
-                gid: s.cred.gid,
-                groups: s.cred.groups().to_vec(),
-            })),
-        }
+        r
     }
 
     /// The subject of `conn`'s requests.
@@ -450,15 +391,16 @@ impl<V: Volume, S: SecurityServer> FileServer<V, S> {
     }
 }
 
-/// The bytes of a path argument, checked for length and NUL bytes.
-pub(crate) fn path_arg(p: &PathArg, region: &[u8]) -> Result<Vec<u8>, Errno> {
+/// The bytes of a path argument, checked for length and NUL bytes (a
+/// path in the region is copied out of it first).
+pub(crate) fn path_arg(p: &PathArg, region: &dyn SharedRegion) -> Result<Vec<u8>, Errno> {
     let bytes: Vec<u8> = match p {
         PathArg::Inline(s) => s.as_bytes().to_vec(),
         PathArg::Shared { offset, len } => {
             if *len as usize > rampart_fs_api::PATH_MAX {
                 return Err(errno::ENAMETOOLONG);
             }
-            region_ref(region, *offset, *len)?.to_vec()
+            region.copy_out(*offset as usize, *len as usize)?
         }
     };
     if bytes.len() > rampart_fs_api::PATH_MAX {
@@ -471,24 +413,4 @@ pub(crate) fn path_arg(p: &PathArg, region: &[u8]) -> Result<Vec<u8>, Errno> {
         return Err(Errno::EINVAL);
     }
     Ok(bytes)
-}
-
-fn span(region_len: usize, off: u32, len: u32) -> Result<core::ops::Range<usize>, Errno> {
-    let start = off as usize;
-    let end = start.checked_add(len as usize).ok_or(Errno::EFAULT)?;
-    if end > region_len {
-        return Err(Errno::EFAULT);
-    }
-    Ok(start..end)
-}
-
-/// `len` bytes at `off` in the region.
-pub(crate) fn region_ref(region: &[u8], off: u32, len: u32) -> Result<&[u8], Errno> {
-    Ok(&region[span(region.len(), off, len)?])
-}
-
-/// `len` writable bytes at `off` in the region.
-pub(crate) fn region_mut(region: &mut [u8], off: u32, len: u32) -> Result<&mut [u8], Errno> {
-    let r = span(region.len(), off, len)?;
-    Ok(&mut region[r])
 }

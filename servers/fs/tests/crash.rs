@@ -8,6 +8,7 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use common::Client;
 use common::*;
 use rampart_fs::{BlockDevice, Config, FileServer, IoError, LocalPolicy, MemDisk, RwVolume, SECTOR_SIZE};
 use rampart_fs_api::*;

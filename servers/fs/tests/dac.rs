@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_fs::{Config, Cred, FileServer, Identities, LocalPolicy, MemDisk, RwVolume};
 use rampart_fs_api::*;

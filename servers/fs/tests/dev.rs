@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_fs::{Config, DevFs, MemDisk};
 use rampart_fs_api::*;

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_fs::{Config, DevFs, FileServer, LocalPolicy, MemDisk, RwVolume};
 use rampart_fs_api::*;

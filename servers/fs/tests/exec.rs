@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_fs::{MemDisk, Sealer};
 use rampart_fs_api::*;

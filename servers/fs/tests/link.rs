@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_fs::{Config, MemDisk, Volume};
 use rampart_fs_api::*;

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_fs::MemDisk;
 use rampart_fs_api::*;

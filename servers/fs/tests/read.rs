@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_fs::{MemDisk, Volume};
 use rampart_fs_api::*;

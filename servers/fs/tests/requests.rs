@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use proptest::prelude::*;
 use rampart_fs::{Config, MemDisk};

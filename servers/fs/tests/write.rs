@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_fs::{Commit, Config, MemDisk, Volume};
 use rampart_fs_api::*;

@@ -60,6 +60,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 pub use errno::Errno;
+pub use rampart_uabi::region::SharedRegion;
 pub use types::{Domain, Events, Handle, How, IfInfo, MsgFlags, OptName, PollItem, SockAddr, SockOpt, SockType, Wait};
 
 /// Largest encoded message in bytes (`rampart_uabi::codec::MAX_MESSAGE_BYTES`).
@@ -71,20 +72,60 @@ pub const MAX_POLL_ITEMS: usize = 100;
 /// minus the IPv4 and UDP headers); IP fragmentation is not done.
 pub const MAX_DATAGRAM: usize = 1472;
 
-/// A request from a client connection.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Request {
+rampart_uabi::protocol! {
+    /// A request from a client connection.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Request;
+    /// The server's answer.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Response {
+        /// Success without a value.
+        Ok,
+        /// A new socket handle.
+        Handle(Handle),
+        /// An address.
+        Addr(SockAddr),
+        /// An accepted connection.
+        Accepted {
+            /// Its handle.
+            handle: Handle,
+            /// The peer's address.
+            peer: SockAddr,
+        },
+        /// Bytes queued by `Send`.
+        Len(u32),
+        /// The result of `Recv`.
+        Received {
+            /// Bytes stored in the region (0 from a stream: end of stream).
+            len: u32,
+            /// Datagram sender (`None` for streams).
+            from: Option<SockAddr>,
+            /// The datagram was longer than `len` (the rest is discarded).
+            truncated: bool,
+        },
+        /// An option's value.
+        Opt(SockOpt),
+        /// Readiness per `Poll` item, in order.
+        Ready(Vec<Events>),
+        /// A token's badge (see [`Request::ShareHandle`]).
+        Token(u64),
+        /// The interface's configuration.
+        Interface(IfInfo),
+        /// Failure.
+        Err(Errno),
+    }
+
     /// Binds the connection's shared region (`len` bytes). In IPC the
     /// region token (docs/userland.md §5) travels as an extra capability
     /// and the server maps it through the resource manager. → `Ok`.
     AttachRegion {
         /// Region size in bytes.
         len: u32,
-    },
+    } -> Ok => attach_region(region: give);
     /// Binds the connection's readiness notification: in IPC a
     /// notification capability travels as an extra capability; the server
     /// signals it for [`Wait::Notify`]. → `Ok`.
-    AttachNotification,
+    AttachNotification -> Ok => attach_notification(ntfn: give);
     /// Creates a socket labelled with the caller's context. Checked:
     /// `create`. → `Handle`.
     Socket {
@@ -94,7 +135,7 @@ pub enum Request {
         ty: SockType,
         /// Start in non-blocking mode (`SOCK_NONBLOCK`).
         nonblocking: bool,
-    },
+    } -> Handle(Handle) => socket;
     /// Binds a local address; port 0 picks an ephemeral port. Checked:
     /// `bind`, and `name_bind` (by the socket) on the port's context — the
     /// picked port's too. → `Addr` (the bound address).
@@ -103,7 +144,7 @@ pub enum Request {
         handle: Handle,
         /// Local address (`0.0.0.0` or the interface's address).
         addr: SockAddr,
-    },
+    } -> Addr(SockAddr) => bind;
     /// Listens for connections with room for `backlog` (at least 1, at
     /// most the server's limit) not yet accepted. An unbound socket gets
     /// an ephemeral port (checked with `name_bind`). Checked: `listen`.
@@ -113,7 +154,7 @@ pub enum Request {
         handle: Handle,
         /// Pending connections.
         backlog: u32,
-    },
+    } -> Ok => listen;
     /// Takes an established connection from a listening socket; the new
     /// socket has the listening socket's context. Checked: `accept`.
     /// → `Accepted`.
@@ -122,7 +163,7 @@ pub enum Request {
         handle: Handle,
         /// Non-blocking mode of the new socket (`accept4(SOCK_NONBLOCK)`).
         nonblocking: bool,
-    },
+    } -> Accepted { handle: Handle, peer: SockAddr } => accept;
     /// Connects a stream (waits for the handshake) or sets a datagram
     /// socket's default peer. Checked: `connect`, and `name_connect` on
     /// the remote port's context. → `Ok`.
@@ -131,7 +172,7 @@ pub enum Request {
         handle: Handle,
         /// Remote address.
         addr: SockAddr,
-    },
+    } -> Ok => connect;
     /// Sends `len` bytes from the region at `region_offset` (see the crate
     /// docs for partial sends). `to` is only for datagram sockets
     /// (`sendto`; checked as `name_connect` on that port too). Checked:
@@ -147,7 +188,7 @@ pub enum Request {
         flags: MsgFlags,
         /// Datagram destination (`None`: the connected peer).
         to: Option<SockAddr>,
-    },
+    } -> Len(u32) => send;
     /// Receives at most `len` bytes into the region at `region_offset`.
     /// Checked: `recv`. → `Received`.
     Recv {
@@ -159,7 +200,7 @@ pub enum Request {
         len: u32,
         /// `PEEK`, `DONTWAIT`.
         flags: MsgFlags,
-    },
+    } -> Received { len: u32, from: Option<SockAddr>, truncated: bool } => recv;
     /// Shuts down one or both halves of a stream. Checked: `shutdown`.
     /// → `Ok`.
     Shutdown {
@@ -167,7 +208,7 @@ pub enum Request {
         handle: Handle,
         /// Which half.
         how: How,
-    },
+    } -> Ok => shutdown;
     /// Closes a handle (voids its unadopted tokens). The socket goes away
     /// with its last handle; a stream then closes gracefully (queued data
     /// is still sent, then FIN) in the background. Operations of this
@@ -175,7 +216,7 @@ pub enum Request {
     Close {
         /// Socket.
         handle: Handle,
-    },
+    } -> Ok => close;
     /// Switches non-blocking mode (`O_NONBLOCK`). Checked: `setattr`.
     /// → `Ok`.
     SetNonBlocking {
@@ -183,32 +224,32 @@ pub enum Request {
         handle: Handle,
         /// On or off.
         on: bool,
-    },
+    } -> Ok => set_non_blocking;
     /// The local address (`getsockname`). Checked: `getattr`. → `Addr`.
     GetSockName {
         /// Socket.
         handle: Handle,
-    },
+    } -> Addr(SockAddr) => get_sock_name;
     /// The peer's address (`getpeername`; `ENOTCONN`). Checked: `getattr`.
     /// → `Addr`.
     GetPeerName {
         /// Socket.
         handle: Handle,
-    },
+    } -> Addr(SockAddr) => get_peer_name;
     /// Sets an option. Checked: `setattr`. → `Ok`.
     SetSockOpt {
         /// Socket.
         handle: Handle,
         /// Option and value.
         opt: SockOpt,
-    },
+    } -> Ok => set_sock_opt;
     /// Reads an option. Checked: `getattr`. → `Opt`.
     GetSockOpt {
         /// Socket.
         handle: Handle,
         /// Which option.
         name: OptName,
-    },
+    } -> Opt(SockOpt) => get_sock_opt;
     /// Readiness of several sockets (`poll`). Not checked (readiness of
     /// the caller's own handles). → `Ready`, one entry per item in order.
     Poll {
@@ -216,7 +257,7 @@ pub enum Request {
         items: Vec<PollItem>,
         /// Whether and how to wait.
         wait: Wait,
-    },
+    } -> Ready(Vec<Events>) => poll;
     /// Asks for a single-use token for `handle`. In IPC the reply carries a
     /// badged endpoint capability; `Token` carries the badge for
     /// bookkeeping only (holding the capability is the authority).
@@ -224,57 +265,21 @@ pub enum Request {
     ShareHandle {
         /// Handle to share.
         handle: Handle,
-    },
+    } -> Token(u64) => share_handle(slot: receive);
     /// Adopts a token: the token capability travels as an extra cap and the
     /// kernel unwraps it into its badge — the server never takes a token
     /// number from the payload. Checked for the adopter on the socket:
     /// `getattr accept` for a listening socket, else `getattr send recv`.
     /// → `Handle`.
-    AdoptToken,
+    AdoptToken -> Handle(Handle) => adopt_token(token: give);
     /// The interface's configuration (address, gateway, DNS servers). Not
     /// checked (a client that may connect to the server may know it).
     /// → `Interface`.
-    InterfaceInfo,
+    InterfaceInfo -> Interface(IfInfo) => interface_info;
 }
 
-/// The server's answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Response {
-    /// Success without a value.
-    Ok,
-    /// A new socket handle.
-    Handle(Handle),
-    /// An address.
-    Addr(SockAddr),
-    /// An accepted connection.
-    Accepted {
-        /// Its handle.
-        handle: Handle,
-        /// The peer's address.
-        peer: SockAddr,
-    },
-    /// Bytes queued by `Send`.
-    Len(u32),
-    /// The result of `Recv`.
-    Received {
-        /// Bytes stored in the region (0 from a stream: end of stream).
-        len: u32,
-        /// Datagram sender (`None` for streams).
-        from: Option<SockAddr>,
-        /// The datagram was longer than `len` (the rest is discarded).
-        truncated: bool,
-    },
-    /// An option's value.
-    Opt(SockOpt),
-    /// Readiness per `Poll` item, in order.
-    Ready(Vec<Events>),
-    /// A token's badge (see [`Request::ShareHandle`]).
-    Token(u64),
-    /// The interface's configuration.
-    Interface(IfInfo),
-    /// Failure.
-    Err(Errno),
-}
+rampart_uabi::by_value!(Handle, Domain, SockType, SockAddr, MsgFlags, How, SockOpt, OptName, Wait);
+rampart_uabi::plain!(SockAddr, PollItem);
 
 impl Request {
     /// Checks what the encoding cannot: known flag bits and the poll

@@ -92,14 +92,20 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
             Request::Accept { nonblocking, .. } => self.try_accept(conn, id, nonblocking)?,
             Request::Connect { .. } => self.try_connected(id)?,
             Request::Send { region_offset, len, flags: _, to, .. } => {
-                let region = regions.region(conn);
-                let src = &region[span(region.len(), region_offset, len)?];
-                self.try_send(id, src, to, first)?
+                // Copied out of the region first: the client may change it.
+                let src = regions.region(conn).copy_out(region_offset as usize, len as usize)?;
+                self.try_send(id, &src, to, first)?
             }
             Request::Recv { region_offset, len, flags, .. } => {
                 let region = regions.region(conn);
-                let r = span(region.len(), region_offset, len)?;
-                self.try_recv(id, &mut region[r], flags.contains(MsgFlags::PEEK))?
+                span(region.len(), region_offset, len)?;
+                let mut dst = alloc::vec![0; len as usize];
+                let r = self.try_recv(id, &mut dst, flags.contains(MsgFlags::PEEK))?;
+                if let Some(Response::Received { len: n, .. }) = &r {
+                    let n = (*n as usize).min(dst.len());
+                    regions.region(conn).write_at(region_offset as usize, &dst[..n])?;
+                }
+                r
             }
             _ => return Err(Errno::EINVAL),
         };

@@ -46,7 +46,7 @@ pub mod stack;
 pub use device::{MAX_FRAME, NetDevice, Phy, PhyStats};
 pub use memdev::{FrameQueue, MemDevice, wire};
 pub use security::{LocalPolicy, Mac, NetVocab, ObjSecurity, Perm, Proto, SecurityServer};
-pub use server::{Config, ConnId, MemRegions, NetServer, Outcome, Regions, StartError, Ticket};
+pub use server::{Config, ConnId, MemRegions, NetServer, Outcome, Regions, StartError, Ticket, no_region};
 pub use stack::{IpConfig, Stack, StackError, StaticIp};
 
 /// The smoltcp version the stack is built on, for tests and tools that

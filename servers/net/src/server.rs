@@ -11,7 +11,7 @@
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
-use rampart_net_api::{Errno, Handle, PollItem, Request, Response, errno};
+use rampart_net_api::{Errno, Handle, PollItem, Request, Response, SharedRegion, errno};
 use smoltcp::time::Instant;
 
 use crate::device::NetDevice;
@@ -37,12 +37,19 @@ pub enum Outcome {
     Held(Ticket),
 }
 
-/// Each connection's shared memory region (`AttachRegion`). The guest
-/// main maps regions through the resource manager; tests use
-/// [`MemRegions`].
+/// Each connection's shared memory region (`AttachRegion`), seen only
+/// through copies (`rampart_uabi::region`: the client may write it at any
+/// moment, so the server never holds a reference into it). The guest main
+/// maps regions through the resource manager; tests use [`MemRegions`].
 pub trait Regions {
     /// The region of `conn` (empty if none is attached).
-    fn region(&mut self, conn: ConnId) -> &mut [u8];
+    fn region(&mut self, conn: ConnId) -> &mut dyn SharedRegion;
+}
+
+/// The region of a connection without one: no bytes.
+pub fn no_region() -> &'static mut dyn SharedRegion {
+    let e: &'static mut [u8; 0] = &mut [];
+    e
 }
 
 /// Regions in host memory, one `Vec` per connection.
@@ -50,8 +57,11 @@ pub trait Regions {
 pub struct MemRegions(pub BTreeMap<ConnId, Vec<u8>>);
 
 impl Regions for MemRegions {
-    fn region(&mut self, conn: ConnId) -> &mut [u8] {
-        self.0.get_mut(&conn).map(|v| v.as_mut_slice()).unwrap_or(&mut [])
+    fn region(&mut self, conn: ConnId) -> &mut dyn SharedRegion {
+        match self.0.get_mut(&conn) {
+            Some(v) => v,
+            None => no_region(),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_connsrv_api::ConnBadge;
 use rampart_connsrv_api::clients::Clients;

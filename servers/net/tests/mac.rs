@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::Client;
 use common::*;
 use rampart_avc::AuditRecord;
 use rampart_net_api::*;

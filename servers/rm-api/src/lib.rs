@@ -13,10 +13,17 @@
 extern crate alloc;
 
 pub mod boot;
+mod info;
+mod spawn;
 pub mod status;
 
+pub use info::{ContainerStat, DEVICE_MAX_PAGES, PHYS_PER_REPLY, Stats, TASKS_PAGE_BYTES, TaskEntry, TaskInfo};
+pub use spawn::{Image, MAX_STAGED, Spawn, Staged};
 pub use status::{ChildEvent, ExitStatus, FaultKind, FaultReport, KillTarget, WaitFor};
 
+// Kept for request and response fields appended to the enums below (the
+// types that used it moved to `spawn` and `info`).
+#[allow(unused_imports)]
 use alloc::string::String;
 use alloc::vec::Vec;
 use rampart_uabi::Errno;
@@ -42,117 +49,6 @@ pub mod badge {
     /// A region token: `TOKEN | token number`.
     pub const TOKEN: u64 = 1 << 61;
 }
-
-/// Where the image of a new task comes from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Image {
-    /// A boot module by name.
-    Bootfs(String),
-    /// The first `len` bytes of one of the caller's regions: bytes the
-    /// caller wrote itself, with no file label. init only, or a caller the
-    /// policy grants `resource execute_anon` (the shipped policies grant it
-    /// to `sysadm_t` alone); `EACCES` otherwise (docs/resource-manager.md, "Sealed
-    /// images").
-    Region {
-        /// The region.
-        region: RegionId,
-        /// Bytes of the image.
-        len: u64,
-    },
-    /// A program file the file server read and sealed for the caller
-    /// ([`Request::SealImage`], [`Response::Sealed`]): rm takes its label
-    /// from the seal, never from the caller. One spawn per seal; `EACCES`
-    /// for a seal made for another subject, `ENOENT` for an unknown or
-    /// used one.
-    Sealed {
-        /// The seal's token ([`Response::Sealed`]).
-        token: u64,
-    },
-}
-
-/// A request to create a task.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Spawn {
-    /// The image.
-    pub image: Option<Image>,
-    /// Arguments (`argv[0]` is the program name).
-    pub argv: Vec<String>,
-    /// Environment (`KEY=value`).
-    pub envp: Vec<String>,
-    /// Working directory ("" inherits "/").
-    pub cwd: String,
-    /// Container to charge (the caller's own, or one it created); `None`:
-    /// the caller's container.
-    pub container: Option<ContainerId>,
-    /// Priority (at most the caller's; `None`: the caller's).
-    pub priority: Option<u8>,
-    /// log2 slots of the task's CNode (6..=16; `None`: 12).
-    pub cnode_radix: Option<u8>,
-    /// Stack pages (`None`: 16).
-    pub stack_pages: Option<u32>,
-    /// Initial heap pages (`None`: 16).
-    pub heap_pages: Option<u32>,
-    /// The message carries a fault endpoint capability: the task's faults
-    /// go to the caller (init supervising servers) instead of rm.
-    pub supervised: bool,
-    /// The message carries a capability to hand to the child (e.g. a region
-    /// token): rm moves it to the child's slot `INHERIT_FIRST` and lists it
-    /// in the child's startup information under this name.
-    pub cap_name: Option<String>,
-    /// The child's security context. init chooses any; another process
-    /// gets it only where the policy grants it `process transition` to the
-    /// context and the context `file entrypoint` on [`Spawn::exec_context`]
-    /// (SELinux's `setexeccon`: `runcon`), else `EACCES` (`EINVAL` for an
-    /// invalid context). `None`: the policy's type transition.
-    pub context: Option<String>,
-    /// The security context of a boot module ([`Image::Bootfs`] only:
-    /// boot modules have no file label, their spawner names one). With it,
-    /// rm asks the security server for the policy's type transition
-    /// (parent context, this context, `process`) and checks `process
-    /// transition` and `file entrypoint` when the domain changes, `file
-    /// execute_no_trans` when it does not. `EINVAL` with any other image:
-    /// a sealed image's label comes from its seal, and a region has none.
-    pub exec_context: Option<String>,
-    /// The child's process group: `None` the caller's, `Some(0)` a new
-    /// group led by the child, `Some(g)` group `g` of the caller's
-    /// session (`posix_spawn`'s `POSIX_SPAWN_SETPGROUP`: a shell starts a
-    /// job in its own group without a race). `EPERM` for a group of
-    /// another session.
-    pub pgroup: Option<Pid>,
-    /// The child leads a new session (and group) without a controlling
-    /// terminal (`POSIX_SPAWN_SETSID`; `setsid(1)`); overrides `pgroup`.
-    pub setsid: bool,
-    /// The task's heap is fixed at `heap_pages`: its runtime never asks rm
-    /// to grow it (the startup flag `HEAP_GROWS` is clear), so allocation
-    /// beyond it fails. Servers rm calls while answering (secsrv) start
-    /// this way, so they never call rm while rm waits for them.
-    pub fixed_heap: bool,
-    /// `fork(2)` for the Linux personality (docs/linux-abi.md, "fork"):
-    /// the child runs in the caller's own security context, whatever the
-    /// policy's type transition for the image would be, so a process can
-    /// neither leave nor gain a domain by forking. Checked as a spawn in
-    /// the caller's domain (`resource create_task`, `process spawn` on
-    /// itself, `file execute_no_trans` on the sealed image's label) and
-    /// charged like any spawn. Only with an [`Image::Sealed`] image and
-    /// without [`Spawn::context`] (`EINVAL` otherwise).
-    pub fork: bool,
-}
-
-/// A capability staged for the caller's next [`Request::Spawn`]
-/// ([`Request::StageCap`]): an inherited handle token (`fd`) or a named
-/// capability.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Staged {
-    /// File-descriptor number in the child (`None`: a named capability).
-    pub fd: Option<u32>,
-    /// For a handle: the service that issued the token; else the
-    /// capability's name.
-    pub name: String,
-}
-
-/// Most capabilities staged for one spawn (the child's slots 8..32, one
-/// of which may hold the `cap_name` capability).
-pub const MAX_STAGED: usize = 23;
 
 /// Requests to rm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -468,101 +364,6 @@ pub enum Request {
     },
 }
 
-/// What a task holds (bytes).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskInfo {
-    /// Its pid.
-    pub pid: Pid,
-    /// Its parent.
-    pub parent: Pid,
-    /// Its program name.
-    pub name: String,
-    /// Its container.
-    pub container: ContainerId,
-    /// Kernel objects made for it at creation, frames excluded.
-    pub object_bytes: u64,
-    /// Frames made for it at creation (image copies, stack, IPC buffer,
-    /// startup information, initial heap).
-    pub frame_bytes: u64,
-    /// Everything charged to its container for it now (its chunks and
-    /// regions).
-    pub charged: u64,
-    /// Its security context.
-    pub context: String,
-}
-
-/// One task in a [`Response::Tasks`] page.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskEntry {
-    /// Its pid (0: rm itself).
-    pub pid: Pid,
-    /// Its parent.
-    pub parent: Pid,
-    /// Its program name.
-    pub name: String,
-    /// Its security context.
-    pub context: String,
-    /// The kernel's id of its thread (`TcbGetId`); `None` for init, whose
-    /// TCB rm does not hold.
-    pub thread: Option<u64>,
-}
-
-impl TaskEntry {
-    /// An upper bound of the entry's encoded size in bytes (postcard:
-    /// varints of at most 5 and 10 bytes, strings with a length prefix).
-    pub fn encoded_bound(&self) -> usize {
-        5 + 5 + 11 + 5 + self.name.len() + 5 + self.context.len()
-    }
-}
-
-/// Bytes of [`TaskEntry`] encodings rm puts in one [`Response::Tasks`]
-/// (the message limit is 960 bytes).
-pub const TASKS_PAGE_BYTES: usize = 800;
-
-/// Largest device region in pages (16 MiB).
-pub const DEVICE_MAX_PAGES: u64 = 4096;
-
-/// Most physical addresses in one [`Response::Phys`].
-pub const PHYS_PER_REPLY: usize = 64;
-
-/// Usage of a container (bytes).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContainerStat {
-    /// The container.
-    pub id: ContainerId,
-    /// Its parent (itself for the root).
-    pub parent: ContainerId,
-    /// Quota.
-    pub quota: u64,
-    /// Charged to its tasks.
-    pub used: u64,
-    /// Split off to nested containers.
-    pub reserved: u64,
-    /// Live tasks charged to it.
-    pub tasks: u32,
-}
-
-/// rm's statistics.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stats {
-    /// Bytes of RAM rm manages.
-    pub total_bytes: u64,
-    /// Bytes free in the buddy allocator.
-    pub free_bytes: u64,
-    /// Largest free block in bytes.
-    pub largest_free: u64,
-    /// Free capability slots in rm's CNode.
-    pub free_slots: u64,
-    /// Live tasks.
-    pub tasks: u32,
-    /// Ended tasks not yet waited for.
-    pub zombies: u32,
-    /// Containers.
-    pub containers: u32,
-    /// Regions.
-    pub regions: u32,
-}
-
 /// Responses from rm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Response {
@@ -663,119 +464,4 @@ pub enum Response {
 }
 
 #[cfg(test)]
-mod tests {
-    extern crate std;
-    use super::*;
-    use alloc::string::ToString;
-    use alloc::vec;
-    use rampart_uabi::codec::{MAX_WORDS, decode, encode};
-
-    fn rt<T: Serialize + serde::de::DeserializeOwned + PartialEq + core::fmt::Debug>(v: T) {
-        let mut w = [0u64; MAX_WORDS];
-        let (l, n) = encode(&v, &mut w).unwrap();
-        assert_eq!(decode::<T>(l, &w[..n]).unwrap(), v);
-    }
-
-    #[test]
-    fn requests_and_responses_round_trip() {
-        rt(Request::Exit { status: -3 });
-        rt(Request::Spawn(Spawn {
-            image: Some(Image::Bootfs("rmchild".into())),
-            argv: vec!["rmchild".to_string(), "exit".into(), "3".into()],
-            container: Some(4),
-            supervised: true,
-            ..Default::default()
-        }));
-        rt(Request::Wait { target: WaitFor::Group(0), block: true, stopped: true, continued: false });
-        rt(Request::Kill { target: KillTarget::Group(3), sig: 20 });
-        rt(Response::Stopped { pid: 4, sig: 20 });
-        rt(Request::SigAction {
-            sig: 2,
-            action: rampart_uabi::signal::Disposition::Catch(rampart_uabi::signal::Catch {
-                entry: 0x40_1000,
-                restart: true,
-                ..Default::default()
-            }),
-        });
-        rt(Request::RegionPhys { region: 9, first: 128 });
-        rt(Response::Exited {
-            pid: 5,
-            status: ExitStatus::Faulted(FaultReport {
-                kind: FaultKind::PageFault { fetch: true, write: false },
-                ip: 0xdead_0000,
-                addr: 0xdead_0000,
-                code: 0x14,
-            }),
-        });
-        rt(Response::Phys(vec![0x1000; PHYS_PER_REPLY]));
-        rt(Response::Err(Errno::EDQUOT));
-        rt(Response::Stats(Stats { free_bytes: u64::MAX, ..Default::default() }));
-        rt(Request::TaskList { from: 7 });
-        rt(Request::PowerOff { reboot: true, status: 0xffff_ffff });
-        let e = TaskEntry {
-            pid: u32::MAX,
-            parent: u32::MAX,
-            name: "n".repeat(64),
-            context: "c".repeat(256),
-            thread: Some(u64::MAX),
-        };
-        rt(Response::Tasks { tasks: vec![e.clone(), e], next: Some(9) });
-    }
-
-    #[test]
-    fn a_page_of_tasks_fits_one_message() {
-        // rm fills a page while the bounds add up to at most
-        // TASKS_PAGE_BYTES (and always takes one entry): the largest
-        // entries still encode.
-        let e = TaskEntry {
-            pid: u32::MAX,
-            parent: u32::MAX,
-            name: "n".repeat(64),
-            context: "c".repeat(256),
-            thread: Some(u64::MAX),
-        };
-        let n = (TASKS_PAGE_BYTES / e.encoded_bound()).max(1);
-        let mut w = [0u64; MAX_WORDS];
-        let page = Response::Tasks { tasks: vec![e.clone(); n], next: Some(u32::MAX) };
-        encode(&page, &mut w).expect("a full page encodes");
-        let exact = postcard::to_allocvec(&e).unwrap().len();
-        assert!(exact <= e.encoded_bound(), "{exact} > {}", e.encoded_bound());
-    }
-
-    #[test]
-    fn fault_messages_decode() {
-        let r = FaultReport::from_message(4, &[0x40_1000, 0, 0, 4]);
-        assert_eq!(r.kind, FaultKind::PageFault { fetch: false, write: false });
-        assert_eq!(r.ip, 0x40_1000);
-        let r = FaultReport::from_message(3, &[0x40_2000, 0, 0, 6, 0]);
-        assert_eq!(r.kind, FaultKind::Exception { vector: 6 });
-        assert_eq!(r.kind.describe(), "invalid opcode");
-        assert_eq!(FaultReport::from_message(99, &[]).kind, FaultKind::Other(99));
-        assert_eq!(
-            FaultReport::from_message(4, &[1, 2, 1, 0x14]).kind,
-            FaultKind::PageFault { fetch: true, write: false }
-        );
-    }
-
-    /// Cases: `ci`, or `PROPTEST_CASES` for a longer run (docs/assurance.md §10).
-    fn cases(ci: u32) -> u32 {
-        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(ci)
-    }
-
-    #[test]
-    fn hostile_bytes_decode_to_errors() {
-        let mut s = 0x9e37_79b9_7f4a_7c15u64;
-        let mut w = [0u64; MAX_WORDS];
-        for _ in 0..cases(50_000) {
-            for x in w.iter_mut().take(6) {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                *x = s;
-            }
-            w[0] &= !0xff;
-            w[0] |= s % 17; // a valid-looking variant index
-            let _ = decode::<Request>(rampart_uabi::codec::PROTOCOL_POSTCARD | (s >> 56), &w);
-        }
-    }
-}
+mod tests;

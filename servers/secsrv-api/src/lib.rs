@@ -18,6 +18,7 @@
 //! [`rampart_avc::AuditSink`], so an object server gets a policy-backed AVC
 //! in a few lines ([`client::SecAvc`]).
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -4,22 +4,46 @@
 use super::{PATH_AREA, State};
 use alloc::string::String;
 use alloc::vec::Vec;
-use rampart_fs_api::{Handle, OpenFlags, PathArg, Request, Response, Stat, Target, Whence};
+use rampart_fs_api::{Client, Handle, OpenFlags, PathArg, Request, Response, Stat, Target, Transport, Whence};
 use rampart_rt::cap::{CPtr, Endpoint};
-use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_rt::ipc::proto;
 use rampart_rt::shared::SharedBytes;
 use rampart_uabi::Errno;
 
 /// Largest transfer per request.
 pub const CHUNK: usize = PATH_AREA;
 
-/// Sends `req`; an `Err` response becomes `Err`.
+/// The file server channel as the transport of the generated client
+/// (`rampart_fs_api::Client`): requests and replies of at most 32 bytes
+/// travel in registers only (`rampart_rt::ipc::proto`).
+#[derive(Clone, Copy, Debug)]
+pub struct FsEp(pub Endpoint);
+
+impl Transport for FsEp {
+    fn call(&mut self, req: &Request) -> Result<Response, Errno> {
+        proto::call(self.0, req)
+    }
+
+    fn call_caps(&mut self, req: &Request, give: Option<u64>, receive: Option<u64>) -> Result<(Response, bool), Errno> {
+        proto::call_caps(self.0, req, give, receive)
+    }
+}
+
+/// The file server client on this process's connection.
+///
+/// # Errors
+/// [`State::fs`]'s (no file server, policy).
+pub fn client(st: &mut State) -> Result<Client<FsEp>, Errno> {
+    Ok(Client(FsEp(st.fs()?.ep)))
+}
+
+/// Sends `req` as it is (tests that build hostile requests); an `Err`
+/// response becomes `Err`.
 ///
 /// # Errors
 /// The server's or the transport's error.
 pub fn call_fs(st: &mut State, req: &Request) -> Result<Response, Errno> {
-    let ep = st.fs()?.ep;
-    match call::<_, Response>(ep, req).map_err(|e| e.errno())? {
+    match client(st)?.0.call(req)? {
         Response::Err(e) => Err(e),
         r => Ok(r),
     }
@@ -28,7 +52,7 @@ pub fn call_fs(st: &mut State, req: &Request) -> Result<Response, Errno> {
 /// Whether the file server token with badge `token`, issued to this
 /// process, still waits to be adopted.
 pub fn token_pending(st: &mut State, token: u64) -> bool {
-    call_fs(st, &Request::TokenPending { token }).is_ok()
+    client(st).and_then(|mut c| c.token_pending(token)).is_ok()
 }
 
 /// Adopts the token in `token` from the file server at `ep`.
@@ -36,11 +60,7 @@ pub fn token_pending(st: &mut State, token: u64) -> bool {
 /// # Errors
 /// The server's error.
 pub fn adopt(ep: Endpoint, token: CPtr) -> Result<u32, Errno> {
-    match call_with_caps::<_, Response>(ep, &Request::AdoptToken, &[token]).map_err(|e| e.errno())?.0 {
-        Response::Handle(h) => Ok(h.0),
-        Response::Err(e) => Err(e),
-        _ => Err(Errno::EPROTO),
-    }
+    Client(FsEp(ep)).adopt_token(token).map(|h| h.0)
 }
 
 fn region(st: &mut State) -> Result<SharedBytes, Errno> {
@@ -60,23 +80,13 @@ fn path_arg(st: &mut State, p: &str, slot: usize) -> Result<PathArg, Errno> {
     Ok(PathArg::Shared { offset: off as u32, len: p.len() as u32 })
 }
 
-fn ok(r: Response) -> Result<(), Errno> {
-    match r {
-        Response::Ok => Ok(()),
-        _ => Err(Errno::EPROTO),
-    }
-}
-
 /// Opens `path` (absolute).
 ///
 /// # Errors
 /// The server's error (`ENOENT`, `EACCES`, ...).
 pub fn open(st: &mut State, path: &str, flags: OpenFlags, mode: u32) -> Result<u32, Errno> {
     let path = path_arg(st, path, 0)?;
-    match call_fs(st, &Request::Open { path, flags, mode })? {
-        Response::Handle(h) => Ok(h.0),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.open(path, flags, mode).map(|h| h.0)
 }
 
 /// Closes handle `h`.
@@ -85,7 +95,7 @@ pub fn open(st: &mut State, path: &str, flags: OpenFlags, mode: u32) -> Result<u
 /// `EBADF`.
 pub fn close(st: &mut State, h: u32) -> Result<(), Errno> {
     st.pushback.remove(&h);
-    call_fs(st, &Request::Close { handle: Handle(h) }).and_then(ok)
+    client(st)?.close(Handle(h))
 }
 
 /// Reads into `buf` (one request, at most [`CHUNK`] bytes); `EAGAIN` for an
@@ -101,15 +111,9 @@ pub fn read(st: &mut State, h: u32, buf: &mut [u8]) -> Result<usize, Errno> {
         return Ok(1);
     }
     let len = buf.len().min(CHUNK);
-    let req = Request::Read { handle: Handle(h), offset: None, region_offset: 0, len: len as u32 };
-    match call_fs(st, &req)? {
-        Response::Len(n) => {
-            let n = (n as usize).min(len);
-            region(st)?.read(0, &mut buf[..n])?;
-            Ok(n)
-        }
-        _ => Err(Errno::EPROTO),
-    }
+    let n = (client(st)?.read(Handle(h), None, 0, len as u32)? as usize).min(len);
+    region(st)?.read(0, &mut buf[..n])?;
+    Ok(n)
 }
 
 /// Writes from `buf` (one request, at most [`CHUNK`] bytes).
@@ -119,11 +123,7 @@ pub fn read(st: &mut State, h: u32, buf: &mut [u8]) -> Result<usize, Errno> {
 pub fn write(st: &mut State, h: u32, buf: &[u8]) -> Result<usize, Errno> {
     let len = buf.len().min(CHUNK);
     region(st)?.write(0, &buf[..len])?;
-    let req = Request::Write { handle: Handle(h), offset: None, region_offset: 0, len: len as u32 };
-    match call_fs(st, &req)? {
-        Response::Len(n) => Ok(n as usize),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.write(Handle(h), None, 0, len as u32).map(|n| n as usize)
 }
 
 /// Moves the position of `h`.
@@ -131,10 +131,7 @@ pub fn write(st: &mut State, h: u32, buf: &[u8]) -> Result<usize, Errno> {
 /// # Errors
 /// `ESPIPE` (pipes), `EINVAL`.
 pub fn seek(st: &mut State, h: u32, offset: i64, whence: Whence) -> Result<u64, Errno> {
-    match call_fs(st, &Request::Seek { handle: Handle(h), offset, whence })? {
-        Response::Offset(o) => Ok(o),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.seek(Handle(h), offset, whence)
 }
 
 /// Attributes of a path (`follow`: follow a final symlink) or a handle.
@@ -147,10 +144,7 @@ pub fn stat(st: &mut State, path: Option<&str>, handle: Option<u32>, follow: boo
         (None, Some(h)) => Target::Handle(Handle(h)),
         _ => return Err(Errno::EINVAL),
     };
-    match call_fs(st, &Request::Stat { target })? {
-        Response::Stat(s) => Ok(s),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.stat(target)
 }
 
 /// The security context of `path`.
@@ -159,10 +153,7 @@ pub fn stat(st: &mut State, path: Option<&str>, handle: Option<u32>, follow: boo
 /// The server's error.
 pub fn getcon(st: &mut State, path: &str, follow: bool) -> Result<String, Errno> {
     let target = Target::Path { path: path_arg(st, path, 0)?, follow };
-    match call_fs(st, &Request::GetCon { target })? {
-        Response::Context(c) => Ok(c),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.get_con(target)
 }
 
 /// Relabels `path` to `context`, or (`None`) to its file-context label.
@@ -171,10 +162,7 @@ pub fn getcon(st: &mut State, path: &str, follow: bool) -> Result<String, Errno>
 /// The server's error (`EPERM`, `EACCES`, `EINVAL`, ...).
 pub fn setcon(st: &mut State, path: &str, follow: bool, context: Option<&str>) -> Result<(), Errno> {
     let target = Target::Path { path: path_arg(st, path, 0)?, follow };
-    match call_fs(st, &Request::SetCon { target, context: context.map(String::from) })? {
-        Response::Ok => Ok(()),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.set_con(target, context)
 }
 
 /// The entries of directory `path` (name, kind), without `.` and `..`.
@@ -185,10 +173,9 @@ pub fn read_dir(st: &mut State, path: &str) -> Result<Vec<(String, Option<rampar
     let h = open(st, path, OpenFlags(OpenFlags::RDONLY.0 | OpenFlags::DIRECTORY.0), 0)?;
     let mut out = Vec::new();
     let r = loop {
-        let req = Request::ReadDir { handle: Handle(h), region_offset: 0, len: CHUNK as u32 };
-        match call_fs(st, &req) {
-            Ok(Response::Len(0)) => break Ok(()),
-            Ok(Response::Len(n)) => {
+        match client(st).and_then(|mut c| c.read_dir(Handle(h), 0, CHUNK as u32)) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
                 let buf = region(st)?.to_vec(0, (n as usize).min(CHUNK))?;
                 for d in rampart_fs_api::dirent::Dirents::new(&buf) {
                     if d.name != b"." && d.name != b".." {
@@ -196,7 +183,6 @@ pub fn read_dir(st: &mut State, path: &str) -> Result<Vec<(String, Option<rampar
                     }
                 }
             }
-            Ok(_) => break Err(Errno::EPROTO),
             Err(e) => break Err(e),
         }
     };
@@ -221,12 +207,12 @@ pub enum PathOp {
 /// The server's error.
 pub fn path_op(st: &mut State, path: &str, op: PathOp) -> Result<(), Errno> {
     let p = path_arg(st, path, 0)?;
-    let req = match op {
-        PathOp::Mkdir(mode) => Request::Mkdir { path: p, mode },
-        PathOp::Rmdir => Request::Rmdir { path: p },
-        PathOp::Unlink => Request::Unlink { path: p },
-    };
-    call_fs(st, &req).and_then(ok)
+    let mut c = client(st)?;
+    match op {
+        PathOp::Mkdir(mode) => c.mkdir(p, mode),
+        PathOp::Rmdir => c.rmdir(p),
+        PathOp::Unlink => c.unlink(p),
+    }
 }
 
 /// `rename(from, to)`, or with `symlink`, creates `to` pointing at `from`.
@@ -235,8 +221,8 @@ pub fn path_op(st: &mut State, path: &str, op: PathOp) -> Result<(), Errno> {
 /// The server's error.
 pub fn two_paths(st: &mut State, from: &str, to: &str, symlink: bool) -> Result<(), Errno> {
     let (a, b) = (path_arg(st, from, 0)?, path_arg(st, to, 1)?);
-    let req = if symlink { Request::Symlink { target: a, link: b } } else { Request::Rename { from: a, to: b } };
-    call_fs(st, &req).and_then(ok)
+    let mut c = client(st)?;
+    if symlink { c.symlink(a, b) } else { c.rename(a, b) }
 }
 
 /// `link(from, to)`: `to` becomes a new name of the object `from` names
@@ -246,7 +232,7 @@ pub fn two_paths(st: &mut State, from: &str, to: &str, symlink: bool) -> Result<
 /// The server's error (`EEXIST`, `EPERM`, `EXDEV`, `EACCES`, ...).
 pub fn link(st: &mut State, from: &str, to: &str) -> Result<(), Errno> {
     let (a, b) = (path_arg(st, from, 0)?, path_arg(st, to, 1)?);
-    call_fs(st, &Request::Link { from: a, to: b }).and_then(ok)
+    client(st)?.link(a, b)
 }
 
 /// The target of symbolic link `path`.
@@ -255,10 +241,8 @@ pub fn link(st: &mut State, from: &str, to: &str) -> Result<(), Errno> {
 /// The server's error.
 pub fn readlink(st: &mut State, path: &str) -> Result<String, Errno> {
     let p = path_arg(st, path, 0)?;
-    match call_fs(st, &Request::ReadLink { path: p, region_offset: 0, len: 4096 })? {
-        Response::Len(n) => Ok(String::from_utf8_lossy(&region(st)?.to_vec(0, (n as usize).min(4096))?).into_owned()),
-        _ => Err(Errno::EPROTO),
-    }
+    let n = client(st)?.read_link(p, 0, 4096)?;
+    Ok(String::from_utf8_lossy(&region(st)?.to_vec(0, (n as usize).min(4096))?).into_owned())
 }
 
 /// Sets the size of an open file.
@@ -266,7 +250,7 @@ pub fn readlink(st: &mut State, path: &str) -> Result<String, Errno> {
 /// # Errors
 /// The server's error.
 pub fn truncate(st: &mut State, h: u32, size: u64) -> Result<(), Errno> {
-    call_fs(st, &Request::Truncate { target: Target::Handle(Handle(h)), size }).and_then(ok)
+    client(st)?.truncate(Target::Handle(Handle(h)), size)
 }
 
 /// A new pipe: (read handle, write handle).
@@ -274,10 +258,7 @@ pub fn truncate(st: &mut State, h: u32, size: u64) -> Result<(), Errno> {
 /// # Errors
 /// The server's error.
 pub fn pipe(st: &mut State) -> Result<(u32, u32), Errno> {
-    match call_fs(st, &Request::Pipe)? {
-        Response::Pipe { read, write } => Ok((read.0, write.0)),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.pipe().map(|(read, write)| (read.0, write.0))
 }
 
 /// Has the file server seal program `path` for this process to run
@@ -294,12 +275,9 @@ pub fn pipe(st: &mut State) -> Result<(u32, u32), Errno> {
 /// file), `E2BIG`; rm's.
 pub fn exec_image(st: &mut State, path: &str) -> Result<(u64, u64, bool), Errno> {
     let h = open(st, path, OpenFlags::RDONLY | OpenFlags::EXEC, 0)?;
-    let r = call_fs(st, &Request::ExecImage { handle: Handle(h) });
+    let r = client(st).and_then(|mut c| c.exec_image(Handle(h)));
     let _ = close(st, h);
-    match r? {
-        Response::Image { token, len, linux } => Ok((token, len, linux)),
-        _ => Err(Errno::EPROTO),
-    }
+    r
 }
 
 /// True if the `len`-byte image in region `img` carries the native mark
@@ -320,10 +298,7 @@ pub fn image_is_native(img: &rampart_rt::rm::Region, len: usize) -> bool {
 /// # Errors
 /// The server's error (`EACCES` without `filesystem getattr`).
 pub fn statfs(st: &mut State) -> Result<rampart_fs_api::StatFs, Errno> {
-    match call_fs(st, &Request::StatFs)? {
-        Response::StatFs(s) => Ok(s),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.stat_fs()
 }
 
 /// The identity the file server gives this process (`getuid`, ...).
@@ -331,10 +306,7 @@ pub fn statfs(st: &mut State) -> Result<rampart_fs_api::StatFs, Errno> {
 /// # Errors
 /// The server's error.
 pub fn credentials(st: &mut State) -> Result<rampart_fs_api::Credentials, Errno> {
-    match call_fs(st, &Request::Credentials)? {
-        Response::Credentials(c) => Ok(c),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.credentials()
 }
 
 /// Changes mode, owner or times of `path` (`chmod`, `chown`, `utimensat`).
@@ -352,7 +324,7 @@ pub fn setattr(st: &mut State, path: &str, attr: rampart_fs_api::SetAttr) -> Res
 /// The server's error.
 pub fn setattr_at(st: &mut State, path: &str, follow: bool, attr: rampart_fs_api::SetAttr) -> Result<(), Errno> {
     let target = Target::Path { path: path_arg(st, path, 0)?, follow };
-    call_fs(st, &Request::SetAttr { target, attr }).and_then(ok)
+    client(st)?.set_attr(target, attr)
 }
 
 /// Makes every completed operation durable (`sync`).
@@ -360,7 +332,7 @@ pub fn setattr_at(st: &mut State, path: &str, follow: bool, attr: rampart_fs_api
 /// # Errors
 /// The server's error.
 pub fn sync(st: &mut State) -> Result<(), Errno> {
-    call_fs(st, &Request::Sync).and_then(ok)
+    client(st)?.sync()
 }
 
 /// Mounts block device `device` on directory `path`.
@@ -369,7 +341,7 @@ pub fn sync(st: &mut State) -> Result<(), Errno> {
 /// The server's error (`EACCES`, `ENODEV`, `EBUSY`, `EUCLEAN`, ...).
 pub fn mount(st: &mut State, device: &str, path: &str, read_only: bool) -> Result<(), Errno> {
     let p = path_arg(st, path, 0)?;
-    call_fs(st, &Request::Mount { device: device.into(), path: p, read_only }).and_then(ok)
+    client(st)?.mount(device, p, read_only)
 }
 
 /// Unmounts the file system whose root is `path`.
@@ -378,5 +350,5 @@ pub fn mount(st: &mut State, device: &str, path: &str, read_only: bool) -> Resul
 /// The server's error (`EINVAL` if not a mount point, `EBUSY`, `EACCES`).
 pub fn unmount(st: &mut State, path: &str) -> Result<(), Errno> {
     let p = path_arg(st, path, 0)?;
-    call_fs(st, &Request::Unmount { path: p }).and_then(ok)
+    client(st)?.unmount(p)
 }

@@ -17,7 +17,6 @@ use alloc::vec::Vec;
 use rampart_connsrv_api::rt::Channel;
 use rampart_console_api as con;
 use rampart_rt::cap::{CNode, CPtr, Endpoint};
-use rampart_rt::ipc::codec::call_with_caps;
 use rampart_rt::shared::SharedBytes;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
@@ -181,13 +180,10 @@ impl State {
             // SAFETY: the connection's region is never freed: it lives as
             // long as the process (and the view with it).
             let view = unsafe { region.shared() };
-            let req = rampart_fs_api::Request::AttachRegion { len: FS_REGION as u32 };
-            let r = call_with_caps::<_, rampart_fs_api::Response>(ep, &req, &[t]);
+            let r = rampart_fs_api::Client(fsys::FsEp(ep)).attach_region(FS_REGION as u32, t);
             self.free_slot(t);
-            match r.map_err(|e| e.errno())?.0 {
-                rampart_fs_api::Response::Err(e) => return Err(e),
-                _ => self.fs = Some(FsConn { ep, region: view }),
-            }
+            r?;
+            self.fs = Some(FsConn { ep, region: view });
         }
         self.fs.as_ref().ok_or(Errno::EIO)
     }
@@ -299,59 +295,23 @@ pub struct Shared {
 /// Asks the owner of `o` for a token; the capability lands in a fresh slot.
 ///
 /// # Errors
-/// The server's error.
+/// The server's error; `EPROTO` if the reply came without the token.
 pub fn share(st: &mut State, o: Obj) -> Result<Shared, Errno> {
     let s = st.slot();
-    let b = rampart_rt::buffer::current().ok_or(Errno::EFAULT)?;
-    b.set_receive_slot(CNode(slot::CNODE), s, 64);
     let r = match o {
         Obj::Fs(h) => {
-            let ep = st.fs()?.ep;
-            let req = rampart_fs_api::Request::ShareHandle { handle: rampart_fs_api::Handle(h) };
-            call_with_caps::<_, rampart_fs_api::Response>(ep, &req, &[])
-                .map(|(r, m)| (matches!(r, rampart_fs_api::Response::Token(_)) && m.received_cap(), "fs", r))
+            fsys::client(st).and_then(|mut c| c.share_handle(rampart_fs_api::Handle(h), s)).map(|t| ("fs", Some(t)))
         }
-        Obj::Tty(h) => {
-            let ep = st.console()?;
-            call_with_caps::<_, con::Response>(ep, &con::Request::ShareHandle { handle: h }, &[])
-                .map(|(r, m)| (matches!(r, con::Response::Token(_)) && m.received_cap(), con::SERVICE, fs_resp_ok()))
-        }
+        Obj::Tty(h) => console(st).and_then(|mut c| c.share_handle(h, s)).map(|_| (con::SERVICE, None)),
         Obj::Net(h) => {
-            let ep = st.net()?.ep;
-            let req = rampart_net_api::Request::ShareHandle { handle: rampart_net_api::Handle(h) };
-            call_with_caps::<_, rampart_net_api::Response>(ep, &req, &[]).map(|(r, m)| {
-                let e = match r {
-                    rampart_net_api::Response::Err(e) => rampart_fs_api::Response::Err(e),
-                    _ => fs_resp_ok(),
-                };
-                (matches!(r, rampart_net_api::Response::Token(_)) && m.received_cap(), "net", e)
-            })
+            netsys::client(st).and_then(|mut c| c.share_handle(rampart_net_api::Handle(h), s)).map(|_| ("net", None))
         }
     };
-    b.clear_receive_slot();
     match r {
-        Ok((true, service, resp)) => {
-            let fs_token = match (service, resp) {
-                ("fs", rampart_fs_api::Response::Token(t)) => Some(t),
-                _ => None,
-            };
-            Ok(Shared { slot: s, service, fs_token })
-        }
-        Ok((false, _, rampart_fs_api::Response::Err(e))) => {
+        Ok((service, fs_token)) => Ok(Shared { slot: s, service, fs_token }),
+        Err(e) => {
             st.free_slot(s);
             Err(e)
         }
-        Ok(_) => {
-            st.free_slot(s);
-            Err(Errno::EIO)
-        }
-        Err(e) => {
-            st.free_slot(s);
-            Err(e.errno())
-        }
     }
-}
-
-fn fs_resp_ok() -> rampart_fs_api::Response {
-    rampart_fs_api::Response::Ok
 }

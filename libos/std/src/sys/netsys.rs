@@ -4,10 +4,11 @@
 
 use super::State;
 use rampart_net_api::{
-    Domain, Events, Handle, How, MsgFlags, OptName, PollItem, Request, Response, SockAddr, SockOpt, SockType, Wait,
+    Client, Domain, Events, Handle, How, MsgFlags, OptName, PollItem, Request, Response, SockAddr, SockOpt, SockType,
+    Transport, Wait,
 };
 use rampart_rt::cap::{CNode, CPtr, Endpoint, Notification};
-use rampart_rt::ipc::codec::{call, call_with_caps};
+use rampart_rt::ipc::proto;
 use rampart_rt::shared::SharedBytes;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
@@ -47,25 +48,46 @@ impl State {
             // SAFETY: the connection's region is never freed: it lives as
             // long as the process (and the view with it).
             let view = unsafe { region.shared() };
-            let req = Request::AttachRegion { len: NET_REGION as u32 };
-            let r = call_with_caps::<_, Response>(ep, &req, &[t]);
+            let r = Client(NetEp(ep)).attach_region(NET_REGION as u32, t);
             self.free_slot(t);
-            match r.map_err(|e| e.errno())?.0 {
-                Response::Err(e) => return Err(e),
-                _ => self.net = Some(NetConn { ep, region: view, notify: false }),
-            }
+            r?;
+            self.net = Some(NetConn { ep, region: view, notify: false });
         }
         self.net.as_mut().ok_or(Errno::EIO)
     }
 }
 
-/// Sends `req`; an `Err` response becomes `Err`.
+/// The network server channel as the transport of the generated client
+/// (`rampart_net_api::Client`): requests and replies of at most 32 bytes
+/// travel in registers only (`rampart_rt::ipc::proto`).
+#[derive(Clone, Copy, Debug)]
+pub struct NetEp(pub Endpoint);
+
+impl Transport for NetEp {
+    fn call(&mut self, req: &Request) -> Result<Response, Errno> {
+        proto::call(self.0, req)
+    }
+
+    fn call_caps(&mut self, req: &Request, give: Option<u64>, receive: Option<u64>) -> Result<(Response, bool), Errno> {
+        proto::call_caps(self.0, req, give, receive)
+    }
+}
+
+/// The network server client on this process's connection.
+///
+/// # Errors
+/// [`State::net`]'s (no network server, policy).
+pub fn client(st: &mut State) -> Result<Client<NetEp>, Errno> {
+    Ok(Client(NetEp(st.net()?.ep)))
+}
+
+/// Sends `req` as it is (tests that build hostile requests); an `Err`
+/// response becomes `Err`.
 ///
 /// # Errors
 /// The server's or the transport's error.
 pub fn call_net(st: &mut State, req: &Request) -> Result<Response, Errno> {
-    let ep = st.net()?.ep;
-    match call::<_, Response>(ep, req).map_err(|e| e.errno())? {
+    match client(st)?.0.call(req)? {
         Response::Err(e) => Err(e),
         r => Ok(r),
     }
@@ -75,29 +97,12 @@ fn region(st: &mut State) -> Result<SharedBytes, Errno> {
     Ok(st.net()?.region)
 }
 
-fn ok(r: Response) -> Result<(), Errno> {
-    match r {
-        Response::Ok => Ok(()),
-        _ => Err(Errno::EPROTO),
-    }
-}
-
-fn addr(r: Response) -> Result<SockAddr, Errno> {
-    match r {
-        Response::Addr(a) => Ok(a),
-        _ => Err(Errno::EPROTO),
-    }
-}
-
 /// A new socket.
 ///
 /// # Errors
 /// `EACCES` (policy: `create`), `ENOBUFS`, `EMFILE`.
 pub fn socket(st: &mut State, ty: SockType, nonblocking: bool) -> Result<u32, Errno> {
-    match call_net(st, &Request::Socket { domain: Domain::Inet, ty, nonblocking })? {
-        Response::Handle(h) => Ok(h.0),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.socket(Domain::Inet, ty, nonblocking).map(|h| h.0)
 }
 
 /// Binds `a`; returns the bound address (the port picked for port 0).
@@ -105,7 +110,7 @@ pub fn socket(st: &mut State, ty: SockType, nonblocking: bool) -> Result<u32, Er
 /// # Errors
 /// `EACCES` (policy: `bind`, `name_bind`), `EADDRINUSE`, `EADDRNOTAVAIL`.
 pub fn bind(st: &mut State, h: u32, a: SockAddr) -> Result<SockAddr, Errno> {
-    call_net(st, &Request::Bind { handle: Handle(h), addr: a }).and_then(addr)
+    client(st)?.bind(Handle(h), a)
 }
 
 /// Listens with room for `backlog` pending connections.
@@ -113,7 +118,7 @@ pub fn bind(st: &mut State, h: u32, a: SockAddr) -> Result<SockAddr, Errno> {
 /// # Errors
 /// `EACCES`, `EOPNOTSUPP` (datagram socket).
 pub fn listen(st: &mut State, h: u32, backlog: u32) -> Result<(), Errno> {
-    call_net(st, &Request::Listen { handle: Handle(h), backlog }).and_then(ok)
+    client(st)?.listen(Handle(h), backlog)
 }
 
 /// Accepts a connection: (handle, peer).
@@ -121,10 +126,7 @@ pub fn listen(st: &mut State, h: u32, backlog: u32) -> Result<(), Errno> {
 /// # Errors
 /// `EAGAIN` (non-blocking, none pending), `EACCES`, `EINVAL` (not listening).
 pub fn accept(st: &mut State, h: u32, nonblocking: bool) -> Result<(u32, SockAddr), Errno> {
-    match call_net(st, &Request::Accept { handle: Handle(h), nonblocking })? {
-        Response::Accepted { handle, peer } => Ok((handle.0, peer)),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.accept(Handle(h), nonblocking).map(|(handle, peer)| (handle.0, peer))
 }
 
 /// Connects (stream: waits for the handshake unless non-blocking).
@@ -133,7 +135,7 @@ pub fn accept(st: &mut State, h: u32, nonblocking: bool) -> Result<(u32, SockAdd
 /// `ECONNREFUSED`, `ETIMEDOUT`, `ENETUNREACH`, `EINPROGRESS`, `EACCES`
 /// (policy: `connect`, `name_connect`).
 pub fn connect(st: &mut State, h: u32, a: SockAddr) -> Result<(), Errno> {
-    call_net(st, &Request::Connect { handle: Handle(h), addr: a }).and_then(ok)
+    client(st)?.connect(Handle(h), a)
 }
 
 /// Sends some of `buf` (at most [`NET_REGION`] bytes per call); returns
@@ -144,11 +146,7 @@ pub fn connect(st: &mut State, h: u32, a: SockAddr) -> Result<(), Errno> {
 pub fn send(st: &mut State, h: u32, buf: &[u8], flags: MsgFlags, to: Option<SockAddr>) -> Result<usize, Errno> {
     let n = buf.len().min(NET_REGION);
     region(st)?.write(0, &buf[..n])?;
-    let req = Request::Send { handle: Handle(h), region_offset: 0, len: n as u32, flags, to };
-    match call_net(st, &req)? {
-        Response::Len(k) => Ok((k as usize).min(n)),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.send(Handle(h), 0, n as u32, flags, to).map(|k| (k as usize).min(n))
 }
 
 /// Receives into `buf` (at most [`NET_REGION`] bytes per call): (bytes,
@@ -159,15 +157,10 @@ pub fn send(st: &mut State, h: u32, buf: &[u8], flags: MsgFlags, to: Option<Sock
 /// `EAGAIN`, `ECONNRESET`, `ENOTCONN`, `EACCES`.
 pub fn recv(st: &mut State, h: u32, buf: &mut [u8], flags: MsgFlags) -> Result<(usize, Option<SockAddr>, bool), Errno> {
     let len = buf.len().min(NET_REGION);
-    let req = Request::Recv { handle: Handle(h), region_offset: 0, len: len as u32, flags };
-    match call_net(st, &req)? {
-        Response::Received { len: n, from, truncated } => {
-            let n = (n as usize).min(len);
-            region(st)?.read(0, &mut buf[..n])?;
-            Ok((n, from, truncated))
-        }
-        _ => Err(Errno::EPROTO),
-    }
+    let (n, from, truncated) = client(st)?.recv(Handle(h), 0, len as u32, flags)?;
+    let n = (n as usize).min(len);
+    region(st)?.read(0, &mut buf[..n])?;
+    Ok((n, from, truncated))
 }
 
 /// Shuts down a half (or both) of a stream.
@@ -175,7 +168,7 @@ pub fn recv(st: &mut State, h: u32, buf: &mut [u8], flags: MsgFlags) -> Result<(
 /// # Errors
 /// `ENOTCONN`, `EACCES`.
 pub fn shutdown(st: &mut State, h: u32, how: How) -> Result<(), Errno> {
-    call_net(st, &Request::Shutdown { handle: Handle(h), how }).and_then(ok)
+    client(st)?.shutdown(Handle(h), how)
 }
 
 /// Closes handle `h`.
@@ -183,7 +176,7 @@ pub fn shutdown(st: &mut State, h: u32, how: How) -> Result<(), Errno> {
 /// # Errors
 /// `EBADF`.
 pub fn close(st: &mut State, h: u32) -> Result<(), Errno> {
-    call_net(st, &Request::Close { handle: Handle(h) }).and_then(ok)
+    client(st)?.close(Handle(h))
 }
 
 /// Switches non-blocking mode.
@@ -191,7 +184,7 @@ pub fn close(st: &mut State, h: u32) -> Result<(), Errno> {
 /// # Errors
 /// `EBADF`, `EACCES`.
 pub fn set_nonblocking(st: &mut State, h: u32, on: bool) -> Result<(), Errno> {
-    call_net(st, &Request::SetNonBlocking { handle: Handle(h), on }).and_then(ok)
+    client(st)?.set_non_blocking(Handle(h), on)
 }
 
 /// The local address.
@@ -199,7 +192,7 @@ pub fn set_nonblocking(st: &mut State, h: u32, on: bool) -> Result<(), Errno> {
 /// # Errors
 /// `EBADF`, `EACCES`.
 pub fn sockname(st: &mut State, h: u32) -> Result<SockAddr, Errno> {
-    call_net(st, &Request::GetSockName { handle: Handle(h) }).and_then(addr)
+    client(st)?.get_sock_name(Handle(h))
 }
 
 /// The peer's address.
@@ -207,7 +200,7 @@ pub fn sockname(st: &mut State, h: u32) -> Result<SockAddr, Errno> {
 /// # Errors
 /// `ENOTCONN`, `EBADF`, `EACCES`.
 pub fn peername(st: &mut State, h: u32) -> Result<SockAddr, Errno> {
-    call_net(st, &Request::GetPeerName { handle: Handle(h) }).and_then(addr)
+    client(st)?.get_peer_name(Handle(h))
 }
 
 /// Sets an option.
@@ -215,7 +208,7 @@ pub fn peername(st: &mut State, h: u32) -> Result<SockAddr, Errno> {
 /// # Errors
 /// `ENOPROTOOPT`, `EACCES`.
 pub fn setopt(st: &mut State, h: u32, opt: SockOpt) -> Result<(), Errno> {
-    call_net(st, &Request::SetSockOpt { handle: Handle(h), opt }).and_then(ok)
+    client(st)?.set_sock_opt(Handle(h), opt)
 }
 
 /// Reads an option.
@@ -223,10 +216,7 @@ pub fn setopt(st: &mut State, h: u32, opt: SockOpt) -> Result<(), Errno> {
 /// # Errors
 /// `ENOPROTOOPT`, `EACCES`.
 pub fn getopt(st: &mut State, h: u32, name: OptName) -> Result<SockOpt, Errno> {
-    match call_net(st, &Request::GetSockOpt { handle: Handle(h), name })? {
-        Response::Opt(o) => Ok(o),
-        _ => Err(Errno::EPROTO),
-    }
+    client(st)?.get_sock_opt(Handle(h), name)
 }
 
 /// Attaches the task notification (badge [`EVENT_NET`]) for
@@ -241,16 +231,11 @@ pub fn attach_notification(st: &mut State) -> Result<(), Errno> {
     let s = st.slot();
     let cn = CNode(slot::CNODE);
     cn.mint(s, 64, cn.path(slot::NOTIFICATION, 64), rampart_abi::Rights::WRITE, EVENT_NET).map_err(|_| Errno::EIO)?;
-    let ep = st.net()?.ep;
-    let r = call_with_caps::<_, Response>(ep, &Request::AttachNotification, &[s]);
+    let r = client(st).and_then(|mut c| c.attach_notification(s));
     st.free_slot(s);
-    match r.map_err(|e| e.errno())?.0 {
-        Response::Err(e) => Err(e),
-        _ => {
-            st.net()?.notify = true;
-            Ok(())
-        }
-    }
+    r?;
+    st.net()?.notify = true;
+    Ok(())
 }
 
 /// Readiness of `items` (handle, events of interest), one entry each.
@@ -259,11 +244,9 @@ pub fn attach_notification(st: &mut State) -> Result<(), Errno> {
 /// The server's error; `EINVAL` for more than
 /// [`rampart_net_api::MAX_POLL_ITEMS`] items.
 pub fn poll(st: &mut State, items: &[(u32, Events)], wait: Wait) -> Result<alloc::vec::Vec<Events>, Errno> {
-    let items = items.iter().map(|&(h, events)| PollItem { handle: Handle(h), events }).collect();
-    match call_net(st, &Request::Poll { items, wait })? {
-        Response::Ready(v) => Ok(v),
-        _ => Err(Errno::EPROTO),
-    }
+    let items: alloc::vec::Vec<PollItem> =
+        items.iter().map(|&(h, events)| PollItem { handle: Handle(h), events }).collect();
+    client(st)?.poll(&items, wait)
 }
 
 /// Waits for the network server's readiness signal (or any other event on
@@ -282,9 +265,5 @@ pub fn poll_signal() -> u64 {
 /// # Errors
 /// The server's error.
 pub fn adopt(ep: Endpoint, token: CPtr) -> Result<u32, Errno> {
-    match call_with_caps::<_, Response>(ep, &Request::AdoptToken, &[token]).map_err(|e| e.errno())?.0 {
-        Response::Handle(h) => Ok(h.0),
-        Response::Err(e) => Err(e),
-        _ => Err(Errno::EPROTO),
-    }
+    Client(NetEp(ep)).adopt_token(token).map(|h| h.0)
 }

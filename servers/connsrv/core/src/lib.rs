@@ -22,6 +22,7 @@
 //! and its own connections, and every badge it presents is checked against
 //! the registry.
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

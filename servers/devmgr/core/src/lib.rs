@@ -17,6 +17,7 @@
 //! Everything read from a device is untrusted: malformed values give errors
 //! or are skipped, never panics.
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -41,6 +41,7 @@ use rampart_rt::dprintln;
 use rampart_rt::ipc::codec::{Message, Outgoing};
 use rampart_rt::rm::Region;
 use rampart_rt::server::{Action, Server};
+use rampart_rt::shared::SharedBytes;
 use rampart_secsrv_api::client::Client;
 use rampart_secsrv_api::rt::Ipc;
 use rampart_uabi::startup::slot;
@@ -266,39 +267,32 @@ impl Fs {
                 Err(e) => return Action::reply(&Response::Err(rampart_fs_api::Errno(e.0))),
             }
         }
-        let region: &mut [u8] = match entry.1 {
-            // SAFETY: the region was mapped for this connection by rm and is
-            // only unmapped here (replaced or on disconnect); the client is
-            // blocked in its call while the request is handled.
-            // Still a `&mut [u8]` over memory the client can write: the core's
-            // `handle` takes a slice (issue 14, item 6: a view type there).
+        let mut region = match entry.1 {
+            #[allow(unsafe_code)] // a view of the region (SharedBytes::new's contract)
+            // SAFETY: the region was mapped for this connection by rm, `bytes`
+            // long, and is only unmapped here (replaced or on disconnect),
+            // never while a request is handled. The view copies in and out
+            // (the client may write the region at any moment).
+            Some(r) => unsafe { SharedBytes::new(r.vaddr as *mut u8, r.bytes as usize) },
+            // SAFETY: an empty view touches no memory.
             #[allow(unsafe_code)]
-            Some(r) => unsafe { core::slice::from_raw_parts_mut(r.vaddr as *mut u8, r.bytes as usize) },
-            None => &mut [],
+            None => unsafe { SharedBytes::new(core::ptr::NonNull::dangling().as_ptr(), 0) },
         };
         // The object of the request's audit records: its path (copied into
-        // a reused buffer; a path in the shared region is read there).
+        // a reused buffer; a path in the shared region is copied out of it).
         self.path.clear();
         match request_path(&req) {
             Some(PathArg::Inline(p)) => self.path.push_str(p),
             Some(PathArg::Shared { offset, len }) => {
                 let (o, n) = (*offset as usize, (*len as usize).min(rampart_secsrv_api::OBJECT_MAX));
-                if let Some(b) = region.get(o..o.saturating_add(n)) {
-                    self.path.push_str(&alloc::string::String::from_utf8_lossy(b));
+                if let Ok(b) = region.to_vec(o, n) {
+                    self.path.push_str(&alloc::string::String::from_utf8_lossy(&b));
                 }
             }
             None => {}
         }
-        let resp = match req {
-            Request::ExecImage { handle } => {
-                let mut sealer = RmSealer(None);
-                match self.core.exec_image(conn, handle, &mut sealer) {
-                    Ok((token, len, linux)) => Response::Image { token, len, linux },
-                    Err(e) => Response::Err(e),
-                }
-            }
-            req => self.core.handle(conn, req, region, m.unwrapped_badge(0)),
-        };
+        let mut sealer = RmSealer(None);
+        let resp = self.core.handle_with(conn, req, &mut region, m.unwrapped_badge(0), Some(&mut sealer));
         self.report_audit(m.badge);
         match resp {
             Response::Token(t) => self.token(t),

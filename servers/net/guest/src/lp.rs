@@ -20,12 +20,14 @@ use rampart_connsrv_api::clients::Clients;
 use rampart_connsrv_api::rt::Channel;
 use rampart_connsrv_api::{ConnBadge, EVENT_CLOSED};
 use rampart_net::{ConnId, NetServer, Outcome, Regions, Ticket};
+use rampart_net_api::SharedRegion;
 use rampart_net_api::{Errno, Request, Response, errno};
 use rampart_netdrv_api::NetClient;
 use rampart_netdrv_api::rt::NtfnSignal;
 use rampart_rt::cap::{CPtr, Endpoint, Notification, Reply, Tcb};
 use rampart_rt::ipc::codec::{Message, Outgoing, reply_with};
 use rampart_rt::rm::Region;
+use rampart_rt::shared::SharedBytes;
 use rampart_rt::syscall::raw;
 use rampart_secsrv_api::client::Client;
 use rampart_secsrv_api::rt::Ipc;
@@ -37,22 +39,33 @@ use crate::{CLOSED_POLL, CNODE, IDLE_PRIORITY, now_ms};
 /// The core as the guest runs it.
 pub type Core = NetServer<NetClient<NtfnSignal>, SecIpc>;
 
-/// Each connection's shared region, mapped through rm.
+/// Each connection's shared region, mapped through rm, with its view
+/// (copies only: the client may write the region at any moment).
 #[derive(Default)]
-pub struct Maps(BTreeMap<ConnId, Region>);
+pub struct Maps(BTreeMap<ConnId, (Region, SharedBytes)>);
+
+impl Maps {
+    /// Keeps `r` as `conn`'s region; returns the one it replaces.
+    fn insert(&mut self, conn: ConnId, r: Region) -> Option<Region> {
+        #[allow(unsafe_code)] // a view of the region (SharedBytes::new's contract)
+        // SAFETY: rm mapped the region read-write for this connection,
+        // `bytes` long; it is unmapped only when replaced or on disconnect
+        // (both in this loop, after its entry and view are removed here).
+        let view = unsafe { SharedBytes::new(r.vaddr as *mut u8, r.bytes as usize) };
+        self.0.insert(conn, (r, view)).map(|(old, _)| old)
+    }
+
+    /// Forgets `conn`'s region; returns it.
+    fn remove(&mut self, conn: ConnId) -> Option<Region> {
+        self.0.remove(&conn).map(|(r, _)| r)
+    }
+}
 
 impl Regions for Maps {
-    fn region(&mut self, conn: ConnId) -> &mut [u8] {
-        match self.0.get(&conn) {
-            // SAFETY: rm mapped the region read-write for this connection;
-            // it is unmapped only when replaced or on disconnect (both in
-            // this loop, never while a slice is alive), and the core uses
-            // one slice at a time.
-            // Still a `&mut [u8]` over memory the client can write: the core's
-            // `Regions` trait hands out slices (issue 14, item 6: a view type there).
-            #[allow(unsafe_code)]
-            Some(r) => unsafe { core::slice::from_raw_parts_mut(r.vaddr as *mut u8, r.bytes as usize) },
-            None => &mut [],
+    fn region(&mut self, conn: ConnId) -> &mut dyn SharedRegion {
+        match self.0.get_mut(&conn) {
+            Some((_, view)) => view,
+            None => rampart_net::no_region(),
         }
     }
 }
@@ -248,7 +261,7 @@ impl Loop {
                 }
                 match rampart_rt::rm::region_map(self.recv) {
                     Ok(r) => {
-                        if let Some(old) = self.maps.0.insert(id, r) {
+                        if let Some(old) = self.maps.insert(id, r) {
                             let _ = rampart_rt::rm::region_free(old.id);
                         }
                     }
@@ -359,7 +372,7 @@ impl Loop {
                     self.spare.push(r);
                 }
             }
-            if let Some(r) = self.maps.0.remove(&conn.id) {
+            if let Some(r) = self.maps.remove(conn.id) {
                 let _ = rampart_rt::rm::region_free(r.id);
             }
             if let Some(n) = conn.ntfn {

@@ -25,6 +25,7 @@
 //! reporter is authenticated by its badge. It trusts nothing in a request: sizes are bounded, names and SIDs are
 //! validated by the engine, and bad input is an error, never a panic.
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
@@ -34,5 +35,6 @@ mod contexts;
 pub mod server;
 pub mod sids;
 pub mod store;
+mod vocab;
 
 pub use server::{Caller, Outcome, SecServer};

@@ -3,6 +3,8 @@
 use crate::audit::{AuditRing, Record};
 use crate::sids::{self, Holds, Owner};
 use crate::store::Store;
+use crate::vocab::Vocab;
+pub use crate::vocab::VocabView;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -59,39 +61,6 @@ pub struct Outcome {
 impl Outcome {
     fn reply(r: Result<Response, Errno>) -> Outcome {
         Outcome { response: r.unwrap_or_else(Response::Err), notify: false }
-    }
-}
-
-/// The `security` class vocabulary, looked up by name at each load.
-#[derive(Clone, Copy, Debug, Default)]
-struct Vocab {
-    target: u32,
-    class: u16,
-    compute_av: u32,
-    check_context: u32,
-    load_policy: u32,
-    setenforce: u32,
-    setbool: u32,
-    read_audit: u32,
-    /// 0 if the policy has no `audit_write` (then nobody may submit).
-    audit_write: u32,
-}
-
-impl Vocab {
-    fn of(p: &Policy) -> Option<Vocab> {
-        let class = p.class_id("security")?;
-        let bit = |n: &str| p.perms(class, &[n]).ok();
-        Some(Vocab {
-            target: p.initial_sid("security")?.0,
-            class: class.0,
-            compute_av: bit("compute_av")?,
-            check_context: bit("check_context")?,
-            load_policy: bit("load_policy")?,
-            setenforce: bit("setenforce")?,
-            setbool: bit("setbool")?,
-            read_audit: bit("read_audit")?,
-            audit_write: bit("audit_write").unwrap_or(0),
-        })
     }
 }
 
@@ -577,42 +546,6 @@ impl SecServer {
             }
         }
         out
-    }
-}
-
-/// Read access to the permission bits (for [`SecServer::check`]'s
-/// selector).
-pub struct VocabView(Vocab);
-
-impl VocabView {
-    /// `security compute_av`.
-    pub fn compute_av(&self) -> u32 {
-        self.0.compute_av
-    }
-    /// `security check_context`.
-    pub fn check_context(&self) -> u32 {
-        self.0.check_context
-    }
-    /// `security load_policy`.
-    pub fn load_policy(&self) -> u32 {
-        self.0.load_policy
-    }
-    /// `security setenforce`.
-    pub fn setenforce(&self) -> u32 {
-        self.0.setenforce
-    }
-    /// `security setbool`.
-    pub fn setbool(&self) -> u32 {
-        self.0.setbool
-    }
-    /// `security read_audit`.
-    pub fn read_audit(&self) -> u32 {
-        self.0.read_audit
-    }
-    /// `security audit_write` (0 if the policy lacks it: nobody may
-    /// submit).
-    pub fn audit_write(&self) -> u32 {
-        self.0.audit_write
     }
 }
 
