@@ -134,6 +134,35 @@ fn user_denials_reach_the_persistent_log_and_survive_a_reboot() {
     let _ = std::fs::remove_file(&d);
 }
 
+/// Records of a session's last moments are not lost at power-off: init
+/// waits until the audit daemon confirms every record written before the
+/// file server shuts down. The session ends with 400 denials of distinct
+/// names (no coalescing) and a denied `cat`, right before the shell exits;
+/// the `cat`'s record is in the log on the disk. (On the development
+/// machines the daemon usually keeps up with this load even without the
+/// wait; the wait bounds the case where it does not, and init reports
+/// any record left unwritten after it.)
+#[test]
+fn the_last_denial_before_power_off_is_logged() {
+    let d = disk("audit-last");
+    let (out, code) = run_batch(
+        &d,
+        "i=0\nwhile [ $i -lt 400 ]; do [ -e /etc/policy/x$i ]; i=$((i+1)); done\ncat /etc/policy/policy.bin; echo end\n",
+    );
+    assert!(out.contains("Permission denied"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    let log = std::env::temp_dir().join(format!("rampart-audit-last-{}.log", std::process::id()));
+    images::custom::copy_out(&d, "/var/log/audit/audit.log", &log).unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(&d);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("scontext=user_u:user_r:user_t") && l.contains("name=\"/etc/policy/policy.bin\"")),
+        "the last denial is not in the log:\n{text}"
+    );
+}
+
 /// With a test-sized limit (`auditd.max_log_file=4096 auditd.num_logs=3`
 /// on the kernel command line) the log rotates: three files at most, none
 /// past the limit, the newest opening with a `DAEMON_ROTATE` record, and

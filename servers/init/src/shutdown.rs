@@ -16,20 +16,44 @@
 //! (`AuditStats::logged`), so the denials of the session's last moments
 //! reach `/var/log/audit/audit.log` instead of dying with the RAM ring.
 
+use rampart_abi::bootinfo::slot;
+use rampart_abi::tcb::MAX_PRIORITY;
 use rampart_connsrv_api::rt::Channel;
 use rampart_fs_api::{Request, Response};
 use rampart_rt::alloc::Allocator;
 use rampart_rt::cap::Endpoint;
+use rampart_rt::cap::Tcb;
 use rampart_rt::dprintln;
 
 /// Longest wait for the audit daemon at power-off, in milliseconds.
 pub const AUDIT_WAIT_MS: u64 = 2000;
 
+/// init's priority while it waits for the audit daemon: the programs'
+/// (`rm`'s `PROGRAM_PRIORITY`, at which rm starts auditd). At its own
+/// priority (the kernel's maximum) init's `yield` would only ever return to
+/// init itself, and auditd would never run to write what init waits for;
+/// at the programs' priority a yield lets auditd and every other program
+/// take its turn, round robin, and init still comes back to power off
+/// even if some program never blocks.
+pub const AUDIT_WAIT_PRIORITY: u64 = 100;
+
 /// Waits until every audit record is logged, if a logger subscribed;
-/// reports what was left unwritten after [`AUDIT_WAIT_MS`].
-pub fn audit_trail(core: &crate::security::Core) {
+/// reports what was left unwritten after [`AUDIT_WAIT_MS`] (measured on
+/// the TSC at `tsc_hz` ticks per second, `BootInfo::tsc_hz`; 1 GHz assumed
+/// when the kernel did not measure it).
+pub fn audit_trail(core: &crate::security::Core, tsc_hz: u64) {
+    let me = Tcb(slot::TCB);
+    let lowered = me.set_priority(me, AUDIT_WAIT_PRIORITY).is_ok();
+    wait_for_auditd(core, tsc_hz);
+    if lowered && let Err(e) = me.set_priority(me, MAX_PRIORITY) {
+        rampart_rt::pr_err!("init: cannot restore its priority: {e:?}");
+    }
+}
+
+fn wait_for_auditd(core: &crate::security::Core, tsc_hz: u64) {
     let mut c = rampart_secsrv_api::client::Client(rampart_secsrv_api::rt::Ipc(core.secsrv));
-    let start = rampart_rt::clock::unix_time_ms();
+    let hz = if tsc_hz == 0 { 1_000_000_000 } else { tsc_hz };
+    let deadline = rampart_rt::cpu::rdtsc().saturating_add(hz / 1000 * AUDIT_WAIT_MS);
     loop {
         let st = match c.audit_stats() {
             Ok(st) => st,
@@ -41,7 +65,7 @@ pub fn audit_trail(core: &crate::security::Core) {
             }
             return;
         }
-        if rampart_rt::clock::unix_time_ms().saturating_sub(start) >= AUDIT_WAIT_MS {
+        if rampart_rt::cpu::rdtsc() >= deadline {
             rampart_rt::pr_warn!(
                 "init: {} audit record(s) not written by the audit daemon at power-off",
                 st.total - st.logged
