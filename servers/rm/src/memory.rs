@@ -343,7 +343,11 @@ pub fn region_phys(rm: &Rm, pid: Pid, rid: RegionId, first: u64) -> Result<Respo
 /// only `shm write` is removed too (no read-only downgrade: the task may
 /// map a read-only token again). The owner's own mapping is never touched,
 /// nor a mapping between tasks one of which has no context (started
-/// without a security server: never decided by the policy).
+/// without a security server: never decided by the policy), nor one into a
+/// task init started (the system servers' rings, made in the domains the
+/// boot policy gave them: revoking those would kill the console or the file
+/// server on a reload to a policy with other domains; init's tasks are
+/// trusted as for device authority and signals).
 ///
 /// Decisions are made on the context strings, like the others (nothing is
 /// added to secsrv's SID table). Returns how many mappings were revoked.
@@ -356,9 +360,11 @@ pub fn revoke_on_policy_change(rm: &mut Rm) -> usize {
     let mut revoked = 0;
     for (rid, owner, pid, writable) in live {
         let (mapper, label) = (crate::jobs::context(rm, pid), crate::jobs::context(rm, owner));
-        if mapper.is_empty() || label.is_empty() {
+        if mapper.is_empty() || label.is_empty() || rm.procs.get(pid).is_some_and(|p| p.privileged) {
             // An unlabelled task (started without a security server): its
-            // mapping was never decided by the policy; kept.
+            // mapping was never decided by the policy. A task init started
+            // (a system server, the boot session): its rings are the
+            // system's plumbing, made in the boot policy's domains. Kept.
             continue;
         }
         let object = alloc::format!("revoked region {rid} mapped by pid {pid}");
