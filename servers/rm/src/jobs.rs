@@ -40,7 +40,7 @@ pub fn allowed(rm: &Rm, source: &str, target: &str, class: &str, perm: &str) -> 
 
 /// [`allowed`], with `object` naming the object in a denial's audit record.
 pub fn allowed_for(rm: &Rm, (source, target): (&str, &str), (class, perm): (&str, &str), object: &str) -> bool {
-    decide(rm, (source, target), (class, perm), object).unwrap_or_else(|e| {
+    decide(rm, (source, target), (class, perm), (object, None)).unwrap_or_else(|e| {
         rampart_rt::pr_warn!(
             "rm: cannot decide {{ {perm} }} for scontext={source} tcontext={target} tclass={class}: {e}"
         );
@@ -50,7 +50,8 @@ pub fn allowed_for(rm: &Rm, (source, target): (&str, &str), (class, perm): (&str
 
 /// The decision behind [`allowed_for`], telling a refusal (`Ok(false)`,
 /// logged, and audited unless the policy says `dontaudit`; `object` names
-/// the object in the record) from a decision that could not be made (a
+/// the object in the record, and `subject`, if given, the task whose pid
+/// it carries) from a decision that could not be made (a
 /// revoked mapping, `crate::memory::revoke_on_policy_change`, keeps the
 /// mapping when secsrv does not answer). `Ok(true)` without a security
 /// server.
@@ -62,7 +63,7 @@ pub fn decide(
     rm: &Rm,
     (source, target): (&str, &str),
     (class, perm): (&str, &str),
-    object: &str,
+    object: (&str, Option<Pid>),
 ) -> Result<bool, Errno> {
     let Some(ep) = rm.secsrv.ep else { return Ok(true) };
     let mut c = Client(Ipc(ep));

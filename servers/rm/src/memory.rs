@@ -368,7 +368,7 @@ pub fn revoke_on_policy_change(rm: &mut Rm) -> usize {
             continue;
         }
         let object = alloc::format!("revoked region {rid} mapped by pid {pid}");
-        let check = |p| crate::jobs::decide(rm, (&mapper, &label), ("shm", p), &object);
+        let check = |p| crate::jobs::decide(rm, (&mapper, &label), ("shm", p), (&object, Some(pid)));
         let keep = match check("read").and_then(|r| if r && writable { check("write") } else { Ok(r) }) {
             Ok(k) => k,
             // The new policy knows no such class or context: nothing grants it.

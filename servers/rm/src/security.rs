@@ -267,9 +267,21 @@ pub fn release(rm: &Rm, held: Option<Held>) {
 /// and `target` (or its own); a context no live task has (init's) leaves
 /// only the kernel-log line. `object` names the object (the class checked, or a revoked
 /// mapping). The record's
-/// pid is that of a live task in `source` (0 for rm itself).
-pub fn audit_denial(rm: &Rm, c: &mut Client<Ipc>, (source, target): (&str, &str), dec: (u16, u32, u32), object: &str) {
+/// pid is `subject`'s if given (a live task in `source`), else that of a
+/// live task in `source` (0 for rm itself).
+pub fn audit_denial(
+    rm: &Rm,
+    c: &mut Client<Ipc>,
+    (source, target): (&str, &str),
+    dec: (u16, u32, u32),
+    (object, subject): (&str, Option<Pid>),
+) {
     let sid_of = |ctx: &str| -> Option<(u32, u32)> {
+        if let Some(p) = subject.filter(|p| ctx == source && rm.procs.get(*p).is_some_and(|x| x.context == ctx))
+            && let Some(h) = rm.tasks.get(&p).and_then(|t| t.sid)
+        {
+            return Some((p, h.sid));
+        }
         if ctx == rm.secsrv.own {
             return (rm.secsrv.own_sid != 0).then_some((0, rm.secsrv.own_sid));
         }

@@ -142,12 +142,13 @@ pub fn run(t: &mut T, cx: &mut Ctx, boot: &str) {
     t.check(
         rec.is_some_and(|r| {
             r.object.starts_with("revoked region ")
+                && r.pid == pid
                 && r.perms.contains("read")
                 && r.source.contains(":sysadm_t")
                 && r.target.contains(":httpd_t")
                 && r.reporter.contains(":rm_t")
         }),
-        "shm revoke: the revocation is audited by rm (shm read, sysadm_t -> httpd_t)",
+        "shm revoke: the revocation is audited by rm (shm read, sysadm_t -> httpd_t, the mapper's pid)",
     );
     // The owner kept its mapping and the data: ask it again under allow-all.
     let r = cx.avc.client().load_policy("allow-all");
