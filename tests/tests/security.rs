@@ -61,6 +61,20 @@ fn te_denies_audits_and_reload_takes_effect() {
         "{out}"
     );
     assert!(out.contains("sectest: connect sectest.echo after reload: allowed"), "{out}");
+    // A reload revokes the shared-memory mappings the new policy denies: a
+    // sysadm_t child mapped httpd_t's region under allow-all; reloading te
+    // unmaps it, the child's next read faults (rm kills it), rm audits the
+    // revocation, and the owner's own mapping keeps working.
+    assert!(out.contains("rm: policy change revoked 1 shared-memory mapping(s)"), "{out}");
+    assert!(out.contains("ok   shm revoke: the child (sysadm_t) mapped httpd_t's region and wrote to it"), "{out}");
+    assert!(out.contains("ok   shm revoke: the child's next read of the revoked mapping faults"), "{out}");
+    assert!(out.contains("ok   shm revoke: the revocation is audited by rm"), "{out}");
+    assert!(out.contains("ok   shm revoke: the owner's own mapping still works and holds the child's write"), "{out}");
+    assert!(
+        out.lines().any(|l| l.contains("audit: avc: denied { read } for pid=")
+            && l.contains(" scontext=root:sysadm_r:sysadm_t tcontext=system_u:system_r:httpd_t tclass=shm object=\"revoked region ")),
+        "{out}"
+    );
     // Service names are bound to domains (issue 19 item 9): the echo
     // service (httpd_t) cannot take "security", sysadm_t cannot take "fs".
     assert!(out.contains("sectest: serve: register security: refused (EACCES)"), "{out}");

@@ -48,6 +48,9 @@ pub mod badge {
     pub const FAULT: u64 = 1 << 62;
     /// A region token: `TOKEN | token number`.
     pub const TOKEN: u64 = 1 << 61;
+    /// rm's own bound notification (secsrv's policy-change signal,
+    /// `EVENT | rampart_secsrv_api::EVENT_POLICY`): never a client's badge.
+    pub const EVENT: u64 = 1 << 60;
 }
 
 /// Requests to rm.

@@ -35,32 +35,49 @@ pub fn context(rm: &Rm, pid: Pid) -> String {
 /// on the context strings: nothing is added to secsrv's SID table
 /// (docs/security-architecture.md §1).
 pub fn allowed(rm: &Rm, source: &str, target: &str, class: &str, perm: &str) -> bool {
-    let Some(ep) = rm.secsrv.ep else { return true };
+    allowed_for(rm, (source, target), (class, perm), class)
+}
+
+/// [`allowed`], with `object` naming the object in a denial's audit record.
+pub fn allowed_for(rm: &Rm, (source, target): (&str, &str), (class, perm): (&str, &str), object: &str) -> bool {
+    decide(rm, (source, target), (class, perm), (object, None)).unwrap_or_else(|e| {
+        rampart_rt::pr_warn!(
+            "rm: cannot decide {{ {perm} }} for scontext={source} tcontext={target} tclass={class}: {e}"
+        );
+        false
+    })
+}
+
+/// The decision behind [`allowed_for`], telling a refusal (`Ok(false)`,
+/// logged, and audited unless the policy says `dontaudit`; `object` names
+/// the object in the record, and `subject`, if given, the task whose pid
+/// it carries) from a decision that could not be made (a
+/// revoked mapping, `crate::memory::revoke_on_policy_change`, keeps the
+/// mapping when secsrv does not answer). `Ok(true)` without a security
+/// server.
+///
+/// # Errors
+/// `ENOENT`/`EINVAL` (the policy knows no such class, permission or
+/// context), transport errors.
+pub fn decide(
+    rm: &Rm,
+    (source, target): (&str, &str),
+    (class, perm): (&str, &str),
+    object: (&str, Option<Pid>),
+) -> Result<bool, Errno> {
+    let Some(ep) = rm.secsrv.ep else { return Ok(true) };
     let mut c = Client(Ipc(ep));
-    let decide = |c: &mut Client<Ipc>| -> Result<(bool, u16, u32, u32, bool), Errno> {
-        let k = c.class_id(class)?;
-        let bits = c.perms(k, &[perm])?;
-        let d = c.compute_av_contexts(source, target, k)?;
-        Ok((d.allowed & bits == bits, k, bits, d.seqno, d.auditdeny & bits != 0))
-    };
-    match decide(&mut c) {
-        Ok((true, ..)) => true,
-        Ok((false, k, bits, seqno, audit)) => {
-            rampart_rt::pr_debug!(
-                "rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}"
-            );
-            if audit {
-                crate::security::audit_denial(rm, &mut c, (source, target), (k, bits, seqno), class);
-            }
-            false
-        }
-        Err(e) => {
-            rampart_rt::pr_warn!(
-                "rm: cannot decide {{ {perm} }} for scontext={source} tcontext={target} tclass={class}: {e}"
-            );
-            false
-        }
+    let k = c.class_id(class)?;
+    let bits = c.perms(k, &[perm])?;
+    let d = c.compute_av_contexts(source, target, k)?;
+    if d.allowed & bits == bits {
+        return Ok(true);
     }
+    rampart_rt::pr_debug!("rm: avc: denied {{ {perm} }} for scontext={source} tcontext={target} tclass={class}");
+    if d.auditdeny & bits != 0 {
+        crate::security::audit_denial(rm, &mut c, (source, target), (k, bits, d.seqno), object);
+    }
+    Ok(false)
 }
 
 /// The `process` permission sending `sig` needs.

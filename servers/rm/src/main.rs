@@ -212,6 +212,16 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         lifecycle::fault(rm, (b & badge::PID_MASK) as u32, msg);
         return Action::NoReply;
     }
+    if b & badge::EVENT != 0 {
+        // rm's bound notification (label 0, no words): secsrv's signal.
+        if b & rampart_secsrv_api::EVENT_POLICY != 0 {
+            let n = memory::revoke_on_policy_change(rm);
+            if n != 0 {
+                dprintln!("rm: policy change revoked {n} shared-memory mapping(s)");
+            }
+        }
+        return Action::NoReply;
+    }
     if b & badge::TOKEN != 0 || b == 0 {
         return reply(Err(Errno::EBADF));
     }

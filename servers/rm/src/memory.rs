@@ -232,7 +232,8 @@ pub fn token_slot(rm: &Rm, badge: u64) -> Option<CPtr> {
 /// mapping it ([`region_map`]) `shm read`, plus `shm write` for a writable
 /// token, from the mapper's context — so every region two domains share
 /// is a rule `polc flow` sees. Like SELinux's `shmat`, the decision is made
-/// when the mapping is made.
+/// when the mapping is made, and made again for every live mapping on each
+/// policy change ([`revoke_on_policy_change`]).
 ///
 /// # Errors
 /// `ENOENT`, `EACCES` (`shm create`), `ENOMEM`, `EIO`.
@@ -302,7 +303,7 @@ pub fn region_map(rm: &mut Rm, pid: Pid, token_badge: Option<u64>) -> Result<Res
         return Err(Errno::EFAULT);
     }
     if let Some(r) = rm.regions.get_mut(&tok.region) {
-        r.mappings.push(Mapping { pid, slots: (s, pages) });
+        r.mappings.push(Mapping { pid, slots: (s, pages), writable: tok.writable });
     }
     if let Some(t) = rm.tasks.get_mut(&pid) {
         t.mapped.push(tok.region);
@@ -325,4 +326,64 @@ pub fn region_phys(rm: &Rm, pid: Pid, rid: RegionId, first: u64) -> Result<Respo
         v.push(Frame(r.frames + i).get_address().map_err(|_| Errno::EIO)?);
     }
     Ok(Response::Phys(v))
+}
+
+/// After a policy change (secsrv's `EVENT_POLICY` signal): every live
+/// mapping of a region into a task other than its owner is checked again
+/// with [`region_map`]'s checks (`shm read`, plus `shm write` for a
+/// writable mapping, mapper's context → owner's). A mapping the new policy
+/// no longer allows is removed ([`unmap_mapping`]: deleting rm's frame
+/// copies unmaps the pages) and the revocation audited (object
+/// `revoked region R mapped by pid P`). The mapper's next access to those
+/// pages is a fault on unmapped memory, which rm handles as any other: the
+/// task is killed (`ExitStatus::Faulted`). A mapping whose check cannot be
+/// made (secsrv not answering) is kept and checked at the next change; one
+/// whose class or context the new policy does not know (`ENOENT`,
+/// `EINVAL`) is revoked, as connsrv does with connections. A writable mapping that lost
+/// only `shm write` is removed too (no read-only downgrade: the task may
+/// map a read-only token again). The owner's own mapping is never touched,
+/// nor a mapping between tasks one of which has no context (started
+/// without a security server: never decided by the policy), nor one into a
+/// task init started (the system servers' rings, made in the domains the
+/// boot policy gave them: revoking those would kill the console or the file
+/// server on a reload to a policy with other domains; init's tasks are
+/// trusted as for device authority and signals).
+///
+/// Decisions are made on the context strings, like the others (nothing is
+/// added to secsrv's SID table). Returns how many mappings were revoked.
+pub fn revoke_on_policy_change(rm: &mut Rm) -> usize {
+    let live: Vec<(RegionId, Pid, Pid, bool)> = rm
+        .regions
+        .iter()
+        .flat_map(|(&rid, r)| r.mappings.iter().map(move |m| (rid, r.owner, m.pid, m.writable)))
+        .collect();
+    let mut revoked = 0;
+    for (rid, owner, pid, writable) in live {
+        let (mapper, label) = (crate::jobs::context(rm, pid), crate::jobs::context(rm, owner));
+        if mapper.is_empty() || label.is_empty() || rm.procs.get(pid).is_some_and(|p| p.privileged) {
+            // An unlabelled task (started without a security server): its
+            // mapping was never decided by the policy. A task init started
+            // (a system server, the boot session): its rings are the
+            // system's plumbing, made in the boot policy's domains. Kept.
+            continue;
+        }
+        let object = alloc::format!("revoked region {rid} mapped by pid {pid}");
+        let check = |p| crate::jobs::decide(rm, (&mapper, &label), ("shm", p), (&object, Some(pid)));
+        let keep = match check("read").and_then(|r| if r && writable { check("write") } else { Ok(r) }) {
+            Ok(k) => k,
+            // The new policy knows no such class or context: nothing grants it.
+            Err(Errno::ENOENT | Errno::EINVAL) => false,
+            // secsrv did not answer: kept, decided again at the next change.
+            Err(e) => {
+                rampart_rt::pr_warn!("rm: policy change: cannot re-check region {rid} mapped by pid {pid}: {e}");
+                true
+            }
+        };
+        if !keep {
+            rampart_rt::dprintln!("rm: policy change: {object} ({mapper} -> {label})");
+            unmap_mapping(rm, rid, pid);
+            revoked += 1;
+        }
+    }
+    revoked
 }

@@ -119,7 +119,27 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
     rm.secsrv.vocab = RefCell::new(vocab);
     rm.secsrv.own = own;
     rm.secsrv.own_sid = own_sid;
+    subscribe(rm, s);
     Ok(())
+}
+
+/// Asks secsrv (channel `ep`) to signal rm's bound notification on every
+/// policy change, badged `badge::EVENT | EVENT_POLICY` so the server loop
+/// tells it from a client's call (whose badge is a pid). rm then checks
+/// the shared-memory mappings again (`crate::memory::revoke_on_policy_change`).
+/// A failure is logged: rm then keeps map-time decisions only.
+fn subscribe(rm: &mut Rm, ep: CPtr) {
+    use rampart_uabi::startup::slot;
+    let Some(n) = rm.slots.alloc(1) else { return dprintln!("rm: no slot to subscribe to policy changes") };
+    let b = rampart_rm_api::badge::EVENT | rampart_secsrv_api::EVENT_POLICY;
+    let r = CNODE
+        .mint(n, 64, CNODE.path(slot::NOTIFICATION, 64), Rights::WRITE, b)
+        .map_err(|_| Errno::EIO)
+        .and_then(|()| Ipc(Endpoint(ep)).subscribe(n));
+    if let Err(e) = r {
+        dprintln!("rm: cannot subscribe to policy changes: {e}");
+        crate::lifecycle::drop_slot(rm, n);
+    }
 }
 
 /// Is `other` the context whose canonical text is `canonical`?
@@ -245,10 +265,23 @@ pub fn release(rm: &Rm, held: Option<Held>) {
 /// Puts a denial of rm's into secsrv's audit trail (as the object manager
 /// fs or net do): the SIDs are those rm holds for the tasks in `source`
 /// and `target` (or its own); a context no live task has (init's) leaves
-/// only the kernel-log line. `object` names the class checked. The record's
-/// pid is that of a live task in `source` (0 for rm itself).
-pub fn audit_denial(rm: &Rm, c: &mut Client<Ipc>, (source, target): (&str, &str), dec: (u16, u32, u32), object: &str) {
+/// only the kernel-log line. `object` names the object (the class checked, or a revoked
+/// mapping). The record's
+/// pid is `subject`'s if given (a live task in `source`), else that of a
+/// live task in `source` (0 for rm itself).
+pub fn audit_denial(
+    rm: &Rm,
+    c: &mut Client<Ipc>,
+    (source, target): (&str, &str),
+    dec: (u16, u32, u32),
+    (object, subject): (&str, Option<Pid>),
+) {
     let sid_of = |ctx: &str| -> Option<(u32, u32)> {
+        if let Some(p) = subject.filter(|p| ctx == source && rm.procs.get(*p).is_some_and(|x| x.context == ctx))
+            && let Some(h) = rm.tasks.get(&p).and_then(|t| t.sid)
+        {
+            return Some((p, h.sid));
+        }
         if ctx == rm.secsrv.own {
             return (rm.secsrv.own_sid != 0).then_some((0, rm.secsrv.own_sid));
         }

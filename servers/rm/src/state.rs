@@ -36,6 +36,9 @@ pub struct Mapping {
     pub pid: Pid,
     /// rm's slots holding the frame-capability copies that map it.
     pub slots: (CPtr, u64),
+    /// Mapped writable (through a writable token): the policy's `shm
+    /// write` is checked again on every policy change, besides `shm read`.
+    pub writable: bool,
 }
 
 /// A memory region.

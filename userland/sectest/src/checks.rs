@@ -98,6 +98,7 @@ pub fn run(t: &mut T) {
             reload(t, &mut cx, &st.policy);
             permissive(t, &mut cx);
             crate::revoke::run(t, &mut cx, &st.policy);
+            crate::shm_revoke::run(t, &mut cx, &st.policy);
         }
     }
     names_and_pool(t, &mut cx, allow_all, &my_ctx);

@@ -32,6 +32,9 @@ mod bench;
 mod checks;
 mod revoke;
 mod shm;
+// Reads and writes the shared region's words (`Region::shared`).
+#[allow(unsafe_code)]
+mod shm_revoke;
 // A view of its own regions (`Region::shared`).
 #[allow(unsafe_code)]
 mod sealing;
@@ -60,6 +63,9 @@ pub type EchoReply = (u32, u64, u32);
 /// The value that asks the echo service for a writable token to one of
 /// its regions (the reply carries the capability; `shm`).
 pub const SHM_SHARE: u64 = 0x53_484d_5348_4152;
+/// The value that asks the echo service for the word at offset 8 of the
+/// region it shared last (`shm_revoke`): the reply's value.
+pub const SHM_PEEK: u64 = 0x53_484d_5045_454b;
 /// Where the echo service keeps the token it hands out.
 const SHM_SLOT: u64 = 60;
 
@@ -87,6 +93,7 @@ fn main() -> i32 {
     match (args.get(1).map(|s| s.as_str()), args.get(2).map(|s| s.as_str())) {
         (Some("serve"), _) => return serve(),
         (Some("child"), Some("echo")) => return child_echo(),
+        (Some("child"), Some("shm")) => return shm_revoke::child(),
         (Some("child"), _) => return child(),
         _ => {}
     }
@@ -181,6 +188,7 @@ fn serve() -> i32 {
     }
     dprintln!("sectest: serving {ECHO}");
     let mut clients: Clients<u64> = Clients::new();
+    let mut region = None;
     let mut server = Server::new(Endpoint(ep.0), Reply(slot::REPLY));
     server.run(&mut |_, m| {
         let Some(b) = ConnBadge::decode(m.badge) else {
@@ -199,15 +207,20 @@ fn serve() -> i32 {
         if v == SHM_SHARE {
             // A region of ours, for whoever asks (rm decides who may map it).
             let _ = CNode(slot::CNODE).delete(SHM_SLOT, 64);
-            let shared =
-                rampart_rt::rm::region_alloc(4096).and_then(|r| rampart_rt::rm::region_share(r.id, true, SHM_SLOT));
+            let shared = shm_revoke::owner_share(SHM_SLOT);
             return match (shared, rampart_rt::ipc::codec::Outgoing::encode(&reply)) {
-                (Ok(()), Ok(out)) => Action::Reply(out.with_cap(SHM_SLOT)),
+                (Ok(r), Ok(out)) => {
+                    region = Some(r);
+                    Action::Reply(out.with_cap(SHM_SLOT))
+                }
                 (r, _) => {
                     dprintln!("sectest: serve: cannot share a region: {r:?}");
                     Action::reply(&(b.sid, 0u64, 0u32))
                 }
             };
+        }
+        if v == SHM_PEEK {
+            return Action::reply(&(b.sid, shm_revoke::owner_peek(region.as_ref()), reply.2));
         }
         Action::reply(&reply)
     })

@@ -23,7 +23,7 @@ use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
 
 /// Where the echo service's token arrives.
-const TOKEN: u64 = 47;
+pub const TOKEN: u64 = 47;
 
 /// Asks the echo service on `c` for a token (call while the channel is
 /// allowed); true if one arrived.
