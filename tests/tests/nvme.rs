@@ -1,0 +1,50 @@
+//! The NVMe driver (issue 18, docs/hardware.md): the root file system on
+//! an NVMe disk only (no virtio-blk), served by `nvmedrv` through the same
+//! block queue protocol as `blkdrv`. A file written in the guest is on the
+//! image after power-off, and the image is clean under `e2fsck -fn`.
+
+use images::qemu::QemuConfig;
+use rampart_tests::{artifacts, boot_art, disk};
+use std::time::Duration;
+
+/// Boots the batch session with `disk` on NVMe only, runs `script`;
+/// returns the whole console output and the exit code.
+fn run_on_nvme(disk: &std::path::Path, script: &str) -> (String, i32) {
+    let cfg = QemuConfig {
+        cmdline: "init.first=login:batch".into(),
+        disk: None,
+        extra: images::devices::nvme_disk_args(disk, 0),
+        ..Default::default()
+    };
+    let mut s = boot_art(artifacts(), &cfg);
+    s.expect(images::batch::READY, Duration::from_secs(90)).unwrap_or_else(|e| panic!("{e:#}\n{}", s.output()));
+    s.send(&images::batch::typed(script)).expect("typing the script");
+    let status = s.wait_exit(Duration::from_secs(300)).unwrap_or_else(|e| panic!("{e:#}"));
+    let code = images::qemu::guest_exit_code(status).map_or(-1, |c| c as i32);
+    (s.output(), code)
+}
+
+#[test]
+fn root_on_nvme_writes_reach_the_disk_and_fsck_is_clean() {
+    let d = disk("nvme-root");
+    let (out, code) =
+        run_on_nvme(&d, "echo nvme-was-here > /home/user/nvme.txt\ncat /home/user/nvme.txt\nsync\necho end\n");
+    assert!(out.contains("devmgr: blk0 -> nvmedrv"), "devmgr did not pick nvmedrv:\n{out}");
+    assert!(!out.contains("-> blkdrv"), "a virtio-blk driver ran:\n{out}");
+    assert!(out.contains("nvmedrv: blk0: domain system_u:system_r:blkdrv_t"), "{out}");
+    assert!(out.contains("nvme-was-here"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    let copy = std::env::temp_dir().join(format!("rampart-nvme-{}.txt", std::process::id()));
+    images::custom::copy_out(&d, "/home/user/nvme.txt", &copy).unwrap();
+    let text = std::fs::read_to_string(&copy).unwrap();
+    let _ = std::fs::remove_file(&copy);
+    assert_eq!(text, "nvme-was-here\n");
+    let fsck = std::process::Command::new("e2fsck").arg("-fn").arg(&d).output().unwrap();
+    let _ = std::fs::remove_file(&d);
+    assert!(
+        fsck.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&fsck.stdout),
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+}
