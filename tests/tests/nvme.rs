@@ -48,3 +48,22 @@ fn root_on_nvme_writes_reach_the_disk_and_fsck_is_clean() {
         String::from_utf8_lossy(&fsck.stderr)
     );
 }
+
+/// Sequential read of a 64 MiB file through the file server from NVMe
+/// and from virtio-blk in the same QEMU (`q35`, TCG, the `images bench
+/// read` image and guest program), three alternating runs each, best
+/// kept; prints the numbers for docs/performance.md. Ignored by default
+/// (minutes of TCG): `cargo test -p rampart-tests --test nvme -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn nvme_read_benchmark() {
+    let dir = std::env::temp_dir().join(format!("rampart-nvme-bench-{}", std::process::id()));
+    let img = images::readbench::image(artifacts(), &dir).unwrap();
+    let (mut nvme, mut virtio) = (f64::MAX, f64::MAX);
+    for _ in 0..3 {
+        nvme = nvme.min(images::readbench::rampart_on(artifacts(), &img, false, true).unwrap().ms);
+        virtio = virtio.min(images::readbench::rampart_on(artifacts(), &img, false, false).unwrap().ms);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("64 MiB sequential read, best of 3 under TCG: NVMe {nvme:.0} ms, virtio-blk {virtio:.0} ms");
+}
