@@ -14,6 +14,8 @@ fn run_on_nvme(disk: &std::path::Path, script: &str) -> (String, i32) {
         cmdline: "init.first=login:batch".into(),
         disk: None,
         extra: images::devices::nvme_disk_args(disk, 0),
+        // The test kernel: the driver prints its CSpace census.
+        test_kernel: true,
         ..Default::default()
     };
     let mut s = boot_art(artifacts(), &cfg);
@@ -32,6 +34,27 @@ fn root_on_nvme_writes_reach_the_disk_and_fsck_is_clean() {
     assert!(out.contains("devmgr: blk0 -> nvmedrv"), "devmgr did not pick nvmedrv:\n{out}");
     assert!(!out.contains("-> blkdrv"), "a virtio-blk driver ran:\n{out}");
     assert!(out.contains("nvmedrv: blk0: domain system_u:system_r:blkdrv_t"), "{out}");
+    // Least privilege, from inside the driver, as for blkdrv
+    // (tests/drivers.rs): no untyped, no control capabilities, no frames
+    // (BAR pages moved to rm when mapped), one interrupt handler, no ports.
+    let census = out
+        .lines()
+        .find(|l| l.contains("nvmedrv: blk0:") && l.contains("cspace:"))
+        .and_then(|l| l.split("cspace:").nth(1))
+        .unwrap_or_else(|| panic!("no census:\n{out}"));
+    let get = |k: &str| {
+        census
+            .split_whitespace()
+            .filter_map(|p| p.split_once('='))
+            .find(|p| p.0 == k)
+            .map_or(0, |p| p.1.parse().unwrap_or(0))
+    };
+    for forbidden in
+        ["untyped", "irqcontrol", "ioportcontrol", "asidcontrol", "schedcontrol", "frame", "audit", "ioport"]
+    {
+        assert_eq!(get(forbidden), 0, "nvmedrv holds {forbidden}: {census}");
+    }
+    assert_eq!((get("irqhandler"), get("tcb")), (1, 1), "{census}");
     assert!(out.contains("nvme-was-here"), "{out}");
     assert_eq!(code, 0, "{out}");
     let copy = std::env::temp_dir().join(format!("rampart-nvme-{}.txt", std::process::id()));
