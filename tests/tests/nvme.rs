@@ -34,6 +34,10 @@ fn root_on_nvme_writes_reach_the_disk_and_fsck_is_clean() {
     assert!(out.contains("devmgr: blk0 -> nvmedrv"), "devmgr did not pick nvmedrv:\n{out}");
     assert!(!out.contains("-> blkdrv"), "a virtio-blk driver ran:\n{out}");
     assert!(out.contains("nvmedrv: blk0: domain system_u:system_r:blkdrv_t"), "{out}");
+    // Completions arrive by interrupt (MSI-X entry 0, which devmgr
+    // programs): the driver sleeps between them, and the session could
+    // not have run had the interrupt never come.
+    assert!(out.contains("MSI-X completions"), "{out}");
     // Least privilege, from inside the driver, as for blkdrv
     // (tests/drivers.rs): no untyped, no control capabilities, no frames
     // (BAR pages moved to rm when mapped), one interrupt handler, no ports.

@@ -138,11 +138,13 @@ impl Sqe {
     }
 
     /// Create I/O Completion Queue `qid` of `entries` entries at `base`
-    /// (physically contiguous, §5.3), interrupts disabled (the driver polls).
-    pub fn create_cq(cid: u16, qid: u16, entries: u16, base: u64) -> Sqe {
+    /// (physically contiguous, §5.3), raising interrupt vector `iv` (the
+    /// MSI-X table entry) when given, else with interrupts disabled.
+    pub fn create_cq(cid: u16, qid: u16, entries: u16, base: u64, iv: Option<u16>) -> Sqe {
         let mut s = Sqe::new(admin::CREATE_CQ, cid, 0, base, 0);
         s.0[10] = u32::from(qid) | (u32::from(entries - 1) << 16);
-        s.0[11] = 1; // PC
+        // PC, and IEN with IV.
+        s.0[11] = 1 | iv.map_or(0, |v| 2 | (u32::from(v) << 16));
         s
     }
 
@@ -357,8 +359,10 @@ mod tests {
         let s = Sqe::rw(nvm::READ, 7, 1, 0x1_0000_0002, 8, (0x1234_5000, 0x6000));
         assert_eq!(s.0[0], 0x0007_0002);
         assert_eq!((s.0[1], s.0[6], s.0[8], s.0[10], s.0[11], s.0[12]), (1, 0x1234_5000, 0x6000, 2, 1, 7));
-        let q = Sqe::create_cq(1, 1, 64, 0x8000);
+        let q = Sqe::create_cq(1, 1, 64, 0x8000, None);
         assert_eq!((q.0[10], q.0[11]), (1 | (63 << 16), 1));
+        let q = Sqe::create_cq(1, 1, 64, 0x8000, Some(3));
+        assert_eq!(q.0[11], 1 | 2 | (3 << 16));
         let q = Sqe::create_sq(2, 1, 64, 0x9000, 1);
         assert_eq!((q.0[10], q.0[11]), (1 | (63 << 16), 1 | (1 << 16)));
         let e = Cqe::parse([5, 0, 0x0001_0003, (0x2 << 17) | (1 << 16) | 9]);

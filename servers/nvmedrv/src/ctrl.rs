@@ -1,19 +1,25 @@
 //! The NVMe controller: registers in BAR0, the admin queue pair and one
 //! I/O queue pair in the driver's DMA memory (NVM Express Base 1.4 §7.6.1
-//! initialization), with commands completed by polling the phase tag.
+//! initialization). A completion is recognised by its phase tag; the
+//! driver polls for it (admin commands, and I/O without MSI-X) or sleeps
+//! until I/O completion queue 1's MSI-X vector fires.
 //!
 //! Every value read from the device is checked: a fatal status, a
 //! completion naming a command not in flight, an error status or a device
 //! that never answers within the bounded spin becomes `EIO`.
 
-use rampart_drvkit::hal;
 use rampart_drvkit::nvme::{self, Cap, Controller, Cqe, Namespace, Sqe, reg};
+use rampart_drvkit::{device, hal};
+use rampart_rt::cap::IrqHandler;
 use rampart_uabi::Errno;
 
 /// Entries of every queue (admin and I/O; CAP.MQES permits at least 2).
 const ENTRIES: u16 = 64;
-/// Spins of `yield_now` before a command or a CSTS.RDY transition is given
-/// up on (each spin is a system call; the bound is a few seconds under TCG).
+/// Spins of `yield_now` (or, with the interrupt, wake-ups) before a
+/// command or a CSTS.RDY transition is given up on (each spin is a system
+/// call; the bound is a few seconds under TCG). A device that never
+/// raises the interrupt for an I/O command keeps the driver asleep, as for
+/// blkdrv.
 const SPINS: u32 = 2_000_000;
 /// Namespace served.
 pub const NSID: u32 = 1;
@@ -39,6 +45,20 @@ struct Pair {
     phase: bool,
 }
 
+impl Pair {
+    /// The completion entry at the head.
+    fn peek(&self) -> Cqe {
+        let e = self.cq + u64::from(self.head) * nvme::CQE_BYTES;
+        let mut d = [0u32; 4];
+        for (i, w) in d.iter_mut().enumerate() {
+            // SAFETY: entry `head` (< ENTRIES) of the completion page in
+            // the controller area, written by the device.
+            *w = unsafe { core::ptr::read_volatile((e + 4 * i as u64) as *const u32) };
+        }
+        Cqe::parse(d)
+    }
+}
+
 /// An enabled controller.
 pub struct Ctrl {
     bar: u64,
@@ -48,6 +68,8 @@ pub struct Ctrl {
     admin: Pair,
     io: Pair,
     next_cid: u16,
+    /// The interrupt of I/O completion queue 1 (MSI-X), if it has one.
+    irq: Option<IrqHandler>,
     /// Identify Controller.
     pub info: Controller,
     /// Namespace 1.
@@ -63,7 +85,7 @@ impl Ctrl {
     /// `ENODEV` (no NVM command set, 4 KiB pages unsupported, doorbells
     /// outside the mapped BAR, no namespace 1 or an unsupported format),
     /// `EIO` (the controller failed or timed out), rm's errors.
-    pub fn init(bar: u64, bar_len: u64) -> Result<Ctrl, Errno> {
+    pub fn init(bar: u64, bar_len: u64, irq: Option<(IrqHandler, u16)>) -> Result<Ctrl, Errno> {
         let (r, paddr) = hal::dma_region(page::COUNT * nvme::PAGE)?;
         let mut c = Ctrl {
             bar,
@@ -72,6 +94,7 @@ impl Ctrl {
             admin: Pair { qid: 0, sq: 0, cq: 0, tail: 0, head: 0, phase: true },
             io: Pair { qid: 1, sq: 0, cq: 0, tail: 0, head: 0, phase: true },
             next_cid: 0,
+            irq: None,
             info: Controller { max_transfer: 0, namespaces: 0, volatile_cache: false },
             ns: Namespace { blocks: 0, lba_shift: 9 },
         };
@@ -85,7 +108,8 @@ impl Ctrl {
         // §7.6.1 steps 1-5: disable, wait for RDY = 0, admin queues, enable.
         c.write32(reg::CC, 0);
         c.wait_ready(false)?;
-        c.write32(reg::INTMS, !0); // pin-based/MSI interrupts off: the driver polls
+        // Pin-based and MSI interrupts masked; INTMS does not apply to MSI-X (§3.1.3).
+        c.write32(reg::INTMS, !0);
         c.write32(reg::AQA, nvme::aqa(u32::from(ENTRIES)));
         c.write64(reg::ASQ, c.phys(page::ADMIN_SQ));
         c.write64(reg::ACQ, c.phys(page::ADMIN_CQ));
@@ -106,8 +130,10 @@ impl Ctrl {
         c.ns = Namespace::parse(c.identify_data()).map_err(|_| Errno::ENODEV)?;
         // Step 8: the I/O completion queue, then its submission queue (§5.3, §5.4).
         let (cq, sq) = (c.phys(page::IO_CQ), c.phys(page::IO_SQ));
-        c.admin_cmd(|cid| Sqe::create_cq(cid, 1, ENTRIES, cq))?;
+        let iv = irq.map(|i| i.1);
+        c.admin_cmd(|cid| Sqe::create_cq(cid, 1, ENTRIES, cq, iv))?;
         c.admin_cmd(|cid| Sqe::create_sq(cid, 1, ENTRIES, sq, 1))?;
+        c.irq = irq.map(|i| i.0);
         Ok(c)
     }
 
@@ -174,6 +200,7 @@ impl Ctrl {
         let cid = (sqe.0[0] >> 16) as u16;
         let cap = self.cap;
         let bar = self.bar;
+        let irq = if io { self.irq } else { None };
         let q = if io { &mut self.io } else { &mut self.admin };
         let slot = q.sq + u64::from(q.tail) * nvme::SQE_BYTES;
         for (i, d) in sqe.0.iter().enumerate() {
@@ -184,20 +211,25 @@ impl Ctrl {
         }
         q.tail = (q.tail + 1) % ENTRIES;
         mmio_write32(bar + cap.sq_doorbell(q.qid), u32::from(q.tail));
-        for _ in 0..SPINS {
-            let e = q.cq + u64::from(q.head) * nvme::CQE_BYTES;
-            let mut d = [0u32; 4];
-            for (i, w) in d.iter_mut().enumerate() {
-                // SAFETY: entry `head` (< ENTRIES) of the completion page
-                // in the controller area, written by the device.
-                *w = unsafe { core::ptr::read_volatile((e + 4 * i as u64) as *const u32) };
-            }
-            let c = Cqe::parse(d);
+        for spin in 0..SPINS {
+            let c = q.peek();
             if c.phase != q.phase {
                 if mmio_read32(bar + reg::CSTS) & nvme::CSTS_CFS != 0 {
                     return Err(Errno::EIO);
                 }
-                rampart_rt::syscall::yield_now();
+                match irq {
+                    // With an interrupt: after a few polls, re-arm it,
+                    // look once more (a completion posted before the
+                    // acknowledgement raised no interrupt we will see)
+                    // and sleep until it (or the client) signals.
+                    Some(h) if spin >= 8 => {
+                        let _ = h.ack();
+                        if q.peek().phase != q.phase {
+                            device::events().wait();
+                        }
+                    }
+                    _ => rampart_rt::syscall::yield_now(),
+                }
                 continue;
             }
             q.head = (q.head + 1) % ENTRIES;

@@ -16,12 +16,13 @@
 //! queue pair is created (§5.3, §5.4) and each client request becomes one
 //! or more Read/Write/Flush commands (§6.9, §6.15, §6.8) whose data
 //! pointers (PRP1/PRP2 or a PRP list, §4.3) address the shared region's
-//! data area directly (zero copy). **First step: one command in flight,
-//! completion by polling the phase tag** with a bounded spin (yielding the
-//! CPU); the driver sleeps on its notification only while the client has
-//! nothing queued. Interrupt-driven completion (MSI-X entry 0, which
-//! devmgr already programs) and several commands in flight are future
-//! work.
+//! data area directly (zero copy). **First step: one command in flight.**
+//! Its completion is found by the phase tag; with MSI-X (entry 0, which
+//! devmgr programs) I/O completion queue 1 raises that vector and the
+//! driver sleeps on its notification after a few polls; without MSI-X it
+//! polls with a bounded spin of `yield`s. Admin commands at start-up are
+//! always polled with the bounded spin. Several commands in flight are
+//! future work.
 //!
 //! Trust: the device and the client are untrusted. Requests are checked by
 //! `Req::check` and against the namespace's blocks; every register value,
@@ -40,7 +41,7 @@ mod ctrl;
 use crate::ctrl::Ctrl;
 use rampart_blkdrv_api::client::DriverEnd;
 use rampart_blkdrv_api::{Layout, Op, SECTOR};
-use rampart_devmgr_api::Shared;
+use rampart_devmgr_api::{IrqKind, Shared};
 use rampart_drvkit::device::{self, Claimed, EVENT_CLIENT};
 use rampart_drvkit::hal;
 use rampart_drvkit::nvme::nvm;
@@ -83,7 +84,14 @@ fn run(name: &str) -> Result<(), Failure> {
     dev.devmgr
         .config_write(PCI_COMMAND, (cmd & 0xffff) | PCI_BUS_MASTER | PCI_INTX_DISABLE)
         .map_err(at("bus mastering"))?;
-    let c = Ctrl::init(regs, BAR0_NEEDED).map_err(at("controller init"))?;
+    // MSI-X entry 0 (programmed by devmgr) signals I/O completions; with
+    // another kind of interrupt the driver polls.
+    let irq = match dev.irq {
+        Some((_, IrqKind::MsiX { entry })) => Some((dev.route_irq().map_err(at("interrupt"))?, entry)),
+        _ => None,
+    };
+    let interrupts = irq.is_some();
+    let c = Ctrl::init(regs, BAR0_NEEDED, irq).map_err(at("controller init"))?;
     let (region, _) = hal::dma_region(REGION_BYTES).map_err(at("shared region"))?;
     let layout = Layout::new(c.ns.sectors(), false, DEPTH, region.bytes).map_err(|_| ("layout", Errno::EINVAL))?;
     // SAFETY: the region is fresh from rm, mapped read-write in this task
@@ -99,13 +107,14 @@ fn run(name: &str) -> Result<(), Failure> {
     dprintln!("nvmedrv: {name}: domain {}", rampart_rt::startup::body().map_or("?", |b| b.security_context.as_str()));
     let v = c.version();
     dprintln!(
-        "nvmedrv: {name}: NVMe {}.{}, namespace 1: {} blocks of {} bytes ({} sectors), max transfer {} KiB; cspace:{}",
+        "nvmedrv: {name}: NVMe {}.{}, namespace 1: {} blocks of {} bytes ({} sectors), max transfer {} KiB, {}; cspace:{}",
         v >> 16,
         (v >> 8) & 0xff,
         c.ns.blocks,
         1u32 << c.ns.lba_shift,
         c.ns.sectors(),
         c.max_transfer() >> 10,
+        if interrupts { "MSI-X completions" } else { "polled completions" },
         device::cspace_census()
     );
     let client = wait_client(&dev).map_err(at("client"))?;
