@@ -34,6 +34,7 @@ pub const USER_PROGRAMS: &[(&str, &str)] = &[
     ("syslogd", "syslogd"),
     ("auditd", "auditd"),
     ("blkdrv", "blkdrv"),
+    ("nvmedrv", "nvmedrv"),
     ("drvtest", "drvtest"),
     ("serialdrv", "serialdrv"),
     ("netdrv", "netdrv"),

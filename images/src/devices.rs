@@ -15,6 +15,20 @@ pub fn disk_args(disk: &Path, index: usize) -> Vec<String> {
     ]
 }
 
+/// `-drive`/`-device` arguments attaching `disk` (a raw image) as an NVMe
+/// controller (QEMU's `nvme`, class 01/08/02) with namespace 1 on it;
+/// devmgr starts `nvmedrv` for it and names it `blk<N>` in bus order with
+/// the virtio-blk disks (docs/hardware.md). With no virtio-blk disk it is
+/// `blk0`, the root file system.
+pub fn nvme_disk_args(disk: &Path, index: usize) -> Vec<String> {
+    vec![
+        "-drive".into(),
+        format!("file={},if=none,id=nvm{index},format=raw", disk.display()),
+        "-device".into(),
+        format!("nvme,serial=rampart{index},drive=nvm{index}"),
+    ]
+}
+
 /// `-netdev`/`-device` arguments for a virtio-net-pci NIC on QEMU user
 /// networking (guest 10.0.2.15/24, gateway 10.0.2.2), with `hostfwd`
 /// rules such as `tcp::8080-:80` (each becomes `,hostfwd=...`).
@@ -56,6 +70,7 @@ mod tests {
     #[test]
     fn arguments() {
         assert_eq!(disk_args(Path::new("/x.img"), 1)[1], "file=/x.img,if=none,id=disk1,format=raw");
+        assert_eq!(nvme_disk_args(Path::new("/x.img"), 0)[3], "nvme,serial=rampart0,drive=nvm0");
         assert_eq!(net_args(&["tcp::8080-:80".into()])[1], "user,id=n0,hostfwd=tcp::8080-:80");
         assert_eq!(display_args()[1], "virtio-gpu-pci,xres=640,yres=480");
     }

@@ -169,6 +169,11 @@ enum Cmd {
         /// every run.
         #[arg(long)]
         root_disk: Option<std::path::PathBuf>,
+        /// How the root disk is attached: `virtio` (virtio-blk, the
+        /// default) or `nvme` (an NVMe controller served by `nvmedrv`,
+        /// docs/hardware.md). Either way devmgr names it `blk0`.
+        #[arg(long, value_enum, default_value_t = DiskBus::Virtio)]
+        disk_bus: DiskBus,
         /// Boot the test kernel: the `Debug*` system calls and every kernel
         /// log record echoed to the serial console, for the in-guest test
         /// programs (`--append root=ktest`); implied by `root=` and
@@ -185,6 +190,15 @@ enum Cmd {
         #[arg(last = true)]
         qemu_args: Vec<String>,
     },
+}
+
+/// The bus of the root disk (`images run --disk-bus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DiskBus {
+    /// virtio-blk-pci (`blkdrv`).
+    Virtio,
+    /// An NVMe controller (`nvmedrv`).
+    Nvme,
 }
 
 /// QEMU arguments for `--disk`, `--net` and `--hostfwd` (docs/devices.md).
@@ -306,6 +320,7 @@ fn main() -> Result<()> {
             hostfwd,
             command,
             root_disk,
+            disk_bus,
             test_kernel,
             display,
             mut qemu_args,
@@ -357,6 +372,12 @@ fn main() -> Result<()> {
             if cpus > 1 {
                 qemu_args.splice(0..0, images::qemu::smp_args(cpus));
             }
+            // An NVMe root disk goes first on the bus (QEMU numbers slots in
+            // argument order), so devmgr names it blk0 before any `--disk`.
+            let nvme = disk_bus == DiskBus::Nvme && !microvm;
+            if nvme {
+                qemu_args.splice(0..0, images::devices::nvme_disk_args(&root_disk, 0));
+            }
             let cfg = QemuConfig {
                 machine,
                 boot,
@@ -364,7 +385,7 @@ fn main() -> Result<()> {
                 memory_mib: memory,
                 cmdline: append,
                 icount,
-                disk: if microvm { None } else { Some(root_disk) },
+                disk: if microvm || nvme { None } else { Some(root_disk) },
                 extra: qemu_args,
                 test_kernel,
                 loglevel,

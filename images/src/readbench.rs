@@ -113,6 +113,15 @@ fn number_after(line: &str, key: &str) -> Option<u64> {
 /// # Errors
 /// Boot failures, a failed or wrong read.
 pub fn rampart(art: &Artifacts, img: &Path, icount: bool) -> Result<RampartRun> {
+    rampart_on(art, img, icount, false)
+}
+
+/// [`rampart`] with the image on an NVMe controller (`nvmedrv`) instead of
+/// virtio-blk when `nvme` (docs/hardware.md).
+///
+/// # Errors
+/// As [`rampart`].
+pub fn rampart_on(art: &Artifacts, img: &Path, icount: bool, nvme: bool) -> Result<RampartRun> {
     // /data has no file context (unlabeled_t): the administrator reads it.
     // The test kernel: fstest reads its idle ticks (`DebugIdleTicks`).
     let cfg = QemuConfig {
@@ -120,7 +129,8 @@ pub fn rampart(art: &Artifacts, img: &Path, icount: bool) -> Result<RampartRun> 
         icount,
         test_kernel: true,
         cmdline: "init.first=login:batch init.context=root:sysadm_r:sysadm_t".into(),
-        disk: Some(img.to_path_buf()),
+        disk: if nvme { None } else { Some(img.to_path_buf()) },
+        extra: if nvme { crate::devices::nvme_disk_args(img, 0) } else { Vec::new() },
         ..Default::default()
     };
     let mut s = Session::spawn(cfg.command(art)?)?;

@@ -5,6 +5,8 @@
 //! - [`dma`]: DMA bookkeeping: physical contiguity of rm regions, address
 //!   translation of buffers inside DMA regions, and the bounce-slot
 //!   allocator for buffers outside them.
+//! - [`nvme`]: NVM Express register, queue-entry and Identify layouts
+//!   (NVMe Base 1.4) as pure, bounds-checked functions for `nvmedrv`.
 //! - [`virtio`]: locating virtio structures in configuration space (virtio
 //!   1.2 §4.1.4) and the common-configuration registers the driver writes
 //!   itself (MSI-X vectors, §4.1.4.3, §4.1.5.1.2).
@@ -23,6 +25,7 @@
 extern crate alloc;
 
 pub mod dma;
+pub mod nvme;
 pub mod virtio;
 
 #[cfg(feature = "rt")]

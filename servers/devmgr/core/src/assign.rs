@@ -45,6 +45,22 @@ pub const VIRTIO_BLK: DriverSpec = DriverSpec {
     device_context: "system_u:object_r:blk_device_t",
     needs_io: false,
 };
+/// The NVMe driver (docs/hardware.md): the same domain, boot-module type
+/// and device type as the virtio-blk driver (it is a block driver with the
+/// same grants and the same client protocol), and the same `blk` prefix:
+/// the first block device found on the bus is `blk0`, whichever kind.
+pub const NVME: DriverSpec = DriverSpec {
+    program: "nvmedrv",
+    prefix: "blk",
+    context: "system_u:system_r:blkdrv_t",
+    exec_context: "system_u:object_r:blkdrv_exec_t",
+    device_context: "system_u:object_r:blk_device_t",
+    needs_io: false,
+};
+/// PCI class code of an NVM Express controller: mass storage (01),
+/// non-volatile memory (08), NVMe programming interface (02) (PCI Code and
+/// ID Assignment Specification §1.2; NVMe 1.4 §2.1.5, the class code register).
+pub const NVME_CLASS: [u8; 3] = [0x01, 0x08, 0x02];
 /// The virtio-net driver.
 pub const VIRTIO_NET: DriverSpec = DriverSpec {
     program: "netdrv",
@@ -85,8 +101,12 @@ pub const SERIAL: DriverSpec = DriverSpec {
 /// The driver for a function, if there is one: virtio-blk and virtio-net,
 /// transitional (0x1001, 0x1000) or modern (0x1042, 0x1041) ids, and the
 /// modern-only virtio-gpu (0x1050) and virtio-input (0x1052) (virtio 1.2
-/// §4.1.2.1).
+/// §4.1.2.1), and any vendor's NVM Express controller by class
+/// ([`NVME_CLASS`]).
 pub fn driver_for(f: &Function) -> Option<DriverSpec> {
+    if f.class == NVME_CLASS {
+        return Some(NVME);
+    }
     match (f.vendor, f.device) {
         (VIRTIO_VENDOR, 0x1001 | 0x1042) => Some(VIRTIO_BLK),
         (VIRTIO_VENDOR, 0x1000 | 0x1041) => Some(VIRTIO_NET),

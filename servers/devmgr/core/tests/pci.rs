@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use rampart_devmgr_api::{BarKind, Bdf, Grant, IrqKind};
-use rampart_devmgr_core::assign::{VIRTIO_BLK, VIRTIO_NET, driver_for, plan};
+use rampart_devmgr_core::assign::{NVME, VIRTIO_BLK, VIRTIO_NET, driver_for, plan};
 use rampart_devmgr_core::filter::{DriverView, FilterError};
 use rampart_devmgr_core::pci::{ConfigSpace, enumerate, reg};
 use rampart_devmgr_core::testing::{FakeConfig, FakeFunction, virtio_function};
@@ -48,6 +48,27 @@ fn enumerates_and_sizes() {
     assert_eq!(c.read(BLK, reg::COMMAND) & 3, 3);
     assert_eq!(driver_for(blk), Some(VIRTIO_BLK));
     assert_eq!(driver_for(fs.iter().find(|f| f.bdf == NET).unwrap()), Some(VIRTIO_NET));
+}
+
+#[test]
+fn nvme_is_chosen_by_class_with_the_block_drivers_grants() {
+    let mut c = machine();
+    let nvme = Bdf { bus: 0, device: 5, function: 0 };
+    // QEMU's `nvme` device: Red Hat 1b36:0010, class 01/08/02.
+    c.funcs.insert(nvme, FakeFunction::new(0x1b36, 0x0010, [1, 8, 2], 0, 0));
+    // A SATA controller (01/06/01) and another vendor's NVMe-subclass
+    // device with a different programming interface get no driver.
+    c.funcs.insert(Bdf { bus: 0, device: 6, function: 0 }, FakeFunction::new(0x8086, 0x2922, [1, 6, 1], 0, 0));
+    c.funcs.insert(Bdf { bus: 0, device: 7, function: 0 }, FakeFunction::new(0x144d, 0xa808, [1, 8, 3], 0, 0));
+    let fs = enumerate(&mut c, 0);
+    let f = |b: Bdf| fs.iter().find(|f| f.bdf == b).unwrap();
+    assert_eq!(driver_for(f(nvme)), Some(NVME));
+    assert_eq!(driver_for(f(Bdf { bus: 0, device: 6, function: 0 })), None);
+    assert_eq!(driver_for(f(Bdf { bus: 0, device: 7, function: 0 })), None);
+    assert_eq!(
+        (NVME.prefix, NVME.context, NVME.device_context),
+        (VIRTIO_BLK.prefix, VIRTIO_BLK.context, VIRTIO_BLK.device_context)
+    );
 }
 
 #[test]
