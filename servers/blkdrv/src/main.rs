@@ -21,8 +21,7 @@ extern crate alloc;
 use alloc::boxed::Box;
 use rampart_blkdrv_api::client::DriverEnd;
 use rampart_blkdrv_api::{Layout, Op, SECTOR};
-use rampart_devmgr_api::Shared;
-use rampart_drvkit::device::{self, Claimed, EVENT_CLIENT};
+use rampart_drvkit::device;
 use rampart_drvkit::hal::{self, RampartHal};
 use rampart_drvkit::start::{self, Failure, at};
 use rampart_rt::cap::{IrqHandler, Notification};
@@ -43,14 +42,7 @@ const REGION_BYTES: u64 = 2 << 20;
 type Blk = VirtIOBlk<RampartHal, PciTransport>;
 
 fn main() -> i32 {
-    let name = rampart_rt::process::args().get(1).cloned().unwrap_or_default();
-    match run(&name) {
-        Ok(()) => 0,
-        Err((what, e)) => {
-            dprintln!("blkdrv: {name}: {what}: {e}");
-            1
-        }
-    }
+    start::main("blkdrv", run)
 }
 
 fn run(name: &str) -> Result<(), Failure> {
@@ -64,14 +56,7 @@ fn run(name: &str) -> Result<(), Failure> {
     // SAFETY: the region is fresh from rm, mapped read-write in this task
     // for its whole life and not yet shared.
     let end = unsafe { DriverEnd::create(region.vaddr as *mut u8, layout) }.map_err(|_| ("layout", Errno::EINVAL))?;
-    let token = device::slot().map_err(at("slots"))?;
-    rampart_rt::rm::region_share(region.id, true, token).map_err(at("sharing the region"))?;
-    dev.devmgr.publish(Shared::Region, token).map_err(at("publishing the region"))?;
-    let ntfn = device::event_cap(EVENT_CLIENT).map_err(at("notification"))?;
-    dev.devmgr.publish(Shared::Notify, ntfn.0).map_err(at("publishing the notification"))?;
-    // devmgr holds copies for the client now.
-    device::drop_cap(token);
-    device::drop_cap(ntfn.0);
+    start::publish(&dev, &region)?;
     dprintln!("blkdrv: {name}: domain {}", rampart_rt::startup::body().map_or("?", |b| b.security_context.as_str()));
     dprintln!(
         "blkdrv: {name}: {} sectors{}, queue {}, region {} KiB; cspace:{}",
@@ -81,23 +66,9 @@ fn run(name: &str) -> Result<(), Failure> {
         region.bytes >> 10,
         device::cspace_census()
     );
-    let client = wait_client(&dev).map_err(at("client"))?;
+    let client = start::wait_client(&dev)?;
     dprintln!("blkdrv: {name}: client attached");
     Driver { blk, end, client, irq, slots: Slots::new() }.serve().map_err(at("serving"))
-}
-
-/// Waits until devmgr has bound a client; returns its notification.
-fn wait_client(dev: &Claimed) -> Result<Notification, Errno> {
-    let s = device::slot()?;
-    loop {
-        match dev.devmgr.take_client(s) {
-            Ok(()) => return Ok(Notification(s)),
-            Err(Errno::EAGAIN) => {
-                device::events().wait();
-            }
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 /// A request on the device: the client's id, what it asked, and the header

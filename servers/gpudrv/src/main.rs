@@ -21,12 +21,10 @@
 
 extern crate alloc;
 
-use rampart_devmgr_api::Shared;
-use rampart_drvkit::device::{self, Claimed, EVENT_CLIENT};
+use rampart_drvkit::device;
 use rampart_drvkit::hal::RampartHal;
 use rampart_drvkit::start::{self, Failure, at};
 use rampart_gpudrv_api::{FLUSH_DONE_OFFSET, FLUSH_REQ_OFFSET, Geometry, Header, PIXELS_OFFSET};
-use rampart_rt::cap::Notification;
 use rampart_rt::dprintln;
 use rampart_uabi::Errno;
 use virtio_drivers::device::gpu::VirtIOGpu;
@@ -37,14 +35,7 @@ rampart_rt::program!(main);
 type Gpu = VirtIOGpu<RampartHal, PciTransport>;
 
 fn main() -> i32 {
-    let name = rampart_rt::process::args().get(1).cloned().unwrap_or_default();
-    match run(&name) {
-        Ok(()) => 0,
-        Err((what, e)) => {
-            dprintln!("gpudrv: {name}: {what}: {e}");
-            1
-        }
-    }
+    start::main("gpudrv", run)
 }
 
 fn run(name: &str) -> Result<(), Failure> {
@@ -63,19 +54,13 @@ fn run(name: &str) -> Result<(), Failure> {
     // SAFETY: the region is fresh from rm, mapped read-write in this task
     // for its whole life and not yet shared; the header is at its start.
     unsafe { core::ptr::write_volatile(region.vaddr as *mut Header, geo.header()) };
-    let token = device::slot().map_err(at("slots"))?;
-    rampart_rt::rm::region_share(region.id, true, token).map_err(at("sharing the region"))?;
-    dev.devmgr.publish(Shared::Region, token).map_err(at("publishing the region"))?;
-    let ntfn = device::event_cap(EVENT_CLIENT).map_err(at("notification"))?;
-    dev.devmgr.publish(Shared::Notify, ntfn.0).map_err(at("publishing the notification"))?;
-    device::drop_cap(token);
-    device::drop_cap(ntfn.0);
+    start::publish(&dev, &region)?;
     dprintln!(
         "gpudrv: {name}: {width}x{height} framebuffer, region {} KiB; cspace:{}",
         region.bytes >> 10,
         device::cspace_census()
     );
-    let client = wait_client(&dev).map_err(at("client"))?;
+    let client = start::wait_client(&dev)?;
     dprintln!("gpudrv: {name}: client attached");
     let base = region.vaddr as *mut u8;
     let bytes = geo.pixel_bytes() as usize;
@@ -100,19 +85,5 @@ fn run(name: &str) -> Result<(), Failure> {
             continue;
         }
         device::events().wait();
-    }
-}
-
-/// Waits until devmgr has bound a client; returns its notification.
-fn wait_client(dev: &Claimed) -> Result<Notification, Errno> {
-    let s = device::slot()?;
-    loop {
-        match dev.devmgr.take_client(s) {
-            Ok(()) => return Ok(Notification(s)),
-            Err(Errno::EAGAIN) => {
-                device::events().wait();
-            }
-            Err(e) => return Err(e),
-        }
     }
 }

@@ -17,12 +17,10 @@
 
 extern crate alloc;
 
-use rampart_devmgr_api::Shared;
-use rampart_drvkit::device::{self, Claimed, EVENT_CLIENT};
+use rampart_drvkit::device;
 use rampart_drvkit::hal::RampartHal;
 use rampart_drvkit::start::{self, Failure, at};
 use rampart_inputdrv_api::{DriverEnd, Event, REGION_BYTES};
-use rampart_rt::cap::Notification;
 use rampart_rt::dprintln;
 use rampart_uabi::Errno;
 use virtio_drivers::device::input::VirtIOInput;
@@ -33,14 +31,7 @@ rampart_rt::program!(main);
 type Input = VirtIOInput<RampartHal, PciTransport>;
 
 fn main() -> i32 {
-    let name = rampart_rt::process::args().get(1).cloned().unwrap_or_default();
-    match run(&name) {
-        Ok(()) => 0,
-        Err((what, e)) => {
-            dprintln!("inputdrv: {name}: {what}: {e}");
-            1
-        }
-    }
+    start::main("inputdrv", run)
 }
 
 fn run(name: &str) -> Result<(), Failure> {
@@ -54,15 +45,9 @@ fn run(name: &str) -> Result<(), Failure> {
     // in this task for its whole life and not yet shared.
     let mut end = unsafe { DriverEnd::create(region.vaddr as *mut u8, region.bytes as usize) }
         .map_err(|_| ("ring layout", Errno::EINVAL))?;
-    let token = device::slot().map_err(at("slots"))?;
-    rampart_rt::rm::region_share(region.id, true, token).map_err(at("sharing the region"))?;
-    dev.devmgr.publish(Shared::Region, token).map_err(at("publishing the region"))?;
-    let ntfn = device::event_cap(EVENT_CLIENT).map_err(at("notification"))?;
-    dev.devmgr.publish(Shared::Notify, ntfn.0).map_err(at("publishing the notification"))?;
-    device::drop_cap(token);
-    device::drop_cap(ntfn.0);
+    start::publish(&dev, &region)?;
     dprintln!("inputdrv: {name}: {kind:?}; cspace:{}", device::cspace_census());
-    let client = wait_client(&dev).map_err(at("client"))?;
+    let client = start::wait_client(&dev)?;
     dprintln!("inputdrv: {name}: client attached");
     let mut seen = 0u64;
     loop {
@@ -83,20 +68,6 @@ fn run(name: &str) -> Result<(), Failure> {
         if !any {
             let _ = irq.ack();
             device::events().wait();
-        }
-    }
-}
-
-/// Waits until devmgr has bound a client; returns its notification.
-fn wait_client(dev: &Claimed) -> Result<Notification, Errno> {
-    let s = device::slot()?;
-    loop {
-        match dev.devmgr.take_client(s) {
-            Ok(()) => return Ok(Notification(s)),
-            Err(Errno::EAGAIN) => {
-                device::events().wait();
-            }
-            Err(e) => return Err(e),
         }
     }
 }

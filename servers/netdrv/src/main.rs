@@ -20,8 +20,7 @@
 
 extern crate alloc;
 
-use rampart_devmgr_api::Shared;
-use rampart_drvkit::device::{self, Claimed, EVENT_CLIENT};
+use rampart_drvkit::device;
 use rampart_drvkit::hal::{self, RampartHal};
 use rampart_drvkit::start::{self, Failure, at};
 use rampart_netdrv_api::{BUF_BYTES, DriverEnd, Layout};
@@ -44,14 +43,7 @@ const REGION_BYTES: u64 = 1 << 20;
 type Net = VirtIONetRaw<RampartHal, PciTransport, QUEUE>;
 
 fn main() -> i32 {
-    let name = rampart_rt::process::args().get(1).cloned().unwrap_or_default();
-    match run(&name) {
-        Ok(()) => 0,
-        Err((what, e)) => {
-            dprintln!("netdrv: {name}: {what}: {e}");
-            1
-        }
-    }
+    start::main("netdrv", run)
 }
 
 fn run(name: &str) -> Result<(), Failure> {
@@ -73,13 +65,7 @@ fn run(name: &str) -> Result<(), Failure> {
     // SAFETY: the region is fresh from rm, mapped read-write in this task
     // for its whole life and not yet shared.
     let end = unsafe { DriverEnd::create(region.vaddr as *mut u8, layout) }.map_err(|_| ("layout", Errno::EINVAL))?;
-    let token = device::slot().map_err(at("slots"))?;
-    rampart_rt::rm::region_share(region.id, true, token).map_err(at("sharing the region"))?;
-    dev.devmgr.publish(Shared::Region, token).map_err(at("publishing the region"))?;
-    let ntfn = device::event_cap(EVENT_CLIENT).map_err(at("notification"))?;
-    dev.devmgr.publish(Shared::Notify, ntfn.0).map_err(at("publishing the notification"))?;
-    device::drop_cap(token);
-    device::drop_cap(ntfn.0);
+    start::publish(&dev, &region)?;
     let m = layout.mac;
     dprintln!(
         "netdrv: {name}: mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {BUFS}+{BUFS} buffers, region {} KiB; cspace:{}",
@@ -92,27 +78,13 @@ fn run(name: &str) -> Result<(), Failure> {
         region.bytes >> 10,
         device::cspace_census()
     );
-    let client = wait_client(&dev).map_err(at("client"))?;
+    let client = start::wait_client(&dev)?;
     dprintln!("netdrv: {name}: client attached");
     let mut d = Driver { net, end, client, irq, rx_tok: [None; QUEUE], tx_tok: [None; QUEUE], dropped: 0 };
     for b in d.end.initial_rx() {
         d.post_rx(b)?;
     }
     d.serve().map_err(at("serving"))
-}
-
-/// Waits until devmgr has bound a client; returns its notification.
-fn wait_client(dev: &Claimed) -> Result<Notification, Errno> {
-    let s = device::slot()?;
-    loop {
-        match dev.devmgr.take_client(s) {
-            Ok(()) => return Ok(Notification(s)),
-            Err(Errno::EAGAIN) => {
-                device::events().wait();
-            }
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 struct Driver {

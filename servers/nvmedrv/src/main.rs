@@ -41,11 +41,11 @@ mod ctrl;
 use crate::ctrl::Ctrl;
 use rampart_blkdrv_api::client::DriverEnd;
 use rampart_blkdrv_api::{Layout, Op, SECTOR};
-use rampart_devmgr_api::{IrqKind, Shared};
-use rampart_drvkit::device::{self, Claimed, EVENT_CLIENT};
+use rampart_devmgr_api::IrqKind;
+use rampart_drvkit::device;
 use rampart_drvkit::hal;
 use rampart_drvkit::nvme::nvm;
-use rampart_drvkit::start::{Failure, at};
+use rampart_drvkit::start::{self, Failure, at};
 use rampart_rt::cap::Notification;
 use rampart_rt::dprintln;
 use rampart_uabi::Errno;
@@ -65,14 +65,7 @@ const PCI_BUS_MASTER: u32 = 1 << 2;
 const PCI_INTX_DISABLE: u32 = 1 << 10;
 
 fn main() -> i32 {
-    let name = rampart_rt::process::args().get(1).cloned().unwrap_or_default();
-    match run(&name) {
-        Ok(()) => 0,
-        Err((what, e)) => {
-            dprintln!("nvmedrv: {name}: {what}: {e}");
-            1
-        }
-    }
+    start::main("nvmedrv", run)
 }
 
 fn run(name: &str) -> Result<(), Failure> {
@@ -97,13 +90,7 @@ fn run(name: &str) -> Result<(), Failure> {
     // SAFETY: the region is fresh from rm, mapped read-write in this task
     // for its whole life and not yet shared.
     let end = unsafe { DriverEnd::create(region.vaddr as *mut u8, layout) }.map_err(|_| ("layout", Errno::EINVAL))?;
-    let token = device::slot().map_err(at("slots"))?;
-    rampart_rt::rm::region_share(region.id, true, token).map_err(at("sharing the region"))?;
-    dev.devmgr.publish(Shared::Region, token).map_err(at("publishing the region"))?;
-    let ntfn = device::event_cap(EVENT_CLIENT).map_err(at("notification"))?;
-    dev.devmgr.publish(Shared::Notify, ntfn.0).map_err(at("publishing the notification"))?;
-    device::drop_cap(token);
-    device::drop_cap(ntfn.0);
+    start::publish(&dev, &region)?;
     dprintln!("nvmedrv: {name}: domain {}", rampart_rt::startup::body().map_or("?", |b| b.security_context.as_str()));
     let v = c.version();
     dprintln!(
@@ -117,23 +104,9 @@ fn run(name: &str) -> Result<(), Failure> {
         if interrupts { "MSI-X completions" } else { "polled completions" },
         device::cspace_census()
     );
-    let client = wait_client(&dev).map_err(at("client"))?;
+    let client = start::wait_client(&dev)?;
     dprintln!("nvmedrv: {name}: client attached");
     Driver { c, end, client }.serve().map_err(at("serving"))
-}
-
-/// Waits until devmgr has bound a client; returns its notification.
-fn wait_client(dev: &Claimed) -> Result<Notification, Errno> {
-    let s = device::slot()?;
-    loop {
-        match dev.devmgr.take_client(s) {
-            Ok(()) => return Ok(Notification(s)),
-            Err(Errno::EAGAIN) => {
-                device::events().wait();
-            }
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 struct Driver {

@@ -18,6 +18,7 @@ extern crate alloc;
 
 use rampart_devmgr_api::Shared;
 use rampart_drvkit::device::{self, EVENT_CLIENT};
+use rampart_drvkit::start::{self, Failure};
 use rampart_rt::cap::{IoPort, Notification};
 use rampart_rt::dprintln;
 use rampart_serialdrv_api::REGION_BYTES;
@@ -75,17 +76,10 @@ impl Uart {
 }
 
 fn main() -> i32 {
-    let name = rampart_rt::process::args().get(1).cloned().unwrap_or_default();
-    match run(&name) {
-        Ok(()) => 0,
-        Err((what, e)) => {
-            dprintln!("serialdrv: {name}: {what}: {e}");
-            1
-        }
-    }
+    start::main("serialdrv", run)
 }
 
-fn run(name: &str) -> Result<(), (&'static str, Errno)> {
+fn run(name: &str) -> Result<(), Failure> {
     let dev = device::claim().map_err(|e| ("collecting the grants", e))?;
     let &(port, first, last) = dev.ports.first().ok_or(("no I/O ports", Errno::ENODEV))?;
     if last < first + 7 {
