@@ -6,10 +6,12 @@
 //! console on pipes.
 //!
 //! Guest test programs finish with a line `N passed, M failed`;
-//! [`parse_summary`] reads it; [`harness`] has the checks the tests
+//! [`parse_summary`] reads it; [`differential`] runs busybox cases on
+//! the host and the guest and compares them; [`harness`] has the checks the tests
 //! share (typing at the shell, running a suite on the test kernel). [`pty`] drives interactive runs through a
 //! real pseudo-terminal (tmux).
 
+pub mod differential;
 pub mod harness;
 pub mod pty;
 

@@ -11,9 +11,7 @@
 //! `PATH`. Standard output and standard error (merged, as the terminal
 //! shows them) and the status of each case must be equal.
 
-use rampart_tests::harness::type_line;
-use rampart_tests::{PROMPT, boot, disk, run_batch, session_config};
-use std::process::Command;
+use rampart_tests::{differential, disk, run_batch, session_config};
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(60);
@@ -80,54 +78,9 @@ const CASES: &[&str] = &[
     "echo hello > /tmp/lx4; busybox truncate -s 2 /tmp/lx4; busybox cat /tmp/lx4; echo",
 ];
 
-/// The line typed for case `c`: the command, then its status after a
-/// marker.
-fn line(c: &str) -> String {
-    format!("{c}; echo \"@E$?\"")
-}
-
-/// (output, status) from what a case printed: everything before the
-/// marker, carriage returns removed (the serial line's), leading line
-/// break of the echo dropped.
-fn parse(out: &str) -> Option<(String, String)> {
-    let out = out.replace('\r', "");
-    let (before, after) = out.rsplit_once("@E")?;
-    let status: String = after.chars().take_while(char::is_ascii_digit).collect();
-    Some((before.strip_prefix('\n').unwrap_or(before).to_string(), status))
-}
-
 #[test]
 fn busybox_matches_the_host() {
-    let bb = images::linux::busybox_static().expect("busybox-static");
-    let dir = tempfile_dir();
-    std::os::unix::fs::symlink(&bb, dir.join("busybox")).unwrap();
-    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
-    let host: Vec<_> = CASES
-        .iter()
-        .map(|c| {
-            let o = Command::new("sh")
-                .arg("-c")
-                .arg(format!("exec 2>&1; {}", line(c)))
-                .env("PATH", &path)
-                .current_dir(&dir)
-                .output()
-                .expect("sh");
-            parse(&String::from_utf8_lossy(&o.stdout))
-        })
-        .collect();
-    let d = disk("linux-busybox");
-    let mut s = boot(&session_config(&d, false));
-    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
-    let mut bad = Vec::new();
-    for (i, c) in CASES.iter().enumerate() {
-        let guest = parse(&type_line(&mut s, PROMPT, &line(c), &["@E"]));
-        assert!(host[i].is_some(), "the host ran case {i}");
-        if host[i] != guest {
-            bad.push(format!("case {i} `{c}`:\n  host:  {:?}\n  guest: {:?}", host[i], guest));
-        }
-    }
-    println!("linux differential: {} of {} cases equal", CASES.len() - bad.len(), CASES.len());
-    assert!(bad.is_empty(), "{} cases differ:\n{}", bad.len(), bad.join("\n"));
+    differential::busybox_matches_the_host(&tempfile_dir(), "linux-busybox", CASES, T, "linux differential");
 }
 
 #[test]

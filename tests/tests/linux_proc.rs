@@ -9,9 +9,7 @@
 //! host with `sh -c`, the extracted busybox first on `PATH`: output
 //! (stdout and stderr merged) and status must be equal.
 
-use rampart_tests::harness::type_line;
-use rampart_tests::{PROMPT, boot, disk, run_batch, session_config};
-use std::process::Command;
+use rampart_tests::{differential, disk, run_batch, session_config};
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(90);
@@ -76,55 +74,13 @@ const CASES: &[&str] = &[
     "busybox find /tmp -maxdepth 0 -exec busybox echo found {} \\;",
 ];
 
-/// The line typed for case `c`: the command, then its status after a
-/// marker.
-fn line(c: &str) -> String {
-    format!("{c}; echo \"@E$?\"")
-}
-
-/// (output, status) from what a case printed (as in tests/linux.rs).
-fn parse(out: &str) -> Option<(String, String)> {
-    let out = out.replace('\r', "");
-    let (before, after) = out.rsplit_once("@E")?;
-    let status: String = after.chars().take_while(char::is_ascii_digit).collect();
-    Some((before.strip_prefix('\n').unwrap_or(before).to_string(), status))
-}
-
 #[test]
 fn busybox_sh_scripts_match_the_host() {
     let _one = serial();
-    let bb = images::linux::busybox_static().expect("busybox-static");
     let dir = std::env::temp_dir().join(format!("rampart-linux-proc-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    std::os::unix::fs::symlink(&bb, dir.join("busybox")).unwrap();
-    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
-    let host: Vec<_> = CASES
-        .iter()
-        .map(|c| {
-            let o = Command::new("sh")
-                .arg("-c")
-                .arg(format!("exec 2>&1; {}", line(c)))
-                .env("PATH", &path)
-                .current_dir(&dir)
-                .output()
-                .expect("sh");
-            parse(&String::from_utf8_lossy(&o.stdout))
-        })
-        .collect();
-    let d = disk("linux-proc");
-    let mut s = boot(&session_config(&d, false));
-    s.expect(PROMPT, T).unwrap_or_else(|e| panic!("no prompt: {e:#}"));
-    let mut bad = Vec::new();
-    for (i, c) in CASES.iter().enumerate() {
-        let guest = parse(&type_line(&mut s, PROMPT, &line(c), &["@E"]));
-        assert!(host[i].is_some(), "the host ran case {i}");
-        if host[i] != guest {
-            bad.push(format!("case {i} `{c}`:\n  host:  {:?}\n  guest: {:?}", host[i], guest));
-        }
-    }
-    println!("linux process differential: {} of {} cases equal", CASES.len() - bad.len(), CASES.len());
-    assert!(bad.is_empty(), "{} cases differ:\n{}", bad.len(), bad.join("\n"));
+    differential::busybox_matches_the_host(&dir, "linux-proc", CASES, T, "linux process differential");
 }
 
 /// Debugging aid: runs the script in `SMOKE` and prints what the guest
