@@ -32,14 +32,18 @@ fn kernel() -> &'static mut Kernel<X86Machine> {
 /// The kernel log's records (`rampart_kcore::log`).
 static mut LOG_STORAGE: rampart_kcore::log::LogStorage = rampart_kcore::log::LogStorage::new();
 
+/// The kernel timers (`rampart_kcore::timer`).
+static mut TIMER_STORAGE: rampart_kcore::timer::TimerTable = rampart_kcore::timer::TimerTable::new();
+
 /// Installs the booted kernel state and enters the first thread.
 pub fn start(k: Kernel<X86Machine>) -> ! {
     // SAFETY: called once at the end of boot, before any entry can happen;
-    // nothing else ever refers to `LOG_STORAGE`.
+    // nothing else ever refers to `LOG_STORAGE` or `TIMER_STORAGE`.
     #[allow(static_mut_refs)]
     unsafe {
         let k = KERNEL.write(k);
         k.log.attach(&mut LOG_STORAGE);
+        k.attach_timers(&mut TIMER_STORAGE);
     }
     activate()
 }

@@ -45,8 +45,10 @@ pub mod slot {
     pub const AUDIT: u64 = 12;
     /// The kernel log, every right, badge 0 (see `crate::log`).
     pub const LOG: u64 = 13;
+    /// Timer control (`TimerControlGet`).
+    pub const TIMER_CONTROL: u64 = 14;
     /// First slot not fixed by this list.
-    pub const FIRST_FREE: u64 = 14;
+    pub const FIRST_FREE: u64 = 15;
 }
 
 /// log2 of the number of slots in init's root CNode. The CNode's guard makes

@@ -221,7 +221,27 @@ pub enum Label {
     LogRead = 101,
     /// Log: signal notification cap0 when records are appended.
     LogSetNotification = 102,
+
+    /// TimerControl: put a capability to a free timer into the empty slot
+    /// (cap0 = destination CNode, MR0 = index, MR1 = depth). Reply: MR0 =
+    /// the timer's number (0..[`TIMERS`]). `RevokeFirst` if every timer is
+    /// issued. docs/kernel.md, "Timers and timeouts".
+    TimerControlGet = 110,
+    /// Timer: arm it. cap0 = notification capability with Write (its badge
+    /// is the one signalled), MR0 = deadline as a time-stamp-counter value.
+    /// At the first kernel tick (1 kHz) at or after the deadline the
+    /// notification is signalled and the timer disarmed; a deadline already
+    /// passed signals at once; `u64::MAX` never fires. Re-arming replaces
+    /// the previous deadline and notification.
+    TimerSet = 111,
+    /// Timer: disarm it. Reply: MR0 = 1 if it was armed, 0 if it had
+    /// already fired or was never armed.
+    TimerCancel = 112,
 }
+
+/// Number of kernel timers (`TimerControlGet` fails with `RevokeFirst`
+/// when all are issued).
+pub const TIMERS: usize = 256;
 
 impl Label {
     /// Decodes a label; `None` for unknown values.
@@ -290,6 +310,9 @@ impl Label {
             100 => LogWrite,
             101 => LogRead,
             102 => LogSetNotification,
+            110 => TimerControlGet,
+            111 => TimerSet,
+            112 => TimerCancel,
             _ => return None,
         })
     }
@@ -308,6 +331,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert_eq!(n, 62);
+        assert_eq!(n, 65);
     }
 }

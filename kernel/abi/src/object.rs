@@ -167,6 +167,11 @@ pub enum CapType {
     /// The kernel log (`crate::log`): append with Write, read with Read;
     /// the badge stamps every record written through it.
     Log = 22,
+    /// One kernel timer (`TimerSet`/`TimerCancel`; docs/kernel.md, "Timers
+    /// and timeouts").
+    Timer = 23,
+    /// Authority to obtain timers (`TimerControlGet`; root task only).
+    TimerControl = 24,
 }
 
 impl CapType {
@@ -196,6 +201,8 @@ impl CapType {
             20 => CapType::Zombie,
             21 => CapType::Audit,
             22 => CapType::Log,
+            23 => CapType::Timer,
+            24 => CapType::TimerControl,
             _ => return None,
         })
     }

@@ -107,6 +107,7 @@ impl<M: Machine> Kernel<M> {
         put(&root, ws::SCHED_CONTROL, Cap::control(CapType::SchedControl));
         put(&root, ws::AUDIT, Cap::control(CapType::Audit));
         put(&root, ws::LOG, Cap::log(0, Rights::ALL));
+        put(&root, ws::TIMER_CONTROL, Cap::control(CapType::TimerControl));
         put(&root, ws::IPC_BUFFER, ipcbuf);
         self.boot_map(&mut root, alloc, ws::IPC_BUFFER, ipc_buffer_vaddr, Rights::RW, 0)?;
 

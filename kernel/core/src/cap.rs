@@ -126,13 +126,17 @@ impl Cap {
         Cap::new(CapType::SchedContext, (paddr >> 4) << 12, 0)
     }
     /// A singleton authority capability (SchedControl, IrqControl,
-    /// IoPortControl, AsidControl, Audit).
+    /// IoPortControl, AsidControl, Audit, TimerControl).
     pub const fn control(t: CapType) -> Cap {
         Cap::new(t, 0, 0)
     }
     /// Handler for interrupt `irq` (kernel IRQ number 0..=255).
     pub const fn irq_handler(irq: u64) -> Cap {
         Cap::new(CapType::IrqHandler, (irq & 0xff) << 12, 0)
+    }
+    /// Kernel timer `n` (0..[`crate::timer::TIMERS`]).
+    pub const fn timer(n: u64) -> Cap {
+        Cap::new(CapType::Timer, (n & 0xfff) << 12, 0)
     }
     /// I/O ports `first..=last`.
     pub const fn io_port(first: u16, last: u16) -> Cap {
@@ -279,6 +283,10 @@ impl Cap {
     pub fn irq(self) -> u64 {
         (self.w0 >> 12) & 0xff
     }
+    /// Timer: the timer's number.
+    pub fn timer_num(self) -> u64 {
+        (self.w0 >> 12) & 0xfff
+    }
     /// IoPort: first and last port.
     pub fn io_range(self) -> (u16, u16) {
         (self.w1 as u16, (self.w1 >> 16) as u16)
@@ -349,6 +357,8 @@ impl Cap {
             }
             T::IrqControl => matches!(tb, T::IrqControl | T::IrqHandler),
             T::IoPortControl => matches!(tb, T::IoPortControl | T::IoPort),
+            T::TimerControl => matches!(tb, T::TimerControl | T::Timer),
+            T::Timer => tb == T::Timer && self.timer_num() == b.timer_num(),
             T::SchedControl | T::AsidControl | T::Audit | T::Log => ta == tb,
             T::IrqHandler => tb == T::IrqHandler && self.irq() == b.irq(),
             T::IoPort => tb == T::IoPort && self.io_range() == b.io_range(),
@@ -365,7 +375,7 @@ impl Cap {
         use CapType as T;
         match (self.cap_type(), b.cap_type()) {
             (T::Untyped, _) => false,
-            (T::IrqControl, T::IrqHandler) | (T::IoPortControl, T::IoPort) => false,
+            (T::IrqControl, T::IrqHandler) | (T::IoPortControl, T::IoPort) | (T::TimerControl, T::Timer) => false,
             (T::Frame, T::Frame) => self.same_region_as(b) && self.is_device() == b.is_device(),
             _ => self.same_region_as(b),
         }
@@ -378,6 +388,7 @@ impl Cap {
             CapType::Endpoint | CapType::Notification | CapType::Log => self.badge() != src.badge(),
             CapType::IrqHandler => src.cap_type() == CapType::IrqControl,
             CapType::IoPort => src.cap_type() == CapType::IoPortControl,
+            CapType::Timer => src.cap_type() == CapType::TimerControl,
             CapType::Untyped => true,
             _ => false,
         }

@@ -150,6 +150,7 @@ impl<M: Machine> Kernel<M> {
             CapType::AsidPool => self.asid_pool_destroyed(cap),
             CapType::IrqHandler => self.irq_handler_destroyed(cap.irq() as usize),
             CapType::IoPort => self.io_ports_released(cap.io_range()),
+            CapType::Timer => self.timer_destroyed(cap.timer_num() as usize),
             _ => {}
         }
     }
@@ -165,6 +166,7 @@ impl<M: Machine> Kernel<M> {
                 irq.ntfn = 0;
             }
         }
+        self.timers_ntfn_destroyed(n);
         self.log_ntfn_destroyed(n);
     }
 

@@ -151,6 +151,7 @@ impl<M: Machine> Kernel<M> {
                 | CapType::VSpace => self.inv_vspace(&inv),
                 CapType::Audit => self.inv_audit(&inv),
                 CapType::Log => self.inv_log(&inv),
+                CapType::TimerControl | CapType::Timer => self.inv_timer(&inv),
                 _ => Err(InvError::new(Error::InvalidCapability)),
             }
         };

@@ -81,6 +81,13 @@ pub struct Kernel<M> {
     pub root_vspace: u64,
     /// The kernel log (`CapType::Log`).
     pub log: crate::log::LogRing,
+    /// Kernel timers (`CapType::Timer`, [`crate::timer`]): empty until
+    /// [`Kernel::attach_timers`] (storage outside this struct, which is
+    /// moved by value on the boot stack).
+    pub timers: &'static mut [crate::timer::TimerEntry],
+    /// Lower bound of the earliest armed timer deadline (TSC;
+    /// [`crate::timer::NO_DEADLINE`]: none armed).
+    pub timer_next: u64,
 }
 
 impl<M: Machine> Kernel<M> {
@@ -105,6 +112,8 @@ impl<M: Machine> Kernel<M> {
             fastpath_hits: 0,
             root_vspace: 0,
             log: crate::log::LogRing::new(),
+            timers: &mut [],
+            timer_next: crate::timer::NO_DEADLINE,
         }
     }
 
@@ -119,6 +128,10 @@ impl<M: Machine> Kernel<M> {
         }
         if !self.cur.is_none() && self.cur.get().in_ready_queue.get() != 0 {
             return 110; // Benno: the running thread is never queued
+        }
+        let t = self.check_timers();
+        if t != 0 {
+            return t;
         }
         self.check_threads()
     }

@@ -62,6 +62,7 @@ pub mod tcb_ops;
 pub mod testing;
 #[cfg(test)]
 mod tests;
+pub mod timer;
 pub mod untyped;
 // `unsafe impl KernelObject for AsidPool` (kmem's contract).
 #[allow(unsafe_code)]

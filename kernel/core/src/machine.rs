@@ -54,6 +54,9 @@ pub trait Machine {
     fn debug_write(&mut self, bytes: &[u8]);
     /// Powers off with `code` (debug builds; test harness exits).
     fn debug_shutdown(&mut self, code: u32);
+    /// The time-stamp counter now (the clock of timer deadlines,
+    /// docs/kernel.md "Timers and timeouts").
+    fn tsc(&self) -> u64;
     /// Time-stamp-counter ticks spent halted with nothing to run since boot
     /// (`DebugIdleTicks`; 0 where not measured).
     fn idle_ticks(&self) -> u64 {

@@ -307,6 +307,7 @@ impl<M: Machine> Kernel<M> {
     pub fn timer_tick(&mut self) {
         self.now += 1;
         self.release_due();
+        self.timers_tick();
         let cur = self.cur;
         if cur.is_none() {
             return;

@@ -38,6 +38,8 @@ pub struct MockMachine {
     pub irq_masked: Vec<bool>,
     /// TCBs reported destroyed.
     pub destroyed: Vec<u64>,
+    /// Value returned as the time-stamp counter (tests advance it).
+    pub tsc: u64,
 }
 
 impl Machine for MockMachine {
@@ -69,6 +71,9 @@ impl Machine for MockMachine {
         self.destroyed.push(tcb);
     }
     fn init_fpu_area(&mut self, _area: u64) {}
+    fn tsc(&self) -> u64 {
+        self.tsc
+    }
     fn debug_write(&mut self, bytes: &[u8]) {
         self.output.extend_from_slice(bytes);
     }
@@ -149,6 +154,7 @@ impl World {
         let untyped = k.boot_put(&mut root, ut).expect("slot");
         k.boot_start(&root, 0x40_0000, 0x7000_0000, 0);
         k.log.attach(std::boxed::Box::leak(std::boxed::Box::default()));
+        k.attach_timers(std::boxed::Box::leak(std::boxed::Box::default()));
         World { k, root, untyped, _arena: arena }
     }
 

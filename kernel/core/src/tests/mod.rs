@@ -13,4 +13,5 @@ mod log;
 mod rights;
 mod sched;
 mod support;
+mod timer;
 mod vspace;

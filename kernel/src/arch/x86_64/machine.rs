@@ -197,4 +197,7 @@ impl Machine for X86Machine {
     fn idle_ticks(&self) -> u64 {
         crate::trap::idle_ticks()
     }
+    fn tsc(&self) -> u64 {
+        cpu::rdtsc()
+    }
 }
