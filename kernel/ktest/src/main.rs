@@ -33,6 +33,7 @@ mod t_ntfn;
 mod t_sched;
 mod t_seg;
 mod t_tcb;
+mod t_timer;
 mod t_untyped;
 mod t_vm;
 
@@ -55,6 +56,7 @@ const GROUPS: &[&[Test]] = &[
     t_ipc::TESTS,
     t_ntfn::TESTS,
     t_sched::TESTS,
+    t_timer::TESTS,
     t_seg::TESTS,
     t_fault::TESTS,
     t_io::TESTS,

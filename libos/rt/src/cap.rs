@@ -81,6 +81,10 @@ cap_types! {
     IoPort;
     /// The authority to dump the capability graph.
     Audit;
+    /// The authority to obtain kernel timers ([`crate::timer`]).
+    TimerControl;
+    /// One kernel timer ([`crate::timer`]).
+    Timer;
 }
 
 /// A slot named relative to a CNode capability: `depth` bits of `index` are

@@ -66,6 +66,7 @@ pub mod spawn;
 pub mod startup;
 pub mod syscall;
 pub mod tcb;
+pub mod timer;
 pub mod tls;
 pub mod untyped;
 pub mod vspace;
