@@ -223,7 +223,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
     if let Some(c) = &core {
         c.report_sids("first program ended");
         if end.rm_alive {
-            shutdown::audit_trail(c, bi.tsc_hz);
+            shutdown::audit_trail(c, bi.tsc_hz, &mut alloc);
             shutdown::file_server(c, &mut alloc);
         }
     }

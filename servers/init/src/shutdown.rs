@@ -20,10 +20,11 @@ use rampart_abi::bootinfo::slot;
 use rampart_abi::tcb::MAX_PRIORITY;
 use rampart_connsrv_api::rt::Channel;
 use rampart_fs_api::{Request, Response};
-use rampart_rt::alloc::Allocator;
+use rampart_rt::alloc::{Allocator, ROOT_DEPTH};
 use rampart_rt::cap::Endpoint;
-use rampart_rt::cap::Tcb;
+use rampart_rt::cap::{CNode, Tcb, Timer, TimerControl};
 use rampart_rt::dprintln;
+use rampart_rt::timer::Sleeper;
 
 /// Longest wait for the audit daemon at power-off, in milliseconds.
 pub const AUDIT_WAIT_MS: u64 = 2000;
@@ -41,16 +42,39 @@ pub const AUDIT_WAIT_PRIORITY: u64 = 100;
 /// reports what was left unwritten after [`AUDIT_WAIT_MS`] (measured on
 /// the TSC at `tsc_hz` ticks per second, `BootInfo::tsc_hz`; 1 GHz assumed
 /// when the kernel did not measure it).
-pub fn audit_trail(core: &crate::security::Core, tsc_hz: u64) {
+///
+/// Between two polls init sleeps [`AUDIT_POLL_MS`] on a kernel timer
+/// (docs/kernel.md, "Timers and timeouts"), so every thread runs meanwhile,
+/// whatever its priority. Without a timer (none left, no memory) it falls
+/// back to yielding at [`AUDIT_WAIT_PRIORITY`].
+pub fn audit_trail(core: &crate::security::Core, tsc_hz: u64, alloc: &mut Allocator) {
+    if let Some(s) = sleeper(alloc) {
+        wait_for_auditd(core, tsc_hz, Some(s));
+        let _ = s.timer.cancel();
+        return;
+    }
+    rampart_rt::pr_warn!("init: no kernel timer for the audit wait; yielding at priority {AUDIT_WAIT_PRIORITY}");
     let me = Tcb(slot::TCB);
     let lowered = me.set_priority(me, AUDIT_WAIT_PRIORITY).is_ok();
-    wait_for_auditd(core, tsc_hz);
+    wait_for_auditd(core, tsc_hz, None);
     if lowered && let Err(e) = me.set_priority(me, MAX_PRIORITY) {
         rampart_rt::pr_err!("init: cannot restore its priority: {e:?}");
     }
 }
 
-fn wait_for_auditd(core: &crate::security::Core, tsc_hz: u64) {
+/// Interval between two polls of the audit statistics, in milliseconds.
+pub const AUDIT_POLL_MS: u64 = 5;
+
+/// A kernel timer and a notification of init's own (init is the root task
+/// and holds TimerControl).
+fn sleeper(alloc: &mut Allocator) -> Option<Sleeper> {
+    let ntfn = alloc.notification().ok()?;
+    let s = alloc.slot().ok()?;
+    TimerControl(slot::TIMER_CONTROL).get(CNode(slot::CNODE), s, ROOT_DEPTH).ok()?;
+    Some(Sleeper { timer: Timer(s), ntfn })
+}
+
+fn wait_for_auditd(core: &crate::security::Core, tsc_hz: u64, sleeper: Option<Sleeper>) {
     let mut c = rampart_secsrv_api::client::Client(rampart_secsrv_api::rt::Ipc(core.secsrv));
     let hz = if tsc_hz == 0 { 1_000_000_000 } else { tsc_hz };
     let deadline = rampart_rt::cpu::rdtsc().saturating_add(hz / 1000 * AUDIT_WAIT_MS);
@@ -72,7 +96,10 @@ fn wait_for_auditd(core: &crate::security::Core, tsc_hz: u64) {
             );
             return;
         }
-        rampart_rt::ipc::yield_now();
+        match sleeper {
+            Some(s) if s.sleep_until(rampart_rt::cpu::rdtsc().saturating_add(hz / 1000 * AUDIT_POLL_MS)).is_ok() => {}
+            _ => rampart_rt::ipc::yield_now(),
+        }
     }
 }
 
