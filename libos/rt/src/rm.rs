@@ -218,6 +218,17 @@ pub fn region_alloc_at(vaddr: u64, bytes: u64, exec: bool) -> Result<Region, Err
     region(request(&Request::RegionAllocAt { vaddr, bytes, exec })?)
 }
 
+/// Asks rm for a kernel timer, put into this task's slot
+/// `startup::slot::TIMER` (which must be empty; `Request::TimerAlloc`).
+///
+/// # Errors
+/// `EEXIST` (this task has one), `EBUSY` (slot in use), `EAGAIN` (every
+/// kernel timer is issued), `ENOSYS` (rm has none), `ESRCH` (not a task
+/// rm started).
+pub fn timer_alloc() -> Result<(), Errno> {
+    request(&Request::TimerAlloc).map(|_| ())
+}
+
 /// Frees (unmaps) region `id`.
 ///
 /// # Errors

@@ -14,6 +14,11 @@ fn hz() -> u64 {
     rampart_rt::startup::header().map_or(0, |h| h.tsc_hz).max(1)
 }
 
+/// The time-stamp counter's frequency in Hz (1 if unknown).
+pub(crate) fn tsc_hz() -> u64 {
+    hz()
+}
+
 fn to_duration(ticks: u64) -> Duration {
     let hz = hz();
     Duration::new(ticks / hz, ((u128::from(ticks % hz) * 1_000_000_000) / u128::from(hz)) as u32)
@@ -60,10 +65,16 @@ impl SystemTime {
     }
 }
 
-/// Waits `d` (yielding the processor: there is no timer service for
-/// programs yet).
+/// Waits `d`: blocked on the task's kernel timer (`crate::sys::timer`),
+/// so every other task runs meanwhile; woken up to 1 ms after `d`, never
+/// before. Without a timer (none free) it yields the processor in a loop.
 pub fn sleep(d: Duration) {
     let start = Instant::now();
+    let hz = u128::from(hz());
+    let ticks = (d.as_nanos().saturating_mul(hz) / 1_000_000_000).min(u128::from(u64::MAX)) as u64;
+    if crate::sys::timer::sleep_until(start.0.saturating_add(ticks)) {
+        return;
+    }
     while start.elapsed() < d {
         rampart_rt::syscall::yield_now();
     }

@@ -223,6 +223,7 @@ pub fn start_rm(
     k(t.cnode.copy(rslot::SCHED_CONTROL, r, me(bslot::SCHED_CONTROL), Rights::ALL), "install sched control")?;
     k(t.cnode.mint(rslot::INIT_NOTIFICATION, r, me(events.0), Rights::WRITE, EVENT_CHILD), "install init events")?;
     k(t.cnode.copy(rslot::LOG_MINT, r, me(bslot::LOG), Rights::ALL), "install the kernel log")?;
+    k(t.cnode.copy(rslot::TIMER_CONTROL, r, me(bslot::TIMER_CONTROL), Rights::ALL), "install timer control")?;
     let rm_log = rampart_rm_api::boot::LOG_BADGE_RM;
     k(t.cnode.mint(rslot::LOG, r, me(bslot::LOG), Rights::WRITE, rm_log), "install rm's log")?;
     for (i, &(s, _, _)) in give.iter().enumerate() {

@@ -33,6 +33,9 @@ pub mod slot {
     pub const LOG_MINT: u64 = 16;
     /// rm's own kernel-log capability (Write, badge [`super::LOG_BADGE_RM`]).
     pub const LOG: u64 = 17;
+    /// The kernel's timer control (copied from init's): rm hands each task
+    /// that asks one timer (`Request::TimerAlloc`).
+    pub const TIMER_CONTROL: u64 = 18;
     /// First slot of the boot-module archive frames (mapped read-only at
     /// [`super::RmBoot::bootfs_vaddr`] page by page).
     pub const BOOTFS_FIRST: u64 = 32;

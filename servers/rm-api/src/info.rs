@@ -28,6 +28,10 @@ pub struct TaskInfo {
     pub charged: u64,
     /// Its security context.
     pub context: String,
+    /// Processor time its thread has used since it was created, in
+    /// microseconds (the kernel's `SchedContextConsumed` of its scheduling
+    /// context, summed by rm).
+    pub cpu_us: u64,
 }
 
 /// One task in a [`Response::Tasks`](crate::Response::Tasks) page.

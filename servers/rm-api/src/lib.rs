@@ -365,6 +365,18 @@ pub enum Request {
         /// SID of the process the image is for.
         subject_sid: u32,
     },
+    /// Gives the caller a kernel timer (docs/kernel.md, "Timers and
+    /// timeouts"): rm puts a `Timer` capability into the caller's slot
+    /// `startup::slot::TIMER` (which must be empty), so the caller can
+    /// block until a deadline instead of yielding in a loop. One per task;
+    /// the timer is freed with the task's CNode. The kernel has a fixed
+    /// number of timers (`rampart_abi::invocation::TIMERS`) for the whole
+    /// system: when none is free the caller gets `EAGAIN` and waits some
+    /// other way. Reply: [`Response::Ok`]; `EEXIST` (the caller already
+    /// has one), `EBUSY` (the slot is occupied), `EAGAIN` (none free),
+    /// `ENOSYS` (rm holds no timer control), `ESRCH` (the caller is not a
+    /// task rm started).
+    TimerAlloc,
 }
 
 /// Responses from rm.

@@ -29,6 +29,7 @@ mod signals;
 mod spawn;
 mod state;
 mod tasks;
+mod timer;
 
 use crate::kops::{CNODE, Holdings};
 use crate::state::Rm;
@@ -182,6 +183,7 @@ fn info(rm: &Rm, pid: u32) -> Option<rampart_rm_api::TaskInfo> {
     let t = rm.tasks.get(&pid)?;
     let p = rm.procs.get(pid).filter(|p| p.status.is_none())?;
     let regions: u64 = t.regions.iter().filter_map(|r| rm.regions.get(r)).map(|r| r.hold.charged).sum();
+    t.cpu_us.set(t.cpu_us.get().saturating_add(t.built.sc.consumed().unwrap_or(0)));
     Some(rampart_rm_api::TaskInfo {
         pid,
         parent: p.parent,
@@ -191,6 +193,7 @@ fn info(rm: &Rm, pid: u32) -> Option<rampart_rm_api::TaskInfo> {
         frame_bytes: t.built.frame_bytes,
         charged: t.hold.charged + regions,
         context: p.context.clone(),
+        cpu_us: t.cpu_us.get(),
     })
 }
 
@@ -319,6 +322,7 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
             reply(rm.containers.stat(id).map(Response::ContainerInfo).ok_or(Errno::ENOENT))
         }
         Request::Stats => reply(Ok(Response::Stats(stats(rm)))),
+        Request::TimerAlloc => reply(timer::alloc(rm, pid)),
         Request::TaskInfo { pid: target } => reply(task_info(rm, pid, target)),
         Request::TaskList { from } => Action::reply(&tasks::list(rm, pid, from)),
         Request::PowerOff { reboot, status } => {

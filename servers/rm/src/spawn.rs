@@ -416,6 +416,8 @@ fn build(
                     sig,
                     block: None,
                     sid: held,
+                    timer: false,
+                    cpu_us: core::cell::Cell::new(0),
                 },
             );
             if let Err(e) = crate::signals::attach(rm, pid) {

@@ -94,6 +94,12 @@ pub struct Task {
     /// The SID of its context rm holds for it (released when it is
     /// destroyed).
     pub sid: Option<crate::security::Held>,
+    /// It was given a kernel timer (`crate::timer`).
+    pub timer: bool,
+    /// Processor time consumed up to rm's last `SchedContextConsumed` on
+    /// its scheduling context, in microseconds (the kernel answers the
+    /// time since the previous call).
+    pub cpu_us: core::cell::Cell<u64>,
 }
 
 /// A region token.

@@ -231,10 +231,19 @@ pub struct PsRow {
     pub charged: u64,
     /// Program name (its `argv[0]`).
     pub name: String,
+    /// Processor time used, in microseconds.
+    pub cpu_us: u64,
+}
+
+/// Processor time as BSD `ps` shows `TIME`: minutes, seconds and
+/// hundredths (`M:SS.hh`).
+pub fn cpu_time(us: u64) -> String {
+    let cs = us / 10_000;
+    format!("{}:{:02}.{:02}", cs / 6000, cs / 100 % 60, cs % 100)
 }
 
 /// `ps`'s table: `PID PPID CMD`, with `-Z` the `LABEL` first and with
-/// `-l` the memory charged (KiB).
+/// `-l` the memory charged (KiB) and the processor time used (`TIME`).
 pub fn ps_table(rows: &[PsRow], context: bool, long: bool) -> Vec<String> {
     let mut t = Vec::new();
     let mut right = Vec::new();
@@ -246,8 +255,8 @@ pub fn ps_table(rows: &[PsRow], context: bool, long: bool) -> Vec<String> {
     head.extend(["PID".to_string(), "PPID".to_string()]);
     right.extend([true, true]);
     if long {
-        head.push("MEM(K)".into());
-        right.push(true);
+        head.extend(["MEM(K)".to_string(), "TIME".to_string()]);
+        right.extend([true, true]);
     }
     head.push("CMD".into());
     right.push(false);
@@ -261,6 +270,7 @@ pub fn ps_table(rows: &[PsRow], context: bool, long: bool) -> Vec<String> {
         l.push(r.ppid.to_string());
         if long {
             l.push(r.charged.div_ceil(1024).to_string());
+            l.push(cpu_time(r.cpu_us));
         }
         l.push(r.name.clone());
         t.push(l);
@@ -349,16 +359,30 @@ mod tests {
     #[test]
     fn ps_output() {
         let rows = [
-            PsRow { pid: 9, ppid: 8, context: "user_u:user_r:user_t".into(), charged: 300_000, name: "sh".into() },
-            PsRow { pid: 12, ppid: 9, context: "user_u:user_r:user_t".into(), charged: 2048, name: "ps".into() },
+            PsRow {
+                pid: 9,
+                ppid: 8,
+                context: "user_u:user_r:user_t".into(),
+                charged: 300_000,
+                name: "sh".into(),
+                cpu_us: 61_234_567,
+            },
+            PsRow {
+                pid: 12,
+                ppid: 9,
+                context: "user_u:user_r:user_t".into(),
+                charged: 2048,
+                name: "ps".into(),
+                cpu_us: 9_999,
+            },
         ];
         assert_eq!(ps_table(&rows, false, false), vec!["PID PPID CMD", "  9    8 sh", " 12    9 ps"]);
         assert_eq!(
             ps_table(&rows, true, true),
             vec![
-                "LABEL                PID PPID MEM(K) CMD",
-                "user_u:user_r:user_t   9    8    293 sh",
-                "user_u:user_r:user_t  12    9      2 ps"
+                "LABEL                PID PPID MEM(K)    TIME CMD",
+                "user_u:user_r:user_t   9    8    293 1:01.23 sh",
+                "user_u:user_r:user_t  12    9      2 0:00.00 ps"
             ]
         );
     }

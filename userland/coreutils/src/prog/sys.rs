@@ -288,8 +288,9 @@ pub fn ps(args: &[String]) -> i32 {
         .into_iter()
         .filter(|t| pids.is_empty() || pids.contains(&t.pid))
         .map(|t| {
-            let charged = if long { process::info(t.pid).map_or(0, |i| i.charged) } else { 0 };
-            PsRow { pid: t.pid, ppid: t.parent, context: t.context, charged, name: t.name }
+            let (charged, cpu_us) =
+                if long { process::info(t.pid).map_or((0, 0), |i| (i.charged, i.cpu_us)) } else { (0, 0) };
+            PsRow { pid: t.pid, ppid: t.parent, context: t.context, charged, name: t.name, cpu_us }
         })
         .collect();
     let mut out = Out::new();
