@@ -10,6 +10,18 @@
 //! frame is copied once into the adapter's buffer (frames longer than
 //! [`MAX_FRAME`] are dropped and counted); a transmitted frame is built
 //! by smoltcp directly in the device's buffer.
+//!
+//! The adapter also drops a TCP SYN (without ACK) whose four-tuple already
+//! has a connection ([`Phy::set_connected`]): smoltcp hands a segment to
+//! the first socket that accepts it, and a listen pool's fresh `LISTEN`
+//! socket placed in a lower slot than the connection's socket would take
+//! a retransmitted SYN and start a second handshake for the same
+//! four-tuple, whose reset to the client's ACK then ends the first
+//! (`servers/net/tests/backlog.rs`,
+//! `a_retransmitted_syn_does_not_reset_the_connection`; docs/network.md).
+//! Dropping it is safe: the connection's own socket retransmits its
+//! SYN-ACK (RFC 9293 §3.10.7.4 lets a SYN-RECEIVED connection ignore a
+//! duplicate SYN in this way).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -49,6 +61,36 @@ pub struct PhyStats {
     pub tx_frames: u64,
     /// Frames the device refused (queue full).
     pub tx_dropped: u64,
+    /// Duplicate SYNs dropped (their four-tuple has a connection).
+    pub rx_dup_syn: u64,
+}
+
+/// A TCP connection's four-tuple as seen from this host: (remote IPv4
+/// address, remote port, local port).
+pub type Tuple = ([u8; 4], u16, u16);
+
+/// The four-tuple of `frame` if it is an IPv4 TCP SYN without ACK
+/// (Ethernet II, no VLAN tag; RFC 791, RFC 9293 §3.1 header layouts).
+pub fn syn_tuple(frame: &[u8]) -> Option<Tuple> {
+    if frame.len() < 14 + 20 || frame[12..14] != [0x08, 0x00] {
+        return None;
+    }
+    let ip = &frame[14..];
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    if ip[0] >> 4 != 4 || ihl < 20 || ip[9] != 6 {
+        return None;
+    }
+    // A fragment other than the first carries no TCP header.
+    if u16::from_be_bytes([ip[6], ip[7]]) & 0x1fff != 0 {
+        return None;
+    }
+    let tcp = ip.get(ihl..ihl + 14)?;
+    let flags = tcp[13];
+    if flags & 0x12 != 0x02 {
+        return None;
+    }
+    let src = [ip[12], ip[13], ip[14], ip[15]];
+    Some((src, u16::from_be_bytes([tcp[0], tcp[1]]), u16::from_be_bytes([tcp[2], tcp[3]])))
 }
 
 /// A [`NetDevice`] as a `smoltcp::phy::Device`.
@@ -56,12 +98,22 @@ pub struct Phy<D> {
     dev: D,
     rx: Vec<u8>,
     stats: PhyStats,
+    /// Four-tuples of the TCP connections (sorted): a SYN for one of them
+    /// is a duplicate.
+    connected: Vec<Tuple>,
 }
 
 impl<D: NetDevice> Phy<D> {
     /// Wraps `dev`.
     pub fn new(dev: D) -> Phy<D> {
-        Phy { dev, rx: vec![0; MAX_FRAME], stats: PhyStats::default() }
+        Phy { dev, rx: vec![0; MAX_FRAME], stats: PhyStats::default(), connected: Vec::new() }
+    }
+
+    /// Sets the four-tuples of the TCP connections in progress or
+    /// established (in any order); received SYNs for them are dropped.
+    pub fn set_connected(&mut self, mut tuples: Vec<Tuple>) {
+        tuples.sort_unstable();
+        self.connected = tuples;
     }
 
     /// The device.
@@ -131,6 +183,10 @@ impl<D: NetDevice> phy::Device for Phy<D> {
             let n = self.dev.receive(&mut self.rx)?;
             if n == 0 || n > self.rx.len() {
                 self.stats.rx_dropped += 1;
+                continue;
+            }
+            if syn_tuple(&self.rx[..n]).is_some_and(|t| self.connected.binary_search(&t).is_ok()) {
+                self.stats.rx_dup_syn += 1;
                 continue;
             }
             self.stats.rx_frames += 1;

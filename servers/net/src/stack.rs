@@ -9,7 +9,7 @@
 use alloc::vec::Vec;
 use rampart_net_api::IfInfo;
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
-use smoltcp::socket::dhcpv4;
+use smoltcp::socket::{dhcpv4, tcp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 
@@ -126,6 +126,7 @@ impl<D: NetDevice> Stack<D> {
         self.now = Instant::from_millis(now_ms as i64);
         self.iface.poll_maintenance(self.now);
         let mut changed = false;
+        self.note_connections();
         loop {
             match self.iface.poll_ingress_single(self.now, &mut self.phy, &mut self.sockets) {
                 PollIngressSingleResult::None => break,
@@ -133,6 +134,7 @@ impl<D: NetDevice> Stack<D> {
                 PollIngressSingleResult::SocketStateChanged => {
                     changed = true;
                     between(self);
+                    self.note_connections();
                 }
             }
         }
@@ -141,6 +143,29 @@ impl<D: NetDevice> Stack<D> {
         }
         self.dhcp_events();
         changed
+    }
+
+    /// Tells the adapter which four-tuples have a TCP connection (from
+    /// `SYN-RECEIVED` to `LAST-ACK`; `TIME-WAIT` may take a new SYN), so it
+    /// drops retransmitted SYNs for them (`crate::device`, "duplicate
+    /// SYN"). O(sockets), after every frame that changed a socket's state.
+    fn note_connections(&mut self) {
+        let tuples = self
+            .sockets
+            .iter()
+            .filter_map(|(_, s)| match s {
+                smoltcp::socket::Socket::Tcp(t) => Some(t),
+                _ => None,
+            })
+            .filter(|t| !matches!(t.state(), tcp::State::Closed | tcp::State::Listen | tcp::State::TimeWait))
+            .filter_map(|t| {
+                let (r, l) = (t.remote_endpoint()?, t.local_endpoint()?);
+                match r.addr {
+                    smoltcp::wire::IpAddress::Ipv4(a) => Some((a.octets(), r.port, l.port)),
+                }
+            })
+            .collect();
+        self.phy.set_connected(tuples);
     }
 
     fn dhcp_events(&mut self) {
