@@ -192,9 +192,9 @@ mod tests {
     #[test]
     fn limits_are_linux_s_and_exact() {
         // One string: MAX_ARG_STRLEN counts its NUL.
-        let longest = vec![String::from("a".repeat(MAX_ARG_STRLEN - 1))];
+        let longest = vec!["a".repeat(MAX_ARG_STRLEN - 1)];
         assert!(check_args(&encode_args(&longest, &[]).unwrap()).is_ok());
-        let over = vec![String::from("a".repeat(MAX_ARG_STRLEN))];
+        let over = vec!["a".repeat(MAX_ARG_STRLEN)];
         assert_eq!(encode_args(&over, &[]), Err(Errno::E2BIG));
         let forged = postcard::to_allocvec(&(&over, Vec::<String>::new())).unwrap();
         assert_eq!(check_args(&forged), Err(Errno::E2BIG));
