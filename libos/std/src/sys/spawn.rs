@@ -18,7 +18,10 @@ use rampart_uabi::Errno;
 ///
 /// # Errors
 /// `ENOENT`, `EACCES` (no execute bit, or the policy refuses the read or
-/// the transition), `ENOEXEC` (not an ELF image), `EBADF`, rm's errors.
+/// the transition), `ENOEXEC` (not an ELF image), `EBADF`, `E2BIG`
+/// (arguments and environment past `rampart_rm_api::ARG_MAX` = 256 KiB or
+/// a string of `MAX_ARG_STRLEN` = 128 KiB, as execve(2); a working
+/// directory too long for rm's message), rm's errors.
 pub fn spawn(path: &str, argv: &[String], envp: Vec<String>, cwd: &str, fds: &[(u32, u32)]) -> Result<u32, Errno> {
     spawn_with(path, argv, envp, cwd, fds, &SpawnOptions::default())
 }
