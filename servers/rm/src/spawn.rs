@@ -37,6 +37,18 @@ struct Window {
 
 /// (`owner` 0: a sealed region, which rm owns.)
 fn map_window(rm: &mut Rm, caller: Pid, region: u32, len: u64) -> Result<(&'static [u8], Window), Errno> {
+    let w = map_frames(rm, caller, region, len)?;
+    // SAFETY: `len` bytes of the region were just mapped read-only at the
+    // image window (rm's own address space, used only here); the slice is
+    // dropped before `unmap_window` deletes the mappings (the caller's
+    // contract below).
+    let bytes = unsafe { core::slice::from_raw_parts(rm.image_window as *const u8, len as usize) };
+    Ok((bytes, w))
+}
+
+/// Maps the first `len` bytes of `caller`'s region at rm's image window
+/// (read-only), as [`map_window`] without making a slice of them.
+fn map_frames(rm: &mut Rm, caller: Pid, region: u32, len: u64) -> Result<Window, Errno> {
     let r = rm.regions.get(&region).filter(|r| r.owner == caller).ok_or(Errno::ENOENT)?;
     let pages = len.div_ceil(4096);
     if len == 0 || pages > r.pages {
@@ -59,11 +71,7 @@ fn map_window(rm: &mut Rm, caller: Pid, region: u32, len: u64) -> Result<(&'stat
         unmap_window(rm, w);
         return Err(Errno::EIO);
     }
-    // SAFETY: `pages` frames were just mapped read-only at the image window
-    // (rm's own address space, used only here); the slice is dropped before
-    // `unmap_window` deletes the mappings (the caller's contract below).
-    let bytes = unsafe { core::slice::from_raw_parts(rm.image_window as *const u8, len as usize) };
-    Ok((bytes, w))
+    Ok(w)
 }
 
 fn unmap_window(rm: &mut Rm, w: Window) {
@@ -106,8 +114,16 @@ fn load_args(rm: &mut Rm, caller: Pid, req: &Spawn) -> Result<Option<(Vec<u8>, S
     }
     let mut copy = Vec::new();
     copy.try_reserve_exact(a.len as usize).map_err(|_| Errno::ENOMEM)?;
-    let (bytes, w) = map_window(rm, caller, a.region, a.len)?;
-    copy.extend_from_slice(bytes);
+    let w = map_frames(rm, caller, a.region, a.len)?;
+    // SAFETY: `map_frames` mapped `a.len` bytes read-only at the image
+    // window, unmapped only below; `copy` has room for them (reserved
+    // above) and is rm's own memory. A raw copy, no reference: the client
+    // may be writing the same frames right now, which can change only
+    // what is copied (then checked), never memory rm already holds.
+    unsafe {
+        core::ptr::copy_nonoverlapping(rm.image_window as *const u8, copy.as_mut_ptr(), a.len as usize);
+        copy.set_len(a.len as usize);
+    }
     unmap_window(rm, w);
     let sum = rampart_rm_api::check_args(&copy)?;
     // `check_args` found `argv[0]` within the block and valid UTF-8.
