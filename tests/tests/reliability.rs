@@ -17,7 +17,7 @@
 //!   `MAX_ARG_STRLEN` (128 KiB) or arguments past `ARG_MAX` (256 KiB)
 //!   fail with "Argument list too long" (not "Input/output error"), also
 //!   as the first stage of a pipeline, and the shell goes on; the batch
-//!   script itself is over 4 KiB.
+//!   script itself is over 30 KB (`images run -c` types it the same way).
 //! - `hundred_concurrent_clients_all_get_answers` (ignored: a
 //!   measurement until it passes): 100 connections to httpd opened at
 //!   once from the host should all get `200`; then 1,000 requests one
@@ -243,7 +243,8 @@ fn exit_unmounts_the_root_cleanly() {
 fn long_arguments_reach_programs_and_past_arg_max_fail_with_e2big() {
     let d = disk("rel-args");
     // The script itself is long too (over 900 bytes failed before: login
-    // runs it with `sh -c SCRIPT`): 300 numbered lines at the end.
+    // runs it with `sh -c SCRIPT`): 2,000 numbered lines at the end,
+    // over 30 KB.
     let mut script = String::from(
         "\
 a=$(head -c 131071 /dev/zero | tr '\\0' a)
@@ -263,11 +264,11 @@ busybox sh -c '/bin/echo \"$1$1\"; echo bst=$?' sh \"$x\"
 /bin/echo short | cat
 ",
     );
-    for i in 0..300 {
-        script.push_str(&format!("echo line-{i:03}\n"));
+    for i in 0..2000 {
+        script.push_str(&format!("echo line-{i:04}\n"));
     }
     script.push_str("exit 0");
-    assert!(script.len() > 4000, "{}", script.len());
+    assert!(script.len() > 30_000, "{}", script.len());
     let (out, code) = run_batch(&d, &script);
     assert_eq!(code, 0, "{out}");
     // `seq 1 20000`: 88,894 digits and 19,999 newlines.
@@ -292,9 +293,9 @@ busybox sh -c '/bin/echo \"$1$1\"; echo bst=$?' sh \"$x\"
             "sh: /bin/echo: Argument list too long",
             "st2=0",
             "short",
-            "line-000",
-            "line-150",
-            "line-299",
+            "line-0000",
+            "line-1000",
+            "line-1999",
         ],
     );
     assert!(!out.contains("Input/output error"), "{out}");
