@@ -61,7 +61,7 @@ fn a_user_cannot_run_a_program_copied_to_tmp() {
 /// checks and build) and for spawn + wait. Figures: docs/performance.md.
 /// `cargo test -p rampart-tests --test exec spawn_cost_under_icount -- --ignored --nocapture`.
 #[test]
-#[ignore = "benchmark: one boot under icount, ~1 min"]
+#[ignore = "benchmark: one boot under icount, three runs, ~5 min"]
 fn spawn_cost_under_icount() {
     let d = disk("exec-bench");
     let mut cfg = session_config(&d, true);
