@@ -2,7 +2,7 @@
 //! boots with `init.test=rm`, where init starts the in-guest suite
 //! `userland/rmtest` as the first program, and requires every check to pass
 //! (1,000 processes created and destroyed with free memory equal to the
-//! byte, quotas, faults, malformed ELF images, regions) and a clean
+//! byte, quotas, faults, malformed ELF images, regions, argument blocks) and a clean
 //! power-off with status 0. A second boot checks that init restarts a
 //! faulting server a bounded number of times.
 
@@ -20,6 +20,15 @@ fn rm_suite_passes() {
     }
     assert_eq!(failed, 0, "failing rmtest checks:\n{out}");
     assert!(passed >= 55, "only {passed} rmtest checks ran:\n{out}");
+    // Argument blocks sent straight to rm (`userland/rmtest/src/t_args.rs`).
+    for check in [
+        "a 100 KiB argument block reaches the child intact",
+        "a block longer than its region is EINVAL",
+        "ARG_MAX counts empty strings' pointers: E2BIG",
+        "rm serves on after hostile argument blocks",
+    ] {
+        assert!(out.contains(&format!("rmtest: ok   {check}")), "{check}:\n{out}");
+    }
     let before = number_after(&out, "free memory before ").expect("free memory line");
     let after = number_after(&out, "bytes, after ").expect("free memory line");
     assert_eq!(before, after, "free memory differs after 1000 processes");

@@ -212,6 +212,10 @@ pub struct TaskSpec<'a> {
     pub header: StartupHeader,
     /// Startup body.
     pub body: &'a StartupBody,
+    /// The body's arguments and environment as an argument block (the
+    /// postcard encoding of `(argv, envp)`, already checked), replacing
+    /// `body.argv` and `body.envp` (`startup::encode_with_args`).
+    pub args: Option<&'a [u8]>,
 }
 
 /// A built task, not yet running. Its capabilities live in the builder's
@@ -292,7 +296,7 @@ pub fn build_task(b: &Builder, res: &mut dyn Resources, spec: &TaskSpec) -> Resu
     header.stack_size = stack_size;
     header.heap_start = heap_start;
     header.heap_size = heap_end - heap_start;
-    let info = startup::encode(&header, spec.body).map_err(BuildError::Startup)?;
+    let info = startup::encode_with_args(&header, spec.body, spec.args).map_err(BuildError::Startup)?;
     let info_pages = (info.len() as u64).div_ceil(PAGE);
 
     let share = |p: &crate::image::PagePlan| p.shared_page.and_then(|i| spec.image_frames.and_then(|f| f(i)));

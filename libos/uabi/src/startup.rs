@@ -98,8 +98,11 @@ pub mod layout {
     pub const LINUX_SHIM_BASE: u64 = 0x7000_0000;
 }
 
-/// Pages reserved for the startup information.
-pub const STARTUP_MAX_PAGES: usize = 4;
+/// Pages reserved for the startup information: room for 256 KiB of
+/// arguments and environment (rm-api's `ARG_MAX`) and 32 KiB for the rest
+/// (name, context, working directory, handles, capabilities, data). Only
+/// the pages the information needs are allocated and mapped.
+pub const STARTUP_MAX_PAGES: usize = 72;
 /// Largest startup information in bytes (header + body).
 pub const STARTUP_MAX_BYTES: usize = STARTUP_MAX_PAGES * 4096;
 /// [`StartupHeader::magic`]: ASCII "RPSTART1".
@@ -269,6 +272,50 @@ pub fn encode(header: &StartupHeader, body: &StartupBody) -> Result<Vec<u8>, Sta
     Ok(out)
 }
 
+/// As [`encode`], with the body's `argv` and `envp` taken from `args`
+/// (when given) instead of from `body`: the postcard encoding of `(argv,
+/// envp)`, spliced in unchanged (rm-api's argument block, checked by the
+/// caller). The result decodes with [`decode_body`] like any other.
+/// Allocation failure is reported, not a panic (rm builds this with a
+/// fixed heap).
+///
+/// # Errors
+/// [`StartupError::TooLarge`] (also when memory for it runs out),
+/// [`StartupError::Malformed`].
+pub fn encode_with_args(
+    header: &StartupHeader,
+    body: &StartupBody,
+    args: Option<&[u8]>,
+) -> Result<Vec<u8>, StartupError> {
+    let Some(args) = args else {
+        return encode(header, body);
+    };
+    let mut head = Vec::new();
+    append(&mut head, &(&body.name, &body.security_context))?;
+    let mut tail = Vec::new();
+    append(&mut tail, &(&body.cwd, &body.handles, &body.caps, &body.data))?;
+    let total = HEADER_SIZE + head.len() + args.len() + tail.len();
+    if total > STARTUP_MAX_BYTES {
+        return Err(StartupError::TooLarge);
+    }
+    let mut out = Vec::new();
+    out.try_reserve_exact(total).map_err(|_| StartupError::TooLarge)?;
+    let mut h = *header;
+    h.body_len = (total - HEADER_SIZE) as u32;
+    out.extend_from_slice(&h.to_bytes());
+    out.extend_from_slice(&head);
+    out.extend_from_slice(args);
+    out.extend_from_slice(&tail);
+    Ok(out)
+}
+
+/// Appends the postcard encoding of `x` to `v`.
+fn append<T: Serialize>(v: &mut Vec<u8>, x: &T) -> Result<(), StartupError> {
+    let b = postcard::to_allocvec(x).map_err(|_| StartupError::Malformed)?;
+    v.extend_from_slice(&b);
+    Ok(())
+}
+
 /// Decodes the body that follows `header` in `bytes` (the whole startup
 /// area, header included).
 ///
@@ -322,6 +369,26 @@ mod tests {
         assert_eq!(h2.pid, 7);
         assert_eq!(h2.body_len as usize, bytes.len() - HEADER_SIZE);
         assert_eq!(decode_body(&h2, &bytes).unwrap(), b);
+    }
+
+    #[test]
+    fn spliced_arguments_decode_as_the_body_s_own() {
+        let (h, b) = sample();
+        let args = postcard::to_allocvec(&(&b.argv, &b.envp)).unwrap();
+        let without = StartupBody { argv: vec![], envp: vec![], ..b.clone() };
+        let spliced = encode_with_args(&h, &without, Some(&args)).unwrap();
+        assert_eq!(spliced, encode(&h, &b).unwrap());
+        let h2 = StartupHeader::from_bytes(&spliced).unwrap();
+        assert_eq!(decode_body(&h2, &spliced).unwrap(), b);
+        // Large arguments fit the area (rm-api's ARG_MAX is 256 KiB).
+        let big = vec![0u8; 256 * 1024];
+        let big_args =
+            postcard::to_allocvec(&(vec![String::from("x")], vec![String::from_utf8(big).unwrap()])).unwrap();
+        let info = encode_with_args(&h, &without, Some(&big_args)).unwrap();
+        let h3 = StartupHeader::from_bytes(&info).unwrap();
+        assert_eq!(decode_body(&h3, &info).unwrap().envp[0].len(), 256 * 1024);
+        let too_big = vec![0u8; STARTUP_MAX_BYTES];
+        assert_eq!(encode_with_args(&h, &without, Some(&too_big)), Err(StartupError::TooLarge));
     }
 
     #[test]

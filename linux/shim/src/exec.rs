@@ -18,7 +18,7 @@
 //! `FD_CLOEXEC` are not passed. Replacing the image
 //! in place is the next step (docs/linux-abi.md).
 
-use crate::mem::{cstr, get_u64, put, user_mut};
+use crate::mem::{cstr, cstr_within, get_u64, put, user_mut};
 use alloc::string::String;
 use alloc::vec::Vec;
 use rampart_libos::rampart_rt::{self, rm};
@@ -29,12 +29,11 @@ fn errno(e: rampart_uabi::Errno) -> i32 {
     from_rampart(e.0)
 }
 
-/// Most arguments plus environment strings (Linux: limited by
-/// `ARG_MAX`; here by rm's one-message spawn, `E2BIG` beyond).
-const MAX_STRINGS: usize = 4096;
-
-/// A NULL-terminated array of string pointers of the program.
-fn strings(mut at: u64) -> Result<Vec<String>, i32> {
+/// A NULL-terminated array of string pointers of the program, adding
+/// each string's cost to `*cost`: `E2BIG` for a string of
+/// `MAX_ARG_STRLEN` bytes or more or for arguments and environment past
+/// `ARG_MAX` together (rm-api's limits, as Linux's execve(2) counts them).
+fn strings(mut at: u64, cost: &mut usize) -> Result<Vec<String>, i32> {
     let mut v = Vec::new();
     if at == 0 {
         return Ok(v);
@@ -44,10 +43,12 @@ fn strings(mut at: u64) -> Result<Vec<String>, i32> {
         if p == 0 {
             return Ok(v);
         }
-        if v.len() >= MAX_STRINGS {
+        let s = cstr_within(p, rampart_rm_api::MAX_ARG_STRLEN, E2BIG)?;
+        *cost += rampart_rm_api::arg_cost(s.len());
+        if *cost > rampart_rm_api::ARG_MAX {
             return Err(E2BIG);
         }
-        v.push(cstr(p)?);
+        v.push(s);
         at = at.checked_add(8).ok_or(EFAULT)?;
     }
 }
@@ -75,8 +76,9 @@ fn shebang(path: &str) -> Option<(String, Option<String>)> {
 /// the spawn's other errors. On success it does not return.
 pub fn execve(path: u64, argv: u64, envp: u64) -> Result<u64, i32> {
     let path = cstr(path)?;
-    let mut argv = strings(argv)?;
-    let envp = strings(envp)?;
+    let mut cost = 0;
+    let mut argv = strings(argv, &mut cost)?;
+    let envp = strings(envp, &mut cost)?;
     if argv.is_empty() {
         argv.push(path.clone());
     }

@@ -3,6 +3,12 @@
 //! (System V AMD64 psABI §3.4; Linux `fs/binfmt_elf.c`).
 
 use crate::mem::{self, STACK_BYTES, STACK_TOP};
+
+/// Most bytes of the initial stack (strings, pointers, auxiliary vector):
+/// rm-api's `ARG_MAX` plus 32 KiB, well within [`STACK_BYTES`] (Linux
+/// allows a quarter of the stack limit).
+const STACK_LIMIT: usize = rampart_rm_api::ARG_MAX + 32 * 1024;
+const _: () = assert!(STACK_LIMIT <= STACK_BYTES as usize / 2);
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -77,10 +83,13 @@ pub fn load(image: &[u8], path: &str, argv: &[String], envp: &[String]) -> Resul
     let e: Vec<&[u8]> = envp.iter().map(|s| s.as_bytes()).collect();
     let mut random = [0u8; 16];
     crate::misc::random_bytes(&mut random);
-    let st = stack::build(STACK_TOP, &a, &e, path.as_bytes(), random, &info, (STACK_BYTES / 4) as usize)
+    // Arguments within rm's `ARG_MAX` (what a spawn accepts) always fit:
+    // the limit leaves 32 KiB for the auxiliary vector, `AT_EXECFN`
+    // (a path) and alignment.
+    let st = stack::build(STACK_TOP, &a, &e, path.as_bytes(), random, &info, STACK_LIMIT)
         .map_err(|e| format!("argument list too long ({e:?})"))?;
     // SAFETY: [rsp, STACK_TOP) lies in the stack mapping made above
-    // (the builder keeps it within STACK_BYTES / 4).
+    // (the builder keeps it within STACK_LIMIT < STACK_BYTES).
     unsafe { core::ptr::copy_nonoverlapping(st.bytes.as_ptr(), st.rsp as *mut u8, st.bytes.len()) };
     Ok(Start { entry: elf.entry, rsp: st.rsp })
 }

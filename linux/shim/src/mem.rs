@@ -268,19 +268,31 @@ pub fn get_u64(addr: u64) -> Result<u64, i32> {
 /// `EFAULT`, `ENAMETOOLONG`, `EINVAL` (not UTF-8, which Rampart's servers
 /// require of names).
 pub fn cstr(addr: u64) -> Result<String, i32> {
+    cstr_within(addr, 4096, ENAMETOOLONG)
+}
+
+/// The NUL-terminated UTF-8 string at `addr` of fewer than `max` bytes
+/// (its NUL included); `too_long` past that.
+///
+/// # Errors
+/// `EFAULT`, `EINVAL` (not UTF-8), `too_long`.
+pub fn cstr_within(addr: u64, max: usize, too_long: i32) -> Result<String, i32> {
     let mut out = Vec::new();
     let mut at = addr;
-    while out.len() < 4096 {
+    while out.len() < max {
         let chunk = (4096 - (at % 4096)) as usize;
         let bytes = user(at, chunk)?;
         if let Some(n) = bytes.iter().position(|&b| b == 0) {
+            if out.len() + n >= max {
+                return Err(too_long);
+            }
             out.extend_from_slice(&bytes[..n]);
             return String::from_utf8(out).map_err(|_| EINVAL);
         }
         out.extend_from_slice(bytes);
         at += chunk as u64;
     }
-    Err(ENAMETOOLONG)
+    Err(too_long)
 }
 
 /// The program's memory as a forked child must rebuild it

@@ -178,6 +178,7 @@ pub fn start_rm(
         asid_pool: AsidPool(bslot::ASID_POOL),
         header,
         body: &body,
+        args: None,
     };
     let t = {
         let mut res = InitRes(alloc);

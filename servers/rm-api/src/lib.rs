@@ -12,11 +12,13 @@
 
 extern crate alloc;
 
+mod args;
 pub mod boot;
 mod info;
 mod spawn;
 pub mod status;
 
+pub use args::{ARG_MAX, ArgBlock, ArgSummary, MAX_ARG_STRLEN, MAX_BLOCK_BYTES, arg_cost, check_args, encode_args};
 pub use info::{ContainerStat, DEVICE_MAX_PAGES, PHYS_PER_REPLY, Stats, TASKS_PAGE_BYTES, TaskEntry, TaskInfo};
 pub use spawn::{Image, MAX_STAGED, Spawn, Staged};
 pub use status::{ChildEvent, ExitStatus, FaultKind, FaultReport, KillTarget, WaitFor};

@@ -100,6 +100,16 @@ pub struct Spawn {
     /// charged like any spawn. Only with an [`Image::Sealed`] image and
     /// without [`Spawn::context`] (`EINVAL` otherwise).
     pub fork: bool,
+    /// Arguments and environment too large for this message, in an
+    /// argument block in one of the caller's regions (`crate::args`; the
+    /// library OS sends them so past about 800 bytes). `argv` and `envp`
+    /// must then be empty (`EINVAL` otherwise); rm copies the block before
+    /// checking it, so the caller may free the region once the spawn
+    /// returns. Errors: `EINVAL` (malformed block, not the caller's
+    /// region, `len` 0 or beyond the region), `E2BIG` (past
+    /// [`ARG_MAX`](crate::ARG_MAX) or [`MAX_ARG_STRLEN`](crate::MAX_ARG_STRLEN),
+    /// or `len` over [`MAX_BLOCK_BYTES`](crate::MAX_BLOCK_BYTES)), `ENOMEM`.
+    pub args: Option<crate::ArgBlock>,
 }
 
 /// A capability staged for the caller's next [`Request::Spawn`](crate::Request::Spawn)

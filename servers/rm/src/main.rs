@@ -24,7 +24,8 @@ mod security;
 // atomics through raw pointers.
 #[allow(unsafe_code)]
 mod signals;
-// Reads program images through the window init maps for it.
+// Reads program images and argument blocks through the window init maps
+// for it.
 #[allow(unsafe_code)]
 mod spawn;
 mod state;

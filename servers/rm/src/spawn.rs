@@ -37,6 +37,18 @@ struct Window {
 
 /// (`owner` 0: a sealed region, which rm owns.)
 fn map_window(rm: &mut Rm, caller: Pid, region: u32, len: u64) -> Result<(&'static [u8], Window), Errno> {
+    let w = map_frames(rm, caller, region, len)?;
+    // SAFETY: `len` bytes of the region were just mapped read-only at the
+    // image window (rm's own address space, used only here); the slice is
+    // dropped before `unmap_window` deletes the mappings (the caller's
+    // contract below).
+    let bytes = unsafe { core::slice::from_raw_parts(rm.image_window as *const u8, len as usize) };
+    Ok((bytes, w))
+}
+
+/// Maps the first `len` bytes of `caller`'s region at rm's image window
+/// (read-only), as [`map_window`] without making a slice of them.
+fn map_frames(rm: &mut Rm, caller: Pid, region: u32, len: u64) -> Result<Window, Errno> {
     let r = rm.regions.get(&region).filter(|r| r.owner == caller).ok_or(Errno::ENOENT)?;
     let pages = len.div_ceil(4096);
     if len == 0 || pages > r.pages {
@@ -59,11 +71,7 @@ fn map_window(rm: &mut Rm, caller: Pid, region: u32, len: u64) -> Result<(&'stat
         unmap_window(rm, w);
         return Err(Errno::EIO);
     }
-    // SAFETY: `pages` frames were just mapped read-only at the image window
-    // (rm's own address space, used only here); the slice is dropped before
-    // `unmap_window` deletes the mappings (the caller's contract below).
-    let bytes = unsafe { core::slice::from_raw_parts(rm.image_window as *const u8, len as usize) };
-    Ok((bytes, w))
+    Ok(w)
 }
 
 fn unmap_window(rm: &mut Rm, w: Window) {
@@ -73,13 +81,68 @@ fn unmap_window(rm: &mut Rm, w: Window) {
     rm.slots.free(w.slots.0, w.slots.1);
 }
 
+/// Longest task name rm keeps in bytes (Linux's `NAME_MAX`): a longer
+/// `argv[0]` is cut at a character boundary.
+const NAME_MAX: usize = 255;
+
+/// `s` cut to at most [`NAME_MAX`] bytes at a character boundary.
+fn task_name(s: &str) -> String {
+    let mut end = s.len().min(NAME_MAX);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    String::from(&s[..end])
+}
+
+/// The caller's argument block ([`Spawn::args`]), copied out of its region
+/// and then checked (the caller may write the region meanwhile: only the
+/// copy is looked at and used), with the task name its `argv[0]` gives.
+///
+/// # Errors
+/// `EINVAL` (`argv` or `envp` given too, `len` 0 or past the region,
+/// malformed block), `ENOENT` (not the caller's region), `E2BIG` (limits
+/// of `rampart_rm_api::check_args`), `ENOMEM`, `EIO`.
+fn load_args(rm: &mut Rm, caller: Pid, req: &Spawn) -> Result<Option<(Vec<u8>, String)>, Errno> {
+    let Some(a) = req.args else {
+        return Ok(None);
+    };
+    if !req.argv.is_empty() || !req.envp.is_empty() || a.len == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if a.len > rampart_rm_api::MAX_BLOCK_BYTES as u64 {
+        return Err(Errno::E2BIG);
+    }
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(a.len as usize).map_err(|_| Errno::ENOMEM)?;
+    let w = map_frames(rm, caller, a.region, a.len)?;
+    // SAFETY: `map_frames` mapped `a.len` bytes read-only at the image
+    // window, unmapped only below; `copy` has room for them (reserved
+    // above) and is rm's own memory. A raw copy, no reference: the client
+    // may be writing the same frames right now, which can change only
+    // what is copied (then checked), never memory rm already holds.
+    unsafe {
+        core::ptr::copy_nonoverlapping(rm.image_window as *const u8, copy.as_mut_ptr(), a.len as usize);
+        copy.set_len(a.len as usize);
+    }
+    unmap_window(rm, w);
+    let sum = rampart_rm_api::check_args(&copy)?;
+    // `check_args` found `argv[0]` within the block and valid UTF-8.
+    let name = sum
+        .argv0
+        .and_then(|(s, e)| core::str::from_utf8(&copy[s..e]).ok())
+        .map_or_else(|| String::from("?"), task_name);
+    Ok(Some((copy, name)))
+}
+
 /// Handles `Spawn` from `caller`; `fault_cap` is the fault endpoint the
 /// message carried (supervised spawns).
 ///
 /// # Errors
 /// `ESRCH` (caller), `EPERM` (container), `EINVAL` (parameters), `ENOENT`
-/// (image; a seal unknown or already used), `ENOEXEC` (malformed image),
-/// `E2BIG` (arguments), `EACCES` (the policy's `resource create_task`,
+/// (image; a seal unknown or already used; the argument block's region),
+/// `ENOEXEC` (malformed image), `E2BIG` (arguments: the startup
+/// information, or an argument block past `rampart_rm_api::ARG_MAX`),
+/// `EINVAL` (a malformed argument block), `EACCES` (the policy's `resource create_task`,
 /// `process spawn`, `transition`, `file entrypoint` or `execute_no_trans`
 /// on the image's label, `resource execute_anon` for a region; a seal made
 /// for another subject), `EDQUOT`, `ENOMEM`, `EIO` (kernel refusal,
@@ -224,6 +287,12 @@ fn spawn_as(
     sealed: Option<&Seal>,
 ) -> Result<Pid, Errno> {
     let (fault_cap, inherit) = if req.supervised { (fault_cap, None) } else { (None, fault_cap) };
+    // Arguments in a block are copied before the image window is used.
+    let args = load_args(rm, caller, &req)?;
+    let argv0 = match &args {
+        Some((_, n)) => n.clone(),
+        None => req.argv.first().map_or_else(|| String::from("?"), |a| task_name(a)),
+    };
     // The image.
     let (name, bytes, window, shareable) = match req.image.clone().ok_or(Errno::EINVAL)? {
         Image::Bootfs(name) => {
@@ -233,12 +302,12 @@ fn spawn_as(
         }
         Image::Region { region, len } => {
             let (b, w) = map_window(rm, caller, region, len)?;
-            (req.argv.first().cloned().unwrap_or_else(|| String::from("?")), b, Some(w), None)
+            (argv0, b, Some(w), None)
         }
         Image::Sealed { .. } => {
             let s = sealed.ok_or(Errno::EINVAL)?;
             let (b, w) = map_window(rm, 0, s.region, s.len)?;
-            (req.argv.first().cloned().unwrap_or_else(|| String::from("?")), b, Some(w), None)
+            (argv0, b, Some(w), None)
         }
     };
     let result = build(
@@ -248,6 +317,7 @@ fn spawn_as(
         &name,
         bytes,
         shareable,
+        args.as_ref().map(|(b, _)| b.as_slice()),
         container,
         priority,
         sizes,
@@ -268,6 +338,7 @@ fn build(
     name: &str,
     bytes: &[u8],
     share_from: Option<u64>,
+    args: Option<&[u8]>,
     container: u32,
     priority: u8,
     (radix, stack_pages, heap_pages): (u32, u64, u64),
@@ -354,6 +425,7 @@ fn build(
             asid_pool: rm.pools[pool].cap,
             header,
             body: &body,
+            args,
         };
         build_task(&rm.b, &mut res, &spec).map_err(|e| {
             if let rampart_procbuild::build::BuildError::Kernel(k, what) = e {

@@ -58,10 +58,12 @@ pub fn read(path: &str) -> i32 {
 }
 
 /// Starts `path` `n` times (`Command::spawn`, then `wait`), with no
-/// descriptors, and prints the median TSC ticks of the spawn call and of
+/// descriptors and, if `arg_bytes` is not 0, one argument of `arg_bytes`
+/// bytes (past about 800 it travels in an argument block: rm-api's
+/// `ArgBlock`), and prints the median TSC ticks of the spawn call and of
 /// spawn + wait, the kernel's idle ticks taken out (instructions under
 /// `-icount shift=0`; docs/performance.md). Exits 1 if a run fails.
-pub fn spawn(path: &str, n: usize) -> i32 {
+pub fn spawn(path: &str, n: usize, arg_bytes: usize) -> i32 {
     let mut calls = alloc::vec::Vec::new();
     let mut whole = alloc::vec::Vec::new();
     let busy = |t0: u64, i0: u64| {
@@ -71,7 +73,11 @@ pub fn spawn(path: &str, n: usize) -> i32 {
     for _ in 0..n.max(1) {
         let (t0, i0) = (Instant::now().ticks(), rampart_rt::syscall::debug_idle_ticks());
         use rampart_libos::process::{Command, Stdio};
-        let spawned = Command::new(path).stdin(Stdio::Null).stdout(Stdio::Null).stderr(Stdio::Null).spawn();
+        let mut cmd = Command::new(path);
+        if arg_bytes > 0 {
+            cmd.arg(&"x".repeat(arg_bytes));
+        }
+        let spawned = cmd.stdin(Stdio::Null).stdout(Stdio::Null).stderr(Stdio::Null).spawn();
         let mut child = match spawned {
             Ok(c) => c,
             Err(e) => {
@@ -89,7 +95,7 @@ pub fn spawn(path: &str, n: usize) -> i32 {
     calls.sort_unstable();
     whole.sort_unstable();
     println!(
-        "fstest: spawnbench {path} x{}: spawn median {} busy ticks, spawn+wait median {} busy ticks",
+        "fstest: spawnbench {path} x{} args {arg_bytes}: spawn median {} busy ticks, spawn+wait median {} busy ticks",
         calls.len(),
         calls[calls.len() / 2],
         whole[whole.len() / 2]

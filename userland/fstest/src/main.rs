@@ -148,7 +148,7 @@ fn main() -> i32 {
         }
         "bench" => return bench::read(arg(2)),
         "hostile-exec" => return hostile::run(arg(2)),
-        "spawnbench" => return bench::spawn(arg(2), arg(3).parse().unwrap_or(20)),
+        "spawnbench" => return bench::spawn(arg(2), arg(3).parse().unwrap_or(20), arg(4).parse().unwrap_or(0)),
         "revoke" => revoke::reload(&mut c, arg(2)),
         "revoke-tty" => return revoke::terminal(),
         "hold" => return revoke::hold(arg(2)),
@@ -157,7 +157,7 @@ fn main() -> i32 {
         "sidflood" => return flood::sidflood(arg(2).parse().unwrap_or(0), arg(3).parse().unwrap_or(0)),
         _ => {
             rampart_libos::eprintln!(
-                "usage: fstest user FILE SHA256 | admin N | bench FILE | spawnbench PROGRAM [N] | hostile-exec PROGRAM | revoke FILE | hold NAME,NAME | debug-syscall N | \
+                "usage: fstest user FILE SHA256 | admin N | bench FILE | spawnbench PROGRAM [N [ARGBYTES]] | hostile-exec PROGRAM | revoke FILE | hold NAME,NAME | debug-syscall N | \
                  sidflood N [FIRST]"
             );
             return 2;

@@ -35,6 +35,13 @@ fn main() -> i32 {
     let n: u64 = a.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
     match mode {
         "exit" => n as i32,
+        // `argbytes N ENVC ARG...`: 0 if the ARGs hold N bytes in all and
+        // the environment ENVC strings (rmtest's argument blocks).
+        "argbytes" => {
+            let got: u64 = a.iter().skip(4).map(|s| s.len() as u64).sum();
+            let envc: usize = a.get(3).and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
+            i32::from(got != n || rampart_rt::process::env().len() != envc)
+        }
         "null" => {
             // SAFETY: deliberately faults: page 0 is never mapped.
             let v = unsafe { core::ptr::read_volatile(core::ptr::null::<u64>()) };

@@ -14,6 +14,9 @@ extern crate alloc;
 // Views of its own regions (`Region::shared`).
 #[allow(unsafe_code)]
 mod elf;
+// Views of its own regions (`Region::shared`).
+#[allow(unsafe_code)]
+mod t_args;
 mod t_lifecycle;
 // Views of its own regions (`Region::shared`).
 #[allow(unsafe_code)]
@@ -79,6 +82,7 @@ fn main() -> i32 {
     t_lifecycle::basics(&mut t);
     t_lifecycle::faults(&mut t);
     elf::malformed_images(&mut t);
+    t_args::blocks(&mut t);
     t_memory::regions(&mut t);
     t_memory::fixed_regions(&mut t);
     t_memory::quotas(&mut t);

@@ -18,7 +18,10 @@ use rampart_uabi::Errno;
 ///
 /// # Errors
 /// `ENOENT`, `EACCES` (no execute bit, or the policy refuses the read or
-/// the transition), `ENOEXEC` (not an ELF image), `EBADF`, rm's errors.
+/// the transition), `ENOEXEC` (not an ELF image), `EBADF`, `E2BIG`
+/// (arguments and environment past `rampart_rm_api::ARG_MAX` = 256 KiB or
+/// a string of `MAX_ARG_STRLEN` = 128 KiB, as execve(2); a working
+/// directory too long for rm's message), rm's errors.
 pub fn spawn(path: &str, argv: &[String], envp: Vec<String>, cwd: &str, fds: &[(u32, u32)]) -> Result<u32, Errno> {
     spawn_with(path, argv, envp, cwd, fds, &SpawnOptions::default())
 }
@@ -84,7 +87,7 @@ pub fn spawn_with(
             a.extend(argv.iter().skip(1).cloned());
             argv = a;
         }
-        let req = Spawn {
+        let mut req = Spawn {
             image: Some(Image::Sealed { token }),
             argv,
             envp,
@@ -95,10 +98,15 @@ pub fn spawn_with(
             fork: opts.fork,
             ..Default::default()
         };
-        // Arguments that do not fit rm's message fail here, before any
-        // descriptor is staged: a staged pipe end would otherwise stay
-        // with rm, its reader never seeing end of file (a pipeline hung).
-        // (The unused seal is replaced by this process's next ones.)
+        // Arguments and environment that do not fit rm's message go in an
+        // argument block in a region of this process, freed once rm has
+        // answered (rm copies it). Past the limits (`ARG_MAX`, also a
+        // working directory or context too long for the message) the
+        // spawn fails here, before any descriptor is staged: a staged pipe
+        // end would otherwise stay with rm, its reader never seeing end of
+        // file (a pipeline hung). (The unused seal is replaced by this
+        // process's next ones.)
+        let block = if fits_one_message(&req) { None } else { Some(ArgRegion::new(&mut req)?) };
         if !fits_one_message(&req) {
             return Err(Errno::E2BIG);
         }
@@ -124,13 +132,47 @@ pub fn spawn_with(
         // A seal is used once, by this spawn or by nobody: rm frees it
         // when the spawn is refused, and one this process never presents
         // is replaced by its next ones.
-        r.and_then(|()| rampart_rt::rm::spawn(req))
+        let r = r.and_then(|()| rampart_rt::rm::spawn(req));
+        drop(block);
+        r
     })
     .inspect(|&pid| {
         if !fds.is_empty() {
             await_adoption(pid, &tokens);
         }
     })
+}
+
+/// An argument block (`rampart_rm_api::ArgBlock`) in a region of this
+/// process, freed when dropped.
+struct ArgRegion(rampart_rt::rm::Region);
+
+impl ArgRegion {
+    /// Moves `req`'s arguments and environment into a new region and names
+    /// it in `req.args`.
+    ///
+    /// # Errors
+    /// `E2BIG` (past `ARG_MAX` or `MAX_ARG_STRLEN`), rm's `EDQUOT`,
+    /// `ENOMEM`.
+    fn new(req: &mut Spawn) -> Result<ArgRegion, Errno> {
+        let bytes = rampart_rm_api::encode_args(&req.argv, &req.envp)?;
+        let r = ArgRegion(rampart_rt::rm::region_alloc(bytes.len() as u64)?);
+        #[allow(unsafe_code)] // a view of the region (SharedBytes::new's contract)
+        // SAFETY: the region stays mapped until `r` is dropped, after this
+        // view is gone.
+        let view = unsafe { r.0.shared() };
+        view.write(0, &bytes)?;
+        req.argv = Vec::new();
+        req.envp = Vec::new();
+        req.args = Some(rampart_rm_api::ArgBlock { region: r.0.id, len: bytes.len() as u64 });
+        Ok(r)
+    }
+}
+
+impl Drop for ArgRegion {
+    fn drop(&mut self) {
+        let _ = rampart_rt::rm::region_free(self.0.id);
+    }
 }
 
 /// Whether `req` encodes into one IPC message to rm
