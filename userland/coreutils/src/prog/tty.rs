@@ -47,7 +47,7 @@ pub fn stty(args: &[String]) -> i32 {
         }
         Action::Set(settings) => {
             let new = stty::apply(now, &settings);
-            match io::set_terminal_mode(STDIN, TerminalMode { raw: new.raw, echo: new.echo }) {
+            match io::set_terminal_mode(STDIN, TerminalMode { raw: new.raw, echo: new.echo, isig: !new.raw }) {
                 Ok(()) => 0,
                 Err(e) => fail(&e),
             }
