@@ -132,15 +132,6 @@ impl Pty {
         self.tmux(&["capture-pane", "-p", "-t", "t"]).lines().map(|l| l.trim_end().to_string()).collect()
     }
 
-    /// Makes the next [`Pty::wait_for`] search from the top of the visible
-    /// screen: after a full-screen program that ended without clearing
-    /// its screen, the shell goes on where the cursor was, above lines
-    /// searched already.
-    pub fn search_from_screen_top(&mut self) {
-        let total = self.screen().lines().count();
-        self.seen = total.saturating_sub(self.visible().len());
-    }
-
     /// Waits until the visible screen satisfies `ok`; returns it.
     ///
     /// # Errors

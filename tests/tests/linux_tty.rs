@@ -43,20 +43,28 @@ fn prompt_back(p: &Pty, after: &str) {
 
 /// The terminal is cooked with echo and signal keys again (the shell puts
 /// it back after every program, whatever mode the program left).
-fn cooked_again(p: &mut Pty) {
-    run(p, "stty -a", "-raw icanon isig echo onlcr");
-    run(p, "echo typed after | tr a-z A-Z", "TYPED AFTER");
+fn cooked_again(p: &Pty) {
+    run_visible(p, "stty -a; echo typed after | tr a-z A-Z", &["-raw icanon isig echo onlcr", "TYPED AFTER"]);
 }
 
-/// The lines of `notes.txt`, upper-cased by the guest (so they cannot be
-/// mistaken for the typed command or vi's screen).
-fn notes(p: &mut Pty) -> Vec<String> {
-    p.line("cat notes.txt | tr a-z A-Z; echo END-OF | tr A-Z a-z");
-    let out = ok(p.wait_for("end-of", T));
-    ok(p.wait_for(prompt(), T));
-    let lines: Vec<&str> = out.lines().collect();
-    let start = lines.iter().rposition(|l| l.contains("cat notes.txt")).map_or(0, |i| i + 1);
-    lines[start..lines.len() - 1].iter().map(|l| l.trim_end().to_string()).collect()
+/// Types `line` at the prompt and waits until the visible screen shows,
+/// below the last row holding the typed line, rows containing `want` in
+/// order and then the prompt; returns the rows after the typed line. Full
+/// screen programs move the cursor and the shell goes on where they left
+/// it, so only the visible screen tells what a command printed.
+fn run_visible(p: &Pty, line: &str, want: &[&str]) -> Vec<String> {
+    p.line(line);
+    let after = |v: &[String]| -> Option<Vec<String>> {
+        let i = v.iter().rposition(|l| l.ends_with(line))?;
+        let rest = &v[i + 1..];
+        let mut at = 0;
+        for w in want {
+            at += rest[at..].iter().position(|l| l.contains(w))? + 1;
+        }
+        rest[at..].iter().any(|l| l.ends_with(prompt())).then(|| rest.to_vec())
+    };
+    let v = ok(p.wait_screen(&format!("{want:?} after {line:?}"), T, |v| after(v).is_some()));
+    after(&v).unwrap_or_default()
 }
 
 #[test]
@@ -80,8 +88,25 @@ fn busybox_vi_edits_a_file() {
     p.type_text(":wq");
     p.send_keys(&["Enter"]);
     prompt_back(&p, "vi");
-    assert_eq!(notes(&mut p), ["HELLO FROM VI", "FIRST LINE"]);
-    cooked_again(&mut p);
+    // The file, upper-cased by the guest (so it cannot be mistaken for
+    // vi's screen), and a cooked terminal with echo.
+    let out = run_visible(
+        &p,
+        "cat notes.txt | tr a-z A-Z; stty -a",
+        &["HELLO FROM VI", "FIRST LINE", "-raw icanon isig echo onlcr"],
+    );
+    assert_eq!(out[..2], ["HELLO FROM VI", "FIRST LINE"], "{out:?}");
+    // busybox stty: TCSETS, then TCGETS and TIOCGWINSZ from new processes
+    // see the console's mode and the pane's size; the next command line
+    // is cooked again, and the native stty sees what busybox set (raw,
+    // signal keys kept).
+    run_visible(
+        &p,
+        "busybox stty -icanon -echo -isig; busybox stty -a; busybox stty size",
+        &["speed 38400 baud; rows 30; columns 100;", "-isig -icanon iexten -echo", "30 100"],
+    );
+    run_visible(&p, "busybox stty -a | grep iexten", &["isig icanon iexten echo"]);
+    run_visible(&p, "busybox stty -icanon -echo; stty -a", &["raw -icanon isig -echo onlcr"]);
     // ISIG stays on in vi's raw mode: Ctrl-\ quits it (SIGQUIT, which vi
     // does not catch) and the file is untouched.
     p.line("vi notes.txt");
@@ -89,17 +114,17 @@ fn busybox_vi_edits_a_file() {
     p.send_keys(&["i"]);
     p.type_text("not saved");
     p.send_keys(&["C-\\"]);
-    // vi dies where it was: the shell reports it under vi's first row and
-    // prompts there, vi's screen left around it, as on Linux.
     ok(p.wait_screen("the prompt after Ctrl-\\ in vi", T, |v| {
         v.iter().position(|l| l.contains("Quit")).is_some_and(|i| v[i + 1..].iter().any(|l| l.ends_with(prompt())))
     }));
-    p.search_from_screen_top();
-    run(&mut p, "echo status $?", "status 131");
-    assert_eq!(notes(&mut p), ["HELLO FROM VI", "FIRST LINE"]);
-    cooked_again(&mut p);
+    let out = run_visible(
+        &p,
+        "echo status $?; cat notes.txt | tr a-z A-Z; stty -a",
+        &["status 131", "HELLO FROM VI", "FIRST LINE", "-raw icanon isig echo onlcr"],
+    );
+    assert!(!out.iter().any(|l| l.contains("NOT SAVED")), "{out:?}");
     p.line("exit 0");
-    ok(p.wait_for(&format!("{RUNNER_STATUS}0"), T));
+    ok(p.wait_screen("the runner's status", T, |v| v.iter().any(|l| l.contains(&format!("{RUNNER_STATUS}0")))));
 }
 
 /// The rows `first..=last` of `nums.txt` on rows 0.. of the screen.
@@ -121,13 +146,13 @@ fn busybox_less_pages_a_file() {
     ok(p.wait_screen("less's second screen", T, |v| shows(v, 30, 58)));
     p.send_keys(&["q"]);
     prompt_back(&p, "q in less");
-    cooked_again(&mut p);
+    cooked_again(&p);
     // Ctrl-C ends it too (ISIG), and the terminal comes back cooked.
     p.line("less nums.txt");
     ok(p.wait_screen("less's first screen again", T, |v| shows(v, 1, 29)));
     p.send_keys(&["C-c"]);
     prompt_back(&p, "Ctrl-C in less");
-    cooked_again(&mut p);
+    cooked_again(&p);
     p.line("exit 0");
     ok(p.wait_for(&format!("{RUNNER_STATUS}0"), T));
 }

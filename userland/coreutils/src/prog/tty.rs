@@ -40,7 +40,7 @@ pub fn stty(args: &[String]) -> i32 {
             if action == Action::Size {
                 out.line(&format!("{} {}", size.rows, size.cols));
             } else {
-                out.str(&stty::summary(now, size.rows, size.cols));
+                out.str(&stty::summary(now, mode.isig, size.rows, size.cols));
             }
             out.flush();
             i32::from(out.failed)
