@@ -153,6 +153,17 @@ fn busybox_less_pages_a_file() {
     p.send_keys(&["C-c"]);
     prompt_back(&p, "Ctrl-C in less");
     cooked_again(&p);
+    // Interactive busybox sh: job control (TIOCGPGRP, setpgid, TIOCSPGRP
+    // for itself and each job) and its line editor (raw termios, poll).
+    p.line("busybox sh -i");
+    ok(p.wait_screen("busybox sh's prompt", T, |v| {
+        v.iter().rev().find(|l| !l.is_empty()).is_some_and(|l| l.ends_with(" $"))
+    }));
+    p.line("echo in ash | tr a-z A-Z");
+    ok(p.wait_screen("a command in busybox sh", T, |v| v.iter().any(|l| l == "IN ASH")));
+    p.line("exit");
+    prompt_back(&p, "busybox sh");
+    cooked_again(&p);
     p.line("exit 0");
-    ok(p.wait_for(&format!("{RUNNER_STATUS}0"), T));
+    ok(p.wait_screen("the runner's status", T, |v| v.iter().any(|l| l.contains(&format!("{RUNNER_STATUS}0")))));
 }
