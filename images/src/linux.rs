@@ -137,7 +137,7 @@ pub fn busybox_static() -> Result<PathBuf> {
 /// (docs/linux-abi.md lists them).
 pub const BUSYBOX_APPLETS: &[&str] = &[
     "sed", "awk", "od", "expr", "nl", "rev", "paste", "cmp", "fold", "tac", "expand", "factor", "sha1sum", "base64",
-    "strings", "diff", "unexpand",
+    "strings", "diff", "unexpand", "vi", "less",
 ];
 
 /// Builds (or reuses) the reference guest under `target/linux`.

@@ -126,6 +126,35 @@ impl Pty {
         self.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "t"])
     }
 
+    /// The visible screen only (no history), one string per row, trailing
+    /// blanks dropped: what a full-screen program (`vi`, `less`) shows.
+    pub fn visible(&self) -> Vec<String> {
+        self.tmux(&["capture-pane", "-p", "-t", "t"]).lines().map(|l| l.trim_end().to_string()).collect()
+    }
+
+    /// Waits until the visible screen satisfies `ok`; returns it.
+    ///
+    /// # Errors
+    /// On timeout, with the screen.
+    pub fn wait_screen(
+        &self,
+        what: &str,
+        timeout: Duration,
+        ok: impl Fn(&[String]) -> bool,
+    ) -> Result<Vec<String>, String> {
+        let until = Instant::now() + timeout;
+        loop {
+            let v = self.visible();
+            if ok(&v) {
+                return Ok(v);
+            }
+            if Instant::now() >= until {
+                return Err(format!("timed out after {timeout:?} waiting for {what}; screen:\n{}", v.join("\n")));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Waits until `text` appears on a line not searched by an earlier
     /// `wait_for` (as `Session::expect`); returns that line and the ones
     /// before it since the last match. Later calls search from the line

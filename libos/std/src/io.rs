@@ -287,8 +287,8 @@ pub use crate::sys::stdio::{
     terminal_mode, terminal_size,
 };
 
-/// A terminal's line-discipline settings: raw or cooked, echo or not
-/// (docs/console.md); what [`terminal_mode`] and [`set_terminal_mode`]
+/// A terminal's line-discipline settings: raw or cooked, echo or not,
+/// signal keys or not (docs/console.md); what [`terminal_mode`] and [`set_terminal_mode`]
 /// (with `rt`) get and set.
 pub use rampart_console_api::Mode as TerminalMode;
 

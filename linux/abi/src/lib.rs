@@ -30,3 +30,4 @@ pub mod nr;
 pub mod range;
 pub mod stack;
 pub mod structs;
+pub mod termios;

@@ -15,7 +15,7 @@ use rampart_libos::sys::stdio::{fd_read, fd_write};
 use rampart_libos::sys::{Obj, with};
 use rampart_linux_abi::errno::*;
 use rampart_linux_abi::nr;
-use rampart_linux_abi::structs::{self, Stat, Termios, dtype, mode};
+use rampart_linux_abi::structs::{self, Stat, dtype, mode};
 use spin::Mutex;
 
 /// `AT_FDCWD` (fcntl.h): relative to the working directory.
@@ -187,11 +187,18 @@ fn open(path: String, flags: u64, mode: u64) -> Result<u64, i32> {
         | OpenFlags::DIRECTORY.0
         | OpenFlags::NOFOLLOW.0;
     let fl = OpenFlags(flags as u32 & keep);
-    let fd = with(|st| {
+    let fd = match with(|st| {
         let h = fsys::open(st, &path, fl, mode as u32 & 0o7777)?;
         Ok(st.install(Obj::Fs(h)))
-    })
-    .map_err(e)?;
+    }) {
+        // A terminal node (/dev/tty, /dev/console): the file server checked
+        // the open and the console serves it, as for native programs
+        // (`rampart_libos::fs::OpenOptions::open`).
+        Err(rampart_uabi::Errno::ENXIO) if is_terminal_node(&path) => {
+            rampart_libos::io::open_terminal().map_err(|x| from_rampart(x.raw_os_error()))?
+        }
+        r => r.map_err(e)?,
+    };
     let mut f = FDS.lock();
     f.dirs.remove(&fd);
     f.paths.insert(fd, path);
@@ -200,8 +207,17 @@ fn open(path: String, flags: u64, mode: u64) -> Result<u64, i32> {
     Ok(u64::from(fd))
 }
 
+/// Whether `path` is a character device with Linux's numbers for
+/// `/dev/tty` (5, 0) or `/dev/console` (5, 1).
+fn is_terminal_node(path: &str) -> bool {
+    const TERMINALS: [u64; 2] = [rampart_fs_api::makedev(5, 0), rampart_fs_api::makedev(5, 1)];
+    with(|st| fsys::stat(st, Some(path), None, true))
+        .is_ok_and(|s| s.kind == FileType::CharDev && TERMINALS.contains(&s.rdev))
+}
+
 fn close(fd: u32) -> Result<u64, i32> {
     with(|st| st.close(fd)).map_err(e)?;
+    crate::tty::closed(fd);
     let mut f = FDS.lock();
     f.paths.remove(&fd);
     f.dirs.remove(&fd);
@@ -239,6 +255,9 @@ fn dup_to(old: u32, new: Option<u32>, min: u32) -> Result<u64, i32> {
 
 fn read(fd: u32, buf: u64, len: u64) -> Result<u64, i32> {
     let dst = user_mut(buf, (len as usize).min(MAX_IO))?;
+    if let Some(r) = crate::tty::read(fd, dst) {
+        return r.map(|n| n as u64);
+    }
     fd_read(fd, dst).map(|n| n as u64).map_err(e)
 }
 
@@ -331,24 +350,6 @@ fn getdents64(fd: u32, buf: u64, cap: u64) -> Result<u64, i32> {
     Ok(out.len() as u64)
 }
 
-fn ioctl(fd: u32, req: u64, arg: u64) -> Result<u64, i32> {
-    let tty = matches!(with(|st| st.obj(fd)).map_err(e)?, Obj::Tty(_));
-    if !tty {
-        return Err(ENOTTY);
-    }
-    match req {
-        structs::TCGETS => put(arg, &Termios::cooked().to_bytes()).map(|()| 0),
-        structs::TIOCGWINSZ => {
-            let s = rampart_libos::sys::stdio::terminal_size(fd).map_err(|x| from_rampart(x.raw_os_error()))?;
-            put(arg, &structs::winsize(s.rows, s.cols)).map(|()| 0)
-        }
-        // Accepted and ignored until the console's modes are mapped
-        // (docs/linux-abi.md).
-        structs::TCSETS | 0x5403 | 0x5404 => Ok(0),
-        _ => Err(ENOTTY),
-    }
-}
-
 fn readlink(path: String, buf: u64, size: u64) -> Result<u64, i32> {
     if (size as i64) <= 0 {
         return Err(EINVAL);
@@ -379,8 +380,15 @@ fn fcntl(fd: u32, cmd: u64, arg: u64) -> Result<u64, i32> {
         }
         1 => with(|st| st.obj(fd)).map(|_| u64::from(is_cloexec(fd))).map_err(e), // F_GETFD
         2 => with(|st| st.obj(fd)).map(|_| set_cloexec(fd, arg & 1 != 0)).map(|()| 0).map_err(e), // F_SETFD
-        3 => with(|st| st.obj(fd)).map(|_| 2).map_err(e),                         // F_GETFL: O_RDWR
-        4 => with(|st| st.obj(fd)).map(|_| 0).map_err(e),                         // F_SETFL
+        // F_GETFL: O_RDWR, and O_NONBLOCK as a terminal has it.
+        3 => with(|st| st.obj(fd))
+            .map(|_| 2 | if crate::tty::is_nonblock(fd) { crate::tty::O_NONBLOCK } else { 0 })
+            .map_err(e),
+        // F_SETFL: only a terminal's O_NONBLOCK changes anything.
+        4 => with(|st| st.obj(fd))
+            .map(|_| crate::tty::set_nonblock(fd, arg & crate::tty::O_NONBLOCK != 0))
+            .map(|()| 0)
+            .map_err(e),
         _ => Err(EINVAL),
     }
 }
@@ -470,7 +478,7 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64, a5: u64) -> Option<Result<
                 put(a, &v).map(|()| 0)
             })
         }
-        nr::IOCTL => fd32(a).and_then(|fd| ioctl(fd, b, c)),
+        nr::IOCTL => fd32(a).and_then(|fd| crate::tty::ioctl(fd, b, c)),
         nr::READLINK => cstr(a).and_then(|p| {
             let p = if p == "/proc/self/exe" { p } else { resolve(AT_FDCWD, &p)? };
             readlink(p, b, c)
@@ -499,7 +507,10 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64, a5: u64) -> Option<Result<
             let t = cstr(d)?;
             rename(&resolve(a, &f)?, &resolve(c, &t)?)
         }),
-        nr::POLL => poll(a, b),
+        nr::POLL => crate::poll::poll(a, b, crate::poll::poll_ms(c)),
+        nr::PPOLL => crate::poll::ppoll_timeout(c).and_then(|t| crate::poll::poll(a, b, t)),
+        nr::SELECT => crate::poll::select_timeout(a5).and_then(|t| crate::poll::select(a, [b, c, d], t)),
+        nr::PSELECT6 => crate::poll::ppoll_timeout(a5).and_then(|t| crate::poll::select(a, [b, c, d], t)),
         nr::FTRUNCATE => fd32(a).and_then(|fd| {
             if (b as i64) < 0 {
                 return Err(EINVAL);
@@ -520,31 +531,4 @@ fn path_op(p: &str, op: PathOp) -> Result<u64, i32> {
 
 fn rename(from: &str, to: &str) -> Result<u64, i32> {
     with(|st| fsys::two_paths(st, from, to, false)).map(|()| 0).map_err(e)
-}
-
-/// poll(2) without waiting: every valid descriptor is reported ready for
-/// what it asked (a read then blocks until data comes, as the runtime's
-/// read does); invalid ones get `POLLNVAL`.
-fn poll(fds: u64, n: u64) -> Result<u64, i32> {
-    if n > 1024 {
-        return Err(EINVAL);
-    }
-    let v = user_mut(fds, n as usize * 8)?;
-    let mut ready = 0;
-    for p in v.chunks_exact_mut(8) {
-        let fd = i32::from_le_bytes(p[0..4].try_into().map_err(|_| EFAULT)?);
-        let events = i16::from_le_bytes(p[4..6].try_into().map_err(|_| EFAULT)?);
-        let rev: i16 = if fd < 0 {
-            0
-        } else if with(|st| st.obj(fd as u32)).is_err() {
-            0x20 // POLLNVAL
-        } else {
-            events & (0x1 | 0x4) // POLLIN | POLLOUT
-        };
-        p[6..8].copy_from_slice(&rev.to_le_bytes());
-        if rev != 0 {
-            ready += 1;
-        }
-    }
-    Ok(ready)
 }

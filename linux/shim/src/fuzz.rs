@@ -9,7 +9,9 @@
 //! waiting (a forked fuzzer has no native stack to return to), its code page
 //! and stack (`munmap`, `mmap`, `mremap`, `mprotect`, `brk`), its FS base
 //! (`arch_prctl`), its terminal descriptors (`close`, `dup2`, `dup3`),
-//! blocking reads of the terminal, and removing files.
+//! blocking reads of the terminal, setting the terminal's mode or
+//! foreground group, and removing files. `poll`, `ppoll`, `select` and
+//! `pselect6` run with a zero timeout.
 
 use rampart_libos::println;
 use rampart_linux_abi::nr;
@@ -93,6 +95,7 @@ pub fn run(n: u64, seed: u64) -> i32 {
         x
     };
     let stack_probe = 0u64;
+    let zero_time = [0u64; 2];
     let values = |r: u64, own: u64| -> u64 {
         match r % 16 {
             0 => 0,
@@ -119,7 +122,7 @@ pub fn run(n: u64, seed: u64) -> i32 {
             continue;
         }
         let own = &stack_probe as *const u64 as u64;
-        let regs = [
+        let mut regs = [
             num,
             values(next(), own),
             values(next(), own),
@@ -128,6 +131,17 @@ pub fn run(n: u64, seed: u64) -> i32 {
             values(next(), own),
             values(next(), own),
         ];
+        // The waits get hostile descriptors and sets but never wait: a
+        // zero timeout (poll's `int`; a zeroed timespec or timeval).
+        match num {
+            nr::POLL => regs[3] = 0,
+            nr::PPOLL => regs[3] = zero_time.as_ptr() as u64,
+            nr::SELECT | nr::PSELECT6 => regs[5] = zero_time.as_ptr() as u64,
+            // Setting the terminal's mode or foreground group takes the
+            // terminal from the session that runs the fuzzer.
+            nr::IOCTL if [0x5402, 0x5403, 0x5404, 0x5410].contains(&regs[2]) => continue,
+            _ => {}
+        }
         let res = stub(regs.as_ptr());
         calls += 1;
         if (res as i64) < 0 && (res as i64) >= -4095 {

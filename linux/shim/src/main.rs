@@ -43,7 +43,9 @@ mod fuzz;
 mod load;
 mod mem;
 mod misc;
+mod poll;
 mod signal;
+mod tty;
 
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -50,6 +50,29 @@ pub fn set_state(v: &[u64]) {
     for (i, w) in v[2..].iter().enumerate() {
         SIGACTIONS[i / 4][i % 4].store(*w, Relaxed);
     }
+    for (i, act) in SIGACTIONS.iter().enumerate() {
+        tell_rm(i as u64 + 1, act[0].load(Relaxed), SIG_DFL);
+    }
+}
+
+/// `SIG_DFL` and `SIG_IGN` (signal.h).
+const SIG_DFL: u64 = 0;
+const SIG_IGN: u64 = 1;
+
+/// Tells rm whether the program ignores `sig` (`SIG_IGN`, from
+/// `rt_sigaction` or inherited over fork and exec), so that signals from
+/// other processes and the terminal keys are discarded as on Linux, and a
+/// `tcsetpgrp` from a background group with `SIGTTOU` ignored is allowed
+/// (busybox `sh`'s job control; tcsetpgrp(3)) instead of stopping the
+/// caller. Handlers are not registered with rm (docs/linux-abi.md,
+/// "Signals"); `SIGCHLD` stays the shim's; rm's refusals change nothing.
+fn tell_rm(sig: u64, handler: u64, was: u64) {
+    if matches!(sig, 9 | 17 | 19) || sig > 64 || (handler == SIG_IGN) == (was == SIG_IGN) {
+        return;
+    }
+    use rampart_libos::rampart_rt::signal::{Action, Options, set_action};
+    let act = if handler == SIG_IGN { Action::Ignore } else { Action::Default };
+    let _ = set_action(sig as u8, act, Options::default());
 }
 
 use rampart_libos::rampart_rt::jobs;
@@ -211,6 +234,7 @@ pub fn handle(n: u64, a: u64, b: u64, c: u64, d: u64) -> Option<Result<u64, i32>
                 for (i, v) in w.iter().enumerate() {
                     slot[i].store(*v, Relaxed);
                 }
+                tell_rm(a, w[0], old[0]);
             }
             Ok(0)
         }

@@ -19,7 +19,8 @@
 //! (the shim then reaps the child for the program and keeps its status
 //! for the next `wait4`, [`take_reaped`]). Signals other processes send
 //! go through rm, which applies the default actions (rm knows no Linux
-//! handler yet: docs/linux-abi.md, "What is not there yet").
+//! handler yet: docs/linux-abi.md, "What is not there yet") or discards
+//! those the program ignores (`misc::tell_rm`).
 
 use crate::entry::Frame;
 use crate::misc::{SIGACTIONS, SIGMASK};

@@ -40,13 +40,17 @@ pub struct Mode {
     pub raw: bool,
     /// Echo typed characters (cooked mode only).
     pub echo: bool,
+    /// The signal keys (Ctrl-C, Ctrl-\\, Ctrl-Z) have the foreground
+    /// process group signalled instead of being input, in either mode
+    /// (termios `ISIG`, termios(3)).
+    pub isig: bool,
 }
 
 impl Mode {
-    /// What programs get by default: cooked with echo.
-    pub const COOKED: Mode = Mode { raw: false, echo: true };
-    /// Raw, no echo.
-    pub const RAW: Mode = Mode { raw: true, echo: false };
+    /// What programs get by default: cooked with echo and signal keys.
+    pub const COOKED: Mode = Mode { raw: false, echo: true, isig: true };
+    /// Raw, no echo, no signal keys (`stty raw`; the shell's editor).
+    pub const RAW: Mode = Mode { raw: true, echo: false, isig: false };
 }
 
 rampart_uabi::by_value!(Mode);
@@ -185,7 +189,7 @@ mod tests {
         use rampart_uabi::codec::encode_bytes;
         assert_eq!(encode_bytes(&Request::Open).unwrap(), [0]);
         assert_eq!(encode_bytes(&Request::Read { handle: 1, max: 2 }).unwrap(), [1, 1, 2]);
-        assert_eq!(encode_bytes(&Request::SetMode { handle: 3, mode: Mode::RAW }).unwrap(), [4, 3, 1, 0]);
+        assert_eq!(encode_bytes(&Request::SetMode { handle: 3, mode: Mode::RAW }).unwrap(), [4, 3, 1, 0, 0]);
         assert_eq!(encode_bytes(&Request::AdoptToken).unwrap(), [8]);
         assert_eq!(encode_bytes(&Request::GetWinSize { handle: 5 }).unwrap(), [10, 5]);
         assert_eq!(encode_bytes(&Response::Err(Errno::EACCES)).unwrap(), [7, 26]);

@@ -101,6 +101,9 @@ struct Console {
     wrote: bool,
     /// The kernel log, when this console shows it.
     klog: Option<klog::KernelLog>,
+    /// When (TSC) the line discipline last received a byte while holding
+    /// bytes back as a possible resize report; `None` when it holds none.
+    held_since: Option<u64>,
 }
 
 fn main() -> i32 {
@@ -148,6 +151,7 @@ fn main() -> i32 {
         mac,
         wrote: false,
         klog,
+        held_since: None,
     };
     dprintln!("console: ready on {} ({} reply objects for blocked readers)", line::DEVICE, c.spare.len());
     c.enable_resize_reports();
@@ -269,11 +273,13 @@ impl Console {
         let mut signals = Vec::new();
         let mut resized = false;
         let mut buf = [0u8; 256];
+        let mut got = false;
         loop {
             let n = self.line.read(&mut buf);
             if n == 0 {
                 break;
             }
+            got = true;
             for &b in &buf[..n] {
                 match self.ldisc.input(b, &mut echo) {
                     Effect::Signal(sig) => signals.push(sig),
@@ -281,6 +287,10 @@ impl Console {
                     Effect::None | Effect::Ready => {}
                 }
             }
+        }
+        if got {
+            // The silence before held bytes count as a key starts now.
+            self.held_since = self.ldisc.holding().then(rampart_rt::cpu::rdtsc);
         }
         if resized {
             self.resized();
@@ -292,6 +302,27 @@ impl Console {
             self.signal(sig);
         }
         self.wake();
+    }
+
+    /// Releases bytes held as a possible resize report once the terminal
+    /// has been silent for `HOLD_MS` (a lone ESC is a key): asked by a
+    /// reader, so a program polling with a timeout (`vi`) gets its ESC.
+    /// The console has no timer: a reader blocked in `Read` gets it with
+    /// the next byte typed.
+    fn release_stale(&mut self) {
+        let Some(t) = self.held_since else { return };
+        let hz = rampart_rt::startup::header().map_or(0, |h| h.tsc_hz).max(1_000_000);
+        if rampart_rt::cpu::rdtsc().wrapping_sub(t) < hz / 1000 * rampart_console_core::HOLD_MS {
+            return;
+        }
+        self.held_since = None;
+        let mut echo = Vec::new();
+        if let Effect::Signal(sig) = self.ldisc.release_held(&mut echo) {
+            self.signal(sig);
+        }
+        if !echo.is_empty() {
+            self.line.write(&echo);
+        }
     }
 
     /// Has rm send `sig` to this terminal's foreground process group (the
@@ -425,6 +456,7 @@ impl Handler<Cx<'_>> for Console {
     /// input yet the reader is deferred until there is some.
     fn read(&mut self, cx: &mut Cx<'_>, _handle: u32, max: u32) -> Result<Vec<u8>, Errno> {
         self.may_read(cx.badge)?;
+        self.release_stale();
         if let Some(d) = self.ldisc.take((max as usize).min(MAX_IO)) {
             return Ok(d);
         }
@@ -498,6 +530,7 @@ impl Handler<Cx<'_>> for Console {
     }
 
     fn readable(&mut self, _: &mut Cx<'_>, _handle: u32) -> Result<u32, Errno> {
+        self.release_stale();
         Ok(u32::from(self.ldisc.readable()))
     }
 

@@ -88,16 +88,17 @@ pub fn apply(now: Settings, settings: &[Setting]) -> Settings {
 
 /// What `stty -a` prints for a terminal in `s` of `rows` × `cols`: the
 /// size, the control characters of cooked mode and the flags in effect
-/// (`icanon isig echo` are off in raw mode; output always turns newline
-/// into CR LF, `onlcr`).
-pub fn summary(s: Settings, rows: u16, cols: u16) -> String {
+/// (`icanon` and `echo` are off in raw mode; `isig` as the terminal has it,
+/// which a Linux program such as `vi` may keep in raw mode; output always
+/// turns newline into CR LF, `onlcr`).
+pub fn summary(s: Settings, isig: bool, rows: u16, cols: u16) -> String {
     let flag = |on: bool, name: &str| if on { name.to_string() } else { format!("-{name}") };
     let cooked = !s.raw;
     format!(
         "rows {rows}; columns {cols};\nintr = ^C; eof = ^D; kill = ^U; werase = ^W; erase = ^?;\n{} {} {} {} onlcr\n",
         flag(s.raw, "raw"),
         flag(cooked, "icanon"),
-        flag(cooked, "isig"),
+        flag(isig, "isig"),
         flag(cooked && s.echo, "echo"),
     )
 }
@@ -134,12 +135,15 @@ mod tests {
 
     #[test]
     fn summaries() {
-        let s = summary(Settings { raw: false, echo: true }, 30, 100);
+        let s = summary(Settings { raw: false, echo: true }, true, 30, 100);
         assert!(s.starts_with("rows 30; columns 100;\n"), "{s}");
         assert!(s.ends_with("\n-raw icanon isig echo onlcr\n"), "{s}");
-        let s = summary(Settings { raw: true, echo: true }, 24, 80);
+        let s = summary(Settings { raw: true, echo: true }, false, 24, 80);
         assert!(s.ends_with("\nraw -icanon -isig -echo onlcr\n"), "{s}");
-        let s = summary(Settings { raw: false, echo: false }, 24, 80);
+        let s = summary(Settings { raw: false, echo: false }, true, 24, 80);
         assert!(s.ends_with("\n-raw icanon isig -echo onlcr\n"), "{s}");
+        // vi's mode: raw, signal keys kept.
+        let s = summary(Settings { raw: true, echo: false }, true, 24, 80);
+        assert!(s.ends_with("\nraw -icanon isig -echo onlcr\n"), "{s}");
     }
 }

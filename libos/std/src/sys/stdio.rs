@@ -368,7 +368,7 @@ pub fn close(fd: u32) -> Result<()> {
 pub fn set_echo(fd: u32, echo: bool) -> Result<()> {
     with(|st| match st.obj(fd)? {
         Obj::Tty(h) => {
-            let mode = con::Mode { raw: false, echo };
+            let mode = con::Mode { raw: false, echo, isig: true };
             console(st)?.set_mode(h, mode)
         }
         Obj::Fs(_) | Obj::Net(_) => Err(Errno::ENOTTY),

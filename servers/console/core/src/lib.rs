@@ -9,7 +9,10 @@
 //!   input and report `SIGINT`, `SIGTSTP` and `SIGQUIT` (the server has rm
 //!   signal the terminal's foreground process group: termios `ISIG`).
 //! - **Raw** mode (the shell's own editor): every byte is delivered as
-//!   typed, nothing is echoed or interpreted.
+//!   typed, nothing is echoed or interpreted — except the signal keys when
+//!   the mode keeps `isig` (what `vi` and `less` ask for: termios with
+//!   `ICANON` off and `ISIG` on), which signal as in cooked mode.
+//! - Without `isig` the signal keys are ordinary input in either mode.
 //!
 //! Output processing turns `\n` into `\r\n`.
 //!
@@ -35,6 +38,11 @@ use resize::{ResizeParser, WinSize};
 pub const LINE_MAX: usize = 4096;
 /// Most bytes of completed input buffered (older input is kept, newer dropped).
 pub const INPUT_MAX: usize = 16384;
+
+/// How long (ms) the terminal must stay silent before bytes held as a
+/// possible resize report are given to readers as input ([`Ldisc::release_held`]):
+/// longer than a report takes to arrive, shorter than a key press is felt.
+pub const HOLD_MS: u64 = 100;
 
 /// Ctrl-C (`VINTR`).
 pub const INTR: u8 = 0x03;
@@ -158,15 +166,33 @@ impl Ldisc {
         fx
     }
 
+    /// Whether bytes are held back as a possible start of a resize report
+    /// (a lone ESC, `ESC [`, ...).
+    pub fn holding(&self) -> bool {
+        !self.resize.held().is_empty()
+    }
+
+    /// Releases the bytes held back as ordinary input (the server calls
+    /// this once the terminal has sent nothing more for
+    /// [`HOLD_MS`], so a lone ESC reaches a reader that waits with a
+    /// timeout, as `vi` does); returns the weightiest effect.
+    pub fn release_held(&mut self, echo: &mut Vec<u8>) -> Effect {
+        let mut parser = core::mem::take(&mut self.resize);
+        let mut fx = Effect::None;
+        parser.release(&mut |x| fx = fx.max(self.discipline(x, echo)));
+        self.resize = parser;
+        fx
+    }
+
     /// The line discipline proper, for one byte that is not part of a
     /// resize report.
     fn discipline(&mut self, b: u8, echo: &mut Vec<u8>) -> Effect {
-        if self.mode.raw {
+        if self.mode.raw && !(self.mode.isig && matches!(b, INTR | QUIT | SUSP)) {
             self.push_ready(&[b]);
             return Effect::Ready;
         }
         match b {
-            INTR | QUIT | SUSP => {
+            INTR | QUIT | SUSP if self.mode.isig => {
                 self.flush();
                 if self.mode.echo {
                     echo.extend_from_slice(&[b'^', b + 0x40, b'\r', b'\n']);
@@ -208,7 +234,7 @@ impl Ldisc {
                 while self.line.last().is_some_and(|c| *c != b' ') && self.erase(echo) {}
                 Effect::None
             }
-            b if b < 0x20 && b != b'\t' => Effect::None,
+            b if b < 0x20 && !matches!(b, b'\t' | INTR | QUIT | SUSP) => Effect::None,
             b => {
                 if self.line.len() >= LINE_MAX {
                     echo.push(0x07);
@@ -358,6 +384,55 @@ mod tests {
         l.unread(&[]);
         assert_eq!(l.take(100), Some(vec![]), "end of input put back");
         assert_eq!(l.take(100), Some(b"two\n".to_vec()));
+    }
+
+    #[test]
+    fn raw_mode_with_isig_signals_and_passes_the_rest() {
+        let mut l = Ldisc::new();
+        let mut echo = Vec::new();
+        l.set_mode(Mode { raw: true, echo: false, isig: true });
+        assert_eq!(l.input(b'x', &mut echo), Effect::Ready);
+        assert_eq!(l.input(0x1b, &mut echo), Effect::None, "a lone ESC may start a resize report");
+        assert_eq!(l.input(b':', &mut echo), Effect::Ready);
+        assert_eq!(l.input(INTR, &mut echo), Effect::Signal(SIGINT));
+        assert_eq!(l.take(10), None, "the signal key dropped pending input");
+        assert_eq!(l.input(SUSP, &mut echo), Effect::Signal(SIGTSTP));
+        assert_eq!(l.input(QUIT, &mut echo), Effect::Signal(SIGQUIT));
+        assert!(echo.is_empty(), "{echo:?}");
+        assert_eq!(l.input(b'q', &mut echo), Effect::Ready);
+        assert_eq!(l.take(10), Some(b"q".to_vec()));
+    }
+
+    #[test]
+    fn a_held_lone_esc_is_released_as_input() {
+        let mut l = Ldisc::new();
+        let mut echo = Vec::new();
+        l.set_mode(Mode { raw: true, echo: false, isig: true });
+        assert_eq!(l.input(0x1b, &mut echo), Effect::None);
+        assert!(l.holding() && !l.readable());
+        assert_eq!(l.release_held(&mut echo), Effect::Ready);
+        assert!(!l.holding());
+        assert_eq!(l.take(10), Some(alloc::vec![0x1b]));
+        // A whole report is still taken out after a release of nothing.
+        assert_eq!(l.release_held(&mut echo), Effect::None);
+        for &b in resize::report(40, 120, 0, 0).as_bytes() {
+            l.input(b, &mut echo);
+        }
+        assert_eq!(l.take(10), None);
+        assert_eq!(l.winsize(), WinSize { rows: 40, cols: 120 });
+    }
+
+    #[test]
+    fn without_isig_signal_keys_are_input() {
+        let mut l = Ldisc::new();
+        let mut echo = Vec::new();
+        l.set_mode(Mode { raw: false, echo: false, isig: false });
+        assert_eq!(l.input(INTR, &mut echo), Effect::None);
+        l.input(b'\r', &mut echo);
+        assert_eq!(l.take(10), Some(alloc::vec![INTR, b'\n']));
+        l.set_mode(Mode::RAW);
+        assert_eq!(l.input(SUSP, &mut echo), Effect::Ready);
+        assert_eq!(l.take(10), Some(alloc::vec![SUSP]));
     }
 
     #[test]

@@ -21,7 +21,9 @@
 //! held only while they are a prefix of a report, and at most
 //! [`MAX_REPORT`] of them: the first byte that cannot continue a report
 //! releases everything held. A lone ESC is therefore held until the next
-//! byte arrives (programs' own escape-sequence readers do the same).
+//! byte arrives, or until the owner gives up on it
+//! ([`ResizeParser::release`]: the console does after the terminal has
+//! been silent for `HOLD_MS`).
 
 /// What the console writes to enable reports (DECSET 2048).
 pub const ENABLE: &[u8] = b"\x1b[?2048h";
@@ -178,6 +180,16 @@ impl ResizeParser {
                 None
             }
         }
+    }
+
+    /// Gives up on the bytes held: they are handed to `pass` as ordinary
+    /// input, in order (the terminal sent nothing more for a while, so they
+    /// are a key such as a lone ESC, not the start of a report).
+    pub fn release(&mut self, pass: &mut impl FnMut(u8)) {
+        for &h in &self.held[..self.len] {
+            pass(h);
+        }
+        self.len = 0;
     }
 }
 

@@ -40,14 +40,14 @@ pub fn stty(args: &[String]) -> i32 {
             if action == Action::Size {
                 out.line(&format!("{} {}", size.rows, size.cols));
             } else {
-                out.str(&stty::summary(now, size.rows, size.cols));
+                out.str(&stty::summary(now, mode.isig, size.rows, size.cols));
             }
             out.flush();
             i32::from(out.failed)
         }
         Action::Set(settings) => {
             let new = stty::apply(now, &settings);
-            match io::set_terminal_mode(STDIN, TerminalMode { raw: new.raw, echo: new.echo }) {
+            match io::set_terminal_mode(STDIN, TerminalMode { raw: new.raw, echo: new.echo, isig: !new.raw }) {
                 Ok(()) => 0,
                 Err(e) => fail(&e),
             }
