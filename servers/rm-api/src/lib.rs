@@ -17,7 +17,10 @@ mod info;
 mod spawn;
 pub mod status;
 
-pub use info::{ContainerStat, DEVICE_MAX_PAGES, PHYS_PER_REPLY, Stats, TASKS_PAGE_BYTES, TaskEntry, TaskInfo};
+pub use info::{
+    ContainerStat, DEVICE_MAX_PAGES, MAPPINGS_PER_PAGE, MappingEntry, PHYS_PER_REPLY, Stats, TASKS_PAGE_BYTES,
+    TaskEntry, TaskInfo,
+};
 pub use spawn::{Image, MAX_STAGED, Spawn, Staged};
 pub use status::{ChildEvent, ExitStatus, FaultKind, FaultReport, KillTarget, WaitFor};
 
@@ -365,6 +368,18 @@ pub enum Request {
         /// SID of the process the image is for.
         subject_sid: u32,
     },
+    /// One page of the shared-region mappings the caller may inspect,
+    /// regions from `from` on, in region order (the capability-graph
+    /// auditor lists which task maps which region, docs/assurance.md §8):
+    /// a mapping is listed if the caller may inspect both the region's
+    /// owner and the mapping task, as for [`Request::TaskList`] (itself,
+    /// its descendants, or the policy's `process getattr` on their
+    /// contexts); others are left out, never reported as an error.
+    /// Reply: [`Response::Mappings`].
+    RegionMappings {
+        /// The first region to list.
+        from: RegionId,
+    },
 }
 
 /// Responses from rm.
@@ -463,6 +478,13 @@ pub enum Response {
     Sealed {
         /// The token.
         token: u64,
+    },
+    /// A page of [`Request::RegionMappings`].
+    Mappings {
+        /// The mappings, by region then mapping task.
+        mappings: Vec<MappingEntry>,
+        /// The region to continue from, if more may follow.
+        next: Option<RegionId>,
     },
 }
 
