@@ -206,3 +206,59 @@ fn the_log_rotates_at_its_size_limit() {
     }
     let _ = std::fs::remove_file(&d);
 }
+
+/// Every audit record of a client's check names the client's pid, even a
+/// record made long after its request (issue 19 item 10). As the
+/// administrator: a `user_t` process connects to the security server
+/// under `allow-all` and holds the connection; loading `te` makes connsrv
+/// revoke it (a denial decided on the policy-change notification, not on
+/// any request of the client's); then an administrator's process is
+/// refused a connection to the device manager outright. Both of connsrv's records carry the pid each process
+/// printed (they carried pid 0 before), and so does every other record.
+#[test]
+fn connsrv_records_name_the_client_even_when_decided_later() {
+    let d = disk("audit-connsrv-pid");
+    let mut cfg = session_config(&d, true);
+    cfg.cmdline.push_str(" init.context=root:sysadm_r:sysadm_t");
+    let (out, code) = run_batch_with(
+        &cfg,
+        "load_policy -s allow-all\n\
+         runcon user_u:user_r:user_t fstest hold security 4000 &\n\
+         sleep 1\n\
+         load_policy\n\
+         fstest hold devmgr 10\n\
+         wait\n\
+         sleep 1\n\
+         echo done\n",
+    );
+    println!("{out}");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("fstest: hold: security connected"), "{out}");
+    assert!(out.contains("fstest: hold: devmgr refused (errno 13)"), "{out}");
+    let pids: Vec<u32> =
+        out.lines().filter_map(|l| l.trim().strip_prefix("fstest: hold: pid ")?.trim().parse().ok()).collect();
+    assert_eq!(pids.len(), 2, "{out}");
+    let (holder, refused) = (pids[0], pids[1]);
+    let log = std::env::temp_dir().join(format!("rampart-audit-connsrv-{}.log", std::process::id()));
+    images::custom::copy_out(&d, "/var/log/audit/audit.log", &log).unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(&d);
+    let recs: Vec<Rec> = text.lines().filter_map(rec).collect();
+    let service = |r: &&Rec| r.line.contains("tclass=service") && r.line.contains("by=system_u:system_r:connsrv_t");
+    let revoked = recs
+        .iter()
+        .filter(service)
+        .find(|r| r.line.contains("scontext=user_u:user_r:user_t") && r.line.contains("live #"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(revoked.pid, holder, "the revocation names the holder: {}", revoked.line);
+    let denied = recs
+        .iter()
+        .filter(service)
+        .find(|r| r.line.contains("scontext=root:sysadm_r:sysadm_t") && r.line.contains("devmgr"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(denied.pid, refused, "the refused connect names its process: {}", denied.line);
+    for r in &recs {
+        assert!(r.pid != 0 || r.line.contains("by=system_u:system_r:secsrv_t"), "no pid: {}", r.line);
+    }
+}

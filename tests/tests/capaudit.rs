@@ -22,7 +22,7 @@
 
 use images::devices::net_args;
 use images::qemu::QemuConfig;
-use rampart_tests::{PROMPT, boot, disk};
+use rampart_tests::{PROMPT, boot, disk, run_batch, run_batch_with, session_config};
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(120);
@@ -105,6 +105,23 @@ fn full_system_authority_is_within_the_default_policy() {
         assert!(out.contains(&format!(" {who}[")), "{who} missing from the audit:\n{out}");
     }
     assert!(count(s, " edges checked") >= 40, "{s}");
+    // Shared memory: which task maps which region (rm's RegionMappings).
+    // Every program's file-server region is mapped by the file server.
+    let mem = out
+        .lines()
+        .find_map(|l| {
+            l.split_once("capaudit: memory: ").map(|x| x.1).filter(|m| m.contains(" mappings of shared regions: "))
+        })
+        .unwrap_or_else(|| panic!("no memory summary:\n{out}"));
+    assert!(count(mem, " mappings of shared regions") >= 3, "{mem}");
+    assert!(
+        out.lines().any(|l| l.contains("capaudit: memory: region ")
+            && l.contains("of pid ")
+            && l.contains(" (/bin/sh, ")
+            && l.contains(" mapped rw by pid ")
+            && l.contains(" (fs, system_u:system_r:fs_t)")),
+        "the shell's region mapped by the file server is not listed:\n{out}"
+    );
     assert!(count(s, " allowed by policy") >= 30, "{s}");
     // The channels a login session needs, each granted by the policy.
     for (h, r) in [("/bin/sh", "console"), ("/bin/sh", "rm"), ("login", "fs"), ("login", "connsrv"), ("fs", "secsrv")] {
@@ -243,4 +260,43 @@ fn no_forbidden_channel_survives_a_reload_or_a_boolean_change() {
         "{all}"
     );
     s.kill();
+}
+
+/// `ipcs` lists the shared-region mappings rm shows the caller: the
+/// administrator (`process getattr` on every domain) sees the file
+/// server's mappings of other processes' regions; an ordinary user is
+/// refused every mapping whose owner or mapper it may not inspect (here:
+/// all of them, each involves the file server), as `ps` hides processes.
+#[test]
+fn ipcs_shows_mappings_only_to_who_may_inspect_both_tasks() {
+    let (user, code) = run_batch(&disk("capaudit-ipcs-user"), "ipcs; echo st=$?\nps -e | wc -l\n");
+    assert_eq!(code, 0, "{user}");
+    let rows = |out: &str| -> Vec<Vec<u64>> {
+        out.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .filter(|w| w.len() == 5 && (w[4] == "rw" || w[4] == "ro"))
+            .map(|w| w[..4].iter().filter_map(|x| x.parse().ok()).collect::<Vec<u64>>())
+            .filter(|v| v.len() == 4)
+            .collect()
+    };
+    assert!(user.contains("REGION") && user.contains("st=1"), "{user}");
+    assert!(rows(&user).is_empty(), "a user sees other domains' mappings:\n{user}");
+    let d = disk("capaudit-ipcs-admin");
+    let mut cfg = session_config(&d, true);
+    cfg.cmdline.push_str(" init.context=root:sysadm_r:sysadm_t");
+    let (admin, code) = run_batch_with(&cfg, "ipcs; echo st=$?\nps -e\n");
+    println!("{admin}");
+    assert_eq!(code, 0, "{admin}");
+    assert!(admin.contains("st=0"), "{admin}");
+    let r = rows(&admin);
+    assert!(r.len() >= 3, "{admin}");
+    // The file server maps every client's region: one mapper for many owners.
+    let fs = admin
+        .lines()
+        .find_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.last() == Some(&"fs")).then(|| w.first().and_then(|p| p.parse::<u64>().ok())).flatten()
+        })
+        .unwrap_or_else(|| panic!("no fs in ps:\n{admin}"));
+    assert!(r.iter().filter(|v| v[2] == fs && v[1] != fs).count() >= 2, "fs maps no client regions:\n{admin}");
 }

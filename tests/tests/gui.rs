@@ -240,6 +240,14 @@ fn labelled_windows_focus_and_the_secure_attention_key() {
         format!("avc: denied {{ read }} for scontext={USER} tcontext={ADMIN} tclass=window"),
     ] {
         assert!(out.contains(&audit), "denials are audited: {audit:?} missing:\n{out}");
+        // With the client's pid (issue 19 item 10; it was 0 before).
+        let pid = out
+            .lines()
+            .find(|l| l.contains(&audit))
+            .and_then(|l| l.rsplit("pid=").next())
+            .and_then(|p| p.trim().parse::<u32>().ok())
+            .unwrap_or(0);
+        assert!(pid > 1, "the gui's record names the client's pid: {audit:?}\n{out}");
     }
 
     // Keys go to the clicked window only.

@@ -180,6 +180,73 @@ fn busybox_denials_are_audited_like_native_ones() {
     assert_eq!(bb.last(), native.last(), "same record for the same denial:\n{out}");
 }
 
+/// Issue 19 (exec TOCTOU): a Linux program runs from the file the file
+/// server checked, never from its path read again. libos's spawn hands the
+/// shim the checked `EXEC` handle as a descriptor (`linux -F FD PATH`) and
+/// the shim loads that descriptor: started by hand with `-F 3` and a path
+/// that does not exist, it runs the program open on descriptor 3 (before,
+/// it opened the path and failed with status 127), and the descriptor is
+/// not left to the program. Spawns from the shell, from a Linux program
+/// (`execve` through the shim) and of a `#!` script (read once, from the
+/// handle checked) still run, and a file without the execute bit is still
+/// refused.
+#[test]
+fn linux_programs_run_from_the_checked_file_not_the_path() {
+    // In the user's home: the shipped policy lets users run programs there
+    // (not in /tmp, `user_exec_tmp`).
+    let script = "cd; cp /bin/busybox busybox; chmod 755 busybox\n\
+                  linux -0 echo -F 3 /tmp/no-such-file from-fd 3< busybox; echo fd=$?\n\
+                  linux -0 sh -F 3 /tmp/no-such-file -c 'read x <&3; echo rd=$?' 3< busybox\n\
+                  ./busybox echo via-spawn; echo spawn=$?\n\
+                  echo \"#!$PWD/busybox sh\" > s.sh; echo 'echo script-ran' >> s.sh; chmod 755 s.sh\n\
+                  ./busybox sh -c './busybox echo via-execve; ./s.sh'; echo execve=$?\n\
+                  cp /bin/busybox noexec; chmod 644 noexec\n\
+                  ./busybox sh -c ./noexec; echo noexec=$?\n";
+    let (out, code) = run_batch(&disk("linux-exec-fd"), script);
+    let out = out.replace('\r', "");
+    println!("{out}");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("from-fd\nfd=0"), "the shim did not load descriptor 3:\n{out}");
+    assert!(out.contains("via-spawn\nspawn=0"), "{out}");
+    assert!(out.contains("via-execve") && out.contains("script-ran") && out.contains("execve=0"), "{out}");
+    assert!(out.contains("noexec=126"), "{out}");
+    assert!(out.contains("rd=1") && !out.contains("rd=0"), "the program inherited descriptor 3:\n{out}");
+}
+
+/// The attacker's race on exec (issue 19): a user swaps, in a tight loop,
+/// which file the name `busybox` denotes: an executable busybox, or a
+/// non-executable script (mode 644) whose `#!` line would print
+/// `INJECTED` (each swap an atomic rename of a hard link over the name;
+/// a rename onto a link of the same file does nothing, as POSIX says, so
+/// each file has its own temporary name).
+/// Meanwhile `./busybox echo ran` runs 60 times. Each run either starts
+/// the file checked at that moment or fails (a non-executable file); the
+/// script is never executed, whatever
+/// the timing: the file server checks the open `EXEC` handle and the shim
+/// loads that same handle. (Before, the shim reopened the path after
+/// the check, so a swap in that window ran the non-executable script.)
+#[test]
+fn renaming_the_program_during_exec_never_runs_the_unchecked_file() {
+    let script = "cd; cp /bin/busybox good; chmod 755 good\n\
+                  echo '#!/bin/busybox sh' > bad; echo 'echo INJECTED' >> bad; chmod 644 bad\n\
+                  ln good busybox; (while :; do ln good tg; mv tg busybox; ln bad tb; mv tb busybox; done) 2>/dev/null &\n\
+                  i=0; ok=0; while [ $i -lt 60 ]; do ./busybox echo ran >> log 2>&1 && ok=$((ok+1)); i=$((i+1)); done\n\
+                  kill $!\n\
+                  echo ok=$ok\n\
+                  sort log | uniq -c\n\
+                  grep -c INJECTED log; grep -c '^ran$' log\n";
+    let (out, code) = run_batch(&disk("linux-exec-race"), script);
+    let out = out.replace('\r', "");
+    println!("{out}");
+    assert_eq!(code, 0, "{out}");
+    let counts: Vec<u32> = out.lines().filter_map(|l| l.trim().parse().ok()).collect();
+    assert!(counts.len() >= 2, "{out}");
+    let (injected, ran) = (counts[counts.len() - 2], counts[counts.len() - 1]);
+    assert_eq!(injected, 0, "the non-executable script ran:\n{out}");
+    assert!(ran > 0, "the checked program never ran:\n{out}");
+    assert!(out.contains("Permission denied"), "the swap never had the script under the name:\n{out}");
+}
+
 fn tempfile_dir() -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("rampart-linux-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);

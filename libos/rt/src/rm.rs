@@ -357,6 +357,31 @@ pub fn task_list() -> Result<std_alloc::vec::Vec<rampart_rm_api::TaskEntry>, Err
     }
 }
 
+/// Every mapping of a shared region into another task that this task may
+/// inspect (both the region's owner and the mapping task: itself, its
+/// descendants, and those the policy grants it `process getattr` on), by
+/// region, fetched a page at a time (`RegionMappings`; the capability
+/// auditor's memory view).
+///
+/// # Errors
+/// Transport errors.
+pub fn region_mappings() -> Result<std_alloc::vec::Vec<rampart_rm_api::MappingEntry>, Errno> {
+    let mut all = std_alloc::vec::Vec::new();
+    let mut from = 0;
+    loop {
+        match request(&Request::RegionMappings { from })? {
+            Response::Mappings { mappings, next } => {
+                all.extend(mappings);
+                match next {
+                    Some(n) if n > from => from = n,
+                    _ => return Ok(all),
+                }
+            }
+            r => return unexpected(r),
+        }
+    }
+}
+
 /// Stops the machine (`reboot`: checked as `system reboot`, otherwise
 /// `system halt`), reporting `status` where the machine can (QEMU's exit
 /// status); returns only on failure.

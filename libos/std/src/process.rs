@@ -55,6 +55,18 @@ pub fn list() -> Result<Vec<ProcessInfo>> {
     rampart_rt::rm::task_list().map_err(Error::from)
 }
 
+/// A mapping of one process's shared region into another: [`mappings`].
+pub use rampart_rm_api::MappingEntry as Mapping;
+
+/// The mappings of shared regions whose owner and mapping process this one
+/// may both see (as [`list`]), by region (`ipcs`).
+///
+/// # Errors
+/// rm's errors.
+pub fn mappings() -> Result<Vec<Mapping>> {
+    rampart_rt::rm::region_mappings().map_err(Error::from)
+}
+
 /// What process `pid` holds (as [`list`], the policy's `process getattr`
 /// decides which may be asked about).
 ///

@@ -26,6 +26,7 @@ extern crate alloc;
 
 pub mod auxv;
 pub mod errno;
+pub mod exec;
 pub mod nr;
 pub mod range;
 pub mod stack;

@@ -53,19 +53,20 @@ fn strings(mut at: u64, cost: &mut usize) -> Result<Vec<String>, i32> {
     }
 }
 
-/// The interpreter line of a `#!` script: (interpreter, optional argument).
-fn shebang(path: &str) -> Option<(String, Option<String>)> {
-    let mut f = rampart_libos::fs::File::open(path).ok()?;
-    let mut buf = [0u8; 256];
-    let n = rampart_libos::io::Read::read(&mut f, &mut buf).ok()?;
-    let line = buf[..n].strip_prefix(b"#!")?;
-    let line = &line[..line.iter().position(|&b| b == b'\n')?];
-    let line = core::str::from_utf8(line).ok()?.trim();
-    let (interp, arg) = match line.split_once([' ', '\t']) {
-        Some((i, a)) => (i, Some(String::from(a.trim())).filter(|a| !a.is_empty())),
-        None => (line, None),
-    };
-    (!interp.is_empty()).then(|| (String::from(interp), arg))
+/// The whole program open on descriptor `fd` (the handle libos's spawn
+/// passed: the file the file server checked), read from its start; the
+/// descriptor is closed afterwards (the program does not inherit it).
+///
+/// # Errors
+/// `EBADF`, the file server's read errors.
+pub fn read_fd(fd: u32) -> Result<Vec<u8>, rampart_libos::Error> {
+    use rampart_libos::fs::SeekFrom;
+    use rampart_libos::io::Read;
+    let mut f = rampart_libos::fs::File::from_raw_fd(fd);
+    let mut v = Vec::new();
+    let r = f.seek(SeekFrom::Start(0)).and_then(|_| f.read_to_end(&mut v));
+    drop(f);
+    r.map(|_| v)
 }
 
 /// execve(2): `path`, `argv`, `envp` are program pointers.
@@ -92,34 +93,78 @@ pub fn execve(path: u64, argv: u64, envp: u64) -> Result<u64, i32> {
 /// `FD_CLOEXEC`, waits for it and ends this process with its status.
 /// Returns only if the program could not be started.
 ///
+/// The file is opened once (`OpenFlags::EXEC`: the file server checks
+/// `file execute` and the execute bit on it) and everything after refers
+/// to that open file: its `#!` line is read from the handle, and a
+/// program is sealed from it and handed to the new process's shim as a
+/// descriptor (libos `spawn_open`). Renaming a path component in between
+/// cannot make the file run differ from the file checked. (A script's
+/// interpreter gets the script's path, as on Linux; the interpreter's
+/// domain is decided on the interpreter's own file, never the script's.)
+///
 /// # Errors
 /// `ENOENT`, `EACCES`, `ENOEXEC`, `E2BIG` and the spawn's other errors.
 pub fn run(abs: &str, path: &str, argv: Vec<String>, envp: Vec<String>) -> Result<core::convert::Infallible, i32> {
+    use rampart_libos::sys::spawn;
+    let h = spawn::open_exec(abs).map_err(errno)?;
+    let mut head = [0u8; rampart_linux_abi::exec::SHEBANG_MAX];
+    let n = spawn::read_head(h, &mut head);
+    let line = match n {
+        Ok(n) if head[..n].starts_with(b"#!") => match rampart_linux_abi::exec::shebang(&head[..n]) {
+            Some((i, a)) => Some((String::from(i), a.map(String::from))),
+            None => {
+                let _ = rampart_libos::sys::with(|st| rampart_libos::sys::fsys::close(st, h));
+                return Err(ENOEXEC);
+            }
+        },
+        _ => None,
+    };
+    if let Some(line) = line {
+        let _ = rampart_libos::sys::with(|st| rampart_libos::sys::fsys::close(st, h));
+        return run_script(line, path, argv, envp);
+    }
+    let (cwd, all, fds) = inherited();
+    let pid = spawn::spawn_open(h, abs, &argv, envp, &cwd, &fds, &spawn::SpawnOptions::default());
+    let _ = rampart_libos::sys::with(|st| rampart_libos::sys::fsys::close(st, h));
+    finish(pid.map_err(errno)?, &all)
+}
+
+/// Runs script `path` through the interpreter of its `#!` line (`line`:
+/// interpreter, optional argument), read from the file the caller
+/// checked: `INTERP [ARG] PATH ARGV[1..]`, as Linux does.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_script(
+    line: (String, Option<String>),
+    path: &str,
+    argv: Vec<String>,
+    envp: Vec<String>,
+) -> Result<core::convert::Infallible, i32> {
+    let (interp, arg) = line;
+    let mut a = alloc::vec![interp.clone()];
+    a.extend(arg);
+    a.push(String::from(path));
+    a.extend(argv.iter().skip(1).cloned());
+    let (cwd, all, fds) = inherited();
+    let pid = rampart_libos::sys::spawn::spawn(&interp, &a, envp, &cwd, &fds).map_err(errno)?;
+    finish(pid, &all)
+}
+
+/// The working directory, every descriptor, and those that pass to the
+/// program (all but those with `FD_CLOEXEC`).
+fn inherited() -> (String, Vec<u32>, Vec<(u32, u32)>) {
     let cwd = rampart_libos::env::current_dir();
-    // Every descriptor but those with FD_CLOEXEC passes to the program.
     let all: Vec<u32> = rampart_libos::sys::with(|st| st.fds.keys().copied().collect());
     let fds: Vec<(u32, u32)> = all.iter().filter(|&&k| !crate::files::is_cloexec(k)).map(|&k| (k, k)).collect();
-    let spawn = |p: &str, a: &[String]| rampart_libos::sys::spawn::spawn(p, a, envp.clone(), &cwd, &fds);
-    // A script: the file server would seal it as a Linux program, so the
-    // `#!` line is read first (the interpreter reads the script anyway);
-    // the interpreter's own exec is checked by the file server and rm.
-    let pid = match shebang(abs) {
-        Some((interp, arg)) => {
-            // The script itself must be executable by this process (`file
-            // execute` on its label and an execute bit), as on Linux: the
-            // file server's exec check, whose seal goes unused (this
-            // process's next seal replaces it).
-            rampart_libos::sys::with(|st| rampart_libos::sys::fsys::exec_image(st, abs)).map_err(errno)?;
-            let mut a = alloc::vec![interp.clone()];
-            a.extend(arg);
-            a.push(String::from(path));
-            a.extend(argv.iter().skip(1).cloned());
-            spawn(&interp, &a).map_err(errno)?
-        }
-        None => spawn(abs, &argv).map_err(errno)?,
-    };
-    // The point of no return: this process only waits for the program.
-    for fd in &all {
+    (cwd, all, fds)
+}
+
+/// The point of no return: closes descriptors `all` (so a pipe's reader
+/// sees end of file when the program ends), waits for program `pid` and
+/// ends this process with its status.
+fn finish(pid: u32, all: &[u32]) -> ! {
+    for fd in all {
         let _ = rampart_libos::sys::with(|st| st.close(*fd));
     }
     let status = loop {

@@ -1,7 +1,7 @@
 //! `linux`: Rampart's Linux personality (docs/linux-abi.md).
 //!
 //! ```text
-//! linux [-0 ARGV0] PROGRAM [ARG...]
+//! linux [-0 ARGV0] [-F FD] PROGRAM [ARG...]
 //! linux --bench-getppid
 //! linux --bench-fork [KIB]
 //! linux --forked            (a forked child, started by the shim itself)
@@ -55,7 +55,7 @@ rampart_libos::main!(main);
 
 fn main() -> i32 {
     let args = rampart_libos::env::args();
-    let mut rest: &[String] = args.get(1..).unwrap_or(&[]);
+    let rest: &[String] = args.get(1..).unwrap_or(&[]);
     if rest.first().map(String::as_str) == Some("--bench-getppid") {
         return bench::run();
     }
@@ -73,35 +73,45 @@ fn main() -> i32 {
         let seed = rest.get(2).and_then(|v| v.parse().ok()).unwrap_or(0x5eed);
         return fuzz::run(n, seed);
     }
-    let mut argv0 = None;
-    if rest.first().map(String::as_str) == Some("-0") && rest.len() >= 2 {
-        argv0 = Some(rest[1].clone());
-        rest = &rest[2..];
-    }
-    let Some(program) = rest.first() else {
-        eprintln!("usage: linux [-0 ARGV0] PROGRAM [ARG...]");
+    let Some(shim) = rampart_linux_abi::exec::parse_shim_args(rest) else {
+        eprintln!("usage: linux [-0 ARGV0] [-F FD] PROGRAM [ARG...]");
         return 2;
     };
+    let program = &shim.rest[0];
     let cwd = rampart_libos::env::current_dir();
     let path = rampart_libos::path::absolute(&cwd, program);
-    let image = match rampart_libos::fs::read(&path) {
+    // Started by spawn, the program is open on descriptor FD: the file
+    // the file server checked and decided this domain for, read from
+    // that handle, never again by its path (rampart_linux_abi::exec).
+    let image = match shim.fd {
+        Some(fd) => exec::read_fd(fd),
+        None => rampart_libos::fs::read(&path),
+    };
+    let image = match image {
         Ok(b) => b,
         Err(e) => {
             eprintln!("linux: {program}: {e}");
             return if e.errno() == rampart_uabi::Errno::ENOENT { 127 } else { 126 };
         }
     };
-    let mut argv: Vec<String> = rest.to_vec();
-    if let Some(a) = argv0 {
-        argv[0] = a;
+    let mut argv: Vec<String> = shim.rest.to_vec();
+    if let Some(a) = shim.argv0 {
+        argv[0] = String::from(a);
     }
     let envp: Vec<String> = rampart_libos::env::vars().into_iter().map(|(k, v)| alloc::format!("{k}={v}")).collect();
     if image.starts_with(b"#!") {
         // A script the file server sealed as a Linux program: its
-        // interpreter runs it (docs/linux-abi.md, "execve").
+        // interpreter runs it (docs/linux-abi.md, "execve"), as its `#!`
+        // line in the bytes read from the checked file says.
+        let head = &image[..image.len().min(rampart_linux_abi::exec::SHEBANG_MAX)];
+        let line = rampart_linux_abi::exec::shebang(head).map(|(i, a)| (String::from(i), a.map(String::from)));
         drop(image);
         crate::misc::init();
-        return match exec::run(&path, &path, argv, envp) {
+        let Some(line) = line else {
+            eprintln!("linux: {program}: bad interpreter line");
+            return 126;
+        };
+        return match exec::run_script(line, &path, argv, envp) {
             Err(e) => {
                 eprintln!("linux: {program}: cannot run the interpreter: errno {e}");
                 if e == rampart_linux_abi::errno::ENOENT { 127 } else { 126 }

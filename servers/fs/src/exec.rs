@@ -17,13 +17,13 @@
 //! is_rampart_native`) is a Linux program: the image sealed is the Linux
 //! personality's shim ([`LINUX_SHIM`], read by the server itself) with the
 //! *Linux file's* label, so `file execute`, `entrypoint` and the domain
-//! transition are decided on the program, and the shim, started with the
-//! program's path, loads it with the new process's own rights
-//! (docs/linux-abi.md). Known gap: the shim opens the program by path, so
-//! a program replaced between the seal and that open runs in the domain
-//! decided for the first one; it needs write access to the directory, and
-//! the shipped policies give users no entrypoint types they can write. The
-//! fix is handing the shim the `EXEC` handle instead of the path.
+//! transition are decided on the program, and the shim loads it with the
+//! new process's own rights (docs/linux-abi.md) from the very `EXEC`
+//! handle this check was made on: the library OS's spawn passes that
+//! handle to the new process as a descriptor (`linux -F FD PATH`,
+//! `rampart_linux_abi::exec`), and the shim reads the program from it, not
+//! from the path, so a path component renamed between the seal and the
+//! load cannot make another file run in the domain decided for this one.
 
 use rampart_fs_api::{Errno, FileType, Handle, OpenFlags};
 

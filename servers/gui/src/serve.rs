@@ -74,6 +74,9 @@ pub struct Gui {
     /// the reply).
     pub token: CPtr,
     trusted_shown: bool,
+    /// Clients' pids for the audit trail (connsrv's `WhoIs`, asked at a
+    /// client's first audited decision), by connection badge.
+    pids: BTreeMap<u64, u32>,
     /// When the last key event for a focused window was taken (TSC).
     key_tsc: Option<u64>,
 }
@@ -98,6 +101,7 @@ impl Gui {
             recv: 0,
             token: 0,
             trusted_shown: false,
+            pids: BTreeMap::new(),
             key_tsc: None,
         })
     }
@@ -132,15 +136,29 @@ impl Gui {
         UNLABELLED
     }
 
-    fn check(&mut self, ssid: u32, tsid: u32, p: WindowPerm, what: &str) -> Result<(), Errno> {
+    /// Checks `p` for the client behind `badge` (its records name its pid).
+    fn check(&mut self, badge: u64, ssid: u32, tsid: u32, p: WindowPerm, what: &str) -> Result<(), Errno> {
+        self.om.set_subject(badge);
         let r = self.om.check(ssid, tsid, want(p), what);
         self.report_audit();
         r
     }
 
+    /// The pid of the client behind connection badge `badge` (0 if connsrv
+    /// cannot say), asked once per connection.
+    fn pid_of(&mut self, badge: u64) -> u32 {
+        if let Some(&p) = self.pids.get(&badge) {
+            return p;
+        }
+        let p = rampart_connsrv_api::client::who_is(&mut self.ch, badge).map_or(0, |p| p.pid);
+        self.pids.insert(badge, p);
+        p
+    }
+
     fn report_audit(&mut self) {
         for e in self.om.take_audit() {
             let rec = e.record;
+            let pid = self.pid_of(e.subject);
             let sub = rampart_secsrv_api::AuditSubmit {
                 ssid: rec.ssid,
                 tsid: rec.tsid,
@@ -150,7 +168,7 @@ impl Gui {
                 enforced: rec.enforced,
                 seqno: rec.seqno,
                 object: e.object.clone(),
-                pid: 0,
+                pid,
             };
             // The console copy, in the audit trail's format (as the other
             // object managers print theirs).
@@ -160,7 +178,7 @@ impl Gui {
             let (scon, tcon) = (ctx(&mut self.om.sec, rec.ssid), ctx(&mut self.om.sec, rec.tsid));
             let names: alloc::vec::Vec<&str> =
                 self.om.vocab().window.as_ref().map(|c| c.names(rec.perms).collect()).unwrap_or_default();
-            dprintln!("gui: {}", rampart_objmgr::audit_line(&e, &scon, &tcon, "window", &names));
+            dprintln!("gui: {} pid={pid}", rampart_objmgr::audit_line(&e, &scon, &tcon, "window", &names));
             let _ = Client(self.audit).audit(sub);
         }
     }
@@ -170,6 +188,7 @@ impl Gui {
         let _ = rampart_connsrv_api::client::drain_closed(&mut self.ch, |c| gone.push(c));
         let mut any = false;
         for c in gone {
+            self.pids.retain(|b, _| ConnBadge::decode(*b).is_none_or(|x| x.conn != c));
             let owners: alloc::vec::Vec<u64> = self
                 .desk
                 .windows()
@@ -270,7 +289,7 @@ impl Handler<Cx<'_>> for Gui {
     }
 
     fn create_window(&mut self, cx: &mut Cx<'_>, width: u32, height: u32) -> Result<u32, Errno> {
-        self.check(cx.sid, cx.sid, WindowPerm::Create, "window")?;
+        self.check(cx.badge, cx.sid, cx.sid, WindowPerm::Create, "window")?;
         // Sizes first (no allocation for a window that cannot be shown).
         let (sw, sh) = (self.desk.width, self.desk.height);
         if width == 0 || height == 0 {
@@ -336,7 +355,7 @@ impl Handler<Cx<'_>> for Gui {
     fn fullscreen(&mut self, cx: &mut Cx<'_>, window: u32, on: bool) -> Result<(), Errno> {
         self.desk.window(cx.badge, window)?;
         if on {
-            self.check(cx.sid, cx.sid, WindowPerm::Fullscreen, "window")?;
+            self.check(cx.badge, cx.sid, cx.sid, WindowPerm::Fullscreen, "window")?;
         }
         let r = self.desk.fullscreen(cx.badge, window, on)?;
         self.show(r);
@@ -351,7 +370,7 @@ impl Handler<Cx<'_>> for Gui {
         if let Some((owner, sid)) = self.desk.owner_at(x, y)?
             && owner != cx.badge
         {
-            self.check(cx.sid, sid, WindowPerm::Read, "window")?;
+            self.check(cx.badge, cx.sid, sid, WindowPerm::Read, "window")?;
         }
         Ok(self.desk.pixels[(y * self.desk.width + x) as usize])
     }

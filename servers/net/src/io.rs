@@ -71,6 +71,28 @@ fn tcp_recv(t: &mut tcp::Socket<'_>, dst: &mut [u8]) -> Result<usize, tcp::RecvE
 }
 
 impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
+    /// A held operation's permission decided again after a policy change
+    /// (reload, boolean, mode): a blocked `accept`, `recv`, `send` or
+    /// `connect` the new policy denies fails with `EACCES` instead of
+    /// completing under the old decision.
+    pub(crate) fn recheck_held(&mut self, h: &mut crate::server::Held) -> Result<(), Errno> {
+        let now = self.mac.om.generation();
+        if h.generation == now {
+            return Ok(());
+        }
+        use crate::security::Perm;
+        let (handle, perm) = match h.req {
+            Request::Accept { handle, .. } => (handle, Perm::Accept),
+            Request::Connect { handle, .. } => (handle, Perm::Connect),
+            Request::Send { handle, .. } => (handle, Perm::Send),
+            Request::Recv { handle, .. } => (handle, Perm::Recv),
+            _ => return Ok(()),
+        };
+        self.checked(h.conn, handle, &[perm])?;
+        h.generation = now;
+        Ok(())
+    }
+
     /// One attempt at an operation that may wait.
     pub(crate) fn try_io<R: Regions>(
         &mut self,

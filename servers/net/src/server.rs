@@ -141,6 +141,9 @@ pub(crate) struct Held {
     pub conn: ConnId,
     pub req: Request,
     pub deadline: Option<Instant>,
+    /// The policy generation its permission was checked under
+    /// (`ObjectManager::generation`): checked again once it changes.
+    pub generation: u64,
 }
 
 /// A closed TCP connection still closing in the background.
@@ -258,6 +261,9 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
     pub fn handle<R: Regions>(&mut self, conn: ConnId, req: Request, badge: Option<u64>, regions: &mut R) -> Outcome {
         let Some(c) = self.conns.get(&conn) else { return Outcome::Reply(Response::Err(Errno::EBADF)) };
         let held = c.held;
+        // Audit entries of this request name its connection (the guest
+        // turns it into the client's pid).
+        self.mac.om.set_subject(u64::from(conn.0));
         match self.dispatch(conn, &req, badge, regions) {
             Ok(Some(r)) => Outcome::Reply(r),
             Err(e) => Outcome::Reply(Response::Err(e)),
@@ -271,7 +277,8 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.held += 1;
                 }
-                self.held.push_back(Held { ticket, conn, req, deadline });
+                let generation = self.mac.om.generation();
+                self.held.push_back(Held { ticket, conn, req, deadline, generation });
                 Outcome::Held(ticket)
             }
         }
@@ -440,8 +447,11 @@ impl<D: NetDevice, S: SecurityServer> NetServer<D, S> {
     fn retry_held<R: Regions>(&mut self, regions: &mut R) {
         let now = self.stack.now();
         let mut keep = VecDeque::with_capacity(self.held.len());
-        while let Some(h) = self.held.pop_front() {
-            let r = match self.try_io(h.conn, &h.req, regions, false) {
+        while let Some(mut h) = self.held.pop_front() {
+            // Decided for this connection even though no request of its is
+            // being handled: its audit entries name it.
+            self.mac.om.set_subject(u64::from(h.conn.0));
+            let r = match self.recheck_held(&mut h).and_then(|()| self.try_io(h.conn, &h.req, regions, false)) {
                 Ok(Some(r)) => Some(r),
                 Err(e) => Some(Response::Err(e)),
                 Ok(None) if h.deadline.is_some_and(|d| d <= now) => Some(self.timed_out(&h.req)),

@@ -8,6 +8,7 @@ mod common;
 use common::Client;
 use common::*;
 use rampart_avc::AuditRecord;
+use rampart_net::Outcome;
 use rampart_net_api::*;
 use rampart_policy::{ClassId, Protocol};
 
@@ -233,4 +234,55 @@ fn a_boolean_change_revokes_an_established_connection() {
     w.a.srv.mac.om.sec.0.set_bool("allow_user_network", true).unwrap();
     w.a.srv.mac.policy_changed().unwrap();
     assert_eq!(w.send(ca, s, b"again", MsgFlags(0)), Ok(5));
+}
+
+/// Issue 19 items 1 and 10: a request held before a policy change (a
+/// blocked `accept` and a blocked `recv`) is decided again when the
+/// server next runs it, so the boolean that turns the user's network off
+/// fails both with `EACCES` rather than letting them complete under the
+/// old decision; and those denials, made while no request of the client
+/// is being handled, are tagged with the client's connection (the guest
+/// turns it into the pid), not left anonymous. Another client's blocked
+/// `accept` (the web server's, which the boolean does not concern) stays
+/// held and its entries name nobody else.
+#[test]
+fn held_requests_are_decided_again_and_audited_for_their_client() {
+    let mut w = World::new();
+    let (user, web, peer) = (w.client(Side::A, USER), w.client(Side::A, HTTPD), w.client(Side::B, ROOT));
+    let l = w.listener(user, 5000);
+    let accept = match w.start(user, Request::Accept { handle: l, nonblocking: false }) {
+        Outcome::Held(t) => t,
+        r => panic!("accept was not held: {r:?}"),
+    };
+    let (s, _acc) = w.tcp_pair(user, peer, 6000);
+    let recv = match w.start(user, Request::Recv { handle: s, region_offset: 0, len: 16, flags: MsgFlags(0) }) {
+        Outcome::Held(t) => t,
+        r => panic!("recv was not held: {r:?}"),
+    };
+    let wl = w.listener(web, 80);
+    let web_accept = match w.start(web, Request::Accept { handle: wl, nonblocking: false }) {
+        Outcome::Held(t) => t,
+        r => panic!("accept was not held: {r:?}"),
+    };
+    w.run_for(50);
+    let _ = w.a.srv.mac.take_audit();
+    w.a.srv.mac.om.sec.0.set_bool("allow_user_network", false).unwrap();
+    assert!(w.a.srv.mac.policy_changed().unwrap());
+    // The next client request sets another subject; the held ones must
+    // still be attributed to their own connection.
+    let _ = w.call(web, Request::Socket { domain: Domain::Inet, ty: SockType::Stream, nonblocking: false });
+    assert_eq!(w.wait(Side::A, accept, 1_000), Some(Response::Err(Errno::EACCES)));
+    assert_eq!(w.wait(Side::A, recv, 1_000), Some(Response::Err(Errno::EACCES)));
+    assert_eq!(w.wait(Side::A, web_accept, 200), None, "the web server's accept is still held");
+    let user_sid = w.sid(Side::A, USER);
+    let entries = w.a.srv.mac.take_audit();
+    let denials: Vec<_> = entries.iter().filter(|e| e.record.denied && e.record.ssid == user_sid).collect();
+    assert!(denials.len() >= 2, "both held requests' denials are audited: {entries:?}");
+    for e in &denials {
+        assert_eq!(e.subject, u64::from(user.conn.0), "a held request's denial names its client: {e:?}");
+    }
+    let web_sid = w.sid(Side::A, HTTPD);
+    for e in entries.iter().filter(|e| e.record.ssid == web_sid) {
+        assert_eq!(e.subject, u64::from(web.conn.0), "{e:?}");
+    }
 }

@@ -49,6 +49,13 @@ pub struct AuditEntry {
     pub record: AuditRecord,
     /// What the object was.
     pub object: String,
+    /// The subject the check was made for, as the server set it with
+    /// [`ObjectManager::set_subject`] before the check (a connection or
+    /// client number; 0: none set). A server turns it into the subject's
+    /// pid when it submits the entry, so that a decision made after the
+    /// request that caused it (a held operation re-checked after a policy
+    /// change) still names the right process.
+    pub subject: u64,
 }
 
 /// Audit entries kept between two [`ObjectManager::take_audit`] calls
@@ -92,6 +99,7 @@ pub struct ObjectManager<S, V, const SETS: usize = 64, const WAYS: usize = 4> {
     avc: Avc<SETS, WAYS>,
     audit: VecDeque<AuditEntry>,
     audit_dropped: u64,
+    subject: u64,
     seqno: u32,
     generation: u64,
     /// False until a status was obtained: decisions are then refused.
@@ -109,6 +117,7 @@ impl<S: SecurityServer, V: Vocabulary, const SETS: usize, const WAYS: usize> Obj
             avc: Avc::new(),
             audit: VecDeque::new(),
             audit_dropped: 0,
+            subject: 0,
             seqno: 0,
             generation: 1,
             linked: false,
@@ -192,7 +201,7 @@ impl<S: SecurityServer, V: Vocabulary, const SETS: usize, const WAYS: usize> Obj
                 continue;
             }
             for rec in records.0 {
-                self.push_audit(AuditEntry { record: rec, object: String::from(object) });
+                self.push_audit(AuditEntry { record: rec, object: String::from(object), subject: self.subject });
             }
             return match r {
                 Ok(()) => Ok(()),
@@ -200,6 +209,19 @@ impl<S: SecurityServer, V: Vocabulary, const SETS: usize, const WAYS: usize> Obj
             };
         }
         Err(Errno::EACCES)
+    }
+
+    /// Tags the audit entries of the checks that follow with `subject` (a
+    /// connection or client number the server can map to a pid; 0: none)
+    /// until the next call. Servers set it before working on behalf of a
+    /// client, whether for its request or later (a held operation).
+    pub fn set_subject(&mut self, subject: u64) {
+        self.subject = subject;
+    }
+
+    /// The subject set by [`ObjectManager::set_subject`].
+    pub fn subject(&self) -> u64 {
+        self.subject
     }
 
     /// The grant a piece of state carries from now on (after its check).

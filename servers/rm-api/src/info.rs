@@ -1,11 +1,11 @@
 //! What rm reports about tasks, containers and itself ([`TaskInfo`],
-//! [`TaskEntry`] pages, [`ContainerStat`], [`Stats`]) and the limits of
-//! those reports.
+//! [`TaskEntry`] and [`MappingEntry`] pages, [`ContainerStat`], [`Stats`])
+//! and the limits of those reports.
 
 use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
-use crate::{ContainerId, Pid};
+use crate::{ContainerId, Pid, RegionId};
 
 /// What a task holds (bytes).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +61,27 @@ impl TaskEntry {
 /// Bytes of [`TaskEntry`] encodings rm puts in one [`Response::Tasks`](crate::Response::Tasks)
 /// (the message limit is 960 bytes).
 pub const TASKS_PAGE_BYTES: usize = 800;
+
+/// One mapping of a shared region into another task, in a
+/// [`Response::Mappings`](crate::Response::Mappings) page: `mapper` maps
+/// region `region` of `owner` (`RegionShare` token → `RegionMap`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingEntry {
+    /// rm's region number.
+    pub region: RegionId,
+    /// The task that allocated the region (and maps it too).
+    pub owner: Pid,
+    /// The task the region is mapped into.
+    pub mapper: Pid,
+    /// The region's size in 4 KiB pages.
+    pub pages: u64,
+    /// Mapped writable (through a writable token).
+    pub writable: bool,
+}
+
+/// Most [`MappingEntry`]s in one page (each encodes in at most 5 + 5 + 5
+/// + 10 + 1 = 26 bytes; the message limit is 960 bytes).
+pub const MAPPINGS_PER_PAGE: usize = 32;
 
 /// Largest device region in pages (16 MiB).
 pub const DEVICE_MAX_PAGES: u64 = 4096;

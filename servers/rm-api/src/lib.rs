@@ -19,7 +19,10 @@ mod spawn;
 pub mod status;
 
 pub use args::{ARG_MAX, ArgBlock, ArgSummary, MAX_ARG_STRLEN, MAX_BLOCK_BYTES, arg_cost, check_args, encode_args};
-pub use info::{ContainerStat, DEVICE_MAX_PAGES, PHYS_PER_REPLY, Stats, TASKS_PAGE_BYTES, TaskEntry, TaskInfo};
+pub use info::{
+    ContainerStat, DEVICE_MAX_PAGES, MAPPINGS_PER_PAGE, MappingEntry, PHYS_PER_REPLY, Stats, TASKS_PAGE_BYTES,
+    TaskEntry, TaskInfo,
+};
 pub use spawn::{Image, MAX_STAGED, Spawn, Staged};
 pub use status::{ChildEvent, ExitStatus, FaultKind, FaultReport, KillTarget, WaitFor};
 
@@ -379,6 +382,18 @@ pub enum Request {
     /// `ENOSYS` (rm holds no timer control), `ESRCH` (the caller is not a
     /// task rm started).
     TimerAlloc,
+    /// One page of the shared-region mappings the caller may inspect,
+    /// regions from `from` on, in region order (the capability-graph
+    /// auditor lists which task maps which region, docs/assurance.md §8):
+    /// a mapping is listed if the caller may inspect both the region's
+    /// owner and the mapping task, as for [`Request::TaskList`] (itself,
+    /// its descendants, or the policy's `process getattr` on their
+    /// contexts); others are left out, never reported as an error.
+    /// Reply: [`Response::Mappings`].
+    RegionMappings {
+        /// The first region to list.
+        from: RegionId,
+    },
 }
 
 /// Responses from rm.
@@ -477,6 +492,13 @@ pub enum Response {
     Sealed {
         /// The token.
         token: u64,
+    },
+    /// A page of [`Request::RegionMappings`].
+    Mappings {
+        /// The mappings, by region then mapping task.
+        mappings: Vec<MappingEntry>,
+        /// The region to continue from, if more may follow.
+        next: Option<RegionId>,
     },
 }
 

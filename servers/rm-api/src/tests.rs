@@ -56,6 +56,9 @@ fn requests_and_responses_round_trip() {
         thread: Some(u64::MAX),
     };
     rt(Response::Tasks { tasks: vec![e.clone(), e], next: Some(9) });
+    rt(Request::RegionMappings { from: u32::MAX });
+    let m = MappingEntry { region: u32::MAX, owner: u32::MAX, mapper: u32::MAX, pages: u64::MAX, writable: true };
+    rt(Response::Mappings { mappings: vec![m; MAPPINGS_PER_PAGE], next: Some(u32::MAX) });
 }
 
 #[test]

@@ -326,6 +326,7 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         Request::TimerAlloc => reply(timer::alloc(rm, pid)),
         Request::TaskInfo { pid: target } => reply(task_info(rm, pid, target)),
         Request::TaskList { from } => Action::reply(&tasks::list(rm, pid, from)),
+        Request::RegionMappings { from } => Action::reply(&tasks::mappings(rm, pid, from)),
         Request::PowerOff { reboot, status } => {
             let ctx = rm.procs.get(pid).map(|p| p.context.clone()).unwrap_or_default();
             match security::may_power_off(rm, pid, &ctx, reboot) {

@@ -1,6 +1,8 @@
 //! `TaskList`: the tasks a caller may inspect, with the kernel's ids of
 //! their threads, for the capability-graph auditor (docs/assurance.md §8),
-//! which maps the threads of the kernel's dump to tasks and contexts.
+//! which maps the threads of the kernel's dump to tasks and contexts; and
+//! `RegionMappings`: which of those tasks maps which shared region (the
+//! auditor lists who holds what memory besides capabilities).
 //!
 //! A task is listed if it is the caller, one of its descendants, or the
 //! policy grants the caller `process getattr` on its context. rm lists
@@ -12,7 +14,7 @@ use crate::security::may_getattr;
 use crate::state::Rm;
 use alloc::string::String;
 use alloc::vec::Vec;
-use rampart_rm_api::{Pid, Response, TASKS_PAGE_BYTES, TaskEntry};
+use rampart_rm_api::{MAPPINGS_PER_PAGE, MappingEntry, Pid, RegionId, Response, TASKS_PAGE_BYTES, TaskEntry};
 use rampart_rt::cap::Tcb;
 use rampart_uabi::startup::slot;
 
@@ -47,6 +49,35 @@ fn entry(rm: &Rm, caller: Pid, caller_ctx: &str, pid: Pid) -> Option<TaskEntry> 
     };
     let visible = pid == caller || rm.procs.is_descendant(pid, caller) || may_getattr(rm, caller_ctx, &context);
     visible.then_some(TaskEntry { pid, parent, name, context, thread })
+}
+
+/// Whether `caller` may inspect live task `pid` (as for `TaskList`).
+fn visible(rm: &Rm, caller: Pid, caller_ctx: &str, pid: Pid) -> bool {
+    let Some(p) = rm.procs.get(pid).filter(|p| p.status.is_none()) else { return false };
+    pid == caller || rm.procs.is_descendant(pid, caller) || may_getattr(rm, caller_ctx, &p.context)
+}
+
+/// `RegionMappings { from }` from `caller`: one page of the mappings of
+/// shared regions (from region `from` on) whose owner and mapping task the
+/// caller may both inspect, by region then mapping task.
+pub fn mappings(rm: &Rm, caller: Pid, from: RegionId) -> Response {
+    let caller_ctx = rm.procs.get(caller).map(|p| p.context.clone()).unwrap_or_default();
+    let mut out = Vec::new();
+    for (&region, r) in rm.regions.range(from..) {
+        let shown: Vec<MappingEntry> = r
+            .mappings
+            .iter()
+            .filter(|m| visible(rm, caller, &caller_ctx, r.owner) && visible(rm, caller, &caller_ctx, m.pid))
+            .map(|m| MappingEntry { region, owner: r.owner, mapper: m.pid, pages: r.pages, writable: m.writable })
+            .collect();
+        if !out.is_empty() && out.len() + shown.len() > MAPPINGS_PER_PAGE {
+            return Response::Mappings { mappings: out, next: Some(region) };
+        }
+        // A region mapped into more tasks than a page holds is cut (the
+        // page size bounds the message; rm allows far fewer mappings).
+        out.extend(shown.into_iter().take(MAPPINGS_PER_PAGE));
+    }
+    Response::Mappings { mappings: out, next: None }
 }
 
 /// `TaskList { from }` from `caller`: one page of entries.

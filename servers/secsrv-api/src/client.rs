@@ -63,6 +63,9 @@ pub struct Audit<'a, T> {
     pub t: T,
     /// The object the check is about.
     pub object: &'a str,
+    /// The subject's process id (0: none, a check in the object manager's
+    /// own name).
+    pub pid: u32,
     /// Records that could not be submitted.
     pub failed: u32,
 }
@@ -84,7 +87,7 @@ impl<T: Transport> AuditSink for Audit<'_, T> {
             enforced: rec.enforced,
             seqno: rec.seqno,
             object,
-            pid: 0,
+            pid: self.pid,
         };
         if Client(&mut self.t).audit(sub).is_err() {
             self.failed = self.failed.saturating_add(1);
@@ -118,7 +121,28 @@ impl<T: Transport + Copy, const SETS: usize, const WAYS: usize> SecAvc<T, SETS, 
     /// transport's or secsrv's errno on a miss that could not be answered.
     #[inline]
     pub fn check(&mut self, ssid: u32, tsid: u32, class: u16, perms: u32, object: &str) -> Result<(), Errno> {
-        let mut audit = Audit { t: self.t, object, failed: 0 };
+        self.check_for(0, ssid, tsid, class, perms, object)
+    }
+
+    /// [`SecAvc::check`] on behalf of process `pid`, which the audit
+    /// records name (the subject's pid, as `auditd` and `ausearch` show
+    /// it: every record of a client's check must carry it, even one made
+    /// later than the client's request, e.g. when a policy change revokes
+    /// a connection).
+    ///
+    /// # Errors
+    /// As [`SecAvc::check`].
+    #[inline]
+    pub fn check_for(
+        &mut self,
+        pid: u32,
+        ssid: u32,
+        tsid: u32,
+        class: u16,
+        perms: u32,
+        object: &str,
+    ) -> Result<(), Errno> {
+        let mut audit = Audit { t: self.t, object, pid, failed: 0 };
         let r = self.avc.has_perm(&mut Backend(self.t), &mut audit, ssid, tsid, class, perms);
         self.audit_failures = self.audit_failures.saturating_add(audit.failed);
         match r {

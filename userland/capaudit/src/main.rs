@@ -12,7 +12,12 @@
 //! agree, maps the kernel's thread ids to tasks and contexts with rm's
 //! `TaskList`, asks the security server for `service connect` on every
 //! edge (`rampart_capaudit` does the rest) and prints one line per edge and
-//! a summary: `capaudit: PASS` or `capaudit: FAIL`.
+//! a summary: `capaudit: PASS` or `capaudit: FAIL`. Before the edges it
+//! lists the shared-region mappings (rm's `RegionMappings`: which task maps which
+//! other task's region, with the policy's `shm read`/`write` verdict), the
+//! memory the capability graph does not show; they do not change the
+//! verdict (rm revokes what a policy change forbids, except the rings of
+//! tasks init started).
 //!
 //! It then stays, subscribed to the security server's policy-change
 //! notification, and audits the whole system again after every reload,
@@ -33,6 +38,7 @@ use alloc::string::String;
 use rampart_capaudit::Subject;
 use rampart_capaudit::check::{TRUSTED, check};
 use rampart_capaudit::graph::build;
+use rampart_capaudit::memory::Mapping;
 use rampart_connsrv_api::rt::Channel;
 use rampart_rt::cap::Notification;
 use rampart_rt::dprintln;
@@ -141,12 +147,49 @@ fn audit(g: &mut gather::Gatherer, sec: &mut Client<Ipc>, init_thread: u64) -> R
     let graph = build(&dump, &by_thread);
     let mut decide = |h: &str, r: &str| connect_allowed(sec, h, r);
     let report = check(&graph, TRUSTED, &mut decide);
+    // Shared memory first: the summary and the verdict stay the last lines.
+    memory(sec, &tasks);
     for l in report.lines(&graph) {
         dprintln!("capaudit: {l}");
     }
     let passed = report.passed(&graph);
     dprintln!("capaudit: {}", if passed { "PASS" } else { "FAIL" });
     Ok(passed)
+}
+
+/// Lists the shared-region mappings rm shows this task, each with the
+/// policy's verdict (`shm read`, plus `write` for a writable mapping, from
+/// the mapper's context to the owner's).
+fn memory(sec: &mut Client<Ipc>, tasks: &[rampart_rm_api::TaskEntry]) {
+    let maps = match rampart_rt::rm::region_mappings() {
+        Ok(m) => m,
+        Err(e) => {
+            dprintln!("capaudit: memory: rm refused the mappings: {e}");
+            return;
+        }
+    };
+    let maps: alloc::vec::Vec<Mapping> = maps
+        .iter()
+        .map(|m| Mapping { region: m.region, owner: m.owner, mapper: m.mapper, pages: m.pages, writable: m.writable })
+        .collect();
+    let subjects: alloc::vec::Vec<Subject> =
+        tasks.iter().map(|t| Subject { pid: t.pid, name: t.name.clone(), context: t.context.clone() }).collect();
+    let mut decide = |mapper: &str, owner: &str, writable: bool| shm_allowed(sec, mapper, owner, writable);
+    for l in rampart_capaudit::memory::lines(&maps, &subjects, &mut decide) {
+        dprintln!("capaudit: {l}");
+    }
+}
+
+/// Does the policy grant `shm read` (and `write`) from `mapper` to `owner`?
+fn shm_allowed(sec: &mut Client<Ipc>, mapper: &str, owner: &str, writable: bool) -> Result<bool, String> {
+    let e = |w: &'static str| move |x| alloc::format!("{w}: {x}");
+    let m = sec.context_to_sid(mapper).map_err(e("mapper context"))?;
+    let o = sec.context_to_sid(owner).map_err(e("owner context"))?;
+    let class = sec.class_id("shm").map_err(e("class shm"))?;
+    let want: &[&str] = if writable { &["read", "write"] } else { &["read"] };
+    let bits = sec.perms(class, want).map_err(e("permission shm"))?;
+    let d = sec.compute_av(m, o, class).map_err(e("compute_av"))?;
+    Ok(d.allowed & bits == bits)
 }
 
 /// Checks that the policy grants this task `security dump_capgraph` (the

@@ -77,6 +77,7 @@ pub const PROGRAMS: &[&str] = &[
     "df",
     "du",
     "ps",
+    "ipcs",
     "kill",
     "setsid",
     "id",

@@ -242,6 +242,39 @@ pub fn cpu_time(us: u64) -> String {
     format!("{}:{:02}.{:02}", cs / 6000, cs / 100 % 60, cs % 100)
 }
 
+/// One row of `ipcs`: a mapping of `owner`'s shared region into `mapper`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpcsRow {
+    /// rm's region number.
+    pub region: u32,
+    /// The region's owner (pid).
+    pub owner: u32,
+    /// The process it is mapped into (pid).
+    pub mapper: u32,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Mapped writable.
+    pub writable: bool,
+}
+
+/// `ipcs`'s table: `REGION OWNER MAPPER BYTES PERMS` (`rw` or `ro`), one
+/// line per mapping (Linux `ipcs -m` lists segments with owner, bytes and
+/// attached count; here each attachment is a line).
+pub fn ipcs_table(rows: &[IpcsRow]) -> Vec<String> {
+    let mut t = alloc::vec![["REGION", "OWNER", "MAPPER", "BYTES", "PERMS"].map(String::from).to_vec()];
+    for r in rows {
+        let perms = if r.writable { "rw" } else { "ro" };
+        t.push(alloc::vec![
+            r.region.to_string(),
+            r.owner.to_string(),
+            r.mapper.to_string(),
+            r.bytes.to_string(),
+            perms.to_string()
+        ]);
+    }
+    table(&t, &[true, true, true, true, false])
+}
+
 /// `ps`'s table: `PID PPID CMD`, with `-Z` the `LABEL` first and with
 /// `-l` the memory charged (KiB) and the processor time used (`TIME`).
 pub fn ps_table(rows: &[PsRow], context: bool, long: bool) -> Vec<String> {

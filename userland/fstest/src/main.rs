@@ -15,9 +15,10 @@
 //!                           allow-all: a reload of te revokes the terminal
 //! fstest sidflood N [FIRST] N spawn requests naming contexts the caller
 //!                           may not enter (the SID-table flood, flood.rs)
-//! fstest hold NAME,NAME     connects to each service and blocks for good,
-//!                           holding the connections (the capability audit
-//!                           after a policy change, revoke.rs)
+//! fstest hold NAME,NAME [MS] connects to each service and blocks for good
+//!                           (or MS ms, printing its pid), holding the
+//!                           connections (the capability audit after a
+//!                           policy change, revoke.rs)
 //! ```
 //!
 //! Every check prints `fstest: ok   WHAT` or `fstest: FAIL WHAT: DETAIL`;
@@ -151,13 +152,13 @@ fn main() -> i32 {
         "spawnbench" => return bench::spawn(arg(2), arg(3).parse().unwrap_or(20), arg(4).parse().unwrap_or(0)),
         "revoke" => revoke::reload(&mut c, arg(2)),
         "revoke-tty" => return revoke::terminal(),
-        "hold" => return revoke::hold(arg(2)),
+        "hold" => return revoke::hold(arg(2), arg(3).parse().unwrap_or(0)),
         "tcsetpgrp" => return take_terminal(),
         "debug-syscall" => return debug_syscall(arg(2)),
         "sidflood" => return flood::sidflood(arg(2).parse().unwrap_or(0), arg(3).parse().unwrap_or(0)),
         _ => {
             rampart_libos::eprintln!(
-                "usage: fstest user FILE SHA256 | admin N | bench FILE | spawnbench PROGRAM [N [ARGBYTES]] | hostile-exec PROGRAM | revoke FILE | hold NAME,NAME | debug-syscall N | \
+                "usage: fstest user FILE SHA256 | admin N | bench FILE | spawnbench PROGRAM [N [ARGBYTES]] | hostile-exec PROGRAM | revoke FILE | hold NAME,NAME [MS] | debug-syscall N | \
                  sidflood N [FIRST]"
             );
             return 2;

@@ -95,12 +95,24 @@ pub fn terminal() -> i32 {
 /// `allow-all` and then changes the policy: connsrv must revoke what the
 /// new policy forbids. It blocks on its notification (not in `sleep`,
 /// which yields and would starve the lowest-priority auditor).
-pub fn hold(names: &str) -> i32 {
+///
+/// With `ms` > 0 it first prints `fstest: hold: pid N` (its own pid, which
+/// the audit records of its connects and of their revocation must name:
+/// `tests/tests/audit.rs`) and exits with 0 after `ms` milliseconds
+/// instead of blocking for good.
+pub fn hold(names: &str, ms: u64) -> i32 {
+    if ms > 0 {
+        rampart_libos::println!("fstest: hold: pid {}", rampart_libos::process::id());
+    }
     for name in names.split(',').filter(|n| !n.is_empty()) {
         match rampart_libos::sys::connect_service(name) {
             Ok(_) => rampart_libos::println!("fstest: hold: {name} connected"),
             Err(e) => rampart_libos::println!("fstest: hold: {name} refused (errno {})", e.0),
         }
+    }
+    if ms > 0 {
+        rampart_libos::time::sleep(core::time::Duration::from_millis(ms));
+        return 0;
     }
     loop {
         rampart_rt::cap::Notification(rampart_uabi::startup::slot::NOTIFICATION).wait();

@@ -275,9 +275,19 @@ pub fn pipe(st: &mut State) -> Result<(u32, u32), Errno> {
 /// file), `E2BIG`; rm's.
 pub fn exec_image(st: &mut State, path: &str) -> Result<(u64, u64, bool), Errno> {
     let h = open(st, path, OpenFlags::RDONLY | OpenFlags::EXEC, 0)?;
-    let r = client(st).and_then(|mut c| c.exec_image(Handle(h)));
+    let r = exec_image_open(st, h);
     let _ = close(st, h);
     r
+}
+
+/// [`exec_image`] of the program open on handle `h` (opened with
+/// `OpenFlags::EXEC`): the object checked and sealed is the one open, not
+/// whatever a path names by now.
+///
+/// # Errors
+/// As [`exec_image`]; `EBADF` if `h` was not opened with `EXEC`.
+pub fn exec_image_open(st: &mut State, h: u32) -> Result<(u64, u64, bool), Errno> {
+    client(st).and_then(|mut c| c.exec_image(Handle(h)))
 }
 
 /// True if the `len`-byte image in region `img` carries the native mark

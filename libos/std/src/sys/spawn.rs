@@ -8,6 +8,7 @@
 use super::{Obj, share, with};
 use alloc::string::String;
 use alloc::vec::Vec;
+use rampart_fs_api::OpenFlags;
 use rampart_rm_api::{ExitStatus, Image, Request, Response, Spawn, Staged};
 use rampart_rt::ipc::codec::call_with_caps;
 use rampart_uabi::Errno;
@@ -70,6 +71,36 @@ pub fn spawn_with(
     fds: &[(u32, u32)],
     opts: &SpawnOptions<'_>,
 ) -> Result<u32, Errno> {
+    let h = with(|st| super::fsys::open(st, path, OpenFlags::RDONLY | OpenFlags::EXEC, 0))?;
+    let r = spawn_open(h, path, argv, envp, cwd, fds, opts);
+    let _ = with(|st| super::fsys::close(st, h));
+    r
+}
+
+/// As [`spawn_with`], for the program already open on file-server handle
+/// `h` (opened with `OpenFlags::EXEC`, by [`open_exec`]), named `path`:
+/// the file checked, sealed and (for a Linux program) loaded is the one
+/// open on `h`, whatever `path` names by then. The caller closes `h`
+/// afterwards.
+///
+/// A Linux program's image is the personality's shim, which loads the
+/// program: it gets `h` as descriptor [`exec_fd`] of `fds` and the
+/// arguments `linux -0 ARGV0 -F FD PATH ARG...`, and reads the program
+/// from that descriptor, never from `path` (a path component renamed
+/// between the file server's check and the shim's read would otherwise
+/// run another file in the domain decided for this one).
+///
+/// # Errors
+/// As [`spawn_with`].
+pub fn spawn_open(
+    h: u32,
+    path: &str,
+    argv: &[String],
+    envp: Vec<String>,
+    cwd: &str,
+    fds: &[(u32, u32)],
+    opts: &SpawnOptions<'_>,
+) -> Result<u32, Errno> {
     let mut tokens = Vec::new();
     with(|st| {
         // The file server checks `file execute` with this process's SID on
@@ -77,15 +108,18 @@ pub fn spawn_with(
         // without Rampart's native ELF note is a Linux program: the file
         // server seals the personality's shim instead, labelled as the
         // Linux file (so the transition is the Linux program's), and the
-        // shim loads the program named in its arguments
+        // shim loads the program open on the descriptor it is given
         // (docs/linux-abi.md).
-        let (token, _len, linux) = super::fsys::exec_image(st, path)?;
+        let (token, _len, linux) = super::fsys::exec_image_open(st, h)?;
         let mut argv: Vec<String> = argv.to_vec();
+        let mut objs: Vec<(u32, Obj)> = Vec::with_capacity(fds.len() + 1);
+        for &(child, parent) in fds {
+            objs.push((child, st.obj(parent)?));
+        }
         if linux {
-            let argv0 = argv.first().cloned().unwrap_or_else(|| path.into());
-            let mut a = alloc::vec![String::from("linux"), String::from("-0"), argv0, String::from(path)];
-            a.extend(argv.iter().skip(1).cloned());
-            argv = a;
+            let fd = exec_fd(fds);
+            objs.push((fd, Obj::Fs(h)));
+            argv = rampart_linux_abi::exec::shim_argv(path, fd, &argv);
         }
         let mut req = Spawn {
             image: Some(Image::Sealed { token }),
@@ -111,8 +145,8 @@ pub fn spawn_with(
             return Err(Errno::E2BIG);
         }
         let mut r = Ok(());
-        for &(child, parent) in fds {
-            r = st.obj(parent).and_then(|o| {
+        for &(child, o) in &objs {
+            r = (|| {
                 let shared = share(st, o)?;
                 tokens.extend(shared.fs_token);
                 let s = shared.slot;
@@ -124,7 +158,7 @@ pub fn spawn_with(
                     Response::Err(e) => Err(e),
                     _ => Err(Errno::EPROTO),
                 }
-            });
+            })();
             if r.is_err() {
                 break;
             }
@@ -137,7 +171,7 @@ pub fn spawn_with(
         r
     })
     .inspect(|&pid| {
-        if !fds.is_empty() {
+        if !fds.is_empty() || !tokens.is_empty() {
             await_adoption(pid, &tokens);
         }
     })
@@ -173,6 +207,43 @@ impl Drop for ArgRegion {
     fn drop(&mut self) {
         let _ = rampart_rt::rm::region_free(self.0.id);
     }
+}
+
+/// The descriptor a Linux program's shim gets the program on: the lowest
+/// number from 3 up that none of the child's descriptors `fds` uses.
+pub fn exec_fd(fds: &[(u32, u32)]) -> u32 {
+    (3..).find(|n| !fds.iter().any(|(c, _)| c == n)).unwrap_or(3)
+}
+
+/// Opens program `path` to run it (`OpenFlags::EXEC`: the file server
+/// checks `file execute` and the execute bit for this process at the
+/// open); returns the file-server handle for [`spawn_open`], which the
+/// caller closes.
+///
+/// # Errors
+/// `ENOENT`, `EACCES`, the file server's other errors.
+pub fn open_exec(path: &str) -> Result<u32, Errno> {
+    with(|st| super::fsys::open(st, path, OpenFlags::RDONLY | OpenFlags::EXEC, 0))
+}
+
+/// Reads up to `buf.len()` bytes at offset 0 of the file open on
+/// file-server handle `h` (a program opened by [`open_exec`]: its `#!`
+/// line), leaving the handle at that position.
+///
+/// # Errors
+/// The file server's.
+pub fn read_head(h: u32, buf: &mut [u8]) -> Result<usize, Errno> {
+    with(|st| {
+        super::fsys::seek(st, h, 0, rampart_fs_api::Whence::Set)?;
+        let mut done = 0;
+        while done < buf.len() {
+            match super::fsys::read(st, h, &mut buf[done..])? {
+                0 => break,
+                n => done += n,
+            }
+        }
+        Ok(done)
+    })
 }
 
 /// Whether `req` encodes into one IPC message to rm

@@ -53,6 +53,16 @@ pub enum ServicePerm {
     Register,
 }
 
+/// Who a check is made for: the SID it is decided on and the process the
+/// audit record names (0 if rm never bound one to the channel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Subject {
+    /// The subject's SID.
+    pub sid: u32,
+    /// The subject's process id.
+    pub pid: u32,
+}
+
 /// The policy questions connsrv asks the security server.
 pub trait Security {
     /// The SID of service name `name` (its `servicecon` context, the
@@ -77,9 +87,11 @@ pub trait Security {
     /// # Errors
     /// `ENOENT`.
     fn sid_to_context(&mut self, sid: u32) -> Result<String, Errno>;
-    /// Checks `service perm` from `ssid` to `tsid` (audited with `object`).
+    /// Checks `service perm` from `subject.sid` to `tsid`, audited with
+    /// `object` and `subject.pid` (a revocation after a policy change is
+    /// decided long after the client's request, and still names it).
     ///
     /// # Errors
     /// `EACCES` when denied.
-    fn check(&mut self, ssid: u32, tsid: u32, perm: ServicePerm, object: &str) -> Result<(), Errno>;
+    fn check(&mut self, subject: Subject, tsid: u32, perm: ServicePerm, object: &str) -> Result<(), Errno>;
 }

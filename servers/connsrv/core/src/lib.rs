@@ -31,4 +31,6 @@ pub mod iface;
 pub mod link;
 pub mod registry;
 
-pub use registry::{Caps, Effect, Registry, Reply, Revalidation, Revoked, Security, ServicePerm, Slot, live_object};
+pub use registry::{
+    Caps, Effect, Registry, Reply, Revalidation, Revoked, Security, ServicePerm, Slot, Subject, live_object,
+};

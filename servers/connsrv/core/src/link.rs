@@ -1,7 +1,7 @@
 //! connsrv's link to the security server: an AVC for `service` checks
 //! plus context translation, over any secsrv transport.
 
-use crate::registry::{Security, ServicePerm};
+use crate::registry::{Security, ServicePerm, Subject};
 use alloc::string::String;
 use rampart_secsrv_api::client::{SecAvc, Transport};
 use rampart_uabi::Errno;
@@ -67,12 +67,12 @@ impl<T: Transport + Copy> Security for Link<T> {
         self.avc.client().sid_to_context(sid)
     }
 
-    fn check(&mut self, ssid: u32, tsid: u32, perm: ServicePerm, object: &str) -> Result<(), Errno> {
+    fn check(&mut self, subject: Subject, tsid: u32, perm: ServicePerm, object: &str) -> Result<(), Errno> {
         let bit = match perm {
             ServicePerm::Connect => self.vocab.connect,
             ServicePerm::Register => self.vocab.register,
         };
-        self.avc.check(ssid, tsid, self.vocab.class, bit, object)
+        self.avc.check_for(subject.pid, subject.sid, tsid, self.vocab.class, bit, object)
     }
 }
 
@@ -91,7 +91,7 @@ impl Security for NoSecurity {
     fn sid_to_context(&mut self, _sid: u32) -> Result<String, Errno> {
         Err(Errno::EAGAIN)
     }
-    fn check(&mut self, _s: u32, _t: u32, _p: ServicePerm, _o: &str) -> Result<(), Errno> {
+    fn check(&mut self, _s: Subject, _t: u32, _p: ServicePerm, _o: &str) -> Result<(), Errno> {
         Err(Errno::EAGAIN)
     }
 }

@@ -11,10 +11,14 @@ use rampart_connsrv_api::{
 };
 use rampart_uabi::Errno;
 
-pub use crate::iface::{Caps, Security, ServicePerm, Slot};
+pub use crate::iface::{Caps, Security, ServicePerm, Slot, Subject};
 pub use revalidate::{Revalidation, Revoked, live_object};
 
 mod revalidate;
+
+/// init's process id (`rampart_rm_api::INIT_PID`): the trusted caller,
+/// named by the audit records of the registrations it makes at boot.
+const INIT_PID: u32 = 1;
 
 #[derive(Clone, Debug)]
 struct Service {
@@ -279,10 +283,10 @@ impl Registry {
     }
 
     fn register(&mut self, ch: u32, name: &str, caps: &mut dyn Caps, sec: &mut dyn Security) -> Reply {
-        let sid = self.conns.get(&ch).map_or(0, |c| c.sid);
+        let (sid, pid) = self.conns.get(&ch).map_or((0, 0), |c| (c.sid, c.pid));
         let r = (|| {
             let name_sid = Self::name_sid(name, sec)?;
-            sec.check(sid, name_sid, ServicePerm::Register, name)?;
+            sec.check(Subject { sid, pid }, name_sid, ServicePerm::Register, name)?;
             if self.services.contains_key(name) {
                 return Err(Errno::EEXIST);
             }
@@ -317,7 +321,7 @@ impl Registry {
         let (csid, pid) = self.conns.get(&ch).map_or((0, 0), |c| (c.sid, c.pid));
         let Some(svc) = self.services.get(name) else { return Reply::of(Err(Errno::ENOENT)) };
         let (ssid, ep, owner) = (svc.sid, svc.ep, svc.owner);
-        if let Err(e) = sec.check(csid, ssid, ServicePerm::Connect, name) {
+        if let Err(e) = sec.check(Subject { sid: csid, pid }, ssid, ServicePerm::Connect, name) {
             self.stats.denied += 1;
             return Reply::of(Err(e));
         }
@@ -461,7 +465,8 @@ impl Registry {
         }
         let name_sid = Self::name_sid(name, sec)?;
         let sid = sec.context_to_sid(context)?;
-        sec.check(sid, name_sid, ServicePerm::Register, name)?;
+        // init asks, on the service's behalf (rm-api's INIT_PID).
+        sec.check(Subject { sid, pid: INIT_PID }, name_sid, ServicePerm::Register, name)?;
         if self.services.contains_key(name) {
             return Err(Errno::EEXIST);
         }

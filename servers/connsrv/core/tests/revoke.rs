@@ -65,6 +65,12 @@ fn a_reload_revokes_connections_the_new_policy_denies() {
     let e = trail.records.iter().find(|e| e.object == live_object(echo, "echo")).expect("audit record");
     assert!(e.denied && e.enforced && e.source == ADMIN && e.target == HTTPD && e.perms == "connect", "{e:?}");
     assert_eq!(e.reporter, CONNSRV);
+    // Decided long after the client's request, the record still names
+    // the client's process (issue 19 item 10), as the refused connect
+    // before the reload did.
+    assert_eq!(e.pid, 21, "the revocation names the client's pid: {e:?}");
+    let first = trail.records.iter().find(|e| e.object == "echo" && e.denied).expect("the refused connect");
+    assert_eq!(first.pid, 21, "the refused connect names the client's pid: {first:?}");
     // A new connect is refused; the stats count the revocation.
     assert_eq!(w.connect(admin, "echo"), Err(Errno::EACCES));
     assert_eq!(w.reg.stats().policy_revoked, 1);

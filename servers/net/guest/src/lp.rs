@@ -76,8 +76,10 @@ struct Conn {
     /// The client's readiness notification (slot), if attached.
     ntfn: Option<CPtr>,
     /// The client's pid for the audit trail, asked of connsrv (`WhoIs`)
-    /// the first time one of its requests is audited.
+    /// the first time one of its decisions is audited.
     pid: Option<u32>,
+    /// The badge of its endpoint capability (what `WhoIs` takes).
+    badge: u64,
 }
 
 /// The loop's state.
@@ -212,7 +214,7 @@ impl Loop {
                 Notification(n).signal();
             }
         }
-        self.report_audit(None);
+        self.report_audit();
     }
 
     /// Handles one message: the reply to send now (`None`: a notification,
@@ -249,7 +251,13 @@ impl Loop {
             Err(e) => return (Some(errno_reply(Errno(e.errno().0))), false),
         };
         let core = &mut self.core;
-        let Some(c) = self.conns.entry(m.badge, |b| Conn { id: core.connect(b.sid), ntfn: None, pid: None }) else {
+        let conn_badge = m.badge;
+        let Some(c) = self.conns.entry(conn_badge, |b| Conn {
+            id: core.connect(b.sid),
+            ntfn: None,
+            pid: None,
+            badge: conn_badge,
+        }) else {
             return (Some(errno_reply(Errno::EBADF)), false);
         };
         let id = c.id;
@@ -289,8 +297,7 @@ impl Loop {
             Outcome::Reply(r) => Some(encode(&r)),
             Outcome::Held(t) => self.hold(t),
         };
-        // The request's own decisions carry its client's pid.
-        self.report_audit(Some(m.badge));
+        self.report_audit();
         (out, keep)
     }
 
@@ -323,27 +330,28 @@ impl Loop {
         )
     }
 
-    /// The pid of the client behind `badge`, asked of connsrv once per
-    /// connection (0 if it cannot say).
-    fn client_pid(&mut self, badge: u64) -> u32 {
+    /// The pid of the client whose connection is `subject` (the core tags
+    /// each audit entry with the connection it decided for, see
+    /// `ObjectManager::set_subject`), asked of connsrv once per connection
+    /// (0 if it cannot say, or for a decision made for no client).
+    fn subject_pid(&mut self, subject: u64) -> u32 {
         let Loop { ch, conns, .. } = self;
-        let Some(c) = conns.get_mut(badge) else { return 0 };
+        let Some(c) = conns.values_mut().find(|c| u64::from(c.id.0) == subject) else { return 0 };
+        let badge = c.badge;
         *c.pid.get_or_insert_with(|| rampart_connsrv_api::client::who_is(ch, badge).map_or(0, |p| p.pid))
     }
 
-    /// Sends the pending audit records to secsrv: those of the request
-    /// from the client behind `badge` with its pid; those of the stack's
-    /// own progress (a held request completing, a timer) with pid 0.
-    fn report_audit(&mut self, badge: Option<u64>) {
+    /// Sends the pending audit records to secsrv, each with the pid of
+    /// the client it was decided for: the request being answered, or a
+    /// held request of another client decided again (after a policy
+    /// change) while the stack progressed.
+    fn report_audit(&mut self) {
         let entries = self.core.mac.take_audit();
-        if entries.is_empty() {
-            return;
-        }
-        let pid = badge.map_or(0, |b| self.client_pid(b));
         for e in entries {
             let rec = e.record;
+            let pid = self.subject_pid(e.subject);
             let line = sec::describe(&mut self.core.mac.om, &e);
-            rampart_rt::pr_debug!("net: {line}");
+            rampart_rt::pr_debug!("net: {line} pid={pid}");
             let sub = rampart_secsrv_api::AuditSubmit {
                 ssid: rec.ssid,
                 tsid: rec.tsid,

@@ -38,6 +38,7 @@ extern crate alloc;
 pub mod check;
 pub mod dump;
 pub mod graph;
+pub mod memory;
 
 use alloc::string::String;
 

@@ -58,6 +58,7 @@ pub fn run(name: &str, args: &[String]) -> i32 {
         "uname" => sys::uname(args),
         "id" => sys::id(args),
         "ps" => sys::ps(args),
+        "ipcs" => sys::ipcs(args),
         "kill" => sys::kill(args),
         "setsid" => sys::setsid(args),
         "clear" => sys::clear(args),

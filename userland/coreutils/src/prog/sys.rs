@@ -300,6 +300,38 @@ pub fn ps(args: &[String]) -> i32 {
     i32::from(rows.is_empty())
 }
 
+/// `ipcs`: the mappings of shared regions this process may see (both
+/// processes visible to it, as for `ps`), one per line; status 1 if there
+/// are none.
+pub fn ipcs(args: &[String]) -> i32 {
+    let spec = Spec { short: "m", long: &[], stop_at_operand: false };
+    if let Err(s) = parse("ipcs", &spec, args, 1) {
+        return s;
+    }
+    let maps = match process::mappings() {
+        Ok(m) => m,
+        Err(e) => {
+            err_on("ipcs", "listing shared memory", &e);
+            return 1;
+        }
+    };
+    let rows: Vec<report::IpcsRow> = maps
+        .iter()
+        .map(|m| report::IpcsRow {
+            region: m.region,
+            owner: m.owner,
+            mapper: m.mapper,
+            bytes: m.pages.saturating_mul(4096),
+            writable: m.writable,
+        })
+        .collect();
+    let mut out = Out::new();
+    for l in report::ipcs_table(&rows) {
+        out.line(&l);
+    }
+    i32::from(rows.is_empty())
+}
+
 /// `kill [-s SIGNAL | -SIGNAL | -n NUM] PID...`, `kill -l [N]`
 /// (`kill(1)`): sends the signal (default `SIGTERM`) to each process, or
 /// to process group `N` for `-N` after `--`; signal 0 only checks that the

@@ -9,7 +9,7 @@
 //! back (the client must connect again, and is checked again).
 
 use super::{Conn, Kind, Registry};
-use crate::iface::{Caps, Security, ServicePerm};
+use crate::iface::{Caps, Security, ServicePerm, Subject};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -76,7 +76,7 @@ impl Registry {
         for (conn, sid, pid, name) in live {
             let Some(service) = self.services.get(&name).map(|s| s.sid) else { continue };
             out.checked += 1;
-            match sec.check(sid, service, ServicePerm::Connect, &live_object(conn, &name)) {
+            match sec.check(Subject { sid, pid }, service, ServicePerm::Connect, &live_object(conn, &name)) {
                 Ok(()) => {}
                 Err(errno @ (Errno::EACCES | Errno::ENOENT | Errno::EINVAL)) => {
                     self.close(conn, caps);
