@@ -42,8 +42,9 @@ pub mod slot {
     /// The task's kernel timer, once rm gave it one (`TimerAlloc`; empty
     /// until then).
     pub const TIMER: u64 = 30;
-    /// A copy of [`NOTIFICATION`] badged [`super::EVENT_TIMER`] that the
-    /// library OS mints for its timer to signal (empty until then).
+    /// A notification of its own (Read and Write, not bound to a thread)
+    /// that the task's timer signals, put there by rm with the timer
+    /// (empty until then).
     pub const TIMER_NOTIFICATION: u64 = 31;
     /// First slot the task's runtime may allocate.
     pub const FIRST_FREE: u64 = 32;
@@ -51,10 +52,6 @@ pub mod slot {
 
 /// Notification badge bit signalled by rm when a child of the task exits.
 pub const EVENT_CHILD: u64 = 1;
-/// Notification badge bit of the task's own kernel timer (the library OS
-/// arms it on a copy of the task notification minted with this badge;
-/// rm's `TimerAlloc`).
-pub const EVENT_TIMER: u64 = 1 << 4;
 
 /// Default log2 slot count of a task's CNode.
 pub const CNODE_RADIX: u32 = 12;

@@ -3,12 +3,13 @@
 //! A program that waited by yielding in a loop let only tasks of its own
 //! priority run, and kept the processor busy (docs/reliability.md §5). On
 //! the first sleep the library OS asks rm for a kernel timer
-//! (`rampart_rt::rm::timer_alloc`, docs/kernel.md "Timers and timeouts"),
-//! mints a copy of the task notification badged
-//! [`rampart_uabi::startup::EVENT_TIMER`], and from then on a sleep arms
-//! the timer and waits on the task notification for that bit; other bits
-//! that arrive meanwhile are kept for their owners
-//! (`rampart_rt::events::wait_for`).
+//! (`rampart_rt::rm::timer_alloc`, docs/kernel.md "Timers and timeouts"):
+//! the timer arrives in startup slot `TIMER` with a notification of its
+//! own in `TIMER_NOTIFICATION`, and from then on a sleep arms the timer on
+//! that notification and waits on it. Not on the task's bound
+//! notification: waiting there would take the bits other sources signal
+//! (log records, child exits, the network server) from waiters that read
+//! them straight from it.
 //!
 //! Trust: none beyond the kernel and rm. When no timer can be had (all
 //! are issued, rm holds none, a second thread of the task is already
@@ -16,18 +17,17 @@
 //! [`sleep_until`] says so and the caller falls back to yielding.
 
 use core::sync::atomic::{AtomicBool, Ordering};
-use rampart_abi::Rights;
-use rampart_rt::cap::{CNode, CPtr, Notification, Timer};
+use rampart_rt::cap::{CPtr, Notification, Timer};
 use rampart_rt::cpu::rdtsc;
 use rampart_uabi::Errno;
-use rampart_uabi::startup::{EVENT_TIMER, slot};
+use rampart_uabi::startup::slot;
 use spin::Mutex;
 
 #[derive(Clone, Copy)]
 enum State {
     /// Not asked for yet.
     Unknown,
-    /// The timer and the badged notification it signals.
+    /// The timer and the notification it signals.
     Ready(Timer, Notification),
     /// rm refused at this TSC value; asked again a second later (`EAGAIN`)
     /// or never (any other refusal: `u64::MAX`).
@@ -48,14 +48,8 @@ fn acquire() -> Option<(Timer, Notification)> {
     }
     // Fixed startup slots, not the descriptor table's allocator: a sleep
     // may happen while that table is locked (connecting to a server from
-    // inside `super::with`).
-    let cnode = CNode(slot::CNODE);
-    let _ = cnode.delete(slot::TIMER_NOTIFICATION, 64);
-    let got = rampart_rt::rm::timer_alloc().and_then(|()| {
-        cnode
-            .mint(slot::TIMER_NOTIFICATION, 64, cnode.path(slot::NOTIFICATION, 64), Rights::WRITE, EVENT_TIMER)
-            .map_err(|_| Errno::EIO)
-    });
+    // inside `super::with`). rm fills both (`TimerAlloc`).
+    let got = rampart_rt::rm::timer_alloc();
     let ready = (Timer(slot::TIMER), Notification(slot::TIMER_NOTIFICATION));
     match got {
         Ok(()) => {
@@ -96,7 +90,7 @@ pub fn sleep_until(deadline_tsc: u64) -> bool {
                 forget();
                 break false;
             }
-            rampart_rt::events::wait_for(EVENT_TIMER);
+            let _ = ntfn.wait();
         },
         None => false,
     };
