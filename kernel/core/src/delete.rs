@@ -187,14 +187,16 @@ impl<M: Machine> Kernel<M> {
             sc.get().tcb.set(0);
             g.sc.set(0);
         }
-        if self.cur == t {
-            self.cur = TcbRef::NONE;
-            self.action = crate::kernel::SchedAction::ChooseNew;
-        }
         if let crate::kernel::SchedAction::SwitchTo(x) = self.action
             && x == t
         {
             self.action = crate::kernel::SchedAction::ChooseNew;
+        }
+        if self.cur == t {
+            self.cur = TcbRef::NONE;
+            // Queues another thread this entry chose to switch to, instead
+            // of dropping it with the decision (`RUNNABLE_LOST`).
+            self.reschedule_required();
         }
     }
 

@@ -8,7 +8,7 @@
 //! inconsistently. Every pointer checked here is one the kernel follows
 //! later; a violation is reported as a code, never a panic.
 
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, SchedAction};
 use crate::machine::Machine;
 use crate::object::{ReplyRef, ScRef, TcbRef, ThreadState};
 
@@ -37,6 +37,10 @@ pub mod code {
     pub const REPLY_SC_NOT_TOP: u64 = 129;
     /// A context's holder does not have it bound.
     pub const SC_HOLDER: u64 = 130;
+    /// A runnable thread with a configured scheduling context that is not
+    /// current, not queued, not waiting for a refill and not the pending
+    /// `SwitchTo` candidate: nothing will ever run it again.
+    pub const RUNNABLE_LOST: u64 = 131;
 }
 
 /// Longest thread list walked (a bound for the cycle check).
@@ -62,6 +66,35 @@ impl<M: Machine> Kernel<M> {
         0
     }
 
+    /// Checks that no runnable thread is lost to the scheduler: every
+    /// `Running` thread with a configured scheduling context is current,
+    /// queued, waiting for its refill or the pending `SwitchTo` candidate.
+    /// Returns 0 or [`code::RUNNABLE_LOST`]. Holds between kernel entries
+    /// of a kernel whose threads only run when scheduled (the machine, the
+    /// host tests); not in the refinement harness, which steps any thread
+    /// it likes without scheduling it.
+    pub fn check_scheduling(&self) -> u64 {
+        let mut n = 0u64;
+        let mut t = self.threads;
+        while !t.is_none() && n <= MAX_THREADS {
+            n += 1;
+            let g = t.get();
+            let sc = t.sc();
+            if !sc.is_none()
+                && t.state() == ThreadState::Running
+                && sc.get().budget.get() != 0
+                && t != self.cur
+                && g.in_ready_queue.get() == 0
+                && sc.get().in_release_queue.get() == 0
+                && self.action != SchedAction::SwitchTo(t)
+            {
+                return code::RUNNABLE_LOST;
+            }
+            t = TcbRef(g.all_next.get());
+        }
+        0
+    }
+
     fn check_thread(&self, t: TcbRef) -> u64 {
         let g = t.get();
         let sc = t.sc();
@@ -69,6 +102,7 @@ impl<M: Machine> Kernel<M> {
             if sc.get().tcb.get() != t.0 {
                 return code::SC_BOUND_ELSEWHERE;
             }
+
             let top = ReplyRef(sc.get().reply.get());
             if !top.is_none() {
                 let c = check_stack(sc, top);

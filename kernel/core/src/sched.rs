@@ -298,7 +298,7 @@ impl<M: Machine> Kernel<M> {
         if self.schedulable(cur) {
             self.ready.append(cur);
         }
-        self.action = SchedAction::ChooseNew;
+        self.reschedule_required();
     }
 
     /// One kernel timer tick: advance time, refill depleted scheduling
@@ -331,11 +331,16 @@ impl<M: Machine> Kernel<M> {
             g.remaining.set(g.budget.get());
             g.refill_at.set(self.now + g.period.get());
             self.ready.append(cur);
-            self.action = SchedAction::ChooseNew;
+            // Not `action = ChooseNew`: a timer that fired in this tick
+            // (`timers_tick` above) may have made a woken thread the
+            // `SwitchTo` candidate, which is in no queue; overwriting the
+            // action lost it — runnable, never scheduled again (the
+            // stop-28 hangs of sleepers on kernel timers).
+            self.reschedule_required();
         } else {
             // Depleted before the period ends: wait for the refill.
             self.release_enqueue(sc);
-            self.action = SchedAction::ChooseNew;
+            self.reschedule_required();
             self.send_timeout_fault(cur);
         }
     }

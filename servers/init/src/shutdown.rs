@@ -43,12 +43,17 @@ pub const AUDIT_WAIT_PRIORITY: u64 = 100;
 /// the TSC at `tsc_hz` ticks per second, `BootInfo::tsc_hz`; 1 GHz assumed
 /// when the kernel did not measure it).
 ///
-/// init polls by yielding at [`AUDIT_WAIT_PRIORITY`]. A kernel timer
-/// between polls (`sleeper`, kept for the investigation) hung power-off
-/// twice in stop 28's runs (`mediation`, `audit`: no power-off after the
-/// first program ended; not understood
-/// yet, docs/reliability.md §5), so it is not used here.
-pub fn audit_trail(core: &crate::security::Core, tsc_hz: u64, _alloc: &mut Allocator) {
+/// Between two polls init sleeps [`AUDIT_POLL_MS`] on a kernel timer
+/// (docs/kernel.md, "Timers and timeouts"), so every thread runs meanwhile,
+/// whatever its priority. Without a timer (none left, no memory) it falls
+/// back to yielding at [`AUDIT_WAIT_PRIORITY`].
+pub fn audit_trail(core: &crate::security::Core, tsc_hz: u64, alloc: &mut Allocator) {
+    if let Some(s) = sleeper(alloc) {
+        wait_for_auditd(core, tsc_hz, Some(s));
+        let _ = s.timer.cancel();
+        return;
+    }
+    rampart_rt::pr_warn!("init: no kernel timer for the audit wait; yielding at priority {AUDIT_WAIT_PRIORITY}");
     let me = Tcb(slot::TCB);
     let lowered = me.set_priority(me, AUDIT_WAIT_PRIORITY).is_ok();
     wait_for_auditd(core, tsc_hz, None);
@@ -57,13 +62,11 @@ pub fn audit_trail(core: &crate::security::Core, tsc_hz: u64, _alloc: &mut Alloc
     }
 }
 
-/// Interval between two polls of the audit statistics on a timer, in
-/// milliseconds (`sleeper`).
+/// Interval between two polls of the audit statistics, in milliseconds.
 pub const AUDIT_POLL_MS: u64 = 5;
 
 /// A kernel timer and a notification of init's own (init is the root task
 /// and holds TimerControl).
-#[allow(dead_code)] // see `audit_trail`
 fn sleeper(alloc: &mut Allocator) -> Option<Sleeper> {
     let ntfn = alloc.notification().ok()?;
     let s = alloc.slot().ok()?;

@@ -191,3 +191,47 @@ fn bad_timer_invocations_are_refused() {
     assert_eq!(w.k.timers[0].ntfn, 0, "failed sets arm nothing");
     assert_eq!(w.k.check_invariants(), 0);
 }
+
+/// The stop-28 hang: a timer firing in the very tick that ends the current
+/// thread's time slice made the woken sleeper the `SwitchTo` candidate, and
+/// the end of the slice then overwrote that decision — the sleeper was
+/// `Running` but in no queue, and never ran again. Both ends of a slice:
+/// round robin (budget = period) and a depleted budget (budget < period).
+#[test]
+fn a_sleeper_woken_in_the_tick_that_ends_the_current_slice_is_not_lost() {
+    for (budget, period) in [(5000, 5000), (3, 5000)] {
+        let mut w = World::new();
+        ntfn(&mut w, 0x1);
+        let tm = S + 2;
+        timer(&mut w, tm);
+        let a = spawn(&mut w, 1, 100, 0);
+        let b = spawn(&mut w, 2, 100, 0);
+        w.invoke(ws::SCHED_CONTROL, Label::SchedControlConfigure, &[budget, period, 0, 2], &[b.slot + 2]).unwrap();
+        w.invoke(ws::TCB, Label::TcbSetPriority, &[10], &[ws::TCB]).unwrap();
+        w.invoke(a.slot, Label::TcbResume, &[], &[]).unwrap();
+        w.invoke(b.slot, Label::TcbResume, &[], &[]).unwrap();
+        w.k.m.tsc = 1000;
+        w.invoke_as(a.tcb, tm, Label::TimerSet, &[5000], &[S + 1]).unwrap();
+        w.syscall(a.tcb, Syscall::Wait, S, MessageInfo(0), &[], 0);
+        w.k.schedule();
+        assert_eq!(w.k.cur, b.tcb, "b runs while a sleeps");
+        // b's slice ends exactly at the tick that fires a's timer.
+        b.tcb.sc().get().remaining.set(1);
+        tick(&mut w, 5001);
+        assert_eq!(a.tcb.state(), ThreadState::Running, "budget {budget}/{period}");
+        assert!(
+            w.k.cur == a.tcb || a.tcb.get().in_ready_queue.get() != 0,
+            "budget {budget}/{period}: the woken sleeper is neither running nor queued"
+        );
+        // Within a few slices a runs (b's slices are at most 5000 ticks).
+        let mut ran = w.k.cur == a.tcb;
+        for i in 0..10_002 {
+            if ran {
+                break;
+            }
+            tick(&mut w, 5002 + i);
+            ran = w.k.cur == a.tcb;
+        }
+        assert!(ran, "budget {budget}/{period}: a never ran");
+    }
+}

@@ -297,7 +297,7 @@ pub fn compare_state(w: &KWorld, m: &State) -> Result<(), String> {
             return Err(format!("ASID table {hi}: kernel {p:#x}, model {want:#x}"));
         }
     }
-    match w.k.check_invariants() {
+    match w.k.check_structure() {
         0 => {}
         c => return Err(format!("kernel invariant check failed with code {c}")),
     }

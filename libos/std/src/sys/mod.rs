@@ -98,18 +98,28 @@ pub fn connect_service(name: &str) -> Result<Endpoint, Errno> {
     connect(name, s)
 }
 
+/// How long [`connect`] waits for a service to register (a server still
+/// starting at boot), in milliseconds.
+pub const CONNECT_WAIT_MS: u64 = 2_000;
+
 fn connect(name: &str, s: CPtr) -> Result<Endpoint, Errno> {
     let ch = Channel::own();
-    let mut tries = 0;
+    let start = crate::time::Instant::now();
+    let mut tries = 0u32;
     loop {
         match ch.connect(name, s) {
             Ok(c) => return Ok(c.ep),
-            // Still by yielding, not on the task's timer: with 1 ms timer
-            // sleeps here syslogd never opened its log at boot (stop 28,
-            // not understood yet; docs/reliability.md §5).
-            Err(Errno::ENOENT) if tries < 20_000 => {
+            Err(Errno::ENOENT) if start.elapsed() < core::time::Duration::from_millis(CONNECT_WAIT_MS) => {
+                // A few quick retries, then 1 ms sleeps on the task's
+                // kernel timer: blocked, not yielding, so the server being
+                // waited for runs even at a lower priority
+                // (docs/reliability.md §5).
                 tries += 1;
-                rampart_rt::syscall::yield_now();
+                if tries < 32 {
+                    rampart_rt::syscall::yield_now();
+                } else {
+                    crate::time::sleep(core::time::Duration::from_millis(1));
+                }
             }
             Err(e) => return Err(e),
         }
