@@ -10,8 +10,12 @@
 //!   sleeps one after the other each took a timer: had they not been
 //!   freed with their tasks (the kernel has 256), the measured sleepers
 //!   would have found none and spun. A sleep takes as long as asked.
+//! - `one_user_cannot_take_every_timer`: the attacker's version — one
+//!   user identity starts more background sleeps than its share
+//!   (`rampart_rm_core::timers::PER_USER`); rm refuses exactly the excess
+//!   (logged), and the system's own sleepers are not in the count.
 
-use rampart_tests::{disk, run_batch};
+use rampart_tests::{disk, run_batch, run_batch_with, session_config};
 
 /// Processor time in hundredths of a second from `ps -l`'s `TIME`
 /// column (`M:SS.hh`) of the line whose command is `cmd`.
@@ -54,5 +58,31 @@ date +%s > /tmp/t0; sleep 2; date +%s > /tmp/t1; cat /tmp/t0 /tmp/t1
         out.lines().filter_map(|l| l.trim().parse::<u64>().ok()).filter(|&v| v > 1_000_000_000).collect();
     assert_eq!(secs.len(), 2, "{out}");
     assert!(secs[1] - secs[0] >= 1, "sleep 2 took at least a second of wall time: {out}");
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn one_user_cannot_take_every_timer() {
+    use rampart_rm_core::timers::PER_USER;
+    let extra = 5;
+    let d = disk("timers-quota");
+    let mut admin = session_config(&d, true);
+    // The administrator's identity (`root`) is limited like any user's,
+    // and may read the kernel log.
+    admin.cmdline.push_str(" init.context=root:sysadm_r:sysadm_t");
+    let script = format!(
+        "n=0; while [ $n -lt {} ]; do sleep 40 & n=$((n+1)); done; echo started=$n\n\
+         sleep 4\n\
+         echo refused=$(dmesg | grep -c 'user root holds its share of the kernel timers')\n\
+         echo system=$(dmesg | grep -c 'user system_u holds')\n",
+        PER_USER + extra
+    );
+    let (out, code) = run_batch_with(&admin, &script);
+    let out = out.replace('\r', "");
+    println!("{}", out.lines().filter(|l| l.contains('=')).collect::<Vec<_>>().join("\n"));
+    assert!(out.contains(&format!("started={}", PER_USER + extra)), "{out}");
+    // The background sleeps beyond the share, and the foreground `sleep 4`.
+    assert!(out.contains(&format!("refused={}", extra + 1)), "{out}");
+    assert!(out.contains("system=0"), "{out}");
     assert_eq!(code, 0, "{out}");
 }

@@ -11,7 +11,8 @@
 //! bound notification). The timer is freed by the kernel with the task's
 //! CNode, the notification with the task's other objects (it is made from
 //! a chunk charged to the task's container). A task that cannot get one
-//! (all issued) keeps working: the library OS then waits by yielding.
+//! (all issued, or its user's share taken: `rampart_rm_core::timers`) keeps
+//! working: the library OS then waits by yielding.
 
 use crate::kops::{CNODE, Res};
 use crate::state::Rm;
@@ -19,6 +20,7 @@ use rampart_abi::{Error, ObjectType, Rights};
 use rampart_procbuild::build::Resources;
 use rampart_rm_api::boot::slot as rslot;
 use rampart_rm_api::{Pid, Response};
+use rampart_rm_core::timers;
 use rampart_rt::cap::TimerControl;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
@@ -31,15 +33,27 @@ const NOTIFICATION_CHUNK_BITS: u32 = 12;
 /// notification into `startup::slot::TIMER_NOTIFICATION`.
 ///
 /// # Errors
-/// `ESRCH` (no such task), `EEXIST` (the task has one), `EBUSY` (a slot
+/// `ESRCH` (no such task), `EEXIST` (the task has one), `EDQUOT` (its
+/// user identity holds its share, `rampart_rm_core::timers`), `EBUSY` (a slot
 /// is occupied), `EAGAIN` (every kernel timer is issued), `EDQUOT` or
 /// `ENOMEM` (no memory for the notification), `ENOSYS` (rm was given no
 /// timer control).
 pub fn alloc(rm: &mut Rm, pid: Pid) -> Result<Response, Errno> {
-    let t = rm.tasks.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    let t = rm.tasks.get(&pid).ok_or(Errno::ESRCH)?;
     if t.timer {
         return Err(Errno::EEXIST);
     }
+    let context = rm.procs.get(pid).map(|p| p.context.as_str()).unwrap_or("");
+    let held =
+        rm.tasks.iter().filter(|(_, t)| t.timer).map(|(p, _)| rm.procs.get(*p).map_or("", |x| x.context.as_str()));
+    if let Err(e) = timers::may_take(context, held) {
+        rampart_rt::pr_warn!(
+            "rm: pid {pid}: user {} holds its share of the kernel timers; it waits by yielding",
+            timers::identity(context)
+        );
+        return Err(e);
+    }
+    let t = rm.tasks.get_mut(&pid).ok_or(Errno::ESRCH)?;
     let (cnode, radix, container) = (t.built.cnode, u64::from(t.built.cnode_radix), t.container);
     // The notification first: its memory may be refused, and a timer
     // handed out without it would be lost to the task.

@@ -12,12 +12,13 @@
 //! them straight from it.
 //!
 //! Trust: none beyond the kernel and rm. When no timer can be had (all
-//! are issued, rm holds none, a second thread of the task is already
+//! are issued, the task's user identity holds its share, rm holds none,
+//! a second thread of the task is already
 //! sleeping on it, or the capabilities went away as in a forked child),
 //! [`sleep_until`] says so and the caller falls back to yielding.
 
 use core::sync::atomic::{AtomicBool, Ordering};
-use rampart_rt::cap::{CPtr, Notification, Timer};
+use rampart_rt::cap::{Notification, Timer};
 use rampart_rt::cpu::rdtsc;
 use rampart_uabi::Errno;
 use rampart_uabi::startup::slot;
@@ -96,13 +97,4 @@ pub fn sleep_until(deadline_tsc: u64) -> bool {
     };
     BUSY.store(false, Ordering::Release);
     slept
-}
-
-/// The capability slot of the task's timer, once it has one (for tests
-/// and diagnostics).
-pub fn timer_slot() -> Option<CPtr> {
-    match *STATE.lock() {
-        State::Ready(t, _) => Some(t.0),
-        _ => None,
-    }
 }

@@ -10,6 +10,8 @@
 //! - [`signal`]: a task's signal dispositions, pending set, stop state and
 //!   handler frames, and what a signal does next;
 //! - [`slots`]: ranges of rm's capability slots;
+//! - [`timers`]: how many of the kernel's timers each user identity may
+//!   hold;
 //! - [`vocab`]: the policy's class and permission numbers, read again
 //!   when the policy changes.
 #![no_std]
@@ -22,4 +24,5 @@ pub mod jobs;
 pub mod proctable;
 pub mod signal;
 pub mod slots;
+pub mod timers;
 pub mod vocab;
