@@ -6,9 +6,10 @@
 //! is ready or the timeout passes (no time is spent here). When pipes or
 //! the terminal are involved too, the network server is armed to signal
 //! the task notification ([`crate::sys::netsys::EVENT_NET`]) and the
-//! pipes and the terminal are probed between yields of the processor, as
-//! pipe reads already do (the file and console servers have no readiness
-//! signal yet).
+//! pipes and the terminal are probed between pauses ([`crate::sys::backoff`]:
+//! a few yields, then 1 ms sleeps on the task's timer), as pipe reads
+//! already do (the file and console servers have no readiness signal
+//! yet).
 //!
 //! Readiness rules: a pipe is readable when it holds data or has no
 //! writer left (then also `POLLHUP`); probing an empty pipe may take one
@@ -210,10 +211,12 @@ pub fn poll(fds: &mut [PollFd], timeout: Option<Duration>) -> Result<usize> {
             return Ok(n);
         }
         // Pipes (and perhaps armed sockets) to wait for: probe the pipes
-        // between yields until one is ready, the sockets signal, or time
-        // is up.
+        // between pauses (a few yields, then 1 ms sleeps on the task's
+        // timer: `crate::sys::backoff`) until one is ready, the sockets
+        // signal, or time is up.
+        let mut backoff = crate::sys::backoff::Backoff::new();
         loop {
-            rampart_rt::syscall::yield_now();
+            backoff.pause();
             if timeout.is_some_and(|t| left(t).is_zero()) || netsys::poll_signal() & netsys::EVENT_NET != 0 {
                 break;
             }

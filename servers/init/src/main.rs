@@ -201,7 +201,12 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
         rampart_rt::pr_err!("init: no first program; powering off");
         return Ok(supervise::Ended { code: 0, rm_alive: true });
     };
-    let req = Spawn { image: Some(Image::Bootfs(first.clone())), argv, ..Default::default() };
+    let req = Spawn {
+        image: Some(Image::Bootfs(first.clone())),
+        argv,
+        container: session::container(),
+        ..Default::default()
+    };
     if let Some(c) = &core {
         audit::stage_planted(c);
     }

@@ -148,3 +148,43 @@ pub fn first_context<'a>(cmdline: &'a str, first: &str) -> &'a str {
         None => crate::security::Core::first_context(cmdline),
     }
 }
+
+/// Memory the login session cannot take from the system's servers and
+/// daemons, in bytes (docs/reliability.md, "Resource isolation").
+pub const SYSTEM_RESERVE: u64 = 64 << 20;
+
+/// A resource container for the first program and everything it starts
+/// (rm charges children to their parent's container): the memory init's
+/// container has available minus [`SYSTEM_RESERVE`]. A user's process or
+/// memory bomb is then refused (`EDQUOT`) while the file, network and
+/// console servers — in init's container — still grow their heaps. `None`
+/// (the first program then shares init's container, as before) when rm
+/// refuses or less than the reserve is available; the reason is logged.
+pub fn container() -> Option<rampart_rm_api::ContainerId> {
+    let st = match rampart_rt::rm::container_info(None) {
+        Ok(st) => st,
+        Err(e) => {
+            rampart_rt::pr_warn!("init: no container for the session (rm: {e})");
+            return None;
+        }
+    };
+    let available = st.quota.saturating_sub(st.used + st.reserved);
+    let Some(quota) = available.checked_sub(SYSTEM_RESERVE).filter(|&q| q > 0) else {
+        rampart_rt::pr_warn!("init: {} KiB available, no room for a session container", available >> 10);
+        return None;
+    };
+    match rampart_rt::rm::container_create(quota) {
+        Ok(id) => {
+            dprintln!(
+                "init: session container {id}: {} KiB ({} KiB kept for the system)",
+                quota >> 10,
+                SYSTEM_RESERVE >> 10
+            );
+            Some(id)
+        }
+        Err(e) => {
+            rampart_rt::pr_warn!("init: no container for the session (rm: {e})");
+            None
+        }
+    }
+}

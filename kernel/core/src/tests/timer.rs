@@ -157,7 +157,7 @@ fn every_timer_can_be_issued_and_all_fire_in_one_tick() {
         assert_eq!(timer(&mut w, base + i), i);
     }
     assert_eq!(
-        w.invoke(ws::TIMER_CONTROL, Label::TimerControlGet, &[base + 300, 64], &[ws::CNODE]),
+        w.invoke(ws::TIMER_CONTROL, Label::TimerControlGet, &[base + TIMERS as u64, 64], &[ws::CNODE]),
         Err(Error::RevokeFirst)
     );
     w.k.m.tsc = 1;
@@ -167,7 +167,7 @@ fn every_timer_can_be_issued_and_all_fire_in_one_tick() {
     assert_eq!(w.k.timer_next, 100);
     tick(&mut w, 99);
     assert_eq!(poll(&mut w, S), 0);
-    tick(&mut w, 100 + 255 * 7);
+    tick(&mut w, 100 + (TIMERS as u64 - 1) * 7);
     assert_eq!(poll(&mut w, S), u64::MAX, "every badge bit");
     assert!(w.k.timers.iter().all(|t| t.ntfn == 0));
     assert_eq!(w.k.timer_next, crate::timer::NO_DEADLINE);

@@ -6,6 +6,7 @@
 //! environment and working directory, and the inherited handles, each
 //! adopted from its server under its descriptor number.
 
+pub mod backoff;
 pub mod fsys;
 pub mod netsys;
 pub mod spawn;

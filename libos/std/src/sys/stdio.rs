@@ -1,9 +1,11 @@
 //! Reading and writing descriptors, the standard streams and pipes.
 //!
 //! A read from an empty pipe (the file server answers `EAGAIN` while a
-//! writer exists) and a write to a full one are retried after yielding the
-//! processor; a terminal read blocks in the console server.
+//! writer exists) and a write to a full one are retried after a pause
+//! (`super::backoff`: a few yields, then 1 ms sleeps on the task's
+//! timer); a terminal read blocks in the console server.
 
+use super::backoff::Backoff;
 use super::{Obj, State, console, fsys, netsys, with};
 use crate::error::{Error, Result};
 use crate::io::{Read, Write};
@@ -11,10 +13,6 @@ use rampart_console_api as con;
 use rampart_rt::ipc::codec::{CallError, call};
 use rampart_rt::signal::Interrupted;
 use rampart_uabi::Errno;
-
-fn yield_now() {
-    rampart_rt::syscall::yield_now();
-}
 
 /// Reads from descriptor `fd`.
 ///
@@ -24,13 +22,14 @@ fn yield_now() {
 /// and a process of another session gets `EACCES`): a signal handler
 /// that ran meanwhile makes it `EINTR` unless it asked for restarting; a
 /// stop and continue is invisible. An empty pipe is waited for the same
-/// way, by yielding the processor.
+/// way, pausing between attempts (`super::backoff`).
 ///
 /// # Errors
 /// `EBADF`, the server's error, `EINTR`, `EIO` (a background read that
 /// cannot be stopped).
 pub fn fd_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
     let intr = Interrupted::start();
+    let mut backoff = Backoff::new();
     loop {
         let r = with(|st: &mut State| match st.obj(fd)? {
             Obj::Fs(h) => fsys::read(st, h, buf).map(Some),
@@ -46,7 +45,7 @@ pub fn fd_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
             // A pipe (the file server never waits); a socket's EAGAIN is
             // its non-blocking mode speaking.
             Err(Errno::EAGAIN) if !is_socket(fd) => {
-                yield_now();
+                backoff.pause();
                 if intr.eintr() {
                     return Err(Errno::EINTR);
                 }
@@ -85,6 +84,7 @@ fn tty_read(fd: u32, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
 /// # Errors
 /// `EBADF`, `EPIPE`, the server's error.
 pub fn fd_write(fd: u32, buf: &[u8]) -> core::result::Result<usize, Errno> {
+    let mut backoff = Backoff::new();
     loop {
         let r = with(|st: &mut State| match st.obj(fd)? {
             Obj::Fs(h) => fsys::write(st, h, buf),
@@ -94,7 +94,7 @@ pub fn fd_write(fd: u32, buf: &[u8]) -> core::result::Result<usize, Errno> {
         match r {
             // A pipe (the file server never waits); a socket's EAGAIN is
             // its non-blocking mode speaking.
-            Err(Errno::EAGAIN) if !is_socket(fd) => yield_now(),
+            Err(Errno::EAGAIN) if !is_socket(fd) => backoff.pause(),
             // Nobody reads any more: SIGPIPE (which ends the program
             // unless it ignores or handles it), then EPIPE (`write(2)`).
             Err(Errno::EPIPE) => {

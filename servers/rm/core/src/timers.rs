@@ -21,9 +21,9 @@ use rampart_uabi::Errno;
 
 pub use rampart_abi::invocation::TIMERS;
 /// Most timers one identity other than [`SYSTEM_USER`] holds at once.
-pub const PER_USER: usize = 160;
+pub const PER_USER: usize = 768;
 /// Most timers all identities other than [`SYSTEM_USER`] hold together.
-pub const ALL_USERS: usize = 224;
+pub const ALL_USERS: usize = 896;
 /// The identity of the system's own tasks, never limited.
 pub const SYSTEM_USER: &str = "system_u";
 
