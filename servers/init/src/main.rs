@@ -199,7 +199,7 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
 
     let Some((first, argv)) = opts.first else {
         rampart_rt::pr_err!("init: no first program; powering off");
-        return Ok(supervise::Ended { code: 0, rm_alive: true });
+        return Ok(supervise::Ended { code: 0, rm_alive: true, trusted_lost: false });
     };
     let req = Spawn {
         image: Some(Image::Bootfs(first.clone())),
@@ -224,8 +224,13 @@ fn run(bi: &BootInfo, fs: Bootfs<'static>) -> Result<supervise::Ended, String> {
             c.refill(&mut alloc);
         }
     };
-    let end = supervise::run(ep, reply, &mut servers, pid, &mut refill);
+    let trusted = core.as_ref().map_or(&[][..], |c| &c.trusted[..]);
+    let end = supervise::run(ep, reply, &mut servers, (pid, trusted), &mut refill);
     if let Some(c) = &core {
+        if end.trusted_lost {
+            shutdown::linger(bi.tsc_hz, &mut alloc);
+            return Ok(end);
+        }
         c.report_sids("first program ended");
         if end.rm_alive {
             shutdown::audit_trail(c, bi.tsc_hz, &mut alloc);

@@ -81,6 +81,10 @@ pub struct Core {
     pub planted: Option<CPtr>,
     /// init's boot channel to the security server.
     pub secsrv: Endpoint,
+    /// The pids and names of secsrv and connsrv: servers the system cannot
+    /// run without (every decision and every channel goes through them),
+    /// so their end stops the machine (`crate::supervise::run`).
+    pub trusted: [(Pid, &'static str); 2],
 }
 
 fn option<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
@@ -201,7 +205,7 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str, events: CPtr) ->
     let rsid = sec.context_to_sid(RM_CONTEXT).map_err(|x| alloc::format!("rm context: {x}"))?;
     let rbadge = ConnBadge { conn: BOOT_CONN, sid: rsid }.encode().ok_or("rm badge")?;
     let rm_sec = alloc.mint(s.0, rights, rbadge).map_err(e("rm's secsrv channel"))?;
-    match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), &RmRequest::SetSecsrv, &[rm_sec]) {
+    match call_with_caps::<_, RmResponse>(rampart_rt::rm::channel(), &RmRequest::SetSecsrv { pid: spid }, &[rm_sec]) {
         Ok((RmResponse::Ok, _)) => {}
         r => return Err(alloc::format!("rm refused its secsrv channel: {:?}", r.map(|x| x.0))),
     }
@@ -210,7 +214,7 @@ pub fn start(fs: &Bootfs, alloc: &mut Allocator, cmdline: &str, events: CPtr) ->
     forget(s.0);
     forget(c.0);
     dprintln!("init: connection server up (pid {cpid}); service endpoints go through it from now on");
-    Ok(Some(Core { connsrv: ch, planted, secsrv: Endpoint(s_init) }))
+    Ok(Some(Core { connsrv: ch, planted, secsrv: Endpoint(s_init), trusted: [(spid, "secsrv"), (cpid, "connsrv")] }))
 }
 
 /// Deletes init's copy of a capability it handed over or no longer needs

@@ -65,6 +65,21 @@ pub fn audit_trail(core: &crate::security::Core, tsc_hz: u64, alloc: &mut Alloca
 /// Interval between two polls of the audit statistics, in milliseconds.
 pub const AUDIT_POLL_MS: u64 = 5;
 
+/// How long init lets the console drain before powering off after a
+/// trusted server ended, in milliseconds: the messages saying why are
+/// relayed to the serial line by the console server and its driver.
+pub const TRUSTED_LOST_LINGER_MS: u64 = 500;
+
+/// Waits [`TRUSTED_LOST_LINGER_MS`] on a kernel timer (every other thread
+/// runs meanwhile), or not at all without one.
+pub fn linger(tsc_hz: u64, alloc: &mut Allocator) {
+    let hz = if tsc_hz == 0 { 1_000_000_000 } else { tsc_hz };
+    if let Some(s) = sleeper(alloc) {
+        let _ = s.sleep_until(rampart_rt::cpu::rdtsc().saturating_add(hz / 1000 * TRUSTED_LOST_LINGER_MS));
+        let _ = s.timer.cancel();
+    }
+}
+
 /// A kernel timer and a notification of init's own (init is the root task
 /// and holds TimerControl).
 fn sleeper(alloc: &mut Allocator) -> Option<Sleeper> {

@@ -95,13 +95,30 @@ pub struct Ended {
     pub code: i32,
     /// rm still serves (it did not fault), so init can ask it to power off.
     pub rm_alive: bool,
+    /// A trusted server (secsrv, connsrv) ended: the orderly steps that
+    /// need them (the audit wait, the file server's unmount) are skipped.
+    pub trusted_lost: bool,
 }
+
+/// The exit code init powers off with when a trusted server ended.
+pub const TRUSTED_LOST_CODE: i32 = 0x71;
 
 /// Supervises until the first program (`first`) ends; returns its exit
 /// code (init then powers off with it). `refill` gives connsrv fresh
 /// endpoints when it signals its pool is low
 /// ([`crate::security::EVENT_POOL`]).
-pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid, refill: &mut dyn FnMut()) -> Ended {
+///
+/// Fail-stop: when one of `trusted` (secsrv, connsrv: the policy and the
+/// channels) ends, init does not go on with mediation missing — it says
+/// so on the console and returns [`TRUSTED_LOST_CODE`] to power off
+/// (docs/reliability.md, "Trusted servers").
+pub fn run(
+    ep: Endpoint,
+    reply: Reply,
+    servers: &mut [Server],
+    (first, trusted): (Pid, &[(Pid, &str)]),
+    refill: &mut dyn FnMut(),
+) -> Ended {
     loop {
         let r = rampart_rt::ipc::recv(ep, reply.0);
         let msg = Message::from_result(&r);
@@ -113,7 +130,14 @@ pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid, refil
             while let Ok(Some((pid, status))) = rampart_rt::rm::wait(None, false) {
                 if pid == first {
                     dprintln!("init: first program (pid {pid}) ended: {}", describe(&status));
-                    return Ended { code: status.code(), rm_alive: true };
+                    return Ended { code: status.code(), rm_alive: true, trusted_lost: false };
+                }
+                if let Some((_, name)) = trusted.iter().find(|(p, _)| *p == pid) {
+                    rampart_rt::pr_emerg!(
+                        "init: trusted server {name} (pid {pid}) ended ({}); the system cannot run without it: powering off",
+                        describe(&status)
+                    );
+                    return Ended { code: TRUSTED_LOST_CODE, rm_alive: true, trusted_lost: true };
                 }
                 if let Some(s) = servers.iter_mut().find(|s| s.pid == pid) {
                     dprintln!("init: server {} (pid {pid}) ended: {}", s.name, describe(&status));
@@ -126,7 +150,7 @@ pub fn run(ep: Endpoint, reply: Reply, servers: &mut [Server], first: Pid, refil
         let report = FaultReport::from_message(msg.label(), msg.words());
         if idx == RM_INDEX {
             dprintln!("init: rm faulted: {report}; powering off");
-            return Ended { code: 0x70, rm_alive: false };
+            return Ended { code: 0x70, rm_alive: false, trusted_lost: false };
         }
         let Some(s) = servers.get_mut(idx as usize) else { continue };
         dprintln!("init: server {} (pid {}) faulted: {report}", s.name, s.pid);

@@ -205,7 +205,12 @@ pub enum Request {
     /// (badged with rm's SID), used for exec type transitions
     /// ([`Spawn::exec_context`]) and the `process signal` check of
     /// [`Request::Kill`] from servers. Reply: `Ok`; `EPERM`, `EINVAL`.
-    SetSecsrv,
+    SetSecsrv {
+        /// secsrv's pid: when that task ends, rm drops the channel (every
+        /// later check fails closed) instead of calling a server nobody
+        /// answers.
+        pid: Pid,
+    },
     /// Map `bytes` (rounded up to pages) more at the end of the heap.
     /// Reply: [`Response::Heap`]; `EDQUOT`, `ENOMEM`.
     HeapGrow {

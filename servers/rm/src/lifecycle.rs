@@ -19,6 +19,7 @@ use rampart_uabi::Errno;
 /// Destroys live task `pid` and records `status` for its parent.
 pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
     let Some(mut t) = rm.tasks.remove(&pid) else { return };
+    trusted_ended(rm, pid);
     crate::signals::detach(rm, t.block.take());
     crate::connsrv::exited(rm, pid);
     crate::security::release(rm, t.sid.take());
@@ -53,6 +54,29 @@ pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
     for g in fx.hangup {
         crate::jobs::signal_group(rm, g, rampart_uabi::signal::SIGHUP);
         crate::jobs::signal_group(rm, g, rampart_uabi::signal::SIGCONT);
+    }
+}
+
+/// secsrv or connsrv ended (killed, faulted): rm drops its channel to it
+/// before anything else, so no later call waits forever on a server nobody
+/// answers — checks that need secsrv then fail closed (`EPERM`), new tasks
+/// get no connsrv channel — and init, told of the end like of any child,
+/// powers the machine off (fail-stop: docs/reliability.md, "Trusted
+/// servers").
+fn trusted_ended(rm: &mut Rm, pid: Pid) {
+    if rm.secsrv.pid == pid && pid != 0 {
+        rampart_rt::pr_emerg!("rm: the security server (pid {pid}) ended; every decision now fails closed");
+        if let Some(ep) = rm.secsrv.ep.take() {
+            drop_slot(rm, ep.0);
+        }
+        rm.secsrv.pid = 0;
+    }
+    if let Some((ep, c)) = rm.connsrv
+        && c == pid
+    {
+        rampart_rt::pr_emerg!("rm: the connection server (pid {pid}) ended; new tasks get no channels");
+        rm.connsrv = None;
+        drop_slot(rm, ep.0);
     }
 }
 

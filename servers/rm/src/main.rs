@@ -356,8 +356,8 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
             };
             reply(r.map(|()| Response::Ok))
         }
-        Request::SetSecsrv => {
-            let r = security::set(rm, pid, msg.received_cap().then_some(recv));
+        Request::SetSecsrv { pid: s } => {
+            let r = security::set(rm, pid, msg.received_cap().then_some(recv), s);
             if r.is_ok() {
                 server.take_cap();
             }

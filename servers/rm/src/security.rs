@@ -48,6 +48,8 @@ pub struct Secsrv {
     own: String,
     /// rm's own SID (0: unknown).
     own_sid: u32,
+    /// secsrv's pid (0: not told).
+    pub pid: Pid,
 }
 
 /// [`PolicyQuery`] over rm's channel to secsrv.
@@ -89,11 +91,12 @@ pub struct Held {
     pub subject: u32,
 }
 
-/// `SetSecsrv` from `caller` with the capability in `cap`.
+/// `SetSecsrv` from `caller` with the capability in `cap`, for secsrv
+/// task `secsrv`.
 ///
 /// # Errors
 /// `EPERM` (not init), `EINVAL` (no capability), `ENOMEM`, `EIO`.
-pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
+pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>, secsrv: Pid) -> Result<(), Errno> {
     if caller != INIT_PID {
         return Err(Errno::EPERM);
     }
@@ -119,6 +122,7 @@ pub fn set(rm: &mut Rm, caller: Pid, cap: Option<CPtr>) -> Result<(), Errno> {
     rm.secsrv.vocab = RefCell::new(vocab);
     rm.secsrv.own = own;
     rm.secsrv.own_sid = own_sid;
+    rm.secsrv.pid = secsrv;
     subscribe(rm, s);
     Ok(())
 }
