@@ -59,8 +59,10 @@ pub fn destroy(rm: &mut Rm, pid: Pid, status: ExitStatus) {
 
 /// secsrv or connsrv ended (killed, faulted): rm drops its channel to it
 /// before anything else, so no later call waits forever on a server nobody
-/// answers — checks that need secsrv then fail closed (`EPERM`), new tasks
-/// get no connsrv channel — and init, told of the end like of any child,
+/// answers — after secsrv, rm refuses every request but init's and exits
+/// (`EPERM`; its boot-time rules for "no security server yet" would
+/// otherwise apply), after connsrv new tasks get no channel — and init,
+/// told of the end like of any child,
 /// powers the machine off (fail-stop: docs/reliability.md, "Trusted
 /// servers").
 fn trusted_ended(rm: &mut Rm, pid: Pid) {
@@ -70,6 +72,7 @@ fn trusted_ended(rm: &mut Rm, pid: Pid) {
             drop_slot(rm, ep.0);
         }
         rm.secsrv.pid = 0;
+        rm.secsrv.lost = true;
     }
     if let Some((ep, c)) = rm.connsrv
         && c == pid

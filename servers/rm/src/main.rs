@@ -242,6 +242,13 @@ fn handle(rm: &mut Rm, server: &mut Server, msg: &Message, recv: u64) -> Action 
         Ok(r) => r,
         Err(e) => return reply(Err(e.errno())),
     };
+    // Fail closed once the security server is gone: without it rm would
+    // fall back to its boot-time rules (no security server yet), which
+    // trust relations instead of the policy. Only init (powering off) and
+    // exits are served (`lifecycle::trusted_ended`).
+    if rm.secsrv.lost && pid != INIT_PID && !matches!(req, Request::Exit { .. }) {
+        return reply(Err(Errno::EPERM));
+    }
     match req {
         Request::Exit { status } => {
             lifecycle::destroy(rm, pid, rampart_rm_api::ExitStatus::Exited(status));

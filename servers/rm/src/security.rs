@@ -50,6 +50,8 @@ pub struct Secsrv {
     own_sid: u32,
     /// secsrv's pid (0: not told).
     pub pid: Pid,
+    /// secsrv ended: every request but init's and exits is refused.
+    pub lost: bool,
 }
 
 /// [`PolicyQuery`] over rm's channel to secsrv.
